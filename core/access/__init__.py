@@ -1,0 +1,1 @@
+"""Roles, permissions, scoping and sign-in: who may see and do what."""

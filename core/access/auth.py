@@ -1,0 +1,144 @@
+"""Sign-in, login sessions, API tokens and user creation.
+
+The browser cookie carries a random login-session id (we store its sha256); signing out deletes
+the row, so a copied cookie stops working at once. API tokens are stored the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from core import clock
+from core.errors import Conflict, NotFound, TooManyAttempts, ValidationError
+from core.models import ApiToken, LoginAttempt, LoginSession, OrgMembership, Role, User
+
+from .passwords import hash_password, password_problem, verify_password
+
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+MAX_FAILURES_PER_EMAIL = 5
+MAX_FAILURES_PER_IP = 30
+TOKEN_PREFIX = "tap_"
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def normalize_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValidationError(f"Not a valid email address: {exc}", code="invalid_email") from exc
+
+
+def _check_throttle(session: Session, email: str, ip: str | None) -> None:
+    since = clock.now() - FAILURE_WINDOW
+    failures = select(func.count()).where(LoginAttempt.succeeded.is_(False), LoginAttempt.at > since)
+    by_email = session.scalar(failures.where(LoginAttempt.email == email)) or 0
+    by_ip = session.scalar(failures.where(LoginAttempt.ip == ip)) if ip else 0
+    if by_email >= MAX_FAILURES_PER_EMAIL or (by_ip or 0) >= MAX_FAILURES_PER_IP:
+        raise TooManyAttempts(
+            "Too many failed sign-ins. Wait 15 minutes and try again.",
+            retry_after=int(FAILURE_WINDOW.total_seconds()),
+        )
+
+
+def sign_in(session: Session, email: str, password: str, ip: str | None = None,
+            user_agent: str | None = None) -> tuple[User, str]:
+    """Check the credentials and open a login session; returns the user and the cookie secret."""
+    email = email.strip().lower()
+    _check_throttle(session, email, ip)
+    user = session.scalar(select(User).where(User.email == email))
+    ok = verify_password(user.password_hash if user else None, password) and user is not None and user.active
+    session.add(LoginAttempt(email=email, ip=ip, succeeded=ok, at=clock.now()))
+    if not ok or user is None:
+        session.commit()
+        raise ValidationError("Wrong email or password.", code="bad_credentials")
+    secret = secrets.token_urlsafe(32)
+    now = clock.now()
+    session.add(LoginSession(id=_digest(secret), user_id=user.id, created_at=now, last_seen_at=now,
+                             ip=ip, user_agent=(user_agent or "")[:300]))
+    user.last_login_at = now
+    session.commit()
+    user.login_session_id = secret
+    return user, secret
+
+
+def user_for_login_session(session: Session, secret: str) -> User | None:
+    row = session.get(LoginSession, _digest(secret))
+    if row is None:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    user.login_session_id = secret
+    return user
+
+
+def sign_out(session: Session, secret: str) -> None:
+    session.execute(delete(LoginSession).where(LoginSession.id == _digest(secret)))
+    session.commit()
+
+
+def create_api_token(session: Session, user: User, name: str = "API token") -> str:
+    """Returns the token; only its hash is kept, so this is the one time it can be shown."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, name=name.strip()[:120] or "API token",
+                         token_hash=_digest(token), prefix=token[:12]))
+    session.commit()
+    return token
+
+
+def user_for_api_token(session: Session, token: str) -> User | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token),
+                                                ApiToken.revoked_at.is_(None)))
+    if row is None:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    # Record use at most once a minute: a busy script should not write on every call.
+    now = clock.now()
+    if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=1):
+        session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+        session.commit()
+    return user
+
+
+def revoke_api_token(session: Session, user: User, token_id: int) -> None:
+    row = session.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound("No such token.")
+    row.revoked_at = clock.now()
+    session.commit()
+
+
+def create_user(session: Session, *, email: str, role: Role | str, full_name: str | None = None,
+                password: str | None = None, institution_id: int | None = None,
+                organization_id: int | None = None) -> User:
+    email = normalize_email(email)
+    try:
+        role = Role(role)
+    except ValueError:
+        raise ValidationError(f"Unknown role {role!r}; one of: {', '.join(r.value for r in Role)}.",
+                              code="invalid_role") from None
+    if password is not None and (problem := password_problem(password)):
+        raise ValidationError(problem, code="weak_password")
+    if session.scalar(select(User.id).where(User.email == email)):
+        raise Conflict(f"A user with email {email} already exists.", code="duplicate_email")
+    if role == Role.ORG_MEMBER and organization_id is None:
+        raise ValidationError("An organization member needs an organization.", code="organization_required")
+    user = User(email=email, role=role, full_name=full_name or email.split("@")[0],
+                password_hash=hash_password(password) if password else None, institution_id=institution_id)
+    session.add(user)
+    session.flush()
+    if organization_id is not None:
+        session.add(OrgMembership(organization_id=organization_id, user_id=user.id))
+    session.commit()
+    return user

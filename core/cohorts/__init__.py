@@ -1,0 +1,1 @@
+"""Cohorts: public and corporate, organizations and agreements."""

@@ -1,0 +1,33 @@
+"""Session-level plumbing: run callbacks (enqueue a task, send a mail) only after a commit.
+
+A rolled-back transaction drops its callbacks, so a failed request enqueues nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+_KEY = "after_commit_callbacks"
+
+
+def after_commit(session: Session, callback: Callable[[], object]) -> None:
+    session.info.setdefault(_KEY, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_callbacks(session: Session) -> None:
+    callbacks = session.info.pop(_KEY, [])
+    for callback in callbacks:
+        callback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_callbacks(session: Session) -> None:
+    session.info.pop(_KEY, None)
+
+
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"

@@ -1,0 +1,118 @@
+"""Cohorts (public and corporate), the agreements corporate ones come from, and their rosters."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, Timestamped, utcnow
+from .enums import AgreementStatus, CohortStatus, CohortType, EnrolmentStatus, enum_column
+
+cohort_facilitators = Table(
+    "cohort_facilitators",
+    Base.metadata,
+    Column("cohort_id", Integer, ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class CorporateAgreement(Timestamped, Base):
+    __tablename__ = "corporate_agreements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    reference: Mapped[str] = mapped_column(String(60), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[AgreementStatus] = mapped_column(enum_column(AgreementStatus), default=AgreementStatus.DRAFT)
+    start_date: Mapped[dt.date | None]
+    end_date: Mapped[dt.date | None]
+
+
+class Cohort(Timestamped, Base):
+    __tablename__ = "cohorts"
+    __table_args__ = (
+        CheckConstraint(
+            "cohort_type <> 'corporate' OR (organization_id IS NOT NULL AND agreement_id IS NOT NULL)",
+            name="corporate_has_agreement",
+        ),
+        CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="dates_ordered"),
+        Index("ix_cohorts_institution_status", "institution_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"))
+    qualification_id: Mapped[int | None] = mapped_column(ForeignKey("qualifications.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(200))
+    start_date: Mapped[dt.date | None]
+    end_date: Mapped[dt.date | None]
+    status: Mapped[CohortStatus] = mapped_column(enum_column(CohortStatus), default=CohortStatus.ACTIVE)
+    cohort_type: Mapped[CohortType] = mapped_column(enum_column(CohortType), default=CohortType.PUBLIC)
+    # Corporate-only fields (NULL for public cohorts).
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    agreement_id: Mapped[int | None] = mapped_column(ForeignKey("corporate_agreements.id"), index=True)
+    proposal_reference: Mapped[str | None] = mapped_column(String(80))
+    request_reference: Mapped[str | None] = mapped_column(String(80))
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    notes: Mapped[str | None] = mapped_column(Text)
+    expected_trainee_count: Mapped[int | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow, server_default=func.now())
+
+    facilitators = relationship("User", secondary=cohort_facilitators, lazy="selectin")
+
+    @property
+    def is_corporate(self) -> bool:
+        return self.cohort_type == CohortType.CORPORATE
+
+
+class Enrolment(Timestamped, Base):
+    """A learner on a qualification, in a cohort (public cohorts' roster)."""
+
+    __tablename__ = "enrolments"
+    __table_args__ = (UniqueConstraint("learner_id", "cohort_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    qualification_id: Mapped[int | None] = mapped_column(ForeignKey("qualifications.id", ondelete="SET NULL"))
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    status: Mapped[EnrolmentStatus] = mapped_column(enum_column(EnrolmentStatus), default=EnrolmentStatus.ACTIVE)
+    enrolled_on: Mapped[dt.date | None]
+
+    learner = relationship("Learner", lazy="joined")
+
+
+class CorporateTrainee(Timestamped, Base):
+    """A corporate cohort's trainee, usually imported from the client's CSV."""
+
+    __tablename__ = "corporate_trainees"
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "phone_e164"),
+        UniqueConstraint("cohort_id", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    phone_e164: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))  # normalized, lower-case
+    job_title: Mapped[str | None] = mapped_column(String(120))
+    employee_code: Mapped[str | None] = mapped_column(String(60))
+    department: Mapped[str | None] = mapped_column(String(120))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    org_employee_id: Mapped[int | None] = mapped_column(ForeignKey("org_employees.id", ondelete="SET NULL"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("trainee_imports.id", ondelete="SET NULL"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)

@@ -1,0 +1,115 @@
+"""Status and kind values. Stored as strings (VARCHAR + no native enum) so adding a value is a small migration."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import Enum
+
+
+def enum_column(enum: type[StrEnum], length: int = 20) -> Enum:
+    return Enum(enum, native_enum=False, length=length, validate_strings=True,
+                values_callable=lambda e: [m.value for m in e])
+
+
+class Role(StrEnum):
+    SUPER_ADMIN = "super_admin"
+    ADMIN = "admin"
+    SUPPORT = "support"
+    TEACHER = "teacher"
+    ORG_MEMBER = "org_member"
+    REGULATOR = "regulator"
+
+
+class CohortStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    COMPLETED = "COMPLETED"
+    ARCHIVED = "ARCHIVED"
+    CANCELLED = "CANCELLED"
+
+
+class CohortType(StrEnum):
+    PUBLIC = "public"
+    CORPORATE = "corporate"
+
+
+class AgreementStatus(StrEnum):
+    DRAFT = "DRAFT"
+    ACTIVE = "ACTIVE"
+    SUSPENDED = "SUSPENDED"
+    EXPIRED = "EXPIRED"
+    TERMINATED = "TERMINATED"
+
+
+class EnrolmentStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    WITHDRAWN = "WITHDRAWN"
+    COMPLETED = "COMPLETED"
+
+
+class SessionType(StrEnum):
+    THEORY = "THEORY"
+    PRACTICAL = "PRACTICAL"
+    WBL = "WBL"
+    ASSESSMENT = "ASSESSMENT"
+    ORIENTATION = "ORIENTATION"
+    OTHER = "OTHER"
+
+
+class SessionStatus(StrEnum):
+    SCHEDULED = "SCHEDULED"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+class AttendanceStatus(StrEnum):
+    PRESENT = "PRESENT"
+    ABSENT = "ABSENT"
+    LATE = "LATE"
+    EXCUSED = "EXCUSED"
+
+
+class ImportStatus(StrEnum):
+    UPLOADED = "UPLOADED"
+    VALIDATING = "VALIDATING"
+    VALIDATED = "VALIDATED"
+    FAILED = "FAILED"
+    COMMITTING = "COMMITTING"
+    COMMITTED = "COMMITTED"
+    CANCELLED = "CANCELLED"
+
+
+class DocumentStatus(StrEnum):
+    PENDING = "PENDING"
+    BUILDING = "BUILDING"
+    READY = "READY"
+    FAILED = "FAILED"
+
+
+class DocumentKind(StrEnum):
+    REGISTER_PDF = "REGISTER_PDF"
+    REGISTER_CSV = "REGISTER_CSV"
+
+
+class SubmissionResource(StrEnum):
+    ATTENDANCE_REGISTER = "ATTENDANCE_REGISTER"
+
+
+class SubmissionStatus(StrEnum):
+    DRAFT = "DRAFT"
+    SUBMITTED = "SUBMITTED"
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+
+
+class AccessRequestStatus(StrEnum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    REVOKED = "REVOKED"
+
+
+class ReminderStatus(StrEnum):
+    PENDING = "PENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"

@@ -1,0 +1,56 @@
+"""Trainee CSV imports and their per-row results."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, Timestamped
+from .enums import ImportStatus, enum_column
+
+
+class TraineeImport(Timestamped, Base):
+    __tablename__ = "trainee_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    original_filename: Mapped[str] = mapped_column(String(255))
+    storage_key: Mapped[str] = mapped_column(String(200), unique=True)
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[ImportStatus] = mapped_column(enum_column(ImportStatus), default=ImportStatus.UPLOADED)
+    rows_total: Mapped[int | None]
+    rows_done: Mapped[int] = mapped_column(default=0)
+    valid_count: Mapped[int] = mapped_column(default=0)
+    invalid_count: Mapped[int] = mapped_column(default=0)
+    errors_by_reason: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    inserted_count: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[dt.datetime | None]
+    finished_at: Mapped[dt.datetime | None]
+    committed_at: Mapped[dt.datetime | None]
+    committed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class TraineeImportRow(Base):
+    __tablename__ = "trainee_import_rows"
+    __table_args__ = (
+        UniqueConstraint("import_id", "row_number"),
+        Index("ix_trainee_import_rows_import_ok", "import_id", "ok", "row_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("trainee_imports.id", ondelete="CASCADE"))
+    row_number: Mapped[int]  # data row number, header excluded, starting at 1
+    ok: Mapped[bool]
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    phone_e164: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    job_title: Mapped[str | None] = mapped_column(String(120))
+    employee_code: Mapped[str | None] = mapped_column(String(60))
+    department: Mapped[str | None] = mapped_column(String(120))
+    errors: Mapped[dict[str, Any] | None]  # {"errors": [{column, value, code, message}]}

@@ -1,0 +1,51 @@
+"""The tenant (training provider) and what belongs to it: qualifications, rooms, holidays."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, Timestamped
+
+
+class Institution(Timestamped, Base):
+    __tablename__ = "institutions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    time_zone: Mapped[str] = mapped_column(String(64), default="Africa/Algiers")
+
+
+class Qualification(Timestamped, Base):
+    __tablename__ = "qualifications"
+    __table_args__ = (UniqueConstraint("institution_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+
+
+class Room(Timestamped, Base):
+    __tablename__ = "rooms"
+    __table_args__ = (UniqueConstraint("institution_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    capacity: Mapped[int | None]
+    location: Mapped[str | None] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+
+class Holiday(Timestamped, Base):
+    __tablename__ = "holidays"
+    __table_args__ = (UniqueConstraint("institution_id", "date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"))
+    date: Mapped[dt.date]
+    name: Mapped[str] = mapped_column(String(120))

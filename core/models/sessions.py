@@ -1,0 +1,74 @@
+"""Class sessions: the schedule. PostgreSQL itself forbids double-booking (exclusion constraints)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func, literal_column, text
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, Timestamped, utcnow
+from .enums import SessionStatus, SessionType, enum_column
+
+_DURING = literal_column("tstzrange(starts_at, ends_at, '[)')")
+
+
+def _no_overlap(column: str) -> ExcludeConstraint:
+    """A room, an instructor or a cohort can't hold two overlapping non-cancelled sessions."""
+    return ExcludeConstraint(
+        (literal_column(column), "="),
+        (_DURING, "&&"),
+        name=f"ex_class_sessions_{column}_overlap",
+        using="gist",
+        where=text(f"status <> 'CANCELLED' AND {column} IS NOT NULL"),
+    ).ddl_if(dialect="postgresql")
+
+
+class ClassSession(Timestamped, Base):
+    __tablename__ = "class_sessions"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        _no_overlap("room_id"),
+        _no_overlap("instructor_id"),
+        _no_overlap("cohort_id"),
+        Index("ix_class_sessions_cohort_date", "cohort_id", "session_date"),
+        Index("ix_class_sessions_institution_starts", "institution_id", "starts_at"),
+        # The nightly lock only ever looks at unlocked sessions: keep that set small and indexed.
+        Index(
+            "ix_class_sessions_unlocked_ends_at",
+            "ends_at",
+            postgresql_where=text("NOT is_locked"),
+            sqlite_where=text("NOT is_locked"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"))
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    # Local (institution time zone) date and times, as the people in the room see them…
+    session_date: Mapped[dt.date]
+    start_time: Mapped[dt.time]
+    end_time: Mapped[dt.time]
+    # …and the same instants in UTC, for overlap checks, locking and calendars.
+    starts_at: Mapped[dt.datetime]
+    ends_at: Mapped[dt.datetime]
+    slot: Mapped[int] = mapped_column(default=1)
+    session_type: Mapped[SessionType] = mapped_column(enum_column(SessionType), default=SessionType.THEORY)
+    title: Mapped[str | None] = mapped_column(String(200))
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id", ondelete="SET NULL"), index=True)
+    instructor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    location: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[SessionStatus] = mapped_column(enum_column(SessionStatus), default=SessionStatus.SCHEDULED)
+    is_locked: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    locked_at: Mapped[dt.datetime | None]
+    locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    lock_reason: Mapped[str | None] = mapped_column(String(300))
+    # Set when an admin unlocks a past session: the nightly lock leaves it alone until then.
+    relock_after: Mapped[dt.datetime | None]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow, server_default=func.now())
+
+    cohort = relationship("Cohort", lazy="joined")
+    room = relationship("Room", lazy="joined")
+    instructor = relationship("User", foreign_keys=[instructor_id], lazy="joined")

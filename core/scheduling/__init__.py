@@ -1,0 +1,1 @@
+"""Session schedules: planning, conflict checks, the facilitator's console."""

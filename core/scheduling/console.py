@@ -1,0 +1,63 @@
+"""The facilitator's console: today's sessions, the next seven days, and past sessions not fully marked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from core import clock
+from core.access.scoping import cohort_filter
+from core.attendance.roster import marked_counts, roster_sizes
+from core.models import ClassSession, Cohort, Institution, Role, SessionStatus, User
+
+LOOKBACK_DAYS = 30
+
+
+@dataclass(frozen=True)
+class ConsoleRow:
+    session: ClassSession
+    roster: int
+    marked: int
+
+    @property
+    def unmarked(self) -> int:
+        return max(self.roster - self.marked, 0)
+
+
+@dataclass(frozen=True)
+class Console:
+    today: list[ConsoleRow]
+    upcoming: list[ConsoleRow]
+    past_unmarked: list[ConsoleRow]
+
+
+def facilitator_console(session: Session, user: User) -> Console:
+    zone = session.scalar(select(Institution.time_zone).where(Institution.id == user.institution_id)) or "UTC"
+    today = clock.today_in(zone)
+    scope = [cohort_filter(user)]
+    if user.role == Role.TEACHER:
+        # A facilitator's own sessions, plus unassigned ones of their cohorts.
+        scope.append(or_(ClassSession.instructor_id == user.id, ClassSession.instructor_id.is_(None)))
+    rows = session.scalars(
+        select(ClassSession)
+        .join(Cohort, Cohort.id == ClassSession.cohort_id)
+        .where(
+            *scope,
+            ClassSession.status != SessionStatus.CANCELLED,
+            ClassSession.session_date.between(today - dt.timedelta(days=LOOKBACK_DAYS), today + dt.timedelta(days=7)),
+        )
+        .order_by(ClassSession.starts_at)
+    ).all()
+    sizes = roster_sizes(session, [s.cohort_id for s in rows])
+    marks = marked_counts(session, [s.id for s in rows])
+    console_rows = [ConsoleRow(s, sizes.get(s.cohort_id, 0), marks.get(s.id, 0)) for s in rows]
+    now = clock.now()
+    return Console(
+        today=[r for r in console_rows if r.session.session_date == today],
+        upcoming=[r for r in console_rows if r.session.session_date > today],
+        past_unmarked=[r for r in console_rows
+                       if r.session.ends_at <= now and r.session.session_date < today and r.unmarked > 0],
+    )

@@ -1,0 +1,236 @@
+"""Shared fixtures: a real database (PostgreSQL in CI, SQLite on the embedded default), a real broker
+(Redis in CI, the SQLite transport otherwise), a real Celery worker, and signed-in clients per role.
+
+Environment:
+  TEST_DATABASE_URL  default postgresql+psycopg://postgres@127.0.0.1:5432/attendance_test when
+                     PostgreSQL answers, else a SQLite file (the embedded default)
+  TEST_REDIS_URL     default redis://127.0.0.1:6379/15 when Redis answers, else the SQLite broker
+  CI=true            a missing PostgreSQL/Redis/Chromium fails the run instead of skipping
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+TMP = Path(tempfile.mkdtemp(prefix="attendance-tests-"))
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _database_url() -> str:
+    if url := os.environ.get("TEST_DATABASE_URL"):
+        return url
+    if _port_open("127.0.0.1", 5432):
+        return "postgresql+psycopg://postgres@127.0.0.1:5432/attendance_test"
+    return f"sqlite:///{TMP / 'test.sqlite'}"
+
+
+def _broker_url() -> str:
+    if url := os.environ.get("TEST_REDIS_URL"):
+        return url
+    if _port_open("127.0.0.1", 6379):
+        return "redis://127.0.0.1:6379/15"
+    return f"sqla+sqlite:///{TMP / 'broker.sqlite'}"
+
+
+DATABASE_URL = _database_url()
+BROKER_URL = _broker_url()
+ON_POSTGRES = DATABASE_URL.startswith("postgresql")
+ON_REDIS = BROKER_URL.startswith("redis")
+RESULT_BACKEND = BROKER_URL if ON_REDIS else f"db+sqlite:///{TMP / 'results.sqlite'}"
+
+if IN_CI and not (ON_POSTGRES and ON_REDIS):
+    raise pytest.UsageError(f"CI must run on PostgreSQL and Redis (got {DATABASE_URL!r}, {BROKER_URL!r}).")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (running on the embedded SQLite default)")
+    skip_redis = pytest.mark.skip(reason="needs Redis (running on the embedded SQLite broker)")
+    for item in items:
+        if "postgres" in item.keywords and not ON_POSTGRES:
+            item.add_marker(skip_pg)
+        if "redis" in item.keywords and not ON_REDIS:
+            item.add_marker(skip_redis)
+
+
+def test_settings(**overrides: Any) -> dict[str, Any]:
+    """Settings for an app under test (also used to build worker subprocess environments)."""
+    settings = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "INSTANCE_DIR": str(TMP / "instance"),
+        "SQLALCHEMY_DATABASE_URI": DATABASE_URL,
+        "CELERY_BROKER_URL": BROKER_URL,
+        "CELERY_RESULT_BACKEND": RESULT_BACKEND,
+        "STORAGE_DIR": str(TMP / "private"),
+        "MAIL_FILE_DIR": str(TMP / "mail"),
+        "BASE_URL": "http://testserver",
+        "WTF_CSRF_ENABLED": False,
+    }
+    settings.update(overrides)
+    return settings
+
+
+def worker_environment(**extra: str) -> dict[str, str]:
+    """Environment for `celery -A workers.celery_app worker` subprocesses on the test database."""
+    env = dict(os.environ)
+    env.update({
+        "DATABASE_URL": DATABASE_URL, "CELERY_BROKER_URL": BROKER_URL, "CELERY_RESULT_BACKEND": RESULT_BACKEND,
+        "INSTANCE_DIR": str(TMP / "instance"), "STORAGE_DIR": str(TMP / "private"),
+        "MAIL_FILE_DIR": str(TMP / "mail"), "SECRET_KEY": "test-secret",
+    })
+    env.update(extra)
+    return env
+
+
+def _reset_database() -> None:
+    url = make_url(DATABASE_URL)
+    if ON_POSTGRES:
+        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
+            ), {"n": url.database})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}"'))
+            conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+        admin.dispose()
+    elif url.database:
+        Path(url.database).unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def app() -> Iterator[Flask]:
+    """One app for the whole run, on a database built by the real migrations."""
+    from flask_migrate import upgrade
+
+    from web import create_app
+
+    _reset_database()
+    if ON_REDIS:
+        import redis
+
+        redis.Redis.from_url(BROKER_URL).flushdb()
+    application = create_app(test_settings())
+    with application.app_context():
+        upgrade()
+    yield application
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test that touches the database starts from empty tables (works across processes too)."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application: Flask = request.getfixturevalue("app")
+    from web.extensions import db
+
+    with application.app_context():
+        db.session.remove()
+        tables = [t.name for t in db.metadata.sorted_tables]
+        with db.engine.begin() as conn:
+            if ON_POSTGRES:
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for name in reversed(tables):
+                    conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+def db_session(app: Flask) -> Iterator[Any]:
+    from web.extensions import db
+
+    with app.app_context():
+        yield db.session
+        db.session.remove()
+
+
+@pytest.fixture
+def demo(app: Flask) -> dict[str, Any]:
+    """The demo institution: ids, plus `users` by short name (admin, teacher, support, org, regulator…)."""
+    from sqlalchemy import select
+
+    from core.demo import load_demo_data
+    from core.models import User
+    from web.extensions import db
+
+    with app.app_context():
+        ids = load_demo_data(db.session)
+        users = {u.email.split("@")[0]: u.id for u in db.session.scalars(select(User))}
+        db.session.remove()
+    return {**ids, "users": users}
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def sign_in(client: FlaskClient, email: str, password: str = "demo-password") -> Any:
+    return client.post("/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def login(app: Flask, demo: dict[str, Any]) -> Any:
+    """`login("teacher")` → a test client signed in as that demo user."""
+
+    def _login(name: str) -> FlaskClient:
+        c = app.test_client()
+        response = sign_in(c, f"{name}@demo.example")
+        assert response.status_code == 302, response.data
+        return c
+
+    return _login
+
+
+@pytest.fixture
+def api(app: Flask, demo: dict[str, Any]) -> Any:
+    """`api("admin")` → headers with a fresh Bearer token for that demo user."""
+    from core.access.auth import create_api_token
+    from core.models import User
+    from web.extensions import db
+
+    def _headers(name: str) -> dict[str, str]:
+        with app.app_context():
+            token = create_api_token(db.session, db.session.get(User, demo["users"][name]), "test")
+            db.session.remove()
+        return {"Authorization": f"Bearer {token}"}
+
+    return _headers
+
+
+@pytest.fixture(scope="session")
+def live_worker(app: Flask) -> Iterator[Any]:
+    """A real Celery worker (solo pool, in-process thread) consuming from the real test broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    import workers.signals  # noqa: F401
+
+    celery_app = app.extensions["celery"]
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10.0,
+                      loglevel="WARNING") as worker:
+        yield worker
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

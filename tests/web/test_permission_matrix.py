@@ -1,0 +1,123 @@
+"""Role × endpoint: walks the app's URL map, so a new endpoint without an access rule fails here.
+
+For every route and method:
+- anonymous: HTML → redirect to /login, API → 401 JSON (public routes excepted);
+- each role: 403 if the role lacks the route's permission, otherwise neither 401/403 nor a 5xx.
+URL parameters are filled from the demo data (SAMPLE_VALUES): a feature that adds a new parameter
+name adds one line there.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import pytest
+from werkzeug.routing import Rule
+
+from core.access.permissions import role_has
+from core.models import Role
+
+ROLES = {"super": Role.SUPER_ADMIN, "admin": Role.ADMIN, "support": Role.SUPPORT, "teacher": Role.TEACHER,
+         "org": Role.ORG_MEMBER, "regulator": Role.REGULATOR}
+# Endpoints served by extensions, not by our views.
+EXTENSION_ENDPOINTS = {"static", "bootstrap.static"}
+
+
+def _sample_values(demo: dict[str, Any]) -> dict[str, Any]:
+    """A value for each URL parameter name, taken from the demo data."""
+    return {
+        "cohort_id": demo["public_cohort_id"],
+        "organization_id": demo["organization_id"],
+        "agreement_id": demo["agreement_id"],
+        "request_id": 1,
+        "token_id": 1,
+        "task_id": "00000000-0000-0000-0000-000000000000",
+        "session_id": 1,
+        "import_id": 1,
+        "room_id": 1,
+        "holiday_id": 1,
+        "document_id": 1,
+        "record_id": 1,
+        "trainee_id": 1,
+        "evidence_id": 1,
+        "feed_token": "not-a-real-token",
+        "filename": "app.css",
+    }
+
+
+def _routes() -> list[tuple[str, str]]:
+    from tests.conftest import test_settings
+    from web import create_app
+
+    app = create_app(test_settings())
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in EXTENSION_ENDPOINTS:
+            continue
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            found.append((rule.endpoint, method))
+    return found
+
+
+ROUTES = _routes()
+
+
+def test_every_endpoint_has_an_access_rule(app):
+    missing = [
+        endpoint for endpoint, view in app.view_functions.items()
+        if endpoint not in EXTENSION_ENDPOINTS and not hasattr(view, "access_rule")
+    ]
+    assert missing == [], f"endpoints without public/signed_in/requires: {missing}"
+
+
+def _client_for(app, user_id: int):
+    """A client signed in as the user, by opening a login session directly (no password hashing)."""
+    from core import clock
+    from core.access.auth import _digest
+    from core.models import LoginSession
+    from web.extensions import db
+
+    secret = secrets.token_urlsafe(24)
+    with app.app_context():
+        db.session.add(LoginSession(id=_digest(secret), user_id=user_id, created_at=clock.now(),
+                                    last_seen_at=clock.now()))
+        db.session.commit()
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = secret
+        session["_fresh"] = True
+    return client
+
+
+def _url(app, rule: Rule, values: dict[str, Any]) -> str:
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **{arg: values[arg] for arg in rule.arguments})
+
+
+@pytest.mark.parametrize(("endpoint", "method"), ROUTES, ids=[f"{m} {e}" for e, m in ROUTES])
+def test_role_matrix(app, demo, endpoint, method):
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    access = app.view_functions[endpoint].access_rule
+    url = _url(app, rule, _sample_values(demo))
+    is_api = url.startswith("/api/")
+    send = {"json": {}} if is_api and method != "GET" else {}
+
+    anonymous = app.test_client().open(url, method=method, **send)
+    if access.kind == "public":
+        assert anonymous.status_code < 500
+    elif is_api:
+        assert anonymous.status_code == 401, (url, anonymous.status_code)
+    else:
+        assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"], (url, anonymous.status_code)
+
+    for name, role in ROLES.items():
+        response = _client_for(app, demo["users"][name]).open(url, method=method, **send)
+        allowed = access.kind != "permission" or role_has(role, access.permission)
+        if allowed:
+            assert response.status_code not in (401, 403), (name, method, url, response.status_code)
+            assert response.status_code < 500, (name, method, url, response.status_code, response.data[:300])
+        else:
+            assert response.status_code == 403, (name, method, url, response.status_code)

@@ -1,0 +1,103 @@
+"""The Flask application factory: `flask --app web …` and `gunicorn "web:create_app()"`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+import core.db  # noqa: F401  (registers the after-commit hooks)
+from core.access.scoping import can
+from core.storage import PrivateStorage
+
+from .config import engine_options, load_settings
+from .extensions import bootstrap, csrf, db, migrate
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=load_settings(test_config)["INSTANCE_DIR"])
+    app.config.from_mapping(load_settings(test_config))
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config["DB_STATEMENT_TIMEOUT_MS"]),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
+    app.extensions["storage"] = PrivateStorage(app.config["STORAGE_DIR"])
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+
+    from .auth import init_auth
+    from .errors import init_errors
+    from .queue import init_celery
+
+    init_auth(app)
+    init_errors(app)
+    init_celery(app)
+    _register_blueprints(app)
+    _register_cli(app)
+
+    _register_template_globals(app)
+
+    @app.after_request
+    def security_headers(response: Any) -> Any:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    return app
+
+
+def _register_template_globals(app: Flask) -> None:
+    """Globals (not a context processor) so that imported macros see them too."""
+    from flask import url_for
+    from flask_login import current_user
+
+    from .nav import nav_items
+
+    def user_can(permission: str) -> bool:
+        return bool(current_user.is_authenticated and can(db.session, current_user, permission))
+
+    def maybe_url(endpoint: str, **values: Any) -> str | None:
+        """A link to a screen another feature may not have shipped yet."""
+        return url_for(endpoint, **values) if endpoint in app.view_functions else None
+
+    app.jinja_env.globals.update(can=user_can, nav_items=nav_items, maybe_url=maybe_url)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .account import bp as account
+    from .api import bp as api
+    from .attendance import bp as attendance
+    from .cohorts import bp as cohorts
+    from .home import bp as home
+    from .imports import bp as imports
+    from .registers import bp as registers
+    from .scheduling import bp as scheduling
+
+    for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, registers):
+        app.register_blueprint(blueprint)
+
+
+def _register_cli(app: Flask) -> None:
+    from .cli import register_commands
+
+    register_commands(app)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The embedded default: web and worker processes share one SQLite file.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

@@ -1,0 +1,110 @@
+"""Sign-in, sign-out, and the profile screen where users make and revoke API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, Length
+
+from core.access import auth as auth_service
+from core.errors import TooManyAttempts, ValidationError
+from core.models import ApiToken
+
+from ..auth import HOME_BY_ROLE, public, signed_in, user
+from ..extensions import db
+
+bp = Blueprint("account", __name__)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Token name", validators=[DataRequired(), Length(max=120)])
+
+
+def _safe_next(target: str | None) -> str | None:
+    # Only same-site paths: never redirect a user to another host after sign-in.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for(HOME_BY_ROLE[current_user.role]))
+    form = LoginForm()
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            status = 422
+        else:
+            try:
+                found, _secret = auth_service.sign_in(
+                    db.session, form.email.data, form.password.data,
+                    ip=request.remote_addr, user_agent=request.user_agent.string,
+                )
+            except TooManyAttempts as exc:
+                flash(exc.message, "danger")
+                return render_template("account/login.html", form=form), 429, {"Retry-After": str(exc.retry_after)}
+            except ValidationError as exc:
+                flash(exc.message, "danger")
+                status = 401
+            else:
+                session.clear()
+                login_user(found)
+                return redirect(_safe_next(request.args.get("next")) or url_for(HOME_BY_ROLE[found.role]))
+    return render_template("account/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@signed_in
+def logout() -> Any:
+    secret = user().login_session_id
+    if secret:
+        auth_service.sign_out(db.session, secret)
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("account.login"))
+
+
+@bp.route("/profile", methods=["GET"])
+@signed_in
+def profile() -> Any:
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user().id).order_by(ApiToken.created_at.desc())
+    ).all()
+    return render_template("account/profile.html", tokens=tokens, form=TokenForm(), new_token=None)
+
+
+@bp.route("/profile/tokens", methods=["POST"])
+@signed_in
+def create_token() -> Any:
+    form = TokenForm()
+    if not form.validate_on_submit():
+        flash("Give the token a name (up to 120 characters).", "danger")
+        return redirect(url_for("account.profile"))
+    token = auth_service.create_api_token(db.session, user(), form.name.data)
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user().id).order_by(ApiToken.created_at.desc())
+    ).all()
+    # Shown once, on this response only; we keep just its hash.
+    return render_template("account/profile.html", tokens=tokens, form=TokenForm(formdata=None), new_token=token)
+
+
+@bp.route("/profile/tokens/<int:token_id>/revoke", methods=["POST"])
+@signed_in
+def revoke_token(token_id: int) -> Any:
+    auth_service.revoke_api_token(db.session, user(), token_id)  # NotFound (404) for another's token
+    flash("Token revoked.", "info")
+    return redirect(url_for("account.profile"))

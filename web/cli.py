@@ -1,0 +1,77 @@
+"""Operator commands: `flask --app web demo-data`, `flask --app web users create …`, and the nightly jobs."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from core.access import auth as auth_service
+from core.demo import DEMO_PASSWORD, DEMO_USERS, load_demo_data
+from core.errors import DomainError
+from core.models import Institution, Organization, User
+
+from .extensions import db
+
+users_cli = AppGroup("users", help="Create users and API tokens.")
+
+
+def _fail(exc: DomainError) -> None:
+    raise click.ClickException(exc.message)
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--role", required=True, help="super_admin, admin, support, teacher, org_member or regulator")
+@click.option("--name", "full_name", default=None)
+@click.option("--institution", default=None, help="Institution slug or id")
+@click.option("--organization", default=None, help="Organization name or id (org members)")
+@click.option("--password", default=None, help="Prompted for when omitted and stdin is a terminal")
+def create_user(email: str, role: str, full_name: str | None, institution: str | None,
+                organization: str | None, password: str | None) -> None:
+    """Create a user: the way the first admin of a real install is made."""
+    if password is None and click.get_text_stream("stdin").isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    inst_id = _lookup(Institution, institution, "slug") if institution else None
+    org_id = _lookup(Organization, organization, "name") if organization else None
+    try:
+        created = auth_service.create_user(db.session, email=email, role=role, full_name=full_name,
+                                           password=password, institution_id=inst_id, organization_id=org_id)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"Created {created.email} ({created.role.value}), id {created.id}.")
+
+
+@users_cli.command("create-token")
+@click.option("--email", required=True)
+@click.option("--name", default="CLI token")
+def create_token(email: str, name: str) -> None:
+    """Print a new API token for the user (shown once; only its hash is stored)."""
+    found = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if found is None:
+        raise click.ClickException(f"No user with email {email}.")
+    click.echo(auth_service.create_api_token(db.session, found, name))
+
+
+def _lookup(model: type, value: str, field: str) -> int:
+    column = getattr(model, field)
+    if value.isdigit():
+        row = db.session.get(model, int(value))
+    else:
+        row = db.session.scalar(select(model).where(column == value))
+    if row is None:
+        raise click.ClickException(f"No {model.__tablename__[:-1]} {value!r}.")
+    return row.id
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+
+    @app.cli.command("demo-data")
+    def demo_data() -> None:
+        """Load the demo institution, users of each role and cohorts (idempotent)."""
+        ids = load_demo_data(db.session)
+        click.echo(f"Demo data ready (institution {ids['institution_id']}). Sign in with password {DEMO_PASSWORD!r}:")
+        for email, role, _name in DEMO_USERS:
+            click.echo(f"  {role.value:<12} {email}")

@@ -1,0 +1,114 @@
+"""Every setting, read from the environment once, with an embedded default that runs on a fresh machine.
+
+Nothing set: SQLite under instance/, a SQLite-backed Celery broker and result store, mail written
+to instance/mail. Production: DATABASE_URL=postgresql+psycopg://…, CELERY_BROKER_URL=redis://…
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def _bool(name: str, default: bool) -> bool:
+    return _env(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    instance = Path(_env("INSTANCE_DIR", str(PROJECT_ROOT / "instance"))).resolve()
+    env = _env("APP_ENV", "development")
+    production = env == "production"
+    secret = os.environ.get("SECRET_KEY")
+    if production and not secret:
+        raise RuntimeError("SECRET_KEY must be set when APP_ENV=production.")
+    database_url = _env("DATABASE_URL", f"sqlite:///{instance / 'attendance.sqlite'}")
+    settings: dict[str, Any] = {
+        "APP_ENV": env,
+        "INSTANCE_DIR": str(instance),
+        "SECRET_KEY": secret or "dev-only-secret-change-me",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "DB_STATEMENT_TIMEOUT_MS": int(_env("DB_STATEMENT_TIMEOUT_MS", "30000")),
+        "CELERY_BROKER_URL": _env("CELERY_BROKER_URL", f"sqla+sqlite:///{instance / 'celery-broker.sqlite'}"),
+        "CELERY_RESULT_BACKEND": _env("CELERY_RESULT_BACKEND", f"db+sqlite:///{instance / 'celery-results.sqlite'}"),
+        "CELERY_TASK_ALWAYS_EAGER": False,
+        # Redis re-delivers a task not acked within this many seconds: every time limit stays below it.
+        "BROKER_VISIBILITY_TIMEOUT": int(_env("BROKER_VISIBILITY_TIMEOUT", "3600")),
+        "TASK_TIME_LIMIT": int(_env("TASK_TIME_LIMIT", "1800")),
+        "STORAGE_DIR": str(Path(_env("STORAGE_DIR", str(instance / "private"))).resolve()),
+        "MAX_UPLOAD_MB": int(_env("MAX_UPLOAD_MB", "50")),
+        "EVIDENCE_MAX_MB": int(_env("EVIDENCE_MAX_MB", "5")),
+        "BASE_URL": _env("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "MAIL_BACKEND": _env("MAIL_BACKEND", "file"),
+        "MAIL_HOST": _env("MAIL_HOST", "127.0.0.1"),
+        "MAIL_PORT": int(_env("MAIL_PORT", "25")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
+        "MAIL_FROM": _env("MAIL_FROM", "Attendance <no-reply@localhost>"),
+        "MAIL_FILE_DIR": str(Path(_env("MAIL_FILE_DIR", str(instance / "mail"))).resolve()),
+        # Nightly jobs, as HH:MM in UTC (the beat schedule runs in UTC).
+        "LOCK_RUN_AT": _env("LOCK_RUN_AT", "01:00"),
+        "LOCK_GRACE_HOURS": int(_env("LOCK_GRACE_HOURS", "24")),
+        "REMINDER_RUN_AT": _env("REMINDER_RUN_AT", "17:00"),
+        "AT_RISK_RUN_AT": _env("AT_RISK_RUN_AT", "18:00"),
+        "AT_RISK_THRESHOLD": float(_env("AT_RISK_THRESHOLD", "0.8")),
+        "AT_RISK_CONSECUTIVE_MISSES": int(_env("AT_RISK_CONSECUTIVE_MISSES", "3")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_CHECK_DEFAULT": False,  # checked in web.auth for every unsafe request without a token
+        "WTF_CSRF_TIME_LIMIT": None,      # the token lives as long as the login session
+        "BOOTSTRAP_SERVE_LOCAL": True,    # sites may run offline: no CDN
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    }
+    settings["MAX_CONTENT_LENGTH"] = settings["MAX_UPLOAD_MB"] * 1024 * 1024 + 64 * 1024
+    settings.update(overrides or {})
+    return settings
+
+
+def engine_options(database_url: str, statement_timeout_ms: int) -> dict[str, Any]:
+    if database_url.startswith("postgresql"):
+        return {
+            "pool_pre_ping": True,
+            "pool_size": 10,
+            "max_overflow": 10,
+            "connect_args": {"options": f"-c statement_timeout={statement_timeout_ms}"},
+        }
+    return {"pool_pre_ping": True, "connect_args": {"timeout": 30}}
+
+
+def celery_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    broker = settings["CELERY_BROKER_URL"]
+    conf: dict[str, Any] = {
+        "broker_url": broker,
+        "result_backend": settings["CELERY_RESULT_BACKEND"],
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "timezone": "UTC",
+        "enable_utc": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_time_limit": settings["TASK_TIME_LIMIT"],
+        "task_soft_time_limit": max(settings["TASK_TIME_LIMIT"] - 30, 1),
+        "broker_connection_retry_on_startup": True,
+        "broker_transport_options": {"visibility_timeout": settings["BROKER_VISIBILITY_TIMEOUT"]},
+        "result_expires": 24 * 3600,
+        "task_always_eager": settings.get("CELERY_TASK_ALWAYS_EAGER", False),
+        "worker_hijack_root_logger": False,
+    }
+    if broker.startswith("sqla+"):
+        # The SQLite transport polls; keep it brisk for the embedded default.
+        conf["broker_transport_options"]["polling_interval"] = 0.2
+    return conf

@@ -1,0 +1,37 @@
+"""The list envelope every API list returns: items, page, per_page, total, pages."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from flask import request
+from sqlalchemy import Select, func, select
+
+from core.errors import ValidationError
+
+from .extensions import db
+
+MAX_PER_PAGE = 1000
+
+
+def page_args(default_per_page: int = 50) -> tuple[int, int]:
+    try:
+        page = int(request.args.get("page", 1))
+        per_page = int(request.args.get("per_page", default_per_page))
+    except ValueError:
+        raise ValidationError("page and per_page must be whole numbers.", code="invalid_paging") from None
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ValidationError(f"page must be ≥ 1 and per_page between 1 and {MAX_PER_PAGE}.", code="invalid_paging")
+    return page, per_page
+
+
+def paginate(stmt: Select, serialize: Callable[[Any], dict[str, Any]], default_per_page: int = 50,
+             scalars: bool = True) -> dict[str, Any]:
+    page, per_page = page_args(default_per_page)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    paged = stmt.limit(per_page).offset((page - 1) * per_page)
+    rows = db.session.scalars(paged).all() if scalars else db.session.execute(paged).all()
+    return {"items": [serialize(r) for r in rows], "page": page, "per_page": per_page, "total": total,
+            "pages": math.ceil(total / per_page) if total else 0}

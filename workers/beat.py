@@ -1,0 +1,26 @@
+"""The nightly schedule, in UTC. Each job sweeps the database for what is due; when it fired does not matter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery.schedules import crontab
+
+# (setting holding HH:MM, task name). A job's task is added by the feature that owns it.
+NIGHTLY: list[tuple[str, str]] = [
+    ("LOCK_RUN_AT", "attendance.lock_past_sessions"),
+    ("REMINDER_RUN_AT", "reminders.send_unmarked_reminders"),
+    ("AT_RISK_RUN_AT", "reminders.send_at_risk_digests"),
+]
+
+
+def _at(value: str) -> crontab:
+    hour, minute = (int(part) for part in value.split(":", 1))
+    return crontab(hour=hour, minute=minute)
+
+
+def beat_schedule(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        task: {"task": task, "schedule": _at(config[setting]), "options": {"expires": 3 * 3600}}
+        for setting, task in NIGHTLY
+    }
