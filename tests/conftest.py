@@ -89,6 +89,9 @@ def test_settings(**overrides: Any) -> dict[str, Any]:
     return settings
 
 
+test_settings.__test__ = False  # a helper, not a test
+
+
 def worker_environment(**extra: str) -> dict[str, str]:
     """Environment for `celery -A workers.celery_app worker` subprocesses on the test database."""
     env = dict(os.environ)
