@@ -1,8 +1,8 @@
 """All models, importable from one place: `from core.models import Cohort`."""
 
 from .access import AccessRequest
-from .attendance import AttendanceRecord, CorporateAttendanceRecord, EvidenceFile
-from .audit import AuditEvent, ReminderSent
+from .attendance import AtRiskFlag, AttendanceRecord, CorporateAttendanceRecord, EvidenceFile
+from .audit import AtRiskNotice, AuditEvent, ReminderSent
 from .base import Base, utcnow
 from .cohorts import Cohort, CorporateAgreement, CorporateTrainee, Enrolment, cohort_facilitators
 from .documents import RegisterDocument, Submission
@@ -38,7 +38,7 @@ from .people import (
 from .sessions import ClassSession
 
 __all__ = [
-    "AccessRequest", "AccessRequestStatus", "AgreementStatus", "ApiToken", "AttendanceRecord",
+    "AccessRequest", "AccessRequestStatus", "AtRiskFlag", "AtRiskNotice", "AgreementStatus", "ApiToken", "AttendanceRecord",
     "AttendanceStatus", "AuditEvent", "Base", "ClassSession", "Cohort", "CohortStatus", "CohortType",
     "CorporateAgreement", "CorporateAttendanceRecord", "CorporateTrainee", "DocumentKind", "DocumentStatus",
     "Enrolment", "EnrolmentStatus", "EvidenceFile", "Holiday", "ImportStatus", "Institution", "Learner",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, func, text
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, Timestamped, utcnow
@@ -80,3 +80,32 @@ class EvidenceFile(Timestamped, Base):
     size_bytes: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class AtRiskFlag(Base):
+    """One crossing of a trainee into "at risk" (low rate or missed sessions in a row).
+
+    Open while `cleared_at` is NULL; at most one open flag per trainee, so each crossing is reported once.
+    `member_type` is "enrolment" (public cohorts) or "corporate_trainee".
+    """
+
+    __tablename__ = "at_risk_flags"
+    __table_args__ = (
+        Index(
+            "uq_at_risk_flags_open_member",
+            "cohort_id", "member_type", "member_id",
+            unique=True,
+            postgresql_where=text("cleared_at IS NULL"),
+            sqlite_where=text("cleared_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    member_type: Mapped[str] = mapped_column(String(20))
+    member_id: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(40))  # "low_rate", "consecutive_misses" or both joined by "+"
+    rate: Mapped[float | None] = mapped_column(Float)
+    consecutive_misses: Mapped[int] = mapped_column(default=0)
+    flagged_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    cleared_at: Mapped[dt.datetime | None]
