@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func, literal_column, text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
@@ -72,3 +74,52 @@ class ClassSession(Timestamped, Base):
     cohort = relationship("Cohort", lazy="joined")
     room = relationship("Room", lazy="joined")
     instructor = relationship("User", foreign_keys=[instructor_id], lazy="joined")
+
+
+class ScheduleRunStatus(StrEnum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+class ScheduleRun(Timestamped, Base):
+    """A large schedule plan applied in the background: the plan, its progress and its outcome."""
+
+    __tablename__ = "schedule_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"))
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    plan: Mapped[dict[str, Any]]
+    status: Mapped[ScheduleRunStatus] = mapped_column(enum_column(ScheduleRunStatus),
+                                                      default=ScheduleRunStatus.PENDING)
+    progress: Mapped[int] = mapped_column(default=0, server_default=text("0"))  # percent
+    planned_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    created_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    existing_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    conflicts: Mapped[dict[str, Any] | None]  # {"items": [...]} as the API reports them
+    error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[dt.datetime | None]
+
+
+class FeedKind(StrEnum):
+    FACILITATOR = "facilitator"
+    COHORT = "cohort"
+    ROOM = "room"
+
+
+class CalendarFeedToken(Timestamped, Base):
+    """An iCalendar subscription URL's secret. Only its sha256 is stored; revoking ends the feed."""
+
+    __tablename__ = "calendar_feed_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[FeedKind] = mapped_column(enum_column(FeedKind))
+    subject_id: Mapped[int]  # the facilitator's user id, the cohort id or the room id
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
