@@ -42,6 +42,7 @@ def _sample_values(demo: dict[str, Any]) -> dict[str, Any]:
         "trainee_id": 1,
         "evidence_id": 1,
         "feed_token": "not-a-real-token",
+        "run_id": 1,
         "filename": "app.css",
     }
 
