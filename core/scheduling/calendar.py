@@ -1,0 +1,88 @@
+"""The calendar: sessions in a window as events, filtered by what the caller may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from core.access.scoping import cohort_filter
+from core.attendance.roster import marked_counts, roster_sizes
+from core.errors import ValidationError
+from core.models import ClassSession, Cohort, Institution, Room, SessionStatus, User
+
+MAX_DAYS = 100
+
+
+def _bound(value: str | None, name: str, zone: ZoneInfo) -> dt.datetime:
+    if not value:
+        raise ValidationError(f"Give {name} (a date YYYY-MM-DD or an ISO 8601 date-time).", code="invalid_window")
+    try:
+        if len(value) == 10:
+            return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), tzinfo=zone)
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(f"{name} must be a date or an ISO 8601 date-time (got {value!r}).",
+                              code="invalid_window") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+
+
+def _optional_int(value: str | None, name: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except ValueError:
+        raise ValidationError(f"{name} must be a number.", code="invalid_filter") from None
+
+
+def calendar_events(session: Session, user: User, args: dict[str, str | None]) -> dict[str, Any]:
+    """Events in [start, end): a date `end` is exclusive. Cancelled sessions only with include_cancelled=1."""
+    zone_name = session.scalar(select(Institution.time_zone).where(Institution.id == user.institution_id)) or "UTC"
+    zone = ZoneInfo(zone_name)
+    start, end = _bound(args.get("start"), "start", zone), _bound(args.get("end"), "end", zone)
+    if end <= start:
+        raise ValidationError("end must be after start.", code="invalid_window")
+    if end - start > dt.timedelta(days=MAX_DAYS):
+        raise ValidationError(f"A calendar window is at most {MAX_DAYS} days.", code="invalid_window")
+    instructor = aliased(User)
+    stmt = (
+        select(ClassSession.id, ClassSession.title, ClassSession.starts_at, ClassSession.ends_at,
+               ClassSession.session_type, ClassSession.status, ClassSession.is_locked, ClassSession.cohort_id,
+               Cohort.name, ClassSession.room_id, Room.name, ClassSession.instructor_id, instructor.full_name,
+               ClassSession.session_date, ClassSession.slot)
+        .join(Cohort, Cohort.id == ClassSession.cohort_id)
+        .outerjoin(Room, Room.id == ClassSession.room_id)
+        .outerjoin(instructor, instructor.id == ClassSession.instructor_id)
+        .where(cohort_filter(user), ClassSession.starts_at < end, ClassSession.ends_at > start)
+        .order_by(ClassSession.starts_at, ClassSession.id)
+    )
+    if args.get("include_cancelled") not in ("1", "true", "yes"):
+        stmt = stmt.where(ClassSession.status != SessionStatus.CANCELLED)
+    for name, column in (("cohort", ClassSession.cohort_id), ("room", ClassSession.room_id),
+                         ("instructor", ClassSession.instructor_id)):
+        value = _optional_int(args.get(name), name)
+        if value is not None:
+            stmt = stmt.where(column == value)
+    rows = session.execute(stmt).all()
+    marks = marked_counts(session, [r[0] for r in rows])
+    sizes = roster_sizes(session, [r[7] for r in rows])
+    events = []
+    for (sid, title, starts_at, ends_at, stype, status, locked, cohort_id, cohort_name, room_id, room_name,
+         instructor_id, instructor_name, _day, slot) in rows:
+        events.append({
+            "id": sid,
+            "title": title or f"{cohort_name} · {stype.value.title()}",
+            "start": starts_at.astimezone(zone).isoformat(),
+            "end": ends_at.astimezone(zone).isoformat(),
+            "type": stype.value, "status": status.value, "slot": slot, "locked": locked,
+            "cohort": {"id": cohort_id, "name": cohort_name},
+            "room": {"id": room_id, "name": room_name} if room_id else None,
+            "instructor": {"id": instructor_id, "name": instructor_name} if instructor_id else None,
+            "marked": marks.get(sid, 0), "roster": sizes.get(cohort_id, 0),
+        })
+    return {"items": events, "total": len(events), "time_zone": zone_name,
+            "start": start.isoformat(), "end": end.isoformat()}

@@ -1,0 +1,75 @@
+// Month/week calendar over GET /api/institution/attendance/calendar. Plain JS, no build step.
+(function () {
+  const root = document.getElementById('calendar');
+  if (!root) return;
+  const body = document.getElementById('cal-body');
+  const title = document.getElementById('cal-title');
+  const viewSel = document.getElementById('cal-view');
+  const registerTpl = root.dataset.register;
+  let anchor = new Date();
+  anchor.setHours(12, 0, 0, 0);
+
+  const pad = (n) => String(n).padStart(2, '0');
+  const iso = (d) => d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate());
+  const addDays = (d, n) => { const x = new Date(d); x.setDate(x.getDate() + n); return x; };
+  const monday = (d) => addDays(d, -((d.getDay() + 6) % 7));
+  const esc = (s) => String(s == null ? '' : s).replace(/[&<>"']/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
+
+  function range() {
+    if (viewSel.value === 'week') { const s = monday(anchor); return [s, addDays(s, 7)]; }
+    const first = new Date(anchor.getFullYear(), anchor.getMonth(), 1, 12);
+    const s = monday(first);
+    return [s, addDays(s, 42)];
+  }
+
+  function eventHtml(ev) {
+    const time = ev.start.slice(11, 16) + '–' + ev.end.slice(11, 16);
+    const label = time + ' ' + ev.title + (ev.room ? ' · ' + ev.room.name : '') + (ev.instructor ? ' · ' + ev.instructor.name : '');
+    const cls = 'cal-event' + (ev.locked ? ' locked' : '') + (ev.status === 'CANCELLED' ? ' cancelled' : '');
+    const tip = label + ' · ' + ev.type + ' · marked ' + ev.marked + '/' + ev.roster + (ev.locked ? ' · locked' : '');
+    const href = registerTpl ? registerTpl.replace('987654321', ev.id) : null;
+    return href ? '<a class="' + cls + '" href="' + esc(href) + '" title="' + esc(tip) + '">' + esc(label) + '</a>'
+                : '<span class="' + cls + '" title="' + esc(tip) + '" tabindex="0">' + esc(label) + '</span>';
+  }
+
+  async function load() {
+    const [start, end] = range();
+    const params = new URLSearchParams({start: iso(start), end: iso(end)});
+    root.querySelectorAll('[data-filter]').forEach((el) => { if (el.value) params.set(el.dataset.filter, el.value); });
+    title.textContent = viewSel.value === 'week'
+      ? 'Week of ' + start.toLocaleDateString(undefined, {day: 'numeric', month: 'long', year: 'numeric'})
+      : anchor.toLocaleDateString(undefined, {month: 'long', year: 'numeric'});
+    body.innerHTML = '<p class="text-muted">Loading…</p>';
+    const r = await fetch(root.dataset.api + '?' + params.toString(), {headers: {'Accept': 'application/json'}});
+    if (!r.ok) { body.innerHTML = '<div class="alert alert-danger">Could not load the calendar (' + r.status + ').</div>'; return; }
+    const data = await r.json();
+    const byDay = {};
+    data.items.forEach((ev) => { (byDay[ev.start.slice(0, 10)] = byDay[ev.start.slice(0, 10)] || []).push(ev); });
+    const today = iso(new Date());
+    let html = '<table class="table table-bordered cal-grid" data-testid="calendar-grid"><thead><tr>';
+    ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].forEach((d) => { html += '<th scope="col">' + d + '</th>'; });
+    html += '</tr></thead><tbody>';
+    for (let d = new Date(start), i = 0; d < end; d = addDays(d, 1), i++) {
+      if (i % 7 === 0) html += '<tr>';
+      const key = iso(d), events = byDay[key] || [];
+      const cls = [d.getMonth() !== anchor.getMonth() && viewSel.value === 'month' ? 'other-month' : '',
+                   key === today ? 'today' : '', events.length ? '' : 'empty-day'].join(' ');
+      html += '<td class="' + cls + '"><div class="fw-semibold">' + d.toLocaleDateString(undefined, {weekday: 'short', day: 'numeric'}) +
+              '</div>' + events.map(eventHtml).join('') + '</td>';
+      if (i % 7 === 6) html += '</tr>';
+    }
+    html += '</tbody></table><p class="small text-muted">' + data.total + ' session(s).</p>';
+    body.innerHTML = html;
+  }
+
+  root.querySelectorAll('[data-move]').forEach((btn) => btn.addEventListener('click', () => {
+    const step = Number(btn.dataset.move);
+    if (step === 0) anchor = new Date();
+    else if (viewSel.value === 'week') anchor = addDays(anchor, 7 * step);
+    else anchor = new Date(anchor.getFullYear(), anchor.getMonth() + step, 1, 12);
+    load();
+  }));
+  root.querySelectorAll('select').forEach((el) => el.addEventListener('change', load));
+  if (window.matchMedia('(max-width: 576px)').matches) viewSel.value = 'week';
+  load();
+})();
