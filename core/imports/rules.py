@@ -1,0 +1,393 @@
+"""Pure rules for trainee CSV files: decoding, delimiter, headers, row checks, phone and email normalisation.
+
+Nothing here touches the database, Flask or Celery. The service streams a stored file through
+`sniff_file` (first pass: encoding, size) and `TraineeReader` + `RowValidator` (second pass: rows).
+
+Speed: phone and email checks are cached per distinct raw value, and each has a fast path for the
+common shapes that gives exactly the answer the library gives (tests compare them on large random
+samples); anything unusual goes to the library itself.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import IO, Any
+
+import phonenumbers
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
+from phonenumbers import NumberParseException, PhoneNumberType
+from phonenumbers import phonenumberutil as _pnu
+
+COLUMNS = ("full_name", "phone", "email", "job_title", "employee_code", "department")
+MAX_LENGTHS = {"full_name": 200, "job_title": 120, "employee_code": 60, "department": 120}
+MAX_FIELD_CHARS = 10_000
+
+# Reason code → human message (a row error's `message` may add detail, e.g. the first row's number).
+REASONS: dict[str, str] = {
+    "full_name_missing": "Full name is required.",
+    "too_long": "The value is too long.",
+    "wrong_field_count": "The row does not have as many fields as the header.",
+    "phone_invalid": "Not a valid phone number.",
+    "phone_not_dz": "Not an Algerian number: only Algerian mobile numbers are accepted.",
+    "phone_not_mobile": "Not a mobile number (landline or special number): only Algerian mobiles are accepted.",
+    "email_invalid": "Not a valid email address.",
+    "duplicate_phone_in_file": "The same phone number appears earlier in the file.",
+    "duplicate_email_in_file": "The same email address appears earlier in the file.",
+    "duplicate_phone_in_cohort": "A trainee with this phone number is already in the cohort.",
+    "duplicate_email_in_cohort": "A trainee with this email address is already in the cohort.",
+}
+
+
+class FileRejected(Exception):
+    """The whole file is unusable: one clear message, no row results."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# ---------------------------------------------------------------- phone numbers
+
+_DZ = phonenumbers.PhoneMetadata.metadata_for_region("DZ")
+# Digits with single space, dot or hyphen separators, optionally a leading "+"; nothing else.
+_SIMPLE_PHONE = re.compile(r"\+?\d+(?:[ .\-]\d+)*")
+_DZ_SHAPES = re.compile(r"(?:\+213|00213|0)([1-9]\d{7,8})|(?!213)([1-9]\d{7,8})")
+_SEPARATORS = str.maketrans("", "", " .-")
+
+PhoneResult = tuple[str | None, str | None]  # (E.164, None) or (None, reason code)
+
+
+def normalize_dz_mobile_plain(raw: str) -> PhoneResult:
+    """The reference: what phonenumbers says, step by step, with no shortcut."""
+    try:
+        number = phonenumbers.parse(raw, "DZ")
+    except NumberParseException:
+        return None, "phone_invalid"
+    if not phonenumbers.is_valid_number(number):
+        return None, "phone_invalid"
+    if phonenumbers.region_code_for_number(number) != "DZ":
+        return None, "phone_not_dz"
+    if phonenumbers.number_type(number) != PhoneNumberType.MOBILE:
+        return None, "phone_not_mobile"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
+
+
+def _dz_mobile_fast(raw: str) -> PhoneResult | None:
+    """The common shapes (0XXXXXXXXX, +213…, 00213…, bare national digits), decided by the same
+    metadata test phonenumbers runs; None means "not sure: ask phonenumbers"."""
+    if not _SIMPLE_PHONE.fullmatch(raw):
+        return None
+    match = _DZ_SHAPES.fullmatch(raw.translate(_SEPARATORS))
+    if match is None:
+        return None
+    nsn = match.group(1) or match.group(2)
+    kind = _pnu._number_type_helper(nsn, _DZ)
+    if kind == PhoneNumberType.MOBILE:
+        return "+213" + nsn, None
+    if kind == PhoneNumberType.UNKNOWN:
+        return None, "phone_invalid"
+    return None, "phone_not_mobile"
+
+
+@lru_cache(maxsize=262_144)
+def normalize_dz_mobile(raw: str) -> PhoneResult:
+    """An Algerian mobile number in E.164 (+213…), or the reason it is not one."""
+    fast = _dz_mobile_fast(raw)
+    return fast if fast is not None else normalize_dz_mobile_plain(raw)
+
+
+# ---------------------------------------------------------------- email addresses
+
+_SIMPLE_EMAIL = re.compile(
+    r"[A-Za-z0-9_+\-]+(?:\.[A-Za-z0-9_+\-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+_SPECIAL_DOMAINS = frozenset(SPECIAL_USE_DOMAIN_NAMES)
+
+EmailResult = tuple[str | None, str | None]  # (normalized lower-case, None) or (None, library message)
+
+
+def normalize_email_plain(raw: str) -> EmailResult:
+    try:
+        return validate_email(raw, check_deliverability=False).normalized.lower(), None
+    except EmailNotValidError as exc:
+        return None, str(exc)
+
+
+def _email_fast(raw: str) -> str | None:
+    if len(raw) > 254 or not _SIMPLE_EMAIL.fullmatch(raw):
+        return None
+    local, _, domain = raw.rpartition("@")
+    if len(local) > 64 or len(domain) > 253 or "--" in domain:
+        return None
+    domain = domain.lower()
+    labels = domain.split(".")
+    if any(".".join(labels[i:]) in _SPECIAL_DOMAINS for i in range(len(labels))):
+        return None
+    return raw.lower()
+
+
+@lru_cache(maxsize=262_144)
+def normalize_email(raw: str) -> EmailResult:
+    fast = _email_fast(raw)
+    return (fast, None) if fast is not None else normalize_email_plain(raw)
+
+
+# ---------------------------------------------------------------- decoding
+
+_UNDEFINED_CP1252 = frozenset(b"\x81\x8d\x8f\x90\x9d")
+_HIGH_RUN = re.compile(rb"[\x80-\xff]{3,}")
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+NOT_UTF8 = ("The file is not in UTF-8 and its encoding could not be recognised safely. In Excel use "
+            "“Save As → CSV UTF-8 (comma delimited)” and upload it again.")
+
+
+@dataclass(frozen=True)
+class FileProfile:
+    encoding: str  # a Python codec name for the second pass
+    line_count: int  # newlines seen: an upper bound for progress (quoted newlines count too)
+
+
+def sniff_file(chunks: Iterable[bytes]) -> FileProfile:
+    """First pass over the bytes: refuse what is not a text CSV, pick the encoding, count lines."""
+    it = iter(chunks)
+    first = b""
+    for chunk in it:
+        if chunk:
+            first = chunk
+            break
+    if not first:
+        raise FileRejected("empty_file", "The file is empty.")
+    _reject_known_binary(first)
+    if first.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        raise FileRejected("encoding", NOT_UTF8)
+    if first.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _sniff_utf16(first, it)
+    encoding = "utf-8-sig" if first.startswith(codecs.BOM_UTF8) else "utf-8"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8_ok, cp1252_ok = True, True
+    lines, tail, last = 0, b"", b""
+    for index, chunk in enumerate(_chain(first, it)):
+        if index == 0 and (b"\x00" in chunk[:65536] or len(_CONTROL.findall(chunk[:65536])) > 8):
+            raise FileRejected("binary", "This is not a text CSV file (it contains binary data).")
+        if b"\x00" in chunk:
+            raise FileRejected("binary", "This is not a text CSV file (it contains binary data).")
+        lines += chunk.count(b"\n")
+        if utf8_ok:
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                utf8_ok = False
+        if not utf8_ok and cp1252_ok:
+            window = tail + chunk
+            cp1252_ok = not _HIGH_RUN.search(window) and not _UNDEFINED_CP1252.intersection(chunk)
+        tail, last = chunk[-2:], chunk[-1:]
+    if utf8_ok:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8_ok = False
+    if not utf8_ok:
+        if not cp1252_ok:
+            raise FileRejected("encoding", NOT_UTF8)
+        encoding = "cp1252"
+    return FileProfile(encoding=encoding, line_count=lines + (last != b"\n"))
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
+
+
+def _reject_known_binary(first: bytes) -> None:
+    if first.startswith(b"PK\x03\x04") or first.startswith(b"PK\x05\x06"):
+        raise FileRejected("not_csv", "This is a ZIP or Excel (.xlsx) file, not a CSV. In Excel use "
+                                      "“Save As → CSV UTF-8 (comma delimited)” and upload the .csv file.")
+    if first.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FileRejected("not_csv", "This is an old Excel (.xls) file, not a CSV. In Excel use "
+                                      "“Save As → CSV UTF-8 (comma delimited)” and upload the .csv file.")
+    if first.startswith((b"%PDF", b"\x1f\x8b", b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
+        raise FileRejected("binary", "This is not a text CSV file (it contains binary data).")
+
+
+def _sniff_utf16(first: bytes, rest: Iterator[bytes]) -> FileProfile:
+    decoder = codecs.getincrementaldecoder("utf-16")()
+    lines, last = 0, ""
+    try:
+        for chunk in _chain(first, rest):
+            text = decoder.decode(chunk)
+            if "\x00" in text:
+                raise FileRejected("binary", "This is not a text CSV file (it contains binary data).")
+            lines += text.count("\n")
+            last = text[-1:] or last
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise FileRejected("encoding", NOT_UTF8) from None
+    return FileProfile(encoding="utf-16", line_count=lines + (last != "\n"))
+
+
+# ---------------------------------------------------------------- reading rows
+
+
+def normalize_header(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.replace("\ufeff", "").strip().casefold())
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """Comma or semicolon, whichever the header row uses more (outside quotes)."""
+    unquoted = re.sub(r'"[^"]*"', "", header_line)
+    return ";" if unquoted.count(";") > unquoted.count(",") else ","
+
+
+class TraineeReader:
+    """Rows of a decoded text stream: `columns` (normalised header) and `rows()` → (row number, fields).
+
+    Row numbers count data records from 1 (header excluded); blank records are skipped but counted,
+    so a number still points at the same record in the user's spreadsheet.
+    """
+
+    def __init__(self, text: IO[str]) -> None:
+        csv.field_size_limit(MAX_FIELD_CHARS * 10)
+        header_line = text.readline()
+        if header_line.strip() == "":
+            raise FileRejected("empty_file", "The file is empty: the first line should name the columns.")
+        self.delimiter = sniff_delimiter(header_line)
+        self._text = text
+        try:
+            header = next(csv.reader([header_line], delimiter=self.delimiter))
+        except (csv.Error, StopIteration):
+            raise FileRejected("not_csv", "The first line is not a CSV header row.") from None
+        self.raw_columns = header
+        self.columns = [normalize_header(h) for h in header]
+        if "full_name" not in self.columns:
+            found = ", ".join(c for c in self.columns if c) or "nothing"
+            raise FileRejected("missing_full_name",
+                               f"The header row has no full_name column (found: {found[:300]}). The first line "
+                               f"must name the columns: {', '.join(COLUMNS)}.")
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        reader = csv.reader(self._text, delimiter=self.delimiter, strict=False)
+        number = 0
+        try:
+            for fields in reader:
+                number += 1
+                if not fields or (len(fields) == 1 and not fields[0].strip()):
+                    continue
+                yield number, fields
+        except csv.Error as exc:
+            raise FileRejected("not_csv", f"The file could not be read as CSV near data row {number + 1}: {exc}.") \
+                from None
+
+
+# ---------------------------------------------------------------- row checks
+
+
+@dataclass(slots=True)
+class RowResult:
+    row: int
+    ok: bool
+    full_name: str | None = None
+    phone_e164: str | None = None
+    email: str | None = None
+    job_title: str | None = None
+    employee_code: str | None = None
+    department: str | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _error(column: str, value: str | None, code: str, message: str | None = None) -> dict[str, Any]:
+    return {"column": column, "value": value, "code": code, "message": message or REASONS[code]}
+
+
+class RowValidator:
+    """Checks rows one by one, remembering phones and emails seen so far (in the file and the cohort)."""
+
+    def __init__(self, columns: list[str], cohort_phones: Iterable[str] = (), cohort_emails: Iterable[str] = ()):
+        self.width = len(columns)
+        positions: dict[str, int] = {}
+        for index, name in enumerate(columns):
+            positions.setdefault(name, index)
+        self.index = {name: positions.get(name) for name in COLUMNS}
+        self.cohort_phones = set(cohort_phones)
+        self.cohort_emails = {e.lower() for e in cohort_emails}
+        self.seen_phones: dict[str, int] = {}
+        self.seen_emails: dict[str, int] = {}
+        self.valid = 0
+        self.invalid = 0
+        self.by_reason: dict[str, int] = {}
+
+    def _value(self, fields: list[str], column: str) -> str:
+        i = self.index[column]
+        if i is None or i >= len(fields):
+            return ""
+        return fields[i].strip()
+
+    def check(self, row: int, fields: list[str]) -> RowResult:
+        result = RowResult(row=row, ok=True)
+        errors = result.errors
+        if len(fields) != self.width:
+            errors.append(_error("*", None, "wrong_field_count",
+                                 f"This row has {len(fields)} fields; the header has {self.width}."))
+        name = self._value(fields, "full_name")
+        if not name:
+            errors.append(_error("full_name", name, "full_name_missing"))
+        for column, limit in MAX_LENGTHS.items():
+            value = self._value(fields, column) if column != "full_name" else name
+            if len(value) > limit:
+                errors.append(_error(column, value[:100], "too_long", f"At most {limit} characters."))
+                value = value[:limit]
+            setattr(result, column, value or None)
+
+        phone_raw = self._value(fields, "phone")
+        if phone_raw:
+            e164, code = normalize_dz_mobile(phone_raw)
+            if code:
+                errors.append(_error("phone", phone_raw, code))
+            else:
+                result.phone_e164 = e164
+                first = self.seen_phones.setdefault(e164, row)  # type: ignore[arg-type]
+                if first != row:
+                    errors.append(_error("phone", phone_raw, "duplicate_phone_in_file",
+                                         f"The same phone number is on row {first}."))
+                elif e164 in self.cohort_phones:
+                    errors.append(_error("phone", phone_raw, "duplicate_phone_in_cohort"))
+
+        email_raw = self._value(fields, "email")
+        if email_raw:
+            email, problem = normalize_email(email_raw)
+            if email is None:
+                errors.append(_error("email", email_raw[:254], "email_invalid", problem))
+            else:
+                result.email = email
+                first = self.seen_emails.setdefault(email, row)
+                if first != row:
+                    errors.append(_error("email", email_raw, "duplicate_email_in_file",
+                                         f"The same email address is on row {first}."))
+                elif email in self.cohort_emails:
+                    errors.append(_error("email", email_raw, "duplicate_email_in_cohort"))
+
+        if errors:
+            result.ok = False
+            self.invalid += 1
+            for error in errors:
+                self.by_reason[error["code"]] = self.by_reason.get(error["code"], 0) + 1
+        else:
+            self.valid += 1
+        return result
+
+
+# ---------------------------------------------------------------- exports
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_formula(value: Any) -> str:
+    """A spreadsheet must never run a cell as a formula: prefix ' to risky cells."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text

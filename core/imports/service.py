@@ -1,0 +1,381 @@
+"""Trainee imports: upload (create), validate (task), commit (task), cancel.
+
+Each call is one transaction, except `validate_import`, which commits its progress every batch so
+that the status page sees it move; a redelivered validation deletes what an earlier attempt wrote
+and starts again, so the end result is the same however often it runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO
+
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, literal, or_, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from core import audit, clock
+from core.db import after_commit, is_postgres
+from core.errors import Conflict, NotFound, ValidationError
+from core.models import (
+    Cohort,
+    CohortStatus,
+    CohortType,
+    CorporateTrainee,
+    ImportStatus,
+    TraineeImport,
+    TraineeImportRow,
+    User,
+)
+from core.storage import PrivateStorage
+
+from . import rules
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 2000
+PREVIEW_LIMIT = 500
+CANCELLABLE = {ImportStatus.UPLOADED, ImportStatus.VALIDATING, ImportStatus.VALIDATED, ImportStatus.FAILED}
+_ROW_COLUMNS = ("import_id", "row_number", "ok", "full_name", "phone_e164", "email", "job_title",
+                "employee_code", "department", "errors")
+
+
+def importable_cohort(session: Session, cohort: Cohort) -> Cohort:
+    if cohort.cohort_type != CohortType.CORPORATE:
+        raise ValidationError("Trainees can be imported only into a corporate cohort.", code="not_corporate")
+    if cohort.status != CohortStatus.ACTIVE:
+        raise ValidationError(f"This cohort is {cohort.status.value.lower()}: trainees can be imported only "
+                              "into an active cohort.", code="cohort_not_active")
+    return cohort
+
+
+# ---------------------------------------------------------------- upload
+
+
+def create_import(session: Session, storage: PrivateStorage, *, cohort: Cohort, uploader: User,
+                  stream: BinaryIO, filename: str, max_bytes: int,
+                  on_commit: Callable[[int], object] | None = None) -> TraineeImport:
+    """Store the upload as it streams in (never parsed here), record it, validate it after commit."""
+    importable_cohort(session, cohort)
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:255] or "upload.csv"
+    stored = storage.save_stream(stream, "imports", ".csv", max_bytes=max_bytes)
+    if stored.size == 0:
+        storage.delete(stored.key)
+        raise ValidationError("The file is empty.", code="empty_file")
+    imp = TraineeImport(cohort_id=cohort.id, uploaded_by_id=uploader.id, original_filename=name,
+                        storage_key=stored.key, size_bytes=stored.size, sha256=stored.sha256,
+                        status=ImportStatus.UPLOADED, rows_done=0, valid_count=0, invalid_count=0,
+                        errors_by_reason={}, inserted_count=0)
+    session.add(imp)
+    try:
+        session.flush()
+        audit.record(session, actor_id=uploader.id, action="import.upload", entity_type="trainee_import",
+                     entity_id=imp.id, after={"file": name, "size": stored.size, "sha256": stored.sha256},
+                     context={"cohort_id": cohort.id})
+        if on_commit is not None:
+            after_commit(session, functools.partial(on_commit, imp.id))
+        session.commit()
+    except BaseException:
+        session.rollback()
+        storage.delete(stored.key)
+        raise
+    return imp
+
+
+# ---------------------------------------------------------------- validation
+
+
+def validate_import(session: Session, storage: PrivateStorage, import_id: int,
+                    progress_every: int = PROGRESS_EVERY) -> TraineeImport | None:
+    """Check every row of the stored file; store per-row results; end VALIDATED or FAILED."""
+    imp = session.get(TraineeImport, import_id, with_for_update=True)
+    if imp is None:
+        session.rollback()
+        return None
+    if imp.status not in (ImportStatus.UPLOADED, ImportStatus.VALIDATING):
+        session.rollback()  # done, cancelled or committed already: a redelivery changes nothing
+        return imp
+    session.execute(delete(TraineeImportRow).where(TraineeImportRow.import_id == import_id))
+    imp.status = ImportStatus.VALIDATING
+    imp.started_at, imp.finished_at = clock.now(), None
+    imp.rows_done, imp.rows_total, imp.valid_count, imp.invalid_count = 0, None, 0, 0
+    imp.errors_by_reason, imp.error_message = {}, None
+    cohort_id = imp.cohort_id
+    existing = session.execute(
+        select(CorporateTrainee.phone_e164, CorporateTrainee.email).where(CorporateTrainee.cohort_id == cohort_id)
+    ).all()
+    session.commit()
+
+    try:
+        profile = rules.sniff_file(storage.iter_chunks(imp.storage_key))
+        if not _update_progress(session, import_id, rows_total=max(profile.line_count - 1, 0)):
+            return session.get(TraineeImport, import_id)
+        session.commit()
+        validator = _run_rows(session, storage, imp.storage_key, import_id, profile, existing, progress_every)
+        if validator is None:  # cancelled while running
+            return session.get(TraineeImport, import_id)
+        if validator.valid + validator.invalid == 0:
+            raise rules.FileRejected("no_rows", "The file has a header row but no trainee rows.")
+    except rules.FileRejected as rejected:
+        session.rollback()
+        return _fail(session, import_id, rejected.message, rejected.code)
+
+    done = session.execute(
+        update(TraineeImport)
+        .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
+        .values(status=ImportStatus.VALIDATED, rows_total=validator.valid + validator.invalid,
+                rows_done=validator.valid + validator.invalid, valid_count=validator.valid,
+                invalid_count=validator.invalid, errors_by_reason=validator.by_reason, finished_at=clock.now())
+    )
+    session.commit()
+    if not done.rowcount:  # type: ignore[attr-defined]
+        log.info("import %s changed status while validating; leaving it", import_id)
+    return session.get(TraineeImport, import_id)
+
+
+def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: int, profile: rules.FileProfile,
+              existing: list[Any], progress_every: int) -> rules.RowValidator | None:
+    with storage.open(key) as raw:
+        text = io.TextIOWrapper(raw, encoding=profile.encoding, newline="")
+        try:
+            reader = rules.TraineeReader(text)
+            validator = rules.RowValidator(reader.columns, (p for p, _ in existing if p),
+                                           (e for _, e in existing if e))
+            batch: list[rules.RowResult] = []
+            for number, fields in reader.rows():
+                batch.append(validator.check(number, fields))
+                if len(batch) >= progress_every:
+                    if not _flush(session, import_id, batch, validator):
+                        return None
+                    batch = []
+            if batch and not _flush(session, import_id, batch, validator):
+                return None
+        except UnicodeDecodeError:
+            raise rules.FileRejected("encoding", rules.NOT_UTF8) from None
+    return validator
+
+
+def _flush(session: Session, import_id: int, batch: list[rules.RowResult], validator: rules.RowValidator) -> bool:
+    """Write a batch of row results and the progress in one short transaction. False: stop (cancelled)."""
+    if not _update_progress(session, import_id, rows_done=validator.valid + validator.invalid,
+                            valid_count=validator.valid, invalid_count=validator.invalid):
+        return False
+    _insert_rows(session, import_id, batch)
+    session.commit()
+    return True
+
+
+def _update_progress(session: Session, import_id: int, **values: Any) -> bool:
+    result = session.execute(
+        update(TraineeImport)
+        .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
+        .values(**values)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        session.rollback()
+        return False
+    return True
+
+
+def _insert_rows(session: Session, import_id: int, batch: list[rules.RowResult]) -> None:
+    if is_postgres(session):
+        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor, cursor.copy(f"COPY trainee_import_rows ({', '.join(_ROW_COLUMNS)}) FROM STDIN") as copy:
+            for r in batch:
+                copy.write_row((import_id, r.row, r.ok, r.full_name, r.phone_e164, r.email, r.job_title,
+                                r.employee_code, r.department,
+                                json.dumps({"errors": r.errors}) if r.errors else None))
+        return
+    session.execute(insert(TraineeImportRow), [
+        {"import_id": import_id, "row_number": r.row, "ok": r.ok, "full_name": r.full_name,
+         "phone_e164": r.phone_e164, "email": r.email, "job_title": r.job_title,
+         "employee_code": r.employee_code, "department": r.department,
+         "errors": {"errors": r.errors} if r.errors else None}
+        for r in batch
+    ])
+
+
+def _fail(session: Session, import_id: int, message: str, code: str) -> TraineeImport | None:
+    session.execute(delete(TraineeImportRow).where(TraineeImportRow.import_id == import_id))
+    session.execute(
+        update(TraineeImport)
+        .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
+        .values(status=ImportStatus.FAILED, error_message=message, errors_by_reason={"file": code},
+                rows_done=0, valid_count=0, invalid_count=0, finished_at=clock.now())
+    )
+    session.commit()
+    return session.get(TraineeImport, import_id)
+
+
+def record_failure(session: Session, import_id: int, message: str) -> None:
+    """A task gave up (unexpected error): say so on the row rather than leave it spinning."""
+    session.rollback()
+    session.execute(
+        update(TraineeImport)
+        .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
+        .values(status=ImportStatus.FAILED, error_message=message, finished_at=clock.now())
+    )
+    session.commit()
+
+
+# ---------------------------------------------------------------- commit
+
+
+def request_commit(session: Session, import_id: int, user: User, *, cohort: Cohort,
+                   on_commit: Callable[[int], object] | None = None) -> TraineeImport:
+    """Mark a VALIDATED import COMMITTING and hand the insert to a worker (after this transaction)."""
+    imp = session.get(TraineeImport, import_id, with_for_update=True)
+    if imp is None or imp.cohort_id != cohort.id:
+        raise NotFound("No such import.")
+    if imp.status in (ImportStatus.COMMITTING, ImportStatus.COMMITTED):
+        session.rollback()
+        return imp
+    if imp.status != ImportStatus.VALIDATED:
+        raise Conflict(f"Only a validated import can be committed; this one is {imp.status.value}.",
+                       code="import_not_validated")
+    importable_cohort(session, cohort)
+    if imp.valid_count == 0:
+        raise ValidationError("There are no valid rows to add.", code="nothing_to_commit")
+    imp.status, imp.committed_by_id, imp.error_message = ImportStatus.COMMITTING, user.id, None
+    audit.record(session, actor_id=user.id, action="import.commit_requested", entity_type="trainee_import",
+                 entity_id=imp.id, before={"status": "VALIDATED"}, after={"status": "COMMITTING"})
+    if on_commit is not None:
+        after_commit(session, functools.partial(on_commit, imp.id))
+    session.commit()
+    return imp
+
+
+def commit_import(session: Session, import_id: int) -> TraineeImport | None:
+    """Insert the valid rows as trainees, set-based, under a per-cohort lock. Idempotent.
+
+    Duplicates against the cohort are checked again here: another import may have been committed
+    since validation. The insert, the row marks and the COMMITTED status are one transaction, so a
+    worker killed half way leaves nothing behind and the redelivered task does the whole job once.
+    """
+    cohort_id = session.scalar(select(TraineeImport.cohort_id).where(TraineeImport.id == import_id))
+    if cohort_id is None:
+        session.rollback()
+        return None
+    _lock_cohort(session, cohort_id)
+    imp = session.execute(
+        select(TraineeImport).where(TraineeImport.id == import_id).execution_options(populate_existing=True)
+    ).scalar_one()
+    if imp.status != ImportStatus.COMMITTING:
+        session.rollback()
+        return imp
+    cohort = session.get(Cohort, cohort_id)
+    if cohort is None or cohort.status != CohortStatus.ACTIVE:
+        imp.status, imp.error_message = ImportStatus.VALIDATED, "The cohort is no longer active; nothing was added."
+        session.commit()
+        return imp
+
+    skipped, moved = _mark_cohort_duplicates(session, imp)
+    rows = TraineeImportRow
+    source = select(
+        literal(cohort_id), rows.full_name, rows.phone_e164, rows.email, rows.job_title, rows.employee_code,
+        rows.department, literal(import_id), true(), func.now() if is_postgres(session) else literal(clock.now()),
+    ).where(rows.import_id == import_id, rows.ok.is_(True)).order_by(rows.row_number)
+    dialect = postgresql if is_postgres(session) else sqlite
+    stmt = dialect.insert(CorporateTrainee).from_select(
+        ["cohort_id", "full_name", "phone_e164", "email", "job_title", "employee_code", "department",
+         "import_id", "active", "created_at"], source,
+    ).on_conflict_do_nothing()
+    inserted = session.execute(stmt).rowcount  # type: ignore[attr-defined]
+    imp.status, imp.inserted_count, imp.committed_at = ImportStatus.COMMITTED, inserted, clock.now()
+    if moved:
+        reasons = dict(imp.errors_by_reason or {})
+        for code, n in skipped.items():
+            reasons[code] = reasons.get(code, 0) + n
+        imp.errors_by_reason = reasons
+        imp.valid_count -= moved
+        imp.invalid_count += moved
+    audit.record(session, actor_id=imp.committed_by_id, action="import.commit", entity_type="trainee_import",
+                 entity_id=imp.id, before={"status": "COMMITTING"},
+                 after={"status": "COMMITTED", "inserted": inserted}, context={"cohort_id": cohort_id})
+    session.commit()
+    return imp
+
+
+def _lock_cohort(session: Session, cohort_id: int) -> None:
+    """Serialize commits into one cohort (SQLite serializes every writer anyway)."""
+    session.execute(select(Cohort.id).where(Cohort.id == cohort_id).with_for_update())
+
+
+def _mark_cohort_duplicates(session: Session, imp: TraineeImport) -> tuple[dict[str, int], int]:
+    """Valid rows that now clash with a trainee already in the cohort become row errors."""
+    rows, trainees = TraineeImportRow, CorporateTrainee
+    phone_taken = exists().where(trainees.cohort_id == imp.cohort_id, trainees.phone_e164 == rows.phone_e164)
+    email_taken = exists().where(trainees.cohort_id == imp.cohort_id, trainees.email == rows.email)
+    clashes = session.execute(
+        select(rows.id, rows.phone_e164, rows.email, phone_taken.label("phone_taken"),
+               email_taken.label("email_taken"))
+        .where(rows.import_id == imp.id, rows.ok.is_(True),
+               or_(and_(rows.phone_e164.is_not(None), phone_taken), and_(rows.email.is_not(None), email_taken)))
+    ).all()
+    counts: dict[str, int] = {}
+    updates = []
+    for c in clashes:
+        errors = []
+        if c.phone_taken:
+            errors.append({"column": "phone", "value": c.phone_e164, "code": "duplicate_phone_in_cohort",
+                           "message": rules.REASONS["duplicate_phone_in_cohort"]})
+        if c.email_taken:
+            errors.append({"column": "email", "value": c.email, "code": "duplicate_email_in_cohort",
+                           "message": rules.REASONS["duplicate_email_in_cohort"]})
+        for e in errors:
+            counts[e["code"]] = counts.get(e["code"], 0) + 1
+        updates.append({"row_id": c.id, "errors": {"errors": errors}})
+    if updates:
+        table = rows.__table__
+        session.connection().execute(
+            update(table).where(table.c.id == bindparam("row_id")).values(ok=False, errors=bindparam("errors")),
+            updates,
+        )
+    return counts, len(updates)
+
+
+# ---------------------------------------------------------------- cancel
+
+
+def cancel_import(session: Session, import_id: int, user: User, *, cohort: Cohort) -> TraineeImport:
+    imp = session.get(TraineeImport, import_id, with_for_update=True)
+    if imp is None or imp.cohort_id != cohort.id:
+        raise NotFound("No such import.")
+    if imp.status == ImportStatus.CANCELLED:
+        session.rollback()
+        return imp
+    if imp.status not in CANCELLABLE:
+        raise Conflict(f"This import is {imp.status.value} and can no longer be cancelled.",
+                       code="import_not_cancellable")
+    before = imp.status.value
+    imp.status, imp.finished_at = ImportStatus.CANCELLED, imp.finished_at or clock.now()
+    audit.record(session, actor_id=user.id, action="import.cancel", entity_type="trainee_import",
+                 entity_id=imp.id, before={"status": before}, after={"status": "CANCELLED"})
+    session.commit()  # the file stays on storage, for history
+    return imp
+
+
+# ---------------------------------------------------------------- reading back
+
+
+def preview_rows(session: Session, import_id: int, limit: int = PREVIEW_LIMIT) -> list[TraineeImportRow]:
+    """At most `limit` rows: errors first, then valid ones, each in file order."""
+    return list(session.scalars(
+        select(TraineeImportRow).where(TraineeImportRow.import_id == import_id)
+        .order_by(TraineeImportRow.ok, TraineeImportRow.row_number).limit(limit)
+    ))
+
+
+def error_report_lines(session: Session, import_id: int, batch: int = 2000) -> Iterator[list[str]]:
+    """The error report as CSV cells, streamed: row, column, value, reason, message (formulas neutralized)."""
+    yield ["row", "column", "value", "reason", "message"]
+    stmt = (select(TraineeImportRow.row_number, TraineeImportRow.errors)
+            .where(TraineeImportRow.import_id == import_id, TraineeImportRow.ok.is_(False))
+            .order_by(TraineeImportRow.row_number).execution_options(yield_per=batch))
+    for number, errors in session.execute(stmt):
+        for e in (errors or {}).get("errors", []):
+            yield [str(number), *(rules.neutralize_formula(e.get(k)) for k in ("column", "value", "code", "message"))]
