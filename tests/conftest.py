@@ -167,6 +167,23 @@ def db_session(app: Flask) -> Iterator[Any]:
 
 
 @pytest.fixture
+def sql(app: Flask) -> Iterator[Any]:
+    """A plain session on the test database that does NOT keep an app context pushed.
+
+    While `db_session` holds its app context, test-client requests reuse it, so Flask-Login's user cached
+    in `g` by the first request leaks into the next ones (a request as another user runs as the first).
+    """
+    from sqlalchemy.orm import Session
+
+    from web.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
 def demo(app: Flask) -> dict[str, Any]:
     """The demo institution: ids, plus `users` by short name (admin, teacher, support, org, regulator…)."""
     from sqlalchemy import select
