@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.models import (
     AttendanceRecord,
+    ClassSession,
     Cohort,
     CohortType,
     CorporateAttendanceRecord,
     CorporateTrainee,
     Enrolment,
     EnrolmentStatus,
+    Learner,
+    User,
 )
 
 
@@ -56,3 +62,237 @@ def marked_counts(session: Session, session_ids: Iterable[int]) -> dict[int, int
         for sid, n in rows:
             counts[sid] += n
     return counts
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Registers: who is on a session's register, what each has, and which table a mark goes to.
+# ---------------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RecordSpec:
+    """Where a cohort's marks live: the one fact marking code needs to know about the cohort type."""
+
+    kind: str                 # "public" | "corporate"
+    model: type[AttendanceRecord] | type[CorporateAttendanceRecord]
+    table: str
+    key: str                  # the member column: enrolment_id | trainee_id
+    member_type: str          # "enrolment" | "corporate_trainee" (at-risk flags, history)
+    entity_type: str          # audit events
+    conflict_target: str      # ON CONFLICT (…) for the upsert
+    has_record_date: bool     # public records also carry the (local) date
+
+
+PUBLIC_SPEC = RecordSpec("public", AttendanceRecord, "attendance_records", "enrolment_id", "enrolment",
+                         "attendance_record", "(enrolment_id, session_id) WHERE session_id IS NOT NULL", True)
+CORPORATE_SPEC = RecordSpec("corporate", CorporateAttendanceRecord, "corporate_attendance_records", "trainee_id",
+                            "corporate_trainee", "corporate_attendance_record", "(trainee_id, session_id)", False)
+
+
+def spec_for(cohort: Cohort) -> RecordSpec:
+    return CORPORATE_SPEC if cohort.cohort_type == CohortType.CORPORATE else PUBLIC_SPEC
+
+
+def permissions_for(cohort: Cohort) -> tuple[str, str]:
+    """(view, mark) permission names for the cohort's kind."""
+    if cohort.cohort_type == CohortType.CORPORATE:
+        return "corporate_attendance.view", "corporate_attendance.mark"
+    return "attendance.view", "attendance.mark"
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    member_id: int
+    name: str
+    detail: str | None          # ID number (public) or employee code (corporate)
+    active: bool
+    record_id: int | None
+    status: str | None
+    minutes_late: int | None
+    notes: str | None
+    evidence_file_id: int | None
+    marked_by: str | None
+    marked_at: dt.datetime | None
+    version: int                # 0: never marked
+
+
+@dataclass(frozen=True)
+class CurrentMark:
+    record_id: int
+    status: str
+    minutes_late: int | None
+    notes: str | None
+    version: int
+    evidence_file_id: int | None
+
+    def values(self) -> tuple[str, int | None, str | None]:
+        return (self.status, self.minutes_late, self.notes)
+
+
+def _members_query(cohort: Cohort, session_id: int) -> Select[Any]:
+    spec = spec_for(cohort)
+    rec = spec.model
+    if spec.kind == "corporate":
+        columns = [CorporateTrainee.id, CorporateTrainee.full_name, CorporateTrainee.employee_code,
+                   CorporateTrainee.active]
+        stmt = select(*columns)
+        on = and_(CorporateAttendanceRecord.trainee_id == CorporateTrainee.id,
+                  CorporateAttendanceRecord.session_id == session_id)
+        active = CorporateTrainee.active.is_(True)
+        order = [CorporateTrainee.full_name, CorporateTrainee.id]
+        where = CorporateTrainee.cohort_id == cohort.id
+    else:
+        stmt = select(Enrolment.id, Learner.full_name, Learner.id_number,
+                      (Enrolment.status == EnrolmentStatus.ACTIVE).label("active")
+                      ).join(Learner, Learner.id == Enrolment.learner_id)
+        on = and_(AttendanceRecord.enrolment_id == Enrolment.id, AttendanceRecord.session_id == session_id)
+        active = Enrolment.status == EnrolmentStatus.ACTIVE
+        order = [Learner.full_name, Enrolment.id]
+        where = Enrolment.cohort_id == cohort.id
+    # Active members, plus anyone who left but already has a mark for this session (the record stays visible).
+    return (stmt.add_columns(rec.id, rec.status, rec.minutes_late, rec.notes, rec.evidence_file_id,
+                             User.full_name, rec.marked_at, rec.version)
+            .outerjoin(rec, on).outerjoin(User, User.id == rec.marked_by_id)
+            .where(where, or_(active, rec.id.is_not(None))).order_by(*order))
+
+
+def load_register(session: Session, cohort: Cohort, session_id: int) -> list[RegisterRow]:
+    """Every member of the session's register with their current mark, in one query."""
+    rows = session.execute(_members_query(cohort, session_id)).all()
+    return [RegisterRow(member_id=r[0], name=r[1], detail=r[2], active=bool(r[3]), record_id=r[4],
+                        status=r[5].value if r[5] is not None else None, minutes_late=r[6], notes=r[7],
+                        evidence_file_id=r[8], marked_by=r[9], marked_at=r[10], version=r[11] or 0)
+            for r in rows]
+
+
+def member_ids(session: Session, cohort: Cohort, session_id: int) -> dict[int, bool]:
+    """Ids a mark may name for this session → whether the member is active."""
+    spec = spec_for(cohort)
+    rec = spec.model
+    if spec.kind == "corporate":
+        stmt = (select(CorporateTrainee.id, CorporateTrainee.active)
+                .outerjoin(rec, and_(rec.trainee_id == CorporateTrainee.id, rec.session_id == session_id))
+                .where(CorporateTrainee.cohort_id == cohort.id,
+                       or_(CorporateTrainee.active.is_(True), rec.id.is_not(None))))
+    else:
+        stmt = (select(Enrolment.id, Enrolment.status == EnrolmentStatus.ACTIVE)
+                .outerjoin(rec, and_(rec.enrolment_id == Enrolment.id, rec.session_id == session_id))
+                .where(Enrolment.cohort_id == cohort.id,
+                       or_(Enrolment.status == EnrolmentStatus.ACTIVE, rec.id.is_not(None))))
+    return {member_id: bool(active) for member_id, active in session.execute(stmt).all()}
+
+
+def current_marks(session: Session, cohort: Cohort, session_id: int, *, for_update: bool = False
+                  ) -> dict[int, CurrentMark]:
+    """The session's stored marks by member id (locked FOR UPDATE on PostgreSQL when asked)."""
+    spec = spec_for(cohort)
+    rec = spec.model
+    key = getattr(rec, spec.key)
+    stmt = select(key, rec.id, rec.status, rec.minutes_late, rec.notes, rec.version, rec.evidence_file_id).where(
+        rec.session_id == session_id)
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return {r[0]: CurrentMark(r[1], r[2].value, r[3], r[4], r[5], r[6]) for r in session.execute(stmt).all()}
+
+
+def member_name(session: Session, cohort: Cohort, member_id: int) -> str | None:
+    if spec_for(cohort).kind == "corporate":
+        return session.scalar(select(CorporateTrainee.full_name).where(
+            CorporateTrainee.id == member_id, CorporateTrainee.cohort_id == cohort.id))
+    return session.scalar(select(Learner.full_name).join(Enrolment, Enrolment.learner_id == Learner.id).where(
+        Enrolment.id == member_id, Enrolment.cohort_id == cohort.id))
+
+
+def record_for_evidence(session: Session, evidence_id: int
+                        ) -> tuple[RecordSpec, int, int] | None:
+    """(spec, session_id, member_id) of the record holding this evidence file, whichever table it is in."""
+    for spec in (PUBLIC_SPEC, CORPORATE_SPEC):
+        rec = spec.model
+        row = session.execute(select(rec.session_id, getattr(rec, spec.key)).where(
+            rec.evidence_file_id == evidence_id).limit(1)).first()
+        if row is not None and row[0] is not None:
+            return spec, row[0], row[1]
+    return None
+
+
+@dataclass(frozen=True)
+class MemberMark:
+    """One mark of one member, for attendance rates (at-risk digests)."""
+
+    cohort_id: int
+    member_type: str
+    member_id: int
+    name: str
+    starts_at: dt.datetime
+    status: str
+
+
+def cohort_marks(session: Session, cohort_ids: Iterable[int]) -> list[MemberMark]:
+    """Every session mark of active members of these cohorts (both kinds), oldest first, in two queries."""
+    ids = list(set(cohort_ids))
+    if not ids:
+        return []
+    public = session.execute(
+        select(Enrolment.cohort_id, Enrolment.id, Learner.full_name, ClassSession.starts_at, AttendanceRecord.status)
+        .join(Learner, Learner.id == Enrolment.learner_id)
+        .join(AttendanceRecord, AttendanceRecord.enrolment_id == Enrolment.id)
+        .join(ClassSession, ClassSession.id == AttendanceRecord.session_id)
+        .where(Enrolment.cohort_id.in_(ids), Enrolment.status == EnrolmentStatus.ACTIVE)
+    ).all()
+    corporate = session.execute(
+        select(CorporateTrainee.cohort_id, CorporateTrainee.id, CorporateTrainee.full_name, ClassSession.starts_at,
+               CorporateAttendanceRecord.status)
+        .join(CorporateAttendanceRecord, CorporateAttendanceRecord.trainee_id == CorporateTrainee.id)
+        .join(ClassSession, ClassSession.id == CorporateAttendanceRecord.session_id)
+        .where(CorporateTrainee.cohort_id.in_(ids), CorporateTrainee.active.is_(True))
+    ).all()
+    marks = [MemberMark(r[0], PUBLIC_SPEC.member_type, r[1], r[2], r[3], r[4].value) for r in public]
+    marks += [MemberMark(r[0], CORPORATE_SPEC.member_type, r[1], r[2], r[3], r[4].value) for r in corporate]
+    marks.sort(key=lambda m: (m.cohort_id, m.member_type, m.member_id, m.starts_at))
+    return marks
+
+
+@dataclass(frozen=True)
+class DailyRecord:
+    cohort_id: int
+    cohort_name: str
+    name: str
+    session_id: int | None
+    session_label: str | None
+    status: str
+    minutes_late: int | None
+    notes: str | None
+    marked_at: dt.datetime | None
+
+
+def daily_records(session: Session, day: dt.date, cohort_clause: Any, search: str | None = None
+                  ) -> list[DailyRecord]:
+    """All records of one local date: public ones by record_date (legacy daily records included), corporate
+    ones by their session's date. `cohort_clause` is the caller's visibility filter on Cohort."""
+    like = f"%{search.strip()}%" if search and search.strip() else None
+    public_stmt = (
+        select(Cohort.id, Cohort.name, Learner.full_name, AttendanceRecord.session_id, ClassSession.start_time,
+               AttendanceRecord.status, AttendanceRecord.minutes_late, AttendanceRecord.notes,
+               AttendanceRecord.marked_at)
+        .join(Enrolment, Enrolment.id == AttendanceRecord.enrolment_id)
+        .join(Learner, Learner.id == Enrolment.learner_id)
+        .join(Cohort, Cohort.id == Enrolment.cohort_id)
+        .outerjoin(ClassSession, ClassSession.id == AttendanceRecord.session_id)
+        .where(AttendanceRecord.record_date == day, cohort_clause)
+    )
+    corporate_stmt = (
+        select(Cohort.id, Cohort.name, CorporateTrainee.full_name, CorporateAttendanceRecord.session_id,
+               ClassSession.start_time, CorporateAttendanceRecord.status, CorporateAttendanceRecord.minutes_late,
+               CorporateAttendanceRecord.notes, CorporateAttendanceRecord.marked_at)
+        .join(CorporateTrainee, CorporateTrainee.id == CorporateAttendanceRecord.trainee_id)
+        .join(ClassSession, ClassSession.id == CorporateAttendanceRecord.session_id)
+        .join(Cohort, Cohort.id == CorporateTrainee.cohort_id)
+        .where(ClassSession.session_date == day, cohort_clause)
+    )
+    if like:
+        public_stmt = public_stmt.where(or_(Learner.full_name.ilike(like), Cohort.name.ilike(like)))
+        corporate_stmt = corporate_stmt.where(or_(CorporateTrainee.full_name.ilike(like), Cohort.name.ilike(like)))
+    rows = [*session.execute(public_stmt).all(), *session.execute(corporate_stmt).all()]
+    records = [DailyRecord(r[0], r[1], r[2], r[3], r[4].strftime("%H:%M") if r[4] else None, r[5].value, r[6],
+                           r[7], r[8]) for r in rows]
+    records.sort(key=lambda d: (d.cohort_name, d.session_label or "", d.name))
+    return records

@@ -1,7 +1,208 @@
-"""Screens and JSON API for attendance."""
+"""Screens and JSON API for attendance: the register, marking, locking, evidence, history, the daily view."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import datetime as dt
+import math
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from core import clock
+from core.access.scoping import cohort_filter
+from core.attendance import export, roster
+from core.attendance import service as attendance
+from core.errors import ValidationError
+from core.models import Institution
+
+from ..auth import requires, user
+from ..extensions import db
 
 bp = Blueprint("attendance", __name__)
+
+
+def _aware(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
+
+
+def register_json(reg: attendance.Register) -> dict[str, Any]:
+    s = reg.class_session
+    key = reg.spec.key
+    return {
+        "session": {
+            "id": s.id, "cohort_id": reg.cohort.id, "cohort_name": reg.cohort.name,
+            "cohort_type": reg.cohort.cohort_type.value, "session_date": s.session_date.isoformat(),
+            "start_time": s.start_time.strftime("%H:%M"), "end_time": s.end_time.strftime("%H:%M"),
+            "starts_at": _aware(s.starts_at), "ends_at": _aware(s.ends_at), "time_zone": reg.time_zone,
+            "session_type": s.session_type.value, "title": s.title, "status": s.status.value,
+            "room": s.room.name if s.room else None,
+            "instructor": s.instructor.full_name if s.instructor else None,
+            "is_locked": s.is_locked, "locked_at": _aware(s.locked_at), "lock_reason": s.lock_reason,
+            "relock_after": _aware(s.relock_after), "auto_lock_at": _aware(reg.auto_lock_at),
+        },
+        "key": key,
+        "permissions": {"mark": reg.editable, "lock": reg.can_lock, "unlock": reg.can_unlock},
+        "counts": reg.counts,
+        "trainees": [
+            {"id": r.member_id, key: r.member_id, "name": r.name, "reference": r.detail, "active": r.active,
+             "record_id": r.record_id, "status": r.status, "minutes_late": r.minutes_late, "notes": r.notes,
+             "has_evidence": r.evidence_file_id is not None,
+             "evidence_url": url_for("attendance.api_evidence_download", evidence_id=r.evidence_file_id)
+             if r.evidence_file_id else None,
+             "marked_by": r.marked_by, "marked_at": _aware(r.marked_at), "version": r.version}
+            for r in reg.rows
+        ],
+    }
+
+
+def _grace() -> int:
+    return int(current_app.config["LOCK_GRACE_HOURS"])
+
+
+def _json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if body is None and request.form:
+        body = request.form.to_dict()
+    if not isinstance(body, dict):
+        raise ValidationError("Send a JSON object.", code="invalid_body")
+    return body
+
+
+# --- screens ---------------------------------------------------------------------------------------------------
+
+@bp.get("/institution/attendance/sessions/<int:session_id>")
+@requires("attendance.view")
+def register(session_id: int) -> Any:
+    reg = attendance.get_register(db.session, user(), session_id, grace_hours=_grace())
+    return render_template("attendance/register.html", reg=reg,
+                           auto_lock_local=reg.auto_lock_at.astimezone(ZoneInfo(reg.time_zone)))
+
+
+@bp.post("/institution/attendance/sessions/<int:session_id>/lock")
+@requires("attendance.lock")
+def lock_screen(session_id: int) -> Any:
+    attendance.lock_session(db.session, user(), session_id, request.form.get("reason"))
+    flash("Session locked. Its register is now read-only.", "success")
+    return redirect(url_for("attendance.register", session_id=session_id))
+
+
+@bp.post("/institution/attendance/sessions/<int:session_id>/unlock")
+@requires("attendance.unlock")
+def unlock_screen(session_id: int) -> Any:
+    relock = request.form.get("relock_after") or None
+    if relock and len(relock) == 16:  # <input type="datetime-local">: a wall-clock time in the institution's zone
+        zone = db.session.scalar(select(Institution.time_zone).where(Institution.id == user().institution_id))
+        try:
+            relock = dt.datetime.fromisoformat(relock).replace(tzinfo=ZoneInfo(zone or "UTC")).isoformat()
+        except ValueError:
+            raise ValidationError("Re-lock time must be a date and time.", code="invalid_relock_after") from None
+    attendance.unlock_session(db.session, user(), session_id, request.form.get("reason"), relock)
+    flash("Session unlocked. Changes are possible until it locks again.", "success")
+    return redirect(url_for("attendance.register", session_id=session_id))
+
+
+@bp.get("/institution/attendance/sessions/<int:session_id>/export.csv")
+@requires("attendance.view")
+def export_csv(session_id: int) -> Any:
+    reg = attendance.get_register(db.session, user(), session_id, grace_hours=_grace())
+    s = reg.class_session
+    preamble = [["Cohort", reg.cohort.name], ["Session", f"{s.session_date} {s.start_time:%H:%M}-{s.end_time:%H:%M}"],
+                ["Locked", "yes" if s.is_locked else "no"], []]
+    body = export.to_csv(export.register_rows(reg.rows), preamble)
+    name = f"register-{s.session_date}-session-{s.id}.csv"
+    return Response("\ufeff" + body, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/institution/attendance")
+@requires("attendance.view")
+def daily_view() -> Any:
+    zone = db.session.scalar(select(Institution.time_zone).where(Institution.id == user().institution_id)) or "UTC"
+    raw_day = request.args.get("date", "").strip()
+    try:
+        day = dt.date.fromisoformat(raw_day) if raw_day else clock.today_in(zone)
+    except ValueError:
+        flash("Dates look like 2026-01-31; showing today instead.", "warning")
+        day = clock.today_in(zone)
+    q = request.args.get("q", "").strip()
+    try:
+        page = max(int(request.args.get("page", 1)), 1)
+    except ValueError:
+        page = 1
+    per_page = 50
+    records = roster.daily_records(db.session, day, cohort_filter(user()), q or None)
+    pages = math.ceil(len(records) / per_page) if records else 0
+    shown = records[(page - 1) * per_page: page * per_page]
+    return render_template("attendance/daily.html", day=day, q=q, records=shown, total=len(records), page=page,
+                           pages=pages, prev_day=day - dt.timedelta(days=1), next_day=day + dt.timedelta(days=1))
+
+
+# --- JSON API --------------------------------------------------------------------------------------------------
+
+@bp.get("/api/institution/class-sessions/<int:session_id>")
+@requires("attendance.view")
+def api_session(session_id: int) -> Any:
+    return register_json(attendance.get_register(db.session, user(), session_id, grace_hours=_grace()))
+
+
+@bp.post("/api/institution/attendance/mark")
+@requires("attendance.mark")
+def api_mark() -> Any:
+    body = _json_body()
+    all_present = body.get("mark_all_present", False)
+    if not isinstance(all_present, bool):
+        raise ValidationError("mark_all_present must be true or false.", code="invalid_mark_all_present")
+    outcome = attendance.mark(db.session, user(), body.get("session_id"), body.get("records"),
+                              mark_all_present=all_present, grace_hours=_grace())
+    return {**register_json(outcome.register), "changed": outcome.changed, "conflicts": outcome.conflicts}
+
+
+@bp.post("/api/institution/class-sessions/<int:session_id>/lock")
+@requires("attendance.lock")
+def api_lock(session_id: int) -> Any:
+    attendance.lock_session(db.session, user(), session_id, _json_body().get("reason"))
+    return register_json(attendance.get_register(db.session, user(), session_id, grace_hours=_grace()))
+
+
+@bp.post("/api/institution/class-sessions/<int:session_id>/unlock")
+@requires("attendance.unlock")
+def api_unlock(session_id: int) -> Any:
+    body = _json_body()
+    attendance.unlock_session(db.session, user(), session_id, body.get("reason"), body.get("relock_after"))
+    return register_json(attendance.get_register(db.session, user(), session_id, grace_hours=_grace()))
+
+
+@bp.post("/api/institution/class-sessions/<int:session_id>/trainees/<int:trainee_id>/evidence")
+@requires("attendance.mark")
+def api_evidence_upload(session_id: int, trainee_id: int) -> Any:
+    upload = request.files.get("file")
+    evidence = attendance.attach_evidence(
+        db.session, user(), current_app.extensions["storage"], session_id, trainee_id,
+        upload.stream if upload and upload.filename else None, upload.filename if upload else None,
+        max_bytes=int(current_app.config["EVIDENCE_MAX_MB"]) * 1024 * 1024,
+    )
+    return {"id": evidence.id, "filename": evidence.original_filename, "content_type": evidence.content_type,
+            "size_bytes": evidence.size_bytes, "sha256": evidence.sha256,
+            "url": url_for("attendance.api_evidence_download", evidence_id=evidence.id)}, 201
+
+
+@bp.get("/api/institution/evidence/<int:evidence_id>")
+@requires("attendance.view")
+def api_evidence_download(evidence_id: int) -> Any:
+    evidence = attendance.evidence_for_download(db.session, user(), evidence_id)
+    storage = current_app.extensions["storage"]
+    safe_name = "".join(c for c in evidence.original_filename if c.isalnum() or c in "._- ") or "evidence"
+    return Response(storage.iter_chunks(evidence.storage_key), mimetype=evidence.content_type,
+                    headers={"Content-Disposition": f'attachment; filename="{safe_name}"',
+                             "Content-Length": str(evidence.size_bytes), "Cache-Control": "private, no-store"})
+
+
+@bp.get("/api/institution/class-sessions/<int:session_id>/trainees/<int:trainee_id>/history")
+@requires("attendance.view")
+def api_history(session_id: int, trainee_id: int) -> Any:
+    items = attendance.record_history(db.session, user(), session_id, trainee_id)
+    return {"items": items, "page": 1, "per_page": len(items) or 1, "total": len(items), "pages": 1 if items else 0}

@@ -1,0 +1,194 @@
+"""Marking rules, pure: what a valid mark is, and what "mark all present" adds. No database, no Flask.
+
+The service feeds these functions the request body and the register's member ids and gets back either
+normalized marks or one error per bad record (index, field, reason), so nothing is written when any is bad.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from core.models import AttendanceStatus
+
+STATUSES: tuple[str, ...] = tuple(s.value for s in AttendanceStatus)
+MAX_MINUTES_LATE = 600
+MAX_NOTES = 500
+MAX_RECORDS = 2000
+LOCK_REASON_MAX = 300
+# Keys a record may use for the member id: "enrolment_id" (public), "trainee_id" (corporate), or "id" (either).
+KEY_FIELDS = {"public": "enrolment_id", "corporate": "trainee_id"}
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One normalized mark for one member of the register."""
+
+    member_id: int
+    status: str
+    minutes_late: int | None
+    notes: str | None
+    expected_version: int | None = None
+
+    def values(self) -> tuple[str, int | None, str | None]:
+        return (self.status, self.minutes_late, self.notes)
+
+
+@dataclass(frozen=True)
+class RecordError:
+    index: int
+    field: str
+    reason: str
+    message: str
+    value: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "field": self.field, "reason": self.reason, "message": self.message,
+                "value": self.value}
+
+
+def _int(value: Any) -> int | None:
+    """An int from JSON (int, or a string of digits); None for anything else. Booleans are not numbers."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
+
+
+def parse_mark(index: int, raw: Any, cohort_kind: str, members: Mapping[int, Any] | Iterable[int]
+               ) -> tuple[Mark | None, list[RecordError]]:
+    """Check one record of the request. `cohort_kind` is "public" or "corporate"."""
+    errors: list[RecordError] = []
+    if not isinstance(raw, Mapping):
+        return None, [RecordError(index, "record", "not_an_object", "Each record must be a JSON object.", raw)]
+    own_key = KEY_FIELDS[cohort_kind]
+    other_key = KEY_FIELDS["corporate" if cohort_kind == "public" else "public"]
+    if other_key in raw and own_key not in raw:
+        errors.append(RecordError(index, other_key, "wrong_cohort_type",
+                                  f"This is a {cohort_kind} cohort: identify trainees by {own_key}.",
+                                  raw.get(other_key)))
+        return None, errors
+    raw_id = raw.get(own_key, raw.get("id"))
+    member_id = _int(raw_id)
+    if member_id is None:
+        errors.append(RecordError(index, own_key, "required", f"{own_key} is required and must be a number.", raw_id))
+    elif member_id not in members:
+        errors.append(RecordError(index, own_key, "not_in_cohort",
+                                  "This trainee is not on this session's register.", raw_id))
+
+    status = raw.get("status")
+    if isinstance(status, str):
+        status = status.strip().upper()
+    if status not in STATUSES:
+        errors.append(RecordError(index, "status", "invalid_status",
+                                  f"status must be one of {', '.join(STATUSES)}.", raw.get("status")))
+
+    minutes_raw = raw.get("minutes_late")
+    minutes: int | None = None
+    if minutes_raw not in (None, ""):
+        minutes = _int(minutes_raw)
+        if minutes is None or not 0 <= minutes <= MAX_MINUTES_LATE:
+            errors.append(RecordError(index, "minutes_late", "out_of_range",
+                                      f"minutes_late must be a whole number from 0 to {MAX_MINUTES_LATE}.",
+                                      minutes_raw))
+            minutes = None
+        elif status in STATUSES and status != AttendanceStatus.LATE:
+            errors.append(RecordError(index, "minutes_late", "only_for_late",
+                                      "minutes_late is only allowed when the status is LATE.", minutes_raw))
+
+    notes_raw = raw.get("notes")
+    notes: str | None = None
+    if notes_raw is not None:
+        if not isinstance(notes_raw, str):
+            errors.append(RecordError(index, "notes", "not_text", "notes must be text.", notes_raw))
+        else:
+            notes = notes_raw.strip() or None
+            if notes is not None and len(notes) > MAX_NOTES:
+                errors.append(RecordError(index, "notes", "too_long",
+                                          f"notes must be at most {MAX_NOTES} characters.", len(notes)))
+
+    expected_raw = raw.get("expected_version")
+    expected: int | None = None
+    if expected_raw is not None:
+        expected = _int(expected_raw)
+        if expected is None or expected < 0:
+            errors.append(RecordError(index, "expected_version", "invalid_version",
+                                      "expected_version must be a whole number ≥ 0 (0: not marked yet).",
+                                      expected_raw))
+    if errors or member_id is None:
+        return None, errors
+    return Mark(member_id, str(status), minutes, notes, expected), []
+
+
+def parse_marks(records: Any, cohort_kind: str, members: Mapping[int, Any] | Iterable[int]
+                ) -> tuple[list[Mark], list[RecordError]]:
+    """Check every record; a member named twice is an error (which of the two would win?)."""
+    if not isinstance(records, list):
+        return [], [RecordError(-1, "records", "not_a_list", "records must be a list.", None)]
+    if len(records) > MAX_RECORDS:
+        return [], [RecordError(-1, "records", "too_many", f"At most {MAX_RECORDS} records per request.",
+                                len(records))]
+    member_set = members if isinstance(members, Mapping) else set(members)
+    marks: list[Mark] = []
+    errors: list[RecordError] = []
+    seen: dict[int, int] = {}
+    for index, raw in enumerate(records):
+        mark, problems = parse_mark(index, raw, cohort_kind, member_set)
+        errors.extend(problems)
+        if mark is None:
+            continue
+        if mark.member_id in seen:
+            errors.append(RecordError(index, KEY_FIELDS[cohort_kind], "duplicate",
+                                      f"This trainee is already in record {seen[mark.member_id]}.", mark.member_id))
+            continue
+        seen[mark.member_id] = index
+        marks.append(mark)
+    return marks, errors
+
+
+def fill_unmarked(marks: Sequence[Mark], roster: Iterable[int], already_marked: Iterable[int]) -> list[Mark]:
+    """"Mark all present": add PRESENT for every member neither marked before nor in this request."""
+    taken = set(already_marked) | {m.member_id for m in marks}
+    return list(marks) + [Mark(member_id, AttendanceStatus.PRESENT.value, None, None)
+                          for member_id in roster if member_id not in taken]
+
+
+def needs_write(mark: Mark, current: tuple[str, int | None, str | None] | None) -> bool:
+    """A mark is written only when it differs from what is stored (so resending changes nothing)."""
+    return current is None or tuple(current) != mark.values()
+
+
+def version_conflict(mark: Mark, current_version: int | None) -> bool:
+    """True when the client saw another version than the stored one (0 / None stored: never marked)."""
+    if mark.expected_version is None:
+        return False
+    return mark.expected_version != (current_version or 0)
+
+
+def check_reason(reason: Any) -> str:
+    """Lock and unlock need a reason: 1–300 characters of text. Returns it trimmed; raises ValueError."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValueError("A reason is required.")
+    reason = reason.strip()
+    if len(reason) > LOCK_REASON_MAX:
+        raise ValueError(f"The reason must be at most {LOCK_REASON_MAX} characters.")
+    return reason
+
+
+def status_counts(statuses: Iterable[str | None]) -> dict[str, int]:
+    counts = dict.fromkeys([*STATUSES, "UNMARKED"], 0)
+    for status in statuses:
+        counts[status or "UNMARKED"] += 1
+    return counts
+
+
+def auto_lock_at(session_date: dt.date, ends_at: dt.datetime, zone: str, grace_hours: int) -> dt.datetime:
+    """When the nightly job may lock a session: the end of its local day (or its end, if later) + grace."""
+    end_of_day = dt.datetime.combine(session_date + dt.timedelta(days=1), dt.time(0), tzinfo=ZoneInfo(zone))
+    return max(ends_at, end_of_day.astimezone(dt.UTC)) + dt.timedelta(hours=grace_hours)

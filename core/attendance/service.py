@@ -1,0 +1,467 @@
+"""Attendance services: read a register, mark it (one set-based upsert), lock and unlock, lock past sessions,
+evidence files and record history. Each public function is one transaction and commits it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import filetype
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
+
+from core import audit, clock
+from core.access.scoping import can, require, visible_cohort
+from core.errors import Conflict, Locked, NotFound, ValidationError
+from core.models import AuditEvent, ClassSession, Cohort, EvidenceFile, Institution, SessionStatus, User
+from core.storage import PrivateStorage
+
+from . import marking, roster
+from .roster import RecordSpec, RegisterRow
+
+log = logging.getLogger(__name__)
+
+EVIDENCE_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+LOCK_ADVISORY_KEY = 0x41_54_4C_4B  # "ATLK": one nightly lock run at a time
+AUTO_LOCK_REASON = "Locked automatically after the grace period."
+
+
+@dataclass
+class Register:
+    class_session: ClassSession
+    cohort: Cohort
+    spec: RecordSpec
+    rows: list[RegisterRow]
+    time_zone: str
+    auto_lock_at: dt.datetime
+    can_mark: bool
+    can_lock: bool
+    can_unlock: bool
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def editable(self) -> bool:
+        return self.can_mark and not self.class_session.is_locked
+
+
+@dataclass
+class MarkOutcome:
+    register: Register
+    changed: list[int]
+    conflicts: list[dict[str, Any]]
+
+
+def _load_session(session: Session, session_id: int) -> ClassSession:
+    found = session.get(ClassSession, session_id)
+    if found is None:
+        raise NotFound("No such session.")
+    return found
+
+
+def _zone(session: Session, class_session: ClassSession) -> str:
+    return session.scalar(select(Institution.time_zone).where(Institution.id == class_session.institution_id)) or "UTC"
+
+
+def open_session(session: Session, user: User, session_id: int, *, for_mark: bool = False
+                 ) -> tuple[ClassSession, Cohort, RecordSpec]:
+    """The session and its cohort, if `user` may see (or mark) it: 404 outside their scope, 403 without the right."""
+    class_session = _load_session(session, session_id)
+    cohort = session.get(Cohort, class_session.cohort_id)
+    if cohort is None:
+        raise NotFound("No such session.")
+    view_perm, mark_perm = roster.permissions_for(cohort)
+    visible_cohort(session, user, cohort.id, mark_perm if for_mark else view_perm)
+    return class_session, cohort, roster.spec_for(cohort)
+
+
+def _register(session: Session, user: User, class_session: ClassSession, cohort: Cohort, grace_hours: int
+              ) -> Register:
+    zone = _zone(session, class_session)
+    rows = roster.load_register(session, cohort, class_session.id)
+    _, mark_perm = roster.permissions_for(cohort)
+    return Register(
+        class_session=class_session, cohort=cohort, spec=roster.spec_for(cohort), rows=rows, time_zone=zone,
+        auto_lock_at=marking.auto_lock_at(class_session.session_date, class_session.ends_at, zone, grace_hours),
+        can_mark=can(session, user, mark_perm) and class_session.status != SessionStatus.CANCELLED,
+        can_lock=can(session, user, "attendance.lock"), can_unlock=can(session, user, "attendance.unlock"),
+        counts=marking.status_counts(r.status for r in rows if r.active or r.status),
+    )
+
+
+def get_register(session: Session, user: User, session_id: int, *, grace_hours: int = 24) -> Register:
+    class_session, cohort, _ = open_session(session, user, session_id)
+    return _register(session, user, class_session, cohort, grace_hours)
+
+
+def _refuse_if_locked(session: Session, class_session: ClassSession) -> None:
+    """Read the lock flag under a share lock: a concurrent lock waits for this mark, or this mark sees it."""
+    stmt = select(ClassSession.is_locked).where(ClassSession.id == class_session.id)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(read=True)
+    if session.scalar(stmt):
+        raise Locked("This session is locked: its register can no longer be changed. "
+                     "Ask an administrator to unlock it.", code="session_locked")
+    if class_session.status == SessionStatus.CANCELLED:
+        raise Conflict("This session was cancelled: there is no register to mark.", code="session_cancelled")
+
+
+def _upsert_sql(spec: RecordSpec, postgres: bool) -> str:
+    date_col, date_val = (", record_date", ", :record_date") if spec.has_record_date else ("", "")
+    changed = ("(r.status, r.minutes_late, r.notes) IS DISTINCT FROM (EXCLUDED.status, EXCLUDED.minutes_late, "
+               "EXCLUDED.notes)" if postgres else
+               "NOT (r.status IS excluded.status AND r.minutes_late IS excluded.minutes_late "
+               "AND r.notes IS excluded.notes)")
+    if postgres:
+        source = (f"SELECT i.member_id, :session_id{date_val}, i.status, i.minutes_late, i.notes, :actor, :now, "
+                  "i.next_version, :now, :now FROM unnest(CAST(:ids AS integer[]), CAST(:statuses AS varchar[]), "
+                  "CAST(:minutes AS integer[]), CAST(:notes AS text[]), CAST(:next_versions AS integer[])) "
+                  "AS i(member_id, status, minutes_late, notes, next_version)")
+    else:
+        source = (f"VALUES (:member_id, :session_id{date_val}, :status, :minutes_late, :notes, :actor, :now, "
+                  ":next_version, :now, :now)")
+    # version guard: a row is updated only if it still has the version read under FOR UPDATE (for a row that
+    # did not exist, 0 — so a row inserted concurrently is reported as a conflict, never silently overwritten).
+    return (
+        f"INSERT INTO {spec.table} AS r ({spec.key}, session_id{date_col}, status, minutes_late, notes, "
+        f"marked_by_id, marked_at, version, created_at, updated_at) {source} "
+        f"ON CONFLICT {spec.conflict_target} DO UPDATE SET status = EXCLUDED.status, "
+        "minutes_late = EXCLUDED.minutes_late, notes = EXCLUDED.notes, marked_by_id = EXCLUDED.marked_by_id, "
+        "marked_at = EXCLUDED.marked_at, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at "
+        f"WHERE r.version = EXCLUDED.version - 1 AND {changed} "
+        f"RETURNING r.{spec.key}, r.id, r.version"
+    )
+
+
+def upsert_marks(session: Session, spec: RecordSpec, class_session: ClassSession, marks: Sequence[marking.Mark],
+                 seen_versions: dict[int, int], actor_id: int | None, now: dt.datetime) -> dict[int, tuple[int, int]]:
+    """Write `marks` in one statement; returns {member_id: (record_id, version)} of the rows that changed."""
+    if not marks:
+        return {}
+    postgres = session.get_bind().dialect.name == "postgresql"
+    sql = text(_upsert_sql(spec, postgres))
+    common: dict[str, Any] = {"session_id": class_session.id, "actor": actor_id, "now": now,
+                              "record_date": class_session.session_date}
+    if postgres:
+        params = {**common,
+                  "ids": [m.member_id for m in marks], "statuses": [m.status for m in marks],
+                  "minutes": [m.minutes_late for m in marks], "notes": [m.notes for m in marks],
+                  "next_versions": [seen_versions.get(m.member_id, 0) + 1 for m in marks]}
+        return {row[0]: (row[1], row[2]) for row in session.execute(sql, params)}
+    written: dict[int, tuple[int, int]] = {}
+    for m in marks:  # SQLite (embedded default): the same statement row by row, same guards
+        row = session.execute(sql, {**common, "member_id": m.member_id, "status": m.status,
+                                    "minutes_late": m.minutes_late, "notes": m.notes,
+                                    "next_version": seen_versions.get(m.member_id, 0) + 1}).first()
+        if row is not None:
+            written[row[0]] = (row[1], row[2])
+    return written
+
+
+def _mark_values(values: tuple[str, int | None, str | None] | None) -> dict[str, Any] | None:
+    if values is None:
+        return None
+    return {"status": values[0], "minutes_late": values[1], "notes": values[2]}
+
+
+def mark(session: Session, user: User, session_id: Any, records: Any, *, mark_all_present: bool = False,
+         grace_hours: int = 24) -> MarkOutcome:
+    """Validate every record, then write the changed ones in one upsert, with an audit event each.
+
+    422 listing every bad record (nothing written); 423 when the session is locked; per-record conflicts
+    when `expected_version` no longer matches (those records are left as they are).
+    """
+    if isinstance(session_id, bool) or not isinstance(session_id, int):
+        raise ValidationError("session_id is required and must be a number.", code="invalid_session_id",
+                              details={"records": [], "field": "session_id"})
+    if records is None:
+        records = []
+    class_session, cohort, spec = open_session(session, user, session_id, for_mark=True)
+    _refuse_if_locked(session, class_session)
+    members = roster.member_ids(session, cohort, class_session.id)
+    marks, errors = marking.parse_marks(records, spec.kind, members)
+    if errors:
+        raise ValidationError(
+            f"{len({e.index for e in errors})} record(s) are not valid; nothing was saved.",
+            details={"records": [e.as_dict() for e in errors]},
+        )
+    current = roster.current_marks(session, cohort, class_session.id, for_update=True)
+    if mark_all_present:
+        active = [member_id for member_id, is_active in members.items() if is_active]
+        marks = marking.fill_unmarked(marks, active, current.keys())
+
+    conflicts: list[dict[str, Any]] = []
+    to_write: list[marking.Mark] = []
+    for m in marks:
+        stored = current.get(m.member_id)
+        if marking.version_conflict(m, stored.version if stored else None):
+            conflicts.append(_conflict(spec, m, stored))
+        elif marking.needs_write(m, stored.values() if stored else None):
+            to_write.append(m)
+
+    now = clock.now()
+    written = upsert_marks(session, spec, class_session, to_write,
+                           {k: v.version for k, v in current.items()}, user.id, now)
+    for m in to_write:
+        if m.member_id not in written:  # changed by someone else between our read and our write
+            conflicts.append(_conflict(spec, m, current.get(m.member_id), concurrent=True))
+    audit.record_many(session, [
+        {"actor_id": user.id, "action": "attendance.mark", "entity_type": spec.entity_type, "entity_id": record_id,
+         "before": _mark_values(current[m.member_id].values()) if m.member_id in current else None,
+         "after": _mark_values(m.values()),
+         "context": {"session_id": class_session.id, spec.key: m.member_id, "version": version}}
+        for m in to_write if m.member_id in written
+        for record_id, version in [written[m.member_id]]
+    ])
+    session.commit()
+    return MarkOutcome(_register(session, user, class_session, cohort, grace_hours),
+                       changed=sorted(written), conflicts=conflicts)
+
+
+def _conflict(spec: RecordSpec, m: marking.Mark, stored: roster.CurrentMark | None, concurrent: bool = False
+              ) -> dict[str, Any]:
+    return {spec.key: m.member_id, "id": m.member_id, "expected_version": m.expected_version,
+            "current_version": stored.version if stored else 0,
+            "current": _mark_values(stored.values()) if stored else None,
+            "reason": "changed_concurrently" if concurrent else "version_mismatch",
+            "message": "Someone else changed this record since you loaded it; it was not overwritten."}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Locking
+# ---------------------------------------------------------------------------------------------------------------
+
+def _reason(reason: Any) -> str:
+    try:
+        return marking.check_reason(reason)
+    except ValueError as exc:
+        raise ValidationError(str(exc), code="reason_required", details={"field": "reason"}) from None
+
+
+def _lock_row(session: Session, class_session: ClassSession) -> None:
+    """Take the session row's lock (waits for marks in flight), then re-read it."""
+    stmt = select(ClassSession.id).where(ClassSession.id == class_session.id)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    session.execute(stmt)
+    session.refresh(class_session)
+
+
+def lock_session(session: Session, user: User, session_id: int, reason: Any) -> ClassSession:
+    """An admin locks a session by hand (audited). Locking a locked session changes nothing."""
+    why = _reason(reason)
+    class_session, _, _ = open_session(session, user, session_id)
+    require(session, user, "attendance.lock")
+    _lock_row(session, class_session)
+    if class_session.is_locked:
+        session.commit()
+        return class_session
+    now = clock.now()
+    class_session.is_locked, class_session.locked_at = True, now
+    class_session.locked_by_id, class_session.lock_reason, class_session.relock_after = user.id, why, None
+    audit.record(session, actor_id=user.id, action="session.lock", entity_type="class_session",
+                 entity_id=class_session.id, before={"is_locked": False}, after={"is_locked": True},
+                 context={"reason": why})
+    session.commit()
+    return class_session
+
+
+def unlock_session(session: Session, user: User, session_id: int, reason: Any, relock_after: Any = None
+                   ) -> ClassSession:
+    """Only admins unlock (audited). Without `relock_after` the next nightly run locks a past session again."""
+    why = _reason(reason)
+    relock = _parse_instant(relock_after, "relock_after")
+    class_session, _, _ = open_session(session, user, session_id)
+    require(session, user, "attendance.unlock")
+    if relock is not None and relock <= clock.now():
+        raise ValidationError("relock_after must be in the future.", code="invalid_relock_after",
+                              details={"field": "relock_after"})
+    _lock_row(session, class_session)
+    if not class_session.is_locked:
+        raise Conflict("This session is not locked.", code="not_locked")
+    before = {"is_locked": True, "locked_at": class_session.locked_at.isoformat() if class_session.locked_at else None,
+              "lock_reason": class_session.lock_reason}
+    class_session.is_locked, class_session.locked_at, class_session.locked_by_id = False, None, None
+    class_session.lock_reason, class_session.relock_after = None, relock
+    audit.record(session, actor_id=user.id, action="session.unlock", entity_type="class_session",
+                 entity_id=class_session.id, before=before,
+                 after={"is_locked": False, "relock_after": relock.isoformat() if relock else None},
+                 context={"reason": why})
+    session.commit()
+    return class_session
+
+
+def _parse_instant(value: Any, name: str) -> dt.datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationError(f"{name} must be an ISO 8601 date-time with offset.", code=f"invalid_{name}",
+                              details={"field": name}) from None
+    if parsed.tzinfo is None:
+        raise ValidationError(f"{name} needs a UTC offset (e.g. 2026-01-31T18:00:00+01:00).", code=f"invalid_{name}",
+                              details={"field": name})
+    return parsed.astimezone(dt.UTC)
+
+
+_LOCK_PAST_PG = text("""
+WITH locked AS (
+    UPDATE class_sessions AS s
+       SET is_locked = true, locked_at = :now, locked_by_id = NULL, lock_reason = :reason,
+           relock_after = NULL, updated_at = :now
+      FROM institutions AS i
+     WHERE i.id = s.institution_id
+       AND NOT s.is_locked
+       AND s.ends_at <= :bound
+       AND (s.relock_after IS NULL OR s.relock_after <= :now)
+       AND GREATEST(s.ends_at, ((s.session_date + 1)::timestamp AT TIME ZONE i.time_zone)) + :grace <= :now
+ RETURNING s.id
+), audited AS (
+    INSERT INTO audit_events (at, actor_id, action, entity_type, entity_id, before, after, context)
+    SELECT :now, NULL, 'session.auto_lock', 'class_session', id,
+           CAST(:before AS jsonb), CAST(:after AS jsonb), CAST(:context AS jsonb)
+      FROM locked
+)
+SELECT id FROM locked
+""")
+
+
+def lock_past_sessions(session: Session, *, grace_hours: int = 24, now: dt.datetime | None = None) -> list[int]:
+    """Lock every unlocked session whose local day ended more than `grace_hours` ago. One set-based UPDATE
+    (with its audit rows in the same statement); one run at a time; a second run changes nothing."""
+    now = now or clock.now()
+    grace = dt.timedelta(hours=grace_hours)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_ADVISORY_KEY})
+        ids = list(session.scalars(_LOCK_PAST_PG, {
+            "now": now, "bound": now - grace, "grace": grace, "reason": AUTO_LOCK_REASON,
+            "before": json.dumps({"is_locked": False}), "after": json.dumps({"is_locked": True}),
+            "context": json.dumps({"grace_hours": grace_hours}),
+        }))
+    else:
+        ids = _lock_past_portable(session, now, grace, grace_hours)
+    session.commit()
+    if ids:
+        log.info("auto-locked %d sessions", len(ids))
+    return ids
+
+
+def _lock_past_portable(session: Session, now: dt.datetime, grace: dt.timedelta, grace_hours: int) -> list[int]:
+    """SQLite: the same rule, with the local-day cut-off computed in Python (SQLite has no time zones)."""
+    candidates = session.execute(
+        select(ClassSession.id, ClassSession.session_date, ClassSession.ends_at, Institution.time_zone)
+        .join(Institution, Institution.id == ClassSession.institution_id)
+        .where(ClassSession.is_locked.is_(False), ClassSession.ends_at <= now - grace,
+               (ClassSession.relock_after.is_(None)) | (ClassSession.relock_after <= now))
+    ).all()
+    due = [sid for sid, day, ends_at, zone in candidates
+           if marking.auto_lock_at(day, _aware(ends_at), zone, grace_hours) <= now]
+    if not due:
+        return []
+    ids = list(session.scalars(
+        update(ClassSession).where(ClassSession.id.in_(due), ClassSession.is_locked.is_(False))
+        .values(is_locked=True, locked_at=now, locked_by_id=None, lock_reason=AUTO_LOCK_REASON, relock_after=None,
+                updated_at=now)
+        .returning(ClassSession.id)
+    ))
+    audit.record_many(session, [
+        {"actor_id": None, "action": "session.auto_lock", "entity_type": "class_session", "entity_id": sid,
+         "before": {"is_locked": False}, "after": {"is_locked": True}, "context": {"grace_hours": grace_hours}}
+        for sid in ids
+    ])
+    return ids
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Evidence and history
+# ---------------------------------------------------------------------------------------------------------------
+
+class _Prefixed:
+    """A stream that first replays bytes already read (the sniffed head), then the rest."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self.head, self.rest = head, rest
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head:
+            chunk, self.head = (self.head, b"") if size < 0 or size >= len(self.head) else (
+                self.head[:size], self.head[size:])
+            return chunk
+        return self.rest.read(size)
+
+
+def attach_evidence(session: Session, user: User, storage: PrivateStorage, session_id: int, member_id: int,
+                    stream: BinaryIO | None, filename: str | None, max_bytes: int) -> EvidenceFile:
+    """Store a sick note (PDF/JPEG/PNG, checked by content, size-limited) and attach it to the member's mark."""
+    class_session, cohort, spec = open_session(session, user, session_id, for_mark=True)
+    _refuse_if_locked(session, class_session)
+    if stream is None:
+        raise ValidationError("Choose a file (PDF, JPEG or PNG).", code="file_required", details={"field": "file"})
+    current = roster.current_marks(session, cohort, class_session.id, for_update=True).get(member_id)
+    if current is None:
+        if member_id not in roster.member_ids(session, cohort, class_session.id):
+            raise NotFound("This trainee is not on this session's register.")
+        raise ValidationError("Mark this trainee first, then attach the evidence.", code="not_marked")
+    head = stream.read(512)
+    kind = filetype.guess(head) if head else None
+    if kind is None or kind.mime not in EVIDENCE_TYPES:
+        raise ValidationError("Evidence must be a PDF, JPEG or PNG file.", code="unsupported_file_type",
+                              details={"field": "file", "detected": kind.mime if kind else None})
+    stored = storage.save_stream(_Prefixed(head, stream), "evidence", EVIDENCE_TYPES[kind.mime],  # type: ignore[arg-type]
+                                 max_bytes=max_bytes)
+    try:
+        evidence = EvidenceFile(storage_key=stored.key, original_filename=(filename or "evidence")[:255],
+                                content_type=kind.mime, size_bytes=stored.size, sha256=stored.sha256,
+                                uploaded_by_id=user.id)
+        session.add(evidence)
+        session.flush()
+        rec = spec.model
+        session.execute(update(rec).where(rec.id == current.record_id).values(
+            evidence_file_id=evidence.id, version=rec.version + 1, updated_at=clock.now()))
+        audit.record(session, actor_id=user.id, action="attendance.evidence", entity_type=spec.entity_type,
+                     entity_id=current.record_id, before={"evidence_file_id": current.evidence_file_id},
+                     after={"evidence_file_id": evidence.id, "filename": evidence.original_filename},
+                     context={"session_id": class_session.id, spec.key: member_id})
+        session.commit()
+    except BaseException:
+        session.rollback()
+        storage.delete(stored.key)
+        raise
+    return evidence
+
+
+def evidence_for_download(session: Session, user: User, evidence_id: int) -> EvidenceFile:
+    """The evidence file, only for who may see the record it belongs to (404 otherwise)."""
+    found = roster.record_for_evidence(session, evidence_id)
+    evidence = session.get(EvidenceFile, evidence_id)
+    if found is None or evidence is None:
+        raise NotFound("No such evidence file.")
+    _, session_id, _ = found
+    open_session(session, user, session_id)
+    return evidence
+
+
+def record_history(session: Session, user: User, session_id: int, member_id: int) -> list[dict[str, Any]]:
+    """Every audited change of one member's mark in one session, oldest first."""
+    class_session, cohort, spec = open_session(session, user, session_id)
+    current = roster.current_marks(session, cohort, class_session.id).get(member_id)
+    if current is None:
+        if member_id not in roster.member_ids(session, cohort, class_session.id):
+            raise NotFound("This trainee is not on this session's register.")
+        return []
+    rows = session.execute(
+        select(AuditEvent, User.full_name).outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.entity_type == spec.entity_type, AuditEvent.entity_id == current.record_id)
+        .order_by(AuditEvent.at, AuditEvent.id)
+    ).all()
+    return [{"at": event.at.isoformat(), "action": event.action, "by": name, "from": event.before,
+             "to": event.after} for event, name in rows]
