@@ -12,6 +12,7 @@ from core.demo import DEMO_PASSWORD, DEMO_USERS, load_demo_data
 from core.errors import DomainError
 from core.models import Institution, Organization, User
 
+from .attendance.cli import add_commands as add_attendance_commands
 from .extensions import db
 
 users_cli = AppGroup("users", help="Create users and API tokens.")
@@ -67,6 +68,7 @@ def _lookup(model: type, value: str, field: str) -> int:
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
+    add_attendance_commands(app)
 
     @app.cli.command("demo-data")
     def demo_data() -> None:

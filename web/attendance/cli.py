@@ -1,0 +1,59 @@
+"""Nightly jobs by hand: `flask --app web attendance lock-past`, `flask --app web reminders send-unmarked`,
+`flask --app web reminders send-at-risk`. Each runs the same service the beat-scheduled task runs."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from core.attendance.service import lock_past_sessions
+from core.mail import MailSettings
+from core.reminders import service as reminders
+
+from ..extensions import db
+
+attendance_cli = AppGroup("attendance", help="Attendance jobs (the nightly lock).")
+reminders_cli = AppGroup("reminders", help="Reminder mails (unmarked registers, at-risk digests).")
+
+
+def _mail() -> MailSettings:
+    c = current_app.config
+    return MailSettings(backend=c["MAIL_BACKEND"], host=c["MAIL_HOST"], port=c["MAIL_PORT"],
+                        username=c["MAIL_USERNAME"], password=c["MAIL_PASSWORD"], use_tls=c["MAIL_USE_TLS"],
+                        use_ssl=c["MAIL_USE_SSL"], sender=c["MAIL_FROM"], file_dir=c["MAIL_FILE_DIR"])
+
+
+@attendance_cli.command("lock-past")
+@click.option("--grace-hours", type=int, default=None, help="Defaults to LOCK_GRACE_HOURS.")
+def lock_past(grace_hours: int | None) -> None:
+    """Lock every session whose local day ended more than the grace period ago."""
+    hours = grace_hours if grace_hours is not None else int(current_app.config["LOCK_GRACE_HOURS"])
+    ids = lock_past_sessions(db.session, grace_hours=hours)
+    click.echo(f"Locked {len(ids)} session(s).")
+
+
+@reminders_cli.command("send-unmarked")
+def send_unmarked() -> None:
+    """Mail each facilitator the ended, unlocked registers they have not fully marked (once per session)."""
+    report = reminders.send_unmarked_reminders(db.session, _mail(), current_app.config["BASE_URL"],
+                                               grace_hours=int(current_app.config["LOCK_GRACE_HOURS"]))
+    click.echo(f"Reminders: {len(report.sent)} mail(s) sent, {len(report.failed)} failed.")
+    if report.failed:
+        raise SystemExit(1)
+
+
+@reminders_cli.command("send-at-risk")
+def send_at_risk() -> None:
+    """Mail cohort admins the trainees who crossed into "at risk" since the last run."""
+    c = current_app.config
+    report = reminders.send_at_risk_digests(db.session, _mail(), threshold=float(c["AT_RISK_THRESHOLD"]),
+                                            consecutive=int(c["AT_RISK_CONSECUTIVE_MISSES"]))
+    click.echo(f"At-risk digests: {len(report.sent)} mail(s) sent, {len(report.failed)} failed.")
+    if report.failed:
+        raise SystemExit(1)
+
+
+def add_commands(app: Flask) -> None:
+    app.cli.add_command(attendance_cli)
+    app.cli.add_command(reminders_cli)
