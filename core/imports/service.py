@@ -63,9 +63,6 @@ def create_import(session: Session, storage: PrivateStorage, *, cohort: Cohort, 
     importable_cohort(session, cohort)
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:255] or "upload.csv"
     stored = storage.save_stream(stream, "imports", ".csv", max_bytes=max_bytes)
-    if stored.size == 0:
-        storage.delete(stored.key)
-        raise ValidationError("The file is empty.", code="empty_file")
     imp = TraineeImport(cohort_id=cohort.id, uploaded_by_id=uploader.id, original_filename=name,
                         storage_key=stored.key, size_bytes=stored.size, sha256=stored.sha256,
                         status=ImportStatus.UPLOADED, rows_done=0, valid_count=0, invalid_count=0,
@@ -280,11 +277,11 @@ def commit_import(session: Session, import_id: int) -> TraineeImport | None:
         rows.department, literal(import_id), true(), func.now() if is_postgres(session) else literal(clock.now()),
     ).where(rows.import_id == import_id, rows.ok.is_(True)).order_by(rows.row_number)
     dialect = postgresql if is_postgres(session) else sqlite
-    stmt = dialect.insert(CorporateTrainee).from_select(
+    stmt = dialect.insert(CorporateTrainee.__table__).from_select(
         ["cohort_id", "full_name", "phone_e164", "email", "job_title", "employee_code", "department",
          "import_id", "active", "created_at"], source,
     ).on_conflict_do_nothing()
-    inserted = session.execute(stmt).rowcount  # type: ignore[attr-defined]
+    inserted = session.connection().execute(stmt.execution_options(preserve_rowcount=True)).rowcount
     imp.status, imp.inserted_count, imp.committed_at = ImportStatus.COMMITTED, inserted, clock.now()
     if moved:
         reasons = dict(imp.errors_by_reason or {})

@@ -1,0 +1,228 @@
+"""The import service on the real database: validate, progress, failures, commit, duplicates, cancel."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import pytest
+from sqlalchemy import func, select, text, update
+
+from core.errors import Conflict
+from core.imports import service
+from core.models import Cohort, CorporateTrainee, ImportStatus, TraineeImport, TraineeImportRow, User
+
+GOOD = (
+    "full_name,phone,email,job_title,employee_code,department\n"
+    "Amel Bouzid,0555 12 34 56,Amel@Example.com,Driver,E1,Stores\n"
+    "Karim Mansouri,0770123456,,Picker,E2,Stores\n"
+    ",0661000001,,,,\n"                                # no name
+    "Lina Haddad,021 12 34 56,,,,\n"                    # landline
+    "Walid Rahmani,+213555123456,,,,\n"                 # same phone as row 1
+    "Farid Touati,0660000000,,,,\n"                     # already in the demo cohort
+)
+
+
+@pytest.fixture
+def ctx(app, db_session, demo):
+    cohort = db_session.get(Cohort, demo["corporate_cohort_id"])
+    admin = db_session.get(User, demo["users"]["admin"])
+    return {"app": app, "s": db_session, "cohort": cohort, "admin": admin, "storage": app.extensions["storage"]}
+
+
+def upload(ctx, data: bytes | str, name: str = "trainees.csv") -> TraineeImport:
+    raw = data.encode() if isinstance(data, str) else data
+    return service.create_import(ctx["s"], ctx["storage"], cohort=ctx["cohort"], uploader=ctx["admin"],
+                                 stream=io.BytesIO(raw), filename=name, max_bytes=10 * 1024 * 1024)
+
+
+def validated(ctx, data, **kw) -> TraineeImport:
+    imp = upload(ctx, data)
+    return service.validate_import(ctx["s"], ctx["storage"], imp.id, **kw)
+
+
+def trainee_count(ctx) -> int:
+    return ctx["s"].scalar(select(func.count()).select_from(CorporateTrainee)
+                           .where(CorporateTrainee.cohort_id == ctx["cohort"].id))
+
+
+pytestmark = pytest.mark.postgres
+
+
+def test_upload_records_file_metadata_and_status(ctx):
+    imp = upload(ctx, GOOD, name="C:\\Users\\hr\\trainees.csv")
+    assert (imp.status, imp.original_filename, imp.size_bytes) == (ImportStatus.UPLOADED, "trainees.csv", len(GOOD))
+    assert len(imp.sha256) == 64 and ctx["storage"].path(imp.storage_key).read_bytes() == GOOD.encode()
+
+
+def test_validation_counts_valid_rows_and_errors_by_reason(ctx):
+    imp = validated(ctx, GOOD)
+    assert imp.status == ImportStatus.VALIDATED
+    assert (imp.valid_count, imp.invalid_count, imp.rows_total, imp.rows_done) == (2, 4, 6, 6)
+    assert imp.errors_by_reason == {"full_name_missing": 1, "phone_not_mobile": 1, "duplicate_phone_in_file": 1,
+                                    "duplicate_phone_in_cohort": 1}
+
+
+def test_row_results_are_stored_for_every_row(ctx):
+    imp = validated(ctx, GOOD)
+    rows = ctx["s"].scalars(select(TraineeImportRow).where(TraineeImportRow.import_id == imp.id)
+                            .order_by(TraineeImportRow.row_number)).all()
+    assert [r.ok for r in rows] == [True, True, False, False, False, False]
+    assert (rows[0].phone_e164, rows[0].email) == ("+213555123456", "amel@example.com")
+    assert rows[4].errors["errors"][0]["message"] == "The same phone number is on row 1."
+
+
+def test_preview_lists_errors_first(ctx):
+    imp = validated(ctx, GOOD)
+    assert [r.row_number for r in service.preview_rows(ctx["s"], imp.id, limit=5)] == [3, 4, 5, 6, 1]
+
+
+def test_progress_is_committed_while_validation_runs(ctx, monkeypatch):
+    seen: list[int] = []
+    original = service._flush
+    engine = ctx["s"].get_bind()
+
+    def watching(session, import_id, batch, validator):
+        ok = original(session, import_id, batch, validator)
+        with engine.connect() as other:  # another connection sees only committed progress
+            seen.append(other.scalar(text("SELECT rows_done FROM trainee_imports WHERE id = :i"), {"i": import_id}))
+        return ok
+
+    monkeypatch.setattr(service, "_flush", watching)
+    data = "full_name,phone\n" + "".join(f"Trainee {i},05{i:08d}\n" for i in range(10))
+    validated(ctx, data, progress_every=3)
+    assert seen == [3, 6, 9, 10]
+
+
+def test_redelivered_validation_starts_again_and_ends_the_same(ctx):
+    imp = validated(ctx, GOOD)
+    first = (imp.valid_count, imp.invalid_count, dict(imp.errors_by_reason))
+    # As if the worker died half way: status still VALIDATING, some row results already written.
+    ctx["s"].execute(update(TraineeImport).where(TraineeImport.id == imp.id)
+                     .values(status=ImportStatus.VALIDATING, rows_done=3))
+    ctx["s"].commit()
+    again = service.validate_import(ctx["s"], ctx["storage"], imp.id)
+    assert (again.status, again.valid_count, again.invalid_count, again.errors_by_reason) == (
+        ImportStatus.VALIDATED, *first)
+    assert ctx["s"].scalar(select(func.count()).where(TraineeImportRow.import_id == imp.id)) == 6
+
+
+def test_validating_a_finished_import_again_changes_nothing(ctx):
+    imp = validated(ctx, GOOD)
+    assert service.validate_import(ctx["s"], ctx["storage"], imp.id).status == ImportStatus.VALIDATED
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"", "The file is empty."),
+    (b"full_name,phone,email\r\n", "The file has a header row but no trainee rows."),
+    (b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml", "ZIP or Excel (.xlsx) file, not a CSV"),
+    (b"\x00\x01\x02\x03\x04\x05" * 100, "not a text CSV file"),
+    (b"name,phone\nAmel,0555123456\n", "no full_name column"),
+    ("full_name\nمحمد بن علي\nعلي\n".encode("cp1256"), "not in UTF-8"),
+])
+def test_unusable_files_fail_with_one_clear_message(ctx, data, message):
+    imp = validated(ctx, data)
+    assert imp.status == ImportStatus.FAILED and message in imp.error_message
+    assert ctx["s"].scalar(select(func.count()).where(TraineeImportRow.import_id == imp.id)) == 0
+
+
+def test_windows_1252_file_is_imported_with_correct_accents(ctx):
+    imp = validated(ctx, "full_name;job_title\r\nRené Lefèvre;Opérateur\r\n".encode("cp1252"))
+    row = ctx["s"].scalar(select(TraineeImportRow).where(TraineeImportRow.import_id == imp.id))
+    assert imp.status == ImportStatus.VALIDATED and (row.full_name, row.job_title) == ("René Lefèvre", "Opérateur")
+
+
+def _commit(ctx, imp: TraineeImport) -> TraineeImport:
+    service.request_commit(ctx["s"], imp.id, ctx["admin"], cohort=ctx["cohort"])
+    return service.commit_import(ctx["s"], imp.id)
+
+
+def test_commit_adds_the_valid_rows_as_trainees(ctx):
+    before = trainee_count(ctx)
+    imp = _commit(ctx, validated(ctx, GOOD))
+    assert (imp.status, imp.inserted_count) == (ImportStatus.COMMITTED, 2)
+    assert trainee_count(ctx) == before + 2
+    amel = ctx["s"].scalar(select(CorporateTrainee).where(CorporateTrainee.email == "amel@example.com"))
+    assert (amel.phone_e164, amel.import_id, amel.department, amel.active) == ("+213555123456", imp.id, "Stores", True)
+
+
+def test_repeated_commit_inserts_nothing_twice(ctx):
+    imp = _commit(ctx, validated(ctx, GOOD))
+    count = trainee_count(ctx)
+    ctx["s"].execute(update(TraineeImport).where(TraineeImport.id == imp.id).values(status=ImportStatus.COMMITTING))
+    ctx["s"].commit()
+    service.commit_import(ctx["s"], imp.id)  # a redelivered task finding the job not marked done
+    service.commit_import(ctx["s"], imp.id)
+    assert trainee_count(ctx) == count
+
+
+def test_commit_rechecks_duplicates_against_the_cohort(ctx):
+    first = validated(ctx, "full_name,phone\nA,0555111111\n")
+    second = validated(ctx, "full_name,phone,email\nB,0555111111,b@example.com\nC,0555222222,\n")
+    _commit(ctx, first)
+    done = _commit(ctx, second)
+    assert (done.inserted_count, done.valid_count, done.invalid_count) == (1, 1, 1)
+    assert done.errors_by_reason == {"duplicate_phone_in_cohort": 1}
+    row = ctx["s"].scalar(select(TraineeImportRow).where(TraineeImportRow.import_id == second.id,
+                                                         TraineeImportRow.row_number == 1))
+    assert not row.ok and row.errors["errors"][0]["code"] == "duplicate_phone_in_cohort"
+
+
+def test_two_imports_committed_at_once_never_duplicate(ctx):
+    app = ctx["app"]
+    a = validated(ctx, "full_name,phone\n" + "".join(f"A{i},05550{i:05d}\n" for i in range(300)))
+    b = validated(ctx, "full_name,phone\n" + "".join(f"B{i},05550{i:05d}\n" for i in range(150, 450)))
+    for imp in (a, b):
+        service.request_commit(ctx["s"], imp.id, ctx["admin"], cohort=ctx["cohort"])
+    before = trainee_count(ctx)
+    errors: list[BaseException] = []
+
+    def run(import_id: int) -> None:
+        from web.extensions import db
+
+        with app.app_context():
+            try:
+                service.commit_import(db.session, import_id)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in (a.id, b.id)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert trainee_count(ctx) == before + 450
+    ctx["s"].expire_all()
+    assert sum(ctx["s"].get(TraineeImport, i).inserted_count for i in (a.id, b.id)) == 450
+
+
+def test_cancel_keeps_the_file_and_blocks_commit(ctx):
+    imp = validated(ctx, GOOD)
+    service.cancel_import(ctx["s"], imp.id, ctx["admin"], cohort=ctx["cohort"])
+    assert ctx["s"].get(TraineeImport, imp.id).status == ImportStatus.CANCELLED
+    assert ctx["storage"].path(imp.storage_key).exists()
+    with pytest.raises(Conflict):
+        service.request_commit(ctx["s"], imp.id, ctx["admin"], cohort=ctx["cohort"])
+
+
+def test_a_committed_import_cannot_be_cancelled(ctx):
+    imp = _commit(ctx, validated(ctx, GOOD))
+    with pytest.raises(Conflict):
+        service.cancel_import(ctx["s"], imp.id, ctx["admin"], cohort=ctx["cohort"])
+
+
+def test_validation_of_a_cancelled_import_does_nothing(ctx):
+    imp = upload(ctx, GOOD)
+    service.cancel_import(ctx["s"], imp.id, ctx["admin"], cohort=ctx["cohort"])
+    assert service.validate_import(ctx["s"], ctx["storage"], imp.id).status == ImportStatus.CANCELLED
+
+
+def test_error_report_lists_each_error_with_formulas_neutralized(ctx):
+    imp = validated(ctx, "full_name,phone,email\n=HYPERLINK(\"x\"),+33612345678,@bad\n")
+    lines = list(service.error_report_lines(ctx["s"], imp.id))
+    assert lines[0] == ["row", "column", "value", "reason", "message"]
+    assert [line[:4] for line in lines[1:]] == [["1", "phone", "'+33612345678", "phone_not_dz"],
+                                                ["1", "email", "'@bad", "email_invalid"]]
