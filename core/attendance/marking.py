@@ -191,4 +191,6 @@ def status_counts(statuses: Iterable[str | None]) -> dict[str, int]:
 def auto_lock_at(session_date: dt.date, ends_at: dt.datetime, zone: str, grace_hours: int) -> dt.datetime:
     """When the nightly job may lock a session: the end of its local day (or its end, if later) + grace."""
     end_of_day = dt.datetime.combine(session_date + dt.timedelta(days=1), dt.time(0), tzinfo=ZoneInfo(zone))
+    if ends_at.tzinfo is None:  # SQLite hands back naive UTC
+        ends_at = ends_at.replace(tzinfo=dt.UTC)
     return max(ends_at, end_of_day.astimezone(dt.UTC)) + dt.timedelta(hours=grace_hours)

@@ -133,7 +133,7 @@ def _upsert_sql(spec: RecordSpec, postgres: bool) -> str:
         "minutes_late = EXCLUDED.minutes_late, notes = EXCLUDED.notes, marked_by_id = EXCLUDED.marked_by_id, "
         "marked_at = EXCLUDED.marked_at, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at "
         f"WHERE r.version = EXCLUDED.version - 1 AND {changed} "
-        f"RETURNING r.{spec.key}, r.id, r.version"
+        f"RETURNING {spec.key}, id, version"
     )
 
 
