@@ -6,13 +6,22 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from core.access.scoping import cohort_filter
 from core.attendance.roster import marked_counts, roster_sizes
 from core.errors import ValidationError
-from core.models import ClassSession, Cohort, Institution, Room, SessionStatus, User
+from core.models import (
+    AttendanceRecord,
+    ClassSession,
+    Cohort,
+    CorporateAttendanceRecord,
+    Institution,
+    Room,
+    SessionStatus,
+    User,
+)
 
 MAX_DAYS = 100
 
@@ -37,6 +46,20 @@ def _optional_int(value: str | None, name: str) -> int | None:
         return int(value)  # type: ignore[arg-type]
     except ValueError:
         raise ValidationError(f"{name} must be a number.", code="invalid_filter") from None
+
+
+def _marked_counts(session: Session, stmt: Select) -> dict[int, int]:
+    """Records per session for a big window: the window's ids as a subquery, not thousands of parameters.
+
+    Same two tables as core.attendance.roster.marked_counts (a session's records live in exactly one).
+    """
+    ids = stmt.with_only_columns(ClassSession.id).order_by(None).scalar_subquery()
+    counts: dict[int, int] = {}
+    for table in (AttendanceRecord, CorporateAttendanceRecord):
+        for sid, n in session.execute(select(table.session_id, func.count()).where(table.session_id.in_(ids))
+                                      .group_by(table.session_id)):
+            counts[sid] = counts.get(sid, 0) + n
+    return counts
 
 
 def calendar_events(session: Session, user: User, args: dict[str, str | None]) -> dict[str, Any]:
@@ -67,21 +90,38 @@ def calendar_events(session: Session, user: User, args: dict[str, str | None]) -
         value = _optional_int(args.get(name), name)
         if value is not None:
             stmt = stmt.where(column == value)
-    rows = session.execute(stmt).all()
-    marks = marked_counts(session, [r[0] for r in rows])
+    rows = session.connection().execute(stmt).all()  # Core rows: no ORM loading for thousands of tuples
+    marks = _marked_counts(session, stmt) if len(rows) > 500 else marked_counts(session, [r[0] for r in rows])
     sizes = roster_sizes(session, [r[7] for r in rows])
+    # Many sessions share start times, cohorts, rooms and instructors: format each once.
+    local: dict[dt.datetime, str] = {}
+    cohorts: dict[int, dict[str, Any]] = {}
+    rooms: dict[int, dict[str, Any]] = {}
+    people: dict[int, dict[str, Any]] = {}
+    titles: dict[tuple[str, str], str] = {}
+
+    def when(instant: dt.datetime) -> str:
+        text = local.get(instant)
+        if text is None:
+            text = local[instant] = instant.astimezone(zone).isoformat()
+        return text
+
     events = []
     for (sid, title, starts_at, ends_at, stype, status, locked, cohort_id, cohort_name, room_id, room_name,
          instructor_id, instructor_name, _day, slot) in rows:
+        if not title:
+            title = titles.get((cohort_name, stype))
+            if title is None:
+                title = titles[(cohort_name, stype)] = f"{cohort_name} · {stype.value.title()}"
         events.append({
-            "id": sid,
-            "title": title or f"{cohort_name} · {stype.value.title()}",
-            "start": starts_at.astimezone(zone).isoformat(),
-            "end": ends_at.astimezone(zone).isoformat(),
+            "id": sid, "title": title, "start": when(starts_at), "end": when(ends_at),
             "type": stype.value, "status": status.value, "slot": slot, "locked": locked,
-            "cohort": {"id": cohort_id, "name": cohort_name},
-            "room": {"id": room_id, "name": room_name} if room_id else None,
-            "instructor": {"id": instructor_id, "name": instructor_name} if instructor_id else None,
+            "cohort": cohorts.get(cohort_id) or cohorts.setdefault(cohort_id, {"id": cohort_id, "name": cohort_name}),
+            "room": (rooms.get(room_id) or rooms.setdefault(room_id, {"id": room_id, "name": room_name}))
+            if room_id else None,
+            "instructor": (people.get(instructor_id)
+                           or people.setdefault(instructor_id, {"id": instructor_id, "name": instructor_name}))
+            if instructor_id else None,
             "marked": marks.get(sid, 0), "roster": sizes.get(cohort_id, 0),
         })
     return {"items": events, "total": len(events), "time_zone": zone_name,

@@ -154,7 +154,7 @@ def test_background_run_applies_and_is_idempotent(ctx):
 
 @pytest.mark.postgres
 def test_two_concurrent_writers_for_one_room_exactly_one_wins(app, demo):
-    """Both check, see a free room, then insert at the same moment: the exclusion constraint decides."""
+    """Both check, see a free room, then write at the same moment: the exclusion constraint decides."""
     from web.extensions import db
 
     with app.app_context():
@@ -165,7 +165,8 @@ def test_two_concurrent_writers_for_one_room_exactly_one_wins(app, demo):
     barrier = threading.Barrier(2, timeout=20)
 
     def wait_before_insert(conn, cursor, statement, params, context, executemany):
-        if statement.lstrip().upper().startswith("INSERT INTO CLASS_SESSIONS"):
+        # The last statement before the rows go in (PostgreSQL draws their ids, then COPYs them).
+        if "nextval(pg_get_serial_sequence('class_sessions'" in statement:
             with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait()
 
