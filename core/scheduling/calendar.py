@@ -22,6 +22,7 @@ from core.models import (
     SessionStatus,
     User,
 )
+from core.scheduling.planner import as_utc
 
 MAX_DAYS = 100
 
@@ -80,7 +81,8 @@ def calendar_events(session: Session, user: User, args: dict[str, str | None]) -
         .join(Cohort, Cohort.id == ClassSession.cohort_id)
         .outerjoin(Room, Room.id == ClassSession.room_id)
         .outerjoin(instructor, instructor.id == ClassSession.instructor_id)
-        .where(cohort_filter(user), ClassSession.starts_at < end, ClassSession.ends_at > start)
+        .where(cohort_filter(user), ClassSession.starts_at < end.astimezone(dt.UTC),
+               ClassSession.ends_at > start.astimezone(dt.UTC))
         .order_by(ClassSession.starts_at, ClassSession.id)
     )
     if args.get("include_cancelled") not in ("1", "true", "yes"):
@@ -103,7 +105,7 @@ def calendar_events(session: Session, user: User, args: dict[str, str | None]) -
     def when(instant: dt.datetime) -> str:
         text = local.get(instant)
         if text is None:
-            text = local[instant] = instant.astimezone(zone).isoformat()
+            text = local[instant] = as_utc(instant).astimezone(zone).isoformat()
         return text
 
     events = []

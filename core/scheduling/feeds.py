@@ -22,6 +22,7 @@ from core.access.scoping import can, cohort_filter, visible_cohort
 from core.errors import Forbidden, NotFound, ValidationError
 from core.models import ClassSession, Cohort, Role, Room, SessionStatus, User
 from core.models.sessions import CalendarFeedToken, FeedKind
+from core.scheduling.planner import as_utc
 
 TOKEN_PREFIX = "cal_"
 PAST = dt.timedelta(days=60)
@@ -117,7 +118,7 @@ def feed_calendar(session: Session, token: str, host: str) -> bytes:
                ClassSession.ends_at > now - PAST)
         .order_by(ClassSession.starts_at)
     ).all()
-    if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
+    if row.last_used_at is None or now - as_utc(row.last_used_at) > dt.timedelta(minutes=5):
         row.last_used_at = now
         session.commit()
     name = _subject_name(session, row.kind, row.subject_id) or row.kind.value
@@ -135,8 +136,8 @@ def build_calendar(sessions: list[ClassSession], host: str, name: str, stamp: dt
         event = Event()
         event.add("uid", f"session-{s.id}@{host}")
         event.add("dtstamp", stamp.astimezone(dt.UTC))
-        event.add("dtstart", s.starts_at.astimezone(dt.UTC))
-        event.add("dtend", s.ends_at.astimezone(dt.UTC))
+        event.add("dtstart", as_utc(s.starts_at))
+        event.add("dtend", as_utc(s.ends_at))
         event.add("summary", s.title or f"{s.cohort.name} · {s.session_type.value.title()}")
         where = ", ".join(x for x in (s.room.name if s.room else None, s.location or (s.room.location if s.room
                                                                                       else None)) if x)
@@ -149,9 +150,9 @@ def build_calendar(sessions: list[ClassSession], host: str, name: str, stamp: dt
             lines.append(s.notes)
         event.add("description", "\n".join(lines))
         event.add("status", "CANCELLED" if s.status == SessionStatus.CANCELLED else "CONFIRMED")
-        updated = s.updated_at or s.created_at
-        event.add("last-modified", updated.astimezone(dt.UTC))
+        updated = as_utc(s.updated_at or s.created_at)
+        event.add("last-modified", updated)
         # A higher SEQUENCE tells clients this version replaces the one they have.
-        event.add("sequence", max(int((updated - s.created_at).total_seconds()), 0) if s.created_at else 0)
+        event.add("sequence", max(int((updated - as_utc(s.created_at)).total_seconds()), 0) if s.created_at else 0)
         cal.add_component(event)
     return cal.to_ical()

@@ -37,7 +37,19 @@ from core.models import (
 )
 from core.models.sessions import ScheduleRun, ScheduleRunStatus
 
-from .planner import Busy, Clash, OnConflict, Plan, PlannedSession, PlanResult, Slot, check, expand, validate_plan
+from .planner import (
+    Busy,
+    Clash,
+    OnConflict,
+    Plan,
+    PlannedSession,
+    PlanResult,
+    Slot,
+    as_utc,
+    check,
+    expand,
+    validate_plan,
+)
 
 try:  # the PostgreSQL driver; absent on a SQLite-only install
     from psycopg import errors as pg_errors
@@ -219,7 +231,8 @@ def busy_sessions(session: Session, planned: Sequence[PlannedSession], exclude_i
         or_(*shares))
     if exclude_id is not None:
         stmt = stmt.where(ClassSession.id != exclude_id)
-    return [Busy(*row) for row in session.execute(stmt)]
+    return [Busy(sid, cohort_id, room_id, instructor_id, as_utc(starts_at), as_utc(ends_at))
+            for sid, cohort_id, room_id, instructor_id, starts_at, ends_at in session.execute(stmt)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -250,7 +263,7 @@ class _Names:
         return cls(session, zone, rooms, users, cohorts)
 
     def local(self, instant: dt.datetime) -> dt.datetime:
-        return instant.astimezone(self.zone)
+        return as_utc(instant).astimezone(self.zone)
 
     def resource(self, kind: str, rid: int) -> str:
         if kind == "room":
@@ -583,7 +596,8 @@ def session_json(s: ClassSession, zone: str) -> dict[str, Any]:
     return {
         "id": s.id, "cohort_id": s.cohort_id, "date": s.session_date.isoformat(), "slot": s.slot,
         "start_time": s.start_time.strftime("%H:%M"), "end_time": s.end_time.strftime("%H:%M"),
-        "starts_at": s.starts_at.astimezone(z).isoformat(), "ends_at": s.ends_at.astimezone(z).isoformat(),
+        "starts_at": as_utc(s.starts_at).astimezone(z).isoformat(),
+        "ends_at": as_utc(s.ends_at).astimezone(z).isoformat(),
         "session_type": s.session_type.value, "title": s.title, "room_id": s.room_id,
         "room": s.room.name if s.room else None, "instructor_id": s.instructor_id,
         "instructor": s.instructor.full_name if s.instructor else None, "location": s.location, "notes": s.notes,
