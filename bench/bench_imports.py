@@ -1,0 +1,356 @@
+"""Trainee import benchmark (issue 3). Run by hand; prints a table.
+
+    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/attendance_bench_h3 \
+    BENCH_REDIS_URL=redis://127.0.0.1:6379/3 .venv/bin/python bench/bench_imports.py [--rows 100000]
+
+It (re)creates the bench database with the real migrations and the demo data, then measures:
+- validation throughput on one process (the service the worker runs, DB writes included), and the rules
+  alone, against a bare loop that only calls phonenumbers + email-validator on the same values;
+- upload → VALIDATED through a real `celery worker` subprocess, and that worker's peak RSS while
+  validating a 20k and a 100k file (flat = streaming);
+- commit of 100k valid rows (set-based INSERT … SELECT under the cohort lock) against a bare COPY of the
+  same rows into a table with the same indexes;
+- upload request latency (test client, 10 MB multipart), p50/p95 over repeated requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import phonenumbers  # noqa: E402
+from email_validator import EmailNotValidError, validate_email  # noqa: E402
+
+FIRST = ["Yacine", "Lina", "Karim", "Amel", "Sofiane", "Imane", "Walid", "Nour", "Hichem", "Meriem", "Anis", "Samira",
+         "Farid", "Asma", "Mourad", "Yasmine", "Reda", "Kenza", "Bilal", "Sabrina", "Nassim", "Houda", "Mohamed",
+         "Fatima", "Abdelkader", "Khadidja", "Rachid", "Nadia", "Hélène", "Zoubir", "Chaïma", "Aïcha"]
+LAST = ["Belkacem", "Haddad", "Mansouri", "Bouzid", "Cherif", "Saidi", "Rahmani", "Benali", "Ziani", "Kaci",
+        "Brahimi", "Djebbar", "Touati", "Khelifi", "Hamdi", "Aouadi", "Lounis", "Ferhat", "Amrani", "Mekki",
+        "Guerfi", "Slimani", "Boumediene", "Ait Ahmed", "Benbrahim", "Meziane", "Oukaci", "Lefèvre"]
+JOBS = ["Operator", "Driver", "Picker", "Supervisor", "Technician", "Clerk", "Welder", "Forklift driver"]
+DEPTS = ["Warehouse", "Transport", "Stores", "Maintenance", "HR", "Quality", "Night shift"]
+MOBILE_PREFIXES = ["550", "551", "552", "555", "556", "557", "558", "559", "560", "561", "540", "541", "542",
+                   "661", "662", "663", "664", "665", "666", "667", "668", "669", "696", "697", "698", "699",
+                   "770", "771", "772", "773", "774", "775", "776", "777", "778", "779", "790", "791", "795"]
+
+
+def _phone(rnd: random.Random) -> str:
+    nsn = rnd.choice(MOBILE_PREFIXES) + f"{rnd.randrange(10**6):06d}"
+    shape = rnd.random()
+    if shape < 0.45:
+        return "0" + nsn
+    if shape < 0.70:
+        return f"0{nsn[:3]} {nsn[3:5]} {nsn[5:7]} {nsn[7:]}"
+    if shape < 0.85:
+        return f"+213 {nsn[:3]} {nsn[3:5]} {nsn[5:7]} {nsn[7:]}"
+    if shape < 0.95:
+        return "+213" + nsn
+    return f"0{nsn[:3]}-{nsn[3:5]}-{nsn[5:7]}-{nsn[7:]}"
+
+
+def generate_csv(rows: int, bad_share: float = 0.03, seed: int = 42, delimiter: str = ",") -> bytes:
+    rnd = random.Random(seed)
+    out = io.StringIO()
+    out.write(delimiter.join(["full_name", "phone", "email", "job_title", "employee_code", "department"]) + "\r\n")
+    for i in range(rows):
+        first, last = rnd.choice(FIRST), rnd.choice(LAST)
+        name = f"{first} {last}"
+        phone = _phone(rnd) if rnd.random() < 0.92 else ""
+        domain = rnd.choice(["acme.dz", "gmail.com", "mail.example.com"])
+        email = f"{first.lower()}.{last.lower().replace(' ', '')}{i}@{domain}"
+        email = email.encode("ascii", "ignore").decode() if rnd.random() < 0.98 else ""
+        fields = [name, phone, email, rnd.choice(JOBS), f"EMP{i:06d}", rnd.choice(DEPTS)]
+        if rnd.random() < bad_share:
+            kind = rnd.randrange(6)
+            if kind == 0:
+                fields[1] = f"021 {rnd.randrange(100):02d} {rnd.randrange(100):02d} {rnd.randrange(100):02d}"
+            elif kind == 1:
+                fields[1] = f"+33 6 {rnd.randrange(10**8):08d}"
+            elif kind == 2:
+                fields[1] = rnd.choice(["n/a", "12345", "0555", "tel?"])
+            elif kind == 3:
+                fields[2] = email.replace("@", "@@") or "broken@"
+            elif kind == 4:
+                fields[0] = ""
+            else:
+                fields = fields[:4]
+        if '"' in name or delimiter in name:
+            fields[0] = '"' + name.replace('"', '""') + '"'
+        out.write(delimiter.join(fields) + "\r\n")
+    return out.getvalue().encode("utf-8")
+
+
+def bare_library_loop(data: bytes) -> tuple[float, int]:
+    """Only the two libraries, on the same phone/email values: the floor a validator can't beat uncached."""
+    import csv
+
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))[1:]
+    started = time.perf_counter()
+    for row in rows:
+        if len(row) > 1 and row[1].strip():
+            try:
+                n = phonenumbers.parse(row[1].strip(), "DZ")
+                if phonenumbers.is_valid_number(n) and phonenumbers.region_code_for_number(n) == "DZ":
+                    phonenumbers.number_type(n)
+                    phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
+            except phonenumbers.NumberParseException:
+                pass
+        if len(row) > 2 and row[2].strip():
+            with contextlib.suppress(EmailNotValidError):
+                validate_email(row[2].strip(), check_deliverability=False)
+    return time.perf_counter() - started, len(rows)
+
+
+def rules_only(data: bytes) -> float:
+    from core.imports import rules
+
+    rules.normalize_dz_mobile.cache_clear()
+    rules.normalize_email.cache_clear()
+    started = time.perf_counter()
+    profile = rules.sniff_file([data[i:i + 1 << 20] for i in range(0, len(data), 1 << 20)])
+    reader = rules.TraineeReader(io.TextIOWrapper(io.BytesIO(data), encoding=profile.encoding, newline=""))
+    validator = rules.RowValidator(reader.columns)
+    for number, fields in reader.rows():
+        validator.check(number, fields)
+    return time.perf_counter() - started
+
+
+def reset_database(url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
+                          "AND pid <> pg_backend_pid()"), {"n": u.database})
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{u.database}"'))
+        conn.execute(text(f'CREATE DATABASE "{u.database}"'))
+    admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--uploads", type=int, default=20)
+    args = parser.parse_args()
+    db_url = os.environ.get("BENCH_DATABASE_URL",
+                            "postgresql+psycopg://postgres@127.0.0.1:5432/attendance_bench_h3")
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
+    work = Path(tempfile.mkdtemp(prefix="bench-imports-"))
+    settings = {"TESTING": True, "SECRET_KEY": "bench", "INSTANCE_DIR": str(work / "instance"),
+                "SQLALCHEMY_DATABASE_URI": db_url, "CELERY_BROKER_URL": redis_url,
+                "CELERY_RESULT_BACKEND": redis_url, "STORAGE_DIR": str(work / "private"),
+                "MAIL_FILE_DIR": str(work / "mail"), "WTF_CSRF_ENABLED": False}
+    reset_database(db_url)
+
+    from flask_migrate import upgrade
+    from sqlalchemy import func, select, text
+
+    from core.access.auth import create_api_token
+    from core.demo import load_demo_data
+    from core.imports import service
+    from core.models import Cohort, CorporateTrainee, ImportStatus, TraineeImport, User
+    from web import create_app
+    from web.extensions import db
+
+    app = create_app(settings)
+    results: list[tuple[str, str, str]] = []
+    with app.app_context():
+        upgrade()
+        ids = load_demo_data(db.session)
+        cohort_id = ids["corporate_cohort_id"]
+        admin = db.session.scalar(select(User).where(User.email == "admin@demo.example"))
+        admin_id = admin.id
+        token = create_api_token(db.session, admin, "bench")
+    storage = app.extensions["storage"]
+
+    print(f"generating {args.rows:,} rows …", flush=True)
+    data = generate_csv(args.rows)
+    print(f"  {len(data) / 1e6:.1f} MB", flush=True)
+
+    def new_import(payload: bytes) -> int:
+        with app.app_context():
+            cohort = db.session.get(Cohort, cohort_id)
+            user = db.session.get(User, admin_id)
+            imp = service.create_import(db.session, storage, cohort=cohort, uploader=user,
+                                        stream=io.BytesIO(payload), filename="bench.csv", max_bytes=1 << 30)
+            new_id = imp.id
+            db.session.remove()
+            return new_id
+
+    # 1. validation on one process: rules alone, then the full service (row results COPY'd, progress committed)
+    bare_s, bare_rows = bare_library_loop(data)
+    rules_s = rules_only(data)
+    from core.imports import rules
+
+    rules.normalize_dz_mobile.cache_clear()
+    rules.normalize_email.cache_clear()
+    import_id = new_import(data)
+    with app.app_context():
+        started = time.perf_counter()
+        imp = service.validate_import(db.session, storage, import_id)
+        validate_s = time.perf_counter() - started
+        valid, invalid, reasons = imp.valid_count, imp.invalid_count, dict(imp.errors_by_reason)
+        db.session.remove()
+    results += [
+        ("bare loop: phonenumbers + email-validator only", f"{bare_rows / bare_s:,.0f} rows/s", f"{bare_s:.2f} s"),
+        ("rules only (decode, csv, checks, caches)", f"{args.rows / rules_s:,.0f} rows/s", f"{rules_s:.2f} s"),
+        ("validate_import (one process, DB writes incl.)", f"{args.rows / validate_s:,.0f} rows/s",
+         f"{validate_s:.2f} s; ×{bare_s / validate_s:.1f} vs bare loop"),
+        ("  outcome", f"{valid:,} valid / {invalid:,} invalid",
+         ", ".join(f"{k}={v}" for k, v in sorted(reasons.items()))),
+    ]
+
+    # 2. commit of N valid rows vs a bare COPY of the same rows into a table with the same indexes
+    clean = generate_csv(args.rows, bad_share=0.0, seed=7)
+    commit_id = new_import(clean)
+    with app.app_context():
+        service.validate_import(db.session, storage, commit_id)
+        imp = db.session.get(TraineeImport, commit_id)
+        service.request_commit(db.session, commit_id, db.session.get(User, admin_id),
+                               cohort=db.session.get(Cohort, cohort_id))
+        started = time.perf_counter()
+        imp = service.commit_import(db.session, commit_id)
+        commit_s = time.perf_counter() - started
+        inserted = imp.inserted_count
+        rows = db.session.execute(select(CorporateTrainee.cohort_id, CorporateTrainee.full_name,
+                                         CorporateTrainee.phone_e164, CorporateTrainee.email,
+                                         CorporateTrainee.job_title, CorporateTrainee.employee_code,
+                                         CorporateTrainee.department).where(
+            CorporateTrainee.import_id == commit_id)).all()
+        db.session.execute(text("DROP TABLE IF EXISTS bench_copy"))
+        db.session.execute(text("CREATE TABLE bench_copy (LIKE corporate_trainees INCLUDING ALL)"))
+        db.session.commit()
+        conn = db.session.connection().connection.driver_connection
+        started = time.perf_counter()
+        with conn.cursor() as cur, cur.copy(
+            "COPY bench_copy (cohort_id, full_name, phone_e164, email, job_title, employee_code, department, "
+            "active, created_at) FROM STDIN"
+        ) as copy:
+            for r in rows:
+                copy.write_row((*r, True, "now"))
+        db.session.commit()
+        copy_s = time.perf_counter() - started
+        db.session.execute(text("DROP TABLE bench_copy"))
+        db.session.commit()
+        db.session.remove()
+    results += [
+        (f"commit_import: {inserted:,} rows (INSERT … SELECT, locked)", f"{inserted / commit_s:,.0f} rows/s",
+         f"{commit_s:.2f} s"),
+        (f"bare COPY of the same {len(rows):,} rows (same indexes)", f"{len(rows) / copy_s:,.0f} rows/s",
+         f"{copy_s:.2f} s; commit = ×{commit_s / copy_s:.2f} bare COPY"),
+    ]
+
+    # 3. upload → VALIDATED through a real worker subprocess, sampling its RSS
+    import psutil
+
+    env = dict(os.environ, DATABASE_URL=db_url, CELERY_BROKER_URL=redis_url, CELERY_RESULT_BACKEND=redis_url,
+               INSTANCE_DIR=settings["INSTANCE_DIR"], STORAGE_DIR=settings["STORAGE_DIR"],
+               MAIL_FILE_DIR=settings["MAIL_FILE_DIR"], SECRET_KEY="bench")
+    queue = f"bench-imports-{os.getpid()}"
+    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--pool=solo",
+                               "-Q", queue, "--loglevel=WARNING", "--without-gossip", "--without-mingle",
+                               "--without-heartbeat"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=open(work / "worker.log", "wb"))  # noqa: SIM115
+    from tasks.imports import validate_import as validate_task
+
+    def through_worker(payload: bytes) -> tuple[float, int]:
+        client = app.test_client()
+        started = time.perf_counter()
+        import web.imports as views
+
+        original = views.sender
+        views.sender = lambda task: (lambda *a: task.apply_async(args=a, queue=queue))
+        try:
+            r = client.post(f"/api/corporate-cohorts/{cohort_id}/trainee-imports",
+                            headers={"Authorization": f"Bearer {token}"},
+                            data={"file": (io.BytesIO(payload), "bench.csv")}, content_type="multipart/form-data")
+        finally:
+            views.sender = original
+        assert r.status_code == 202, r.json
+        proc = psutil.Process(worker.pid)
+        peak = 0
+        while True:
+            peak = max(peak, proc.memory_info().rss)
+            status = client.get(r.json["status_url"], headers={"Authorization": f"Bearer {token}"}).json["status"]
+            if status not in ("UPLOADED", "VALIDATING"):
+                break
+            time.sleep(0.02)
+        assert status == "VALIDATED", status
+        return time.perf_counter() - started, peak
+
+    try:
+        with app.app_context():
+            validate_task  # noqa: B018 (imported so the task is registered on this app)
+        time.sleep(3)
+        idle = psutil.Process(worker.pid).memory_info().rss
+        small_s, small_peak = through_worker(generate_csv(args.rows // 5, seed=3))
+        full_s, full_peak = through_worker(data)
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    results += [
+        (f"upload → VALIDATED via worker ({args.rows // 5:,} rows)", f"{small_s:.2f} s",
+         f"worker peak RSS {small_peak / 2**20:.0f} MiB (idle {idle / 2**20:.0f} MiB)"),
+        (f"upload → VALIDATED via worker ({args.rows:,} rows)", f"{full_s:.2f} s",
+         f"worker peak RSS {full_peak / 2**20:.0f} MiB"),
+    ]
+
+    # 4. upload request latency for a 10 MB file (the request stores the bytes and answers; no parsing)
+    ten_mb = generate_csv(140_000, seed=11)
+    ten_mb = ten_mb[: 10 * 1024 * 1024]
+    client = app.test_client()
+    timings = []
+    import web.imports as views
+
+    original = views.sender
+    sent: list[Any] = []
+    views.sender = lambda task: (lambda *a: sent.append(a))  # measure the request, not a queue nobody drains
+    try:
+        for _ in range(args.uploads):
+            started = time.perf_counter()
+            r = client.post(f"/api/corporate-cohorts/{cohort_id}/trainee-imports",
+                            headers={"Authorization": f"Bearer {token}"},
+                            data={"file": (io.BytesIO(ten_mb), "ten.csv")}, content_type="multipart/form-data")
+            timings.append(time.perf_counter() - started)
+            assert r.status_code == 202
+    finally:
+        views.sender = original
+    timings.sort()
+    p95 = timings[max(0, round(0.95 * len(timings)) - 1)]
+    results.append((f"upload request, {len(ten_mb) / 2**20:.1f} MiB file (×{len(timings)})",
+                    f"p95 {p95 * 1000:.0f} ms", f"p50 {statistics.median(timings) * 1000:.0f} ms"))
+
+    with app.app_context():
+        db.session.execute(text("UPDATE trainee_imports SET status = 'CANCELLED' WHERE status = 'UPLOADED'"))
+        db.session.commit()
+        left = db.session.scalar(select(func.count()).select_from(TraineeImport)
+                                 .where(TraineeImport.status == ImportStatus.VALIDATED))
+        db.session.remove()
+
+    width = max(len(r[0]) for r in results)
+    print()
+    print(f"{'measure'.ljust(width)} | {'result':<26} | detail")
+    print(f"{'-' * width}-+-{'-' * 26}-+-{'-' * 40}")
+    for name, value, detail in results:
+        print(f"{name.ljust(width)} | {value:<26} | {detail}")
+    print(f"\n(cpu: {os.cpu_count()} cores shared; database {db_url.rsplit('/', 1)[-1]}; "
+          f"{left} validated imports left)")
+
+
+if __name__ == "__main__":
+    main()
