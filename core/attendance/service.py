@@ -110,7 +110,7 @@ def _refuse_if_locked(session: Session, class_session: ClassSession) -> None:
         raise Conflict("This session was cancelled: there is no register to mark.", code="session_cancelled")
 
 
-def _upsert_sql(spec: RecordSpec, postgres: bool) -> str:
+def _upsert_sql(spec: RecordSpec, postgres: bool, audited: bool = False) -> str:
     date_col, date_val = (", record_date", ", :record_date") if spec.has_record_date else ("", "")
     changed = ("(r.status, r.minutes_late, r.notes) IS DISTINCT FROM (EXCLUDED.status, EXCLUDED.minutes_late, "
                "EXCLUDED.notes)" if postgres else
@@ -118,39 +118,60 @@ def _upsert_sql(spec: RecordSpec, postgres: bool) -> str:
                "AND r.notes IS excluded.notes)")
     if postgres:
         source = (f"SELECT i.member_id, :session_id{date_val}, i.status, i.minutes_late, i.notes, :actor, :now, "
-                  "i.next_version, :now, :now FROM unnest(CAST(:ids AS integer[]), CAST(:statuses AS varchar[]), "
-                  "CAST(:minutes AS integer[]), CAST(:notes AS text[]), CAST(:next_versions AS integer[])) "
-                  "AS i(member_id, status, minutes_late, notes, next_version)")
+                  "i.next_version, :now, :now FROM i")
     else:
         source = (f"VALUES (:member_id, :session_id{date_val}, :status, :minutes_late, :notes, :actor, :now, "
                   ":next_version, :now, :now)")
     # version guard: a row is updated only if it still has the version read under FOR UPDATE (for a row that
     # did not exist, 0 — so a row inserted concurrently is reported as a conflict, never silently overwritten).
-    return (
+    upsert = (
         f"INSERT INTO {spec.table} AS r ({spec.key}, session_id{date_col}, status, minutes_late, notes, "
         f"marked_by_id, marked_at, version, created_at, updated_at) {source} "
         f"ON CONFLICT {spec.conflict_target} DO UPDATE SET status = EXCLUDED.status, "
         "minutes_late = EXCLUDED.minutes_late, notes = EXCLUDED.notes, marked_by_id = EXCLUDED.marked_by_id, "
         "marked_at = EXCLUDED.marked_at, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at "
         f"WHERE r.version = EXCLUDED.version - 1 AND {changed} "
-        f"RETURNING {spec.key}, id, version"
+    )
+    if not postgres:
+        return upsert + f"RETURNING {spec.key}, id, version"
+    inputs = ("WITH i AS (SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:statuses AS varchar[]), "
+              "CAST(:minutes AS integer[]), CAST(:notes AS text[]), CAST(:next_versions AS integer[]), "
+              "CAST(:befores AS jsonb[])) AS i(member_id, status, minutes_late, notes, next_version, before)), ")
+    if not audited:
+        return inputs + f"u AS ({upsert} RETURNING {spec.key}, id, version) SELECT * FROM u"
+    # The audit rows go in with the marks, in the same statement: one round trip for the whole register.
+    return inputs + (
+        f"u AS ({upsert} RETURNING {spec.key}, id, version, status, minutes_late, notes), "
+        "a AS (INSERT INTO audit_events (at, actor_id, action, entity_type, entity_id, before, after, context) "
+        f"SELECT :now, CAST(:actor AS integer), 'attendance.mark', '{spec.entity_type}', u.id, i.before, "
+        "jsonb_build_object('status', u.status, 'minutes_late', u.minutes_late, 'notes', u.notes), "
+        f"jsonb_build_object('session_id', CAST(:session_id AS integer), '{spec.key}', u.{spec.key}, "
+        f"'version', u.version) FROM u JOIN i ON i.member_id = u.{spec.key}) "
+        f"SELECT {spec.key}, id, version FROM u"
     )
 
 
 def upsert_marks(session: Session, spec: RecordSpec, class_session: ClassSession, marks: Sequence[marking.Mark],
-                 seen_versions: dict[int, int], actor_id: int | None, now: dt.datetime) -> dict[int, tuple[int, int]]:
-    """Write `marks` in one statement; returns {member_id: (record_id, version)} of the rows that changed."""
+                 seen_versions: dict[int, int], actor_id: int | None, now: dt.datetime,
+                 befores: dict[int, dict[str, Any] | None] | None = None) -> dict[int, tuple[int, int]]:
+    """Write `marks` in one statement; returns {member_id: (record_id, version)} of the rows that changed.
+
+    With `befores` (member id → values before) on PostgreSQL, the same statement also writes an audit event
+    (from → to) for every row it changed; the caller audits otherwise (see `audits_in_upsert`).
+    """
     if not marks:
         return {}
     postgres = session.get_bind().dialect.name == "postgresql"
-    sql = text(_upsert_sql(spec, postgres))
+    sql = text(_upsert_sql(spec, postgres, audited=befores is not None))
     common: dict[str, Any] = {"session_id": class_session.id, "actor": actor_id, "now": now,
                               "record_date": class_session.session_date}
     if postgres:
+        before_json = [json.dumps(befores.get(m.member_id)) if befores and befores.get(m.member_id) else None
+                       for m in marks]
         params = {**common,
                   "ids": [m.member_id for m in marks], "statuses": [m.status for m in marks],
                   "minutes": [m.minutes_late for m in marks], "notes": [m.notes for m in marks],
-                  "next_versions": [seen_versions.get(m.member_id, 0) + 1 for m in marks]}
+                  "next_versions": [seen_versions.get(m.member_id, 0) + 1 for m in marks], "befores": before_json}
         return {row[0]: (row[1], row[2]) for row in session.execute(sql, params)}
     written: dict[int, tuple[int, int]] = {}
     for m in marks:  # SQLite (embedded default): the same statement row by row, same guards
@@ -160,6 +181,10 @@ def upsert_marks(session: Session, spec: RecordSpec, class_session: ClassSession
         if row is not None:
             written[row[0]] = (row[1], row[2])
     return written
+
+
+def audits_in_upsert(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _mark_values(values: tuple[str, int | None, str | None] | None) -> dict[str, Any] | None:
@@ -204,19 +229,22 @@ def mark(session: Session, user: User, session_id: Any, records: Any, *, mark_al
             to_write.append(m)
 
     now = clock.now()
-    written = upsert_marks(session, spec, class_session, to_write,
-                           {k: v.version for k, v in current.items()}, user.id, now)
+    befores = {m.member_id: _mark_values(current[m.member_id].values()) if m.member_id in current else None
+               for m in to_write}
+    in_statement = audits_in_upsert(session)
+    written = upsert_marks(session, spec, class_session, to_write, {k: v.version for k, v in current.items()},
+                           user.id, now, befores if in_statement else None)
     for m in to_write:
         if m.member_id not in written:  # changed by someone else between our read and our write
             conflicts.append(_conflict(spec, m, current.get(m.member_id), concurrent=True))
-    audit.record_many(session, [
-        {"actor_id": user.id, "action": "attendance.mark", "entity_type": spec.entity_type, "entity_id": record_id,
-         "before": _mark_values(current[m.member_id].values()) if m.member_id in current else None,
-         "after": _mark_values(m.values()),
-         "context": {"session_id": class_session.id, spec.key: m.member_id, "version": version}}
-        for m in to_write if m.member_id in written
-        for record_id, version in [written[m.member_id]]
-    ])
+    if not in_statement:
+        audit.record_many(session, [
+            {"actor_id": user.id, "action": "attendance.mark", "entity_type": spec.entity_type,
+             "entity_id": record_id, "before": befores[m.member_id], "after": _mark_values(m.values()),
+             "context": {"session_id": class_session.id, spec.key: m.member_id, "version": version}}
+            for m in to_write if m.member_id in written
+            for record_id, version in [written[m.member_id]]
+        ])
     session.commit()
     return MarkOutcome(_register(session, user, class_session, cohort, grace_hours),
                        changed=sorted(written), conflicts=conflicts)
