@@ -107,12 +107,11 @@ def celery_settings(settings: dict[str, Any]) -> dict[str, Any]:
         "task_time_limit": settings["TASK_TIME_LIMIT"],
         "task_soft_time_limit": max(settings["TASK_TIME_LIMIT"] - 30, 1),
         "broker_connection_retry_on_startup": True,
-        "broker_transport_options": {"visibility_timeout": settings["BROKER_VISIBILITY_TIMEOUT"]},
         "result_expires": 24 * 3600,
         "task_always_eager": settings.get("CELERY_TASK_ALWAYS_EAGER", False),
         "worker_hijack_root_logger": False,
     }
-    if broker.startswith("sqla+"):
-        # The SQLite transport polls; keep it brisk for the embedded default.
-        conf["broker_transport_options"]["polling_interval"] = 0.2
+    if broker.startswith(("redis://", "rediss://")):
+        conf["broker_transport_options"] = {"visibility_timeout": settings["BROKER_VISIBILITY_TIMEOUT"]}
+    # (The SQLite transport hands its transport options to create_engine: it gets none.)
     return conf

@@ -1,0 +1,17 @@
+FROM python:3.11-slim-bookworm
+# WeasyPrint needs Pango; fonts for the register PDFs.
+RUN apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+RUN useradd --create-home app
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY core core
+COPY web web
+COPY workers workers
+COPY tasks tasks
+COPY migrations migrations
+RUN pip install --no-cache-dir .
+USER app
+ENV APP_ENV=production INSTANCE_DIR=/data STORAGE_DIR=/data/private
+EXPOSE 8000
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "web:create_app()"]

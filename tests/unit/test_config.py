@@ -1,0 +1,50 @@
+"""Settings come from the environment, with embedded defaults that run on a fresh machine."""
+
+from __future__ import annotations
+
+import pytest
+
+from web.config import celery_settings, engine_options, load_settings
+
+ENV_VARS = ["DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "SECRET_KEY", "APP_ENV", "STORAGE_DIR"]
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_embedded_default_needs_no_services(clean_env):
+    settings = load_settings()
+    assert settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert settings["CELERY_BROKER_URL"].startswith("sqla+sqlite:///")
+    assert settings["CELERY_RESULT_BACKEND"].startswith("db+sqlite:///")
+    assert settings["STORAGE_DIR"].startswith(settings["INSTANCE_DIR"])
+
+
+def test_production_refuses_to_start_without_a_secret_key(clean_env):
+    clean_env.setenv("APP_ENV", "production")
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        load_settings()
+
+
+def test_environment_overrides_defaults(clean_env):
+    clean_env.setenv("DATABASE_URL", "postgresql+psycopg://u@h/db")
+    clean_env.setenv("CELERY_BROKER_URL", "redis://h:6379/0")
+    settings = load_settings()
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+    assert celery_settings(settings)["broker_url"] == "redis://h:6379/0"
+
+
+def test_postgres_connections_have_pre_ping_and_a_statement_timeout():
+    options = engine_options("postgresql+psycopg://u@h/db", 1234)
+    assert options["pool_pre_ping"] is True
+    assert "statement_timeout=1234" in options["connect_args"]["options"]
+
+
+def test_task_time_limit_stays_below_visibility_timeout_by_default(clean_env):
+    clean_env.setenv("CELERY_BROKER_URL", "redis://h:6379/0")
+    conf = celery_settings(load_settings())
+    assert conf["task_time_limit"] < conf["broker_transport_options"]["visibility_timeout"]
