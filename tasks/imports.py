@@ -45,4 +45,9 @@ def commit_import(self, import_id: int) -> str | None:  # type: ignore[no-untype
     except TRANSIENT:
         session.rollback()
         raise
+    except Exception:
+        log.exception("commit of import %s failed", import_id)
+        service.record_commit_failure(session, import_id, "The rows could not be added because of an internal "
+                                                          "error. It has been logged; nothing was added.")
+        return None
     return imp.status.value if imp else None

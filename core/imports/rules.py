@@ -16,12 +16,12 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from typing import IO, Any
 
 import phonenumbers
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from phonenumbers import NumberParseException, PhoneNumberType
-from phonenumbers import phonenumberutil as _pnu
 
 COLUMNS = ("full_name", "phone", "email", "job_title", "employee_code", "department")
 MAX_LENGTHS = {"full_name": 200, "job_title": 120, "employee_code": 60, "department": 120}
@@ -55,6 +55,76 @@ class FileRejected(Exception):
 # ---------------------------------------------------------------- phone numbers
 
 _DZ = phonenumbers.PhoneMetadata.metadata_for_region("DZ")
+_SPECIAL_TYPES = (  # the order phonenumbers checks them in (phonenumberutil._number_type_helper)
+    ("premium_rate", PhoneNumberType.PREMIUM_RATE), ("toll_free", PhoneNumberType.TOLL_FREE),
+    ("shared_cost", PhoneNumberType.SHARED_COST), ("voip", PhoneNumberType.VOIP),
+    ("personal_number", PhoneNumberType.PERSONAL_NUMBER), ("pager", PhoneNumberType.PAGER),
+    ("uan", PhoneNumberType.UAN), ("voicemail", PhoneNumberType.VOICEMAIL),
+)
+_Desc = tuple[frozenset[int], re.Pattern[str]] | None
+
+
+def _compile_desc(desc: Any) -> _Desc:
+    """A number description from phonenumbers' metadata as (possible lengths, compiled pattern)."""
+    if desc is None or not desc.national_number_pattern:
+        return None
+    return frozenset(desc.possible_length or ()), re.compile(desc.national_number_pattern)
+
+
+def _matches(nsn: str, desc: _Desc) -> bool:
+    # Same test as phonenumberutil._is_number_matching_desc: length first, then a full match.
+    if desc is None:
+        return False
+    lengths, pattern = desc
+    if lengths and len(nsn) not in lengths:
+        return False
+    return pattern.fullmatch(nsn) is not None
+
+
+_DZ_GENERAL = _compile_desc(_DZ.general_desc)
+_DZ_SPECIAL = tuple((_compile_desc(getattr(_DZ, name)), kind) for name, kind in _SPECIAL_TYPES)
+_DZ_FIXED = _compile_desc(_DZ.fixed_line)
+_DZ_MOBILE = _compile_desc(_DZ.mobile)
+
+
+def _whole(desc: _Desc) -> str:
+    """A regex fragment (for a lookaround) true when `desc` matches the whole rest of the string."""
+    assert desc is not None
+    lengths, pattern = desc
+    length = f"(?=(?:{'|'.join(f'.{{{n}}}' for n in sorted(lengths))})\\Z)" if lengths else ""
+    return f"{length}(?:{pattern.pattern})\\Z"
+
+
+def _mobile_regex() -> re.Pattern[str] | None:
+    """One regex equal to "dz_number_type(nsn) == MOBILE": general matches, no special type, not fixed, mobile."""
+    if _DZ_GENERAL is None or _DZ_MOBILE is None or _DZ.same_mobile_and_fixed_line_pattern:
+        return None
+    parts = [f"(?={_whole(_DZ_GENERAL)})"]
+    parts += [f"(?!{_whole(desc)})" for desc, _ in _DZ_SPECIAL if desc is not None]
+    if _DZ_FIXED is not None:
+        parts.append(f"(?!{_whole(_DZ_FIXED)})")
+    parts.append(f"(?={_whole(_DZ_MOBILE)})")
+    return re.compile("".join(parts))
+
+
+_DZ_MOBILE_ONLY = _mobile_regex()
+
+
+def dz_number_type(nsn: str) -> int:
+    """phonenumbers' number type for an Algerian national significant number, from its own metadata,
+    decided like phonenumberutil._number_type_helper but with the patterns compiled once."""
+    if not _matches(nsn, _DZ_GENERAL):
+        return PhoneNumberType.UNKNOWN
+    for desc, kind in _DZ_SPECIAL:
+        if _matches(nsn, desc):
+            return kind
+    if _matches(nsn, _DZ_FIXED):
+        if _DZ.same_mobile_and_fixed_line_pattern or _matches(nsn, _DZ_MOBILE):
+            return PhoneNumberType.FIXED_LINE_OR_MOBILE
+        return PhoneNumberType.FIXED_LINE
+    if not _DZ.same_mobile_and_fixed_line_pattern and _matches(nsn, _DZ_MOBILE):
+        return PhoneNumberType.MOBILE
+    return PhoneNumberType.UNKNOWN
 # Digits with single space, dot or hyphen separators, optionally a leading "+"; nothing else.
 _SIMPLE_PHONE = re.compile(r"\+?\d+(?:[ .\-]\d+)*")
 _DZ_SHAPES = re.compile(r"(?:\+213|00213|0)([1-9]\d{7,8})|(?!213)([1-9]\d{7,8})")
@@ -87,7 +157,9 @@ def _dz_mobile_fast(raw: str) -> PhoneResult | None:
     if match is None:
         return None
     nsn = match.group(1) or match.group(2)
-    kind = _pnu._number_type_helper(nsn, _DZ)
+    if _DZ_MOBILE_ONLY is not None and _DZ_MOBILE_ONLY.match(nsn):
+        return "+213" + nsn, None
+    kind = dz_number_type(nsn)
     if kind == PhoneNumberType.MOBILE:
         return "+213" + nsn, None
     if kind == PhoneNumberType.UNKNOWN:
@@ -108,6 +180,7 @@ _SIMPLE_EMAIL = re.compile(
     r"[A-Za-z0-9_+\-]+(?:\.[A-Za-z0-9_+\-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
 )
 _SPECIAL_DOMAINS = frozenset(SPECIAL_USE_DOMAIN_NAMES)
+_SPECIAL_MULTI_LABEL = any("." in d for d in _SPECIAL_DOMAINS)
 
 EmailResult = tuple[str | None, str | None]  # (normalized lower-case, None) or (None, library message)
 
@@ -126,9 +199,12 @@ def _email_fast(raw: str) -> str | None:
     if len(local) > 64 or len(domain) > 253 or "--" in domain:
         return None
     domain = domain.lower()
-    labels = domain.split(".")
-    if any(".".join(labels[i:]) in _SPECIAL_DOMAINS for i in range(len(labels))):
+    if domain.rpartition(".")[2] in _SPECIAL_DOMAINS:
         return None
+    if _SPECIAL_MULTI_LABEL:
+        labels = domain.split(".")
+        if any(".".join(labels[i:]) in _SPECIAL_DOMAINS for i in range(len(labels))):
+            return None
     return raw.lower()
 
 
@@ -313,7 +389,9 @@ class RowValidator:
         positions: dict[str, int] = {}
         for index, name in enumerate(columns):
             positions.setdefault(name, index)
-        self.index = {name: positions.get(name) for name in COLUMNS}
+        self.positions = tuple(positions.get(name, -1) for name in COLUMNS)  # in COLUMNS order
+        # The usual file names every column: fetch all six in one C call.
+        self._all = itemgetter(*self.positions) if min(self.positions) >= 0 else None
         self.cohort_phones = set(cohort_phones)
         self.cohort_emails = {e.lower() for e in cohort_emails}
         self.seen_phones: dict[str, int] = {}
@@ -322,35 +400,35 @@ class RowValidator:
         self.invalid = 0
         self.by_reason: dict[str, int] = {}
 
-    def _value(self, fields: list[str], column: str) -> str:
-        i = self.index[column]
-        if i is None or i >= len(fields):
-            return ""
-        return fields[i].strip()
-
     def check(self, row: int, fields: list[str]) -> RowResult:
-        result = RowResult(row=row, ok=True)
-        errors = result.errors
-        if len(fields) != self.width:
+        count = len(fields)
+        if count == self.width and self._all is not None:
+            name, phone_raw, email_raw, job_title, employee_code, department = map(str.strip, self._all(fields))
+        else:
+            name, phone_raw, email_raw, job_title, employee_code, department = [
+                fields[i].strip() if 0 <= i < count else "" for i in self.positions]
+        errors: list[dict[str, Any]] = []
+        if count != self.width:
             errors.append(_error("*", None, "wrong_field_count",
-                                 f"This row has {len(fields)} fields; the header has {self.width}."))
-        name = self._value(fields, "full_name")
+                                 f"This row has {count} fields; the header has {self.width}."))
         if not name:
             errors.append(_error("full_name", name, "full_name_missing"))
-        for column, limit in MAX_LENGTHS.items():
-            value = self._value(fields, column) if column != "full_name" else name
-            if len(value) > limit:
-                errors.append(_error(column, value[:100], "too_long", f"At most {limit} characters."))
-                value = value[:limit]
-            setattr(result, column, value or None)
+        elif len(name) > 200:
+            errors.append(_error("full_name", name[:100], "too_long", "At most 200 characters."))
+            name = name[:200]
+        if len(job_title) > 120 or len(employee_code) > 60 or len(department) > 120:
+            job_title, employee_code, department = (
+                self._limit(column, value, errors)
+                for column, value in (("job_title", job_title), ("employee_code", employee_code),
+                                      ("department", department)))
 
-        phone_raw = self._value(fields, "phone")
+        phone = None
         if phone_raw:
             e164, code = normalize_dz_mobile(phone_raw)
             if code:
                 errors.append(_error("phone", phone_raw, code))
             else:
-                result.phone_e164 = e164
+                phone = e164
                 first = self.seen_phones.setdefault(e164, row)  # type: ignore[arg-type]
                 if first != row:
                     errors.append(_error("phone", phone_raw, "duplicate_phone_in_file",
@@ -358,28 +436,36 @@ class RowValidator:
                 elif e164 in self.cohort_phones:
                     errors.append(_error("phone", phone_raw, "duplicate_phone_in_cohort"))
 
-        email_raw = self._value(fields, "email")
+        email = None
         if email_raw:
-            email, problem = normalize_email(email_raw)
-            if email is None:
+            normalized, problem = normalize_email(email_raw)
+            if normalized is None:
                 errors.append(_error("email", email_raw[:254], "email_invalid", problem))
             else:
-                result.email = email
-                first = self.seen_emails.setdefault(email, row)
+                email = normalized
+                first = self.seen_emails.setdefault(normalized, row)
                 if first != row:
                     errors.append(_error("email", email_raw, "duplicate_email_in_file",
                                          f"The same email address is on row {first}."))
-                elif email in self.cohort_emails:
+                elif normalized in self.cohort_emails:
                     errors.append(_error("email", email_raw, "duplicate_email_in_cohort"))
 
         if errors:
-            result.ok = False
             self.invalid += 1
             for error in errors:
                 self.by_reason[error["code"]] = self.by_reason.get(error["code"], 0) + 1
         else:
             self.valid += 1
-        return result
+        return RowResult(row, not errors, name or None, phone, email, job_title or None, employee_code or None,
+                         department or None, errors)
+
+    @staticmethod
+    def _limit(column: str, value: str, errors: list[dict[str, Any]]) -> str:
+        limit = MAX_LENGTHS[column]
+        if len(value) <= limit:
+            return value
+        errors.append(_error(column, value[:100], "too_long", f"At most {limit} characters."))
+        return value[:limit]
 
 
 # ---------------------------------------------------------------- exports
