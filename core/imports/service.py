@@ -11,11 +11,14 @@ import functools
 import io
 import json
 import logging
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 from sqlalchemy import and_, bindparam, delete, exists, func, insert, literal, or_, select, text, true, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -102,19 +105,20 @@ def validate_import(session: Session, storage: PrivateStorage, import_id: int,
     imp.started_at, imp.finished_at = clock.now(), None
     imp.rows_done, imp.rows_total, imp.valid_count, imp.invalid_count = 0, None, 0, 0
     imp.errors_by_reason, imp.error_message = {}, None
-    cohort_id = imp.cohort_id
+    cohort_id, key = imp.cohort_id, imp.storage_key
     existing = session.execute(
         select(CorporateTrainee.phone_e164, CorporateTrainee.email).where(CorporateTrainee.cohort_id == cohort_id)
     ).all()
     session.commit()
 
     try:
-        profile = rules.sniff_file(storage.iter_chunks(imp.storage_key))
+        profile = rules.sniff_file(storage.iter_chunks(key))
         if not _update_progress(session, import_id, rows_total=max(profile.line_count - 1, 0)):
             return session.get(TraineeImport, import_id)
         session.commit()
-        validator = _run_rows(session, storage, imp.storage_key, import_id, profile, existing, progress_every)
+        validator = _run_rows(session, storage, key, import_id, profile, existing, progress_every)
         if validator is None:  # cancelled while running
+            session.rollback()
             return session.get(TraineeImport, import_id)
         if validator.valid + validator.invalid == 0:
             raise rules.FileRejected("no_rows", "The file has a header row but no trainee rows.")
@@ -137,33 +141,97 @@ def validate_import(session: Session, storage: PrivateStorage, import_id: int,
 
 def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: int, profile: rules.FileProfile,
               existing: list[Any], progress_every: int) -> rules.RowValidator | None:
-    with storage.open(key) as raw:
-        text = io.TextIOWrapper(raw, encoding=profile.encoding, newline="")
-        try:
-            reader = rules.TraineeReader(text)
-            validator = rules.RowValidator(reader.columns, (p for p, _ in existing if p),
-                                           (e for _, e in existing if e))
-            batch: list[rules.RowResult] = []
-            for number, fields in reader.rows():
-                batch.append(validator.check(number, fields))
-                if len(batch) >= progress_every:
-                    if not _flush(session, import_id, batch, validator):
-                        return None
-                    batch = []
-            if batch and not _flush(session, import_id, batch, validator):
-                return None
-        except UnicodeDecodeError:
-            raise rules.FileRejected("encoding", rules.NOT_UTF8) from None
-    return validator
+    writer = _BatchWriter(session.get_bind(), import_id)  # type: ignore[arg-type]
+    try:
+        with storage.open(key) as raw:
+            text_stream = io.TextIOWrapper(raw, encoding=profile.encoding, newline="")
+            try:
+                reader = rules.TraineeReader(text_stream)
+                validator = rules.RowValidator(reader.columns, (p for p, _ in existing if p),
+                                               (e for _, e in existing if e))
+                batch: list[rules.RowResult] = []
+                for number, fields in reader.rows():
+                    batch.append(validator.check(number, fields))
+                    if len(batch) >= progress_every:
+                        if not writer.write(batch, validator):
+                            break
+                        batch = []
+                if batch:
+                    writer.write(batch, validator)
+            except UnicodeDecodeError:
+                raise rules.FileRejected("encoding", rules.NOT_UTF8) from None
+    finally:
+        still_validating = writer.close()
+    return validator if still_validating else None
 
 
-def _flush(session: Session, import_id: int, batch: list[rules.RowResult], validator: rules.RowValidator) -> bool:
-    """Write a batch of row results and the progress in one short transaction. False: stop (cancelled)."""
-    if not _update_progress(session, import_id, rows_done=validator.valid + validator.invalid,
-                            valid_count=validator.valid, invalid_count=validator.invalid):
-        return False
-    _insert_rows(session, import_id, batch)
-    session.commit()
+class _BatchWriter:
+    """Writes row results and progress, one short transaction per batch, on its own connection in a
+    thread: checking the next rows overlaps the database's work on the last ones (one process, two
+    cores' worth of work). A cancelled import stops it; an error in it is raised by `close`."""
+
+    def __init__(self, engine: Engine, import_id: int) -> None:
+        self.engine, self.import_id = engine, import_id
+        self.queue: queue.Queue[tuple[list[rules.RowResult], int, int, int] | None] = queue.Queue(maxsize=2)
+        self.stopped = False  # the import left VALIDATING (cancelled)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name=f"import-{import_id}-rows", daemon=True)
+        self.thread.start()
+
+    def write(self, batch: list[rules.RowResult], validator: rules.RowValidator) -> bool:
+        if self.stopped or self.error is not None:
+            return False
+        self.queue.put((batch, validator.valid + validator.invalid, validator.valid, validator.invalid))
+        return True
+
+    def close(self) -> bool:
+        """Wait for every batch; True if the import is still VALIDATING."""
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return not self.stopped
+
+    def _run(self) -> None:
+        connection = None
+        while (item := self.queue.get()) is not None:
+            if self.stopped or self.error is not None:
+                continue  # keep draining so that `write` never blocks
+            try:
+                connection = connection or self.engine.connect()
+                if not _commit_batch(connection, self.import_id, *item):
+                    self.stopped = True
+            except BaseException as exc:  # handed to the caller by close()
+                self.error = exc
+        if connection is not None:
+            connection.close()
+
+
+def _commit_batch(connection: Connection, import_id: int, batch: list[rules.RowResult], rows_done: int,
+                  valid: int, invalid: int) -> bool:
+    """One batch of row results and the progress, committed together. False: the import was cancelled."""
+    with connection.begin():
+        moved = connection.execute(
+            update(TraineeImport.__table__)
+            .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
+            .values(rows_done=rows_done, valid_count=valid, invalid_count=invalid)
+        ).rowcount
+        if not moved:
+            return False
+        if connection.dialect.name == "postgresql":
+            # Row results are cheap to redo (a redelivery starts again): don't wait for the WAL flush.
+            connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
+            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            with cursor, cursor.copy(f"COPY trainee_import_rows ({', '.join(_ROW_COLUMNS)}) FROM STDIN") as copy:
+                copy.write(_copy_payload(import_id, batch))
+        else:
+            connection.execute(insert(TraineeImportRow.__table__), [
+                {"import_id": import_id, "row_number": r.row, "ok": r.ok, "full_name": r.full_name,
+                 "phone_e164": r.phone_e164, "email": r.email, "job_title": r.job_title,
+                 "employee_code": r.employee_code, "department": r.department,
+                 "errors": {"errors": r.errors} if r.errors else None}
+                for r in batch
+            ])
     return True
 
 
@@ -196,23 +264,6 @@ def _copy_payload(import_id: int, batch: list[rules.RowResult]) -> str:
         f"{esc(json.dumps({'errors': r.errors}) if r.errors else None)}\n"
         for r in batch
     )
-
-
-def _insert_rows(session: Session, import_id: int, batch: list[rules.RowResult]) -> None:
-    if is_postgres(session):
-        # Progress rows are cheap to redo (a redelivery starts again), so skip waiting for the WAL flush.
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor, cursor.copy(f"COPY trainee_import_rows ({', '.join(_ROW_COLUMNS)}) FROM STDIN") as copy:
-            copy.write(_copy_payload(import_id, batch))
-        return
-    session.execute(insert(TraineeImportRow), [
-        {"import_id": import_id, "row_number": r.row, "ok": r.ok, "full_name": r.full_name,
-         "phone_e164": r.phone_e164, "email": r.email, "job_title": r.job_title,
-         "employee_code": r.employee_code, "department": r.department,
-         "errors": {"errors": r.errors} if r.errors else None}
-        for r in batch
-    ])
 
 
 def _fail(session: Session, import_id: int, message: str, code: str) -> TraineeImport | None:

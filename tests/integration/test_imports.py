@@ -79,19 +79,41 @@ def test_preview_lists_errors_first(ctx):
 
 def test_progress_is_committed_while_validation_runs(ctx, monkeypatch):
     seen: list[int] = []
-    original = service._flush
+    original = service._commit_batch
     engine = ctx["s"].get_bind()
 
-    def watching(session, import_id, batch, validator):
-        ok = original(session, import_id, batch, validator)
+    def watching(connection, import_id, *args):
+        ok = original(connection, import_id, *args)
         with engine.connect() as other:  # another connection sees only committed progress
             seen.append(other.scalar(text("SELECT rows_done FROM trainee_imports WHERE id = :i"), {"i": import_id}))
         return ok
 
-    monkeypatch.setattr(service, "_flush", watching)
+    monkeypatch.setattr(service, "_commit_batch", watching)
     data = "full_name,phone\n" + "".join(f"Trainee {i},05{i:08d}\n" for i in range(10))
     validated(ctx, data, progress_every=3)
     assert seen == [3, 6, 9, 10]
+
+
+def test_validation_stops_when_the_import_is_cancelled_meanwhile(ctx, monkeypatch):
+    original = service._commit_batch
+    engine = ctx["s"].get_bind()
+    imp = upload(ctx, "full_name\n" + "".join(f"T{i}\n" for i in range(10)))
+
+    def cancel_after_first(connection, import_id, *args):
+        ok = original(connection, import_id, *args)
+        with engine.begin() as other:
+            other.execute(text("UPDATE trainee_imports SET status = 'CANCELLED' WHERE id = :i"), {"i": import_id})
+        return ok
+
+    monkeypatch.setattr(service, "_commit_batch", cancel_after_first)
+    done = service.validate_import(ctx["s"], ctx["storage"], imp.id, progress_every=3)
+    assert done.status == ImportStatus.CANCELLED and done.rows_done == 3
+
+
+def test_values_with_tabs_backslashes_and_newlines_survive_the_copy(ctx):
+    imp = validated(ctx, 'full_name,department\n"Amel\tB\\ouzid","Stores\r\nNight"\n')
+    row = ctx["s"].scalar(select(TraineeImportRow).where(TraineeImportRow.import_id == imp.id))
+    assert (row.full_name, row.department) == ("Amel\tB\\ouzid", "Stores\r\nNight")
 
 
 def test_redelivered_validation_starts_again_and_ends_the_same(ctx):
