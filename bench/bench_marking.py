@@ -216,8 +216,9 @@ def seed_million_sessions(engine: Any, institution_id: int, cohorts: int = 1000,
             INSERT INTO class_sessions (institution_id, cohort_id, session_date, start_time, end_time, starts_at,
                                         ends_at, slot, session_type, status, is_locked, locked_at)
             SELECT :inst, c, d::date, time '09:00', time '12:00', d + interval '8 hours', d + interval '11 hours',
-                   1, 'THEORY', 'SCHEDULED', d::date < :due_day, CASE WHEN d::date < :due_day THEN now() END
-              FROM generate_series(:lo, :hi) c,
+                   1, 'THEORY', 'SCHEDULED', d::date < CAST(:due_day AS date),
+                   CASE WHEN d::date < CAST(:due_day AS date) THEN now() END
+              FROM generate_series(CAST(:lo AS integer), CAST(:hi AS integer)) c,
                    generate_series(CAST(:first AS timestamptz), CAST(:last AS timestamptz), interval '1 day') d
         """), {"inst": institution_id, "lo": lo, "hi": hi, "first": dt.datetime.combine(first, dt.time(), dt.UTC),
                "last": dt.datetime.combine(first + dt.timedelta(days=days - 1), dt.time(), dt.UTC),
@@ -326,6 +327,15 @@ def bench_concurrent(server: Server, engine: Any, registers: list[dict[str, Any]
             "latencies": latencies, "audit_match": audits == changed_total[0]}
 
 
+class Rows(list):  # type: ignore[type-arg]
+    """The result table; each row is also printed as soon as it is measured."""
+
+    def __iadd__(self, new):  # type: ignore[no-untyped-def]
+        for name, result, target in new:
+            print(f"   {name}: {result}  {('(target ' + target + ')') if target else ''}", flush=True)
+        return super().__iadd__(new)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", default="attendance_bench_h5")
@@ -347,7 +357,7 @@ def main() -> None:
         db.session.remove()
     big, small = seeded["registers"][0], seeded["registers"][1:]
     server = Server(url, instance)
-    rows: list[tuple[str, str, str]] = []
+    rows = Rows()
     try:
         print("1. bulk mark of a 500-trainee register…", flush=True)
         bulk = bench_bulk_mark(server, big)

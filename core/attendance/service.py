@@ -8,15 +8,15 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
 import filetype
 from sqlalchemy import select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from core import audit, clock
-from core.access.scoping import can, require, visible_cohort
+from core.access.scoping import can, cohort_filter, require
 from core.errors import Conflict, Locked, NotFound, ValidationError
 from core.models import AuditEvent, ClassSession, Cohort, EvidenceFile, Institution, SessionStatus, User
 from core.storage import PrivateStorage
@@ -56,11 +56,23 @@ class MarkOutcome:
     conflicts: list[dict[str, Any]]
 
 
-def _load_session(session: Session, session_id: int) -> ClassSession:
-    found = session.get(ClassSession, session_id)
-    if found is None:
-        raise NotFound("No such session.")
-    return found
+def _load(session: Session, user: User, session_id: int, *, share_lock: bool = False
+          ) -> tuple[ClassSession, Cohort, str]:
+    """The session (with cohort, room, instructor) and its institution's zone in one query, within the
+    user's scope (404 otherwise). With `share_lock` the session row is read FOR SHARE (PostgreSQL), so a
+    concurrent lock waits for this transaction, or this transaction sees the lock."""
+    stmt = (select(ClassSession, Institution.time_zone)
+            .join(Cohort, Cohort.id == ClassSession.cohort_id)
+            .join(Institution, Institution.id == ClassSession.institution_id)
+            .where(ClassSession.id == session_id, cohort_filter(user))
+            .options(joinedload(ClassSession.instructor).lazyload(User.memberships)))
+    if share_lock and session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(read=True, of=ClassSession.__table__)
+    row = session.execute(stmt).first()
+    if row is None:
+        raise NotFound("No such session, or it is not one you can see.")
+    class_session, zone = row
+    return class_session, class_session.cohort, zone or "UTC"
 
 
 def _zone(session: Session, class_session: ClassSession) -> str:
@@ -69,20 +81,18 @@ def _zone(session: Session, class_session: ClassSession) -> str:
 
 def open_session(session: Session, user: User, session_id: int, *, for_mark: bool = False
                  ) -> tuple[ClassSession, Cohort, RecordSpec]:
-    """The session and its cohort, if `user` may see (or mark) it: 404 outside their scope, 403 without the right."""
-    class_session = _load_session(session, session_id)
-    cohort = session.get(Cohort, class_session.cohort_id)
-    if cohort is None:
-        raise NotFound("No such session.")
+    """The session and its cohort, if `user` may see (or mark) it: 403 without the right, 404 outside their scope."""
+    class_session, cohort, _ = _load(session, user, session_id)
     view_perm, mark_perm = roster.permissions_for(cohort)
-    visible_cohort(session, user, cohort.id, mark_perm if for_mark else view_perm)
+    require(session, user, mark_perm if for_mark else view_perm)
     return class_session, cohort, roster.spec_for(cohort)
 
 
-def _register(session: Session, user: User, class_session: ClassSession, cohort: Cohort, grace_hours: int
-              ) -> Register:
-    zone = _zone(session, class_session)
-    rows = roster.load_register(session, cohort, class_session.id)
+def _register(session: Session, user: User, class_session: ClassSession, cohort: Cohort, grace_hours: int,
+              zone: str | None = None, rows: list[RegisterRow] | None = None) -> Register:
+    zone = zone or _zone(session, class_session)
+    if rows is None:
+        rows = roster.load_register(session, cohort, class_session.id)
     _, mark_perm = roster.permissions_for(cohort)
     return Register(
         class_session=class_session, cohort=cohort, spec=roster.spec_for(cohort), rows=rows, time_zone=zone,
@@ -94,16 +104,13 @@ def _register(session: Session, user: User, class_session: ClassSession, cohort:
 
 
 def get_register(session: Session, user: User, session_id: int, *, grace_hours: int = 24) -> Register:
-    class_session, cohort, _ = open_session(session, user, session_id)
-    return _register(session, user, class_session, cohort, grace_hours)
+    class_session, cohort, zone = _load(session, user, session_id)
+    require(session, user, roster.permissions_for(cohort)[0])
+    return _register(session, user, class_session, cohort, grace_hours, zone)
 
 
-def _refuse_if_locked(session: Session, class_session: ClassSession) -> None:
-    """Read the lock flag under a share lock: a concurrent lock waits for this mark, or this mark sees it."""
-    stmt = select(ClassSession.is_locked).where(ClassSession.id == class_session.id)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(read=True)
-    if session.scalar(stmt):
+def _refuse_if_locked(class_session: ClassSession) -> None:
+    if class_session.is_locked:
         raise Locked("This session is locked: its register can no longer be changed. "
                      "Ask an administrator to unlock it.", code="session_locked")
     if class_session.status == SessionStatus.CANCELLED:
@@ -198,26 +205,32 @@ def mark(session: Session, user: User, session_id: Any, records: Any, *, mark_al
     """Validate every record, then write the changed ones in one upsert, with an audit event each.
 
     422 listing every bad record (nothing written); 423 when the session is locked; per-record conflicts
-    when `expected_version` no longer matches (those records are left as they are).
+    when `expected_version` no longer matches (those records are left as they are). The register is read
+    once; the upsert only updates rows still at the version read, so a row another request changed in
+    between is reported as a conflict, never silently overwritten.
     """
     if isinstance(session_id, bool) or not isinstance(session_id, int):
         raise ValidationError("session_id is required and must be a number.", code="invalid_session_id",
                               details={"records": [], "field": "session_id"})
     if records is None:
         records = []
-    class_session, cohort, spec = open_session(session, user, session_id, for_mark=True)
-    _refuse_if_locked(session, class_session)
-    members = roster.member_ids(session, cohort, class_session.id)
+    class_session, cohort, zone = _load(session, user, session_id, share_lock=True)
+    spec = roster.spec_for(cohort)
+    require(session, user, roster.permissions_for(cohort)[1])
+    _refuse_if_locked(class_session)
+    rows = roster.load_register(session, cohort, class_session.id)
+    members = {r.member_id: r.active for r in rows}
     marks, errors = marking.parse_marks(records, spec.kind, members)
     if errors:
         raise ValidationError(
             f"{len({e.index for e in errors})} record(s) are not valid; nothing was saved.",
             details={"records": [e.as_dict() for e in errors]},
         )
-    current = roster.current_marks(session, cohort, class_session.id, for_update=True)
+    current = {r.member_id: roster.CurrentMark(r.record_id, r.status, r.minutes_late, r.notes, r.version,
+                                               r.evidence_file_id)
+               for r in rows if r.record_id is not None and r.status is not None}
     if mark_all_present:
-        active = [member_id for member_id, is_active in members.items() if is_active]
-        marks = marking.fill_unmarked(marks, active, current.keys())
+        marks = marking.fill_unmarked(marks, [r.member_id for r in rows if r.active], current.keys())
 
     conflicts: list[dict[str, Any]] = []
     to_write: list[marking.Mark] = []
@@ -246,7 +259,13 @@ def mark(session: Session, user: User, session_id: Any, records: Any, *, mark_al
             for record_id, version in [written[m.member_id]]
         ])
     session.commit()
-    return MarkOutcome(_register(session, user, class_session, cohort, grace_hours),
+    # The register as it now stands: what we read, with what we wrote (no second read).
+    by_member = {m.member_id: m for m in to_write if m.member_id in written}
+    updated = [replace(r, record_id=written[r.member_id][0], version=written[r.member_id][1],
+                       status=by_member[r.member_id].status, minutes_late=by_member[r.member_id].minutes_late,
+                       notes=by_member[r.member_id].notes, marked_by=user.full_name, marked_at=now)
+               if r.member_id in by_member else r for r in rows]
+    return MarkOutcome(_register(session, user, class_session, cohort, grace_hours, zone, updated),
                        changed=sorted(written), conflicts=conflicts)
 
 
@@ -431,7 +450,8 @@ def attach_evidence(session: Session, user: User, storage: PrivateStorage, sessi
                     stream: BinaryIO | None, filename: str | None, max_bytes: int) -> EvidenceFile:
     """Store a sick note (PDF/JPEG/PNG, checked by content, size-limited) and attach it to the member's mark."""
     class_session, cohort, spec = open_session(session, user, session_id, for_mark=True)
-    _refuse_if_locked(session, class_session)
+    _lock_row(session, class_session)
+    _refuse_if_locked(class_session)
     if stream is None:
         raise ValidationError("Choose a file (PDF, JPEG or PNG).", code="file_required", details={"field": "file"})
     current = roster.current_marks(session, cohort, class_session.id, for_update=True).get(member_id)

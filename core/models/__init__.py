@@ -38,8 +38,9 @@ from .people import (
 from .sessions import ClassSession
 
 __all__ = [
-    "AccessRequest", "AccessRequestStatus", "AtRiskFlag", "AtRiskNotice", "AgreementStatus", "ApiToken", "AttendanceRecord",
-    "AttendanceStatus", "AuditEvent", "Base", "ClassSession", "Cohort", "CohortStatus", "CohortType",
+    "AccessRequest", "AccessRequestStatus", "AgreementStatus", "ApiToken", "AtRiskFlag", "AtRiskNotice",
+    "AttendanceRecord", "AttendanceStatus", "AuditEvent", "Base", "ClassSession", "Cohort", "CohortStatus",
+    "CohortType",
     "CorporateAgreement", "CorporateAttendanceRecord", "CorporateTrainee", "DocumentKind", "DocumentStatus",
     "Enrolment", "EnrolmentStatus", "EvidenceFile", "Holiday", "ImportStatus", "Institution", "Learner",
     "LoginAttempt", "LoginSession", "OrgEmployee", "OrgMembership", "Organization", "Qualification",

@@ -11,11 +11,12 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from sqlalchemy import select
 
 from core import clock
-from core.access.scoping import cohort_filter
+from core.access.scoping import can, cohort_filter
 from core.attendance import export, roster
 from core.attendance import service as attendance
 from core.errors import ValidationError
 from core.models import Institution
+from core.registers import service as register_documents
 
 from ..auth import requires, user
 from ..extensions import db
@@ -78,7 +79,9 @@ def _json_body() -> dict[str, Any]:
 @requires("attendance.view")
 def register(session_id: int) -> Any:
     reg = attendance.get_register(db.session, user(), session_id, grace_hours=_grace())
-    return render_template("attendance/register.html", reg=reg,
+    documents = (register_documents.documents_for_session(db.session, user(), session_id)
+                 if can(db.session, user(), "registers.view") else [])
+    return render_template("attendance/register.html", reg=reg, documents=documents,
                            auto_lock_local=reg.auto_lock_at.astimezone(ZoneInfo(reg.time_zone)))
 
 

@@ -348,6 +348,8 @@
     refreshCounts();
     schedule(0);
   } else {
+    var lost = Object.keys(pending).length;
+    if (lost) showAlert(lost + " change(s) made earlier on this device could not be saved: this register is locked.");
     pending = {};
     savePending();
   }

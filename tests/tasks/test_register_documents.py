@@ -1,0 +1,46 @@
+"""A PDF register is built by a real worker (WeasyPrint) into private storage and served to who may see it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+
+from core import clock
+from tests.attendance_factories import make_session, members
+
+
+def _wait_ready(client, url, headers, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(url, headers=headers).get_json()
+        if body["status"] in ("READY", "FAILED"):
+            return body
+        time.sleep(0.2)
+    raise AssertionError(f"document not ready: {body}")
+
+
+def test_admin_requests_a_pdf_register_and_a_worker_builds_it(app, live_worker, client, api, sql, demo):
+    session_id = make_session(sql, demo["public_cohort_id"], clock.today_in("Africa/Algiers") - dt.timedelta(days=1),
+                              dt.time(18), dt.time(19))
+    ids = members(sql, demo["public_cohort_id"])
+    client.post("/api/institution/attendance/mark", headers=api("teacher"), json={
+        "session_id": session_id, "mark_all_present": True,
+        "records": [{"enrolment_id": ids[0], "status": "LATE", "minutes_late": 5}]})
+    admin = api("admin")
+    started = client.post(f"/api/institution/class-sessions/{session_id}/register-documents", headers=admin)
+    assert started.status_code == 202 and started.get_json()["status"] == "PENDING"
+    done = _wait_ready(client, started.get_json()["status_url"], admin)
+    assert done["status"] == "READY", done
+    pdf = client.get(done["download_url"], headers=api("teacher"))
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert hashlib.sha256(pdf.data).hexdigest() == done["sha256"]
+    pdf.close()
+    assert client.get(done["download_url"], headers=api("teacher2")).status_code == 404
+
+
+def test_facilitators_cannot_request_a_pdf_register(client, api, sql, demo):
+    session_id = make_session(sql, demo["public_cohort_id"], clock.today_in("Africa/Algiers"), dt.time(18),
+                              dt.time(19))
+    response = client.post(f"/api/institution/class-sessions/{session_id}/register-documents", headers=api("teacher"))
+    assert response.status_code == 403
