@@ -167,7 +167,7 @@ def _dz_mobile_fast(raw: str) -> PhoneResult | None:
     return None, "phone_not_mobile"
 
 
-@lru_cache(maxsize=262_144)
+@lru_cache(maxsize=32_768)
 def normalize_dz_mobile(raw: str) -> PhoneResult:
     """An Algerian mobile number in E.164 (+213…), or the reason it is not one."""
     fast = _dz_mobile_fast(raw)
@@ -208,7 +208,7 @@ def _email_fast(raw: str) -> str | None:
     return raw.lower()
 
 
-@lru_cache(maxsize=262_144)
+@lru_cache(maxsize=32_768)
 def normalize_email(raw: str) -> EmailResult:
     fast = _email_fast(raw)
     return (fast, None) if fast is not None else normalize_email_plain(raw)

@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import queue
+import re
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
@@ -248,22 +249,28 @@ def _update_progress(session: Session, import_id: int, **values: Any) -> bool:
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text(value: str | None) -> str:
-    return "\\N" if value is None else value.translate(_COPY_ESCAPES)
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
 
 
 def _copy_payload(import_id: int, batch: list[rules.RowResult]) -> str:
-    """The batch in COPY text format, built in one go (one write instead of a call per row)."""
-    lead = f"{import_id}\t"
-    esc = _copy_text
-    return "".join(
-        f"{lead}{r.row}\t{'t' if r.ok else 'f'}\t{esc(r.full_name)}\t{esc(r.phone_e164)}\t{esc(r.email)}\t"
-        f"{esc(r.job_title)}\t{esc(r.employee_code)}\t{esc(r.department)}\t"
-        f"{esc(json.dumps({'errors': r.errors}) if r.errors else None)}\n"
-        for r in batch
-    )
+    """The batch in COPY text format, escaped with one translate() call for the whole batch.
+
+    Values come from a CSV reader, which refuses NUL, so every NUL in the joined text is ours:
+    NUL+"S" separates columns, NUL+"N" is a NULL, NUL+"R" ends a row."""
+    null, sep = "\x00N", "\x00S"
+    lines = []
+    for r in batch:
+        lines.append(sep.join((
+            str(import_id), str(r.row), "t" if r.ok else "f",
+            null if r.full_name is None else r.full_name, null if r.phone_e164 is None else r.phone_e164,
+            null if r.email is None else r.email, null if r.job_title is None else r.job_title,
+            null if r.employee_code is None else r.employee_code, null if r.department is None else r.department,
+            json.dumps({"errors": r.errors}) if r.errors else null,
+        )))
+    body = "\x00R".join(lines)
+    if _COPY_SPECIAL.search(body):  # most batches have no backslash, tab or line break at all
+        body = body.translate(_COPY_ESCAPES)
+    return body.replace("\x00N", "\\N").replace("\x00S", "\t").replace("\x00R", "\n") + "\n"
 
 
 def _fail(session: Session, import_id: int, message: str, code: str) -> TraineeImport | None:
