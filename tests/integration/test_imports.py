@@ -46,7 +46,7 @@ def trainee_count(ctx) -> int:
                            .where(CorporateTrainee.cohort_id == ctx["cohort"].id))
 
 
-pytestmark = pytest.mark.postgres
+
 
 
 def test_upload_records_file_metadata_and_status(ctx):

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlalchemy import select
 
 from core import clock
 from core.models import ClassSession, Cohort, SessionStatus
-
-pytestmark = pytest.mark.postgres
 
 
 def _org(client, headers, name="Globex"):

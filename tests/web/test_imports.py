@@ -13,8 +13,6 @@ import pytest
 from core.imports import service
 from web.extensions import db
 
-pytestmark = pytest.mark.postgres
-
 CSV = ("full_name;phone;email\r\n"
        "Amel Bouzid;0555 12 34 56;amel@example.com\r\n"
        "=cmd|' /C calc'!A0;+33612345678;bad@\r\n"
