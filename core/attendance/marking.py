@@ -65,7 +65,7 @@ def parse_mark(index: int, raw: Any, cohort_kind: str, members: Mapping[int, Any
                ) -> tuple[Mark | None, list[RecordError]]:
     """Check one record of the request. `cohort_kind` is "public" or "corporate"."""
     errors: list[RecordError] = []
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, dict):
         return None, [RecordError(index, "record", "not_an_object", "Each record must be a JSON object.", raw)]
     own_key = KEY_FIELDS[cohort_kind]
     other_key = KEY_FIELDS["corporate" if cohort_kind == "public" else "public"]

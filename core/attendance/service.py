@@ -31,10 +31,44 @@ LOCK_ADVISORY_KEY = 0x41_54_4C_4B  # "ATLK": one nightly lock run at a time
 AUTO_LOCK_REASON = "Locked automatically after the grace period."
 
 
+@dataclass(frozen=True)
+class SessionInfo:
+    """A snapshot of the session and its cohort (plain values: still valid after the transaction ends)."""
+
+    id: int
+    cohort_id: int
+    cohort_name: str
+    cohort_type: str
+    session_date: dt.date
+    start_time: dt.time
+    end_time: dt.time
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    session_type: str
+    title: str | None
+    status: str
+    room: str | None
+    instructor: str | None
+    is_locked: bool
+    locked_at: dt.datetime | None
+    lock_reason: str | None
+    relock_after: dt.datetime | None
+
+    @classmethod
+    def of(cls, s: ClassSession, cohort: Cohort) -> SessionInfo:
+        return cls(id=s.id, cohort_id=cohort.id, cohort_name=cohort.name, cohort_type=cohort.cohort_type.value,
+                   session_date=s.session_date, start_time=s.start_time, end_time=s.end_time,
+                   starts_at=s.starts_at, ends_at=s.ends_at, session_type=s.session_type.value, title=s.title,
+                   status=s.status.value, room=s.room.name if s.room else None,
+                   instructor=s.instructor.full_name if s.instructor else None, is_locked=s.is_locked,
+                   locked_at=s.locked_at, lock_reason=s.lock_reason, relock_after=s.relock_after)
+
+
 @dataclass
 class Register:
     class_session: ClassSession
     cohort: Cohort
+    info: SessionInfo
     spec: RecordSpec
     rows: list[RegisterRow]
     time_zone: str
@@ -46,7 +80,7 @@ class Register:
 
     @property
     def editable(self) -> bool:
-        return self.can_mark and not self.class_session.is_locked
+        return self.can_mark and not self.info.is_locked
 
 
 @dataclass
@@ -95,7 +129,8 @@ def _register(session: Session, user: User, class_session: ClassSession, cohort:
         rows = roster.load_register(session, cohort, class_session.id)
     _, mark_perm = roster.permissions_for(cohort)
     return Register(
-        class_session=class_session, cohort=cohort, spec=roster.spec_for(cohort), rows=rows, time_zone=zone,
+        class_session=class_session, cohort=cohort, info=SessionInfo.of(class_session, cohort),
+        spec=roster.spec_for(cohort), rows=rows, time_zone=zone,
         auto_lock_at=marking.auto_lock_at(class_session.session_date, class_session.ends_at, zone, grace_hours),
         can_mark=can(session, user, mark_perm) and class_session.status != SessionStatus.CANCELLED,
         can_lock=can(session, user, "attendance.lock"), can_unlock=can(session, user, "attendance.unlock"),
@@ -258,15 +293,16 @@ def mark(session: Session, user: User, session_id: Any, records: Any, *, mark_al
             for m in to_write if m.member_id in written
             for record_id, version in [written[m.member_id]]
         ])
-    session.commit()
-    # The register as it now stands: what we read, with what we wrote (no second read).
+    # The register as it now stands: what we read, with what we wrote (no second read). Built before the
+    # commit, which expires every loaded object.
     by_member = {m.member_id: m for m in to_write if m.member_id in written}
     updated = [replace(r, record_id=written[r.member_id][0], version=written[r.member_id][1],
                        status=by_member[r.member_id].status, minutes_late=by_member[r.member_id].minutes_late,
                        notes=by_member[r.member_id].notes, marked_by=user.full_name, marked_at=now)
                if r.member_id in by_member else r for r in rows]
-    return MarkOutcome(_register(session, user, class_session, cohort, grace_hours, zone, updated),
-                       changed=sorted(written), conflicts=conflicts)
+    register = _register(session, user, class_session, cohort, grace_hours, zone, updated)
+    session.commit()
+    return MarkOutcome(register, changed=sorted(written), conflicts=conflicts)
 
 
 def _conflict(spec: RecordSpec, m: marking.Mark, stored: roster.CurrentMark | None, concurrent: bool = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,18 +32,17 @@ def _aware(value: dt.datetime | None) -> str | None:
 
 
 def register_json(reg: attendance.Register) -> dict[str, Any]:
-    s = reg.class_session
+    s = reg.info
     key = reg.spec.key
     return {
         "session": {
-            "id": s.id, "cohort_id": reg.cohort.id, "cohort_name": reg.cohort.name,
-            "cohort_type": reg.cohort.cohort_type.value, "session_date": s.session_date.isoformat(),
+            "id": s.id, "cohort_id": s.cohort_id, "cohort_name": s.cohort_name,
+            "cohort_type": s.cohort_type, "session_date": s.session_date.isoformat(),
             "start_time": s.start_time.strftime("%H:%M"), "end_time": s.end_time.strftime("%H:%M"),
             "starts_at": _aware(s.starts_at), "ends_at": _aware(s.ends_at), "time_zone": reg.time_zone,
-            "session_type": s.session_type.value, "title": s.title, "status": s.status.value,
-            "room": s.room.name if s.room else None,
-            "instructor": s.instructor.full_name if s.instructor else None,
-            "is_locked": s.is_locked, "locked_at": _aware(s.locked_at), "lock_reason": s.lock_reason,
+            "session_type": s.session_type, "title": s.title, "status": s.status,
+            "room": s.room, "instructor": s.instructor, "is_locked": s.is_locked, "locked_at": _aware(s.locked_at),
+            "lock_reason": s.lock_reason,
             "relock_after": _aware(s.relock_after), "auto_lock_at": _aware(reg.auto_lock_at),
         },
         "key": key,
@@ -58,6 +58,12 @@ def register_json(reg: attendance.Register) -> dict[str, Any]:
             for r in reg.rows
         ],
     }
+
+
+def _json(payload: dict[str, Any], status: int = 200) -> Response:
+    """A large register serialized without key sorting (Flask's default sorts every key of every row)."""
+    return current_app.response_class(json.dumps(payload, separators=(",", ":")), status=status,
+                                      mimetype="application/json")
 
 
 def _grace() -> int:
@@ -149,7 +155,7 @@ def daily_view() -> Any:
 @bp.get("/api/institution/class-sessions/<int:session_id>")
 @requires("attendance.view")
 def api_session(session_id: int) -> Any:
-    return register_json(attendance.get_register(db.session, user(), session_id, grace_hours=_grace()))
+    return _json(register_json(attendance.get_register(db.session, user(), session_id, grace_hours=_grace())))
 
 
 @bp.post("/api/institution/attendance/mark")
@@ -161,7 +167,7 @@ def api_mark() -> Any:
         raise ValidationError("mark_all_present must be true or false.", code="invalid_mark_all_present")
     outcome = attendance.mark(db.session, user(), body.get("session_id"), body.get("records"),
                               mark_all_present=all_present, grace_hours=_grace())
-    return {**register_json(outcome.register), "changed": outcome.changed, "conflicts": outcome.conflicts}
+    return _json({**register_json(outcome.register), "changed": outcome.changed, "conflicts": outcome.conflicts})
 
 
 @bp.post("/api/institution/class-sessions/<int:session_id>/lock")
