@@ -15,8 +15,11 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # The cohort's trainee list pages by name: keep that an index scan for cohorts of 100k trainees.
+    with op.batch_alter_table('corporate_trainees', schema=None) as batch_op:
+        batch_op.create_index('ix_corporate_trainees_cohort_name', ['cohort_id', 'full_name', 'id'], unique=False)
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('corporate_trainees', schema=None) as batch_op:
+        batch_op.drop_index('ix_corporate_trainees_cohort_name')
