@@ -102,8 +102,6 @@ class CorporateTrainee(Timestamped, Base):
     __table_args__ = (
         UniqueConstraint("cohort_id", "phone_e164"),
         UniqueConstraint("cohort_id", "email"),
-        # The trainee list pages through a cohort by name (issue 3).
-        Index("ix_corporate_trainees_cohort_name", "cohort_id", "full_name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
