@@ -216,8 +216,10 @@ def normalize_email(raw: str) -> EmailResult:
 
 # ---------------------------------------------------------------- decoding
 
-_UNDEFINED_CP1252 = frozenset(b"\x81\x8d\x8f\x90\x9d")
-_HIGH_RUN = re.compile(rb"[\x80-\xff]{3,}")
+# Not Windows-1252: runs of 3+ high bytes (Arabic or another code page), or UTF-8 sequences mixed in
+# with bad bytes (a damaged UTF-8 file: decoding it as 1252 would turn "é" into "Ã©").
+# Bytes Windows-1252 leaves undefined are a give-away too.
+_NOT_1252 = re.compile(rb"[\x80-\xff]{3,}|[\xc2-\xf4][\x80-\xbf]|[\x81\x8d\x8f\x90\x9d]")
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 NOT_UTF8 = ("The file is not in UTF-8 and its encoding could not be recognised safely. In Excel use "
@@ -260,9 +262,9 @@ def sniff_file(chunks: Iterable[bytes]) -> FileProfile:
                 decoder.decode(chunk)
             except UnicodeDecodeError:
                 utf8_ok = False
-        if not utf8_ok and cp1252_ok:
+        if cp1252_ok:  # checked on every chunk: the decision is made at the end
             window = tail + chunk
-            cp1252_ok = not _HIGH_RUN.search(window) and not _UNDEFINED_CP1252.intersection(chunk)
+            cp1252_ok = not _NOT_1252.search(window)
         tail, last = chunk[-2:], chunk[-1:]
     if utf8_ok:
         try:

@@ -15,6 +15,7 @@ import queue
 import re
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, BinaryIO
 
 from sqlalchemy import and_, bindparam, delete, exists, func, insert, literal, or_, select, text, true, update
@@ -93,7 +94,38 @@ def create_import(session: Session, storage: PrivateStorage, *, cohort: Cohort, 
 
 def validate_import(session: Session, storage: PrivateStorage, import_id: int,
                     progress_every: int = PROGRESS_EVERY) -> TraineeImport | None:
-    """Check every row of the stored file; store per-row results; end VALIDATED or FAILED."""
+    """Check every row of the stored file; store per-row results; end VALIDATED or FAILED.
+
+    At most one validation of an import runs at a time: a second delivery while the first is still
+    alive leaves it alone; once the first worker dies, its lock goes with its connection."""
+    with _validation_guard(session.get_bind(), import_id) as running_elsewhere:  # type: ignore[arg-type]
+        if running_elsewhere:
+            log.info("import %s is being validated by another worker; leaving it", import_id)
+            return session.get(TraineeImport, import_id)
+        return _validate(session, storage, import_id, progress_every)
+
+
+VALIDATION_LOCK_SPACE = 3_0001  # pg advisory lock key space for "validating import N"
+
+
+@contextmanager
+def _validation_guard(engine: Engine, import_id: int) -> Iterator[bool]:
+    """Yields True if another process holds this import's validation lock (PostgreSQL only)."""
+    if engine.dialect.name != "postgresql":
+        yield False
+        return
+    with engine.connect() as guard:
+        got = guard.execute(select(func.pg_try_advisory_lock(VALIDATION_LOCK_SPACE, import_id))).scalar()
+        guard.commit()
+        try:
+            yield not got
+        finally:
+            if got:
+                guard.execute(select(func.pg_advisory_unlock(VALIDATION_LOCK_SPACE, import_id)))
+                guard.commit()
+
+
+def _validate(session: Session, storage: PrivateStorage, import_id: int, progress_every: int) -> TraineeImport | None:
     imp = session.get(TraineeImport, import_id, with_for_update=True)
     if imp is None:
         session.rollback()

@@ -248,3 +248,15 @@ def test_error_report_lists_each_error_with_formulas_neutralized(ctx):
     assert lines[0] == ["row", "column", "value", "reason", "message"]
     assert [line[:4] for line in lines[1:]] == [["1", "phone", "'+33612345678", "phone_not_dz"],
                                                 ["1", "email", "'@bad", "email_invalid"]]
+
+
+@pytest.mark.postgres
+def test_a_second_delivery_leaves_a_running_validation_alone(ctx):
+    imp = upload(ctx, GOOD)
+    with ctx["s"].get_bind().connect() as other_worker:
+        other_worker.execute(text("SELECT pg_advisory_lock(:space, :id)"),
+                             {"space": service.VALIDATION_LOCK_SPACE, "id": imp.id})
+        assert service.validate_import(ctx["s"], ctx["storage"], imp.id).status == ImportStatus.UPLOADED
+        other_worker.execute(text("SELECT pg_advisory_unlock(:space, :id)"),
+                             {"space": service.VALIDATION_LOCK_SPACE, "id": imp.id})
+    assert service.validate_import(ctx["s"], ctx["storage"], imp.id).status == ImportStatus.VALIDATED

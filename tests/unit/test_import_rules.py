@@ -234,3 +234,22 @@ def test_counts_by_reason():
 ])
 def test_formulas_are_neutralized(value, expected):
     assert rules.neutralize_formula(value) == expected
+
+
+def test_damaged_utf8_is_refused_rather_than_read_as_windows_1252():
+    data = "full_name\nHélène\n".encode() + b"Ren\xe9\n"  # UTF-8 with one stray Latin-1 byte
+    with pytest.raises(FileRejected) as exc:
+        _sniff(data)
+    assert exc.value.code == "encoding"
+
+
+def test_compiled_dz_type_matches_phonenumbers_for_every_prefix():
+    import phonenumbers
+
+    rnd = random.Random(3)
+    for prefix in range(1000):
+        for length in (8, 9):
+            nsn = f"{prefix:03d}"[: length] + "".join(rnd.choice("0123456789") for _ in range(length - 3))
+            number = phonenumbers.PhoneNumber(country_code=213, national_number=int(nsn))
+            if nsn[0] != "0":
+                assert rules.dz_number_type(nsn) == phonenumbers.number_type(number), nsn
