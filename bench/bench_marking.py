@@ -9,7 +9,8 @@
 3. 20 facilitators marking 20 different 100-trainee registers concurrently for 30 s: errors, lost marks,
    throughput, p95.
 
-Latencies are measured by the client (round trip on loopback), so they are an upper bound of server time.
+Server time is the app's own Server-Timing header (auth, validation, SQL, JSON); round trip adds the client's
+request encoding, gunicorn and loopback.
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
     return ordered[k]
+
+
+def server_ms(response: requests.Response) -> float:
+    """The app's own time, from its Server-Timing header (app;dur=…)."""
+    return float(response.headers["Server-Timing"].split("dur=")[1])
 
 
 def fmt(values: list[float]) -> str:
@@ -160,12 +166,13 @@ def bench_bulk_mark(server: Server, reg: dict[str, Any], requests_n: int = 200) 
 
     for i in range(10):  # warm up connections and caches
         http.post(url, json=body(STATUSES[i % 4])).raise_for_status()
-    changing, unchanged = [], []
+    changing, unchanged, changing_srv, unchanged_srv = [], [], [], []
     for i in range(requests_n):
         payload = body(STATUSES[i % 4])
         t0 = time.perf_counter()
         r = http.post(url, json=payload)
         changing.append((time.perf_counter() - t0) * 1000)
+        changing_srv.append(server_ms(r))
         assert r.status_code == 200 and len(r.json()["changed"]) == len(reg["enrolments"]), r.text[:300]
     same = body("PRESENT")
     http.post(url, json=same).raise_for_status()
@@ -173,8 +180,10 @@ def bench_bulk_mark(server: Server, reg: dict[str, Any], requests_n: int = 200) 
         t0 = time.perf_counter()
         r = http.post(url, json=same)
         unchanged.append((time.perf_counter() - t0) * 1000)
+        unchanged_srv.append(server_ms(r))
         assert r.status_code == 200 and r.json()["changed"] == []
-    return {"changing": changing, "unchanged": unchanged}
+    return {"changing": changing, "unchanged": unchanged, "changing_srv": changing_srv,
+            "unchanged_srv": unchanged_srv}
 
 
 def bench_bare_upsert(engine: Any, reg: dict[str, Any], n: int = 200) -> list[float]:
@@ -362,12 +371,14 @@ def main() -> None:
         print("1. bulk mark of a 500-trainee register…", flush=True)
         bulk = bench_bulk_mark(server, big)
         bare = bench_bare_upsert(engine, big)
-        ratio = statistics.median(bulk["changing"]) / statistics.median(bare)
+        ratio = statistics.median(bulk["changing_srv"]) / statistics.median(bare)
         rows += [
-            ("API mark 500 (all change), 200 req", fmt(bulk["changing"]), "p95 ≤ 40 ms"),
-            ("API mark 500 (resend, no change)", fmt(bulk["unchanged"]), ""),
+            ("API mark 500 (all change): server time", fmt(bulk["changing_srv"]), "p95 ≤ 40 ms"),
+            ("API mark 500 (all change): round trip", fmt(bulk["changing"]), ""),
+            ("API mark 500 (resend, no change): server", fmt(bulk["unchanged_srv"]), ""),
+            ("API mark 500 (resend, no change): round trip", fmt(bulk["unchanged"]), ""),
             ("bare unnest upsert 500 rows", fmt(bare), "≈ 8–10 ms"),
-            ("API / bare upsert (p50 ratio)", f"{ratio:.1f}×", ""),
+            ("API server time / bare upsert (p50 ratio)", f"{ratio:.1f}×", ""),
         ]
         if not args.skip_load:
             print(f"3. 20 facilitators × 100-trainee registers for {args.seconds:.0f} s…", flush=True)

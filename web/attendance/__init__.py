@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from core import clock
@@ -23,6 +24,20 @@ from ..auth import requires, user
 from ..extensions import db
 
 bp = Blueprint("attendance", __name__)
+
+
+@bp.before_request
+def _start_timer() -> None:
+    g.attendance_started = time.perf_counter()
+
+
+@bp.after_request
+def _server_timing(response: Response) -> Response:
+    """Server-Timing: how long the app took (auth, validation, SQL, JSON); the bench reads it."""
+    started = g.get("attendance_started")
+    if started is not None:
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+    return response
 
 
 def _aware(value: dt.datetime | None) -> str | None:
