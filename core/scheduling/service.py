@@ -8,6 +8,7 @@ PostgreSQL's exclusion-constraint violations (two writers racing for one room) i
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -364,7 +365,7 @@ def _plan_for_cohort(session: Session, cohort: Cohort, data: Any) -> Preview:
     plan = parsed.plan
     if parsed.use_holidays:
         holidays = _holidays(session, cohort.institution_id, plan.start_date, plan.end_date)
-        plan = Plan(**{**plan.__dict__, "excluded_dates": plan.excluded_dates | holidays})
+        plan = dataclasses.replace(plan, excluded_dates=plan.excluded_dates | holidays)
         parsed = ParsedPlan(plan, parsed.use_holidays, parsed.adhoc_dates)
     planned = expand(plan)
     result = check(planned, busy_sessions(session, planned), plan.on_conflict)
