@@ -426,7 +426,9 @@ class RowValidator:
 
         phone = None
         if phone_raw:
-            e164, code = normalize_dz_mobile(phone_raw)
+            # Long values skip the cache (same answer, bounded memory whatever the file holds).
+            e164, code = (normalize_dz_mobile(phone_raw) if len(phone_raw) <= 64
+                          else normalize_dz_mobile_plain(phone_raw))
             if code:
                 errors.append(_error("phone", phone_raw, code))
             else:
@@ -440,7 +442,8 @@ class RowValidator:
 
         email = None
         if email_raw:
-            normalized, problem = normalize_email(email_raw)
+            normalized, problem = (normalize_email(email_raw) if len(email_raw) <= 320
+                                   else normalize_email_plain(email_raw))
             if normalized is None:
                 errors.append(_error("email", email_raw[:254], "email_invalid", problem))
             else:

@@ -253,3 +253,12 @@ def test_compiled_dz_type_matches_phonenumbers_for_every_prefix():
             number = phonenumbers.PhoneNumber(country_code=213, national_number=int(nsn))
             if nsn[0] != "0":
                 assert rules.dz_number_type(nsn) == phonenumbers.number_type(number), nsn
+
+
+def test_long_values_are_judged_without_the_cache():
+    rules.normalize_dz_mobile.cache_clear()
+    padded = "0 5 5 5 1 2 3 4 5 6" + " " * 60
+    (row,) = _check(f"full_name,phone,email\nAmel,{padded.strip()}  ,{'x' * 300}@example.com\n")
+    assert row.phone_e164 == "+213555123456" and [e["code"] for e in row.errors] == ["email_invalid"]
+    long_phone = "+213 555 " + "-" * 70 + " 12"
+    assert RowValidator(["full_name", "phone"]).check(1, ["A", long_phone]).errors[0]["code"] == "phone_invalid"
