@@ -139,7 +139,13 @@ def app() -> Iterator[Flask]:
 
 @pytest.fixture(autouse=True)
 def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Every test that touches the database starts from empty tables (works across processes too)."""
+    """Every test that touches the database starts from empty tables (works across processes too).
+
+    It also makes the session app's Celery the default again: a test that builds another app (on a
+    private broker, say) would otherwise leave shared tasks sending there.
+    """
+    if "app" in request.fixturenames:
+        request.getfixturevalue("app").extensions["celery"].set_default()
     yield
     if "app" not in request.fixturenames:
         return
