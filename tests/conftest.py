@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TMP = Path(tempfile.mkdtemp(prefix="attendance-tests-"))
@@ -155,12 +157,21 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     with application.app_context():
         db.session.remove()
         tables = [t.name for t in db.metadata.sorted_tables]
-        with db.engine.begin() as conn:
-            if ON_POSTGRES:
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for name in reversed(tables):
-                    conn.execute(text(f"DELETE FROM {name}"))
+        # The live worker may still be finishing a task a request enqueued: on a deadlock, try again.
+        for attempt in range(10):
+            try:
+                with db.engine.begin() as conn:
+                    if ON_POSTGRES:
+                        conn.execute(text("SET LOCAL lock_timeout = '5s'"))
+                        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                    else:
+                        for name in reversed(tables):
+                            conn.execute(text(f"DELETE FROM {name}"))
+                break
+            except OperationalError:
+                if attempt == 9:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
 
 
 @pytest.fixture
