@@ -135,3 +135,13 @@ def test_two_runs_at_once_lock_each_session_exactly_once(sql, app):
     assert sorted(len(r) for r in results) == [0, 0, 200]
     assert sql.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "session.auto_lock")) == 200
+
+
+def test_the_lock_can_be_run_by_hand_from_the_command_line(sql, app):
+    session_id = make_session(sql, _institution_with_cohort(sql, "Africa/Algiers"), DAY)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["attendance", "lock-past"])
+    second = runner.invoke(args=["attendance", "lock-past"])
+    assert first.exit_code == 0 and "Locked 1 session(s)." in first.output
+    assert "Locked 0 session(s)." in second.output
+    assert _locked(sql, session_id)
