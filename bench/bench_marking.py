@@ -145,6 +145,7 @@ class Server:
                 return
             except requests.RequestException:
                 time.sleep(0.2)
+        self.stop()
         raise RuntimeError("gunicorn did not start")
 
     def stop(self) -> None:
