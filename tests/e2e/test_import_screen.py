@@ -12,6 +12,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(autouse=True)
 def _send_through_this_app(app):
     """Tasks go through the session app's broker, even if another test built an app with its own."""
+    app.extensions["celery"].set_current()
     app.extensions["celery"].set_default()
 
 
