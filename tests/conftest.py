@@ -147,7 +147,9 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     private broker, say) would otherwise leave shared tasks sending there.
     """
     if "app" in request.fixturenames:
-        request.getfixturevalue("app").extensions["celery"].set_default()
+        session_celery = request.getfixturevalue("app").extensions["celery"]
+        session_celery.set_default()
+        session_celery.set_current()
     yield
     if "app" not in request.fixturenames:
         return
