@@ -9,13 +9,6 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(autouse=True)
-def _send_through_this_app(app):
-    """Tasks go through the session app's broker, even if another test built an app with its own."""
-    app.extensions["celery"].set_current()
-    app.extensions["celery"].set_default()
-
-
 def _csv(tmp_path, rows: int = 3000):
     lines = ["full_name;phone;email"]
     for i in range(rows):

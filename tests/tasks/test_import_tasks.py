@@ -26,13 +26,6 @@ from web.extensions import db
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
-@pytest.fixture(autouse=True)
-def _send_through_this_app(app):
-    """Tasks go through the session app's broker, even if another test built an app with its own."""
-    app.extensions["celery"].set_current()
-    app.extensions["celery"].set_default()
-
-
 ROOT = Path(__file__).resolve().parents[2]
 VISIBILITY = 3  # seconds before Redis hands an unacknowledged task to another worker (subprocess workers only)
 
