@@ -176,9 +176,10 @@ def _upsert_sql(spec: RecordSpec, postgres: bool, audited: bool = False) -> str:
     )
     if not postgres:
         return upsert + f"RETURNING {spec.key}, id, version"
-    inputs = ("WITH i AS (SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:statuses AS varchar[]), "
-              "CAST(:minutes AS integer[]), CAST(:notes AS text[]), CAST(:next_versions AS integer[]), "
-              "CAST(:befores AS jsonb[])) AS i(member_id, status, minutes_late, notes, next_version, before)), ")
+    # The whole register travels as one JSON parameter: PostgreSQL parses it far faster than the driver
+    # can quote six text-format arrays of 500 elements each.
+    inputs = ("WITH i AS (SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS i(member_id integer, "
+              "status varchar, minutes_late integer, notes text, next_version integer, before jsonb)), ")
     if not audited:
         return inputs + f"u AS ({upsert} RETURNING {spec.key}, id, version) SELECT * FROM u"
     # The audit rows go in with the marks, in the same statement: one round trip for the whole register.
@@ -208,13 +209,10 @@ def upsert_marks(session: Session, spec: RecordSpec, class_session: ClassSession
     common: dict[str, Any] = {"session_id": class_session.id, "actor": actor_id, "now": now,
                               "record_date": class_session.session_date}
     if postgres:
-        before_json = [json.dumps(befores.get(m.member_id)) if befores and befores.get(m.member_id) else None
-                       for m in marks]
-        params = {**common,
-                  "ids": [m.member_id for m in marks], "statuses": [m.status for m in marks],
-                  "minutes": [m.minutes_late for m in marks], "notes": [m.notes for m in marks],
-                  "next_versions": [seen_versions.get(m.member_id, 0) + 1 for m in marks], "befores": before_json}
-        return {row[0]: (row[1], row[2]) for row in session.execute(sql, params)}
+        rows = [{"member_id": m.member_id, "status": m.status, "minutes_late": m.minutes_late, "notes": m.notes,
+                 "next_version": seen_versions.get(m.member_id, 0) + 1,
+                 "before": befores.get(m.member_id) if befores else None} for m in marks]
+        return {row[0]: (row[1], row[2]) for row in session.execute(sql, {**common, "rows": json.dumps(rows)})}
     written: dict[int, tuple[int, int]] = {}
     for m in marks:  # SQLite (embedded default): the same statement row by row, same guards
         row = session.execute(sql, {**common, "member_id": m.member_id, "status": m.status,
