@@ -8,7 +8,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 import filetype
@@ -294,13 +294,18 @@ def mark(session: Session, user: User, session_id: Any, records: Any, *, mark_al
     # The register as it now stands: what we read, with what we wrote (no second read). Built before the
     # commit, which expires every loaded object.
     by_member = {m.member_id: m for m in to_write if m.member_id in written}
-    updated = [replace(r, record_id=written[r.member_id][0], version=written[r.member_id][1],
-                       status=by_member[r.member_id].status, minutes_late=by_member[r.member_id].minutes_late,
-                       notes=by_member[r.member_id].notes, marked_by=user.full_name, marked_at=now)
+    updated = [_with_mark(r, by_member[r.member_id], written[r.member_id], user.full_name, now)
                if r.member_id in by_member else r for r in rows]
     register = _register(session, user, class_session, cohort, grace_hours, zone, updated)
     session.commit()
     return MarkOutcome(register, changed=sorted(written), conflicts=conflicts)
+
+
+def _with_mark(row: roster.RegisterRow, mark: marking.Mark, written: tuple[int, int], by: str,
+               at: dt.datetime) -> roster.RegisterRow:
+    # The constructor, not dataclasses.replace: this runs once per trainee on every bulk mark.
+    return roster.RegisterRow(row.member_id, row.name, row.detail, row.active, written[0], mark.status,
+                              mark.minutes_late, mark.notes, row.evidence_file_id, by, at, written[1])
 
 
 def _conflict(spec: RecordSpec, m: marking.Mark, stored: roster.CurrentMark | None, concurrent: bool = False
