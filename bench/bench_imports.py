@@ -1,7 +1,7 @@
 """Trainee import benchmark (issue 3). Run by hand; prints a table.
 
-    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/attendance_bench_h3 \
-    BENCH_REDIS_URL=redis://127.0.0.1:6379/3 .venv/bin/python bench/bench_imports.py [--rows 100000]
+    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/attendance_bench_imports \
+    BENCH_REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/bench_imports.py [--rows 100000]
 
 It (re)creates the bench database with the real migrations and the demo data, then measures:
 - validation throughput on one process (the service the worker runs, DB writes included), and the rules
@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from common import recreate_database  # bench/common.py (scripts run from bench/)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -128,34 +130,20 @@ def rules_only(data: bytes) -> float:
     return time.perf_counter() - started
 
 
-def reset_database(url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
-                          "AND pid <> pg_backend_pid()"), {"n": u.database})
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{u.database}"'))
-        conn.execute(text(f'CREATE DATABASE "{u.database}"'))
-    admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--uploads", type=int, default=20)
     args = parser.parse_args()
     db_url = os.environ.get("BENCH_DATABASE_URL",
-                            "postgresql+psycopg://postgres@127.0.0.1:5432/attendance_bench_h3")
-    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
+                            "postgresql+psycopg://postgres@127.0.0.1:5432/attendance_bench_imports")
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
     work = Path(tempfile.mkdtemp(prefix="bench-imports-"))
     settings = {"TESTING": True, "SECRET_KEY": "bench", "INSTANCE_DIR": str(work / "instance"),
                 "SQLALCHEMY_DATABASE_URI": db_url, "CELERY_BROKER_URL": redis_url,
                 "CELERY_RESULT_BACKEND": redis_url, "STORAGE_DIR": str(work / "private"),
                 "MAIL_FILE_DIR": str(work / "mail"), "WTF_CSRF_ENABLED": False}
-    reset_database(db_url)
+    recreate_database(db_url)
 
     from flask_migrate import upgrade
     from sqlalchemy import func, select, text

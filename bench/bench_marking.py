@@ -1,6 +1,6 @@
 """Marking and auto-lock speed on PostgreSQL. Run by hand; prints a table.
 
-    .venv/bin/python bench/bench_marking.py [--db attendance_bench_h5] [--skip-lock] [--skip-load]
+    .venv/bin/python bench/bench_marking.py [--db attendance_bench_marking] [--skip-lock] [--skip-load]
 
 1. Bulk mark of a 500-trainee register through the API (gunicorn on loopback, Bearer token): latency over
    200 requests where every request changes all 500 marks, and 200 resends of an unchanged register; versus
@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from common import recreate_database  # bench/common.py (scripts run from bench/)
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
@@ -54,19 +55,6 @@ def fmt(values: list[float]) -> str:
 
 
 # --- setup -----------------------------------------------------------------------------------------------------
-
-def reset_database(url: str) -> None:
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
-                          "AND pid <> pg_backend_pid()"), {"n": u.database})
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{u.database}"'))
-        conn.execute(text(f'CREATE DATABASE "{u.database}"'))
-    admin.dispose()
-
 
 def build_app(url: str, instance: str) -> Any:
     os.environ.update({"DATABASE_URL": url, "INSTANCE_DIR": instance, "SECRET_KEY": "bench"})
@@ -348,7 +336,7 @@ class Rows(list):  # type: ignore[type-arg]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", default="attendance_bench_h5")
+    parser.add_argument("--db", default="attendance_bench_marking")
     parser.add_argument("--host", default="postgresql+psycopg://postgres@127.0.0.1:5432")
     parser.add_argument("--skip-lock", action="store_true")
     parser.add_argument("--skip-load", action="store_true")
@@ -357,7 +345,7 @@ def main() -> None:
     url = f"{args.host}/{args.db}"
     instance = tempfile.mkdtemp(prefix="bench-marking-")
     print(f"database {url}; building schema with the real migrations…", flush=True)
-    reset_database(url)
+    recreate_database(url)
     app = build_app(url, instance)
     engine = create_engine(url)
     with app.app_context():

@@ -1,7 +1,7 @@
 """Scheduling speed figures (issue 4). Run by hand; prints a table.
 
     .venv/bin/python bench/bench_scheduling.py            # all three parts
-    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/attendance_bench_h4 (the default)
+    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/attendance_bench_scheduling (the default)
 
 1. Plan + conflict-check one year (weekdays, 2 slots/day) for 20 … 200 cohorts (≈104,000 sessions at 200)
    across 250 rooms and 300 instructors, with a few % real clashes (8 cohorts borrow a neighbour's room for
@@ -22,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+from common import recreate_database  # bench/common.py (scripts run from bench/)
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.models.enums import SessionType
@@ -31,7 +33,7 @@ ZONE = "Africa/Algiers"
 YEAR_START, YEAR_END = dt.date(2032, 1, 1), dt.date(2032, 12, 31)
 ROOMS, INSTRUCTORS = 250, 300
 MORNING, AFTERNOON = (dt.time(9), dt.time(12)), (dt.time(13), dt.time(16))
-DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/attendance_bench_h4")
+DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/attendance_bench_scheduling")
 
 
 def year_plans(n: int, start: dt.date = YEAR_START, end: dt.date = YEAR_END, *, clash_every: int = 25,
@@ -85,22 +87,13 @@ def bench_planner() -> list[tuple[str, str, str]]:
 
 def _setup_database():
     from flask_migrate import upgrade
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
 
-    url = make_url(DB_URL)
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
-                          "AND pid <> pg_backend_pid()"), {"n": url.database})
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}"'))
-        conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-    admin.dispose()
+    recreate_database(DB_URL)
     from web import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": DB_URL, "TESTING": True, "SECRET_KEY": "bench",
-                      "WTF_CSRF_ENABLED": False, "INSTANCE_DIR": "/tmp/attendance-bench-h4",
-                      "STORAGE_DIR": "/tmp/attendance-bench-h4/private", "BASE_URL": "http://bench"})
+                      "WTF_CSRF_ENABLED": False, "INSTANCE_DIR": "/tmp/attendance-bench-scheduling",
+                      "STORAGE_DIR": "/tmp/attendance-bench-scheduling/private", "BASE_URL": "http://bench"})
     with app.app_context():
         upgrade()
     return app
