@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import time
+
+from pypdf import PdfReader
 
 from core import clock
 from tests.attendance_factories import make_session, members
@@ -35,6 +38,10 @@ def test_admin_requests_a_pdf_register_and_a_worker_builds_it(app, live_worker, 
     pdf = client.get(done["download_url"], headers=api("teacher"))
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert hashlib.sha256(pdf.data).hexdigest() == done["sha256"]
+    # Read the register back: every trainee is on it with their mark.
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Yacine Belkacem" in text and "Samira Djebbar" in text
+    assert "LATE" in text and "PRESENT" in text
     pdf.close()
     assert client.get(done["download_url"], headers=api("teacher2")).status_code == 404
 
