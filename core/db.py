@@ -8,7 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+
+from core.errors import Conflict
 
 _KEY = "after_commit_callbacks"
 
@@ -27,6 +30,15 @@ def _run_callbacks(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _drop_callbacks(session: Session) -> None:
     session.info.pop(_KEY, None)
+
+
+def flush_or_conflict(session: Session, message: str, code: str) -> None:
+    """Flush; a unique-key violation becomes a 409 Conflict with `message`, and nothing is left half-written."""
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(message, code=code) from None
 
 
 def is_postgres(session: Session) -> bool:

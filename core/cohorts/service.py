@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select, true, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import audit, clock
-from core.errors import Conflict, NotFound, ValidationError
+from core.db import flush_or_conflict
+from core.errors import NotFound, ValidationError
 from core.imports.rules import REASONS, normalize_dz_mobile, normalize_email
 from core.models import (
     AgreementStatus,
@@ -148,11 +148,7 @@ def create_organization(session: Session, user: User, data: Mapping[str, Any]) -
     org = Organization(institution_id=institution_id, name=name, registration_number=registration,
                        contact_email=email, contact_phone=phone)
     session.add(org)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(f"An organization named “{name}” already exists.", code="duplicate_organization") from None
+    flush_or_conflict(session, f"An organization named “{name}” already exists.", "duplicate_organization")
     audit.record(session, actor_id=user.id, action="organization.create", entity_type="organization",
                  entity_id=org.id, after={"name": name})
     session.commit()
@@ -225,12 +221,7 @@ def create_agreement(session: Session, user: User, organization_id: int,
     agreement = CorporateAgreement(organization_id=org.id, reference=reference, title=title, status=status,
                                    start_date=start, end_date=end)
     session.add(agreement)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(f"An agreement with reference “{reference}” already exists.",
-                       code="duplicate_agreement") from None
+    flush_or_conflict(session, f"An agreement with reference “{reference}” already exists.", "duplicate_agreement")
     audit.record(session, actor_id=user.id, action="agreement.create", entity_type="corporate_agreement",
                  entity_id=agreement.id, after={"reference": reference, "status": status.value})
     session.commit()

@@ -6,11 +6,11 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.errors import Conflict, NotFound, ValidationError
+from core.db import flush_or_conflict
+from core.errors import NotFound, ValidationError
 from core.models import Holiday, Room, User
 
 
@@ -76,11 +76,7 @@ def _room_fields(data: Any, partial: bool) -> dict[str, Any]:
 def create_room(session: Session, user: User, data: Any) -> Room:
     room = Room(institution_id=_institution(user), **_room_fields(data, partial=False))
     session.add(room)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(f"A room named {data.get('name')!r} already exists.", code="duplicate_room") from None
+    flush_or_conflict(session, f"A room named {data.get('name')!r} already exists.", "duplicate_room")
     audit.record(session, actor_id=user.id, action="room.create", entity_type="room", entity_id=room.id,
                  after=room_json(room))
     session.commit()
@@ -94,11 +90,7 @@ def update_room(session: Session, user: User, room_id: int, data: Any) -> Room:
     before = room_json(room)
     for name, value in _room_fields(data, partial=True).items():
         setattr(room, name, value)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict("Another room already has that name.", code="duplicate_room") from None
+    flush_or_conflict(session, "Another room already has that name.", "duplicate_room")
     audit.record(session, actor_id=user.id, action="room.update", entity_type="room", entity_id=room.id,
                  before=before, after=room_json(room))
     session.commit()
@@ -129,11 +121,7 @@ def create_holiday(session: Session, user: User, data: Any) -> Holiday:
         raise ValidationError("The holiday has problems.", code="invalid_holiday", details=problems)
     holiday = Holiday(institution_id=_institution(user), date=day, name=name)
     session.add(holiday)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(f"{day.isoformat()} is already a holiday.", code="duplicate_holiday") from None
+    flush_or_conflict(session, f"{day.isoformat()} is already a holiday.", "duplicate_holiday")
     audit.record(session, actor_id=user.id, action="holiday.create", entity_type="holiday", entity_id=holiday.id,
                  after=holiday_json(holiday))
     session.commit()
