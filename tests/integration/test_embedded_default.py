@@ -55,7 +55,9 @@ def test_bin_start_serves_the_app_with_a_live_worker(tmp_path):
         # The worker consumes from the SQLite broker: a ping comes back SUCCESS.
         csrf = _csrf(web.get(f"{base}/admin").text)
         started = web.post(f"{base}/api/system/ping", headers={"X-CSRFToken": csrf})
-        assert started.status_code == 202
+        if started.status_code != 202:
+            os.killpg(proc.pid, signal.SIGTERM)
+            raise AssertionError(f"ping answered {started.status_code}; server log:\n{proc.communicate(timeout=30)[0]}")
         deadline = time.monotonic() + 60
         status = {}
         while time.monotonic() < deadline and status.get("status") != "SUCCESS":
