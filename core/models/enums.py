@@ -87,8 +87,16 @@ class DocumentStatus(StrEnum):
 
 
 class DocumentKind(StrEnum):
-    REGISTER_PDF = "REGISTER_PDF"
-    REGISTER_CSV = "REGISTER_CSV"
+    """What a register document covers: one session, or a cohort over a date range."""
+
+    SESSION = "session"
+    COHORT = "cohort"
+
+
+class DocumentFormat(StrEnum):
+    PDF = "pdf"
+    XLSX = "xlsx"
+    CSV = "csv"
 
 
 class SubmissionResource(StrEnum):
