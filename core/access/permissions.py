@@ -18,7 +18,8 @@ PUBLIC = [
 OPERATIONS = [
     "attendance.lock", "attendance.unlock",
     "sessions.view", "sessions.manage",          # schedules, rooms, holidays
-    "registers.view", "registers.generate",      # register documents (PDF/CSV)
+    "registers.view", "registers.generate",      # register documents (PDF/XLSX/CSV)
+    "registers.submit",                           # hand a register in as an ATTENDANCE_REGISTER submission
     "organizations.view", "organizations.manage",
     "users.manage", "access_requests.manage", "audit.view",
     "org_programs.view",                          # a client organization's own summary
@@ -38,7 +39,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.TEACHER: frozenset(
         _VIEW_COHORTS_AND_TRAINEES
         | {"attendance.view", "attendance.mark", "corporate_attendance.view", "corporate_attendance.mark",
-           "registers.view"}
+           "registers.view", "registers.generate"}
     ),
     # Scoped to their organization; sees its programme summary and nothing more.
     Role.ORG_MEMBER: frozenset({"org_programs.view"}),
