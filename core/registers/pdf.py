@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures
 import io
 import logging
@@ -94,6 +95,7 @@ def _pool(processes: int) -> concurrent.futures.ProcessPoolExecutor:
         context.set_forkserver_preload(["weasyprint", "core.registers.pdf"])
         _POOL = concurrent.futures.ProcessPoolExecutor(max_workers=processes, mp_context=context,
                                                        max_tasks_per_child=RUNS_PER_CHILD)
+        atexit.register(shutdown_pool)  # before the interpreter tears modules down under the pool's threads
         _POOL_SIZE = processes
     return _POOL
 
@@ -149,9 +151,9 @@ def join_tagged(parts: Sequence[Path | io.BytesIO]) -> bytes:
         tree = reader.trailer["/Root"].get("/StructTreeRoot")
         shift = offset
         for page in reader.pages:
-            added = writer.add_page(page)
-            if "/StructParents" in added:
-                added[NameObject("/StructParents")] = NumberObject(int(added["/StructParents"]) + shift)
+            added = writer.add_page(page)  # pypdf drops /StructParents on the copy: set it, renumbered
+            if "/StructParents" in page:
+                added[NameObject("/StructParents")] = NumberObject(int(page["/StructParents"]) + shift)
             for annotation in added.get("/Annots", []):
                 annotation = annotation.get_object()
                 if "/StructParent" in annotation:
