@@ -36,13 +36,17 @@ class ClassSession(Timestamped, Base):
         _no_overlap("cohort_id"),
         Index("ix_class_sessions_cohort_date", "cohort_id", "session_date"),
         Index("ix_class_sessions_institution_starts", "institution_id", "starts_at"),
-        # The nightly lock only ever looks at unlocked sessions: keep that set small and indexed.
+        # No index mentions a lock column (is_locked, locked_at, lock_reason): recording a lock is a HOT
+        # update. The nightly sweep reads sessions by end from its watermark (lock_sweeps)…
+        Index("ix_class_sessions_ends_at", "ends_at"),
+        # …and finds the few unlocked "until relock_after" behind it here.
         Index(
-            "ix_class_sessions_unlocked_ends_at",
-            "ends_at",
-            postgresql_where=text("NOT is_locked"),
-            sqlite_where=text("NOT is_locked"),
+            "ix_class_sessions_relock_after",
+            "relock_after",
+            postgresql_where=text("relock_after IS NOT NULL"),
+            sqlite_where=text("relock_after IS NOT NULL"),
         ),
+        # PostgreSQL keeps free space on each page (fillfactor, migration 0005): those updates stay on their page.
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,6 +78,30 @@ class ClassSession(Timestamped, Base):
     cohort = relationship("Cohort", lazy="joined")
     room = relationship("Room", lazy="joined")
     instructor = relationship("User", foreign_keys=[instructor_id], lazy="joined")
+
+
+class LockSweep(Base):
+    """The nightly lock's watermark (one row): every session ending at or before `swept_until` whose cut-off
+    had passed is recorded as locked, so the next sweep starts there."""
+
+    __tablename__ = "lock_sweeps"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    swept_until: Mapped[dt.datetime | None]
+    last_run_at: Mapped[dt.datetime | None]
+    last_locked: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+
+
+class CalendarEventVersion(Base):
+    """What an iCalendar event last showed (a fingerprint), its SEQUENCE and LAST-MODIFIED: any change of
+    what it shows (a renamed room or cohort too) bumps both the next time a feed is read."""
+
+    __tablename__ = "calendar_event_versions"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("class_sessions.id", ondelete="CASCADE"), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    sequence: Mapped[int] = mapped_column(default=0)
+    modified_at: Mapped[dt.datetime]
 
 
 class ScheduleRunStatus(StrEnum):

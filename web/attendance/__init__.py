@@ -16,6 +16,7 @@ from core import clock
 from core.access.scoping import can, cohort_filter
 from core.attendance import export, roster
 from core.attendance import service as attendance
+from core.attendance.roster import RegisterRow
 from core.errors import ValidationError
 from core.models import Institution
 from core.registers import service as register_documents
@@ -49,6 +50,7 @@ def _aware(value: dt.datetime | None) -> str | None:
 def register_json(reg: attendance.Register) -> dict[str, Any]:
     s = reg.info
     key = reg.spec.key
+    evidence = _evidence_base()
     return {
         "session": {
             "id": s.id, "cohort_id": s.cohort_id, "cohort_name": s.cohort_name,
@@ -63,16 +65,30 @@ def register_json(reg: attendance.Register) -> dict[str, Any]:
         "key": key,
         "permissions": {"mark": reg.editable, "lock": reg.can_lock, "unlock": reg.can_unlock},
         "counts": reg.counts,
-        "trainees": [
-            {"id": r.member_id, key: r.member_id, "name": r.name, "reference": r.detail, "active": r.active,
-             "record_id": r.record_id, "status": r.status, "minutes_late": r.minutes_late, "notes": r.notes,
-             "has_evidence": r.evidence_file_id is not None,
-             "evidence_url": url_for("attendance.api_evidence_download", evidence_id=r.evidence_file_id)
-             if r.evidence_file_id else None,
-             "marked_by": r.marked_by, "marked_at": _aware(r.marked_at), "version": r.version}
-            for r in reg.rows
-        ],
+        "trainees": [_trainee_json(r, key, evidence) for r in reg.rows],
     }
+
+
+def _evidence_base() -> str:
+    """The evidence URL without its id: url_for once per response, not once per row (it costs more than the row)."""
+    return url_for("attendance.api_evidence_download", evidence_id=0)[:-1]
+
+
+def _trainee_json(r: RegisterRow, key: str, evidence_base: str) -> dict[str, Any]:
+    return {"id": r.member_id, key: r.member_id, "name": r.name, "reference": r.detail, "active": r.active,
+            "record_id": r.record_id, "status": r.status, "minutes_late": r.minutes_late, "notes": r.notes,
+            "has_evidence": r.evidence_file_id is not None,
+            "evidence_url": f"{evidence_base}{r.evidence_file_id}" if r.evidence_file_id else None,
+            "marked_by": r.marked_by, "marked_at": _aware(r.marked_at), "version": r.version}
+
+
+def changes_json(outcome: attendance.MarkOutcome) -> dict[str, Any]:
+    """The answer to a mark by default: what changed (the client holds the rest of the register)."""
+    reg = outcome.register
+    evidence = _evidence_base()
+    return {"session_id": reg.info.id, "key": reg.spec.key, "register": "changes", "counts": reg.counts,
+            "changed": outcome.changed, "conflicts": outcome.conflicts,
+            "trainees": [_trainee_json(r, reg.spec.key, evidence) for r in outcome.changed_rows]}
 
 
 def _json(payload: dict[str, Any], status: int = 200) -> Response:
@@ -102,8 +118,9 @@ def register(session_id: int) -> Any:
     reg = attendance.get_register(db.session, user(), session_id, grace_hours=_grace())
     documents = (register_documents.documents_for_session(db.session, user(), session_id)
                  if can(db.session, user(), "registers.view") else [])
-    return render_template("attendance/register.html", reg=reg, documents=documents,
-                           auto_lock_local=reg.auto_lock_at.astimezone(ZoneInfo(reg.time_zone)))
+    locks_at = max(reg.auto_lock_at, reg.info.relock_after or reg.auto_lock_at)  # an unlock may run past the cut-off
+    return render_template("attendance/register.html", reg=reg, documents=documents, grace_hours=_grace(),
+                           auto_lock_local=locks_at.astimezone(ZoneInfo(reg.time_zone)))
 
 
 @bp.post("/institution/attendance/sessions/<int:session_id>/lock")
@@ -124,7 +141,8 @@ def unlock_screen(session_id: int) -> Any:
             relock = dt.datetime.fromisoformat(relock).replace(tzinfo=ZoneInfo(zone or "UTC")).isoformat()
         except ValueError:
             raise ValidationError("Re-lock time must be a date and time.", code="invalid_relock_after") from None
-    attendance.unlock_session(db.session, user(), session_id, request.form.get("reason"), relock)
+    attendance.unlock_session(db.session, user(), session_id, request.form.get("reason"), relock,
+                              grace_hours=_grace())
     flash("Session unlocked. Changes are possible until it locks again.", "success")
     return redirect(url_for("attendance.register", session_id=session_id))
 
@@ -135,7 +153,7 @@ def export_csv(session_id: int) -> Any:
     reg = attendance.get_register(db.session, user(), session_id, grace_hours=_grace())
     s = reg.class_session
     preamble = [["Cohort", reg.cohort.name], ["Session", f"{s.session_date} {s.start_time:%H:%M}-{s.end_time:%H:%M}"],
-                ["Locked", "yes" if s.is_locked else "no"], []]
+                ["Locked", "yes" if reg.info.is_locked else "no"], []]
     body = export.to_csv(export.register_rows(reg.rows), preamble)
     name = f"register-{s.session_date}-session-{s.id}.csv"
     return Response("\ufeff" + body, mimetype="text/csv",
@@ -180,9 +198,15 @@ def api_mark() -> Any:
     all_present = body.get("mark_all_present", False)
     if not isinstance(all_present, bool):
         raise ValidationError("mark_all_present must be true or false.", code="invalid_mark_all_present")
+    full = body.get("full_register", False)
+    if not isinstance(full, bool):
+        raise ValidationError("full_register must be true or false.", code="invalid_full_register")
     outcome = attendance.mark(db.session, user(), body.get("session_id"), body.get("records"),
                               mark_all_present=all_present, grace_hours=_grace())
-    return _json({**register_json(outcome.register), "changed": outcome.changed, "conflicts": outcome.conflicts})
+    if not full:
+        return _json(changes_json(outcome))
+    return _json({**register_json(outcome.register), "register": "full", "changed": outcome.changed,
+                  "conflicts": outcome.conflicts})
 
 
 @bp.post("/api/institution/class-sessions/<int:session_id>/lock")
@@ -196,7 +220,8 @@ def api_lock(session_id: int) -> Any:
 @requires("attendance.unlock")
 def api_unlock(session_id: int) -> Any:
     body = _json_body()
-    attendance.unlock_session(db.session, user(), session_id, body.get("reason"), body.get("relock_after"))
+    attendance.unlock_session(db.session, user(), session_id, body.get("reason"), body.get("relock_after"),
+                              grace_hours=_grace())
     return register_json(attendance.get_register(db.session, user(), session_id, grace_hours=_grace()))
 
 
@@ -207,7 +232,7 @@ def api_evidence_upload(session_id: int, trainee_id: int) -> Any:
     evidence = attendance.attach_evidence(
         db.session, user(), current_app.extensions["storage"], session_id, trainee_id,
         upload.stream if upload and upload.filename else None, upload.filename if upload else None,
-        max_bytes=int(current_app.config["EVIDENCE_MAX_MB"]) * 1024 * 1024,
+        max_bytes=int(current_app.config["EVIDENCE_MAX_MB"]) * 1024 * 1024, grace_hours=_grace(),
     )
     return {"id": evidence.id, "filename": evidence.original_filename, "content_type": evidence.content_type,
             "size_bytes": evidence.size_bytes, "sha256": evidence.sha256,

@@ -1,0 +1,62 @@
+"""attendance rules that hold without the night job; speed budgets (issue 14)
+
+Revision ID: 0005
+Revises: 0004
+
+class_sessions: no index mentions a lock column any more (the partial "NOT is_locked" index goes), so the
+nightly job's updates are HOT; free space on each page (fillfactor) for them; an index on ends_at for the
+sweep's watermark and a partial one on relock_after. lock_sweeps holds the watermark;
+calendar_event_versions the SEQUENCE of each iCalendar event.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    postgres = op.get_bind().dialect.name == "postgresql"
+    with op.batch_alter_table('class_sessions', schema=None) as batch_op:
+        batch_op.drop_index('ix_class_sessions_unlocked_ends_at', postgresql_where=sa.text('NOT is_locked'),
+                            sqlite_where=sa.text('NOT is_locked'))
+        batch_op.create_index('ix_class_sessions_ends_at', ['ends_at'], unique=False)
+        batch_op.create_index('ix_class_sessions_relock_after', ['relock_after'], unique=False,
+                              postgresql_where=sa.text('relock_after IS NOT NULL'),
+                              sqlite_where=sa.text('relock_after IS NOT NULL'))
+    if postgres:
+        op.execute("ALTER TABLE class_sessions SET (fillfactor = 85)")
+
+    op.create_table(
+        'lock_sweeps',
+        sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('swept_until', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('last_run_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('last_locked', sa.Integer(), server_default=sa.text('0'), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_lock_sweeps')),
+    )
+    op.create_table(
+        'calendar_event_versions',
+        sa.Column('session_id', sa.Integer(), nullable=False),
+        sa.Column('fingerprint', sa.String(length=64), nullable=False),
+        sa.Column('sequence', sa.Integer(), nullable=False),
+        sa.Column('modified_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['session_id'], ['class_sessions.id'],
+                                name=op.f('fk_calendar_event_versions_session_id_class_sessions'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('session_id', name=op.f('pk_calendar_event_versions')),
+    )
+
+
+def downgrade():
+    op.drop_table('calendar_event_versions')
+    op.drop_table('lock_sweeps')
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER TABLE class_sessions RESET (fillfactor)")
+    with op.batch_alter_table('class_sessions', schema=None) as batch_op:
+        batch_op.drop_index('ix_class_sessions_relock_after', postgresql_where=sa.text('relock_after IS NOT NULL'),
+                            sqlite_where=sa.text('relock_after IS NOT NULL'))
+        batch_op.drop_index('ix_class_sessions_ends_at')
+        batch_op.create_index('ix_class_sessions_unlocked_ends_at', ['ends_at'], unique=False,
+                              postgresql_where=sa.text('NOT is_locked'), sqlite_where=sa.text('NOT is_locked'))
