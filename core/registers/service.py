@@ -71,7 +71,7 @@ def render_register_html(session: Session, class_session: ClassSession, cohort: 
     when = (f"{class_session.session_date:%A %d %B %Y}, {class_session.start_time:%H:%M}–"
             f"{class_session.end_time:%H:%M} ({zone})")
     return _templates.get_template("register.html").render(
-        cohort=cohort.name, when=when, session_type=class_session.session_type.value,
+        cohort=cohort.name, when=when, session_type=class_session.session_type.label,
         room=class_session.room.name if class_session.room else None,
         instructor=class_session.instructor.full_name if class_session.instructor else None,
         locked=class_session.is_locked,

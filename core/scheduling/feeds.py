@@ -138,12 +138,12 @@ def build_calendar(sessions: list[ClassSession], host: str, name: str, stamp: dt
         event.add("dtstamp", stamp.astimezone(dt.UTC))
         event.add("dtstart", as_utc(s.starts_at))
         event.add("dtend", as_utc(s.ends_at))
-        event.add("summary", s.title or f"{s.cohort.name} · {s.session_type.value.title()}")
+        event.add("summary", s.title or f"{s.cohort.name} · {s.session_type.label}")
         where = ", ".join(x for x in (s.room.name if s.room else None, s.location or (s.room.location if s.room
                                                                                       else None)) if x)
         if where:
             event.add("location", where)
-        lines = [f"Cohort: {s.cohort.name}", f"Type: {s.session_type.value}"]
+        lines = [f"Cohort: {s.cohort.name}", f"Type: {s.session_type.label}"]
         if s.instructor:
             lines.append(f"Instructor: {s.instructor.full_name}")
         if s.notes:
