@@ -343,3 +343,45 @@ def test_cancelled_session_cannot_be_marked(api, client, sql, demo):
         "session_id": session_id, "records": [{"enrolment_id": ids[0], "status": "PRESENT"}]})
     assert response.status_code == 409
     assert sql.get(ClassSession, session_id).is_locked is False
+
+
+def test_a_register_past_its_cut_off_is_locked_alike_on_the_screen_the_api_and_the_calendar(
+        api, login, client, sql, demo):
+    day = clock.today_in("Africa/Algiers") - dt.timedelta(days=3)
+    session_id = make_session(sql, demo["public_cohort_id"], day, dt.time(7), dt.time(8))
+    headers = api("teacher")
+    register = client.get(f"/api/institution/class-sessions/{session_id}", headers=headers).get_json()
+    events = client.get(f"/api/institution/attendance/calendar?start={day}&end={day + dt.timedelta(days=1)}",
+                        headers=headers).get_json()["items"]
+    page = login("teacher").get(f"/institution/attendance/sessions/{session_id}").get_data(as_text=True)
+    refused = client.post(MARK, headers=headers, json={"session_id": session_id, "records": [
+        {"enrolment_id": members(sql, demo["public_cohort_id"])[0], "status": "PRESENT"}]})
+    assert register["session"]["is_locked"] is True and register["permissions"]["mark"] is False
+    assert [e["locked"] for e in events if e["id"] == session_id] == [True]
+    assert 'id="locked-banner"' in page and 'id="mark-all-present"' not in page
+    assert refused.status_code == 423 and refused.get_json()["error"]["code"] == "session_locked"
+    assert refused.get_json()["error"]["details"]["cutoff_at"] == register["session"]["auto_lock_at"]
+
+
+def test_present_for_a_session_not_started_is_422_and_excused_is_saved(api, client, sql, demo):
+    day = clock.today_in("Africa/Algiers") + dt.timedelta(days=8)
+    session_id = make_session(sql, demo["public_cohort_id"], day, dt.time(7), dt.time(8))
+    ids = members(sql, demo["public_cohort_id"])
+    headers = api("admin")
+    early = client.post(MARK, headers=headers, json={"session_id": session_id,
+                                                      "records": [{"enrolment_id": ids[0], "status": "PRESENT"}]})
+    apology = client.post(MARK, headers=headers, json={"session_id": session_id, "records": [
+        {"enrolment_id": ids[1], "status": "EXCUSED", "notes": "Wedding"}]})
+    assert early.status_code == 422 and early.get_json()["error"]["code"] == "session_not_started"
+    assert apology.status_code == 200 and apology.get_json()["changed"] == [ids[1]]
+
+
+def test_a_mark_answers_only_what_changed_unless_the_full_register_is_asked(api, client, sql, demo, public_session):
+    ids = members(sql, demo["public_cohort_id"])
+    headers = api("teacher")
+    body = {"session_id": public_session, "records": [{"enrolment_id": ids[0], "status": "PRESENT"}]}
+    changes = client.post(MARK, headers=headers, json=body).get_json()
+    full = client.post(MARK, headers=headers, json={**body, "full_register": True}).get_json()
+    assert changes["register"] == "changes" and [t["id"] for t in changes["trainees"]] == [ids[0]]
+    assert changes["counts"]["PRESENT"] == 1 and changes["trainees"][0]["version"] == 1
+    assert full["register"] == "full" and len(full["trainees"]) == 12 and "session" in full
