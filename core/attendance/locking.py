@@ -1,31 +1,30 @@
 """Locking: the lock rule, lock and unlock by hand, and the nightly sweep that records locks.
 
 The rule (marking.locked_now) holds on its own: a register past its cut-off refuses marks whether or not
-the nightly job ran. The job only *records* the lock (`is_locked`, `locked_at`, an audit row) for reports.
+the nightly job ran. `is_locked` on a session means locked by hand. The job only *records* the locks the
+rule made (session_lock_records: when it saw each; an audit row per chunk listing them) for reports.
 
-Speed (PostgreSQL): no index of `class_sessions` mentions a lock column, and the table keeps free space on
-each page, so recording a lock is a HOT update. The sweep finds due sessions from a stored watermark on
-`ends_at` (lock_sweeps.swept_until: every session ending at or before it is recorded), so a normal night
-reads only the last day or two of sessions; a backlog goes in chunks, each its own short transaction.
+Speed (PostgreSQL): recording a lock writes a narrow table of its own, never class_sessions (nine indexes,
+three of them GiST). The sweep finds due sessions from a stored watermark on `ends_at` (lock_sweeps:
+every session ending at or before it is recorded), so a normal night reads only the last day or two of
+sessions; a backlog goes in chunks, each one statement in its own short transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, select, text, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from core import audit, clock
 from core.access.scoping import require
 from core.errors import Conflict, Locked, ValidationError
-from core.models import ClassSession, Institution, LockSweep, SessionStatus, User
+from core.models import ClassSession, Institution, LockSweep, SessionLockRecord, SessionStatus, User
 from core.models.base import UTCDateTime
 
 from . import marking
@@ -55,7 +54,9 @@ def lock_state(s: ClassSession, zone: str, grace_hours: int, now: dt.datetime | 
     cutoff = marking.auto_lock_at(s.session_date, s.ends_at, zone, grace_hours)
     locked = marking.locked_now(s.is_locked, cutoff, s.relock_after, now)
     by_rule = locked and not s.is_locked
-    return LockState(locked, cutoff, s.locked_at if s.is_locked else (cutoff if by_rule else None), by_rule)
+    # Locked by the rule: since its cut-off (or since the end of an unlock, if that came later).
+    since = max(cutoff, s.relock_after) if s.relock_after else cutoff
+    return LockState(locked, cutoff, s.locked_at if s.is_locked else (since if by_rule else None), by_rule)
 
 
 def lock_states(session: Session, sessions: Iterable[ClassSession], grace_hours: int) -> dict[int, LockState]:
@@ -77,8 +78,7 @@ def refuse_if_locked(s: ClassSession, zone: str, grace_hours: int) -> None:
 
 
 def session_locked(state: LockState) -> Locked:
-    why = ("its cut-off has passed" if state.by_rule or (state.locked_at and state.locked_at >= state.cutoff)
-           else "it was locked by an administrator")
+    why = "its cut-off has passed" if state.by_rule else "it was locked by an administrator"
     return Locked(f"This session is locked ({why}): its register can no longer be changed. "
                   "Ask an administrator to unlock it.", code="session_locked",
                   details={"cutoff_at": state.cutoff.isoformat(),
@@ -189,152 +189,125 @@ def reopen_sweep(session: Session, earliest_ends_at: dt.datetime) -> None:
                     .values(swept_until=earliest_ends_at - _TICK))
 
 
-# One chunk: the candidates are sessions ending in (:from, :to]; the due ones are recorded as locked (HOT
-# updates: no indexed column changes) with their audit rows, in the same statement. It also answers the
-# earliest end among candidates not due yet: the watermark may not pass it.
+# One chunk, one statement. Candidates are sessions ending in (lo, hi]: lo is the watermark (first chunk) or the
+# last chunk's end; hi is the end of the `skip`+1-th session after lo (ties included) or the bound. Due ones not
+# recorded yet (or unlocked since) get a record — a narrow table of its own, so class_sessions and its nine
+# indexes are not touched — and the chunk one audit row listing them. Sessions behind the watermark that an
+# admin unlocked until a time now past are recorded with the first chunk. The watermark moves to hi, or to just
+# before the earliest candidate not due yet (its local day + grace is still ahead), and stays there.
 _SWEEP_CHUNK_PG = text("""
-WITH candidates AS (
+WITH b AS (
+    SELECT lo, COALESCE((SELECT ends_at FROM class_sessions WHERE ends_at > lo AND ends_at <= :bound
+                         ORDER BY ends_at OFFSET :skip LIMIT 1), :bound) AS hi
+      FROM (SELECT COALESCE(CAST(:lo AS timestamptz), (SELECT swept_until FROM lock_sweeps WHERE id = 1),
+                            '-infinity') AS lo) AS w
+), sessions AS (
     SELECT s.id, s.ends_at, s.is_locked, s.relock_after,
            GREATEST(s.ends_at, ((s.session_date + 1)::timestamp AT TIME ZONE i.time_zone)) + :grace AS cutoff
-      FROM class_sessions AS s JOIN institutions AS i ON i.id = s.institution_id
-     WHERE s.ends_at > :from AND s.ends_at <= :to
-), locked AS (
-    UPDATE class_sessions AS s
-       SET is_locked = true, locked_at = :now, locked_by_id = NULL, lock_reason = :reason, relock_after = NULL
-      FROM candidates AS c
-     WHERE s.id = c.id AND NOT c.is_locked AND c.cutoff <= :now AND (c.relock_after IS NULL OR c.relock_after <= :now)
-       AND NOT s.is_locked
- RETURNING s.id
+      FROM b, class_sessions AS s JOIN institutions AS i ON i.id = s.institution_id
+     WHERE s.ends_at > b.lo AND s.ends_at <= b.hi
+    UNION ALL
+    SELECT s.id, s.ends_at, s.is_locked, s.relock_after,
+           GREATEST(s.ends_at, ((s.session_date + 1)::timestamp AT TIME ZONE i.time_zone)) + :grace
+      FROM b, class_sessions AS s JOIN institutions AS i ON i.id = s.institution_id
+     WHERE :first AND s.relock_after IS NOT NULL AND s.relock_after <= :now AND s.ends_at <= b.lo
+), due AS (
+    SELECT c.id FROM sessions AS c LEFT JOIN session_lock_records AS r ON r.session_id = c.id
+     WHERE NOT c.is_locked AND c.cutoff <= :now AND (c.relock_after IS NULL OR c.relock_after <= :now)
+       AND (r.session_id IS NULL OR r.locked_at < c.relock_after)
+), recorded AS (
+    INSERT INTO session_lock_records (session_id, locked_at) SELECT id, :now FROM due
+        ON CONFLICT (session_id) DO UPDATE SET locked_at = EXCLUDED.locked_at
+    RETURNING session_id
+), ids AS (
+    SELECT coalesce(array_agg(session_id ORDER BY session_id), '{}') AS ids FROM recorded
 ), audited AS (
     INSERT INTO audit_events (at, actor_id, action, entity_type, entity_id, before, after, context)
-    SELECT :now, NULL, 'session.auto_lock', 'class_session', id,
-           CAST(:before AS jsonb), CAST(:after AS jsonb), CAST(:context AS jsonb)
-      FROM locked
+    SELECT :now, NULL, 'session.auto_lock', 'lock_sweep', 1, NULL,
+           jsonb_build_object('locked', cardinality(ids.ids), 'session_ids', to_jsonb(ids.ids)),
+           jsonb_build_object('grace_hours', CAST(:grace_hours AS integer), 'ends_after', b.lo, 'ends_until', b.hi)
+      FROM ids, b WHERE cardinality(ids.ids) > 0
+), waiting AS (
+    SELECT min(ends_at) AS at FROM sessions
+     WHERE cutoff > :now AND NOT is_locked AND (relock_after IS NULL OR relock_after <= :now)
+), moved AS (
+    INSERT INTO lock_sweeps (id, swept_until, last_run_at, last_locked)
+    SELECT 1, COALESCE(waiting.at - interval '1 microsecond', b.hi), :now, cardinality(ids.ids)
+      FROM b, waiting, ids
+        ON CONFLICT (id) DO UPDATE SET
+           swept_until = CASE WHEN :held THEN lock_sweeps.swept_until ELSE EXCLUDED.swept_until END,
+           last_run_at = EXCLUDED.last_run_at,
+           last_locked = CASE WHEN :first THEN EXCLUDED.last_locked
+                              ELSE lock_sweeps.last_locked + EXCLUDED.last_locked END
 )
-SELECT (SELECT coalesce(array_agg(id), '{}') FROM locked),
-       (SELECT min(ends_at) FROM candidates WHERE cutoff > :now
-           AND NOT is_locked AND (relock_after IS NULL OR relock_after <= :now))
+SELECT ids.ids, waiting.at, b.hi FROM ids, waiting, b
 """)
-
-# Sessions behind the watermark that an admin unlocked until a time now past (few; a partial index finds them).
-_RELOCK_PG = text("""
-WITH locked AS (
-    UPDATE class_sessions AS s
-       SET is_locked = true, locked_at = :now, locked_by_id = NULL, lock_reason = :reason, relock_after = NULL
-      FROM institutions AS i
-     WHERE i.id = s.institution_id AND s.relock_after IS NOT NULL AND s.relock_after <= :now AND NOT s.is_locked
-       AND s.ends_at <= :to
-       AND GREATEST(s.ends_at, ((s.session_date + 1)::timestamp AT TIME ZONE i.time_zone)) + :grace <= :now
- RETURNING s.id
-), audited AS (
-    INSERT INTO audit_events (at, actor_id, action, entity_type, entity_id, before, after, context)
-    SELECT :now, NULL, 'session.auto_lock', 'class_session', id,
-           CAST(:before AS jsonb), CAST(:after AS jsonb), CAST(:context AS jsonb)
-      FROM locked
-)
-SELECT id FROM locked
-""")
-
-
-@contextmanager
-def _one_sweep_at_a_time(engine: Engine) -> Iterator[bool]:
-    """Yields False when another sweep is running (it will record everything; this one has nothing to do).
-    The lock is held on a connection of its own across the sweep's many transactions; it dies with it."""
-    with engine.connect() as guard:
-        got = bool(guard.execute(select(func.pg_try_advisory_lock(LOCK_ADVISORY_KEY))).scalar())
-        guard.commit()
-        try:
-            yield got
-        finally:
-            if got:
-                guard.execute(select(func.pg_advisory_unlock(LOCK_ADVISORY_KEY)))
-                guard.commit()
 
 
 def lock_past_sessions(session: Session, *, grace_hours: int = 24, now: dt.datetime | None = None,
                        chunk: int = SWEEP_CHUNK) -> list[int]:
-    """Record the lock of every session past its cut-off (set-based, audited, one sweep at a time); a
-    second run changes nothing. A backlog goes in chunks of about `chunk` sessions, each committed on its own,
-    so marking elsewhere never waits for the whole sweep."""
+    """Record the lock of every session past its cut-off (a row in session_lock_records, one audit row per
+    chunk); one sweep at a time; a second run records nothing. A backlog goes in chunks of about `chunk`
+    sessions, each its own short transaction, so marking elsewhere never waits for the whole sweep."""
     now = now or clock.now()
-    if session.get_bind().dialect.name != "postgresql":
-        ids = _sweep_portable(session, now, grace_hours)
+    if session.get_bind().dialect.name == "postgresql":
+        ids = _sweep_pg(session, now, grace_hours, chunk)
     else:
-        with _one_sweep_at_a_time(session.get_bind()) as ours:  # type: ignore[arg-type]
-            ids = _sweep_pg(session, now, grace_hours, chunk) if ours else []
+        ids = _sweep_portable(session, now, grace_hours)
     if ids:
         log.info("recorded the lock of %d sessions", len(ids))
     return ids
 
 
-def _watermark(session: Session) -> dt.datetime | None:
-    row = session.get(LockSweep, 1)
-    if row is None:
-        session.add(LockSweep(id=1, swept_until=None))
-        session.flush()
-        return None
-    return row.swept_until
-
-
-def _set_watermark(session: Session, until: dt.datetime, now: dt.datetime, locked: int) -> None:
-    session.execute(update(LockSweep).where(LockSweep.id == 1).values(
-        swept_until=until, last_run_at=now, last_locked=LockSweep.last_locked + locked))
-
-
 def _sweep_pg(session: Session, now: dt.datetime, grace_hours: int, chunk: int) -> list[int]:
-    grace = dt.timedelta(hours=grace_hours)
-    bound = now - grace  # nothing ending after this can be past its cut-off
-    params = {"now": now, "grace": grace, "reason": AUTO_LOCK_REASON, "before": json.dumps({"is_locked": False}),
-              "after": json.dumps({"is_locked": True}), "context": json.dumps({"grace_hours": grace_hours})}
-    start = _watermark(session)
-    session.execute(update(LockSweep).where(LockSweep.id == 1).values(last_run_at=now, last_locked=0))
-    ids = list(session.scalars(_RELOCK_PG, {**params, "to": start or bound}))
-    session.commit()
-    low = start or dt.datetime(1, 1, 1, tzinfo=dt.UTC)
-    watermark = start  # advances while every candidate so far was due (or done)
-    held = False       # a candidate not due yet: the watermark stays before it
-    while low < bound:
-        high = session.scalar(text(
-            "SELECT ends_at FROM class_sessions WHERE ends_at > :low AND ends_at <= :bound "
-            "ORDER BY ends_at OFFSET :skip LIMIT 1"), {"low": low, "bound": bound, "skip": chunk - 1}) or bound
-        locked, waiting = session.execute(_SWEEP_CHUNK_PG, {**params, "from": low, "to": high}).one()
-        ids += locked
-        if not held:
-            held = waiting is not None
-            watermark = waiting - _TICK if waiting is not None else high
-            _set_watermark(session, watermark, now, len(locked))
+    bound = now - dt.timedelta(hours=grace_hours)  # nothing ending after this can be past its cut-off
+    params = {"now": now, "bound": bound, "grace": dt.timedelta(hours=grace_hours), "grace_hours": grace_hours,
+              "skip": chunk - 1}
+    ids: list[int] = []
+    lo: dt.datetime | None = None
+    held = False  # a candidate not due yet was seen: the watermark stays before it
+    while lo is None or lo < bound:
+        # One sweep at a time, chunk by chunk: a sweep that finds another one running leaves the rest to it.
+        if not session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": LOCK_ADVISORY_KEY}):
+            session.rollback()
+            break
+        locked, waiting, hi = session.execute(_SWEEP_CHUNK_PG, {**params, "lo": lo, "first": lo is None,
+                                                                "held": held}).one()
         session.commit()  # each chunk on its own: marks elsewhere never wait for the whole backlog
-        low = high
+        ids += locked
+        held = held or waiting is not None
+        lo = hi
     return ids
 
 
 def _sweep_portable(session: Session, now: dt.datetime, grace_hours: int) -> list[int]:
     """SQLite (embedded default): the same rule and watermark, cut-offs computed in Python (no time zones)."""
     grace = dt.timedelta(hours=grace_hours)
-    start = _watermark(session)
+    sweep = session.get(LockSweep, 1) or LockSweep(id=1, last_locked=0)
+    session.add(sweep)
+    start = sweep.swept_until
     stmt = (select(ClassSession.id, ClassSession.session_date, ClassSession.ends_at, ClassSession.is_locked,
-                   ClassSession.relock_after, Institution.time_zone)
+                   ClassSession.relock_after, Institution.time_zone, SessionLockRecord.locked_at)
             .join(Institution, Institution.id == ClassSession.institution_id)
+            .outerjoin(SessionLockRecord, SessionLockRecord.session_id == ClassSession.id)
             .where(ClassSession.ends_at <= now - grace))
     if start is not None:
         stmt = stmt.where((ClassSession.ends_at > start) | ClassSession.relock_after.is_not(None))
     due, waiting = [], []
-    for sid, day, ends_at, is_locked, relock_after, zone in session.execute(stmt):
-        cutoff = marking.auto_lock_at(day, ends_at, zone, grace_hours)
+    for sid, day, ends_at, is_locked, relock_after, zone, recorded_at in session.execute(stmt):
         if is_locked or (relock_after is not None and relock_after > now):
             continue
-        (due if cutoff <= now else waiting).append((sid, ends_at))
-    ids = list(session.scalars(
-        update(ClassSession).where(ClassSession.id.in_([sid for sid, _ in due]), ClassSession.is_locked.is_(False))
-        .values(is_locked=True, locked_at=now, locked_by_id=None, lock_reason=AUTO_LOCK_REASON, relock_after=None)
-        .returning(ClassSession.id)
-    )) if due else []
-    audit.record_many(session, [
-        {"actor_id": None, "action": "session.auto_lock", "entity_type": "class_session", "entity_id": sid,
-         "before": {"is_locked": False}, "after": {"is_locked": True}, "context": {"grace_hours": grace_hours}}
-        for sid in ids
-    ])
-    until = min(ends_at for _, ends_at in waiting) - _TICK if waiting else now - grace
-    _set_watermark(session, max(until, start) if start else until, now, len(ids))
+        if marking.auto_lock_at(day, ends_at, zone, grace_hours) > now:
+            waiting.append(ends_at)
+        elif recorded_at is None or (relock_after is not None and recorded_at < relock_after):
+            due.append(sid)
+    for sid in due:
+        session.merge(SessionLockRecord(session_id=sid, locked_at=now))
+    if due:
+        audit.record(session, actor_id=None, action="session.auto_lock", entity_type="lock_sweep", entity_id=1,
+                     after={"locked": len(due), "session_ids": sorted(due)}, context={"grace_hours": grace_hours})
+    until = min(waiting) - _TICK if waiting else now - grace
+    sweep.swept_until = max(until, start) if start else until
+    sweep.last_run_at, sweep.last_locked = now, len(due)
     session.commit()
-    return ids
+    return sorted(due)

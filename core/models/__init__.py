@@ -35,7 +35,7 @@ from .people import (
     OrgMembership,
     User,
 )
-from .sessions import CalendarEventVersion, ClassSession, LockSweep
+from .sessions import CalendarEventVersion, ClassSession, LockSweep, SessionLockRecord
 
 __all__ = [
     "AccessRequest", "AccessRequestStatus", "AgreementStatus", "ApiToken", "AtRiskFlag", "AtRiskNotice",
@@ -44,7 +44,8 @@ __all__ = [
     "CorporateAgreement", "CorporateAttendanceRecord", "CorporateTrainee", "DocumentKind", "DocumentStatus",
     "Enrolment", "EnrolmentStatus", "EvidenceFile", "Holiday", "ImportStatus", "Institution", "Learner",
     "LockSweep", "LoginAttempt", "LoginSession", "OrgEmployee", "OrgMembership", "Organization", "Qualification",
-    "RegisterDocument", "ReminderSent", "ReminderStatus", "Role", "Room", "SessionStatus", "SessionType",
+    "RegisterDocument", "ReminderSent", "ReminderStatus", "Role", "Room", "SessionLockRecord", "SessionStatus",
+    "SessionType",
     "Submission", "SubmissionResource", "SubmissionStatus", "TraineeImport", "TraineeImportRow", "User",
     "cohort_facilitators", "utcnow",
 ]

@@ -36,8 +36,7 @@ class ClassSession(Timestamped, Base):
         _no_overlap("cohort_id"),
         Index("ix_class_sessions_cohort_date", "cohort_id", "session_date"),
         Index("ix_class_sessions_institution_starts", "institution_id", "starts_at"),
-        # No index mentions a lock column (is_locked, locked_at, lock_reason): recording a lock is a HOT
-        # update. The nightly sweep reads sessions by end from its watermark (lock_sweeps)…
+        # The nightly sweep reads sessions by end from its watermark (lock_sweeps)…
         Index("ix_class_sessions_ends_at", "ends_at"),
         # …and finds the few unlocked "until relock_after" behind it here.
         Index(
@@ -46,7 +45,6 @@ class ClassSession(Timestamped, Base):
             postgresql_where=text("relock_after IS NOT NULL"),
             sqlite_where=text("relock_after IS NOT NULL"),
         ),
-        # PostgreSQL keeps free space on each page (fillfactor, migration 0005): those updates stay on their page.
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,6 +65,8 @@ class ClassSession(Timestamped, Base):
     location: Mapped[str | None] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(Text)
     status: Mapped[SessionStatus] = mapped_column(enum_column(SessionStatus), default=SessionStatus.SCHEDULED)
+    # Locked by hand. Past its cut-off a session is locked anyway (core.attendance.locking: the rule); the
+    # nightly sweep records those in session_lock_records, never here.
     is_locked: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     locked_at: Mapped[dt.datetime | None]
     locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -90,6 +90,17 @@ class LockSweep(Base):
     swept_until: Mapped[dt.datetime | None]
     last_run_at: Mapped[dt.datetime | None]
     last_locked: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+
+
+class SessionLockRecord(Base):
+    """The nightly sweep's record that a session's cut-off passed (a narrow table: recording a backlog never
+    rewrites class_sessions and its indexes). `locked_at` is when the sweep saw it; the rule locked it at its
+    cut-off. The sweep's audit row lists the sessions it recorded."""
+
+    __tablename__ = "session_lock_records"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("class_sessions.id", ondelete="CASCADE"), primary_key=True)
+    locked_at: Mapped[dt.datetime]
 
 
 class CalendarEventVersion(Base):

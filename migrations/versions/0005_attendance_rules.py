@@ -3,10 +3,11 @@
 Revision ID: 0005
 Revises: 0004
 
-class_sessions: no index mentions a lock column any more (the partial "NOT is_locked" index goes), so the
-nightly job's updates are HOT; free space on each page (fillfactor) for them; an index on ends_at for the
-sweep's watermark and a partial one on relock_after. lock_sweeps holds the watermark;
-calendar_event_versions the SEQUENCE of each iCalendar event.
+The lock is a rule; the nightly sweep only records it, in session_lock_records (narrow: class_sessions and its
+nine indexes are no longer rewritten), from a watermark kept in lock_sweeps. class_sessions: the partial
+"NOT is_locked" index goes; an index on ends_at (the watermark) and a partial one on relock_after come.
+Sessions the old nightly job had locked keep is_locked (they stay locked). calendar_event_versions holds the
+SEQUENCE and LAST-MODIFIED of each iCalendar event.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -18,7 +19,6 @@ depends_on = None
 
 
 def upgrade():
-    postgres = op.get_bind().dialect.name == "postgresql"
     with op.batch_alter_table('class_sessions', schema=None) as batch_op:
         batch_op.drop_index('ix_class_sessions_unlocked_ends_at', postgresql_where=sa.text('NOT is_locked'),
                             sqlite_where=sa.text('NOT is_locked'))
@@ -26,8 +26,6 @@ def upgrade():
         batch_op.create_index('ix_class_sessions_relock_after', ['relock_after'], unique=False,
                               postgresql_where=sa.text('relock_after IS NOT NULL'),
                               sqlite_where=sa.text('relock_after IS NOT NULL'))
-    if postgres:
-        op.execute("ALTER TABLE class_sessions SET (fillfactor = 85)")
 
     op.create_table(
         'lock_sweeps',
@@ -36,6 +34,14 @@ def upgrade():
         sa.Column('last_run_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('last_locked', sa.Integer(), server_default=sa.text('0'), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_lock_sweeps')),
+    )
+    op.create_table(
+        'session_lock_records',
+        sa.Column('session_id', sa.Integer(), nullable=False),
+        sa.Column('locked_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['session_id'], ['class_sessions.id'],
+                                name=op.f('fk_session_lock_records_session_id_class_sessions'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('session_id', name=op.f('pk_session_lock_records')),
     )
     op.create_table(
         'calendar_event_versions',
@@ -51,9 +57,8 @@ def upgrade():
 
 def downgrade():
     op.drop_table('calendar_event_versions')
+    op.drop_table('session_lock_records')
     op.drop_table('lock_sweeps')
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("ALTER TABLE class_sessions RESET (fillfactor)")
     with op.batch_alter_table('class_sessions', schema=None) as batch_op:
         batch_op.drop_index('ix_class_sessions_relock_after', postgresql_where=sa.text('relock_after IS NOT NULL'),
                             sqlite_where=sa.text('relock_after IS NOT NULL'))

@@ -1,5 +1,5 @@
-"""The nightly lock on the real database: local-day cut-offs across time zones, idempotency, re-lock times,
-manual unlocks, and two runs at once."""
+"""The nightly sweep on the real database: it records the locks the rule made (local-day cut-offs across time
+zones), idempotently, after re-lock times, and once when two runs race."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from core import clock
 from core.attendance import locking, service
-from core.models import AuditEvent, ClassSession, Cohort, CohortType, Institution, User
+from core.models import AuditEvent, ClassSession, Cohort, CohortType, Institution, SessionLockRecord, User
 from tests.attendance_factories import make_session
 
 DAY = dt.date(2026, 3, 10)
@@ -29,8 +29,15 @@ def _institution_with_cohort(sql: Session, zone: str) -> int:
 
 
 def _locked(sql: Session, session_id: int) -> bool:
+    """Recorded by the sweep (the rule locks it either way)."""
     sql.expire_all()
-    return sql.get(ClassSession, session_id).is_locked
+    return sql.get(SessionLockRecord, session_id) is not None
+
+
+def _audited_ids(sql: Session) -> list[int]:
+    sql.expire_all()
+    return sorted(i for event in sql.scalars(select(AuditEvent).where(AuditEvent.action == "session.auto_lock"))
+                  for i in event.after["session_ids"])
 
 
 @pytest.mark.parametrize(("zone", "lock_at_utc"), [
@@ -60,20 +67,19 @@ def test_a_second_run_changes_nothing(sql, app):
     ids = [make_session(sql, cohort_id, DAY + dt.timedelta(days=i)) for i in range(3)]
     now = dt.datetime(2026, 3, 20, tzinfo=dt.UTC)
     assert sorted(locking.lock_past_sessions(sql, grace_hours=24, now=now)) == ids
-    locked_at = [sql.get(ClassSession, i).locked_at for i in ids]
+    locked_at = [sql.get(SessionLockRecord, i).locked_at for i in ids]
     assert locking.lock_past_sessions(sql, grace_hours=24, now=now + dt.timedelta(hours=1)) == []
     sql.expire_all()
-    assert [sql.get(ClassSession, i).locked_at for i in ids] == locked_at
-    assert sql.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "session.auto_lock")) == 3
+    assert [sql.get(SessionLockRecord, i).locked_at for i in ids] == locked_at
+    assert _audited_ids(sql) == ids
 
 
-def test_each_auto_lock_is_audited(sql, app):
+def test_each_sweep_is_audited_listing_the_sessions_it_recorded(sql, app):
     session_id = make_session(sql, _institution_with_cohort(sql, "Africa/Algiers"), DAY)
     locking.lock_past_sessions(sql, grace_hours=24, now=dt.datetime(2026, 3, 20, tzinfo=dt.UTC))
-    event = sql.scalar(select(AuditEvent).where(AuditEvent.entity_id == session_id))
-    assert (event.action, event.entity_type, event.actor_id) == ("session.auto_lock", "class_session", None)
-    assert event.before == {"is_locked": False} and event.after == {"is_locked": True}
+    event = sql.scalar(select(AuditEvent).where(AuditEvent.action == "session.auto_lock"))
+    assert (event.entity_type, event.actor_id) == ("lock_sweep", None)
+    assert event.after == {"locked": 1, "session_ids": [session_id]} and event.context["grace_hours"] == 24
 
 
 def test_an_unlock_reopens_a_past_session_until_relock_after_then_the_sweep_records_it_again(sql, app, demo):
@@ -88,9 +94,12 @@ def test_an_unlock_reopens_a_past_session_until_relock_after_then_the_sweep_reco
         service.unlock_session(sql, admin, plain, "typo in register")  # no relock_after: open for the grace
         service.unlock_session(sql, admin, deferred, "late sick note", relock.isoformat())
         assert locking.lock_past_sessions(sql, grace_hours=24) == []
-        assert not _locked(sql, plain) and not _locked(sql, deferred)
-    assert locking.lock_past_sessions(sql, grace_hours=24, now=now + dt.timedelta(hours=24, seconds=1)) == [plain]
-    assert not _locked(sql, deferred)
+        assert not service.get_register(sql, admin, plain).info.is_locked
+        assert not service.get_register(sql, admin, deferred).info.is_locked
+    later = now + dt.timedelta(hours=24, seconds=1)
+    assert locking.lock_past_sessions(sql, grace_hours=24, now=later) == [plain]
+    with clock.frozen_at(later):
+        assert not service.get_register(sql, admin, deferred).info.is_locked
     assert locking.lock_past_sessions(sql, grace_hours=24, now=relock + dt.timedelta(seconds=1)) == [deferred]
 
 
@@ -138,8 +147,7 @@ def test_two_runs_at_once_lock_each_session_exactly_once(sql, app):
     all_ids = [i for r in results for i in r]
     assert len(all_ids) == len(set(all_ids)) == 200
     assert sorted(len(r) for r in results) == [0, 0, 200]
-    assert sql.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "session.auto_lock")) == 200
+    assert _audited_ids(sql) == sorted(all_ids)
 
 
 def test_the_lock_can_be_run_by_hand_from_the_command_line(sql, app):
