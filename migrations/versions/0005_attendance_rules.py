@@ -7,7 +7,8 @@ The lock is a rule; the nightly sweep only records it, in session_lock_records (
 nine indexes are no longer rewritten), from a watermark kept in lock_sweeps. class_sessions: the partial
 "NOT is_locked" index goes; an index on ends_at (the watermark) and a partial one on relock_after come.
 Sessions the old nightly job had locked keep is_locked (they stay locked). calendar_event_versions holds the
-SEQUENCE and LAST-MODIFIED of each iCalendar event.
+SEQUENCE and LAST-MODIFIED of each iCalendar event. trainee_import_rows (written by COPY at validation) keeps
+one index, its key (import_id, row_number), and a partial one on the errors, instead of a serial id and three.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -55,7 +56,25 @@ def upgrade():
     )
 
 
+    with op.batch_alter_table('trainee_import_rows', schema=None) as batch_op:
+        batch_op.drop_index('ix_trainee_import_rows_import_ok')
+        batch_op.drop_constraint('uq_trainee_import_rows_import_id_row_number', type_='unique')
+        batch_op.drop_constraint('pk_trainee_import_rows', type_='primary')
+        batch_op.drop_column('id')
+        batch_op.create_primary_key('pk_trainee_import_rows', ['import_id', 'row_number'])
+        batch_op.create_index('ix_trainee_import_rows_errors', ['import_id', 'row_number'], unique=False,
+                              postgresql_where=sa.text('NOT ok'), sqlite_where=sa.text('NOT ok'))
+
+
 def downgrade():
+    with op.batch_alter_table('trainee_import_rows', schema=None) as batch_op:
+        batch_op.drop_index('ix_trainee_import_rows_errors', postgresql_where=sa.text('NOT ok'),
+                            sqlite_where=sa.text('NOT ok'))
+        batch_op.drop_constraint('pk_trainee_import_rows', type_='primary')
+        batch_op.add_column(sa.Column('id', sa.Integer(), sa.Identity(), nullable=False))
+        batch_op.create_primary_key('pk_trainee_import_rows', ['id'])
+        batch_op.create_unique_constraint('uq_trainee_import_rows_import_id_row_number', ['import_id', 'row_number'])
+        batch_op.create_index('ix_trainee_import_rows_import_ok', ['import_id', 'ok', 'row_number'], unique=False)
     op.drop_table('calendar_event_versions')
     op.drop_table('session_lock_records')
     op.drop_table('lock_sweeps')
