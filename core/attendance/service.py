@@ -106,7 +106,8 @@ def _load(session: Session, user: User, session_id: int, *, share_lock: bool = F
             .join(Cohort, Cohort.id == ClassSession.cohort_id)
             .join(Institution, Institution.id == ClassSession.institution_id)
             .where(ClassSession.id == session_id, cohort_filter(user))
-            .options(joinedload(ClassSession.instructor).lazyload(User.memberships)))
+            .options(joinedload(ClassSession.instructor).lazyload(User.memberships),
+                     joinedload(ClassSession.cohort).lazyload(Cohort.facilitators)))  # not needed: two queries less
     if share_lock and session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(read=True, of=ClassSession.__table__)
     row = session.execute(stmt).first()
