@@ -26,6 +26,7 @@ from core.access.scoping import require
 from core.errors import Conflict, Locked, ValidationError
 from core.models import ClassSession, Institution, LockSweep, SessionLockRecord, SessionStatus, User
 from core.models.base import UTCDateTime
+from core.uow import unit_of_work
 
 from . import marking
 
@@ -118,12 +119,11 @@ def lock_row(session: Session, class_session: ClassSession) -> None:
 
 
 def lock_session(session: Session, user: User, class_session: ClassSession, reason: Any) -> ClassSession:
-    """An admin locks a session by hand (audited). Locking a locked session changes nothing."""
+    """An admin locks a session by hand (audited), in the caller's unit of work. A locked one stays as it is."""
     why = _reason(reason)
     require(session, user, "attendance.lock")
     lock_row(session, class_session)
     if class_session.is_locked:
-        session.commit()
         return class_session
     now = clock.now()
     class_session.is_locked, class_session.locked_at = True, now
@@ -131,16 +131,14 @@ def lock_session(session: Session, user: User, class_session: ClassSession, reas
     audit.record(session, actor_id=user.id, action="session.lock", entity_type="class_session",
                  entity_id=class_session.id, before={"is_locked": False}, after={"is_locked": True},
                  context={"reason": why})
-    session.commit()
     return class_session
 
 
 def unlock_session(session: Session, user: User, class_session: ClassSession, zone: str, reason: Any,
-                   relock_after: Any = None, *, grace_hours: int = 24) -> ClassSession:
-    """Only admins unlock (audited). A session past its cut-off stays open until `relock_after`; without
-    one, for `grace_hours` from now (an unlock that the rule would undo at once would mean nothing)."""
+                   relock: dt.datetime | None = None, *, grace_hours: int = 24) -> ClassSession:
+    """Only admins unlock (audited), in the caller's unit of work. A session past its cut-off stays open until
+    `relock`; without one, for `grace_hours` from now (an unlock the rule would undo at once would mean nothing)."""
     why = _reason(reason)
-    relock = _parse_instant(relock_after, "relock_after")
     require(session, user, "attendance.unlock")
     now = clock.now()
     if relock is not None and relock <= now:
@@ -160,22 +158,7 @@ def unlock_session(session: Session, user: User, class_session: ClassSession, zo
                  entity_id=class_session.id, before=before,
                  after={"is_locked": False, "relock_after": relock.isoformat() if relock else None},
                  context={"reason": why})
-    session.commit()
     return class_session
-
-
-def _parse_instant(value: Any, name: str) -> dt.datetime | None:
-    if value in (None, ""):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(str(value))
-    except ValueError:
-        raise ValidationError(f"{name} must be an ISO 8601 date-time with offset.", code=f"invalid_{name}",
-                              details={"field": name}) from None
-    if parsed.tzinfo is None:
-        raise ValidationError(f"{name} needs a UTC offset (e.g. 2026-01-31T18:00:00+01:00).", code=f"invalid_{name}",
-                              details={"field": name})
-    return parsed.astimezone(dt.UTC)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -253,7 +236,8 @@ def lock_past_sessions(session: Session, *, grace_hours: int = 24, now: dt.datet
     if session.get_bind().dialect.name == "postgresql":
         ids = _sweep_pg(session, now, grace_hours, chunk)
     else:
-        ids = _sweep_portable(session, now, grace_hours)
+        with unit_of_work(session):
+            ids = _sweep_portable(session, now, grace_hours)
     if ids:
         log.info("recorded the lock of %d sessions", len(ids))
     return ids
@@ -267,13 +251,12 @@ def _sweep_pg(session: Session, now: dt.datetime, grace_hours: int, chunk: int) 
     lo: dt.datetime | None = None
     held = False  # a candidate not due yet was seen: the watermark stays before it
     while lo is None or lo < bound:
-        # One sweep at a time, chunk by chunk: a sweep that finds another one running leaves the rest to it.
-        if not session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": LOCK_ADVISORY_KEY}):
-            session.rollback()
-            break
-        locked, waiting, hi = session.execute(_SWEEP_CHUNK_PG, {**params, "lo": lo, "first": lo is None,
-                                                                "held": held}).one()
-        session.commit()  # each chunk on its own: marks elsewhere never wait for the whole backlog
+        with unit_of_work(session):  # each chunk on its own: marks elsewhere never wait for the whole backlog
+            # One sweep at a time, chunk by chunk: a sweep that finds another one running leaves the rest to it.
+            if not session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": LOCK_ADVISORY_KEY}):
+                break
+            locked, waiting, hi = session.execute(_SWEEP_CHUNK_PG, {**params, "lo": lo, "first": lo is None,
+                                                                    "held": held}).one()
         ids += locked
         held = held or waiting is not None
         lo = hi
@@ -309,5 +292,4 @@ def _sweep_portable(session: Session, now: dt.datetime, grace_hours: int) -> lis
     until = min(waiting) - _TICK if waiting else now - grace
     sweep.swept_until = max(until, start) if start else until
     sweep.last_run_at, sweep.last_locked = now, len(due)
-    session.commit()
     return sorted(due)

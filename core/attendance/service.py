@@ -21,8 +21,10 @@ from core.access.scoping import can, cohort_filter, require
 from core.errors import Conflict, NotFound, ValidationError
 from core.models import AuditEvent, ClassSession, Cohort, EvidenceFile, Institution, SessionStatus, User
 from core.storage import PrivateStorage
+from core.uow import unit_of_work
 
 from . import locking, marking, roster
+from .commands import LockSession, MarkRegister, UnlockSession
 from .locking import LockState
 from .roster import RecordSpec, RegisterRow
 
@@ -235,8 +237,7 @@ def _mark_values(values: tuple[str, int | None, str | None] | None) -> dict[str,
     return {"status": values[0], "minutes_late": values[1], "notes": values[2]}
 
 
-def mark(session: Session, user: User, session_id: Any, records: Any, *, mark_all_present: bool = False,
-         grace_hours: int = 24) -> MarkOutcome:
+def mark(session: Session, user: User, command: MarkRegister, *, grace_hours: int = 24) -> MarkOutcome:
     """Validate every record, then write the changed ones in one upsert, with an audit event each.
 
     422 listing every bad record (nothing written), and for PRESENT, LATE or ABSENT before the session starts
@@ -246,18 +247,18 @@ def mark(session: Session, user: User, session_id: Any, records: Any, *, mark_al
     once; the upsert only updates rows still at the version read, so a row another request changed in
     between is reported as a conflict, never silently overwritten.
     """
-    if isinstance(session_id, bool) or not isinstance(session_id, int):
-        raise ValidationError("session_id is required and must be a number.", code="invalid_session_id",
-                              details={"records": [], "field": "session_id"})
-    if records is None:
-        records = []
-    class_session, cohort, zone = _load(session, user, session_id, share_lock=True)
+    with unit_of_work(session):
+        return _mark(session, user, command, grace_hours)
+
+
+def _mark(session: Session, user: User, command: MarkRegister, grace_hours: int) -> MarkOutcome:
+    class_session, cohort, zone = _load(session, user, command.session_id, share_lock=True)
     spec = roster.spec_for(cohort)
     require(session, user, roster.permissions_for(cohort)[1])
     locking.refuse_if_locked(class_session, zone, grace_hours)
     rows = roster.load_register(session, cohort, class_session.id)
     members = {r.member_id: r.active for r in rows}
-    marks, errors = marking.parse_marks(records, spec.kind, members)
+    marks, errors = marking.parse_marks([r.raw() for r in command.records], spec.kind, members)
     if errors:
         raise ValidationError(
             f"{len({e.index for e in errors})} record(s) are not valid; nothing was saved.",
@@ -266,11 +267,11 @@ def mark(session: Session, user: User, session_id: Any, records: Any, *, mark_al
     current = {r.member_id: roster.CurrentMark(r.record_id, r.status, r.minutes_late, r.notes, r.version,
                                                r.evidence_file_id)
                for r in rows if r.record_id is not None and r.status is not None}
-    if mark_all_present:
+    if command.mark_all_present:
         marks = marking.fill_unmarked(marks, [r.member_id for r in rows if r.active], current.keys())
     now = clock.now()
     if class_session.starts_at > now:
-        _refuse_before_start(class_session, marks, len(records))
+        _refuse_before_start(class_session, marks, len(command.records))
 
     conflicts: list[dict[str, Any]] = []
     to_write: list[marking.Mark] = []
@@ -301,12 +302,11 @@ def mark(session: Session, user: User, session_id: Any, records: Any, *, mark_al
             for record_id, version in [written[m.member_id]]
         ])
     # The register as it now stands: what we read, with what we wrote (no second read). Built before the
-    # commit, which expires every loaded object.
+    # unit of work commits, which expires every loaded object.
     by_member = {m.member_id: m for m in to_write if m.member_id in written}
     updated = [_with_mark(r, by_member[r.member_id], written[r.member_id], user.full_name, now)
                if r.member_id in by_member else r for r in rows]
     register = _register(session, user, class_session, cohort, grace_hours, zone, updated)
-    session.commit()
     return MarkOutcome(register, changed=sorted(written), conflicts=conflicts)
 
 
@@ -341,16 +341,22 @@ def _conflict(spec: RecordSpec, m: marking.Mark, stored: roster.CurrentMark | No
 # Locking by hand (the rule and the nightly sweep: locking.py)
 # ---------------------------------------------------------------------------------------------------------------
 
-def lock_session(session: Session, user: User, session_id: int, reason: Any) -> ClassSession:
-    class_session, _, _ = open_session(session, user, session_id)
-    return locking.lock_session(session, user, class_session, reason)
+def lock_session(session: Session, user: User, session_id: int, command: LockSession) -> ClassSession:
+    """An admin locks a session by hand (audited). Locking a locked session changes nothing."""
+    with unit_of_work(session):
+        class_session, _, _ = open_session(session, user, session_id)
+        return locking.lock_session(session, user, class_session, command.reason)
 
 
-def unlock_session(session: Session, user: User, session_id: int, reason: Any, relock_after: Any = None, *,
+def unlock_session(session: Session, user: User, session_id: int, command: UnlockSession, *,
                    grace_hours: int = 24) -> ClassSession:
-    class_session, cohort, zone = _load(session, user, session_id)
-    require(session, user, roster.permissions_for(cohort)[0])
-    return locking.unlock_session(session, user, class_session, zone, reason, relock_after, grace_hours=grace_hours)
+    """Only admins unlock (audited); a session past its cut-off stays open until `relock_after`."""
+    relock = command.relock_after.astimezone(dt.UTC) if command.relock_after else None
+    with unit_of_work(session):
+        class_session, cohort, zone = _load(session, user, session_id)
+        require(session, user, roster.permissions_for(cohort)[0])
+        return locking.unlock_session(session, user, class_session, zone, command.reason, relock,
+                                      grace_hours=grace_hours)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from core import clock
 from core.attendance import locking, service
+from core.attendance.commands import MarkRegister, UnlockSession
 from core.errors import Locked, ValidationError
 from core.models import (
     AuditEvent,
@@ -31,6 +32,10 @@ from core.storage import PrivateStorage
 from tests.attendance_factories import make_session
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def _mark(sql, user, session_id: int, records: list, **kw) -> service.MarkOutcome:
+    return service.mark(sql, user, MarkRegister(session_id=session_id, records=records, **kw))
 
 
 def _cohort(sql, zone: str, learners: int = 2) -> tuple[int, User, list[int]]:
@@ -68,9 +73,9 @@ def test_a_register_past_its_cut_off_refuses_marks_without_the_nightly_job(sql, 
     cohort_id, admin, (first, second) = _cohort(sql, zone)
     session_id = make_session(sql, cohort_id, day)
     with clock.frozen_at(cutoff - dt.timedelta(seconds=1)):
-        assert service.mark(sql, admin, session_id, [{"enrolment_id": first, "status": "PRESENT"}]).changed == [first]
+        assert _mark(sql, admin, session_id, [{"enrolment_id": first, "status": "PRESENT"}]).changed == [first]
     with clock.frozen_at(cutoff), pytest.raises(Locked) as refused:
-        service.mark(sql, admin, session_id, [{"enrolment_id": second, "status": "PRESENT"}])
+        _mark(sql, admin, session_id, [{"enrolment_id": second, "status": "PRESENT"}])
     sql.rollback()
     assert refused.value.code == "session_locked"
     assert refused.value.details["cutoff_at"] == cutoff.isoformat()
@@ -98,7 +103,7 @@ def test_evidence_past_the_cut_off_is_refused_and_nothing_is_kept(sql, app, tmp_
     session_id = make_session(sql, cohort_id, dt.date(2026, 3, 10))
     storage = PrivateStorage(tmp_path)
     with clock.frozen_at(dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC)):
-        service.mark(sql, admin, session_id, [{"enrolment_id": first, "status": "EXCUSED"}])
+        _mark(sql, admin, session_id, [{"enrolment_id": first, "status": "EXCUSED"}])
     with clock.frozen_at(dt.datetime(2026, 3, 12, tzinfo=dt.UTC)), pytest.raises(Locked):
         service.attach_evidence(sql, admin, storage, session_id, first, io.BytesIO(PDF), "note.pdf", 1 << 20)
     sql.rollback()
@@ -111,11 +116,11 @@ def test_unlock_with_relock_after_reopens_a_past_register_until_then(sql, app):
     now = dt.datetime(2026, 3, 20, 9, tzinfo=dt.UTC)
     relock = now + dt.timedelta(hours=2)
     with clock.frozen_at(now):
-        service.unlock_session(sql, admin, session_id, "late sick note", relock.isoformat())
-        assert service.mark(sql, admin, session_id, [{"enrolment_id": first, "status": "ABSENT"}]).changed == [first]
+        service.unlock_session(sql, admin, session_id, UnlockSession(reason="late sick note", relock_after=relock))
+        assert _mark(sql, admin, session_id, [{"enrolment_id": first, "status": "ABSENT"}]).changed == [first]
         assert service.get_register(sql, admin, session_id).info.is_locked is False
     with clock.frozen_at(relock + dt.timedelta(seconds=1)), pytest.raises(Locked):
-        service.mark(sql, admin, session_id, [{"enrolment_id": second, "status": "ABSENT"}])
+        _mark(sql, admin, session_id, [{"enrolment_id": second, "status": "ABSENT"}])
 
 
 def test_present_before_the_start_is_refused_and_excused_in_advance_is_kept(sql, app):
@@ -123,12 +128,12 @@ def test_present_before_the_start_is_refused_and_excused_in_advance_is_kept(sql,
     session_id = make_session(sql, cohort_id, dt.date(2026, 3, 18))
     with clock.frozen_at(dt.datetime(2026, 3, 10, 9, tzinfo=dt.UTC)):
         with pytest.raises(ValidationError) as refused:
-            service.mark(sql, admin, session_id, [{"enrolment_id": first, "status": "PRESENT"}])
+            _mark(sql, admin, session_id, [{"enrolment_id": first, "status": "PRESENT"}])
         sql.rollback()
         assert refused.value.code == "session_not_started"
         assert [e["index"] for e in refused.value.details["records"]] == [0]
-        outcome = service.mark(sql, admin, session_id,
-                               [{"enrolment_id": second, "status": "EXCUSED", "notes": "Hospital appointment"}])
+        outcome = _mark(sql, admin, session_id,
+                        [{"enrolment_id": second, "status": "EXCUSED", "notes": "Hospital appointment"}])
     assert outcome.changed == [second]
 
 
@@ -136,7 +141,7 @@ def test_mark_all_present_before_the_start_is_refused(sql, app):
     cohort_id, admin, _ = _cohort(sql, "Africa/Algiers")
     session_id = make_session(sql, cohort_id, dt.date(2026, 3, 18))
     with clock.frozen_at(dt.datetime(2026, 3, 10, 9, tzinfo=dt.UTC)), pytest.raises(ValidationError) as refused:
-        service.mark(sql, admin, session_id, [], mark_all_present=True)
+        _mark(sql, admin, session_id, [], mark_all_present=True)
     assert refused.value.code == "session_not_started"
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from core import clock
 from core.attendance import locking, service
+from core.attendance.commands import UnlockSession
 from core.models import AuditEvent, ClassSession, Cohort, CohortType, Institution, SessionLockRecord, User
 from tests.attendance_factories import make_session
 
@@ -91,8 +92,8 @@ def test_an_unlock_reopens_a_past_session_until_relock_after_then_the_sweep_reco
     with clock.frozen_at(now):
         locking.lock_past_sessions(sql, grace_hours=24)
         relock = now + dt.timedelta(days=2)
-        service.unlock_session(sql, admin, plain, "typo in register")  # no relock_after: open for the grace
-        service.unlock_session(sql, admin, deferred, "late sick note", relock.isoformat())
+        service.unlock_session(sql, admin, plain, UnlockSession(reason="typo in register"))  # open for the grace
+        service.unlock_session(sql, admin, deferred, UnlockSession(reason="late sick note", relock_after=relock))
         assert locking.lock_past_sessions(sql, grace_hours=24) == []
         assert not service.get_register(sql, admin, plain).info.is_locked
         assert not service.get_register(sql, admin, deferred).info.is_locked
