@@ -78,7 +78,8 @@ def render_register_html(session: Session, class_session: ClassSession, cohort: 
         room=class_session.room.name if class_session.room else None,
         instructor=class_session.instructor.full_name if class_session.instructor else None,
         locked=lock.locked,
-        locked_at=lock.locked_at.astimezone(local).strftime("%d %b %Y %H:%M") if lock.locked_at else "", counts=marking.status_counts(r.status for r in rows), rows=rows,
+        locked_at=lock.locked_at.astimezone(local).strftime("%d %b %Y %H:%M") if lock.locked_at else "",
+        counts=marking.status_counts(r.status for r in rows), rows=rows,
         generated=clock.now().strftime("%Y-%m-%d %H:%M"), document_id=document_id)
 
 
