@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 def build_settings() -> service.BuildSettings:
     return service.BuildSettings(
         base_url=setting("BASE_URL"), translations_dir=str(Path(current_app.root_path) / "translations"),
-        processes=setting("REGISTER_RENDER_PROCESSES"), pages_per_run=setting("REGISTER_PAGES_PER_RUN"))
+        processes=setting("REGISTER_RENDER_PROCESSES"), pages_per_run=setting("REGISTER_PAGES_PER_RUN"),
+        grace_hours=int(setting("LOCK_GRACE_HOURS")))
 
 
 @shared_task(name="registers.build", bind=True, acks_late=True, max_retries=service.MAX_ATTEMPTS - 1)

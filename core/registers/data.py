@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, null, or_, select
 from sqlalchemy.orm import Session
 
 from core.attendance import marking, roster
+from core.attendance.locking import lock_states
 from core.collation import sort_key
 from core.models import (
     AttendanceRecord,
@@ -160,11 +161,12 @@ def institution_language(session: Session, institution_id: int) -> str:
 
 # --- session register ------------------------------------------------------------------------------------------
 
-def session_register(session: Session, session_id: int, language: str) -> SessionRegister:
+def session_register(session: Session, session_id: int, language: str, grace_hours: int) -> SessionRegister:
     class_session = session.get(ClassSession, session_id)
     if class_session is None:
         raise LookupError(f"class session {session_id} is gone")
     cohort = class_session.cohort
+    lock = lock_states(session, [class_session], grace_hours)[class_session.id]  # by hand, or past the cut-off
     rows = roster.load_register(session, cohort, session_id)
     key = sort_key(language)
     shown = sorted((r for r in rows if r.active or r.status), key=lambda r: (key(r.name), r.member_id))
@@ -173,7 +175,7 @@ def session_register(session: Session, session_id: int, language: str) -> Sessio
         end=class_session.end_time, session_type=class_session.session_type.value,
         room=class_session.room.name if class_session.room else None,
         facilitator=class_session.instructor.full_name if class_session.instructor else None,
-        is_locked=class_session.is_locked, locked_at=class_session.locked_at)
+        is_locked=lock.locked, locked_at=lock.locked_at)
     return SessionRegister(
         header=load_header(session, cohort.id), session=facts,
         rows=[SessionRow(r.name, r.detail, r.status, r.minutes_late, r.notes) for r in shown],
@@ -182,15 +184,15 @@ def session_register(session: Session, session_id: int, language: str) -> Sessio
 
 # --- cohort register -------------------------------------------------------------------------------------------
 
-def _sessions_in(session: Session, cohort_id: int, start: dt.date, end: dt.date) -> list[Column]:
-    rows = session.execute(
-        select(ClassSession.id, ClassSession.session_date, ClassSession.start_time, ClassSession.session_type,
-               ClassSession.is_locked)
+def _sessions_in(session: Session, cohort_id: int, start: dt.date, end: dt.date, grace_hours: int) -> list[Column]:
+    rows = list(session.scalars(
+        select(ClassSession)
         .where(ClassSession.cohort_id == cohort_id, ClassSession.session_date.between(start, end),
                ClassSession.status != SessionStatus.CANCELLED)
         .order_by(ClassSession.starts_at, ClassSession.id)
-    ).all()
-    return [Column(r[0], r[1], r[2], r[3].value, bool(r[4])) for r in rows]
+    ))
+    locks = lock_states(session, rows, grace_hours)
+    return [Column(s.id, s.session_date, s.start_time, s.session_type.value, locks[s.id].locked) for s in rows]
 
 
 @dataclass(frozen=True)
@@ -253,12 +255,12 @@ def _inside(member: _Member, day: dt.date) -> bool:
                                                                            or day < member.left_on)
 
 
-def cohort_register(session: Session, cohort_id: int, start: dt.date, end: dt.date, language: str
-                    ) -> CohortRegister:
+def cohort_register(session: Session, cohort_id: int, start: dt.date, end: dt.date, language: str,
+                    grace_hours: int) -> CohortRegister:
     cohort = session.get(Cohort, cohort_id)
     if cohort is None:
         raise LookupError(f"cohort {cohort_id} is gone")
-    sessions = _sessions_in(session, cohort_id, start, end)
+    sessions = _sessions_in(session, cohort_id, start, end, grace_hours)
     session_ids = [c.session_id for c in sessions if c.session_id is not None]
     marks = _marks(session, cohort, session_ids)
     legacy = _legacy_marks(session, cohort, start, end)
@@ -295,7 +297,7 @@ def _record_aggregates(session: Session, model: Any, where: Any) -> tuple[Any, .
     ).one())
 
 
-def data_version(session: Session, scope: Scope, language: str, fmt: str) -> str:
+def data_version(session: Session, scope: Scope, language: str, fmt: str, grace_hours: int) -> str:
     """A digest of everything the document shows; equal digests mean an identical document (bar its reference
     and printed-at time). Cheap: roster and session rows, plus aggregates of the marks."""
     cohort = session.get(Cohort, scope.cohort_id)
@@ -303,9 +305,7 @@ def data_version(session: Session, scope: Scope, language: str, fmt: str) -> str
         raise LookupError(f"cohort {scope.cohort_id} is gone")
     parts: list[Any] = [LAYOUT_VERSION, language, fmt, scope.kind.value, scope.period_start, scope.period_end,
                         load_header(session, cohort.id)]
-    stmt = (select(ClassSession.id, ClassSession.session_date, ClassSession.start_time, ClassSession.end_time,
-                   ClassSession.session_type, ClassSession.status, ClassSession.is_locked, ClassSession.locked_at,
-                   ClassSession.updated_at, Room.name, User.full_name)
+    stmt = (select(ClassSession, Room.name, User.full_name)
             .outerjoin(Room, Room.id == ClassSession.room_id).outerjoin(User, User.id == ClassSession.instructor_id)
             .order_by(ClassSession.id))
     if scope.session_id is not None:
@@ -313,9 +313,12 @@ def data_version(session: Session, scope: Scope, language: str, fmt: str) -> str
     else:
         stmt = stmt.where(ClassSession.cohort_id == cohort.id,
                           ClassSession.session_date.between(scope.period_start, scope.period_end))
-    sessions = session.execute(stmt).all()
-    parts.append([tuple(r) for r in sessions])
-    ids = [r[0] for r in sessions] or [-1]
+    rows = session.execute(stmt).all()
+    # The lock as the rule sees it now (by hand, or past the cut-off): a cut-off passing makes a new version.
+    locks = lock_states(session, [r[0] for r in rows], grace_hours)
+    parts.append([(s.id, s.session_date, s.start_time, s.end_time, s.session_type, s.status, s.updated_at,
+                   locks[s.id].locked, locks[s.id].locked_at, room, instructor) for s, room, instructor in rows])
+    ids = [r[0].id for r in rows] or [-1]
     spec = roster.spec_for(cohort)
     parts.append(_record_aggregates(session, spec.model, spec.model.session_id.in_(ids)))
     if cohort.is_corporate:

@@ -46,6 +46,7 @@ class BuildSettings:
     translations_dir: str | None = None
     processes: int = 2              # child processes rendering runs of pages in parallel
     pages_per_run: int = 8          # the unit of memory: a run of pages renders in one child at a time
+    grace_hours: int = 24           # the lock rule's grace after a session's local day (LOCK_GRACE_HOURS)
 
 
 def _token(length: int) -> str:
@@ -76,14 +77,15 @@ def _requested_scope(session: Session, user: User, command: RequestRegister) -> 
 
 
 def request_document(session: Session, user: User, command: RequestRegister,
-                     on_commit: Callable[[int], object] | None = None) -> tuple[RegisterDocument, bool]:
+                     on_commit: Callable[[int], object] | None = None, *, grace_hours: int = 24
+                     ) -> tuple[RegisterDocument, bool]:
     """The document for this request: an existing one built (or being built) from the same data, or a new
     PENDING one whose build is enqueued after commit. Returns (document, reused)."""
     with unit_of_work(session):
         cohort, scope = _requested_scope(session, user, command)
         language = command.language or data.institution_language(session, cohort.institution_id)
         fmt = DocumentFormat(command.format)
-        version = data.data_version(session, scope, language, fmt.value)
+        version = data.data_version(session, scope, language, fmt.value, grace_hours)
         existing = session.scalar(
             select(RegisterDocument).where(*_same_scope(scope), RegisterDocument.format == fmt,
                                            RegisterDocument.language == language,
@@ -206,7 +208,7 @@ def build_document(session: Session, storage: PrivateStorage, document_id: int, 
         return session.get(RegisterDocument, document_id)  # type: ignore[return-value]
     scope, fmt, language = scope_of(doc), doc.format, doc.language
     # The version is read before the data: a change in between makes the next request rebuild, never reuse.
-    version = data.data_version(session, scope, language, fmt.value)
+    version = data.data_version(session, scope, language, fmt.value, settings.grace_hours)
     content, pages = render_document(session, doc, settings)
     stored = storage.save_bytes(content, "registers", "." + fmt.value)
     with unit_of_work(session):
@@ -225,11 +227,13 @@ def render_document(session: Session, doc: RegisterDocument, settings: BuildSett
     language = doc.language
     if doc.kind == DocumentKind.SESSION:
         assert doc.session_id is not None
-        content: data.SessionRegister | data.CohortRegister = data.session_register(session, doc.session_id, language)
+        content: data.SessionRegister | data.CohortRegister = data.session_register(session, doc.session_id, language,
+                                                                                  settings.grace_hours)
         template, pages = "session_register.html", render.session_pages(content)  # type: ignore[arg-type]
     else:
         assert doc.period_start is not None and doc.period_end is not None
-        content = data.cohort_register(session, doc.cohort_id, doc.period_start, doc.period_end, language)
+        content = data.cohort_register(session, doc.cohort_id, doc.period_start, doc.period_end, language,
+                                       settings.grace_hours)
         template, pages = "cohort_register.html", render.cohort_pages(content)
     session.rollback()  # the data is read: release the snapshot before the slow part
     if doc.format != DocumentFormat.PDF:

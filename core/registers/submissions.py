@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, clock
 from core.access.scoping import cohort_filter, require
+from core.attendance.locking import lock_states
 from core.errors import Conflict
 from core.i18n import N_
 from core.models import (
@@ -62,16 +63,16 @@ def _covered_by_any() -> ColumnElement[bool]:
                     ClassSession.session_date.between(RegisterDocument.period_start, RegisterDocument.period_end)))
 
 
-def submit(session: Session, user: User, command: SubmitRegister) -> SubmissionView:
+def submit(session: Session, user: User, command: SubmitRegister, *, grace_hours: int = 24) -> SubmissionView:
     with unit_of_work(session):
         doc = visible_document(session, user, command.register_document_id)
         require(session, user, "registers.submit")
         if doc.status != DocumentStatus.READY or not doc.sha256:
             raise Conflict(N_("Only a finished document can be submitted."), code="not_ready")
-        covered = and_(_covered_by(doc), ClassSession.status != SessionStatus.CANCELLED)
-        total = session.scalar(select(func.count()).select_from(ClassSession).where(covered)) or 0
-        unlocked = session.scalar(select(func.count()).select_from(ClassSession)
-                                  .where(covered, ClassSession.is_locked.is_(False))) or 0
+        covered = list(session.scalars(select(ClassSession).where(
+            _covered_by(doc), ClassSession.status != SessionStatus.CANCELLED)))
+        locks = lock_states(session, covered, grace_hours)  # by hand, or past the cut-off
+        total, unlocked = len(covered), sum(not lock.locked for lock in locks.values())
         if total == 0 or unlocked:
             raise Conflict(N_("Only a register whose sessions are all locked can be submitted "
                               "(%(unlocked)s of %(total)s are not locked)."), code="sessions_not_locked",

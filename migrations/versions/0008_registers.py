@@ -1,7 +1,7 @@
 """registers: session and cohort documents in three formats, public references, data versions, submissions (issue 10)
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0005
 
 register_documents: `kind` becomes what the document covers (session | cohort) and `format` says what it is
 (pdf | xlsx | csv); existing rows were one-session PDFs. Adds the institution (tenant and the verify page),
@@ -15,7 +15,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0008'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

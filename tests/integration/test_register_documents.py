@@ -16,7 +16,6 @@ from pypdf import PdfReader
 from core.collation import sort_key
 from core.models import RegisterDocument
 from core.registers import pdf as register_pdf
-from core.registers import service
 from core.storage import PrivateStorage
 from tests.registers_factories import (
     ACCENTED,
@@ -189,7 +188,7 @@ def _rate(statuses: list[str]) -> str:
 
 
 def test_cohort_register_grid_reads_back_marks_rates_and_page_sets(sql, demo, storage, cohort_with_marks):
-    start, today, ids, sessions, expected = cohort_with_marks
+    start, today, ids, _sessions, expected = cohort_with_marks
     doc = build(sql, storage, demo["users"]["admin"], kind="cohort", cohort_id=demo["public_cohort_id"],
                 format="pdf", **{"from": start.isoformat(), "to": today.isoformat()})
     assert doc.status.value == "READY", doc.error_message

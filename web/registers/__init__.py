@@ -32,8 +32,13 @@ bp = Blueprint("registers", __name__)
 VERIFY_MAX_BYTES = 50 * 1024 * 1024
 
 
+def _grace() -> int:
+    return int(current_app.config["LOCK_GRACE_HOURS"])
+
+
 def _request(command: RequestRegister) -> tuple[RegisterDocument, bool]:
-    return service.request_document(db.session, user(), command, on_commit=sender(build_register_document))
+    return service.request_document(db.session, user(), command, on_commit=sender(build_register_document),
+                                    grace_hours=_grace())
 
 
 def _download(doc: RegisterDocument) -> Response:
@@ -83,7 +88,7 @@ def api_retry(document_id: int) -> Any:
 @requires("registers.submit")
 @contract(resp=responds(HTTP_201=SubmissionOut, HTTP_409=ErrorEnvelope))
 def api_submit(json: SubmitRegister) -> Any:
-    return present_submission(submissions.submit(db.session, user(), json)), 201
+    return present_submission(submissions.submit(db.session, user(), json, grace_hours=_grace())), 201
 
 
 @bp.get("/api/submissions")
@@ -177,7 +182,7 @@ def submit_screen() -> Any:
         command = SubmitRegister.model_validate({"register_document_id": request.form.get("register_document_id")})
     except PydanticValidationError as exc:
         raise ValidationError(_("Choose a document to submit."), code="validation_error") from exc
-    submissions.submit(db.session, user(), command)
+    submissions.submit(db.session, user(), command, grace_hours=_grace())
     flash(_("Submitted. The submission is frozen to this exact file."), "success")
     return redirect(url_for("registers.submissions_screen"))
 
