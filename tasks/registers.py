@@ -31,7 +31,8 @@ def build_settings() -> service.BuildSettings:
 def build_register_document(self, document_id: int) -> str:  # type: ignore[no-untyped-def]
     session = db_session()
     try:
-        return service.build_document(session, storage(), document_id, build_settings()).status.value
+        doc = service.build_document(session, storage(), document_id, build_settings())
+        return doc.status.value if doc is not None else "GONE"  # deleted while it was being built
     except DomainError as exc:  # the document is gone or not buildable: nothing to retry
         log.warning("register document %s: %s", document_id, exc.message)
         service.record_failure(session, document_id, exc.message)

@@ -201,11 +201,11 @@ def claim_build(session: Session, document_id: int) -> RegisterDocument | None:
 
 
 def build_document(session: Session, storage: PrivateStorage, document_id: int, settings: BuildSettings
-                   ) -> RegisterDocument:
+                   ) -> RegisterDocument | None:
     """Render and store the document. Idempotent: a READY document is left as it is."""
     doc = claim_build(session, document_id)
     if doc is None:
-        return session.get(RegisterDocument, document_id)  # type: ignore[return-value]
+        return session.get(RegisterDocument, document_id)
     scope, fmt, language = scope_of(doc), doc.format, doc.language
     # The version is read before the data: a change in between makes the next request rebuild, never reuse.
     version = data.data_version(session, scope, language, fmt.value, settings.grace_hours)
@@ -219,7 +219,7 @@ def build_document(session: Session, storage: PrivateStorage, document_id: int, 
     if not moved:  # another delivery finished first: keep its file, drop ours
         storage.delete(stored.key)
     session.expire_all()
-    return session.get(RegisterDocument, document_id)  # type: ignore[return-value]
+    return session.get(RegisterDocument, document_id)
 
 
 def render_document(session: Session, doc: RegisterDocument, settings: BuildSettings) -> tuple[bytes, int | None]:
