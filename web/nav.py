@@ -20,6 +20,7 @@ MENU: list[tuple[str, str, str]] = [
     ("Rooms & holidays", "scheduling.room_list", "sessions.manage"),
     ("Daily attendance", "attendance.daily_view", "attendance.view"),
     ("Access requests", "home.access_requests_admin", "access_requests.manage"),
+    ("Submissions", "registers.submissions_screen", "registers.submit"),
     ("Programmes", "home.org_programs", "org_programs.view"),
     ("My access", "home.regulator_home", "access_requests.create"),
 ]
