@@ -4,6 +4,7 @@ scripts, formula neutralization and the URL allow-list, with marks set directly.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 from sqlalchemy import select
@@ -71,3 +72,15 @@ def build(sql: Any, storage: PrivateStorage, user_id: int, processes: int = 1, p
     doc, _ = service.request_document(sql, user, RequestRegister.model_validate(request))
     settings = service.BuildSettings(base_url="http://testserver", processes=processes, pages_per_run=pages_per_run)
     return service.build_document(sql, storage, doc.id, settings)
+
+
+def wait_until_built(client: Any, url: str, headers: dict[str, str], timeout: float = 90.0) -> dict[str, Any]:
+    """Poll a document's status URL until the worker is done with it."""
+    deadline = time.monotonic() + timeout
+    body: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        body = client.get(url, headers=headers).get_json()
+        if body["status"] in ("READY", "FAILED"):
+            return body
+        time.sleep(0.2)
+    raise AssertionError(f"document not built: {body}")

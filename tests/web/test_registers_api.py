@@ -4,25 +4,20 @@ the public verification pages."""
 from __future__ import annotations
 
 import hashlib
-import time
 
 import pytest
 from sqlalchemy import select
 
 from core.models import Cohort, CohortType, Institution, User
 from tests.attendance_factories import make_session
-from tests.registers_factories import ARABIC, add_learners, enrolments_by_name, mark, past_session
-
-
-def _wait(client, url, headers, timeout=90.0):
-    deadline = time.monotonic() + timeout
-    body = None
-    while time.monotonic() < deadline:
-        body = client.get(url, headers=headers).get_json()
-        if body["status"] in ("READY", "FAILED"):
-            return body
-        time.sleep(0.2)
-    raise AssertionError(f"document not ready: {body}")
+from tests.registers_factories import (
+    ARABIC,
+    add_learners,
+    enrolments_by_name,
+    mark,
+    past_session,
+    wait_until_built,
+)
 
 
 @pytest.fixture
@@ -42,7 +37,7 @@ def test_request_poll_and_download_a_session_register(app, live_worker, client, 
                          "error"}
     assert (body["kind"], body["format"], body["status"], body["download_url"]) == ("session", "pdf", "PENDING", None)
     assert body["status_url"] == f"/api/registers/{body['id']}"
-    done = _wait(client, body["status_url"], teacher)
+    done = wait_until_built(client, body["status_url"], teacher)
     assert done["status"] == "READY" and done["error"] is None
     pdf = client.get(done["download_url"], headers=teacher)
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
@@ -63,7 +58,7 @@ def test_cohort_registers_in_xlsx_and_csv(app, live_worker, client, api, sql, de
             "kind": "cohort", "cohort_id": cohort.id, "from": cohort.start_date.isoformat(),
             "to": cohort.end_date.isoformat(), "format": fmt, "language": "fr"})
         assert started.status_code == 202, started.json
-        done = _wait(client, started.json["status_url"], admin)
+        done = wait_until_built(client, started.json["status_url"], admin)
         assert done["status"] == "READY" and done["format"] == fmt and done["language"] == "fr"
         response = client.get(done["download_url"], headers=admin)
         assert response.mimetype == media and response.headers["Content-Disposition"].endswith(f'.{fmt}"')

@@ -63,6 +63,7 @@ def api_request(json: RequestRegister) -> Any:
 
 
 @bp.get("/api/registers/<int:document_id>")
+@bp.get("/api/institution/register-documents/<int:document_id>")  # the first version's path, kept
 @requires("registers.view")
 @contract(resp=responds(HTTP_200=RegisterDocumentOut))
 def api_document(document_id: int) -> Any:
@@ -109,12 +110,6 @@ def api_request_pdf(session_id: int) -> Any:
     doc, reused = _request(RequestRegister(kind="session", session_id=session_id, format="pdf"))
     return present_document(doc), 200 if reused else 202
 
-
-@bp.get("/api/institution/register-documents/<int:document_id>")
-@requires("registers.view")
-@contract(resp=responds(HTTP_200=RegisterDocumentOut))
-def api_document_v1(document_id: int) -> Any:
-    return present_document(service.visible_document(db.session, user(), document_id))
 
 
 # --- screens ---------------------------------------------------------------------------------------------------
