@@ -175,6 +175,9 @@ def measure(db_url: str, storage: str, what: str, size: int, seeded: dict[str, A
             settings = service.BuildSettings(base_url="http://127.0.0.1:5000", processes=processes)
             pdf, _ = service.render_document(db.session, row, settings)
         elapsed = time.perf_counter() - started
+    from core.registers import pdf as register_pdf
+
+    register_pdf.shutdown_pool()  # children are counted in RUSAGE_CHILDREN once they have exited
     own, children = _peak_rss_mb()
     return {"what": what, "size": size, "seconds": round(elapsed, 2), "pages": len(PdfReader(io.BytesIO(pdf)).pages),
             "bytes": len(pdf), "rss_mb": round(own), "child_rss_mb": round(children)}

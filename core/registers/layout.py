@@ -52,10 +52,14 @@ def paginate(rows: int, rows_per_page: int, tail_rows: int, columns: int = 0,
 
 
 def chunks(pages: list[Page], parts: int, max_pages: int) -> list[list[Page]]:
-    """Split pages into at least `parts` runs (one per process) of at most `max_pages` pages, evenly."""
+    """Split pages into runs of at most `max_pages` pages, as even as can be; a document that fits in one run
+    stays whole (starting child processes costs more than it saves on a short document). `parts` (the
+    number of processes) only sets a floor once the document needs several runs anyway."""
     if not pages:
         return []
-    count = max(min(parts, len(pages)), math.ceil(len(pages) / max_pages))
+    count = math.ceil(len(pages) / max_pages)
+    if count > 1:
+        count = max(count, min(parts, len(pages)))
     size, extra = divmod(len(pages), count)
     out, start = [], 0
     for i in range(count):

@@ -34,8 +34,9 @@ def test_page_runs_cover_every_page_once_in_order(rows, parts, max_pages):
     pages = paginate(rows, 20, 8)
     runs = chunks(pages, parts, max_pages)
     assert [p for run in runs for p in run] == pages
-    assert all(0 < len(run) <= max(max_pages, 1) or len(pages) < parts for run in runs)
+    assert all(0 < len(run) <= max_pages for run in runs)
     assert max(len(r) for r in runs) - min(len(r) for r in runs) <= 1  # even
+    assert len(runs) == 1 or len(runs) >= min(parts, len(pages))  # one run when it fits, else ≥ one per process
 
 
 def test_names_sort_by_collation_not_by_code_point():
