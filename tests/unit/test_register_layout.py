@@ -56,3 +56,19 @@ def test_session_csv_has_a_bom_and_neutralizes_every_formula_start():
     cells = [c for row in csv.reader(io.StringIO(raw.decode("utf-8-sig"))) for c in row]
     assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)
     assert "'=1+1" in cells and "'@SUM(A1)" in cells
+
+
+def test_an_arabic_document_runs_right_to_left_and_its_grid_slots_start_at_the_right():
+    from core.registers.data import CohortRegister, CohortTrainee, Column
+    from core.registers.render import DocumentMeta, cohort_pages, render_html
+
+    columns = [Column(i, dt.date(2026, 1, 5 + i), dt.time(9), "THEORY", True) for i in range(3)]
+    doc = CohortRegister(Header("معهد", None, None, None, "فوج", "public", "Africa/Algiers"), dt.date(2026, 1, 5),
+                         dt.date(2026, 1, 8), columns, [CohortTrainee("ياسين", None, ("PRESENT", "", "ABSENT"), 1, 2)],
+                         [{"PRESENT": 1}, {}, {"ABSENT": 1}])
+    meta = DocumentMeta("RAAAA-BBBB-CCCC", "CODE2345", "http://x/verify/RAAAA-BBBB-CCCC",
+                        dt.datetime(2026, 1, 9, tzinfo=dt.UTC), "ar", "Africa/Algiers")
+    html = render_html("cohort_register.html", doc, cohort_pages(doc), 1, meta, None)
+    assert '<html lang="ar" dir="rtl">' in html
+    marks = "\u00a0\u00a0A\u00a0\u00a0" + "\u00a0" * 5 + "\u00a0\u00a0P\u00a0\u00a0"  # session 1 is the rightmost slot
+    assert marks in html
