@@ -38,7 +38,7 @@ from core.models import (
 from core.reminders.rules import ATTENDED
 
 # Bump when a template or the data below changes what a document shows: old builds are then rebuilt.
-LAYOUT_VERSION = "registers-3"
+LAYOUT_VERSION = "registers-4"
 STATUS_LETTERS = {"PRESENT": "P", "ABSENT": "A", "LATE": "L", "EXCUSED": "E"}
 
 

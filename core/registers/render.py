@@ -109,7 +109,7 @@ def _helpers(catalogue: NullTranslations, meta: DocumentMeta) -> dict[str, Any]:
     }
 
 
-SLOT = 5  # characters per session column of the cohort grid (monospace): "  P  ", "05/01", "100%"
+SLOT = 6  # characters per session column of the cohort grid (monospace): "  P   ", "05/01 ", "100%  "
 
 
 def _grid_helpers(doc: CohortRegister, helpers: dict[str, Any], rtl: bool) -> dict[str, Any]:

@@ -70,5 +70,5 @@ def test_an_arabic_document_runs_right_to_left_and_its_grid_slots_start_at_the_r
                         dt.datetime(2026, 1, 9, tzinfo=dt.UTC), "ar", "Africa/Algiers")
     html = render_html("cohort_register.html", doc, cohort_pages(doc), 1, meta, None)
     assert '<html lang="ar" dir="rtl">' in html
-    marks = "\u00a0\u00a0A\u00a0\u00a0" + "\u00a0" * 5 + "\u00a0\u00a0P\u00a0\u00a0"  # session 1 is the rightmost slot
+    marks = "\u00a0\u00a0A\u00a0\u00a0\u00a0" + "\u00a0" * 6 + "\u00a0\u00a0P\u00a0\u00a0\u00a0"  # session 1 rightmost
     assert marks in html
