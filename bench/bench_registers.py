@@ -107,7 +107,7 @@ def seed(db_url: str, storage: str, sizes: list[int], sessions: int) -> dict[str
 
 # --- measurements (each in its own process) --------------------------------------------------------------------
 
-def _peak_rss_mb() -> tuple[float, float]:
+def _peak_rss_mb() -> tuple[float, float]:  # (this process, waited-for children)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return own, children
@@ -150,7 +150,11 @@ def measure(db_url: str, storage: str, what: str, size: int, seeded: dict[str, A
 
     app = _app(db_url, storage)
     with app.app_context():
-        HTML(string="<p>warm-up</p>").write_pdf()  # imports and fonts, as in a running worker
+        HTML(string="<p>warm-up</p>").write_pdf()  # imports, fonts and templates, as in a running worker
+        from core.registers import render
+
+        for template in ("session_register.html", "cohort_register.html"):
+            render._environment(None, "en").get_template(template)
         cohort = seeded["cohorts"][str(size)]
         started = time.perf_counter()
         if what == "naive-cohort":
@@ -177,8 +181,8 @@ def measure(db_url: str, storage: str, what: str, size: int, seeded: dict[str, A
         elapsed = time.perf_counter() - started
     from core.registers import pdf as register_pdf
 
-    register_pdf.shutdown_pool()  # children are counted in RUSAGE_CHILDREN once they have exited
-    own, children = _peak_rss_mb()
+    own, _ = _peak_rss_mb()
+    children = register_pdf.CHILD_PEAK_RSS_KB[0] / 1024  # the render children's own peaks
     return {"what": what, "size": size, "seconds": round(elapsed, 2), "pages": len(PdfReader(io.BytesIO(pdf)).pages),
             "bytes": len(pdf), "rss_mb": round(own), "child_rss_mb": round(children)}
 

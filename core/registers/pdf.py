@@ -17,6 +17,7 @@ import io
 import logging
 import multiprocessing
 import os
+import resource
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -70,13 +71,17 @@ def html_to_pdf(html: str, *, expected_pages: int | None = None, fetcher: Any = 
     return document.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
 
 
-def _render_run(html: str, expected_pages: int, directory: str) -> str:
-    """In a child process: render one run of pages to a temporary file; return its path."""
+def _render_run(html: str, expected_pages: int, directory: str) -> tuple[str, int]:
+    """In a child process: render one run of pages to a temporary file; return its path and the child's
+    peak RSS (KiB) so far."""
     pdf = html_to_pdf(html, expected_pages=expected_pages)
     fd, path = tempfile.mkstemp(suffix=".pdf", dir=directory)
     with os.fdopen(fd, "wb") as out:
         out.write(pdf)
-    return path
+    return path, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+CHILD_PEAK_RSS_KB = [0]  # the largest peak RSS a render child reported (benches read it)
 
 
 _POOL: concurrent.futures.ProcessPoolExecutor | None = None
@@ -118,7 +123,7 @@ def render_runs(runs: Sequence[tuple[Callable[[], str], int]], processes: int) -
     pool = _pool(processes)
     with tempfile.TemporaryDirectory(prefix="register-runs-") as directory:
         paths: list[str | None] = [None] * len(runs)
-        pending: dict[concurrent.futures.Future[str], int] = {}
+        pending: dict[concurrent.futures.Future[tuple[str, int]], int] = {}
         queue = list(enumerate(runs))
         try:
             while queue or pending:
@@ -127,14 +132,27 @@ def render_runs(runs: Sequence[tuple[Callable[[], str], int]], processes: int) -
                     pending[pool.submit(_render_run, build(), pages, directory)] = index
                 done, _ = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
                 for future in done:
-                    paths[pending.pop(future)] = future.result()
+                    path, peak = future.result()
+                    paths[pending.pop(future)] = path
+                    CHILD_PEAK_RSS_KB[0] = max(CHILD_PEAK_RSS_KB[0], peak)
+            # The join holds every page's objects: it runs in a child too, so the worker's memory stays flat.
+            joined, peak = pool.submit(_join_run_files, [p for p in paths if p is not None], directory).result()
+            CHILD_PEAK_RSS_KB[0] = max(CHILD_PEAK_RSS_KB[0], peak)
         except concurrent.futures.process.BrokenProcessPool as exc:
             shutdown_pool()
             raise RenderError("a rendering process died") from exc
         finally:
             for future in pending:
                 future.cancel()
-        return join_tagged([Path(p) for p in paths if p is not None])
+        return Path(joined).read_bytes()
+
+
+def _join_run_files(paths: list[str], directory: str) -> tuple[str, int]:
+    """In a child process: join the runs' files into one tagged PDF file; return its path and peak RSS (KiB)."""
+    fd, path = tempfile.mkstemp(suffix=".pdf", dir=directory)
+    with os.fdopen(fd, "wb") as out:
+        out.write(join_tagged([Path(p) for p in paths]))
+    return path, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def join_tagged(parts: Sequence[Path | io.BytesIO]) -> bytes:

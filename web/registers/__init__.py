@@ -62,8 +62,8 @@ def api_request(json: RequestRegister) -> Any:
     return present_document(doc), 200 if reused else 202
 
 
-@bp.get("/api/registers/<int:document_id>")
 @bp.get("/api/institution/register-documents/<int:document_id>")  # the first version's path, kept
+@bp.get("/api/registers/<int:document_id>")  # registered first: url_for builds this one
 @requires("registers.view")
 @contract(resp=responds(HTTP_200=RegisterDocumentOut))
 def api_document(document_id: int) -> Any:
