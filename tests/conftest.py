@@ -269,6 +269,16 @@ def live_worker(app: Flask) -> Iterator[Any]:
         yield worker
 
 
+@pytest.fixture
+def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[int, ...]]]:
+    """Jobs handed to the broker, recorded instead of sent: (task name, (row id,)). No worker runs them."""
+    from core.jobs.outbox import broker
+
+    calls: list[tuple[str, tuple[int, ...]]] = []
+    monkeypatch.setattr(broker, "publish", lambda name, entity_id, queue: calls.append((name, (entity_id,))))
+    return calls
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
