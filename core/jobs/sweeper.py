@@ -18,7 +18,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core import clock
@@ -121,7 +121,8 @@ def _send_outbox(session: Session, before: dt.datetime, report: SweepReport) -> 
     engine = session.get_bind()
     pending = session.execute(
         select(Job.id, Job.kind, Job.entity_id, Job.queue)
-        .where(Job.status == JobStatus.QUEUED, Job.sent_at.is_(None), Job.created_at < before)
+        .where(Job.status == JobStatus.QUEUED, Job.sent_at.is_(None),
+               or_(Job.created_at < before, Job.id.in_(report.requeued + report.resent)))
         .order_by(Job.id).limit(OUTBOX_BATCH)
     ).all()
     session.rollback()  # no transaction held open while talking to the broker
