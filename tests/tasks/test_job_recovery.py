@@ -39,7 +39,7 @@ from tests.conftest import test_settings, worker_environment
 from tests.integration.test_resilience import PrivateRedis
 from web.extensions import db
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.real_broker]
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = {"JOB_HEARTBEAT_SECONDS": "0.5", "JOB_STALE_SECONDS": "3", "JOB_SWEEP_SECONDS": "1", "JOB_LOST_SECONDS": "2",
