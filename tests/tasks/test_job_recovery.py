@@ -251,3 +251,52 @@ def test_a_pdf_is_built_while_a_large_import_holds_the_imports_queue(stack, demo
     doc_id = request_pdf(stack, session_id)
     wait_for(lambda: read(stack["app"], RegisterDocument, doc_id).status == DocumentStatus.READY, every=0.05)
     assert read(stack["app"], TraineeImport, import_id).status == ImportStatus.VALIDATING  # still at it
+
+
+def test_ready_sees_a_worker_through_its_heartbeat_row(stack):
+    client = stack["client"]
+    assert "workers" in client.get("/api/health/ready").json["unhealthy"]
+    stack["start"]()
+    body = wait_for(lambda: (b := client.get("/api/health/ready").json)["checks"]["workers"]["ok"] and b, timeout=60,
+                    every=0.3)
+    assert body["checks"]["broker"]["ok"] and body["checks"]["database"]["ok"]
+    assert body["checks"]["workers"]["live"][0]["queues"] == ["default", "documents", "imports"]
+    stack["redis"].stop()
+    down = client.get("/api/health/ready")
+    assert down.status_code == 503 and "broker" in down.json["unhealthy"]
+
+
+def test_flower_sees_the_workers_and_their_tasks_on_redis(stack, tmp_path):
+    import requests
+
+    from tests.conftest import free_port
+
+    stack["start"]()
+    wait_for(lambda: stack["client"].get("/api/health/ready").json["checks"]["workers"]["ok"], timeout=60, every=0.3)
+    port = free_port()
+    env = worker_environment(CELERY_BROKER_URL=stack["redis"].url, CELERY_RESULT_BACKEND=stack["redis"].url,
+                             FLOWER_UNAUTHENTICATED_API="true")
+    flower = subprocess.Popen([sys.executable, "-m", "celery", "-A", "workers.celery_app", "flower", f"--port={port}",
+                               "--address=127.0.0.1"], cwd=ROOT, env=env, stdout=open(tmp_path / "flower.log", "wb"),  # noqa: SIM115
+                              stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+
+        def answers() -> bool:
+            try:
+                return requests.get(f"{base}/healthcheck", timeout=2).ok
+            except requests.ConnectionError:
+                return False  # still starting
+
+        wait_for(answers, timeout=60, every=0.5)
+        with stack["app"].app_context():
+            stack["app"].extensions["celery"].send_task("system.ping", args=["flower"]).get(timeout=60)
+        workers = wait_for(lambda: requests.get(f"{base}/api/workers", params={"refresh": "true"}, timeout=15).json(),
+                           timeout=60, every=1)
+        assert any(name.startswith("w-") for name in workers)
+        tasks = wait_for(lambda: [t for t in requests.get(f"{base}/api/tasks", timeout=5).json().values()
+                                  if t["name"] == "system.ping" and t["state"] == "SUCCESS"], timeout=60, every=1)
+        assert tasks[0]["args"] == "('flower',)" or "flower" in tasks[0]["args"]
+    finally:
+        os.killpg(flower.pid, signal.SIGTERM)
+        flower.wait(30)
