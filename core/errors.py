@@ -9,9 +9,14 @@ class DomainError(Exception):
     code = "error"
     http_status = 400
 
-    def __init__(self, message: str, *, code: str | None = None, details: Any = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, code: str | None = None, details: Any = None,
+                 params: dict[str, Any] | None = None) -> None:
+        """`message` is an English msgid (mark it with core.i18n.N_); values go in `params` as
+        `%(name)s` placeholders, so the web layer can translate the msgid and then fill it in."""
+        self.template = message
+        self.params = params or {}
+        self.message = message % self.params if self.params else message
+        super().__init__(self.message)
         if code:
             self.code = code
         self.details = details

@@ -86,6 +86,7 @@ def test_settings(**overrides: Any) -> dict[str, Any]:
         "MAIL_FILE_DIR": str(TMP / "mail"),
         "BASE_URL": "http://testserver",
         "WTF_CSRF_ENABLED": False,
+        "API_VALIDATE_RESPONSES": True,  # every response the suite sees is checked against its schema
     }
     settings.update(overrides)
     return settings

@@ -35,10 +35,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from .auth import init_auth
     from .errors import init_errors
+    from .i18n import init_i18n
     from .logs import init_request_logging
     from .queue import init_celery
     from .security import init_security
 
+    init_i18n(app)
     init_auth(app)
     init_errors(app)
     init_celery(app)

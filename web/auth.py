@@ -19,6 +19,7 @@ from core.access.permissions import ALL_PERMISSIONS
 from core.access.scoping import can
 from core.models import Role, User
 
+from .errors import error_response, is_api_request
 from .extensions import csrf, db, login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,10 +40,6 @@ class AccessRule:
     permission: str | None = None
 
 
-def is_api_request() -> bool:
-    return request.path.startswith("/api/")
-
-
 def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     return header[7:].strip() if header[:7].lower() == "bearer " else None
@@ -55,8 +52,6 @@ def _unauthenticated() -> Any:
 
 
 def _forbidden() -> Any:
-    from .errors import error_response
-
     return error_response(403, "forbidden", "You do not have permission to do this.")
 
 

@@ -1,23 +1,39 @@
-"""Map domain errors and HTTP errors to responses: JSON under /api/, a page with a message elsewhere."""
+"""Map domain errors, HTTP errors and database trouble to responses: JSON under /api/, a page elsewhere.
+
+Also the request guards every route gets, whatever its schema: ids beyond the database's integer range
+are 404, JSON nested too deeply or carrying NUL bytes or lone
+surrogates is 400, and a lost database connection is 503 with Retry-After, never a 500.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from flask import Flask, flash, jsonify, redirect, render_template, request
+from flask import Flask, flash, jsonify, make_response, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy.exc import DataError, DisconnectionError, InterfaceError, OperationalError
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 
 from core.errors import DomainError, TooManyAttempts
+from core.fields import INT32_MAX, clean_text
 
-from .auth import is_api_request
+from .contract import request_invalid
+from .i18n import translated_message
 
 log = logging.getLogger(__name__)
 
 CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
          405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-         422: "validation_error", 423: "locked", 429: "too_many_requests", 500: "server_error"}
+         422: "validation_error", 423: "locked", 429: "too_many_requests", 500: "server_error",
+         503: "unavailable"}
+MAX_JSON_DEPTH = 32
+DB_RETRY_AFTER_SECONDS = 5
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
 
 
 def api_error(status: int, code: str, message: str, details: Any = None) -> Any:
@@ -33,24 +49,93 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
     return render_template("error.html", status=status, message=message, details=details), status
 
 
+class MalformedInput(BadRequest):
+    """Input no schema could read: JSON nested too deeply (400), not JSON at all or text a database
+    cannot hold (422, like every other value problem)."""
+
+    def __init__(self, code: str, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.error_code, self.status = code, status
+
+
+def _check_json(value: Any, depth: int = 0) -> None:
+    if depth > MAX_JSON_DEPTH:
+        raise MalformedInput("json_too_deep", f"JSON may be nested at most {MAX_JSON_DEPTH} levels deep.", 400)
+    if isinstance(value, str):
+        _check_text(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_json(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_json(item, depth + 1)
+
+
+def _check_text(value: str) -> None:
+    try:
+        clean_text(value)
+    except ValueError as exc:
+        raise MalformedInput("invalid_text", f"Text {exc}.") from None
+
+
+def guard_request() -> None:
+    """Refuse input no view could store, before any view runs."""
+    if any(isinstance(v, int) and v > INT32_MAX for v in (request.view_args or {}).values()):
+        raise NotFound("No such resource.")  # an id no integer column can hold cannot exist
+    _check_text(request.path)
+    for key, value in request.args.items(multi=True):
+        _check_text(key)
+        _check_text(value)
+    if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
+        if request.is_json and request.content_length != 0:
+            try:
+                body = request.get_json(silent=False)
+            except RecursionError:
+                raise MalformedInput("json_too_deep",
+                                     f"JSON may be nested at most {MAX_JSON_DEPTH} levels deep.", 400) from None
+            except BadRequest:
+                raise MalformedInput("invalid_json", "The body is not valid JSON.") from None
+            except UnicodeDecodeError:
+                raise MalformedInput("invalid_json", "The body is not valid UTF-8 JSON.") from None
+            _check_json(body)
+        elif request.mimetype in {"multipart/form-data", "application/x-www-form-urlencoded"}:
+            for key, value in request.form.items(multi=True):
+                _check_text(key)
+                _check_text(value)
+            for upload in request.files.values():
+                _check_text(upload.filename or "")
+
+
 def init_errors(app: Flask) -> None:
+    app.before_request(guard_request)
+
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Any:
         response = None
         if not is_api_request() and request.method == "POST" and exc.http_status in (409, 422, 423):
             # Screens: say what is wrong on the page the user came from; nothing was written.
-            flash(exc.message, "danger")
+            flash(translated_message(exc), "danger")
             response = redirect(request.referrer or request.path)
         else:
-            response = error_response(exc.http_status, exc.code, exc.message, exc.details)
+            response = error_response(exc.http_status, exc.code, translated_message(exc), exc.details)
         if isinstance(exc, TooManyAttempts):
             response = _with_header(response, "Retry-After", str(exc.retry_after))
         return response
+
+    @app.errorhandler(PydanticValidationError)
+    def invalid_command(exc: PydanticValidationError) -> Any:
+        """A command built from a form (screens, CLI) that its schema refused."""
+        return domain_error(request_invalid(exc.errors(include_context=False, include_url=False)))
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Any:
         return error_response(400, "csrf_failed",
                               "The form expired or was not sent from this site. Reload the page and try again.")
+
+    @app.errorhandler(MalformedInput)
+    def malformed(exc: MalformedInput) -> Any:
+        return error_response(exc.status, exc.error_code, exc.description or "Malformed request.")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
@@ -61,15 +146,40 @@ def init_errors(app: Flask) -> None:
             message = f"The upload is too large. The limit is {limit} MB."
         return error_response(status, CODES.get(status, "error"), message)
 
+    @app.errorhandler(DataError)
+    def out_of_range(exc: DataError) -> Any:
+        _forget_transaction()
+        log.warning("value refused by the database on %s %s: %s", request.method, request.path, exc.orig)
+        return error_response(422, "invalid_value", "A value in the request is out of range or malformed.")
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(DisconnectionError)
+    def database_unavailable(exc: Exception) -> Any:
+        # Connection lost or refused, server shutting down, deadlock or statement timeout: all pass.
+        _forget_transaction()
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+        response = error_response(503, "database_unavailable",
+                                  "The database is unavailable for a moment. Nothing was saved; try again shortly.")
+        return _with_header(response, "Retry-After", str(DB_RETRY_AFTER_SECONDS))
+
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "server_error", "Something went wrong on our side. It has been logged.")
 
 
-def _with_header(response: Any, name: str, value: str) -> Any:
-    from flask import make_response
+def _forget_transaction() -> None:
+    from .extensions import db
 
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone: the pool replaces it on the next checkout
+        db.session.invalidate()
+
+
+def _with_header(response: Any, name: str, value: str) -> Any:
     resp = make_response(response)
     resp.headers[name] = value
     return resp
+

@@ -20,8 +20,10 @@ from core.access.scoping import can, cohort_filter, require
 from core.errors import Conflict, Locked, NotFound, ValidationError
 from core.models import AuditEvent, ClassSession, Cohort, EvidenceFile, Institution, SessionStatus, User
 from core.storage import PrivateStorage
+from core.uow import unit_of_work
 
 from . import marking, roster
+from .commands import LockSession, MarkRegister, UnlockSession
 from .roster import RecordSpec, RegisterRow
 
 log = logging.getLogger(__name__)
@@ -233,8 +235,7 @@ def _mark_values(values: tuple[str, int | None, str | None] | None) -> dict[str,
     return {"status": values[0], "minutes_late": values[1], "notes": values[2]}
 
 
-def mark(session: Session, user: User, session_id: Any, records: Any, *, mark_all_present: bool = False,
-         grace_hours: int = 24) -> MarkOutcome:
+def mark(session: Session, user: User, command: MarkRegister, *, grace_hours: int = 24) -> MarkOutcome:
     """Validate every record, then write the changed ones in one upsert, with an audit event each.
 
     422 listing every bad record (nothing written); 423 when the session is locked; per-record conflicts
@@ -242,18 +243,18 @@ def mark(session: Session, user: User, session_id: Any, records: Any, *, mark_al
     once; the upsert only updates rows still at the version read, so a row another request changed in
     between is reported as a conflict, never silently overwritten.
     """
-    if isinstance(session_id, bool) or not isinstance(session_id, int):
-        raise ValidationError("session_id is required and must be a number.", code="invalid_session_id",
-                              details={"records": [], "field": "session_id"})
-    if records is None:
-        records = []
-    class_session, cohort, zone = _load(session, user, session_id, share_lock=True)
+    with unit_of_work(session):
+        return _mark(session, user, command, grace_hours)
+
+
+def _mark(session: Session, user: User, command: MarkRegister, grace_hours: int) -> MarkOutcome:
+    class_session, cohort, zone = _load(session, user, command.session_id, share_lock=True)
     spec = roster.spec_for(cohort)
     require(session, user, roster.permissions_for(cohort)[1])
     _refuse_if_locked(class_session)
     rows = roster.load_register(session, cohort, class_session.id)
     members = {r.member_id: r.active for r in rows}
-    marks, errors = marking.parse_marks(records, spec.kind, members)
+    marks, errors = marking.parse_marks([r.raw() for r in command.records], spec.kind, members)
     if errors:
         raise ValidationError(
             f"{len({e.index for e in errors})} record(s) are not valid; nothing was saved.",
@@ -262,7 +263,7 @@ def mark(session: Session, user: User, session_id: Any, records: Any, *, mark_al
     current = {r.member_id: roster.CurrentMark(r.record_id, r.status, r.minutes_late, r.notes, r.version,
                                                r.evidence_file_id)
                for r in rows if r.record_id is not None and r.status is not None}
-    if mark_all_present:
+    if command.mark_all_present:
         marks = marking.fill_unmarked(marks, [r.member_id for r in rows if r.active], current.keys())
 
     conflicts: list[dict[str, Any]] = []
@@ -292,12 +293,11 @@ def mark(session: Session, user: User, session_id: Any, records: Any, *, mark_al
             for record_id, version in [written[m.member_id]]
         ])
     # The register as it now stands: what we read, with what we wrote (no second read). Built before the
-    # commit, which expires every loaded object.
+    # unit of work commits, which expires every loaded object.
     by_member = {m.member_id: m for m in to_write if m.member_id in written}
     updated = [_with_mark(r, by_member[r.member_id], written[r.member_id], user.full_name, now)
                if r.member_id in by_member else r for r in rows]
     register = _register(session, user, class_session, cohort, grace_hours, zone, updated)
-    session.commit()
     return MarkOutcome(register, changed=sorted(written), conflicts=conflicts)
 
 
@@ -337,30 +337,36 @@ def _lock_row(session: Session, class_session: ClassSession) -> None:
     session.refresh(class_session)
 
 
-def lock_session(session: Session, user: User, session_id: int, reason: Any) -> ClassSession:
+def lock_session(session: Session, user: User, session_id: int, command: LockSession) -> ClassSession:
     """An admin locks a session by hand (audited). Locking a locked session changes nothing."""
-    why = _reason(reason)
-    class_session, _, _ = open_session(session, user, session_id)
-    require(session, user, "attendance.lock")
-    _lock_row(session, class_session)
-    if class_session.is_locked:
-        session.commit()
-        return class_session
+    why = _reason(command.reason)
+    with unit_of_work(session):
+        class_session, _, _ = open_session(session, user, session_id)
+        require(session, user, "attendance.lock")
+        _lock_row(session, class_session)
+        if not class_session.is_locked:
+            _lock_by_hand(session, user, class_session, why)
+    return class_session
+
+
+def _lock_by_hand(session: Session, user: User, class_session: ClassSession, why: str) -> None:
     now = clock.now()
     class_session.is_locked, class_session.locked_at = True, now
     class_session.locked_by_id, class_session.lock_reason, class_session.relock_after = user.id, why, None
     audit.record(session, actor_id=user.id, action="session.lock", entity_type="class_session",
                  entity_id=class_session.id, before={"is_locked": False}, after={"is_locked": True},
                  context={"reason": why})
-    session.commit()
-    return class_session
 
 
-def unlock_session(session: Session, user: User, session_id: int, reason: Any, relock_after: Any = None
-                   ) -> ClassSession:
+def unlock_session(session: Session, user: User, session_id: int, command: UnlockSession) -> ClassSession:
     """Only admins unlock (audited). Without `relock_after` the next nightly run locks a past session again."""
-    why = _reason(reason)
-    relock = _parse_instant(relock_after, "relock_after")
+    why = _reason(command.reason)
+    relock = command.relock_after.astimezone(dt.UTC) if command.relock_after else None
+    with unit_of_work(session):
+        return _unlock(session, user, session_id, why, relock)
+
+
+def _unlock(session: Session, user: User, session_id: int, why: str, relock: dt.datetime | None) -> ClassSession:
     class_session, _, _ = open_session(session, user, session_id)
     require(session, user, "attendance.unlock")
     if relock is not None and relock <= clock.now():
@@ -377,22 +383,7 @@ def unlock_session(session: Session, user: User, session_id: int, reason: Any, r
                  entity_id=class_session.id, before=before,
                  after={"is_locked": False, "relock_after": relock.isoformat() if relock else None},
                  context={"reason": why})
-    session.commit()
     return class_session
-
-
-def _parse_instant(value: Any, name: str) -> dt.datetime | None:
-    if value in (None, ""):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(str(value))
-    except ValueError:
-        raise ValidationError(f"{name} must be an ISO 8601 date-time with offset.", code=f"invalid_{name}",
-                              details={"field": name}) from None
-    if parsed.tzinfo is None:
-        raise ValidationError(f"{name} needs a UTC offset (e.g. 2026-01-31T18:00:00+01:00).", code=f"invalid_{name}",
-                              details={"field": name})
-    return parsed.astimezone(dt.UTC)
 
 
 _LOCK_PAST_PG = text("""

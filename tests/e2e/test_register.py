@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from core import clock
 from core.attendance import service
+from core.attendance.commands import LockSession
 from core.models import User
 from tests.attendance_factories import make_session
 
@@ -81,7 +82,7 @@ def test_changes_pending_at_reload_are_sent_after_it(page, sign_in_as, live_serv
 
 
 def test_a_locked_session_cannot_be_changed(page, sign_in_as, live_server, sql, demo, open_session):
-    service.lock_session(sql, sql.get(User, demo["users"]["admin"]), open_session, "signed off")
+    service.lock_session(sql, sql.get(User, demo["users"]["admin"]), open_session, LockSession(reason="signed off"))
     sign_in_as(page, "teacher")
     page.goto(f"{live_server}/institution/attendance/sessions/{open_session}")
     expect(page.get_by_text("this register is read-only")).to_be_visible()

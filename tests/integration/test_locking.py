@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.attendance import service
+from core.attendance.commands import UnlockSession
 from core.models import AuditEvent, ClassSession, Cohort, CohortType, Institution, User
 from tests.attendance_factories import make_session
 
@@ -82,8 +83,8 @@ def test_an_unlocked_past_session_locks_again_unless_relock_is_later(sql, app, d
     deferred = make_session(sql, cohort_id, dt.date(2026, 1, 6))
     service.lock_past_sessions(sql, grace_hours=24)
     relock = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
-    service.unlock_session(sql, admin, plain, "typo in register")
-    service.unlock_session(sql, admin, deferred, "late sick note", relock.isoformat())
+    service.unlock_session(sql, admin, plain, UnlockSession(reason="typo in register"))
+    service.unlock_session(sql, admin, deferred, UnlockSession(reason="late sick note", relock_after=relock))
     assert sorted(service.lock_past_sessions(sql, grace_hours=24)) == [plain]
     assert not _locked(sql, deferred)
     assert service.lock_past_sessions(sql, grace_hours=24, now=relock + dt.timedelta(seconds=1)) == [deferred]

@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from core.attendance import marking, roster, service
+from core.attendance.commands import LockSession, MarkRegister
 from core.errors import Locked
 from core.models import (
     AttendanceRecord,
@@ -41,8 +42,8 @@ def test_a_resent_register_writes_nothing(sql, app, demo):
     session_id = make_session(sql, demo["public_cohort_id"], DAY)
     ids = members(sql, demo["public_cohort_id"])
     records = [{"enrolment_id": i, "status": "PRESENT"} for i in ids]
-    first = service.mark(sql, teacher, session_id, records)
-    second = service.mark(sql, teacher, session_id, records)
+    first = service.mark(sql, teacher, MarkRegister(session_id=session_id, records=records))
+    second = service.mark(sql, teacher, MarkRegister(session_id=session_id, records=records))
     assert len(first.changed) == 12 and second.changed == [] and second.conflicts == []
     assert _audits(sql) == 12
 
@@ -52,7 +53,8 @@ def test_a_row_inserted_by_someone_else_after_our_read_is_a_conflict_not_an_over
     session_id = make_session(sql, demo["public_cohort_id"], DAY)
     class_session = sql.get(ClassSession, session_id)
     ids = members(sql, demo["public_cohort_id"])
-    service.mark(sql, teacher, session_id, [{"enrolment_id": ids[0], "status": "ABSENT"}])
+    service.mark(sql, teacher, MarkRegister(session_id=session_id,
+                                            records=[{"enrolment_id": ids[0], "status": "ABSENT"}]))
     # We "read" no row for ids[0] (seen version 0) although one exists: the upsert must leave it alone.
     written = service.upsert_marks(sql, roster.PUBLIC_SPEC, class_session,
                                    [marking.Mark(ids[0], "PRESENT", None, None), marking.Mark(ids[1], "LATE", 3, None)],
@@ -67,7 +69,8 @@ def test_the_record_date_of_a_session_record_is_the_sessions_local_date(sql, app
     teacher = sql.get(User, demo["users"]["teacher"])
     session_id = make_session(sql, demo["public_cohort_id"], DAY, dt.time(0, 30), dt.time(1, 30))
     ids = members(sql, demo["public_cohort_id"])
-    service.mark(sql, teacher, session_id, [{"enrolment_id": ids[0], "status": "PRESENT"}])
+    service.mark(sql, teacher, MarkRegister(session_id=session_id,
+                                            records=[{"enrolment_id": ids[0], "status": "PRESENT"}]))
     assert sql.scalar(select(AttendanceRecord.record_date).where(AttendanceRecord.session_id == session_id)) == DAY
 
 
@@ -88,7 +91,8 @@ def test_two_facilitators_marking_one_register_at_once_lose_nothing(sql, app, de
                 user = own.get(User, demo["users"][user_key])
                 barrier.wait()
                 for _ in range(5):
-                    service.mark(own, user, session_id, [{"enrolment_id": i, "status": status} for i in chunk])
+                    service.mark(own, user, MarkRegister(
+                        session_id=session_id, records=[{"enrolment_id": i, "status": status} for i in chunk]))
         except BaseException as exc:  # pragma: no cover
             errors.append(exc)
 
@@ -118,15 +122,16 @@ def test_a_mark_racing_a_lock_is_either_saved_before_or_refused(sql, app, demo):
     def mark() -> None:
         with Session(engine, expire_on_commit=False) as own:
             try:
-                service.mark(own, own.get(User, demo["users"]["teacher"]), session_id,
-                             [{"enrolment_id": i, "status": "PRESENT"} for i in ids])
+                service.mark(own, own.get(User, demo["users"]["teacher"]), MarkRegister(
+                    session_id=session_id, records=[{"enrolment_id": i, "status": "PRESENT"} for i in ids]))
                 outcome["mark"] = "saved"
             except Locked:
                 outcome["mark"] = "refused"
 
     def lock() -> None:
         with Session(engine, expire_on_commit=False) as own:
-            service.lock_session(own, own.get(User, demo["users"]["admin"]), session_id, "end of term")
+            service.lock_session(own, own.get(User, demo["users"]["admin"]), session_id,
+                                 LockSession(reason="end of term"))
 
     threads = [threading.Thread(target=mark), threading.Thread(target=lock)]
     for t in threads:
@@ -168,11 +173,11 @@ def sqlite(tmp_path: Path):
 def test_sqlite_marking_has_the_same_semantics(sqlite):
     session, admin, session_id = sqlite
     records = [{"enrolment_id": 1, "status": "LATE", "minutes_late": 4}, {"enrolment_id": 2, "status": "ABSENT"}]
-    first = service.mark(session, admin, session_id, records, mark_all_present=True)
-    second = service.mark(session, admin, session_id, records, mark_all_present=True)
+    first = service.mark(session, admin, MarkRegister(session_id=session_id, records=records, mark_all_present=True))
+    second = service.mark(session, admin, MarkRegister(session_id=session_id, records=records, mark_all_present=True))
     assert sorted(first.changed) == [1, 2, 3] and second.changed == []
-    stale = service.mark(session, admin, session_id, [{"enrolment_id": 1, "status": "PRESENT",
-                                                       "expected_version": 0}])
+    stale = service.mark(session, admin, MarkRegister(session_id=session_id, records=[
+        {"enrolment_id": 1, "status": "PRESENT", "expected_version": 0}]))
     assert [c["enrolment_id"] for c in stale.conflicts] == [1] and stale.changed == []
     assert session.scalar(select(AttendanceRecord.status).where(AttendanceRecord.session_id.is_(None))) == "PRESENT"
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from core import clock
 from core.attendance import service as attendance
+from core.attendance.commands import LockSession, MarkRegister
 from core.models import ClassSession, ReminderSent, ReminderStatus, User
 from core.reminders import service as reminders
 from tasks.reminders import send_at_risk_digests, send_unmarked_reminders
@@ -105,8 +106,8 @@ def test_marked_or_locked_sessions_are_not_reminded(app, smtp, sql, demo):
     now = clock.now()
     past = list(sql.scalars(select(ClassSession.id).where(ClassSession.ends_at < now,
                                                           ClassSession.cohort_id == demo["public_cohort_id"])))
-    attendance.mark(sql, teacher, past[0], [], mark_all_present=True)
-    attendance.lock_session(sql, admin, past[1], "closed")
+    attendance.mark(sql, teacher, MarkRegister(session_id=past[0], records=[], mark_all_present=True))
+    attendance.lock_session(sql, admin, past[1], LockSession(reason="closed"))
     reminders.plan_unmarked_reminders(sql)
     reminded = {r.session_id for r in _reminder_rows(sql)}
     assert past[0] not in reminded and past[1] not in reminded and set(past[2:]) <= reminded
@@ -149,7 +150,8 @@ def _absent_in_new_sessions(sql, demo, enrolment_id: int, days: list[int], statu
     for offset in days:
         sid = make_session(sql, demo["public_cohort_id"], today - dt.timedelta(days=offset), dt.time(19),
                            dt.time(20))
-        attendance.mark(sql, teacher, sid, [{"enrolment_id": enrolment_id, "status": status}])
+        attendance.mark(sql, teacher, MarkRegister(session_id=sid,
+                                                   records=[{"enrolment_id": enrolment_id, "status": status}]))
 
 
 def test_at_risk_digest_reports_each_crossing_once(app, live_worker, smtp, sql, demo):

@@ -1,25 +1,51 @@
-"""JSON API basics: health, who am I, and a worker round-trip check. Feature APIs live in their blueprints."""
+"""JSON API basics: health, who am I, a worker round-trip check, and the API's own description.
+
+Feature APIs live in their blueprints; every one declares its contract with `web.contract.contract`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import swagger_ui_bundle
 from celery.result import AsyncResult
-from flask import Blueprint, current_app, jsonify, url_for
+from flask import Blueprint, current_app, jsonify, render_template, send_from_directory, url_for
 from sqlalchemy import text
 
 from core import clock, jobs
 from tasks.system import ping
 
 from ..auth import public, requires, signed_in, user
+from ..contract import Accepted, contract, openapi_document, responds
 from ..extensions import db
 from ..queue import queue_depths
+from .schemas import Health, Me, TaskStatus
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
+@bp.get("/openapi.json")
+@public
+def openapi() -> Any:
+    return jsonify(openapi_document())
+
+
+@bp.get("/docs")
+@public
+def docs() -> Any:
+    return render_template("api/docs.html")
+
+
+@bp.get("/docs/assets/<path:filename>")
+@public
+def docs_asset(filename: str) -> Any:
+    """Swagger UI from the installed package (no CDN: sites may run offline)."""
+    return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
+
+
 @bp.get("/health")
 @public
+@contract(resp=responds(HTTP_200=Health), security={})
 def health() -> Any:
     db.session.execute(text("SELECT 1"))
     return jsonify(status="ok")
@@ -65,6 +91,7 @@ def readiness_checks() -> dict[str, dict[str, Any]]:
 
 @bp.get("/me")
 @signed_in
+@contract(resp=responds(HTTP_200=Me))
 def me() -> Any:
     u = user()
     return jsonify(id=u.id, email=u.email, full_name=u.full_name, role=u.role.value,
@@ -73,6 +100,7 @@ def me() -> Any:
 
 @bp.post("/system/ping")
 @requires("users.manage")
+@contract(resp=responds(HTTP_202=Accepted))
 def system_ping() -> Any:
     """Send a no-op task through the broker: proves a worker is consuming."""
     result = ping.delay("api")
@@ -82,6 +110,7 @@ def system_ping() -> Any:
 
 @bp.get("/system/tasks/<task_id>")
 @requires("users.manage")
+@contract(resp=responds(HTTP_200=TaskStatus))
 def system_task(task_id: str) -> Any:
     result = AsyncResult(task_id)
     body: dict[str, Any] = {"id": task_id, "status": result.status}

@@ -16,12 +16,15 @@ from core import clock
 from core.access.scoping import can, cohort_filter
 from core.attendance import export, roster
 from core.attendance import service as attendance
+from core.attendance.commands import LockSession, MarkRegister, UnlockSession
 from core.errors import ValidationError
 from core.models import Institution
 from core.registers import service as register_documents
 
 from ..auth import requires, user
+from ..contract import ErrorEnvelope, contract, responds
 from ..extensions import db
+from .schemas import MarkResult, RegisterOut
 
 bp = Blueprint("attendance", __name__)
 
@@ -85,15 +88,6 @@ def _grace() -> int:
     return int(current_app.config["LOCK_GRACE_HOURS"])
 
 
-def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if body is None and request.form:
-        body = request.form.to_dict()
-    if not isinstance(body, dict):
-        raise ValidationError("Send a JSON object.", code="invalid_body")
-    return body
-
-
 # --- screens ---------------------------------------------------------------------------------------------------
 
 @bp.get("/institution/attendance/sessions/<int:session_id>")
@@ -109,7 +103,7 @@ def register(session_id: int) -> Any:
 @bp.post("/institution/attendance/sessions/<int:session_id>/lock")
 @requires("attendance.lock")
 def lock_screen(session_id: int) -> Any:
-    attendance.lock_session(db.session, user(), session_id, request.form.get("reason"))
+    attendance.lock_session(db.session, user(), session_id, LockSession(reason=request.form.get("reason")))
     flash("Session locked. Its register is now read-only.", "success")
     return redirect(url_for("attendance.register", session_id=session_id))
 
@@ -124,7 +118,8 @@ def unlock_screen(session_id: int) -> Any:
             relock = dt.datetime.fromisoformat(relock).replace(tzinfo=ZoneInfo(zone or "UTC")).isoformat()
         except ValueError:
             raise ValidationError("Re-lock time must be a date and time.", code="invalid_relock_after") from None
-    attendance.unlock_session(db.session, user(), session_id, request.form.get("reason"), relock)
+    attendance.unlock_session(db.session, user(), session_id,
+                              UnlockSession(reason=request.form.get("reason"), relock_after=relock))
     flash("Session unlocked. Changes are possible until it locks again.", "success")
     return redirect(url_for("attendance.register", session_id=session_id))
 
@@ -169,35 +164,34 @@ def daily_view() -> Any:
 
 @bp.get("/api/institution/class-sessions/<int:session_id>")
 @requires("attendance.view")
+@contract(resp=responds(HTTP_200=RegisterOut))
 def api_session(session_id: int) -> Any:
     return _json(register_json(attendance.get_register(db.session, user(), session_id, grace_hours=_grace())))
 
 
 @bp.post("/api/institution/attendance/mark")
 @requires("attendance.mark")
-def api_mark() -> Any:
-    body = _json_body()
-    all_present = body.get("mark_all_present", False)
-    if not isinstance(all_present, bool):
-        raise ValidationError("mark_all_present must be true or false.", code="invalid_mark_all_present")
-    outcome = attendance.mark(db.session, user(), body.get("session_id"), body.get("records"),
-                              mark_all_present=all_present, grace_hours=_grace())
+@contract(resp=responds(HTTP_200=MarkResult, HTTP_423=ErrorEnvelope))
+def api_mark(json: MarkRegister) -> Any:
+    """Mark a whole register in one request (an idempotent upsert); `mark_all_present` fills the rest."""
+    outcome = attendance.mark(db.session, user(), json, grace_hours=_grace())
     return _json({**register_json(outcome.register), "changed": outcome.changed, "conflicts": outcome.conflicts})
 
 
 @bp.post("/api/institution/class-sessions/<int:session_id>/lock")
 @requires("attendance.lock")
-def api_lock(session_id: int) -> Any:
-    attendance.lock_session(db.session, user(), session_id, _json_body().get("reason"))
-    return register_json(attendance.get_register(db.session, user(), session_id, grace_hours=_grace()))
+@contract(resp=responds(HTTP_200=RegisterOut))
+def api_lock(session_id: int, json: LockSession) -> Any:
+    attendance.lock_session(db.session, user(), session_id, json)
+    return _json(register_json(attendance.get_register(db.session, user(), session_id, grace_hours=_grace())))
 
 
 @bp.post("/api/institution/class-sessions/<int:session_id>/unlock")
 @requires("attendance.unlock")
-def api_unlock(session_id: int) -> Any:
-    body = _json_body()
-    attendance.unlock_session(db.session, user(), session_id, body.get("reason"), body.get("relock_after"))
-    return register_json(attendance.get_register(db.session, user(), session_id, grace_hours=_grace()))
+@contract(resp=responds(HTTP_200=RegisterOut, HTTP_409=ErrorEnvelope))
+def api_unlock(session_id: int, json: UnlockSession) -> Any:
+    attendance.unlock_session(db.session, user(), session_id, json)
+    return _json(register_json(attendance.get_register(db.session, user(), session_id, grace_hours=_grace())))
 
 
 @bp.post("/api/institution/class-sessions/<int:session_id>/trainees/<int:trainee_id>/evidence")

@@ -1,0 +1,99 @@
+"""Response schemas of the attendance API (the register as clients see it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class RegisterSession(BaseModel):
+    id: int
+    cohort_id: int
+    cohort_name: str
+    cohort_type: str
+    session_date: str
+    start_time: str
+    end_time: str
+    starts_at: str | None
+    ends_at: str | None
+    time_zone: str
+    session_type: str
+    title: str | None
+    status: str
+    room: str | None
+    instructor: str | None
+    is_locked: bool
+    locked_at: str | None
+    lock_reason: str | None
+    relock_after: str | None
+    auto_lock_at: str | None
+
+
+class RegisterPermissions(BaseModel):
+    mark: bool
+    lock: bool
+    unlock: bool
+
+
+class RegisterRowOut(BaseModel):
+    id: int
+    enrolment_id: int | None = None
+    trainee_id: int | None = None
+    name: str
+    reference: str | None
+    active: bool
+    record_id: int | None
+    status: str | None
+    minutes_late: int | None
+    notes: str | None
+    has_evidence: bool
+    evidence_url: str | None
+    marked_by: str | None
+    marked_at: str | None
+    version: int | None
+
+
+class RegisterOut(BaseModel):
+    session: RegisterSession
+    key: str
+    permissions: RegisterPermissions
+    counts: dict[str, int]
+    trainees: list[RegisterRowOut]
+
+
+class MarkConflict(BaseModel):
+    id: int
+    enrolment_id: int | None = None
+    trainee_id: int | None = None
+    expected_version: int | None
+    current_version: int
+    current: dict[str, Any] | None
+    reason: str
+    message: str
+
+
+class MarkResult(RegisterOut):
+    changed: list[int]
+    conflicts: list[MarkConflict]
+
+
+class EvidenceOut(BaseModel):
+    id: int
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    url: str
+
+
+class HistoryItem(BaseModel):
+    model_config = {"extra": "allow"}
+
+
+class HistoryPage(BaseModel):
+    items: list[dict[str, Any]]
+    page: int
+    per_page: int
+    total: int
+    pages: int

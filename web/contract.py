@@ -1,0 +1,177 @@
+"""The API contract: request and response schemas (pydantic v2) checked by spectree, and the OpenAPI
+description built from the same declarations.
+
+Why spectree: it decorates the plain Flask views and blueprints this product already has (no
+replacement app or blueprint class), validates with pydantic v2, derives path parameters from the
+URL converters, and emits OpenAPI 3.1 from the models; the docs page is served from a locally
+installed Swagger UI (`swagger-ui-bundle-v2`), so offline sites keep their docs.
+
+A view declares its contract with `@contract(...)`, under its access rule:
+
+    @bp.post("/api/institution/attendance/mark")
+    @requires("attendance.mark")
+    @contract(json=MarkRegister, resp=responds(HTTP_200=MarkResult))
+    def api_mark(json: MarkRegister) -> Any: ...
+
+Bad input never reaches the view: it answers 422 `validation_error` with one detail per field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from flask import current_app
+from pydantic import BaseModel, Field
+from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
+from spectree.plugins.flask_plugin import FlaskPlugin
+
+from core.errors import DomainError
+from core.fields import INT32_MAX, MAX_PAGE, MAX_PER_PAGE
+
+T = TypeVar("T")
+
+# Every operation can meet these (auth, permission, unknown id, database away), so all are documented.
+COMMON_ERRORS = {
+    "400": "Malformed request (not JSON, nested too deeply, NUL bytes).",
+    "401": "Not signed in and no valid API token.",
+    "403": "Signed in, but not allowed to do this.",
+    "404": "No such resource, or not visible to you.",
+    "422": "The request is well-formed but its values are not acceptable.",
+    "429": "Too many requests; see Retry-After.",
+    "503": "The database or broker is unavailable; retry after Retry-After seconds.",
+}
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="A stable English identifier clients can match on.")
+    message: str = Field(description="A sentence for people, in the request's language.")
+    details: Any = Field(None, description="For validation errors: a list of {field, message}.")
+
+
+class ErrorEnvelope(BaseModel):
+    error: ErrorBody
+
+
+class Page(BaseModel, Generic[T]):
+    """The list envelope every API list returns."""
+
+    items: list[T]
+    page: int
+    per_page: int
+    total: int
+    pages: int
+
+
+class Accepted(BaseModel):
+    """Long work: 202 with where to poll."""
+
+    id: int | str
+    status: str
+    status_url: str
+
+
+class RequestInvalid(DomainError):
+    """A request that its declared schema refused (raised before the view runs)."""
+
+    code = "validation_error"
+    http_status = 422
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    """('records', 3, 'status') → 'records[3].status'."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def request_invalid(errors: list[dict[str, Any]]) -> RequestInvalid:
+    """pydantic's errors as the API's 422: one {field, message} per problem."""
+    details = [{"field": field_path(tuple(e.get("loc", ()))) or None, "message": e.get("msg", "Invalid value.")}
+               for e in errors]
+    return RequestInvalid("Some values in the request are not acceptable.", details=details)
+
+
+def _refuse_invalid(_req: Any, _resp: Any, error: Exception | None, _instance: Any, adapter: Any) -> None:
+    if error is not None:
+        raise request_invalid(adapter.validation_errors(error))
+
+
+class _Plugin(FlaskPlugin):
+    """Response bodies are checked against their schemas when API_VALIDATE_RESPONSES is on (tests, CI);
+    production skips that cost."""
+
+    def validate_response(self, resp: Any, resp_model: Any, skip_validation: bool, force_resp_serialize: bool
+                          ) -> Any:
+        if not current_app.config.get("API_VALIDATE_RESPONSES"):
+            skip_validation = True
+        return super().validate_response(resp, resp_model, skip_validation, force_resp_serialize)
+
+
+def _component_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")
+
+
+class _Spec(SpecTree):
+    def _generate_spec(self) -> dict[str, Any]:
+        spec = super()._generate_spec()
+        spec["paths"] = {p: ops for p, ops in spec["paths"].items() if p.startswith("/api/")}
+        spec["components"]["schemas"].setdefault("ErrorEnvelope", _error_schema())
+        for operations in spec["paths"].values():
+            for operation in operations.values():
+                _finish_operation(operation)
+        return spec
+
+
+def _error_schema() -> dict[str, Any]:
+    schema = ErrorEnvelope.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    schema["properties"]["error"] = ErrorBody.model_json_schema()
+    return schema
+
+
+def _finish_operation(operation: dict[str, Any]) -> None:
+    error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
+    for code, description in COMMON_ERRORS.items():
+        operation["responses"].setdefault(code, {"description": description, "content": error_content})
+        operation["responses"][code].setdefault("content", error_content)
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema") or {}
+        if parameter.get("in") == "path" and schema.get("type") == "integer":
+            schema.update(minimum=1, maximum=INT32_MAX)
+    operation["parameters"] = [p for p in operation.get("parameters", []) if p.get("in") != "header"
+                               or p.get("name", "").lower() != "authorization"]
+
+
+api_spec = _Spec(
+    backend=_Plugin,
+    mode="strict",
+    title="Attendance platform API",
+    version="1",
+    description=("Sign in, or send `Authorization: Bearer <token>` (Profile → API tokens). Lists answer "
+                 f"`{{items, page, per_page, total, pages}}` (`page` ≤ {MAX_PAGE}, `per_page` ≤ {MAX_PER_PAGE}); "
+                 "errors answer `{error: {code, message, details}}`; long work answers 202 with a `status_url`."),
+    path="apidoc",  # unused: the description and docs are served under /api/ by web/api
+    validation_error_status=422,
+    validation_error_model=ErrorEnvelope,
+    before=_refuse_invalid,
+    naming_strategy=lambda model: _component_name(getattr(model, "__name__", str(model))),
+    nested_naming_strategy=lambda _parent, child: _component_name(child),
+    security_schemes=[SecurityScheme(name="bearerAuth", data=SecuritySchemeData(type="http", scheme="bearer"))],
+    security={"bearerAuth": []},
+)
+
+
+def contract(**kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a view's query/json/form models and responses (spectree's `validate`)."""
+    return api_spec.validate(**kwargs)
+
+
+def responds(**code_models: Any) -> Response:
+    return Response(**code_models)
+
+
+def openapi_document() -> dict[str, Any]:
+    return api_spec.spec
