@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import threading
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -12,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from core.errors import Conflict
 from core.imports import commit, service
 from core.models import Cohort, CorporateTrainee, ImportStatus, TraineeImport, TraineeImportRow, User
+from tests.integration.test_imports import commit_at_once
 
 
 @pytest.fixture
@@ -125,25 +125,7 @@ def test_two_commits_of_the_same_file_at_once_add_each_trainee_once(ctx):
     for imp in (a, b):
         commit.request_commit(ctx["s"], imp.id, ctx["admin"], cohort=ctx["cohort"], confirm_duplicate_file=True)
     before = count(ctx)
-    app, errors = ctx["app"], []
-
-    def run(import_id: int) -> None:
-        from web.extensions import db
-
-        with app.app_context():
-            try:
-                commit.commit_import(db.session, import_id)
-            except BaseException as exc:  # pragma: no cover - reported below
-                errors.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in (a.id, b.id)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert errors == [] and count(ctx) == before + 300
+    assert commit_at_once(ctx["app"], [a.id, b.id]) == [] and count(ctx) == before + 300
     ctx["s"].expire_all()
     assert {ctx["s"].get(TraineeImport, i).status for i in (a.id, b.id)} == {ImportStatus.COMMITTED}
 

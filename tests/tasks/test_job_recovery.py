@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from core.models import (
 from tests.attendance_factories import make_session
 from tests.conftest import test_settings, worker_environment
 from tests.integration.test_resilience import PrivateRedis
+from tests.tasks.test_import_tasks import wait_for
 from web.extensions import db
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.real_broker]
@@ -44,15 +45,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.
 ROOT = Path(__file__).resolve().parents[2]
 FAST = {"JOB_HEARTBEAT_SECONDS": "0.5", "JOB_STALE_SECONDS": "3", "JOB_SWEEP_SECONDS": "1", "JOB_LOST_SECONDS": "2",
         "WORKER_HEARTBEAT_SECONDS": "1"}
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 90, every: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(every)
-    raise AssertionError("timed out waiting")
 
 
 class Worker:
