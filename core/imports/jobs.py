@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from core import audit, clock, jobs
@@ -12,32 +12,24 @@ from core.models import Cohort, ImportStatus, TraineeImport, TraineeImportRow, U
 
 def _validation_gave_up(session: Session, import_id: int, message: str) -> None:
     session.execute(delete(TraineeImportRow).where(TraineeImportRow.import_id == import_id))
-    session.execute(update(TraineeImport)
-                    .where(TraineeImport.id == import_id,
-                           TraineeImport.status.in_((ImportStatus.UPLOADED, ImportStatus.VALIDATING)))
-                    .values(status=ImportStatus.FAILED, error_message=message, finished_at=clock.now()))
+    jobs.move_row(session, TraineeImport, import_id, (ImportStatus.UPLOADED, ImportStatus.VALIDATING),
+                  status=ImportStatus.FAILED, error_message=message, finished_at=clock.now())
 
 
 def _validation_reset(session: Session, import_id: int) -> None:
-    moved = session.execute(update(TraineeImport)
-                            .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.FAILED)
-                            .values(status=ImportStatus.UPLOADED, error_message=None, errors_by_reason={},
-                                    rows_done=0, rows_total=None, finished_at=None)).rowcount
-    if not moved:
+    if not jobs.move_row(session, TraineeImport, import_id, (ImportStatus.FAILED,), status=ImportStatus.UPLOADED,
+                         error_message=None, errors_by_reason={}, rows_done=0, rows_total=None, finished_at=None):
         raise Conflict("Only a failed import can be checked again.", code="import_not_failed")
 
 
 def _commit_gave_up(session: Session, import_id: int, message: str) -> None:
-    session.execute(update(TraineeImport)
-                    .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.COMMITTING)
-                    .values(status=ImportStatus.VALIDATED, error_message=message + " Nothing was added."))
+    jobs.move_row(session, TraineeImport, import_id, (ImportStatus.COMMITTING,), status=ImportStatus.VALIDATED,
+                  error_message=message + " Nothing was added.")
 
 
 def _commit_reset(session: Session, import_id: int) -> None:
-    moved = session.execute(update(TraineeImport)
-                            .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATED)
-                            .values(status=ImportStatus.COMMITTING, error_message=None)).rowcount
-    if not moved:
+    if not jobs.move_row(session, TraineeImport, import_id, (ImportStatus.VALIDATED,),
+                         status=ImportStatus.COMMITTING, error_message=None):
         raise Conflict("Only a validated import can be committed.", code="import_not_validated")
 
 

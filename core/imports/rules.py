@@ -405,11 +405,8 @@ class RowResult:
 
 
 def _error(column: str, value: str | None, code: str, message: str | None = None) -> dict[str, Any]:
-    return {"column": column, "value": value, "code": code, "message": message or REASONS[code]}
-
-
-def _warning(column: str, value: str | None, code: str) -> dict[str, Any]:
-    return {"column": column, "value": value, "code": code, "message": WARNINGS[code]}
+    """A row problem (an error, or a warning such as possible_duplicate) as stored and shown."""
+    return {"column": column, "value": value, "code": code, "message": message or reason_sentence(code)}
 
 
 class RowValidator:
@@ -500,7 +497,7 @@ class RowValidator:
 
         warnings = None
         if not errors and not (phone or email or employee_code) and name_key(name) in self.cohort_names:
-            warnings = [_warning("full_name", name, "possible_duplicate")]
+            warnings = [_error("full_name", name, "possible_duplicate")]
             self.possible_duplicates += 1
 
         if errors:

@@ -40,7 +40,7 @@ idempotent: the sweeper may run it again after a crash. Routing by queue follows
 """
 
 from .outbox import Publisher, QueueDepths, enqueue, latest_job, publish, retry, use_broker
-from .registry import DEFAULT, DOCUMENTS, IMPORTS, QUEUES, JobKind, kind_named, register, registered
+from .registry import DEFAULT, DOCUMENTS, IMPORTS, QUEUES, JobKind, kind_named, move_row, register, registered
 from .runner import Claim, tracked
 from .status import JobView, describe, forget_worker, live_workers, oldest_queued, record_worker, workers_for
 from .sweeper import SweepReport, SweepSettings, sweep
@@ -48,7 +48,7 @@ from .sweeper import SweepReport, SweepSettings, sweep
 __all__ = [
     "DEFAULT", "DOCUMENTS", "IMPORTS", "QUEUES", "Claim", "JobKind", "JobView", "Publisher", "QueueDepths",
     "SweepReport",
-    "SweepSettings", "describe", "enqueue", "forget_worker", "kind_named", "latest_job", "live_workers",
+    "SweepSettings", "describe", "enqueue", "forget_worker", "kind_named", "latest_job", "live_workers", "move_row",
     "oldest_queued", "publish", "record_worker", "register", "registered", "retry", "sweep", "tracked",
     "use_broker", "workers_for",
 ]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 # Queues by kind of work: a long import never holds up a PDF, and neither holds up the nightly jobs.
@@ -52,3 +54,11 @@ def kind_named(name: str) -> JobKind | None:
 
 def registered() -> list[JobKind]:
     return list(_KINDS.values())
+
+
+def move_row(session: Session, model: Any, row_id: int, from_states: Iterable[Any], **values: Any) -> bool:
+    """For `on_give_up` / `on_retry`: set `values` on the row if its status is one of `from_states`.
+
+    True if it moved (a row already elsewhere is left alone: hooks may run after the task settled it)."""
+    return bool(session.execute(update(model).where(model.id == row_id, model.status.in_(tuple(from_states)))
+                                .values(**values)).rowcount)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from core import jobs
@@ -11,17 +10,13 @@ from core.models import DocumentStatus, RegisterDocument
 
 
 def _gave_up(session: Session, document_id: int, message: str) -> None:
-    session.execute(update(RegisterDocument)
-                    .where(RegisterDocument.id == document_id,
-                           RegisterDocument.status.in_((DocumentStatus.PENDING, DocumentStatus.BUILDING)))
-                    .values(status=DocumentStatus.FAILED, error_message=message[:1000]))
+    jobs.move_row(session, RegisterDocument, document_id, (DocumentStatus.PENDING, DocumentStatus.BUILDING),
+                  status=DocumentStatus.FAILED, error_message=message[:1000])
 
 
 def _back_to_pending(session: Session, document_id: int) -> None:
-    moved = session.execute(update(RegisterDocument)
-                            .where(RegisterDocument.id == document_id, RegisterDocument.status == DocumentStatus.FAILED)
-                            .values(status=DocumentStatus.PENDING, error_message=None)).rowcount
-    if not moved:
+    if not jobs.move_row(session, RegisterDocument, document_id, (DocumentStatus.FAILED,),
+                         status=DocumentStatus.PENDING, error_message=None):
         raise Conflict("Only a failed document can be built again.", code="document_not_failed")
 
 

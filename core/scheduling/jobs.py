@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from core import clock, jobs
@@ -13,18 +12,13 @@ from core.models.sessions import ScheduleRun, ScheduleRunStatus
 
 
 def _gave_up(session: Session, run_id: int, message: str) -> None:
-    session.execute(update(ScheduleRun)
-                    .where(ScheduleRun.id == run_id,
-                           ScheduleRun.status.in_((ScheduleRunStatus.PENDING, ScheduleRunStatus.RUNNING)))
-                    .values(status=ScheduleRunStatus.FAILED, error=message, finished_at=clock.now()))
+    jobs.move_row(session, ScheduleRun, run_id, (ScheduleRunStatus.PENDING, ScheduleRunStatus.RUNNING),
+                  status=ScheduleRunStatus.FAILED, error=message, finished_at=clock.now())
 
 
 def _back_to_pending(session: Session, run_id: int) -> None:
-    moved = session.execute(update(ScheduleRun)
-                            .where(ScheduleRun.id == run_id, ScheduleRun.status == ScheduleRunStatus.FAILED)
-                            .values(status=ScheduleRunStatus.PENDING, error=None, finished_at=None, progress=0)
-                            ).rowcount
-    if not moved:
+    if not jobs.move_row(session, ScheduleRun, run_id, (ScheduleRunStatus.FAILED,), status=ScheduleRunStatus.PENDING,
+                         error=None, finished_at=None, progress=0):
         raise Conflict("Only a failed schedule run can be run again.", code="run_not_failed")
 
 

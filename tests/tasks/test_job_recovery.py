@@ -37,6 +37,7 @@ from core.models import (
 from tests.attendance_factories import make_session
 from tests.conftest import test_settings, worker_environment
 from tests.integration.test_resilience import PrivateRedis
+from tests.tasks.test_import_tasks import Worker as SubprocessWorker
 from tests.tasks.test_import_tasks import wait_for
 from web.extensions import db
 
@@ -47,7 +48,7 @@ FAST = {"JOB_HEARTBEAT_SECONDS": "0.5", "JOB_STALE_SECONDS": "3", "JOB_SWEEP_SEC
         "WORKER_HEARTBEAT_SECONDS": "1"}
 
 
-class Worker:
+class Worker(SubprocessWorker):
     """`celery -A workers.celery_app worker [-B]` on the private Redis, in its own process group."""
 
     def __init__(self, broker: str, log: Path, queues: str = "imports,documents,default", beat: bool = True) -> None:
@@ -59,20 +60,6 @@ class Worker:
             argv += ["-B", "--schedule", str(log.parent / f"beat-{uuid.uuid4().hex[:6]}")]
         self.process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                         start_new_session=True)
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(30)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.log.close()
 
 
 @pytest.fixture
