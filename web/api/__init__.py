@@ -19,7 +19,7 @@ from ..auth import public, requires, signed_in, user
 from ..contract import Accepted, contract, openapi_document, responds
 from ..extensions import db
 from ..queue import queue_depths
-from .schemas import Health, Me, TaskStatus
+from .schemas import Health, Me, Ready, TaskStatus
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -53,6 +53,7 @@ def health() -> Any:
 
 @bp.get("/health/ready")
 @public
+@contract(resp=responds(HTTP_200=Ready, HTTP_503=Ready), security={})
 def health_ready() -> Any:
     """Readiness: database, broker, a worker seen recently (heartbeat table), age of the oldest queued job."""
     checks = readiness_checks()

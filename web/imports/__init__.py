@@ -35,6 +35,7 @@ from core.imports.rules import COLUMNS, reason_sentence
 from core.models import Cohort, CorporateTrainee, ImportStatus, TraineeImport, TraineeImportRow, User
 
 from ..auth import requires, user
+from ..contract import Accepted, ErrorEnvelope, contract, responds
 from ..extensions import db
 from ..pagination import paginate
 
@@ -225,6 +226,7 @@ def api_import_commit(import_id: int) -> Any:
 
 @bp.post("/api/trainee-imports/<int:import_id>/retry")
 @requires("corporate_trainees.import")
+@contract(resp=responds(HTTP_202=Accepted, HTTP_409=ErrorEnvelope))
 def api_import_retry(import_id: int) -> Any:
     imp, cohort = _import(import_id, "corporate_trainees.import")
     imp = retry_import(db.session, imp.id, user(), cohort=cohort)

@@ -20,6 +20,7 @@ from core.scheduling import service as scheduling
 from core.scheduling.jobs import APPLY_PLAN, retry_run
 
 from ..auth import public, requires, user
+from ..contract import Accepted, ErrorEnvelope, contract, responds
 from ..extensions import db
 from ..pagination import paginate
 
@@ -86,6 +87,7 @@ def _run_json(run: Any) -> dict[str, Any]:
 
 @bp.post("/api/institution/schedule-runs/<int:run_id>/retry")
 @requires("sessions.manage")
+@contract(resp=responds(HTTP_202=Accepted, HTTP_409=ErrorEnvelope))
 def api_schedule_run_retry(run_id: int) -> Any:
     run = retry_run(db.session, user(), run_id)
     return jsonify(id=run.id, status=run.status.value,
