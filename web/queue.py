@@ -8,6 +8,7 @@ tracked: claimed, heartbeat, outcome recorded (core/jobs/runner.py). Nothing her
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -23,6 +24,8 @@ from core.db import after_commit
 
 from .config import celery_settings
 from .extensions import db
+
+log = logging.getLogger(__name__)
 
 TASK_MODULES = ["tasks.system", "tasks.jobs", "tasks.imports", "tasks.scheduling", "tasks.attendance",
                 "tasks.reminders", "tasks.registers"]
@@ -75,8 +78,7 @@ def run_tracked(task: Task, kind: jobs.JobKind, entity_id: int, body: Callable[[
                       stale_after=dt.timedelta(seconds=config["JOB_STALE_SECONDS"]),
                       requeue_on=(Retry,), requeue_at=_retry_eta) as claim:
         if claim.skip:
-            task.get_logger().info("%s[%s]: job %s is finished or running elsewhere; skipped",
-                                   kind.name, entity_id, claim.job_id)
+            log.info("%s[%s]: job %s is finished or running elsewhere; skipped", kind.name, entity_id, claim.job_id)
             return None
         return body()
 
