@@ -36,18 +36,17 @@ from .people import (
     OrgMembership,
     User,
 )
-from .sessions import ClassSession
+from .sessions import CalendarEventVersion, ClassSession, LockSweep, SessionLockRecord
 
 __all__ = [
     "ACTIVE_JOB_STATUSES", "AccessRequest", "AccessRequestStatus", "AgreementStatus", "ApiToken", "AtRiskFlag",
-    "AtRiskNotice",
-    "AttendanceRecord", "AttendanceStatus", "AuditEvent", "Base", "ClassSession", "Cohort", "CohortStatus",
-    "CohortType",
+    "AtRiskNotice", "AttendanceRecord", "AttendanceStatus", "AuditEvent", "Base", "CalendarEventVersion",
+    "ClassSession", "Cohort", "CohortStatus", "CohortType",
     "CorporateAgreement", "CorporateAttendanceRecord", "CorporateTrainee", "DocumentKind", "DocumentStatus",
     "Enrolment", "EnrolmentStatus", "EvidenceFile", "Holiday", "ImportStatus", "Institution", "Job", "JobStatus",
-    "Learner",
-    "LoginAttempt", "LoginSession", "OrgEmployee", "OrgMembership", "Organization", "Qualification",
-    "RegisterDocument", "ReminderSent", "ReminderStatus", "Role", "Room", "SessionStatus", "SessionType",
+    "Learner", "LockSweep", "LoginAttempt", "LoginSession", "OrgEmployee", "OrgMembership", "Organization",
+    "Qualification", "RegisterDocument", "ReminderSent", "ReminderStatus", "Role", "Room", "SessionLockRecord",
+    "SessionStatus", "SessionType",
     "Submission", "SubmissionResource", "SubmissionStatus", "TraineeImport", "TraineeImportRow", "User",
     "WorkerHeartbeat",
     "cohort_facilitators", "utcnow",

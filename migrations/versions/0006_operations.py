@@ -1,7 +1,7 @@
 """operations: jobs (outbox + heartbeats), worker heartbeats, import identity, sign-in throttling (issue 13)
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 
 Adds: jobs and worker_heartbeats; trainee_imports.possible_duplicate_count, duplicate_file_confirmed,
 include_possible_duplicates and an index on sha256; a unique (cohort_id, employee_code) on
@@ -14,7 +14,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
