@@ -36,7 +36,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .auth import init_auth
     from .errors import init_errors
     from .i18n import init_i18n
+    from .logs import init_request_logging
     from .queue import init_celery
+    from .security import init_security
 
     init_i18n(app)
     init_auth(app)
@@ -46,14 +48,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_cli(app)
 
     _register_template_globals(app)
-
-    @app.after_request
-    def security_headers(response: Any) -> Any:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
-
+    init_security(app)
+    init_request_logging(app)
     return app
 
 

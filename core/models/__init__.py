@@ -25,6 +25,7 @@ from .enums import (
 )
 from .imports import TraineeImport, TraineeImportRow
 from .institutions import Holiday, Institution, Qualification, Room
+from .jobs import ACTIVE_JOB_STATUSES, Job, JobStatus, WorkerHeartbeat
 from .people import (
     ApiToken,
     Learner,
@@ -38,14 +39,15 @@ from .people import (
 from .sessions import CalendarEventVersion, ClassSession, LockSweep, SessionLockRecord
 
 __all__ = [
-    "AccessRequest", "AccessRequestStatus", "AgreementStatus", "ApiToken", "AtRiskFlag", "AtRiskNotice",
-    "AttendanceRecord", "AttendanceStatus", "AuditEvent", "Base", "CalendarEventVersion", "ClassSession", "Cohort",
-    "CohortStatus", "CohortType",
+    "ACTIVE_JOB_STATUSES", "AccessRequest", "AccessRequestStatus", "AgreementStatus", "ApiToken", "AtRiskFlag",
+    "AtRiskNotice", "AttendanceRecord", "AttendanceStatus", "AuditEvent", "Base", "CalendarEventVersion",
+    "ClassSession", "Cohort", "CohortStatus", "CohortType",
     "CorporateAgreement", "CorporateAttendanceRecord", "CorporateTrainee", "DocumentKind", "DocumentStatus",
-    "Enrolment", "EnrolmentStatus", "EvidenceFile", "Holiday", "ImportStatus", "Institution", "Learner",
-    "LockSweep", "LoginAttempt", "LoginSession", "OrgEmployee", "OrgMembership", "Organization", "Qualification",
-    "RegisterDocument", "ReminderSent", "ReminderStatus", "Role", "Room", "SessionLockRecord", "SessionStatus",
-    "SessionType",
+    "Enrolment", "EnrolmentStatus", "EvidenceFile", "Holiday", "ImportStatus", "Institution", "Job", "JobStatus",
+    "Learner", "LockSweep", "LoginAttempt", "LoginSession", "OrgEmployee", "OrgMembership", "Organization",
+    "Qualification", "RegisterDocument", "ReminderSent", "ReminderStatus", "Role", "Room", "SessionLockRecord",
+    "SessionStatus", "SessionType",
     "Submission", "SubmissionResource", "SubmissionStatus", "TraineeImport", "TraineeImportRow", "User",
+    "WorkerHeartbeat",
     "cohort_facilitators", "utcnow",
 ]

@@ -20,6 +20,8 @@ from core.models import Role
 
 ROLES = {"super": Role.SUPER_ADMIN, "admin": Role.ADMIN, "support": Role.SUPPORT, "teacher": Role.TEACHER,
          "org": Role.ORG_MEMBER, "regulator": Role.REGULATOR}
+# Readiness answers 503 while no worker runs (none does here): that is its answer, not a failure.
+MAY_ANSWER_503 = {"api.health_ready"}
 # Endpoints served by extensions, not by our views.
 EXTENSION_ENDPOINTS = {"static", "bootstrap.static"}
 
@@ -108,7 +110,7 @@ def test_role_matrix(app, demo, endpoint, method):
 
     anonymous = app.test_client().open(url, method=method, **send)
     if access.kind == "public":
-        assert anonymous.status_code < 500
+        assert anonymous.status_code < 500 or (endpoint in MAY_ANSWER_503 and anonymous.status_code == 503)
     elif is_api:
         assert anonymous.status_code == 401, (url, anonymous.status_code)
     else:
@@ -119,6 +121,7 @@ def test_role_matrix(app, demo, endpoint, method):
         allowed = access.kind != "permission" or role_has(role, access.permission)
         if allowed:
             assert response.status_code not in (401, 403), (name, method, url, response.status_code)
-            assert response.status_code < 500, (name, method, url, response.status_code, response.data[:300])
+            assert response.status_code < 500 or (endpoint in MAY_ANSWER_503 and response.status_code == 503), (
+                name, method, url, response.status_code, response.data[:300])
         else:
             assert response.status_code == 403, (name, method, url, response.status_code)
