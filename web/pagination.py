@@ -35,3 +35,9 @@ def paginate(stmt: Select, serialize: Callable[[Any], dict[str, Any]], default_p
     rows = db.session.scalars(paged).all() if scalars else db.session.execute(paged).all()
     return {"items": [serialize(r) for r in rows], "page": page, "per_page": per_page, "total": total,
             "pages": math.ceil(total / per_page) if total else 0}
+
+
+def envelope(items: list[dict[str, Any]], total: int, page: int, per_page: int) -> dict[str, Any]:
+    """The list envelope for items a service already paged (a `core.fields.PageQuery`'s page)."""
+    return {"items": items, "page": page, "per_page": per_page, "total": total,
+            "pages": math.ceil(total / per_page) if total else 0}

@@ -18,7 +18,7 @@ from .config import celery_settings
 from .extensions import db
 
 TASK_MODULES = ["tasks.system", "tasks.imports", "tasks.scheduling", "tasks.attendance",
-                "tasks.reminders", "tasks.registers"]
+                "tasks.reminders", "tasks.registers", "tasks.portals", "tasks.access"]
 
 
 def init_celery(app: Flask) -> Celery:

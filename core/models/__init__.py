@@ -1,6 +1,12 @@
 """All models, importable from one place: `from core.models import Cohort`."""
 
-from .access import AccessRequest
+from .access import (
+    AccessRequest,
+    AccessRequestNotice,
+    AccessRequestRead,
+    OrganizationGrant,
+    access_request_cohorts,
+)
 from .attendance import AtRiskFlag, AttendanceRecord, CorporateAttendanceRecord, EvidenceFile
 from .audit import AtRiskNotice, AuditEvent, ReminderSent
 from .base import Base, utcnow
@@ -8,6 +14,7 @@ from .cohorts import Cohort, CorporateAgreement, CorporateTrainee, Enrolment, co
 from .documents import RegisterDocument, Submission
 from .enums import (
     AccessRequestStatus,
+    AccessScope,
     AgreementStatus,
     AttendanceStatus,
     CohortStatus,
@@ -38,13 +45,13 @@ from .people import (
 from .sessions import ClassSession
 
 __all__ = [
-    "AccessRequest", "AccessRequestStatus", "AgreementStatus", "ApiToken", "AtRiskFlag", "AtRiskNotice",
-    "AttendanceRecord", "AttendanceStatus", "AuditEvent", "Base", "ClassSession", "Cohort", "CohortStatus",
-    "CohortType",
-    "CorporateAgreement", "CorporateAttendanceRecord", "CorporateTrainee", "DocumentKind", "DocumentStatus",
-    "Enrolment", "EnrolmentStatus", "EvidenceFile", "Holiday", "ImportStatus", "Institution", "Learner",
-    "LoginAttempt", "LoginSession", "OrgEmployee", "OrgMembership", "Organization", "Qualification",
+    "AccessRequest", "AccessRequestNotice", "AccessRequestRead", "AccessRequestStatus", "AccessScope",
+    "AgreementStatus", "ApiToken", "AtRiskFlag", "AtRiskNotice", "AttendanceRecord", "AttendanceStatus",
+    "AuditEvent", "Base", "ClassSession", "Cohort", "CohortStatus", "CohortType", "CorporateAgreement",
+    "CorporateAttendanceRecord", "CorporateTrainee", "DocumentKind", "DocumentStatus", "Enrolment",
+    "EnrolmentStatus", "EvidenceFile", "Holiday", "ImportStatus", "Institution", "Learner", "LoginAttempt",
+    "LoginSession", "OrgEmployee", "OrgMembership", "Organization", "OrganizationGrant", "Qualification",
     "RegisterDocument", "ReminderSent", "ReminderStatus", "Role", "Room", "SessionStatus", "SessionType",
     "Submission", "SubmissionResource", "SubmissionStatus", "TraineeImport", "TraineeImportRow", "User",
-    "cohort_facilitators", "utcnow",
+    "access_request_cohorts", "cohort_facilitators", "utcnow",
 ]

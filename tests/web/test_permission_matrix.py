@@ -44,6 +44,7 @@ def _sample_values(demo: dict[str, Any]) -> dict[str, Any]:
         "feed_token": "not-a-real-token",
         "run_id": 1,
         "filename": "app.css",
+        "permission": "corporate_reports.view",
     }
 
 
