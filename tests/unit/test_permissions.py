@@ -32,7 +32,7 @@ def test_org_member_sees_programmes_and_reports_once_granted_and_nothing_more():
 def test_regulator_is_read_only():
     marks = {p for p in ROLE_PERMISSIONS[Role.REGULATOR] if not p.endswith(".view")}
     assert marks == {"access_requests.create"}
-    assert REGULATOR_GATED == ROLE_PERMISSIONS[Role.REGULATOR] - {"access_requests.create", "access_requests.view"}
+    assert ROLE_PERMISSIONS[Role.REGULATOR] - {"access_requests.create", "access_requests.view"} == REGULATOR_GATED
 
 
 def test_unknown_permission_is_a_programming_error():
