@@ -42,16 +42,17 @@ from .people import (
     OrgMembership,
     User,
 )
+from .portals import CorporateSessionCounts
 from .sessions import ClassSession
 
 __all__ = [
     "AccessRequest", "AccessRequestNotice", "AccessRequestRead", "AccessRequestStatus", "AccessScope",
     "AgreementStatus", "ApiToken", "AtRiskFlag", "AtRiskNotice", "AttendanceRecord", "AttendanceStatus",
     "AuditEvent", "Base", "ClassSession", "Cohort", "CohortStatus", "CohortType", "CorporateAgreement",
-    "CorporateAttendanceRecord", "CorporateTrainee", "DocumentKind", "DocumentStatus", "Enrolment",
-    "EnrolmentStatus", "EvidenceFile", "Holiday", "ImportStatus", "Institution", "Learner", "LoginAttempt",
-    "LoginSession", "OrgEmployee", "OrgMembership", "Organization", "OrganizationGrant", "Qualification",
-    "RegisterDocument", "ReminderSent", "ReminderStatus", "Role", "Room", "SessionStatus", "SessionType",
-    "Submission", "SubmissionResource", "SubmissionStatus", "TraineeImport", "TraineeImportRow", "User",
-    "access_request_cohorts", "cohort_facilitators", "utcnow",
+    "CorporateAttendanceRecord", "CorporateSessionCounts", "CorporateTrainee", "DocumentKind", "DocumentStatus",
+    "Enrolment", "EnrolmentStatus", "EvidenceFile", "Holiday", "ImportStatus", "Institution", "Learner",
+    "LoginAttempt", "LoginSession", "OrgEmployee", "OrgMembership", "Organization", "OrganizationGrant",
+    "Qualification", "RegisterDocument", "ReminderSent", "ReminderStatus", "Role", "Room", "SessionStatus",
+    "SessionType", "Submission", "SubmissionResource", "SubmissionStatus", "TraineeImport", "TraineeImportRow",
+    "User", "access_request_cohorts", "cohort_facilitators", "utcnow",
 ]

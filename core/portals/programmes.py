@@ -23,6 +23,7 @@ from core.models import (
     Cohort,
     CohortType,
     CorporateAttendanceRecord,
+    CorporateSessionCounts,
     CorporateTrainee,
     Institution,
     Organization,
@@ -149,17 +150,23 @@ def _session_counts(session: Session, ids: Sequence[int], now: dt.datetime) -> d
     return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
-def _attendance_by(session: Session, key: object, where: list) -> dict[int, dict[str, int]]:
-    """{key → {status → count}} over corporate records of sessions that were not cancelled."""
-    out: dict[int, dict[str, int]] = {}
+_SUMS = (CorporateSessionCounts.present, CorporateSessionCounts.late, CorporateSessionCounts.absent,
+         CorporateSessionCounts.excused)
+
+
+def _counts(present: int | None, late: int | None, absent: int | None, excused: int | None) -> dict[str, int]:
+    return {"PRESENT": int(present or 0), "LATE": int(late or 0), "ABSENT": int(absent or 0),
+            "EXCUSED": int(excused or 0)}
+
+
+def _cohort_attendance(session: Session, ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """cohort id → {status → count} over sessions not cancelled, from the per-session counts (kept by triggers)."""
     rows = session.execute(
-        select(key, CorporateAttendanceRecord.status, func.count())
-        .join(ClassSession, ClassSession.id == CorporateAttendanceRecord.session_id)
-        .where(ClassSession.status != SessionStatus.CANCELLED, *where)
-        .group_by(key, CorporateAttendanceRecord.status)).all()
-    for owner, status, count in rows:
-        out.setdefault(owner, rules.empty_counts())[status.value if hasattr(status, "value") else status] = count
-    return out
+        select(ClassSession.cohort_id, *[func.sum(c) for c in _SUMS])
+        .join(ClassSession, ClassSession.id == CorporateSessionCounts.session_id)
+        .where(ClassSession.cohort_id.in_(ids), ClassSession.status != SessionStatus.CANCELLED)
+        .group_by(ClassSession.cohort_id)).all()
+    return {r[0]: _counts(*r[1:]) for r in rows}
 
 
 def _programmes(session: Session, cohorts: Sequence, now: dt.datetime) -> list[Programme]:
@@ -168,7 +175,7 @@ def _programmes(session: Session, cohorts: Sequence, now: dt.datetime) -> list[P
         return []
     sizes = roster_sizes(session, ids)
     sessions = _session_counts(session, ids, now)
-    attendance = _attendance_by(session, ClassSession.cohort_id, [ClassSession.cohort_id.in_(ids)])
+    attendance = _cohort_attendance(session, ids)
     return [Programme(cohort_id=c.id, organization_id=c.organization_id, name=c.name, course=c.title,
                       start_date=c.start_date, end_date=c.end_date, status=c.status.value,
                       trainees=sizes.get(c.id, 0), sessions_planned=sessions.get(c.id, (0, 0, 0))[0],
@@ -211,20 +218,25 @@ def reports_granted(session: Session, organization_id: int) -> bool:
 def session_lines(session: Session, cohort_id: int, now: dt.datetime) -> list[SessionLine]:
     rows = session.execute(
         select(ClassSession.id, ClassSession.session_date, ClassSession.start_time, ClassSession.end_time,
-               ClassSession.session_type, ClassSession.status, ClassSession.ends_at)
+               ClassSession.session_type, ClassSession.status, ClassSession.ends_at, *_SUMS)
+        .outerjoin(CorporateSessionCounts, CorporateSessionCounts.session_id == ClassSession.id)
         .where(ClassSession.cohort_id == cohort_id)
         .order_by(ClassSession.starts_at, ClassSession.id)).all()
-    attendance = _attendance_by(session, CorporateAttendanceRecord.session_id, [ClassSession.cohort_id == cohort_id])
     return [SessionLine(session_id=r.id, date=r.session_date, start_time=r.start_time, end_time=r.end_time,
                         session_type=r.session_type.value, delivery=rules.delivery(r.status, r.ends_at, now),
-                        hours=rules.hours(r.start_time, r.end_time),
-                        attendance=attendance.get(r.id, rules.empty_counts()))
+                        hours=rules.hours(r.start_time, r.end_time), attendance=_counts(*r[7:]))
             for r in rows]
 
 
 def trainee_progress(session: Session, cohort_id: int) -> list[TraineeProgress]:
     """Each trainee of the cohort (the organization's own employees): attendance and sessions missed."""
-    attendance = _attendance_by(session, CorporateAttendanceRecord.trainee_id, [ClassSession.cohort_id == cohort_id])
+    attendance: dict[int, dict[str, int]] = {}
+    for trainee_id, status, count in session.execute(
+            select(CorporateAttendanceRecord.trainee_id, CorporateAttendanceRecord.status, func.count())
+            .join(ClassSession, ClassSession.id == CorporateAttendanceRecord.session_id)
+            .where(ClassSession.cohort_id == cohort_id, ClassSession.status != SessionStatus.CANCELLED)
+            .group_by(CorporateAttendanceRecord.trainee_id, CorporateAttendanceRecord.status)).all():
+        attendance.setdefault(trainee_id, rules.empty_counts())[status.value] = count
     rows = session.execute(select(CorporateTrainee.id, CorporateTrainee.full_name, CorporateTrainee.employee_code)
                            .where(CorporateTrainee.cohort_id == cohort_id, CorporateTrainee.active.is_(True))
                            .order_by(CorporateTrainee.full_name, CorporateTrainee.id)).all()  # collation

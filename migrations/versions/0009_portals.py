@@ -7,7 +7,11 @@ Access requests name any number of cohorts (access_request_cohorts; the old sing
 there) or a whole institution (scope); deny and revoke keep their reason; REJECTED becomes DENIED.
 Adds: users.agency_name (a regulator's organization), access_request_reads (every regulator read, by
 grant), access_request_notices (mails about requests, never sent twice), organization_grants
-(e.g. corporate_reports.view for a client organization).
+(e.g. corporate_reports.view for a client organization), and corporate_session_counts: per corporate
+session, how many trainees were marked with each status, kept by triggers on corporate_attendance_records
+in the same transaction as the marks (PostgreSQL: one statement-level trigger per event with transition
+tables, so a 500-row register costs one aggregated upsert; SQLite: row triggers). The portal sums these
+rows instead of scanning every record.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -119,9 +123,110 @@ def upgrade():
         sa.UniqueConstraint('organization_id', 'permission',
                             name=op.f('uq_organization_grants_organization_id_permission')),
     )
+    _create_session_counts()
+
+
+_COUNTS = ("count(*) FILTER (WHERE status = 'PRESENT') AS present, count(*) FILTER (WHERE status = 'LATE') AS late, "
+           "count(*) FILTER (WHERE status = 'ABSENT') AS absent, count(*) FILTER (WHERE status = 'EXCUSED') AS excused")
+_ADD = ("ON CONFLICT (session_id) DO UPDATE SET present = c.present + EXCLUDED.present, "
+        "late = c.late + EXCLUDED.late, absent = c.absent + EXCLUDED.absent, excused = c.excused + EXCLUDED.excused")
+
+_POSTGRES_TRIGGERS = [
+    f"""CREATE FUNCTION corporate_session_counts_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO corporate_session_counts AS c (session_id, present, late, absent, excused)
+  SELECT session_id, {_COUNTS} FROM new_rows GROUP BY session_id
+  {_ADD};
+  RETURN NULL;
+END $$""",
+    """CREATE FUNCTION corporate_session_counts_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  -- Old rows count -1, new rows +1; sessions whose counts did not move (a resent register) are left alone.
+  INSERT INTO corporate_session_counts AS c (session_id, present, late, absent, excused)
+  SELECT * FROM (
+    SELECT session_id, coalesce(sum(n) FILTER (WHERE status = 'PRESENT'), 0) AS present,
+           coalesce(sum(n) FILTER (WHERE status = 'LATE'), 0) AS late,
+           coalesce(sum(n) FILTER (WHERE status = 'ABSENT'), 0) AS absent,
+           coalesce(sum(n) FILTER (WHERE status = 'EXCUSED'), 0) AS excused
+    FROM (SELECT session_id, status, -1 AS n FROM old_rows UNION ALL SELECT session_id, status, 1 FROM new_rows) d
+    GROUP BY session_id) moved
+  WHERE present <> 0 OR late <> 0 OR absent <> 0 OR excused <> 0
+  ON CONFLICT (session_id) DO UPDATE SET present = c.present + EXCLUDED.present, late = c.late + EXCLUDED.late,
+    absent = c.absent + EXCLUDED.absent, excused = c.excused + EXCLUDED.excused;
+  RETURN NULL;
+END $$""",
+    f"""CREATE FUNCTION corporate_session_counts_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  -- An UPDATE, not an upsert: when the session itself is being deleted its counts row goes with it.
+  UPDATE corporate_session_counts c SET present = c.present - d.present, late = c.late - d.late,
+         absent = c.absent - d.absent, excused = c.excused - d.excused
+  FROM (SELECT session_id, {_COUNTS} FROM old_rows GROUP BY session_id) d WHERE c.session_id = d.session_id;
+  RETURN NULL;
+END $$""",
+    "CREATE TRIGGER corporate_session_counts_insert AFTER INSERT ON corporate_attendance_records "
+    "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION corporate_session_counts_insert()",
+    "CREATE TRIGGER corporate_session_counts_update AFTER UPDATE ON corporate_attendance_records "
+    "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
+    "EXECUTE FUNCTION corporate_session_counts_update()",
+    "CREATE TRIGGER corporate_session_counts_delete AFTER DELETE ON corporate_attendance_records "
+    "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION corporate_session_counts_delete()",
+]
+
+
+def _sqlite_row(prefix: str) -> str:
+    return ", ".join(f"{prefix}.status = '{s}'" for s in ("PRESENT", "LATE", "ABSENT", "EXCUSED"))
+
+
+_SQLITE_UPSERT = ("INSERT INTO corporate_session_counts (session_id, present, late, absent, excused) "
+                  "VALUES (NEW.session_id, {row}) ON CONFLICT (session_id) DO UPDATE SET "
+                  "present = present + excluded.present, late = late + excluded.late, "
+                  "absent = absent + excluded.absent, excused = excused + excluded.excused;")
+_SQLITE_SUBTRACT = ("UPDATE corporate_session_counts SET present = present - (OLD.status = 'PRESENT'), "
+                    "late = late - (OLD.status = 'LATE'), absent = absent - (OLD.status = 'ABSENT'), "
+                    "excused = excused - (OLD.status = 'EXCUSED') WHERE session_id = OLD.session_id;")
+_SQLITE_TRIGGERS = [
+    "CREATE TRIGGER corporate_session_counts_insert AFTER INSERT ON corporate_attendance_records BEGIN "
+    + _SQLITE_UPSERT.format(row=_sqlite_row("NEW")) + " END",
+    "CREATE TRIGGER corporate_session_counts_update AFTER UPDATE OF status, session_id ON "
+    "corporate_attendance_records WHEN OLD.status IS NOT NEW.status OR OLD.session_id IS NOT NEW.session_id BEGIN "
+    + _SQLITE_SUBTRACT + " " + _SQLITE_UPSERT.format(row=_sqlite_row("NEW")) + " END",
+    "CREATE TRIGGER corporate_session_counts_delete AFTER DELETE ON corporate_attendance_records BEGIN "
+    + _SQLITE_SUBTRACT + " END",
+]
+
+
+def _create_session_counts():
+    op.create_table(
+        'corporate_session_counts',
+        sa.Column('session_id', sa.Integer(), nullable=False),
+        sa.Column('present', sa.Integer(), server_default=sa.text('0'), nullable=False),
+        sa.Column('late', sa.Integer(), server_default=sa.text('0'), nullable=False),
+        sa.Column('absent', sa.Integer(), server_default=sa.text('0'), nullable=False),
+        sa.Column('excused', sa.Integer(), server_default=sa.text('0'), nullable=False),
+        sa.ForeignKeyConstraint(['session_id'], ['class_sessions.id'],
+                                name=op.f('fk_corporate_session_counts_session_id_class_sessions'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('session_id', name=op.f('pk_corporate_session_counts')),
+    )
+    postgres = op.get_bind().dialect.name == "postgresql"
+    counts = _COUNTS if postgres else ", ".join(
+        f"sum(status = '{s}') AS {s.lower()}" for s in ("PRESENT", "LATE", "ABSENT", "EXCUSED"))
+    op.execute(f"INSERT INTO corporate_session_counts (session_id, present, late, absent, excused) "
+               f"SELECT session_id, {counts} FROM corporate_attendance_records GROUP BY session_id")
+    for statement in (_POSTGRES_TRIGGERS if postgres else _SQLITE_TRIGGERS):
+        op.execute(statement)
+
+
+def _drop_session_counts():
+    for event in ("insert", "update", "delete"):
+        op.execute(f"DROP TRIGGER IF EXISTS corporate_session_counts_{event}"
+                   + (" ON corporate_attendance_records" if op.get_bind().dialect.name == "postgresql" else ""))
+        if op.get_bind().dialect.name == "postgresql":
+            op.execute(f"DROP FUNCTION IF EXISTS corporate_session_counts_{event}()")
+    op.drop_table('corporate_session_counts')
 
 
 def downgrade():
+    _drop_session_counts()
     op.drop_table('organization_grants')
     op.drop_table('access_request_notices')
     op.drop_table('access_request_reads')
