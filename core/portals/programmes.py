@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from core import clock
 from core.access.scoping import organization_granted
-from core.attendance.roster import roster_sizes
 from core.errors import NotFound
 from core.i18n import N_
 from core.models import (
@@ -138,18 +137,6 @@ def _member_cohorts(user: User) -> list:
 
 # --- counts -----------------------------------------------------------------------------------------------------
 
-def _session_counts(session: Session, ids: Sequence[int], now: dt.datetime) -> dict[int, tuple[int, int, int]]:
-    """cohort id → (planned, held, cancelled)."""
-    live = ClassSession.status != SessionStatus.CANCELLED
-    rows = session.execute(
-        select(ClassSession.cohort_id,
-               func.count().filter(live),
-               func.count().filter(and_(live, ClassSession.ends_at <= now)),
-               func.count().filter(ClassSession.status == SessionStatus.CANCELLED))
-        .where(ClassSession.cohort_id.in_(ids)).group_by(ClassSession.cohort_id)).all()
-    return {r[0]: (r[1], r[2], r[3]) for r in rows}
-
-
 _SUMS = (CorporateSessionCounts.present, CorporateSessionCounts.late, CorporateSessionCounts.absent,
          CorporateSessionCounts.excused)
 
@@ -159,29 +146,46 @@ def _counts(present: int | None, late: int | None, absent: int | None, excused: 
             "EXCUSED": int(excused or 0)}
 
 
-def _cohort_attendance(session: Session, ids: Sequence[int]) -> dict[int, dict[str, int]]:
-    """cohort id → {status → count} over sessions not cancelled, from the per-session counts (kept by triggers)."""
+@dataclass(frozen=True)
+class _CohortTotals:
+    planned: int
+    held: int
+    cancelled: int
+    attendance: dict[str, int]
+
+
+def _cohort_totals(session: Session, ids: Sequence[int], now: dt.datetime) -> dict[int, _CohortTotals]:
+    """Per cohort, in one pass over its sessions: planned, held and cancelled sessions, and the marks of the
+    sessions not cancelled (from the per-session counts the database keeps, not from every record)."""
+    live = ClassSession.status != SessionStatus.CANCELLED
     rows = session.execute(
-        select(ClassSession.cohort_id, *[func.sum(c) for c in _SUMS])
-        .join(ClassSession, ClassSession.id == CorporateSessionCounts.session_id)
-        .where(ClassSession.cohort_id.in_(ids), ClassSession.status != SessionStatus.CANCELLED)
-        .group_by(ClassSession.cohort_id)).all()
-    return {r[0]: _counts(*r[1:]) for r in rows}
+        select(ClassSession.cohort_id, func.count().filter(live),
+               func.count().filter(and_(live, ClassSession.ends_at <= now)),
+               func.count().filter(ClassSession.status == SessionStatus.CANCELLED),
+               *[func.sum(column).filter(live) for column in _SUMS])
+        .outerjoin(CorporateSessionCounts, CorporateSessionCounts.session_id == ClassSession.id)
+        .where(ClassSession.cohort_id.in_(ids)).group_by(ClassSession.cohort_id)).all()
+    return {r[0]: _CohortTotals(planned=r[1], held=r[2], cancelled=r[3], attendance=_counts(*r[4:])) for r in rows}
+
+
+def _trainee_counts(session: Session, ids: Sequence[int]) -> dict[int, int]:
+    return dict(session.execute(select(CorporateTrainee.cohort_id, func.count()).where(
+        CorporateTrainee.cohort_id.in_(ids), CorporateTrainee.active.is_(True)).group_by(CorporateTrainee.cohort_id)
+    ).all())
 
 
 def _programmes(session: Session, cohorts: Sequence, now: dt.datetime) -> list[Programme]:
     ids = [c.id for c in cohorts]
     if not ids:
         return []
-    sizes = roster_sizes(session, ids)
-    sessions = _session_counts(session, ids, now)
-    attendance = _cohort_attendance(session, ids)
+    trainees = _trainee_counts(session, ids)
+    totals = _cohort_totals(session, ids, now)
+    none = _CohortTotals(0, 0, 0, rules.empty_counts())
     return [Programme(cohort_id=c.id, organization_id=c.organization_id, name=c.name, course=c.title,
                       start_date=c.start_date, end_date=c.end_date, status=c.status.value,
-                      trainees=sizes.get(c.id, 0), sessions_planned=sessions.get(c.id, (0, 0, 0))[0],
-                      sessions_held=sessions.get(c.id, (0, 0, 0))[1],
-                      sessions_cancelled=sessions.get(c.id, (0, 0, 0))[2],
-                      attendance=attendance.get(c.id, rules.empty_counts()))
+                      trainees=trainees.get(c.id, 0), sessions_planned=totals.get(c.id, none).planned,
+                      sessions_held=totals.get(c.id, none).held, sessions_cancelled=totals.get(c.id, none).cancelled,
+                      attendance=totals.get(c.id, none).attendance)
             for c in cohorts]
 
 

@@ -35,7 +35,7 @@ from tasks.access import send_access_notices
 from ..auth import requires, user
 from ..contract import ErrorEnvelope, Page, contract, responds
 from ..extensions import db
-from ..pagination import envelope
+from ..pagination import page_of, pages
 from ..queue import sender
 from .schemas import (
     AccessRequestOut,
@@ -123,7 +123,7 @@ def admin_list() -> Any:
     zone = db.session.scalar(select(Institution.time_zone).where(Institution.id == user().institution_id)) or "UTC"
     default_expiry = (clock.today_in(zone) + dt.timedelta(days=30)).isoformat()
     return render_template("access/admin_requests.html", requests=items, query=query,
-                           page=envelope([], total, query.page, query.per_page),
+                           page={"page": query.page, "pages": pages(total, query.per_page), "total": total},
                            status_of=access_requests.effective_status, default_expiry=default_expiry)
 
 
@@ -172,7 +172,7 @@ def admin_reads(request_id: int) -> Any:
     query = PageQuery.model_validate(request.args.to_dict())
     items, total = reads.reads_page(db.session, user(), request_id, query)
     return render_template("access/reads.html", req=req, reads=items,
-                           page=envelope([], total, query.page, query.per_page),
+                           page={"page": query.page, "pages": pages(total, query.per_page), "total": total},
                            status_of=access_requests.effective_status)
 
 
@@ -193,7 +193,7 @@ def api_create(json: CreateAccessRequest) -> Any:
 def api_list(query: AccessRequestQuery) -> Any:
     """A regulator's own requests; an admin's institution's (every institution's for a super admin)."""
     items, total = access_requests.requests_page(db.session, user(), query)
-    return envelope([present_request(r) for r in items], total, query.page, query.per_page)
+    return page_of(AccessRequestOut, [present_request(r) for r in items], total, query.page, query.per_page)
 
 
 @bp.get("/api/access-requests/<int:request_id>")
@@ -235,7 +235,7 @@ def api_revoke(request_id: int, json: CloseAccessRequest) -> Any:
 def api_reads(request_id: int, query: PageQuery) -> Any:
     """Every read the regulator made under this request, newest first."""
     items, total = reads.reads_page(db.session, user(), request_id, query)
-    return envelope([present_read(r) for r in items], total, query.page, query.per_page)
+    return page_of(ReadOut, [present_read(r) for r in items], total, query.page, query.per_page)
 
 
 @bp.get("/api/access-requests/institution-choices")
@@ -244,7 +244,8 @@ def api_reads(request_id: int, query: PageQuery) -> Any:
 def api_institution_choices(query: ChoiceQuery) -> Any:
     """Institutions to ask, by name."""
     items, total = access_requests.institution_choices(db.session, query)
-    return envelope([present_institution(i) for i in items], total, query.page, query.per_page)
+    return page_of(InstitutionChoiceOut, [present_institution(i) for i in items], total, query.page,
+                   query.per_page)
 
 
 @bp.get("/api/access-requests/cohort-choices")
@@ -253,4 +254,4 @@ def api_institution_choices(query: ChoiceQuery) -> Any:
 def api_cohort_choices(query: CohortChoiceQuery) -> Any:
     """An institution's cohorts by name (names, course and dates only), to name in a request."""
     items, total = access_requests.cohort_choices(db.session, query)
-    return envelope([present_cohort_choice(c) for c in items], total, query.page, query.per_page)
+    return page_of(CohortChoiceOut, [present_cohort_choice(c) for c in items], total, query.page, query.per_page)

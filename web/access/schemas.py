@@ -71,7 +71,7 @@ class ReadOut(BaseModel):
     resource_id: int | None
 
 
-def present_request(req: AccessRequest) -> dict[str, object]:
+def present_request(req: AccessRequest) -> AccessRequestOut:
     regulator = req.regulator
     return AccessRequestOut(
         id=req.id, institution=NamedRef(id=req.institution.id, name=req.institution.name),
@@ -81,20 +81,19 @@ def present_request(req: AccessRequest) -> dict[str, object]:
         status=effective_status(req), in_force=effective_status(req) == "APPROVED", created_at=req.created_at,
         decided_at=req.decided_at, decision_reason=req.decision_reason, expires_at=req.expires_at,
         revoked_at=req.revoked_at, revoke_reason=req.revoke_reason,
-        url=url_for("access.api_get", request_id=req.id), reads_url=url_for("access.api_reads", request_id=req.id),
-    ).model_dump(mode="json")
+        url=url_for("access.api_get", request_id=req.id), reads_url=url_for("access.api_reads", request_id=req.id))
 
 
-def present_institution(row: Institution) -> dict[str, object]:
-    return InstitutionChoiceOut(id=row.id, name=row.name).model_dump(mode="json")
+def present_institution(row: Institution) -> InstitutionChoiceOut:
+    return InstitutionChoiceOut(id=row.id, name=row.name)
 
 
-def present_cohort_choice(row: CohortChoice) -> dict[str, object]:
+def present_cohort_choice(row: CohortChoice) -> CohortChoiceOut:
     return CohortChoiceOut(id=row.id, name=row.name, course=row.course, start_date=row.start_date,
-                           end_date=row.end_date).model_dump(mode="json")
+                           end_date=row.end_date)
 
 
-def present_read(row: ReadItem) -> dict[str, object]:
+def present_read(row: ReadItem) -> ReadOut:
     return ReadOut(id=row.id, at=row.at, regulator_id=row.regulator_id, regulator_name=row.regulator_name,
                    what=row.endpoint, path=row.path, cohort_id=row.cohort_id, cohort_name=row.cohort_name,
-                   resource_type=row.resource_type, resource_id=row.resource_id).model_dump(mode="json")
+                   resource_type=row.resource_type, resource_id=row.resource_id)

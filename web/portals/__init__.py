@@ -20,7 +20,7 @@ from tasks.portals import build_report
 from ..auth import requires, user
 from ..contract import Page, contract, responds
 from ..extensions import db
-from ..pagination import envelope
+from ..pagination import page_of, pages
 from ..queue import sender
 from .schemas import (
     GrantOut,
@@ -38,7 +38,7 @@ bp = Blueprint("portals", __name__)
 CHOSEN_ORGANIZATION = "portal_organization_id"
 
 
-def _programme_page(query: ProgrammeQuery) -> dict[str, Any]:
+def _programme_page(query: ProgrammeQuery) -> ProgrammePage:
     """The chosen organization's page of programmes; the choice is remembered in the browser session."""
     chosen, choices = programmes.choose_organization(db.session, user(), query.organization_id,
                                                      session.get(CHOSEN_ORGANIZATION))
@@ -46,9 +46,10 @@ def _programme_page(query: ProgrammeQuery) -> dict[str, Any]:
                     if chosen else ([], 0))
     if chosen and query.organization_id:
         session[CHOSEN_ORGANIZATION] = chosen.id
-    return {"organization": OrganizationOut(id=chosen.id, name=chosen.name).model_dump() if chosen else None,
-            "organizations": [OrganizationOut(id=c.id, name=c.name).model_dump() for c in choices],
-            **envelope([present_programme(p) for p in items], total, query.page, query.per_page)}
+    return ProgrammePage(organization=OrganizationOut(id=chosen.id, name=chosen.name) if chosen else None,
+                         organizations=[OrganizationOut(id=c.id, name=c.name) for c in choices],
+                         items=[present_programme(p) for p in items], page=query.page, per_page=query.per_page,
+                         total=total, pages=pages(total, query.per_page))
 
 
 def _chart(detail: programmes.ProgrammeDetail) -> Markup:
@@ -157,7 +158,7 @@ def api_report(document_id: int) -> Any:
 def api_grants(organization_id: int) -> Any:
     """What the organization has been granted (a short list: one page)."""
     rows = grants.grants_of(db.session, user(), organization_id)
-    return envelope([present_grant(g) for g in rows], len(rows), 1, max(len(rows), 1))
+    return page_of(GrantOut, [present_grant(g) for g in rows], len(rows), 1, max(len(rows), 1))
 
 
 @bp.post("/api/organizations/<int:organization_id>/grants")

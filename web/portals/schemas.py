@@ -110,16 +110,12 @@ class GrantOut(BaseModel):
     granted_by_id: int | None
 
 
-def _programme(p: Programme) -> ProgrammeOut:
+def present_programme(p: Programme) -> ProgrammeOut:
     return ProgrammeOut(
         cohort_id=p.cohort_id, name=p.name, course=p.course, start_date=p.start_date, end_date=p.end_date,
         status=p.status, trainees=p.trainees, sessions_planned=p.sessions_planned, sessions_held=p.sessions_held,
         sessions_cancelled=p.sessions_cancelled, attendance=AttendanceCounts(**p.attendance),
         attendance_rate=p.attendance_rate, url=url_for("portals.api_programme", cohort_id=p.cohort_id))
-
-
-def present_programme(p: Programme) -> dict[str, object]:
-    return _programme(p).model_dump(mode="json")
 
 
 def _session(s: SessionLine) -> SessionOut:
@@ -134,24 +130,24 @@ def _trainee(t: TraineeProgress) -> TraineeProgressOut:
                               attendance_rate=t.attendance_rate)
 
 
-def present_detail(d: ProgrammeDetail) -> dict[str, object]:
+def present_detail(d: ProgrammeDetail) -> ProgrammeDetailOut:
     return ProgrammeDetailOut(
-        programme=_programme(d.programme), organization=OrganizationOut(id=d.organization.id, name=d.organization.name),
+        programme=present_programme(d.programme),
+        organization=OrganizationOut(id=d.organization.id, name=d.organization.name),
         time_zone=d.time_zone, hours_delivered=d.hours_delivered, sessions=[_session(s) for s in d.sessions],
         reports_allowed=d.reports_allowed,
-        trainees=[_trainee(t) for t in d.trainees] if d.trainees is not None else None,
-    ).model_dump(mode="json")
+        trainees=[_trainee(t) for t in d.trainees] if d.trainees is not None else None)
 
 
-def present_report(doc: RegisterDocument) -> dict[str, object]:
+def present_report(doc: RegisterDocument) -> ReportOut:
     kind, fmt = report_of(doc)
     ready = doc.status.value == "READY"
     return ReportOut(id=doc.id, cohort_id=doc.cohort_id, kind=kind, format=fmt, status=doc.status.value,
                      status_url=url_for("portals.api_report", document_id=doc.id),
                      download_url=url_for("portals.download_report", document_id=doc.id) if ready else None,
-                     sha256=doc.sha256, size_bytes=doc.size_bytes, error=doc.error_message).model_dump(mode="json")
+                     sha256=doc.sha256, size_bytes=doc.size_bytes, error=doc.error_message)
 
 
-def present_grant(g: OrganizationGrant) -> dict[str, object]:
+def present_grant(g: OrganizationGrant) -> GrantOut:
     return GrantOut(organization_id=g.organization_id, permission=g.permission, granted_at=g.granted_at,
-                    granted_by_id=g.granted_by_id).model_dump(mode="json")
+                    granted_by_id=g.granted_by_id)
