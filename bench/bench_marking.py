@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from common import recreate_database  # bench/common.py (scripts run from bench/)
+from common import build_app, pct, recreate_database  # bench/common.py (scripts run from bench/)
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
@@ -37,12 +37,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 STATUSES = ["PRESENT", "ABSENT", "EXCUSED", "LATE"]
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
-    return ordered[k]
 
 
 def server_ms(response: requests.Response) -> float:
@@ -55,18 +49,6 @@ def fmt(values: list[float]) -> str:
 
 
 # --- setup -----------------------------------------------------------------------------------------------------
-
-def build_app(url: str, instance: str) -> Any:
-    os.environ.update({"DATABASE_URL": url, "INSTANCE_DIR": instance, "SECRET_KEY": "bench"})
-    from flask_migrate import upgrade
-
-    from web import create_app
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": instance})
-    with app.app_context():
-        upgrade()
-    return app
-
 
 def seed_registers(session: Session, sizes: list[int]) -> dict[str, Any]:
     """One institution; per register: a teacher, a cohort with `size` learners, one session yesterday evening."""

@@ -16,7 +16,6 @@ in-process (Flask's test client: no HTTP server, no network).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -24,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import recreate_database  # bench/common.py (scripts run from bench/)
+from common import build_app, pct, recreate_database  # bench/common.py (scripts run from bench/)
 from sqlalchemy import event, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,25 +32,8 @@ sys.path.insert(0, str(ROOT))
 COHORTS, TRAINEES, SESSIONS = 200, 50, 100
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))]
-
-
 def fmt(values: list[float]) -> str:
     return f"p50 {pct(values, 50):7.1f}  p95 {pct(values, 95):7.1f}  max {max(values):7.1f} ms"
-
-
-def build_app(url: str, instance: str) -> Any:
-    os.environ.update({"DATABASE_URL": url, "INSTANCE_DIR": instance, "SECRET_KEY": "bench"})
-    from flask_migrate import upgrade
-
-    from web import create_app
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": instance})
-    with app.app_context():
-        upgrade()
-    return app
 
 
 def seed(session: Any) -> dict[str, Any]:

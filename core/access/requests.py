@@ -124,6 +124,14 @@ def _managed(session: Session, admin: User, request_id: int) -> AccessRequest:
     return req
 
 
+def _pending(session: Session, admin: User, request_id: int) -> AccessRequest:
+    req = _managed(session, admin, request_id)
+    if req.status != AccessRequestStatus.PENDING:
+        raise Conflict(N_("This request is already %(status)s."), code="already_decided",
+                       params={"status": effective_status(req).lower()})
+    return req
+
+
 def _close(session: Session, admin: User, req: AccessRequest, status: AccessRequestStatus, action: str,
            after: dict[str, object]) -> None:
     before = {"status": effective_status(req)}
@@ -135,10 +143,7 @@ def _close(session: Session, admin: User, req: AccessRequest, status: AccessRequ
 def approve(session: Session, admin: User, request_id: int, command: ApproveAccessRequest,
             on_commit: OnCommit = None) -> AccessRequest:
     with unit_of_work(session):
-        req = _managed(session, admin, request_id)
-        if req.status != AccessRequestStatus.PENDING:
-            raise Conflict(N_("This request is already %(status)s."), code="already_decided",
-                           params={"status": effective_status(req).lower()})
+        req = _pending(session, admin, request_id)
         now = clock.now()
         if command.expires_at <= now:
             raise ValidationError(N_("The expiry must be in the future."), code="expiry_in_past",
@@ -157,10 +162,7 @@ def approve(session: Session, admin: User, request_id: int, command: ApproveAcce
 def deny(session: Session, admin: User, request_id: int, command: CloseAccessRequest,
          on_commit: OnCommit = None) -> AccessRequest:
     with unit_of_work(session):
-        req = _managed(session, admin, request_id)
-        if req.status != AccessRequestStatus.PENDING:
-            raise Conflict(N_("This request is already %(status)s."), code="already_decided",
-                           params={"status": effective_status(req).lower()})
+        req = _pending(session, admin, request_id)
         _close(session, admin, req, AccessRequestStatus.DENIED, "access_request.deny", {"reason": command.reason})
         req.decided_by_id, req.decided_at, req.decision_reason = admin.id, clock.now(), command.reason
         _notify(session, req, notices.DENIED, on_commit)

@@ -45,6 +45,7 @@ def _sample_values(demo: dict[str, Any]) -> dict[str, Any]:
         "run_id": 1,
         "filename": "app.css",
         "permission": "corporate_reports.view",
+        "action": "deny",
     }
 
 

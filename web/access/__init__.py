@@ -50,6 +50,7 @@ from .schemas import (
 
 bp = Blueprint("access", __name__)
 COHORT_CHOICES_SHOWN = 50
+MAIL = sender(send_access_notices)  # after commit: mail the people a change concerns
 
 
 # --- the read audit ---------------------------------------------------------------------------------------------
@@ -83,7 +84,7 @@ def _create_command(form: Any) -> CreateAccessRequest:
 def regulator_home() -> Any:
     if request.method == "POST":
         access_requests.request_access(db.session, user(), _create_command(request.form),
-                                       on_commit=sender(send_access_notices))
+                                       on_commit=MAIL)
         flash(_("Request sent. You will have access once an administrator approves it."), "success")
         return redirect(url_for("access.regulator_home"))
     institutions, _total = access_requests.institution_choices(db.session, ChoiceQuery(per_page=100))
@@ -142,26 +143,22 @@ def _end_of_day(raw: str | None, institution_id: int) -> dt.datetime:
 def admin_approve(request_id: int) -> Any:
     req = access_requests.visible_request(db.session, user(), request_id)
     command = ApproveAccessRequest(expires_at=_end_of_day(request.form.get("expires_on"), req.institution_id))
-    access_requests.approve(db.session, user(), request_id, command, on_commit=sender(send_access_notices))
+    access_requests.approve(db.session, user(), request_id, command, on_commit=MAIL)
     flash(_("Access approved. The regulator has been told."), "success")
     return redirect(url_for("access.admin_list"))
 
 
-@bp.post("/admin/access-requests/<int:request_id>/deny")
+@bp.post("/admin/access-requests/<int:request_id>/<any(deny, revoke):action>")
 @requires("access_requests.manage")
-def admin_deny(request_id: int) -> Any:
+def admin_close(request_id: int, action: str) -> Any:
+    """Deny a pending request or revoke access in force, with a reason the regulator is told."""
     command = CloseAccessRequest.model_validate({"reason": request.form.get("reason", "")})
-    access_requests.deny(db.session, user(), request_id, command, on_commit=sender(send_access_notices))
-    flash(_("Request denied. The regulator has been told."), "success")
-    return redirect(url_for("access.admin_list"))
-
-
-@bp.post("/admin/access-requests/<int:request_id>/revoke")
-@requires("access_requests.manage")
-def admin_revoke(request_id: int) -> Any:
-    command = CloseAccessRequest.model_validate({"reason": request.form.get("reason", "")})
-    access_requests.revoke(db.session, user(), request_id, command, on_commit=sender(send_access_notices))
-    flash(_("Access revoked. It ends now, and the regulator has been told."), "success")
+    if action == "deny":
+        access_requests.deny(db.session, user(), request_id, command, on_commit=MAIL)
+        flash(_("Request denied. The regulator has been told."), "success")
+    else:
+        access_requests.revoke(db.session, user(), request_id, command, on_commit=MAIL)
+        flash(_("Access revoked. It ends now, and the regulator has been told."), "success")
     return redirect(url_for("access.admin_list"))
 
 
@@ -183,7 +180,7 @@ def admin_reads(request_id: int) -> Any:
 @contract(resp=responds(HTTP_201=AccessRequestOut))
 def api_create(json: CreateAccessRequest) -> Any:
     """Ask for read-only access to an institution, or to named cohorts of it; its admins are mailed."""
-    req = access_requests.request_access(db.session, user(), json, on_commit=sender(send_access_notices))
+    req = access_requests.request_access(db.session, user(), json, on_commit=MAIL)
     return present_request(req), 201
 
 
@@ -208,16 +205,15 @@ def api_get(request_id: int) -> Any:
 @contract(resp=responds(HTTP_200=AccessRequestOut, HTTP_409=ErrorEnvelope))
 def api_approve(request_id: int, json: ApproveAccessRequest) -> Any:
     """Approve a pending request until `expires_at`; access ends by itself then. The regulator is mailed."""
-    req = access_requests.approve(db.session, user(), request_id, json, on_commit=sender(send_access_notices))
-    return present_request(req)
+    return present_request(access_requests.approve(db.session, user(), request_id, json, on_commit=MAIL))
 
 
 @bp.post("/api/access-requests/<int:request_id>/deny")
 @requires("access_requests.manage")
 @contract(resp=responds(HTTP_200=AccessRequestOut, HTTP_409=ErrorEnvelope))
 def api_deny(request_id: int, json: CloseAccessRequest) -> Any:
-    req = access_requests.deny(db.session, user(), request_id, json, on_commit=sender(send_access_notices))
-    return present_request(req)
+    """Deny a pending request, with a reason told to the regulator."""
+    return present_request(access_requests.deny(db.session, user(), request_id, json, on_commit=MAIL))
 
 
 @bp.post("/api/access-requests/<int:request_id>/revoke")
@@ -225,8 +221,7 @@ def api_deny(request_id: int, json: CloseAccessRequest) -> Any:
 @contract(resp=responds(HTTP_200=AccessRequestOut, HTTP_409=ErrorEnvelope))
 def api_revoke(request_id: int, json: CloseAccessRequest) -> Any:
     """End access in force now, with a reason told to the regulator."""
-    req = access_requests.revoke(db.session, user(), request_id, json, on_commit=sender(send_access_notices))
-    return present_request(req)
+    return present_request(access_requests.revoke(db.session, user(), request_id, json, on_commit=MAIL))
 
 
 @bp.get("/api/access-requests/<int:request_id>/reads")
