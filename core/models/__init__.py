@@ -43,16 +43,16 @@ from .people import (
     User,
 )
 from .portals import CorporateSessionCounts
-from .sessions import ClassSession
+from .sessions import CalendarEventVersion, ClassSession, LockSweep, SessionLockRecord
 
 __all__ = [
     "AccessRequest", "AccessRequestNotice", "AccessRequestRead", "AccessRequestStatus", "AccessScope",
     "AgreementStatus", "ApiToken", "AtRiskFlag", "AtRiskNotice", "AttendanceRecord", "AttendanceStatus",
-    "AuditEvent", "Base", "ClassSession", "Cohort", "CohortStatus", "CohortType", "CorporateAgreement",
-    "CorporateAttendanceRecord", "CorporateSessionCounts", "CorporateTrainee", "DocumentKind", "DocumentStatus",
-    "Enrolment", "EnrolmentStatus", "EvidenceFile", "Holiday", "ImportStatus", "Institution", "Learner",
-    "LoginAttempt", "LoginSession", "OrgEmployee", "OrgMembership", "Organization", "OrganizationGrant",
-    "Qualification", "RegisterDocument", "ReminderSent", "ReminderStatus", "Role", "Room", "SessionStatus",
-    "SessionType", "Submission", "SubmissionResource", "SubmissionStatus", "TraineeImport", "TraineeImportRow",
-    "User", "access_request_cohorts", "cohort_facilitators", "utcnow",
+    "AuditEvent", "Base", "CalendarEventVersion", "ClassSession", "Cohort", "CohortStatus", "CohortType",
+    "CorporateAgreement", "CorporateAttendanceRecord", "CorporateSessionCounts", "CorporateTrainee", "DocumentKind",
+    "DocumentStatus", "Enrolment", "EnrolmentStatus", "EvidenceFile", "Holiday", "ImportStatus", "Institution",
+    "Learner", "LockSweep", "LoginAttempt", "LoginSession", "OrgEmployee", "OrgMembership", "Organization",
+    "OrganizationGrant", "Qualification", "RegisterDocument", "ReminderSent", "ReminderStatus", "Role", "Room",
+    "SessionLockRecord", "SessionStatus", "SessionType", "Submission", "SubmissionResource", "SubmissionStatus",
+    "TraineeImport", "TraineeImportRow", "User", "access_request_cohorts", "cohort_facilitators", "utcnow",
 ]

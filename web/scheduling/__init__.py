@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, flash, jsonify, redirect, re
 from sqlalchemy import select
 
 from core.access.scoping import cohort_filter, visible_cohort
+from core.attendance.locking import lock_states
 from core.errors import Conflict, ValidationError
 from core.models import Cohort, Room, SessionType
 from core.scheduling import calendar as calendar_service
@@ -24,6 +25,10 @@ from ..pagination import paginate
 from ..queue import sender
 
 bp = Blueprint("scheduling", __name__)
+
+
+def _grace() -> int:
+    return int(current_app.config["LOCK_GRACE_HOURS"])
 
 
 def _json_body() -> Any:
@@ -85,7 +90,7 @@ def api_cohort_sessions(cohort_id: int) -> Any:
     zone = scheduling.institution_zone(db.session, cohort.institution_id)
     stmt = scheduling.cohort_sessions_stmt(cohort.id, request.args.get("q"),
                                            include_cancelled=request.args.get("include_cancelled") != "0")
-    return jsonify(paginate(stmt, lambda s: scheduling.session_json(s, zone)))
+    return jsonify(paginate(stmt, lambda s: scheduling.session_json(s, zone, _grace())))
 
 
 # --------------------------------------------------------------------------------------------- API: one session
@@ -94,8 +99,8 @@ def api_cohort_sessions(cohort_id: int) -> Any:
 @bp.patch("/api/institution/class-sessions/<int:session_id>")
 @requires("sessions.manage")
 def api_edit_session(session_id: int) -> Any:
-    s = scheduling.edit_session(db.session, user(), session_id, _json_body())
-    return jsonify(scheduling.session_json(s, scheduling.institution_zone(db.session, s.institution_id)))
+    s = scheduling.edit_session(db.session, user(), session_id, _json_body(), grace_hours=_grace())
+    return jsonify(scheduling.session_json(s, scheduling.institution_zone(db.session, s.institution_id), _grace()))
 
 
 @bp.post("/api/institution/class-sessions/<int:session_id>/cancel")
@@ -103,8 +108,8 @@ def api_edit_session(session_id: int) -> Any:
 def api_cancel_session(session_id: int) -> Any:
     data = request.get_json(silent=True)
     reason = data.get("reason") if isinstance(data, dict) and isinstance(data.get("reason"), str) else None
-    s = scheduling.cancel_session(db.session, user(), session_id, reason)
-    return jsonify(scheduling.session_json(s, scheduling.institution_zone(db.session, s.institution_id)))
+    s = scheduling.cancel_session(db.session, user(), session_id, reason, grace_hours=_grace())
+    return jsonify(scheduling.session_json(s, scheduling.institution_zone(db.session, s.institution_id), _grace()))
 
 
 # --------------------------------------------------------------------------------------------- API: rooms, holidays
@@ -164,7 +169,7 @@ def api_delete_holiday(holiday_id: int) -> Any:
 @bp.get("/api/institution/attendance/calendar")
 @requires("sessions.view")
 def api_calendar() -> Any:
-    body = calendar_service.calendar_events(db.session, user(), request.args.to_dict())
+    body = calendar_service.calendar_events(db.session, user(), request.args.to_dict(), _grace())
     # A month can hold thousands of events: compact, unsorted JSON is a third faster than jsonify here.
     return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
 
@@ -244,6 +249,7 @@ def _sessions_page(cohort_id: int, *, plan: dict[str, Any] | None = None, previe
         page=listing["page"], pages=listing["pages"], total=listing["total"], rooms=rooms,
         instructors=places.instructors(db.session, cohort.institution_id), types=list(SessionType),
         plan=plan or {}, preview=preview, errors=errors or [], plan_json=json.dumps(plan) if plan else "",
+        locks=lock_states(db.session, listing["items"], _grace()),
     ), status
 
 
@@ -276,7 +282,7 @@ def cohort_sessions_apply(cohort_id: int) -> Any:
         return redirect(url_for("scheduling.schedule_run", run_id=outcome.id))
     result = outcome.preview.result
     flash(f"{len(outcome.created_ids)} session(s) created; {len(result.already_scheduled)} already scheduled; "
-          f"{len(result.clashes)} skipped for a conflict.", "success")
+          f"{len(result.skipped)} skipped for a conflict.", "success")
     return redirect(url_for("scheduling.cohort_sessions", cohort_id=cohort_id))
 
 
@@ -297,18 +303,20 @@ def edit_session(session_id: int) -> Any:
         changes = {k: request.form.get(k) for k in ("session_date", "start_time", "end_time", "session_type",
                                                     "room_id", "instructor_id", "title", "location", "notes")
                    if k in request.form}
-        scheduling.edit_session(db.session, user(), session_id, changes)
+        scheduling.edit_session(db.session, user(), session_id, changes, grace_hours=_grace())
         flash("Session updated.", "success")
         return redirect(url_for("scheduling.cohort_sessions", cohort_id=s.cohort_id))
     rooms = db.session.scalars(select(Room).where(Room.institution_id == s.institution_id).order_by(Room.name)).all()
-    return render_template("scheduling/edit_session.html", s=s, rooms=rooms, types=list(SessionType),
+    locked = lock_states(db.session, [s], _grace())[s.id].locked
+    return render_template("scheduling/edit_session.html", s=s, locked=locked, rooms=rooms, types=list(SessionType),
                            instructors=places.instructors(db.session, s.institution_id))
 
 
 @bp.post("/admin/class-sessions/<int:session_id>/cancel")
 @requires("sessions.manage")
 def cancel_session(session_id: int) -> Any:
-    s = scheduling.cancel_session(db.session, user(), session_id, request.form.get("reason") or None)
+    s = scheduling.cancel_session(db.session, user(), session_id, request.form.get("reason") or None,
+                                  grace_hours=_grace())
     flash(f"Session of {s.session_date:%d %b %Y} cancelled.", "success")
     return redirect(request.referrer or url_for("scheduling.cohort_sessions", cohort_id=s.cohort_id))
 
