@@ -5,10 +5,19 @@ from __future__ import annotations
 
 from sqlalchemy import delete, func, select
 
+from core import clock
 from core.attendance import service as attendance
 from core.attendance.commands import MarkRegister
 from core.models import ClassSession, CorporateAttendanceRecord, CorporateSessionCounts, User
-from tests.attendance_factories import demo_session, members
+from tests.attendance_factories import make_session, members
+
+
+def _open_session(sql, demo, hour: int) -> int:
+    """Yesterday evening: started, and its cut-off (end of today, with the default grace) still ahead."""
+    import datetime as dt
+
+    day = clock.today_in("Africa/Algiers") - dt.timedelta(days=1)
+    return make_session(sql, demo["corporate_cohort_id"], day, dt.time(hour), dt.time(hour + 1))
 
 
 def _from_records(sql) -> dict[int, tuple[int, int, int, int]]:
@@ -36,7 +45,7 @@ def _mark(sql, teacher, session_id, statuses: list[str]) -> None:
 
 def test_counts_follow_every_change_to_the_marks(sql, demo):
     teacher = sql.get(User, demo["users"]["teacher"])
-    session_id = demo_session(sql, demo["corporate_cohort_id"])
+    session_id = _open_session(sql, demo, 18)
     _mark(sql, teacher, session_id, ["PRESENT"] * 6 + ["ABSENT"] * 4)
     assert _kept(sql) == _from_records(sql) == {session_id: (6, 0, 4, 0)}
     _mark(sql, teacher, session_id, ["LATE"] * 2 + ["PRESENT"] * 4 + ["EXCUSED", "ABSENT"])
@@ -50,10 +59,7 @@ def test_counts_follow_every_change_to_the_marks(sql, demo):
 
 def test_marks_of_two_sessions_and_a_deleted_session(sql, demo):
     teacher = sql.get(User, demo["users"]["teacher"])
-    first = demo_session(sql, demo["corporate_cohort_id"])
-    second = sql.scalar(select(ClassSession.id).where(ClassSession.cohort_id == demo["corporate_cohort_id"],
-                                                      ClassSession.id != first, ClassSession.ends_at < func.now())
-                        .limit(1))
+    first, second = _open_session(sql, demo, 18), _open_session(sql, demo, 20)
     _mark(sql, teacher, first, ["PRESENT"] * 10)
     _mark(sql, teacher, second, ["ABSENT"] * 10)
     assert _kept(sql) == _from_records(sql)
