@@ -16,7 +16,7 @@ in-process (Flask's test client: no HTTP server, no network).
 from __future__ import annotations
 
 import argparse
-import statistics
+import os
 import sys
 import tempfile
 import time
@@ -149,7 +149,8 @@ def main() -> None:
     print("-" * (width + 56))
     for name, result, target in rows:
         print(f"{name:<{width}}  {result:<44}  {target}")
-    print(f"\n(mean of the whole-list request: {statistics.mean(times):.1f} ms; machine may be shared)")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\nload average during the run: {load} (on a shared machine the times vary with it)")
 
 
 if __name__ == "__main__":
