@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from common import build_app, pct, recreate_database  # bench/common.py (scripts run from bench/)
+from common import build_app, pct, print_table, recreate_database  # bench/common.py (scripts run from bench/)
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
@@ -462,15 +462,6 @@ def lock_rows(lock: dict[str, Any], backlog: dict[str, Any] | None) -> list[tupl
              f"max {max(during) if during else float('nan'):.1f} ms ({len(during)} marks)", "≤ 50 ms"),
         ]
     return rows
-
-
-def print_table(rows: list[tuple[str, str, str]]) -> None:
-    width = max(len(r[0]) for r in rows)
-    print()
-    print(f"{'measure':<{width}}  {'result':<58}  target")
-    print("-" * (width + 70))
-    for name, result, target in rows:
-        print(f"{name:<{width}}  {result:<58}  {target}")
 
 
 def main() -> None:

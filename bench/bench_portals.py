@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import build_app, pct, recreate_database  # bench/common.py (scripts run from bench/)
+from common import build_app, pct, print_table, recreate_database  # bench/common.py (scripts run from bench/)
 from sqlalchemy import event, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,12 +143,7 @@ def main() -> None:
         times, statements = timed(app, client, path, headers, args.requests)
         rows.append((label, fmt(times), target))
         rows.append(("   SQL statements per request", f"{min(statements)}–{max(statements)}", "fixed"))
-    width = max(len(r[0]) for r in rows)
-    print()
-    print(f"{'measure':<{width}}  {'result':<44}  target")
-    print("-" * (width + 56))
-    for name, result, target in rows:
-        print(f"{name:<{width}}  {result:<44}  {target}")
+    print_table(rows, result_width=44)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"\nload average during the run: {load} (on a shared machine the times vary with it)")
 

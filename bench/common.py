@@ -38,3 +38,13 @@ def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
     return ordered[k]
+
+
+def print_table(rows: list[tuple[str, str, str]], result_width: int = 58) -> None:
+    """measure · result · target, one row each."""
+    width = max(len(r[0]) for r in rows)
+    print()
+    print(f"{'measure':<{width}}  {'result':<{result_width}}  target")
+    print("-" * (width + result_width + 12))
+    for name, result, target in rows:
+        print(f"{name:<{width}}  {result:<{result_width}}  {target}")
