@@ -205,15 +205,14 @@ def twenty_builds(db_url: str, storage: str, seeded: dict[str, Any]) -> dict[str
     from core.models import User
     from core.registers import service
     from core.registers.commands import RequestRegister
-    from tasks.registers import build_register_document
     from web.extensions import db
-    from web.queue import sender
 
     broker = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
     redis.Redis.from_url(broker).flushdb()
     env = dict(os.environ, DATABASE_URL=db_url, STORAGE_DIR=storage, CELERY_BROKER_URL=broker,
                CELERY_RESULT_BACKEND=broker, SECRET_KEY="bench")
     worker = subprocess.Popen([str(ROOT / ".venv/bin/celery"), "-A", "workers.celery_app", "worker", "-c", "2",
+                               "-Q", "documents,default",
                                "--loglevel", "WARNING", "-n", "bench-registers@%h"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -232,8 +231,7 @@ def twenty_builds(db_url: str, storage: str, seeded: dict[str, Any]) -> dict[str
                 command = RequestRegister(kind="session", session_id=sid, format="pdf") if i % 4 else RequestRegister(
                     kind="cohort", cohort_id=cohort_500, format=("pdf", "xlsx", "csv", "pdf", "pdf")[i // 4],
                     **{"from": seeded["from"], "to": seeded["to"]})
-                doc, _ = service.request_document(db.session, admin, command,
-                                                  on_commit=sender(build_register_document))
+                doc, _ = service.request_document(db.session, admin, command)  # a job, sent after commit
                 ids.append(doc.id)
             deadline = time.monotonic() + 900
             while time.monotonic() < deadline:

@@ -15,6 +15,7 @@ from flask import current_app
 
 from core.errors import DomainError
 from core.registers import service
+from core.registers.jobs import BUILD, MAX_ATTEMPTS  # the worker knows the job kind
 from tasks import db_session, setting, storage
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ def build_settings() -> service.BuildSettings:
         grace_hours=int(setting("LOCK_GRACE_HOURS")))
 
 
-@shared_task(name="registers.build", bind=True, acks_late=True, max_retries=service.MAX_ATTEMPTS - 1)
+@shared_task(name=BUILD.name, bind=True, acks_late=True, max_retries=MAX_ATTEMPTS - 1)
 def build_register_document(self, document_id: int) -> str:  # type: ignore[no-untyped-def]
     session = db_session()
     try:

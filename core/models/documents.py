@@ -8,6 +8,7 @@ served again instead of rebuilt.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -22,6 +23,17 @@ from .enums import (
     enum_column,
 )
 
+_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed from paper
+
+
+def new_code(length: int = 8) -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def new_reference() -> str:
+    """Public and unguessable (60 bits): R + 12 characters in groups of four."""
+    return f"R{new_code(4)}-{new_code(4)}-{new_code(4)}"
+
 
 class RegisterDocument(Timestamped, Base):
     __tablename__ = "register_documents"
@@ -31,7 +43,9 @@ class RegisterDocument(Timestamped, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"), index=True)
+    # Set on registers (the verify page names the issuer); client reports (core.portals) leave it NULL.
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"),
+                                                       index=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("class_sessions.id", ondelete="CASCADE"), index=True)
     kind: Mapped[DocumentKind] = mapped_column(enum_column(DocumentKind))
@@ -42,8 +56,8 @@ class RegisterDocument(Timestamped, Base):
     period_end: Mapped[dt.date | None]
     status: Mapped[DocumentStatus] = mapped_column(enum_column(DocumentStatus), default=DocumentStatus.PENDING)
     # Public: printed in the footer and the QR code, looked up by /verify/<reference>.
-    reference: Mapped[str] = mapped_column(String(32), unique=True)
-    verification_code: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: new_reference())
+    verification_code: Mapped[str] = mapped_column(String(16), default=lambda: new_code())
     data_version: Mapped[str | None] = mapped_column(String(64))
     storage_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     sha256: Mapped[str | None] = mapped_column(String(64), index=True)

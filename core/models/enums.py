@@ -100,6 +100,11 @@ class DocumentKind(StrEnum):
 
     SESSION = "session"
     COHORT = "cohort"
+    # A client organization's reports on one corporate cohort (core.portals.reports).
+    DELIVERY_REPORT_PDF = "DELIVERY_REPORT_PDF"
+    DELIVERY_REPORT_XLSX = "DELIVERY_REPORT_XLSX"
+    PROGRESS_REPORT_PDF = "PROGRESS_REPORT_PDF"
+    PROGRESS_REPORT_XLSX = "PROGRESS_REPORT_XLSX"
 
 
 class DocumentFormat(StrEnum):
@@ -122,8 +127,13 @@ class SubmissionStatus(StrEnum):
 class AccessRequestStatus(StrEnum):
     PENDING = "PENDING"
     APPROVED = "APPROVED"
-    REJECTED = "REJECTED"
+    DENIED = "DENIED"
     REVOKED = "REVOKED"
+
+
+class AccessScope(StrEnum):
+    INSTITUTION = "institution"
+    COHORTS = "cohorts"
 
 
 class ReminderStatus(StrEnum):

@@ -9,33 +9,31 @@ other tenants' documents answer 404.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core import clock
+from core import clock, jobs
 from core.access.scoping import cohort_filter, require, visible_cohort
 from core.attendance import roster
 from core.attendance.service import open_session
-from core.db import after_commit
 from core.errors import Conflict, NotFound
 from core.i18n import N_
 from core.models import Cohort, DocumentFormat, DocumentKind, DocumentStatus, RegisterDocument, User
+from core.models.documents import new_code, new_reference
 from core.storage import PrivateStorage
 from core.uow import unit_of_work
 
 from . import data, exports, pdf, render
 from .commands import RequestRegister
+from .jobs import BUILD, MAX_ATTEMPTS
 from .layout import chunks
 
 log = logging.getLogger(__name__)
 
 LIVE = (DocumentStatus.PENDING, DocumentStatus.BUILDING, DocumentStatus.READY)
-MAX_ATTEMPTS = 3
-_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed from paper
 MEDIA_TYPES = {DocumentFormat.PDF: "application/pdf", DocumentFormat.CSV: "text/csv; charset=utf-8",
                DocumentFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -47,15 +45,6 @@ class BuildSettings:
     processes: int = 2              # child processes rendering runs of pages in parallel
     pages_per_run: int = 8          # the unit of memory: a run of pages renders in one child at a time
     grace_hours: int = 24           # the lock rule's grace after a session's local day (LOCK_GRACE_HOURS)
-
-
-def _token(length: int) -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
-
-
-def new_reference() -> str:
-    """Public and unguessable (60 bits): R + 12 characters in groups of four."""
-    return f"R{_token(4)}-{_token(4)}-{_token(4)}"
 
 
 def scope_of(doc: RegisterDocument) -> data.Scope:
@@ -76,11 +65,11 @@ def _requested_scope(session: Session, user: User, command: RequestRegister) -> 
     return cohort, data.Scope(DocumentKind.COHORT, cohort.id, None, command.period_start, command.period_end)
 
 
-def request_document(session: Session, user: User, command: RequestRegister,
-                     on_commit: Callable[[int], object] | None = None, *, grace_hours: int = 24
+def request_document(session: Session, user: User, command: RequestRegister, *, grace_hours: int = 24
                      ) -> tuple[RegisterDocument, bool]:
     """The document for this request: an existing one built (or being built) from the same data, or a new
-    PENDING one whose build is enqueued after commit. Returns (document, reused)."""
+    PENDING one whose build job is queued (sent after commit; the sweeper sends it if the broker is down).
+    Returns (document, reused)."""
     with unit_of_work(session):
         cohort, scope = _requested_scope(session, user, command)
         language = command.language or data.institution_language(session, cohort.institution_id)
@@ -98,12 +87,10 @@ def request_document(session: Session, user: User, command: RequestRegister,
             institution_id=cohort.institution_id, cohort_id=cohort.id, session_id=scope.session_id,
             kind=scope.kind, format=fmt, language=language, period_start=scope.period_start,
             period_end=scope.period_end, status=DocumentStatus.PENDING, reference=new_reference(),
-            verification_code=_token(8), data_version=version, requested_by_id=user.id)
+            verification_code=new_code(), data_version=version, requested_by_id=user.id)
         session.add(doc)
         session.flush()
-        if on_commit is not None:
-            document_id = doc.id
-            after_commit(session, lambda: on_commit(document_id))
+        jobs.enqueue(session, BUILD, doc.id)
         return doc, False
 
 
@@ -117,21 +104,14 @@ def _same_scope(scope: data.Scope) -> list[object]:
     return clauses
 
 
-def retry_document(session: Session, user: User, document_id: int,
-                   on_commit: Callable[[int], object] | None = None) -> RegisterDocument:
+def retry_document(session: Session, user: User, document_id: int) -> RegisterDocument:
     """Build a FAILED document again (its reference stays: nothing was ever issued under it)."""
     with unit_of_work(session):
         doc = visible_document(session, user, document_id)
         require(session, user, "registers.generate")
-        moved = session.execute(update(RegisterDocument).where(
-            RegisterDocument.id == doc.id, RegisterDocument.status == DocumentStatus.FAILED
-        ).values(status=DocumentStatus.PENDING, error_message=None, attempts=0)).rowcount
-        if not moved:
-            raise Conflict(N_("Only a failed document can be built again."), code="document_not_failed")
-        session.refresh(doc)
-        if on_commit is not None:
-            after_commit(session, lambda: on_commit(document_id))
-        return doc
+        jobs.retry(session, BUILD, doc.id)
+    session.refresh(doc)
+    return doc
 
 
 # --- reading ---------------------------------------------------------------------------------------------------

@@ -19,11 +19,11 @@ from sqlalchemy import insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import audit, clock
+from core import audit, clock, jobs
 from core.access.scoping import cohort_filter, visible_cohort
 from core.attendance import locking
 from core.attendance.roster import marked_counts, roster_sizes
-from core.db import after_commit, is_postgres
+from core.db import is_postgres
 from core.errors import Conflict, Locked, NotFound, ValidationError
 from core.models import (
     ClassSession,
@@ -39,6 +39,7 @@ from core.models import (
 )
 from core.models.sessions import ScheduleRun, ScheduleRunStatus
 
+from .jobs import APPLY_PLAN
 from .planner import (
     Busy,
     Clash,
@@ -512,18 +513,15 @@ def apply(session: Session, user: User, cohort_id: int, data: Any) -> Applied:
     return Applied(pv, ids)
 
 
-def start_run(session: Session, user: User, cohort_id: int, data: Any,
-              on_commit: Callable[[int], None] | None = None) -> ScheduleRun:
-    """Record a large plan to apply in the background; `on_commit(run_id)` sends the task after commit."""
+def start_run(session: Session, user: User, cohort_id: int, data: Any) -> ScheduleRun:
+    """Record a large plan to apply in the background (a core.jobs job, sent after commit)."""
     cohort = visible_cohort(session, user, cohort_id, "sessions.manage")
     pv = _plan_for_cohort(session, cohort, data)  # validate now: a bad plan is a 422 here, not a failed run
     run = ScheduleRun(institution_id=cohort.institution_id, cohort_id=cohort.id, requested_by_id=user.id,
                       plan=dict(data), status=ScheduleRunStatus.PENDING, planned_count=pv.result.planned_count)
     session.add(run)
     session.flush()
-    if on_commit is not None:
-        run_id = run.id
-        after_commit(session, lambda: on_commit(run_id))
+    jobs.enqueue(session, APPLY_PLAN, run.id)
     session.commit()
     return run
 

@@ -20,12 +20,10 @@ from core.fields import PageQuery
 from core.models import Cohort, RegisterDocument
 from core.registers import service, submissions, verification
 from core.registers.commands import RequestRegister, SubmitRegister
-from tasks.registers import build_register_document
 
 from ..auth import public, requires, user
 from ..contract import ErrorEnvelope, contract, responds
 from ..extensions import db
-from ..queue import sender
 from .schemas import RegisterDocumentOut, SubmissionOut, SubmissionPage, present_document, present_submission
 
 bp = Blueprint("registers", __name__)
@@ -37,8 +35,7 @@ def _grace() -> int:
 
 
 def _request(command: RequestRegister) -> tuple[RegisterDocument, bool]:
-    return service.request_document(db.session, user(), command, on_commit=sender(build_register_document),
-                                    grace_hours=_grace())
+    return service.request_document(db.session, user(), command, grace_hours=_grace())
 
 
 def _download(doc: RegisterDocument) -> Response:
@@ -81,7 +78,7 @@ def api_download(document_id: int) -> Any:
 @requires("registers.generate")
 @contract(resp=responds(HTTP_202=RegisterDocumentOut, HTTP_409=ErrorEnvelope))
 def api_retry(document_id: int) -> Any:
-    doc = service.retry_document(db.session, user(), document_id, on_commit=sender(build_register_document))
+    doc = service.retry_document(db.session, user(), document_id)
     return present_document(doc), 202
 
 

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from core import jobs
 from core.access.scoping import cohort_filter, visible_cohort
 from core.attendance.locking import lock_states
 from core.errors import Conflict, ValidationError
@@ -17,12 +18,12 @@ from core.models import Cohort, Room, SessionType
 from core.scheduling import calendar as calendar_service
 from core.scheduling import feeds, places
 from core.scheduling import service as scheduling
-from tasks.scheduling import apply_plan
+from core.scheduling.jobs import APPLY_PLAN, retry_run
 
 from ..auth import public, requires, user
+from ..contract import Accepted, ErrorEnvelope, contract, responds
 from ..extensions import db
 from ..pagination import paginate
-from ..queue import sender
 
 bp = Blueprint("scheduling", __name__)
 
@@ -51,7 +52,7 @@ def _created_json(applied: scheduling.Applied) -> list[dict[str, Any]]:
 def _schedule(cohort_id: int, data: Any) -> tuple[str, Any]:
     """Apply a plan inline, or hand a large one to a worker: ("applied", Applied) or ("queued", ScheduleRun)."""
     if scheduling.planned_size(db.session, user(), cohort_id, data) > current_app.config["SCHEDULE_INLINE_LIMIT"]:
-        return "queued", scheduling.start_run(db.session, user(), cohort_id, data, on_commit=sender(apply_plan))
+        return "queued", scheduling.start_run(db.session, user(), cohort_id, data)
     return "applied", scheduling.apply(db.session, user(), cohort_id, data)
 
 
@@ -80,7 +81,22 @@ def api_schedule(cohort_id: int) -> Any:
 @bp.get("/api/institution/schedule-runs/<int:run_id>")
 @requires("sessions.manage")
 def api_schedule_run(run_id: int) -> Any:
-    return jsonify(scheduling.run_json(scheduling.get_run(db.session, user(), run_id)))
+    return jsonify(_run_json(scheduling.get_run(db.session, user(), run_id)))
+
+
+def _run_json(run: Any) -> dict[str, Any]:
+    job = jobs.describe(db.session, [APPLY_PLAN.name], run.id)
+    return {**scheduling.run_json(run), "job": job.as_json() if job else None,
+            "retry_url": url_for("scheduling.api_schedule_run_retry", run_id=run.id)}
+
+
+@bp.post("/api/institution/schedule-runs/<int:run_id>/retry")
+@requires("sessions.manage")
+@contract(resp=responds(HTTP_202=Accepted, HTTP_409=ErrorEnvelope))
+def api_schedule_run_retry(run_id: int) -> Any:
+    run = retry_run(db.session, user(), run_id)
+    return jsonify(id=run.id, status=run.status.value,
+                   status_url=url_for("scheduling.api_schedule_run", run_id=run.id)), 202
 
 
 @bp.get("/api/institution/cohorts/<int:cohort_id>/sessions")
@@ -290,7 +306,7 @@ def cohort_sessions_apply(cohort_id: int) -> Any:
 @requires("sessions.manage")
 def schedule_run(run_id: int) -> Any:
     run = scheduling.get_run(db.session, user(), run_id)
-    return render_template("scheduling/run.html", run=scheduling.run_json(run),
+    return render_template("scheduling/run.html", run=_run_json(run),
                            status_url=url_for("scheduling.api_schedule_run", run_id=run.id),
                            back=url_for("scheduling.cohort_sessions", cohort_id=run.cohort_id))
 
