@@ -74,6 +74,7 @@ def api_download(document_id: int) -> Any:
     return _download(service.visible_document(db.session, user(), document_id))
 
 
+@bp.post("/api/institution/register-documents/<int:document_id>/retry")  # the first version's path, kept
 @bp.post("/api/registers/<int:document_id>/retry")
 @requires("registers.generate")
 @contract(resp=responds(HTTP_202=RegisterDocumentOut, HTTP_409=ErrorEnvelope))
