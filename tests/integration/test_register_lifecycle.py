@@ -8,12 +8,12 @@ import io
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.attendance import service as attendance
 from core.attendance.commands import LockSession, UnlockSession
 from core.errors import Conflict
-from core.models import RegisterDocument, User
+from core.models import Job, JobStatus, RegisterDocument, User
 from core.registers import service, submissions, verification
 from core.registers.commands import RequestRegister, SubmitRegister
 from core.storage import PrivateStorage
@@ -84,6 +84,10 @@ def test_a_failing_build_ends_failed_with_a_message_and_a_retry_succeeds(sql, de
     with pytest.raises(OSError):
         service.build_document(sql, PrivateStorage(blocked), doc.id, settings)
     service.record_failure(sql, doc.id, "The file could not be written (Not a directory); check the storage disk.")
+    # What the worker's job wrapper records when the task has given up (no worker runs in this test).
+    sql.execute(update(Job).where(Job.kind == "registers.build", Job.entity_id == doc.id)
+                .values(status=JobStatus.FAILED))
+    sql.commit()
     failed = sql.get(RegisterDocument, doc.id)
     sql.refresh(failed)
     assert failed.status.value == "FAILED" and "could not be written" in failed.error_message
