@@ -118,9 +118,23 @@ def render_runs(runs: Sequence[tuple[Callable[[], str], int]], processes: int) -
     One run renders in this process; more run on `processes` child processes, at most `processes` runs
     in flight, so memory stays bounded by the run size."""
     if len(runs) == 1 or processes <= 1:
-        parts = [html_to_pdf(build(), expected_pages=pages) for build, pages in runs]
-        return parts[0] if len(parts) == 1 else join_tagged([io.BytesIO(p) for p in parts])
-    pool = _pool(processes)
+        return _render_here(runs)
+    try:
+        pool = _pool(processes)
+        return _render_on(pool, runs, processes)
+    except (AssertionError, OSError, RenderError) as exc:  # no children here (e.g. a daemonic pool process)
+        log.warning("rendering page runs in this process: %s", exc)
+        shutdown_pool()
+        return _render_here(runs)
+
+
+def _render_here(runs: Sequence[tuple[Callable[[], str], int]]) -> bytes:
+    parts = [html_to_pdf(build(), expected_pages=pages) for build, pages in runs]
+    return parts[0] if len(parts) == 1 else join_tagged([io.BytesIO(p) for p in parts])
+
+
+def _render_on(pool: concurrent.futures.ProcessPoolExecutor, runs: Sequence[tuple[Callable[[], str], int]],
+               processes: int) -> bytes:
     with tempfile.TemporaryDirectory(prefix="register-runs-") as directory:
         paths: list[str | None] = [None] * len(runs)
         pending: dict[concurrent.futures.Future[tuple[str, int]], int] = {}
