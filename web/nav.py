@@ -20,6 +20,7 @@ MENU: list[tuple[str, str, str]] = [
     ("Rooms & holidays", "scheduling.room_list", "sessions.manage"),
     ("Daily attendance", "attendance.daily_view", "attendance.view"),
     ("Access requests", "access.admin_list", "access_requests.manage"),
+    ("Submissions", "registers.submissions_screen", "registers.submit"),
     ("Programmes", "portals.org_programs", "org_programs.view"),
     ("My access", "access.regulator_home", "access_requests.create"),
 ]

@@ -46,6 +46,7 @@ def _sample_values(demo: dict[str, Any]) -> dict[str, Any]:
         "feed_token": "not-a-real-token",
         "run_id": 1,
         "filename": "app.css",
+        "reference": "RNOT0-REAL-REF0",
         "permission": "corporate_reports.view",
         "action": "deny",
     }

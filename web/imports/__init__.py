@@ -200,6 +200,7 @@ def api_import_errors_csv(import_id: int) -> Any:
     imp, _ = _import(import_id, "corporate_trainees.view")
 
     def generate() -> Iterator[str]:
+        yield "\ufeff"  # UTF-8 BOM: spreadsheet programs then show accents right
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         for n, line in enumerate(service.error_report_lines(db.session, imp.id)):
