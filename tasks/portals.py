@@ -1,4 +1,7 @@
-"""Celery tasks for the organization portal: build a delivery or progress report (PDF/XLSX)."""
+"""Celery tasks for the organization portal: build a delivery or progress report (PDF/XLSX).
+
+A job (core.portals.jobs, registered when core.portals.reports is imported): the wrapper claims it, beats
+its heartbeat and records how it ended."""
 
 from __future__ import annotations
 
