@@ -71,16 +71,18 @@ def _register_template_globals(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .access import bp as access
     from .account import bp as account
     from .api import bp as api
     from .attendance import bp as attendance
     from .cohorts import bp as cohorts
     from .home import bp as home
     from .imports import bp as imports
+    from .portals import bp as portals
     from .registers import bp as registers
     from .scheduling import bp as scheduling
 
-    for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, registers):
+    for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, registers, portals, access):
         app.register_blueprint(blueprint)
 
 

@@ -21,6 +21,8 @@ class User(Timestamped, Base):
     role: Mapped[Role] = mapped_column(enum_column(Role))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    # A regulator's organization or agency (e.g. "QCTO"), shown to the admins who decide their requests.
+    agency_name: Mapped[str | None] = mapped_column(String(200))
     last_login_at: Mapped[dt.datetime | None]
 
     memberships: Mapped[list[OrgMembership]] = relationship(back_populates="user", lazy="selectin")

@@ -46,6 +46,8 @@ def _sample_values(demo: dict[str, Any]) -> dict[str, Any]:
         "feed_token": "not-a-real-token",
         "run_id": 1,
         "filename": "app.css",
+        "permission": "corporate_reports.view",
+        "action": "deny",
     }
 
 
@@ -125,3 +127,17 @@ def test_role_matrix(app, demo, endpoint, method):
                 name, method, url, response.status_code, response.data[:300])
         else:
             assert response.status_code == 403, (name, method, url, response.status_code)
+
+
+def test_support_reaches_only_cohort_and_trainee_views(app):
+    """Support views cohorts and trainees, nothing else: every route it may use is one of those views."""
+    from core.access.permissions import VIEW_COHORTS_AND_TRAINEES
+
+    reachable = {
+        endpoint: view.access_rule.permission for endpoint, view in app.view_functions.items()
+        if endpoint not in EXTENSION_ENDPOINTS and view.access_rule.kind == "permission"
+        and role_has(Role.SUPPORT, view.access_rule.permission)
+    }
+    assert reachable and set(reachable.values()) <= VIEW_COHORTS_AND_TRAINEES
+    methods = {m for rule in app.url_map.iter_rules() if rule.endpoint in reachable for m in rule.methods}
+    assert methods <= {"GET", "HEAD", "OPTIONS"}, "support changes nothing"
