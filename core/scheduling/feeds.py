@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from typing import Any
 
 from icalendar import Calendar, Event
 from sqlalchemy import select
@@ -20,9 +19,12 @@ from sqlalchemy.orm import Session
 from core import clock
 from core.access.scoping import can, cohort_filter, visible_cohort
 from core.errors import Forbidden, NotFound, ValidationError
+from core.i18n import N_
 from core.models import ClassSession, Cohort, Role, Room, SessionStatus, User
 from core.models.sessions import CalendarFeedToken, FeedKind
-from core.scheduling.planner import as_utc
+from core.uow import unit_of_work
+
+from .commands import CreateFeed
 
 TOKEN_PREFIX = "cal_"
 PAST = dt.timedelta(days=60)
@@ -33,56 +35,42 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def feed_json(row: CalendarFeedToken, subject: str | None = None) -> dict[str, Any]:
-    return {"id": row.id, "kind": row.kind.value, "subject_id": row.subject_id, "subject": subject,
-            "prefix": row.prefix, "created_at": row.created_at.isoformat() if row.created_at else None,
-            "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
-            "revoked": row.revoked_at is not None}
-
-
 def _subject_name(session: Session, kind: FeedKind, subject_id: int) -> str | None:
     model, column = {FeedKind.FACILITATOR: (User, User.full_name), FeedKind.COHORT: (Cohort, Cohort.name),
                      FeedKind.ROOM: (Room, Room.name)}[kind]
     return session.scalar(select(column).where(model.id == subject_id))
 
 
-def create_feed(session: Session, user: User, data: Any) -> tuple[CalendarFeedToken, str]:
+def create_feed(session: Session, user: User, command: CreateFeed) -> tuple[CalendarFeedToken, str]:
     """A new feed token; returns the row and the token (shown once, never stored)."""
-    if not isinstance(data, dict):
-        raise ValidationError("Send {kind, subject_id} as a JSON object.", code="invalid_feed")
-    try:
-        kind = FeedKind(str(data.get("kind") or "").lower())
-    except ValueError:
-        raise ValidationError("kind is facilitator, cohort or room.", code="invalid_feed") from None
-    raw = data.get("subject_id")
-    if raw in (None, "") and kind == FeedKind.FACILITATOR:
-        raw = user.id
-    try:
-        subject_id = int(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValidationError("subject_id is the facilitator's, cohort's or room's id.", code="invalid_feed") from None
+    kind = command.kind
+    subject_id = command.subject_id
+    if subject_id is None:
+        if kind != FeedKind.FACILITATOR:
+            raise ValidationError(N_("subject_id is the cohort's or room's id."), code="invalid_feed")
+        subject_id = user.id
     if not can(session, user, "sessions.view"):
-        raise Forbidden("You do not have permission to do this.")
-    if kind == FeedKind.COHORT:
-        visible_cohort(session, user, subject_id, "sessions.view")
-    elif kind == FeedKind.ROOM:
-        if not can(session, user, "sessions.manage"):
-            raise Forbidden("Only schedulers may subscribe to a whole room.")
-        if session.scalar(select(Room.id).where(Room.id == subject_id, Room.institution_id == user.institution_id)) \
-                is None:
-            raise NotFound("No such room.")
-    else:
-        if subject_id != user.id and not can(session, user, "sessions.manage"):
-            raise Forbidden("You may subscribe only to your own sessions.")
-        found = session.scalar(select(User.id).where(User.id == subject_id, User.role == Role.TEACHER,
-                                                     User.institution_id == user.institution_id))
-        if found is None:
-            raise NotFound("No such facilitator.")
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = CalendarFeedToken(user_id=user.id, kind=kind, subject_id=subject_id, token_hash=_digest(token),
-                            prefix=token[:12], created_at=clock.now())
-    session.add(row)
-    session.commit()
+        raise Forbidden(N_("You do not have permission to do this."))
+    with unit_of_work(session):
+        if kind == FeedKind.COHORT:
+            visible_cohort(session, user, subject_id, "sessions.view")
+        elif kind == FeedKind.ROOM:
+            if not can(session, user, "sessions.manage"):
+                raise Forbidden(N_("Only schedulers may subscribe to a whole room."))
+            if session.scalar(select(Room.id).where(Room.id == subject_id,
+                                                    Room.institution_id == user.institution_id)) is None:
+                raise NotFound(N_("No such room."))
+        else:
+            if subject_id != user.id and not can(session, user, "sessions.manage"):
+                raise Forbidden(N_("You may subscribe only to your own sessions."))
+            found = session.scalar(select(User.id).where(User.id == subject_id, User.role == Role.TEACHER,
+                                                         User.institution_id == user.institution_id))
+            if found is None:
+                raise NotFound(N_("No such facilitator."))
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        row = CalendarFeedToken(user_id=user.id, kind=kind, subject_id=subject_id, token_hash=_digest(token),
+                                prefix=token[:12], created_at=clock.now())
+        session.add(row)
     return row, token
 
 
@@ -94,12 +82,12 @@ def feeds_for(session: Session, user: User) -> list[tuple[CalendarFeedToken, str
 
 
 def revoke_feed(session: Session, user: User, token_id: int) -> None:
-    row = session.get(CalendarFeedToken, token_id)
-    if row is None or (row.user_id != user.id and not can(session, user, "sessions.manage")):
-        raise NotFound("No such feed.")
-    if row.revoked_at is None:
-        row.revoked_at = clock.now()
-    session.commit()
+    with unit_of_work(session):
+        row = session.get(CalendarFeedToken, token_id)
+        if row is None or (row.user_id != user.id and not can(session, user, "sessions.manage")):
+            raise NotFound(N_("No such feed."))
+        if row.revoked_at is None:
+            row.revoked_at = clock.now()
 
 
 def feed_calendar(session: Session, token: str, host: str) -> bytes:
@@ -108,7 +96,7 @@ def feed_calendar(session: Session, token: str, host: str) -> bytes:
                                                          CalendarFeedToken.revoked_at.is_(None)))
     owner = session.get(User, row.user_id) if row is not None else None
     if row is None or owner is None or not owner.active or not can(session, owner, "sessions.view"):
-        raise NotFound("No such calendar feed.")
+        raise NotFound(N_("No such calendar feed."))
     column = {FeedKind.FACILITATOR: ClassSession.instructor_id, FeedKind.COHORT: ClassSession.cohort_id,
               FeedKind.ROOM: ClassSession.room_id}[row.kind]
     now = clock.now()
@@ -118,9 +106,9 @@ def feed_calendar(session: Session, token: str, host: str) -> bytes:
                ClassSession.ends_at > now - PAST)
         .order_by(ClassSession.starts_at)
     ).all()
-    if row.last_used_at is None or now - as_utc(row.last_used_at) > dt.timedelta(minutes=5):
-        row.last_used_at = now
-        session.commit()
+    if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
+        with unit_of_work(session):
+            row.last_used_at = now
     name = _subject_name(session, row.kind, row.subject_id) or row.kind.value
     return build_calendar(sessions, host, f"{name} — sessions", now)
 
@@ -136,8 +124,8 @@ def build_calendar(sessions: list[ClassSession], host: str, name: str, stamp: dt
         event = Event()
         event.add("uid", f"session-{s.id}@{host}")
         event.add("dtstamp", stamp.astimezone(dt.UTC))
-        event.add("dtstart", as_utc(s.starts_at))
-        event.add("dtend", as_utc(s.ends_at))
+        event.add("dtstart", s.starts_at)
+        event.add("dtend", s.ends_at)
         event.add("summary", s.title or f"{s.cohort.name} · {s.session_type.value.title()}")
         where = ", ".join(x for x in (s.room.name if s.room else None, s.location or (s.room.location if s.room
                                                                                       else None)) if x)
@@ -150,9 +138,9 @@ def build_calendar(sessions: list[ClassSession], host: str, name: str, stamp: dt
             lines.append(s.notes)
         event.add("description", "\n".join(lines))
         event.add("status", "CANCELLED" if s.status == SessionStatus.CANCELLED else "CONFIRMED")
-        updated = as_utc(s.updated_at or s.created_at)
+        updated = s.updated_at or s.created_at
         event.add("last-modified", updated)
         # A higher SEQUENCE tells clients this version replaces the one they have.
-        event.add("sequence", max(int((updated - as_utc(s.created_at)).total_seconds()), 0) if s.created_at else 0)
+        event.add("sequence", max(int((updated - s.created_at).total_seconds()), 0) if s.created_at else 0)
         cal.add_component(event)
     return cal.to_ical()

@@ -13,19 +13,23 @@ from sqlalchemy.orm import Session
 from core.errors import Conflict, Locked
 from core.models import ClassSession, Cohort, Holiday, Institution, Room, SessionStatus, User
 from core.models.sessions import ScheduleRunStatus
-from core.scheduling import service
-from core.scheduling.planner import as_utc
+from core.scheduling.apply import apply
+from core.scheduling.commands import CancelSession, EditSession, SchedulePlan
+from core.scheduling.edit import cancel_session, edit_session
+from core.scheduling.plan import preview
+from core.scheduling.runs import execute_run, start_run
+from web.scheduling.schemas import schedule_preview
 
 MON = dt.date(2031, 3, 3)  # a Monday, far from the demo's sessions
 
 
-def _plan(room_id: int, instructor_id: int | None = None, **kw) -> dict:
+def _plan(room_id: int, instructor_id: int | None = None, **kw) -> SchedulePlan:
     plan = {"start_date": MON.isoformat(), "end_date": (MON + dt.timedelta(days=11)).isoformat(),
             "weekdays": [0, 1, 2, 3, 4],
             "slots": [{"start": "09:00", "end": "12:00", "session_type": "THEORY", "room_id": room_id,
                        "instructor_id": instructor_id}]}
     plan.update(kw)
-    return plan
+    return SchedulePlan.model_validate(plan)
 
 
 @pytest.fixture
@@ -45,25 +49,25 @@ def _count(s: Session, cohort_id: int) -> int:
 
 def test_apply_writes_local_times_and_utc_instants(ctx):
     s = ctx["s"]
-    applied = service.apply(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id, ctx["teacher"]))
+    applied = apply(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id, ctx["teacher"]))
     assert len(applied.created_ids) == 10
     first = s.get(ClassSession, applied.created_ids[0])
     assert (first.session_date, first.start_time) == (MON, dt.time(9))
-    assert as_utc(first.starts_at) == dt.datetime(2031, 3, 3, 8, tzinfo=dt.UTC)  # Africa/Algiers is UTC+1
+    assert first.starts_at == dt.datetime(2031, 3, 3, 8, tzinfo=dt.UTC)  # Africa/Algiers is UTC+1
 
 
 def test_reapplying_the_same_plan_creates_nothing(ctx):
     s = ctx["s"]
-    service.apply(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id))
-    again = service.apply(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id))
+    apply(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id))
+    again = apply(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id))
     assert again.created_ids == [] and len(again.preview.result.already_scheduled) == 10
     assert _count(s, ctx["public"]) == 10
 
 
 def test_preview_writes_nothing(ctx):
     s = ctx["s"]
-    pv = service.preview(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id))
-    assert pv.to_json(s)["to_create_count"] == 10
+    pv = preview(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id))
+    assert schedule_preview(s, pv)["to_create_count"] == 10
     assert _count(s, ctx["public"]) == 0
 
 
@@ -71,25 +75,25 @@ def test_holidays_are_skipped(ctx):
     s = ctx["s"]
     s.add(Holiday(institution_id=ctx["admin"].institution_id, date=MON + dt.timedelta(days=1), name="Spring day"))
     s.commit()
-    applied = service.apply(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id))
+    applied = apply(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id))
     assert len(applied.created_ids) == 9
 
 
 def test_skip_reports_a_clash_with_another_cohorts_session(ctx):
     s = ctx["s"]
-    service.apply(s, ctx["admin"], ctx["corporate"], _plan(ctx["room"].id, end_date=MON.isoformat()))
-    applied = service.apply(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id))
+    apply(s, ctx["admin"], ctx["corporate"], _plan(ctx["room"].id, end_date=MON.isoformat()))
+    applied = apply(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id))
     assert len(applied.created_ids) == 9
-    [clash] = applied.preview.to_json(s)["conflicts"]
+    [clash] = schedule_preview(s, applied.preview)["conflicts"]
     assert clash["resource"] == "room" and clash["resource_name"] == "Workshop"
     assert clash["date"] == MON.isoformat() and clash["clashes_with"]["cohort"] == "Acme — Forklift Q4"
 
 
 def test_refuse_writes_nothing_and_names_the_clash(ctx):
     s = ctx["s"]
-    service.apply(s, ctx["admin"], ctx["corporate"], _plan(ctx["room"].id, end_date=MON.isoformat()))
+    apply(s, ctx["admin"], ctx["corporate"], _plan(ctx["room"].id, end_date=MON.isoformat()))
     with pytest.raises(Conflict) as caught:
-        service.apply(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id, on_conflict="refuse"))
+        apply(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id, on_conflict="refuse"))
     assert "Workshop" in caught.value.message
     assert _count(s, ctx["public"]) == 0
 
@@ -99,37 +103,37 @@ def test_capacity_below_the_roster_is_a_warning(ctx):
     room = Room(institution_id=ctx["admin"].institution_id, name="Closet", capacity=3)
     s.add(room)
     s.commit()
-    warnings = service.preview(s, ctx["admin"], ctx["public"], _plan(room.id)).warnings
-    assert [(w["room"], w["capacity"], w["trainees"]) for w in warnings] == [("Closet", 3, 12)]
+    warnings = preview(s, ctx["admin"], ctx["public"], _plan(room.id)).warnings
+    assert [(w.room, w.capacity, w.trainees) for w in warnings] == [("Closet", 3, 12)]
 
 
 def test_reschedule_onto_a_busy_room_is_a_conflict(ctx):
     s = ctx["s"]
-    other = service.apply(s, ctx["admin"], ctx["corporate"], _plan(ctx["room"].id, end_date=MON.isoformat()))
-    mine = service.apply(s, ctx["admin"], ctx["public"],
+    other = apply(s, ctx["admin"], ctx["corporate"], _plan(ctx["room"].id, end_date=MON.isoformat()))
+    mine = apply(s, ctx["admin"], ctx["public"],
                          _plan(ctx["room"].id, start_date=(MON + dt.timedelta(days=1)).isoformat(),
                                end_date=(MON + dt.timedelta(days=1)).isoformat()))
     with pytest.raises(Conflict) as caught:
-        service.edit_session(s, ctx["admin"], mine.created_ids[0], {"session_date": MON.isoformat()})
+        edit_session(s, ctx["admin"], mine.created_ids[0], EditSession(session_date=MON))
     assert caught.value.details["conflicts"][0]["clashes_with"]["session_id"] == other.created_ids[0]
 
 
 def test_a_locked_session_cannot_be_rescheduled(ctx):
     s = ctx["s"]
-    sid = service.apply(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id, end_date=MON.isoformat())).created_ids[0]
+    sid = apply(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id, end_date=MON.isoformat())).created_ids[0]
     s.get(ClassSession, sid).is_locked = True
     s.commit()
     with pytest.raises(Locked):
-        service.edit_session(s, ctx["admin"], sid, {"start_time": "10:00", "end_time": "13:00"})
-    assert service.edit_session(s, ctx["admin"], sid, {"notes": "Bring gloves"}).notes == "Bring gloves"
+        edit_session(s, ctx["admin"], sid, EditSession.model_validate({"start_time": "10:00", "end_time": "13:00"}))
+    assert edit_session(s, ctx["admin"], sid, EditSession(notes="Bring gloves")).notes == "Bring gloves"
 
 
 def test_cancelling_frees_the_room(ctx):
     s = ctx["s"]
-    sid = service.apply(s, ctx["admin"], ctx["corporate"],
+    sid = apply(s, ctx["admin"], ctx["corporate"],
                         _plan(ctx["room"].id, end_date=MON.isoformat())).created_ids[0]
-    service.cancel_session(s, ctx["admin"], sid, "trainer ill")
-    applied = service.apply(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id, end_date=MON.isoformat()))
+    cancel_session(s, ctx["admin"], sid, CancelSession(reason="trainer ill"))
+    applied = apply(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id, end_date=MON.isoformat()))
     assert len(applied.created_ids) == 1 and applied.preview.result.clashes == []
 
 
@@ -137,19 +141,19 @@ def test_reschedule_across_dst_in_a_zone_that_has_one(ctx):
     s = ctx["s"]
     s.get(Institution, ctx["admin"].institution_id).time_zone = "Europe/Paris"
     s.commit()
-    sid = service.apply(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id, end_date=MON.isoformat())).created_ids[0]
-    moved = service.edit_session(s, ctx["admin"], sid, {"session_date": "2031-04-01"})  # after the spring change
-    assert as_utc(moved.starts_at) == dt.datetime(2031, 4, 1, 7, tzinfo=dt.UTC) and moved.start_time == dt.time(9)
+    sid = apply(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id, end_date=MON.isoformat())).created_ids[0]
+    moved = edit_session(s, ctx["admin"], sid, EditSession(session_date=dt.date(2031, 4, 1)))  # after the spring change
+    assert moved.starts_at == dt.datetime(2031, 4, 1, 7, tzinfo=dt.UTC) and moved.start_time == dt.time(9)
 
 
 def test_background_run_applies_and_is_idempotent(ctx):
     s = ctx["s"]
     sent: list[int] = []
-    run = service.start_run(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id), on_commit=sent.append)
+    run = start_run(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id), on_commit=sent.append)
     assert sent == [run.id]
-    done = service.execute_run(s, run.id)
+    done = execute_run(s, run.id)
     assert (done.status, done.created_count, done.progress) == (ScheduleRunStatus.SUCCEEDED, 10, 100)
-    service.execute_run(s, run.id)  # redelivered: nothing more happens
+    execute_run(s, run.id)  # redelivered: nothing more happens
     assert _count(s, ctx["public"]) == 10
 
 
@@ -178,7 +182,7 @@ def test_two_concurrent_writers_for_one_room_exactly_one_wins(app, demo):
         with app.app_context(), Session(engine) as s:
             admin = s.get(User, demo["users"]["admin"])
             try:
-                outcomes[cohort_id] = len(service.apply(s, admin, cohort_id, _plan(room_id)).created_ids)
+                outcomes[cohort_id] = len(apply(s, admin, cohort_id, _plan(room_id)).created_ids)
             except Exception as exc:  # the loser's error is the assertion below
                 outcomes[cohort_id] = exc
 
@@ -216,4 +220,4 @@ def test_cohort_of_another_institution_is_not_found(ctx):
     from core.errors import NotFound
 
     with pytest.raises(NotFound):
-        service.preview(s, ctx["admin"], cohort.id, _plan(ctx["room"].id))
+        preview(s, ctx["admin"], cohort.id, _plan(ctx["room"].id))
