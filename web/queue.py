@@ -23,10 +23,15 @@ TASK_MODULES = ["tasks.system", "tasks.imports", "tasks.scheduling", "tasks.atte
 
 def init_celery(app: Flask) -> Celery:
     class FlaskTask(Task):
+        """Runs the task in the app context; the session it used ends with it, whichever context that was."""
+
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             if has_app_context():
-                return self.run(*args, **kwargs)
-            with app.app_context():
+                try:
+                    return self.run(*args, **kwargs)
+                finally:
+                    db.session.remove()  # no session, and no transaction, outlives the task
+            with app.app_context():  # popping it removes the context's session (Flask-SQLAlchemy teardown)
                 return self.run(*args, **kwargs)
 
     celery_app = Celery(app.import_name, task_cls=FlaskTask, include=TASK_MODULES)

@@ -1,11 +1,14 @@
-"""Process and task hygiene, after Superset: no connection crosses a fork, no session outlives a task."""
+"""Process hygiene, after Superset: no connection crosses a fork.
+
+No session outlives a task either: web.queue's FlaskTask removes the session of the context the task
+ran in (a signal handler after the task would see another context, and another session)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from celery import current_app as current_celery
-from celery.signals import task_postrun, worker_process_init
+from celery.signals import worker_process_init
 
 
 def _sqlalchemy(celery_app: Any) -> tuple[Any, Any]:
@@ -19,10 +22,3 @@ def dispose_engines_after_fork(**_: Any) -> None:
     with flask_app.app_context():
         for engine in db.engines.values():
             engine.dispose(close=False)
-
-
-@task_postrun.connect
-def close_session(sender: Any = None, **_: Any) -> None:
-    flask_app, db = _sqlalchemy(sender.app if sender is not None else current_celery)
-    with flask_app.app_context():
-        db.session.remove()
