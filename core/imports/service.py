@@ -38,6 +38,7 @@ from core.models import (
     User,
 )
 from core.storage import PrivateStorage
+from core.uow import unit_of_work
 
 from . import rules
 
@@ -73,18 +74,17 @@ def create_import(session: Session, storage: PrivateStorage, *, cohort: Cohort, 
                         storage_key=stored.key, size_bytes=stored.size, sha256=stored.sha256,
                         status=ImportStatus.UPLOADED, rows_done=0, valid_count=0, invalid_count=0,
                         errors_by_reason={}, inserted_count=0)
-    session.add(imp)
     try:
-        session.flush()
-        audit.record(session, actor_id=uploader.id, action="import.upload", entity_type="trainee_import",
-                     entity_id=imp.id, after={"file": name, "size": stored.size, "sha256": stored.sha256},
-                     context={"cohort_id": cohort.id})
-        if on_commit is not None:
-            after_commit(session, functools.partial(on_commit, imp.id))
-        session.commit()
+        with unit_of_work(session):
+            session.add(imp)
+            session.flush()
+            audit.record(session, actor_id=uploader.id, action="import.upload", entity_type="trainee_import",
+                         entity_id=imp.id, after={"file": name, "size": stored.size, "sha256": stored.sha256},
+                         context={"cohort_id": cohort.id})
+            if on_commit is not None:
+                after_commit(session, functools.partial(on_commit, imp.id))
     except BaseException:
-        session.rollback()
-        storage.delete(stored.key)
+        storage.delete(stored.key)  # nothing refers to the file: don't keep it
         raise
     return imp
 
@@ -126,47 +126,42 @@ def _validation_guard(engine: Engine, import_id: int) -> Iterator[bool]:
 
 
 def _validate(session: Session, storage: PrivateStorage, import_id: int, progress_every: int) -> TraineeImport | None:
-    imp = session.get(TraineeImport, import_id, with_for_update=True)
-    if imp is None:
-        session.rollback()
-        return None
-    if imp.status not in (ImportStatus.UPLOADED, ImportStatus.VALIDATING):
-        session.rollback()  # done, cancelled or committed already: a redelivery changes nothing
-        return imp
-    session.execute(delete(TraineeImportRow).where(TraineeImportRow.import_id == import_id))
-    imp.status = ImportStatus.VALIDATING
-    imp.started_at, imp.finished_at = clock.now(), None
-    imp.rows_done, imp.rows_total, imp.valid_count, imp.invalid_count = 0, None, 0, 0
-    imp.errors_by_reason, imp.error_message = {}, None
-    cohort_id, key = imp.cohort_id, imp.storage_key
-    existing = session.execute(
-        select(CorporateTrainee.phone_e164, CorporateTrainee.email).where(CorporateTrainee.cohort_id == cohort_id)
-    ).all()
-    session.commit()
+    with unit_of_work(session):  # claim the import (a short transaction: the status page sees VALIDATING)
+        imp = session.get(TraineeImport, import_id, with_for_update=True)
+        if imp is None or imp.status not in (ImportStatus.UPLOADED, ImportStatus.VALIDATING):
+            return imp  # gone, done, cancelled or committed already: a redelivery changes nothing
+        session.execute(delete(TraineeImportRow).where(TraineeImportRow.import_id == import_id))
+        imp.status = ImportStatus.VALIDATING
+        imp.started_at, imp.finished_at = clock.now(), None
+        imp.rows_done, imp.rows_total, imp.valid_count, imp.invalid_count = 0, None, 0, 0
+        imp.errors_by_reason, imp.error_message = {}, None
+        cohort_id, key = imp.cohort_id, imp.storage_key
+        existing = session.execute(
+            select(CorporateTrainee.phone_e164, CorporateTrainee.email).where(CorporateTrainee.cohort_id == cohort_id)
+        ).all()
 
     try:
         profile = rules.sniff_file(storage.iter_chunks(key))
-        if not _update_progress(session, import_id, rows_total=max(profile.line_count - 1, 0)):
+        with unit_of_work(session):
+            still_validating = _update_progress(session, import_id, rows_total=max(profile.line_count - 1, 0))
+        if not still_validating:
             return session.get(TraineeImport, import_id)
-        session.commit()
         validator = _run_rows(session, storage, key, import_id, profile, existing, progress_every)
         if validator is None:  # cancelled while running
-            session.rollback()
             return session.get(TraineeImport, import_id)
         if validator.valid + validator.invalid == 0:
             raise rules.FileRejected("no_rows", "The file has a header row but no trainee rows.")
     except rules.FileRejected as rejected:
-        session.rollback()
         return _fail(session, import_id, rejected.message, rejected.code)
 
-    done = session.execute(
-        update(TraineeImport)
-        .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
-        .values(status=ImportStatus.VALIDATED, rows_total=validator.valid + validator.invalid,
-                rows_done=validator.valid + validator.invalid, valid_count=validator.valid,
-                invalid_count=validator.invalid, errors_by_reason=validator.by_reason, finished_at=clock.now())
-    )
-    session.commit()
+    with unit_of_work(session):
+        done = session.execute(
+            update(TraineeImport)
+            .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
+            .values(status=ImportStatus.VALIDATED, rows_total=validator.valid + validator.invalid,
+                    rows_done=validator.valid + validator.invalid, valid_count=validator.valid,
+                    invalid_count=validator.invalid, errors_by_reason=validator.by_reason, finished_at=clock.now())
+        )
     if not done.rowcount:  # type: ignore[attr-defined]
         log.info("import %s changed status while validating; leaving it", import_id)
     return session.get(TraineeImport, import_id)
@@ -274,10 +269,7 @@ def _update_progress(session: Session, import_id: int, **values: Any) -> bool:
         .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
         .values(**values)
     )
-    if not result.rowcount:  # type: ignore[attr-defined]
-        session.rollback()
-        return False
-    return True
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -306,26 +298,25 @@ def _copy_payload(import_id: int, batch: list[rules.RowResult]) -> str:
 
 
 def _fail(session: Session, import_id: int, message: str, code: str) -> TraineeImport | None:
-    session.execute(delete(TraineeImportRow).where(TraineeImportRow.import_id == import_id))
-    session.execute(
-        update(TraineeImport)
-        .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
-        .values(status=ImportStatus.FAILED, error_message=message, errors_by_reason={"file": code},
-                rows_done=0, valid_count=0, invalid_count=0, finished_at=clock.now())
-    )
-    session.commit()
+    with unit_of_work(session):
+        session.execute(delete(TraineeImportRow).where(TraineeImportRow.import_id == import_id))
+        session.execute(
+            update(TraineeImport)
+            .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
+            .values(status=ImportStatus.FAILED, error_message=message, errors_by_reason={"file": code},
+                    rows_done=0, valid_count=0, invalid_count=0, finished_at=clock.now())
+        )
     return session.get(TraineeImport, import_id)
 
 
 def record_failure(session: Session, import_id: int, message: str) -> None:
     """A task gave up (unexpected error): say so on the row rather than leave it spinning."""
-    session.rollback()
-    session.execute(
-        update(TraineeImport)
-        .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
-        .values(status=ImportStatus.FAILED, error_message=message, finished_at=clock.now())
-    )
-    session.commit()
+    with unit_of_work(session):
+        session.execute(
+            update(TraineeImport)
+            .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
+            .values(status=ImportStatus.FAILED, error_message=message, finished_at=clock.now())
+        )
 
 
 # ---------------------------------------------------------------- commit
@@ -334,25 +325,24 @@ def record_failure(session: Session, import_id: int, message: str) -> None:
 def request_commit(session: Session, import_id: int, user: User, *, cohort: Cohort,
                    on_commit: Callable[[int], object] | None = None) -> TraineeImport:
     """Mark a VALIDATED import COMMITTING and hand the insert to a worker (after this transaction)."""
-    imp = session.get(TraineeImport, import_id, with_for_update=True)
-    if imp is None or imp.cohort_id != cohort.id:
-        raise NotFound("No such import.")
-    if imp.status in (ImportStatus.COMMITTING, ImportStatus.COMMITTED):
-        session.rollback()
+    with unit_of_work(session):
+        imp = session.get(TraineeImport, import_id, with_for_update=True)
+        if imp is None or imp.cohort_id != cohort.id:
+            raise NotFound("No such import.")
+        if imp.status in (ImportStatus.COMMITTING, ImportStatus.COMMITTED):
+            return imp
+        if imp.status != ImportStatus.VALIDATED:
+            raise Conflict(f"Only a validated import can be committed; this one is {imp.status.value}.",
+                           code="import_not_validated")
+        importable_cohort(session, cohort)
+        if imp.valid_count == 0:
+            raise ValidationError("There are no valid rows to add.", code="nothing_to_commit")
+        imp.status, imp.committed_by_id, imp.error_message = ImportStatus.COMMITTING, user.id, None
+        audit.record(session, actor_id=user.id, action="import.commit_requested", entity_type="trainee_import",
+                     entity_id=imp.id, before={"status": "VALIDATED"}, after={"status": "COMMITTING"})
+        if on_commit is not None:
+            after_commit(session, functools.partial(on_commit, imp.id))
         return imp
-    if imp.status != ImportStatus.VALIDATED:
-        raise Conflict(f"Only a validated import can be committed; this one is {imp.status.value}.",
-                       code="import_not_validated")
-    importable_cohort(session, cohort)
-    if imp.valid_count == 0:
-        raise ValidationError("There are no valid rows to add.", code="nothing_to_commit")
-    imp.status, imp.committed_by_id, imp.error_message = ImportStatus.COMMITTING, user.id, None
-    audit.record(session, actor_id=user.id, action="import.commit_requested", entity_type="trainee_import",
-                 entity_id=imp.id, before={"status": "VALIDATED"}, after={"status": "COMMITTING"})
-    if on_commit is not None:
-        after_commit(session, functools.partial(on_commit, imp.id))
-    session.commit()
-    return imp
 
 
 def commit_import(session: Session, import_id: int) -> TraineeImport | None:
@@ -362,47 +352,44 @@ def commit_import(session: Session, import_id: int) -> TraineeImport | None:
     since validation. The insert, the row marks and the COMMITTED status are one transaction, so a
     worker killed half way leaves nothing behind and the redelivered task does the whole job once.
     """
-    cohort_id = session.scalar(select(TraineeImport.cohort_id).where(TraineeImport.id == import_id))
-    if cohort_id is None:
-        session.rollback()
-        return None
-    _lock_cohort(session, cohort_id)
-    imp = session.execute(
-        select(TraineeImport).where(TraineeImport.id == import_id).execution_options(populate_existing=True)
-    ).scalar_one()
-    if imp.status != ImportStatus.COMMITTING:
-        session.rollback()
-        return imp
-    cohort = session.get(Cohort, cohort_id)
-    if cohort is None or cohort.status != CohortStatus.ACTIVE:
-        imp.status, imp.error_message = ImportStatus.VALIDATED, "The cohort is no longer active; nothing was added."
-        session.commit()
-        return imp
+    with unit_of_work(session):
+        cohort_id = session.scalar(select(TraineeImport.cohort_id).where(TraineeImport.id == import_id))
+        if cohort_id is None:
+            return None
+        _lock_cohort(session, cohort_id)
+        imp = session.execute(
+            select(TraineeImport).where(TraineeImport.id == import_id).execution_options(populate_existing=True)
+        ).scalar_one()
+        if imp.status != ImportStatus.COMMITTING:
+            return imp
+        cohort = session.get(Cohort, cohort_id)
+        if cohort is None or cohort.status != CohortStatus.ACTIVE:
+            imp.status, imp.error_message = ImportStatus.VALIDATED, "The cohort is no longer active; nothing was added."
+            return imp
 
-    # Fast path: a plain set-based INSERT. If it violates a unique key, another import (or person)
-    # added one of these trainees since validation: undo it, mark those rows as errors, and insert
-    # the rest with ON CONFLICT DO NOTHING as a last guard.
-    skipped: dict[str, int] = {}
-    moved = 0
-    try:
-        with session.begin_nested():
-            inserted = _insert_trainees(session, imp, cohort_id, on_conflict_do_nothing=False)
-    except IntegrityError:
-        skipped, moved = _mark_cohort_duplicates(session, imp)
-        inserted = _insert_trainees(session, imp, cohort_id, on_conflict_do_nothing=True)
-    imp.status, imp.inserted_count, imp.committed_at = ImportStatus.COMMITTED, inserted, clock.now()
-    if moved:
-        reasons = dict(imp.errors_by_reason or {})
-        for code, n in skipped.items():
-            reasons[code] = reasons.get(code, 0) + n
-        imp.errors_by_reason = reasons
-        imp.valid_count -= moved
-        imp.invalid_count += moved
-    audit.record(session, actor_id=imp.committed_by_id, action="import.commit", entity_type="trainee_import",
-                 entity_id=imp.id, before={"status": "COMMITTING"},
-                 after={"status": "COMMITTED", "inserted": inserted}, context={"cohort_id": cohort_id})
-    session.commit()
-    return imp
+        # Fast path: a plain set-based INSERT. If it violates a unique key, another import (or person)
+        # added one of these trainees since validation: undo it, mark those rows as errors, and insert
+        # the rest with ON CONFLICT DO NOTHING as a last guard.
+        skipped: dict[str, int] = {}
+        moved = 0
+        try:
+            with session.begin_nested():
+                inserted = _insert_trainees(session, imp, cohort_id, on_conflict_do_nothing=False)
+        except IntegrityError:
+            skipped, moved = _mark_cohort_duplicates(session, imp)
+            inserted = _insert_trainees(session, imp, cohort_id, on_conflict_do_nothing=True)
+        imp.status, imp.inserted_count, imp.committed_at = ImportStatus.COMMITTED, inserted, clock.now()
+        if moved:
+            reasons = dict(imp.errors_by_reason or {})
+            for code, n in skipped.items():
+                reasons[code] = reasons.get(code, 0) + n
+            imp.errors_by_reason = reasons
+            imp.valid_count -= moved
+            imp.invalid_count += moved
+        audit.record(session, actor_id=imp.committed_by_id, action="import.commit", entity_type="trainee_import",
+                     entity_id=imp.id, before={"status": "COMMITTING"},
+                     after={"status": "COMMITTED", "inserted": inserted}, context={"cohort_id": cohort_id})
+        return imp
 
 
 def _insert_trainees(session: Session, imp: TraineeImport, cohort_id: int, *, on_conflict_do_nothing: bool) -> int:
@@ -423,13 +410,12 @@ def _insert_trainees(session: Session, imp: TraineeImport, cohort_id: int, *, on
 
 def record_commit_failure(session: Session, import_id: int, message: str) -> None:
     """The commit task hit an error it cannot retry: back to VALIDATED with the reason, nothing added."""
-    session.rollback()
-    session.execute(
-        update(TraineeImport)
-        .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.COMMITTING)
-        .values(status=ImportStatus.VALIDATED, error_message=message)
-    )
-    session.commit()
+    with unit_of_work(session):
+        session.execute(
+            update(TraineeImport)
+            .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.COMMITTING)
+            .values(status=ImportStatus.VALIDATED, error_message=message)
+        )
 
 
 def _lock_cohort(session: Session, cohort_id: int) -> None:
@@ -474,21 +460,21 @@ def _mark_cohort_duplicates(session: Session, imp: TraineeImport) -> tuple[dict[
 
 
 def cancel_import(session: Session, import_id: int, user: User, *, cohort: Cohort) -> TraineeImport:
-    imp = session.get(TraineeImport, import_id, with_for_update=True)
-    if imp is None or imp.cohort_id != cohort.id:
-        raise NotFound("No such import.")
-    if imp.status == ImportStatus.CANCELLED:
-        session.rollback()
+    with unit_of_work(session):
+        imp = session.get(TraineeImport, import_id, with_for_update=True)
+        if imp is None or imp.cohort_id != cohort.id:
+            raise NotFound("No such import.")
+        if imp.status == ImportStatus.CANCELLED:
+            return imp
+        if imp.status not in CANCELLABLE:
+            raise Conflict(f"This import is {imp.status.value} and can no longer be cancelled.",
+                           code="import_not_cancellable")
+        before = imp.status.value
+        imp.status, imp.finished_at = ImportStatus.CANCELLED, imp.finished_at or clock.now()
+        audit.record(session, actor_id=user.id, action="import.cancel", entity_type="trainee_import",
+                     entity_id=imp.id, before={"status": before}, after={"status": "CANCELLED"})
+        # the file stays on storage, for history
         return imp
-    if imp.status not in CANCELLABLE:
-        raise Conflict(f"This import is {imp.status.value} and can no longer be cancelled.",
-                       code="import_not_cancellable")
-    before = imp.status.value
-    imp.status, imp.finished_at = ImportStatus.CANCELLED, imp.finished_at or clock.now()
-    audit.record(session, actor_id=user.id, action="import.cancel", entity_type="trainee_import",
-                 entity_id=imp.id, before={"status": before}, after={"status": "CANCELLED"})
-    session.commit()  # the file stays on storage, for history
-    return imp
 
 
 # ---------------------------------------------------------------- reading back
