@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class RegisterSession(BaseModel):
@@ -88,12 +88,16 @@ class EvidenceOut(BaseModel):
 
 
 class HistoryItem(BaseModel):
-    model_config = {"extra": "allow"}
+    """One audited change of a mark."""
+
+    at: str
+    action: str
+    by: str | None
+    from_: dict[str, Any] | None = Field(alias="from")
+    to: dict[str, Any] | None
 
 
-class HistoryPage(BaseModel):
-    items: list[dict[str, Any]]
-    page: int
-    per_page: int
-    total: int
-    pages: int
+class EvidenceUpload(BaseModel):
+    """multipart/form-data with the sick note in `file` (PDF, JPEG or PNG; checked by content)."""
+
+    file: Any = Field(None, json_schema_extra={"type": "string", "format": "binary"})
