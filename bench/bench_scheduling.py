@@ -166,6 +166,7 @@ def bench_calendar(app) -> list[tuple[str, str, str]]:
     from sqlalchemy import text
 
     from core.access.auth import create_api_token
+    from core.access.commands import CreateApiToken
     from core.models import User
     from core.scheduling import service
     from web.extensions import db
@@ -181,7 +182,7 @@ def bench_calendar(app) -> list[tuple[str, str, str]]:
         s.execute(text("ANALYZE"))  # what autovacuum does after a bulk load
         s.commit()
         admin = s.scalar(db.select(User).where(User.email == "bench-admin@bench.example"))
-        token = create_api_token(s, admin, "bench")
+        token = create_api_token(s, admin, CreateApiToken(name="bench"))
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
     url = "/api/institution/attendance/calendar?start=2034-03-01&end=2034-04-01"
