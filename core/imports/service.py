@@ -9,23 +9,19 @@ from __future__ import annotations
 
 import functools
 import io
-import json
 import logging
 import queue
-import re
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any, BinaryIO
 
-from sqlalchemy import and_, bindparam, delete, exists, func, insert, literal, or_, select, text, true, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, bindparam, delete, exists, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import audit, clock
-from core.db import after_commit, is_postgres
+from core.db import after_commit
 from core.errors import Conflict, NotFound, ValidationError
 from core.models import (
     Cohort,
@@ -40,17 +36,14 @@ from core.models import (
 from core.storage import PrivateStorage
 from core.uow import unit_of_work
 
-from . import rules
+from . import rules, store
+from .store import VALIDATION_LOCK_SPACE  # noqa: F401  (tests and operators look it up here)
 
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 2000
 PREVIEW_LIMIT = 500
 CANCELLABLE = {ImportStatus.UPLOADED, ImportStatus.VALIDATING, ImportStatus.VALIDATED, ImportStatus.FAILED}
-_ROW_COLUMNS = ("import_id", "row_number", "ok", "full_name", "phone_e164", "email", "job_title",
-                "employee_code", "department", "errors")
-
-
 def importable_cohort(session: Session, cohort: Cohort) -> Cohort:
     if cohort.cohort_type != CohortType.CORPORATE:
         raise ValidationError("Trainees can be imported only into a corporate cohort.", code="not_corporate")
@@ -98,31 +91,11 @@ def validate_import(session: Session, storage: PrivateStorage, import_id: int,
 
     At most one validation of an import runs at a time: a second delivery while the first is still
     alive leaves it alone; once the first worker dies, its lock goes with its connection."""
-    with _validation_guard(session.get_bind(), import_id) as running_elsewhere:  # type: ignore[arg-type]
+    with store.validation_guard(session.get_bind(), import_id) as running_elsewhere:  # type: ignore[arg-type]
         if running_elsewhere:
             log.info("import %s is being validated by another worker; leaving it", import_id)
             return session.get(TraineeImport, import_id)
         return _validate(session, storage, import_id, progress_every)
-
-
-VALIDATION_LOCK_SPACE = 3_0001  # pg advisory lock key space for "validating import N"
-
-
-@contextmanager
-def _validation_guard(engine: Engine, import_id: int) -> Iterator[bool]:
-    """Yields True if another process holds this import's validation lock (PostgreSQL only)."""
-    if engine.dialect.name != "postgresql":
-        yield False
-        return
-    with engine.connect() as guard:
-        got = guard.execute(select(func.pg_try_advisory_lock(VALIDATION_LOCK_SPACE, import_id))).scalar()
-        guard.commit()
-        try:
-            yield not got
-        finally:
-            if got:
-                guard.execute(select(func.pg_advisory_unlock(VALIDATION_LOCK_SPACE, import_id)))
-                guard.commit()
 
 
 def _validate(session: Session, storage: PrivateStorage, import_id: int, progress_every: int) -> TraineeImport | None:
@@ -246,20 +219,7 @@ def _commit_batch(connection: Connection, import_id: int, batch: list[rules.RowR
         ).rowcount
         if not moved:
             return False
-        if connection.dialect.name == "postgresql":
-            # Row results are cheap to redo (a redelivery starts again): don't wait for the WAL flush.
-            connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
-            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            with cursor, cursor.copy(f"COPY trainee_import_rows ({', '.join(_ROW_COLUMNS)}) FROM STDIN") as copy:
-                copy.write(_copy_payload(import_id, batch))
-        else:
-            connection.execute(insert(TraineeImportRow.__table__), [
-                {"import_id": import_id, "row_number": r.row, "ok": r.ok, "full_name": r.full_name,
-                 "phone_e164": r.phone_e164, "email": r.email, "job_title": r.job_title,
-                 "employee_code": r.employee_code, "department": r.department,
-                 "errors": {"errors": r.errors} if r.errors else None}
-                for r in batch
-            ])
+        store.write_row_results(connection, import_id, batch)
     return True
 
 
@@ -270,31 +230,6 @@ def _update_progress(session: Session, import_id: int, **values: Any) -> bool:
         .values(**values)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
-
-
-def _copy_payload(import_id: int, batch: list[rules.RowResult]) -> str:
-    """The batch in COPY text format, escaped with one translate() call for the whole batch.
-
-    Values come from a CSV reader, which refuses NUL, so every NUL in the joined text is ours:
-    NUL+"S" separates columns, NUL+"N" is a NULL, NUL+"R" ends a row."""
-    null, sep = "\x00N", "\x00S"
-    lines = []
-    for r in batch:
-        lines.append(sep.join((
-            str(import_id), str(r.row), "t" if r.ok else "f",
-            null if r.full_name is None else r.full_name, null if r.phone_e164 is None else r.phone_e164,
-            null if r.email is None else r.email, null if r.job_title is None else r.job_title,
-            null if r.employee_code is None else r.employee_code, null if r.department is None else r.department,
-            json.dumps({"errors": r.errors}) if r.errors else null,
-        )))
-    body = "\x00R".join(lines)
-    if _COPY_SPECIAL.search(body):  # most batches have no backslash, tab or line break at all
-        body = body.translate(_COPY_ESCAPES)
-    return body.replace("\x00N", "\\N").replace("\x00S", "\t").replace("\x00R", "\n") + "\n"
 
 
 def _fail(session: Session, import_id: int, message: str, code: str) -> TraineeImport | None:
@@ -374,10 +309,10 @@ def commit_import(session: Session, import_id: int) -> TraineeImport | None:
         moved = 0
         try:
             with session.begin_nested():
-                inserted = _insert_trainees(session, imp, cohort_id, on_conflict_do_nothing=False)
+                inserted = store.insert_trainees(session, imp.id, cohort_id, on_conflict_do_nothing=False)
         except IntegrityError:
             skipped, moved = _mark_cohort_duplicates(session, imp)
-            inserted = _insert_trainees(session, imp, cohort_id, on_conflict_do_nothing=True)
+            inserted = store.insert_trainees(session, imp.id, cohort_id, on_conflict_do_nothing=True)
         imp.status, imp.inserted_count, imp.committed_at = ImportStatus.COMMITTED, inserted, clock.now()
         if moved:
             reasons = dict(imp.errors_by_reason or {})
@@ -390,22 +325,6 @@ def commit_import(session: Session, import_id: int) -> TraineeImport | None:
                      entity_id=imp.id, before={"status": "COMMITTING"},
                      after={"status": "COMMITTED", "inserted": inserted}, context={"cohort_id": cohort_id})
         return imp
-
-
-def _insert_trainees(session: Session, imp: TraineeImport, cohort_id: int, *, on_conflict_do_nothing: bool) -> int:
-    rows = TraineeImportRow
-    source = select(
-        literal(cohort_id), rows.full_name, rows.phone_e164, rows.email, rows.job_title, rows.employee_code,
-        rows.department, literal(imp.id), true(), func.now() if is_postgres(session) else literal(clock.now()),
-    ).where(rows.import_id == imp.id, rows.ok.is_(True))
-    dialect = postgresql if is_postgres(session) else sqlite
-    stmt = dialect.insert(CorporateTrainee.__table__).from_select(
-        ["cohort_id", "full_name", "phone_e164", "email", "job_title", "employee_code", "department",
-         "import_id", "active", "created_at"], source,
-    )
-    if on_conflict_do_nothing:
-        stmt = stmt.on_conflict_do_nothing()
-    return int(session.connection().execute(stmt.execution_options(preserve_rowcount=True)).rowcount)
 
 
 def record_commit_failure(session: Session, import_id: int, message: str) -> None:
