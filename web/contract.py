@@ -75,6 +75,17 @@ class Accepted(BaseModel):
     status_url: str
 
 
+def file_field(description: str) -> Any:
+    """A multipart file part, documented as binary (the view reads `request.files`; optional here so that a
+    missing file gets the view's own clear error)."""
+
+    def as_binary(schema: dict[str, Any]) -> None:
+        schema.pop("default", None)
+        schema.update(type="string", format="binary")
+
+    return Field(None, description=description, json_schema_extra=as_binary)
+
+
 class RequestInvalid(DomainError):
     """A request that its declared schema refused (raised before the view runs)."""
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ..contract import file_field
+
 
 class RegisterSession(BaseModel):
     id: int
@@ -100,4 +102,4 @@ class HistoryItem(BaseModel):
 class EvidenceUpload(BaseModel):
     """multipart/form-data with the sick note in `file` (PDF, JPEG or PNG; checked by content)."""
 
-    file: Any = Field(None, json_schema_extra={"type": "string", "format": "binary"})
+    file: Any = file_field("The sick note: PDF, JPEG or PNG.")

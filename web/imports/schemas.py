@@ -9,12 +9,13 @@ from pydantic import BaseModel, Field
 
 from core.models import CorporateTrainee, TraineeImport, TraineeImportRow, User
 
+from ..contract import file_field
+
 
 class CsvUpload(BaseModel):
     """multipart/form-data with the CSV in `file` (read from the request as a stream, never parsed here)."""
 
-    file: Any = Field(None, json_schema_extra={"type": "string", "format": "binary"},
-                      description="The CSV: full_name, phone, email, job_title, employee_code, department.")
+    file: Any = file_field("The CSV: full_name, phone, email, job_title, employee_code, department.")
 
 
 class Uploader(BaseModel):
