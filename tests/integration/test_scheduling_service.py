@@ -221,3 +221,57 @@ def test_cohort_of_another_institution_is_not_found(ctx):
 
     with pytest.raises(NotFound):
         preview(s, ctx["admin"], cohort.id, _plan(ctx["room"].id))
+
+
+@pytest.mark.postgres
+def test_a_deadlock_between_two_writers_is_retried_once_and_lost_as_a_conflict(app, demo):
+    """Each writer holds one row the other needs (a real deadlock, PostgreSQL aborts one of them). The
+    aborted one writes once more, meets the winner's committed rows, and gets a Conflict naming the room."""
+    from core import clock
+    from core.models import SessionType
+    from core.scheduling import store
+    from core.scheduling.apply import in_one_transaction
+    from core.scheduling.planner import PlannedSession
+    from web.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    with Session(engine) as setup:
+        room_id = setup.scalar(select(Room.id).where(Room.name == "Workshop"))
+        institution_id = setup.scalar(select(Cohort.institution_id).where(Cohort.id == demo["public_cohort_id"]))
+
+    def planned(cohort_id: int, start: int) -> PlannedSession:
+        begin, end = dt.time(start), dt.time(start + 1)
+        return PlannedSession(cohort_id, MON, 1, begin, end, clock.local_to_utc(MON, begin, "Africa/Algiers"),
+                              clock.local_to_utc(MON, end, "Africa/Algiers"), SessionType.THEORY, room_id, None)
+
+    barrier = threading.Barrier(2, timeout=20)
+    outcomes: dict[str, object] = {}
+    attempts: dict[str, int] = {"a": 0, "b": 0}
+
+    def writer(name: str, cohort_id: int, first_hour: int, second_hour: int) -> None:
+        first, second = planned(cohort_id, first_hour), planned(cohort_id, second_hour)
+        with Session(engine) as s:
+            def work() -> str:
+                attempts[name] += 1
+                store.insert_sessions(s, institution_id, [first])
+                if attempts[name] == 1:
+                    barrier.wait()  # both now hold the row the other will ask for
+                store.insert_sessions(s, institution_id, [second])
+                return "written"
+
+            try:
+                outcomes[name] = in_one_transaction(s, [first, second], "Africa/Algiers", work)
+            except Exception as exc:  # the loser's error is the assertion below
+                outcomes[name] = exc
+
+    threads = [threading.Thread(target=writer, args=("a", demo["public_cohort_id"], 11, 9)),
+               threading.Thread(target=writer, args=("b", demo["corporate_cohort_id"], 9, 11))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(type(o).__name__ for o in outcomes.values()) == ["Conflict", "str"], outcomes
+    loser = next(name for name, o in outcomes.items() if isinstance(o, Conflict))
+    assert attempts[loser] == 2  # aborted by the deadlock, then once more
+    assert "Workshop" in outcomes[loser].message and outcomes[loser].details["conflicts"]
