@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.attendance.service import lock_past_sessions as lock_past
+from core.attendance.locking import lock_past_sessions as lock_past
 from tasks import db_session, setting
 from tasks.policy import policy_task
 

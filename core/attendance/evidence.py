@@ -8,18 +8,19 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import filetype
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from core import audit, clock
-from core.errors import NotFound, ValidationError
+from core.access.scoping import require
+from core.errors import Conflict, NotFound, ValidationError
 from core.i18n import N_
 from core.models import AuditEvent, EvidenceFile, User
 from core.storage import PrivateStorage
 from core.uow import unit_of_work
 
-from . import roster
-from .service import _lock_row, _refuse_if_locked, open_session
+from . import locking, roster
+from .service import _load, open_session
 
 EVIDENCE_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 
@@ -39,14 +40,18 @@ class _Prefixed:
 
 
 def attach_evidence(session: Session, user: User, storage: PrivateStorage, session_id: int, member_id: int,
-                    stream: BinaryIO | None, filename: str | None, max_bytes: int) -> EvidenceFile:
-    """Store a sick note (PDF/JPEG/PNG, checked by content, size-limited) and attach it to the member's mark."""
+                    stream: BinaryIO | None, filename: str | None, max_bytes: int, *, grace_hours: int = 24
+                    ) -> EvidenceFile:
+    """Store a sick note (PDF/JPEG/PNG, checked by content, size-limited) and attach it to the member's mark.
+    The update that attaches it checks the lock rule itself (423 `session_locked`, nothing kept)."""
     stored = None
     try:
         with unit_of_work(session):
-            class_session, cohort, spec = open_session(session, user, session_id, for_mark=True)
-            _lock_row(session, class_session)
-            _refuse_if_locked(class_session)
+            class_session, cohort, zone = _load(session, user, session_id)
+            spec = roster.spec_for(cohort)
+            require(session, user, roster.permissions_for(cohort)[1])
+            locking.lock_row(session, class_session)
+            locking.refuse_if_locked(class_session, zone, grace_hours)
             if stream is None:
                 raise ValidationError(N_("Choose a file (PDF, JPEG or PNG)."), code="file_required",
                                       details={"field": "file"})
@@ -68,8 +73,14 @@ def attach_evidence(session: Session, user: User, storage: PrivateStorage, sessi
             session.add(evidence)
             session.flush()
             rec = spec.model
-            session.execute(update(rec).where(rec.id == current.record_id).values(
-                evidence_file_id=evidence.id, version=rec.version + 1, updated_at=clock.now()))
+            now = clock.now()
+            still_open = text(locking.OPEN_SESSION_SQL).bindparams(locking.NOW_PARAM).bindparams(
+                **locking.open_session_params(class_session, zone, grace_hours, now))
+            attached = session.execute(update(rec).where(rec.id == current.record_id, still_open).values(
+                evidence_file_id=evidence.id, version=rec.version + 1, updated_at=now))
+            if not attached.rowcount:  # type: ignore[attr-defined]
+                locking.refuse_if_locked(class_session, zone, grace_hours)
+                raise Conflict(N_("This mark changed meanwhile; reload and try again."), code="changed_concurrently")
             audit.record(session, actor_id=user.id, action="attendance.evidence", entity_type=spec.entity_type,
                          entity_id=current.record_id, before={"evidence_file_id": current.evidence_file_id},
                          after={"evidence_file_id": evidence.id, "filename": evidence.original_filename},
@@ -86,7 +97,7 @@ def evidence_for_download(session: Session, user: User, evidence_id: int) -> Evi
     found = roster.record_for_evidence(session, evidence_id)
     evidence = session.get(EvidenceFile, evidence_id)
     if found is None or evidence is None:
-        raise NotFound("No such evidence file.")
+        raise NotFound(N_("No such evidence file."))
     _, session_id, _ = found
     open_session(session, user, session_id)
     return evidence
@@ -109,7 +120,7 @@ def record_history(session: Session, user: User, session_id: int, member_id: int
     current = roster.current_marks(session, cohort, class_session.id).get(member_id)
     if current is None:
         if member_id not in roster.member_ids(session, cohort, class_session.id):
-            raise NotFound("This trainee is not on this session's register.")
+            raise NotFound(N_("This trainee is not on this session's register."))
         return []
     rows = session.execute(
         select(AuditEvent, User.full_name).outerjoin(User, User.id == AuditEvent.actor_id)

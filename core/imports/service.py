@@ -348,7 +348,7 @@ def _mark_cohort_duplicates(session: Session, imp: TraineeImport) -> tuple[dict[
     phone_taken = exists().where(trainees.cohort_id == imp.cohort_id, trainees.phone_e164 == rows.phone_e164)
     email_taken = exists().where(trainees.cohort_id == imp.cohort_id, trainees.email == rows.email)
     clashes = session.execute(
-        select(rows.id, rows.phone_e164, rows.email, phone_taken.label("phone_taken"),
+        select(rows.row_number, rows.phone_e164, rows.email, phone_taken.label("phone_taken"),
                email_taken.label("email_taken"))
         .where(rows.import_id == imp.id, rows.ok.is_(True),
                or_(and_(rows.phone_e164.is_not(None), phone_taken), and_(rows.email.is_not(None), email_taken)))
@@ -365,11 +365,12 @@ def _mark_cohort_duplicates(session: Session, imp: TraineeImport) -> tuple[dict[
                            "message": rules.REASONS["duplicate_email_in_cohort"]})
         for e in errors:
             counts[e["code"]] = counts.get(e["code"], 0) + 1
-        updates.append({"row_id": c.id, "errors": {"errors": errors}})
+        updates.append({"row": c.row_number, "errors": {"errors": errors}})
     if updates:
         table = rows.__table__
         session.connection().execute(
-            update(table).where(table.c.id == bindparam("row_id")).values(ok=False, errors=bindparam("errors")),
+            update(table).where(table.c.import_id == imp.id, table.c.row_number == bindparam("row"))
+            .values(ok=False, errors=bindparam("errors")),
             updates,
         )
     return counts, len(updates)

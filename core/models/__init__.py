@@ -35,16 +35,17 @@ from .people import (
     OrgMembership,
     User,
 )
-from .sessions import ClassSession
+from .sessions import CalendarEventVersion, ClassSession, LockSweep, SessionLockRecord
 
 __all__ = [
     "AccessRequest", "AccessRequestStatus", "AgreementStatus", "ApiToken", "AtRiskFlag", "AtRiskNotice",
-    "AttendanceRecord", "AttendanceStatus", "AuditEvent", "Base", "ClassSession", "Cohort", "CohortStatus",
-    "CohortType",
+    "AttendanceRecord", "AttendanceStatus", "AuditEvent", "Base", "CalendarEventVersion", "ClassSession", "Cohort",
+    "CohortStatus", "CohortType",
     "CorporateAgreement", "CorporateAttendanceRecord", "CorporateTrainee", "DocumentKind", "DocumentStatus",
     "Enrolment", "EnrolmentStatus", "EvidenceFile", "Holiday", "ImportStatus", "Institution", "Learner",
-    "LoginAttempt", "LoginSession", "OrgEmployee", "OrgMembership", "Organization", "Qualification",
-    "RegisterDocument", "ReminderSent", "ReminderStatus", "Role", "Room", "SessionStatus", "SessionType",
+    "LockSweep", "LoginAttempt", "LoginSession", "OrgEmployee", "OrgMembership", "Organization", "Qualification",
+    "RegisterDocument", "ReminderSent", "ReminderStatus", "Role", "Room", "SessionLockRecord", "SessionStatus",
+    "SessionType",
     "Submission", "SubmissionResource", "SubmissionStatus", "TraineeImport", "TraineeImportRow", "User",
     "cohort_facilitators", "utcnow",
 ]

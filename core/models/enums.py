@@ -55,6 +55,15 @@ class SessionType(StrEnum):
     ORIENTATION = "ORIENTATION"
     OTHER = "OTHER"
 
+    @property
+    def label(self) -> str:
+        """The type as people say it ("Work-based learning", not "Wbl")."""
+        return SESSION_TYPE_LABELS[self.value]
+
+
+SESSION_TYPE_LABELS = {"THEORY": "Theory", "PRACTICAL": "Practical", "WBL": "Work-based learning",
+                       "ASSESSMENT": "Assessment", "ORIENTATION": "Orientation", "OTHER": "Other"}
+
 
 class SessionStatus(StrEnum):
     SCHEDULED = "SCHEDULED"

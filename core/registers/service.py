@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from core import clock
 from core.access.scoping import require
 from core.attendance import marking, roster
+from core.attendance.locking import lock_state
 from core.attendance.service import open_session
 from core.db import after_commit
 from core.errors import NotFound
@@ -64,23 +65,26 @@ def visible_document(session: Session, user: User, document_id: int) -> Register
     return doc
 
 
-def render_register_html(session: Session, class_session: ClassSession, cohort: Cohort, document_id: int) -> str:
+def render_register_html(session: Session, class_session: ClassSession, cohort: Cohort, document_id: int,
+                         grace_hours: int = 24) -> str:
     zone = session.scalar(select(Institution.time_zone).where(Institution.id == class_session.institution_id)) or "UTC"
+    lock = lock_state(class_session, zone, grace_hours)  # the rule: by hand, or past the cut-off
     rows = roster.load_register(session, cohort, class_session.id)
     local = ZoneInfo(zone)
     when = (f"{class_session.session_date:%A %d %B %Y}, {class_session.start_time:%H:%M}–"
             f"{class_session.end_time:%H:%M} ({zone})")
     return _templates.get_template("register.html").render(
-        cohort=cohort.name, when=when, session_type=class_session.session_type.value,
+        cohort=cohort.name, when=when, session_type=class_session.session_type.label,
         room=class_session.room.name if class_session.room else None,
         instructor=class_session.instructor.full_name if class_session.instructor else None,
-        locked=class_session.is_locked,
-        locked_at=class_session.locked_at.astimezone(local).strftime("%d %b %Y %H:%M") if class_session.locked_at
-        else "", counts=marking.status_counts(r.status for r in rows), rows=rows,
+        locked=lock.locked,
+        locked_at=lock.locked_at.astimezone(local).strftime("%d %b %Y %H:%M") if lock.locked_at else "",
+        counts=marking.status_counts(r.status for r in rows), rows=rows,
         generated=clock.now().strftime("%Y-%m-%d %H:%M"), document_id=document_id)
 
 
-def build_register_pdf(session: Session, storage: PrivateStorage, document_id: int) -> RegisterDocument:
+def build_register_pdf(session: Session, storage: PrivateStorage, document_id: int, grace_hours: int = 24
+                       ) -> RegisterDocument:
     """Render and store the PDF. Idempotent: a READY document is left as it is."""
     doc = session.get(RegisterDocument, document_id)
     if doc is None:
@@ -97,7 +101,7 @@ def build_register_pdf(session: Session, storage: PrivateStorage, document_id: i
         return doc
     from weasyprint import HTML
 
-    pdf = HTML(string=render_register_html(session, class_session, cohort, doc.id)).write_pdf()
+    pdf = HTML(string=render_register_html(session, class_session, cohort, doc.id, grace_hours)).write_pdf()
     stored = storage.save_bytes(pdf, "registers", ".pdf")
     if doc.storage_key:
         storage.delete(doc.storage_key)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.access.scoping import visible_cohort
+from core.attendance import locking
 from core.errors import Conflict
 from core.i18n import N_
 from core.models import User
@@ -53,15 +54,17 @@ def write_sessions(session: Session, actor_id: int | None, pv: Preview,
     """The plan's new sessions and their audit line (inside the caller's unit of work)."""
     if pv.result.refused:
         clashes = pv.clashes(session)
-        raise Conflict(N_("The plan clashes %(count)s time(s) and on_conflict is refuse: nothing was written. "
+        raise Conflict(N_("%(count)s session(s) of the plan clash and on_conflict is refuse: nothing was written. "
                           "First: %(first)s"), code="schedule_conflict",
                        params={"count": len(clashes), "first": clashes[0].message},
                        details={"conflicts": [c.as_record() for c in clashes]})
+    if pv.result.to_create:  # past dates: the next lock sweep records them
+        locking.reopen_sweep(session, min(p.ends_at for p in pv.result.to_create))
     ids = store.insert_sessions(session, pv.cohort.institution_id, pv.result.to_create, progress)
     if ids:
         audit.record(session, actor_id=actor_id, action="schedule.apply", entity_type="cohort", entity_id=pv.cohort.id,
                      after={"created": len(ids), "first_id": ids[0], "last_id": ids[-1]},
-                     context={"skipped_conflicts": len(pv.result.clashes),
+                     context={"skipped_conflicts": len(pv.result.skipped),
                               "already_scheduled": len(pv.result.already_scheduled)})
     session.flush()
     return ids

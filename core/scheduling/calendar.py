@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
+from core import clock
 from core.access.scoping import cohort_filter
+from core.attendance import marking
 from core.attendance.roster import marked_counts, roster_sizes
 from core.errors import ValidationError
 from core.i18n import N_
@@ -69,6 +71,8 @@ class CalendarRow(NamedTuple):
     instructor_name: str | None
     session_date: dt.date
     slot: int
+    relock_after: dt.datetime | None
+    time_zone: str | None  # the session's institution's
 
 
 @dataclass(frozen=True)
@@ -79,9 +83,10 @@ class CalendarWindow:
     rows: list[CalendarRow]
     marked: dict[int, int]  # records per session
     roster: dict[int, int]  # trainees per cohort
+    locked: frozenset[int]  # sessions the lock rule closes
 
 
-def calendar_window(session: Session, user: User, query: CalendarQuery) -> CalendarWindow:
+def calendar_window(session: Session, user: User, query: CalendarQuery, grace_hours: int = 24) -> CalendarWindow:
     """Sessions in [start, end) the user may see; cancelled ones only with include_cancelled."""
     zone_name = session.scalar(select(Institution.time_zone).where(Institution.id == user.institution_id)) or "UTC"
     zone = ZoneInfo(zone_name)
@@ -96,8 +101,9 @@ def calendar_window(session: Session, user: User, query: CalendarQuery) -> Calen
         select(ClassSession.id, ClassSession.title, ClassSession.starts_at, ClassSession.ends_at,
                ClassSession.session_type, ClassSession.status, ClassSession.is_locked, ClassSession.cohort_id,
                Cohort.name, ClassSession.room_id, Room.name, ClassSession.instructor_id, instructor.full_name,
-               ClassSession.session_date, ClassSession.slot)
+               ClassSession.session_date, ClassSession.slot, ClassSession.relock_after, Institution.time_zone)
         .join(Cohort, Cohort.id == ClassSession.cohort_id)
+        .join(Institution, Institution.id == ClassSession.institution_id)
         .outerjoin(Room, Room.id == ClassSession.room_id)
         .outerjoin(instructor, instructor.id == ClassSession.instructor_id)
         .where(cohort_filter(user), ClassSession.starts_at < end.astimezone(dt.UTC),
@@ -112,4 +118,13 @@ def calendar_window(session: Session, user: User, query: CalendarQuery) -> Calen
             stmt = stmt.where(column == value)
     rows = [CalendarRow(*r) for r in session.connection().execute(stmt)]  # Core rows: no ORM loading
     marks = _marked_counts(session, stmt) if len(rows) > 500 else marked_counts(session, [r.id for r in rows])
-    return CalendarWindow(zone_name, start, end, rows, marks, roster_sizes(session, [r.cohort_id for r in rows]))
+    return CalendarWindow(zone_name, start, end, rows, marks, roster_sizes(session, [r.cohort_id for r in rows]),
+                          _locked_by_rule(rows, grace_hours))
+
+
+def _locked_by_rule(rows: list[CalendarRow], grace_hours: int) -> frozenset[int]:
+    """Sessions the lock rule closes (by hand, or past the cut-off): what the register and the API show too."""
+    now, grace = clock.now(), dt.timedelta(hours=grace_hours)
+    return frozenset(r.id for r in rows if r.is_locked or (r.ends_at + grace <= now and marking.locked_now(
+        False, marking.auto_lock_at(r.session_date, r.ends_at, r.time_zone or "UTC", grace_hours), r.relock_after,
+        now)))  # the cheap test first: most sessions of a calendar are ahead of their cut-off

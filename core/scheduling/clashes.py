@@ -78,14 +78,28 @@ class ClashWith:
 
 @dataclass(frozen=True)
 class ClashReport:
-    date: str
-    slot: int
-    start_time: str
-    end_time: str
+    """One resource's clash (room, instructor or cohort), as listed under its planned session."""
+
     resource: str
     resource_id: int
     resource_name: str
     clashes_with: ClashWith
+    message: str
+
+
+@dataclass(frozen=True)
+class SkippedReport:
+    """One planned session left out, with every resource that clashed (a room and an instructor busy at once
+    is one session skipped, with two clashes)."""
+
+    date: str
+    slot: int
+    start_time: str
+    end_time: str
+    session_type: str
+    session_type_label: str
+    resources: list[str]
+    clashes: list[ClashReport]
     message: str
 
     def as_record(self) -> dict[str, Any]:
@@ -101,9 +115,7 @@ def describe(clash: Clash, names: Names) -> ClashReport:
     with_what = (f"slot {other.slot} of this plan" if in_plan
                  else f"session {other.session_id} ({names.cohorts.get(other.cohort_id, 'another cohort')})")
     return ClashReport(
-        date=p.session_date.isoformat(), slot=p.slot, start_time=f"{p.start_time:%H:%M}",
-        end_time=f"{p.end_time:%H:%M}", resource=clash.resource.value, resource_id=clash.resource_id,
-        resource_name=who,
+        resource=clash.resource.value, resource_id=clash.resource_id, resource_name=who,
         clashes_with=ClashWith(session_id=None if in_plan else other.session_id, in_this_plan=in_plan,
                                cohort_id=other.cohort_id, cohort=names.cohorts.get(other.cohort_id),
                                date=o_start.date().isoformat(), start_time=f"{o_start:%H:%M}",
@@ -114,11 +126,20 @@ def describe(clash: Clash, names: Names) -> ClashReport:
     )
 
 
-def describe_all(session: Session, zone: str, result: PlanResult) -> list[ClashReport]:
+def describe_all(session: Session, zone: str, result: PlanResult) -> list[SkippedReport]:
+    """One report per planned session skipped, in plan order."""
     if not result.clashes:
         return []
     names = names_for_result(session, zone, result)
-    return [describe(c, names) for c in result.clashes]
+    reports = []
+    for p, clashes in result.skipped.items():
+        described = [describe(c, names) for c in clashes]
+        reports.append(SkippedReport(
+            date=p.session_date.isoformat(), slot=p.slot, start_time=f"{p.start_time:%H:%M}",
+            end_time=f"{p.end_time:%H:%M}", session_type=p.session_type.value,
+            session_type_label=p.session_type.label, resources=[c.resource for c in described], clashes=described,
+            message=" ".join(c.message for c in described)))
+    return reports
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core import audit, clock
+from core.attendance import locking
 from core.attendance.roster import marked_counts
 from core.errors import Conflict, Locked, ValidationError
 from core.i18n import N_
@@ -30,7 +31,8 @@ def _snapshot(s: ClassSession) -> dict[str, Any]:
             "status": s.status.value}
 
 
-def edit_session(session: Session, user: User, session_id: int, command: EditSession) -> ClassSession:
+def edit_session(session: Session, user: User, session_id: int, command: EditSession, *, grace_hours: int = 24
+                 ) -> ClassSession:
     """Edit or reschedule one session; moving a locked one is refused, a clash is a Conflict naming it."""
     s = visible_session(session, user, session_id)
     if s.status == SessionStatus.CANCELLED:
@@ -40,11 +42,11 @@ def edit_session(session: Session, user: User, session_id: int, command: EditSes
     if new["end_time"] <= new["start_time"]:
         raise ValidationError(N_("The session must end after it starts."), code="invalid_changes")
     moving = {name for name in MOVES if name in given and new[name] != getattr(s, name)}
-    if moving and s.is_locked:
+    zone = institution_zone(session, s.institution_id)
+    if moving and locking.lock_state(s, zone, grace_hours).locked:
         raise Locked(N_("This session is locked: it can't be rescheduled or moved to another room or instructor."),
                      code="session_locked")
     session_type = command.session_type if "session_type" in given and command.session_type else s.session_type
-    zone = institution_zone(session, s.institution_id)
     planned = PlannedSession(s.cohort_id, new["session_date"], s.slot, new["start_time"], new["end_time"],
                              clock.local_to_utc(new["session_date"], new["start_time"], zone),
                              clock.local_to_utc(new["session_date"], new["end_time"], zone),
@@ -62,6 +64,8 @@ def edit_session(session: Session, user: User, session_id: int, command: EditSes
     def write() -> None:
         before = _snapshot(s)
         s.session_date, s.start_time, s.end_time = planned.session_date, planned.start_time, planned.end_time
+        if planned.ends_at != s.ends_at:  # moved into the past: the next lock sweep records it
+            locking.reopen_sweep(session, planned.ends_at)
         s.starts_at, s.ends_at = planned.starts_at, planned.ends_at
         s.room_id, s.instructor_id, s.session_type = planned.room_id, planned.instructor_id, session_type
         for name in TEXTS:
@@ -77,13 +81,14 @@ def edit_session(session: Session, user: User, session_id: int, command: EditSes
     return s
 
 
-def cancel_session(session: Session, user: User, session_id: int, command: CancelSession) -> ClassSession:
+def cancel_session(session: Session, user: User, session_id: int, command: CancelSession, *,
+                   grace_hours: int = 24) -> ClassSession:
     """Cancel one session (it frees its room and instructor). Locked or marked sessions stay as they are."""
     with unit_of_work(session):
         s = visible_session(session, user, session_id)
         if s.status == SessionStatus.CANCELLED:
             return s
-        if s.is_locked:
+        if locking.lock_state(s, institution_zone(session, s.institution_id), grace_hours).locked:
             raise Locked(N_("This session is locked: it can't be cancelled."), code="session_locked")
         if marked := marked_counts(session, [s.id]).get(s.id, 0):
             raise Conflict(N_("This session already has %(count)s attendance record(s); it can't be cancelled."),

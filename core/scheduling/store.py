@@ -4,6 +4,7 @@
   exclusion constraints still check every row); SQLite takes multi-row INSERTs.
 - Progress of a background run: PostgreSQL reports it from a second connection, so readers see it while
   the run's one transaction is open; SQLite has a single writer, which the run holds, so it skips.
+- Calendar event versions: an upsert (INSERT … ON CONFLICT DO UPDATE), in each dialect's insert construct.
 - Errors: PostgreSQL's exclusion-constraint violation (two writers racing for one room) and deadlock
   (two such writers each waiting for the other's rows) are recognised here, wrapped or bare (COPY).
 """
@@ -14,12 +15,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import insert, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core import clock
 from core.db import is_postgres
 from core.models import ClassSession, SessionStatus
-from core.models.sessions import ScheduleRun
+from core.models.sessions import CalendarEventVersion, ScheduleRun
 
 from .planner import PlannedSession
 
@@ -105,3 +107,12 @@ def report_progress(session: Session, run_id: int, percent: int) -> None:
         return
     with session.get_bind().connect() as conn, conn.begin():
         conn.execute(update(ScheduleRun).where(ScheduleRun.id == run_id).values(progress=percent))
+
+
+def save_event_versions(session: Session, versions: list[dict[str, Any]]) -> None:
+    """Insert or replace each session's calendar event version (fingerprint, sequence, modified_at)."""
+    upsert = (postgresql if is_postgres(session) else sqlite).insert(CalendarEventVersion)
+    session.execute(upsert.on_conflict_do_update(
+        index_elements=["session_id"],
+        set_={"fingerprint": upsert.excluded.fingerprint, "sequence": upsert.excluded.sequence,
+              "modified_at": upsert.excluded.modified_at}), versions)

@@ -84,9 +84,21 @@ def test_skip_reports_a_clash_with_another_cohorts_session(ctx):
     apply(s, ctx["admin"], ctx["corporate"], _plan(ctx["room"].id, end_date=MON.isoformat()))
     applied = apply(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id))
     assert len(applied.created_ids) == 9
-    [clash] = schedule_preview(s, applied.preview)["conflicts"]
+    [skipped] = schedule_preview(s, applied.preview)["conflicts"]
+    [clash] = skipped["clashes"]
     assert clash["resource"] == "room" and clash["resource_name"] == "Workshop"
-    assert clash["date"] == MON.isoformat() and clash["clashes_with"]["cohort"] == "Acme — Forklift Q4"
+    assert skipped["date"] == MON.isoformat() and clash["clashes_with"]["cohort"] == "Acme — Forklift Q4"
+
+
+def test_a_date_clashing_on_room_and_instructor_is_one_session_skipped_listing_both(ctx):
+    s = ctx["s"]
+    apply(s, ctx["admin"], ctx["corporate"], _plan(ctx["room"].id, ctx["teacher"], end_date=MON.isoformat()))
+    body = schedule_preview(s, preview(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id, ctx["teacher"])))
+    assert body["conflict_count"] == 1 and body["to_create_count"] == 9
+    [skipped] = body["conflicts"]
+    assert skipped["date"] == MON.isoformat() and skipped["resources"] == ["room", "instructor"]
+    assert [c["resource_name"] for c in skipped["clashes"]] == ["Workshop", "Tarek Teacher"]
+    assert "Workshop" in skipped["message"] and "Tarek Teacher" in skipped["message"]
 
 
 def test_refuse_writes_nothing_and_names_the_clash(ctx):
@@ -115,7 +127,7 @@ def test_reschedule_onto_a_busy_room_is_a_conflict(ctx):
                                end_date=(MON + dt.timedelta(days=1)).isoformat()))
     with pytest.raises(Conflict) as caught:
         edit_session(s, ctx["admin"], mine.created_ids[0], EditSession(session_date=MON))
-    assert caught.value.details["conflicts"][0]["clashes_with"]["session_id"] == other.created_ids[0]
+    assert caught.value.details["conflicts"][0]["clashes"][0]["clashes_with"]["session_id"] == other.created_ids[0]
 
 
 def test_a_locked_session_cannot_be_rescheduled(ctx):

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 
 from core.access.scoping import can, cohort_filter, visible_cohort
+from core.attendance.locking import lock_states
 from core.attendance.roster import roster_sizes
 from core.cohorts import service
 from core.errors import ValidationError
@@ -295,6 +296,7 @@ def corporate_cohort_detail(cohort_id: int) -> Any:
                                   .order_by(ClassSession.starts_at).limit(200)).all()
     return render_template("cohorts/corporate_cohort_detail.html", cohort=cohort, org=org, agreement=agreement,
                            course=course, trainees=trainees, imports=imports, sessions=sessions,
+                           locks=lock_states(db.session, sessions, int(current_app.config["LOCK_GRACE_HOURS"])),
                            trainee_total=roster_sizes(db.session, [cohort.id]).get(cohort.id, 0),
                            q=request.args.get("q", ""), ImportStatus=ImportStatus)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from core.access import requests as access_requests
@@ -48,7 +48,8 @@ def admin_home() -> Any:
 @bp.get("/teacher")
 @requires("attendance.mark")
 def teacher_home() -> Any:
-    return render_template("home/teacher.html", console=facilitator_console(db.session, user()))
+    return render_template("home/teacher.html", console=facilitator_console(
+        db.session, user(), grace_hours=int(current_app.config["LOCK_GRACE_HOURS"])))
 
 
 @bp.get("/org/programs")

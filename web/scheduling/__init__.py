@@ -17,6 +17,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 
 from core.access.scoping import cohort_filter, visible_cohort
+from core.attendance.locking import lock_states
 from core.errors import Conflict, DomainError, ValidationError
 from core.i18n import N_
 from core.models import ClassSession, Cohort, Room, SessionType
@@ -64,6 +65,10 @@ from .schemas import (
 bp = Blueprint("scheduling", __name__)
 
 
+def _grace() -> int:
+    return int(current_app.config["LOCK_GRACE_HOURS"])
+
+
 def _host() -> str:
     return urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
 
@@ -76,7 +81,7 @@ def _schedule(cohort_id: int, plan: SchedulePlan) -> Applied | ScheduleRun:
 
 
 def _session_out(s: ClassSession) -> dict[str, Any]:
-    return present.class_session(s, institution_zone(db.session, s.institution_id))
+    return present.class_session(s, institution_zone(db.session, s.institution_id), _grace())
 
 
 # --------------------------------------------------------------------------------------------- API: generator
@@ -111,7 +116,7 @@ def api_cohort_sessions(cohort_id: int, query: SessionsQuery) -> Any:
     cohort = visible_cohort(db.session, user(), cohort_id, "sessions.view")
     zone = institution_zone(db.session, cohort.institution_id)
     stmt = cohort_sessions_stmt(cohort.id, query.q, include_cancelled=query.include_cancelled)
-    return paginate(stmt, lambda s: present.class_session(s, zone), query=query)
+    return paginate(stmt, lambda s: present.class_session(s, zone, _grace()), query=query)
 
 
 # --------------------------------------------------------------------------------------------- API: one session
@@ -121,14 +126,14 @@ def api_cohort_sessions(cohort_id: int, query: SessionsQuery) -> Any:
 @requires("sessions.manage")
 @contract(resp=responds(HTTP_200=SessionOut, HTTP_409=ErrorEnvelope, HTTP_423=ErrorEnvelope))
 def api_edit_session(session_id: int, json: EditSession) -> Any:
-    return _session_out(edit_session(db.session, user(), session_id, json))
+    return _session_out(edit_session(db.session, user(), session_id, json, grace_hours=_grace()))
 
 
 @bp.post("/api/institution/class-sessions/<int:session_id>/cancel")
 @requires("sessions.manage")
 @contract(resp=responds(HTTP_200=SessionOut, HTTP_409=ErrorEnvelope, HTTP_423=ErrorEnvelope))
 def api_cancel_session(session_id: int, json: CancelSession) -> Any:
-    return _session_out(cancel_session(db.session, user(), session_id, json))
+    return _session_out(cancel_session(db.session, user(), session_id, json, grace_hours=_grace()))
 
 
 # --------------------------------------------------------------------------------------------- API: rooms, holidays
@@ -184,7 +189,7 @@ def api_delete_holiday(holiday_id: int) -> Any:
 @requires("sessions.view")
 @contract(resp=responds(HTTP_200=CalendarOut))
 def api_calendar(query: CalendarQuery) -> Any:
-    body = present.calendar(calendar_window(db.session, user(), query))
+    body = present.calendar(calendar_window(db.session, user(), query, _grace()))
     # A month can hold thousands of events: compact, unsorted JSON is a third faster than jsonify here.
     return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
 
@@ -277,6 +282,7 @@ def _sessions_page(cohort_id: int, *, plan: dict[str, Any] | None = None, previe
         page=listing["page"], pages=listing["pages"], total=listing["total"], rooms=rooms,
         instructors=places.instructors(db.session, cohort.institution_id), types=list(SessionType),
         plan=plan or {}, preview=preview, errors=errors or [], plan_json=json.dumps(plan) if plan else "",
+        locks=lock_states(db.session, listing["items"], _grace()),
     ), status
 
 
@@ -308,7 +314,7 @@ def cohort_sessions_apply(cohort_id: int) -> Any:
     result = outcome.preview.result
     flash(_("%(created)s session(s) created; %(existing)s already scheduled; %(skipped)s skipped for a conflict.",
             created=len(outcome.created_ids), existing=len(result.already_scheduled),
-            skipped=len(result.clashes)), "success")
+            skipped=len(result.skipped)), "success")
     return redirect(url_for("scheduling.cohort_sessions", cohort_id=cohort_id))
 
 
@@ -334,18 +340,20 @@ def edit_session_screen(session_id: int) -> Any:
         for k in ("room_id", "instructor_id"):  # an empty choice: nobody / no room
             if k in changes and not changes[k]:
                 changes[k] = None
-        edit_session(db.session, user(), session_id, EditSession.model_validate(changes))
+        edit_session(db.session, user(), session_id, EditSession.model_validate(changes), grace_hours=_grace())
         flash(_("Session updated."), "success")
         return redirect(url_for("scheduling.cohort_sessions", cohort_id=s.cohort_id))
     rooms = db.session.scalars(select(Room).where(Room.institution_id == s.institution_id).order_by(Room.name)).all()
-    return render_template("scheduling/edit_session.html", s=s, rooms=rooms, types=list(SessionType),
+    locked = lock_states(db.session, [s], _grace())[s.id].locked
+    return render_template("scheduling/edit_session.html", s=s, locked=locked, rooms=rooms, types=list(SessionType),
                            instructors=places.instructors(db.session, s.institution_id))
 
 
 @bp.post("/admin/class-sessions/<int:session_id>/cancel", endpoint="cancel_session")
 @requires("sessions.manage")
 def cancel_session_screen(session_id: int) -> Any:
-    s = cancel_session(db.session, user(), session_id, CancelSession(reason=request.form.get("reason") or None))
+    s = cancel_session(db.session, user(), session_id, CancelSession(reason=request.form.get("reason") or None),
+                       grace_hours=_grace())
     flash(_("Session of %(day)s cancelled.", day=f"{s.session_date:%d %b %Y}"), "success")
     return redirect(request.referrer or url_for("scheduling.cohort_sessions", cohort_id=s.cohort_id))
 

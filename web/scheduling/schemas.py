@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from core.attendance.locking import lock_state
 from core.models import ClassSession, Holiday, Room
 from core.models.sessions import CalendarFeedToken, ScheduleRun
 from core.scheduling.apply import Applied
@@ -28,6 +29,7 @@ class PlannedSessionOut(BaseModel):
     starts_at: str
     ends_at: str
     session_type: str
+    session_type_label: str
     cohort_id: int
     room_id: int | None
     room: str | None
@@ -50,14 +52,24 @@ class ClashWithOut(BaseModel):
 
 
 class ClashOut(BaseModel):
-    date: str
-    slot: int
-    start_time: str
-    end_time: str
     resource: str = Field(description="room, instructor or cohort")
     resource_id: int
     resource_name: str
     clashes_with: ClashWithOut
+    message: str
+
+
+class SkippedOut(BaseModel):
+    """A planned session left out, with every resource that clashed."""
+
+    date: str
+    slot: int
+    start_time: str
+    end_time: str
+    session_type: str
+    session_type_label: str
+    resources: list[str]
+    clashes: list[ClashOut]
     message: str
 
 
@@ -81,7 +93,7 @@ class ScheduleOut(BaseModel):
     already_scheduled_count: int
     conflict_count: int
     refused: bool
-    conflicts: list[ClashOut]
+    conflicts: list[SkippedOut]
     warnings: list[WarningOut]
     sessions: list[PlannedSessionOut] | None = Field(None, description="dry_run only: the sessions to create.")
     created: list[CreatedSessionOut] | None = Field(None, description="Applied only: the sessions created.")
@@ -101,7 +113,7 @@ class RunOut(BaseModel):
     planned_count: int
     created_count: int
     already_scheduled_count: int
-    conflicts: list[ClashOut]
+    conflicts: list[SkippedOut]
     error: str | None
     finished_at: str | None
 
@@ -168,6 +180,7 @@ class EventOut(BaseModel):
     start: str
     end: str
     type: str
+    type_label: str
     status: str
     slot: int
     locked: bool
@@ -194,7 +207,7 @@ def planned_session(p: PlannedSession, names: Names) -> dict[str, Any]:
         "date": p.session_date.isoformat(), "slot": p.slot,
         "start_time": p.start_time.strftime("%H:%M"), "end_time": p.end_time.strftime("%H:%M"),
         "starts_at": names.local(p.starts_at).isoformat(), "ends_at": names.local(p.ends_at).isoformat(),
-        "session_type": p.session_type.value, "cohort_id": p.cohort_id,
+        "session_type": p.session_type.value, "session_type_label": p.session_type.label, "cohort_id": p.cohort_id,
         "room_id": p.room_id, "room": names.rooms.get(p.room_id) if p.room_id else None,
         "instructor_id": p.instructor_id, "instructor": names.users.get(p.instructor_id) if p.instructor_id else None,
     }
@@ -207,7 +220,8 @@ def schedule_preview(session: Session, pv: Preview, limit: int | None = None) ->
     return {
         "cohort_id": pv.cohort.id, "time_zone": pv.zone, "on_conflict": pv.plan.on_conflict.value,
         "planned_count": pv.result.planned_count, "to_create_count": len(pv.result.to_create),
-        "already_scheduled_count": len(pv.result.already_scheduled), "conflict_count": len(pv.result.clashes),
+        "already_scheduled_count": len(pv.result.already_scheduled),
+        "conflict_count": len(pv.result.skipped),  # sessions skipped, not clashes per resource
         "refused": pv.result.refused,
         "sessions": [planned_session(p, names) for p in to_create],
         "conflicts": [c.as_record() for c in pv.clashes(session)],
@@ -234,7 +248,7 @@ def schedule_run(run: ScheduleRun) -> dict[str, Any]:
             "finished_at": run.finished_at.isoformat() if run.finished_at else None}
 
 
-def class_session(s: ClassSession, zone: str) -> dict[str, Any]:
+def class_session(s: ClassSession, zone: str, grace_hours: int) -> dict[str, Any]:
     z = ZoneInfo(zone)
     return {
         "id": s.id, "cohort_id": s.cohort_id, "date": s.session_date.isoformat(), "slot": s.slot,
@@ -243,7 +257,7 @@ def class_session(s: ClassSession, zone: str) -> dict[str, Any]:
         "session_type": s.session_type.value, "title": s.title, "room_id": s.room_id,
         "room": s.room.name if s.room else None, "instructor_id": s.instructor_id,
         "instructor": s.instructor.full_name if s.instructor else None, "location": s.location, "notes": s.notes,
-        "status": s.status.value, "locked": s.is_locked,
+        "status": s.status.value, "locked": lock_state(s, zone, grace_hours).locked,
     }
 
 
@@ -290,10 +304,11 @@ def calendar(window: CalendarWindow) -> dict[str, Any]:
         if not title:
             title = titles.get((r.cohort_name, r.session_type))
             if title is None:
-                title = titles[(r.cohort_name, r.session_type)] = f"{r.cohort_name} · {r.session_type.value.title()}"
+                title = titles[(r.cohort_name, r.session_type)] = f"{r.cohort_name} · {r.session_type.label}"
         events.append({
             "id": r.id, "title": title, "start": when(r.starts_at), "end": when(r.ends_at),
-            "type": r.session_type.value, "status": r.status.value, "slot": r.slot, "locked": r.is_locked,
+            "type": r.session_type.value, "type_label": r.session_type.label, "status": r.status.value,
+            "slot": r.slot, "locked": r.id in window.locked,
             "cohort": ref("cohort", r.cohort_id, r.cohort_name), "room": ref("room", r.room_id, r.room_name),
             "instructor": ref("instructor", r.instructor_id, r.instructor_name),
             "marked": window.marked.get(r.id, 0), "roster": window.roster.get(r.cohort_id, 0),
