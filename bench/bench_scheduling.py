@@ -7,7 +7,7 @@
    across 250 rooms and 300 instructors, with a few % real clashes (8 cohorts borrow a neighbour's room for
    their second slot, and ~2,000 existing sessions of other cohorts sit in random rooms). Pure Python, one core.
 2. Apply ≈10,000 sessions on PostgreSQL: (a) one multi-row INSERT transaction of 10,000 planned sessions,
-   (b) the full service.apply (read busy sessions, check, insert, audit, commit) for 20 cohorts × 1 year.
+   (b) the full apply use case (read busy sessions, check, insert, audit, commit) for 20 cohorts × 1 year.
 3. The calendar API for one month of one institution holding 5,000+ sessions that month (Flask test client,
    so the time is server time without the network), median of 7 calls.
 """

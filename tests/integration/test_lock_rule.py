@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core import clock
-from core.attendance import locking, service
+from core.attendance import evidence, locking, service
 from core.attendance.commands import MarkRegister, UnlockSession
 from core.errors import Locked, ValidationError
 from core.models import (
@@ -105,7 +105,7 @@ def test_evidence_past_the_cut_off_is_refused_and_nothing_is_kept(sql, app, tmp_
     with clock.frozen_at(dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC)):
         _mark(sql, admin, session_id, [{"enrolment_id": first, "status": "EXCUSED"}])
     with clock.frozen_at(dt.datetime(2026, 3, 12, tzinfo=dt.UTC)), pytest.raises(Locked):
-        service.attach_evidence(sql, admin, storage, session_id, first, io.BytesIO(PDF), "note.pdf", 1 << 20)
+        evidence.attach_evidence(sql, admin, storage, session_id, first, io.BytesIO(PDF), "note.pdf", 1 << 20)
     sql.rollback()
     assert not any(p.is_file() for p in tmp_path.rglob("*"))
 

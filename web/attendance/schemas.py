@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -79,7 +79,9 @@ class MarkResult(BaseModel):
     """By default what the mark changed: the counts and the changed rows (the client holds the rest of the
     register). With `full_register`: the whole register (`session`, `permissions`, every row) as well."""
 
-    register: str  # "changes" | "full"
+    # Named by alias: a field called `register` would shadow BaseModel.register (and inherit it as its default).
+    register_kind: Literal["changes", "full"] = Field(alias="register",
+                                                      description="changes: what the mark changed; full: every row.")
     session_id: int | None = None
     key: str
     counts: dict[str, int]
