@@ -14,14 +14,17 @@ from core.models import ClassSession, Holiday, Room
 from core.models.sessions import CalendarFeedToken, ScheduleRun
 from core.scheduling.apply import Applied
 from core.scheduling.calendar import CalendarWindow
-from core.scheduling.clashes import Names
+from core.scheduling.clashes import Names, SkippedReport
 from core.scheduling.plan import Preview
 from core.scheduling.planner import PlannedSession
 
 from ..contract import Accepted
 
 
-class PlannedSessionOut(BaseModel):
+class _SessionSlot(BaseModel):
+    """What a planned and a scheduled session both show: when (local times, and instants with the offset),
+    what kind, where and with whom."""
+
     date: str
     slot: int
     start_time: str
@@ -29,7 +32,6 @@ class PlannedSessionOut(BaseModel):
     starts_at: str
     ends_at: str
     session_type: str
-    session_type_label: str
     cohort_id: int
     room_id: int | None
     room: str | None
@@ -37,40 +39,12 @@ class PlannedSessionOut(BaseModel):
     instructor: str | None
 
 
+class PlannedSessionOut(_SessionSlot):
+    session_type_label: str
+
+
 class CreatedSessionOut(PlannedSessionOut):
     id: int
-
-
-class ClashWithOut(BaseModel):
-    session_id: int | None
-    in_this_plan: bool
-    cohort_id: int
-    cohort: str | None
-    date: str
-    start_time: str
-    end_time: str
-
-
-class ClashOut(BaseModel):
-    resource: str = Field(description="room, instructor or cohort")
-    resource_id: int
-    resource_name: str
-    clashes_with: ClashWithOut
-    message: str
-
-
-class SkippedOut(BaseModel):
-    """A planned session left out, with every resource that clashed."""
-
-    date: str
-    slot: int
-    start_time: str
-    end_time: str
-    session_type: str
-    session_type_label: str
-    resources: list[str]
-    clashes: list[ClashOut]
-    message: str
 
 
 class WarningOut(BaseModel):
@@ -93,7 +67,7 @@ class ScheduleOut(BaseModel):
     already_scheduled_count: int
     conflict_count: int
     refused: bool
-    conflicts: list[SkippedOut]
+    conflicts: list[SkippedReport]
     warnings: list[WarningOut]
     sessions: list[PlannedSessionOut] | None = Field(None, description="dry_run only: the sessions to create.")
     created: list[CreatedSessionOut] | None = Field(None, description="Applied only: the sessions created.")
@@ -113,30 +87,18 @@ class RunOut(BaseModel):
     planned_count: int
     created_count: int
     already_scheduled_count: int
-    conflicts: list[SkippedOut]
+    conflicts: list[SkippedReport]
     error: str | None
     finished_at: str | None
 
 
-class SessionOut(BaseModel):
+class SessionOut(_SessionSlot):
     id: int
-    cohort_id: int
-    date: str
-    slot: int
-    start_time: str
-    end_time: str
-    starts_at: str
-    ends_at: str
-    session_type: str
     title: str | None
-    room_id: int | None
-    room: str | None
-    instructor_id: int | None
-    instructor: str | None
     location: str | None
     notes: str | None
     status: str
-    locked: bool
+    locked: bool = Field(description="By hand, or past its cut-off (the lock rule).")
 
 
 class RoomOut(BaseModel):
