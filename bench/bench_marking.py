@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from common import recreate_database  # bench/common.py (scripts run from bench/)
+from common import build_app, pct, print_table, recreate_database  # bench/common.py (scripts run from bench/)
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
@@ -41,12 +41,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 STATUSES = ["PRESENT", "ABSENT", "EXCUSED", "LATE"]
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
-    return ordered[k]
 
 
 def server_ms(response: requests.Response) -> float:
@@ -59,18 +53,6 @@ def fmt(values: list[float]) -> str:
 
 
 # --- setup -----------------------------------------------------------------------------------------------------
-
-def build_app(url: str, instance: str) -> Any:
-    os.environ.update({"DATABASE_URL": url, "INSTANCE_DIR": instance, "SECRET_KEY": "bench"})
-    from flask_migrate import upgrade
-
-    from web import create_app
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": instance})
-    with app.app_context():
-        upgrade()
-    return app
-
 
 def seed_registers(session: Session, sizes: list[int]) -> dict[str, Any]:
     """One institution; per register: a teacher, a cohort with `size` learners, one session yesterday evening."""
@@ -481,15 +463,6 @@ def lock_rows(lock: dict[str, Any], backlog: dict[str, Any] | None) -> list[tupl
              f"max {max(during) if during else float('nan'):.1f} ms ({len(during)} marks)", "≤ 50 ms"),
         ]
     return rows
-
-
-def print_table(rows: list[tuple[str, str, str]]) -> None:
-    width = max(len(r[0]) for r in rows)
-    print()
-    print(f"{'measure':<{width}}  {'result':<58}  target")
-    print("-" * (width + 70))
-    for name, result, target in rows:
-        print(f"{name:<{width}}  {result:<58}  {target}")
 
 
 def main() -> None:

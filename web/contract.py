@@ -86,6 +86,21 @@ def file_field(description: str) -> Any:
     return Field(None, description=description, json_schema_extra=as_binary)
 
 
+class JobOut(BaseModel):
+    """The background job behind a row (core.jobs), in words: what it is doing or why it stopped."""
+
+    id: int
+    kind: str
+    queue: str
+    status: str = Field(description="QUEUED, RUNNING, SUCCEEDED or FAILED")
+    attempts: int
+    max_attempts: int
+    queued_at: str
+    waiting_for_worker: bool
+    can_retry: bool
+    message: str
+
+
 class RequestInvalid(DomainError):
     """A request that its declared schema refused (raised before the view runs)."""
 

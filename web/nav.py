@@ -19,9 +19,9 @@ MENU: list[tuple[str, str, str]] = [
     ("Calendar", "scheduling.calendar", "sessions.view"),
     ("Rooms & holidays", "scheduling.room_list", "sessions.manage"),
     ("Daily attendance", "attendance.daily_view", "attendance.view"),
-    ("Access requests", "home.access_requests_admin", "access_requests.manage"),
-    ("Programmes", "home.org_programs", "org_programs.view"),
-    ("My access", "home.regulator_home", "access_requests.create"),
+    ("Access requests", "access.admin_list", "access_requests.manage"),
+    ("Programmes", "portals.org_programs", "org_programs.view"),
+    ("My access", "access.regulator_home", "access_requests.create"),
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import request
 from sqlalchemy import Select, func, select
@@ -13,7 +13,10 @@ from core.errors import ValidationError
 from core.fields import MAX_PAGE, MAX_PER_PAGE, PageQuery
 from core.i18n import N_
 
+from .contract import Page
 from .extensions import db
+
+T = TypeVar("T")
 
 
 def page_args(default_per_page: int = 50) -> tuple[int, int]:
@@ -37,3 +40,14 @@ def paginate(stmt: Select, serialize: Callable[[Any], Any], default_per_page: in
     rows = db.session.scalars(paged).all() if scalars else db.session.execute(paged).all()
     return {"items": [serialize(r) for r in rows], "page": page, "per_page": per_page, "total": total,
             "pages": math.ceil(total / per_page) if total else 0}
+
+
+def pages(total: int, per_page: int) -> int:
+    return math.ceil(total / per_page) if total else 0
+
+
+def page_of(model: type[T], items: list[T], total: int, page: int, per_page: int) -> Page[T]:
+    """The list envelope, typed, for items a service already paged (a `core.fields.PageQuery`'s page).
+    A view returns it as is: spectree serializes it without walking it again."""
+    return Page[model](items=items, page=page, per_page=per_page, total=total,  # type: ignore[valid-type]
+                       pages=pages(total, per_page))

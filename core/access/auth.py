@@ -11,21 +11,20 @@ import hashlib
 import secrets
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, lazyload
 
 from core import clock
-from core.errors import Conflict, NotFound, TooManyAttempts, ValidationError
+from core.errors import Conflict, NotFound, ValidationError
 from core.i18n import N_
 from core.models import ApiToken, LoginAttempt, LoginSession, OrgMembership, Role, User
 from core.uow import unit_of_work
 
+from . import throttle
 from .commands import CreateApiToken
 from .passwords import hash_password, password_problem, verify_password
+from .throttle import ThrottlePolicy
 
-FAILURE_WINDOW = dt.timedelta(minutes=15)
-MAX_FAILURES_PER_EMAIL = 5
-MAX_FAILURES_PER_IP = 30
 TOKEN_PREFIX = "tap_"
 
 
@@ -40,25 +39,13 @@ def normalize_email(email: str) -> str:
         raise ValidationError(f"Not a valid email address: {exc}", code="invalid_email") from exc
 
 
-def _check_throttle(session: Session, email: str, ip: str | None) -> None:
-    since = clock.now() - FAILURE_WINDOW
-    failures = select(func.count()).where(LoginAttempt.succeeded.is_(False), LoginAttempt.at > since)
-    by_email = session.scalar(failures.where(LoginAttempt.email == email)) or 0
-    by_ip = session.scalar(failures.where(LoginAttempt.ip == ip)) if ip else 0
-    if by_email >= MAX_FAILURES_PER_EMAIL or (by_ip or 0) >= MAX_FAILURES_PER_IP:
-        raise TooManyAttempts(
-            "Too many failed sign-ins. Wait 15 minutes and try again.",
-            retry_after=int(FAILURE_WINDOW.total_seconds()),
-        )
-
-
 def sign_in(session: Session, email: str, password: str, ip: str | None = None,
-            user_agent: str | None = None) -> tuple[User, str]:
+            user_agent: str | None = None, policy: ThrottlePolicy | None = None) -> tuple[User, str]:
     """Check the credentials and open a login session; returns the user and the cookie secret."""
     email = email.strip().lower()
     secret = secrets.token_urlsafe(32)
     with unit_of_work(session):  # a failed attempt is recorded too: the throttle counts it
-        _check_throttle(session, email, ip)
+        throttle.check(session, email, ip, policy or ThrottlePolicy())
         user = session.scalar(select(User).where(User.email == email))
         ok = verify_password(user.password_hash if user else None, password) and user is not None and user.active
         session.add(LoginAttempt(email=email, ip=ip, succeeded=ok, at=clock.now()))

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from core.fields import PageQuery, SearchText
+from core.fields import Command, PageQuery, SearchText
 
 
 class ImportRowsQuery(PageQuery):
@@ -21,3 +21,8 @@ class ImportRowsQuery(PageQuery):
 
 class TraineesQuery(PageQuery):
     q: SearchText = Field("", description="Matches name, email, phone, employee code or department.")
+
+
+class CommitImport(Command):
+    confirm_duplicate_file: bool = Field(False, description="Add a file already added to this cohort again.")
+    include_possible_duplicates: bool = Field(False, description="Add rows flagged possible_duplicate too.")

@@ -7,21 +7,18 @@ and starts again, so the end result is the same however often it runs.
 
 from __future__ import annotations
 
-import functools
 import io
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from sqlalchemy import and_, bindparam, delete, exists, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import audit, clock
-from core.db import after_commit
+from core import audit, clock, jobs
 from core.errors import Conflict, NotFound, ValidationError
 from core.models import (
     Cohort,
@@ -37,6 +34,7 @@ from core.storage import PrivateStorage
 from core.uow import unit_of_work
 
 from . import rules, store
+from .jobs import VALIDATE
 from .store import VALIDATION_LOCK_SPACE  # noqa: F401  (tests and operators look it up here)
 
 log = logging.getLogger(__name__)
@@ -44,6 +42,7 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY = 2000
 PREVIEW_LIMIT = 500
 CANCELLABLE = {ImportStatus.UPLOADED, ImportStatus.VALIDATING, ImportStatus.VALIDATED, ImportStatus.FAILED}
+
 def importable_cohort(session: Session, cohort: Cohort) -> Cohort:
     if cohort.cohort_type != CohortType.CORPORATE:
         raise ValidationError("Trainees can be imported only into a corporate cohort.", code="not_corporate")
@@ -57,8 +56,7 @@ def importable_cohort(session: Session, cohort: Cohort) -> Cohort:
 
 
 def create_import(session: Session, storage: PrivateStorage, *, cohort: Cohort, uploader: User,
-                  stream: BinaryIO, filename: str, max_bytes: int,
-                  on_commit: Callable[[int], object] | None = None) -> TraineeImport:
+                  stream: BinaryIO, filename: str, max_bytes: int) -> TraineeImport:
     """Store the upload as it streams in (never parsed here), record it, validate it after commit."""
     importable_cohort(session, cohort)
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:255] or "upload.csv"
@@ -74,8 +72,7 @@ def create_import(session: Session, storage: PrivateStorage, *, cohort: Cohort, 
             audit.record(session, actor_id=uploader.id, action="import.upload", entity_type="trainee_import",
                          entity_id=imp.id, after={"file": name, "size": stored.size, "sha256": stored.sha256},
                          context={"cohort_id": cohort.id})
-            if on_commit is not None:
-                after_commit(session, functools.partial(on_commit, imp.id))
+            jobs.enqueue(session, VALIDATE, imp.id)  # sent after commit, or by the sweeper if the broker is down
     except BaseException:
         storage.delete(stored.key)  # nothing refers to the file: don't keep it
         raise
@@ -107,10 +104,11 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
         imp.status = ImportStatus.VALIDATING
         imp.started_at, imp.finished_at = clock.now(), None
         imp.rows_done, imp.rows_total, imp.valid_count, imp.invalid_count = 0, None, 0, 0
-        imp.errors_by_reason, imp.error_message = {}, None
+        imp.errors_by_reason, imp.error_message, imp.possible_duplicate_count = {}, None, 0
         cohort_id, key = imp.cohort_id, imp.storage_key
         existing = session.execute(
-            select(CorporateTrainee.phone_e164, CorporateTrainee.email).where(CorporateTrainee.cohort_id == cohort_id)
+            select(CorporateTrainee.phone_e164, CorporateTrainee.email, CorporateTrainee.employee_code,
+                   CorporateTrainee.full_name).where(CorporateTrainee.cohort_id == cohort_id)
         ).all()
 
     try:
@@ -133,7 +131,8 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
             .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
             .values(status=ImportStatus.VALIDATED, rows_total=validator.valid + validator.invalid,
                     rows_done=validator.valid + validator.invalid, valid_count=validator.valid,
-                    invalid_count=validator.invalid, errors_by_reason=validator.by_reason, finished_at=clock.now())
+                    invalid_count=validator.invalid, errors_by_reason=validator.by_reason, finished_at=clock.now(),
+                    possible_duplicate_count=validator.possible_duplicates)
         )
     if not done.rowcount:  # type: ignore[attr-defined]
         log.info("import %s changed status while validating; leaving it", import_id)
@@ -148,8 +147,10 @@ def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: in
             text_stream = io.TextIOWrapper(raw, encoding=profile.encoding, newline="")
             try:
                 reader = rules.TraineeReader(text_stream)
-                validator = rules.RowValidator(reader.columns, (p for p, _ in existing if p),
-                                               (e for _, e in existing if e))
+                validator = rules.RowValidator(reader.columns, (t.phone_e164 for t in existing if t.phone_e164),
+                                               (t.email for t in existing if t.email),
+                                               (t.employee_code for t in existing if t.employee_code),
+                                               (t.full_name for t in existing))
                 batch: list[rules.RowResult] = []
                 for number, fields in reader.rows():
                     batch.append(validator.check(number, fields))
@@ -252,128 +253,6 @@ def record_failure(session: Session, import_id: int, message: str) -> None:
             .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
             .values(status=ImportStatus.FAILED, error_message=message, finished_at=clock.now())
         )
-
-
-# ---------------------------------------------------------------- commit
-
-
-def request_commit(session: Session, import_id: int, user: User, *, cohort: Cohort,
-                   on_commit: Callable[[int], object] | None = None) -> TraineeImport:
-    """Mark a VALIDATED import COMMITTING and hand the insert to a worker (after this transaction)."""
-    with unit_of_work(session):
-        imp = session.get(TraineeImport, import_id, with_for_update=True)
-        if imp is None or imp.cohort_id != cohort.id:
-            raise NotFound("No such import.")
-        if imp.status in (ImportStatus.COMMITTING, ImportStatus.COMMITTED):
-            return imp
-        if imp.status != ImportStatus.VALIDATED:
-            raise Conflict(f"Only a validated import can be committed; this one is {imp.status.value}.",
-                           code="import_not_validated")
-        importable_cohort(session, cohort)
-        if imp.valid_count == 0:
-            raise ValidationError("There are no valid rows to add.", code="nothing_to_commit")
-        imp.status, imp.committed_by_id, imp.error_message = ImportStatus.COMMITTING, user.id, None
-        audit.record(session, actor_id=user.id, action="import.commit_requested", entity_type="trainee_import",
-                     entity_id=imp.id, before={"status": "VALIDATED"}, after={"status": "COMMITTING"})
-        if on_commit is not None:
-            after_commit(session, functools.partial(on_commit, imp.id))
-        return imp
-
-
-def commit_import(session: Session, import_id: int) -> TraineeImport | None:
-    """Insert the valid rows as trainees, set-based, under a per-cohort lock. Idempotent.
-
-    Duplicates against the cohort are checked again here: another import may have been committed
-    since validation. The insert, the row marks and the COMMITTED status are one transaction, so a
-    worker killed half way leaves nothing behind and the redelivered task does the whole job once.
-    """
-    with unit_of_work(session):
-        cohort_id = session.scalar(select(TraineeImport.cohort_id).where(TraineeImport.id == import_id))
-        if cohort_id is None:
-            return None
-        _lock_cohort(session, cohort_id)
-        imp = session.execute(
-            select(TraineeImport).where(TraineeImport.id == import_id).execution_options(populate_existing=True)
-        ).scalar_one()
-        if imp.status != ImportStatus.COMMITTING:
-            return imp
-        cohort = session.get(Cohort, cohort_id)
-        if cohort is None or cohort.status != CohortStatus.ACTIVE:
-            imp.status, imp.error_message = ImportStatus.VALIDATED, "The cohort is no longer active; nothing was added."
-            return imp
-
-        # Fast path: a plain set-based INSERT. If it violates a unique key, another import (or person)
-        # added one of these trainees since validation: undo it, mark those rows as errors, and insert
-        # the rest with ON CONFLICT DO NOTHING as a last guard.
-        skipped: dict[str, int] = {}
-        moved = 0
-        try:
-            with session.begin_nested():
-                inserted = store.insert_trainees(session, imp.id, cohort_id, on_conflict_do_nothing=False)
-        except IntegrityError:
-            skipped, moved = _mark_cohort_duplicates(session, imp)
-            inserted = store.insert_trainees(session, imp.id, cohort_id, on_conflict_do_nothing=True)
-        imp.status, imp.inserted_count, imp.committed_at = ImportStatus.COMMITTED, inserted, clock.now()
-        if moved:
-            reasons = dict(imp.errors_by_reason or {})
-            for code, n in skipped.items():
-                reasons[code] = reasons.get(code, 0) + n
-            imp.errors_by_reason = reasons
-            imp.valid_count -= moved
-            imp.invalid_count += moved
-        audit.record(session, actor_id=imp.committed_by_id, action="import.commit", entity_type="trainee_import",
-                     entity_id=imp.id, before={"status": "COMMITTING"},
-                     after={"status": "COMMITTED", "inserted": inserted}, context={"cohort_id": cohort_id})
-        return imp
-
-
-def record_commit_failure(session: Session, import_id: int, message: str) -> None:
-    """The commit task hit an error it cannot retry: back to VALIDATED with the reason, nothing added."""
-    with unit_of_work(session):
-        session.execute(
-            update(TraineeImport)
-            .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.COMMITTING)
-            .values(status=ImportStatus.VALIDATED, error_message=message)
-        )
-
-
-def _lock_cohort(session: Session, cohort_id: int) -> None:
-    """Serialize commits into one cohort (SQLite serializes every writer anyway)."""
-    session.execute(select(Cohort.id).where(Cohort.id == cohort_id).with_for_update())
-
-
-def _mark_cohort_duplicates(session: Session, imp: TraineeImport) -> tuple[dict[str, int], int]:
-    """Valid rows that now clash with a trainee already in the cohort become row errors."""
-    rows, trainees = TraineeImportRow, CorporateTrainee
-    phone_taken = exists().where(trainees.cohort_id == imp.cohort_id, trainees.phone_e164 == rows.phone_e164)
-    email_taken = exists().where(trainees.cohort_id == imp.cohort_id, trainees.email == rows.email)
-    clashes = session.execute(
-        select(rows.row_number, rows.phone_e164, rows.email, phone_taken.label("phone_taken"),
-               email_taken.label("email_taken"))
-        .where(rows.import_id == imp.id, rows.ok.is_(True),
-               or_(and_(rows.phone_e164.is_not(None), phone_taken), and_(rows.email.is_not(None), email_taken)))
-    ).all()
-    counts: dict[str, int] = {}
-    updates = []
-    for c in clashes:
-        errors = []
-        if c.phone_taken:
-            errors.append({"column": "phone", "value": c.phone_e164, "code": "duplicate_phone_in_cohort",
-                           "message": rules.REASONS["duplicate_phone_in_cohort"]})
-        if c.email_taken:
-            errors.append({"column": "email", "value": c.email, "code": "duplicate_email_in_cohort",
-                           "message": rules.REASONS["duplicate_email_in_cohort"]})
-        for e in errors:
-            counts[e["code"]] = counts.get(e["code"], 0) + 1
-        updates.append({"row": c.row_number, "errors": {"errors": errors}})
-    if updates:
-        table = rows.__table__
-        session.connection().execute(
-            update(table).where(table.c.import_id == imp.id, table.c.row_number == bindparam("row"))
-            .values(ok=False, errors=bindparam("errors")),
-            updates,
-        )
-    return counts, len(updates)
 
 
 # ---------------------------------------------------------------- cancel

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import func, insert, literal, select, text, true
+from sqlalchemy import ColumnElement, func, insert, literal, select, text, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
@@ -42,7 +42,7 @@ def write_row_results(connection: Connection, import_id: int, batch: list[rules.
         {"import_id": import_id, "row_number": r.row, "ok": r.ok, "full_name": r.full_name,
          "phone_e164": r.phone_e164, "email": r.email, "job_title": r.job_title,
          "employee_code": r.employee_code, "department": r.department,
-         "errors": {"errors": r.errors} if r.errors else None}
+         "errors": r.stored_problems()}
         for r in batch
     ])
 
@@ -64,7 +64,7 @@ def _copy_payload(import_id: int, batch: list[rules.RowResult]) -> str:
             null if r.full_name is None else r.full_name, null if r.phone_e164 is None else r.phone_e164,
             null if r.email is None else r.email, null if r.job_title is None else r.job_title,
             null if r.employee_code is None else r.employee_code, null if r.department is None else r.department,
-            json.dumps({"errors": r.errors}) if r.errors else null,
+            json.dumps(problems) if (problems := r.stored_problems()) else null,
         )))
     body = "\x00R".join(lines)
     if _COPY_SPECIAL.search(body):  # most batches have no backslash, tab or line break at all
@@ -92,13 +92,16 @@ def validation_guard(engine: Engine, import_id: int) -> Iterator[bool]:
                 guard.commit()
 
 
-def insert_trainees(session: Session, import_id: int, cohort_id: int, *, on_conflict_do_nothing: bool) -> int:
-    """The import's valid rows as the cohort's trainees; returns how many went in."""
+def insert_trainees(session: Session, import_id: int, cohort_id: int, *, only: ColumnElement[bool] | None = None,
+                    on_conflict_do_nothing: bool) -> int:
+    """The import's valid rows (those `only` keeps, if given) as the cohort's trainees; returns how many."""
     rows = TraineeImportRow
     source = select(
         literal(cohort_id), rows.full_name, rows.phone_e164, rows.email, rows.job_title, rows.employee_code,
         rows.department, literal(import_id), true(), func.now() if is_postgres(session) else literal(clock.now()),
     ).where(rows.import_id == import_id, rows.ok.is_(True))
+    if only is not None:
+        source = source.where(only)
     dialect = postgresql if is_postgres(session) else sqlite
     stmt = dialect.insert(CorporateTrainee.__table__).from_select(
         ["cohort_id", "full_name", "phone_e164", "email", "job_title", "employee_code", "department",

@@ -98,6 +98,11 @@ class DocumentStatus(StrEnum):
 class DocumentKind(StrEnum):
     REGISTER_PDF = "REGISTER_PDF"
     REGISTER_CSV = "REGISTER_CSV"
+    # A client organization's reports on one corporate cohort (core.portals.reports).
+    DELIVERY_REPORT_PDF = "DELIVERY_REPORT_PDF"
+    DELIVERY_REPORT_XLSX = "DELIVERY_REPORT_XLSX"
+    PROGRESS_REPORT_PDF = "PROGRESS_REPORT_PDF"
+    PROGRESS_REPORT_XLSX = "PROGRESS_REPORT_XLSX"
 
 
 class SubmissionResource(StrEnum):
@@ -114,8 +119,13 @@ class SubmissionStatus(StrEnum):
 class AccessRequestStatus(StrEnum):
     PENDING = "PENDING"
     APPROVED = "APPROVED"
-    REJECTED = "REJECTED"
+    DENIED = "DENIED"
     REVOKED = "REVOKED"
+
+
+class AccessScope(StrEnum):
+    INSTITUTION = "institution"
+    COHORTS = "cohorts"
 
 
 class ReminderStatus(StrEnum):

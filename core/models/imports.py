@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, Timestamped
@@ -21,7 +21,7 @@ class TraineeImport(Timestamped, Base):
     original_filename: Mapped[str] = mapped_column(String(255))
     storage_key: Mapped[str] = mapped_column(String(200), unique=True)
     size_bytes: Mapped[int]
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[ImportStatus] = mapped_column(enum_column(ImportStatus), default=ImportStatus.UPLOADED)
     rows_total: Mapped[int | None]
     rows_done: Mapped[int] = mapped_column(default=0)
@@ -30,6 +30,11 @@ class TraineeImport(Timestamped, Base):
     errors_by_reason: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error_message: Mapped[str | None] = mapped_column(Text)
     inserted_count: Mapped[int] = mapped_column(default=0)
+    # Rows with no phone, email or code whose name matches a trainee already in the cohort (a warning).
+    possible_duplicate_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    # The admin's choices at commit: commit a file already committed here; add the possible duplicates too.
+    duplicate_file_confirmed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    include_possible_duplicates: Mapped[bool] = mapped_column(default=False, server_default=false())
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
     committed_at: Mapped[dt.datetime | None]

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,12 +11,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import clock
+from core import clock, jobs
 from core.access.scoping import require
 from core.attendance import marking, roster
 from core.attendance.locking import lock_state
 from core.attendance.service import open_session
-from core.db import after_commit
 from core.errors import NotFound
 from core.models import (
     ClassSession,
@@ -31,23 +28,33 @@ from core.models import (
 )
 from core.storage import PrivateStorage
 
+from .jobs import BUILD_PDF
+
 log = logging.getLogger(__name__)
 
 _templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                          autoescape=select_autoescape(["html"]))
 
 
-def request_register_pdf(session: Session, user: User, session_id: int,
-                         on_commit: Callable[[int], object] | None = None) -> RegisterDocument:
+def request_register_pdf(session: Session, user: User, session_id: int) -> RegisterDocument:
     class_session, cohort, _ = open_session(session, user, session_id)
     require(session, user, "registers.generate")
     doc = RegisterDocument(cohort_id=cohort.id, session_id=class_session.id, kind=DocumentKind.REGISTER_PDF,
                            status=DocumentStatus.PENDING, requested_by_id=user.id)
     session.add(doc)
     session.flush()
-    if on_commit is not None:
-        after_commit(session, functools.partial(on_commit, doc.id))
+    jobs.enqueue(session, BUILD_PDF, doc.id)  # sent after commit; the sweeper sends it if the broker is down
     session.commit()
+    return doc
+
+
+def retry_document(session: Session, user: User, document_id: int) -> RegisterDocument:
+    """Build a FAILED document again."""
+    doc = visible_document(session, user, document_id)
+    require(session, user, "registers.generate")
+    jobs.retry(session, BUILD_PDF, doc.id)
+    session.commit()
+    session.refresh(doc)
     return doc
 
 

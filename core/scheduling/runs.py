@@ -6,15 +6,13 @@ already scheduled, so nothing is created twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError as CommandInvalid
 from sqlalchemy.orm import Session
 
-from core import clock
+from core import clock, jobs
 from core.access.scoping import visible_cohort
-from core.db import after_commit
 from core.errors import DomainError, NotFound
 from core.i18n import N_
 from core.models import Cohort, User
@@ -24,14 +22,14 @@ from core.uow import unit_of_work
 from . import store
 from .apply import in_one_transaction, write_sessions
 from .commands import SchedulePlan
+from .jobs import APPLY_PLAN
 from .plan import plan_for_cohort
 
 FINISHED = (ScheduleRunStatus.SUCCEEDED, ScheduleRunStatus.FAILED)
 
 
-def start_run(session: Session, user: User, cohort_id: int, command: SchedulePlan,
-              on_commit: Callable[[int], object] | None = None) -> ScheduleRun:
-    """Record a large plan to apply in the background; `on_commit(run_id)` sends the task after commit."""
+def start_run(session: Session, user: User, cohort_id: int, command: SchedulePlan) -> ScheduleRun:
+    """Record a large plan to apply in the background (a core.jobs job, sent after commit)."""
     with unit_of_work(session):
         cohort = visible_cohort(session, user, cohort_id, "sessions.manage")
         pv = plan_for_cohort(session, cohort, command)  # validate now: a bad plan is a 422 here, not a failed run
@@ -40,9 +38,7 @@ def start_run(session: Session, user: User, cohort_id: int, command: SchedulePla
                           planned_count=pv.result.planned_count)
         session.add(run)
         session.flush()
-        if on_commit is not None:
-            run_id = run.id
-            after_commit(session, lambda: on_commit(run_id))
+        jobs.enqueue(session, APPLY_PLAN, run.id)
     return run
 
 

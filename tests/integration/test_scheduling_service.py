@@ -158,11 +158,10 @@ def test_reschedule_across_dst_in_a_zone_that_has_one(ctx):
     assert moved.starts_at == dt.datetime(2031, 4, 1, 7, tzinfo=dt.UTC) and moved.start_time == dt.time(9)
 
 
-def test_background_run_applies_and_is_idempotent(ctx):
+def test_background_run_applies_and_is_idempotent(ctx, published):
     s = ctx["s"]
-    sent: list[int] = []
-    run = start_run(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id), on_commit=sent.append)
-    assert sent == [run.id]
+    run = start_run(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id))
+    assert published == [("scheduling.apply_plan", (run.id,))]
     done = execute_run(s, run.id)
     assert (done.status, done.created_count, done.progress) == (ScheduleRunStatus.SUCCEEDED, 10, 100)
     execute_run(s, run.id)  # redelivered: nothing more happens

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import email
-from collections.abc import Iterator
-from email.message import Message
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from core import clock
@@ -19,57 +14,7 @@ from core.models import ReminderSent, ReminderStatus, User
 from core.reminders import service as reminders
 from tasks.reminders import send_at_risk_digests, send_unmarked_reminders
 from tests.attendance_factories import make_session, members
-from tests.conftest import free_port
-
-
-class Mailbox:
-    """An SMTP handler that keeps what it receives; it can refuse the first N messages or some recipients."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], Message]] = []
-        self.fail_next = 0
-        self.refuse: set[str] = set()
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if address in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.fail_next > 0:
-            self.fail_next -= 1
-            return "451 4.3.0 temporary failure, try again"
-        self.messages.append((list(envelope.rcpt_tos), email.message_from_bytes(envelope.content)))
-        return "250 OK"
-
-    def to(self, address: str) -> list[Message]:
-        return [m for rcpts, m in self.messages if address in rcpts]
-
-
-@pytest.fixture
-def smtp(app) -> Iterator[Mailbox]:
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    keys = ("MAIL_BACKEND", "MAIL_HOST", "MAIL_PORT", "REMINDER_RETRY_SECONDS")
-    saved = {k: app.config[k] for k in keys}
-    app.config.update(MAIL_BACKEND="smtp", MAIL_HOST="127.0.0.1", MAIL_PORT=controller.port,
-                      REMINDER_RETRY_SECONDS=1)
-    try:
-        yield box
-    finally:
-        app.config.update(saved)
-        controller.stop()
-
-
-def _text(message: Message) -> str:
-    part = message.get_body(preferencelist=("plain",)) if hasattr(message, "get_body") else None
-    if part is None:
-        for p in message.walk():
-            if p.get_content_type() == "text/plain":
-                return p.get_payload(decode=True).decode()
-    return part.get_payload(decode=True).decode()
+from tests.mailbox import mail_text
 
 
 def _reminder_rows(sql) -> list[ReminderSent]:
@@ -95,7 +40,7 @@ def test_each_facilitator_gets_one_mail_listing_their_unmarked_registers(app, li
     assert result["sent"] == 1
     mails = smtp.to("teacher@demo.example")
     assert len(mails) == 1 and len(smtp.messages) == 1
-    body = _text(mails[0])
+    body = mail_text(mails[0])
     for row in rows:
         assert f"http://testserver/institution/attendance/sessions/{row.session_id}" in body
     assert "Locks " in body and "unmarked" in body
@@ -176,7 +121,7 @@ def test_at_risk_digest_reports_each_crossing_once(app, live_worker, smtp, sql, 
     assert first["sent"] == 1 and second["sent"] == 0
     mails = smtp.to("admin@demo.example")
     assert len(mails) == 1 and len(smtp.messages) == 1
-    body = _text(mails[0])
+    body = mail_text(mails[0])
     assert "Yacine Belkacem" in body and "missed the last 3 sessions" in body
     assert mails[0]["Subject"] == "1 trainee at risk"
 

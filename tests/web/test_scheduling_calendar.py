@@ -54,8 +54,9 @@ def test_teacher_sees_only_assigned_cohorts(client, api, schedule):
                                                                   schedule["ids"]["corporate"]}
 
 
-def test_support_sees_the_institution(client, api, schedule):
-    assert len(events(client, api("support"))) == 3
+def test_support_may_not_read_the_calendar(client, api, schedule):
+    """Support views cohorts and trainees, nothing else (issue 11): no schedules."""
+    assert client.get(f"/api/institution/attendance/calendar?{WINDOW}", headers=api("support")).status_code == 403
 
 
 def test_regulator_sees_only_the_approved_cohort(client, api, schedule):

@@ -25,23 +25,23 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from core import jobs
 from core.access.scoping import can, visible_cohort
 from core.cohorts.service import corporate_cohort, trainees_query
 from core.errors import NotFound, ValidationError
 from core.fields import PageQuery
 from core.i18n import N_
-from core.imports import service
-from core.imports.commands import ImportRowsQuery, TraineesQuery
-from core.imports.rules import COLUMNS, REASONS
+from core.imports import commit, service
+from core.imports.commands import CommitImport, ImportRowsQuery, TraineesQuery
+from core.imports.jobs import JOB_KINDS, retry_import
+from core.imports.rules import COLUMNS, reason_sentence
 from core.models import Cohort, ImportStatus, TraineeImport, TraineeImportRow, User
-from tasks.imports import commit_import, validate_import
 
 from ..auth import requires, user
 from ..contract import Accepted, ErrorEnvelope, Page, contract, responds
 from ..downloads import attachment
 from ..extensions import db
 from ..pagination import paginate
-from ..queue import sender
 from . import schemas as present
 from .schemas import CsvUpload, ImportOut, ImportRowOut, TraineeOut
 
@@ -75,13 +75,26 @@ def _upload(cohort: Cohort) -> TraineeImport:
     return service.create_import(
         db.session, current_app.extensions["storage"], cohort=cohort, uploader=user(), stream=upload.stream,
         filename=upload.filename, max_bytes=current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024,
-        on_commit=sender(validate_import),
     )
 
 
-def _uploaders(imports: list[TraineeImport]) -> dict[int, User]:
-    ids = {i.uploaded_by_id for i in imports if i.uploaded_by_id}
-    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+def _job(imp: TraineeImport) -> jobs.JobView | None:
+    return jobs.describe(db.session, JOB_KINDS, imp.id)
+
+
+def _form_choices() -> CommitImport:
+    """The commit screen's checkboxes as the command the API takes as JSON."""
+    return CommitImport(**{name: request.form.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+                           for name in CommitImport.model_fields})
+
+
+def _present(imp: TraineeImport, uploader: User | None = None, with_job: bool = False) -> dict[str, Any]:
+    return present.trainee_import(imp, uploader, _job(imp) if with_job else None)
+
+
+def _accepted(imp: TraineeImport) -> tuple[dict[str, Any], int]:
+    return {"id": imp.id, "status": imp.status.value,
+            "status_url": url_for("imports.api_import_detail", import_id=imp.id)}, 202
 
 
 def _imports_page(cohort: Cohort, query: PageQuery) -> dict[str, Any]:
@@ -90,9 +103,9 @@ def _imports_page(cohort: Cohort, query: PageQuery) -> dict[str, Any]:
     return paginate(stmt, lambda i: i, query=query)
 
 
-def _accepted(imp: TraineeImport) -> tuple[dict[str, Any], int]:
-    return {"id": imp.id, "status": imp.status.value,
-            "status_url": url_for("imports.api_import_detail", import_id=imp.id)}, 202
+def _uploaders(imports: list[TraineeImport]) -> dict[int, User]:
+    ids = {i.uploaded_by_id for i in imports if i.uploaded_by_id}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
 
 
 # ---------------------------------------------------------------- API
@@ -112,7 +125,7 @@ def api_import_create(cohort_id: int) -> Any:
 def api_import_list(cohort_id: int, query: PageQuery) -> Any:
     page = _imports_page(_cohort(cohort_id, "corporate_trainees.view"), query)
     uploaders = _uploaders(page["items"])
-    page["items"] = [present.trainee_import(i, uploaders.get(i.uploaded_by_id or 0)) for i in page["items"]]
+    page["items"] = [_present(i, uploaders.get(i.uploaded_by_id or 0)) for i in page["items"]]
     return page
 
 
@@ -120,8 +133,10 @@ def api_import_list(cohort_id: int, query: PageQuery) -> Any:
 @requires("corporate_trainees.view")
 @contract(resp=responds(HTTP_200=ImportOut))
 def api_import_detail(import_id: int) -> Any:
+    """Status, progress, counts and the background job in words; poll it while the import is in progress."""
     imp, _ = _import(import_id, "corporate_trainees.view")
-    return present.trainee_import(imp, db.session.get(User, imp.uploaded_by_id) if imp.uploaded_by_id else None)
+    uploader = db.session.get(User, imp.uploaded_by_id) if imp.uploaded_by_id else None
+    return _present(imp, uploader, with_job=True)
 
 
 @bp.get("/api/trainee-imports/<int:import_id>/rows")
@@ -161,11 +176,19 @@ def api_import_errors_csv(import_id: int) -> Any:
 @bp.post("/api/trainee-imports/<int:import_id>/commit")
 @requires("corporate_trainees.import")
 @contract(resp=responds(HTTP_202=Accepted, HTTP_409=ErrorEnvelope))
-def api_import_commit(import_id: int) -> Any:
+def api_import_commit(import_id: int, json: CommitImport) -> Any:
     """Add the valid rows to the cohort, in the background (a validated import only)."""
     imp, cohort = _import(import_id, "corporate_trainees.import")
-    return _accepted(service.request_commit(db.session, imp.id, user(), cohort=cohort,
-                                            on_commit=sender(commit_import)))
+    return _accepted(commit.request_commit(db.session, imp.id, user(), cohort=cohort, **json.model_dump()))
+
+
+@bp.post("/api/trainee-imports/<int:import_id>/retry")
+@requires("corporate_trainees.import")
+@contract(resp=responds(HTTP_202=Accepted, HTTP_409=ErrorEnvelope))
+def api_import_retry(import_id: int) -> Any:
+    """Check a FAILED import's file again."""
+    imp, cohort = _import(import_id, "corporate_trainees.import")
+    return _accepted(retry_import(db.session, imp.id, user(), cohort=cohort))
 
 
 @bp.post("/api/trainee-imports/<int:import_id>/cancel")
@@ -173,7 +196,7 @@ def api_import_commit(import_id: int) -> Any:
 @contract(resp=responds(HTTP_200=ImportOut, HTTP_409=ErrorEnvelope))
 def api_import_cancel(import_id: int) -> Any:
     imp, cohort = _import(import_id, "corporate_trainees.import")
-    return present.trainee_import(service.cancel_import(db.session, imp.id, user(), cohort=cohort))
+    return _present(service.cancel_import(db.session, imp.id, user(), cohort=cohort))
 
 
 @bp.get("/api/corporate-cohorts/<int:cohort_id>/trainees")
@@ -208,7 +231,10 @@ def import_upload(cohort_id: int) -> Any:
 def import_status(import_id: int) -> Any:
     imp, cohort = _import(import_id, "corporate_trainees.view")
     preview = service.preview_rows(db.session, imp.id) if imp.status.value not in IN_PROGRESS else []
-    return render_template("imports/status.html", imp=imp, cohort=cohort, preview=preview, reasons=REASONS,
+    return render_template("imports/status.html", imp=imp, cohort=cohort, preview=preview, job=_job(imp),
+                           reason_sentence=reason_sentence,
+                           duplicate_of=commit.same_file_committed(db.session, imp)
+                           if imp.status == ImportStatus.VALIDATED else None,
                            in_progress=imp.status.value in IN_PROGRESS,
                            can_import=can(db.session, user(), "corporate_trainees.import"),
                            uploader=db.session.get(User, imp.uploaded_by_id) if imp.uploaded_by_id else None,
@@ -219,8 +245,17 @@ def import_status(import_id: int) -> Any:
 @requires("corporate_trainees.import")
 def import_commit(import_id: int) -> Any:
     imp, cohort = _import(import_id, "corporate_trainees.import")
-    service.request_commit(db.session, imp.id, user(), cohort=cohort, on_commit=sender(commit_import))
+    commit.request_commit(db.session, imp.id, user(), cohort=cohort, **_form_choices().model_dump())
     flash(_("Adding the valid rows to the cohort…"), "info")
+    return redirect(url_for("imports.import_status", import_id=import_id))
+
+
+@bp.post("/admin/trainee-imports/<int:import_id>/retry")
+@requires("corporate_trainees.import")
+def import_retry(import_id: int) -> Any:
+    imp, cohort = _import(import_id, "corporate_trainees.import")
+    retry_import(db.session, imp.id, user(), cohort=cohort)
+    flash(_("Checking the file again."), "info")
     return redirect(url_for("imports.import_status", import_id=import_id))
 
 

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 
+from core import jobs
 from core.access.scoping import cohort_filter, visible_cohort
 from core.attendance.locking import lock_states
 from core.errors import Conflict, DomainError, ValidationError
@@ -39,16 +40,15 @@ from core.scheduling.commands import (
     UpdateRoom,
 )
 from core.scheduling.edit import cancel_session, edit_session
+from core.scheduling.jobs import APPLY_PLAN, retry_run
 from core.scheduling.plan import planned_size, preview
 from core.scheduling.reads import cohort_sessions_stmt, institution_zone, visible_session
 from core.scheduling.runs import get_run, start_run
-from tasks.scheduling import apply_plan
 
 from ..auth import public, requires, user
-from ..contract import ErrorEnvelope, Page, contract, request_invalid, responds
+from ..contract import Accepted, ErrorEnvelope, Page, contract, request_invalid, responds
 from ..extensions import db
 from ..pagination import paginate
-from ..queue import sender
 from . import schemas as present
 from .schemas import (
     CalendarOut,
@@ -76,7 +76,7 @@ def _host() -> str:
 def _schedule(cohort_id: int, plan: SchedulePlan) -> Applied | ScheduleRun:
     """Apply a plan inline, or hand a large one to a worker (a ScheduleRun to poll)."""
     if planned_size(db.session, user(), cohort_id, plan) > current_app.config["SCHEDULE_INLINE_LIMIT"]:
-        return start_run(db.session, user(), cohort_id, plan, on_commit=sender(apply_plan))
+        return start_run(db.session, user(), cohort_id, plan)
     return apply(db.session, user(), cohort_id, plan)
 
 
@@ -106,7 +106,22 @@ def api_schedule(cohort_id: int, json: SchedulePlan) -> Any:
 @requires("sessions.manage")
 @contract(resp=responds(HTTP_200=RunOut))
 def api_schedule_run(run_id: int) -> Any:
-    return present.schedule_run(get_run(db.session, user(), run_id))
+    return _run_out(get_run(db.session, user(), run_id))
+
+
+def _run_out(run: ScheduleRun) -> dict[str, Any]:
+    return present.schedule_run(run, jobs.describe(db.session, [APPLY_PLAN.name], run.id),
+                                url_for("scheduling.api_schedule_run_retry", run_id=run.id))
+
+
+@bp.post("/api/institution/schedule-runs/<int:run_id>/retry")
+@requires("sessions.manage")
+@contract(resp=responds(HTTP_202=Accepted, HTTP_409=ErrorEnvelope))
+def api_schedule_run_retry(run_id: int) -> Any:
+    """Apply a FAILED run's plan again (sessions it created before are found, not doubled)."""
+    run = retry_run(db.session, user(), run_id)
+    return {"id": run.id, "status": run.status.value,
+            "status_url": url_for("scheduling.api_schedule_run", run_id=run.id)}, 202
 
 
 @bp.get("/api/institution/cohorts/<int:cohort_id>/sessions")
@@ -322,7 +337,7 @@ def cohort_sessions_apply(cohort_id: int) -> Any:
 @requires("sessions.manage")
 def schedule_run(run_id: int) -> Any:
     run = get_run(db.session, user(), run_id)
-    return render_template("scheduling/run.html", run=present.schedule_run(run),
+    return render_template("scheduling/run.html", run=_run_out(run),
                            status_url=url_for("scheduling.api_schedule_run", run_id=run.id),
                            back=url_for("scheduling.cohort_sessions", cohort_id=run.cohort_id))
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from core.attendance.locking import lock_state
+from core.jobs import JobView
 from core.models import ClassSession, Holiday, Room
 from core.models.sessions import CalendarFeedToken, ScheduleRun
 from core.scheduling.apply import Applied
@@ -18,7 +19,7 @@ from core.scheduling.clashes import Names, SkippedReport
 from core.scheduling.plan import Preview
 from core.scheduling.planner import PlannedSession
 
-from ..contract import Accepted
+from ..contract import Accepted, JobOut
 
 
 class _SessionSlot(BaseModel):
@@ -90,6 +91,8 @@ class RunOut(BaseModel):
     conflicts: list[SkippedReport]
     error: str | None
     finished_at: str | None
+    job: JobOut | None = Field(description="The background job applying the plan, in words.")
+    retry_url: str = Field(description="POST here to apply a FAILED run's plan again.")
 
 
 class SessionOut(_SessionSlot):
@@ -202,12 +205,13 @@ def schedule_applied(session: Session, applied: Applied) -> dict[str, Any]:
     return body
 
 
-def schedule_run(run: ScheduleRun) -> dict[str, Any]:
+def schedule_run(run: ScheduleRun, job: JobView | None, retry_url: str) -> dict[str, Any]:
     return {"id": run.id, "cohort_id": run.cohort_id, "status": run.status.value, "progress": run.progress,
             "planned_count": run.planned_count, "created_count": run.created_count,
             "already_scheduled_count": run.existing_count,
             "conflicts": (run.conflicts or {}).get("items", []), "error": run.error,
-            "finished_at": run.finished_at.isoformat() if run.finished_at else None}
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "job": job.as_json() if job else None, "retry_url": retry_url}
 
 
 def class_session(s: ClassSession, zone: str, grace_hours: int) -> dict[str, Any]:
