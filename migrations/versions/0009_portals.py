@@ -1,7 +1,7 @@
 """organization portal and regulator access (issue 11)
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0006
 
 Access requests name any number of cohorts (access_request_cohorts; the old single cohort_id moves
 there) or a whole institution (scope); deny and revoke keep their reason; REJECTED becomes DENIED.
@@ -17,7 +17,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0009'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
