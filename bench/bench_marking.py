@@ -58,6 +58,7 @@ def seed_registers(session: Session, sizes: list[int]) -> dict[str, Any]:
     """One institution; per register: a teacher, a cohort with `size` learners, one session yesterday evening."""
     from core import clock
     from core.access.auth import create_api_token
+    from core.access.commands import CreateApiToken
     from core.models import (
         ClassSession,
         Cohort,
@@ -94,7 +95,7 @@ def seed_registers(session: Session, sizes: list[int]) -> dict[str, Any]:
                           ends_at=clock.local_to_utc(day, dt.time(21), inst.time_zone))
         session.add(cs)
         session.commit()
-        token = create_api_token(session, teacher, "bench")
+        token = create_api_token(session, teacher, CreateApiToken(name="bench"))
         registers.append({"session_id": cs.id, "enrolments": list(enrol), "token": token, "teacher_id": teacher.id})
     return {"institution_id": inst.id, "registers": registers}
 
