@@ -20,8 +20,4 @@ NOT_YET_DECLARED: set[str] = {
     "cohorts.api_organization_detail",
     "cohorts.api_agreement_create",
     "cohorts.api_agreement_list",
-    # issue 10 (registers): web/registers
-    "registers.api_request_pdf",
-    "registers.api_document",
-    "registers.api_retry_document",
 }
