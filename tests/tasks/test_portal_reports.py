@@ -97,11 +97,13 @@ def test_a_progress_report_pdf_names_only_the_organizations_employees(client, ap
 
 def _member(sql, globex) -> dict[str, str]:
     from core.access.auth import create_api_token
+    from core.access.commands import CreateApiToken
     from core.models import User
 
     sql.add(OrganizationGrant(organization_id=globex["organization_id"], permission="corporate_reports.view"))
     sql.commit()
-    return {"Authorization": f"Bearer {create_api_token(sql, sql.get(User, globex['member_id']), 't')}"}
+    token = create_api_token(sql, sql.get(User, globex["member_id"]), CreateApiToken(name="t"))
+    return {"Authorization": f"Bearer {token}"}
 
 
 def test_reports_stop_with_the_grant(client, api, live_worker, sql, demo, marked):

@@ -61,7 +61,7 @@ def _report(request: pytest.FixtureRequest) -> Any:
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda m: m.value)
 @pytest.mark.parametrize("label", OPERATIONS)
-def test_the_api_keeps_its_contract(app, api, label, mode):
+def test_the_api_keeps_its_contract(app, api, worker_on_every_queue, label, mode):
     operation = schemathesis.openapi.from_wsgi("/api/openapi.json", app).find_operation_by_label(label)
     assert operation is not None, label
     headers = api("admin")

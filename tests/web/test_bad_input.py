@@ -48,7 +48,7 @@ def _rule(app, endpoint: str) -> Rule:
 
 
 @pytest.fixture
-def send(app, demo, api) -> Any:
+def send(app, demo, api, worker_on_every_queue) -> Any:
     """`send(endpoint, method, ids, query, **request)` as an admin: the API with a token, screens with a
     fresh session each time (a request that signs out spoils nothing for the next). → (method, url, response)"""
     token = api("admin")
