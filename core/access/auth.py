@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from core import clock
 from core.errors import Conflict, NotFound, TooManyAttempts, ValidationError
 from core.models import ApiToken, LoginAttempt, LoginSession, OrgMembership, Role, User
+from core.uow import unit_of_work
 
 from .passwords import hash_password, password_problem, verify_password
 
@@ -24,6 +25,8 @@ FAILURE_WINDOW = dt.timedelta(minutes=15)
 MAX_FAILURES_PER_EMAIL = 5
 MAX_FAILURES_PER_IP = 30
 TOKEN_PREFIX = "tap_"
+# Roles that only make sense inside one institution: creating one without it is refused.
+INSTITUTION_ROLES = frozenset({Role.ADMIN, Role.SUPPORT, Role.TEACHER})
 
 
 def _digest(secret: str) -> str:
@@ -134,11 +137,14 @@ def create_user(session: Session, *, email: str, role: Role | str, full_name: st
         raise Conflict(f"A user with email {email} already exists.", code="duplicate_email")
     if role == Role.ORG_MEMBER and organization_id is None:
         raise ValidationError("An organization member needs an organization.", code="organization_required")
-    user = User(email=email, role=role, full_name=full_name or email.split("@")[0],
-                password_hash=hash_password(password) if password else None, institution_id=institution_id)
-    session.add(user)
-    session.flush()
-    if organization_id is not None:
-        session.add(OrgMembership(organization_id=organization_id, user_id=user.id))
-    session.commit()
+    if role in INSTITUTION_ROLES and institution_id is None:
+        raise ValidationError("The role %(role)s belongs to an institution: name one (on the command line: "
+                              "--institution SLUG).", code="institution_required", params={"role": role.value})
+    with unit_of_work(session):
+        user = User(email=email, role=role, full_name=full_name or email.split("@")[0],
+                    password_hash=hash_password(password) if password else None, institution_id=institution_id)
+        session.add(user)
+        session.flush()
+        if organization_id is not None:
+            session.add(OrgMembership(organization_id=organization_id, user_id=user.id))
     return user

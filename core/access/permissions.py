@@ -21,6 +21,8 @@ OPERATIONS = [
     "registers.view", "registers.generate",      # register documents (PDF/CSV)
     "organizations.view", "organizations.manage",
     "users.manage", "access_requests.manage", "audit.view",
+    "qualifications.manage",                      # an institution's courses
+    "institutions.manage",                        # tenants: super_admin only
     "org_programs.view",                          # a client organization's own summary
     "access_requests.create",                     # a regulator asking for access
 ]
@@ -32,7 +34,7 @@ _VIEW_COHORTS_AND_TRAINEES = {
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.SUPER_ADMIN: ALL_PERMISSIONS - {"org_programs.view", "access_requests.create"},
-    Role.ADMIN: ALL_PERMISSIONS - {"org_programs.view", "access_requests.create"},
+    Role.ADMIN: ALL_PERMISSIONS - {"org_programs.view", "access_requests.create", "institutions.manage"},
     Role.SUPPORT: frozenset(_VIEW_COHORTS_AND_TRAINEES),
     # Scoped to assigned cohorts by core.access.scoping.
     Role.TEACHER: frozenset(

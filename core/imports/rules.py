@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -377,6 +378,8 @@ class RowResult:
     employee_code: str | None = None
     department: str | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
+    id_number: str | None = None  # learner imports
+    date_of_birth: dt.date | None = None  # learner imports
 
 
 def _error(column: str, value: str | None, code: str, message: str | None = None) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from core.models import (
     CohortStatus,
     CohortType,
     CorporateTrainee,
+    ImportKind,
     ImportStatus,
     TraineeImport,
     TraineeImportRow,
@@ -47,7 +48,9 @@ PROGRESS_EVERY = 2000
 PREVIEW_LIMIT = 500
 CANCELLABLE = {ImportStatus.UPLOADED, ImportStatus.VALIDATING, ImportStatus.VALIDATED, ImportStatus.FAILED}
 _ROW_COLUMNS = ("import_id", "row_number", "ok", "full_name", "phone_e164", "email", "job_title",
-                "employee_code", "department", "errors")
+                "employee_code", "department", "id_number", "date_of_birth", "errors")
+# Builds the row checker for an import once its file's header is read (columns → validator).
+MakeValidator = Callable[[list[str]], Any]
 
 
 def importable_cohort(session: Session, cohort: Cohort) -> Cohort:
@@ -67,18 +70,26 @@ def create_import(session: Session, storage: PrivateStorage, *, cohort: Cohort, 
                   on_commit: Callable[[int], object] | None = None) -> TraineeImport:
     """Store the upload as it streams in (never parsed here), record it, validate it after commit."""
     importable_cohort(session, cohort)
+    return store_upload(session, storage, TraineeImport(cohort_id=cohort.id), uploader=uploader, stream=stream,
+                        filename=filename, max_bytes=max_bytes, on_commit=on_commit)
+
+
+def store_upload(session: Session, storage: PrivateStorage, imp: TraineeImport, *, uploader: User,
+                 stream: BinaryIO, filename: str, max_bytes: int,
+                 on_commit: Callable[[int], object] | None = None) -> TraineeImport:
+    """Any kind of import: the file to private storage, the row recorded, validation sent after commit."""
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:255] or "upload.csv"
     stored = storage.save_stream(stream, "imports", ".csv", max_bytes=max_bytes)
-    imp = TraineeImport(cohort_id=cohort.id, uploaded_by_id=uploader.id, original_filename=name,
-                        storage_key=stored.key, size_bytes=stored.size, sha256=stored.sha256,
-                        status=ImportStatus.UPLOADED, rows_done=0, valid_count=0, invalid_count=0,
-                        errors_by_reason={}, inserted_count=0)
+    imp.uploaded_by_id, imp.original_filename, imp.storage_key = uploader.id, name, stored.key
+    imp.size_bytes, imp.sha256, imp.status = stored.size, stored.sha256, ImportStatus.UPLOADED
+    imp.rows_done = imp.valid_count = imp.invalid_count = imp.inserted_count = imp.enrolled_count = 0
+    imp.errors_by_reason = {}
     session.add(imp)
     try:
         session.flush()
         audit.record(session, actor_id=uploader.id, action="import.upload", entity_type="trainee_import",
                      entity_id=imp.id, after={"file": name, "size": stored.size, "sha256": stored.sha256},
-                     context={"cohort_id": cohort.id})
+                     context={"cohort_id": imp.cohort_id, "kind": imp.kind or ImportKind.TRAINEES.value})
         if on_commit is not None:
             after_commit(session, functools.partial(on_commit, imp.id))
         session.commit()
@@ -138,10 +149,8 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
     imp.started_at, imp.finished_at = clock.now(), None
     imp.rows_done, imp.rows_total, imp.valid_count, imp.invalid_count = 0, None, 0, 0
     imp.errors_by_reason, imp.error_message = {}, None
-    cohort_id, key = imp.cohort_id, imp.storage_key
-    existing = session.execute(
-        select(CorporateTrainee.phone_e164, CorporateTrainee.email).where(CorporateTrainee.cohort_id == cohort_id)
-    ).all()
+    key = imp.storage_key
+    make_validator = _validator_for(session, imp)
     session.commit()
 
     try:
@@ -149,7 +158,7 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
         if not _update_progress(session, import_id, rows_total=max(profile.line_count - 1, 0)):
             return session.get(TraineeImport, import_id)
         session.commit()
-        validator = _run_rows(session, storage, key, import_id, profile, existing, progress_every)
+        validator = _run_rows(session, storage, key, import_id, profile, make_validator, progress_every)
         if validator is None:  # cancelled while running
             session.rollback()
             return session.get(TraineeImport, import_id)
@@ -172,16 +181,27 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
     return session.get(TraineeImport, import_id)
 
 
+def _validator_for(session: Session, imp: TraineeImport) -> MakeValidator:
+    """The row checker for this kind of import, knowing who is already there."""
+    if imp.kind == ImportKind.LEARNERS:
+        from .learners import learner_validator  # the learner target lives beside, in its own module
+
+        return learner_validator(session, imp)
+    existing = session.execute(
+        select(CorporateTrainee.phone_e164, CorporateTrainee.email).where(CorporateTrainee.cohort_id == imp.cohort_id)
+    ).all()
+    return lambda columns: rules.RowValidator(columns, (p for p, _ in existing if p), (e for _, e in existing if e))
+
+
 def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: int, profile: rules.FileProfile,
-              existing: list[Any], progress_every: int) -> rules.RowValidator | None:
+              make_validator: MakeValidator, progress_every: int) -> rules.RowValidator | None:
     writer = _BatchWriter(session.get_bind(), import_id)  # type: ignore[arg-type]
     try:
         with storage.open(key) as raw:
             text_stream = io.TextIOWrapper(raw, encoding=profile.encoding, newline="")
             try:
                 reader = rules.TraineeReader(text_stream)
-                validator = rules.RowValidator(reader.columns, (p for p, _ in existing if p),
-                                               (e for _, e in existing if e))
+                validator = make_validator(reader.columns)
                 batch: list[rules.RowResult] = []
                 for number, fields in reader.rows():
                     batch.append(validator.check(number, fields))
@@ -261,8 +281,8 @@ def _commit_batch(connection: Connection, import_id: int, batch: list[rules.RowR
             connection.execute(insert(TraineeImportRow.__table__), [
                 {"import_id": import_id, "row_number": r.row, "ok": r.ok, "full_name": r.full_name,
                  "phone_e164": r.phone_e164, "email": r.email, "job_title": r.job_title,
-                 "employee_code": r.employee_code, "department": r.department,
-                 "errors": {"errors": r.errors} if r.errors else None}
+                 "employee_code": r.employee_code, "department": r.department, "id_number": r.id_number,
+                 "date_of_birth": r.date_of_birth, "errors": {"errors": r.errors} if r.errors else None}
                 for r in batch
             ])
     return True
@@ -297,6 +317,8 @@ def _copy_payload(import_id: int, batch: list[rules.RowResult]) -> str:
             null if r.full_name is None else r.full_name, null if r.phone_e164 is None else r.phone_e164,
             null if r.email is None else r.email, null if r.job_title is None else r.job_title,
             null if r.employee_code is None else r.employee_code, null if r.department is None else r.department,
+            null if r.id_number is None else r.id_number,
+            null if r.date_of_birth is None else r.date_of_birth.isoformat(),
             json.dumps({"errors": r.errors}) if r.errors else null,
         )))
     body = "\x00R".join(lines)
@@ -337,13 +359,19 @@ def request_commit(session: Session, import_id: int, user: User, *, cohort: Coho
     imp = session.get(TraineeImport, import_id, with_for_update=True)
     if imp is None or imp.cohort_id != cohort.id:
         raise NotFound("No such import.")
+    return move_to_committing(session, imp, user, lambda: importable_cohort(session, cohort), on_commit)
+
+
+def move_to_committing(session: Session, imp: TraineeImport, user: User, check: Callable[[], object],
+                       on_commit: Callable[[int], object] | None = None) -> TraineeImport:
+    """VALIDATED → COMMITTING (idempotent), after `check` of the target; the insert runs on a worker."""
     if imp.status in (ImportStatus.COMMITTING, ImportStatus.COMMITTED):
         session.rollback()
         return imp
     if imp.status != ImportStatus.VALIDATED:
         raise Conflict(f"Only a validated import can be committed; this one is {imp.status.value}.",
                        code="import_not_validated")
-    importable_cohort(session, cohort)
+    check()
     if imp.valid_count == 0:
         raise ValidationError("There are no valid rows to add.", code="nothing_to_commit")
     imp.status, imp.committed_by_id, imp.error_message = ImportStatus.COMMITTING, user.id, None
@@ -362,7 +390,12 @@ def commit_import(session: Session, import_id: int) -> TraineeImport | None:
     since validation. The insert, the row marks and the COMMITTED status are one transaction, so a
     worker killed half way leaves nothing behind and the redelivered task does the whole job once.
     """
-    cohort_id = session.scalar(select(TraineeImport.cohort_id).where(TraineeImport.id == import_id))
+    kind, cohort_id = session.execute(select(TraineeImport.kind, TraineeImport.cohort_id)
+                                      .where(TraineeImport.id == import_id)).first() or (None, None)
+    if kind == ImportKind.LEARNERS:
+        from .learners import commit_learner_import
+
+        return commit_learner_import(session, import_id)
     if cohort_id is None:
         session.rollback()
         return None
@@ -477,6 +510,11 @@ def cancel_import(session: Session, import_id: int, user: User, *, cohort: Cohor
     imp = session.get(TraineeImport, import_id, with_for_update=True)
     if imp is None or imp.cohort_id != cohort.id:
         raise NotFound("No such import.")
+    return cancel(session, imp, user)
+
+
+def cancel(session: Session, imp: TraineeImport, user: User) -> TraineeImport:
+    """Any kind of import, already checked to be the caller's."""
     if imp.status == ImportStatus.CANCELLED:
         session.rollback()
         return imp

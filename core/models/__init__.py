@@ -23,7 +23,7 @@ from .enums import (
     SubmissionResource,
     SubmissionStatus,
 )
-from .imports import TraineeImport, TraineeImportRow
+from .imports import ImportKind, TraineeImport, TraineeImportRow
 from .institutions import Holiday, Institution, Qualification, Room
 from .people import (
     ApiToken,
@@ -42,7 +42,7 @@ __all__ = [
     "AttendanceRecord", "AttendanceStatus", "AuditEvent", "Base", "ClassSession", "Cohort", "CohortStatus",
     "CohortType",
     "CorporateAgreement", "CorporateAttendanceRecord", "CorporateTrainee", "DocumentKind", "DocumentStatus",
-    "Enrolment", "EnrolmentStatus", "EvidenceFile", "Holiday", "ImportStatus", "Institution", "Learner",
+    "Enrolment", "EnrolmentStatus", "EvidenceFile", "Holiday", "ImportKind", "ImportStatus", "Institution", "Learner",
     "LoginAttempt", "LoginSession", "OrgEmployee", "OrgMembership", "Organization", "Qualification",
     "RegisterDocument", "ReminderSent", "ReminderStatus", "Role", "Room", "SessionStatus", "SessionType",
     "Submission", "SubmissionResource", "SubmissionStatus", "TraineeImport", "TraineeImportRow", "User",

@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, Timestamped
 from .enums import ImportStatus, enum_column
 
 
+class ImportKind(StrEnum):
+    TRAINEES = "trainees"  # corporate trainees into one corporate cohort
+    LEARNERS = "learners"  # an institution's learners, optionally enrolled into one public cohort
+
+
 class TraineeImport(Timestamped, Base):
     __tablename__ = "trainee_imports"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[ImportKind] = mapped_column(enum_column(ImportKind), default=ImportKind.TRAINEES,
+                                             server_default=text("'trainees'"))
+    # Trainee imports always name their cohort; learner imports name their institution, and a cohort if any.
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"),
+                                                       index=True)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     original_filename: Mapped[str] = mapped_column(String(255))
     storage_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -30,6 +41,7 @@ class TraineeImport(Timestamped, Base):
     errors_by_reason: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error_message: Mapped[str | None] = mapped_column(Text)
     inserted_count: Mapped[int] = mapped_column(default=0)
+    enrolled_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))  # learner imports
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
     committed_at: Mapped[dt.datetime | None]
@@ -53,4 +65,6 @@ class TraineeImportRow(Base):
     job_title: Mapped[str | None] = mapped_column(String(120))
     employee_code: Mapped[str | None] = mapped_column(String(60))
     department: Mapped[str | None] = mapped_column(String(120))
+    id_number: Mapped[str | None] = mapped_column(String(40))  # learner imports
+    date_of_birth: Mapped[dt.date | None]  # learner imports
     errors: Mapped[dict[str, Any] | None]  # {"errors": [{column, value, code, message}]}

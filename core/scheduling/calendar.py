@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
-from core.access.scoping import cohort_filter
+from core.access.scoping import session_filter
 from core.attendance.roster import marked_counts, roster_sizes
 from core.errors import ValidationError
 from core.models import (
@@ -81,7 +81,7 @@ def calendar_events(session: Session, user: User, args: dict[str, str | None]) -
         .join(Cohort, Cohort.id == ClassSession.cohort_id)
         .outerjoin(Room, Room.id == ClassSession.room_id)
         .outerjoin(instructor, instructor.id == ClassSession.instructor_id)
-        .where(cohort_filter(user), ClassSession.starts_at < end.astimezone(dt.UTC),
+        .where(session_filter(user), ClassSession.starts_at < end.astimezone(dt.UTC),
                ClassSession.ends_at > start.astimezone(dt.UTC))
         .order_by(ClassSession.starts_at, ClassSession.id)
     )

@@ -1,0 +1,167 @@
+"""Cohort lists and pages with their progress: trainees, sessions held of planned, unmarked past sessions and
+attendance rates, for both kinds of cohort, in a fixed number of grouped queries whatever the page size.
+
+A rate is attended (PRESENT or LATE) over marks that count (EXCUSED counts neither way), as the at-risk rules
+read it. For public cohorts only sessions inside a learner's enrolment count: on or after `enrolled_on`, and
+before `withdrawn_on`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from core.access.scoping import cohort_filter
+from core.attendance.roster import roster_sizes
+from core.institutions.service import like_pattern
+from core.models import (
+    AttendanceRecord,
+    AttendanceStatus,
+    ClassSession,
+    Cohort,
+    CohortStatus,
+    CohortType,
+    CorporateAttendanceRecord,
+    CorporateTrainee,
+    Enrolment,
+    EnrolmentStatus,
+    Learner,
+    Organization,
+    Qualification,
+    SessionStatus,
+    User,
+    cohort_facilitators,
+)
+
+from .commands import CohortListQuery
+
+_ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
+
+
+@dataclass(frozen=True)
+class Rate:
+    attended: int = 0
+    counted: int = 0
+
+    @property
+    def value(self) -> float | None:
+        return round(self.attended / self.counted, 4) if self.counted else None
+
+
+@dataclass(frozen=True)
+class CohortStats:
+    trainee_count: int = 0
+    sessions_planned: int = 0
+    sessions_held: int = 0
+    unmarked_sessions: int = 0
+    rate: Rate = Rate()
+
+
+@dataclass(frozen=True)
+class MemberRate:
+    member_id: int
+    name: str
+    reference: str | None
+    active: bool
+    rate: Rate
+
+
+def cohorts_query(user: User, query: CohortListQuery) -> Select[Any]:
+    """(Cohort, Qualification) rows the user may see, filtered, newest first."""
+    stmt = (select(Cohort, Qualification).outerjoin(Qualification, Qualification.id == Cohort.qualification_id)
+            .where(cohort_filter(user)))
+    if query.type:
+        stmt = stmt.where(Cohort.cohort_type == CohortType(query.type))
+    if query.status:
+        stmt = stmt.where(Cohort.status == CohortStatus(query.status))
+    if query.qualification is not None:
+        stmt = stmt.where(Cohort.qualification_id == query.qualification)
+    if query.facilitator is not None:
+        stmt = stmt.where(Cohort.id.in_(select(cohort_facilitators.c.cohort_id)
+                                        .where(cohort_facilitators.c.user_id == query.facilitator)))
+    if query.q:
+        like = like_pattern(query.q)
+        orgs = select(Organization.id).where(Organization.name.ilike(like, escape="\\"))
+        stmt = stmt.where(or_(Cohort.name.ilike(like, escape="\\"), Qualification.title.ilike(like, escape="\\"),
+                              Qualification.code.ilike(like, escape="\\"), Cohort.organization_id.in_(orgs)))
+    return stmt.order_by(Cohort.start_date.desc().nulls_last(), Cohort.id.desc())
+
+
+def _ratio(status: Any) -> tuple[Any, Any]:
+    attended = func.sum(case((status.in_(_ATTENDED), 1), else_=0))
+    counted = func.sum(case((status != AttendanceStatus.EXCUSED, 1), else_=0))
+    return attended, counted
+
+
+def _in_enrolment() -> Any:
+    """The session falls inside the learner's enrolment (sessions before it or after withdrawal don't count)."""
+    return and_(or_(Enrolment.enrolled_on.is_(None), ClassSession.session_date >= Enrolment.enrolled_on),
+                or_(Enrolment.withdrawn_on.is_(None), ClassSession.session_date < Enrolment.withdrawn_on))
+
+
+def _public_rates(by: Any, where: Any) -> Select[Any]:
+    attended, counted = _ratio(AttendanceRecord.status)
+    return (select(by, attended, counted)
+            .join(Enrolment, Enrolment.id == AttendanceRecord.enrolment_id)
+            .join(ClassSession, ClassSession.id == AttendanceRecord.session_id)
+            .where(where, ClassSession.status != SessionStatus.CANCELLED, _in_enrolment()).group_by(by))
+
+
+def _corporate_rates(by: Any, where: Any) -> Select[Any]:
+    attended, counted = _ratio(CorporateAttendanceRecord.status)
+    return (select(by, attended, counted)
+            .join(CorporateTrainee, CorporateTrainee.id == CorporateAttendanceRecord.trainee_id)
+            .join(ClassSession, ClassSession.id == CorporateAttendanceRecord.session_id)
+            .where(where, ClassSession.status != SessionStatus.CANCELLED).group_by(by))
+
+
+def cohort_stats(session: Session, cohort_ids: Iterable[int], now: dt.datetime) -> dict[int, CohortStats]:
+    """Progress of each cohort, in five grouped queries (two roster counts, sessions, two rate tables)."""
+    ids = sorted(set(cohort_ids))
+    if not ids:
+        return {}
+    sizes = roster_sizes(session, ids)
+    past = ClassSession.ends_at <= now
+    unmarked = and_(past,
+                    ~exists().where(AttendanceRecord.session_id == ClassSession.id),
+                    ~exists().where(CorporateAttendanceRecord.session_id == ClassSession.id))
+    sessions = {row[0]: row[1:] for row in session.execute(
+        select(ClassSession.cohort_id, func.count(), func.sum(case((past, 1), else_=0)),
+               func.sum(case((unmarked, 1), else_=0)))
+        .where(ClassSession.cohort_id.in_(ids), ClassSession.status != SessionStatus.CANCELLED)
+        .group_by(ClassSession.cohort_id))}
+    rates: dict[int, Rate] = {}
+    for stmt in (_public_rates(Enrolment.cohort_id, Enrolment.cohort_id.in_(ids)),
+                 _corporate_rates(CorporateTrainee.cohort_id, CorporateTrainee.cohort_id.in_(ids))):
+        for cohort_id, attended, counted in session.execute(stmt):
+            rates[cohort_id] = Rate(int(attended or 0), int(counted or 0))
+    out = {}
+    for cid in ids:
+        planned, held, open_ = sessions.get(cid, (0, 0, 0))
+        out[cid] = CohortStats(sizes.get(cid, 0), int(planned or 0), int(held or 0), int(open_ or 0),
+                               rates.get(cid, Rate()))
+    return out
+
+
+def member_rates(session: Session, cohort: Cohort) -> list[MemberRate]:
+    """Each trainee or learner of the cohort (active or not) with their own rate, in two queries."""
+    if cohort.cohort_type == CohortType.CORPORATE:
+        members = session.execute(
+            select(CorporateTrainee.id, CorporateTrainee.full_name, CorporateTrainee.employee_code,
+                   CorporateTrainee.active)
+            .where(CorporateTrainee.cohort_id == cohort.id)
+            .order_by(CorporateTrainee.full_name, CorporateTrainee.id)).all()  # collation: SQL sorts
+        stmt = _corporate_rates(CorporateTrainee.id, CorporateTrainee.cohort_id == cohort.id)
+    else:
+        members = session.execute(
+            select(Enrolment.id, Learner.full_name, Learner.id_number, Enrolment.status == EnrolmentStatus.ACTIVE)
+            .join(Learner, Learner.id == Enrolment.learner_id)
+            .where(Enrolment.cohort_id == cohort.id).order_by(Learner.full_name, Enrolment.id)).all()
+        stmt = _public_rates(Enrolment.id, Enrolment.cohort_id == cohort.id)
+    rates = {mid: Rate(int(a or 0), int(c or 0)) for mid, a, c in session.execute(stmt)}
+    return [MemberRate(mid, name, ref, bool(active), rates.get(mid, Rate())) for mid, name, ref, active in members]
