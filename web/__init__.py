@@ -81,10 +81,12 @@ def _register_blueprints(app: Flask) -> None:
     from .cohorts import bp as cohorts
     from .home import bp as home
     from .imports import bp as imports
+    from .institutions import bp as institutions
+    from .people import bp as people
     from .registers import bp as registers
     from .scheduling import bp as scheduling
 
-    for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, registers):
+    for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, registers, institutions, people):
         app.register_blueprint(blueprint)
 
 

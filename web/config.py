@@ -66,6 +66,8 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REMINDER_RETRY_SECONDS": int(_env("REMINDER_RETRY_SECONDS", "60")),
         # A schedule plan of more sessions than this is applied by a worker (202 + status URL).
         "SCHEDULE_INLINE_LIMIT": int(_env("SCHEDULE_INLINE_LIMIT", "1000")),
+        # How long a password link (reset, or a new account's first password) stays valid, in seconds.
+        "PASSWORD_RESET_MAX_AGE": int(_env("PASSWORD_RESET_MAX_AGE", str(24 * 3600))),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),

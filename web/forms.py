@@ -13,13 +13,14 @@ _SKIP = {"csrf_token"}
 
 def form_data() -> dict[str, Any]:
     """The posted form as a dict; for a repeated name the last value wins (a hidden "false" before a checkbox),
-    except names ending in `_ids`, which become lists."""
+    except names ending in `_ids`, which become lists (checkboxes, or ids typed with commas)."""
     out: dict[str, Any] = {}
     for key in request.form:
         if key in _SKIP:
             continue
         values = request.form.getlist(key)
-        out[key] = [v for v in values if v] if key.endswith("_ids") else values[-1]
+        out[key] = [part for v in values for part in v.replace(",", " ").split()] if key.endswith("_ids") \
+            else values[-1]
     return out
 
 

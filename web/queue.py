@@ -17,7 +17,7 @@ from core.db import after_commit
 from .config import celery_settings
 from .extensions import db
 
-TASK_MODULES = ["tasks.system", "tasks.imports", "tasks.scheduling", "tasks.attendance",
+TASK_MODULES = ["tasks.system", "tasks.imports", "tasks.scheduling", "tasks.attendance", "tasks.people",
                 "tasks.reminders", "tasks.registers"]
 
 

@@ -33,6 +33,11 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def login_session_key(secret: str | None) -> str | None:
+    """The stored id of a login session, from the cookie's secret."""
+    return _digest(secret) if secret else None
+
+
 def normalize_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
