@@ -62,7 +62,7 @@ def _register_template_globals(app: Flask) -> None:
     from flask import url_for
     from flask_login import current_user
 
-    from .nav import nav_items
+    from .nav import nav_groups, nav_items
 
     def user_can(permission: str) -> bool:
         return bool(current_user.is_authenticated and can(db.session, current_user, permission))
@@ -71,7 +71,7 @@ def _register_template_globals(app: Flask) -> None:
         """A link to a screen another feature may not have shipped yet."""
         return url_for(endpoint, **values) if endpoint in app.view_functions else None
 
-    app.jinja_env.globals.update(can=user_can, nav_items=nav_items, maybe_url=maybe_url)
+    app.jinja_env.globals.update(can=user_can, nav_items=nav_items, nav_groups=nav_groups, maybe_url=maybe_url)
 
 
 def _register_blueprints(app: Flask) -> None:

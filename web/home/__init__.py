@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from sqlalchemy import func, select
 
 from core.access import requests as access_requests
@@ -14,7 +14,7 @@ from core.errors import ValidationError
 from core.models import ClassSession, Cohort, CohortStatus, CohortType, Institution, SessionStatus
 from core.scheduling.console import facilitator_console
 
-from ..auth import HOME_BY_ROLE, requires, signed_in, user
+from ..auth import HOME_BY_ROLE, public, requires, signed_in, user
 from ..extensions import db
 
 bp = Blueprint("home", __name__)
@@ -24,6 +24,13 @@ bp = Blueprint("home", __name__)
 @signed_in
 def index() -> Any:
     return redirect(url_for(HOME_BY_ROLE[user().role]))
+
+
+@bp.get("/favicon.ico")
+@public
+def favicon() -> Any:
+    return send_from_directory(current_app.static_folder or "static", "favicon.svg", mimetype="image/svg+xml",
+                               max_age=86400)
 
 
 @bp.get("/admin")
