@@ -43,8 +43,8 @@ OptionalMobile = Annotated[MobilePhone | None, BeforeValidator(_blank_to_none)]
 
 def bounded(limit: int) -> Any:
     """Optional text of at most `limit` characters; blank becomes None."""
-    return Annotated[str | None, BeforeValidator(_blank_to_none), Field(max_length=limit),
-                     AfterValidator(lambda v: clean_text(v) if v is not None else v)]
+    text = Annotated[str, Field(max_length=limit), AfterValidator(clean_text)]
+    return Annotated[text | None, BeforeValidator(_blank_to_none)]
 
 
 OptionalDate = Annotated[dt.date | None, BeforeValidator(_blank_to_none)]
