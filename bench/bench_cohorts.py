@@ -108,6 +108,7 @@ def main() -> None:
     from web.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
+                      "DB_STATEMENT_TIMEOUT_MS": 900_000,
                       "CELERY_BROKER_URL": "memory://", "CELERY_RESULT_BACKEND": "cache+memory://"})
     rows = []
     with app.app_context():

@@ -62,11 +62,11 @@ def test_asking_for_an_unknown_address_answers_the_same_and_sends_nothing(app, c
 
 def test_learner_import_validates_commits_and_enrols(app, client, api, demo, sql, live_worker):
     h = api("admin")
-    csv = ("full_name;id_number;email;phone;date_of_birth\n"
-           "Ada New;ID-1;ada@example.com;0550 11 22 33;2001-04-30\n"
-           "Yacine Belkacem;DEMO0000;;;\n"                      # already a learner (and already enrolled)
-           "Bad Phone;ID-2;;021 12 34 56;\n"                    # landline: a row error
-           "Bo Dup;ID-1;;;\n").encode()                         # same ID number as row 1
+    csv = (b"full_name;id_number;email;phone;date_of_birth\n"
+           b"Ada New;ID-1;ada@example.com;0550 11 22 33;2001-04-30\n"
+           b"Yacine Belkacem;DEMO0000;;;\n"                      # already a learner (and already enrolled)
+           b"Bad Phone;ID-2;;021 12 34 56;\n"                    # landline: a row error
+           b"Bo Dup;ID-1;;;\n")                         # same ID number as row 1
     r = client.post("/api/learner-imports", headers=h,
                     data={"file": (__import__("io").BytesIO(csv), "learners.csv"),
                           "cohort_id": str(demo["public_cohort_id"])})
