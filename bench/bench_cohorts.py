@@ -82,6 +82,11 @@ def _timed(client, url: str, headers: dict[str, str], runs: int) -> tuple[list[f
     return samples, first_count
 
 
+def _percentiles(samples: list[float]) -> str:
+    p95 = sorted(samples)[int(0.95 * len(samples)) - 1]
+    return f"p50 {statistics.median(samples):.0f} ms, p95 {p95:.0f} ms"
+
+
 def _csv(rows: int) -> bytes:
     out = io.StringIO()
     out.write("full_name,id_number,email,phone,date_of_birth\n")
@@ -124,7 +129,8 @@ def main() -> None:
                               .replace("1, c,", f"1, {offset} + c,").replace("1, 1001,", f"1, {offset + 1001},")
                               .replace("e.cohort_id <= 1000", f"e.cohort_id <= {offset + 1000}")
                               .replace("e.cohort_id = 1001", f"e.cohort_id = {offset + 1001}")
-                              .replace("SELECT g, ", "SELECT (SELECT min(id) FROM learners WHERE id_number LIKE 'L%') - 1 + g, ")))
+                              .replace("SELECT g, ", "SELECT (SELECT min(id) FROM learners WHERE id_number LIKE "
+                                                     "'L%') - 1 + g, ")))
             records = conn.execute(text("SELECT count(*) FROM attendance_records")).scalar()
         rows.append(("setup: cohorts / learners / records", f"1001 / 50500 / {records:,}",
                      f"{time.perf_counter() - started:.0f} s"))
@@ -135,11 +141,11 @@ def main() -> None:
         for per_page in (50, 200):
             samples, statements = _timed(client, f"/api/institution/cohorts?per_page={per_page}", headers, args.runs)
             rows.append((f"GET /api/institution/cohorts per_page={per_page}",
-                         f"p50 {statistics.median(samples):.0f} ms, p95 {sorted(samples)[int(0.95 * len(samples)) - 1]:.0f} ms",
+                         _percentiles(samples),
                          f"{statements} SQL statements"))
         samples, statements = _timed(client, f"/api/institution/cohorts/{offset + 1001}", headers, args.runs)
         rows.append(("GET /api/institution/cohorts/<id> 500 × 100",
-                     f"p50 {statistics.median(samples):.0f} ms, p95 {sorted(samples)[int(0.95 * len(samples)) - 1]:.0f} ms",
+                     _percentiles(samples),
                      f"{statements} SQL statements"))
 
         storage = app.extensions["storage"]
@@ -156,8 +162,8 @@ def main() -> None:
         started = time.perf_counter()
         imports.commit_import(db.session, imp.id)
         commit_s = time.perf_counter() - started
-        rows.append((f"learner import validation, {args.import_rows:,} rows", f"{args.import_rows / validate_s:,.0f} rows/s",
-                     f"{validate_s:.1f} s"))
+        rows.append((f"learner import validation, {args.import_rows:,} rows",
+                     f"{args.import_rows / validate_s:,.0f} rows/s", f"{validate_s:.1f} s"))
         rows.append((f"learner import commit, {args.import_rows:,} rows", f"{args.import_rows / commit_s:,.0f} rows/s",
                      f"{commit_s:.1f} s"))
     width = max(len(r[0]) for r in rows)
