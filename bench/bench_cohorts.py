@@ -52,8 +52,8 @@ INSERT INTO class_sessions (institution_id, cohort_id, session_date, start_time,
   FROM generate_series(1, 100) s;
 INSERT INTO attendance_records (enrolment_id, session_id, record_date, status, marked_at, version, created_at,
                                 updated_at)
-  SELECT e.id, s.id, s.session_date, (ARRAY['PRESENT','PRESENT','PRESENT','LATE','ABSENT','EXCUSED'])[1 + (e.id + s.id) % 6],
-         now(), 1, now(), now()
+  SELECT e.id, s.id, s.session_date,
+         (ARRAY['PRESENT','PRESENT','PRESENT','LATE','ABSENT','EXCUSED'])[1 + (e.id + s.id) % 6], now(), 1, now(), now()
   FROM enrolments e JOIN class_sessions s ON s.cohort_id = e.cohort_id AND s.ends_at < now()
   WHERE (e.cohort_id <= 1000) OR (e.cohort_id = 1001);
 ANALYZE;
