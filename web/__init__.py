@@ -68,8 +68,15 @@ def _register_template_globals(app: Flask) -> None:
         return bool(current_user.is_authenticated and can(db.session, current_user, permission))
 
     def maybe_url(endpoint: str, **values: Any) -> str | None:
-        """A link to a screen another feature may not have shipped yet."""
-        return url_for(endpoint, **values) if endpoint in app.view_functions else None
+        """A link to a screen the user may open: None when it has not shipped, or its permission is missing
+        (so no page links to a 403)."""
+        view = app.view_functions.get(endpoint)
+        if view is None:
+            return None
+        rule = getattr(view, "access_rule", None)
+        if rule is not None and rule.permission and not user_can(rule.permission):
+            return None
+        return url_for(endpoint, **values)
 
     app.jinja_env.globals.update(can=user_can, nav_items=nav_items, nav_groups=nav_groups, maybe_url=maybe_url)
 

@@ -66,4 +66,4 @@ def test_every_linked_page_is_allowed_fits_and_passes_axe(browser, live_server, 
             if width == 1280:
                 problems += [f"{role}: {path}: {v}" for v in _serious(page)]
         context.close()
-    assert problems == []
+    assert problems == [], "\n".join(problems)
