@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select
@@ -21,7 +22,7 @@ from core.db import after_commit
 from core.errors import ValidationError
 from core.i18n import N_
 from core.mail import MailSettings, build_message, send
-from core.models import LoginSession, User
+from core.models import Institution, LoginSession, User
 from core.uow import unit_of_work
 
 SALT = "password-reset"
@@ -93,12 +94,33 @@ def request_reset(session: Session, email: str, send_link: Callable[[int], objec
             after_commit(session, lambda: send_link(user_id))
 
 
-def send_reset_mail(session: Session, settings: MailSettings, secret_key: str, base_url: str, user_id: int,
-                    subject: str, text_template: str) -> bool:
-    """Mail one reset link (a task calls this). `text_template` has {name} and {url}. False: nobody to mail."""
+@dataclass(frozen=True)
+class PasswordMail:
+    """What a password mail needs: who, the link, and the language to write it in."""
+
+    name: str
+    institution: str | None
+    url: str
+    language: str
+
+
+def _language(session: Session, user: User) -> str:
+    """The reader's language: their own preference where users carry one, else their institution's default."""
+    own = getattr(user, "language", None)
+    if own:
+        return str(own)
+    default = session.scalar(select(Institution.default_language).where(Institution.id == user.institution_id))
+    return default or "en"
+
+
+def send_password_mail(session: Session, settings: MailSettings, secret_key: str, base_url: str, user_id: int,
+                       compose: Callable[[PasswordMail], tuple[str, str]]) -> bool:
+    """Mail one fresh link (a task calls this); `compose` writes (subject, text). False: nobody to mail."""
     user = session.get(User, user_id)
     if user is None or not user.active:
         return False
+    institution = session.scalar(select(Institution.name).where(Institution.id == user.institution_id))
     url = base_url.rstrip("/") + RESET_PATH.format(token=reset_token(secret_key, user))
-    send(settings, build_message(settings, user.email, subject, text_template.format(name=user.full_name, url=url)))
+    subject, text = compose(PasswordMail(user.full_name, institution, url, _language(session, user)))
+    send(settings, build_message(settings, user.email, subject, text))
     return True

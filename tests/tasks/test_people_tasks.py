@@ -34,11 +34,26 @@ def test_a_reset_link_works_once(app, client, api, demo, smtp, live_worker):  # 
     r = client.post(f"/api/users/{demo['users']['teacher']}/password-reset", headers=api("admin"))
     assert r.status_code == 202
     path = _link(smtp, "teacher@demo.example")
+    assert smtp.to("teacher@demo.example")[-1]["Subject"] == "Choose a new password"
     assert client.get(path).status_code == 200
     assert client.post(path, data={"password": "a-brand-new-password"}).status_code == 302
     assert client.post("/login", data={"email": "teacher@demo.example",
                                        "password": "a-brand-new-password"}).status_code == 302
     assert client.get(path).status_code == 410  # used: the password it was made for is gone
+
+
+def test_a_new_account_is_welcomed_with_a_link_to_choose_a_password(app, client, api, demo, smtp, live_worker):  # noqa: F811
+    r = client.post("/api/users", headers=api("admin"),
+                    json={"email": "new.teacher@demo.example", "full_name": "Nadia New", "role": "teacher"})
+    assert r.status_code == 201, r.json
+    message = _wait(lambda: smtp.to("new.teacher@demo.example"))[-1]
+    assert message["Subject"] == "Your account at Demo Training Institute"
+    body = message.get_payload(decode=True).decode()
+    assert body.startswith("Hello Nadia New,") and "expires in 24 hours" in body
+    path = _link(smtp, "new.teacher@demo.example")
+    assert client.post(path, data={"password": "nadias-first-password"}).status_code == 302
+    assert client.post("/login", data={"email": "new.teacher@demo.example",
+                                       "password": "nadias-first-password"}).status_code == 302
 
 
 def test_a_reset_link_expires(app, client, demo, smtp, live_worker):  # noqa: F811

@@ -28,7 +28,7 @@ from core.people.commands import (
     UserQuery,
 )
 from tasks.imports import commit_import, validate_import
-from tasks.people import send_password_link
+from tasks.people import send_password_link, send_welcome_link
 
 from ..auth import public, requires, signed_in, user
 from ..contract import Accepted, ErrorEnvelope, Page, contract, responds
@@ -64,7 +64,7 @@ def _present(u: Any) -> dict[str, Any]:
 
 
 def _invite() -> Any:
-    return sender(send_password_link)
+    return sender(send_welcome_link)
 
 
 # ---------------------------------------------------------------- API: staff
