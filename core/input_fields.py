@@ -47,6 +47,19 @@ def bounded(limit: int) -> Any:
     return Annotated[text | None, BeforeValidator(_blank_to_none)]
 
 
+def _not_emptied(value: object) -> object:
+    if value is None:
+        raise ValueError("cannot be empty (leave the field out to keep its value)")
+    return value
+
+
+def kept(kind: Any) -> Any:
+    """A PATCH field that may be left out (the stored value stays) but not sent as null.
+
+    The validator runs only on a value sent: an absent field keeps its default (None: unchanged)."""
+    return Annotated[kind | None, AfterValidator(_not_emptied)]
+
+
 OptionalDate = Annotated[dt.date | None, BeforeValidator(_blank_to_none)]
 OptionalId = Annotated[Id | None, BeforeValidator(_blank_to_none)]
 OptionalCount = Annotated[Count | None, BeforeValidator(_blank_to_none)]

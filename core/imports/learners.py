@@ -64,34 +64,31 @@ def parse_birth_date(raw: str, today: dt.date) -> tuple[dt.date | None, str | No
 
 
 class LearnerRowValidator:
-    """Checks learner rows one by one (same interface as rules.RowValidator: check, valid, invalid, by_reason)."""
+    """Checks learner rows one by one (same interface as rules.RowValidator: check, valid, invalid, by_reason).
+
+    The checks learner and trainee rows share (field count, full name, phone, email, repeats in the file) are
+    rules.RowValidator's own, and so is the tally; this adds the ID number and the date of birth."""
 
     def __init__(self, columns: list[str], today: dt.date) -> None:
-        self.width = len(columns)
-        positions: dict[str, int] = {}
-        for index, name in enumerate(columns):
-            positions.setdefault(name, index)
-        self.positions = tuple(positions.get(name, -1) for name in COLUMNS)
+        self.shared = rules.RowValidator(columns)
+        self.id_at, self.birth_at = (columns.index(name) if name in columns else -1
+                                     for name in ("id_number", "date_of_birth"))
         self.today = today
         self.seen_ids: dict[str, int] = {}
-        self.seen_phones: dict[str, int] = {}
-        self.seen_emails: dict[str, int] = {}
-        self.valid = self.invalid = 0
-        self.by_reason: dict[str, int] = {}
+        self.by_reason = self.shared.by_reason
+
+    @property
+    def valid(self) -> int:
+        return self.shared.valid
+
+    @property
+    def invalid(self) -> int:
+        return self.shared.invalid
 
     def check(self, row: int, fields: list[str]) -> rules.RowResult:
-        count = len(fields)
-        name, id_number, email_raw, phone_raw, birth_raw = (
-            fields[i].strip() if 0 <= i < count else "" for i in self.positions)
+        result = self.shared.check(row, fields)  # tallied by its shared checks; corrected below if need be
+        id_number, birth_raw = (fields[i].strip() if 0 <= i < len(fields) else "" for i in (self.id_at, self.birth_at))
         errors: list[dict[str, Any]] = []
-        if count != self.width:
-            errors.append(_error("*", None, "wrong_field_count",
-                                 f"This row has {count} fields; the header has {self.width}."))
-        if not name:
-            errors.append(_error("full_name", name, "full_name_missing"))
-        elif len(name) > 200:
-            errors.append(_error("full_name", name[:100], "too_long", "At most 200 characters."))
-            name = name[:200]
         if len(id_number) > 40:
             errors.append(_error("id_number", id_number[:100], "id_number_too_long"))
             id_number = id_number[:40]
@@ -100,46 +97,20 @@ class LearnerRowValidator:
             if first != row:
                 errors.append(_error("id_number", id_number, "duplicate_id_number_in_file",
                                      f"The same ID number is on row {first}."))
-        phone = self._phone(row, phone_raw, errors)
-        email = self._email(row, email_raw, errors)
-        birth = None
         if birth_raw:
-            birth, code = parse_birth_date(birth_raw[:40], self.today)
+            result.date_of_birth, code = parse_birth_date(birth_raw[:40], self.today)
             if code:
                 errors.append(_error("date_of_birth", birth_raw[:40], code))
+        result.id_number = id_number or None
         if errors:
-            self.invalid += 1
+            if result.ok:
+                self.shared.valid -= 1
+                self.shared.invalid += 1
             for error in errors:
                 self.by_reason[error["code"]] = self.by_reason.get(error["code"], 0) + 1
-        else:
-            self.valid += 1
-        return rules.RowResult(row, not errors, name or None, phone, email, errors=errors,
-                               id_number=id_number or None, date_of_birth=birth)
-
-    def _phone(self, row: int, raw: str, errors: list[dict[str, Any]]) -> str | None:
-        if not raw:
-            return None
-        e164, code = rules.normalize_dz_mobile(raw) if len(raw) <= 64 else rules.normalize_dz_mobile_plain(raw)
-        if code:
-            errors.append(_error("phone", raw[:100], code))
-            return None
-        first = self.seen_phones.setdefault(e164, row)  # type: ignore[arg-type]
-        if first != row:
-            errors.append(_error("phone", raw, "duplicate_phone_in_file", f"The same phone number is on row {first}."))
-        return e164
-
-    def _email(self, row: int, raw: str, errors: list[dict[str, Any]]) -> str | None:
-        if not raw:
-            return None
-        normalized, problem = rules.normalize_email(raw) if len(raw) <= 320 else rules.normalize_email_plain(raw)
-        if normalized is None:
-            errors.append(_error("email", raw[:254], "email_invalid", problem))
-            return None
-        first = self.seen_emails.setdefault(normalized, row)
-        if first != row:
-            errors.append(_error("email", raw, "duplicate_email_in_file",
-                                 f"The same email address is on row {first}."))
-        return normalized
+            result.ok = False
+            result.errors.extend(errors)
+        return result
 
 
 def learner_validator(session: Session, imp: TraineeImport) -> Callable[[list[str]], LearnerRowValidator]:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, Field
 
 from core.fields import Command, Id, Name, PageQuery, SearchText
-from core.input_fields import OptionalEmail, bounded
+from core.input_fields import OptionalEmail, bounded, kept
 
 LANGUAGES = ("en", "fr", "ar")
 Language = Literal["en", "fr", "ar"]
@@ -61,10 +61,10 @@ class CreateInstitution(InstitutionFields):
 class UpdateInstitution(InstitutionFields):
     """Only the keys sent are changed."""
 
-    name: Name | None = Field(None, max_length=200)
-    slug: Slug | None = None
-    time_zone: TimeZoneName | None = None
-    default_language: Language | None = None
+    name: kept(Name) = Field(None, max_length=200)
+    slug: kept(Slug) = None
+    time_zone: kept(TimeZoneName) = None
+    default_language: kept(Language) = None
 
 
 class InstitutionQuery(PageQuery):
@@ -80,10 +80,10 @@ class CreateQualification(Command):
 
 
 class UpdateQualification(Command):
-    code: Code | None = None
-    title: Name | None = Field(None, max_length=200)
+    code: kept(Code) = None
+    title: kept(Name) = Field(None, max_length=200)
     level: Level = None
-    active: bool | None = None
+    active: kept(bool) = None
 
 
 class QualificationQuery(PageQuery):

@@ -46,6 +46,27 @@ def _snapshot(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:
     return {name: getattr(row, name) for name in fields}
 
 
+# kind → (audited fields, the message and code of a taken unique key)
+_KINDS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "institution": (INSTITUTION_FIELDS, N_("An institution with this slug already exists."), "duplicate_slug"),
+    "qualification": (QUALIFICATION_FIELDS, N_("A qualification with this code already exists."), "duplicate_code"),
+}
+
+
+def _save(session: Session, actor: User | None, kind: str, row: Any, changes: dict[str, Any] | None = None) -> None:
+    """Add `row` (no `changes`) or apply `changes` to it, flush (a taken unique key is a 409) and audit it."""
+    fields, taken, code = _KINDS[kind]
+    before = None if changes is None else _snapshot(row, fields)
+    if changes is None:
+        session.add(row)
+    for name, value in (changes or {}).items():
+        setattr(row, name, value)
+    flush_or_conflict(session, taken, code)
+    action = f"{kind}.create" if before is None else f"{kind}.update"
+    audit.record(session, actor_id=actor.id if actor else None, action=action, entity_type=kind, entity_id=row.id,
+                 before=before, after=_snapshot(row, fields))
+
+
 # ---------------------------------------------------------------- institutions
 
 
@@ -67,10 +88,7 @@ def get_institution(session: Session, institution_id: int) -> Institution:
 def create_institution(session: Session, actor: User | None, command: CreateInstitution) -> Institution:
     with unit_of_work(session):
         inst = Institution(**command.model_dump())
-        session.add(inst)
-        flush_or_conflict(session, N_("An institution with this slug already exists."), "duplicate_slug")
-        audit.record(session, actor_id=actor.id if actor else None, action="institution.create",
-                     entity_type="institution", entity_id=inst.id, after=_snapshot(inst, INSTITUTION_FIELDS))
+        _save(session, actor, "institution", inst)
     return inst
 
 
@@ -78,17 +96,7 @@ def update_institution(session: Session, actor: User, institution_id: int, comma
                        ) -> Institution:
     with unit_of_work(session):
         inst = get_institution(session, institution_id)
-        changes = command.model_dump(exclude_unset=True)
-        for required in ("name", "slug", "time_zone", "default_language"):
-            if required in changes and changes[required] is None:
-                raise ValidationError(N_("%(field)s cannot be empty."), code="required", params={"field": required},
-                                      details=[{"field": required, "message": "Required."}])
-        before = _snapshot(inst, INSTITUTION_FIELDS)
-        for name, value in changes.items():
-            setattr(inst, name, value)
-        flush_or_conflict(session, N_("An institution with this slug already exists."), "duplicate_slug")
-        audit.record(session, actor_id=actor.id, action="institution.update", entity_type="institution",
-                     entity_id=inst.id, before=before, after=_snapshot(inst, INSTITUTION_FIELDS))
+        _save(session, actor, "institution", inst, command.model_dump(exclude_unset=True))
     return inst
 
 
@@ -122,10 +130,7 @@ def create_qualification(session: Session, user: User, command: CreateQualificat
     with unit_of_work(session):
         institution_id = acting_institution(session, user, command.institution_id)
         row = Qualification(institution_id=institution_id, **command.model_dump(exclude={"institution_id"}))
-        session.add(row)
-        flush_or_conflict(session, N_("A qualification with this code already exists."), "duplicate_code")
-        audit.record(session, actor_id=user.id, action="qualification.create", entity_type="qualification",
-                     entity_id=row.id, after=_snapshot(row, QUALIFICATION_FIELDS))
+        _save(session, user, "qualification", row)
     return row
 
 
@@ -133,15 +138,5 @@ def update_qualification(session: Session, user: User, qualification_id: int, co
                          ) -> Qualification:
     with unit_of_work(session):
         row = visible_qualification(session, user, qualification_id)
-        changes = command.model_dump(exclude_unset=True)
-        for required in ("code", "title", "active"):
-            if required in changes and changes[required] is None:
-                raise ValidationError(N_("%(field)s cannot be empty."), code="required", params={"field": required},
-                                      details=[{"field": required, "message": "Required."}])
-        before = _snapshot(row, QUALIFICATION_FIELDS)
-        for name, value in changes.items():
-            setattr(row, name, value)
-        flush_or_conflict(session, N_("A qualification with this code already exists."), "duplicate_code")
-        audit.record(session, actor_id=user.id, action="qualification.update", entity_type="qualification",
-                     entity_id=row.id, before=before, after=_snapshot(row, QUALIFICATION_FIELDS))
+        _save(session, user, "qualification", row, command.model_dump(exclude_unset=True))
     return row

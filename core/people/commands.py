@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from core.fields import Command, Id, Name, PageQuery, SearchText
-from core.input_fields import OptionalDate, OptionalEmail, OptionalMobile, bounded
+from core.input_fields import OptionalDate, OptionalEmail, OptionalMobile, bounded, kept
 from core.models import Role
 
 RoleName = Literal["super_admin", "admin", "support", "teacher", "org_member", "regulator"]
@@ -33,9 +33,9 @@ class CreateUser(Command):
 class UpdateUser(Command):
     """Only the keys sent are changed. `{"active": false}` deactivates: sessions and tokens end at once."""
 
-    full_name: Name | None = Field(None, max_length=200)
-    role: RoleName | None = None
-    active: bool | None = None
+    full_name: kept(Name) = Field(None, max_length=200)
+    role: kept(RoleName) = None
+    active: kept(bool) = None
     cohort_ids: list[Id] | None = Field(None, max_length=MAX_IDS, description="Cohorts a teacher facilitates.")
 
 
@@ -72,7 +72,7 @@ class CreateLearner(LearnerFields):
 
 
 class UpdateLearner(LearnerFields):
-    full_name: Name | None = Field(None, max_length=200)
+    full_name: kept(Name) = Field(None, max_length=200)
 
 
 class LearnerQuery(PageQuery):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.access.scoping import learner_filter
 from core.db import flush_or_conflict
-from core.errors import NotFound, ValidationError
+from core.errors import NotFound
 from core.i18n import N_
 from core.institutions.service import acting_institution, like_pattern
 from core.models import Enrolment, Learner, User
@@ -68,9 +68,6 @@ def update_learner(session: Session, user: User, learner_id: int, command: Updat
     with unit_of_work(session):
         learner = visible_learner(session, user, learner_id)
         values = _values(command)
-        if "full_name" in values and values["full_name"] is None:
-            raise ValidationError(N_("%(field)s cannot be empty."), code="required", params={"field": "full_name"},
-                                  details=[{"field": "full_name", "message": "Required."}])
         before = _snapshot(learner)
         for name, value in values.items():
             setattr(learner, name, value)

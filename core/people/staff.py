@@ -109,10 +109,6 @@ def update_staff(session: Session, actor: User, user_id: int, command: UpdateUse
         if user.role == Role.SUPER_ADMIN and actor.role != Role.SUPER_ADMIN:
             raise Forbidden(N_("Only a super admin can change a super admin."), code="role_not_allowed")
         changes = command.model_dump(exclude_unset=True)
-        for required in ("full_name", "role", "active"):
-            if required in changes and changes[required] is None:
-                raise ValidationError(N_("%(field)s cannot be empty."), code="required", params={"field": required},
-                                      details=[{"field": required, "message": "Required."}])
         if "role" in changes:
             _check_role(actor, Role(changes["role"]))
             changes["role"] = Role(changes["role"])

@@ -52,6 +52,15 @@ def test_a_duplicate_qualification_code_is_a_conflict(client, api):
     assert client.post("/api/qualifications", json=body, headers=h).status_code == 409
 
 
+def test_a_patch_may_leave_a_required_field_out_but_not_empty_it(client, api):
+    h = api("admin")
+    made = client.post("/api/qualifications", json={"code": "FA-2", "title": "First aid"}, headers=h).json
+    r = client.patch(f"/api/qualifications/{made['id']}", json={"title": None}, headers=h)
+    assert r.status_code == 422 and [d["field"] for d in r.json["error"]["details"]] == ["title"]
+    r = client.patch(f"/api/qualifications/{made['id']}", json={"level": "NQF 3"}, headers=h)
+    assert (r.status_code, r.json["title"], r.json["level"]) == (200, "First aid", "NQF 3")
+
+
 def test_another_institutions_records_are_404_and_edits_change_nothing(client, api, other_tenant, sql):
     h = api("admin")
     for url in (f"/api/qualifications/{other_tenant['qualification']}", f"/api/learners/{other_tenant['learner']}",

@@ -6,21 +6,16 @@ in workers (tasks.imports), started only after the transaction that records the 
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     jsonify,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from sqlalchemy import select
@@ -34,6 +29,7 @@ from core.models import Cohort, CorporateTrainee, ImportStatus, TraineeImport, T
 from tasks.imports import commit_import, validate_import
 
 from ..auth import requires, user
+from ..downloads import stream_csv
 from ..extensions import db
 from ..pagination import paginate
 from ..queue import sender
@@ -170,21 +166,8 @@ def api_import_rows(import_id: int) -> Any:
 @requires("corporate_trainees.view")
 def api_import_errors_csv(import_id: int) -> Any:
     imp, _ = _import(import_id, "corporate_trainees.view")
-
-    def generate() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        for n, line in enumerate(service.error_report_lines(db.session, imp.id)):
-            writer.writerow(line)
-            if n % 500 == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    stem = imp.original_filename.rsplit(".", 1)[0][:80].replace('"', "") or "import"
-    return Response(stream_with_context(generate()), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{stem}-errors.csv"'})
+    stem = imp.original_filename.rsplit(".", 1)[0][:80] or "import"
+    return stream_csv(service.error_report_lines(db.session, imp.id), f"{stem}-errors.csv")
 
 
 @bp.post("/api/trainee-imports/<int:import_id>/commit")

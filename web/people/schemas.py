@@ -9,6 +9,8 @@ from pydantic import BaseModel
 
 from core.models import Enrolment, Learner, TraineeImport, User
 
+from ..imports import import_json
+
 
 class UserOut(BaseModel):
     id: int
@@ -67,7 +69,9 @@ class LearnerImportOut(BaseModel):
     original_filename: str
     size_bytes: int
     sha256: str
+    uploaded_by: dict[str, Any] | None = None
     created_at: str | None
+    started_at: str | None = None
     finished_at: str | None
     committed_at: str | None
     progress: ImportProgress
@@ -110,24 +114,17 @@ def present_enrolment(e: Enrolment, learner_name: str | None = None) -> dict[str
             "withdrawal_reason": e.withdrawal_reason, "learner_name": learner_name}
 
 
+IMPORT_LINKS = {"self": "api_learner_import_detail", "page": "learner_import_status", "rows": "api_learner_import_rows",
+                "errors_csv": "api_learner_import_errors", "commit": "api_learner_import_commit",
+                "cancel": "api_learner_import_cancel"}
+
+
 def present_learner_import(imp: TraineeImport) -> dict[str, Any]:
+    """A trainee import's fields (the same pipeline), what a learner import adds, and the learner routes."""
     return {
-        "id": imp.id, "kind": imp.kind.value, "institution_id": imp.institution_id, "cohort_id": imp.cohort_id,
-        "status": imp.status.value, "original_filename": imp.original_filename, "size_bytes": imp.size_bytes,
-        "sha256": imp.sha256, "created_at": _iso(imp.created_at), "finished_at": _iso(imp.finished_at),
-        "committed_at": _iso(imp.committed_at),
-        "progress": {"rows_done": imp.rows_done, "rows_total": imp.rows_total},
-        "counts": {"valid": imp.valid_count, "invalid": imp.invalid_count, "by_reason": imp.errors_by_reason or {}},
-        "inserted_count": imp.inserted_count, "enrolled_count": imp.enrolled_count,
-        "error_message": imp.error_message,
-        "links": {
-            "self": url_for("people.api_learner_import_detail", import_id=imp.id),
-            "page": url_for("people.learner_import_status", import_id=imp.id),
-            "rows": url_for("people.api_learner_import_rows", import_id=imp.id),
-            "errors_csv": url_for("people.api_learner_import_errors", import_id=imp.id),
-            "commit": url_for("people.api_learner_import_commit", import_id=imp.id),
-            "cancel": url_for("people.api_learner_import_cancel", import_id=imp.id),
-        },
+        **import_json(imp), "kind": imp.kind.value, "institution_id": imp.institution_id,
+        "enrolled_count": imp.enrolled_count,
+        "links": {name: url_for(f"people.{endpoint}", import_id=imp.id) for name, endpoint in IMPORT_LINKS.items()},
     }
 
 
