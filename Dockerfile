@@ -10,7 +10,7 @@ COPY web web
 COPY workers workers
 COPY tasks tasks
 COPY migrations migrations
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir ".[monitoring]"
 USER app
 ENV APP_ENV=production INSTANCE_DIR=/data STORAGE_DIR=/data/private
 EXPOSE 8000

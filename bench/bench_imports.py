@@ -150,7 +150,8 @@ def main() -> None:
 
     from core.access.auth import create_api_token
     from core.demo import load_demo_data
-    from core.imports import service
+    from core.imports import commit, service
+    from core.jobs.outbox import broker
     from core.models import Cohort, CorporateTrainee, ImportStatus, TraineeImport, User
     from web import create_app
     from web.extensions import db
@@ -209,10 +210,10 @@ def main() -> None:
     with app.app_context():
         service.validate_import(db.session, storage, commit_id)
         imp = db.session.get(TraineeImport, commit_id)
-        service.request_commit(db.session, commit_id, db.session.get(User, admin_id),
+        commit.request_commit(db.session, commit_id, db.session.get(User, admin_id),
                                cohort=db.session.get(Cohort, cohort_id))
         started = time.perf_counter()
-        imp = service.commit_import(db.session, commit_id)
+        imp = commit.commit_import(db.session, commit_id)
         commit_s = time.perf_counter() - started
         inserted = imp.inserted_count
         rows = db.session.execute(select(CorporateTrainee.cohort_id, CorporateTrainee.full_name,
@@ -279,16 +280,14 @@ def main() -> None:
     def through_worker(payload: bytes) -> tuple[float, int]:
         client = app.test_client()
         started = time.perf_counter()
-        import web.imports as views
-
-        original = views.sender
-        views.sender = lambda task: (lambda *a: task.apply_async(args=a, queue=queue))
+        original = broker.publish
+        broker.publish = lambda name, entity_id, _queue: validate_task.apply_async(args=[entity_id], queue=queue)
         try:
             r = client.post(f"/api/corporate-cohorts/{cohort_id}/trainee-imports",
                             headers={"Authorization": f"Bearer {token}"},
                             data={"file": (io.BytesIO(payload), "bench.csv")}, content_type="multipart/form-data")
         finally:
-            views.sender = original
+            broker.publish = original
         assert r.status_code == 202, r.json
         proc = psutil.Process(worker.pid)
         peak = 0
@@ -323,11 +322,9 @@ def main() -> None:
     ten_mb = ten_mb[: 10 * 1024 * 1024]
     client = app.test_client()
     timings = []
-    import web.imports as views
-
-    original = views.sender
+    original = broker.publish
     sent: list[Any] = []
-    views.sender = lambda task: (lambda *a: sent.append(a))  # measure the request, not a queue nobody drains
+    broker.publish = lambda *a: sent.append(a)  # measure the request, not a queue nobody drains
     try:
         for _ in range(args.uploads):
             started = time.perf_counter()
@@ -337,7 +334,7 @@ def main() -> None:
             timings.append(time.perf_counter() - started)
             assert r.status_code == 202
     finally:
-        views.sender = original
+        broker.publish = original
     timings.sort()
     p95 = timings[max(0, round(0.95 * len(timings)) - 1)]
     results.append((f"upload request, {len(ten_mb) / 2**20:.1f} MiB file (×{len(timings)})",

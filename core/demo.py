@@ -12,6 +12,7 @@ from core.access.passwords import hash_password
 from core.models import (
     AccessRequest,
     AccessRequestStatus,
+    AccessScope,
     AgreementStatus,
     AttendanceRecord,
     AttendanceStatus,
@@ -24,6 +25,7 @@ from core.models import (
     Institution,
     Learner,
     Organization,
+    OrganizationGrant,
     OrgMembership,
     Qualification,
     Role,
@@ -152,10 +154,16 @@ def load_demo_data(session: Session) -> dict[str, object]:
         session.flush()
 
     if session.scalar(select(AccessRequest.id).where(AccessRequest.regulator_id == users["regulator"].id)) is None:
-        session.add(AccessRequest(regulator_id=users["regulator"].id, institution_id=inst.id, cohort_id=public.id,
-                                  reason="Annual QCTO audit of attendance registers",
-                                  status=AccessRequestStatus.APPROVED, decided_by_id=users["admin"].id,
-                                  decided_at=clock.now(), expires_at=clock.now() + dt.timedelta(days=30)))
+        grant = AccessRequest(regulator_id=users["regulator"].id, institution_id=inst.id, scope=AccessScope.COHORTS,
+                              reason="Annual QCTO audit of attendance registers",
+                              status=AccessRequestStatus.APPROVED, decided_by_id=users["admin"].id,
+                              decided_at=clock.now(), expires_at=clock.now() + dt.timedelta(days=30))
+        grant.cohorts = [public]
+        session.add(grant)
+    users["regulator"].agency_name = users["regulator"].agency_name or "QCTO"
+    # Acme may download reports naming its own employees (an admin grants this per organization).
+    _get_or_add(session, OrganizationGrant, {"organization_id": org.id, "permission": "corporate_reports.view"},
+                granted_by_id=users["admin"].id)
     session.commit()
     return {"institution_id": inst.id, "public_cohort_id": public.id, "corporate_cohort_id": corporate.id,
             "organization_id": org.id, "agreement_id": agreement.id}

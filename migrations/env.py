@@ -91,6 +91,13 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch operations rebuild a table (create a copy, drop the original, rename). With foreign keys
+            # enforced, dropping the original first deletes its rows and, through ON DELETE CASCADE, every
+            # row that refers to them (rebuilding `users` would empty access requests, memberships, ...).
+            # The pragma only takes effect outside a transaction: set it before alembic begins one.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -99,6 +106,9 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            connection.commit()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")  # the pooled connection goes back as it came
 
 
 if context.is_offline_mode():

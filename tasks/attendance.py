@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
-from core.attendance.service import lock_past_sessions as lock_past
+from core.attendance.locking import lock_past_sessions as lock_past
 from tasks import db_session, setting
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 
 from core.errors import DomainError
 from core.registers import service
-from tasks import db_session, storage
+from tasks import db_session, setting, storage
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
              autoretry_for=(OperationalError,), retry_backoff=10)
 def build_register_pdf(self, document_id: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
     try:
-        doc = service.build_register_pdf(db_session(), storage(), document_id)
+        doc = service.build_register_pdf(db_session(), storage(), document_id,
+                                         grace_hours=int(setting("LOCK_GRACE_HOURS")))
     except DomainError as exc:
         log.warning("register document %s: %s", document_id, exc.message)
         service.mark_failed(db_session(), document_id, exc.message)

@@ -270,6 +270,25 @@ def live_worker(app: Flask) -> Iterator[Any]:
         yield worker
 
 
+@pytest.fixture(autouse=True)
+def _jobs_outbox(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[int, ...]]]:
+    """Jobs the services enqueue are recorded, not sent, unless a worker is there to run them (the test uses
+    `live_worker` or is marked `real_broker`): a message left on the shared test broker would otherwise be run
+    by the live worker in a later test, on a row that happens to have the same id."""
+    from core.jobs.outbox import broker
+
+    calls: list[tuple[str, tuple[int, ...]]] = []
+    if "live_worker" not in request.fixturenames and request.node.get_closest_marker("real_broker") is None:
+        monkeypatch.setattr(broker, "publish", lambda name, entity_id, queue: calls.append((name, (entity_id,))))
+    return calls
+
+
+@pytest.fixture
+def published(_jobs_outbox: list[tuple[str, tuple[int, ...]]]) -> list[tuple[str, tuple[int, ...]]]:
+    """Jobs handed to the broker, recorded instead of sent: (task name, (row id,)). No worker runs them."""
+    return _jobs_outbox
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

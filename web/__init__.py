@@ -36,7 +36,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .auth import init_auth
     from .errors import init_errors
     from .i18n import init_i18n
+    from .logs import init_request_logging
     from .queue import init_celery
+    from .security import init_security
 
     init_i18n(app)
     init_auth(app)
@@ -46,14 +48,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_cli(app)
 
     _register_template_globals(app)
-
-    @app.after_request
-    def security_headers(response: Any) -> Any:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
-
+    init_security(app)
+    init_request_logging(app)
     return app
 
 
@@ -82,6 +78,7 @@ def _register_template_globals(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .access import bp as access
     from .account import bp as account
     from .api import bp as api
     from .attendance import bp as attendance
@@ -90,10 +87,12 @@ def _register_blueprints(app: Flask) -> None:
     from .imports import bp as imports
     from .institutions import bp as institutions
     from .people import bp as people
+    from .portals import bp as portals
     from .registers import bp as registers
     from .scheduling import bp as scheduling
 
-    for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, registers, institutions, people):
+    for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, registers, portals, access,
+                      institutions, people):
         app.register_blueprint(blueprint)
 
 

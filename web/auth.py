@@ -29,8 +29,8 @@ HOME_BY_ROLE = {
     Role.ADMIN: "home.admin_home",
     Role.SUPPORT: "home.admin_home",
     Role.TEACHER: "home.teacher_home",
-    Role.ORG_MEMBER: "home.org_programs",
-    Role.REGULATOR: "home.regulator_home",
+    Role.ORG_MEMBER: "portals.org_programs",
+    Role.REGULATOR: "access.regulator_home",
 }
 
 

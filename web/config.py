@@ -68,6 +68,27 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SCHEDULE_INLINE_LIMIT": int(_env("SCHEDULE_INLINE_LIMIT", "1000")),
         # How long a password link (reset, or a new account's first password) stays valid, in seconds.
         "PASSWORD_RESET_MAX_AGE": int(_env("PASSWORD_RESET_MAX_AGE", str(24 * 3600))),
+        # Jobs (core/jobs): heartbeat, when a job counts as lost, how often the sweeper runs (seconds).
+        "JOB_HEARTBEAT_SECONDS": float(_env("JOB_HEARTBEAT_SECONDS", "10")),
+        "JOB_STALE_SECONDS": float(_env("JOB_STALE_SECONDS", "45")),
+        "JOB_LOST_SECONDS": float(_env("JOB_LOST_SECONDS", "60")),
+        "JOB_SWEEP_SECONDS": float(_env("JOB_SWEEP_SECONDS", "60")),
+        "WORKER_HEARTBEAT_SECONDS": float(_env("WORKER_HEARTBEAT_SECONDS", "15")),
+        # A request never waits longer than this for the broker; the outbox sends the task later.
+        "BROKER_CONNECT_TIMEOUT": float(_env("BROKER_CONNECT_TIMEOUT", "2")),
+        # /api/health/ready: a queued job older than this makes the queue unhealthy (seconds).
+        "READY_MAX_QUEUE_AGE": float(_env("READY_MAX_QUEUE_AGE", "600")),
+        # Reverse proxies in front of the app: a count ("1") or their addresses ("10.0.0.2,10.0.0.3").
+        "TRUSTED_PROXIES": _env("TRUSTED_PROXIES", "0"),
+        # Redirect plain HTTP to HTTPS in the app (usually the proxy's job; health probes speak plain HTTP).
+        "FORCE_HTTPS": _bool("FORCE_HTTPS", False),
+        # Sign-in throttling: free failures per account and address, then delays that double up to the cap.
+        "LOGIN_FREE_FAILURES": int(_env("LOGIN_FREE_FAILURES", "3")),
+        "LOGIN_MAX_DELAY_SECONDS": int(_env("LOGIN_MAX_DELAY_SECONDS", "900")),
+        # Failures from one address (all accounts) in 15 minutes before it must wait: high, for shared proxies.
+        "LOGIN_ADDRESS_CEILING": int(_env("LOGIN_ADDRESS_CEILING", "300")),
+        "LOG_FORMAT": _env("LOG_FORMAT", "text"),
+        "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
@@ -104,6 +125,8 @@ def celery_settings(settings: dict[str, Any]) -> dict[str, Any]:
         "timezone": "UTC",
         "enable_utc": True,
         "task_acks_late": True,
+        # A queue per kind of work (core.jobs.QUEUES); tasks are routed by web.queue.route_task.
+        "task_default_queue": "default",
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "task_time_limit": settings["TASK_TIME_LIMIT"],
@@ -113,7 +136,16 @@ def celery_settings(settings: dict[str, Any]) -> dict[str, Any]:
         "task_always_eager": settings.get("CELERY_TASK_ALWAYS_EAGER", False),
         "worker_hijack_root_logger": False,
     }
+    timeout = settings["BROKER_CONNECT_TIMEOUT"]
+    conf["broker_connection_timeout"] = timeout
     if broker.startswith(("redis://", "rediss://")):
-        conf["broker_transport_options"] = {"visibility_timeout": settings["BROKER_VISIBILITY_TIMEOUT"]}
+        # Short socket timeouts: a dead Redis fails a publish in seconds instead of hanging the request.
+        conf["broker_transport_options"] = {"visibility_timeout": settings["BROKER_VISIBILITY_TIMEOUT"],
+                                            "socket_connect_timeout": timeout, "socket_timeout": 5 * timeout}
+        conf["redis_socket_connect_timeout"] = timeout
+        conf["redis_socket_timeout"] = 5 * timeout
+        # Task events for Flower (sent, started, succeeded…); the SQLite transport has no fan-out for them.
+        conf["worker_send_task_events"] = True
+        conf["task_send_sent_event"] = True
     # (The SQLite transport hands its transport options to create_engine: it gets none.)
     return conf

@@ -115,7 +115,7 @@ def init_errors(app: Flask) -> None:
         response = None
         if not is_api_request() and request.method == "POST" and exc.http_status in (409, 422, 423):
             # Screens: say what is wrong on the page the user came from; nothing was written.
-            flash(translated_message(exc), "danger")
+            flash(_with_field_messages(translated_message(exc), exc.details), "danger")
             response = redirect(request.referrer or request.path)
         else:
             response = error_response(exc.http_status, exc.code, translated_message(exc), exc.details)
@@ -167,6 +167,15 @@ def init_errors(app: Flask) -> None:
     def unexpected(exc: Exception) -> Any:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "server_error", "Something went wrong on our side. It has been logged.")
+
+
+def _with_field_messages(message: str, details: Any) -> str:
+    """A screen's flash names each refused field ("reason: String should have at least 10 characters")."""
+    if not isinstance(details, list):
+        return message
+    fields = [f"{d['field']}: {d['message']}" if d.get("field") else str(d.get("message", ""))
+              for d in details if isinstance(d, dict)]
+    return " ".join([message, *fields]) if fields else message
 
 
 def _forget_transaction() -> None:

@@ -21,8 +21,8 @@ MENU: list[tuple[Any, list[tuple[Any, str, str]]]] = [
     (_l("Home"), [
         (_l("Dashboard"), "home.admin_home", "cohorts.view"),
         (_l("My sessions"), "home.teacher_home", "attendance.mark"),
-        (_l("Programmes"), "home.org_programs", "org_programs.view"),
-        (_l("My access"), "home.regulator_home", "access_requests.create"),
+        (_l("Programmes"), "portals.org_programs", "org_programs.view"),
+        (_l("My access"), "access.regulator_home", "access_requests.create"),
     ]),
     (_l("People"), [
         (_l("Learners"), "people.learner_list", "learners.view"),
@@ -40,7 +40,7 @@ MENU: list[tuple[Any, list[tuple[Any, str, str]]]] = [
     ]),
     (_l("Attendance"), [
         (_l("Attendance by day"), "attendance.daily_view", "attendance.view"),
-        (_l("Access requests"), "home.access_requests_admin", "access_requests.manage"),
+        (_l("Access requests"), "access.admin_list", "access_requests.manage"),
     ]),
     (_l("Settings"), [
         (_l("Institutions"), "institutions.institution_list", "institutions.manage"),

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import request
 from sqlalchemy import Select, func, select
 
 from core.errors import ValidationError
 
+from .contract import Page
 from .extensions import db
+
+T = TypeVar("T")
 
 MAX_PER_PAGE = 1000
 
@@ -37,7 +40,18 @@ def paginate(stmt: Select, serialize: Callable[[Any], dict[str, Any]], default_p
             "pages": math.ceil(total / per_page) if total else 0}
 
 
-def page_of(stmt: Select, query: Any, serialize: Callable[[Any], Any], scalars: bool = True) -> dict[str, Any]:
+def pages(total: int, per_page: int) -> int:
+    return math.ceil(total / per_page) if total else 0
+
+
+def page_of(model: type[T], items: list[T], total: int, page: int, per_page: int) -> Page[T]:
+    """The list envelope, typed, for items a service already paged (a `core.fields.PageQuery`'s page).
+    A view returns it as is: spectree serializes it without walking it again."""
+    return Page[model](items=items, page=page, per_page=per_page, total=total,  # type: ignore[valid-type]
+                       pages=pages(total, per_page))
+
+
+def query_page(stmt: Select, query: Any, serialize: Callable[[Any], Any], scalars: bool = True) -> dict[str, Any]:
     """The list envelope for a declared `PageQuery` (already bounded by its schema)."""
     page, per_page = query.page, query.per_page
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0

@@ -1,4 +1,5 @@
-"""The nightly schedule, in UTC. Each job sweeps the database for what is due; when it fired does not matter."""
+"""The beat schedule, in UTC: the sweeper every JOB_SWEEP_SECONDS, and the nightly jobs. Each job sweeps
+the database for what is due; when it fired does not matter."""
 
 from __future__ import annotations
 
@@ -20,7 +21,11 @@ def _at(value: str) -> crontab:
 
 
 def beat_schedule(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {
+    schedule: dict[str, dict[str, Any]] = {
         task: {"task": task, "schedule": _at(config[setting]), "options": {"expires": 3 * 3600}}
         for setting, task in NIGHTLY
     }
+    every = float(config["JOB_SWEEP_SECONDS"])
+    # A sweep not started within one period is dropped: the next one does the same work.
+    schedule["jobs.sweep"] = {"task": "jobs.sweep", "schedule": every, "options": {"expires": every}}
+    return schedule

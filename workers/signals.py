@@ -1,16 +1,32 @@
-"""Process and task hygiene, after Superset: no connection crosses a fork, no session outlives a task."""
+"""Process and task hygiene, after Superset: no connection crosses a fork, no session outlives a task.
+Also: the worker's heartbeat row (for /api/health/ready on any broker) and one log line per task."""
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
+import time
 from typing import Any
 
 from celery import current_app as current_celery
-from celery.signals import task_postrun, worker_process_init
+from celery.signals import setup_logging, task_postrun, task_prerun, worker_process_init, worker_ready, worker_shutdown
+
+from core import clock, jobs
+from web.logs import configure_logging
+
+task_log = logging.getLogger("workers.task")
 
 
 def _sqlalchemy(celery_app: Any) -> tuple[Any, Any]:
     flask_app = celery_app.flask_app  # set by web.queue.init_celery
     return flask_app, flask_app.extensions["sqlalchemy"]
+
+
+@setup_logging.connect
+def use_app_logging(**_: Any) -> None:
+    config = current_celery.flask_app.config
+    configure_logging(config["LOG_FORMAT"], config["LOG_LEVEL"])
 
 
 @worker_process_init.connect
@@ -21,8 +37,82 @@ def dispose_engines_after_fork(**_: Any) -> None:
             engine.dispose(close=False)
 
 
+_started: dict[str, float] = {}
+
+
+@task_prerun.connect
+def start_task_timer(task_id: str | None = None, **_: Any) -> None:
+    if task_id:
+        _started[task_id] = time.perf_counter()
+
+
 @task_postrun.connect
-def close_session(sender: Any = None, **_: Any) -> None:
+def close_session(sender: Any = None, task_id: str | None = None, args: Any = None, state: str | None = None,
+                  **_: Any) -> None:
     flask_app, db = _sqlalchemy(sender.app if sender is not None else current_celery)
     with flask_app.app_context():
         db.session.remove()
+    started = _started.pop(task_id or "", None)
+    if sender is not None and started is not None:
+        task_log.info("%s %s", sender.name, state, extra={"fields": {
+            "task": sender.name, "task_id": task_id, "args": list(args or ())[:5], "state": state,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            "retries": getattr(sender.request, "retries", 0), "worker": getattr(sender.request, "hostname", None)}})
+
+
+class _WorkerHeartbeat:
+    """Stamps this worker's row every WORKER_HEARTBEAT_SECONDS from the main process."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.hostname = ""
+
+    def start(self, consumer: Any) -> None:
+        flask_app, db = _sqlalchemy(consumer.app)
+        self.hostname = consumer.hostname
+        queues = sorted(q.name for q in consumer.task_consumer.queues) if consumer.task_consumer else []
+        every = float(flask_app.config["WORKER_HEARTBEAT_SECONDS"])
+        with flask_app.app_context():
+            engine = db.engine
+        started = clock.now()
+
+        def beat() -> None:
+            while True:
+                try:
+                    jobs.record_worker(engine, self.hostname, queues, os.getpid(), started)
+                except Exception as exc:  # the database is down: /ready says so by the row going stale
+                    logging.getLogger(__name__).warning("worker heartbeat failed: %s", exc)
+                if self.stop.wait(every):
+                    return
+
+        self.thread = threading.Thread(target=beat, name="worker-heartbeat", daemon=True)
+        self.thread.start()
+
+    def end(self, celery_app: Any) -> None:
+        if self.thread is None:
+            return
+        self.stop.set()
+        self.thread.join(timeout=10)
+        flask_app, db = _sqlalchemy(celery_app)
+        try:
+            with flask_app.app_context():
+                jobs.forget_worker(db.engine, self.hostname)
+        except Exception:
+            pass  # the row goes stale by itself
+
+
+_heartbeat = _WorkerHeartbeat()
+
+
+@worker_ready.connect
+def start_worker_heartbeat(sender: Any = None, **_: Any) -> None:
+    if sender is not None:
+        _heartbeat.start(sender)
+
+
+@worker_shutdown.connect
+def stop_worker_heartbeat(sender: Any = None, **_: Any) -> None:
+    _heartbeat.end(current_celery)
+
+

@@ -11,19 +11,18 @@ import hashlib
 import secrets
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, lazyload
 
 from core import clock
-from core.errors import Conflict, NotFound, TooManyAttempts, ValidationError
+from core.errors import Conflict, NotFound, ValidationError
 from core.models import ApiToken, LoginAttempt, LoginSession, OrgMembership, Role, User
 from core.uow import unit_of_work
 
+from . import throttle
 from .passwords import hash_password, password_problem, verify_password
+from .throttle import ThrottlePolicy
 
-FAILURE_WINDOW = dt.timedelta(minutes=15)
-MAX_FAILURES_PER_EMAIL = 5
-MAX_FAILURES_PER_IP = 30
 TOKEN_PREFIX = "tap_"
 # Roles that only make sense inside one institution: creating one without it is refused.
 INSTITUTION_ROLES = frozenset({Role.ADMIN, Role.SUPPORT, Role.TEACHER})
@@ -45,23 +44,11 @@ def normalize_email(email: str) -> str:
         raise ValidationError(f"Not a valid email address: {exc}", code="invalid_email") from exc
 
 
-def _check_throttle(session: Session, email: str, ip: str | None) -> None:
-    since = clock.now() - FAILURE_WINDOW
-    failures = select(func.count()).where(LoginAttempt.succeeded.is_(False), LoginAttempt.at > since)
-    by_email = session.scalar(failures.where(LoginAttempt.email == email)) or 0
-    by_ip = session.scalar(failures.where(LoginAttempt.ip == ip)) if ip else 0
-    if by_email >= MAX_FAILURES_PER_EMAIL or (by_ip or 0) >= MAX_FAILURES_PER_IP:
-        raise TooManyAttempts(
-            "Too many failed sign-ins. Wait 15 minutes and try again.",
-            retry_after=int(FAILURE_WINDOW.total_seconds()),
-        )
-
-
 def sign_in(session: Session, email: str, password: str, ip: str | None = None,
-            user_agent: str | None = None) -> tuple[User, str]:
+            user_agent: str | None = None, policy: ThrottlePolicy | None = None) -> tuple[User, str]:
     """Check the credentials and open a login session; returns the user and the cookie secret."""
     email = email.strip().lower()
-    _check_throttle(session, email, ip)
+    throttle.check(session, email, ip, policy or ThrottlePolicy())
     user = session.scalar(select(User).where(User.email == email))
     ok = verify_password(user.password_hash if user else None, password) and user is not None and user.active
     session.add(LoginAttempt(email=email, ip=ip, succeeded=ok, at=clock.now()))
@@ -104,17 +91,20 @@ def create_api_token(session: Session, user: User, name: str = "API token") -> s
 
 
 def user_for_api_token(session: Session, token: str) -> User | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token),
-                                                ApiToken.revoked_at.is_(None)))
-    if row is None:
+    """The active user holding this unrevoked token, in one query (every API call pays for it: the user's
+    memberships load only if asked for, i.e. for organization members)."""
+    found = session.execute(
+        select(User, ApiToken.id, ApiToken.last_used_at).join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None), User.active.is_(True))
+        .options(lazyload(User.memberships))
+    ).first()
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
-        return None
+    user, token_id, last_used_at = found
     # Record use at most once a minute: a busy script should not write on every call.
     now = clock.now()
-    if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=1):
-        session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+    if last_used_at is None or now - last_used_at > dt.timedelta(minutes=1):
+        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
         session.commit()
     return user
 

@@ -23,36 +23,43 @@ OPERATIONS = [
     "users.manage", "access_requests.manage", "audit.view",
     "qualifications.manage",                      # an institution's courses
     "institutions.manage",                        # tenants: super_admin only
-    "org_programs.view",                          # a client organization's own summary
+    "access_requests.view",                       # a regulator's own requests; an admin's institution's
+    "org_programs.view",                          # a client organization's own programmes (no names)
+    "corporate_reports.view",                     # reports naming its own employees: only once granted
     "access_requests.create",                     # a regulator asking for access
 ]
 ALL_PERMISSIONS: frozenset[str] = frozenset(CORPORATE + PUBLIC + OPERATIONS)
 
-_VIEW_COHORTS_AND_TRAINEES = {
-    "cohorts.view", "learners.view", "corporate_cohorts.view", "corporate_trainees.view", "sessions.view",
-}
+# The support role: views cohorts and trainees, nothing else (no schedules, marks, registers or changes).
+VIEW_COHORTS_AND_TRAINEES = frozenset({
+    "cohorts.view", "learners.view", "corporate_cohorts.view", "corporate_trainees.view",
+})
+_CLIENT_AND_REGULATOR_ONLY = {"org_programs.view", "corporate_reports.view", "access_requests.create"}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.SUPER_ADMIN: ALL_PERMISSIONS - {"org_programs.view", "access_requests.create"},
-    Role.ADMIN: ALL_PERMISSIONS - {"org_programs.view", "access_requests.create", "institutions.manage"},
-    Role.SUPPORT: frozenset(_VIEW_COHORTS_AND_TRAINEES),
+    Role.SUPER_ADMIN: ALL_PERMISSIONS - _CLIENT_AND_REGULATOR_ONLY,
+    Role.ADMIN: ALL_PERMISSIONS - _CLIENT_AND_REGULATOR_ONLY - {"institutions.manage"},
+    Role.SUPPORT: VIEW_COHORTS_AND_TRAINEES,
     # Scoped to assigned cohorts by core.access.scoping.
     Role.TEACHER: frozenset(
-        _VIEW_COHORTS_AND_TRAINEES
-        | {"attendance.view", "attendance.mark", "corporate_attendance.view", "corporate_attendance.mark",
-           "registers.view"}
+        VIEW_COHORTS_AND_TRAINEES
+        | {"sessions.view", "attendance.view", "attendance.mark", "corporate_attendance.view",
+           "corporate_attendance.mark", "registers.view"}
     ),
-    # Scoped to their organization; sees its programme summary and nothing more.
-    Role.ORG_MEMBER: frozenset({"org_programs.view"}),
+    # Scoped to their organization: its programmes without names; reports naming its employees only
+    # once an admin granted the organization corporate_reports.view (core.access.scoping).
+    Role.ORG_MEMBER: frozenset({"org_programs.view", "corporate_reports.view"}),
     # Read-only, and only while an approved access request is in force (core.access.scoping).
     Role.REGULATOR: frozenset(
-        {"access_requests.create", "cohorts.view", "corporate_cohorts.view", "sessions.view",
-         "attendance.view", "corporate_attendance.view", "registers.view"}
+        {"access_requests.create", "access_requests.view", "cohorts.view", "corporate_cohorts.view",
+         "sessions.view", "attendance.view", "corporate_attendance.view", "registers.view"}
     ),
 }
 
 # Regulators hold these only through an approved, unexpired access request.
-REGULATOR_GATED = frozenset(ROLE_PERMISSIONS[Role.REGULATOR] - {"access_requests.create"})
+REGULATOR_GATED = frozenset(ROLE_PERMISSIONS[Role.REGULATOR] - {"access_requests.create", "access_requests.view"})
+# Organization members hold these only while one of their organizations has been granted them.
+ORGANIZATION_GATED = frozenset({"corporate_reports.view"})
 
 
 def role_has(role: Role | str, permission: str) -> bool:

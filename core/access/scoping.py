@@ -2,7 +2,8 @@
 
 - super_admin: everything; admin and support: their institution;
 - teacher: cohorts they are assigned to; org members: their organization's cohorts;
-- regulator: cohorts covered by an APPROVED access request that has not expired.
+- regulator: cohorts covered by an APPROVED access request that has not expired (the whole institution,
+  or the cohorts it names), judged on every request: access ends by itself.
 """
 
 from __future__ import annotations
@@ -15,19 +16,23 @@ from core.errors import Forbidden, NotFound
 from core.models import (
     AccessRequest,
     AccessRequestStatus,
+    AccessScope,
     ClassSession,
     Cohort,
     Enrolment,
     Learner,
+    OrganizationGrant,
     Role,
     User,
+    access_request_cohorts,
     cohort_facilitators,
 )
 
-from .permissions import REGULATOR_GATED, role_has
+from .permissions import ORGANIZATION_GATED, REGULATOR_GATED, role_has
 
 
-def _approved_requests(user: User) -> ColumnElement[bool]:
+def grants_in_force(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on AccessRequest: the regulator's approved requests that have not expired."""
     return and_(
         AccessRequest.regulator_id == user.id,
         AccessRequest.status == AccessRequestStatus.APPROVED,
@@ -35,12 +40,20 @@ def _approved_requests(user: User) -> ColumnElement[bool]:
     )
 
 
+def organization_granted(organization_ids: ColumnElement[int] | list[int], permission: str) -> ColumnElement[bool]:
+    return exists().where(OrganizationGrant.organization_id.in_(organization_ids),
+                          OrganizationGrant.permission == permission)
+
+
 def can(session: Session, user: User, permission: str) -> bool:
-    """Role check, plus the regulator's gate: nothing but asking until a request is approved."""
+    """Role check, plus two gates: a regulator holds nothing but asking until a request is approved, and
+    an organization member holds what their organization was granted only once it was."""
     if not role_has(user.role, permission):
         return False
     if user.role == Role.REGULATOR and permission in REGULATOR_GATED:
-        return bool(session.scalar(select(exists().where(_approved_requests(user)))))
+        return bool(session.scalar(select(exists().where(grants_in_force(user)))))
+    if user.role == Role.ORG_MEMBER and permission in ORGANIZATION_GATED:
+        return bool(session.scalar(select(organization_granted(user.organization_ids or [-1], permission))))
     return True
 
 
@@ -57,14 +70,12 @@ def cohort_filter(user: User) -> ColumnElement[bool]:
         case Role.ORG_MEMBER:
             return Cohort.organization_id.in_(user.organization_ids or [-1])
         case Role.REGULATOR:
-            granted = select(AccessRequest.institution_id, AccessRequest.cohort_id).where(_approved_requests(user))
             whole = select(AccessRequest.institution_id).where(
-                _approved_requests(user), AccessRequest.cohort_id.is_(None)
-            )
-            return or_(
-                Cohort.institution_id.in_(whole),
-                Cohort.id.in_(select(granted.subquery().c.cohort_id)),
-            )
+                grants_in_force(user), AccessRequest.scope == AccessScope.INSTITUTION)
+            named = (select(access_request_cohorts.c.cohort_id)
+                     .join(AccessRequest, AccessRequest.id == access_request_cohorts.c.access_request_id)
+                     .where(grants_in_force(user), AccessRequest.scope == AccessScope.COHORTS))
+            return or_(Cohort.institution_id.in_(whole), Cohort.id.in_(named))
     return false()
 
 

@@ -38,6 +38,7 @@ class MarkRegister(Command):
     session_id: Id
     records: list[MarkRecord] = Field(default_factory=list, max_length=MAX_RECORDS)
     mark_all_present: bool = False
+    full_register: bool = Field(False, description="Answer with the whole register instead of only what changed.")
 
 
 class LockSession(Command):

@@ -189,8 +189,30 @@ def status_counts(statuses: Iterable[str | None]) -> dict[str, int]:
 
 
 def auto_lock_at(session_date: dt.date, ends_at: dt.datetime, zone: str, grace_hours: int) -> dt.datetime:
-    """When the nightly job may lock a session: the end of its local day (or its end, if later) + grace."""
+    """A session's cut-off: the end of its local day (or its end, if later) + grace. From then on it is locked."""
     end_of_day = dt.datetime.combine(session_date + dt.timedelta(days=1), dt.time(0), tzinfo=ZoneInfo(zone))
     if ends_at.tzinfo is None:  # SQLite hands back naive UTC
         ends_at = ends_at.replace(tzinfo=dt.UTC)
     return max(ends_at, end_of_day.astimezone(dt.UTC)) + dt.timedelta(hours=grace_hours)
+
+
+def locked_now(is_locked: bool, cutoff: dt.datetime, relock_after: dt.datetime | None, now: dt.datetime) -> bool:
+    """The lock rule: locked by hand (or recorded by the nightly job), or past its cut-off unless an unlock
+    with a later `relock_after` is in force. Whether the nightly job ran changes nothing."""
+    if is_locked:
+        return True
+    return cutoff <= now and not (relock_after is not None and relock_after > now)
+
+
+# Statuses that describe something that happened: refused before the session starts. EXCUSED (an apology)
+# may be recorded in advance.
+NEEDS_STARTED = frozenset({AttendanceStatus.PRESENT.value, AttendanceStatus.LATE.value, AttendanceStatus.ABSENT.value})
+
+
+def not_started_errors(marks: Sequence[Mark], indexes: Mapping[int, int]) -> list[RecordError]:
+    """One error per mark that says PRESENT, LATE or ABSENT for a session that has not started yet.
+    `indexes` maps member id → the record's index in the request (-1 for rows added by "mark all present")."""
+    return [RecordError(indexes.get(m.member_id, -1), "status", "session_not_started",
+                        f"{m.status} can be recorded only once the session has started; "
+                        "EXCUSED may be recorded in advance.", m.status)
+            for m in marks if m.status in NEEDS_STARTED]

@@ -1,5 +1,6 @@
-"""Attendance services: read a register, mark it (one set-based upsert), lock and unlock, lock past sessions,
-evidence files and record history. Each public function is one transaction and commits it.
+"""Attendance services: read a register, mark it (one set-based upsert that checks the lock rule itself),
+lock and unlock by hand, evidence files and record history. Each public function is one transaction and
+commits it. The lock rule and the nightly sweep live in locking.py.
 """
 
 from __future__ import annotations
@@ -17,20 +18,19 @@ from sqlalchemy.orm import Session, joinedload
 
 from core import audit, clock
 from core.access.scoping import can, require, session_filter
-from core.errors import Conflict, Locked, NotFound, ValidationError
+from core.errors import Conflict, NotFound, ValidationError
 from core.models import AuditEvent, ClassSession, Cohort, EvidenceFile, Institution, SessionStatus, User
 from core.storage import PrivateStorage
 from core.uow import unit_of_work
 
-from . import marking, roster
+from . import locking, marking, roster
 from .commands import LockSession, MarkRegister, UnlockSession
+from .locking import LockState
 from .roster import RecordSpec, RegisterRow
 
 log = logging.getLogger(__name__)
 
 EVIDENCE_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
-LOCK_ADVISORY_KEY = 0x41_54_4C_4B  # "ATLK": one nightly lock run at a time
-AUTO_LOCK_REASON = "Locked automatically after the grace period."
 
 
 @dataclass(frozen=True)
@@ -51,19 +51,21 @@ class SessionInfo:
     status: str
     room: str | None
     instructor: str | None
-    is_locked: bool
+    is_locked: bool                 # the rule: by hand, or past the cut-off (whether or not the job ran)
     locked_at: dt.datetime | None
     lock_reason: str | None
     relock_after: dt.datetime | None
 
     @classmethod
-    def of(cls, s: ClassSession, cohort: Cohort) -> SessionInfo:
+    def of(cls, s: ClassSession, cohort: Cohort, lock: LockState) -> SessionInfo:
         return cls(id=s.id, cohort_id=cohort.id, cohort_name=cohort.name, cohort_type=cohort.cohort_type.value,
                    session_date=s.session_date, start_time=s.start_time, end_time=s.end_time,
                    starts_at=s.starts_at, ends_at=s.ends_at, session_type=s.session_type.value, title=s.title,
                    status=s.status.value, room=s.room.name if s.room else None,
-                   instructor=s.instructor.full_name if s.instructor else None, is_locked=s.is_locked,
-                   locked_at=s.locked_at, lock_reason=s.lock_reason, relock_after=s.relock_after)
+                   instructor=s.instructor.full_name if s.instructor else None, is_locked=lock.locked,
+                   locked_at=lock.locked_at,
+                   lock_reason=s.lock_reason or (locking.AUTO_LOCK_REASON if lock.by_rule else None),
+                   relock_after=s.relock_after)
 
 
 @dataclass
@@ -74,7 +76,7 @@ class Register:
     spec: RecordSpec
     rows: list[RegisterRow]
     time_zone: str
-    auto_lock_at: dt.datetime
+    auto_lock_at: dt.datetime       # the cut-off
     can_mark: bool
     can_lock: bool
     can_unlock: bool
@@ -91,6 +93,11 @@ class MarkOutcome:
     changed: list[int]
     conflicts: list[dict[str, Any]]
 
+    @property
+    def changed_rows(self) -> list[RegisterRow]:
+        changed = set(self.changed)
+        return [r for r in self.register.rows if r.member_id in changed]
+
 
 def _load(session: Session, user: User, session_id: int, *, share_lock: bool = False
           ) -> tuple[ClassSession, Cohort, str]:
@@ -101,7 +108,8 @@ def _load(session: Session, user: User, session_id: int, *, share_lock: bool = F
             .join(Cohort, Cohort.id == ClassSession.cohort_id)
             .join(Institution, Institution.id == ClassSession.institution_id)
             .where(ClassSession.id == session_id, session_filter(user))
-            .options(joinedload(ClassSession.instructor).lazyload(User.memberships)))
+            .options(joinedload(ClassSession.instructor).lazyload(User.memberships),
+                     joinedload(ClassSession.cohort).lazyload(Cohort.facilitators)))  # not needed: two queries less
     if share_lock and session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(read=True, of=ClassSession.__table__)
     row = session.execute(stmt).first()
@@ -130,10 +138,10 @@ def _register(session: Session, user: User, class_session: ClassSession, cohort:
     if rows is None:
         rows = roster.load_register(session, cohort, class_session.id)
     _, mark_perm = roster.permissions_for(cohort)
+    lock = locking.lock_state(class_session, zone, grace_hours)
     return Register(
-        class_session=class_session, cohort=cohort, info=SessionInfo.of(class_session, cohort),
-        spec=roster.spec_for(cohort), rows=rows, time_zone=zone,
-        auto_lock_at=marking.auto_lock_at(class_session.session_date, class_session.ends_at, zone, grace_hours),
+        class_session=class_session, cohort=cohort, info=SessionInfo.of(class_session, cohort, lock),
+        spec=roster.spec_for(cohort), rows=rows, time_zone=zone, auto_lock_at=lock.cutoff,
         can_mark=can(session, user, mark_perm) and class_session.status != SessionStatus.CANCELLED,
         can_lock=can(session, user, "attendance.lock"), can_unlock=can(session, user, "attendance.unlock"),
         counts=marking.status_counts(r.status for r in rows if r.active or r.status),
@@ -146,26 +154,19 @@ def get_register(session: Session, user: User, session_id: int, *, grace_hours: 
     return _register(session, user, class_session, cohort, grace_hours, zone)
 
 
-def _refuse_if_locked(class_session: ClassSession) -> None:
-    if class_session.is_locked:
-        raise Locked("This session is locked: its register can no longer be changed. "
-                     "Ask an administrator to unlock it.", code="session_locked")
-    if class_session.status == SessionStatus.CANCELLED:
-        raise Conflict("This session was cancelled: there is no register to mark.", code="session_cancelled")
-
-
 def _upsert_sql(spec: RecordSpec, postgres: bool, audited: bool = False) -> str:
     date_col, date_val = (", record_date", ", :record_date") if spec.has_record_date else ("", "")
     changed = ("(r.status, r.minutes_late, r.notes) IS DISTINCT FROM (EXCLUDED.status, EXCLUDED.minutes_late, "
                "EXCLUDED.notes)" if postgres else
                "NOT (r.status IS excluded.status AND r.minutes_late IS excluded.minutes_late "
                "AND r.notes IS excluded.notes)")
+    # The lock rule is checked by the statement that writes: a session locked meanwhile gets nothing.
     if postgres:
         source = (f"SELECT i.member_id, :session_id{date_val}, i.status, i.minutes_late, i.notes, :actor, :now, "
-                  "i.next_version, :now, :now FROM i")
+                  f"i.next_version, :now, :now FROM i WHERE {locking.OPEN_SESSION_SQL}")
     else:
-        source = (f"VALUES (:member_id, :session_id{date_val}, :status, :minutes_late, :notes, :actor, :now, "
-                  ":next_version, :now, :now)")
+        source = (f"SELECT :member_id, :session_id{date_val}, :status, :minutes_late, :notes, :actor, :now, "
+                  f":next_version, :now, :now WHERE {locking.OPEN_SESSION_SQL}")
     # version guard: a row is updated only if it still has the version read under FOR UPDATE (for a row that
     # did not exist, 0 — so a row inserted concurrently is reported as a conflict, never silently overwritten).
     upsert = (
@@ -197,9 +198,10 @@ def _upsert_sql(spec: RecordSpec, postgres: bool, audited: bool = False) -> str:
 
 
 def upsert_marks(session: Session, spec: RecordSpec, class_session: ClassSession, marks: Sequence[marking.Mark],
-                 seen_versions: dict[int, int], actor_id: int | None, now: dt.datetime,
+                 seen_versions: dict[int, int], actor_id: int | None, now: dt.datetime, open_params: dict[str, Any],
                  befores: dict[int, dict[str, Any] | None] | None = None) -> dict[int, tuple[int, int]]:
     """Write `marks` in one statement; returns {member_id: (record_id, version)} of the rows that changed.
+    Nothing is written unless the session is open (`open_params`: locking.open_session_params) when it runs.
 
     With `befores` (member id → values before) on PostgreSQL, the same statement also writes an audit event
     (from → to) for every row it changed; the caller audits otherwise (see `audits_in_upsert`).
@@ -207,8 +209,8 @@ def upsert_marks(session: Session, spec: RecordSpec, class_session: ClassSession
     if not marks:
         return {}
     postgres = session.get_bind().dialect.name == "postgresql"
-    sql = text(_upsert_sql(spec, postgres, audited=befores is not None))
-    common: dict[str, Any] = {"session_id": class_session.id, "actor": actor_id, "now": now,
+    sql = text(_upsert_sql(spec, postgres, audited=befores is not None)).bindparams(locking.NOW_PARAM)
+    common: dict[str, Any] = {**open_params, "session_id": class_session.id, "actor": actor_id, "now": now,
                               "record_date": class_session.session_date}
     if postgres:
         rows = [{"member_id": m.member_id, "status": m.status, "minutes_late": m.minutes_late, "notes": m.notes,
@@ -238,7 +240,9 @@ def _mark_values(values: tuple[str, int | None, str | None] | None) -> dict[str,
 def mark(session: Session, user: User, command: MarkRegister, *, grace_hours: int = 24) -> MarkOutcome:
     """Validate every record, then write the changed ones in one upsert, with an audit event each.
 
-    422 listing every bad record (nothing written); 423 when the session is locked; per-record conflicts
+    422 listing every bad record (nothing written), and for PRESENT, LATE or ABSENT before the session starts
+    (`session_not_started`; EXCUSED may come in advance); 423 `session_locked` when the session is locked by
+    hand or past its cut-off (checked again by the writing statement itself); per-record conflicts
     when `expected_version` no longer matches (those records are left as they are). The register is read
     once; the upsert only updates rows still at the version read, so a row another request changed in
     between is reported as a conflict, never silently overwritten.
@@ -251,7 +255,7 @@ def _mark(session: Session, user: User, command: MarkRegister, grace_hours: int)
     class_session, cohort, zone = _load(session, user, command.session_id, share_lock=True)
     spec = roster.spec_for(cohort)
     require(session, user, roster.permissions_for(cohort)[1])
-    _refuse_if_locked(class_session)
+    locking.refuse_if_locked(class_session, zone, grace_hours)
     rows = roster.load_register(session, cohort, class_session.id)
     members = {r.member_id: r.active for r in rows}
     marks, errors = marking.parse_marks([r.raw() for r in command.records], spec.kind, members)
@@ -265,6 +269,9 @@ def _mark(session: Session, user: User, command: MarkRegister, grace_hours: int)
                for r in rows if r.record_id is not None and r.status is not None}
     if command.mark_all_present:
         marks = marking.fill_unmarked(marks, [r.member_id for r in rows if r.active], current.keys())
+    now = clock.now()
+    if class_session.starts_at > now:
+        _refuse_before_start(class_session, marks, len(command.records))
 
     conflicts: list[dict[str, Any]] = []
     to_write: list[marking.Mark] = []
@@ -275,12 +282,14 @@ def _mark(session: Session, user: User, command: MarkRegister, grace_hours: int)
         elif marking.needs_write(m, stored.values() if stored else None):
             to_write.append(m)
 
-    now = clock.now()
     befores = {m.member_id: _mark_values(current[m.member_id].values()) if m.member_id in current else None
                for m in to_write}
     in_statement = audits_in_upsert(session)
     written = upsert_marks(session, spec, class_session, to_write, {k: v.version for k, v in current.items()},
-                           user.id, now, befores if in_statement else None)
+                           user.id, now, locking.open_session_params(class_session, zone, grace_hours, now),
+                           befores if in_statement else None)
+    if to_write and not written:  # the statement found the session locked (its cut-off passed just now)
+        locking.refuse_if_locked(class_session, zone, grace_hours)
     for m in to_write:
         if m.member_id not in written:  # changed by someone else between our read and our write
             conflicts.append(_conflict(spec, m, current.get(m.member_id), concurrent=True))
@@ -301,6 +310,17 @@ def _mark(session: Session, user: User, command: MarkRegister, grace_hours: int)
     return MarkOutcome(register, changed=sorted(written), conflicts=conflicts)
 
 
+def _refuse_before_start(class_session: ClassSession, marks: Sequence[marking.Mark], requested: int) -> None:
+    indexes = {m.member_id: i if i < requested else -1 for i, m in enumerate(marks)}
+    errors = marking.not_started_errors(marks, indexes)
+    if errors:
+        raise ValidationError(
+            f"This session starts at {class_session.starts_at.isoformat()}: present, late and absent can be "
+            "recorded only once it has started (excused may be recorded in advance). Nothing was saved.",
+            code="session_not_started",
+            details={"records": [e.as_dict() for e in errors], "starts_at": class_session.starts_at.isoformat()})
+
+
 def _with_mark(row: roster.RegisterRow, mark: marking.Mark, written: tuple[int, int], by: str,
                at: dt.datetime) -> roster.RegisterRow:
     # The constructor, not dataclasses.replace: this runs once per trainee on every bulk mark.
@@ -318,144 +338,25 @@ def _conflict(spec: RecordSpec, m: marking.Mark, stored: roster.CurrentMark | No
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Locking
+# Locking by hand (the rule and the nightly sweep: locking.py)
 # ---------------------------------------------------------------------------------------------------------------
-
-def _reason(reason: Any) -> str:
-    try:
-        return marking.check_reason(reason)
-    except ValueError as exc:
-        raise ValidationError(str(exc), code="reason_required", details={"field": "reason"}) from None
-
-
-def _lock_row(session: Session, class_session: ClassSession) -> None:
-    """Take the session row's lock (waits for marks in flight), then re-read it."""
-    stmt = select(ClassSession.id).where(ClassSession.id == class_session.id)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    session.execute(stmt)
-    session.refresh(class_session)
-
 
 def lock_session(session: Session, user: User, session_id: int, command: LockSession) -> ClassSession:
     """An admin locks a session by hand (audited). Locking a locked session changes nothing."""
-    why = _reason(command.reason)
     with unit_of_work(session):
         class_session, _, _ = open_session(session, user, session_id)
-        require(session, user, "attendance.lock")
-        _lock_row(session, class_session)
-        if not class_session.is_locked:
-            _lock_by_hand(session, user, class_session, why)
-    return class_session
+        return locking.lock_session(session, user, class_session, command.reason)
 
 
-def _lock_by_hand(session: Session, user: User, class_session: ClassSession, why: str) -> None:
-    now = clock.now()
-    class_session.is_locked, class_session.locked_at = True, now
-    class_session.locked_by_id, class_session.lock_reason, class_session.relock_after = user.id, why, None
-    audit.record(session, actor_id=user.id, action="session.lock", entity_type="class_session",
-                 entity_id=class_session.id, before={"is_locked": False}, after={"is_locked": True},
-                 context={"reason": why})
-
-
-def unlock_session(session: Session, user: User, session_id: int, command: UnlockSession) -> ClassSession:
-    """Only admins unlock (audited). Without `relock_after` the next nightly run locks a past session again."""
-    why = _reason(command.reason)
+def unlock_session(session: Session, user: User, session_id: int, command: UnlockSession, *,
+                   grace_hours: int = 24) -> ClassSession:
+    """Only admins unlock (audited); a session past its cut-off stays open until `relock_after`."""
     relock = command.relock_after.astimezone(dt.UTC) if command.relock_after else None
     with unit_of_work(session):
-        return _unlock(session, user, session_id, why, relock)
-
-
-def _unlock(session: Session, user: User, session_id: int, why: str, relock: dt.datetime | None) -> ClassSession:
-    class_session, _, _ = open_session(session, user, session_id)
-    require(session, user, "attendance.unlock")
-    if relock is not None and relock <= clock.now():
-        raise ValidationError("relock_after must be in the future.", code="invalid_relock_after",
-                              details={"field": "relock_after"})
-    _lock_row(session, class_session)
-    if not class_session.is_locked:
-        raise Conflict("This session is not locked.", code="not_locked")
-    before = {"is_locked": True, "locked_at": class_session.locked_at.isoformat() if class_session.locked_at else None,
-              "lock_reason": class_session.lock_reason}
-    class_session.is_locked, class_session.locked_at, class_session.locked_by_id = False, None, None
-    class_session.lock_reason, class_session.relock_after = None, relock
-    audit.record(session, actor_id=user.id, action="session.unlock", entity_type="class_session",
-                 entity_id=class_session.id, before=before,
-                 after={"is_locked": False, "relock_after": relock.isoformat() if relock else None},
-                 context={"reason": why})
-    return class_session
-
-
-_LOCK_PAST_PG = text("""
-WITH locked AS (
-    UPDATE class_sessions AS s
-       SET is_locked = true, locked_at = :now, locked_by_id = NULL, lock_reason = :reason,
-           relock_after = NULL, updated_at = :now
-      FROM institutions AS i
-     WHERE i.id = s.institution_id
-       AND NOT s.is_locked
-       AND s.ends_at <= :bound
-       AND (s.relock_after IS NULL OR s.relock_after <= :now)
-       AND GREATEST(s.ends_at, ((s.session_date + 1)::timestamp AT TIME ZONE i.time_zone)) + :grace <= :now
- RETURNING s.id
-), audited AS (
-    INSERT INTO audit_events (at, actor_id, action, entity_type, entity_id, before, after, context)
-    SELECT :now, NULL, 'session.auto_lock', 'class_session', id,
-           CAST(:before AS jsonb), CAST(:after AS jsonb), CAST(:context AS jsonb)
-      FROM locked
-)
-SELECT id FROM locked
-""")
-
-
-def lock_past_sessions(session: Session, *, grace_hours: int = 24, now: dt.datetime | None = None) -> list[int]:
-    """Lock every unlocked session whose local day ended more than `grace_hours` ago. One set-based UPDATE
-    (with its audit rows in the same statement); one run at a time; a second run changes nothing."""
-    now = now or clock.now()
-    grace = dt.timedelta(hours=grace_hours)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_ADVISORY_KEY})
-        ids = list(session.scalars(_LOCK_PAST_PG, {
-            "now": now, "bound": now - grace, "grace": grace, "reason": AUTO_LOCK_REASON,
-            "before": json.dumps({"is_locked": False}), "after": json.dumps({"is_locked": True}),
-            "context": json.dumps({"grace_hours": grace_hours}),
-        }))
-    else:
-        ids = _lock_past_portable(session, now, grace, grace_hours)
-    session.commit()
-    if ids:
-        log.info("auto-locked %d sessions", len(ids))
-    return ids
-
-
-def _lock_past_portable(session: Session, now: dt.datetime, grace: dt.timedelta, grace_hours: int) -> list[int]:
-    """SQLite: the same rule, with the local-day cut-off computed in Python (SQLite has no time zones)."""
-    candidates = session.execute(
-        select(ClassSession.id, ClassSession.session_date, ClassSession.ends_at, Institution.time_zone)
-        .join(Institution, Institution.id == ClassSession.institution_id)
-        .where(ClassSession.is_locked.is_(False), ClassSession.ends_at <= now - grace,
-               (ClassSession.relock_after.is_(None)) | (ClassSession.relock_after <= now))
-    ).all()
-    due = [sid for sid, day, ends_at, zone in candidates
-           if marking.auto_lock_at(day, _aware(ends_at), zone, grace_hours) <= now]
-    if not due:
-        return []
-    ids = list(session.scalars(
-        update(ClassSession).where(ClassSession.id.in_(due), ClassSession.is_locked.is_(False))
-        .values(is_locked=True, locked_at=now, locked_by_id=None, lock_reason=AUTO_LOCK_REASON, relock_after=None,
-                updated_at=now)
-        .returning(ClassSession.id)
-    ))
-    audit.record_many(session, [
-        {"actor_id": None, "action": "session.auto_lock", "entity_type": "class_session", "entity_id": sid,
-         "before": {"is_locked": False}, "after": {"is_locked": True}, "context": {"grace_hours": grace_hours}}
-        for sid in ids
-    ])
-    return ids
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        class_session, cohort, zone = _load(session, user, session_id)
+        require(session, user, roster.permissions_for(cohort)[0])
+        return locking.unlock_session(session, user, class_session, zone, command.reason, relock,
+                                      grace_hours=grace_hours)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -477,11 +378,15 @@ class _Prefixed:
 
 
 def attach_evidence(session: Session, user: User, storage: PrivateStorage, session_id: int, member_id: int,
-                    stream: BinaryIO | None, filename: str | None, max_bytes: int) -> EvidenceFile:
-    """Store a sick note (PDF/JPEG/PNG, checked by content, size-limited) and attach it to the member's mark."""
-    class_session, cohort, spec = open_session(session, user, session_id, for_mark=True)
-    _lock_row(session, class_session)
-    _refuse_if_locked(class_session)
+                    stream: BinaryIO | None, filename: str | None, max_bytes: int, *, grace_hours: int = 24
+                    ) -> EvidenceFile:
+    """Store a sick note (PDF/JPEG/PNG, checked by content, size-limited) and attach it to the member's mark.
+    The update that attaches it checks the lock rule itself (423 `session_locked`, nothing kept)."""
+    class_session, cohort, zone = _load(session, user, session_id)
+    spec = roster.spec_for(cohort)
+    require(session, user, roster.permissions_for(cohort)[1])
+    locking.lock_row(session, class_session)
+    locking.refuse_if_locked(class_session, zone, grace_hours)
     if stream is None:
         raise ValidationError("Choose a file (PDF, JPEG or PNG).", code="file_required", details={"field": "file"})
     current = roster.current_marks(session, cohort, class_session.id, for_update=True).get(member_id)
@@ -503,8 +408,14 @@ def attach_evidence(session: Session, user: User, storage: PrivateStorage, sessi
         session.add(evidence)
         session.flush()
         rec = spec.model
-        session.execute(update(rec).where(rec.id == current.record_id).values(
-            evidence_file_id=evidence.id, version=rec.version + 1, updated_at=clock.now()))
+        now = clock.now()
+        still_open = text(locking.OPEN_SESSION_SQL).bindparams(locking.NOW_PARAM).bindparams(
+            **locking.open_session_params(class_session, zone, grace_hours, now))
+        attached = session.execute(update(rec).where(rec.id == current.record_id, still_open).values(
+            evidence_file_id=evidence.id, version=rec.version + 1, updated_at=now))
+        if not attached.rowcount:  # type: ignore[attr-defined]
+            locking.refuse_if_locked(class_session, zone, grace_hours)
+            raise Conflict("This mark changed meanwhile; reload and try again.", code="changed_concurrently")
         audit.record(session, actor_id=user.id, action="attendance.evidence", entity_type=spec.entity_type,
                      entity_id=current.record_id, before={"evidence_file_id": current.evidence_file_id},
                      after={"evidence_file_id": evidence.id, "filename": evidence.original_filename},

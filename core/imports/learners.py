@@ -16,8 +16,8 @@ from typing import Any, BinaryIO
 from sqlalchemy import and_, func, insert, literal, select
 from sqlalchemy.orm import Session
 
-from core import audit, clock
-from core.errors import NotFound, ValidationError
+from core import audit, clock, jobs
+from core.errors import Conflict, NotFound, ValidationError
 from core.i18n import N_
 from core.models import (
     Cohort,
@@ -36,6 +36,7 @@ from core.models import (
 from core.storage import PrivateStorage
 
 from . import rules, service
+from .jobs import COMMIT
 
 COLUMNS = ("full_name", "id_number", "email", "phone", "date_of_birth")
 LEARNER_REASONS: dict[str, str] = {
@@ -84,6 +85,10 @@ class LearnerRowValidator:
     @property
     def invalid(self) -> int:
         return self.shared.invalid
+
+    @property
+    def possible_duplicates(self) -> int:
+        return 0  # learners are told apart by ID number, not by name
 
     def check(self, row: int, fields: list[str]) -> rules.RowResult:
         result = self.shared.check(row, fields)  # tallied by its shared checks; corrected below if need be
@@ -135,12 +140,12 @@ def target_cohort(session: Session, institution_id: int, cohort_id: int | None) 
 
 
 def create_learner_import(session: Session, storage: PrivateStorage, *, institution_id: int, cohort_id: int | None,
-                          uploader: User, stream: BinaryIO, filename: str, max_bytes: int,
-                          on_commit: Callable[[int], object] | None = None) -> TraineeImport:
+                          uploader: User, stream: BinaryIO, filename: str, max_bytes: int) -> TraineeImport:
+    """Store the file and queue its validation (the trainee pipeline's job kind, told apart by `kind`)."""
     target_cohort(session, institution_id, cohort_id)
     imp = TraineeImport(kind=ImportKind.LEARNERS, institution_id=institution_id, cohort_id=cohort_id)
     return service.store_upload(session, storage, imp, uploader=uploader, stream=stream, filename=filename,
-                                max_bytes=max_bytes, on_commit=on_commit)
+                                max_bytes=max_bytes)
 
 
 def learner_import_for(session: Session, institution_ids: Iterable[int] | None, import_id: int,
@@ -155,12 +160,24 @@ def learner_import_for(session: Session, institution_ids: Iterable[int] | None, 
     return imp
 
 
-def request_learner_commit(session: Session, imp: TraineeImport, user: User,
-                           on_commit: Callable[[int], object] | None = None) -> TraineeImport:
-    assert imp.institution_id is not None
-    return service.move_to_committing(session, imp, user,
-                                      lambda: target_cohort(session, imp.institution_id, imp.cohort_id),  # type: ignore[arg-type]
-                                      on_commit)
+def request_learner_commit(session: Session, imp: TraineeImport, user: User) -> TraineeImport:
+    """VALIDATED → COMMITTING once the cohort is checked (asking again changes nothing); a worker inserts."""
+    if imp.status in (ImportStatus.COMMITTING, ImportStatus.COMMITTED):
+        session.rollback()
+        return imp
+    if imp.status != ImportStatus.VALIDATED:
+        raise Conflict(N_("Only a validated import can be committed; this one is %(status)s."),
+                       code="import_not_validated", params={"status": imp.status.value})
+    target_cohort(session, imp.institution_id or 0, imp.cohort_id)
+    if imp.valid_count == 0:
+        raise ValidationError(N_("There are no valid rows to add."), code="nothing_to_commit")
+    imp.status, imp.committed_by_id, imp.error_message = ImportStatus.COMMITTING, user.id, None
+    audit.record(session, actor_id=user.id, action="import.commit_requested", entity_type="trainee_import",
+                 entity_id=imp.id, before={"status": "VALIDATED"}, after={"status": "COMMITTING"},
+                 context={"kind": ImportKind.LEARNERS.value})
+    jobs.enqueue(session, COMMIT, imp.id)  # sent after commit, or by the sweeper if the broker is down
+    session.commit()
+    return imp
 
 
 # ---------------------------------------------------------------- commit
@@ -218,7 +235,7 @@ def _enrol_rows(session: Session, imp: TraineeImport, now: dt.datetime) -> int:
     learners = (select(func.min(Learner.id).label("learner_id"))
                 .join(rows, and_(rows.import_id == imp.id, rows.ok.is_(True)))
                 .where(Learner.institution_id == cohort.institution_id, by_id | new_without_id)
-                .group_by(rows.id).subquery())
+                .group_by(rows.row_number).subquery())
     source = (select(func.distinct(learners.c.learner_id), literal(cohort.id), literal(cohort.qualification_id),
                      literal(EnrolmentStatus.ACTIVE.value), literal(enrolled_on),
                      literal(now, Enrolment.__table__.c.created_at.type))

@@ -30,18 +30,36 @@ MAX_FIELD_CHARS = 10_000
 
 # Reason code → human message (a row error's `message` may add detail, e.g. the first row's number).
 REASONS: dict[str, str] = {
-    "full_name_missing": "Full name is required.",
+    "full_name_missing": "Full name is missing.",
     "too_long": "The value is too long.",
     "wrong_field_count": "The row does not have as many fields as the header.",
     "phone_invalid": "Not a valid phone number.",
     "phone_not_dz": "Not an Algerian number: only Algerian mobile numbers are accepted.",
     "phone_not_mobile": "Not a mobile number (landline or special number): only Algerian mobiles are accepted.",
     "email_invalid": "Not a valid email address.",
-    "duplicate_phone_in_file": "The same phone number appears earlier in the file.",
-    "duplicate_email_in_file": "The same email address appears earlier in the file.",
+    "duplicate_phone_in_file": "Duplicate phone number in this file.",
+    "duplicate_email_in_file": "Duplicate email in this file.",
+    "duplicate_employee_code_in_file": "Duplicate employee code in this file.",
     "duplicate_phone_in_cohort": "A trainee with this phone number is already in the cohort.",
     "duplicate_email_in_cohort": "A trainee with this email address is already in the cohort.",
+    "duplicate_employee_code_in_cohort": "A trainee with this employee code is already in the cohort.",
 }
+
+# Warnings: the row is valid but is left out of the commit unless the admin includes it.
+WARNINGS: dict[str, str] = {
+    "possible_duplicate": "Possible duplicate: a trainee with this name is already in the cohort, and this row "
+                          "has no phone, email or employee code to tell them apart.",
+}
+
+
+def reason_sentence(code: str) -> str:
+    """What people read for a reason code (never the code itself)."""
+    return REASONS.get(code) or WARNINGS.get(code) or "This row could not be used."
+
+
+def name_key(name: str) -> str:
+    """How names are compared for possible duplicates: trimmed, case-folded (SQL side: lower(trim(name)))."""
+    return name.strip().lower()
 
 
 class FileRejected(Exception):
@@ -378,18 +396,28 @@ class RowResult:
     employee_code: str | None = None
     department: str | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] | None = None
     id_number: str | None = None  # learner imports
     date_of_birth: dt.date | None = None  # learner imports
 
+    def stored_problems(self) -> dict[str, Any] | None:
+        """The `errors` JSON of a row result: {"errors": [...]} and, for a valid row, {"warnings": [...]}."""
+        if self.errors:
+            return {"errors": self.errors}
+        return {"errors": [], "warnings": self.warnings} if self.warnings else None
+
 
 def _error(column: str, value: str | None, code: str, message: str | None = None) -> dict[str, Any]:
-    return {"column": column, "value": value, "code": code, "message": message or REASONS[code]}
+    """A row problem (an error, or a warning such as possible_duplicate) as stored and shown."""
+    return {"column": column, "value": value, "code": code, "message": message or reason_sentence(code)}
 
 
 class RowValidator:
-    """Checks rows one by one, remembering phones and emails seen so far (in the file and the cohort)."""
+    """Checks rows one by one, remembering phones, emails and employee codes seen so far (in the file and the
+    cohort), and the cohort's names (a row with nothing but a known name is a possible duplicate)."""
 
-    def __init__(self, columns: list[str], cohort_phones: Iterable[str] = (), cohort_emails: Iterable[str] = ()):
+    def __init__(self, columns: list[str], cohort_phones: Iterable[str] = (), cohort_emails: Iterable[str] = (),
+                 cohort_codes: Iterable[str] = (), cohort_names: Iterable[str] = ()):
         self.width = len(columns)
         positions: dict[str, int] = {}
         for index, name in enumerate(columns):
@@ -401,6 +429,10 @@ class RowValidator:
         self.cohort_emails = {e.lower() for e in cohort_emails}
         self.seen_phones: dict[str, int] = {}
         self.seen_emails: dict[str, int] = {}
+        self.cohort_codes = set(cohort_codes)
+        self.cohort_names = {name_key(n) for n in cohort_names}
+        self.seen_codes: dict[str, int] = {}
+        self.possible_duplicates = 0
         self.valid = 0
         self.invalid = 0
         self.by_reason: dict[str, int] = {}
@@ -439,7 +471,7 @@ class RowValidator:
                 first = self.seen_phones.setdefault(e164, row)  # type: ignore[arg-type]
                 if first != row:
                     errors.append(_error("phone", phone_raw, "duplicate_phone_in_file",
-                                         f"The same phone number is on row {first}."))
+                                         f"Duplicate phone number in this file (first on row {first})."))
                 elif e164 in self.cohort_phones:
                     errors.append(_error("phone", phone_raw, "duplicate_phone_in_cohort"))
 
@@ -454,9 +486,22 @@ class RowValidator:
                 first = self.seen_emails.setdefault(normalized, row)
                 if first != row:
                     errors.append(_error("email", email_raw, "duplicate_email_in_file",
-                                         f"The same email address is on row {first}."))
+                                         f"Duplicate email in this file (first on row {first})."))
                 elif normalized in self.cohort_emails:
                     errors.append(_error("email", email_raw, "duplicate_email_in_cohort"))
+
+        if employee_code:
+            first = self.seen_codes.setdefault(employee_code, row)
+            if first != row:
+                errors.append(_error("employee_code", employee_code, "duplicate_employee_code_in_file",
+                                     f"Duplicate employee code in this file (first on row {first})."))
+            elif employee_code in self.cohort_codes:
+                errors.append(_error("employee_code", employee_code, "duplicate_employee_code_in_cohort"))
+
+        warnings = None
+        if not errors and not (phone or email or employee_code) and name_key(name) in self.cohort_names:
+            warnings = [_error("full_name", name, "possible_duplicate")]
+            self.possible_duplicates += 1
 
         if errors:
             self.invalid += 1
@@ -465,7 +510,7 @@ class RowValidator:
         else:
             self.valid += 1
         return RowResult(row, not errors, name or None, phone, email, job_title or None, employee_code or None,
-                         department or None, errors)
+                         department or None, errors, warnings)
 
     @staticmethod
     def _limit(column: str, value: str, errors: list[dict[str, Any]]) -> str:

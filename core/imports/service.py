@@ -7,7 +7,6 @@ and starts again, so the end result is the same however often it runs.
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import logging
@@ -18,14 +17,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 
-from sqlalchemy import and_, bindparam, delete, exists, func, insert, literal, or_, select, text, true, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import audit, clock
-from core.db import after_commit, is_postgres
+from core import audit, clock, jobs
 from core.errors import Conflict, NotFound, ValidationError
 from core.models import (
     Cohort,
@@ -41,6 +37,7 @@ from core.models import (
 from core.storage import PrivateStorage
 
 from . import rules
+from .jobs import VALIDATE
 
 log = logging.getLogger(__name__)
 
@@ -66,18 +63,16 @@ def importable_cohort(session: Session, cohort: Cohort) -> Cohort:
 
 
 def create_import(session: Session, storage: PrivateStorage, *, cohort: Cohort, uploader: User,
-                  stream: BinaryIO, filename: str, max_bytes: int,
-                  on_commit: Callable[[int], object] | None = None) -> TraineeImport:
+                  stream: BinaryIO, filename: str, max_bytes: int) -> TraineeImport:
     """Store the upload as it streams in (never parsed here), record it, validate it after commit."""
     importable_cohort(session, cohort)
     return store_upload(session, storage, TraineeImport(cohort_id=cohort.id), uploader=uploader, stream=stream,
-                        filename=filename, max_bytes=max_bytes, on_commit=on_commit)
+                        filename=filename, max_bytes=max_bytes)
 
 
 def store_upload(session: Session, storage: PrivateStorage, imp: TraineeImport, *, uploader: User,
-                 stream: BinaryIO, filename: str, max_bytes: int,
-                 on_commit: Callable[[int], object] | None = None) -> TraineeImport:
-    """Any kind of import: the file to private storage, the row recorded, validation sent after commit."""
+                 stream: BinaryIO, filename: str, max_bytes: int) -> TraineeImport:
+    """Any kind of import: the file to private storage, the row recorded, validation queued (core.jobs)."""
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:255] or "upload.csv"
     stored = storage.save_stream(stream, "imports", ".csv", max_bytes=max_bytes)
     imp.uploaded_by_id, imp.original_filename, imp.storage_key = uploader.id, name, stored.key
@@ -90,8 +85,7 @@ def store_upload(session: Session, storage: PrivateStorage, imp: TraineeImport, 
         audit.record(session, actor_id=uploader.id, action="import.upload", entity_type="trainee_import",
                      entity_id=imp.id, after={"file": name, "size": stored.size, "sha256": stored.sha256},
                      context={"cohort_id": imp.cohort_id, "kind": imp.kind or ImportKind.TRAINEES.value})
-        if on_commit is not None:
-            after_commit(session, functools.partial(on_commit, imp.id))
+        jobs.enqueue(session, VALIDATE, imp.id)  # sent after commit, or by the sweeper if the broker is down
         session.commit()
     except BaseException:
         session.rollback()
@@ -148,7 +142,7 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
     imp.status = ImportStatus.VALIDATING
     imp.started_at, imp.finished_at = clock.now(), None
     imp.rows_done, imp.rows_total, imp.valid_count, imp.invalid_count = 0, None, 0, 0
-    imp.errors_by_reason, imp.error_message = {}, None
+    imp.errors_by_reason, imp.error_message, imp.possible_duplicate_count = {}, None, 0
     key = imp.storage_key
     make_validator = _validator_for(session, imp)
     session.commit()
@@ -173,7 +167,8 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
         .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
         .values(status=ImportStatus.VALIDATED, rows_total=validator.valid + validator.invalid,
                 rows_done=validator.valid + validator.invalid, valid_count=validator.valid,
-                invalid_count=validator.invalid, errors_by_reason=validator.by_reason, finished_at=clock.now())
+                invalid_count=validator.invalid, errors_by_reason=validator.by_reason, finished_at=clock.now(),
+                possible_duplicate_count=validator.possible_duplicates)
     )
     session.commit()
     if not done.rowcount:  # type: ignore[attr-defined]
@@ -188,9 +183,13 @@ def _validator_for(session: Session, imp: TraineeImport) -> MakeValidator:
 
         return learner_validator(session, imp)
     existing = session.execute(
-        select(CorporateTrainee.phone_e164, CorporateTrainee.email).where(CorporateTrainee.cohort_id == imp.cohort_id)
+        select(CorporateTrainee.phone_e164, CorporateTrainee.email, CorporateTrainee.employee_code,
+               CorporateTrainee.full_name).where(CorporateTrainee.cohort_id == imp.cohort_id)
     ).all()
-    return lambda columns: rules.RowValidator(columns, (p for p, _ in existing if p), (e for _, e in existing if e))
+    return lambda columns: rules.RowValidator(columns, (t.phone_e164 for t in existing if t.phone_e164),
+                                              (t.email for t in existing if t.email),
+                                              (t.employee_code for t in existing if t.employee_code),
+                                              (t.full_name for t in existing))
 
 
 def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: int, profile: rules.FileProfile,
@@ -282,7 +281,7 @@ def _commit_batch(connection: Connection, import_id: int, batch: list[rules.RowR
                 {"import_id": import_id, "row_number": r.row, "ok": r.ok, "full_name": r.full_name,
                  "phone_e164": r.phone_e164, "email": r.email, "job_title": r.job_title,
                  "employee_code": r.employee_code, "department": r.department, "id_number": r.id_number,
-                 "date_of_birth": r.date_of_birth, "errors": {"errors": r.errors} if r.errors else None}
+                 "date_of_birth": r.date_of_birth, "errors": r.stored_problems()}
                 for r in batch
             ])
     return True
@@ -319,7 +318,7 @@ def _copy_payload(import_id: int, batch: list[rules.RowResult]) -> str:
             null if r.employee_code is None else r.employee_code, null if r.department is None else r.department,
             null if r.id_number is None else r.id_number,
             null if r.date_of_birth is None else r.date_of_birth.isoformat(),
-            json.dumps({"errors": r.errors}) if r.errors else null,
+            json.dumps(problems) if (problems := r.stored_problems()) else null,
         )))
     body = "\x00R".join(lines)
     if _COPY_SPECIAL.search(body):  # most batches have no backslash, tab or line break at all
@@ -348,159 +347,6 @@ def record_failure(session: Session, import_id: int, message: str) -> None:
         .values(status=ImportStatus.FAILED, error_message=message, finished_at=clock.now())
     )
     session.commit()
-
-
-# ---------------------------------------------------------------- commit
-
-
-def request_commit(session: Session, import_id: int, user: User, *, cohort: Cohort,
-                   on_commit: Callable[[int], object] | None = None) -> TraineeImport:
-    """Mark a VALIDATED import COMMITTING and hand the insert to a worker (after this transaction)."""
-    imp = session.get(TraineeImport, import_id, with_for_update=True)
-    if imp is None or imp.cohort_id != cohort.id:
-        raise NotFound("No such import.")
-    return move_to_committing(session, imp, user, lambda: importable_cohort(session, cohort), on_commit)
-
-
-def move_to_committing(session: Session, imp: TraineeImport, user: User, check: Callable[[], object],
-                       on_commit: Callable[[int], object] | None = None) -> TraineeImport:
-    """VALIDATED → COMMITTING (idempotent), after `check` of the target; the insert runs on a worker."""
-    if imp.status in (ImportStatus.COMMITTING, ImportStatus.COMMITTED):
-        session.rollback()
-        return imp
-    if imp.status != ImportStatus.VALIDATED:
-        raise Conflict(f"Only a validated import can be committed; this one is {imp.status.value}.",
-                       code="import_not_validated")
-    check()
-    if imp.valid_count == 0:
-        raise ValidationError("There are no valid rows to add.", code="nothing_to_commit")
-    imp.status, imp.committed_by_id, imp.error_message = ImportStatus.COMMITTING, user.id, None
-    audit.record(session, actor_id=user.id, action="import.commit_requested", entity_type="trainee_import",
-                 entity_id=imp.id, before={"status": "VALIDATED"}, after={"status": "COMMITTING"})
-    if on_commit is not None:
-        after_commit(session, functools.partial(on_commit, imp.id))
-    session.commit()
-    return imp
-
-
-def commit_import(session: Session, import_id: int) -> TraineeImport | None:
-    """Insert the valid rows as trainees, set-based, under a per-cohort lock. Idempotent.
-
-    Duplicates against the cohort are checked again here: another import may have been committed
-    since validation. The insert, the row marks and the COMMITTED status are one transaction, so a
-    worker killed half way leaves nothing behind and the redelivered task does the whole job once.
-    """
-    kind, cohort_id = session.execute(select(TraineeImport.kind, TraineeImport.cohort_id)
-                                      .where(TraineeImport.id == import_id)).first() or (None, None)
-    if kind == ImportKind.LEARNERS:
-        from .learners import commit_learner_import
-
-        return commit_learner_import(session, import_id)
-    if cohort_id is None:
-        session.rollback()
-        return None
-    _lock_cohort(session, cohort_id)
-    imp = session.execute(
-        select(TraineeImport).where(TraineeImport.id == import_id).execution_options(populate_existing=True)
-    ).scalar_one()
-    if imp.status != ImportStatus.COMMITTING:
-        session.rollback()
-        return imp
-    cohort = session.get(Cohort, cohort_id)
-    if cohort is None or cohort.status != CohortStatus.ACTIVE:
-        imp.status, imp.error_message = ImportStatus.VALIDATED, "The cohort is no longer active; nothing was added."
-        session.commit()
-        return imp
-
-    # Fast path: a plain set-based INSERT. If it violates a unique key, another import (or person)
-    # added one of these trainees since validation: undo it, mark those rows as errors, and insert
-    # the rest with ON CONFLICT DO NOTHING as a last guard.
-    skipped: dict[str, int] = {}
-    moved = 0
-    try:
-        with session.begin_nested():
-            inserted = _insert_trainees(session, imp, cohort_id, on_conflict_do_nothing=False)
-    except IntegrityError:
-        skipped, moved = _mark_cohort_duplicates(session, imp)
-        inserted = _insert_trainees(session, imp, cohort_id, on_conflict_do_nothing=True)
-    imp.status, imp.inserted_count, imp.committed_at = ImportStatus.COMMITTED, inserted, clock.now()
-    if moved:
-        reasons = dict(imp.errors_by_reason or {})
-        for code, n in skipped.items():
-            reasons[code] = reasons.get(code, 0) + n
-        imp.errors_by_reason = reasons
-        imp.valid_count -= moved
-        imp.invalid_count += moved
-    audit.record(session, actor_id=imp.committed_by_id, action="import.commit", entity_type="trainee_import",
-                 entity_id=imp.id, before={"status": "COMMITTING"},
-                 after={"status": "COMMITTED", "inserted": inserted}, context={"cohort_id": cohort_id})
-    session.commit()
-    return imp
-
-
-def _insert_trainees(session: Session, imp: TraineeImport, cohort_id: int, *, on_conflict_do_nothing: bool) -> int:
-    rows = TraineeImportRow
-    source = select(
-        literal(cohort_id), rows.full_name, rows.phone_e164, rows.email, rows.job_title, rows.employee_code,
-        rows.department, literal(imp.id), true(), func.now() if is_postgres(session) else literal(clock.now()),
-    ).where(rows.import_id == imp.id, rows.ok.is_(True))
-    dialect = postgresql if is_postgres(session) else sqlite
-    stmt = dialect.insert(CorporateTrainee.__table__).from_select(
-        ["cohort_id", "full_name", "phone_e164", "email", "job_title", "employee_code", "department",
-         "import_id", "active", "created_at"], source,
-    )
-    if on_conflict_do_nothing:
-        stmt = stmt.on_conflict_do_nothing()
-    return int(session.connection().execute(stmt.execution_options(preserve_rowcount=True)).rowcount)
-
-
-def record_commit_failure(session: Session, import_id: int, message: str) -> None:
-    """The commit task hit an error it cannot retry: back to VALIDATED with the reason, nothing added."""
-    session.rollback()
-    session.execute(
-        update(TraineeImport)
-        .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.COMMITTING)
-        .values(status=ImportStatus.VALIDATED, error_message=message)
-    )
-    session.commit()
-
-
-def _lock_cohort(session: Session, cohort_id: int) -> None:
-    """Serialize commits into one cohort (SQLite serializes every writer anyway)."""
-    session.execute(select(Cohort.id).where(Cohort.id == cohort_id).with_for_update())
-
-
-def _mark_cohort_duplicates(session: Session, imp: TraineeImport) -> tuple[dict[str, int], int]:
-    """Valid rows that now clash with a trainee already in the cohort become row errors."""
-    rows, trainees = TraineeImportRow, CorporateTrainee
-    phone_taken = exists().where(trainees.cohort_id == imp.cohort_id, trainees.phone_e164 == rows.phone_e164)
-    email_taken = exists().where(trainees.cohort_id == imp.cohort_id, trainees.email == rows.email)
-    clashes = session.execute(
-        select(rows.id, rows.phone_e164, rows.email, phone_taken.label("phone_taken"),
-               email_taken.label("email_taken"))
-        .where(rows.import_id == imp.id, rows.ok.is_(True),
-               or_(and_(rows.phone_e164.is_not(None), phone_taken), and_(rows.email.is_not(None), email_taken)))
-    ).all()
-    counts: dict[str, int] = {}
-    updates = []
-    for c in clashes:
-        errors = []
-        if c.phone_taken:
-            errors.append({"column": "phone", "value": c.phone_e164, "code": "duplicate_phone_in_cohort",
-                           "message": rules.REASONS["duplicate_phone_in_cohort"]})
-        if c.email_taken:
-            errors.append({"column": "email", "value": c.email, "code": "duplicate_email_in_cohort",
-                           "message": rules.REASONS["duplicate_email_in_cohort"]})
-        for e in errors:
-            counts[e["code"]] = counts.get(e["code"], 0) + 1
-        updates.append({"row_id": c.id, "errors": {"errors": errors}})
-    if updates:
-        table = rows.__table__
-        session.connection().execute(
-            update(table).where(table.c.id == bindparam("row_id")).values(ok=False, errors=bindparam("errors")),
-            updates,
-        )
-    return counts, len(updates)
 
 
 # ---------------------------------------------------------------- cancel

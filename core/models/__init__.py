@@ -1,6 +1,12 @@
 """All models, importable from one place: `from core.models import Cohort`."""
 
-from .access import AccessRequest
+from .access import (
+    AccessRequest,
+    AccessRequestNotice,
+    AccessRequestRead,
+    OrganizationGrant,
+    access_request_cohorts,
+)
 from .attendance import AtRiskFlag, AttendanceRecord, CorporateAttendanceRecord, EvidenceFile
 from .audit import AtRiskNotice, AuditEvent, ReminderSent
 from .base import Base, utcnow
@@ -8,6 +14,7 @@ from .cohorts import Cohort, CorporateAgreement, CorporateTrainee, Enrolment, co
 from .documents import RegisterDocument, Submission
 from .enums import (
     AccessRequestStatus,
+    AccessScope,
     AgreementStatus,
     AttendanceStatus,
     CohortStatus,
@@ -25,6 +32,7 @@ from .enums import (
 )
 from .imports import ImportKind, TraineeImport, TraineeImportRow
 from .institutions import Holiday, Institution, Qualification, Room
+from .jobs import ACTIVE_JOB_STATUSES, Job, JobStatus, WorkerHeartbeat
 from .people import (
     ApiToken,
     Learner,
@@ -35,16 +43,20 @@ from .people import (
     OrgMembership,
     User,
 )
-from .sessions import ClassSession
+from .portals import CorporateSessionCounts, PublicSessionCounts
+from .sessions import CalendarEventVersion, ClassSession, LockSweep, SessionLockRecord
 
 __all__ = [
-    "AccessRequest", "AccessRequestStatus", "AgreementStatus", "ApiToken", "AtRiskFlag", "AtRiskNotice",
-    "AttendanceRecord", "AttendanceStatus", "AuditEvent", "Base", "ClassSession", "Cohort", "CohortStatus",
-    "CohortType",
-    "CorporateAgreement", "CorporateAttendanceRecord", "CorporateTrainee", "DocumentKind", "DocumentStatus",
-    "Enrolment", "EnrolmentStatus", "EvidenceFile", "Holiday", "ImportKind", "ImportStatus", "Institution", "Learner",
-    "LoginAttempt", "LoginSession", "OrgEmployee", "OrgMembership", "Organization", "Qualification",
-    "RegisterDocument", "ReminderSent", "ReminderStatus", "Role", "Room", "SessionStatus", "SessionType",
-    "Submission", "SubmissionResource", "SubmissionStatus", "TraineeImport", "TraineeImportRow", "User",
-    "cohort_facilitators", "utcnow",
+    "ACTIVE_JOB_STATUSES", "AccessRequest", "AccessRequestNotice", "AccessRequestRead", "AccessRequestStatus",
+    "AccessScope", "AgreementStatus", "ApiToken", "AtRiskFlag", "AtRiskNotice", "AttendanceRecord",
+    "AttendanceStatus", "AuditEvent", "Base", "CalendarEventVersion", "ClassSession", "Cohort", "CohortStatus",
+    "CohortType", "CorporateAgreement", "CorporateAttendanceRecord", "CorporateSessionCounts", "CorporateTrainee",
+    "DocumentKind", "DocumentStatus", "Enrolment", "EnrolmentStatus", "EvidenceFile", "Holiday", "ImportKind",
+    "ImportStatus",
+    "Institution", "Job", "JobStatus", "Learner", "LockSweep", "LoginAttempt", "LoginSession", "OrgEmployee",
+    "OrgMembership", "Organization", "OrganizationGrant", "PublicSessionCounts", "Qualification",
+    "RegisterDocument", "ReminderSent",
+    "ReminderStatus", "Role", "Room", "SessionLockRecord", "SessionStatus", "SessionType", "Submission",
+    "SubmissionResource", "SubmissionStatus", "TraineeImport", "TraineeImportRow", "User", "WorkerHeartbeat",
+    "access_request_cohorts", "cohort_facilitators", "utcnow",
 ]

@@ -105,6 +105,7 @@ class CorporateTrainee(Timestamped, Base):
     __table_args__ = (
         UniqueConstraint("cohort_id", "phone_e164"),
         UniqueConstraint("cohort_id", "email"),
+        UniqueConstraint("cohort_id", "employee_code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

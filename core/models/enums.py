@@ -55,6 +55,15 @@ class SessionType(StrEnum):
     ORIENTATION = "ORIENTATION"
     OTHER = "OTHER"
 
+    @property
+    def label(self) -> str:
+        """The type as people say it ("Work-based learning", not "Wbl")."""
+        return SESSION_TYPE_LABELS[self.value]
+
+
+SESSION_TYPE_LABELS = {"THEORY": "Theory", "PRACTICAL": "Practical", "WBL": "Work-based learning",
+                       "ASSESSMENT": "Assessment", "ORIENTATION": "Orientation", "OTHER": "Other"}
+
 
 class SessionStatus(StrEnum):
     SCHEDULED = "SCHEDULED"
@@ -89,6 +98,11 @@ class DocumentStatus(StrEnum):
 class DocumentKind(StrEnum):
     REGISTER_PDF = "REGISTER_PDF"
     REGISTER_CSV = "REGISTER_CSV"
+    # A client organization's reports on one corporate cohort (core.portals.reports).
+    DELIVERY_REPORT_PDF = "DELIVERY_REPORT_PDF"
+    DELIVERY_REPORT_XLSX = "DELIVERY_REPORT_XLSX"
+    PROGRESS_REPORT_PDF = "PROGRESS_REPORT_PDF"
+    PROGRESS_REPORT_XLSX = "PROGRESS_REPORT_XLSX"
 
 
 class SubmissionResource(StrEnum):
@@ -105,8 +119,13 @@ class SubmissionStatus(StrEnum):
 class AccessRequestStatus(StrEnum):
     PENDING = "PENDING"
     APPROVED = "APPROVED"
-    REJECTED = "REJECTED"
+    DENIED = "DENIED"
     REVOKED = "REVOKED"
+
+
+class AccessScope(StrEnum):
+    INSTITUTION = "institution"
+    COHORTS = "cohorts"
 
 
 class ReminderStatus(StrEnum):

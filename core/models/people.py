@@ -21,6 +21,8 @@ class User(Timestamped, Base):
     role: Mapped[Role] = mapped_column(enum_column(Role))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    # A regulator's organization or agency (e.g. "QCTO"), shown to the admins who decide their requests.
+    agency_name: Mapped[str | None] = mapped_column(String(200))
     last_login_at: Mapped[dt.datetime | None]
 
     memberships: Mapped[list[OrgMembership]] = relationship(back_populates="user", lazy="selectin")
@@ -68,7 +70,7 @@ class LoginSession(Base):
 
 class LoginAttempt(Base):
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_email_at", "email", "at"),)
+    __table_args__ = (Index("ix_login_attempts_email_at", "email", "at"), Index("ix_login_attempts_ip_at", "ip", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))

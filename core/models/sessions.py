@@ -36,12 +36,14 @@ class ClassSession(Timestamped, Base):
         _no_overlap("cohort_id"),
         Index("ix_class_sessions_cohort_date", "cohort_id", "session_date"),
         Index("ix_class_sessions_institution_starts", "institution_id", "starts_at"),
-        # The nightly lock only ever looks at unlocked sessions: keep that set small and indexed.
+        # The nightly sweep reads sessions by end from its watermark (lock_sweeps)…
+        Index("ix_class_sessions_ends_at", "ends_at"),
+        # …and finds the few unlocked "until relock_after" behind it here.
         Index(
-            "ix_class_sessions_unlocked_ends_at",
-            "ends_at",
-            postgresql_where=text("NOT is_locked"),
-            sqlite_where=text("NOT is_locked"),
+            "ix_class_sessions_relock_after",
+            "relock_after",
+            postgresql_where=text("relock_after IS NOT NULL"),
+            sqlite_where=text("relock_after IS NOT NULL"),
         ),
     )
 
@@ -63,6 +65,8 @@ class ClassSession(Timestamped, Base):
     location: Mapped[str | None] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(Text)
     status: Mapped[SessionStatus] = mapped_column(enum_column(SessionStatus), default=SessionStatus.SCHEDULED)
+    # Locked by hand. Past its cut-off a session is locked anyway (core.attendance.locking: the rule); the
+    # nightly sweep records those in session_lock_records, never here.
     is_locked: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     locked_at: Mapped[dt.datetime | None]
     locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -74,6 +78,41 @@ class ClassSession(Timestamped, Base):
     cohort = relationship("Cohort", lazy="joined")
     room = relationship("Room", lazy="joined")
     instructor = relationship("User", foreign_keys=[instructor_id], lazy="joined")
+
+
+class LockSweep(Base):
+    """The nightly lock's watermark (one row): every session ending at or before `swept_until` whose cut-off
+    had passed is recorded as locked, so the next sweep starts there."""
+
+    __tablename__ = "lock_sweeps"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    swept_until: Mapped[dt.datetime | None]
+    last_run_at: Mapped[dt.datetime | None]
+    last_locked: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+
+
+class SessionLockRecord(Base):
+    """The nightly sweep's record that a session's cut-off passed (a narrow table: recording a backlog never
+    rewrites class_sessions and its indexes). `locked_at` is when the sweep saw it; the rule locked it at its
+    cut-off. The sweep's audit row lists the sessions it recorded."""
+
+    __tablename__ = "session_lock_records"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("class_sessions.id", ondelete="CASCADE"), primary_key=True)
+    locked_at: Mapped[dt.datetime]
+
+
+class CalendarEventVersion(Base):
+    """What an iCalendar event last showed (a fingerprint), its SEQUENCE and LAST-MODIFIED: any change of
+    what it shows (a renamed room or cohort too) bumps both the next time a feed is read."""
+
+    __tablename__ = "calendar_event_versions"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("class_sessions.id", ondelete="CASCADE"), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    sequence: Mapped[int] = mapped_column(default=0)
+    modified_at: Mapped[dt.datetime]
 
 
 class ScheduleRunStatus(StrEnum):

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,11 +11,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import clock
+from core import clock, jobs
 from core.access.scoping import require
 from core.attendance import marking, roster
+from core.attendance.locking import lock_state
 from core.attendance.service import open_session
-from core.db import after_commit
 from core.errors import NotFound
 from core.models import (
     ClassSession,
@@ -30,23 +28,33 @@ from core.models import (
 )
 from core.storage import PrivateStorage
 
+from .jobs import BUILD_PDF
+
 log = logging.getLogger(__name__)
 
 _templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                          autoescape=select_autoescape(["html"]))
 
 
-def request_register_pdf(session: Session, user: User, session_id: int,
-                         on_commit: Callable[[int], object] | None = None) -> RegisterDocument:
+def request_register_pdf(session: Session, user: User, session_id: int) -> RegisterDocument:
     class_session, cohort, _ = open_session(session, user, session_id)
     require(session, user, "registers.generate")
     doc = RegisterDocument(cohort_id=cohort.id, session_id=class_session.id, kind=DocumentKind.REGISTER_PDF,
                            status=DocumentStatus.PENDING, requested_by_id=user.id)
     session.add(doc)
     session.flush()
-    if on_commit is not None:
-        after_commit(session, functools.partial(on_commit, doc.id))
+    jobs.enqueue(session, BUILD_PDF, doc.id)  # sent after commit; the sweeper sends it if the broker is down
     session.commit()
+    return doc
+
+
+def retry_document(session: Session, user: User, document_id: int) -> RegisterDocument:
+    """Build a FAILED document again."""
+    doc = visible_document(session, user, document_id)
+    require(session, user, "registers.generate")
+    jobs.retry(session, BUILD_PDF, doc.id)
+    session.commit()
+    session.refresh(doc)
     return doc
 
 
@@ -64,23 +72,26 @@ def visible_document(session: Session, user: User, document_id: int) -> Register
     return doc
 
 
-def render_register_html(session: Session, class_session: ClassSession, cohort: Cohort, document_id: int) -> str:
+def render_register_html(session: Session, class_session: ClassSession, cohort: Cohort, document_id: int,
+                         grace_hours: int = 24) -> str:
     zone = session.scalar(select(Institution.time_zone).where(Institution.id == class_session.institution_id)) or "UTC"
+    lock = lock_state(class_session, zone, grace_hours)  # the rule: by hand, or past the cut-off
     rows = roster.load_register(session, cohort, class_session.id)
     local = ZoneInfo(zone)
     when = (f"{class_session.session_date:%A %d %B %Y}, {class_session.start_time:%H:%M}–"
             f"{class_session.end_time:%H:%M} ({zone})")
     return _templates.get_template("register.html").render(
-        cohort=cohort.name, when=when, session_type=class_session.session_type.value,
+        cohort=cohort.name, when=when, session_type=class_session.session_type.label,
         room=class_session.room.name if class_session.room else None,
         instructor=class_session.instructor.full_name if class_session.instructor else None,
-        locked=class_session.is_locked,
-        locked_at=class_session.locked_at.astimezone(local).strftime("%d %b %Y %H:%M") if class_session.locked_at
-        else "", counts=marking.status_counts(r.status for r in rows), rows=rows,
+        locked=lock.locked,
+        locked_at=lock.locked_at.astimezone(local).strftime("%d %b %Y %H:%M") if lock.locked_at else "",
+        counts=marking.status_counts(r.status for r in rows), rows=rows,
         generated=clock.now().strftime("%Y-%m-%d %H:%M"), document_id=document_id)
 
 
-def build_register_pdf(session: Session, storage: PrivateStorage, document_id: int) -> RegisterDocument:
+def build_register_pdf(session: Session, storage: PrivateStorage, document_id: int, grace_hours: int = 24
+                       ) -> RegisterDocument:
     """Render and store the PDF. Idempotent: a READY document is left as it is."""
     doc = session.get(RegisterDocument, document_id)
     if doc is None:
@@ -97,7 +108,7 @@ def build_register_pdf(session: Session, storage: PrivateStorage, document_id: i
         return doc
     from weasyprint import HTML
 
-    pdf = HTML(string=render_register_html(session, class_session, cohort, doc.id)).write_pdf()
+    pdf = HTML(string=render_register_html(session, class_session, cohort, doc.id, grace_hours)).write_pdf()
     stored = storage.save_bytes(pdf, "registers", ".pdf")
     if doc.storage_key:
         storage.delete(doc.storage_key)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from core import clock, mail
 from core.attendance import marking, roster
+from core.attendance.locking import lock_states
 from core.models import (
     AtRiskFlag,
     AtRiskNotice,
@@ -75,24 +76,27 @@ def _insert_ignore(session: Session, model: type, rows: list[dict[str, Any]]) ->
 # Unmarked registers
 # ---------------------------------------------------------------------------------------------------------------
 
-def _due_sessions(session: Session, now: dt.datetime) -> list[ClassSession]:
-    """Ended, unlocked, not cancelled sessions of the last LOOKBACK_DAYS that still have unmarked trainees."""
+def _due_sessions(session: Session, now: dt.datetime, grace_hours: int) -> list[ClassSession]:
+    """Ended, open (not locked by hand nor past their cut-off), not cancelled sessions of the last LOOKBACK_DAYS
+    that still have unmarked trainees."""
     candidates = session.scalars(
         select(ClassSession).join(Cohort, Cohort.id == ClassSession.cohort_id).where(
             ClassSession.ends_at <= now, ClassSession.ends_at > now - dt.timedelta(days=LOOKBACK_DAYS),
             ClassSession.is_locked.is_(False), ClassSession.status != SessionStatus.CANCELLED,
             Cohort.status == CohortStatus.ACTIVE)
     ).all()
+    locks = lock_states(session, candidates, grace_hours)
+    candidates = [s for s in candidates if not locks[s.id].locked]
     sizes = roster.roster_sizes(session, [s.cohort_id for s in candidates])
     marked = roster.marked_counts(session, [s.id for s in candidates])
     return [s for s in candidates if sizes.get(s.cohort_id, 0) > marked.get(s.id, 0)]
 
 
-def plan_unmarked_reminders(session: Session, now: dt.datetime | None = None) -> int:
+def plan_unmarked_reminders(session: Session, now: dt.datetime | None = None, *, grace_hours: int = 24) -> int:
     """Record a reminder row per (due session, facilitator): the session's instructor, or else every
     facilitator of its cohort. Rows already there (sent or not) are left alone. Commits."""
     now = now or clock.now()
-    due = _due_sessions(session, now)
+    due = _due_sessions(session, now, grace_hours)
     unassigned = [s.cohort_id for s in due if s.instructor_id is None]
     facilitators: dict[int, list[int]] = defaultdict(list)
     if unassigned:
@@ -169,7 +173,7 @@ def _deliver(session: Session, model: type, ids: list[int], settings: mail.MailS
 
 def send_unmarked_reminders(session: Session, settings: mail.MailSettings, base_url: str, *, grace_hours: int = 24,
                             now: dt.datetime | None = None, send: Sender = mail.send) -> DeliveryReport:
-    planned = plan_unmarked_reminders(session, now)
+    planned = plan_unmarked_reminders(session, now, grace_hours=grace_hours)
     report = deliver_unmarked_reminders(session, settings, base_url, grace_hours=grace_hours, send=send)
     log.info("unmarked reminders: %d new rows, %s", planned, report.as_dict())
     return report

@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
+from core import clock
 from core.access.scoping import session_filter
+from core.attendance import marking
 from core.attendance.roster import marked_counts, roster_sizes
 from core.errors import ValidationError
 from core.models import (
@@ -63,8 +65,10 @@ def _marked_counts(session: Session, stmt: Select) -> dict[int, int]:
     return counts
 
 
-def calendar_events(session: Session, user: User, args: dict[str, str | None]) -> dict[str, Any]:
-    """Events in [start, end): a date `end` is exclusive. Cancelled sessions only with include_cancelled=1."""
+def calendar_events(session: Session, user: User, args: dict[str, str | None], grace_hours: int = 24
+                    ) -> dict[str, Any]:
+    """Events in [start, end): a date `end` is exclusive. Cancelled sessions only with include_cancelled=1.
+    `locked` is the lock rule (by hand, or past the cut-off), the same the register and the API show."""
     zone_name = session.scalar(select(Institution.time_zone).where(Institution.id == user.institution_id)) or "UTC"
     zone = ZoneInfo(zone_name)
     start, end = _bound(args.get("start"), "start", zone), _bound(args.get("end"), "end", zone)
@@ -77,8 +81,9 @@ def calendar_events(session: Session, user: User, args: dict[str, str | None]) -
         select(ClassSession.id, ClassSession.title, ClassSession.starts_at, ClassSession.ends_at,
                ClassSession.session_type, ClassSession.status, ClassSession.is_locked, ClassSession.cohort_id,
                Cohort.name, ClassSession.room_id, Room.name, ClassSession.instructor_id, instructor.full_name,
-               ClassSession.session_date, ClassSession.slot)
+               ClassSession.session_date, ClassSession.slot, ClassSession.relock_after, Institution.time_zone)
         .join(Cohort, Cohort.id == ClassSession.cohort_id)
+        .join(Institution, Institution.id == ClassSession.institution_id)
         .outerjoin(Room, Room.id == ClassSession.room_id)
         .outerjoin(instructor, instructor.id == ClassSession.instructor_id)
         .where(session_filter(user), ClassSession.starts_at < end.astimezone(dt.UTC),
@@ -109,15 +114,19 @@ def calendar_events(session: Session, user: User, args: dict[str, str | None]) -
         return text
 
     events = []
+    now, grace = clock.now(), dt.timedelta(hours=grace_hours)
     for (sid, title, starts_at, ends_at, stype, status, locked, cohort_id, cohort_name, room_id, room_name,
-         instructor_id, instructor_name, _day, slot) in rows:
+         instructor_id, instructor_name, day, slot, relock_after, session_zone) in rows:
         if not title:
             title = titles.get((cohort_name, stype))
             if title is None:
-                title = titles[(cohort_name, stype)] = f"{cohort_name} · {stype.value.title()}"
+                title = titles[(cohort_name, stype)] = f"{cohort_name} · {stype.label}"
         events.append({
             "id": sid, "title": title, "start": when(starts_at), "end": when(ends_at),
-            "type": stype.value, "status": status.value, "slot": slot, "locked": locked,
+            "type": stype.value, "type_label": stype.label, "status": status.value, "slot": slot,
+            "locked": locked or (as_utc(ends_at) + grace <= now and marking.locked_now(  # else: cut-off ahead
+                False, marking.auto_lock_at(day, as_utc(ends_at), session_zone or "UTC", grace_hours),
+                as_utc(relock_after) if relock_after else None, now)),
             "cohort": cohorts.get(cohort_id) or cohorts.setdefault(cohort_id, {"id": cohort_id, "name": cohort_name}),
             "room": (rooms.get(room_id) or rooms.setdefault(room_id, {"id": room_id, "name": room_name}))
             if room_id else None,

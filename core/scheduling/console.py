@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core import clock
 from core.access.scoping import session_filter
+from core.attendance.locking import lock_states
 from core.attendance.roster import marked_counts, roster_sizes
 from core.models import ClassSession, Cohort, Institution, Role, SessionStatus, User
 
@@ -21,6 +22,7 @@ class ConsoleRow:
     session: ClassSession
     roster: int
     marked: int
+    locked: bool
 
     @property
     def unmarked(self) -> int:
@@ -34,7 +36,7 @@ class Console:
     past_unmarked: list[ConsoleRow]
 
 
-def facilitator_console(session: Session, user: User) -> Console:
+def facilitator_console(session: Session, user: User, grace_hours: int = 24) -> Console:
     zone = session.scalar(select(Institution.time_zone).where(Institution.id == user.institution_id)) or "UTC"
     today = clock.today_in(zone)
     scope = [session_filter(user)]
@@ -53,7 +55,8 @@ def facilitator_console(session: Session, user: User) -> Console:
     ).all()
     sizes = roster_sizes(session, [s.cohort_id for s in rows])
     marks = marked_counts(session, [s.id for s in rows])
-    console_rows = [ConsoleRow(s, sizes.get(s.cohort_id, 0), marks.get(s.id, 0)) for s in rows]
+    locks = lock_states(session, rows, grace_hours)
+    console_rows = [ConsoleRow(s, sizes.get(s.cohort_id, 0), marks.get(s.id, 0), locks[s.id].locked) for s in rows]
     now = clock.now()
     return Console(
         today=[r for r in console_rows if r.session.session_date == today],

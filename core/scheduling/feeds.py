@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import secrets
 from typing import Any
 
 from icalendar import Calendar, Event
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core import clock
 from core.access.scoping import can, session_filter, visible_cohort
 from core.errors import Forbidden, NotFound, ValidationError
 from core.models import ClassSession, Cohort, Role, Room, SessionStatus, User
-from core.models.sessions import CalendarFeedToken, FeedKind
+from core.models.sessions import CalendarEventVersion, CalendarFeedToken, FeedKind
 from core.scheduling.planner import as_utc
 
 TOKEN_PREFIX = "cal_"
@@ -122,37 +124,86 @@ def feed_calendar(session: Session, token: str, host: str) -> bytes:
         row.last_used_at = now
         session.commit()
     name = _subject_name(session, row.kind, row.subject_id) or row.kind.value
-    return build_calendar(sessions, host, f"{name} — sessions", now)
+    versions = event_versions(session, list(sessions), now)
+    return build_calendar(list(sessions), host, f"{name} — sessions", now, versions)
 
 
-def build_calendar(sessions: list[ClassSession], host: str, name: str, stamp: dt.datetime) -> bytes:
+def _event_fields(s: ClassSession) -> dict[str, Any]:
+    """Everything an event shows (a renamed room or cohort changes it too)."""
+    where = ", ".join(x for x in (s.room.name if s.room else None,
+                                  s.location or (s.room.location if s.room else None)) if x)
+    lines = [f"Cohort: {s.cohort.name}", f"Type: {s.session_type.label}"]
+    if s.instructor:
+        lines.append(f"Instructor: {s.instructor.full_name}")
+    if s.notes:
+        lines.append(s.notes)
+    return {"summary": s.title or f"{s.cohort.name} · {s.session_type.label}", "location": where,
+            "description": "\n".join(lines), "dtstart": as_utc(s.starts_at), "dtend": as_utc(s.ends_at),
+            "status": "CANCELLED" if s.status == SessionStatus.CANCELLED else "CONFIRMED"}
+
+
+def _fingerprint(fields: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(fields, default=str, sort_keys=True).encode()).hexdigest()
+
+
+def event_versions(session: Session, sessions: list[ClassSession], now: dt.datetime
+                   ) -> dict[int, tuple[int, dt.datetime]]:
+    """(SEQUENCE, LAST-MODIFIED) per session: bumped once whenever what the event shows differs from what the
+    last read of any feed showed, whatever changed it. A session seen for the first time starts from the
+    sequence the feed used to derive from its timestamps, so clients never see a lower one."""
+    if not sessions:
+        return {}
+    prints = {s.id: _fingerprint(_event_fields(s)) for s in sessions}
+    stored = {v.session_id: v for v in session.scalars(
+        select(CalendarEventVersion).where(CalendarEventVersion.session_id.in_(prints)))}
+    changed = []
+    for s in sessions:
+        old = stored.get(s.id)
+        if old is None:
+            updated = as_utc(s.updated_at or s.created_at)
+            first = max(int((updated - as_utc(s.created_at)).total_seconds()), 0) if s.created_at else 0
+            changed.append({"session_id": s.id, "fingerprint": prints[s.id], "sequence": first,
+                            "modified_at": updated})
+        elif old.fingerprint != prints[s.id]:
+            changed.append({"session_id": s.id, "fingerprint": prints[s.id], "sequence": old.sequence + 1,
+                            "modified_at": max(now, as_utc(old.modified_at))})
+    if changed:
+        upsert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(
+            CalendarEventVersion)
+        session.execute(upsert.on_conflict_do_update(
+            index_elements=["session_id"],
+            set_={"fingerprint": upsert.excluded.fingerprint, "sequence": upsert.excluded.sequence,
+                  "modified_at": upsert.excluded.modified_at}), changed)
+        session.commit()
+    versions = {sid: (v.sequence, as_utc(v.modified_at)) for sid, v in stored.items()}
+    versions.update({c["session_id"]: (c["sequence"], c["modified_at"]) for c in changed})
+    return versions
+
+
+def build_calendar(sessions: list[ClassSession], host: str, name: str, stamp: dt.datetime,
+                   versions: dict[int, tuple[int, dt.datetime]] | None = None) -> bytes:
     cal = Calendar()
     cal.add("prodid", "-//Attendance platform//Schedules//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", name)
+    versions = versions or {}
     for s in sessions:
+        fields = _event_fields(s)
         event = Event()
         event.add("uid", f"session-{s.id}@{host}")
         event.add("dtstamp", stamp.astimezone(dt.UTC))
-        event.add("dtstart", as_utc(s.starts_at))
-        event.add("dtend", as_utc(s.ends_at))
-        event.add("summary", s.title or f"{s.cohort.name} · {s.session_type.value.title()}")
-        where = ", ".join(x for x in (s.room.name if s.room else None, s.location or (s.room.location if s.room
-                                                                                      else None)) if x)
-        if where:
-            event.add("location", where)
-        lines = [f"Cohort: {s.cohort.name}", f"Type: {s.session_type.value}"]
-        if s.instructor:
-            lines.append(f"Instructor: {s.instructor.full_name}")
-        if s.notes:
-            lines.append(s.notes)
-        event.add("description", "\n".join(lines))
-        event.add("status", "CANCELLED" if s.status == SessionStatus.CANCELLED else "CONFIRMED")
-        updated = as_utc(s.updated_at or s.created_at)
-        event.add("last-modified", updated)
+        event.add("dtstart", fields["dtstart"])
+        event.add("dtend", fields["dtend"])
+        event.add("summary", fields["summary"])
+        if fields["location"]:
+            event.add("location", fields["location"])
+        event.add("description", fields["description"])
+        event.add("status", fields["status"])
         # A higher SEQUENCE tells clients this version replaces the one they have.
-        event.add("sequence", max(int((updated - as_utc(s.created_at)).total_seconds()), 0) if s.created_at else 0)
+        sequence, modified = versions.get(s.id, (0, as_utc(s.updated_at or s.created_at)))
+        event.add("last-modified", modified)
+        event.add("sequence", sequence)
         cal.add_component(event)
     return cal.to_ical()

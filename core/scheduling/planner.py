@@ -108,7 +108,15 @@ class PlanResult:
 
     @property
     def planned_count(self) -> int:
-        return len(self.to_create) + len(self.already_scheduled) + len({id(c.planned) for c in self.clashes})
+        return len(self.to_create) + len(self.already_scheduled) + len(self.skipped)
+
+    @property
+    def skipped(self) -> dict[PlannedSession, list[Clash]]:
+        """Each planned session left out, with every clash that made it so (one per resource), in plan order."""
+        grouped: dict[PlannedSession, list[Clash]] = {}
+        for c in self.clashes:
+            grouped.setdefault(c.planned, []).append(c)
+        return grouped
 
 
 def validate_plan(plan: Plan, max_days: int = 800) -> list[str]:

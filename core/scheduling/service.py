@@ -19,10 +19,11 @@ from sqlalchemy import insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import audit, clock
+from core import audit, clock, jobs
 from core.access.scoping import cohort_filter, visible_cohort
+from core.attendance import locking
 from core.attendance.roster import marked_counts, roster_sizes
-from core.db import after_commit, is_postgres
+from core.db import is_postgres
 from core.errors import Conflict, Locked, NotFound, ValidationError
 from core.models import (
     ClassSession,
@@ -38,6 +39,7 @@ from core.models import (
 )
 from core.models.sessions import ScheduleRun, ScheduleRunStatus
 
+from .jobs import APPLY_PLAN
 from .planner import (
     Busy,
     Clash,
@@ -279,13 +281,14 @@ def planned_json(p: PlannedSession, names: _Names) -> dict[str, Any]:
         "date": p.session_date.isoformat(), "slot": p.slot,
         "start_time": p.start_time.strftime("%H:%M"), "end_time": p.end_time.strftime("%H:%M"),
         "starts_at": names.local(p.starts_at).isoformat(), "ends_at": names.local(p.ends_at).isoformat(),
-        "session_type": p.session_type.value, "cohort_id": p.cohort_id,
+        "session_type": p.session_type.value, "session_type_label": p.session_type.label, "cohort_id": p.cohort_id,
         "room_id": p.room_id, "room": names.rooms.get(p.room_id) if p.room_id else None,
         "instructor_id": p.instructor_id, "instructor": names.users.get(p.instructor_id) if p.instructor_id else None,
     }
 
 
 def clash_json(c: Clash, names: _Names) -> dict[str, Any]:
+    """One resource's clash (room, instructor or cohort), as listed under its planned session."""
     p, other = c.planned, c.other
     o_start, o_end = names.local(other.starts_at), names.local(other.ends_at)
     in_plan = isinstance(other, PlannedSession)
@@ -293,8 +296,6 @@ def clash_json(c: Clash, names: _Names) -> dict[str, Any]:
     with_what = (f"slot {other.slot} of this plan" if in_plan
                  else f"session {other.session_id} ({names.cohorts.get(other.cohort_id, 'another cohort')})")
     return {
-        "date": p.session_date.isoformat(), "slot": p.slot,
-        "start_time": p.start_time.strftime("%H:%M"), "end_time": p.end_time.strftime("%H:%M"),
         "resource": c.resource.value, "resource_id": c.resource_id, "resource_name": who,
         "clashes_with": {
             "session_id": None if in_plan else other.session_id, "in_this_plan": in_plan,
@@ -306,6 +307,19 @@ def clash_json(c: Clash, names: _Names) -> dict[str, Any]:
                     f"{p.start_time:%H:%M}–{p.end_time:%H:%M}: it clashes with {with_what}, "
                     f"{o_start:%Y-%m-%d %H:%M}–{o_end:%H:%M}."),
     }
+
+
+def conflicts_json(result: PlanResult, names: _Names) -> list[dict[str, Any]]:
+    """One item per session skipped, listing every resource that clashed (a room and an instructor busy at
+    once is one session skipped, with two clashes)."""
+    return [{
+        "date": p.session_date.isoformat(), "slot": p.slot,
+        "start_time": p.start_time.strftime("%H:%M"), "end_time": p.end_time.strftime("%H:%M"),
+        "session_type": p.session_type.value, "session_type_label": p.session_type.label,
+        "resources": [c.resource.value for c in clashes],
+        "clashes": [clash_json(c, names) for c in clashes],
+        "message": " ".join(clash_json(c, names)["message"] for c in clashes),
+    } for p, clashes in result.skipped.items()]
 
 
 def _names_for(session: Session, zone: str, result: PlanResult) -> _Names:
@@ -336,10 +350,10 @@ class Preview:
             "planned_count": self.result.planned_count,
             "to_create_count": len(self.result.to_create),
             "already_scheduled_count": len(self.result.already_scheduled),
-            "conflict_count": len(self.result.clashes),
+            "conflict_count": len(self.result.skipped),  # sessions skipped, not clashes per resource
             "refused": self.result.refused,
             "sessions": [planned_json(p, names) for p in sessions],
-            "conflicts": [clash_json(c, names) for c in self.result.clashes],
+            "conflicts": conflicts_json(self.result, names),
             "warnings": self.warnings,
         }
 
@@ -397,7 +411,7 @@ def _exclusion_conflict(session: Session, exc: Exception, planned: Sequence[Plan
     session.rollback()
     result = check(planned, busy_sessions(session, planned, exclude_id))
     names = _names_for(session, zone, result)
-    clashes = [clash_json(c, names) for c in result.clashes]
+    clashes = conflicts_json(result, names)
     constraint = getattr(getattr(getattr(exc, "orig", exc), "diag", None), "constraint_name", None)
     message = clashes[0]["message"] if clashes else "Another change booked the same room, instructor or cohort " \
                                                     "at the same time. Nothing was written; try again."
@@ -428,6 +442,7 @@ def insert_sessions(session: Session, institution_id: int, planned: Sequence[Pla
     """
     if not planned:
         return []
+    locking.reopen_sweep(session, min(p.ends_at for p in planned))  # past dates: the next sweep records them
     if is_postgres(session):
         return _copy_sessions(session, institution_id, planned, progress)
     table = ClassSession.__table__
@@ -466,15 +481,15 @@ def _write(session: Session, actor_id: int | None, pv: Preview,
            progress: Callable[[int, int], None] | None = None) -> list[int]:
     if pv.result.refused:
         names = _names_for(session, pv.zone, pv.result)
-        clashes = [clash_json(c, names) for c in pv.result.clashes]
-        raise Conflict(f"The plan clashes {len(clashes)} time(s) and on_conflict is refuse: nothing was written. "
+        clashes = conflicts_json(pv.result, names)
+        raise Conflict(f"{len(clashes)} session(s) of the plan clash and on_conflict is refuse: nothing was written. "
                        f"First: {clashes[0]['message']}", code="schedule_conflict", details={"conflicts": clashes})
     try:
         ids = insert_sessions(session, pv.cohort.institution_id, pv.result.to_create, progress)
         if ids:
             audit.record(session, actor_id=actor_id, action="schedule.apply", entity_type="cohort",
                          entity_id=pv.cohort.id, after={"created": len(ids), "first_id": ids[0], "last_id": ids[-1]},
-                         context={"skipped_conflicts": len(pv.result.clashes),
+                         context={"skipped_conflicts": len(pv.result.skipped),
                                   "already_scheduled": len(pv.result.already_scheduled)})
         session.flush()
     except (IntegrityError, *DRIVER_ERRORS) as exc:
@@ -498,18 +513,15 @@ def apply(session: Session, user: User, cohort_id: int, data: Any) -> Applied:
     return Applied(pv, ids)
 
 
-def start_run(session: Session, user: User, cohort_id: int, data: Any,
-              on_commit: Callable[[int], None] | None = None) -> ScheduleRun:
-    """Record a large plan to apply in the background; `on_commit(run_id)` sends the task after commit."""
+def start_run(session: Session, user: User, cohort_id: int, data: Any) -> ScheduleRun:
+    """Record a large plan to apply in the background (a core.jobs job, sent after commit)."""
     cohort = visible_cohort(session, user, cohort_id, "sessions.manage")
     pv = _plan_for_cohort(session, cohort, data)  # validate now: a bad plan is a 422 here, not a failed run
     run = ScheduleRun(institution_id=cohort.institution_id, cohort_id=cohort.id, requested_by_id=user.id,
                       plan=dict(data), status=ScheduleRunStatus.PENDING, planned_count=pv.result.planned_count)
     session.add(run)
     session.flush()
-    if on_commit is not None:
-        run_id = run.id
-        after_commit(session, lambda: on_commit(run_id))
+    jobs.enqueue(session, APPLY_PLAN, run.id)
     session.commit()
     return run
 
@@ -552,7 +564,7 @@ def execute_run(session: Session, run_id: int) -> ScheduleRun:
         run.status, run.progress, run.finished_at = ScheduleRunStatus.SUCCEEDED, 100, clock.now()
         run.created_count, run.existing_count = len(ids), len(pv.result.already_scheduled)
         run.planned_count = pv.result.planned_count
-        run.conflicts = {"items": [clash_json(c, names) for c in pv.result.clashes]}
+        run.conflicts = {"items": conflicts_json(pv.result, names)}
         session.commit()
     except (Conflict, ValidationError, NotFound, Locked) as exc:
         session.rollback()
@@ -592,7 +604,7 @@ def visible_session(session: Session, user: User, session_id: int) -> ClassSessi
     return found
 
 
-def session_json(s: ClassSession, zone: str) -> dict[str, Any]:
+def session_json(s: ClassSession, zone: str, grace_hours: int = 24) -> dict[str, Any]:
     z = ZoneInfo(zone)
     return {
         "id": s.id, "cohort_id": s.cohort_id, "date": s.session_date.isoformat(), "slot": s.slot,
@@ -602,7 +614,7 @@ def session_json(s: ClassSession, zone: str) -> dict[str, Any]:
         "session_type": s.session_type.value, "title": s.title, "room_id": s.room_id,
         "room": s.room.name if s.room else None, "instructor_id": s.instructor_id,
         "instructor": s.instructor.full_name if s.instructor else None, "location": s.location, "notes": s.notes,
-        "status": s.status.value, "locked": s.is_locked,
+        "status": s.status.value, "locked": locking.lock_state(s, zone, grace_hours).locked,
     }
 
 
@@ -618,7 +630,8 @@ def _snapshot(s: ClassSession) -> dict[str, Any]:
             "status": s.status.value}
 
 
-def edit_session(session: Session, user: User, session_id: int, changes: Any) -> ClassSession:
+def edit_session(session: Session, user: User, session_id: int, changes: Any, *, grace_hours: int = 24
+                 ) -> ClassSession:
     """Edit or reschedule one session, with the same conflict checks as the generator."""
     s = visible_session(session, user, session_id)
     if not isinstance(changes, dict) or not changes:
@@ -666,10 +679,10 @@ def edit_session(session: Session, user: User, session_id: int, changes: Any) ->
     if new["end_time"] <= new["start_time"]:
         raise ValidationError("The session must end after it starts.", code="invalid_changes")
     moving = {k for k in MOVES if k in changes and new[k] != getattr(s, k)}
-    if moving and s.is_locked:
+    zone = institution_zone(session, s.institution_id)
+    if moving and locking.lock_state(s, zone, grace_hours).locked:
         raise Locked("This session is locked: it can't be rescheduled or moved to another room or instructor.",
                      code="session_locked")
-    zone = institution_zone(session, s.institution_id)
     before = _snapshot(s)
     planned = PlannedSession(s.cohort_id, new["session_date"], s.slot, new["start_time"], new["end_time"],
                              clock.local_to_utc(new["session_date"], new["start_time"], zone),
@@ -683,9 +696,11 @@ def edit_session(session: Session, user: User, session_id: int, changes: Any) ->
         result = check([planned], busy_sessions(session, [planned], exclude_id=s.id))
         if result.clashes:
             names = _names_for(session, zone, result)
-            clashes = [clash_json(c, names) for c in result.clashes]
+            clashes = conflicts_json(result, names)
             raise Conflict(clashes[0]["message"], code="schedule_conflict", details={"conflicts": clashes})
     s.session_date, s.start_time, s.end_time = planned.session_date, planned.start_time, planned.end_time
+    if planned.ends_at != s.ends_at:
+        locking.reopen_sweep(session, planned.ends_at)
     s.starts_at, s.ends_at = planned.starts_at, planned.ends_at
     s.room_id, s.instructor_id, s.session_type = planned.room_id, planned.instructor_id, session_type
     for name, value in texts.items():
@@ -704,12 +719,13 @@ def edit_session(session: Session, user: User, session_id: int, changes: Any) ->
     return s
 
 
-def cancel_session(session: Session, user: User, session_id: int, reason: str | None = None) -> ClassSession:
+def cancel_session(session: Session, user: User, session_id: int, reason: str | None = None, *,
+                   grace_hours: int = 24) -> ClassSession:
     """Cancel one session (it frees its room and instructor). Locked or marked sessions stay as they are."""
     s = visible_session(session, user, session_id)
     if s.status == SessionStatus.CANCELLED:
         return s
-    if s.is_locked:
+    if locking.lock_state(s, institution_zone(session, s.institution_id), grace_hours).locked:
         raise Locked("This session is locked: it can't be cancelled.", code="session_locked")
     marked = marked_counts(session, [s.id]).get(s.id, 0)
     if marked:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from core.errors import Conflict
-from core.imports import service
+from core.imports import commit, service
 from core.models import Cohort, CorporateTrainee, ImportStatus, TraineeImport, TraineeImportRow, User
 
 GOOD = (
@@ -69,7 +69,7 @@ def test_row_results_are_stored_for_every_row(ctx):
                             .order_by(TraineeImportRow.row_number)).all()
     assert [r.ok for r in rows] == [True, True, False, False, False, False]
     assert (rows[0].phone_e164, rows[0].email) == ("+213555123456", "amel@example.com")
-    assert rows[4].errors["errors"][0]["message"] == "The same phone number is on row 1."
+    assert rows[4].errors["errors"][0]["message"] == "Duplicate phone number in this file (first on row 1)."
 
 
 def test_preview_lists_errors_first(ctx):
@@ -155,8 +155,8 @@ def test_windows_1252_file_is_imported_with_correct_accents(ctx):
 
 
 def _commit(ctx, imp: TraineeImport) -> TraineeImport:
-    service.request_commit(ctx["s"], imp.id, ctx["admin"], cohort=ctx["cohort"])
-    return service.commit_import(ctx["s"], imp.id)
+    commit.request_commit(ctx["s"], imp.id, ctx["admin"], cohort=ctx["cohort"])
+    return commit.commit_import(ctx["s"], imp.id)
 
 
 def test_commit_adds_the_valid_rows_as_trainees(ctx):
@@ -173,8 +173,8 @@ def test_repeated_commit_inserts_nothing_twice(ctx):
     count = trainee_count(ctx)
     ctx["s"].execute(update(TraineeImport).where(TraineeImport.id == imp.id).values(status=ImportStatus.COMMITTING))
     ctx["s"].commit()
-    service.commit_import(ctx["s"], imp.id)  # a redelivered task finding the job not marked done
-    service.commit_import(ctx["s"], imp.id)
+    commit.commit_import(ctx["s"], imp.id)  # a redelivered task finding the job not marked done
+    commit.commit_import(ctx["s"], imp.id)
     assert trainee_count(ctx) == count
 
 
@@ -190,13 +190,8 @@ def test_commit_rechecks_duplicates_against_the_cohort(ctx):
     assert not row.ok and row.errors["errors"][0]["code"] == "duplicate_phone_in_cohort"
 
 
-def test_two_imports_committed_at_once_never_duplicate(ctx):
-    app = ctx["app"]
-    a = validated(ctx, "full_name,phone\n" + "".join(f"A{i},05550{i:05d}\n" for i in range(300)))
-    b = validated(ctx, "full_name,phone\n" + "".join(f"B{i},05550{i:05d}\n" for i in range(150, 450)))
-    for imp in (a, b):
-        service.request_commit(ctx["s"], imp.id, ctx["admin"], cohort=ctx["cohort"])
-    before = trainee_count(ctx)
+def commit_at_once(app, import_ids: list[int]) -> list[BaseException]:
+    """Run the commit task's service for each import in its own thread, all at once; the errors raised."""
     errors: list[BaseException] = []
 
     def run(import_id: int) -> None:
@@ -204,18 +199,28 @@ def test_two_imports_committed_at_once_never_duplicate(ctx):
 
         with app.app_context():
             try:
-                service.commit_import(db.session, import_id)
-            except BaseException as exc:  # pragma: no cover - reported below
+                commit.commit_import(db.session, import_id)
+            except BaseException as exc:  # pragma: no cover - reported by the caller
                 errors.append(exc)
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in (a.id, b.id)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in import_ids]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
-    assert errors == []
+    return errors
+
+
+def test_two_imports_committed_at_once_never_duplicate(ctx):
+    app = ctx["app"]
+    a = validated(ctx, "full_name,phone\n" + "".join(f"A{i},05550{i:05d}\n" for i in range(300)))
+    b = validated(ctx, "full_name,phone\n" + "".join(f"B{i},05550{i:05d}\n" for i in range(150, 450)))
+    for imp in (a, b):
+        commit.request_commit(ctx["s"], imp.id, ctx["admin"], cohort=ctx["cohort"])
+    before = trainee_count(ctx)
+    assert commit_at_once(app, [a.id, b.id]) == []
     assert trainee_count(ctx) == before + 450
     ctx["s"].expire_all()
     assert sum(ctx["s"].get(TraineeImport, i).inserted_count for i in (a.id, b.id)) == 450
@@ -227,7 +232,7 @@ def test_cancel_keeps_the_file_and_blocks_commit(ctx):
     assert ctx["s"].get(TraineeImport, imp.id).status == ImportStatus.CANCELLED
     assert ctx["storage"].path(imp.storage_key).exists()
     with pytest.raises(Conflict):
-        service.request_commit(ctx["s"], imp.id, ctx["admin"], cohort=ctx["cohort"])
+        commit.request_commit(ctx["s"], imp.id, ctx["admin"], cohort=ctx["cohort"])
 
 
 def test_a_committed_import_cannot_be_cancelled(ctx):

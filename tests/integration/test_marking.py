@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from core.attendance import marking, roster, service
+from core import clock
+from core.attendance import locking, marking, roster, service
 from core.attendance.commands import LockSession, MarkRegister
 from core.errors import Locked
 from core.models import (
@@ -30,6 +31,16 @@ from core.models import (
 from tests.attendance_factories import make_session, members
 
 DAY = dt.date(2026, 2, 2)
+
+
+@pytest.fixture(autouse=True)
+def _the_day_after(request):
+    """The clock on the day after DAY: DAY's sessions have started and their cut-off is still ahead. (The demo
+    data, if used, is loaded first, on the real clock: its sessions stay clear of DAY.)"""
+    if "demo" in request.fixturenames:
+        request.getfixturevalue("demo")
+    with clock.frozen_at(dt.datetime.combine(DAY + dt.timedelta(days=1), dt.time(12), tzinfo=dt.UTC)):
+        yield
 
 
 def _audits(sql: Session) -> int:
@@ -58,7 +69,8 @@ def test_a_row_inserted_by_someone_else_after_our_read_is_a_conflict_not_an_over
     # We "read" no row for ids[0] (seen version 0) although one exists: the upsert must leave it alone.
     written = service.upsert_marks(sql, roster.PUBLIC_SPEC, class_session,
                                    [marking.Mark(ids[0], "PRESENT", None, None), marking.Mark(ids[1], "LATE", 3, None)],
-                                   {}, teacher.id, dt.datetime.now(dt.UTC))
+                                   {}, teacher.id, clock.now(),
+                                   locking.open_session_params(class_session, "Africa/Algiers", 24, clock.now()))
     sql.commit()
     assert list(written) == [ids[1]]
     current = roster.current_marks(sql, sql.get(Cohort, demo["public_cohort_id"]), session_id)
@@ -185,5 +197,5 @@ def test_sqlite_marking_has_the_same_semantics(sqlite):
 def test_sqlite_lock_past_locks_once(sqlite):
     session, _admin, session_id = sqlite
     now = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
-    assert service.lock_past_sessions(session, grace_hours=24, now=now) == [session_id]
-    assert service.lock_past_sessions(session, grace_hours=24, now=now) == []
+    assert locking.lock_past_sessions(session, grace_hours=24, now=now) == [session_id]
+    assert locking.lock_past_sessions(session, grace_hours=24, now=now) == []

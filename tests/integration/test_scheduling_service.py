@@ -80,9 +80,21 @@ def test_skip_reports_a_clash_with_another_cohorts_session(ctx):
     service.apply(s, ctx["admin"], ctx["corporate"], _plan(ctx["room"].id, end_date=MON.isoformat()))
     applied = service.apply(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id))
     assert len(applied.created_ids) == 9
-    [clash] = applied.preview.to_json(s)["conflicts"]
+    [skipped] = applied.preview.to_json(s)["conflicts"]
+    [clash] = skipped["clashes"]
     assert clash["resource"] == "room" and clash["resource_name"] == "Workshop"
-    assert clash["date"] == MON.isoformat() and clash["clashes_with"]["cohort"] == "Acme — Forklift Q4"
+    assert skipped["date"] == MON.isoformat() and clash["clashes_with"]["cohort"] == "Acme — Forklift Q4"
+
+
+def test_a_date_clashing_on_room_and_instructor_is_one_session_skipped_listing_both(ctx):
+    s = ctx["s"]
+    service.apply(s, ctx["admin"], ctx["corporate"], _plan(ctx["room"].id, ctx["teacher"], end_date=MON.isoformat()))
+    preview = service.preview(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id, ctx["teacher"])).to_json(s)
+    assert preview["conflict_count"] == 1 and preview["to_create_count"] == 9
+    [skipped] = preview["conflicts"]
+    assert skipped["date"] == MON.isoformat() and skipped["resources"] == ["room", "instructor"]
+    assert [c["resource_name"] for c in skipped["clashes"]] == ["Workshop", "Tarek Teacher"]
+    assert "Workshop" in skipped["message"] and "Tarek Teacher" in skipped["message"]
 
 
 def test_refuse_writes_nothing_and_names_the_clash(ctx):
@@ -111,7 +123,7 @@ def test_reschedule_onto_a_busy_room_is_a_conflict(ctx):
                                end_date=(MON + dt.timedelta(days=1)).isoformat()))
     with pytest.raises(Conflict) as caught:
         service.edit_session(s, ctx["admin"], mine.created_ids[0], {"session_date": MON.isoformat()})
-    assert caught.value.details["conflicts"][0]["clashes_with"]["session_id"] == other.created_ids[0]
+    assert caught.value.details["conflicts"][0]["clashes"][0]["clashes_with"]["session_id"] == other.created_ids[0]
 
 
 def test_a_locked_session_cannot_be_rescheduled(ctx):
@@ -142,11 +154,10 @@ def test_reschedule_across_dst_in_a_zone_that_has_one(ctx):
     assert as_utc(moved.starts_at) == dt.datetime(2031, 4, 1, 7, tzinfo=dt.UTC) and moved.start_time == dt.time(9)
 
 
-def test_background_run_applies_and_is_idempotent(ctx):
+def test_background_run_applies_and_is_idempotent(ctx, published):
     s = ctx["s"]
-    sent: list[int] = []
-    run = service.start_run(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id), on_commit=sent.append)
-    assert sent == [run.id]
+    run = service.start_run(s, ctx["admin"], ctx["public"], _plan(ctx["room"].id))
+    assert published == [("scheduling.apply_plan", (run.id,))]
     done = service.execute_run(s, run.id)
     assert (done.status, done.created_count, done.progress) == (ScheduleRunStatus.SUCCEEDED, 10, 100)
     service.execute_run(s, run.id)  # redelivered: nothing more happens

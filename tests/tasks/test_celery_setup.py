@@ -40,8 +40,11 @@ def test_beat_schedule_runs_in_utc_and_names_registered_tasks(app):
     celery_app.loader.import_default_modules()
     schedule = beat_schedule(app.config)
     assert schedule, "no nightly jobs"
-    for entry in schedule.values():
-        assert entry["schedule"].tz is None or str(entry["schedule"].tz) == "UTC"
+    for name, entry in schedule.items():
+        assert entry["task"] in celery_app.tasks, name
+        if name != "jobs.sweep":  # the sweeper runs every JOB_SWEEP_SECONDS, in no time zone
+            assert entry["schedule"].tz is None or str(entry["schedule"].tz) == "UTC"
+    assert schedule["jobs.sweep"]["schedule"] == app.config["JOB_SWEEP_SECONDS"]
 
 
 def test_rolled_back_transaction_enqueues_nothing(db_session):

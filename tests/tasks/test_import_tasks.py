@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from core.imports import service
+from core.imports import commit, service
 from core.models import Cohort, CorporateTrainee, ImportStatus, TraineeImport, User
 from tasks.imports import commit_import, validate_import
 from tests.conftest import BROKER_URL, DATABASE_URL, worker_environment
@@ -101,7 +101,9 @@ class Worker:
     """`celery -A workers.celery_app worker` in its own process, consuming one private queue."""
 
     def __init__(self, queue: str, log: Path) -> None:
-        env = worker_environment(BROKER_VISIBILITY_TIMEOUT=str(VISIBILITY))
+        # A stale heartbeat after 2 s: the redelivered task may take the job over from the killed worker.
+        env = worker_environment(BROKER_VISIBILITY_TIMEOUT=str(VISIBILITY), JOB_STALE_SECONDS="2",
+                                 JOB_HEARTBEAT_SECONDS="0.5")
         self.log = open(log, "ab")  # noqa: SIM115 (closed in kill/stop)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--pool=solo", "-Q", queue,
@@ -127,7 +129,9 @@ class Worker:
 
 
 @pytest.fixture
-def crash_queue(tmp_path) -> Iterator[dict[str, Any]]:
+def crash_queue(tmp_path, published) -> Iterator[dict[str, Any]]:
+    """A private queue for subprocess workers; jobs the services enqueue are recorded, not sent (the tests
+    send them to this queue themselves)."""
     queue = f"imports-crash-{uuid.uuid4().hex[:8]}"
     started: list[Worker] = []
 
@@ -188,8 +192,8 @@ def test_worker_killed_mid_commit_inserts_no_trainee_twice(app, demo, crash_queu
         service.validate_import(db.session, app.extensions["storage"], import_id)
         cohort = db.session.get(Cohort, cohort_id)
         admin = db.session.get(User, demo["users"]["admin"])
-        service.request_commit(db.session, import_id, admin, cohort=cohort,
-                               on_commit=lambda i: commit_import.apply_async(args=[i], queue=crash_queue["name"]))
+        commit.request_commit(db.session, import_id, admin, cohort=cohort)
+        commit_import.apply_async(args=[import_id], queue=crash_queue["name"])
         db.session.remove()
 
     # Hold the import row so the worker blocks right after inserting the trainees, before its COMMIT.

@@ -3,73 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import email
-from collections.abc import Iterator
-from email.message import Message
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from core import clock
 from core.attendance import service as attendance
 from core.attendance.commands import LockSession, MarkRegister
-from core.models import ClassSession, ReminderSent, ReminderStatus, User
+from core.models import ReminderSent, ReminderStatus, User
 from core.reminders import service as reminders
 from tasks.reminders import send_at_risk_digests, send_unmarked_reminders
 from tests.attendance_factories import make_session, members
-from tests.conftest import free_port
-
-
-class Mailbox:
-    """An SMTP handler that keeps what it receives; it can refuse the first N messages or some recipients."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], Message]] = []
-        self.fail_next = 0
-        self.refuse: set[str] = set()
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if address in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.fail_next > 0:
-            self.fail_next -= 1
-            return "451 4.3.0 temporary failure, try again"
-        self.messages.append((list(envelope.rcpt_tos), email.message_from_bytes(envelope.content)))
-        return "250 OK"
-
-    def to(self, address: str) -> list[Message]:
-        return [m for rcpts, m in self.messages if address in rcpts]
-
-
-@pytest.fixture
-def smtp(app) -> Iterator[Mailbox]:
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    keys = ("MAIL_BACKEND", "MAIL_HOST", "MAIL_PORT", "REMINDER_RETRY_SECONDS")
-    saved = {k: app.config[k] for k in keys}
-    app.config.update(MAIL_BACKEND="smtp", MAIL_HOST="127.0.0.1", MAIL_PORT=controller.port,
-                      REMINDER_RETRY_SECONDS=1)
-    try:
-        yield box
-    finally:
-        app.config.update(saved)
-        controller.stop()
-
-
-def _text(message: Message) -> str:
-    part = message.get_body(preferencelist=("plain",)) if hasattr(message, "get_body") else None
-    if part is None:
-        for p in message.walk():
-            if p.get_content_type() == "text/plain":
-                return p.get_payload(decode=True).decode()
-    return part.get_payload(decode=True).decode()
+from tests.mailbox import mail_text
 
 
 def _reminder_rows(sql) -> list[ReminderSent]:
@@ -77,7 +22,17 @@ def _reminder_rows(sql) -> list[ReminderSent]:
     return list(sql.scalars(select(ReminderSent).order_by(ReminderSent.id)))
 
 
-def test_each_facilitator_gets_one_mail_listing_their_unmarked_registers(app, live_worker, smtp, sql, demo):
+@pytest.fixture
+def open_registers(sql, demo) -> list[int]:
+    """Two of the teacher's registers from yesterday, ended and unmarked, their cut-off still ahead (the demo's
+    own past sessions may all be past theirs, depending on the weekday)."""
+    yesterday = clock.today_in("Africa/Algiers") - dt.timedelta(days=1)
+    return [make_session(sql, demo["public_cohort_id"], yesterday, dt.time(h), dt.time(h + 1),
+                         instructor_id=demo["users"]["teacher"]) for h in (6, 7)]
+
+
+def test_each_facilitator_gets_one_mail_listing_their_unmarked_registers(app, live_worker, smtp, sql, demo,
+                                                                         open_registers):
     with app.app_context():
         result = send_unmarked_reminders.delay().get(timeout=60)
     rows = _reminder_rows(sql)
@@ -85,14 +40,14 @@ def test_each_facilitator_gets_one_mail_listing_their_unmarked_registers(app, li
     assert result["sent"] == 1
     mails = smtp.to("teacher@demo.example")
     assert len(mails) == 1 and len(smtp.messages) == 1
-    body = _text(mails[0])
+    body = mail_text(mails[0])
     for row in rows:
         assert f"http://testserver/institution/attendance/sessions/{row.session_id}" in body
     assert "Locks " in body and "unmarked" in body
     assert mails[0]["Subject"] == f"{len(rows)} registers still to mark"
 
 
-def test_a_reminder_is_never_sent_twice(app, live_worker, smtp, sql, demo):
+def test_a_reminder_is_never_sent_twice(app, live_worker, smtp, sql, demo, open_registers):
     with app.app_context():
         send_unmarked_reminders.delay().get(timeout=60)
         second = send_unmarked_reminders.delay().get(timeout=60)
@@ -103,17 +58,19 @@ def test_a_reminder_is_never_sent_twice(app, live_worker, smtp, sql, demo):
 def test_marked_or_locked_sessions_are_not_reminded(app, smtp, sql, demo):
     teacher = sql.get(User, demo["users"]["teacher"])
     admin = sql.get(User, demo["users"]["admin"])
-    now = clock.now()
-    past = list(sql.scalars(select(ClassSession.id).where(ClassSession.ends_at < now,
-                                                          ClassSession.cohort_id == demo["public_cohort_id"])))
-    attendance.mark(sql, teacher, MarkRegister(session_id=past[0], records=[], mark_all_present=True))
-    attendance.lock_session(sql, admin, past[1], LockSession(reason="closed"))
+    yesterday = clock.today_in("Africa/Algiers") - dt.timedelta(days=1)
+    marked, locked, open_ = (make_session(sql, demo["public_cohort_id"], yesterday, dt.time(h), dt.time(h + 1))
+                             for h in (17, 18, 19))
+    past_cut_off = make_session(sql, demo["public_cohort_id"], yesterday - dt.timedelta(days=9), dt.time(17),
+                                dt.time(18))
+    attendance.mark(sql, teacher, MarkRegister(session_id=marked, records=[], mark_all_present=True))
+    attendance.lock_session(sql, admin, locked, LockSession(reason="closed"))
     reminders.plan_unmarked_reminders(sql)
     reminded = {r.session_id for r in _reminder_rows(sql)}
-    assert past[0] not in reminded and past[1] not in reminded and set(past[2:]) <= reminded
+    assert open_ in reminded and not reminded & {marked, locked, past_cut_off}
 
 
-def test_a_failing_smtp_server_is_retried_with_backoff(app, live_worker, smtp, sql, demo):
+def test_a_failing_smtp_server_is_retried_with_backoff(app, live_worker, smtp, sql, demo, open_registers):
     smtp.fail_next = 2
     with app.app_context():
         result = send_unmarked_reminders.delay().get(timeout=90)
@@ -122,9 +79,9 @@ def test_a_failing_smtp_server_is_retried_with_backoff(app, live_worker, smtp, s
     assert {r.status for r in rows} == {ReminderStatus.SENT} and {r.attempts for r in rows} == {3}
 
 
-def test_one_recipients_failure_does_not_block_the_others(app, smtp, sql, demo):
+def test_one_recipients_failure_does_not_block_the_others(app, smtp, sql, demo, open_registers):
     teacher2 = demo["users"]["teacher2"]
-    day = clock.today_in("Africa/Algiers") - dt.timedelta(days=2)
+    day = clock.today_in("Africa/Algiers") - dt.timedelta(days=1)
     own = make_session(sql, demo["public_cohort_id"], day, dt.time(18), dt.time(19), instructor_id=teacher2)
     smtp.refuse = {"teacher2@demo.example"}
     with app.app_context():
@@ -148,10 +105,11 @@ def _absent_in_new_sessions(sql, demo, enrolment_id: int, days: list[int], statu
     teacher = sql.get(User, demo["users"]["teacher"])
     today = clock.today_in("Africa/Algiers")
     for offset in days:
-        sid = make_session(sql, demo["public_cohort_id"], today - dt.timedelta(days=offset), dt.time(19),
-                           dt.time(20))
-        attendance.mark(sql, teacher, MarkRegister(session_id=sid,
-                                                   records=[{"enrolment_id": enrolment_id, "status": status}]))
+        day = today - dt.timedelta(days=offset)
+        sid = make_session(sql, demo["public_cohort_id"], day, dt.time(19), dt.time(20))
+        with clock.frozen_at(clock.local_to_utc(day, dt.time(21), "Africa/Algiers")):  # marked that evening
+            attendance.mark(sql, teacher, MarkRegister(session_id=sid,
+                                                       records=[{"enrolment_id": enrolment_id, "status": status}]))
 
 
 def test_at_risk_digest_reports_each_crossing_once(app, live_worker, smtp, sql, demo):
@@ -163,7 +121,7 @@ def test_at_risk_digest_reports_each_crossing_once(app, live_worker, smtp, sql, 
     assert first["sent"] == 1 and second["sent"] == 0
     mails = smtp.to("admin@demo.example")
     assert len(mails) == 1 and len(smtp.messages) == 1
-    body = _text(mails[0])
+    body = mail_text(mails[0])
     assert "Yacine Belkacem" in body and "missed the last 3 sessions" in body
     assert mails[0]["Subject"] == "1 trainee at risk"
 

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from core.access.permissions import ALL_PERMISSIONS, ROLE_PERMISSIONS, role_has
+from core.access.permissions import ALL_PERMISSIONS, REGULATOR_GATED, ROLE_PERMISSIONS, role_has
 from core.models import Role
 
 
 def test_super_admin_holds_every_operational_permission():
-    assert ALL_PERMISSIONS - ROLE_PERMISSIONS[Role.SUPER_ADMIN] == {"org_programs.view", "access_requests.create"}
+    assert ALL_PERMISSIONS - ROLE_PERMISSIONS[Role.SUPER_ADMIN] == {"org_programs.view", "corporate_reports.view",
+                                                                     "access_requests.create"}
 
 
 def test_admin_holds_every_operational_permission_but_managing_institutions():
-    assert ALL_PERMISSIONS - ROLE_PERMISSIONS[Role.ADMIN] == {"org_programs.view", "access_requests.create",
-                                                               "institutions.manage"}
+    assert ALL_PERMISSIONS - ROLE_PERMISSIONS[Role.ADMIN] == {"org_programs.view", "corporate_reports.view",
+                                                               "access_requests.create", "institutions.manage"}
 
 
 def test_support_only_views_cohorts_and_trainees():
-    assert all(p.endswith(".view") for p in ROLE_PERMISSIONS[Role.SUPPORT])
-    assert role_has(Role.SUPPORT, "corporate_trainees.view")
-    assert not role_has(Role.SUPPORT, "attendance.view")
+    assert ROLE_PERMISSIONS[Role.SUPPORT] == {"cohorts.view", "learners.view", "corporate_cohorts.view",
+                                              "corporate_trainees.view"}
 
 
 def test_teacher_marks_but_cannot_unlock_or_import():
@@ -29,13 +29,14 @@ def test_teacher_marks_but_cannot_unlock_or_import():
     assert not role_has(Role.TEACHER, "corporate_trainees.import")
 
 
-def test_org_member_sees_programme_summary_and_nothing_more():
-    assert ROLE_PERMISSIONS[Role.ORG_MEMBER] == {"org_programs.view"}
+def test_org_member_sees_programmes_and_reports_once_granted_and_nothing_more():
+    assert ROLE_PERMISSIONS[Role.ORG_MEMBER] == {"org_programs.view", "corporate_reports.view"}
 
 
 def test_regulator_is_read_only():
     marks = {p for p in ROLE_PERMISSIONS[Role.REGULATOR] if not p.endswith(".view")}
     assert marks == {"access_requests.create"}
+    assert ROLE_PERMISSIONS[Role.REGULATOR] - {"access_requests.create", "access_requests.view"} == REGULATOR_GATED
 
 
 def test_unknown_permission_is_a_programming_error():

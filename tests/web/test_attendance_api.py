@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -16,6 +17,15 @@ from tests.attendance_factories import make_session, members
 MARK = "/api/institution/attendance/mark"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+@pytest.fixture(autouse=True)
+def _noon_in_algiers():
+    """A fixed clock (today, 12:00 in the demo institution's zone): the 07:00 sessions below have started and
+    are hours from their cut-off, whatever time the suite runs."""
+    today = dt.datetime.now(dt.UTC).astimezone(ZoneInfo("Africa/Algiers")).date()
+    with clock.frozen_at(dt.datetime.combine(today, dt.time(12), tzinfo=ZoneInfo("Africa/Algiers"))):
+        yield
 
 
 @pytest.fixture
@@ -67,7 +77,7 @@ def test_sending_the_same_body_twice_changes_nothing_the_second_time(api, client
     headers = api("teacher")
     first = client.post(MARK, headers=headers, json=payload).get_json()
     audits = _count(sql, AuditEvent, action="attendance.mark")
-    second = client.post(MARK, headers=headers, json=payload).get_json()
+    second = client.post(MARK, headers=headers, json={**payload, "full_register": True}).get_json()
     assert len(first["changed"]) == 5 and second["changed"] == []
     assert {t["version"] for t in second["trainees"] if t["status"]} == {1}
     assert _count(sql, AuditEvent, action="attendance.mark") == audits == 5
@@ -124,7 +134,7 @@ def test_stale_expected_version_is_reported_and_not_overwritten(api, client, sql
     body = client.post(MARK, headers=headers, json={"session_id": public_session, "records": [
         {"enrolment_id": ids[0], "status": "PRESENT", "expected_version": 1},
         {"enrolment_id": ids[1], "status": "PRESENT", "expected_version": 0},
-    ]}).get_json()
+    ], "full_register": True}).get_json()
     assert [c["enrolment_id"] for c in body["conflicts"]] == [ids[0]]
     assert body["conflicts"][0]["current"]["status"] == "EXCUSED" and body["conflicts"][0]["current_version"] == 2
     by_id = {t["id"]: t for t in body["trainees"]}
@@ -137,7 +147,7 @@ def test_mark_all_present_fills_only_unmarked_trainees(api, client, sql, demo, p
     client.post(MARK, headers=headers, json={"session_id": public_session,
                                              "records": [{"enrolment_id": ids[0], "status": "ABSENT"}]})
     body = client.post(MARK, headers=headers, json={
-        "session_id": public_session, "mark_all_present": True,
+        "session_id": public_session, "mark_all_present": True, "full_register": True,
         "records": [{"enrolment_id": ids[1], "status": "LATE", "minutes_late": 4}]}).get_json()
     statuses = {t["id"]: t["status"] for t in body["trainees"]}
     assert statuses[ids[0]] == "ABSENT" and statuses[ids[1]] == "LATE"
@@ -227,8 +237,10 @@ def test_legacy_daily_records_are_never_touched(api, client, sql, demo):
     session_id = make_session(sql, demo["public_cohort_id"], legacy_before[0].record_date, dt.time(7),
                               dt.time(8))
     ids = members(sql, demo["public_cohort_id"])
-    response = client.post(MARK, headers=api("teacher"), json={
-        "session_id": session_id, "mark_all_present": True, "records": [{"enrolment_id": ids[0], "status": "ABSENT"}]})
+    with clock.frozen_at(dt.datetime.combine(legacy_before[0].record_date, dt.time(12), tzinfo=dt.UTC)):
+        response = client.post(MARK, headers=api("teacher"), json={
+            "session_id": session_id, "mark_all_present": True,
+            "records": [{"enrolment_id": ids[0], "status": "ABSENT"}]})
     assert response.status_code == 200
     sql.expire_all()
     legacy_after = sql.execute(
@@ -243,8 +255,9 @@ def test_daily_view_shows_legacy_and_session_records(login, api, client, sql, de
     legacy_day = sql.scalar(select(AttendanceRecord.record_date).where(AttendanceRecord.session_id.is_(None)))
     session_id = make_session(sql, demo["public_cohort_id"], legacy_day, dt.time(7), dt.time(8))
     ids = members(sql, demo["public_cohort_id"])
-    client.post(MARK, headers=api("teacher"), json={"session_id": session_id,
-                                                    "records": [{"enrolment_id": ids[5], "status": "EXCUSED"}]})
+    with clock.frozen_at(dt.datetime.combine(legacy_day, dt.time(12), tzinfo=dt.UTC)):
+        client.post(MARK, headers=api("teacher"), json={"session_id": session_id,
+                                                        "records": [{"enrolment_id": ids[5], "status": "EXCUSED"}]})
     page = login("teacher").get(f"/institution/attendance?date={legacy_day.isoformat()}").get_data(as_text=True)
     assert page.count(">recorded by day</span>") >= 4  # four legacy rows, each badged
     assert "Attendance recorded by day, before sessions existed" in page  # the legend says what it means
@@ -331,3 +344,45 @@ def test_cancelled_session_cannot_be_marked(api, client, sql, demo):
         "session_id": session_id, "records": [{"enrolment_id": ids[0], "status": "PRESENT"}]})
     assert response.status_code == 409
     assert sql.get(ClassSession, session_id).is_locked is False
+
+
+def test_a_register_past_its_cut_off_is_locked_alike_on_the_screen_the_api_and_the_calendar(
+        api, login, client, sql, demo):
+    day = clock.today_in("Africa/Algiers") - dt.timedelta(days=3)
+    session_id = make_session(sql, demo["public_cohort_id"], day, dt.time(7), dt.time(8))
+    headers = api("teacher")
+    register = client.get(f"/api/institution/class-sessions/{session_id}", headers=headers).get_json()
+    events = client.get(f"/api/institution/attendance/calendar?start={day}&end={day + dt.timedelta(days=1)}",
+                        headers=headers).get_json()["items"]
+    page = login("teacher").get(f"/institution/attendance/sessions/{session_id}").get_data(as_text=True)
+    refused = client.post(MARK, headers=headers, json={"session_id": session_id, "records": [
+        {"enrolment_id": members(sql, demo["public_cohort_id"])[0], "status": "PRESENT"}]})
+    assert register["session"]["is_locked"] is True and register["permissions"]["mark"] is False
+    assert [e["locked"] for e in events if e["id"] == session_id] == [True]
+    assert 'id="locked-banner"' in page and 'id="mark-all-present"' not in page
+    assert refused.status_code == 423 and refused.get_json()["error"]["code"] == "session_locked"
+    assert refused.get_json()["error"]["details"]["cutoff_at"] == register["session"]["auto_lock_at"]
+
+
+def test_present_for_a_session_not_started_is_422_and_excused_is_saved(api, client, sql, demo):
+    day = clock.today_in("Africa/Algiers") + dt.timedelta(days=8)
+    session_id = make_session(sql, demo["public_cohort_id"], day, dt.time(7), dt.time(8))
+    ids = members(sql, demo["public_cohort_id"])
+    headers = api("admin")
+    early = client.post(MARK, headers=headers, json={"session_id": session_id,
+                                                      "records": [{"enrolment_id": ids[0], "status": "PRESENT"}]})
+    apology = client.post(MARK, headers=headers, json={"session_id": session_id, "records": [
+        {"enrolment_id": ids[1], "status": "EXCUSED", "notes": "Wedding"}]})
+    assert early.status_code == 422 and early.get_json()["error"]["code"] == "session_not_started"
+    assert apology.status_code == 200 and apology.get_json()["changed"] == [ids[1]]
+
+
+def test_a_mark_answers_only_what_changed_unless_the_full_register_is_asked(api, client, sql, demo, public_session):
+    ids = members(sql, demo["public_cohort_id"])
+    headers = api("teacher")
+    body = {"session_id": public_session, "records": [{"enrolment_id": ids[0], "status": "PRESENT"}]}
+    changes = client.post(MARK, headers=headers, json=body).get_json()
+    full = client.post(MARK, headers=headers, json={**body, "full_register": True}).get_json()
+    assert changes["register"] == "changes" and [t["id"] for t in changes["trainees"]] == [ids[0]]
+    assert changes["counts"]["PRESENT"] == 1 and changes["trainees"][0]["version"] == 1
+    assert full["register"] == "full" and len(full["trainees"]) == 12 and "session" in full

@@ -10,7 +10,7 @@ import io
 
 import pytest
 
-from core.imports import service
+from core.imports import commit, service
 from web.extensions import db
 
 CSV = ("full_name;phone;email\r\n"
@@ -20,10 +20,8 @@ CSV = ("full_name;phone;email\r\n"
 
 
 @pytest.fixture
-def sent(monkeypatch):
-    calls: list[tuple[str, tuple]] = []
-    monkeypatch.setattr("web.imports.sender", lambda task: (lambda *args: calls.append((task.name, args))))
-    return calls
+def sent(published):
+    return published
 
 
 def _post(client, cohort_id, data: bytes, headers, name="trainees.csv"):
@@ -39,7 +37,7 @@ def _validate(app, import_id):
 
 def _commit(app, import_id):
     with app.app_context():
-        service.commit_import(db.session, import_id)
+        commit.commit_import(db.session, import_id)
         db.session.remove()
 
 
@@ -101,7 +99,8 @@ def test_status_reports_progress_counts_and_links(client, validated):
     import_id, h = validated
     body = client.get(f"/api/trainee-imports/{import_id}", headers=h).json
     assert body["status"] == "VALIDATED" and body["progress"] == {"rows_done": 3, "rows_total": 3}
-    assert body["counts"] == {"valid": 2, "invalid": 1, "by_reason": {"phone_not_dz": 1, "email_invalid": 1}}
+    assert body["counts"] == {"valid": 2, "invalid": 1, "by_reason": {"phone_not_dz": 1, "email_invalid": 1},
+                              "possible_duplicates": 0}
     assert body["links"]["errors_csv"] == f"/api/trainee-imports/{import_id}/errors.csv"
     assert body["original_filename"] == "trainees.csv" and body["uploaded_by"]["name"] == "Amine Admin"
 
@@ -182,7 +181,7 @@ def test_upload_screen_redirects_to_the_status_page(login, demo, sent):
                data={"file": (io.BytesIO(CSV.encode()), "t.csv")}, content_type="multipart/form-data")
     assert r.status_code == 302 and "/admin/trainee-imports/" in r.headers["Location"]
     page = c.get(r.headers["Location"]).get_data(as_text=True)
-    assert 'data-in-progress="true"' in page and "progress-bar" in page
+    assert 'data-in-progress="true"' in page and '<progress' in page
 
 
 def test_status_page_shows_preview_and_commit_button(app, login, demo, sent):

@@ -129,8 +129,9 @@ def test_sessions_outside_an_enrolment_do_not_count_in_rates(client, api, demo, 
     enrolment = sql.scalars(select(Enrolment).where(Enrolment.cohort_id == demo["public_cohort_id"])
                             .order_by(Enrolment.id)).first()
     for s, status in ((sessions[0], "ABSENT"), (sessions[1], "PRESENT")):
-        r = client.post("/api/institution/attendance/mark", headers=h, json={
-            "session_id": s.id, "records": [{"enrolment_id": enrolment.id, "status": status}]})
+        with clock.frozen_at(s.ends_at + dt.timedelta(minutes=5)):  # marked on the day, before the cut-off
+            r = client.post("/api/institution/attendance/mark", headers=h, json={
+                "session_id": s.id, "records": [{"enrolment_id": enrolment.id, "status": status}]})
         assert r.status_code == 200, r.json
     client.post(f"/api/enrolments/{enrolment.id}/withdraw", json={"date": sessions[1].session_date.isoformat()},
                 headers=h)
@@ -160,9 +161,10 @@ def test_the_instructor_of_a_session_sees_and_marks_it_without_being_assigned(cl
     register = client.get(f"/api/institution/class-sessions/{session.id}", headers=h2)
     assert register.status_code == 200
     first = register.json["trainees"][0]["enrolment_id"]
-    r = client.post("/api/institution/attendance/mark", headers=h2,
-                    json={"session_id": session.id, "records": [{"enrolment_id": first, "status": "PRESENT"}]})
-    assert r.status_code == 200
+    with clock.frozen_at(session.ends_at + dt.timedelta(minutes=5)):  # on the day, before the cut-off
+        r = client.post("/api/institution/attendance/mark", headers=h2,
+                        json={"session_id": session.id, "records": [{"enrolment_id": first, "status": "PRESENT"}]})
+    assert r.status_code == 200, r.json
     assert client.get(f"/api/institution/cohorts/{demo['public_cohort_id']}", headers=h2).status_code == 404
 
 

@@ -59,7 +59,7 @@ def test_refuse_answers_409_listing_the_conflicts(client, demo, admin, room_id):
     response = client.post(schedule_url(demo["public_cohort_id"]), json=plan(room_id, on_conflict="refuse"),
                            headers=admin)
     assert response.status_code == 409
-    assert response.json["error"]["details"]["conflicts"][0]["resource_name"] == "Lab 9"
+    assert response.json["error"]["details"]["conflicts"][0]["clashes"][0]["resource_name"] == "Lab 9"
 
 
 def test_a_bad_plan_is_422_with_every_problem(client, demo, admin):

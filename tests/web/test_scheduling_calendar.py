@@ -7,6 +7,8 @@ import datetime as dt
 import pytest
 from icalendar import Calendar
 
+from core import clock
+
 WINDOW = "start=2031-03-01&end=2031-04-01"
 
 
@@ -52,8 +54,9 @@ def test_teacher_sees_only_assigned_cohorts(client, api, schedule):
                                                                   schedule["ids"]["corporate"]}
 
 
-def test_support_sees_the_institution(client, api, schedule):
-    assert len(events(client, api("support"))) == 3
+def test_support_may_not_read_the_calendar(client, api, schedule):
+    """Support views cohorts and trainees, nothing else (issue 11): no schedules."""
+    assert client.get(f"/api/institution/attendance/calendar?{WINDOW}", headers=api("support")).status_code == 403
 
 
 def test_regulator_sees_only_the_approved_cohort(client, api, schedule):
@@ -163,6 +166,29 @@ def test_uids_stay_stable_across_edits(client, api, demo, schedule, in_2031):
     assert before.keys() == after.keys() == {f"session-{sid}@testserver"}
     assert after[f"session-{sid}@testserver"].decoded("dtstart") == dt.datetime(2031, 3, 3, 9, tzinfo=dt.UTC)
     assert int(after[f"session-{sid}@testserver"]["sequence"]) >= int(before[f"session-{sid}@testserver"]["sequence"])
+
+
+@pytest.mark.parametrize("rename", ["room", "cohort"])
+def test_renaming_what_an_event_shows_bumps_its_sequence_and_last_modified(client, api, sql, demo, schedule, rename):
+    from core.models import Cohort, Room
+
+    feed = _feed(client, api("admin"), "room", schedule["rooms"][0])
+    uid = f"session-{schedule['ids']['public']}@testserver"
+    with clock.frozen_at(dt.datetime(2031, 2, 1, tzinfo=dt.UTC)):
+        before = {str(e["uid"]): e for e in _read(client, feed["url"]).walk("VEVENT")}[uid]
+        again = {str(e["uid"]): e for e in _read(client, feed["url"]).walk("VEVENT")}[uid]
+    if rename == "room":
+        sql.get(Room, schedule["rooms"][0]).name = "Room One (refitted)"
+    else:
+        sql.get(Cohort, demo["public_cohort_id"]).name = "Renamed cohort"
+    sql.commit()
+    with clock.frozen_at(dt.datetime(2031, 2, 2, tzinfo=dt.UTC)):
+        after = {str(e["uid"]): e for e in _read(client, feed["url"]).walk("VEVENT")}[uid]
+    assert int(again["sequence"]) == int(before["sequence"])  # nothing changed: nothing bumped
+    assert int(after["sequence"]) == int(before["sequence"]) + 1
+    assert after.decoded("last-modified") > before.decoded("last-modified")
+    assert ("Room One (refitted)" in str(after["location"])) if rename == "room" else \
+        ("Renamed cohort" in str(after["description"]))
 
 
 def test_cancelled_sessions_stay_in_the_feed_as_cancelled(client, api, demo, schedule, in_2031):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from core import clock
 from tests.conftest import sign_in
 
 HOMES = {
@@ -28,11 +31,44 @@ def test_wrong_password_is_refused_with_a_message(client, demo):
     assert response.status_code == 401 and b"Wrong email or password" in response.data
 
 
-def test_repeated_failures_get_429(client, demo):
-    for _ in range(5):
-        assert sign_in(client, "admin@demo.example", "nope-nope-nope").status_code == 401
-    response = sign_in(client, "admin@demo.example", "demo-password")
-    assert response.status_code == 429 and response.headers["Retry-After"]
+def _from(client, address: str, password: str, email: str = "admin@demo.example"):
+    return client.post("/login", data={"email": email, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_failures_from_one_address_bring_growing_delays(client, demo):
+    start = clock.now()
+    with clock.frozen_at(start):
+        for _ in range(3):  # free failures
+            assert _from(client, "198.51.100.7", "nope-nope-nope").status_code == 401
+        first = _from(client, "198.51.100.7", "demo-password")
+        assert first.status_code == 429 and first.headers["Retry-After"] == "1"
+    with clock.frozen_at(start + dt.timedelta(seconds=2)):
+        assert _from(client, "198.51.100.7", "nope-nope-nope").status_code == 401  # the 4th failure
+        assert _from(client, "198.51.100.7", "demo-password").headers["Retry-After"] == "2"
+    with clock.frozen_at(start + dt.timedelta(seconds=5)):
+        assert _from(client, "198.51.100.7", "demo-password").status_code == 302  # waited: the right one works
+
+
+def test_a_third_party_guessing_never_locks_the_owner_out_from_another_address(client, demo):
+    with clock.frozen_at(clock.now()):
+        for _ in range(40):
+            _from(client, "203.0.113.66", "guess-guess-guess")
+        assert _from(client, "203.0.113.66", "demo-password").status_code == 429
+        assert _from(client, "192.0.2.10", "demo-password").status_code == 302
+
+
+def test_one_address_guessing_many_accounts_meets_the_ceiling(app, client, demo):
+    app.config["LOGIN_ADDRESS_CEILING"] = 5
+    try:
+        with clock.frozen_at(clock.now()):
+            for n in range(5):
+                _from(client, "203.0.113.77", "guess-guess-guess", email=f"nobody{n}@demo.example")
+            refused = _from(client, "203.0.113.77", "demo-password")
+            assert refused.status_code == 429 and b"from this network" in refused.data
+            assert _from(client, "192.0.2.11", "demo-password").status_code == 302
+    finally:
+        app.config["LOGIN_ADDRESS_CEILING"] = 300
 
 
 def test_signing_out_makes_a_replayed_cookie_worthless(app, demo):

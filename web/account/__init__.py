@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from core.access import auth as auth_service
+from core.access.throttle import ThrottlePolicy
 from core.errors import TooManyAttempts, ValidationError
 from core.models import ApiToken
 
@@ -28,6 +29,12 @@ class LoginForm(FlaskForm):
 
 class TokenForm(FlaskForm):
     name = StringField("Token name", validators=[DataRequired(), Length(max=120)])
+
+
+def _throttle_policy() -> ThrottlePolicy:
+    c = current_app.config
+    return ThrottlePolicy(free_failures=c["LOGIN_FREE_FAILURES"], max_delay=c["LOGIN_MAX_DELAY_SECONDS"],
+                          address_ceiling=c["LOGIN_ADDRESS_CEILING"])
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -51,7 +58,7 @@ def login() -> Any:
             try:
                 found, _secret = auth_service.sign_in(
                     db.session, form.email.data, form.password.data,
-                    ip=request.remote_addr, user_agent=request.user_agent.string,
+                    ip=request.remote_addr, user_agent=request.user_agent.string, policy=_throttle_policy(),
                 )
             except TooManyAttempts as exc:
                 flash(exc.message, "danger")

@@ -11,6 +11,14 @@ class Health(BaseModel):
     status: str
 
 
+class Ready(BaseModel):
+    """Readiness: which parts are unhealthy, and each check's details."""
+
+    status: str
+    unhealthy: list[str]
+    checks: dict[str, dict[str, Any]]
+
+
 class Me(BaseModel):
     id: int
     email: str

@@ -17,6 +17,7 @@ from core.access.scoping import can, cohort_filter
 from core.attendance import export, roster
 from core.attendance import service as attendance
 from core.attendance.commands import LockSession, MarkRegister, UnlockSession
+from core.attendance.roster import RegisterRow
 from core.errors import ValidationError
 from core.models import Institution
 from core.registers import service as register_documents
@@ -52,6 +53,7 @@ def _aware(value: dt.datetime | None) -> str | None:
 def register_json(reg: attendance.Register) -> dict[str, Any]:
     s = reg.info
     key = reg.spec.key
+    evidence = _evidence_base()
     return {
         "session": {
             "id": s.id, "cohort_id": s.cohort_id, "cohort_name": s.cohort_name,
@@ -66,16 +68,30 @@ def register_json(reg: attendance.Register) -> dict[str, Any]:
         "key": key,
         "permissions": {"mark": reg.editable, "lock": reg.can_lock, "unlock": reg.can_unlock},
         "counts": reg.counts,
-        "trainees": [
-            {"id": r.member_id, key: r.member_id, "name": r.name, "reference": r.detail, "active": r.active,
-             "record_id": r.record_id, "status": r.status, "minutes_late": r.minutes_late, "notes": r.notes,
-             "has_evidence": r.evidence_file_id is not None,
-             "evidence_url": url_for("attendance.api_evidence_download", evidence_id=r.evidence_file_id)
-             if r.evidence_file_id else None,
-             "marked_by": r.marked_by, "marked_at": _aware(r.marked_at), "version": r.version}
-            for r in reg.rows
-        ],
+        "trainees": [_trainee_json(r, key, evidence) for r in reg.rows],
     }
+
+
+def _evidence_base() -> str:
+    """The evidence URL without its id: url_for once per response, not once per row (it costs more than the row)."""
+    return url_for("attendance.api_evidence_download", evidence_id=0)[:-1]
+
+
+def _trainee_json(r: RegisterRow, key: str, evidence_base: str) -> dict[str, Any]:
+    return {"id": r.member_id, key: r.member_id, "name": r.name, "reference": r.detail, "active": r.active,
+            "record_id": r.record_id, "status": r.status, "minutes_late": r.minutes_late, "notes": r.notes,
+            "has_evidence": r.evidence_file_id is not None,
+            "evidence_url": f"{evidence_base}{r.evidence_file_id}" if r.evidence_file_id else None,
+            "marked_by": r.marked_by, "marked_at": _aware(r.marked_at), "version": r.version}
+
+
+def changes_json(outcome: attendance.MarkOutcome) -> dict[str, Any]:
+    """The answer to a mark by default: what changed (the client holds the rest of the register)."""
+    reg = outcome.register
+    evidence = _evidence_base()
+    return {"session_id": reg.info.id, "key": reg.spec.key, "register": "changes", "counts": reg.counts,
+            "changed": outcome.changed, "conflicts": outcome.conflicts,
+            "trainees": [_trainee_json(r, reg.spec.key, evidence) for r in outcome.changed_rows]}
 
 
 def _json(payload: dict[str, Any], status: int = 200) -> Response:
@@ -96,8 +112,9 @@ def register(session_id: int) -> Any:
     reg = attendance.get_register(db.session, user(), session_id, grace_hours=_grace())
     documents = (register_documents.documents_for_session(db.session, user(), session_id)
                  if can(db.session, user(), "registers.view") else [])
-    return render_template("attendance/register.html", reg=reg, documents=documents,
-                           auto_lock_local=reg.auto_lock_at.astimezone(ZoneInfo(reg.time_zone)))
+    locks_at = max(reg.auto_lock_at, reg.info.relock_after or reg.auto_lock_at)  # an unlock may run past the cut-off
+    return render_template("attendance/register.html", reg=reg, documents=documents, grace_hours=_grace(),
+                           auto_lock_local=locks_at.astimezone(ZoneInfo(reg.time_zone)))
 
 
 @bp.post("/institution/attendance/sessions/<int:session_id>/lock")
@@ -119,7 +136,8 @@ def unlock_screen(session_id: int) -> Any:
         except ValueError:
             raise ValidationError("Re-lock time must be a date and time.", code="invalid_relock_after") from None
     attendance.unlock_session(db.session, user(), session_id,
-                              UnlockSession(reason=request.form.get("reason"), relock_after=relock))
+                              UnlockSession(reason=request.form.get("reason"), relock_after=relock),
+                              grace_hours=_grace())
     flash("Session unlocked. Changes are possible until it locks again.", "success")
     return redirect(url_for("attendance.register", session_id=session_id))
 
@@ -130,7 +148,7 @@ def export_csv(session_id: int) -> Any:
     reg = attendance.get_register(db.session, user(), session_id, grace_hours=_grace())
     s = reg.class_session
     preamble = [["Cohort", reg.cohort.name], ["Session", f"{s.session_date} {s.start_time:%H:%M}-{s.end_time:%H:%M}"],
-                ["Locked", "yes" if s.is_locked else "no"], []]
+                ["Locked", "yes" if reg.info.is_locked else "no"], []]
     body = export.to_csv(export.register_rows(reg.rows), preamble)
     name = f"register-{s.session_date}-session-{s.id}.csv"
     return Response("\ufeff" + body, mimetype="text/csv",
@@ -171,11 +189,15 @@ def api_session(session_id: int) -> Any:
 
 @bp.post("/api/institution/attendance/mark")
 @requires("attendance.mark")
-@contract(resp=responds(HTTP_200=MarkResult, HTTP_423=ErrorEnvelope))
+@contract(resp=responds(HTTP_200=MarkResult, HTTP_422=ErrorEnvelope, HTTP_423=ErrorEnvelope))
 def api_mark(json: MarkRegister) -> Any:
-    """Mark a whole register in one request (an idempotent upsert); `mark_all_present` fills the rest."""
+    """Mark a whole register in one request (an idempotent upsert); `mark_all_present` fills the rest.
+    Answers what changed (the client holds the rest), or the whole register with `full_register`."""
     outcome = attendance.mark(db.session, user(), json, grace_hours=_grace())
-    return _json({**register_json(outcome.register), "changed": outcome.changed, "conflicts": outcome.conflicts})
+    if not json.full_register:
+        return _json(changes_json(outcome))
+    return _json({**register_json(outcome.register), "register": "full", "changed": outcome.changed,
+                  "conflicts": outcome.conflicts})
 
 
 @bp.post("/api/institution/class-sessions/<int:session_id>/lock")
@@ -190,7 +212,7 @@ def api_lock(session_id: int, json: LockSession) -> Any:
 @requires("attendance.unlock")
 @contract(resp=responds(HTTP_200=RegisterOut, HTTP_409=ErrorEnvelope))
 def api_unlock(session_id: int, json: UnlockSession) -> Any:
-    attendance.unlock_session(db.session, user(), session_id, json)
+    attendance.unlock_session(db.session, user(), session_id, json, grace_hours=_grace())
     return _json(register_json(attendance.get_register(db.session, user(), session_id, grace_hours=_grace())))
 
 
@@ -201,7 +223,7 @@ def api_evidence_upload(session_id: int, trainee_id: int) -> Any:
     evidence = attendance.attach_evidence(
         db.session, user(), current_app.extensions["storage"], session_id, trainee_id,
         upload.stream if upload and upload.filename else None, upload.filename if upload else None,
-        max_bytes=int(current_app.config["EVIDENCE_MAX_MB"]) * 1024 * 1024,
+        max_bytes=int(current_app.config["EVIDENCE_MAX_MB"]) * 1024 * 1024, grace_hours=_grace(),
     )
     return {"id": evidence.id, "filename": evidence.original_filename, "content_type": evidence.content_type,
             "size_bytes": evidence.size_bytes, "sha256": evidence.sha256,

@@ -7,7 +7,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from core.attendance.service import lock_past_sessions
+from core.attendance.locking import lock_past_sessions
 from core.mail import MailSettings
 from core.reminders import service as reminders
 

@@ -73,9 +73,19 @@ class MarkConflict(BaseModel):
     message: str
 
 
-class MarkResult(RegisterOut):
+class MarkResult(BaseModel):
+    """By default what the mark changed: the counts and the changed rows (the client holds the rest of the
+    register). With `full_register`: the whole register (`session`, `permissions`, every row) as well."""
+
+    register: str  # "changes" | "full"
+    session_id: int | None = None
+    key: str
+    counts: dict[str, int]
     changed: list[int]
     conflicts: list[MarkConflict]
+    trainees: list[RegisterRowOut]
+    session: RegisterSession | None = None
+    permissions: RegisterPermissions | None = None
 
 
 class EvidenceOut(BaseModel):

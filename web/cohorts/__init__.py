@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from core.access.scoping import can, cohort_filter, visible_cohort
+from core.attendance.locking import lock_states
 from core.attendance.roster import roster_sizes
 from core.cohorts import service
 from core.cohorts.commands import (
@@ -42,7 +43,7 @@ from ..auth import requires, user
 from ..contract import ErrorEnvelope, Page, contract, responds
 from ..extensions import db
 from ..forms import form_command
-from ..pagination import page_of, paginate
+from ..pagination import paginate, query_page
 from .schemas import (
     AgreementOut,
     CancelledCohortOut,
@@ -98,7 +99,7 @@ def _agreement_row(row: Any) -> dict[str, Any]:
 @requires("organizations.view")
 @contract(resp=responds(HTTP_200=Page[OrganizationOut]))
 def api_organization_list(query: OrganizationQuery) -> Any:
-    return page_of(service.organizations_query(user(), query.q), query, present_organization)
+    return query_page(service.organizations_query(user(), query.q), query, present_organization)
 
 
 @bp.post("/api/organizations")
@@ -121,7 +122,7 @@ def api_organization_detail(organization_id: int) -> Any:
 def api_agreement_list(organization_id: int, query: AgreementQuery) -> Any:
     service.visible_organization(db.session, user(), organization_id)
     stmt = service.agreements_query(user(), organization_id=organization_id, status=query.status)
-    return page_of(stmt, query, _agreement_row, scalars=False)
+    return query_page(stmt, query, _agreement_row, scalars=False)
 
 
 @bp.post("/api/organizations/<int:organization_id>/agreements")
@@ -135,7 +136,7 @@ def api_agreement_create(organization_id: int, json: CreateAgreement) -> Any:
 @requires("organizations.view")
 @contract(resp=responds(HTTP_200=Page[AgreementOut]))
 def api_agreements(query: AgreementQuery) -> Any:
-    return page_of(service.agreements_query(user(), status=query.status), query, _agreement_row, scalars=False)
+    return query_page(service.agreements_query(user(), status=query.status), query, _agreement_row, scalars=False)
 
 
 @bp.post("/api/corporate-agreements/<int:agreement_id>/status")
@@ -159,7 +160,7 @@ def api_corporate_cohort_create(agreement_id: int, json: CreateCorporateCohort) 
 @requires("corporate_cohorts.view")
 @contract(resp=responds(HTTP_200=Page[CorporateCohortOut]))
 def api_corporate_cohort_list(query: CorporateCohortQuery) -> Any:
-    page = page_of(_cohorts_query(query.q, query.status), query, lambda c: c)
+    page = query_page(_cohorts_query(query.q, query.status), query, lambda c: c)
     page["items"] = _with_counts(page["items"])
     return page
 
@@ -288,6 +289,7 @@ def corporate_cohort_detail(cohort_id: int) -> Any:
                                   .order_by(ClassSession.starts_at).limit(200)).all()
     return render_template("cohorts/corporate_cohort_detail.html", cohort=cohort, org=org, agreement=agreement,
                            course=course, trainees=trainees, imports=imports, sessions=sessions,
+                           locks=lock_states(db.session, sessions, int(current_app.config["LOCK_GRACE_HOURS"])),
                            trainee_total=roster_sizes(db.session, [cohort.id]).get(cohort.id, 0),
                            q=request.args.get("q", ""), ImportStatus=ImportStatus)
 

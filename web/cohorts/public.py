@@ -31,7 +31,7 @@ from ..auth import requires, user
 from ..contract import Page, contract, responds
 from ..extensions import db
 from ..forms import form_command
-from ..pagination import page_of
+from ..pagination import query_page
 from ..people.schemas import EnrolmentOut, EnrolResult, present_enrolment
 from . import bp
 from .schemas import (
@@ -48,7 +48,7 @@ RECENT_SESSIONS = 200
 
 def cohort_page_data(query: CohortListQuery) -> dict[str, Any]:
     """A page of cohorts with their progress: a fixed number of queries whatever the page size."""
-    page = page_of(stats.cohorts_query(user(), query), query, lambda row: row, scalars=False)
+    page = query_page(stats.cohorts_query(user(), query), query, lambda row: row, scalars=False)
     progress = stats.cohort_stats(db.session, [c.id for c, _q in page["items"]], clock.now())
     page["items"] = [present_cohort_item(c, q, progress[c.id]) for c, q in page["items"]]
     return page
@@ -121,7 +121,7 @@ def api_set_facilitators(cohort_id: int, json: SetFacilitators) -> Any:
 @contract(resp=responds(HTTP_200=Page[EnrolmentOut]))
 def api_enrolment_list(cohort_id: int, query: EnrolmentQuery) -> Any:
     cohort = enrolments.public_cohort(db.session, user(), cohort_id, "learners.view")
-    return page_of(enrolments.enrolments_query(cohort.id, query.status), query,
+    return query_page(enrolments.enrolments_query(cohort.id, query.status), query,
                    lambda row: present_enrolment(row[0], row[1].full_name), scalars=False)
 
 

@@ -20,19 +20,20 @@ from flask import (
 )
 from sqlalchemy import select
 
+from core import jobs
 from core.access.scoping import can, visible_cohort
 from core.cohorts.service import corporate_cohort, trainees_query
 from core.errors import NotFound, ValidationError
-from core.imports import service
-from core.imports.rules import COLUMNS, REASONS
+from core.imports import commit, service
+from core.imports.jobs import JOB_KINDS, retry_import
+from core.imports.rules import COLUMNS, reason_sentence
 from core.models import Cohort, CorporateTrainee, ImportStatus, TraineeImport, TraineeImportRow, User
-from tasks.imports import commit_import, validate_import
 
 from ..auth import requires, user
+from ..contract import Accepted, ErrorEnvelope, contract, responds
 from ..downloads import stream_csv
 from ..extensions import db
 from ..pagination import paginate
-from ..queue import sender
 
 bp = Blueprint("imports", __name__)
 
@@ -57,7 +58,7 @@ def _import(import_id: int, permission: str) -> tuple[TraineeImport, Cohort]:
     return imp, cohort
 
 
-def import_json(imp: TraineeImport, uploader: User | None = None) -> dict[str, Any]:
+def import_json(imp: TraineeImport, uploader: User | None = None, job: jobs.JobView | None = None) -> dict[str, Any]:
     return {
         "id": imp.id, "cohort_id": imp.cohort_id, "status": imp.status.value,
         "original_filename": imp.original_filename, "size_bytes": imp.size_bytes, "sha256": imp.sha256,
@@ -65,9 +66,13 @@ def import_json(imp: TraineeImport, uploader: User | None = None) -> dict[str, A
         "created_at": _iso(imp.created_at), "started_at": _iso(imp.started_at), "finished_at": _iso(imp.finished_at),
         "committed_at": _iso(imp.committed_at),
         "progress": {"rows_done": imp.rows_done, "rows_total": imp.rows_total},
-        "counts": {"valid": imp.valid_count, "invalid": imp.invalid_count, "by_reason": imp.errors_by_reason or {}},
+        "counts": {"valid": imp.valid_count, "invalid": imp.invalid_count, "by_reason": imp.errors_by_reason or {},
+                   "possible_duplicates": imp.possible_duplicate_count},
+        "reasons": [{"code": code, "count": n, "message": reason_sentence(code)}
+                    for code, n in sorted((imp.errors_by_reason or {}).items()) if code != "file"],
         "inserted_count": imp.inserted_count,
         "error_message": imp.error_message,
+        "job": job.as_json() if job else None,
         "links": {
             "self": url_for("imports.api_import_detail", import_id=imp.id),
             "page": url_for("imports.import_status", import_id=imp.id),
@@ -75,13 +80,15 @@ def import_json(imp: TraineeImport, uploader: User | None = None) -> dict[str, A
             "errors_csv": url_for("imports.api_import_errors_csv", import_id=imp.id),
             "commit": url_for("imports.api_import_commit", import_id=imp.id),
             "cancel": url_for("imports.api_import_cancel", import_id=imp.id),
+            "retry": url_for("imports.api_import_retry", import_id=imp.id),
         },
     }
 
 
 def row_json(row: TraineeImportRow) -> dict[str, Any]:
     return {"row": row.row_number, "ok": row.ok, "full_name": row.full_name, "phone_e164": row.phone_e164,
-            "email": row.email, "errors": (row.errors or {}).get("errors", [])}
+            "email": row.email, "employee_code": row.employee_code, "errors": (row.errors or {}).get("errors", []),
+            "warnings": (row.errors or {}).get("warnings", [])}
 
 
 def trainee_json(t: CorporateTrainee) -> dict[str, Any]:
@@ -101,8 +108,28 @@ def _upload(cohort: Cohort) -> TraineeImport:
     return service.create_import(
         db.session, current_app.extensions["storage"], cohort=cohort, uploader=user(), stream=upload.stream,
         filename=upload.filename, max_bytes=current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024,
-        on_commit=sender(validate_import),
     )
+
+
+def _job(imp: TraineeImport) -> jobs.JobView | None:
+    return jobs.describe(db.session, JOB_KINDS, imp.id)
+
+
+def _commit_choices() -> dict[str, bool]:
+    """confirm_duplicate_file / include_possible_duplicates, from a JSON body or a form."""
+    body = request.get_json(silent=True) if request.is_json else None
+    if request.is_json and not isinstance(body, dict | None):
+        raise ValidationError("Send a JSON object.", code="invalid_body")
+    source: Any = body or request.form
+    choices = {}
+    for name in ("confirm_duplicate_file", "include_possible_duplicates"):
+        value = source.get(name, False)
+        if isinstance(value, str):
+            value = value.strip().lower() in ("1", "true", "yes", "on")
+        if not isinstance(value, bool):
+            raise ValidationError(f"{name} must be true or false.", code="invalid_field", details={"field": name})
+        choices[name] = value
+    return choices
 
 
 def _uploaders(imports: list[TraineeImport]) -> dict[int, User]:
@@ -148,7 +175,8 @@ def api_import_list(cohort_id: int) -> Any:
 @requires("corporate_trainees.view")
 def api_import_detail(import_id: int) -> Any:
     imp, _ = _import(import_id, "corporate_trainees.view")
-    return jsonify(import_json(imp, db.session.get(User, imp.uploaded_by_id) if imp.uploaded_by_id else None))
+    uploader = db.session.get(User, imp.uploaded_by_id) if imp.uploaded_by_id else None
+    return jsonify(import_json(imp, uploader, _job(imp)))
 
 
 @bp.get("/api/trainee-imports/<int:import_id>/rows")
@@ -174,7 +202,17 @@ def api_import_errors_csv(import_id: int) -> Any:
 @requires("corporate_trainees.import")
 def api_import_commit(import_id: int) -> Any:
     imp, cohort = _import(import_id, "corporate_trainees.import")
-    imp = service.request_commit(db.session, imp.id, user(), cohort=cohort, on_commit=sender(commit_import))
+    imp = commit.request_commit(db.session, imp.id, user(), cohort=cohort, **_commit_choices())
+    return jsonify(id=imp.id, status=imp.status.value,
+                   status_url=url_for("imports.api_import_detail", import_id=imp.id)), 202
+
+
+@bp.post("/api/trainee-imports/<int:import_id>/retry")
+@requires("corporate_trainees.import")
+@contract(resp=responds(HTTP_202=Accepted, HTTP_409=ErrorEnvelope))
+def api_import_retry(import_id: int) -> Any:
+    imp, cohort = _import(import_id, "corporate_trainees.import")
+    imp = retry_import(db.session, imp.id, user(), cohort=cohort)
     return jsonify(id=imp.id, status=imp.status.value,
                    status_url=url_for("imports.api_import_detail", import_id=imp.id)), 202
 
@@ -218,7 +256,10 @@ def import_upload(cohort_id: int) -> Any:
 def import_status(import_id: int) -> Any:
     imp, cohort = _import(import_id, "corporate_trainees.view")
     preview = service.preview_rows(db.session, imp.id) if imp.status.value not in IN_PROGRESS else []
-    return render_template("imports/status.html", imp=imp, cohort=cohort, preview=preview, reasons=REASONS,
+    return render_template("imports/status.html", imp=imp, cohort=cohort, preview=preview, job=_job(imp),
+                           reason_sentence=reason_sentence,
+                           duplicate_of=commit.same_file_committed(db.session, imp)
+                           if imp.status == ImportStatus.VALIDATED else None,
                            in_progress=imp.status.value in IN_PROGRESS,
                            can_import=can(db.session, user(), "corporate_trainees.import"),
                            uploader=db.session.get(User, imp.uploaded_by_id) if imp.uploaded_by_id else None,
@@ -229,8 +270,17 @@ def import_status(import_id: int) -> Any:
 @requires("corporate_trainees.import")
 def import_commit(import_id: int) -> Any:
     imp, cohort = _import(import_id, "corporate_trainees.import")
-    service.request_commit(db.session, imp.id, user(), cohort=cohort, on_commit=sender(commit_import))
+    commit.request_commit(db.session, imp.id, user(), cohort=cohort, **_commit_choices())
     flash("Adding the valid rows to the cohort…", "info")
+    return redirect(url_for("imports.import_status", import_id=import_id))
+
+
+@bp.post("/admin/trainee-imports/<int:import_id>/retry")
+@requires("corporate_trainees.import")
+def import_retry(import_id: int) -> Any:
+    imp, cohort = _import(import_id, "corporate_trainees.import")
+    retry_import(db.session, imp.id, user(), cohort=cohort)
+    flash("Checking the file again.", "info")
     return redirect(url_for("imports.import_status", import_id=import_id))
 
 

@@ -8,12 +8,13 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from core import jobs
 from core.access.auth import login_session_key
-from core.access.scoping import can
 from core.errors import ValidationError
 from core.fields import PageQuery
 from core.imports import learners as learner_imports
 from core.imports import service as imports
+from core.imports.jobs import JOB_KINDS
 from core.models import Cohort, CohortStatus, CohortType, Institution, Role, TraineeImport, TraineeImportRow
 from core.people import learners, resets, staff
 from core.people.commands import (
@@ -27,7 +28,6 @@ from core.people.commands import (
     UpdateUser,
     UserQuery,
 )
-from tasks.imports import commit_import, validate_import
 from tasks.people import send_password_link, send_welcome_link
 
 from ..auth import public, requires, signed_in, user
@@ -35,7 +35,7 @@ from ..contract import Accepted, ErrorEnvelope, Page, contract, responds
 from ..downloads import stream_csv
 from ..extensions import db
 from ..forms import form_command
-from ..pagination import page_of
+from ..pagination import query_page
 from ..queue import sender
 from .schemas import (
     ImportRowOut,
@@ -53,7 +53,7 @@ IN_PROGRESS = {"UPLOADED", "VALIDATING", "COMMITTING"}
 
 
 def _user_page(query: UserQuery) -> dict[str, Any]:
-    page = page_of(staff.users_query(user(), query), query, lambda u: u)
+    page = query_page(staff.users_query(user(), query), query, lambda u: u)
     cohorts = staff.assigned_cohorts(db.session, [u.id for u in page["items"]])
     page["items"] = [present_user(u, cohorts[u.id]) for u in page["items"]]
     return page
@@ -115,7 +115,7 @@ def api_user_password_reset(user_id: int) -> Any:
 @requires("learners.view")
 @contract(resp=responds(HTTP_200=Page[LearnerOut]))
 def api_learner_list(query: LearnerQuery) -> Any:
-    return page_of(learners.learners_query(user(), query), query, present_learner)
+    return query_page(learners.learners_query(user(), query), query, present_learner)
 
 
 @bp.post("/api/learners")
@@ -146,6 +146,11 @@ def _institutions() -> list[int] | None:
     return None if user().role == Role.SUPER_ADMIN else [user().institution_id or -1]
 
 
+def _job(import_id: int) -> jobs.JobView | None:
+    """Where the import's validation or commit stands on the workers (queued, running, failed)."""
+    return jobs.describe(db.session, JOB_KINDS, import_id)
+
+
 def _learner_import(import_id: int, *, for_update: bool = False) -> TraineeImport:
     return learner_imports.learner_import_for(db.session, _institutions(), import_id, for_update=for_update)
 
@@ -163,8 +168,7 @@ def _upload() -> TraineeImport:
     return learner_imports.create_learner_import(
         db.session, current_app.extensions["storage"], institution_id=institution_id,
         cohort_id=int(raw_cohort) if raw_cohort else None, uploader=user(), stream=upload.stream,
-        filename=upload.filename, max_bytes=current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024,
-        on_commit=sender(validate_import))
+        filename=upload.filename, max_bytes=current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024)
 
 
 def _accepted(imp: TraineeImport) -> tuple[dict[str, Any], int]:
@@ -185,7 +189,7 @@ def api_learner_import_create() -> Any:
 @requires("learners.view")
 @contract(resp=responds(HTTP_200=LearnerImportOut))
 def api_learner_import_detail(import_id: int) -> Any:
-    return present_learner_import(_learner_import(import_id))
+    return present_learner_import(_learner_import(import_id), _job(import_id))
 
 
 @bp.get("/api/learner-imports/<int:import_id>/rows")
@@ -194,7 +198,7 @@ def api_learner_import_detail(import_id: int) -> Any:
 def api_learner_import_rows(import_id: int, query: PageQuery) -> Any:
     imp = _learner_import(import_id)
     stmt = select(TraineeImportRow).where(TraineeImportRow.import_id == imp.id).order_by(TraineeImportRow.row_number)
-    return page_of(stmt, query, present_import_row)
+    return query_page(stmt, query, present_import_row)
 
 
 @bp.get("/api/learner-imports/<int:import_id>/errors.csv")
@@ -211,7 +215,7 @@ def api_learner_import_errors(import_id: int) -> Any:
 @contract(resp=responds(HTTP_202=Accepted, HTTP_409=ErrorEnvelope))
 def api_learner_import_commit(import_id: int) -> Any:
     imp = _learner_import(import_id, for_update=True)
-    return _accepted(learner_imports.request_learner_commit(db.session, imp, user(), sender(commit_import)))
+    return _accepted(learner_imports.request_learner_commit(db.session, imp, user()))
 
 
 @bp.post("/api/learner-imports/<int:import_id>/cancel")
@@ -233,7 +237,7 @@ def _page_arg() -> int:
 @requires("users.manage")
 def user_list() -> Any:
     query = UserQuery(q=request.args.get("q", "").strip()[:200], page=_page_arg())
-    page = page_of(staff.users_query(user(), query), query, lambda u: u)
+    page = query_page(staff.users_query(user(), query), query, lambda u: u)
     institutions = (db.session.scalars(select(Institution).order_by(Institution.name)).all()
                     if user().role == Role.SUPER_ADMIN else [])
     roles = [r for r in Role] if user().role == Role.SUPER_ADMIN else [Role.ADMIN, Role.SUPPORT, Role.TEACHER]
@@ -323,7 +327,7 @@ def password_change() -> Any:
 @requires("learners.view")
 def learner_list() -> Any:
     query = LearnerQuery(q=request.args.get("q", "").strip()[:200], page=_page_arg())
-    page = page_of(learners.learners_query(user(), query), query, lambda learner: learner)
+    page = query_page(learners.learners_query(user(), query), query, lambda learner: learner)
     return render_template("people/learners.html", page=page, q=query.q)
 
 
@@ -335,16 +339,18 @@ def learner_create() -> Any:
     return redirect(url_for("people.learner_list", q=learner.full_name))
 
 
-@bp.route("/admin/learners/<int:learner_id>", methods=["GET", "POST"])
+@bp.get("/admin/learners/<int:learner_id>")
 @requires("learners.view")
 def learner_edit(learner_id: int) -> Any:
-    if request.method == "POST":
-        if not can(db.session, user(), "learners.manage"):
-            raise ValidationError(_("You may not change learners."), code="forbidden")
-        learners.update_learner(db.session, user(), learner_id, form_command(UpdateLearner))
-        flash(_("Saved."), "success")
-        return redirect(url_for("people.learner_edit", learner_id=learner_id))
     return render_template("people/learner_edit.html", learner=learners.visible_learner(db.session, user(), learner_id))
+
+
+@bp.post("/admin/learners/<int:learner_id>")
+@requires("learners.manage")
+def learner_update(learner_id: int) -> Any:
+    learners.update_learner(db.session, user(), learner_id, form_command(UpdateLearner))
+    flash(_("Saved."), "success")
+    return redirect(url_for("people.learner_edit", learner_id=learner_id))
 
 
 @bp.route("/admin/learners/import", methods=["GET", "POST"])
@@ -368,6 +374,7 @@ def learner_import_status(import_id: int) -> Any:
     busy = imp.status.value in IN_PROGRESS
     cohort = db.session.get(Cohort, imp.cohort_id) if imp.cohort_id else None
     return render_template("people/learner_import_status.html", imp=imp, cohort=cohort, in_progress=busy,
+                           job=_job(imp.id),
                            preview=[] if busy else imports.preview_rows(db.session, imp.id),
                            reasons=learner_imports.REASONS, preview_limit=imports.PREVIEW_LIMIT)
 
@@ -375,8 +382,7 @@ def learner_import_status(import_id: int) -> Any:
 @bp.post("/admin/learner-imports/<int:import_id>/commit")
 @requires("learners.manage")
 def learner_import_commit(import_id: int) -> Any:
-    learner_imports.request_learner_commit(db.session, _learner_import(import_id, for_update=True), user(),
-                                           sender(commit_import))
+    learner_imports.request_learner_commit(db.session, _learner_import(import_id, for_update=True), user())
     flash(_("Adding the valid rows…"), "info")
     return redirect(url_for("people.learner_import_status", import_id=import_id))
 

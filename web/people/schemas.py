@@ -7,6 +7,7 @@ from typing import Any
 from flask import url_for
 from pydantic import BaseModel
 
+from core.jobs import JobView
 from core.models import Enrolment, Learner, TraineeImport, User
 
 from ..imports import import_json
@@ -58,6 +59,7 @@ class ImportCounts(BaseModel):
     valid: int
     invalid: int
     by_reason: dict[str, int]
+    possible_duplicates: int = 0
 
 
 class LearnerImportOut(BaseModel):
@@ -76,8 +78,10 @@ class LearnerImportOut(BaseModel):
     committed_at: str | None
     progress: ImportProgress
     counts: ImportCounts
+    reasons: list[dict[str, Any]] = []
     inserted_count: int
     enrolled_count: int
+    job: dict[str, Any] | None = None
     error_message: str | None
     links: dict[str, str]
 
@@ -119,10 +123,10 @@ IMPORT_LINKS = {"self": "api_learner_import_detail", "page": "learner_import_sta
                 "cancel": "api_learner_import_cancel"}
 
 
-def present_learner_import(imp: TraineeImport) -> dict[str, Any]:
+def present_learner_import(imp: TraineeImport, job: JobView | None = None) -> dict[str, Any]:
     """A trainee import's fields (the same pipeline), what a learner import adds, and the learner routes."""
     return {
-        **import_json(imp), "kind": imp.kind.value, "institution_id": imp.institution_id,
+        **import_json(imp, None, job), "kind": imp.kind.value, "institution_id": imp.institution_id,
         "enrolled_count": imp.enrolled_count,
         "links": {name: url_for(f"people.{endpoint}", import_id=imp.id) for name, endpoint in IMPORT_LINKS.items()},
     }

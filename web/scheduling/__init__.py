@@ -10,20 +10,26 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from core import jobs
 from core.access.scoping import cohort_filter, visible_cohort
+from core.attendance.locking import lock_states
 from core.errors import Conflict, ValidationError
 from core.models import Cohort, Room, SessionType
 from core.scheduling import calendar as calendar_service
 from core.scheduling import feeds, places
 from core.scheduling import service as scheduling
-from tasks.scheduling import apply_plan
+from core.scheduling.jobs import APPLY_PLAN, retry_run
 
 from ..auth import public, requires, user
+from ..contract import Accepted, ErrorEnvelope, contract, responds
 from ..extensions import db
 from ..pagination import paginate
-from ..queue import sender
 
 bp = Blueprint("scheduling", __name__)
+
+
+def _grace() -> int:
+    return int(current_app.config["LOCK_GRACE_HOURS"])
 
 
 def _json_body() -> Any:
@@ -46,7 +52,7 @@ def _created_json(applied: scheduling.Applied) -> list[dict[str, Any]]:
 def _schedule(cohort_id: int, data: Any) -> tuple[str, Any]:
     """Apply a plan inline, or hand a large one to a worker: ("applied", Applied) or ("queued", ScheduleRun)."""
     if scheduling.planned_size(db.session, user(), cohort_id, data) > current_app.config["SCHEDULE_INLINE_LIMIT"]:
-        return "queued", scheduling.start_run(db.session, user(), cohort_id, data, on_commit=sender(apply_plan))
+        return "queued", scheduling.start_run(db.session, user(), cohort_id, data)
     return "applied", scheduling.apply(db.session, user(), cohort_id, data)
 
 
@@ -75,7 +81,22 @@ def api_schedule(cohort_id: int) -> Any:
 @bp.get("/api/institution/schedule-runs/<int:run_id>")
 @requires("sessions.manage")
 def api_schedule_run(run_id: int) -> Any:
-    return jsonify(scheduling.run_json(scheduling.get_run(db.session, user(), run_id)))
+    return jsonify(_run_json(scheduling.get_run(db.session, user(), run_id)))
+
+
+def _run_json(run: Any) -> dict[str, Any]:
+    job = jobs.describe(db.session, [APPLY_PLAN.name], run.id)
+    return {**scheduling.run_json(run), "job": job.as_json() if job else None,
+            "retry_url": url_for("scheduling.api_schedule_run_retry", run_id=run.id)}
+
+
+@bp.post("/api/institution/schedule-runs/<int:run_id>/retry")
+@requires("sessions.manage")
+@contract(resp=responds(HTTP_202=Accepted, HTTP_409=ErrorEnvelope))
+def api_schedule_run_retry(run_id: int) -> Any:
+    run = retry_run(db.session, user(), run_id)
+    return jsonify(id=run.id, status=run.status.value,
+                   status_url=url_for("scheduling.api_schedule_run", run_id=run.id)), 202
 
 
 @bp.get("/api/institution/cohorts/<int:cohort_id>/sessions")
@@ -85,7 +106,7 @@ def api_cohort_sessions(cohort_id: int) -> Any:
     zone = scheduling.institution_zone(db.session, cohort.institution_id)
     stmt = scheduling.cohort_sessions_stmt(cohort.id, request.args.get("q"),
                                            include_cancelled=request.args.get("include_cancelled") != "0")
-    return jsonify(paginate(stmt, lambda s: scheduling.session_json(s, zone)))
+    return jsonify(paginate(stmt, lambda s: scheduling.session_json(s, zone, _grace())))
 
 
 # --------------------------------------------------------------------------------------------- API: one session
@@ -94,8 +115,8 @@ def api_cohort_sessions(cohort_id: int) -> Any:
 @bp.patch("/api/institution/class-sessions/<int:session_id>")
 @requires("sessions.manage")
 def api_edit_session(session_id: int) -> Any:
-    s = scheduling.edit_session(db.session, user(), session_id, _json_body())
-    return jsonify(scheduling.session_json(s, scheduling.institution_zone(db.session, s.institution_id)))
+    s = scheduling.edit_session(db.session, user(), session_id, _json_body(), grace_hours=_grace())
+    return jsonify(scheduling.session_json(s, scheduling.institution_zone(db.session, s.institution_id), _grace()))
 
 
 @bp.post("/api/institution/class-sessions/<int:session_id>/cancel")
@@ -103,8 +124,8 @@ def api_edit_session(session_id: int) -> Any:
 def api_cancel_session(session_id: int) -> Any:
     data = request.get_json(silent=True)
     reason = data.get("reason") if isinstance(data, dict) and isinstance(data.get("reason"), str) else None
-    s = scheduling.cancel_session(db.session, user(), session_id, reason)
-    return jsonify(scheduling.session_json(s, scheduling.institution_zone(db.session, s.institution_id)))
+    s = scheduling.cancel_session(db.session, user(), session_id, reason, grace_hours=_grace())
+    return jsonify(scheduling.session_json(s, scheduling.institution_zone(db.session, s.institution_id), _grace()))
 
 
 # --------------------------------------------------------------------------------------------- API: rooms, holidays
@@ -164,7 +185,7 @@ def api_delete_holiday(holiday_id: int) -> Any:
 @bp.get("/api/institution/attendance/calendar")
 @requires("sessions.view")
 def api_calendar() -> Any:
-    body = calendar_service.calendar_events(db.session, user(), request.args.to_dict())
+    body = calendar_service.calendar_events(db.session, user(), request.args.to_dict(), _grace())
     # A month can hold thousands of events: compact, unsorted JSON is a third faster than jsonify here.
     return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
 
@@ -244,6 +265,7 @@ def _sessions_page(cohort_id: int, *, plan: dict[str, Any] | None = None, previe
         page=listing["page"], pages=listing["pages"], total=listing["total"], rooms=rooms,
         instructors=places.instructors(db.session, cohort.institution_id), types=list(SessionType),
         plan=plan or {}, preview=preview, errors=errors or [], plan_json=json.dumps(plan) if plan else "",
+        locks=lock_states(db.session, listing["items"], _grace()),
     ), status
 
 
@@ -276,7 +298,7 @@ def cohort_sessions_apply(cohort_id: int) -> Any:
         return redirect(url_for("scheduling.schedule_run", run_id=outcome.id))
     result = outcome.preview.result
     flash(f"{len(outcome.created_ids)} session(s) created; {len(result.already_scheduled)} already scheduled; "
-          f"{len(result.clashes)} skipped for a conflict.", "success")
+          f"{len(result.skipped)} skipped for a conflict.", "success")
     return redirect(url_for("scheduling.cohort_sessions", cohort_id=cohort_id))
 
 
@@ -284,7 +306,7 @@ def cohort_sessions_apply(cohort_id: int) -> Any:
 @requires("sessions.manage")
 def schedule_run(run_id: int) -> Any:
     run = scheduling.get_run(db.session, user(), run_id)
-    return render_template("scheduling/run.html", run=scheduling.run_json(run),
+    return render_template("scheduling/run.html", run=_run_json(run),
                            status_url=url_for("scheduling.api_schedule_run", run_id=run.id),
                            back=url_for("scheduling.cohort_sessions", cohort_id=run.cohort_id))
 
@@ -297,18 +319,20 @@ def edit_session(session_id: int) -> Any:
         changes = {k: request.form.get(k) for k in ("session_date", "start_time", "end_time", "session_type",
                                                     "room_id", "instructor_id", "title", "location", "notes")
                    if k in request.form}
-        scheduling.edit_session(db.session, user(), session_id, changes)
+        scheduling.edit_session(db.session, user(), session_id, changes, grace_hours=_grace())
         flash("Session updated.", "success")
         return redirect(url_for("scheduling.cohort_sessions", cohort_id=s.cohort_id))
     rooms = db.session.scalars(select(Room).where(Room.institution_id == s.institution_id).order_by(Room.name)).all()
-    return render_template("scheduling/edit_session.html", s=s, rooms=rooms, types=list(SessionType),
+    locked = lock_states(db.session, [s], _grace())[s.id].locked
+    return render_template("scheduling/edit_session.html", s=s, locked=locked, rooms=rooms, types=list(SessionType),
                            instructors=places.instructors(db.session, s.institution_id))
 
 
 @bp.post("/admin/class-sessions/<int:session_id>/cancel")
 @requires("sessions.manage")
 def cancel_session(session_id: int) -> Any:
-    s = scheduling.cancel_session(db.session, user(), session_id, request.form.get("reason") or None)
+    s = scheduling.cancel_session(db.session, user(), session_id, request.form.get("reason") or None,
+                                  grace_hours=_grace())
     flash(f"Session of {s.session_date:%d %b %Y} cancelled.", "success")
     return redirect(request.referrer or url_for("scheduling.cohort_sessions", cohort_id=s.cohort_id))
 

@@ -26,7 +26,7 @@
     const time = ev.start.slice(11, 16) + '–' + ev.end.slice(11, 16);
     const label = time + ' ' + ev.title + (ev.room ? ' · ' + ev.room.name : '') + (ev.instructor ? ' · ' + ev.instructor.name : '');
     const cls = 'cal-event' + (ev.locked ? ' locked' : '') + (ev.status === 'CANCELLED' ? ' cancelled' : '');
-    const tip = label + ' · ' + ev.type + ' · marked ' + ev.marked + '/' + ev.roster + (ev.locked ? ' · locked' : '');
+    const tip = label + ' · ' + (ev.type_label || ev.type) + ' · marked ' + ev.marked + '/' + ev.roster + (ev.locked ? ' · locked' : '');
     const href = registerTpl ? registerTpl.replace('987654321', ev.id) : null;
     return href ? '<a class="' + cls + '" href="' + esc(href) + '" title="' + esc(tip) + '">' + esc(label) + '</a>'
                 : '<span class="' + cls + '" title="' + esc(tip) + '" tabindex="0">' + esc(label) + '</span>';

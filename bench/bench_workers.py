@@ -1,0 +1,254 @@
+"""Workers and queues benchmark (issue 13). Run by hand; prints two tables.
+
+    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench_workers \
+    .venv/bin/python bench/bench_workers.py [--rows 100000] [--imports 4] [--import-rows 25000] [--pdfs 10]
+
+It (re)creates the bench database with the real migrations and the demo data, starts its own redis-server
+(no persistence, a free port) and real `celery worker` subprocesses, and goes through the web app (API with
+a token), so every job travels the real way: outbox → Redis → worker → PostgreSQL.
+
+1. PDF latency while a large import validates: a session-register PDF requested just after a --rows import
+   starts validating, with one worker consuming every queue (what `bin/start` runs) against a worker per
+   queue (imports | documents + default, what the Procfile runs). Also the PDF with idle workers.
+2. Throughput with 1 and 2 worker processes (each consuming every queue): --imports imports of
+   --import-rows rows requested at once, until all are validated; then --pdfs PDFs requested at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench_imports import generate_csv  # bench/ (scripts run from bench/)
+from common import recreate_database
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 900, every: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(every)
+    raise TimeoutError("timed out")
+
+
+class Stack:
+    """The bench database, a private Redis, the web app (test client + token) and worker subprocesses."""
+
+    def __init__(self, db_url: str) -> None:
+        self.work = Path(tempfile.mkdtemp(prefix="bench-workers-"))
+        self.redis_port = free_port()
+        self.redis = subprocess.Popen(["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
+                                       "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+        self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"
+        self.env = dict(os.environ, DATABASE_URL=db_url, CELERY_BROKER_URL=self.redis_url,
+                        CELERY_RESULT_BACKEND=self.redis_url, INSTANCE_DIR=str(self.work / "instance"),
+                        STORAGE_DIR=str(self.work / "private"), MAIL_FILE_DIR=str(self.work / "mail"),
+                        SECRET_KEY="bench", LOG_LEVEL="WARNING")
+        recreate_database(db_url)
+        from flask_migrate import upgrade
+        from sqlalchemy import select
+
+        from core.access.auth import create_api_token
+        from core.demo import load_demo_data
+        from core.models import User
+        from web import create_app
+        from web.extensions import db
+
+        self.app = create_app({"TESTING": True, "SECRET_KEY": "bench", "INSTANCE_DIR": self.env["INSTANCE_DIR"],
+                               "SQLALCHEMY_DATABASE_URI": db_url, "CELERY_BROKER_URL": self.redis_url,
+                               "CELERY_RESULT_BACKEND": self.redis_url, "STORAGE_DIR": self.env["STORAGE_DIR"],
+                               "MAIL_FILE_DIR": self.env["MAIL_FILE_DIR"], "WTF_CSRF_ENABLED": False})
+        with self.app.app_context():
+            upgrade()
+            ids = load_demo_data(db.session)
+            self.cohort_id = ids["corporate_cohort_id"]
+            admin = db.session.scalar(select(User).where(User.email == "admin@demo.example"))
+            self.headers = {"Authorization": f"Bearer {create_api_token(db.session, admin, 'bench')}"}
+            self.session_id = self._register_session(db.session)
+            db.session.remove()
+        self.client = self.app.test_client()
+        self.workers: list[subprocess.Popen[bytes]] = []
+
+    def _register_session(self, session: Any) -> int:
+        """Yesterday's session of the corporate cohort, with 50 more trainees: a two-page register PDF."""
+        from sqlalchemy import insert
+
+        from core import clock
+        from core.models import ClassSession, Cohort, CorporateTrainee, Institution
+
+        session.execute(insert(CorporateTrainee), [{"cohort_id": self.cohort_id, "full_name": f"Bench Trainee {i:03d}",
+                                                    "active": True} for i in range(50)])
+        cohort = session.get(Cohort, self.cohort_id)
+        zone = session.get(Institution, cohort.institution_id).time_zone
+        day = clock.today_in(zone) - dt.timedelta(days=1)
+        row = ClassSession(institution_id=cohort.institution_id, cohort_id=self.cohort_id, session_date=day,
+                           start_time=dt.time(9), end_time=dt.time(12),
+                           starts_at=clock.local_to_utc(day, dt.time(9), zone),
+                           ends_at=clock.local_to_utc(day, dt.time(12), zone))
+        session.add(row)
+        session.commit()
+        return row.id
+
+    def start_workers(self, *queue_sets: str) -> None:
+        for n, queues in enumerate(queue_sets):
+            self.workers.append(subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--pool=solo", "-Q", queues,
+                 "-n", f"bench{n}-{os.getpid()}@%h", "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
+                cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
+                stderr=open(self.work / f"worker{n}.log", "ab")))  # noqa: SIM115
+        ready = self.client.get  # the heartbeat row says each worker is consuming
+        wait_for(lambda: len(ready("/api/health/ready").json["checks"]["workers"]["live"]) >= len(queue_sets),
+                 timeout=120, every=0.2)
+
+    def stop_workers(self) -> None:
+        for w in self.workers:
+            w.terminate()
+        for w in self.workers:
+            w.wait(60)
+        self.workers.clear()
+        from sqlalchemy import delete
+
+        from core.models import WorkerHeartbeat
+        from web.extensions import db
+
+        with self.app.app_context():
+            db.session.execute(delete(WorkerHeartbeat))
+            db.session.commit()
+            db.session.remove()
+
+    def upload(self, data: bytes) -> str:
+        r = self.client.post(f"/api/corporate-cohorts/{self.cohort_id}/trainee-imports", headers=self.headers,
+                             data={"file": (io.BytesIO(data), "bench.csv")}, content_type="multipart/form-data")
+        assert r.status_code == 202, r.json
+        return r.json["status_url"]
+
+    def request_pdf(self) -> str:
+        r = self.client.post(f"/api/institution/class-sessions/{self.session_id}/register-documents",
+                             headers=self.headers)
+        assert r.status_code == 202, r.json
+        return r.json["status_url"]
+
+    def status(self, url: str) -> dict[str, Any]:
+        return self.client.get(url, headers=self.headers).json
+
+    def close(self) -> None:
+        self.stop_workers()
+        self.redis.terminate()
+        self.redis.wait(30)
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def pdf_seconds(stack: Stack) -> float:
+    started = time.perf_counter()
+    url = stack.request_pdf()
+    wait_for(lambda: stack.status(url)["status"] in ("READY", "FAILED"))
+    assert stack.status(url)["status"] == "READY"
+    return time.perf_counter() - started
+
+
+def pdf_during_import(stack: Stack, data: bytes) -> tuple[float, float]:
+    """(PDF latency, import validation time) for a PDF requested once the import is validating."""
+    started = time.perf_counter()
+    url = stack.upload(data)
+    wait_for(lambda: (s := stack.status(url))["status"] == "VALIDATING" and s["progress"]["rows_done"] > 0)
+    pdf = pdf_seconds(stack)
+    wait_for(lambda: stack.status(url)["status"] not in ("UPLOADED", "VALIDATING"), every=0.2)
+    return pdf, time.perf_counter() - started
+
+
+def all_done(stack: Stack, request: Callable[[], list[str]]) -> float:
+    """Seconds from the first request until every requested job is done."""
+    started = time.perf_counter()
+    urls = request()
+    wait_for(lambda: all(stack.status(u)["status"] in ("VALIDATED", "FAILED", "READY") for u in urls), every=0.25)
+    return time.perf_counter() - started
+
+
+def throughput(stack: Stack, imports: list[bytes], pdfs: int) -> tuple[float, float]:
+    """(import rows/s, PDFs/s): the imports requested at once, then the PDFs requested at once."""
+    import_s = all_done(stack, lambda: [stack.upload(d) for d in imports])
+    pdf_s = all_done(stack, lambda: [stack.request_pdf() for _ in range(pdfs)])
+    rows = sum(d.count(b"\n") - 1 for d in imports)
+    return rows / import_s, pdfs / pdf_s
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--imports", type=int, default=4)
+    parser.add_argument("--import-rows", type=int, default=25_000)
+    parser.add_argument("--pdfs", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=3, help="PDF-during-import runs per layout")
+    parser.add_argument("--skip-latency", action="store_true", help="only the 1-vs-2-processes table")
+    args = parser.parse_args()
+    db_url = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_workers")
+
+    stack = Stack(db_url)
+    try:
+        print(f"generating {args.rows:,} rows …", flush=True)
+        big = generate_csv(args.rows, seed=1)
+        small = [generate_csv(args.import_rows, seed=10 + i) for i in range(args.imports)]
+
+        latency: list[tuple[str, str, str]] = []
+        layouts = (("one worker, every queue (bin/start)", ["imports,documents,default"]),
+                   ("a worker per queue (Procfile)", ["imports", "documents,default"]))
+        for name, queue_sets in layouts if not args.skip_latency else ():
+            stack.start_workers(*queue_sets)
+            idle = statistics.median(pdf_seconds(stack) for _ in range(3))
+            runs = [pdf_during_import(stack, big) for _ in range(args.repeat)]
+            stack.stop_workers()
+            pdf = sorted(r[0] for r in runs)
+            latency.append((name, f"{idle:.2f} s",
+                            f"{statistics.median(pdf):.2f} s (min {pdf[0]:.2f}, max {pdf[-1]:.2f})",
+                            f"{statistics.median(r[1] for r in runs):.1f} s"))
+            print(f"  {name}: done", flush=True)
+
+        scale: list[tuple[str, ...]] = []
+        for processes in (1, 2):
+            stack.start_workers(*["imports,documents,default"] * processes)
+            rows_s, pdfs_s = throughput(stack, small, args.pdfs)
+            stack.stop_workers()
+            scale.append((f"{processes} worker process{'es' if processes > 1 else ''}", f"{rows_s:,.0f} rows/s",
+                          f"{pdfs_s:.2f} PDFs/s"))
+            print(f"  {processes} process(es): done", flush=True)
+    finally:
+        stack.close()
+
+    print(f"\n1. Register PDF latency while a {args.rows:,}-row import validates (median of {args.repeat})\n")
+    print(f"| {'layout':<38} | PDF, idle | PDF during the import        | import validated in |")
+    print(f"|{'-' * 40}|-----------|------------------------------|---------------------|")
+    for row in latency:
+        print(f"| {row[0]:<38} | {row[1]:>9} | {row[2]:<28} | {row[3]:>19} |")
+    print(f"\n2. {args.imports} imports × {args.import_rows:,} rows requested at once (validation), then "
+          f"{args.pdfs} PDFs at once\n")
+    print("| workers (each on every queue) | import validation | register PDFs  |")
+    print("|-------------------------------|-------------------|----------------|")
+    for row in scale:
+        print(f"| {row[0]:<29} | {row[1]:>17} | {row[2]:>14} |")
+    print(f"\n({os.cpu_count()} CPUs; PostgreSQL, Redis, the workers and this script share them.)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""Trainee imports as jobs (core.jobs): validation and commit, each with its failed state and its retry."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from core import audit, clock, jobs
+from core.errors import Conflict, NotFound
+from core.models import Cohort, ImportStatus, TraineeImport, TraineeImportRow, User
+
+
+def _validation_gave_up(session: Session, import_id: int, message: str) -> None:
+    session.execute(delete(TraineeImportRow).where(TraineeImportRow.import_id == import_id))
+    jobs.move_row(session, TraineeImport, import_id, (ImportStatus.UPLOADED, ImportStatus.VALIDATING),
+                  status=ImportStatus.FAILED, error_message=message, finished_at=clock.now())
+
+
+def _validation_reset(session: Session, import_id: int) -> None:
+    if not jobs.move_row(session, TraineeImport, import_id, (ImportStatus.FAILED,), status=ImportStatus.UPLOADED,
+                         error_message=None, errors_by_reason={}, rows_done=0, rows_total=None, finished_at=None):
+        raise Conflict("Only a failed import can be checked again.", code="import_not_failed")
+
+
+def _commit_gave_up(session: Session, import_id: int, message: str) -> None:
+    jobs.move_row(session, TraineeImport, import_id, (ImportStatus.COMMITTING,), status=ImportStatus.VALIDATED,
+                  error_message=message + " Nothing was added.")
+
+
+def _commit_reset(session: Session, import_id: int) -> None:
+    if not jobs.move_row(session, TraineeImport, import_id, (ImportStatus.VALIDATED,),
+                         status=ImportStatus.COMMITTING, error_message=None):
+        raise Conflict("Only a validated import can be committed.", code="import_not_validated")
+
+
+VALIDATE = jobs.register(jobs.JobKind("imports.validate", queue=jobs.IMPORTS, on_give_up=_validation_gave_up,
+                                      on_retry=_validation_reset))
+COMMIT = jobs.register(jobs.JobKind("imports.commit", queue=jobs.IMPORTS, on_give_up=_commit_gave_up,
+                                    on_retry=_commit_reset))
+JOB_KINDS = (VALIDATE.name, COMMIT.name)
+
+
+def retry_import(session: Session, import_id: int, user: User, *, cohort: Cohort) -> TraineeImport:
+    """Run a FAILED import's validation again (after a crash loop or an internal error)."""
+    imp = session.get(TraineeImport, import_id, with_for_update=True)
+    if imp is None or imp.cohort_id != cohort.id:
+        raise NotFound("No such import.")
+    jobs.retry(session, VALIDATE, imp.id)
+    audit.record(session, actor_id=user.id, action="import.retry", entity_type="trainee_import", entity_id=imp.id,
+                 before={"status": "FAILED"}, after={"status": "UPLOADED"})
+    session.commit()
+    session.refresh(imp)
+    return imp

@@ -1,0 +1,147 @@
+"""The worker side of a job: claim it, beat its heartbeat while the task runs, record how it ended.
+
+`tracked()` wraps any registered task (web/queue.py does it for every task whose name is a JobKind),
+so a task author writes no heartbeat code: a thread beats while the task runs, whatever it does.
+A worker killed by SIGKILL stops beating; the sweeper sees the stale heartbeat and queues the job again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from core import clock
+from core.models import Job, JobStatus
+
+from .registry import JobKind
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a delivery of a task may do: run tracked (job_id set), run untracked (no job row), or skip."""
+
+    job_id: int | None
+    token: str | None
+    skip: bool = False
+    attempt: int = 0
+
+
+def claim(engine: Engine, kind: JobKind, entity_id: int, *, worker: str, stale_after: dt.timedelta) -> Claim:
+    """Take the job for this delivery, with a compare-and-set (safe on PostgreSQL and SQLite alike).
+
+    Skips a duplicate delivery: the job finished already, or another worker holds it with a fresh heartbeat."""
+    token = f"{worker}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:200]
+    now = clock.now()
+    with engine.begin() as connection:
+        job = connection.execute(
+            select(Job.id, Job.status, Job.heartbeat_at, Job.attempts, Job.max_attempts, Job.claimed_by)
+            .where(Job.kind == kind.name, Job.entity_id == entity_id).order_by(Job.id.desc()).limit(1)
+        ).first()
+        if job is None:
+            return Claim(None, None)  # sent without a job (by hand, or by older code): run it untracked
+        if job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED) or job.attempts >= job.max_attempts:
+            return Claim(job.id, None, skip=True)
+        fresh = job.heartbeat_at is not None and job.heartbeat_at >= now - stale_after
+        if job.status == JobStatus.RUNNING and fresh:
+            return Claim(job.id, None, skip=True)
+        taken = connection.execute(
+            update(Job.__table__)
+            .where(Job.id == job.id, Job.status == job.status, _same(Job.claimed_by, job.claimed_by))
+            .values(status=JobStatus.RUNNING, attempts=Job.attempts + 1, started_at=now, heartbeat_at=now,
+                    claimed_by=token, finished_at=None)
+        ).rowcount
+    if not taken:
+        return Claim(job.id, None, skip=True)
+    return Claim(job.id, token, attempt=job.attempts + 1)
+
+
+def _same(column: object, value: str | None) -> object:
+    return column.is_(None) if value is None else column == value  # type: ignore[attr-defined]
+
+
+class Heartbeat:
+    """A daemon thread that stamps the job's heartbeat every `every` seconds on its own connection."""
+
+    def __init__(self, engine: Engine, job_id: int, token: str, every: float) -> None:
+        self.engine, self.job_id, self.token, self.every = engine, job_id, token, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"job-{job_id}-heartbeat", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                with self.engine.begin() as connection:
+                    _mine(connection, self.job_id, self.token, heartbeat_at=clock.now())
+            except Exception as exc:  # a missed beat is not fatal; several in a row let the sweeper step in
+                log.warning("heartbeat of job %s failed: %s", self.job_id, exc)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.every + 5)
+
+
+def _mine(connection: Connection, job_id: int, token: str, **values: object) -> bool:
+    """Update the job only while this claim still holds it (a reclaimed job is no longer ours)."""
+    return bool(connection.execute(
+        update(Job.__table__).where(Job.id == job_id, Job.claimed_by == token, Job.status == JobStatus.RUNNING)
+        .values(**values)
+    ).rowcount)
+
+
+def give_up(session: Session, kind: JobKind | None, entity_id: int, message: str) -> None:
+    """Put the domain row in its failed state (the kind says how); part of the caller's transaction."""
+    if kind is not None and kind.on_give_up is not None:
+        kind.on_give_up(session, entity_id, message)
+
+
+@contextmanager
+def tracked(engine: Engine, kind: JobKind, entity_id: int, *, worker: str, heartbeat_every: float,
+            stale_after: dt.timedelta, requeue_on: tuple[type[BaseException], ...] = (),
+            requeue_at: Callable[[BaseException], dt.datetime] | None = None) -> Iterator[Claim]:
+    """Claim the job, beat while the body runs, and record the end: SUCCEEDED, or FAILED (and the row
+    told why) on an error. An exception in `requeue_on` (the task scheduled its own retry) puts the job
+    back to QUEUED, marked as sent at `requeue_at(exc)` so the sweeper does not send it a second time."""
+    taken = claim(engine, kind, entity_id, worker=worker, stale_after=stale_after)
+    if taken.skip or taken.token is None:
+        yield taken
+        return
+    assert taken.job_id is not None
+    beat = Heartbeat(engine, taken.job_id, taken.token, heartbeat_every)
+    try:
+        yield taken
+    except requeue_on as exc:
+        beat.stop()
+        when = requeue_at(exc) if requeue_at else clock.now()
+        with engine.begin() as connection:
+            _mine(connection, taken.job_id, taken.token, status=JobStatus.QUEUED, sent_at=when, claimed_by=None,
+                  last_error=str(exc)[:2000])
+        raise
+    except Exception as exc:
+        beat.stop()
+        message = f"{type(exc).__name__}: {exc}"[:2000]
+        with Session(engine) as session, session.begin():
+            if _mine(session.connection(), taken.job_id, taken.token, status=JobStatus.FAILED,
+                     finished_at=clock.now(), last_error=message):
+                give_up(session, kind, entity_id, "The work stopped on an internal error. It has been logged; "
+                                                  "try again, and tell support if it happens again.")
+        raise
+    except BaseException:
+        beat.stop()  # the worker is shutting down: leave the job RUNNING; its stale heartbeat brings it back
+        raise
+    else:
+        beat.stop()
+        with engine.begin() as connection:
+            _mine(connection, taken.job_id, taken.token, status=JobStatus.SUCCEEDED, finished_at=clock.now())

@@ -1,0 +1,125 @@
+"""What people and probes see of jobs: "queued 3 minutes ago, waiting for a worker", live workers, queue age."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from core import clock
+from core.models import Job, JobStatus, WorkerHeartbeat
+
+from .outbox import latest_job
+
+WAITING_AFTER = dt.timedelta(seconds=5)  # a job queued longer than this is "waiting for a worker"
+
+
+def how_long(delta: dt.timedelta) -> str:
+    seconds = max(int(delta.total_seconds()), 0)
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
+
+
+@dataclass(frozen=True)
+class JobView:
+    id: int
+    kind: str
+    queue: str
+    status: str
+    attempts: int
+    max_attempts: int
+    queued_at: dt.datetime
+    waiting_for_worker: bool
+    can_retry: bool
+    message: str
+    last_error: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "queue": self.queue, "status": self.status,
+                "attempts": self.attempts, "max_attempts": self.max_attempts,
+                "queued_at": self.queued_at.isoformat(), "waiting_for_worker": self.waiting_for_worker,
+                "can_retry": self.can_retry, "message": self.message}
+
+
+def describe(session: Session, kinds: Sequence[str], entity_id: int) -> JobView | None:
+    """The latest job of these kinds on this row, in words."""
+    job = latest_job(session, kinds, entity_id)
+    if job is None:
+        return None
+    now = clock.now()
+    waiting = job.status == JobStatus.QUEUED and now - job.created_at >= WAITING_AFTER
+    if job.status == JobStatus.QUEUED:
+        if waiting:
+            message = f"Queued {how_long(now - job.created_at)} ago, waiting for a worker."
+            if not workers_for(session, job.queue):
+                message += f" No worker is taking “{job.queue}” work right now."
+        else:
+            message = "Queued; a worker will start it in a moment."
+        if job.attempts:
+            message += f" (attempt {job.attempts + 1} of {job.max_attempts})"
+    elif job.status == JobStatus.RUNNING:
+        message = "Running." if job.attempts <= 1 else f"Running again (attempt {job.attempts} of {job.max_attempts})."
+    elif job.status == JobStatus.FAILED:
+        message = f"Stopped after {job.attempts} attempt{'s' if job.attempts != 1 else ''}."
+    else:
+        message = "Done."
+    return JobView(id=job.id, kind=job.kind, queue=job.queue, status=job.status.value, attempts=job.attempts,
+                   max_attempts=job.max_attempts, queued_at=job.created_at, waiting_for_worker=waiting,
+                   can_retry=job.status == JobStatus.FAILED, message=message, last_error=job.last_error)
+
+
+# ---------------------------------------------------------------- workers
+
+
+LIVE_WITHIN = dt.timedelta(seconds=60)
+
+
+def record_worker(engine: Engine, hostname: str, queues: Sequence[str], pid: int, started_at: dt.datetime) -> None:
+    """Upsert this worker's heartbeat row (called every few seconds from the worker's main process)."""
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    now = clock.now()
+    stmt = dialect.insert(WorkerHeartbeat.__table__).values(
+        hostname=hostname[:200], queues=",".join(queues)[:200], pid=pid, started_at=started_at, seen_at=now)
+    stmt = stmt.on_conflict_do_update(index_elements=["hostname"],
+                                      set_={"queues": stmt.excluded.queues, "pid": pid, "seen_at": now,
+                                            "started_at": started_at})
+    with engine.begin() as connection:
+        connection.execute(stmt)
+
+
+def forget_worker(engine: Engine, hostname: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(delete(WorkerHeartbeat.__table__).where(WorkerHeartbeat.hostname == hostname[:200]))
+
+
+def live_workers(session: Session, within: dt.timedelta = LIVE_WITHIN) -> list[WorkerHeartbeat]:
+    return list(session.scalars(select(WorkerHeartbeat).where(WorkerHeartbeat.seen_at >= clock.now() - within)
+                                .order_by(WorkerHeartbeat.hostname)))
+
+
+def workers_for(session: Session, queue: str, within: dt.timedelta = LIVE_WITHIN) -> list[WorkerHeartbeat]:
+    return [w for w in live_workers(session, within) if queue in w.queues.split(",")]
+
+
+def oldest_queued(session: Session) -> dict[str, float]:
+    """Seconds the oldest QUEUED job of each queue has waited."""
+    now = clock.now()
+    rows = session.execute(select(Job.queue, func.min(Job.created_at)).where(Job.status == JobStatus.QUEUED)
+                           .group_by(Job.queue)).all()
+    return {queue: (now - _aware(oldest)).total_seconds() for queue, oldest in rows if oldest is not None}
+
+
+def _aware(value: dt.datetime | str) -> dt.datetime:
+    # min() over a UTC column comes back naive (or as text) on SQLite: the type decorator is not applied.
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

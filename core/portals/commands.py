@@ -1,0 +1,26 @@
+"""Typed commands of the organization portal; web/ (API and screens) and tasks build them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from core.fields import Command, Id, PageQuery
+
+
+class ProgrammeQuery(PageQuery):
+    organization_id: Id | None = Field(
+        None, description="For members of several organizations: which one (default: the one last chosen).")
+
+
+class RequestReport(Command):
+    kind: Literal["delivery", "progress"] = Field(
+        description="`delivery`: sessions delivered vs planned, hours, attendance per session; "
+                    "`progress`: each of your employees' attendance % and sessions missed.")
+    format: Literal["pdf", "xlsx"] = "pdf"
+
+
+class GrantPermission(Command):
+    permission: Literal["corporate_reports.view"] = Field(
+        description="What the organization's members may then do.")

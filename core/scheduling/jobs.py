@@ -1,0 +1,38 @@
+"""Schedule runs as jobs (core.jobs): a large plan applied by a worker, with a failed state and a retry."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from core import clock, jobs
+from core.access.scoping import visible_cohort
+from core.errors import Conflict, NotFound
+from core.models import User
+from core.models.sessions import ScheduleRun, ScheduleRunStatus
+
+
+def _gave_up(session: Session, run_id: int, message: str) -> None:
+    jobs.move_row(session, ScheduleRun, run_id, (ScheduleRunStatus.PENDING, ScheduleRunStatus.RUNNING),
+                  status=ScheduleRunStatus.FAILED, error=message, finished_at=clock.now())
+
+
+def _back_to_pending(session: Session, run_id: int) -> None:
+    if not jobs.move_row(session, ScheduleRun, run_id, (ScheduleRunStatus.FAILED,), status=ScheduleRunStatus.PENDING,
+                         error=None, finished_at=None, progress=0):
+        raise Conflict("Only a failed schedule run can be run again.", code="run_not_failed")
+
+
+APPLY_PLAN = jobs.register(jobs.JobKind("scheduling.apply_plan", queue=jobs.DEFAULT, on_give_up=_gave_up,
+                                        on_retry=_back_to_pending))
+
+
+def retry_run(session: Session, user: User, run_id: int) -> ScheduleRun:
+    """Apply a FAILED run's plan again (sessions it already created are found, not doubled)."""
+    run = session.get(ScheduleRun, run_id)
+    if run is None:
+        raise NotFound("No such schedule run.")
+    visible_cohort(session, user, run.cohort_id, "sessions.manage")
+    jobs.retry(session, APPLY_PLAN, run.id)
+    session.commit()
+    session.refresh(run)
+    return run

@@ -1,0 +1,27 @@
+"""Celery tasks for the organization portal: build a delivery or progress report (PDF/XLSX)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from sqlalchemy.exc import OperationalError
+
+from core.errors import DomainError
+from core.portals import reports
+from core.registers.service import mark_failed
+from tasks import db_session, storage
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="portals.build_report", bind=True, acks_late=True, max_retries=3,
+             autoretry_for=(OperationalError,), retry_backoff=10)
+def build_report(self, document_id: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    try:
+        doc = reports.build_report(db_session(), storage(), document_id)
+    except DomainError as exc:
+        log.warning("report %s: %s", document_id, exc.message)
+        mark_failed(db_session(), document_id, exc.message)
+        return {"id": document_id, "status": "FAILED"}
+    return {"id": doc.id, "status": doc.status.value}
