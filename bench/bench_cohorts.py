@@ -71,7 +71,7 @@ def _timed(client, url: str, headers: dict[str, str], runs: int) -> tuple[list[f
         statements.append(1)
 
     samples = []
-    for i in range(runs):
+    for _ in range(runs):
         event.listen(db.engine, "before_cursor_execute", count)
         statements.clear()
         started = time.perf_counter()
