@@ -6,18 +6,14 @@ app context).
 
 from __future__ import annotations
 
-import smtplib
 from collections.abc import Callable
 
-from celery import shared_task
 from flask_babel import force_locale, gettext, ngettext
-from sqlalchemy.exc import OperationalError
 
 from core.people import resets
 from core.people.resets import PasswordMail
 from tasks import db_session, mail_settings, setting
-
-RETRIED = (OperationalError, smtplib.SMTPException, OSError)
+from tasks.policy import policy_task
 
 
 def _valid_for() -> str:
@@ -55,13 +51,12 @@ def _send(user_id: int, compose: Callable[[PasswordMail], tuple[str, str]]) -> b
                                      user_id, compose)
 
 
-@shared_task(name="people.send_password_link", bind=True, acks_late=True, max_retries=5,
-             autoretry_for=RETRIED, retry_backoff=30)
-def send_password_link(self, user_id: int) -> bool:  # type: ignore[no-untyped-def]
+# SMTP and database trouble are retried with backoff by the shared policy (tasks/policy.py).
+@policy_task("people.send_password_link", backoff_base=30)
+def send_password_link(user_id: int) -> bool:
     return _send(user_id, reset_words)
 
 
-@shared_task(name="people.send_welcome_link", bind=True, acks_late=True, max_retries=5,
-             autoretry_for=RETRIED, retry_backoff=30)
-def send_welcome_link(self, user_id: int) -> bool:  # type: ignore[no-untyped-def]
+@policy_task("people.send_welcome_link", backoff_base=30)
+def send_welcome_link(user_id: int) -> bool:
     return _send(user_id, welcome_words)

@@ -9,6 +9,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 
 from core.access import auth as auth_service
+from core.access.commands import CreateApiToken
 from core.demo import DEMO_PASSWORD, DEMO_USERS, load_demo_data
 from core.errors import DomainError
 from core.institutions import service as institution_service
@@ -56,7 +57,10 @@ def create_token(email: str, name: str) -> None:
     found = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if found is None:
         raise click.ClickException(f"No user with email {email}.")
-    click.echo(auth_service.create_api_token(db.session, found, name))
+    try:
+        click.echo(auth_service.create_api_token(db.session, found, CreateApiToken(name=name)))
+    except PydanticValidationError as exc:
+        raise click.ClickException(f"--name: {exc.errors()[0]['msg']}") from None
 
 
 @institutions_cli.command("create")

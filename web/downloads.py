@@ -23,6 +23,7 @@ def stream_csv(lines: Iterable[list[str]], filename: str, flush_every: int = 500
     """`lines` as a CSV download, sent in chunks (cells already neutralized by the caller)."""
 
     def generate() -> Iterator[str]:
+        yield "\ufeff"  # UTF-8 BOM: spreadsheet programs then show accents right
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         for n, line in enumerate(lines, 1):

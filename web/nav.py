@@ -41,6 +41,7 @@ MENU: list[tuple[Any, list[tuple[Any, str, str]]]] = [
     (_l("Attendance"), [
         (_l("Attendance by day"), "attendance.daily_view", "attendance.view"),
         (_l("Access requests"), "access.admin_list", "access_requests.manage"),
+        (_l("Submissions"), "registers.submissions_screen", "registers.submit"),
     ]),
     (_l("Settings"), [
         (_l("Institutions"), "institutions.institution_list", "institutions.manage"),

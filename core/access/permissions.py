@@ -18,7 +18,8 @@ PUBLIC = [
 OPERATIONS = [
     "attendance.lock", "attendance.unlock",
     "sessions.view", "sessions.manage",          # schedules, rooms, holidays
-    "registers.view", "registers.generate",      # register documents (PDF/CSV)
+    "registers.view", "registers.generate",      # register documents (PDF/XLSX/CSV)
+    "registers.submit",                           # hand a register in as an ATTENDANCE_REGISTER submission
     "organizations.view", "organizations.manage",
     "users.manage", "access_requests.manage", "audit.view",
     "qualifications.manage",                      # an institution's courses
@@ -44,7 +45,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.TEACHER: frozenset(
         VIEW_COHORTS_AND_TRAINEES
         | {"sessions.view", "attendance.view", "attendance.mark", "corporate_attendance.view",
-           "corporate_attendance.mark", "registers.view"}
+           "corporate_attendance.mark", "registers.view", "registers.generate"}
     ),
     # Scoped to their organization: its programmes without names; reports naming its employees only
     # once an admin granted the organization corporate_reports.view (core.access.scoping).

@@ -34,6 +34,7 @@ from core.models import (
     User,
 )
 from core.storage import PrivateStorage
+from core.uow import unit_of_work
 
 from . import rules, service
 from .jobs import COMMIT
@@ -162,21 +163,20 @@ def learner_import_for(session: Session, institution_ids: Iterable[int] | None, 
 
 def request_learner_commit(session: Session, imp: TraineeImport, user: User) -> TraineeImport:
     """VALIDATED → COMMITTING once the cohort is checked (asking again changes nothing); a worker inserts."""
-    if imp.status in (ImportStatus.COMMITTING, ImportStatus.COMMITTED):
-        session.rollback()
-        return imp
-    if imp.status != ImportStatus.VALIDATED:
-        raise Conflict(N_("Only a validated import can be committed; this one is %(status)s."),
-                       code="import_not_validated", params={"status": imp.status.value})
-    target_cohort(session, imp.institution_id or 0, imp.cohort_id)
-    if imp.valid_count == 0:
-        raise ValidationError(N_("There are no valid rows to add."), code="nothing_to_commit")
-    imp.status, imp.committed_by_id, imp.error_message = ImportStatus.COMMITTING, user.id, None
-    audit.record(session, actor_id=user.id, action="import.commit_requested", entity_type="trainee_import",
-                 entity_id=imp.id, before={"status": "VALIDATED"}, after={"status": "COMMITTING"},
-                 context={"kind": ImportKind.LEARNERS.value})
-    jobs.enqueue(session, COMMIT, imp.id)  # sent after commit, or by the sweeper if the broker is down
-    session.commit()
+    with unit_of_work(session):
+        if imp.status in (ImportStatus.COMMITTING, ImportStatus.COMMITTED):
+            return imp
+        if imp.status != ImportStatus.VALIDATED:
+            raise Conflict(N_("Only a validated import can be committed; this one is %(status)s."),
+                           code="import_not_validated", params={"status": imp.status.value})
+        target_cohort(session, imp.institution_id or 0, imp.cohort_id)
+        if imp.valid_count == 0:
+            raise ValidationError(N_("There are no valid rows to add."), code="nothing_to_commit")
+        imp.status, imp.committed_by_id, imp.error_message = ImportStatus.COMMITTING, user.id, None
+        audit.record(session, actor_id=user.id, action="import.commit_requested", entity_type="trainee_import",
+                     entity_id=imp.id, before={"status": "VALIDATED"}, after={"status": "COMMITTING"},
+                     context={"kind": ImportKind.LEARNERS.value})
+        jobs.enqueue(session, COMMIT, imp.id)  # sent after commit, or by the sweeper if the broker is down
     return imp
 
 
@@ -187,16 +187,19 @@ def commit_learner_import(session: Session, import_id: int) -> TraineeImport | N
     """Insert the valid rows as learners (ID numbers already known are reused) and enrol them all into the
     import's cohort, if any: set-based, under a lock on the institution, idempotent (a second run finds the
     import COMMITTED and does nothing; a run killed half way left nothing, being one transaction)."""
+    with unit_of_work(session):
+        return _commit_learners(session, import_id)
+
+
+def _commit_learners(session: Session, import_id: int) -> TraineeImport | None:
     institution_id = session.scalar(select(TraineeImport.institution_id).where(TraineeImport.id == import_id))
     if institution_id is None:
-        session.rollback()
         return None
     session.execute(select(Institution.id).where(Institution.id == institution_id).with_for_update())
     imp = session.execute(select(TraineeImport).where(TraineeImport.id == import_id)
                           .execution_options(populate_existing=True)).scalar_one()
     if imp.status != ImportStatus.COMMITTING:
-        session.rollback()
-        return imp
+        return imp  # committed already (a redelivery) or cancelled: nothing to do
     rows = TraineeImportRow
     now = clock.now()
     source = (select(literal(institution_id), rows.full_name, rows.id_number, rows.email, rows.phone_e164,
@@ -215,7 +218,6 @@ def commit_learner_import(session: Session, import_id: int) -> TraineeImport | N
                  entity_id=imp.id, before={"status": "COMMITTING"},
                  after={"status": "COMMITTED", "inserted": int(inserted), "enrolled": enrolled},
                  context={"kind": ImportKind.LEARNERS.value, "cohort_id": imp.cohort_id})
-    session.commit()
     return imp
 
 

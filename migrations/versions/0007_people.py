@@ -1,7 +1,7 @@
 """a training provider from day one: institutions, qualifications, learners, enrolments, learner imports (issue 9)
 
 Revision ID: 0007
-Revises: 0009
+Revises: 0008
 
 Adds: institution profile (default language, accreditation number, address, contact); qualification level and
 active flag; learner date of birth and a name index; enrolment withdrawal (date, reason); learner imports ride
@@ -14,7 +14,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0007'
-down_revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

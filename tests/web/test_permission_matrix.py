@@ -52,6 +52,7 @@ def _sample_values(demo: dict[str, Any]) -> dict[str, Any]:
         "learner_id": 1,
         "enrolment_id": 1,
         "token": "not-a-real-token",
+        "reference": "RNOT0-REAL-REF0",
         "permission": "corporate_reports.view",
         "action": "deny",
     }

@@ -38,8 +38,8 @@ from ..forms import form_command
 from ..pagination import query_page
 from ..queue import sender
 from .schemas import (
-    ImportRowOut,
     LearnerImportOut,
+    LearnerImportRowOut,
     LearnerOut,
     UserOut,
     present_import_row,
@@ -194,7 +194,7 @@ def api_learner_import_detail(import_id: int) -> Any:
 
 @bp.get("/api/learner-imports/<int:import_id>/rows")
 @requires("learners.view")
-@contract(resp=responds(HTTP_200=Page[ImportRowOut]))
+@contract(resp=responds(HTTP_200=Page[LearnerImportRowOut]))
 def api_learner_import_rows(import_id: int, query: PageQuery) -> Any:
     imp = _learner_import(import_id)
     stmt = select(TraineeImportRow).where(TraineeImportRow.import_id == imp.id).order_by(TraineeImportRow.row_number)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import url_for
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from core.jobs import JobView
 from core.models import Enrolment, Learner, TraineeImport, User
 
-from ..imports import import_json
+from ..imports.schemas import ImportOut, RowError, trainee_import
 
 
 class UserOut(BaseModel):
@@ -50,43 +50,26 @@ class EnrolResult(BaseModel):
     already_enrolled: list[EnrolmentOut]
 
 
-class ImportProgress(BaseModel):
-    rows_done: int
-    rows_total: int | None
+class LearnerImportLinks(BaseModel):
+    self: str
+    page: str
+    rows: str
+    errors_csv: str
+    commit: str
+    cancel: str
 
 
-class ImportCounts(BaseModel):
-    valid: int
-    invalid: int
-    by_reason: dict[str, int]
-    possible_duplicates: int = 0
+class LearnerImportOut(ImportOut):
+    """A trainee import's answer (the same pipeline) with what a learner import adds."""
 
-
-class LearnerImportOut(BaseModel):
-    id: int
-    kind: str
+    kind: str = Field(description="learners")
     institution_id: int | None
-    cohort_id: int | None
-    status: str
-    original_filename: str
-    size_bytes: int
-    sha256: str
-    uploaded_by: dict[str, Any] | None = None
-    created_at: str | None
-    started_at: str | None = None
-    finished_at: str | None
-    committed_at: str | None
-    progress: ImportProgress
-    counts: ImportCounts
-    reasons: list[dict[str, Any]] = []
-    inserted_count: int
+    cohort_id: int | None = Field(description="The public cohort every row is enrolled into, if any.")  # type: ignore[assignment]
     enrolled_count: int
-    job: dict[str, Any] | None = None
-    error_message: str | None
-    links: dict[str, str]
+    links: LearnerImportLinks  # type: ignore[assignment]
 
 
-class ImportRowOut(BaseModel):
+class LearnerImportRowOut(BaseModel):
     row: int
     ok: bool
     full_name: str | None
@@ -94,7 +77,7 @@ class ImportRowOut(BaseModel):
     email: str | None
     phone: str | None
     date_of_birth: str | None
-    errors: list[dict[str, Any]]
+    errors: list[RowError]
 
 
 def _iso(value: Any) -> str | None:
@@ -126,7 +109,7 @@ IMPORT_LINKS = {"self": "api_learner_import_detail", "page": "learner_import_sta
 def present_learner_import(imp: TraineeImport, job: JobView | None = None) -> dict[str, Any]:
     """A trainee import's fields (the same pipeline), what a learner import adds, and the learner routes."""
     return {
-        **import_json(imp, None, job), "kind": imp.kind.value, "institution_id": imp.institution_id,
+        **trainee_import(imp, None, job), "kind": imp.kind.value, "institution_id": imp.institution_id,
         "enrolled_count": imp.enrolled_count,
         "links": {name: url_for(f"people.{endpoint}", import_id=imp.id) for name, endpoint in IMPORT_LINKS.items()},
     }
