@@ -143,6 +143,19 @@ def _component_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")
 
 
+_MODELS_BY_NAME: dict[str, Any] = {}
+
+
+def _model_name(model: Any) -> str:
+    """The model's class name, qualified by its capability when another model already has that name
+    (web.portals.schemas.SessionOut and web.scheduling.schemas.SessionOut must not share one schema)."""
+    name = _component_name(getattr(model, "__name__", str(model)))
+    if _MODELS_BY_NAME.setdefault(name, model) is model:
+        return name
+    capability = getattr(model, "__module__", "").split(".")[-2:-1] or ["x"]
+    return _component_name(f"{capability[0]}.{name}")
+
+
 class _Spec(SpecTree):
     def _generate_spec(self) -> dict[str, Any]:
         spec = super()._generate_spec()
@@ -189,8 +202,8 @@ api_spec = _Spec(
     validation_error_status=422,
     validation_error_model=ErrorEnvelope,
     before=_refuse_invalid,
-    naming_strategy=lambda model: _component_name(getattr(model, "__name__", str(model))),
-    nested_naming_strategy=lambda _parent, child: _component_name(child),
+    naming_strategy=_model_name,
+    nested_naming_strategy=lambda parent, child: _component_name(f"{parent}.{child}"),
     security_schemes=[SecurityScheme(name="bearerAuth", data=SecuritySchemeData(type="http", scheme="bearer"))],
     security={"bearerAuth": []},
 )
