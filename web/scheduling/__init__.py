@@ -52,6 +52,7 @@ from ..pagination import paginate
 from . import schemas as present
 from .schemas import (
     CalendarOut,
+    ClassSessionOut,
     FeedOut,
     HolidayOut,
     NewFeedOut,
@@ -59,7 +60,6 @@ from .schemas import (
     RunAccepted,
     RunOut,
     ScheduleOut,
-    ClassSessionOut,
 )
 
 bp = Blueprint("scheduling", __name__)
