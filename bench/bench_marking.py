@@ -309,6 +309,7 @@ class Marker:
 
     def _loop(self) -> None:
         from core.attendance import service
+        from core.attendance.commands import MarkRegister
         from core.models import User
 
         with Session(self.engine, expire_on_commit=False) as session:
@@ -317,8 +318,9 @@ class Marker:
             while not self.stopping.is_set():
                 status = STATUSES[i % 3]
                 t0 = time.perf_counter()
-                service.mark(session, user, self.reg["session_id"],
-                             [{"enrolment_id": e, "status": status} for e in self.reg["enrolments"]])
+                service.mark(session, user, MarkRegister(
+                    session_id=self.reg["session_id"],
+                    records=[{"enrolment_id": e, "status": status} for e in self.reg["enrolments"]]))
                 self.times.append((time.perf_counter() - t0) * 1000)
                 i += 1
                 time.sleep(0.02)

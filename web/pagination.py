@@ -51,3 +51,13 @@ def page_of(model: type[T], items: list[T], total: int, page: int, per_page: int
     A view returns it as is: spectree serializes it without walking it again."""
     return Page[model](items=items, page=page, per_page=per_page, total=total,  # type: ignore[valid-type]
                        pages=pages(total, per_page))
+
+
+def query_page(stmt: Select, query: Any, serialize: Callable[[Any], Any], scalars: bool = True) -> dict[str, Any]:
+    """The list envelope for a declared `PageQuery` (already bounded by its schema)."""
+    page, per_page = query.page, query.per_page
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    paged = stmt.limit(per_page).offset((page - 1) * per_page)
+    rows = db.session.scalars(paged).all() if scalars else db.session.execute(paged).all()
+    return {"items": [serialize(r) for r in rows], "page": page, "per_page": per_page, "total": total,
+            "pages": math.ceil(total / per_page) if total else 0}

@@ -28,7 +28,7 @@ from .extensions import db
 log = logging.getLogger(__name__)
 
 TASK_MODULES = ["tasks.system", "tasks.jobs", "tasks.imports", "tasks.scheduling", "tasks.attendance",
-                "tasks.reminders", "tasks.registers", "tasks.portals", "tasks.access"]
+                "tasks.people", "tasks.reminders", "tasks.registers", "tasks.portals", "tasks.access"]
 
 # Tasks that are not jobs but belong on a queue other than default (by name prefix).
 QUEUE_BY_PREFIX = {"imports.": jobs.IMPORTS, "learner_imports.": jobs.IMPORTS, "registers.": jobs.DOCUMENTS,

@@ -26,10 +26,17 @@ from .passwords import hash_password, password_problem, verify_password
 from .throttle import ThrottlePolicy
 
 TOKEN_PREFIX = "tap_"
+# Roles that only make sense inside one institution: creating one without it is refused.
+INSTITUTION_ROLES = frozenset({Role.ADMIN, Role.SUPPORT, Role.TEACHER})
 
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def login_session_key(secret: str | None) -> str | None:
+    """The stored id of a login session, from the cookie's secret."""
+    return _digest(secret) if secret else None
 
 
 def normalize_email(email: str) -> str:
@@ -124,6 +131,9 @@ def create_user(session: Session, *, email: str, role: Role | str, full_name: st
         raise ValidationError(problem, code="weak_password")
     if role == Role.ORG_MEMBER and organization_id is None:
         raise ValidationError(N_("An organization member needs an organization."), code="organization_required")
+    if role in INSTITUTION_ROLES and institution_id is None:
+        raise ValidationError(N_("The role %(role)s belongs to an institution: name one (on the command line: "
+                                 "--institution SLUG)."), code="institution_required", params={"role": role.value})
     with unit_of_work(session):
         if session.scalar(select(User.id).where(User.email == email)):
             raise Conflict(N_("A user with email %(email)s already exists."), code="duplicate_email",

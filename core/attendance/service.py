@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, joinedload
 
 from core import audit, clock
-from core.access.scoping import can, cohort_filter, require
+from core.access.scoping import can, require, session_filter
 from core.errors import NotFound, ValidationError
 from core.models import ClassSession, Cohort, Institution, SessionStatus, User
 from core.uow import unit_of_work
@@ -104,7 +104,7 @@ def _load(session: Session, user: User, session_id: int, *, share_lock: bool = F
     stmt = (select(ClassSession, Institution.time_zone)
             .join(Cohort, Cohort.id == ClassSession.cohort_id)
             .join(Institution, Institution.id == ClassSession.institution_id)
-            .where(ClassSession.id == session_id, cohort_filter(user))
+            .where(ClassSession.id == session_id, session_filter(user))
             .options(joinedload(ClassSession.instructor).lazyload(User.memberships),
                      joinedload(ClassSession.cohort).lazyload(Cohort.facilitators)))  # not needed: two queries less
     if share_lock and session.get_bind().dialect.name == "postgresql":

@@ -12,7 +12,16 @@ from sqlalchemy.orm import Session
 
 from core import audit, clock, jobs
 from core.errors import Conflict, NotFound, ValidationError
-from core.models import Cohort, CohortStatus, CorporateTrainee, ImportStatus, TraineeImport, TraineeImportRow, User
+from core.models import (
+    Cohort,
+    CohortStatus,
+    CorporateTrainee,
+    ImportKind,
+    ImportStatus,
+    TraineeImport,
+    TraineeImportRow,
+    User,
+)
 from core.uow import unit_of_work
 
 from . import rules, store
@@ -70,7 +79,12 @@ def commit_import(session: Session, import_id: int) -> TraineeImport | None:
     worker killed half way leaves nothing behind and the redelivered task does the whole job once.
     """
     with unit_of_work(session):
-        cohort_id = session.scalar(select(TraineeImport.cohort_id).where(TraineeImport.id == import_id))
+        kind, cohort_id = session.execute(select(TraineeImport.kind, TraineeImport.cohort_id)
+                                          .where(TraineeImport.id == import_id)).first() or (None, None)
+        if kind == ImportKind.LEARNERS:
+            from .learners import commit_learner_import  # the learner target lives beside, in its own module
+
+            return commit_learner_import(session, import_id)
         if cohort_id is None:
             return None
         _lock_cohort(session, cohort_id)

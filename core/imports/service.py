@@ -11,7 +11,7 @@ import io
 import logging
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 from sqlalchemy import delete, select, update
@@ -25,6 +25,7 @@ from core.models import (
     CohortStatus,
     CohortType,
     CorporateTrainee,
+    ImportKind,
     ImportStatus,
     TraineeImport,
     TraineeImportRow,
@@ -42,6 +43,9 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY = 2000
 PREVIEW_LIMIT = 500
 CANCELLABLE = {ImportStatus.UPLOADED, ImportStatus.VALIDATING, ImportStatus.VALIDATED, ImportStatus.FAILED}
+# Builds the row checker for an import once its file's header is read (columns → validator).
+MakeValidator = Callable[[list[str]], Any]
+
 
 def importable_cohort(session: Session, cohort: Cohort) -> Cohort:
     if cohort.cohort_type != CohortType.CORPORATE:
@@ -59,19 +63,26 @@ def create_import(session: Session, storage: PrivateStorage, *, cohort: Cohort, 
                   stream: BinaryIO, filename: str, max_bytes: int) -> TraineeImport:
     """Store the upload as it streams in (never parsed here), record it, validate it after commit."""
     importable_cohort(session, cohort)
+    return store_upload(session, storage, TraineeImport(cohort_id=cohort.id), uploader=uploader, stream=stream,
+                        filename=filename, max_bytes=max_bytes)
+
+
+def store_upload(session: Session, storage: PrivateStorage, imp: TraineeImport, *, uploader: User,
+                 stream: BinaryIO, filename: str, max_bytes: int) -> TraineeImport:
+    """Any kind of import: the file to private storage, the row recorded, validation queued (core.jobs)."""
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:255] or "upload.csv"
     stored = storage.save_stream(stream, "imports", ".csv", max_bytes=max_bytes)
-    imp = TraineeImport(cohort_id=cohort.id, uploaded_by_id=uploader.id, original_filename=name,
-                        storage_key=stored.key, size_bytes=stored.size, sha256=stored.sha256,
-                        status=ImportStatus.UPLOADED, rows_done=0, valid_count=0, invalid_count=0,
-                        errors_by_reason={}, inserted_count=0)
+    imp.uploaded_by_id, imp.original_filename, imp.storage_key = uploader.id, name, stored.key
+    imp.size_bytes, imp.sha256, imp.status = stored.size, stored.sha256, ImportStatus.UPLOADED
+    imp.rows_done = imp.valid_count = imp.invalid_count = imp.inserted_count = imp.enrolled_count = 0
+    imp.errors_by_reason = {}
     try:
         with unit_of_work(session):
             session.add(imp)
             session.flush()
             audit.record(session, actor_id=uploader.id, action="import.upload", entity_type="trainee_import",
                          entity_id=imp.id, after={"file": name, "size": stored.size, "sha256": stored.sha256},
-                         context={"cohort_id": cohort.id})
+                         context={"cohort_id": imp.cohort_id, "kind": imp.kind or ImportKind.TRAINEES.value})
             jobs.enqueue(session, VALIDATE, imp.id)  # sent after commit, or by the sweeper if the broker is down
     except BaseException:
         storage.delete(stored.key)  # nothing refers to the file: don't keep it
@@ -105,11 +116,8 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
         imp.started_at, imp.finished_at = clock.now(), None
         imp.rows_done, imp.rows_total, imp.valid_count, imp.invalid_count = 0, None, 0, 0
         imp.errors_by_reason, imp.error_message, imp.possible_duplicate_count = {}, None, 0
-        cohort_id, key = imp.cohort_id, imp.storage_key
-        existing = session.execute(
-            select(CorporateTrainee.phone_e164, CorporateTrainee.email, CorporateTrainee.employee_code,
-                   CorporateTrainee.full_name).where(CorporateTrainee.cohort_id == cohort_id)
-        ).all()
+        key = imp.storage_key
+        make_validator = _validator_for(session, imp)
 
     try:
         profile = rules.sniff_file(storage.iter_chunks(key))
@@ -117,7 +125,7 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
             still_validating = _update_progress(session, import_id, rows_total=max(profile.line_count - 1, 0))
         if not still_validating:
             return session.get(TraineeImport, import_id)
-        validator = _run_rows(session, storage, key, import_id, profile, existing, progress_every)
+        validator = _run_rows(session, storage, key, import_id, profile, make_validator, progress_every)
         if validator is None:  # cancelled while running
             return session.get(TraineeImport, import_id)
         if validator.valid + validator.invalid == 0:
@@ -139,18 +147,31 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
     return session.get(TraineeImport, import_id)
 
 
+def _validator_for(session: Session, imp: TraineeImport) -> MakeValidator:
+    """The row checker for this kind of import, knowing who is already there."""
+    if imp.kind == ImportKind.LEARNERS:
+        from .learners import learner_validator  # the learner target lives beside, in its own module
+
+        return learner_validator(session, imp)
+    existing = session.execute(
+        select(CorporateTrainee.phone_e164, CorporateTrainee.email, CorporateTrainee.employee_code,
+               CorporateTrainee.full_name).where(CorporateTrainee.cohort_id == imp.cohort_id)
+    ).all()
+    return lambda columns: rules.RowValidator(columns, (t.phone_e164 for t in existing if t.phone_e164),
+                                              (t.email for t in existing if t.email),
+                                              (t.employee_code for t in existing if t.employee_code),
+                                              (t.full_name for t in existing))
+
+
 def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: int, profile: rules.FileProfile,
-              existing: list[Any], progress_every: int) -> rules.RowValidator | None:
+              make_validator: MakeValidator, progress_every: int) -> rules.RowValidator | None:
     writer = _BatchWriter(session.get_bind(), import_id)  # type: ignore[arg-type]
     try:
         with storage.open(key) as raw:
             text_stream = io.TextIOWrapper(raw, encoding=profile.encoding, newline="")
             try:
                 reader = rules.TraineeReader(text_stream)
-                validator = rules.RowValidator(reader.columns, (t.phone_e164 for t in existing if t.phone_e164),
-                                               (t.email for t in existing if t.email),
-                                               (t.employee_code for t in existing if t.employee_code),
-                                               (t.full_name for t in existing))
+                validator = make_validator(reader.columns)
                 batch: list[rules.RowResult] = []
                 for number, fields in reader.rows():
                     batch.append(validator.check(number, fields))
@@ -263,6 +284,12 @@ def cancel_import(session: Session, import_id: int, user: User, *, cohort: Cohor
         imp = session.get(TraineeImport, import_id, with_for_update=True)
         if imp is None or imp.cohort_id != cohort.id:
             raise NotFound("No such import.")
+        return cancel(session, imp, user)
+
+
+def cancel(session: Session, imp: TraineeImport, user: User) -> TraineeImport:
+    """Any kind of import, already checked to be the caller's."""
+    with unit_of_work(session):
         if imp.status == ImportStatus.CANCELLED:
             return imp
         if imp.status not in CANCELLABLE:

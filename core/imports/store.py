@@ -27,7 +27,7 @@ from core.models import CorporateTrainee, TraineeImportRow
 from . import rules
 
 _ROW_COLUMNS = ("import_id", "row_number", "ok", "full_name", "phone_e164", "email", "job_title",
-                "employee_code", "department", "errors")
+                "employee_code", "department", "id_number", "date_of_birth", "errors")
 
 
 def write_row_results(connection: Connection, import_id: int, batch: list[rules.RowResult]) -> None:
@@ -41,8 +41,8 @@ def write_row_results(connection: Connection, import_id: int, batch: list[rules.
     connection.execute(insert(TraineeImportRow.__table__), [
         {"import_id": import_id, "row_number": r.row, "ok": r.ok, "full_name": r.full_name,
          "phone_e164": r.phone_e164, "email": r.email, "job_title": r.job_title,
-         "employee_code": r.employee_code, "department": r.department,
-         "errors": r.stored_problems()}
+         "employee_code": r.employee_code, "department": r.department, "id_number": r.id_number,
+         "date_of_birth": r.date_of_birth, "errors": r.stored_problems()}
         for r in batch
     ])
 
@@ -64,6 +64,8 @@ def _copy_payload(import_id: int, batch: list[rules.RowResult]) -> str:
             null if r.full_name is None else r.full_name, null if r.phone_e164 is None else r.phone_e164,
             null if r.email is None else r.email, null if r.job_title is None else r.job_title,
             null if r.employee_code is None else r.employee_code, null if r.department is None else r.department,
+            null if r.id_number is None else r.id_number,
+            null if r.date_of_birth is None else r.date_of_birth.isoformat(),
             json.dumps(problems) if (problems := r.stored_problems()) else null,
         )))
     body = "\x00R".join(lines)

@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from core import clock
-from core.access.scoping import cohort_filter
+from core.access.scoping import session_filter
 from core.attendance import marking
 from core.attendance.roster import marked_counts, roster_sizes
 from core.errors import ValidationError
@@ -106,7 +106,7 @@ def calendar_window(session: Session, user: User, query: CalendarQuery, grace_ho
         .join(Institution, Institution.id == ClassSession.institution_id)
         .outerjoin(Room, Room.id == ClassSession.room_id)
         .outerjoin(instructor, instructor.id == ClassSession.instructor_id)
-        .where(cohort_filter(user), ClassSession.starts_at < end.astimezone(dt.UTC),
+        .where(session_filter(user), ClassSession.starts_at < end.astimezone(dt.UTC),
                ClassSession.ends_at > start.astimezone(dt.UTC))
         .order_by(ClassSession.starts_at, ClassSession.id)
     )

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import clock
-from core.access.scoping import can, cohort_filter, visible_cohort
+from core.access.scoping import can, session_filter, visible_cohort
 from core.errors import Forbidden, NotFound, ValidationError
 from core.i18n import N_
 from core.models import ClassSession, Cohort, Role, Room, SessionStatus, User
@@ -105,7 +105,7 @@ def feed_calendar(session: Session, token: str, host: str) -> bytes:
     now = clock.now()
     sessions = session.scalars(
         select(ClassSession).join(Cohort, Cohort.id == ClassSession.cohort_id)
-        .where(column == row.subject_id, cohort_filter(owner), ClassSession.starts_at < now + FUTURE,
+        .where(column == row.subject_id, session_filter(owner), ClassSession.starts_at < now + FUTURE,
                ClassSession.ends_at > now - PAST)
         .order_by(ClassSession.starts_at)
     ).all()

@@ -27,6 +27,9 @@ from schemathesis.checks import (
 
 MAX_EXAMPLES = 40
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+# Readiness answers a documented 503 when a part is unhealthy (here: no worker heartbeat): that is its job.
+# Its answer is still checked against the description; only the "no 5xx" check does not apply.
+ANSWERS_503_BY_DESIGN = {"GET /api/health/ready"}
 TOTALS: Counter[str] = Counter()
 STATUSES: Counter[int] = Counter()
 
@@ -62,13 +65,14 @@ def test_the_api_keeps_its_contract(app, api, worker_on_every_queue, label, mode
     operation = schemathesis.openapi.from_wsgi("/api/openapi.json", app).find_operation_by_label(label)
     assert operation is not None, label
     headers = api("admin")
+    checks = [c for c in CHECKS if not (label in ANSWERS_503_BY_DESIGN and c is not_a_server_error)]
     TOTALS["operations"] += 1
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
     def holds(case: schemathesis.Case) -> None:
-        response = case.call_and_validate(headers=headers, checks=CHECKS)
+        response = case.call_and_validate(headers=headers, checks=checks)
         TOTALS["examples"] += 1
         STATUSES[response.status_code] += 1
 

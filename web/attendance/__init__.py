@@ -13,19 +13,19 @@ from flask import Blueprint, Response, current_app, flash, g, redirect, render_t
 from sqlalchemy import select
 
 from core import clock
-from core.access.scoping import can, cohort_filter
+from core.access.scoping import cohort_filter
 from core.attendance import evidence, export, roster
 from core.attendance import service as attendance
 from core.attendance.commands import LockSession, MarkRegister, UnlockSession
 from core.attendance.roster import RegisterRow
 from core.errors import ValidationError
 from core.models import Institution
-from core.registers import service as register_documents
 
 from ..auth import requires, user
 from ..contract import ErrorEnvelope, Page, contract, responds
 from ..downloads import attachment
 from ..extensions import db
+from ..registers import session_panel
 from .schemas import EvidenceOut, EvidenceUpload, HistoryItem, MarkResult, RegisterOut
 
 bp = Blueprint("attendance", __name__)
@@ -109,10 +109,8 @@ def _grace() -> int:
 @requires("attendance.view")
 def register(session_id: int) -> Any:
     reg = attendance.get_register(db.session, user(), session_id, grace_hours=_grace())
-    documents = (register_documents.documents_for_session(db.session, user(), session_id)
-                 if can(db.session, user(), "registers.view") else [])
     locks_at = max(reg.auto_lock_at, reg.info.relock_after or reg.auto_lock_at)  # an unlock may run past the cut-off
-    return render_template("attendance/register.html", reg=reg, documents=documents, grace_hours=_grace(),
+    return render_template("attendance/register.html", reg=reg, **session_panel(session_id), grace_hours=_grace(),
                            auto_lock_local=locks_at.astimezone(ZoneInfo(reg.time_zone)))
 
 

@@ -6,20 +6,15 @@ in workers (tasks.imports), started only after the transaction that records the 
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -39,7 +34,7 @@ from core.models import Cohort, ImportStatus, TraineeImport, TraineeImportRow, U
 
 from ..auth import requires, user
 from ..contract import Accepted, ErrorEnvelope, Page, contract, responds
-from ..downloads import attachment
+from ..downloads import stream_csv
 from ..extensions import db
 from ..pagination import paginate
 from . import schemas as present
@@ -156,21 +151,8 @@ def api_import_rows(import_id: int, query: ImportRowsQuery) -> Any:
 def api_import_errors_csv(import_id: int) -> Any:
     """Every row error as CSV (row, column, value, reason, message), formulas neutralized."""
     imp, _ = _import(import_id, "corporate_trainees.view")
-
-    def generate() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        for n, line in enumerate(service.error_report_lines(db.session, imp.id)):
-            writer.writerow(line)
-            if n % 500 == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
     stem = imp.original_filename.rsplit(".", 1)[0][:80] or "import"
-    return Response(stream_with_context(generate()), mimetype="text/csv",
-                    headers={"Content-Disposition": attachment(f"{stem}-errors.csv")})
+    return stream_csv(service.error_report_lines(db.session, imp.id), f"{stem}-errors.csv")
 
 
 @bp.post("/api/trainee-imports/<int:import_id>/commit")
