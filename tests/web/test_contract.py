@@ -79,3 +79,27 @@ def test_nul_bytes_are_refused(client, api):
     response = client.post(MARK, headers=api("teacher"), json={"session_id": 1, "records": [
         {"enrolment_id": 1, "status": "PRESENT", "notes": "a\x00b"}]})
     assert response.status_code == 422 and response.get_json()["error"]["code"] == "invalid_text"
+
+
+def test_no_two_response_or_request_models_share_a_name(app):
+    """The description names each schema by its class: two classes with one name would overwrite each other in
+    /api/openapi.json (and responses would be checked against the wrong one)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from pydantic import BaseModel
+
+    import core
+    import web
+
+    owners: dict[str, set[str]] = {}
+    for package in (web, core):
+        for module_info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if not module_info.name.endswith(("schemas", "commands", "contract", "fields")):
+                continue
+            module = importlib.import_module(module_info.name)
+            for name, obj in inspect.getmembers(module, inspect.isclass):
+                if issubclass(obj, BaseModel) and obj.__module__ == module.__name__ and not name.startswith("_"):
+                    owners.setdefault(name, set()).add(module.__name__)
+    assert {name: sorted(mods) for name, mods in owners.items() if len(mods) > 1} == {}

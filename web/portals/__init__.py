@@ -22,7 +22,7 @@ from ..extensions import db
 from ..pagination import page_of, pages
 from .schemas import (
     GrantOut,
-    OrganizationOut,
+    OrganizationRef,
     ProgrammeDetailOut,
     ProgrammePage,
     ReportOut,
@@ -44,8 +44,8 @@ def _programme_page(query: ProgrammeQuery) -> ProgrammePage:
                     if chosen else ([], 0))
     if chosen and query.organization_id:
         session[CHOSEN_ORGANIZATION] = chosen.id
-    return ProgrammePage(organization=OrganizationOut(id=chosen.id, name=chosen.name) if chosen else None,
-                         organizations=[OrganizationOut(id=c.id, name=c.name) for c in choices],
+    return ProgrammePage(organization=OrganizationRef(id=chosen.id, name=chosen.name) if chosen else None,
+                         organizations=[OrganizationRef(id=c.id, name=c.name) for c in choices],
                          items=[present_programme(p) for p in items], page=query.page, per_page=query.per_page,
                          total=total, pages=pages(total, query.per_page))
 

@@ -43,14 +43,14 @@ class ProgrammeOut(BaseModel):
     url: str
 
 
-class OrganizationOut(BaseModel):
+class OrganizationRef(BaseModel):
     id: int
     name: str
 
 
 class ProgrammePage(BaseModel):
-    organization: OrganizationOut | None
-    organizations: list[OrganizationOut] = Field(description="Every organization you belong to.")
+    organization: OrganizationRef | None
+    organizations: list[OrganizationRef] = Field(description="Every organization you belong to.")
     items: list[ProgrammeOut]
     page: int
     per_page: int
@@ -81,7 +81,7 @@ class TraineeProgressOut(BaseModel):
 
 class ProgrammeDetailOut(BaseModel):
     programme: ProgrammeOut
-    organization: OrganizationOut
+    organization: OrganizationRef
     time_zone: str
     hours_delivered: float
     sessions: list[SessionOut]
@@ -133,7 +133,7 @@ def _trainee(t: TraineeProgress) -> TraineeProgressOut:
 def present_detail(d: ProgrammeDetail) -> ProgrammeDetailOut:
     return ProgrammeDetailOut(
         programme=present_programme(d.programme),
-        organization=OrganizationOut(id=d.organization.id, name=d.organization.name),
+        organization=OrganizationRef(id=d.organization.id, name=d.organization.name),
         time_zone=d.time_zone, hours_delivered=d.hours_delivered, sessions=[_session(s) for s in d.sessions],
         reports_allowed=d.reports_allowed,
         trainees=[_trainee(t) for t in d.trainees] if d.trainees is not None else None)

@@ -52,6 +52,7 @@ from ..pagination import paginate
 from . import schemas as present
 from .schemas import (
     CalendarOut,
+    ClassSessionOut,
     FeedOut,
     HolidayOut,
     NewFeedOut,
@@ -59,7 +60,6 @@ from .schemas import (
     RunAccepted,
     RunOut,
     ScheduleOut,
-    SessionOut,
 )
 
 bp = Blueprint("scheduling", __name__)
@@ -126,7 +126,7 @@ def api_schedule_run_retry(run_id: int) -> Any:
 
 @bp.get("/api/institution/cohorts/<int:cohort_id>/sessions")
 @requires("sessions.view")
-@contract(resp=responds(HTTP_200=Page[SessionOut]))
+@contract(resp=responds(HTTP_200=Page[ClassSessionOut]))
 def api_cohort_sessions(cohort_id: int, query: SessionsQuery) -> Any:
     cohort = visible_cohort(db.session, user(), cohort_id, "sessions.view")
     zone = institution_zone(db.session, cohort.institution_id)
@@ -139,14 +139,14 @@ def api_cohort_sessions(cohort_id: int, query: SessionsQuery) -> Any:
 
 @bp.patch("/api/institution/class-sessions/<int:session_id>")
 @requires("sessions.manage")
-@contract(resp=responds(HTTP_200=SessionOut, HTTP_409=ErrorEnvelope, HTTP_423=ErrorEnvelope))
+@contract(resp=responds(HTTP_200=ClassSessionOut, HTTP_409=ErrorEnvelope, HTTP_423=ErrorEnvelope))
 def api_edit_session(session_id: int, json: EditSession) -> Any:
     return _session_out(edit_session(db.session, user(), session_id, json, grace_hours=_grace()))
 
 
 @bp.post("/api/institution/class-sessions/<int:session_id>/cancel")
 @requires("sessions.manage")
-@contract(resp=responds(HTTP_200=SessionOut, HTTP_409=ErrorEnvelope, HTTP_423=ErrorEnvelope))
+@contract(resp=responds(HTTP_200=ClassSessionOut, HTTP_409=ErrorEnvelope, HTTP_423=ErrorEnvelope))
 def api_cancel_session(session_id: int, json: CancelSession) -> Any:
     return _session_out(cancel_session(db.session, user(), session_id, json, grace_hours=_grace()))
 

@@ -95,7 +95,7 @@ class RunOut(BaseModel):
     retry_url: str = Field(description="POST here to apply a FAILED run's plan again.")
 
 
-class SessionOut(_SessionSlot):
+class ClassSessionOut(_SessionSlot):
     id: int
     title: str | None
     location: str | None
@@ -134,7 +134,7 @@ class NewFeedOut(FeedOut):
     url: str
 
 
-class NamedRef(BaseModel):
+class EventRef(BaseModel):
     id: int
     name: str | None
 
@@ -149,9 +149,9 @@ class EventOut(BaseModel):
     status: str
     slot: int
     locked: bool
-    cohort: NamedRef
-    room: NamedRef | None
-    instructor: NamedRef | None
+    cohort: EventRef
+    room: EventRef | None
+    instructor: EventRef | None
     marked: int
     roster: int
 
