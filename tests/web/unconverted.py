@@ -6,18 +6,4 @@ line when its issue lands; an empty set means every /api/ route is described and
 
 from __future__ import annotations
 
-NOT_YET_DECLARED: set[str] = {
-    # issue 9 (people & cohorts): web/cohorts
-    "cohorts.api_agreements",
-    "cohorts.api_corporate_cohort_create",
-    "cohorts.api_agreement_status",
-    "cohorts.api_corporate_cohort_list",
-    "cohorts.api_corporate_cohort_detail",
-    "cohorts.api_corporate_cohort_update",
-    "cohorts.api_corporate_cohort_cancel",
-    "cohorts.api_organization_create",
-    "cohorts.api_organization_list",
-    "cohorts.api_organization_detail",
-    "cohorts.api_agreement_create",
-    "cohorts.api_agreement_list",
-}
+NOT_YET_DECLARED: set[str] = set()  # issue 9 declared web/cohorts: every /api/ route is described
