@@ -125,6 +125,7 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from core.access.auth import create_api_token
+    from core.access.commands import CreateApiToken
     from core.demo import load_demo_data
     from core.imports import learners as learner_imports
     from core.imports import service as imports
@@ -155,7 +156,7 @@ def main() -> None:
         rows.append(("setup: cohorts / learners / records", f"1001 / 50500 / {records:,}",
                      f"{time.perf_counter() - started:.0f} s"))
         admin = db.session.scalar(db.select(User).where(User.email == "admin@demo.example"))
-        token = create_api_token(db.session, admin)
+        token = create_api_token(db.session, admin, CreateApiToken(name="bench"))
         headers = {"Authorization": f"Bearer {token}"}
         client = app.test_client()
         for per_page in (50, 200):

@@ -103,6 +103,7 @@ def test_learner_import_validates_commits_and_enrols(app, client, api, demo, sql
 
 def test_another_institutions_admin_cannot_see_a_learner_import(app, client, api, demo, live_worker):
     from core.access.auth import create_api_token, create_user
+    from core.access.commands import CreateApiToken
     from core.models import Institution
     from web.extensions import db
 
@@ -114,6 +115,6 @@ def test_another_institutions_admin_cannot_see_a_learner_import(app, client, api
         db.session.commit()
         outsider = create_user(db.session, email="x@elsewhere.example", role="admin", institution_id=other.id,
                                password="a-long-password")
-        token = create_api_token(db.session, outsider)
+        token = create_api_token(db.session, outsider, CreateApiToken(name="test"))
         db.session.remove()
     assert client.get(r.json["status_url"], headers={"Authorization": f"Bearer {token}"}).status_code == 404
