@@ -72,3 +72,13 @@ def test_committed_transaction_enqueues_after_the_rows_exist(app, db_session, li
     after_commit(db_session, partial(send, "after-commit"))
     db_session.commit()
     assert len(results) == 1
+
+
+def test_tasks_route_to_the_queue_of_their_kind_of_work(app):
+    from web.queue import queue_for
+
+    assert [queue_for(name) for name in ("imports.validate", "imports.commit", "registers.build_pdf",
+                                         "portals.build_report", "scheduling.apply_plan", "jobs.sweep",
+                                         "attendance.lock_past_sessions", "reminders.send_unmarked_reminders")] == [
+        "imports", "imports", "documents", "documents", "default", "default", "default", "default"]
+    assert [q.name for q in app.extensions["celery"].conf.task_queues] == ["imports", "documents", "default"]
