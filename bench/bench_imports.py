@@ -149,6 +149,7 @@ def main() -> None:
     from sqlalchemy import func, select, text
 
     from core.access.auth import create_api_token
+    from core.access.commands import CreateApiToken
     from core.demo import load_demo_data
     from core.imports import commit, service
     from core.jobs.outbox import broker
@@ -164,7 +165,7 @@ def main() -> None:
         cohort_id = ids["corporate_cohort_id"]
         admin = db.session.scalar(select(User).where(User.email == "admin@demo.example"))
         admin_id = admin.id
-        token = create_api_token(db.session, admin, "bench")
+        token = create_api_token(db.session, admin, CreateApiToken(name="bench"))
     storage = app.extensions["storage"]
 
     print(f"generating {args.rows:,} rows …", flush=True)

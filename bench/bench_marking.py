@@ -58,6 +58,7 @@ def seed_registers(session: Session, sizes: list[int]) -> dict[str, Any]:
     """One institution; per register: a teacher, a cohort with `size` learners, one session yesterday evening."""
     from core import clock
     from core.access.auth import create_api_token
+    from core.access.commands import CreateApiToken
     from core.models import (
         ClassSession,
         Cohort,
@@ -94,7 +95,7 @@ def seed_registers(session: Session, sizes: list[int]) -> dict[str, Any]:
                           ends_at=clock.local_to_utc(day, dt.time(21), inst.time_zone))
         session.add(cs)
         session.commit()
-        token = create_api_token(session, teacher, "bench")
+        token = create_api_token(session, teacher, CreateApiToken(name="bench"))
         registers.append({"session_id": cs.id, "enrolments": list(enrol), "token": token, "teacher_id": teacher.id})
     return {"institution_id": inst.id, "registers": registers}
 
@@ -308,6 +309,7 @@ class Marker:
 
     def _loop(self) -> None:
         from core.attendance import service
+        from core.attendance.commands import MarkRegister
         from core.models import User
 
         with Session(self.engine, expire_on_commit=False) as session:
@@ -316,8 +318,9 @@ class Marker:
             while not self.stopping.is_set():
                 status = STATUSES[i % 3]
                 t0 = time.perf_counter()
-                service.mark(session, user, self.reg["session_id"],
-                             [{"enrolment_id": e, "status": status} for e in self.reg["enrolments"]])
+                service.mark(session, user, MarkRegister(
+                    session_id=self.reg["session_id"],
+                    records=[{"enrolment_id": e, "status": status} for e in self.reg["enrolments"]]))
                 self.times.append((time.perf_counter() - t0) * 1000)
                 i += 1
                 time.sleep(0.02)

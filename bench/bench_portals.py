@@ -40,6 +40,7 @@ def seed(session: Any) -> dict[str, Any]:
     """The organization, its member (with a token) and 200 cohorts of 50 trainees × 100 marked sessions,
     written set-based in SQL."""
     from core.access.auth import create_api_token
+    from core.access.commands import CreateApiToken
     from core.models import Institution, Organization, OrgMembership, Role, User
 
     inst = Institution(name="Bench", slug="bench", time_zone="Africa/Algiers")
@@ -77,7 +78,7 @@ def seed(session: Any) -> dict[str, Any]:
         session.execute(text("SET LOCAL statement_timeout = 0"))  # a million rows take longer than the app's limit
         session.execute(text(statement), params)
         session.commit()
-    token = create_api_token(session, member, "bench")
+    token = create_api_token(session, member, CreateApiToken(name="bench"))
     cohort_id = session.scalar(text("SELECT min(id) FROM cohorts"))
     records = session.scalar(text("SELECT count(*) FROM corporate_attendance_records"))
     return {"token": token, "cohort_id": cohort_id, "records": records}

@@ -71,6 +71,7 @@ class Stack:
         from sqlalchemy import select
 
         from core.access.auth import create_api_token
+        from core.access.commands import CreateApiToken
         from core.demo import load_demo_data
         from core.models import User
         from web import create_app
@@ -85,7 +86,8 @@ class Stack:
             ids = load_demo_data(db.session)
             self.cohort_id = ids["corporate_cohort_id"]
             admin = db.session.scalar(select(User).where(User.email == "admin@demo.example"))
-            self.headers = {"Authorization": f"Bearer {create_api_token(db.session, admin, 'bench')}"}
+            token = create_api_token(db.session, admin, CreateApiToken(name="bench"))
+            self.headers = {"Authorization": f"Bearer {token}"}
             self.session_id = self._register_session(db.session)
             db.session.remove()
         self.client = self.app.test_client()

@@ -15,6 +15,10 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 INT32_MAX = 2**31 - 1
 MAX_PAGE = 1_000_000
 MAX_PER_PAGE = 1000
+# Dates a schedule, a holiday or a calendar window may name: wide enough for any real programme, narrow
+# enough that a local time on them always converts to UTC (year 1 or 9999 would overflow `datetime`).
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2999, 12, 31)
 
 
 def clean_text(value: str) -> str:
@@ -36,6 +40,7 @@ ShortText = Annotated[str, Field(max_length=255), AfterValidator(clean_text)]
 Name = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(clean_text)]
 SearchText = Annotated[str, Field(max_length=200), AfterValidator(clean_text)]
 Date = dt.date
+Day = Annotated[dt.date, Field(ge=FIRST_DAY, le=LAST_DAY, description="YYYY-MM-DD.")]
 AwareDateTime = Annotated[AwareDatetime, Field(description="ISO 8601 with an offset.")]
 
 

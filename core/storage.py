@@ -40,22 +40,29 @@ class PrivateStorage:
         return f"{area}/{token[:2]}/{token}{suffix}"
 
     def save_stream(self, stream: BinaryIO, area: str, suffix: str = "", max_bytes: int | None = None) -> StoredFile:
-        """Copy `stream` to a new random name chunk by chunk, hashing as it goes."""
+        """Copy `stream` to a new random name chunk by chunk, hashing as it goes.
+
+        The bytes go to a temporary name first and are renamed into place once complete and flushed to
+        disk, so a half-written file is never visible under its key (a full disk or a crash leaves none)."""
         key = self.new_key(area, suffix)
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        partial = path.with_name(path.name + ".part")
         digest, size = hashlib.sha256(), 0
         try:
-            with open(path, "xb") as out:
+            with open(partial, "xb") as out:
                 while chunk := stream.read(CHUNK):
                     size += len(chunk)
                     if max_bytes is not None and size > max_bytes:
                         raise TooLarge(f"The file is larger than the {max_bytes // (1024 * 1024)} MB limit.")
                     digest.update(chunk)
                     out.write(chunk)
-            os.chmod(path, 0o600)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(partial, 0o600)
+            os.replace(partial, path)
         except BaseException:
-            path.unlink(missing_ok=True)
+            partial.unlink(missing_ok=True)
             raise
         return StoredFile(key=key, size=size, sha256=digest.hexdigest())
 

@@ -1,13 +1,13 @@
-"""Celery tasks for regulator access: mail the people a request concerns (admins, then the regulator).
+"""Celery tasks for regulator access: mail one notice about a request (to an admin, or the regulator).
 
-Owed mails are rows written with the change; this task sends those of one request. Failed ones are
-retried with exponential backoff, a bounded number of times; what went out is never sent again.
+A job (core.access.notices.SEND_NOTICE): the wrapper claims it, beats its heartbeat and records how it
+ended; an SMTP failure retries with exponential backoff, a bounded number of times, and a notice that
+went out is never sent again.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from celery import shared_task
 from sqlalchemy.exc import OperationalError
@@ -18,12 +18,12 @@ from tasks import db_session, mail_settings, setting
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="access.send_notices", bind=True, acks_late=True, max_retries=5,
+@shared_task(name="access.send_notice", bind=True, acks_late=True, max_retries=notices.MAX_ATTEMPTS - 1,
              autoretry_for=(OperationalError,), retry_backoff=30)
-def send_access_notices(self, request_id: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    report = notices.deliver(db_session(), mail_settings(), setting("BASE_URL"), request_id)
-    if report.failed and self.request.retries < self.max_retries:
+def send_access_notice(self, notice_id: int) -> str:  # type: ignore[no-untyped-def]
+    outcome = notices.deliver(db_session(), mail_settings(), setting("BASE_URL"), notice_id)
+    if outcome == notices.FAILED and self.request.retries < self.max_retries:
         raise self.retry(countdown=int(setting("REMINDER_RETRY_SECONDS")) * (2 ** self.request.retries))
-    if report.failed:
-        log.error("access request %s: giving up on %d mail(s)", request_id, len(report.failed))
-    return report.as_dict()
+    if outcome == notices.FAILED:
+        log.error("access notice %s: giving up", notice_id)
+    return outcome

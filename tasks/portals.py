@@ -1,4 +1,7 @@
-"""Celery tasks for the organization portal: build a delivery or progress report (PDF/XLSX)."""
+"""Celery tasks for the organization portal: build a delivery or progress report (PDF/XLSX).
+
+A job (core.portals.jobs, registered when core.portals.reports is imported): the wrapper claims it, beats
+its heartbeat and records how it ended."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from core.errors import DomainError
 from core.portals import reports
-from core.registers.service import mark_failed
+from core.registers.service import record_failure
 from tasks import db_session, storage
 
 log = logging.getLogger(__name__)
@@ -22,6 +25,6 @@ def build_report(self, document_id: int) -> dict[str, object]:  # type: ignore[n
         doc = reports.build_report(db_session(), storage(), document_id)
     except DomainError as exc:
         log.warning("report %s: %s", document_id, exc.message)
-        mark_failed(db_session(), document_id, exc.message)
+        record_failure(db_session(), document_id, exc.message)
         return {"id": document_id, "status": "FAILED"}
     return {"id": doc.id, "status": doc.status.value}

@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
-from redis.exceptions import ConnectionError as RedisConnectionError
-from sqlalchemy.exc import OperationalError
-
-from core.scheduling.service import execute_run
+from core.scheduling.runs import execute_run, record_failure
 from tasks import db_session
+from tasks.policy import policy_task
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="scheduling.apply_plan", bind=True, autoretry_for=(OperationalError, RedisConnectionError),
-             retry_backoff=True, retry_backoff_max=300, max_retries=5)
-def apply_plan(self, run_id: int) -> dict[str, object]:
+@policy_task("scheduling.apply_plan", on_failure=record_failure, backoff_cap=300)
+def apply_plan(run_id: int) -> dict[str, object]:
     """Apply schedule run `run_id`; progress and outcome (created, conflicts, error) go on its row."""
-    session = db_session()
-    try:
-        run = execute_run(session, run_id)
-        log.info("schedule run %s: %s, %s created", run_id, run.status.value, run.created_count)
-        return {"run_id": run_id, "status": run.status.value, "created": run.created_count}
-    except Exception:
-        session.rollback()
-        raise
+    run = execute_run(db_session(), run_id)
+    log.info("schedule run %s: %s, %s created", run_id, run.status.value, run.created_count)
+    return {"run_id": run_id, "status": run.status.value, "created": run.created_count}

@@ -245,12 +245,14 @@ def login(app: Flask, demo: dict[str, Any]) -> Any:
 def api(app: Flask, demo: dict[str, Any]) -> Any:
     """`api("admin")` → headers with a fresh Bearer token for that demo user."""
     from core.access.auth import create_api_token
+    from core.access.commands import CreateApiToken
     from core.models import User
     from web.extensions import db
 
     def _headers(name: str) -> dict[str, str]:
         with app.app_context():
-            token = create_api_token(db.session, db.session.get(User, demo["users"][name]), "test")
+            token = create_api_token(db.session, db.session.get(User, demo["users"][name]),
+                                     CreateApiToken(name="test"))
             db.session.remove()
         return {"Authorization": f"Bearer {token}"}
 

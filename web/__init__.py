@@ -58,16 +58,23 @@ def _register_template_globals(app: Flask) -> None:
     from flask import url_for
     from flask_login import current_user
 
-    from .nav import nav_items
+    from .nav import nav_groups, nav_items
 
     def user_can(permission: str) -> bool:
         return bool(current_user.is_authenticated and can(db.session, current_user, permission))
 
     def maybe_url(endpoint: str, **values: Any) -> str | None:
-        """A link to a screen another feature may not have shipped yet."""
-        return url_for(endpoint, **values) if endpoint in app.view_functions else None
+        """A link to a screen the user may open: None when it has not shipped, or its permission is missing
+        (so no page links to a 403)."""
+        view = app.view_functions.get(endpoint)
+        if view is None:
+            return None
+        rule = getattr(view, "access_rule", None)
+        if rule is not None and rule.permission and not user_can(rule.permission):
+            return None
+        return url_for(endpoint, **values)
 
-    app.jinja_env.globals.update(can=user_can, nav_items=nav_items, maybe_url=maybe_url)
+    app.jinja_env.globals.update(can=user_can, nav_items=nav_items, nav_groups=nav_groups, maybe_url=maybe_url)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -78,11 +85,14 @@ def _register_blueprints(app: Flask) -> None:
     from .cohorts import bp as cohorts
     from .home import bp as home
     from .imports import bp as imports
+    from .institutions import bp as institutions
+    from .people import bp as people
     from .portals import bp as portals
     from .registers import bp as registers
     from .scheduling import bp as scheduling
 
-    for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, registers, portals, access):
+    for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, registers, portals, access,
+                      institutions, people):
         app.register_blueprint(blueprint)
 
 

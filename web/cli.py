@@ -5,17 +5,22 @@ from __future__ import annotations
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 
 from core.access import auth as auth_service
+from core.access.commands import CreateApiToken
 from core.demo import DEMO_PASSWORD, DEMO_USERS, load_demo_data
 from core.errors import DomainError
+from core.institutions import service as institution_service
+from core.institutions.commands import CreateInstitution
 from core.models import Institution, Organization, User
 
 from .attendance.cli import add_commands as add_attendance_commands
 from .extensions import db
 
 users_cli = AppGroup("users", help="Create users and API tokens.")
+institutions_cli = AppGroup("institutions", help="Create and list institutions (training providers).")
 
 
 def _fail(exc: DomainError) -> None:
@@ -52,7 +57,37 @@ def create_token(email: str, name: str) -> None:
     found = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if found is None:
         raise click.ClickException(f"No user with email {email}.")
-    click.echo(auth_service.create_api_token(db.session, found, name))
+    try:
+        click.echo(auth_service.create_api_token(db.session, found, CreateApiToken(name=name)))
+    except PydanticValidationError as exc:
+        raise click.ClickException(f"--name: {exc.errors()[0]['msg']}") from None
+
+
+@institutions_cli.command("create")
+@click.option("--name", required=True)
+@click.option("--slug", required=True, help="Short name used on the command line, e.g. cape-skills")
+@click.option("--time-zone", "time_zone", required=True, help="IANA time zone, e.g. Africa/Johannesburg")
+@click.option("--language", "default_language", default="en", show_default=True, help="en, fr or ar")
+@click.option("--accreditation-number", default=None, help="e.g. a QCTO or ministry provider number")
+def create_institution(name: str, slug: str, time_zone: str, default_language: str,
+                       accreditation_number: str | None) -> None:
+    """Create an institution: the first step of a fresh install."""
+    try:
+        command = CreateInstitution(name=name, slug=slug, time_zone=time_zone, default_language=default_language,
+                                    accreditation_number=accreditation_number)
+        inst = institution_service.create_institution(db.session, None, command)
+    except PydanticValidationError as exc:
+        raise click.ClickException("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                                             for e in exc.errors())) from None
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"Created institution {inst.slug} ({inst.name}, {inst.time_zone}), id {inst.id}.")
+
+
+@institutions_cli.command("list")
+def list_institutions() -> None:
+    for inst in db.session.scalars(institution_service.institutions_query()):
+        click.echo(f"{inst.id}\t{inst.slug}\t{inst.time_zone}\t{inst.name}")
 
 
 def _lookup(model: type, value: str, field: str) -> int:
@@ -68,6 +103,7 @@ def _lookup(model: type, value: str, field: str) -> int:
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
+    app.cli.add_command(institutions_cli)
     add_attendance_commands(app)
 
     @app.cli.command("demo-data")

@@ -66,6 +66,13 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REMINDER_RETRY_SECONDS": int(_env("REMINDER_RETRY_SECONDS", "60")),
         # A schedule plan of more sessions than this is applied by a worker (202 + status URL).
         "SCHEDULE_INLINE_LIMIT": int(_env("SCHEDULE_INLINE_LIMIT", "1000")),
+        # How long a password link (reset, or a new account's first password) stays valid, in seconds.
+        "PASSWORD_RESET_MAX_AGE": int(_env("PASSWORD_RESET_MAX_AGE", str(24 * 3600))),
+        # Register PDFs: child processes rendering page runs in parallel, and pages per run (memory unit).
+        "REGISTER_RENDER_PROCESSES": int(_env("REGISTER_RENDER_PROCESSES", "2")),
+        "REGISTER_PAGES_PER_RUN": int(_env("REGISTER_PAGES_PER_RUN", "8")),
+        # Automatic retries of a failed register build (then it stays FAILED until retried by hand).
+        "REGISTER_RETRY_SECONDS": int(_env("REGISTER_RETRY_SECONDS", "30")),
         # Jobs (core/jobs): heartbeat, when a job counts as lost, how often the sweeper runs (seconds).
         "JOB_HEARTBEAT_SECONDS": float(_env("JOB_HEARTBEAT_SECONDS", "10")),
         "JOB_STALE_SECONDS": float(_env("JOB_STALE_SECONDS", "45")),

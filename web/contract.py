@@ -18,19 +18,22 @@ Bad input never reaches the view: it answers 422 `validation_error` with one det
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from flask import current_app
+from flask import current_app, request
 from pydantic import BaseModel, Field
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.plugins.flask_plugin import FlaskPlugin
+from werkzeug.exceptions import UnsupportedMediaType
 
 from core.errors import DomainError
 from core.fields import INT32_MAX, MAX_PAGE, MAX_PER_PAGE
 
 T = TypeVar("T")
+FORM_MIMETYPES = {"multipart/form-data", "application/x-www-form-urlencoded"}
 
 # Every operation can meet these (auth, permission, unknown id, database away), so all are documented.
 COMMON_ERRORS = {
@@ -70,6 +73,32 @@ class Accepted(BaseModel):
     id: int | str
     status: str
     status_url: str
+
+
+def file_field(description: str) -> Any:
+    """A multipart file part, documented as binary (the view reads `request.files`; optional here so that a
+    missing file gets the view's own clear error)."""
+
+    def as_binary(schema: dict[str, Any]) -> None:
+        schema.pop("default", None)
+        schema.update(type="string", format="binary")
+
+    return Field(None, description=description, json_schema_extra=as_binary)
+
+
+class JobOut(BaseModel):
+    """The background job behind a row (core.jobs), in words: what it is doing or why it stopped."""
+
+    id: int
+    kind: str
+    queue: str
+    status: str = Field(description="QUEUED, RUNNING, SUCCEEDED or FAILED")
+    attempts: int
+    max_attempts: int
+    queued_at: str
+    waiting_for_worker: bool
+    can_retry: bool
+    message: str
 
 
 class RequestInvalid(DomainError):
@@ -134,7 +163,10 @@ def _error_schema() -> dict[str, Any]:
 
 def _finish_operation(operation: dict[str, Any]) -> None:
     error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
-    for code, description in COMMON_ERRORS.items():
+    errors = dict(COMMON_ERRORS)
+    if "requestBody" in operation:
+        errors["415"] = "The body is not in the declared media type (JSON, or multipart for uploads)."
+    for code, description in errors.items():
         operation["responses"].setdefault(code, {"description": description, "content": error_content})
         operation["responses"][code].setdefault("content", error_content)
     for parameter in operation.get("parameters", []):
@@ -165,8 +197,25 @@ api_spec = _Spec(
 
 
 def contract(**kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare a view's query/json/form models and responses (spectree's `validate`)."""
-    return api_spec.validate(**kwargs)
+    """Declare a view's query/json/form models and responses (spectree's `validate`).
+
+    A view that takes a JSON body refuses a form-encoded one with 415 (spectree would hand it no body)."""
+    validate = api_spec.validate(**kwargs)
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        declared = validate(view)
+        if "json" not in kwargs and "json" not in getattr(view, "__annotations__", {}):
+            return declared
+
+        @functools.wraps(declared)
+        def json_only(*args: Any, **kw: Any) -> Any:
+            if request.method not in ("GET", "HEAD", "DELETE") and request.mimetype in FORM_MIMETYPES:
+                raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json).")
+            return declared(*args, **kw)
+
+        return json_only
+
+    return decorator
 
 
 def responds(**code_models: Any) -> Response:

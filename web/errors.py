@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, flash, jsonify, make_response, redirect, render_template, request
+from flask import Flask, flash, g, jsonify, make_response, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import DataError, DisconnectionError, InterfaceError, OperationalError
@@ -20,6 +20,7 @@ from core.errors import DomainError, TooManyAttempts
 from core.fields import INT32_MAX, clean_text
 
 from .contract import request_invalid
+from .extensions import login_manager
 from .i18n import translated_message
 
 log = logging.getLogger(__name__)
@@ -101,8 +102,8 @@ def guard_request() -> None:
             _check_json(body)
         elif request.mimetype in {"multipart/form-data", "application/x-www-form-urlencoded"}:
             for key, value in request.form.items(multi=True):
-                _check_text(key)
-                _check_text(value)
+                _check_text(key or "")  # a part without a name has none
+                _check_text(value or "")
             for upload in request.files.values():
                 _check_text(upload.filename or "")
 
@@ -159,8 +160,15 @@ def init_errors(app: Flask) -> None:
         # Connection lost or refused, server shutting down, deadlock or statement timeout: all pass.
         _forget_transaction()
         log.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
-        response = error_response(503, "database_unavailable",
-                                  "The database is unavailable for a moment. Nothing was saved; try again shortly.")
+        # What follows must not ask the database: not who is signed in (Flask-Login caches the user in
+        # g._login_user; an anonymous one there stops it loading), not their language (web.i18n reads the flag).
+        g.database_unavailable = True
+        g._login_user = login_manager.anonymous_user()
+        message = "The database is unavailable for a moment. Nothing was saved; try again shortly."
+        if is_api_request():
+            response = api_error(503, "database_unavailable", message)
+        else:
+            response = render_template("unavailable.html", message=message), 503
         return _with_header(response, "Retry-After", str(DB_RETRY_AFTER_SECONDS))
 
     @app.errorhandler(Exception)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask_babel import Babel, gettext
 from flask_login import current_user
 
@@ -26,7 +26,7 @@ def select_locale() -> str:
         return wanted
     if session.get("lang") in LANGUAGES:
         return str(session["lang"])
-    if current_user and getattr(current_user, "is_authenticated", False):
+    if not g.get("database_unavailable") and current_user and getattr(current_user, "is_authenticated", False):
         preference = getattr(current_user, "language", None)
         if preference in LANGUAGES:
             return str(preference)

@@ -10,13 +10,13 @@ from flask import request
 from sqlalchemy import Select, func, select
 
 from core.errors import ValidationError
+from core.fields import MAX_PAGE, MAX_PER_PAGE, PageQuery
+from core.i18n import N_
 
 from .contract import Page
 from .extensions import db
 
 T = TypeVar("T")
-
-MAX_PER_PAGE = 1000
 
 
 def page_args(default_per_page: int = 50) -> tuple[int, int]:
@@ -25,14 +25,16 @@ def page_args(default_per_page: int = 50) -> tuple[int, int]:
         per_page = int(request.args.get("per_page", default_per_page))
     except ValueError:
         raise ValidationError("page and per_page must be whole numbers.", code="invalid_paging") from None
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise ValidationError(f"page must be ≥ 1 and per_page between 1 and {MAX_PER_PAGE}.", code="invalid_paging")
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ValidationError(N_("page must be between 1 and %(max_page)s, per_page between 1 and %(max_per_page)s."),
+                              code="invalid_paging", params={"max_page": MAX_PAGE, "max_per_page": MAX_PER_PAGE})
     return page, per_page
 
 
-def paginate(stmt: Select, serialize: Callable[[Any], dict[str, Any]], default_per_page: int = 50,
-             scalars: bool = True) -> dict[str, Any]:
-    page, per_page = page_args(default_per_page)
+def paginate(stmt: Select, serialize: Callable[[Any], Any], default_per_page: int = 50,
+             scalars: bool = True, query: PageQuery | None = None) -> dict[str, Any]:
+    """One page of `stmt`; `query` is the view's parsed PageQuery (else page and per_page are read here)."""
+    page, per_page = (query.page, query.per_page) if query is not None else page_args(default_per_page)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     paged = stmt.limit(per_page).offset((page - 1) * per_page)
     rows = db.session.scalars(paged).all() if scalars else db.session.execute(paged).all()
@@ -49,3 +51,13 @@ def page_of(model: type[T], items: list[T], total: int, page: int, per_page: int
     A view returns it as is: spectree serializes it without walking it again."""
     return Page[model](items=items, page=page, per_page=per_page, total=total,  # type: ignore[valid-type]
                        pages=pages(total, per_page))
+
+
+def query_page(stmt: Select, query: Any, serialize: Callable[[Any], Any], scalars: bool = True) -> dict[str, Any]:
+    """The list envelope for a declared `PageQuery` (already bounded by its schema)."""
+    page, per_page = query.page, query.per_page
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    paged = stmt.limit(per_page).offset((page - 1) * per_page)
+    rows = db.session.scalars(paged).all() if scalars else db.session.execute(paged).all()
+    return {"items": [serialize(r) for r in rows], "page": page, "per_page": per_page, "total": total,
+            "pages": math.ceil(total / per_page) if total else 0}

@@ -28,7 +28,7 @@ from .extensions import db
 log = logging.getLogger(__name__)
 
 TASK_MODULES = ["tasks.system", "tasks.jobs", "tasks.imports", "tasks.scheduling", "tasks.attendance",
-                "tasks.reminders", "tasks.registers", "tasks.portals", "tasks.access"]
+                "tasks.people", "tasks.reminders", "tasks.registers", "tasks.portals", "tasks.access"]
 
 # Tasks that are not jobs but belong on a queue other than default (by name prefix).
 QUEUE_BY_PREFIX = {"imports.": jobs.IMPORTS, "learner_imports.": jobs.IMPORTS, "registers.": jobs.DOCUMENTS,
@@ -48,10 +48,15 @@ def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None
 
 def init_celery(app: Flask) -> Celery:
     class FlaskTask(Task):
+        """Runs the task in the app context; the session it used ends with it, whichever context that was."""
+
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             if has_app_context():
-                return self._run(*args, **kwargs)
-            with app.app_context():
+                try:
+                    return self._run(*args, **kwargs)
+                finally:
+                    db.session.remove()  # no session, and no transaction, outlives the task
+            with app.app_context():  # popping it removes the context's session (Flask-SQLAlchemy teardown)
                 return self._run(*args, **kwargs)
 
         def _run(self, *args: Any, **kwargs: Any) -> Any:

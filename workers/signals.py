@@ -1,5 +1,8 @@
-"""Process and task hygiene, after Superset: no connection crosses a fork, no session outlives a task.
-Also: the worker's heartbeat row (for /api/health/ready on any broker) and one log line per task."""
+"""Process and task hygiene, after Superset: no connection crosses a fork. Also: the worker's heartbeat row
+(for /api/health/ready on any broker) and one log line per task.
+
+No session outlives a task: web.queue's FlaskTask removes the session of the context the task ran in (a
+signal handler after the task would push a context of its own, and remove that context's session instead)."""
 
 from __future__ import annotations
 
@@ -47,11 +50,8 @@ def start_task_timer(task_id: str | None = None, **_: Any) -> None:
 
 
 @task_postrun.connect
-def close_session(sender: Any = None, task_id: str | None = None, args: Any = None, state: str | None = None,
-                  **_: Any) -> None:
-    flask_app, db = _sqlalchemy(sender.app if sender is not None else current_celery)
-    with flask_app.app_context():
-        db.session.remove()
+def log_task_end(sender: Any = None, task_id: str | None = None, args: Any = None, state: str | None = None,
+                 **_: Any) -> None:
     started = _started.pop(task_id or "", None)
     if sender is not None and started is not None:
         task_log.info("%s %s", sender.name, state, extra={"fields": {

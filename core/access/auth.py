@@ -16,17 +16,27 @@ from sqlalchemy.orm import Session, lazyload
 
 from core import clock
 from core.errors import Conflict, NotFound, ValidationError
+from core.i18n import N_
 from core.models import ApiToken, LoginAttempt, LoginSession, OrgMembership, Role, User
+from core.uow import unit_of_work
 
 from . import throttle
+from .commands import CreateApiToken
 from .passwords import hash_password, password_problem, verify_password
 from .throttle import ThrottlePolicy
 
 TOKEN_PREFIX = "tap_"
+# Roles that only make sense inside one institution: creating one without it is refused.
+INSTITUTION_ROLES = frozenset({Role.ADMIN, Role.SUPPORT, Role.TEACHER})
 
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def login_session_key(secret: str | None) -> str | None:
+    """The stored id of a login session, from the cookie's secret."""
+    return _digest(secret) if secret else None
 
 
 def normalize_email(email: str) -> str:
@@ -40,19 +50,19 @@ def sign_in(session: Session, email: str, password: str, ip: str | None = None,
             user_agent: str | None = None, policy: ThrottlePolicy | None = None) -> tuple[User, str]:
     """Check the credentials and open a login session; returns the user and the cookie secret."""
     email = email.strip().lower()
-    throttle.check(session, email, ip, policy or ThrottlePolicy())
-    user = session.scalar(select(User).where(User.email == email))
-    ok = verify_password(user.password_hash if user else None, password) and user is not None and user.active
-    session.add(LoginAttempt(email=email, ip=ip, succeeded=ok, at=clock.now()))
-    if not ok or user is None:
-        session.commit()
-        raise ValidationError("Wrong email or password.", code="bad_credentials")
     secret = secrets.token_urlsafe(32)
-    now = clock.now()
-    session.add(LoginSession(id=_digest(secret), user_id=user.id, created_at=now, last_seen_at=now,
-                             ip=ip, user_agent=(user_agent or "")[:300]))
-    user.last_login_at = now
-    session.commit()
+    with unit_of_work(session):  # a failed attempt is recorded too: the throttle counts it
+        throttle.check(session, email, ip, policy or ThrottlePolicy())
+        user = session.scalar(select(User).where(User.email == email))
+        ok = verify_password(user.password_hash if user else None, password) and user is not None and user.active
+        session.add(LoginAttempt(email=email, ip=ip, succeeded=ok, at=clock.now()))
+        if ok and user is not None:
+            now = clock.now()
+            session.add(LoginSession(id=_digest(secret), user_id=user.id, created_at=now, last_seen_at=now,
+                                     ip=ip, user_agent=(user_agent or "")[:300]))
+            user.last_login_at = now
+    if not ok or user is None:
+        raise ValidationError(N_("Wrong email or password."), code="bad_credentials")
     user.login_session_id = secret
     return user, secret
 
@@ -69,16 +79,15 @@ def user_for_login_session(session: Session, secret: str) -> User | None:
 
 
 def sign_out(session: Session, secret: str) -> None:
-    session.execute(delete(LoginSession).where(LoginSession.id == _digest(secret)))
-    session.commit()
+    with unit_of_work(session):
+        session.execute(delete(LoginSession).where(LoginSession.id == _digest(secret)))
 
 
-def create_api_token(session: Session, user: User, name: str = "API token") -> str:
+def create_api_token(session: Session, user: User, command: CreateApiToken) -> str:
     """Returns the token; only its hash is kept, so this is the one time it can be shown."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, name=name.strip()[:120] or "API token",
-                         token_hash=_digest(token), prefix=token[:12]))
-    session.commit()
+    with unit_of_work(session):
+        session.add(ApiToken(user_id=user.id, name=command.name, token_hash=_digest(token), prefix=token[:12]))
     return token
 
 
@@ -96,17 +105,17 @@ def user_for_api_token(session: Session, token: str) -> User | None:
     # Record use at most once a minute: a busy script should not write on every call.
     now = clock.now()
     if last_used_at is None or now - last_used_at > dt.timedelta(minutes=1):
-        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
-        session.commit()
+        with unit_of_work(session):
+            session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
     return user
 
 
 def revoke_api_token(session: Session, user: User, token_id: int) -> None:
-    row = session.get(ApiToken, token_id)
-    if row is None or row.user_id != user.id:
-        raise NotFound("No such token.")
-    row.revoked_at = clock.now()
-    session.commit()
+    with unit_of_work(session):
+        row = session.get(ApiToken, token_id)
+        if row is None or row.user_id != user.id:
+            raise NotFound(N_("No such token."))
+        row.revoked_at = clock.now()
 
 
 def create_user(session: Session, *, email: str, role: Role | str, full_name: str | None = None,
@@ -120,15 +129,19 @@ def create_user(session: Session, *, email: str, role: Role | str, full_name: st
                               code="invalid_role") from None
     if password is not None and (problem := password_problem(password)):
         raise ValidationError(problem, code="weak_password")
-    if session.scalar(select(User.id).where(User.email == email)):
-        raise Conflict(f"A user with email {email} already exists.", code="duplicate_email")
     if role == Role.ORG_MEMBER and organization_id is None:
-        raise ValidationError("An organization member needs an organization.", code="organization_required")
-    user = User(email=email, role=role, full_name=full_name or email.split("@")[0],
-                password_hash=hash_password(password) if password else None, institution_id=institution_id)
-    session.add(user)
-    session.flush()
-    if organization_id is not None:
-        session.add(OrgMembership(organization_id=organization_id, user_id=user.id))
-    session.commit()
+        raise ValidationError(N_("An organization member needs an organization."), code="organization_required")
+    if role in INSTITUTION_ROLES and institution_id is None:
+        raise ValidationError(N_("The role %(role)s belongs to an institution: name one (on the command line: "
+                                 "--institution SLUG)."), code="institution_required", params={"role": role.value})
+    with unit_of_work(session):
+        if session.scalar(select(User.id).where(User.email == email)):
+            raise Conflict(N_("A user with email %(email)s already exists."), code="duplicate_email",
+                           params={"email": email})
+        user = User(email=email, role=role, full_name=full_name or email.split("@")[0],
+                    password_hash=hash_password(password) if password else None, institution_id=institution_id)
+        session.add(user)
+        session.flush()
+        if organization_id is not None:
+            session.add(OrgMembership(organization_id=organization_id, user_id=user.id))
     return user

@@ -1,4 +1,4 @@
-"""Typed commands for regulator access requests; web/ (API and screens), tasks and the CLI build them."""
+"""Typed commands for accounts and regulator access requests; web/ (API and screens), tasks and the CLI build them."""
 
 from __future__ import annotations
 
@@ -50,3 +50,12 @@ class ChoiceQuery(PageQuery):
 
 class CohortChoiceQuery(ChoiceQuery):
     institution_id: Id
+
+
+TokenName = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(clean_text)]
+
+
+class CreateApiToken(Command):
+    """A personal API token (profile screen, `flask users create-token`, tests)."""
+
+    name: TokenName = "API token"

@@ -1,9 +1,10 @@
 """Mails about access requests: the institution's admins hear of a new request, the regulator of the
 decision (approved, denied, revoked).
 
-A notice row per (request, event, recipient) is written in the same transaction as the change, so a
-mail is owed exactly when the change happened; a worker then delivers the owed ones. A row that went
-out is SENT and never goes again; an SMTP failure marks it FAILED for a bounded number of retries.
+A notice row per (request, event, recipient) is written in the same transaction as the change, with a
+job to send it (core.jobs: sent after commit, or by the sweeper if the broker was down), so a mail is
+owed exactly when the change happened and is never lost. A notice that went out is SENT and never goes
+again; an SMTP failure marks it FAILED and the job retries it, a bounded number of times.
 """
 
 from __future__ import annotations
@@ -11,13 +12,12 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core import clock, mail
+from core import clock, jobs, mail
 from core.models import AccessRequest, AccessRequestNotice, ReminderStatus, Role, User
 from core.uow import unit_of_work
 
@@ -30,15 +30,16 @@ ADMIN_PATH = "/admin/access-requests"
 REGULATOR_PATH = "/regulator"
 
 Sender = Callable[[mail.MailSettings, EmailMessage], None]
+SENT, FAILED, NOTHING_TO_DO = "sent", "failed", "nothing to do"
 
 
-@dataclass
-class NoticeReport:
-    sent: list[int] = field(default_factory=list)     # notice ids delivered
-    failed: list[int] = field(default_factory=list)   # notice ids to retry
+def _gave_up(session: Session, notice_id: int, message: str) -> None:
+    jobs.move_row(session, AccessRequestNotice, notice_id, (ReminderStatus.PENDING, ReminderStatus.FAILED),
+                  status=ReminderStatus.FAILED, last_error=message[:1000])
 
-    def as_dict(self) -> dict[str, int]:
-        return {"sent": len(self.sent), "failed": len(self.failed)}
+
+SEND_NOTICE = jobs.register(jobs.JobKind("access.send_notice", queue=jobs.DEFAULT, max_attempts=MAX_ATTEMPTS,
+                                         on_give_up=_gave_up))
 
 
 def _recipients(session: Session, req: AccessRequest, event: str) -> list[int]:
@@ -50,13 +51,16 @@ def _recipients(session: Session, req: AccessRequest, event: str) -> list[int]:
 
 
 def plan(session: Session, req: AccessRequest, event: str) -> int:
-    """Owe one mail per recipient of `event` (inside the caller's unit of work). Returns how many."""
-    recipients = _recipients(session, req, event)
+    """Owe one mail per recipient of `event`, each with its job (inside the caller's unit of work)."""
     now = clock.now()
-    session.add_all([AccessRequestNotice(access_request_id=req.id, event=event, recipient_id=r,
-                                         status=ReminderStatus.PENDING, attempts=0, created_at=now)
-                     for r in recipients])
-    return len(recipients)
+    owed = [AccessRequestNotice(access_request_id=req.id, event=event, recipient_id=r,
+                                status=ReminderStatus.PENDING, attempts=0, created_at=now)
+            for r in _recipients(session, req, event)]
+    session.add_all(owed)
+    session.flush()
+    for notice in owed:
+        jobs.enqueue(session, SEND_NOTICE, notice.id)
+    return len(owed)
 
 
 def _scope_words(req: AccessRequest) -> str:
@@ -89,30 +93,25 @@ def compose(req: AccessRequest, event: str, recipient: User, base_url: str) -> t
     return subject, body
 
 
-def deliver(session: Session, settings: mail.MailSettings, base_url: str, request_id: int, *,
-            send: Sender = mail.send, max_attempts: int = MAX_ATTEMPTS) -> NoticeReport:
-    """Send every owed notice of one request; each in its own transaction, so one failure blocks no other."""
-    report = NoticeReport()
-    owed = session.scalars(select(AccessRequestNotice).where(
-        AccessRequestNotice.access_request_id == request_id, AccessRequestNotice.status != ReminderStatus.SENT,
-        AccessRequestNotice.attempts < max_attempts).order_by(AccessRequestNotice.id)).all()
-    for notice_id in [n.id for n in owed]:
+def deliver(session: Session, settings: mail.MailSettings, base_url: str, notice_id: int, *,
+            send: Sender = mail.send) -> str:
+    """Send one owed notice: SENT, FAILED (an SMTP error: the caller retries) or NOTHING_TO_DO (gone or sent)."""
+    notice = session.get(AccessRequestNotice, notice_id)
+    if notice is None or notice.status == ReminderStatus.SENT:
+        return NOTHING_TO_DO
+    with unit_of_work(session):
+        # Count the attempt before sending: a crash mid-send still counts.
+        session.execute(update(AccessRequestNotice).where(AccessRequestNotice.id == notice_id)
+                        .values(attempts=AccessRequestNotice.attempts + 1))
+    req, recipient = session.get(AccessRequest, notice.access_request_id), session.get(User, notice.recipient_id)
+    subject, body = compose(req, notice.event, recipient, base_url.rstrip("/"))
+    try:
+        send(settings, mail.build_message(settings, recipient.email, subject, body))
+    except TRANSIENT as exc:
+        log.warning("access request %s: mail to user %s failed: %s", req.id, recipient.id, exc)
         with unit_of_work(session):
-            # Count the attempt before sending: a crash mid-send still counts towards the bound.
-            session.execute(update(AccessRequestNotice).where(AccessRequestNotice.id == notice_id)
-                            .values(attempts=AccessRequestNotice.attempts + 1))
-        notice = session.get(AccessRequestNotice, notice_id)
-        req, recipient = session.get(AccessRequest, request_id), session.get(User, notice.recipient_id)
-        subject, body = compose(req, notice.event, recipient, base_url.rstrip("/"))
-        try:
-            send(settings, mail.build_message(settings, recipient.email, subject, body))
-        except TRANSIENT as exc:
-            log.warning("access request %s: mail to user %s failed: %s", request_id, recipient.id, exc)
-            with unit_of_work(session):
-                notice.status, notice.last_error = ReminderStatus.FAILED, str(exc)[:1000]
-            report.failed.append(notice_id)
-            continue
-        with unit_of_work(session):
-            notice.status, notice.sent_at, notice.last_error = ReminderStatus.SENT, clock.now(), None
-        report.sent.append(notice_id)
-    return report
+            notice.status, notice.last_error = ReminderStatus.FAILED, str(exc)[:1000]
+        return FAILED
+    with unit_of_work(session):
+        notice.status, notice.sent_at, notice.last_error = ReminderStatus.SENT, clock.now(), None
+    return SENT

@@ -18,9 +18,12 @@ PUBLIC = [
 OPERATIONS = [
     "attendance.lock", "attendance.unlock",
     "sessions.view", "sessions.manage",          # schedules, rooms, holidays
-    "registers.view", "registers.generate",      # register documents (PDF/CSV)
+    "registers.view", "registers.generate",      # register documents (PDF/XLSX/CSV)
+    "registers.submit",                           # hand a register in as an ATTENDANCE_REGISTER submission
     "organizations.view", "organizations.manage",
     "users.manage", "access_requests.manage", "audit.view",
+    "qualifications.manage",                      # an institution's courses
+    "institutions.manage",                        # tenants: super_admin only
     "access_requests.view",                       # a regulator's own requests; an admin's institution's
     "org_programs.view",                          # a client organization's own programmes (no names)
     "corporate_reports.view",                     # reports naming its own employees: only once granted
@@ -36,13 +39,13 @@ _CLIENT_AND_REGULATOR_ONLY = {"org_programs.view", "corporate_reports.view", "ac
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.SUPER_ADMIN: ALL_PERMISSIONS - _CLIENT_AND_REGULATOR_ONLY,
-    Role.ADMIN: ALL_PERMISSIONS - _CLIENT_AND_REGULATOR_ONLY,
+    Role.ADMIN: ALL_PERMISSIONS - _CLIENT_AND_REGULATOR_ONLY - {"institutions.manage"},
     Role.SUPPORT: VIEW_COHORTS_AND_TRAINEES,
     # Scoped to assigned cohorts by core.access.scoping.
     Role.TEACHER: frozenset(
         VIEW_COHORTS_AND_TRAINEES
         | {"sessions.view", "attendance.view", "attendance.mark", "corporate_attendance.view",
-           "corporate_attendance.mark", "registers.view"}
+           "corporate_attendance.mark", "registers.view", "registers.generate"}
     ),
     # Scoped to their organization: its programmes without names; reports naming its employees only
     # once an admin granted the organization corporate_reports.view (core.access.scoping).

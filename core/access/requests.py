@@ -6,15 +6,12 @@ institution approves with an expiry (or denies), and may revoke. Access is judge
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.orm import Session
 
 from core import audit, clock
-from core.db import after_commit
 from core.errors import Conflict, NotFound, ValidationError
 from core.i18n import N_
 from core.models import (
@@ -40,7 +37,6 @@ from .commands import (
 )
 
 MAX_DAYS = 365
-OnCommit = Callable[[int], object] | None
 
 
 @dataclass(frozen=True)
@@ -59,14 +55,8 @@ def effective_status(req: AccessRequest, now: dt.datetime | None = None) -> str:
     return req.status.value
 
 
-def _notify(session: Session, req: AccessRequest, event: str, on_commit: OnCommit) -> None:
-    if notices.plan(session, req, event) and on_commit is not None:
-        after_commit(session, functools.partial(on_commit, req.id))
-
-
-def request_access(session: Session, regulator: User, command: CreateAccessRequest,
-                   on_commit: OnCommit = None) -> AccessRequest:
-    """A PENDING request; the institution's admins are told (by `on_commit(request_id)`, after commit)."""
+def request_access(session: Session, regulator: User, command: CreateAccessRequest) -> AccessRequest:
+    """A PENDING request; the institution's admins are mailed (notices owed in the same transaction)."""
     with unit_of_work(session):
         if session.get(Institution, command.institution_id) is None:
             raise ValidationError(N_("Unknown institution."), code="unknown_institution",
@@ -96,7 +86,7 @@ def request_access(session: Session, regulator: User, command: CreateAccessReque
         session.flush()
         audit.record(session, actor_id=regulator.id, action="access_request.create", entity_type="access_request",
                      entity_id=req.id, after={"scope": req.scope.value, "cohort_ids": [c.id for c in cohorts]})
-        _notify(session, req, notices.REQUESTED, on_commit)
+        notices.plan(session, req, notices.REQUESTED)
     return req
 
 
@@ -140,8 +130,7 @@ def _close(session: Session, admin: User, req: AccessRequest, status: AccessRequ
                  before=before, after={"status": status.value, **after})
 
 
-def approve(session: Session, admin: User, request_id: int, command: ApproveAccessRequest,
-            on_commit: OnCommit = None) -> AccessRequest:
+def approve(session: Session, admin: User, request_id: int, command: ApproveAccessRequest) -> AccessRequest:
     with unit_of_work(session):
         req = _pending(session, admin, request_id)
         now = clock.now()
@@ -155,22 +144,20 @@ def approve(session: Session, admin: User, request_id: int, command: ApproveAcce
         _close(session, admin, req, AccessRequestStatus.APPROVED, "access_request.approve",
                {"expires_at": command.expires_at.isoformat()})
         req.decided_by_id, req.decided_at, req.expires_at = admin.id, now, command.expires_at
-        _notify(session, req, notices.APPROVED, on_commit)
+        notices.plan(session, req, notices.APPROVED)
     return req
 
 
-def deny(session: Session, admin: User, request_id: int, command: CloseAccessRequest,
-         on_commit: OnCommit = None) -> AccessRequest:
+def deny(session: Session, admin: User, request_id: int, command: CloseAccessRequest) -> AccessRequest:
     with unit_of_work(session):
         req = _pending(session, admin, request_id)
         _close(session, admin, req, AccessRequestStatus.DENIED, "access_request.deny", {"reason": command.reason})
         req.decided_by_id, req.decided_at, req.decision_reason = admin.id, clock.now(), command.reason
-        _notify(session, req, notices.DENIED, on_commit)
+        notices.plan(session, req, notices.DENIED)
     return req
 
 
-def revoke(session: Session, admin: User, request_id: int, command: CloseAccessRequest,
-           on_commit: OnCommit = None) -> AccessRequest:
+def revoke(session: Session, admin: User, request_id: int, command: CloseAccessRequest) -> AccessRequest:
     with unit_of_work(session):
         req = _managed(session, admin, request_id)
         if not req.in_force(clock.now()):
@@ -179,7 +166,7 @@ def revoke(session: Session, admin: User, request_id: int, command: CloseAccessR
         _close(session, admin, req, AccessRequestStatus.REVOKED, "access_request.revoke",
                {"reason": command.reason})
         req.revoked_by_id, req.revoked_at, req.revoke_reason = admin.id, clock.now(), command.reason
-        _notify(session, req, notices.REVOKED, on_commit)
+        notices.plan(session, req, notices.REVOKED)
     return req
 
 

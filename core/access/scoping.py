@@ -17,7 +17,10 @@ from core.models import (
     AccessRequest,
     AccessRequestStatus,
     AccessScope,
+    ClassSession,
     Cohort,
+    Enrolment,
+    Learner,
     OrganizationGrant,
     Role,
     User,
@@ -73,6 +76,32 @@ def cohort_filter(user: User) -> ColumnElement[bool]:
                      .join(AccessRequest, AccessRequest.id == access_request_cohorts.c.access_request_id)
                      .where(grants_in_force(user), AccessRequest.scope == AccessScope.COHORTS))
             return or_(Cohort.institution_id.in_(whole), Cohort.id.in_(named))
+    return false()
+
+
+def session_filter(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on ClassSession (joined to its Cohort) selecting the sessions `user` may see.
+
+    The instructor of a session always sees (and, holding the right, marks) that session, whether or not
+    they facilitate its cohort; otherwise a session is visible when its cohort is."""
+    if user.role == Role.TEACHER:
+        return or_(cohort_filter(user), and_(ClassSession.instructor_id == user.id,
+                                             ClassSession.institution_id == user.institution_id))
+    return cohort_filter(user)
+
+
+def learner_filter(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on Learner: an institution's staff see its learners; a teacher sees the learners of the
+    cohorts they may see; nobody else sees learners."""
+    match user.role:
+        case Role.SUPER_ADMIN:
+            return true()
+        case Role.ADMIN | Role.SUPPORT:
+            return Learner.institution_id == user.institution_id
+        case Role.TEACHER:
+            enrolled = (select(Enrolment.learner_id).join(Cohort, Cohort.id == Enrolment.cohort_id)
+                        .where(cohort_filter(user)))
+            return Learner.id.in_(enrolled)
     return false()
 
 

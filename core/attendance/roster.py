@@ -128,6 +128,13 @@ class CurrentMark:
         return (self.status, self.minutes_late, self.notes)
 
 
+def _enrolled_on_session_day(session_id: int) -> Any:
+    """A learner is on a session's register while enrolled that day: ACTIVE, or withdrawn from a later date."""
+    day = select(ClassSession.session_date).where(ClassSession.id == session_id).scalar_subquery()
+    return or_(Enrolment.status == EnrolmentStatus.ACTIVE,
+               and_(Enrolment.status == EnrolmentStatus.WITHDRAWN, Enrolment.withdrawn_on > day))
+
+
 def _members_query(cohort: Cohort, session_id: int) -> Select[Any]:
     spec = spec_for(cohort)
     rec = spec.model
@@ -141,11 +148,10 @@ def _members_query(cohort: Cohort, session_id: int) -> Select[Any]:
         order = [CorporateTrainee.full_name, CorporateTrainee.id]
         where = CorporateTrainee.cohort_id == cohort.id
     else:
-        stmt = select(Enrolment.id, Learner.full_name, Learner.id_number,
-                      (Enrolment.status == EnrolmentStatus.ACTIVE).label("active")
+        active = _enrolled_on_session_day(session_id)
+        stmt = select(Enrolment.id, Learner.full_name, Learner.id_number, active.label("active")
                       ).join(Learner, Learner.id == Enrolment.learner_id)
         on = and_(AttendanceRecord.enrolment_id == Enrolment.id, AttendanceRecord.session_id == session_id)
-        active = Enrolment.status == EnrolmentStatus.ACTIVE
         order = [Learner.full_name, Enrolment.id]
         where = Enrolment.cohort_id == cohort.id
     # Active members, plus anyone who left but already has a mark for this session (the record stays visible).
@@ -174,10 +180,10 @@ def member_ids(session: Session, cohort: Cohort, session_id: int) -> dict[int, b
                 .where(CorporateTrainee.cohort_id == cohort.id,
                        or_(CorporateTrainee.active.is_(True), rec.id.is_not(None))))
     else:
-        stmt = (select(Enrolment.id, Enrolment.status == EnrolmentStatus.ACTIVE)
+        enrolled = _enrolled_on_session_day(session_id)
+        stmt = (select(Enrolment.id, enrolled)
                 .outerjoin(rec, and_(rec.enrolment_id == Enrolment.id, rec.session_id == session_id))
-                .where(Enrolment.cohort_id == cohort.id,
-                       or_(Enrolment.status == EnrolmentStatus.ACTIVE, rec.id.is_not(None))))
+                .where(Enrolment.cohort_id == cohort.id, or_(enrolled, rec.id.is_not(None))))
     return {member_id: bool(active) for member_id, active in session.execute(stmt).all()}
 
 

@@ -10,17 +10,15 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any
 
-import filetype
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, joinedload
 
 from core import audit, clock
-from core.access.scoping import can, cohort_filter, require
-from core.errors import Conflict, NotFound, ValidationError
-from core.models import AuditEvent, ClassSession, Cohort, EvidenceFile, Institution, SessionStatus, User
-from core.storage import PrivateStorage
+from core.access.scoping import can, require, session_filter
+from core.errors import NotFound, ValidationError
+from core.models import ClassSession, Cohort, Institution, SessionStatus, User
 from core.uow import unit_of_work
 
 from . import locking, marking, roster
@@ -30,7 +28,6 @@ from .roster import RecordSpec, RegisterRow
 
 log = logging.getLogger(__name__)
 
-EVIDENCE_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 
 
 @dataclass(frozen=True)
@@ -107,7 +104,7 @@ def _load(session: Session, user: User, session_id: int, *, share_lock: bool = F
     stmt = (select(ClassSession, Institution.time_zone)
             .join(Cohort, Cohort.id == ClassSession.cohort_id)
             .join(Institution, Institution.id == ClassSession.institution_id)
-            .where(ClassSession.id == session_id, cohort_filter(user))
+            .where(ClassSession.id == session_id, session_filter(user))
             .options(joinedload(ClassSession.instructor).lazyload(User.memberships),
                      joinedload(ClassSession.cohort).lazyload(Cohort.facilitators)))  # not needed: two queries less
     if share_lock and session.get_bind().dialect.name == "postgresql":
@@ -357,100 +354,3 @@ def unlock_session(session: Session, user: User, session_id: int, command: Unloc
         require(session, user, roster.permissions_for(cohort)[0])
         return locking.unlock_session(session, user, class_session, zone, command.reason, relock,
                                       grace_hours=grace_hours)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Evidence and history
-# ---------------------------------------------------------------------------------------------------------------
-
-class _Prefixed:
-    """A stream that first replays bytes already read (the sniffed head), then the rest."""
-
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
-        self.head, self.rest = head, rest
-
-    def read(self, size: int = -1) -> bytes:
-        if self.head:
-            chunk, self.head = (self.head, b"") if size < 0 or size >= len(self.head) else (
-                self.head[:size], self.head[size:])
-            return chunk
-        return self.rest.read(size)
-
-
-def attach_evidence(session: Session, user: User, storage: PrivateStorage, session_id: int, member_id: int,
-                    stream: BinaryIO | None, filename: str | None, max_bytes: int, *, grace_hours: int = 24
-                    ) -> EvidenceFile:
-    """Store a sick note (PDF/JPEG/PNG, checked by content, size-limited) and attach it to the member's mark.
-    The update that attaches it checks the lock rule itself (423 `session_locked`, nothing kept)."""
-    class_session, cohort, zone = _load(session, user, session_id)
-    spec = roster.spec_for(cohort)
-    require(session, user, roster.permissions_for(cohort)[1])
-    locking.lock_row(session, class_session)
-    locking.refuse_if_locked(class_session, zone, grace_hours)
-    if stream is None:
-        raise ValidationError("Choose a file (PDF, JPEG or PNG).", code="file_required", details={"field": "file"})
-    current = roster.current_marks(session, cohort, class_session.id, for_update=True).get(member_id)
-    if current is None:
-        if member_id not in roster.member_ids(session, cohort, class_session.id):
-            raise NotFound("This trainee is not on this session's register.")
-        raise ValidationError("Mark this trainee first, then attach the evidence.", code="not_marked")
-    head = stream.read(512)
-    kind = filetype.guess(head) if head else None
-    if kind is None or kind.mime not in EVIDENCE_TYPES:
-        raise ValidationError("Evidence must be a PDF, JPEG or PNG file.", code="unsupported_file_type",
-                              details={"field": "file", "detected": kind.mime if kind else None})
-    stored = storage.save_stream(_Prefixed(head, stream), "evidence", EVIDENCE_TYPES[kind.mime],  # type: ignore[arg-type]
-                                 max_bytes=max_bytes)
-    try:
-        evidence = EvidenceFile(storage_key=stored.key, original_filename=(filename or "evidence")[:255],
-                                content_type=kind.mime, size_bytes=stored.size, sha256=stored.sha256,
-                                uploaded_by_id=user.id)
-        session.add(evidence)
-        session.flush()
-        rec = spec.model
-        now = clock.now()
-        still_open = text(locking.OPEN_SESSION_SQL).bindparams(locking.NOW_PARAM).bindparams(
-            **locking.open_session_params(class_session, zone, grace_hours, now))
-        attached = session.execute(update(rec).where(rec.id == current.record_id, still_open).values(
-            evidence_file_id=evidence.id, version=rec.version + 1, updated_at=now))
-        if not attached.rowcount:  # type: ignore[attr-defined]
-            locking.refuse_if_locked(class_session, zone, grace_hours)
-            raise Conflict("This mark changed meanwhile; reload and try again.", code="changed_concurrently")
-        audit.record(session, actor_id=user.id, action="attendance.evidence", entity_type=spec.entity_type,
-                     entity_id=current.record_id, before={"evidence_file_id": current.evidence_file_id},
-                     after={"evidence_file_id": evidence.id, "filename": evidence.original_filename},
-                     context={"session_id": class_session.id, spec.key: member_id})
-        session.commit()
-    except BaseException:
-        session.rollback()
-        storage.delete(stored.key)
-        raise
-    return evidence
-
-
-def evidence_for_download(session: Session, user: User, evidence_id: int) -> EvidenceFile:
-    """The evidence file, only for who may see the record it belongs to (404 otherwise)."""
-    found = roster.record_for_evidence(session, evidence_id)
-    evidence = session.get(EvidenceFile, evidence_id)
-    if found is None or evidence is None:
-        raise NotFound("No such evidence file.")
-    _, session_id, _ = found
-    open_session(session, user, session_id)
-    return evidence
-
-
-def record_history(session: Session, user: User, session_id: int, member_id: int) -> list[dict[str, Any]]:
-    """Every audited change of one member's mark in one session, oldest first."""
-    class_session, cohort, spec = open_session(session, user, session_id)
-    current = roster.current_marks(session, cohort, class_session.id).get(member_id)
-    if current is None:
-        if member_id not in roster.member_ids(session, cohort, class_session.id):
-            raise NotFound("This trainee is not on this session's register.")
-        return []
-    rows = session.execute(
-        select(AuditEvent, User.full_name).outerjoin(User, User.id == AuditEvent.actor_id)
-        .where(AuditEvent.entity_type == spec.entity_type, AuditEvent.entity_id == current.record_id)
-        .order_by(AuditEvent.at, AuditEvent.id)
-    ).all()
-    return [{"at": event.at.isoformat(), "action": event.action, "by": name, "from": event.before,
-             "to": event.after} for event, name in rows]

@@ -6,17 +6,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, literal, or_, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import audit, clock, jobs
-from core.db import is_postgres
 from core.errors import Conflict, NotFound, ValidationError
-from core.models import Cohort, CohortStatus, CorporateTrainee, ImportStatus, TraineeImport, TraineeImportRow, User
+from core.models import (
+    Cohort,
+    CohortStatus,
+    CorporateTrainee,
+    ImportKind,
+    ImportStatus,
+    TraineeImport,
+    TraineeImportRow,
+    User,
+)
+from core.uow import unit_of_work
 
-from . import rules
+from . import rules, store
 from .jobs import COMMIT
 from .service import importable_cohort
 
@@ -28,34 +36,33 @@ def request_commit(session: Session, import_id: int, user: User, *, cohort: Coho
     A file whose sha256 is already committed (or being committed) into this cohort needs
     `confirm_duplicate_file`; rows flagged `possible_duplicate` are added only with `include_possible_duplicates`.
     """
-    _lock_cohort(session, cohort.id)  # two admins committing the same file: the second sees the first
-    imp = session.get(TraineeImport, import_id, with_for_update=True)
-    if imp is None or imp.cohort_id != cohort.id:
-        raise NotFound("No such import.")
-    if imp.status in (ImportStatus.COMMITTING, ImportStatus.COMMITTED):
-        session.rollback()
+    with unit_of_work(session):
+        _lock_cohort(session, cohort.id)  # two admins committing the same file: the second sees the first
+        imp = session.get(TraineeImport, import_id, with_for_update=True)
+        if imp is None or imp.cohort_id != cohort.id:
+            raise NotFound("No such import.")
+        if imp.status in (ImportStatus.COMMITTING, ImportStatus.COMMITTED):
+            return imp
+        if imp.status != ImportStatus.VALIDATED:
+            raise Conflict(f"Only a validated import can be committed; this one is {imp.status.value}.",
+                           code="import_not_validated")
+        importable_cohort(session, cohort)
+        if imp.valid_count == 0:
+            raise ValidationError("There are no valid rows to add.", code="nothing_to_commit")
+        if not confirm_duplicate_file and (earlier := same_file_committed(session, imp)) is not None:
+            raise Conflict(f"The same file (“{earlier.original_filename}”) was already added to this cohort. "
+                           "Committing it again needs confirmation.", code="duplicate_file",
+                           details={"import_id": earlier.id, "status": earlier.status.value,
+                                    "confirm_with": {"confirm_duplicate_file": True}})
+        imp.status, imp.committed_by_id, imp.error_message = ImportStatus.COMMITTING, user.id, None
+        imp.duplicate_file_confirmed = confirm_duplicate_file
+        imp.include_possible_duplicates = include_possible_duplicates
+        audit.record(session, actor_id=user.id, action="import.commit_requested", entity_type="trainee_import",
+                     entity_id=imp.id, before={"status": "VALIDATED"}, after={"status": "COMMITTING"},
+                     context={"confirm_duplicate_file": confirm_duplicate_file,
+                              "include_possible_duplicates": include_possible_duplicates})
+        jobs.enqueue(session, COMMIT, imp.id)
         return imp
-    if imp.status != ImportStatus.VALIDATED:
-        raise Conflict(f"Only a validated import can be committed; this one is {imp.status.value}.",
-                       code="import_not_validated")
-    importable_cohort(session, cohort)
-    if imp.valid_count == 0:
-        raise ValidationError("There are no valid rows to add.", code="nothing_to_commit")
-    if not confirm_duplicate_file and (earlier := same_file_committed(session, imp)) is not None:
-        raise Conflict(f"The same file (“{earlier.original_filename}”) was already added to this cohort. "
-                       "Committing it again needs confirmation.", code="duplicate_file",
-                       details={"import_id": earlier.id, "status": earlier.status.value,
-                                "confirm_with": {"confirm_duplicate_file": True}})
-    imp.status, imp.committed_by_id, imp.error_message = ImportStatus.COMMITTING, user.id, None
-    imp.duplicate_file_confirmed = confirm_duplicate_file
-    imp.include_possible_duplicates = include_possible_duplicates
-    audit.record(session, actor_id=user.id, action="import.commit_requested", entity_type="trainee_import",
-                 entity_id=imp.id, before={"status": "VALIDATED"}, after={"status": "COMMITTING"},
-                 context={"confirm_duplicate_file": confirm_duplicate_file,
-                          "include_possible_duplicates": include_possible_duplicates})
-    jobs.enqueue(session, COMMIT, imp.id)
-    session.commit()
-    return imp
 
 
 def same_file_committed(session: Session, imp: TraineeImport) -> TraineeImport | None:
@@ -71,83 +78,70 @@ def commit_import(session: Session, import_id: int) -> TraineeImport | None:
     since validation. The insert, the row marks and the COMMITTED status are one transaction, so a
     worker killed half way leaves nothing behind and the redelivered task does the whole job once.
     """
-    cohort_id = session.scalar(select(TraineeImport.cohort_id).where(TraineeImport.id == import_id))
-    if cohort_id is None:
-        session.rollback()
-        return None
-    _lock_cohort(session, cohort_id)
-    imp = session.execute(
-        select(TraineeImport).where(TraineeImport.id == import_id).execution_options(populate_existing=True)
-    ).scalar_one()
-    if imp.status != ImportStatus.COMMITTING:
-        session.rollback()
-        return imp
-    cohort = session.get(Cohort, cohort_id)
-    if cohort is None or cohort.status != CohortStatus.ACTIVE:
-        imp.status, imp.error_message = ImportStatus.VALIDATED, "The cohort is no longer active; nothing was added."
-        session.commit()
-        return imp
-    if not imp.duplicate_file_confirmed and (earlier := same_file_committed(session, imp)) is not None \
-            and earlier.status == ImportStatus.COMMITTED:
-        imp.status = ImportStatus.VALIDATED
-        imp.error_message = (f"The same file (“{earlier.original_filename}”) was added to this cohort meanwhile; "
-                             "nothing was added. Commit again and confirm to add it a second time.")
-        session.commit()
-        return imp
+    with unit_of_work(session):
+        kind, cohort_id = session.execute(select(TraineeImport.kind, TraineeImport.cohort_id)
+                                          .where(TraineeImport.id == import_id)).first() or (None, None)
+        if kind == ImportKind.LEARNERS:
+            from .learners import commit_learner_import  # the learner target lives beside, in its own module
 
-    # Fast path: a plain set-based INSERT. If it violates a unique key, another import (or person)
-    # added one of these trainees since validation: undo it, mark those rows as errors, and insert
-    # the rest with ON CONFLICT DO NOTHING as a last guard.
-    skipped: dict[str, int] = {}
-    moved = 0
-    try:
-        with session.begin_nested():
-            inserted = _insert_trainees(session, imp, cohort_id, on_conflict_do_nothing=False)
-    except IntegrityError:
-        skipped, moved = _mark_cohort_duplicates(session, imp)
-        inserted = _insert_trainees(session, imp, cohort_id, on_conflict_do_nothing=True)
-    imp.status, imp.inserted_count, imp.committed_at = ImportStatus.COMMITTED, inserted, clock.now()
-    if moved:
-        reasons = dict(imp.errors_by_reason or {})
-        for code, n in skipped.items():
-            reasons[code] = reasons.get(code, 0) + n
-        imp.errors_by_reason = reasons
-        imp.valid_count -= moved
-        imp.invalid_count += moved
-    audit.record(session, actor_id=imp.committed_by_id, action="import.commit", entity_type="trainee_import",
-                 entity_id=imp.id, before={"status": "COMMITTING"},
-                 after={"status": "COMMITTED", "inserted": inserted}, context={"cohort_id": cohort_id})
-    session.commit()
-    return imp
+            return commit_learner_import(session, import_id)
+        if cohort_id is None:
+            return None
+        _lock_cohort(session, cohort_id)
+        imp = session.execute(
+            select(TraineeImport).where(TraineeImport.id == import_id).execution_options(populate_existing=True)
+        ).scalar_one()
+        if imp.status != ImportStatus.COMMITTING:
+            return imp
+        cohort = session.get(Cohort, cohort_id)
+        if cohort is None or cohort.status != CohortStatus.ACTIVE:
+            imp.status, imp.error_message = ImportStatus.VALIDATED, "The cohort is no longer active; nothing was added."
+            return imp
+        if not imp.duplicate_file_confirmed and (earlier := same_file_committed(session, imp)) is not None \
+                and earlier.status == ImportStatus.COMMITTED:
+            imp.status = ImportStatus.VALIDATED
+            imp.error_message = (f"The same file (“{earlier.original_filename}”) was added to this cohort meanwhile; "
+                                 "nothing was added. Commit again and confirm to add it a second time.")
+            return imp
+
+        # Fast path: a plain set-based INSERT. If it violates a unique key, another import (or person)
+        # added one of these trainees since validation: undo it, mark those rows as errors, and insert
+        # the rest with ON CONFLICT DO NOTHING as a last guard.
+        skipped: dict[str, int] = {}
+        moved = 0
+        try:
+            with session.begin_nested():
+                inserted = _insert_trainees(session, imp, cohort_id, on_conflict_do_nothing=False)
+        except IntegrityError:
+            skipped, moved = _mark_cohort_duplicates(session, imp)
+            inserted = _insert_trainees(session, imp, cohort_id, on_conflict_do_nothing=True)
+        imp.status, imp.inserted_count, imp.committed_at = ImportStatus.COMMITTED, inserted, clock.now()
+        if moved:
+            reasons = dict(imp.errors_by_reason or {})
+            for code, n in skipped.items():
+                reasons[code] = reasons.get(code, 0) + n
+            imp.errors_by_reason = reasons
+            imp.valid_count -= moved
+            imp.invalid_count += moved
+        audit.record(session, actor_id=imp.committed_by_id, action="import.commit", entity_type="trainee_import",
+                     entity_id=imp.id, before={"status": "COMMITTING"},
+                     after={"status": "COMMITTED", "inserted": inserted}, context={"cohort_id": cohort_id})
+        return imp
 
 
 def _insert_trainees(session: Session, imp: TraineeImport, cohort_id: int, *, on_conflict_do_nothing: bool) -> int:
-    rows = TraineeImportRow
-    source = select(
-        literal(cohort_id), rows.full_name, rows.phone_e164, rows.email, rows.job_title, rows.employee_code,
-        rows.department, literal(imp.id), true(), func.now() if is_postgres(session) else literal(clock.now()),
-    ).where(rows.import_id == imp.id, rows.ok.is_(True))
-    if not imp.include_possible_duplicates:
-        source = source.where(~_possible_duplicate(cohort_id))
-    dialect = postgresql if is_postgres(session) else sqlite
-    stmt = dialect.insert(CorporateTrainee.__table__).from_select(
-        ["cohort_id", "full_name", "phone_e164", "email", "job_title", "employee_code", "department",
-         "import_id", "active", "created_at"], source,
-    )
-    if on_conflict_do_nothing:
-        stmt = stmt.on_conflict_do_nothing()
-    return int(session.connection().execute(stmt.execution_options(preserve_rowcount=True)).rowcount)
+    only = None if imp.include_possible_duplicates else ~_possible_duplicate(cohort_id)
+    return store.insert_trainees(session, imp.id, cohort_id, only=only, on_conflict_do_nothing=on_conflict_do_nothing)
 
 
 def record_commit_failure(session: Session, import_id: int, message: str) -> None:
     """The commit task hit an error it cannot retry: back to VALIDATED with the reason, nothing added."""
-    session.rollback()
-    session.execute(
-        update(TraineeImport)
-        .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.COMMITTING)
-        .values(status=ImportStatus.VALIDATED, error_message=message)
-    )
-    session.commit()
+    with unit_of_work(session):
+        session.execute(
+            update(TraineeImport)
+            .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.COMMITTING)
+            .values(status=ImportStatus.VALIDATED, error_message=message)
+        )
 
 
 def _lock_cohort(session: Session, cohort_id: int) -> None:

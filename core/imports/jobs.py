@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from core import audit, clock, jobs
 from core.errors import Conflict, NotFound
 from core.models import Cohort, ImportStatus, TraineeImport, TraineeImportRow, User
+from core.uow import unit_of_work
 
 
 def _validation_gave_up(session: Session, import_id: int, message: str) -> None:
@@ -42,12 +43,12 @@ JOB_KINDS = (VALIDATE.name, COMMIT.name)
 
 def retry_import(session: Session, import_id: int, user: User, *, cohort: Cohort) -> TraineeImport:
     """Run a FAILED import's validation again (after a crash loop or an internal error)."""
-    imp = session.get(TraineeImport, import_id, with_for_update=True)
-    if imp is None or imp.cohort_id != cohort.id:
-        raise NotFound("No such import.")
-    jobs.retry(session, VALIDATE, imp.id)
-    audit.record(session, actor_id=user.id, action="import.retry", entity_type="trainee_import", entity_id=imp.id,
-                 before={"status": "FAILED"}, after={"status": "UPLOADED"})
-    session.commit()
+    with unit_of_work(session):
+        imp = session.get(TraineeImport, import_id, with_for_update=True)
+        if imp is None or imp.cohort_id != cohort.id:
+            raise NotFound("No such import.")
+        jobs.retry(session, VALIDATE, imp.id)
+        audit.record(session, actor_id=user.id, action="import.retry", entity_type="trainee_import", entity_id=imp.id,
+                     before={"status": "FAILED"}, after={"status": "UPLOADED"})
     session.refresh(imp)
     return imp

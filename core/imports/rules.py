@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -396,6 +397,8 @@ class RowResult:
     department: str | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, Any]] | None = None
+    id_number: str | None = None  # learner imports
+    date_of_birth: dt.date | None = None  # learner imports
 
     def stored_problems(self) -> dict[str, Any] | None:
         """The `errors` JSON of a row result: {"errors": [...]} and, for a valid row, {"warnings": [...]}."""

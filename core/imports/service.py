@@ -8,16 +8,13 @@ and starts again, so the end result is the same however often it runs.
 from __future__ import annotations
 
 import io
-import json
 import logging
 import queue
-import re
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -28,23 +25,26 @@ from core.models import (
     CohortStatus,
     CohortType,
     CorporateTrainee,
+    ImportKind,
     ImportStatus,
     TraineeImport,
     TraineeImportRow,
     User,
 )
 from core.storage import PrivateStorage
+from core.uow import unit_of_work
 
-from . import rules
+from . import rules, store
 from .jobs import VALIDATE
+from .store import VALIDATION_LOCK_SPACE  # noqa: F401  (tests and operators look it up here)
 
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 2000
 PREVIEW_LIMIT = 500
 CANCELLABLE = {ImportStatus.UPLOADED, ImportStatus.VALIDATING, ImportStatus.VALIDATED, ImportStatus.FAILED}
-_ROW_COLUMNS = ("import_id", "row_number", "ok", "full_name", "phone_e164", "email", "job_title",
-                "employee_code", "department", "errors")
+# Builds the row checker for an import once its file's header is read (columns → validator).
+MakeValidator = Callable[[list[str]], Any]
 
 
 def importable_cohort(session: Session, cohort: Cohort) -> Cohort:
@@ -63,23 +63,29 @@ def create_import(session: Session, storage: PrivateStorage, *, cohort: Cohort, 
                   stream: BinaryIO, filename: str, max_bytes: int) -> TraineeImport:
     """Store the upload as it streams in (never parsed here), record it, validate it after commit."""
     importable_cohort(session, cohort)
+    return store_upload(session, storage, TraineeImport(cohort_id=cohort.id), uploader=uploader, stream=stream,
+                        filename=filename, max_bytes=max_bytes)
+
+
+def store_upload(session: Session, storage: PrivateStorage, imp: TraineeImport, *, uploader: User,
+                 stream: BinaryIO, filename: str, max_bytes: int) -> TraineeImport:
+    """Any kind of import: the file to private storage, the row recorded, validation queued (core.jobs)."""
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:255] or "upload.csv"
     stored = storage.save_stream(stream, "imports", ".csv", max_bytes=max_bytes)
-    imp = TraineeImport(cohort_id=cohort.id, uploaded_by_id=uploader.id, original_filename=name,
-                        storage_key=stored.key, size_bytes=stored.size, sha256=stored.sha256,
-                        status=ImportStatus.UPLOADED, rows_done=0, valid_count=0, invalid_count=0,
-                        errors_by_reason={}, inserted_count=0)
-    session.add(imp)
+    imp.uploaded_by_id, imp.original_filename, imp.storage_key = uploader.id, name, stored.key
+    imp.size_bytes, imp.sha256, imp.status = stored.size, stored.sha256, ImportStatus.UPLOADED
+    imp.rows_done = imp.valid_count = imp.invalid_count = imp.inserted_count = imp.enrolled_count = 0
+    imp.errors_by_reason = {}
     try:
-        session.flush()
-        audit.record(session, actor_id=uploader.id, action="import.upload", entity_type="trainee_import",
-                     entity_id=imp.id, after={"file": name, "size": stored.size, "sha256": stored.sha256},
-                     context={"cohort_id": cohort.id})
-        jobs.enqueue(session, VALIDATE, imp.id)  # sent after commit, or by the sweeper if the broker is down
-        session.commit()
+        with unit_of_work(session):
+            session.add(imp)
+            session.flush()
+            audit.record(session, actor_id=uploader.id, action="import.upload", entity_type="trainee_import",
+                         entity_id=imp.id, after={"file": name, "size": stored.size, "sha256": stored.sha256},
+                         context={"cohort_id": imp.cohort_id, "kind": imp.kind or ImportKind.TRAINEES.value})
+            jobs.enqueue(session, VALIDATE, imp.id)  # sent after commit, or by the sweeper if the broker is down
     except BaseException:
-        session.rollback()
-        storage.delete(stored.key)
+        storage.delete(stored.key)  # nothing refers to the file: don't keep it
         raise
     return imp
 
@@ -93,94 +99,79 @@ def validate_import(session: Session, storage: PrivateStorage, import_id: int,
 
     At most one validation of an import runs at a time: a second delivery while the first is still
     alive leaves it alone; once the first worker dies, its lock goes with its connection."""
-    with _validation_guard(session.get_bind(), import_id) as running_elsewhere:  # type: ignore[arg-type]
+    with store.validation_guard(session.get_bind(), import_id) as running_elsewhere:  # type: ignore[arg-type]
         if running_elsewhere:
             log.info("import %s is being validated by another worker; leaving it", import_id)
             return session.get(TraineeImport, import_id)
         return _validate(session, storage, import_id, progress_every)
 
 
-VALIDATION_LOCK_SPACE = 3_0001  # pg advisory lock key space for "validating import N"
-
-
-@contextmanager
-def _validation_guard(engine: Engine, import_id: int) -> Iterator[bool]:
-    """Yields True if another process holds this import's validation lock (PostgreSQL only)."""
-    if engine.dialect.name != "postgresql":
-        yield False
-        return
-    with engine.connect() as guard:
-        got = guard.execute(select(func.pg_try_advisory_lock(VALIDATION_LOCK_SPACE, import_id))).scalar()
-        guard.commit()
-        try:
-            yield not got
-        finally:
-            if got:
-                guard.execute(select(func.pg_advisory_unlock(VALIDATION_LOCK_SPACE, import_id)))
-                guard.commit()
-
-
 def _validate(session: Session, storage: PrivateStorage, import_id: int, progress_every: int) -> TraineeImport | None:
-    imp = session.get(TraineeImport, import_id, with_for_update=True)
-    if imp is None:
-        session.rollback()
-        return None
-    if imp.status not in (ImportStatus.UPLOADED, ImportStatus.VALIDATING):
-        session.rollback()  # done, cancelled or committed already: a redelivery changes nothing
-        return imp
-    session.execute(delete(TraineeImportRow).where(TraineeImportRow.import_id == import_id))
-    imp.status = ImportStatus.VALIDATING
-    imp.started_at, imp.finished_at = clock.now(), None
-    imp.rows_done, imp.rows_total, imp.valid_count, imp.invalid_count = 0, None, 0, 0
-    imp.errors_by_reason, imp.error_message, imp.possible_duplicate_count = {}, None, 0
-    cohort_id, key = imp.cohort_id, imp.storage_key
-    existing = session.execute(
-        select(CorporateTrainee.phone_e164, CorporateTrainee.email, CorporateTrainee.employee_code,
-               CorporateTrainee.full_name).where(CorporateTrainee.cohort_id == cohort_id)
-    ).all()
-    session.commit()
+    with unit_of_work(session):  # claim the import (a short transaction: the status page sees VALIDATING)
+        imp = session.get(TraineeImport, import_id, with_for_update=True)
+        if imp is None or imp.status not in (ImportStatus.UPLOADED, ImportStatus.VALIDATING):
+            return imp  # gone, done, cancelled or committed already: a redelivery changes nothing
+        session.execute(delete(TraineeImportRow).where(TraineeImportRow.import_id == import_id))
+        imp.status = ImportStatus.VALIDATING
+        imp.started_at, imp.finished_at = clock.now(), None
+        imp.rows_done, imp.rows_total, imp.valid_count, imp.invalid_count = 0, None, 0, 0
+        imp.errors_by_reason, imp.error_message, imp.possible_duplicate_count = {}, None, 0
+        key = imp.storage_key
+        make_validator = _validator_for(session, imp)
 
     try:
         profile = rules.sniff_file(storage.iter_chunks(key))
-        if not _update_progress(session, import_id, rows_total=max(profile.line_count - 1, 0)):
+        with unit_of_work(session):
+            still_validating = _update_progress(session, import_id, rows_total=max(profile.line_count - 1, 0))
+        if not still_validating:
             return session.get(TraineeImport, import_id)
-        session.commit()
-        validator = _run_rows(session, storage, key, import_id, profile, existing, progress_every)
+        validator = _run_rows(session, storage, key, import_id, profile, make_validator, progress_every)
         if validator is None:  # cancelled while running
-            session.rollback()
             return session.get(TraineeImport, import_id)
         if validator.valid + validator.invalid == 0:
             raise rules.FileRejected("no_rows", "The file has a header row but no trainee rows.")
     except rules.FileRejected as rejected:
-        session.rollback()
         return _fail(session, import_id, rejected.message, rejected.code)
 
-    done = session.execute(
-        update(TraineeImport)
-        .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
-        .values(status=ImportStatus.VALIDATED, rows_total=validator.valid + validator.invalid,
-                rows_done=validator.valid + validator.invalid, valid_count=validator.valid,
-                invalid_count=validator.invalid, errors_by_reason=validator.by_reason, finished_at=clock.now(),
-                possible_duplicate_count=validator.possible_duplicates)
-    )
-    session.commit()
+    with unit_of_work(session):
+        done = session.execute(
+            update(TraineeImport)
+            .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
+            .values(status=ImportStatus.VALIDATED, rows_total=validator.valid + validator.invalid,
+                    rows_done=validator.valid + validator.invalid, valid_count=validator.valid,
+                    invalid_count=validator.invalid, errors_by_reason=validator.by_reason, finished_at=clock.now(),
+                    possible_duplicate_count=validator.possible_duplicates)
+        )
     if not done.rowcount:  # type: ignore[attr-defined]
         log.info("import %s changed status while validating; leaving it", import_id)
     return session.get(TraineeImport, import_id)
 
 
+def _validator_for(session: Session, imp: TraineeImport) -> MakeValidator:
+    """The row checker for this kind of import, knowing who is already there."""
+    if imp.kind == ImportKind.LEARNERS:
+        from .learners import learner_validator  # the learner target lives beside, in its own module
+
+        return learner_validator(session, imp)
+    existing = session.execute(
+        select(CorporateTrainee.phone_e164, CorporateTrainee.email, CorporateTrainee.employee_code,
+               CorporateTrainee.full_name).where(CorporateTrainee.cohort_id == imp.cohort_id)
+    ).all()
+    return lambda columns: rules.RowValidator(columns, (t.phone_e164 for t in existing if t.phone_e164),
+                                              (t.email for t in existing if t.email),
+                                              (t.employee_code for t in existing if t.employee_code),
+                                              (t.full_name for t in existing))
+
+
 def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: int, profile: rules.FileProfile,
-              existing: list[Any], progress_every: int) -> rules.RowValidator | None:
+              make_validator: MakeValidator, progress_every: int) -> rules.RowValidator | None:
     writer = _BatchWriter(session.get_bind(), import_id)  # type: ignore[arg-type]
     try:
         with storage.open(key) as raw:
             text_stream = io.TextIOWrapper(raw, encoding=profile.encoding, newline="")
             try:
                 reader = rules.TraineeReader(text_stream)
-                validator = rules.RowValidator(reader.columns, (t.phone_e164 for t in existing if t.phone_e164),
-                                               (t.email for t in existing if t.email),
-                                               (t.employee_code for t in existing if t.employee_code),
-                                               (t.full_name for t in existing))
+                validator = make_validator(reader.columns)
                 batch: list[rules.RowResult] = []
                 for number, fields in reader.rows():
                     batch.append(validator.check(number, fields))
@@ -250,20 +241,7 @@ def _commit_batch(connection: Connection, import_id: int, batch: list[rules.RowR
         ).rowcount
         if not moved:
             return False
-        if connection.dialect.name == "postgresql":
-            # Row results are cheap to redo (a redelivery starts again): don't wait for the WAL flush.
-            connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
-            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            with cursor, cursor.copy(f"COPY trainee_import_rows ({', '.join(_ROW_COLUMNS)}) FROM STDIN") as copy:
-                copy.write(_copy_payload(import_id, batch))
-        else:
-            connection.execute(insert(TraineeImportRow.__table__), [
-                {"import_id": import_id, "row_number": r.row, "ok": r.ok, "full_name": r.full_name,
-                 "phone_e164": r.phone_e164, "email": r.email, "job_title": r.job_title,
-                 "employee_code": r.employee_code, "department": r.department,
-                 "errors": r.stored_problems()}
-                for r in batch
-            ])
+        store.write_row_results(connection, import_id, batch)
     return True
 
 
@@ -273,79 +251,56 @@ def _update_progress(session: Session, import_id: int, **values: Any) -> bool:
         .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
         .values(**values)
     )
-    if not result.rowcount:  # type: ignore[attr-defined]
-        session.rollback()
-        return False
-    return True
-
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
-
-
-def _copy_payload(import_id: int, batch: list[rules.RowResult]) -> str:
-    """The batch in COPY text format, escaped with one translate() call for the whole batch.
-
-    Values come from a CSV reader, which refuses NUL, so every NUL in the joined text is ours:
-    NUL+"S" separates columns, NUL+"N" is a NULL, NUL+"R" ends a row."""
-    null, sep = "\x00N", "\x00S"
-    lines = []
-    for r in batch:
-        lines.append(sep.join((
-            str(import_id), str(r.row), "t" if r.ok else "f",
-            null if r.full_name is None else r.full_name, null if r.phone_e164 is None else r.phone_e164,
-            null if r.email is None else r.email, null if r.job_title is None else r.job_title,
-            null if r.employee_code is None else r.employee_code, null if r.department is None else r.department,
-            json.dumps(problems) if (problems := r.stored_problems()) else null,
-        )))
-    body = "\x00R".join(lines)
-    if _COPY_SPECIAL.search(body):  # most batches have no backslash, tab or line break at all
-        body = body.translate(_COPY_ESCAPES)
-    return body.replace("\x00N", "\\N").replace("\x00S", "\t").replace("\x00R", "\n") + "\n"
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _fail(session: Session, import_id: int, message: str, code: str) -> TraineeImport | None:
-    session.execute(delete(TraineeImportRow).where(TraineeImportRow.import_id == import_id))
-    session.execute(
-        update(TraineeImport)
-        .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
-        .values(status=ImportStatus.FAILED, error_message=message, errors_by_reason={"file": code},
-                rows_done=0, valid_count=0, invalid_count=0, finished_at=clock.now())
-    )
-    session.commit()
+    with unit_of_work(session):
+        session.execute(delete(TraineeImportRow).where(TraineeImportRow.import_id == import_id))
+        session.execute(
+            update(TraineeImport)
+            .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
+            .values(status=ImportStatus.FAILED, error_message=message, errors_by_reason={"file": code},
+                    rows_done=0, valid_count=0, invalid_count=0, finished_at=clock.now())
+        )
     return session.get(TraineeImport, import_id)
 
 
 def record_failure(session: Session, import_id: int, message: str) -> None:
     """A task gave up (unexpected error): say so on the row rather than leave it spinning."""
-    session.rollback()
-    session.execute(
-        update(TraineeImport)
-        .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
-        .values(status=ImportStatus.FAILED, error_message=message, finished_at=clock.now())
-    )
-    session.commit()
+    with unit_of_work(session):
+        session.execute(
+            update(TraineeImport)
+            .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
+            .values(status=ImportStatus.FAILED, error_message=message, finished_at=clock.now())
+        )
 
 
 # ---------------------------------------------------------------- cancel
 
 
 def cancel_import(session: Session, import_id: int, user: User, *, cohort: Cohort) -> TraineeImport:
-    imp = session.get(TraineeImport, import_id, with_for_update=True)
-    if imp is None or imp.cohort_id != cohort.id:
-        raise NotFound("No such import.")
-    if imp.status == ImportStatus.CANCELLED:
-        session.rollback()
+    with unit_of_work(session):
+        imp = session.get(TraineeImport, import_id, with_for_update=True)
+        if imp is None or imp.cohort_id != cohort.id:
+            raise NotFound("No such import.")
+        return cancel(session, imp, user)
+
+
+def cancel(session: Session, imp: TraineeImport, user: User) -> TraineeImport:
+    """Any kind of import, already checked to be the caller's."""
+    with unit_of_work(session):
+        if imp.status == ImportStatus.CANCELLED:
+            return imp
+        if imp.status not in CANCELLABLE:
+            raise Conflict(f"This import is {imp.status.value} and can no longer be cancelled.",
+                           code="import_not_cancellable")
+        before = imp.status.value
+        imp.status, imp.finished_at = ImportStatus.CANCELLED, imp.finished_at or clock.now()
+        audit.record(session, actor_id=user.id, action="import.cancel", entity_type="trainee_import",
+                     entity_id=imp.id, before={"status": before}, after={"status": "CANCELLED"})
+        # the file stays on storage, for history
         return imp
-    if imp.status not in CANCELLABLE:
-        raise Conflict(f"This import is {imp.status.value} and can no longer be cancelled.",
-                       code="import_not_cancellable")
-    before = imp.status.value
-    imp.status, imp.finished_at = ImportStatus.CANCELLED, imp.finished_at or clock.now()
-    audit.record(session, actor_id=user.id, action="import.cancel", entity_type="trainee_import",
-                 entity_id=imp.id, before={"status": before}, after={"status": "CANCELLED"})
-    session.commit()  # the file stays on storage, for history
-    return imp
 
 
 # ---------------------------------------------------------------- reading back

@@ -19,6 +19,7 @@ from .enums import (
     AttendanceStatus,
     CohortStatus,
     CohortType,
+    DocumentFormat,
     DocumentKind,
     DocumentStatus,
     EnrolmentStatus,
@@ -30,7 +31,7 @@ from .enums import (
     SubmissionResource,
     SubmissionStatus,
 )
-from .imports import TraineeImport, TraineeImportRow
+from .imports import ImportKind, TraineeImport, TraineeImportRow
 from .institutions import Holiday, Institution, Qualification, Room
 from .jobs import ACTIVE_JOB_STATUSES, Job, JobStatus, WorkerHeartbeat
 from .people import (
@@ -43,7 +44,7 @@ from .people import (
     OrgMembership,
     User,
 )
-from .portals import CorporateSessionCounts
+from .portals import CorporateSessionCounts, PublicSessionCounts
 from .sessions import CalendarEventVersion, ClassSession, LockSweep, SessionLockRecord
 
 __all__ = [
@@ -51,9 +52,11 @@ __all__ = [
     "AccessScope", "AgreementStatus", "ApiToken", "AtRiskFlag", "AtRiskNotice", "AttendanceRecord",
     "AttendanceStatus", "AuditEvent", "Base", "CalendarEventVersion", "ClassSession", "Cohort", "CohortStatus",
     "CohortType", "CorporateAgreement", "CorporateAttendanceRecord", "CorporateSessionCounts", "CorporateTrainee",
-    "DocumentKind", "DocumentStatus", "Enrolment", "EnrolmentStatus", "EvidenceFile", "Holiday", "ImportStatus",
+    "DocumentFormat", "DocumentKind", "DocumentStatus", "Enrolment", "EnrolmentStatus", "EvidenceFile", "Holiday",
+    "ImportKind", "ImportStatus",
     "Institution", "Job", "JobStatus", "Learner", "LockSweep", "LoginAttempt", "LoginSession", "OrgEmployee",
-    "OrgMembership", "Organization", "OrganizationGrant", "Qualification", "RegisterDocument", "ReminderSent",
+    "OrgMembership", "Organization", "OrganizationGrant", "PublicSessionCounts", "Qualification",
+    "RegisterDocument", "ReminderSent",
     "ReminderStatus", "Role", "Room", "SessionLockRecord", "SessionStatus", "SessionType", "Submission",
     "SubmissionResource", "SubmissionStatus", "TraineeImport", "TraineeImportRow", "User", "WorkerHeartbeat",
     "access_request_cohorts", "cohort_facilitators", "utcnow",

@@ -91,6 +91,9 @@ class Enrolment(Timestamped, Base):
     cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
     status: Mapped[EnrolmentStatus] = mapped_column(enum_column(EnrolmentStatus), default=EnrolmentStatus.ACTIVE)
     enrolled_on: Mapped[dt.date | None]
+    # From this date the learner leaves the registers; earlier registers keep them and their marks.
+    withdrawn_on: Mapped[dt.date | None]
+    withdrawal_reason: Mapped[str | None] = mapped_column(String(300))
 
     learner = relationship("Learner", lazy="joined")
 

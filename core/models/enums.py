@@ -96,13 +96,21 @@ class DocumentStatus(StrEnum):
 
 
 class DocumentKind(StrEnum):
-    REGISTER_PDF = "REGISTER_PDF"
-    REGISTER_CSV = "REGISTER_CSV"
+    """What a register document covers: one session, or a cohort over a date range."""
+
+    SESSION = "session"
+    COHORT = "cohort"
     # A client organization's reports on one corporate cohort (core.portals.reports).
     DELIVERY_REPORT_PDF = "DELIVERY_REPORT_PDF"
     DELIVERY_REPORT_XLSX = "DELIVERY_REPORT_XLSX"
     PROGRESS_REPORT_PDF = "PROGRESS_REPORT_PDF"
     PROGRESS_REPORT_XLSX = "PROGRESS_REPORT_XLSX"
+
+
+class DocumentFormat(StrEnum):
+    PDF = "pdf"
+    XLSX = "xlsx"
+    CSV = "csv"
 
 
 class SubmissionResource(StrEnum):

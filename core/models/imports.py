@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, false, text
@@ -12,11 +13,21 @@ from .base import Base, Timestamped
 from .enums import ImportStatus, enum_column
 
 
+class ImportKind(StrEnum):
+    TRAINEES = "trainees"  # corporate trainees into one corporate cohort
+    LEARNERS = "learners"  # an institution's learners, optionally enrolled into one public cohort
+
+
 class TraineeImport(Timestamped, Base):
     __tablename__ = "trainee_imports"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[ImportKind] = mapped_column(enum_column(ImportKind), default=ImportKind.TRAINEES,
+                                             server_default=text("'trainees'"))
+    # Trainee imports always name their cohort; learner imports name their institution, and a cohort if any.
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"),
+                                                       index=True)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     original_filename: Mapped[str] = mapped_column(String(255))
     storage_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -30,6 +41,7 @@ class TraineeImport(Timestamped, Base):
     errors_by_reason: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error_message: Mapped[str | None] = mapped_column(Text)
     inserted_count: Mapped[int] = mapped_column(default=0)
+    enrolled_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))  # learner imports
     # Rows with no phone, email or code whose name matches a trainee already in the cohort (a warning).
     possible_duplicate_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     # The admin's choices at commit: commit a file already committed here; add the possible duplicates too.
@@ -60,4 +72,6 @@ class TraineeImportRow(Base):
     job_title: Mapped[str | None] = mapped_column(String(120))
     employee_code: Mapped[str | None] = mapped_column(String(60))
     department: Mapped[str | None] = mapped_column(String(120))
+    id_number: Mapped[str | None] = mapped_column(String(40))  # learner imports
+    date_of_birth: Mapped[dt.date | None]  # learner imports
     errors: Mapped[dict[str, Any] | None]  # {"errors": [{column, value, code, message}]}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, Timestamped
@@ -17,6 +17,13 @@ class Institution(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     time_zone: Mapped[str] = mapped_column(String(64), default="Africa/Algiers")
+    default_language: Mapped[str] = mapped_column(String(8), default="en", server_default=text("'en'"))
+    # e.g. a QCTO or ministry provider number
+    accreditation_number: Mapped[str | None] = mapped_column(String(80))
+    address: Mapped[str | None] = mapped_column(Text)
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
 
 
 class Qualification(Timestamped, Base):
@@ -27,6 +34,8 @@ class Qualification(Timestamped, Base):
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str | None] = mapped_column(String(40))  # NQF level or the provider's own
+    active: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
 
 
 class Room(Timestamped, Base):

@@ -131,7 +131,10 @@ class OrgEmployee(Timestamped, Base):
 
 class Learner(Timestamped, Base):
     __tablename__ = "learners"
-    __table_args__ = (UniqueConstraint("institution_id", "id_number"),)
+    __table_args__ = (
+        UniqueConstraint("institution_id", "id_number"),
+        Index("ix_learners_institution_name", "institution_id", "full_name"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"))
@@ -139,4 +142,5 @@ class Learner(Timestamped, Base):
     id_number: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(254))
     phone_e164: Mapped[str | None] = mapped_column(String(20))
+    date_of_birth: Mapped[dt.date | None]
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -12,9 +12,7 @@ file's sha256, or FAILED with a message.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import io
-from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,9 +20,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import clock
+from core import clock, jobs
 from core.attendance.export import neutralize
-from core.db import after_commit
 from core.errors import Forbidden, NotFound, ValidationError
 from core.i18n import N_
 from core.models import Cohort, DocumentKind, DocumentStatus, RegisterDocument, User
@@ -33,6 +30,7 @@ from core.uow import unit_of_work
 
 from .chart import rate_chart, session_points
 from .commands import RequestReport
+from .jobs import BUILD_REPORT
 from .programmes import ProgrammeDetail, detail_of, reports_granted, visible_programme
 
 KINDS: dict[tuple[str, str], DocumentKind] = {
@@ -55,8 +53,8 @@ def report_of(doc: RegisterDocument) -> tuple[str, str]:
     return REPORT_OF[doc.kind]
 
 
-def request_report(session: Session, user: User, cohort_id: int, command: RequestReport,
-                   on_commit: Callable[[int], object] | None = None) -> RegisterDocument:
+def request_report(session: Session, user: User, cohort_id: int, command: RequestReport) -> RegisterDocument:
+    """A PENDING report, built by a worker (a job: sent after commit, or by the sweeper if the broker is down)."""
     with unit_of_work(session):
         cohort = visible_programme(session, user, cohort_id)
         if not reports_granted(session, cohort.organization_id):
@@ -66,8 +64,7 @@ def request_report(session: Session, user: User, cohort_id: int, command: Reques
                                status=DocumentStatus.PENDING, requested_by_id=user.id)
         session.add(doc)
         session.flush()
-        if on_commit is not None:
-            after_commit(session, functools.partial(on_commit, doc.id))
+        jobs.enqueue(session, BUILD_REPORT, doc.id)
     return doc
 
 

@@ -1,126 +1,268 @@
-"""Register PDFs: requested by an admin (a PENDING row, enqueued after commit), built by a worker."""
+"""Register documents: requested (a PENDING row, built after commit), built by a worker, served again
+while their data has not changed, and never altered once READY.
+
+Who may do what: requesting needs `registers.generate` and sight of the session or cohort (facilitators:
+their own cohorts); reading and downloading need `registers.view` and the same sight. Other cohorts' and
+other tenants' documents answer 404.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from pathlib import Path
-from zoneinfo import ZoneInfo
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core import clock, jobs
-from core.access.scoping import require
-from core.attendance import marking, roster
-from core.attendance.locking import lock_state
+from core.access.scoping import cohort_filter, require, visible_cohort
+from core.attendance import roster
 from core.attendance.service import open_session
-from core.errors import NotFound
-from core.models import (
-    ClassSession,
-    Cohort,
-    DocumentKind,
-    DocumentStatus,
-    Institution,
-    RegisterDocument,
-    User,
-)
+from core.errors import Conflict, NotFound
+from core.i18n import N_
+from core.models import Cohort, DocumentFormat, DocumentKind, DocumentStatus, RegisterDocument, User
+from core.models.documents import new_code, new_reference
 from core.storage import PrivateStorage
+from core.uow import unit_of_work
 
-from .jobs import BUILD_PDF
+from . import data, exports, pdf, render
+from .commands import RequestRegister
+from .jobs import BUILD, MAX_ATTEMPTS
+from .layout import chunks
 
 log = logging.getLogger(__name__)
 
-_templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                         autoescape=select_autoescape(["html"]))
+LIVE = (DocumentStatus.PENDING, DocumentStatus.BUILDING, DocumentStatus.READY)
+MEDIA_TYPES = {DocumentFormat.PDF: "application/pdf", DocumentFormat.CSV: "text/csv; charset=utf-8",
+               DocumentFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def request_register_pdf(session: Session, user: User, session_id: int) -> RegisterDocument:
-    class_session, cohort, _ = open_session(session, user, session_id)
+@dataclass(frozen=True)
+class BuildSettings:
+    base_url: str
+    translations_dir: str | None = None
+    processes: int = 2              # child processes rendering runs of pages in parallel
+    pages_per_run: int = 8          # the unit of memory: a run of pages renders in one child at a time
+    grace_hours: int = 24           # the lock rule's grace after a session's local day (LOCK_GRACE_HOURS)
+
+
+def scope_of(doc: RegisterDocument) -> data.Scope:
+    return data.Scope(doc.kind, doc.cohort_id, doc.session_id, doc.period_start, doc.period_end)
+
+
+# --- requests --------------------------------------------------------------------------------------------------
+
+def _requested_scope(session: Session, user: User, command: RequestRegister) -> tuple[Cohort, data.Scope]:
+    if command.kind == "session":
+        assert command.session_id is not None
+        class_session, cohort, _ = open_session(session, user, command.session_id)
+        require(session, user, "registers.generate")
+        return cohort, data.Scope(DocumentKind.SESSION, cohort.id, class_session.id)
+    assert command.cohort_id is not None
+    cohort = _visible_cohort(session, user, command.cohort_id)
     require(session, user, "registers.generate")
-    doc = RegisterDocument(cohort_id=cohort.id, session_id=class_session.id, kind=DocumentKind.REGISTER_PDF,
-                           status=DocumentStatus.PENDING, requested_by_id=user.id)
-    session.add(doc)
-    session.flush()
-    jobs.enqueue(session, BUILD_PDF, doc.id)  # sent after commit; the sweeper sends it if the broker is down
-    session.commit()
-    return doc
+    return cohort, data.Scope(DocumentKind.COHORT, cohort.id, None, command.period_start, command.period_end)
+
+
+def request_document(session: Session, user: User, command: RequestRegister, *, grace_hours: int = 24
+                     ) -> tuple[RegisterDocument, bool]:
+    """The document for this request: an existing one built (or being built) from the same data, or a new
+    PENDING one whose build job is queued (sent after commit; the sweeper sends it if the broker is down).
+    Returns (document, reused)."""
+    with unit_of_work(session):
+        cohort, scope = _requested_scope(session, user, command)
+        language = command.language or data.institution_language(session, cohort.institution_id)
+        fmt = DocumentFormat(command.format)
+        version = data.data_version(session, scope, language, fmt.value, grace_hours)
+        existing = session.scalar(
+            select(RegisterDocument).where(*_same_scope(scope), RegisterDocument.format == fmt,
+                                           RegisterDocument.language == language,
+                                           RegisterDocument.data_version == version,
+                                           RegisterDocument.status.in_(LIVE))
+            .order_by(RegisterDocument.id.desc()).limit(1))
+        if existing is not None:
+            return existing, True
+        doc = RegisterDocument(
+            institution_id=cohort.institution_id, cohort_id=cohort.id, session_id=scope.session_id,
+            kind=scope.kind, format=fmt, language=language, period_start=scope.period_start,
+            period_end=scope.period_end, status=DocumentStatus.PENDING, reference=new_reference(),
+            verification_code=new_code(), data_version=version, requested_by_id=user.id)
+        session.add(doc)
+        session.flush()
+        jobs.enqueue(session, BUILD, doc.id)
+        return doc, False
+
+
+def _same_scope(scope: data.Scope) -> list[object]:
+    clauses: list[object] = [RegisterDocument.cohort_id == scope.cohort_id, RegisterDocument.kind == scope.kind]
+    if scope.kind == DocumentKind.SESSION:
+        clauses.append(RegisterDocument.session_id == scope.session_id)
+    else:
+        clauses += [RegisterDocument.period_start == scope.period_start,
+                    RegisterDocument.period_end == scope.period_end]
+    return clauses
 
 
 def retry_document(session: Session, user: User, document_id: int) -> RegisterDocument:
-    """Build a FAILED document again."""
-    doc = visible_document(session, user, document_id)
-    require(session, user, "registers.generate")
-    jobs.retry(session, BUILD_PDF, doc.id)
-    session.commit()
+    """Build a FAILED document again (its reference stays: nothing was ever issued under it)."""
+    with unit_of_work(session):
+        doc = visible_document(session, user, document_id)
+        require(session, user, "registers.generate")
+        jobs.retry(session, BUILD, doc.id)
     session.refresh(doc)
     return doc
 
 
-def documents_for_session(session: Session, user: User, session_id: int) -> list[RegisterDocument]:
-    open_session(session, user, session_id)
-    return list(session.scalars(select(RegisterDocument).where(RegisterDocument.session_id == session_id)
-                                .order_by(RegisterDocument.id.desc()).limit(5)))
-
+# --- reading ---------------------------------------------------------------------------------------------------
 
 def visible_document(session: Session, user: User, document_id: int) -> RegisterDocument:
-    doc = session.get(RegisterDocument, document_id)
-    if doc is None or doc.session_id is None:
-        raise NotFound("No such document.")
-    open_session(session, user, doc.session_id)
-    return doc
-
-
-def render_register_html(session: Session, class_session: ClassSession, cohort: Cohort, document_id: int,
-                         grace_hours: int = 24) -> str:
-    zone = session.scalar(select(Institution.time_zone).where(Institution.id == class_session.institution_id)) or "UTC"
-    lock = lock_state(class_session, zone, grace_hours)  # the rule: by hand, or past the cut-off
-    rows = roster.load_register(session, cohort, class_session.id)
-    local = ZoneInfo(zone)
-    when = (f"{class_session.session_date:%A %d %B %Y}, {class_session.start_time:%H:%M}–"
-            f"{class_session.end_time:%H:%M} ({zone})")
-    return _templates.get_template("register.html").render(
-        cohort=cohort.name, when=when, session_type=class_session.session_type.label,
-        room=class_session.room.name if class_session.room else None,
-        instructor=class_session.instructor.full_name if class_session.instructor else None,
-        locked=lock.locked,
-        locked_at=lock.locked_at.astimezone(local).strftime("%d %b %Y %H:%M") if lock.locked_at else "",
-        counts=marking.status_counts(r.status for r in rows), rows=rows,
-        generated=clock.now().strftime("%Y-%m-%d %H:%M"), document_id=document_id)
-
-
-def build_register_pdf(session: Session, storage: PrivateStorage, document_id: int, grace_hours: int = 24
-                       ) -> RegisterDocument:
-    """Render and store the PDF. Idempotent: a READY document is left as it is."""
-    doc = session.get(RegisterDocument, document_id)
+    """The document, if `user` may see registers of its cohort; 404 otherwise (other tenants included)."""
+    require(session, user, "registers.view")
+    doc = session.scalar(select(RegisterDocument).join(Cohort, Cohort.id == RegisterDocument.cohort_id)
+                         .where(RegisterDocument.id == document_id, cohort_filter(user)))
     if doc is None:
-        raise NotFound("No such document.")
-    if doc.status == DocumentStatus.READY:
-        return doc
-    doc.status = DocumentStatus.BUILDING
-    session.commit()
-    class_session = session.get(ClassSession, doc.session_id)
-    cohort = session.get(Cohort, doc.cohort_id)
-    if class_session is None or cohort is None:
-        doc.status, doc.error_message = DocumentStatus.FAILED, "The session no longer exists."
-        session.commit()
-        return doc
-    from weasyprint import HTML
-
-    pdf = HTML(string=render_register_html(session, class_session, cohort, doc.id, grace_hours)).write_pdf()
-    stored = storage.save_bytes(pdf, "registers", ".pdf")
-    if doc.storage_key:
-        storage.delete(doc.storage_key)
-    doc.storage_key, doc.sha256, doc.size_bytes = stored.key, stored.sha256, stored.size
-    doc.status, doc.error_message, doc.finished_at = DocumentStatus.READY, None, dt.datetime.now(dt.UTC)
-    session.commit()
+        raise NotFound(N_("No such document, or it is not one you can see."))
+    if doc.session_id is not None:
+        open_session(session, user, doc.session_id)  # the session's own rule (e.g. corporate attendance view)
+    else:
+        _visible_cohort(session, user, doc.cohort_id)
     return doc
 
 
-def mark_failed(session: Session, document_id: int, message: str) -> None:
+def _visible_cohort(session: Session, user: User, cohort_id: int) -> Cohort:
+    """The cohort, if the user may see it and its attendance (404 outside their scope, 403 without the right)."""
+    cohort = visible_cohort(session, user, cohort_id)
+    require(session, user, roster.permissions_for(cohort)[0])
+    return cohort
+
+
+def documents_for_session(session: Session, user: User, session_id: int, limit: int = 5) -> list[RegisterDocument]:
+    open_session(session, user, session_id)
+    return list(session.scalars(select(RegisterDocument).where(RegisterDocument.session_id == session_id)
+                                .order_by(RegisterDocument.id.desc()).limit(limit)))
+
+
+def documents_for_cohort(session: Session, user: User, cohort_id: int, limit: int = 20) -> list[RegisterDocument]:
+    _visible_cohort(session, user, cohort_id)
+    return list(session.scalars(select(RegisterDocument).where(RegisterDocument.cohort_id == cohort_id,
+                                                               RegisterDocument.kind == DocumentKind.COHORT)
+                                .order_by(RegisterDocument.id.desc()).limit(limit)))
+
+
+def download_name(session: Session, doc: RegisterDocument) -> str:
+    """A meaningful, safe file name: register-<cohort>-<date or period>-<reference>.<format>."""
+    cohort = session.scalar(select(Cohort.name).where(Cohort.id == doc.cohort_id)) or "cohort"
+    slug = "".join(c if c.isalnum() else "-" for c in cohort.encode("ascii", "ignore").decode()).strip("-").lower()
+    slug = "-".join(part for part in slug.split("-") if part)[:60] or "cohort"
+    if doc.kind == DocumentKind.SESSION:
+        from core.models import ClassSession
+
+        day = session.scalar(select(ClassSession.session_date).where(ClassSession.id == doc.session_id))
+        when = day.isoformat() if day else f"session-{doc.session_id}"
+    else:
+        when = f"{doc.period_start}_{doc.period_end}"
+    return f"register-{slug}-{when}-{doc.reference}.{doc.format.value}"
+
+
+# --- building --------------------------------------------------------------------------------------------------
+
+def claim_build(session: Session, document_id: int) -> RegisterDocument | None:
+    """Move a PENDING (or redelivered BUILDING) document to BUILDING; None if there is nothing to build."""
+    with unit_of_work(session):
+        doc = session.get(RegisterDocument, document_id)
+        if doc is None:
+            raise NotFound(N_("No such document."))
+        if doc.status == DocumentStatus.READY or (doc.status == DocumentStatus.FAILED
+                                                  and doc.attempts >= MAX_ATTEMPTS):
+            return None  # idempotent: a redelivered task finds the work done (or given up)
+        doc.status, doc.started_at, doc.attempts = DocumentStatus.BUILDING, clock.now(), doc.attempts + 1
+        return doc
+
+
+def build_document(session: Session, storage: PrivateStorage, document_id: int, settings: BuildSettings
+                   ) -> RegisterDocument | None:
+    """Render and store the document. Idempotent: a READY document is left as it is."""
+    doc = claim_build(session, document_id)
+    if doc is None:
+        return session.get(RegisterDocument, document_id)
+    scope, fmt, language = scope_of(doc), doc.format, doc.language
+    # The version is read before the data: a change in between makes the next request rebuild, never reuse.
+    version = data.data_version(session, scope, language, fmt.value, settings.grace_hours)
+    content, pages = render_document(session, doc, settings)
+    stored = storage.save_bytes(content, "registers", "." + fmt.value)
+    with unit_of_work(session):
+        moved = session.execute(update(RegisterDocument).where(
+            RegisterDocument.id == document_id, RegisterDocument.status == DocumentStatus.BUILDING
+        ).values(status=DocumentStatus.READY, storage_key=stored.key, sha256=stored.sha256, size_bytes=stored.size,
+                 page_count=pages, data_version=version, error_message=None, finished_at=clock.now())).rowcount
+    if not moved:  # another delivery finished first: keep its file, drop ours
+        storage.delete(stored.key)
+    session.expire_all()
+    return session.get(RegisterDocument, document_id)
+
+
+def render_document(session: Session, doc: RegisterDocument, settings: BuildSettings) -> tuple[bytes, int | None]:
+    """The document's bytes and, for PDFs, its page count."""
+    language = doc.language
+    if doc.kind == DocumentKind.SESSION:
+        assert doc.session_id is not None
+        content: data.SessionRegister | data.CohortRegister = data.session_register(session, doc.session_id, language,
+                                                                                  settings.grace_hours)
+        template, pages = "session_register.html", render.session_pages(content)  # type: ignore[arg-type]
+    else:
+        assert doc.period_start is not None and doc.period_end is not None
+        content = data.cohort_register(session, doc.cohort_id, doc.period_start, doc.period_end, language,
+                                       settings.grace_hours)
+        template, pages = "cohort_register.html", render.cohort_pages(content)
+    session.rollback()  # the data is read: release the snapshot before the slow part
+    if doc.format != DocumentFormat.PDF:
+        gettext = render.translations(settings.translations_dir, language).gettext
+        lines = (exports.session_lines(content, gettext) if isinstance(content, data.SessionRegister)
+                 else exports.cohort_lines(content, gettext))
+        if doc.format == DocumentFormat.CSV:
+            return exports.to_csv(lines), None
+        return exports.to_xlsx(lines, content.header.cohort), None
+    meta = render.DocumentMeta(reference=doc.reference, verification_code=doc.verification_code,
+                               verify_url=verify_url(settings.base_url, doc.reference), printed_at=clock.now(),
+                               language=language, time_zone=content.header.time_zone)
+    runs = [(_html_builder(template, content, run, len(pages), meta, settings.translations_dir), len(run))
+            for run in chunks(pages, settings.processes, settings.pages_per_run)]
+    return pdf.render_runs(runs, settings.processes), len(pages)
+
+
+def _html_builder(template: str, content: data.SessionRegister | data.CohortRegister, run: list, total: int,
+                  meta: render.DocumentMeta, translations_dir: str | None) -> Callable[[], str]:
+    return lambda: render.render_html(template, content, run, total, meta, translations_dir)
+
+
+def verify_url(base_url: str, reference: str) -> str:
+    return f"{base_url.rstrip('/')}/verify/{reference}"
+
+
+def record_failure(session: Session, document_id: int, message: str) -> None:
+    """A failed attempt: FAILED with the message people see (an automatic retry may still follow)."""
     session.rollback()
-    doc = session.get(RegisterDocument, document_id)
-    if doc is not None:
-        doc.status, doc.error_message = DocumentStatus.FAILED, message[:1000]
-        session.commit()
+    with unit_of_work(session):
+        session.execute(update(RegisterDocument).where(
+            RegisterDocument.id == document_id, RegisterDocument.status != DocumentStatus.READY
+        ).values(status=DocumentStatus.FAILED, error_message=message[:1000], finished_at=clock.now()))
+
+
+def failure_message(exc: BaseException) -> str:
+    """What went wrong, in words an administrator can act on (the details go to the log)."""
+    if isinstance(exc, OSError):
+        return f"The file could not be written ({exc.strerror or type(exc).__name__}); check the storage disk."
+    if isinstance(exc, pdf.RenderError):
+        return f"The document could not be rendered: {exc}"
+    name = type(exc).__module__.split(".")[0]
+    if name == "jinja2":
+        return f"The document template failed: {exc}"
+    return f"The document could not be built: {type(exc).__name__}: {exc}"
+
+
+def ready_key(doc: RegisterDocument) -> str:
+    """The stored file of a READY document (409 while it is being built)."""
+    if doc.status != DocumentStatus.READY or not doc.storage_key:
+        raise Conflict(N_("This document is not ready yet."), code="not_ready")
+    return doc.storage_key

@@ -36,8 +36,10 @@ from core.models import (
     User,
     cohort_facilitators,
 )
+from core.uow import unit_of_work
 
 from . import rules
+from .store import insert_ignore
 
 log = logging.getLogger(__name__)
 
@@ -58,18 +60,6 @@ class DeliveryReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {"planned": self.planned, "sent": len(self.sent), "failed": len(self.failed)}
-
-
-def _insert_ignore(session: Session, model: type, rows: list[dict[str, Any]]) -> int:
-    """Multi-row INSERT … ON CONFLICT DO NOTHING (PostgreSQL and SQLite alike)."""
-    if not rows:
-        return 0
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    result = session.execute(insert(model).values(rows).on_conflict_do_nothing())
-    return int(result.rowcount or 0)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -94,28 +84,27 @@ def _due_sessions(session: Session, now: dt.datetime, grace_hours: int) -> list[
 
 def plan_unmarked_reminders(session: Session, now: dt.datetime | None = None, *, grace_hours: int = 24) -> int:
     """Record a reminder row per (due session, facilitator): the session's instructor, or else every
-    facilitator of its cohort. Rows already there (sent or not) are left alone. Commits."""
+    facilitator of its cohort. Rows already there (sent or not) are left alone. One unit of work."""
     now = now or clock.now()
-    due = _due_sessions(session, now, grace_hours)
-    unassigned = [s.cohort_id for s in due if s.instructor_id is None]
-    facilitators: dict[int, list[int]] = defaultdict(list)
-    if unassigned:
-        for cohort_id, user_id in session.execute(
-                select(cohort_facilitators.c.cohort_id, cohort_facilitators.c.user_id)
-                .join(User, User.id == cohort_facilitators.c.user_id)
-                .where(cohort_facilitators.c.cohort_id.in_(set(unassigned)), User.active.is_(True))).all():
-            facilitators[cohort_id].append(user_id)
-    rows = [{"session_id": s.id, "recipient_id": recipient, "kind": UNMARKED, "status": ReminderStatus.PENDING,
-             "created_at": now, "attempts": 0}
-            for s in due for recipient in ([s.instructor_id] if s.instructor_id else facilitators[s.cohort_id])]
-    added = _insert_ignore(session, ReminderSent, rows)
-    session.commit()
-    return added
+    with unit_of_work(session):
+        due = _due_sessions(session, now, grace_hours)
+        unassigned = [s.cohort_id for s in due if s.instructor_id is None]
+        facilitators: dict[int, list[int]] = defaultdict(list)
+        if unassigned:
+            for cohort_id, user_id in session.execute(
+                    select(cohort_facilitators.c.cohort_id, cohort_facilitators.c.user_id)
+                    .join(User, User.id == cohort_facilitators.c.user_id)
+                    .where(cohort_facilitators.c.cohort_id.in_(set(unassigned)), User.active.is_(True))).all():
+                facilitators[cohort_id].append(user_id)
+        rows = [{"session_id": s.id, "recipient_id": recipient, "kind": UNMARKED, "status": ReminderStatus.PENDING,
+                 "created_at": now, "attempts": 0}
+                for s in due for recipient in ([s.instructor_id] if s.instructor_id else facilitators[s.cohort_id])]
+        return insert_ignore(session, ReminderSent, rows)
 
 
 def deliver_unmarked_reminders(session: Session, settings: mail.MailSettings, base_url: str, *, grace_hours: int,
                                send: Sender = mail.send, max_attempts: int = MAX_ATTEMPTS) -> DeliveryReport:
-    """One mail per recipient listing all their unsent reminders. Commits after each recipient."""
+    """One mail per recipient listing all their unsent reminders; each recipient's outcome is its own unit."""
     report = DeliveryReport()
     rows = session.execute(
         select(ReminderSent, ClassSession, Cohort.name, Institution.time_zone, User)
@@ -152,22 +141,22 @@ def deliver_unmarked_reminders(session: Session, settings: mail.MailSettings, ba
 def _deliver(session: Session, model: type, ids: list[int], settings: mail.MailSettings, user: User, subject: str,
              text_body: str, html: str, send: Sender, report: DeliveryReport, recipient_id: int) -> None:
     # Count the attempt before sending: a crash mid-send still counts towards the bound.
-    session.execute(update(model).where(model.id.in_(ids)).values(attempts=model.attempts + 1))
-    session.commit()
+    with unit_of_work(session):
+        session.execute(update(model).where(model.id.in_(ids)).values(attempts=model.attempts + 1))
     message = mail.build_message(settings, user.email, subject, text_body, html)
     try:
         send(settings, message)
     except TRANSIENT as exc:
         log.warning("mail to user %s failed: %s", recipient_id, exc)
-        session.execute(update(model).where(model.id.in_(ids)).values(status=ReminderStatus.FAILED,
-                                                                     last_error=str(exc)[:1000]))
-        session.commit()
+        with unit_of_work(session):
+            session.execute(update(model).where(model.id.in_(ids)).values(status=ReminderStatus.FAILED,
+                                                                         last_error=str(exc)[:1000]))
         report.failed.append(recipient_id)
         report.errors[recipient_id] = str(exc)
         return
-    session.execute(update(model).where(model.id.in_(ids)).values(status=ReminderStatus.SENT, sent_at=clock.now(),
-                                                                 last_error=None))
-    session.commit()
+    with unit_of_work(session):
+        session.execute(update(model).where(model.id.in_(ids)).values(
+            status=ReminderStatus.SENT, sent_at=clock.now(), last_error=None))
     report.sent.append(recipient_id)
 
 
@@ -186,38 +175,38 @@ def send_unmarked_reminders(session: Session, settings: mail.MailSettings, base_
 def evaluate_at_risk(session: Session, *, threshold: float, consecutive: int, now: dt.datetime | None = None
                      ) -> tuple[int, int]:
     """Open a flag for each trainee who crossed into "at risk", clear flags of those who recovered, and
-    record a notice per (new flag, cohort admin). Returns (flagged, cleared). Commits."""
-    now = now or clock.now()
-    cohorts = session.execute(select(Cohort.id, Cohort.institution_id).where(Cohort.status == CohortStatus.ACTIVE)
-                              ).all()
-    institution_of = dict(cohorts)
-    marks = roster.cohort_marks(session, institution_of.keys())
-    risky: dict[tuple[int, str, int], rules.Risk] = {}
-    for key, group in groupby(marks, key=lambda m: (m.cohort_id, m.member_type, m.member_id)):
-        risk = rules.assess([m.status for m in group], threshold, consecutive)
-        if risk.at_risk:
-            risky[key] = risk
-    open_flags = {(f.cohort_id, f.member_type, f.member_id): f for f in session.scalars(
-        select(AtRiskFlag).where(AtRiskFlag.cleared_at.is_(None), AtRiskFlag.cohort_id.in_(institution_of.keys())))}
-    recovered = [f.id for key, f in open_flags.items() if key not in risky]
-    if recovered:
-        session.execute(update(AtRiskFlag).where(AtRiskFlag.id.in_(recovered)).values(cleared_at=now))
-    new = [{"cohort_id": k[0], "member_type": k[1], "member_id": k[2], "reason": r.reason, "rate": r.rate,
-            "consecutive_misses": r.consecutive_misses, "flagged_at": now}
-           for k, r in risky.items() if k not in open_flags]
-    flagged = _insert_ignore(session, AtRiskFlag, new)
-    session.flush()
-    # A notice per open, un-noticed flag and per active admin of the cohort's institution.
-    pending = session.execute(
-        select(AtRiskFlag.id, User.id)
-        .join(Cohort, Cohort.id == AtRiskFlag.cohort_id)
-        .join(User, and_(User.institution_id == Cohort.institution_id, User.role == Role.ADMIN,
-                         User.active.is_(True)))
-        .where(AtRiskFlag.cleared_at.is_(None), AtRiskFlag.flagged_at == now)
-    ).all()
-    _insert_ignore(session, AtRiskNotice, [{"flag_id": f, "recipient_id": u, "status": ReminderStatus.PENDING,
-                                            "attempts": 0, "created_at": now} for f, u in pending])
-    session.commit()
+    record a notice per (new flag, cohort admin). Returns (flagged, cleared). One unit of work."""
+    with unit_of_work(session):
+        now = now or clock.now()
+        cohorts = session.execute(select(Cohort.id, Cohort.institution_id).where(Cohort.status == CohortStatus.ACTIVE)
+                                  ).all()
+        institution_of = dict(cohorts)
+        marks = roster.cohort_marks(session, institution_of.keys())
+        risky: dict[tuple[int, str, int], rules.Risk] = {}
+        for key, group in groupby(marks, key=lambda m: (m.cohort_id, m.member_type, m.member_id)):
+            risk = rules.assess([m.status for m in group], threshold, consecutive)
+            if risk.at_risk:
+                risky[key] = risk
+        open_flags = {(f.cohort_id, f.member_type, f.member_id): f for f in session.scalars(
+            select(AtRiskFlag).where(AtRiskFlag.cleared_at.is_(None), AtRiskFlag.cohort_id.in_(institution_of.keys())))}
+        recovered = [f.id for key, f in open_flags.items() if key not in risky]
+        if recovered:
+            session.execute(update(AtRiskFlag).where(AtRiskFlag.id.in_(recovered)).values(cleared_at=now))
+        new = [{"cohort_id": k[0], "member_type": k[1], "member_id": k[2], "reason": r.reason, "rate": r.rate,
+                "consecutive_misses": r.consecutive_misses, "flagged_at": now}
+               for k, r in risky.items() if k not in open_flags]
+        flagged = insert_ignore(session, AtRiskFlag, new)
+        session.flush()
+        # A notice per open, un-noticed flag and per active admin of the cohort's institution.
+        pending = session.execute(
+            select(AtRiskFlag.id, User.id)
+            .join(Cohort, Cohort.id == AtRiskFlag.cohort_id)
+            .join(User, and_(User.institution_id == Cohort.institution_id, User.role == Role.ADMIN,
+                             User.active.is_(True)))
+            .where(AtRiskFlag.cleared_at.is_(None), AtRiskFlag.flagged_at == now)
+        ).all()
+        insert_ignore(session, AtRiskNotice, [{"flag_id": f, "recipient_id": u, "status": ReminderStatus.PENDING,
+                                                "attempts": 0, "created_at": now} for f, u in pending])
     return flagged, len(recovered)
 
 

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from dataclasses import dataclass
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from core import clock
-from core.access.scoping import cohort_filter
+from core.access.scoping import session_filter
 from core.attendance import marking
 from core.attendance.roster import marked_counts, roster_sizes
 from core.errors import ValidationError
+from core.i18n import N_
 from core.models import (
     AttendanceRecord,
     ClassSession,
@@ -22,33 +24,21 @@ from core.models import (
     Institution,
     Room,
     SessionStatus,
+    SessionType,
     User,
 )
-from core.scheduling.planner import as_utc
+
+from .commands import CalendarQuery
 
 MAX_DAYS = 100
 
 
-def _bound(value: str | None, name: str, zone: ZoneInfo) -> dt.datetime:
-    if not value:
-        raise ValidationError(f"Give {name} (a date YYYY-MM-DD or an ISO 8601 date-time).", code="invalid_window")
-    try:
-        if len(value) == 10:
-            return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), tzinfo=zone)
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationError(f"{name} must be a date or an ISO 8601 date-time (got {value!r}).",
-                              code="invalid_window") from None
+def _bound(value: str, zone: ZoneInfo) -> dt.datetime:
+    """A date is local midnight; a date-time without an offset is local wall-clock time."""
+    if len(value) == 10:
+        return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), tzinfo=zone)
+    parsed = dt.datetime.fromisoformat(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
-
-
-def _optional_int(value: str | None, name: str) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except ValueError:
-        raise ValidationError(f"{name} must be a number.", code="invalid_filter") from None
 
 
 def _marked_counts(session: Session, stmt: Select) -> dict[int, int]:
@@ -65,17 +55,47 @@ def _marked_counts(session: Session, stmt: Select) -> dict[int, int]:
     return counts
 
 
-def calendar_events(session: Session, user: User, args: dict[str, str | None], grace_hours: int = 24
-                    ) -> dict[str, Any]:
-    """Events in [start, end): a date `end` is exclusive. Cancelled sessions only with include_cancelled=1.
-    `locked` is the lock rule (by hand, or past the cut-off), the same the register and the API show."""
+class CalendarRow(NamedTuple):
+    id: int
+    title: str | None
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    session_type: SessionType
+    status: SessionStatus
+    is_locked: bool
+    cohort_id: int
+    cohort_name: str
+    room_id: int | None
+    room_name: str | None
+    instructor_id: int | None
+    instructor_name: str | None
+    session_date: dt.date
+    slot: int
+    relock_after: dt.datetime | None
+    time_zone: str | None  # the session's institution's
+
+
+@dataclass(frozen=True)
+class CalendarWindow:
+    time_zone: str
+    start: dt.datetime
+    end: dt.datetime
+    rows: list[CalendarRow]
+    marked: dict[int, int]  # records per session
+    roster: dict[int, int]  # trainees per cohort
+    locked: frozenset[int]  # sessions the lock rule closes
+
+
+def calendar_window(session: Session, user: User, query: CalendarQuery, grace_hours: int = 24) -> CalendarWindow:
+    """Sessions in [start, end) the user may see; cancelled ones only with include_cancelled."""
     zone_name = session.scalar(select(Institution.time_zone).where(Institution.id == user.institution_id)) or "UTC"
     zone = ZoneInfo(zone_name)
-    start, end = _bound(args.get("start"), "start", zone), _bound(args.get("end"), "end", zone)
+    start, end = _bound(query.start, zone), _bound(query.end, zone)
     if end <= start:
-        raise ValidationError("end must be after start.", code="invalid_window")
+        raise ValidationError(N_("end must be after start."), code="invalid_window")
     if end - start > dt.timedelta(days=MAX_DAYS):
-        raise ValidationError(f"A calendar window is at most {MAX_DAYS} days.", code="invalid_window")
+        raise ValidationError(N_("A calendar window is at most %(days)s days."), code="invalid_window",
+                              params={"days": MAX_DAYS})
     instructor = aliased(User)
     stmt = (
         select(ClassSession.id, ClassSession.title, ClassSession.starts_at, ClassSession.ends_at,
@@ -86,54 +106,25 @@ def calendar_events(session: Session, user: User, args: dict[str, str | None], g
         .join(Institution, Institution.id == ClassSession.institution_id)
         .outerjoin(Room, Room.id == ClassSession.room_id)
         .outerjoin(instructor, instructor.id == ClassSession.instructor_id)
-        .where(cohort_filter(user), ClassSession.starts_at < end.astimezone(dt.UTC),
+        .where(session_filter(user), ClassSession.starts_at < end.astimezone(dt.UTC),
                ClassSession.ends_at > start.astimezone(dt.UTC))
         .order_by(ClassSession.starts_at, ClassSession.id)
     )
-    if args.get("include_cancelled") not in ("1", "true", "yes"):
+    if not query.include_cancelled:
         stmt = stmt.where(ClassSession.status != SessionStatus.CANCELLED)
-    for name, column in (("cohort", ClassSession.cohort_id), ("room", ClassSession.room_id),
-                         ("instructor", ClassSession.instructor_id)):
-        value = _optional_int(args.get(name), name)
+    for value, column in ((query.cohort, ClassSession.cohort_id), (query.room, ClassSession.room_id),
+                          (query.instructor, ClassSession.instructor_id)):
         if value is not None:
             stmt = stmt.where(column == value)
-    rows = session.connection().execute(stmt).all()  # Core rows: no ORM loading for thousands of tuples
-    marks = _marked_counts(session, stmt) if len(rows) > 500 else marked_counts(session, [r[0] for r in rows])
-    sizes = roster_sizes(session, [r[7] for r in rows])
-    # Many sessions share start times, cohorts, rooms and instructors: format each once.
-    local: dict[dt.datetime, str] = {}
-    cohorts: dict[int, dict[str, Any]] = {}
-    rooms: dict[int, dict[str, Any]] = {}
-    people: dict[int, dict[str, Any]] = {}
-    titles: dict[tuple[str, str], str] = {}
+    rows = [CalendarRow(*r) for r in session.connection().execute(stmt)]  # Core rows: no ORM loading
+    marks = _marked_counts(session, stmt) if len(rows) > 500 else marked_counts(session, [r.id for r in rows])
+    return CalendarWindow(zone_name, start, end, rows, marks, roster_sizes(session, [r.cohort_id for r in rows]),
+                          _locked_by_rule(rows, grace_hours))
 
-    def when(instant: dt.datetime) -> str:
-        text = local.get(instant)
-        if text is None:
-            text = local[instant] = as_utc(instant).astimezone(zone).isoformat()
-        return text
 
-    events = []
+def _locked_by_rule(rows: list[CalendarRow], grace_hours: int) -> frozenset[int]:
+    """Sessions the lock rule closes (by hand, or past the cut-off): what the register and the API show too."""
     now, grace = clock.now(), dt.timedelta(hours=grace_hours)
-    for (sid, title, starts_at, ends_at, stype, status, locked, cohort_id, cohort_name, room_id, room_name,
-         instructor_id, instructor_name, day, slot, relock_after, session_zone) in rows:
-        if not title:
-            title = titles.get((cohort_name, stype))
-            if title is None:
-                title = titles[(cohort_name, stype)] = f"{cohort_name} · {stype.label}"
-        events.append({
-            "id": sid, "title": title, "start": when(starts_at), "end": when(ends_at),
-            "type": stype.value, "type_label": stype.label, "status": status.value, "slot": slot,
-            "locked": locked or (as_utc(ends_at) + grace <= now and marking.locked_now(  # else: cut-off ahead
-                False, marking.auto_lock_at(day, as_utc(ends_at), session_zone or "UTC", grace_hours),
-                as_utc(relock_after) if relock_after else None, now)),
-            "cohort": cohorts.get(cohort_id) or cohorts.setdefault(cohort_id, {"id": cohort_id, "name": cohort_name}),
-            "room": (rooms.get(room_id) or rooms.setdefault(room_id, {"id": room_id, "name": room_name}))
-            if room_id else None,
-            "instructor": (people.get(instructor_id)
-                           or people.setdefault(instructor_id, {"id": instructor_id, "name": instructor_name}))
-            if instructor_id else None,
-            "marked": marks.get(sid, 0), "roster": sizes.get(cohort_id, 0),
-        })
-    return {"items": events, "total": len(events), "time_zone": zone_name,
-            "start": start.isoformat(), "end": end.isoformat()}
+    return frozenset(r.id for r in rows if r.is_locked or (r.ends_at + grace <= now and marking.locked_now(
+        False, marking.auto_lock_at(r.session_date, r.ends_at, r.time_zone or "UTC", grace_hours), r.relock_after,
+        now)))  # the cheap test first: most sessions of a calendar are ahead of their cut-off

@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core import clock
-from core.access.scoping import cohort_filter
+from core.access.scoping import session_filter
 from core.attendance.locking import lock_states
 from core.attendance.roster import marked_counts, roster_sizes
 from core.models import ClassSession, Cohort, Institution, Role, SessionStatus, User
@@ -39,9 +39,9 @@ class Console:
 def facilitator_console(session: Session, user: User, grace_hours: int = 24) -> Console:
     zone = session.scalar(select(Institution.time_zone).where(Institution.id == user.institution_id)) or "UTC"
     today = clock.today_in(zone)
-    scope = [cohort_filter(user)]
+    scope = [session_filter(user)]
     if user.role == Role.TEACHER:
-        # A facilitator's own sessions, plus unassigned ones of their cohorts.
+        # Sessions they teach (in any cohort), plus unassigned ones of the cohorts they facilitate.
         scope.append(or_(ClassSession.instructor_id == user.id, ClassSession.instructor_id.is_(None)))
     rows = session.scalars(
         select(ClassSession)

@@ -16,15 +16,18 @@ from typing import Any
 
 from icalendar import Calendar, Event
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core import clock
-from core.access.scoping import can, cohort_filter, visible_cohort
+from core.access.scoping import can, session_filter, visible_cohort
 from core.errors import Forbidden, NotFound, ValidationError
+from core.i18n import N_
 from core.models import ClassSession, Cohort, Role, Room, SessionStatus, User
 from core.models.sessions import CalendarEventVersion, CalendarFeedToken, FeedKind
-from core.scheduling.planner import as_utc
+from core.uow import unit_of_work
+
+from . import store
+from .commands import CreateFeed
 
 TOKEN_PREFIX = "cal_"
 PAST = dt.timedelta(days=60)
@@ -35,56 +38,42 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def feed_json(row: CalendarFeedToken, subject: str | None = None) -> dict[str, Any]:
-    return {"id": row.id, "kind": row.kind.value, "subject_id": row.subject_id, "subject": subject,
-            "prefix": row.prefix, "created_at": row.created_at.isoformat() if row.created_at else None,
-            "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
-            "revoked": row.revoked_at is not None}
-
-
 def _subject_name(session: Session, kind: FeedKind, subject_id: int) -> str | None:
     model, column = {FeedKind.FACILITATOR: (User, User.full_name), FeedKind.COHORT: (Cohort, Cohort.name),
                      FeedKind.ROOM: (Room, Room.name)}[kind]
     return session.scalar(select(column).where(model.id == subject_id))
 
 
-def create_feed(session: Session, user: User, data: Any) -> tuple[CalendarFeedToken, str]:
+def create_feed(session: Session, user: User, command: CreateFeed) -> tuple[CalendarFeedToken, str]:
     """A new feed token; returns the row and the token (shown once, never stored)."""
-    if not isinstance(data, dict):
-        raise ValidationError("Send {kind, subject_id} as a JSON object.", code="invalid_feed")
-    try:
-        kind = FeedKind(str(data.get("kind") or "").lower())
-    except ValueError:
-        raise ValidationError("kind is facilitator, cohort or room.", code="invalid_feed") from None
-    raw = data.get("subject_id")
-    if raw in (None, "") and kind == FeedKind.FACILITATOR:
-        raw = user.id
-    try:
-        subject_id = int(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValidationError("subject_id is the facilitator's, cohort's or room's id.", code="invalid_feed") from None
+    kind = command.kind
+    subject_id = command.subject_id
+    if subject_id is None:
+        if kind != FeedKind.FACILITATOR:
+            raise ValidationError(N_("subject_id is the cohort's or room's id."), code="invalid_feed")
+        subject_id = user.id
     if not can(session, user, "sessions.view"):
-        raise Forbidden("You do not have permission to do this.")
-    if kind == FeedKind.COHORT:
-        visible_cohort(session, user, subject_id, "sessions.view")
-    elif kind == FeedKind.ROOM:
-        if not can(session, user, "sessions.manage"):
-            raise Forbidden("Only schedulers may subscribe to a whole room.")
-        if session.scalar(select(Room.id).where(Room.id == subject_id, Room.institution_id == user.institution_id)) \
-                is None:
-            raise NotFound("No such room.")
-    else:
-        if subject_id != user.id and not can(session, user, "sessions.manage"):
-            raise Forbidden("You may subscribe only to your own sessions.")
-        found = session.scalar(select(User.id).where(User.id == subject_id, User.role == Role.TEACHER,
-                                                     User.institution_id == user.institution_id))
-        if found is None:
-            raise NotFound("No such facilitator.")
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = CalendarFeedToken(user_id=user.id, kind=kind, subject_id=subject_id, token_hash=_digest(token),
-                            prefix=token[:12], created_at=clock.now())
-    session.add(row)
-    session.commit()
+        raise Forbidden(N_("You do not have permission to do this."))
+    with unit_of_work(session):
+        if kind == FeedKind.COHORT:
+            visible_cohort(session, user, subject_id, "sessions.view")
+        elif kind == FeedKind.ROOM:
+            if not can(session, user, "sessions.manage"):
+                raise Forbidden(N_("Only schedulers may subscribe to a whole room."))
+            if session.scalar(select(Room.id).where(Room.id == subject_id,
+                                                    Room.institution_id == user.institution_id)) is None:
+                raise NotFound(N_("No such room."))
+        else:
+            if subject_id != user.id and not can(session, user, "sessions.manage"):
+                raise Forbidden(N_("You may subscribe only to your own sessions."))
+            found = session.scalar(select(User.id).where(User.id == subject_id, User.role == Role.TEACHER,
+                                                         User.institution_id == user.institution_id))
+            if found is None:
+                raise NotFound(N_("No such facilitator."))
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        row = CalendarFeedToken(user_id=user.id, kind=kind, subject_id=subject_id, token_hash=_digest(token),
+                                prefix=token[:12], created_at=clock.now())
+        session.add(row)
     return row, token
 
 
@@ -96,12 +85,12 @@ def feeds_for(session: Session, user: User) -> list[tuple[CalendarFeedToken, str
 
 
 def revoke_feed(session: Session, user: User, token_id: int) -> None:
-    row = session.get(CalendarFeedToken, token_id)
-    if row is None or (row.user_id != user.id and not can(session, user, "sessions.manage")):
-        raise NotFound("No such feed.")
-    if row.revoked_at is None:
-        row.revoked_at = clock.now()
-    session.commit()
+    with unit_of_work(session):
+        row = session.get(CalendarFeedToken, token_id)
+        if row is None or (row.user_id != user.id and not can(session, user, "sessions.manage")):
+            raise NotFound(N_("No such feed."))
+        if row.revoked_at is None:
+            row.revoked_at = clock.now()
 
 
 def feed_calendar(session: Session, token: str, host: str) -> bytes:
@@ -110,19 +99,19 @@ def feed_calendar(session: Session, token: str, host: str) -> bytes:
                                                          CalendarFeedToken.revoked_at.is_(None)))
     owner = session.get(User, row.user_id) if row is not None else None
     if row is None or owner is None or not owner.active or not can(session, owner, "sessions.view"):
-        raise NotFound("No such calendar feed.")
+        raise NotFound(N_("No such calendar feed."))
     column = {FeedKind.FACILITATOR: ClassSession.instructor_id, FeedKind.COHORT: ClassSession.cohort_id,
               FeedKind.ROOM: ClassSession.room_id}[row.kind]
     now = clock.now()
     sessions = session.scalars(
         select(ClassSession).join(Cohort, Cohort.id == ClassSession.cohort_id)
-        .where(column == row.subject_id, cohort_filter(owner), ClassSession.starts_at < now + FUTURE,
+        .where(column == row.subject_id, session_filter(owner), ClassSession.starts_at < now + FUTURE,
                ClassSession.ends_at > now - PAST)
         .order_by(ClassSession.starts_at)
     ).all()
-    if row.last_used_at is None or now - as_utc(row.last_used_at) > dt.timedelta(minutes=5):
-        row.last_used_at = now
-        session.commit()
+    if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
+        with unit_of_work(session):
+            row.last_used_at = now
     name = _subject_name(session, row.kind, row.subject_id) or row.kind.value
     versions = event_versions(session, list(sessions), now)
     return build_calendar(list(sessions), host, f"{name} — sessions", now, versions)
@@ -138,7 +127,7 @@ def _event_fields(s: ClassSession) -> dict[str, Any]:
     if s.notes:
         lines.append(s.notes)
     return {"summary": s.title or f"{s.cohort.name} · {s.session_type.label}", "location": where,
-            "description": "\n".join(lines), "dtstart": as_utc(s.starts_at), "dtend": as_utc(s.ends_at),
+            "description": "\n".join(lines), "dtstart": s.starts_at, "dtend": s.ends_at,
             "status": "CANCELLED" if s.status == SessionStatus.CANCELLED else "CONFIRMED"}
 
 
@@ -160,22 +149,17 @@ def event_versions(session: Session, sessions: list[ClassSession], now: dt.datet
     for s in sessions:
         old = stored.get(s.id)
         if old is None:
-            updated = as_utc(s.updated_at or s.created_at)
-            first = max(int((updated - as_utc(s.created_at)).total_seconds()), 0) if s.created_at else 0
+            updated = s.updated_at or s.created_at
+            first = max(int((updated - s.created_at).total_seconds()), 0) if s.created_at else 0
             changed.append({"session_id": s.id, "fingerprint": prints[s.id], "sequence": first,
                             "modified_at": updated})
         elif old.fingerprint != prints[s.id]:
             changed.append({"session_id": s.id, "fingerprint": prints[s.id], "sequence": old.sequence + 1,
-                            "modified_at": max(now, as_utc(old.modified_at))})
+                            "modified_at": max(now, old.modified_at)})
     if changed:
-        upsert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(
-            CalendarEventVersion)
-        session.execute(upsert.on_conflict_do_update(
-            index_elements=["session_id"],
-            set_={"fingerprint": upsert.excluded.fingerprint, "sequence": upsert.excluded.sequence,
-                  "modified_at": upsert.excluded.modified_at}), changed)
-        session.commit()
-    versions = {sid: (v.sequence, as_utc(v.modified_at)) for sid, v in stored.items()}
+        with unit_of_work(session):
+            store.save_event_versions(session, changed)
+    versions = {sid: (v.sequence, v.modified_at) for sid, v in stored.items()}
     versions.update({c["session_id"]: (c["sequence"], c["modified_at"]) for c in changed})
     return versions
 
@@ -202,7 +186,7 @@ def build_calendar(sessions: list[ClassSession], host: str, name: str, stamp: dt
         event.add("description", fields["description"])
         event.add("status", fields["status"])
         # A higher SEQUENCE tells clients this version replaces the one they have.
-        sequence, modified = versions.get(s.id, (0, as_utc(s.updated_at or s.created_at)))
+        sequence, modified = versions.get(s.id, (0, s.updated_at or s.created_at))
         event.add("last-modified", modified)
         event.add("sequence", sequence)
         cal.add_component(event)

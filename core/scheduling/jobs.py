@@ -9,6 +9,7 @@ from core.access.scoping import visible_cohort
 from core.errors import Conflict, NotFound
 from core.models import User
 from core.models.sessions import ScheduleRun, ScheduleRunStatus
+from core.uow import unit_of_work
 
 
 def _gave_up(session: Session, run_id: int, message: str) -> None:
@@ -28,11 +29,11 @@ APPLY_PLAN = jobs.register(jobs.JobKind("scheduling.apply_plan", queue=jobs.DEFA
 
 def retry_run(session: Session, user: User, run_id: int) -> ScheduleRun:
     """Apply a FAILED run's plan again (sessions it already created are found, not doubled)."""
-    run = session.get(ScheduleRun, run_id)
-    if run is None:
-        raise NotFound("No such schedule run.")
-    visible_cohort(session, user, run.cohort_id, "sessions.manage")
-    jobs.retry(session, APPLY_PLAN, run.id)
-    session.commit()
+    with unit_of_work(session):
+        run = session.get(ScheduleRun, run_id)
+        if run is None:
+            raise NotFound("No such schedule run.")
+        visible_cohort(session, user, run.cohort_id, "sessions.manage")
+        jobs.retry(session, APPLY_PLAN, run.id)
     session.refresh(run)
     return run

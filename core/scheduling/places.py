@@ -11,22 +11,23 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.db import flush_or_conflict
 from core.errors import NotFound, ValidationError
-from core.models import Holiday, Room, User
+from core.i18n import N_
+from core.models import Holiday, Role, Room, User
+from core.uow import unit_of_work
+
+from .commands import CreateHoliday, CreateRoom, UpdateRoom
 
 
 def _institution(user: User) -> int:
     if user.institution_id is None:
-        raise ValidationError("Your account belongs to no institution.", code="no_institution")
+        raise ValidationError(N_("Your account belongs to no institution."), code="no_institution")
     return user.institution_id
 
 
-def room_json(room: Room) -> dict[str, Any]:
+def _room_record(room: Room) -> dict[str, Any]:
+    """A room as the audit trail keeps it."""
     return {"id": room.id, "name": room.name, "capacity": room.capacity, "location": room.location,
             "is_active": room.is_active}
-
-
-def holiday_json(h: Holiday) -> dict[str, Any]:
-    return {"id": h.id, "date": h.date.isoformat(), "name": h.name}
 
 
 def rooms_stmt(user: User, q: str | None = None, include_inactive: bool = False) -> Select:
@@ -39,61 +40,30 @@ def rooms_stmt(user: User, q: str | None = None, include_inactive: bool = False)
     return stmt.order_by(Room.name)
 
 
-def _room_fields(data: Any, partial: bool) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ValidationError("Send the room as a JSON object.", code="invalid_room")
-    problems, out = [], {}
-    if "name" in data or not partial:
-        name = str(data.get("name") or "").strip()
-        if not name or len(name) > 120:
-            problems.append({"field": "name", "message": "A room needs a name (at most 120 characters)."})
-        out["name"] = name
-    if "capacity" in data:
-        raw = data.get("capacity")
-        if raw in (None, ""):
-            out["capacity"] = None
-        else:
-            try:
-                out["capacity"] = int(raw)
-                if not 0 < out["capacity"] <= 10000:
-                    raise ValueError
-            except (TypeError, ValueError):
-                problems.append({"field": "capacity", "message": "Capacity is a whole number from 1 to 10000."})
-    if "location" in data:
-        location = str(data.get("location") or "").strip()
-        if len(location) > 200:
-            problems.append({"field": "location", "message": "Location is at most 200 characters."})
-        out["location"] = location or None
-    if "is_active" in data:
-        if not isinstance(data["is_active"], bool):
-            problems.append({"field": "is_active", "message": "is_active is true or false."})
-        out["is_active"] = bool(data["is_active"])
-    if problems:
-        raise ValidationError("The room has problems.", code="invalid_room", details=problems)
-    return out
-
-
-def create_room(session: Session, user: User, data: Any) -> Room:
-    room = Room(institution_id=_institution(user), **_room_fields(data, partial=False))
-    session.add(room)
-    flush_or_conflict(session, f"A room named {data.get('name')!r} already exists.", "duplicate_room")
-    audit.record(session, actor_id=user.id, action="room.create", entity_type="room", entity_id=room.id,
-                 after=room_json(room))
-    session.commit()
+def create_room(session: Session, user: User, command: CreateRoom) -> Room:
+    with unit_of_work(session):
+        room = Room(institution_id=_institution(user), name=command.name, capacity=command.capacity,
+                    location=(command.location or "").strip() or None)
+        session.add(room)
+        flush_or_conflict(session, N_("A room named “%(name)s” already exists."), "duplicate_room",
+                          params={"name": command.name})
+        audit.record(session, actor_id=user.id, action="room.create", entity_type="room", entity_id=room.id,
+                     after=_room_record(room))
     return room
 
 
-def update_room(session: Session, user: User, room_id: int, data: Any) -> Room:
-    room = session.scalar(select(Room).where(Room.id == room_id, Room.institution_id == _institution(user)))
-    if room is None:
-        raise NotFound("No such room.")
-    before = room_json(room)
-    for name, value in _room_fields(data, partial=True).items():
-        setattr(room, name, value)
-    flush_or_conflict(session, "Another room already has that name.", "duplicate_room")
-    audit.record(session, actor_id=user.id, action="room.update", entity_type="room", entity_id=room.id,
-                 before=before, after=room_json(room))
-    session.commit()
+def update_room(session: Session, user: User, room_id: int, command: UpdateRoom) -> Room:
+    with unit_of_work(session):
+        room = session.scalar(select(Room).where(Room.id == room_id, Room.institution_id == _institution(user)))
+        if room is None:
+            raise NotFound(N_("No such room."))
+        before = _room_record(room)
+        for name in command.model_fields_set & {"name", "capacity", "location", "is_active"}:
+            value = getattr(command, name)
+            setattr(room, name, (value.strip() or None) if name == "location" and value is not None else value)
+        flush_or_conflict(session, N_("Another room already has that name."), "duplicate_room")
+        audit.record(session, actor_id=user.id, action="room.update", entity_type="room", entity_id=room.id,
+                     before=before, after=_room_record(room))
     return room
 
 
@@ -106,41 +76,32 @@ def holidays_stmt(user: User, year: int | None = None, q: str | None = None) -> 
     return stmt.order_by(Holiday.date)
 
 
-def create_holiday(session: Session, user: User, data: Any) -> Holiday:
-    if not isinstance(data, dict):
-        raise ValidationError("Send the holiday as a JSON object.", code="invalid_holiday")
-    problems = []
-    try:
-        day = dt.date.fromisoformat(str(data.get("date") or ""))
-    except ValueError:
-        problems.append({"field": "date", "message": "date is YYYY-MM-DD."})
-    name = str(data.get("name") or "").strip()
-    if not name or len(name) > 120:
-        problems.append({"field": "name", "message": "A holiday needs a name (at most 120 characters)."})
-    if problems:
-        raise ValidationError("The holiday has problems.", code="invalid_holiday", details=problems)
-    holiday = Holiday(institution_id=_institution(user), date=day, name=name)
-    session.add(holiday)
-    flush_or_conflict(session, f"{day.isoformat()} is already a holiday.", "duplicate_holiday")
-    audit.record(session, actor_id=user.id, action="holiday.create", entity_type="holiday", entity_id=holiday.id,
-                 after=holiday_json(holiday))
-    session.commit()
+def _holiday_record(h: Holiday) -> dict[str, Any]:
+    return {"id": h.id, "date": h.date.isoformat(), "name": h.name}
+
+
+def create_holiday(session: Session, user: User, command: CreateHoliday) -> Holiday:
+    with unit_of_work(session):
+        holiday = Holiday(institution_id=_institution(user), date=command.date, name=command.name)
+        session.add(holiday)
+        flush_or_conflict(session, N_("%(date)s is already a holiday."), "duplicate_holiday",
+                          params={"date": command.date.isoformat()})
+        audit.record(session, actor_id=user.id, action="holiday.create", entity_type="holiday",
+                     entity_id=holiday.id, after=_holiday_record(holiday))
     return holiday
 
 
 def delete_holiday(session: Session, user: User, holiday_id: int) -> None:
-    holiday = session.scalar(select(Holiday).where(Holiday.id == holiday_id,
-                                                   Holiday.institution_id == _institution(user)))
-    if holiday is None:
-        raise NotFound("No such holiday.")
-    audit.record(session, actor_id=user.id, action="holiday.delete", entity_type="holiday", entity_id=holiday.id,
-                 before=holiday_json(holiday))
-    session.delete(holiday)
-    session.commit()
+    with unit_of_work(session):
+        holiday = session.scalar(select(Holiday).where(Holiday.id == holiday_id,
+                                                       Holiday.institution_id == _institution(user)))
+        if holiday is None:
+            raise NotFound(N_("No such holiday."))
+        audit.record(session, actor_id=user.id, action="holiday.delete", entity_type="holiday",
+                     entity_id=holiday.id, before=_holiday_record(holiday))
+        session.delete(holiday)
 
 
 def instructors(session: Session, institution_id: int | None) -> list[User]:
-    from core.models import Role
-
     return list(session.scalars(select(User).where(User.institution_id == institution_id, User.role == Role.TEACHER,
                                                    User.active.is_(True)).order_by(User.full_name)))

@@ -144,11 +144,6 @@ def validate_plan(plan: Plan, max_days: int = 800) -> list[str]:
     return problems
 
 
-def as_utc(instant: dt.datetime) -> dt.datetime:
-    """A stored instant as aware UTC (SQLite hands timestamps back naive; we only ever store UTC)."""
-    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant
-
-
 class _UtcCache:
     """Local (date, time) → UTC instant. Many cohorts share dates and slot times: convert each pair once."""
 

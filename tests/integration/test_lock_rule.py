@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core import clock
-from core.attendance import locking, service
+from core.attendance import evidence, locking, service
 from core.attendance.commands import MarkRegister, UnlockSession
 from core.errors import Locked, ValidationError
 from core.models import (
@@ -105,7 +105,7 @@ def test_evidence_past_the_cut_off_is_refused_and_nothing_is_kept(sql, app, tmp_
     with clock.frozen_at(dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC)):
         _mark(sql, admin, session_id, [{"enrolment_id": first, "status": "EXCUSED"}])
     with clock.frozen_at(dt.datetime(2026, 3, 12, tzinfo=dt.UTC)), pytest.raises(Locked):
-        service.attach_evidence(sql, admin, storage, session_id, first, io.BytesIO(PDF), "note.pdf", 1 << 20)
+        evidence.attach_evidence(sql, admin, storage, session_id, first, io.BytesIO(PDF), "note.pdf", 1 << 20)
     sql.rollback()
     assert not any(p.is_file() for p in tmp_path.rglob("*"))
 
@@ -169,7 +169,8 @@ def test_the_watermark_waits_before_a_session_not_due_yet(sql, app):
 
 
 def test_a_past_session_scheduled_behind_the_watermark_is_still_recorded(sql, app, demo):
-    from core.scheduling import service as scheduling
+    from core.scheduling.apply import apply
+    from core.scheduling.commands import SchedulePlan
 
     admin = sql.get(User, demo["users"]["admin"])
     now = dt.datetime.now(dt.UTC)
@@ -177,5 +178,5 @@ def test_a_past_session_scheduled_behind_the_watermark_is_still_recorded(sql, ap
     day = (now - dt.timedelta(days=40)).astimezone(ZoneInfo("Africa/Algiers")).date()
     plan = {"start_date": day.isoformat(), "end_date": day.isoformat(), "weekdays": [day.weekday()],
             "slots": [{"start": "18:00", "end": "19:00", "session_type": "THEORY"}]}
-    [created] = scheduling.apply(sql, admin, demo["public_cohort_id"], plan).created_ids
+    [created] = apply(sql, admin, demo["public_cohort_id"], SchedulePlan.model_validate(plan)).created_ids
     assert locking.lock_past_sessions(sql, grace_hours=24, now=now) == [created]

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import IN_CI, free_port, test_settings, worker_environment
 
@@ -138,3 +139,55 @@ def test_worker_resumes_consuming_after_a_redis_restart(private_redis, app):
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(30)
+
+
+def test_every_route_answers_503_while_postgres_is_down_and_works_once_it_is_back(private_postgres):
+    """A dropped database is the client's 503 with Retry-After (JSON for the API, a page for screens), never a
+    500; once the server is back the same requests succeed, without restarting the app."""
+    from flask_migrate import upgrade
+
+    from core.access.auth import create_api_token
+    from core.access.commands import CreateApiToken
+    from core.demo import load_demo_data
+    from core.models import User
+    from tests.web.test_permission_matrix import EXTENSION_ENDPOINTS, _client_for, _sample_values, _url
+    from web import create_app
+    from web.extensions import db
+
+    application = create_app(test_settings(SQLALCHEMY_DATABASE_URI=private_postgres.url))
+    with application.app_context():
+        upgrade()
+        ids = load_demo_data(db.session)
+        admin = db.session.scalar(select(User).where(User.email == "admin@demo.example"))
+        token = {"Authorization": "Bearer " + create_api_token(db.session, admin, CreateApiToken(name="probe"))}
+        demo = {**ids, "users": {"admin": admin.id}}
+        db.session.remove()
+    screens = _client_for(application, demo["users"]["admin"])
+    urls = sorted({_url(application, rule, _sample_values(demo)) for rule in application.url_map.iter_rules()
+                   if "GET" in (rule.methods or ()) and rule.endpoint not in EXTENSION_ENDPOINTS
+                   and not rule.rule.startswith("/api/docs") and rule.rule != "/api/openapi.json"})
+
+    def get(url: str):
+        client = application.test_client() if url.startswith("/api/") else screens
+        return client.get(url, headers=token if url.startswith("/api/") else {})
+
+    assert get("/api/rooms").status_code == 200  # the pool holds live connections now
+    private_postgres.pg_ctl("stop")
+    try:
+        down = {url: get(url) for url in urls}
+        write = application.test_client().post("/api/rooms", json={"name": "Annex"}, headers=token)
+    finally:
+        private_postgres.pg_ctl("start")
+    public_without_database = {"/api/docs", "/login"}
+    ready = down.pop("/api/health/ready")  # the readiness probe answers 503 in its own words: which check failed
+    assert ready.status_code == 503 and ready.get_json()["checks"]["database"]["ok"] is False
+    wrong = [(url, r.status_code) for url, r in down.items() if url not in public_without_database
+             and (r.status_code != 503 or r.headers.get("Retry-After") != "5"
+                  or (url.startswith("/api/") and r.get_json()["error"]["code"] != "database_unavailable"))]
+    assert len(urls) > 30 and wrong == []
+    assert write.status_code == 503 and write.headers["Retry-After"] == "5"
+    back = {url: get(url).status_code for url in urls if url != "/api/health/ready"}  # it also needs a worker
+    assert [(url, status) for url, status in back.items() if status >= 500] == []
+    assert back["/api/rooms"] == 200 and back["/api/health"] == 200 and back["/admin"] == 200
+    retried = application.test_client().post("/api/rooms", json={"name": "Annex"}, headers=token)
+    assert retried.status_code == 201  # the refused write left nothing behind: the same one now succeeds

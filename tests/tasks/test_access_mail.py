@@ -77,21 +77,24 @@ def test_a_denial_tells_the_regulator_why(client, api, live_worker, smtp, sql, d
 def test_a_failing_server_is_retried_and_nothing_goes_twice(app, sql, smtp, demo):
     from core.access.commands import CreateAccessRequest
     from core.access.requests import request_access
-    from core.models import User
+    from core.models import Job, User
     from tasks import mail_settings
 
     add_user(sql, "admin2@demo.example", Role.ADMIN, "Second Admin", demo["institution_id"])
     req = request_access(sql, sql.get(User, demo["users"]["regulator"]), CreateAccessRequest(
         institution_id=demo["institution_id"], scope="institution", reason=REASON))
+    owed = list(sql.scalars(select(AccessRequestNotice.id).order_by(AccessRequestNotice.id)))
+    assert len(owed) == 3
+    assert sql.scalars(select(Job.entity_id).where(Job.kind == "access.send_notice")).all() == owed
     smtp.refuse = {"admin2@demo.example"}
     with app.app_context():
         settings = mail_settings()
-    first = notices.deliver(sql, settings, "http://testserver", req.id)
-    assert len(first.sent) == 2 and len(first.failed) == 1
+    first = [notices.deliver(sql, settings, "http://testserver", n) for n in owed]
+    assert sorted(first) == [notices.FAILED, notices.SENT, notices.SENT]
     failed = sql.scalar(select(AccessRequestNotice).where(AccessRequestNotice.status == ReminderStatus.FAILED))
     assert "mailbox unavailable" in failed.last_error and failed.attempts == 1
     smtp.refuse = set()
-    second = notices.deliver(sql, settings, "http://testserver", req.id)
-    assert len(second.sent) == 1 and second.failed == []
+    assert notices.deliver(sql, settings, "http://testserver", failed.id) == notices.SENT
     assert len(smtp.to("admin2@demo.example")) == 1 and len(smtp.to("admin@demo.example")) == 1
-    assert notices.deliver(sql, settings, "http://testserver", req.id).sent == []
+    assert [notices.deliver(sql, settings, "http://testserver", n) for n in owed] == [notices.NOTHING_TO_DO] * 3
+    assert req.id

@@ -74,6 +74,25 @@ def test_committed_transaction_enqueues_after_the_rows_exist(app, db_session, li
     assert len(results) == 1
 
 
+def test_a_task_run_in_an_open_app_context_removes_the_session_it_used(app):
+    from tasks.system import ping
+    from web.extensions import db
+
+    with app.app_context():
+        assert ping("here") == {"pong": "here", "db": True}
+        # The task used this context's session: it is gone with the task (no transaction left open).
+        assert not db.session.registry.has()
+
+
+def test_a_task_in_a_context_of_its_own_leaves_no_session_behind(app):
+    from tasks.system import ping
+    from web.extensions import db
+
+    assert ping("own") == {"pong": "own", "db": True}
+    with app.app_context():
+        assert not db.session.registry.has()
+
+
 def test_tasks_route_to_the_queue_of_their_kind_of_work(app):
     from web.queue import queue_for
 

@@ -157,7 +157,7 @@ def test_a_pdf_whose_worker_is_killed_is_built_once_the_worker_is_back(stack, de
     session_id = crowded_session(stack["app"], demo["corporate_cohort_id"], 1500)
     doc_id = request_pdf(stack, session_id)
     first = stack["start"]()
-    wait_for(lambda: (j := job_of(stack["app"], "registers.build_pdf", doc_id)) and j.status == JobStatus.RUNNING,
+    wait_for(lambda: (j := job_of(stack["app"], "registers.build", doc_id)) and j.status == JobStatus.RUNNING,
              every=0.01)
     first.kill()
     assert read(stack["app"], RegisterDocument, doc_id).status in (DocumentStatus.PENDING, DocumentStatus.BUILDING)
@@ -169,7 +169,7 @@ def test_a_pdf_whose_worker_is_killed_is_built_once_the_worker_is_back(stack, de
     with stack["app"].app_context():
         pdf = PdfReader(stack["app"].extensions["storage"].path(doc.storage_key))
         assert "Crowd Trainee 01499" in "".join(page.extract_text() for page in pdf.pages)
-    assert job_of(stack["app"], "registers.build_pdf", doc_id).attempts == 2
+    assert job_of(stack["app"], "registers.build", doc_id).attempts == 2
 
 
 def test_jobs_queued_before_a_redis_restart_all_complete(stack, demo):

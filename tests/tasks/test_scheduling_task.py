@@ -39,13 +39,14 @@ def test_large_plan_runs_on_the_worker(app, live_worker, client, demo, api):
 
 def test_run_page_shows_a_progress_bar(app, live_worker, login, client, demo, api):
     from core.models import User
-    from core.scheduling import service
+    from core.scheduling.commands import SchedulePlan
+    from core.scheduling.runs import start_run
     from web.extensions import db
 
     with app.app_context():
         admin = db.session.get(User, demo["users"]["admin"])
-        run = service.start_run(db.session, admin, demo["public_cohort_id"], {
-            "start_date": "2031-01-06", "end_date": "2031-01-06", "slots": [{"start": "08:00", "end": "09:00"}]})
+        run = start_run(db.session, admin, demo["public_cohort_id"], SchedulePlan.model_validate({
+            "start_date": "2031-01-06", "end_date": "2031-01-06", "slots": [{"start": "08:00", "end": "09:00"}]}))
         run_id = run.id
     page = login("admin").get(f"/admin/schedule-runs/{run_id}")
     assert page.status_code == 200 and b'<progress' in page.data and b"data-status-url" in page.data

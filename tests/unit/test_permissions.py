@@ -8,10 +8,14 @@ from core.access.permissions import ALL_PERMISSIONS, REGULATOR_GATED, ROLE_PERMI
 from core.models import Role
 
 
-@pytest.mark.parametrize("role", [Role.SUPER_ADMIN, Role.ADMIN])
-def test_admins_hold_every_operational_permission(role):
-    assert ALL_PERMISSIONS - ROLE_PERMISSIONS[role] == {"org_programs.view", "corporate_reports.view",
-                                                        "access_requests.create"}
+def test_super_admin_holds_every_operational_permission():
+    assert ALL_PERMISSIONS - ROLE_PERMISSIONS[Role.SUPER_ADMIN] == {"org_programs.view", "corporate_reports.view",
+                                                                     "access_requests.create"}
+
+
+def test_admin_holds_every_operational_permission_but_managing_institutions():
+    assert ALL_PERMISSIONS - ROLE_PERMISSIONS[Role.ADMIN] == {"org_programs.view", "corporate_reports.view",
+                                                               "access_requests.create", "institutions.manage"}
 
 
 def test_support_only_views_cohorts_and_trainees():

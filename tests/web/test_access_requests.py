@@ -192,16 +192,18 @@ def test_deny_and_revoke_need_a_reason_and_the_right_state(client, api, fresh):
 
 def test_another_institutions_admin_and_another_regulator_see_nothing(client, api, sql, fresh):
     from core.access.auth import create_api_token
+    from core.access.commands import CreateApiToken
     from core.models import User
 
     request_id = _approved(client, api, fresh)
     other = second_institution(sql)
     rival = add_user(sql, "rival@demo.example", Role.REGULATOR, "Rex Rival")
     for user_id in (other["admin_id"], rival.id):
-        headers = {"Authorization": f"Bearer {create_api_token(sql, sql.get(User, user_id), 't')}"}
+        headers = {"Authorization": f"Bearer {create_api_token(sql, sql.get(User, user_id), CreateApiToken(name='t'))}"}
         assert client.get("/api/access-requests", headers=headers).get_json()["total"] == 0
         assert client.get(f"/api/access-requests/{request_id}", headers=headers).status_code == 404
-    other_admin = {"Authorization": f"Bearer {create_api_token(sql, sql.get(User, other['admin_id']), 't')}"}
+    token = create_api_token(sql, sql.get(User, other["admin_id"]), CreateApiToken(name="t"))
+    other_admin = {"Authorization": f"Bearer {token}"}
     assert client.post(f"/api/access-requests/{request_id}/revoke", headers=other_admin,
                        json={"reason": "not mine"}).status_code == 404
     assert client.get(f"/api/access-requests/{request_id}/reads", headers=other_admin).status_code == 404

@@ -259,7 +259,8 @@ def test_daily_view_shows_legacy_and_session_records(login, api, client, sql, de
         client.post(MARK, headers=api("teacher"), json={"session_id": session_id,
                                                         "records": [{"enrolment_id": ids[5], "status": "EXCUSED"}]})
     page = login("teacher").get(f"/institution/attendance?date={legacy_day.isoformat()}").get_data(as_text=True)
-    assert page.count("daily record") >= 4 + 1  # four legacy rows (+ the legend)
+    assert page.count(">recorded by day</span>") >= 4  # four legacy rows, each badged
+    assert "Attendance recorded by day, before sessions existed" in page  # the legend says what it means
     assert "EXCUSED" in page and "07:00" in page
 
 

@@ -117,9 +117,20 @@ def test_rows_can_be_filtered_to_errors(client, validated):
 def test_error_report_csv_neutralizes_formulas(client, validated):
     import_id, h = validated
     r = client.get(f"/api/trainee-imports/{import_id}/errors.csv", headers=h)
-    lines = r.get_data(as_text=True).splitlines()
+    assert r.data.startswith("\ufeff".encode())  # a BOM: spreadsheet programs show accents right
+    lines = r.get_data(as_text=True).removeprefix("\ufeff").splitlines()
     assert r.mimetype == "text/csv" and lines[0] == "row,column,value,reason,message"
     assert lines[1].startswith("2,phone,'+33612345678,phone_not_dz,")
+
+
+def test_error_report_of_a_file_named_in_arabic_downloads_under_its_name(app, client, api, demo, sent):
+    h = api("admin")
+    r = _post(client, demo["corporate_cohort_id"], CSV.encode(), h, name="متدربون.csv")
+    _validate(app, r.json["id"])
+    download = client.get(f"/api/trainee-imports/{r.json['id']}/errors.csv", headers=h)
+    disposition = download.headers["Content-Disposition"]
+    assert download.status_code == 200 and disposition.isascii()
+    assert disposition.endswith("filename*=UTF-8''%D9%85%D8%AA%D8%AF%D8%B1%D8%A8%D9%88%D9%86-errors.csv")
 
 
 def test_commit_answers_202_then_trainees_appear(app, client, validated, sent, demo):

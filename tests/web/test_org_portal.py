@@ -193,9 +193,10 @@ def test_another_institutions_admin_cannot_grant(client, api, sql, demo):
 
     other = second_institution(sql)
     from core.access.auth import create_api_token
+    from core.access.commands import CreateApiToken
     from core.models import User
 
-    token = create_api_token(sql, sql.get(User, other["admin_id"]), "t")
+    token = create_api_token(sql, sql.get(User, other["admin_id"]), CreateApiToken(name="t"))
     response = client.post(f"/api/organizations/{demo['organization_id']}/grants",
                            headers={"Authorization": f"Bearer {token}"}, json={"permission": "corporate_reports.view"})
     assert response.status_code == 404

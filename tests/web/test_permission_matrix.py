@@ -46,6 +46,13 @@ def _sample_values(demo: dict[str, Any]) -> dict[str, Any]:
         "feed_token": "not-a-real-token",
         "run_id": 1,
         "filename": "app.css",
+        "institution_id": demo["institution_id"],
+        "qualification_id": 1,
+        "user_id": demo["users"]["teacher"],
+        "learner_id": 1,
+        "enrolment_id": 1,
+        "token": "not-a-real-token",
+        "reference": "RNOT0-REAL-REF0",
         "permission": "corporate_reports.view",
         "action": "deny",
     }

@@ -30,13 +30,11 @@ from core.errors import ValidationError
 from core.fields import PageQuery
 from core.models import ClassSession, Cohort, Institution, Role
 from core.portals.rules import delivery
-from tasks.access import send_access_notices
 
 from ..auth import requires, user
 from ..contract import ErrorEnvelope, Page, contract, responds
 from ..extensions import db
 from ..pagination import page_of, pages
-from ..queue import sender
 from .schemas import (
     AccessRequestOut,
     CohortChoiceOut,
@@ -50,7 +48,6 @@ from .schemas import (
 
 bp = Blueprint("access", __name__)
 COHORT_CHOICES_SHOWN = 50
-MAIL = sender(send_access_notices)  # after commit: mail the people a change concerns
 
 
 # --- the read audit ---------------------------------------------------------------------------------------------
@@ -83,8 +80,7 @@ def _create_command(form: Any) -> CreateAccessRequest:
 @requires("access_requests.create")
 def regulator_home() -> Any:
     if request.method == "POST":
-        access_requests.request_access(db.session, user(), _create_command(request.form),
-                                       on_commit=MAIL)
+        access_requests.request_access(db.session, user(), _create_command(request.form))
         flash(_("Request sent. You will have access once an administrator approves it."), "success")
         return redirect(url_for("access.regulator_home"))
     institutions, _total = access_requests.institution_choices(db.session, ChoiceQuery(per_page=100))
@@ -143,7 +139,7 @@ def _end_of_day(raw: str | None, institution_id: int) -> dt.datetime:
 def admin_approve(request_id: int) -> Any:
     req = access_requests.visible_request(db.session, user(), request_id)
     command = ApproveAccessRequest(expires_at=_end_of_day(request.form.get("expires_on"), req.institution_id))
-    access_requests.approve(db.session, user(), request_id, command, on_commit=MAIL)
+    access_requests.approve(db.session, user(), request_id, command)
     flash(_("Access approved. The regulator has been told."), "success")
     return redirect(url_for("access.admin_list"))
 
@@ -154,10 +150,10 @@ def admin_close(request_id: int, action: str) -> Any:
     """Deny a pending request or revoke access in force, with a reason the regulator is told."""
     command = CloseAccessRequest.model_validate({"reason": request.form.get("reason", "")})
     if action == "deny":
-        access_requests.deny(db.session, user(), request_id, command, on_commit=MAIL)
+        access_requests.deny(db.session, user(), request_id, command)
         flash(_("Request denied. The regulator has been told."), "success")
     else:
-        access_requests.revoke(db.session, user(), request_id, command, on_commit=MAIL)
+        access_requests.revoke(db.session, user(), request_id, command)
         flash(_("Access revoked. It ends now, and the regulator has been told."), "success")
     return redirect(url_for("access.admin_list"))
 
@@ -180,7 +176,7 @@ def admin_reads(request_id: int) -> Any:
 @contract(resp=responds(HTTP_201=AccessRequestOut))
 def api_create(json: CreateAccessRequest) -> Any:
     """Ask for read-only access to an institution, or to named cohorts of it; its admins are mailed."""
-    req = access_requests.request_access(db.session, user(), json, on_commit=MAIL)
+    req = access_requests.request_access(db.session, user(), json)
     return present_request(req), 201
 
 
@@ -205,7 +201,7 @@ def api_get(request_id: int) -> Any:
 @contract(resp=responds(HTTP_200=AccessRequestOut, HTTP_409=ErrorEnvelope))
 def api_approve(request_id: int, json: ApproveAccessRequest) -> Any:
     """Approve a pending request until `expires_at`; access ends by itself then. The regulator is mailed."""
-    return present_request(access_requests.approve(db.session, user(), request_id, json, on_commit=MAIL))
+    return present_request(access_requests.approve(db.session, user(), request_id, json))
 
 
 @bp.post("/api/access-requests/<int:request_id>/deny")
@@ -213,7 +209,7 @@ def api_approve(request_id: int, json: ApproveAccessRequest) -> Any:
 @contract(resp=responds(HTTP_200=AccessRequestOut, HTTP_409=ErrorEnvelope))
 def api_deny(request_id: int, json: CloseAccessRequest) -> Any:
     """Deny a pending request, with a reason told to the regulator."""
-    return present_request(access_requests.deny(db.session, user(), request_id, json, on_commit=MAIL))
+    return present_request(access_requests.deny(db.session, user(), request_id, json))
 
 
 @bp.post("/api/access-requests/<int:request_id>/revoke")
@@ -221,7 +217,7 @@ def api_deny(request_id: int, json: CloseAccessRequest) -> Any:
 @contract(resp=responds(HTTP_200=AccessRequestOut, HTTP_409=ErrorEnvelope))
 def api_revoke(request_id: int, json: CloseAccessRequest) -> Any:
     """End access in force now, with a reason told to the regulator."""
-    return present_request(access_requests.revoke(db.session, user(), request_id, json, on_commit=MAIL))
+    return present_request(access_requests.revoke(db.session, user(), request_id, json))
 
 
 @bp.get("/api/access-requests/<int:request_id>/reads")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from core.access import auth as auth_service
+from core.access.commands import CreateApiToken
 from core.access.throttle import ThrottlePolicy
 from core.errors import TooManyAttempts, ValidationError
 from core.models import ApiToken
@@ -81,17 +83,19 @@ def logout() -> Any:
         auth_service.sign_out(db.session, secret)
     logout_user()
     session.clear()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("account.login"))
+
+
+def _tokens() -> list[ApiToken]:
+    return list(db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user().id).order_by(ApiToken.created_at.desc())))
 
 
 @bp.route("/profile", methods=["GET"])
 @signed_in
 def profile() -> Any:
-    tokens = db.session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user().id).order_by(ApiToken.created_at.desc())
-    ).all()
-    return render_template("account/profile.html", tokens=tokens, form=TokenForm(), new_token=None)
+    return render_template("account/profile.html", tokens=_tokens(), form=TokenForm(), new_token=None)
 
 
 @bp.route("/profile/tokens", methods=["POST"])
@@ -99,19 +103,16 @@ def profile() -> Any:
 def create_token() -> Any:
     form = TokenForm()
     if not form.validate_on_submit():
-        flash("Give the token a name (up to 120 characters).", "danger")
+        flash(_("Give the token a name (up to 120 characters)."), "danger")
         return redirect(url_for("account.profile"))
-    token = auth_service.create_api_token(db.session, user(), form.name.data)
-    tokens = db.session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user().id).order_by(ApiToken.created_at.desc())
-    ).all()
+    token = auth_service.create_api_token(db.session, user(), CreateApiToken(name=form.name.data))
     # Shown once, on this response only; we keep just its hash.
-    return render_template("account/profile.html", tokens=tokens, form=TokenForm(formdata=None), new_token=token)
+    return render_template("account/profile.html", tokens=_tokens(), form=TokenForm(formdata=None), new_token=token)
 
 
 @bp.route("/profile/tokens/<int:token_id>/revoke", methods=["POST"])
 @signed_in
 def revoke_token(token_id: int) -> Any:
     auth_service.revoke_api_token(db.session, user(), token_id)  # NotFound (404) for another's token
-    flash("Token revoked.", "info")
+    flash(_("Token revoked."), "info")
     return redirect(url_for("account.profile"))

@@ -13,19 +13,20 @@ from flask import Blueprint, Response, current_app, flash, g, redirect, render_t
 from sqlalchemy import select
 
 from core import clock
-from core.access.scoping import can, cohort_filter
-from core.attendance import export, roster
+from core.access.scoping import cohort_filter
+from core.attendance import evidence, export, roster
 from core.attendance import service as attendance
 from core.attendance.commands import LockSession, MarkRegister, UnlockSession
 from core.attendance.roster import RegisterRow
 from core.errors import ValidationError
 from core.models import Institution
-from core.registers import service as register_documents
 
 from ..auth import requires, user
-from ..contract import ErrorEnvelope, contract, responds
+from ..contract import ErrorEnvelope, Page, contract, responds
+from ..downloads import attachment
 from ..extensions import db
-from .schemas import MarkResult, RegisterOut
+from ..registers import session_panel
+from .schemas import EvidenceOut, EvidenceUpload, HistoryItem, MarkResult, RegisterOut
 
 bp = Blueprint("attendance", __name__)
 
@@ -44,31 +45,29 @@ def _server_timing(response: Response) -> Response:
     return response
 
 
-def _aware(value: dt.datetime | None) -> str | None:
-    if value is None:
-        return None
-    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def register_json(reg: attendance.Register) -> dict[str, Any]:
     s = reg.info
     key = reg.spec.key
-    evidence = _evidence_base()
+    evidence_base = _evidence_base()
     return {
         "session": {
             "id": s.id, "cohort_id": s.cohort_id, "cohort_name": s.cohort_name,
             "cohort_type": s.cohort_type, "session_date": s.session_date.isoformat(),
             "start_time": s.start_time.strftime("%H:%M"), "end_time": s.end_time.strftime("%H:%M"),
-            "starts_at": _aware(s.starts_at), "ends_at": _aware(s.ends_at), "time_zone": reg.time_zone,
+            "starts_at": _iso(s.starts_at), "ends_at": _iso(s.ends_at), "time_zone": reg.time_zone,
             "session_type": s.session_type, "title": s.title, "status": s.status,
-            "room": s.room, "instructor": s.instructor, "is_locked": s.is_locked, "locked_at": _aware(s.locked_at),
+            "room": s.room, "instructor": s.instructor, "is_locked": s.is_locked, "locked_at": _iso(s.locked_at),
             "lock_reason": s.lock_reason,
-            "relock_after": _aware(s.relock_after), "auto_lock_at": _aware(reg.auto_lock_at),
+            "relock_after": _iso(s.relock_after), "auto_lock_at": _iso(reg.auto_lock_at),
         },
         "key": key,
         "permissions": {"mark": reg.editable, "lock": reg.can_lock, "unlock": reg.can_unlock},
         "counts": reg.counts,
-        "trainees": [_trainee_json(r, key, evidence) for r in reg.rows],
+        "trainees": [_trainee_json(r, key, evidence_base) for r in reg.rows],
     }
 
 
@@ -82,16 +81,16 @@ def _trainee_json(r: RegisterRow, key: str, evidence_base: str) -> dict[str, Any
             "record_id": r.record_id, "status": r.status, "minutes_late": r.minutes_late, "notes": r.notes,
             "has_evidence": r.evidence_file_id is not None,
             "evidence_url": f"{evidence_base}{r.evidence_file_id}" if r.evidence_file_id else None,
-            "marked_by": r.marked_by, "marked_at": _aware(r.marked_at), "version": r.version}
+            "marked_by": r.marked_by, "marked_at": _iso(r.marked_at), "version": r.version}
 
 
 def changes_json(outcome: attendance.MarkOutcome) -> dict[str, Any]:
     """The answer to a mark by default: what changed (the client holds the rest of the register)."""
     reg = outcome.register
-    evidence = _evidence_base()
+    evidence_base = _evidence_base()
     return {"session_id": reg.info.id, "key": reg.spec.key, "register": "changes", "counts": reg.counts,
             "changed": outcome.changed, "conflicts": outcome.conflicts,
-            "trainees": [_trainee_json(r, reg.spec.key, evidence) for r in outcome.changed_rows]}
+            "trainees": [_trainee_json(r, reg.spec.key, evidence_base) for r in outcome.changed_rows]}
 
 
 def _json(payload: dict[str, Any], status: int = 200) -> Response:
@@ -110,10 +109,8 @@ def _grace() -> int:
 @requires("attendance.view")
 def register(session_id: int) -> Any:
     reg = attendance.get_register(db.session, user(), session_id, grace_hours=_grace())
-    documents = (register_documents.documents_for_session(db.session, user(), session_id)
-                 if can(db.session, user(), "registers.view") else [])
     locks_at = max(reg.auto_lock_at, reg.info.relock_after or reg.auto_lock_at)  # an unlock may run past the cut-off
-    return render_template("attendance/register.html", reg=reg, documents=documents, grace_hours=_grace(),
+    return render_template("attendance/register.html", reg=reg, **session_panel(session_id), grace_hours=_grace(),
                            auto_lock_local=locks_at.astimezone(ZoneInfo(reg.time_zone)))
 
 
@@ -150,9 +147,8 @@ def export_csv(session_id: int) -> Any:
     preamble = [["Cohort", reg.cohort.name], ["Session", f"{s.session_date} {s.start_time:%H:%M}-{s.end_time:%H:%M}"],
                 ["Locked", "yes" if reg.info.is_locked else "no"], []]
     body = export.to_csv(export.register_rows(reg.rows), preamble)
-    name = f"register-{s.session_date}-session-{s.id}.csv"
     return Response("\ufeff" + body, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers={"Content-Disposition": attachment(f"register-{s.session_date}-session-{s.id}.csv")})
 
 
 @bp.get("/institution/attendance")
@@ -218,31 +214,37 @@ def api_unlock(session_id: int, json: UnlockSession) -> Any:
 
 @bp.post("/api/institution/class-sessions/<int:session_id>/trainees/<int:trainee_id>/evidence")
 @requires("attendance.mark")
+@contract(form=EvidenceUpload, resp=responds(HTTP_201=EvidenceOut, HTTP_413=ErrorEnvelope, HTTP_423=ErrorEnvelope))
 def api_evidence_upload(session_id: int, trainee_id: int) -> Any:
+    """Attach a sick note (multipart field `file`) to a trainee's mark in this session."""
     upload = request.files.get("file")
-    evidence = attendance.attach_evidence(
+    found = evidence.attach_evidence(
         db.session, user(), current_app.extensions["storage"], session_id, trainee_id,
         upload.stream if upload and upload.filename else None, upload.filename if upload else None,
         max_bytes=int(current_app.config["EVIDENCE_MAX_MB"]) * 1024 * 1024, grace_hours=_grace(),
     )
-    return {"id": evidence.id, "filename": evidence.original_filename, "content_type": evidence.content_type,
-            "size_bytes": evidence.size_bytes, "sha256": evidence.sha256,
-            "url": url_for("attendance.api_evidence_download", evidence_id=evidence.id)}, 201
+    return {"id": found.id, "filename": found.original_filename, "content_type": found.content_type,
+            "size_bytes": found.size_bytes, "sha256": found.sha256,
+            "url": url_for("attendance.api_evidence_download", evidence_id=found.id)}, 201
 
 
 @bp.get("/api/institution/evidence/<int:evidence_id>")
 @requires("attendance.view")
+@contract(resp=responds(HTTP_200=None))
 def api_evidence_download(evidence_id: int) -> Any:
-    evidence = attendance.evidence_for_download(db.session, user(), evidence_id)
+    """The evidence file itself, to whoever may see the register it belongs to."""
+    found = evidence.evidence_for_download(db.session, user(), evidence_id)
     storage = current_app.extensions["storage"]
-    safe_name = "".join(c for c in evidence.original_filename if c.isalnum() or c in "._- ") or "evidence"
-    return Response(storage.iter_chunks(evidence.storage_key), mimetype=evidence.content_type,
-                    headers={"Content-Disposition": f'attachment; filename="{safe_name}"',
-                             "Content-Length": str(evidence.size_bytes), "Cache-Control": "private, no-store"})
+    return Response(storage.iter_chunks(found.storage_key), mimetype=found.content_type,
+                    headers={"Content-Disposition": attachment(found.original_filename),
+                             "Content-Length": str(found.size_bytes), "Cache-Control": "private, no-store"})
 
 
 @bp.get("/api/institution/class-sessions/<int:session_id>/trainees/<int:trainee_id>/history")
 @requires("attendance.view")
+@contract(resp=responds(HTTP_200=Page[HistoryItem]))
 def api_history(session_id: int, trainee_id: int) -> Any:
-    items = attendance.record_history(db.session, user(), session_id, trainee_id)
+    """Every audited change of one trainee's mark in this session, oldest first (one page)."""
+    items = [{"at": c.at.isoformat(), "action": c.action, "by": c.by, "from": c.before, "to": c.after}
+             for c in evidence.record_history(db.session, user(), session_id, trainee_id)]
     return {"items": items, "page": 1, "per_page": len(items) or 1, "total": len(items), "pages": 1 if items else 0}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from ..contract import file_field
 
 
 class RegisterSession(BaseModel):
@@ -77,7 +79,9 @@ class MarkResult(BaseModel):
     """By default what the mark changed: the counts and the changed rows (the client holds the rest of the
     register). With `full_register`: the whole register (`session`, `permissions`, every row) as well."""
 
-    register: str  # "changes" | "full"
+    # Named by alias: a field called `register` would shadow BaseModel.register (and inherit it as its default).
+    register_kind: Literal["changes", "full"] = Field(alias="register",
+                                                      description="changes: what the mark changed; full: every row.")
     session_id: int | None = None
     key: str
     counts: dict[str, int]
@@ -98,12 +102,16 @@ class EvidenceOut(BaseModel):
 
 
 class HistoryItem(BaseModel):
-    model_config = {"extra": "allow"}
+    """One audited change of a mark."""
+
+    at: str
+    action: str
+    by: str | None
+    from_: dict[str, Any] | None = Field(alias="from")
+    to: dict[str, Any] | None
 
 
-class HistoryPage(BaseModel):
-    items: list[dict[str, Any]]
-    page: int
-    per_page: int
-    total: int
-    pages: int
+class EvidenceUpload(BaseModel):
+    """multipart/form-data with the sick note in `file` (PDF, JPEG or PNG; checked by content)."""
+
+    file: Any = file_field("The sick note: PDF, JPEG or PNG.")

@@ -1,20 +1,30 @@
-"""Organizations, corporate agreements and corporate cohorts: admin screens and JSON API (issue 3).
-
-Views translate the request, call one service in core.cohorts.service, and render or answer JSON.
+"""Cohorts of both kinds: the institution's cohort list and page (public cohorts, enrolments, facilitators: see
+.public), and organizations, agreements and corporate cohorts (issue 3). Views translate the request, call one
+use case in core.cohorts, and render or answer JSON shaped by .schemas.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from core.access.scoping import can, cohort_filter, visible_cohort
 from core.attendance.locking import lock_states
 from core.attendance.roster import roster_sizes
 from core.cohorts import service
-from core.errors import ValidationError
+from core.cohorts.commands import (
+    AgreementQuery,
+    CorporateCohortQuery,
+    CreateAgreement,
+    CreateCorporateCohort,
+    CreateOrganization,
+    OrganizationQuery,
+    SetAgreementStatus,
+    UpdateCorporateCohort,
+)
 from core.models import (
     AgreementStatus,
     ClassSession,
@@ -30,49 +40,21 @@ from core.models import (
 )
 
 from ..auth import requires, user
+from ..contract import ErrorEnvelope, Page, contract, responds
 from ..extensions import db
-from ..pagination import paginate
+from ..forms import form_command
+from ..pagination import paginate, query_page
+from .schemas import (
+    AgreementOut,
+    CancelledCohortOut,
+    CorporateCohortOut,
+    OrganizationOut,
+    present_agreement,
+    present_corporate_cohort,
+    present_organization,
+)
 
 bp = Blueprint("cohorts", __name__)
-
-
-# ---------------------------------------------------------------- serializers
-
-
-def organization_json(org: Organization) -> dict[str, Any]:
-    return {"id": org.id, "name": org.name, "registration_number": org.registration_number,
-            "contact_email": org.contact_email, "contact_phone": org.contact_phone,
-            "agreements_url": url_for("cohorts.api_agreement_list", organization_id=org.id)}
-
-
-def agreement_json(agreement: CorporateAgreement, organization_name: str | None = None) -> dict[str, Any]:
-    return {"id": agreement.id, "organization_id": agreement.organization_id, "organization_name": organization_name,
-            "reference": agreement.reference, "title": agreement.title, "status": agreement.status.value,
-            "start_date": _iso(agreement.start_date), "end_date": _iso(agreement.end_date),
-            "can_spawn_cohorts": agreement.status == AgreementStatus.ACTIVE}
-
-
-def cohort_json(c: Cohort, trainees: int | None = None, sessions: int | None = None) -> dict[str, Any]:
-    return {"id": c.id, "name": c.name, "cohort_type": c.cohort_type.value, "status": c.status.value,
-            "organization_id": c.organization_id, "agreement_id": c.agreement_id,
-            "qualification_id": c.qualification_id, "start_date": _iso(c.start_date), "end_date": _iso(c.end_date),
-            "proposal_reference": c.proposal_reference, "request_reference": c.request_reference,
-            "contact_name": c.contact_name, "contact_phone": c.contact_phone, "notes": c.notes,
-            "expected_trainee_count": c.expected_trainee_count, "trainee_count": trainees,
-            "session_count": sessions, "url": url_for("cohorts.corporate_cohort_detail", cohort_id=c.id)}
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise ValidationError("Send a JSON object.", code="bad_body")
-    return body
 
 
 def _session_counts(ids: list[int]) -> dict[int, int]:
@@ -89,20 +71,25 @@ def _corporate(cohort_id: int, permission: str) -> Cohort:
     return service.corporate_cohort(db.session, visible_cohort(db.session, user(), cohort_id, permission))
 
 
-def _cohorts_query() -> Any:
-    q = request.args.get("q", "").strip()
+def _cohorts_query(q: str, status: str | None) -> Any:
     stmt = (select(Cohort).outerjoin(Organization, Organization.id == Cohort.organization_id)
             .where(cohort_filter(user()), Cohort.cohort_type == CohortType.CORPORATE))
     if q:
         like = service.like_pattern(q)
         stmt = stmt.where(or_(Cohort.name.ilike(like, escape="\\"), Organization.name.ilike(like, escape="\\")))
-    status = request.args.get("status", "").strip().upper()
     if status:
-        try:
-            stmt = stmt.where(Cohort.status == CohortStatus(status))
-        except ValueError:
-            raise ValidationError("Unknown status.", code="invalid_status") from None
+        stmt = stmt.where(Cohort.status == CohortStatus(status))
     return stmt.order_by(Cohort.start_date.desc().nulls_last(), Cohort.id.desc())
+
+
+def _with_counts(cohorts: list[Cohort]) -> list[dict[str, Any]]:
+    ids = [c.id for c in cohorts]
+    sizes, sessions = roster_sizes(db.session, ids), _session_counts(ids)
+    return [present_corporate_cohort(c, sizes.get(c.id, 0), sessions.get(c.id, 0)) for c in cohorts]
+
+
+def _agreement_row(row: Any) -> dict[str, Any]:
+    return present_agreement(row[0], row[1])
 
 
 # ---------------------------------------------------------------- organizations: API
@@ -110,57 +97,60 @@ def _cohorts_query() -> Any:
 
 @bp.get("/api/organizations")
 @requires("organizations.view")
-def api_organization_list() -> Any:
-    return jsonify(paginate(service.organizations_query(user(), request.args.get("q", "").strip()),
-                            organization_json))
+@contract(resp=responds(HTTP_200=Page[OrganizationOut]))
+def api_organization_list(query: OrganizationQuery) -> Any:
+    return query_page(service.organizations_query(user(), query.q), query, present_organization)
 
 
 @bp.post("/api/organizations")
 @requires("organizations.manage")
-def api_organization_create() -> Any:
-    return jsonify(organization_json(service.create_organization(db.session, user(), _json_body()))), 201
+@contract(resp=responds(HTTP_201=OrganizationOut, HTTP_409=ErrorEnvelope))
+def api_organization_create(json: CreateOrganization) -> Any:
+    return present_organization(service.create_organization(db.session, user(), json)), 201
 
 
 @bp.get("/api/organizations/<int:organization_id>")
 @requires("organizations.view")
+@contract(resp=responds(HTTP_200=OrganizationOut))
 def api_organization_detail(organization_id: int) -> Any:
-    return jsonify(organization_json(service.visible_organization(db.session, user(), organization_id)))
+    return present_organization(service.visible_organization(db.session, user(), organization_id))
 
 
 @bp.get("/api/organizations/<int:organization_id>/agreements")
 @requires("organizations.view")
-def api_agreement_list(organization_id: int) -> Any:
+@contract(resp=responds(HTTP_200=Page[AgreementOut]))
+def api_agreement_list(organization_id: int, query: AgreementQuery) -> Any:
     service.visible_organization(db.session, user(), organization_id)
-    stmt = service.agreements_query(user(), organization_id=organization_id, status=request.args.get("status"))
-    return jsonify(paginate(stmt, lambda r: agreement_json(r[0], r[1]), scalars=False))
+    stmt = service.agreements_query(user(), organization_id=organization_id, status=query.status)
+    return query_page(stmt, query, _agreement_row, scalars=False)
 
 
 @bp.post("/api/organizations/<int:organization_id>/agreements")
 @requires("organizations.manage")
-def api_agreement_create(organization_id: int) -> Any:
-    agreement = service.create_agreement(db.session, user(), organization_id, _json_body())
-    return jsonify(agreement_json(agreement)), 201
+@contract(resp=responds(HTTP_201=AgreementOut, HTTP_409=ErrorEnvelope))
+def api_agreement_create(organization_id: int, json: CreateAgreement) -> Any:
+    return present_agreement(service.create_agreement(db.session, user(), organization_id, json)), 201
 
 
 @bp.get("/api/corporate-agreements")
 @requires("organizations.view")
-def api_agreements() -> Any:
-    stmt = service.agreements_query(user(), status=request.args.get("status"))
-    return jsonify(paginate(stmt, lambda r: agreement_json(r[0], r[1]), scalars=False))
+@contract(resp=responds(HTTP_200=Page[AgreementOut]))
+def api_agreements(query: AgreementQuery) -> Any:
+    return query_page(service.agreements_query(user(), status=query.status), query, _agreement_row, scalars=False)
 
 
 @bp.post("/api/corporate-agreements/<int:agreement_id>/status")
 @requires("organizations.manage")
-def api_agreement_status(agreement_id: int) -> Any:
-    agreement = service.set_agreement_status(db.session, user(), agreement_id, _json_body().get("status"))
-    return jsonify(agreement_json(agreement))
+@contract(resp=responds(HTTP_200=AgreementOut))
+def api_agreement_status(agreement_id: int, json: SetAgreementStatus) -> Any:
+    return present_agreement(service.set_agreement_status(db.session, user(), agreement_id, json))
 
 
 @bp.post("/api/corporate-agreements/<int:agreement_id>/cohorts")
 @requires("corporate_cohorts.create")
-def api_corporate_cohort_create(agreement_id: int) -> Any:
-    cohort = service.create_corporate_cohort(db.session, user(), agreement_id, _json_body())
-    return jsonify(cohort_json(cohort, 0, 0)), 201
+@contract(resp=responds(HTTP_201=CorporateCohortOut))
+def api_corporate_cohort_create(agreement_id: int, json: CreateCorporateCohort) -> Any:
+    return present_corporate_cohort(service.create_corporate_cohort(db.session, user(), agreement_id, json), 0, 0), 201
 
 
 # ---------------------------------------------------------------- corporate cohorts: API
@@ -168,36 +158,35 @@ def api_corporate_cohort_create(agreement_id: int) -> Any:
 
 @bp.get("/api/corporate-cohorts")
 @requires("corporate_cohorts.view")
-def api_corporate_cohort_list() -> Any:
-    page = paginate(_cohorts_query(), lambda c: c)
-    ids = [c.id for c in page["items"]]
-    sizes, sessions = roster_sizes(db.session, ids), _session_counts(ids)
-    page["items"] = [cohort_json(c, sizes.get(c.id, 0), sessions.get(c.id, 0)) for c in page["items"]]
-    return jsonify(page)
+@contract(resp=responds(HTTP_200=Page[CorporateCohortOut]))
+def api_corporate_cohort_list(query: CorporateCohortQuery) -> Any:
+    page = query_page(_cohorts_query(query.q, query.status), query, lambda c: c)
+    page["items"] = _with_counts(page["items"])
+    return page
 
 
 @bp.get("/api/corporate-cohorts/<int:cohort_id>")
 @requires("corporate_cohorts.view")
+@contract(resp=responds(HTTP_200=CorporateCohortOut))
 def api_corporate_cohort_detail(cohort_id: int) -> Any:
-    cohort = _corporate(cohort_id, "corporate_cohorts.view")
-    return jsonify(cohort_json(cohort, roster_sizes(db.session, [cohort.id]).get(cohort.id, 0),
-                               _session_counts([cohort.id]).get(cohort.id, 0)))
+    return _with_counts([_corporate(cohort_id, "corporate_cohorts.view")])[0]
 
 
 @bp.patch("/api/corporate-cohorts/<int:cohort_id>")
 @requires("corporate_cohorts.update")
-def api_corporate_cohort_update(cohort_id: int) -> Any:
+@contract(resp=responds(HTTP_200=CorporateCohortOut))
+def api_corporate_cohort_update(cohort_id: int, json: UpdateCorporateCohort) -> Any:
     cohort = _corporate(cohort_id, "corporate_cohorts.update")
-    cohort = service.update_corporate_cohort(db.session, user(), cohort, _json_body(), partial=True)
-    return jsonify(cohort_json(cohort))
+    return present_corporate_cohort(service.update_corporate_cohort(db.session, user(), cohort, json))
 
 
 @bp.post("/api/corporate-cohorts/<int:cohort_id>/cancel")
 @requires("corporate_cohorts.cancel")
+@contract(resp=responds(HTTP_200=CancelledCohortOut))
 def api_corporate_cohort_cancel(cohort_id: int) -> Any:
     cohort = _corporate(cohort_id, "corporate_cohorts.cancel")
     cancelled = service.cancel_corporate_cohort(db.session, user(), cohort)
-    return jsonify({**cohort_json(cohort), "sessions_cancelled": cancelled})
+    return {**present_corporate_cohort(cohort), "sessions_cancelled": cancelled}
 
 
 # ---------------------------------------------------------------- screens
@@ -206,15 +195,15 @@ def api_corporate_cohort_cancel(cohort_id: int) -> Any:
 @bp.get("/admin/organizations")
 @requires("organizations.view")
 def organization_list() -> Any:
-    page = paginate(service.organizations_query(user(), request.args.get("q", "").strip()), lambda o: o)
+    page = paginate(service.organizations_query(user(), request.args.get("q", "").strip()[:200]), lambda o: o)
     return render_template("cohorts/organizations.html", page=page, q=request.args.get("q", ""))
 
 
 @bp.post("/admin/organizations")
 @requires("organizations.manage")
 def organization_create() -> Any:
-    org = service.create_organization(db.session, user(), request.form)
-    flash(f"Organization “{org.name}” created.", "success")
+    org = service.create_organization(db.session, user(), form_command(CreateOrganization))
+    flash(_("Organization “%(name)s” created.", name=org.name), "success")
     return redirect(url_for("cohorts.organization_detail", organization_id=org.id))
 
 
@@ -232,16 +221,18 @@ def organization_detail(organization_id: int) -> Any:
 @bp.post("/admin/organizations/<int:organization_id>/agreements")
 @requires("organizations.manage")
 def agreement_create(organization_id: int) -> Any:
-    agreement = service.create_agreement(db.session, user(), organization_id, request.form)
-    flash(f"Agreement {agreement.reference} created ({agreement.status.value}).", "success")
+    agreement = service.create_agreement(db.session, user(), organization_id, form_command(CreateAgreement))
+    flash(_("Agreement %(ref)s created (%(status)s).", ref=agreement.reference, status=agreement.status.value),
+          "success")
     return redirect(url_for("cohorts.organization_detail", organization_id=organization_id))
 
 
 @bp.post("/admin/corporate-agreements/<int:agreement_id>/status")
 @requires("organizations.manage")
 def agreement_status(agreement_id: int) -> Any:
-    agreement = service.set_agreement_status(db.session, user(), agreement_id, request.form.get("status"))
-    flash(f"Agreement {agreement.reference} is now {agreement.status.value}.", "success")
+    agreement = service.set_agreement_status(db.session, user(), agreement_id, form_command(SetAgreementStatus))
+    flash(_("Agreement %(ref)s is now %(status)s.", ref=agreement.reference, status=agreement.status.value),
+          "success")
     return redirect(url_for("cohorts.organization_detail", organization_id=agreement.organization_id))
 
 
@@ -258,15 +249,17 @@ def corporate_cohort_create_form(agreement_id: int) -> Any:
 @bp.post("/admin/corporate-agreements/<int:agreement_id>/cohorts/create")
 @requires("corporate_cohorts.create")
 def corporate_cohort_create(agreement_id: int) -> Any:
-    cohort = service.create_corporate_cohort(db.session, user(), agreement_id, request.form)
-    flash(f"Cohort “{cohort.name}” created.", "success")
+    cohort = service.create_corporate_cohort(db.session, user(), agreement_id, form_command(CreateCorporateCohort))
+    flash(_("Cohort “%(name)s” created.", name=cohort.name), "success")
     return redirect(url_for("cohorts.corporate_cohort_detail", cohort_id=cohort.id))
 
 
 @bp.get("/admin/corporate-cohorts")
 @requires("corporate_cohorts.view")
 def corporate_cohort_list() -> Any:
-    page = paginate(_cohorts_query(), lambda c: c)
+    query = CorporateCohortQuery(q=request.args.get("q", "").strip()[:200],
+                                 status=request.args.get("status", "").strip().upper() or None)
+    page = paginate(_cohorts_query(query.q, query.status), lambda c: c)
     ids = [c.id for c in page["items"]]
     orgs = dict(db.session.execute(select(Organization.id, Organization.name).where(
         Organization.id.in_({c.organization_id for c in page["items"] if c.organization_id}))).all()) if ids else {}
@@ -288,7 +281,7 @@ def corporate_cohort_detail(cohort_id: int) -> Any:
     course = db.session.get(Qualification, cohort.qualification_id) if cohort.qualification_id else None
     trainees = None
     if can(db.session, user(), "corporate_trainees.view"):
-        trainees = paginate(service.trainees_query(cohort.id, request.args.get("q", "").strip()), lambda t: t,
+        trainees = paginate(service.trainees_query(cohort.id, request.args.get("q", "").strip()[:200]), lambda t: t,
                             default_per_page=25)
     imports = db.session.scalars(select(TraineeImport).where(TraineeImport.cohort_id == cohort.id)
                                  .order_by(TraineeImport.created_at.desc()).limit(20)).all()
@@ -316,8 +309,8 @@ def corporate_cohort_edit_form(cohort_id: int) -> Any:
 @requires("corporate_cohorts.update")
 def corporate_cohort_edit(cohort_id: int) -> Any:
     cohort = _corporate(cohort_id, "corporate_cohorts.update")
-    service.update_corporate_cohort(db.session, user(), cohort, request.form)
-    flash("Cohort saved.", "success")
+    service.update_corporate_cohort(db.session, user(), cohort, form_command(UpdateCorporateCohort))
+    flash(_("Cohort saved."), "success")
     return redirect(url_for("cohorts.corporate_cohort_detail", cohort_id=cohort_id))
 
 
@@ -326,10 +319,13 @@ def corporate_cohort_edit(cohort_id: int) -> Any:
 def corporate_cohort_cancel(cohort_id: int) -> Any:
     cohort = _corporate(cohort_id, "corporate_cohorts.cancel")
     cancelled = service.cancel_corporate_cohort(db.session, user(), cohort)
-    flash(f"Cohort cancelled; {cancelled} future session(s) cancelled. Past records are kept.", "success")
+    flash(_("Cohort cancelled; %(n)d future session(s) cancelled. Past records are kept.", n=cancelled), "success")
     return redirect(url_for("cohorts.corporate_cohort_detail", cohort_id=cohort_id))
 
 
 def _qualifications(institution_id: int | None) -> list[Qualification]:
     return list(db.session.scalars(select(Qualification).where(Qualification.institution_id == institution_id)
                                    .order_by(Qualification.title)))
+
+
+from . import public  # noqa: E402,F401  (the institution's cohort list and page: routes on this blueprint)

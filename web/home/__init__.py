@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, send_from_directory, url_for
 from sqlalchemy import func, select
 
 from core.access.scoping import cohort_filter
 from core.models import ClassSession, Cohort, CohortStatus, CohortType, SessionStatus
 from core.scheduling.console import facilitator_console
 
-from ..auth import HOME_BY_ROLE, requires, signed_in, user
+from ..auth import HOME_BY_ROLE, public, requires, signed_in, user
 from ..extensions import db
 
 bp = Blueprint("home", __name__)
@@ -21,6 +21,13 @@ bp = Blueprint("home", __name__)
 @signed_in
 def index() -> Any:
     return redirect(url_for(HOME_BY_ROLE[user().role]))
+
+
+@bp.get("/favicon.ico")
+@public
+def favicon() -> Any:
+    return send_from_directory(current_app.static_folder or "static", "favicon.svg", mimetype="image/svg+xml",
+                               max_age=86400)
 
 
 @bp.get("/admin")

@@ -15,13 +15,11 @@ from core.models import Cohort, DocumentStatus
 from core.portals import grants, programmes, reports
 from core.portals.chart import rate_chart, session_points
 from core.portals.commands import GrantPermission, ProgrammeQuery, RequestReport
-from tasks.portals import build_report
 
 from ..auth import requires, user
 from ..contract import Page, contract, responds
 from ..extensions import db
 from ..pagination import page_of, pages
-from ..queue import sender
 from .schemas import (
     GrantOut,
     OrganizationOut,
@@ -80,7 +78,7 @@ def programme(cohort_id: int) -> Any:
 @requires("corporate_reports.view")
 def request_report(cohort_id: int) -> Any:
     command = RequestReport.model_validate(request.form.to_dict())
-    reports.request_report(db.session, user(), cohort_id, command, on_commit=sender(build_report))
+    reports.request_report(db.session, user(), cohort_id, command)
     flash(_("The report is being built; it appears below when ready."), "info")
     return redirect(url_for("portals.programme", cohort_id=cohort_id) + "#reports")
 
@@ -141,7 +139,7 @@ def api_programme(cohort_id: int) -> Any:
 @contract(resp=responds(HTTP_202=ReportOut))
 def api_request_report(cohort_id: int, json: RequestReport) -> Any:
     """Build a delivery or progress report (PDF or XLSX) in the background; poll `status_url`."""
-    doc = reports.request_report(db.session, user(), cohort_id, json, on_commit=sender(build_report))
+    doc = reports.request_report(db.session, user(), cohort_id, json)
     return present_report(doc), 202
 
 

@@ -1,4 +1,8 @@
-"""Screens and JSON API for scheduling: the generator, single sessions, rooms, holidays, calendar, iCal feeds."""
+"""Screens and JSON API for scheduling: the generator, single sessions, rooms, holidays, calendar, iCal feeds.
+
+Views are thin: requests become commands (core/scheduling/commands.py), use cases do the work, and
+responses are shaped by the presenters in schemas.py.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +11,56 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 
 from core import jobs
 from core.access.scoping import cohort_filter, visible_cohort
 from core.attendance.locking import lock_states
-from core.errors import Conflict, ValidationError
-from core.models import Cohort, Room, SessionType
-from core.scheduling import calendar as calendar_service
+from core.errors import Conflict, DomainError, ValidationError
+from core.i18n import N_
+from core.models import ClassSession, Cohort, Room, SessionType
+from core.models.sessions import ScheduleRun
 from core.scheduling import feeds, places
-from core.scheduling import service as scheduling
+from core.scheduling.apply import Applied, apply
+from core.scheduling.calendar import calendar_window
+from core.scheduling.commands import (
+    CalendarQuery,
+    CancelSession,
+    CreateFeed,
+    CreateHoliday,
+    CreateRoom,
+    EditSession,
+    HolidaysQuery,
+    RoomsQuery,
+    SchedulePlan,
+    SessionsQuery,
+    UpdateRoom,
+)
+from core.scheduling.edit import cancel_session, edit_session
 from core.scheduling.jobs import APPLY_PLAN, retry_run
+from core.scheduling.plan import planned_size, preview
+from core.scheduling.reads import cohort_sessions_stmt, institution_zone, visible_session
+from core.scheduling.runs import get_run, start_run
 
 from ..auth import public, requires, user
-from ..contract import Accepted, ErrorEnvelope, contract, responds
+from ..contract import Accepted, ErrorEnvelope, Page, contract, request_invalid, responds
 from ..extensions import db
 from ..pagination import paginate
+from . import schemas as present
+from .schemas import (
+    CalendarOut,
+    FeedOut,
+    HolidayOut,
+    NewFeedOut,
+    RoomOut,
+    RunAccepted,
+    RunOut,
+    ScheduleOut,
+    SessionOut,
+)
 
 bp = Blueprint("scheduling", __name__)
 
@@ -32,28 +69,19 @@ def _grace() -> int:
     return int(current_app.config["LOCK_GRACE_HOURS"])
 
 
-def _json_body() -> Any:
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ValidationError("Send a JSON object (Content-Type: application/json).", code="invalid_json")
-    return data
-
-
 def _host() -> str:
     return urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
 
 
-def _created_json(applied: scheduling.Applied) -> list[dict[str, Any]]:
-    names = scheduling._names_for(db.session, applied.preview.zone, applied.preview.result)
-    return [{"id": sid, **scheduling.planned_json(p, names)}
-            for sid, p in zip(applied.created_ids, applied.preview.result.to_create, strict=True)]
+def _schedule(cohort_id: int, plan: SchedulePlan) -> Applied | ScheduleRun:
+    """Apply a plan inline, or hand a large one to a worker (a ScheduleRun to poll)."""
+    if planned_size(db.session, user(), cohort_id, plan) > current_app.config["SCHEDULE_INLINE_LIMIT"]:
+        return start_run(db.session, user(), cohort_id, plan)
+    return apply(db.session, user(), cohort_id, plan)
 
 
-def _schedule(cohort_id: int, data: Any) -> tuple[str, Any]:
-    """Apply a plan inline, or hand a large one to a worker: ("applied", Applied) or ("queued", ScheduleRun)."""
-    if scheduling.planned_size(db.session, user(), cohort_id, data) > current_app.config["SCHEDULE_INLINE_LIMIT"]:
-        return "queued", scheduling.start_run(db.session, user(), cohort_id, data)
-    return "applied", scheduling.apply(db.session, user(), cohort_id, data)
+def _session_out(s: ClassSession) -> dict[str, Any]:
+    return present.class_session(s, institution_zone(db.session, s.institution_id), _grace())
 
 
 # --------------------------------------------------------------------------------------------- API: generator
@@ -61,52 +89,49 @@ def _schedule(cohort_id: int, data: Any) -> tuple[str, Any]:
 
 @bp.post("/api/institution/cohorts/<int:cohort_id>/schedule")
 @requires("sessions.manage")
-def api_schedule(cohort_id: int) -> Any:
-    data = _json_body()
-    if not isinstance(data, dict):
-        raise ValidationError("Send the plan as a JSON object.", code="invalid_plan")
-    if data.get("dry_run"):
-        return jsonify(scheduling.preview(db.session, user(), cohort_id, data).to_json(db.session))
-    kind, outcome = _schedule(cohort_id, data)
-    if kind == "queued":
-        return jsonify(id=outcome.id, status=outcome.status.value, progress=outcome.progress,
-                       planned_count=outcome.planned_count,
-                       status_url=url_for("scheduling.api_schedule_run", run_id=outcome.id)), 202
-    body = outcome.preview.to_json(db.session, limit=0)
-    body.pop("sessions")
-    body.update(created=_created_json(outcome), created_count=len(outcome.created_ids))
-    return jsonify(body), 201 if outcome.created_ids else 200
+@contract(resp=responds(HTTP_200=ScheduleOut, HTTP_201=ScheduleOut, HTTP_202=RunAccepted, HTTP_409=ErrorEnvelope))
+def api_schedule(cohort_id: int, json: SchedulePlan) -> Any:
+    """Preview (`dry_run`), apply (201; 200 when nothing was new), or queue a large plan (202)."""
+    if json.dry_run:
+        return present.schedule_preview(db.session, preview(db.session, user(), cohort_id, json))
+    outcome = _schedule(cohort_id, json)
+    if isinstance(outcome, ScheduleRun):
+        return {"id": outcome.id, "status": outcome.status.value, "progress": outcome.progress,
+                "planned_count": outcome.planned_count,
+                "status_url": url_for("scheduling.api_schedule_run", run_id=outcome.id)}, 202
+    return present.schedule_applied(db.session, outcome), 201 if outcome.created_ids else 200
 
 
 @bp.get("/api/institution/schedule-runs/<int:run_id>")
 @requires("sessions.manage")
+@contract(resp=responds(HTTP_200=RunOut))
 def api_schedule_run(run_id: int) -> Any:
-    return jsonify(_run_json(scheduling.get_run(db.session, user(), run_id)))
+    return _run_out(get_run(db.session, user(), run_id))
 
 
-def _run_json(run: Any) -> dict[str, Any]:
-    job = jobs.describe(db.session, [APPLY_PLAN.name], run.id)
-    return {**scheduling.run_json(run), "job": job.as_json() if job else None,
-            "retry_url": url_for("scheduling.api_schedule_run_retry", run_id=run.id)}
+def _run_out(run: ScheduleRun) -> dict[str, Any]:
+    return present.schedule_run(run, jobs.describe(db.session, [APPLY_PLAN.name], run.id),
+                                url_for("scheduling.api_schedule_run_retry", run_id=run.id))
 
 
 @bp.post("/api/institution/schedule-runs/<int:run_id>/retry")
 @requires("sessions.manage")
 @contract(resp=responds(HTTP_202=Accepted, HTTP_409=ErrorEnvelope))
 def api_schedule_run_retry(run_id: int) -> Any:
+    """Apply a FAILED run's plan again (sessions it created before are found, not doubled)."""
     run = retry_run(db.session, user(), run_id)
-    return jsonify(id=run.id, status=run.status.value,
-                   status_url=url_for("scheduling.api_schedule_run", run_id=run.id)), 202
+    return {"id": run.id, "status": run.status.value,
+            "status_url": url_for("scheduling.api_schedule_run", run_id=run.id)}, 202
 
 
 @bp.get("/api/institution/cohorts/<int:cohort_id>/sessions")
 @requires("sessions.view")
-def api_cohort_sessions(cohort_id: int) -> Any:
+@contract(resp=responds(HTTP_200=Page[SessionOut]))
+def api_cohort_sessions(cohort_id: int, query: SessionsQuery) -> Any:
     cohort = visible_cohort(db.session, user(), cohort_id, "sessions.view")
-    zone = scheduling.institution_zone(db.session, cohort.institution_id)
-    stmt = scheduling.cohort_sessions_stmt(cohort.id, request.args.get("q"),
-                                           include_cancelled=request.args.get("include_cancelled") != "0")
-    return jsonify(paginate(stmt, lambda s: scheduling.session_json(s, zone, _grace())))
+    zone = institution_zone(db.session, cohort.institution_id)
+    stmt = cohort_sessions_stmt(cohort.id, query.q, include_cancelled=query.include_cancelled)
+    return paginate(stmt, lambda s: present.class_session(s, zone, _grace()), query=query)
 
 
 # --------------------------------------------------------------------------------------------- API: one session
@@ -114,18 +139,16 @@ def api_cohort_sessions(cohort_id: int) -> Any:
 
 @bp.patch("/api/institution/class-sessions/<int:session_id>")
 @requires("sessions.manage")
-def api_edit_session(session_id: int) -> Any:
-    s = scheduling.edit_session(db.session, user(), session_id, _json_body(), grace_hours=_grace())
-    return jsonify(scheduling.session_json(s, scheduling.institution_zone(db.session, s.institution_id), _grace()))
+@contract(resp=responds(HTTP_200=SessionOut, HTTP_409=ErrorEnvelope, HTTP_423=ErrorEnvelope))
+def api_edit_session(session_id: int, json: EditSession) -> Any:
+    return _session_out(edit_session(db.session, user(), session_id, json, grace_hours=_grace()))
 
 
 @bp.post("/api/institution/class-sessions/<int:session_id>/cancel")
 @requires("sessions.manage")
-def api_cancel_session(session_id: int) -> Any:
-    data = request.get_json(silent=True)
-    reason = data.get("reason") if isinstance(data, dict) and isinstance(data.get("reason"), str) else None
-    s = scheduling.cancel_session(db.session, user(), session_id, reason, grace_hours=_grace())
-    return jsonify(scheduling.session_json(s, scheduling.institution_zone(db.session, s.institution_id), _grace()))
+@contract(resp=responds(HTTP_200=SessionOut, HTTP_409=ErrorEnvelope, HTTP_423=ErrorEnvelope))
+def api_cancel_session(session_id: int, json: CancelSession) -> Any:
+    return _session_out(cancel_session(db.session, user(), session_id, json, grace_hours=_grace()))
 
 
 # --------------------------------------------------------------------------------------------- API: rooms, holidays
@@ -133,47 +156,42 @@ def api_cancel_session(session_id: int) -> Any:
 
 @bp.get("/api/rooms")
 @requires("sessions.view")
-def api_rooms() -> Any:
-    stmt = places.rooms_stmt(user(), request.args.get("q"), request.args.get("include_inactive") == "1")
-    return jsonify(paginate(stmt, places.room_json))
+@contract(resp=responds(HTTP_200=Page[RoomOut]))
+def api_rooms(query: RoomsQuery) -> Any:
+    return paginate(places.rooms_stmt(user(), query.q, query.include_inactive), present.room, query=query)
 
 
 @bp.post("/api/rooms")
 @requires("sessions.manage")
-def api_create_room() -> Any:
-    return jsonify(places.room_json(places.create_room(db.session, user(), _json_body()))), 201
+@contract(resp=responds(HTTP_201=RoomOut, HTTP_409=ErrorEnvelope))
+def api_create_room(json: CreateRoom) -> Any:
+    return present.room(places.create_room(db.session, user(), json)), 201
 
 
 @bp.patch("/api/rooms/<int:room_id>")
 @requires("sessions.manage")
-def api_update_room(room_id: int) -> Any:
-    return jsonify(places.room_json(places.update_room(db.session, user(), room_id, _json_body())))
-
-
-def _year_arg() -> int | None:
-    raw = request.args.get("year")
-    if not raw:
-        return None
-    if not re.fullmatch(r"\d{4}", raw):
-        raise ValidationError("year is a four-digit year.", code="invalid_filter")
-    return int(raw)
+@contract(resp=responds(HTTP_200=RoomOut, HTTP_409=ErrorEnvelope))
+def api_update_room(room_id: int, json: UpdateRoom) -> Any:
+    return present.room(places.update_room(db.session, user(), room_id, json))
 
 
 @bp.get("/api/holidays")
 @requires("sessions.view")
-def api_holidays() -> Any:
-    return jsonify(paginate(places.holidays_stmt(user(), _year_arg(), request.args.get("q")), places.holiday_json,
-                            default_per_page=100))
+@contract(resp=responds(HTTP_200=Page[HolidayOut]))
+def api_holidays(query: HolidaysQuery) -> Any:
+    return paginate(places.holidays_stmt(user(), query.year, query.q), present.holiday, query=query)
 
 
 @bp.post("/api/holidays")
 @requires("sessions.manage")
-def api_create_holiday() -> Any:
-    return jsonify(places.holiday_json(places.create_holiday(db.session, user(), _json_body()))), 201
+@contract(resp=responds(HTTP_201=HolidayOut, HTTP_409=ErrorEnvelope))
+def api_create_holiday(json: CreateHoliday) -> Any:
+    return present.holiday(places.create_holiday(db.session, user(), json)), 201
 
 
 @bp.delete("/api/holidays/<int:holiday_id>")
 @requires("sessions.manage")
+@contract(resp=responds(HTTP_204=None))
 def api_delete_holiday(holiday_id: int) -> Any:
     places.delete_holiday(db.session, user(), holiday_id)
     return "", 204
@@ -184,8 +202,9 @@ def api_delete_holiday(holiday_id: int) -> Any:
 
 @bp.get("/api/institution/attendance/calendar")
 @requires("sessions.view")
-def api_calendar() -> Any:
-    body = calendar_service.calendar_events(db.session, user(), request.args.to_dict(), _grace())
+@contract(resp=responds(HTTP_200=CalendarOut))
+def api_calendar(query: CalendarQuery) -> Any:
+    body = present.calendar(calendar_window(db.session, user(), query, _grace()))
     # A month can hold thousands of events: compact, unsorted JSON is a third faster than jsonify here.
     return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
 
@@ -196,20 +215,23 @@ def _feed_url(token: str) -> str:
 
 @bp.get("/api/calendar-feeds")
 @requires("sessions.view")
+@contract(resp=responds(HTTP_200=Page[FeedOut]))
 def api_feeds() -> Any:
-    items = [feeds.feed_json(row, name) for row, name in feeds.feeds_for(db.session, user())]
-    return jsonify(items=items, page=1, per_page=len(items) or 1, total=len(items), pages=1 if items else 0)
+    items = [present.feed(row, name) for row, name in feeds.feeds_for(db.session, user())]
+    return {"items": items, "page": 1, "per_page": len(items) or 1, "total": len(items), "pages": 1 if items else 0}
 
 
 @bp.post("/api/calendar-feeds")
 @requires("sessions.view")
-def api_create_feed() -> Any:
-    row, token = feeds.create_feed(db.session, user(), _json_body())
-    return jsonify({**feeds.feed_json(row), "token": token, "url": _feed_url(token)}), 201
+@contract(resp=responds(HTTP_201=NewFeedOut))
+def api_create_feed(json: CreateFeed) -> Any:
+    row, token = feeds.create_feed(db.session, user(), json)
+    return {**present.feed(row), "token": token, "url": _feed_url(token)}, 201
 
 
 @bp.delete("/api/calendar-feeds/<int:token_id>")
 @requires("sessions.view")
+@contract(resp=responds(HTTP_204=None))
 def api_revoke_feed(token_id: int) -> Any:
     feeds.revoke_feed(db.session, user(), token_id)
     return "", 204
@@ -233,9 +255,9 @@ def _form_plan(form: Any) -> dict[str, Any]:
         try:
             data = json.loads(form["plan_json"])
         except ValueError:
-            raise ValidationError("The previewed plan was damaged; preview again.", code="invalid_plan") from None
+            data = None
         if not isinstance(data, dict):
-            raise ValidationError("The previewed plan was damaged; preview again.", code="invalid_plan")
+            raise ValidationError(N_("The previewed plan was damaged; preview again."), code="invalid_plan")
         return data
     slots = []
     for n in (1, 2):
@@ -252,12 +274,22 @@ def _form_plan(form: Any) -> dict[str, Any]:
             "on_conflict": form.get("on_conflict") or "skip"}
 
 
+def _problems(exc: Exception) -> list[str]:
+    """A refused plan's problems as sentences for the form."""
+    if isinstance(exc, PydanticValidationError):
+        invalid = request_invalid(exc.errors(include_context=False, include_url=False))
+        return [invalid.message, *[f"{d['field']}: {d['message']}" if d["field"] else d["message"]
+                                   for d in invalid.details]]
+    assert isinstance(exc, DomainError)
+    details = exc.details if isinstance(exc.details, list) else []
+    return [exc.message, *[d["message"] for d in details]]
+
+
 def _sessions_page(cohort_id: int, *, plan: dict[str, Any] | None = None, preview: dict[str, Any] | None = None,
                    errors: list[Any] | None = None, status: int = 200) -> Any:
     cohort = visible_cohort(db.session, user(), cohort_id, "sessions.manage")
-    zone = scheduling.institution_zone(db.session, cohort.institution_id)
-    stmt = scheduling.cohort_sessions_stmt(cohort.id, request.args.get("q"))
-    listing = paginate(stmt, lambda s: s)
+    zone = institution_zone(db.session, cohort.institution_id)
+    listing = paginate(cohort_sessions_stmt(cohort.id, request.args.get("q")), lambda s: s)
     rooms = db.session.scalars(select(Room).where(Room.institution_id == cohort.institution_id,
                                                   Room.is_active.is_(True)).order_by(Room.name)).all()
     return render_template(
@@ -280,47 +312,51 @@ def cohort_sessions(cohort_id: int) -> Any:
 def cohort_sessions_preview(cohort_id: int) -> Any:
     plan = _form_plan(request.form)
     try:
-        pv = scheduling.preview(db.session, user(), cohort_id, plan)
-    except (ValidationError, Conflict) as exc:
-        details = exc.details if isinstance(exc.details, list) else []
-        return _sessions_page(cohort_id, plan=plan, errors=[exc.message, *[d["message"] for d in details]],
-                              status=exc.http_status)
-    return _sessions_page(cohort_id, plan=plan, preview=pv.to_json(db.session, limit=500))
+        pv = preview(db.session, user(), cohort_id, SchedulePlan.model_validate(plan))
+    except (ValidationError, Conflict, PydanticValidationError) as exc:
+        return _sessions_page(cohort_id, plan=plan, errors=_problems(exc),
+                              status=getattr(exc, "http_status", 422))
+    return _sessions_page(cohort_id, plan=plan, preview=present.schedule_preview(db.session, pv, limit=500))
 
 
 @bp.post("/admin/cohorts/<int:cohort_id>/sessions/apply")
 @requires("sessions.manage")
 def cohort_sessions_apply(cohort_id: int) -> Any:
-    plan = _form_plan(request.form)
-    kind, outcome = _schedule(cohort_id, plan)
-    if kind == "queued":
-        flash("The plan is large: it is being applied in the background.", "info")
+    outcome = _schedule(cohort_id, SchedulePlan.model_validate(_form_plan(request.form)))
+    if isinstance(outcome, ScheduleRun):
+        flash(_("The plan is large: it is being applied in the background."), "info")
         return redirect(url_for("scheduling.schedule_run", run_id=outcome.id))
     result = outcome.preview.result
-    flash(f"{len(outcome.created_ids)} session(s) created; {len(result.already_scheduled)} already scheduled; "
-          f"{len(result.skipped)} skipped for a conflict.", "success")
+    flash(_("%(created)s session(s) created; %(existing)s already scheduled; %(skipped)s skipped for a conflict.",
+            created=len(outcome.created_ids), existing=len(result.already_scheduled),
+            skipped=len(result.skipped)), "success")
     return redirect(url_for("scheduling.cohort_sessions", cohort_id=cohort_id))
 
 
 @bp.get("/admin/schedule-runs/<int:run_id>")
 @requires("sessions.manage")
 def schedule_run(run_id: int) -> Any:
-    run = scheduling.get_run(db.session, user(), run_id)
-    return render_template("scheduling/run.html", run=_run_json(run),
+    run = get_run(db.session, user(), run_id)
+    return render_template("scheduling/run.html", run=_run_out(run),
                            status_url=url_for("scheduling.api_schedule_run", run_id=run.id),
                            back=url_for("scheduling.cohort_sessions", cohort_id=run.cohort_id))
 
 
-@bp.route("/admin/class-sessions/<int:session_id>/edit", methods=["GET", "POST"])
+EDIT_FIELDS = ("session_date", "start_time", "end_time", "session_type", "room_id", "instructor_id", "title",
+               "location", "notes")
+
+
+@bp.route("/admin/class-sessions/<int:session_id>/edit", methods=["GET", "POST"], endpoint="edit_session")
 @requires("sessions.manage")
-def edit_session(session_id: int) -> Any:
-    s = scheduling.visible_session(db.session, user(), session_id)
+def edit_session_screen(session_id: int) -> Any:
+    s = visible_session(db.session, user(), session_id)
     if request.method == "POST":
-        changes = {k: request.form.get(k) for k in ("session_date", "start_time", "end_time", "session_type",
-                                                    "room_id", "instructor_id", "title", "location", "notes")
-                   if k in request.form}
-        scheduling.edit_session(db.session, user(), session_id, changes, grace_hours=_grace())
-        flash("Session updated.", "success")
+        changes = {k: request.form[k] for k in EDIT_FIELDS if k in request.form}
+        for k in ("room_id", "instructor_id"):  # an empty choice: nobody / no room
+            if k in changes and not changes[k]:
+                changes[k] = None
+        edit_session(db.session, user(), session_id, EditSession.model_validate(changes), grace_hours=_grace())
+        flash(_("Session updated."), "success")
         return redirect(url_for("scheduling.cohort_sessions", cohort_id=s.cohort_id))
     rooms = db.session.scalars(select(Room).where(Room.institution_id == s.institution_id).order_by(Room.name)).all()
     locked = lock_states(db.session, [s], _grace())[s.id].locked
@@ -328,36 +364,42 @@ def edit_session(session_id: int) -> Any:
                            instructors=places.instructors(db.session, s.institution_id))
 
 
-@bp.post("/admin/class-sessions/<int:session_id>/cancel")
+@bp.post("/admin/class-sessions/<int:session_id>/cancel", endpoint="cancel_session")
 @requires("sessions.manage")
-def cancel_session(session_id: int) -> Any:
-    s = scheduling.cancel_session(db.session, user(), session_id, request.form.get("reason") or None,
-                                  grace_hours=_grace())
-    flash(f"Session of {s.session_date:%d %b %Y} cancelled.", "success")
+def cancel_session_screen(session_id: int) -> Any:
+    s = cancel_session(db.session, user(), session_id, CancelSession(reason=request.form.get("reason") or None),
+                       grace_hours=_grace())
+    flash(_("Session of %(day)s cancelled.", day=f"{s.session_date:%d %b %Y}"), "success")
     return redirect(request.referrer or url_for("scheduling.cohort_sessions", cohort_id=s.cohort_id))
+
+
+def _room_form(names: tuple[str, ...]) -> dict[str, Any]:
+    """Room form fields as the room commands read them: an empty field is no value."""
+    return {k: request.form.get(k) or None for k in names if k in request.form}
 
 
 @bp.route("/admin/rooms", methods=["GET", "POST"])
 @requires("sessions.manage")
 def room_list() -> Any:
     if request.method == "POST":
-        room = places.create_room(db.session, user(), {k: request.form.get(k) for k in ("name", "capacity",
-                                                                                         "location")})
-        flash(f"Room {room.name} added.", "success")
+        room = places.create_room(db.session, user(), CreateRoom.model_validate(
+            _room_form(("name", "capacity", "location"))))
+        flash(_("Room %(name)s added.", name=room.name), "success")
         return redirect(url_for("scheduling.room_list"))
-    listing = paginate(places.rooms_stmt(user(), request.args.get("q"), include_inactive=True), lambda r: r)
+    query = RoomsQuery.model_validate(request.args.to_dict())
+    listing = paginate(places.rooms_stmt(user(), query.q, include_inactive=True), lambda r: r, query=query)
     return render_template("scheduling/rooms.html", rooms=listing["items"], page=listing["page"],
-                           pages=listing["pages"], q=request.args.get("q", ""))
+                           pages=listing["pages"], q=query.q or "")
 
 
 @bp.post("/admin/rooms/<int:room_id>")
 @requires("sessions.manage")
 def room_update(room_id: int) -> Any:
-    data: dict[str, Any] = {k: request.form.get(k) for k in ("name", "capacity", "location") if k in request.form}
+    data = _room_form(("name", "capacity", "location"))
     if "is_active" in request.form:
         data["is_active"] = request.form.get("is_active") == "1"
-    room = places.update_room(db.session, user(), room_id, data)
-    flash(f"Room {room.name} saved.", "success")
+    room = places.update_room(db.session, user(), room_id, UpdateRoom.model_validate(data))
+    flash(_("Room %(name)s saved.", name=room.name), "success")
     return redirect(url_for("scheduling.room_list"))
 
 
@@ -365,31 +407,38 @@ def room_update(room_id: int) -> Any:
 @requires("sessions.manage")
 def holiday_list() -> Any:
     if request.method == "POST":
-        holiday = places.create_holiday(db.session, user(), {k: request.form.get(k) for k in ("date", "name")})
-        flash(f"{holiday.date:%d %b %Y} ({holiday.name}) added.", "success")
+        holiday = places.create_holiday(db.session, user(), CreateHoliday.model_validate(
+            {k: request.form.get(k) for k in ("date", "name")}))
+        flash(_("%(day)s (%(name)s) added.", day=f"{holiday.date:%d %b %Y}", name=holiday.name), "success")
         return redirect(url_for("scheduling.holiday_list"))
-    listing = paginate(places.holidays_stmt(user(), _year_arg(), request.args.get("q")), lambda h: h)
+    query = HolidaysQuery.model_validate({"per_page": 50, **request.args.to_dict()})
+    listing = paginate(places.holidays_stmt(user(), query.year, query.q), lambda h: h, query=query)
     return render_template("scheduling/holidays.html", holidays=listing["items"], page=listing["page"],
-                           pages=listing["pages"], q=request.args.get("q", ""))
+                           pages=listing["pages"], q=query.q or "")
 
 
 @bp.post("/admin/holidays/<int:holiday_id>/delete")
 @requires("sessions.manage")
 def holiday_delete(holiday_id: int) -> Any:
     places.delete_holiday(db.session, user(), holiday_id)
-    flash("Holiday removed.", "success")
+    flash(_("Holiday removed."), "success")
     return redirect(url_for("scheduling.holiday_list"))
+
+
+def _pickers() -> dict[str, Any]:
+    """The cohorts, rooms and instructors the calendar and feed screens offer."""
+    me = user()
+    return {"cohorts": db.session.scalars(select(Cohort).where(cohort_filter(me)).order_by(Cohort.name)).all(),
+            "rooms": db.session.scalars(select(Room).where(Room.institution_id == me.institution_id)
+                                        .order_by(Room.name)).all(),
+            "instructors": places.instructors(db.session, me.institution_id)}
 
 
 @bp.get("/institution/attendance/calendar")
 @requires("sessions.view")
 def calendar() -> Any:
-    cohorts = db.session.scalars(select(Cohort).where(cohort_filter(user())).order_by(Cohort.name)).all()
-    rooms = db.session.scalars(select(Room).where(Room.institution_id == user().institution_id)
-                               .order_by(Room.name)).all()
-    return render_template("scheduling/calendar.html", cohorts=cohorts, rooms=rooms,
-                           instructors=places.instructors(db.session, user().institution_id),
-                           zone=scheduling.institution_zone(db.session, user().institution_id or 0))
+    return render_template("scheduling/calendar.html", zone=institution_zone(db.session, user().institution_id),
+                           **_pickers())
 
 
 @bp.route("/institution/attendance/calendar/feeds", methods=["GET", "POST"])
@@ -397,22 +446,17 @@ def calendar() -> Any:
 def feed_list() -> Any:
     new_url = None
     if request.method == "POST":
-        _row, token = feeds.create_feed(db.session, user(), {"kind": request.form.get("kind"),
-                                                             "subject_id": request.form.get("subject_id")})
+        _row, token = feeds.create_feed(db.session, user(), CreateFeed.model_validate(
+            {"kind": request.form.get("kind"), "subject_id": request.form.get("subject_id") or None}))
         new_url = _feed_url(token)
-        flash("Feed created. Copy its address now: it is shown only once.", "success")
-    cohorts = db.session.scalars(select(Cohort).where(cohort_filter(user())).order_by(Cohort.name)).all()
-    rooms = db.session.scalars(select(Room).where(Room.institution_id == user().institution_id)
-                               .order_by(Room.name)).all()
+        flash(_("Feed created. Copy its address now: it is shown only once."), "success")
     return render_template("scheduling/feeds.html", feeds=feeds.feeds_for(db.session, user()), new_url=new_url,
-                           cohorts=cohorts, rooms=rooms,
-                           instructors=places.instructors(db.session, user().institution_id))
+                           **_pickers())
 
 
 @bp.post("/institution/attendance/calendar/feeds/<int:token_id>/revoke")
 @requires("sessions.view")
 def feed_revoke(token_id: int) -> Any:
     feeds.revoke_feed(db.session, user(), token_id)
-    flash("Feed revoked: calendars subscribed to it stop updating.", "success")
+    flash(_("Feed revoked: calendars subscribed to it stop updating."), "success")
     return redirect(url_for("scheduling.feed_list"))
-

@@ -1,0 +1,298 @@
+"""Register documents: speed and memory, against a naive render in the same run. Run by hand; prints a table.
+
+    .venv/bin/python bench/bench_registers.py [--db attendance_bench_registers] [--skip-workers] [--quick]
+
+1. Cohort register 500 trainees × 20 sessions: the naive render (one HTML table with a cell per mark and
+   repeating header rows, one WeasyPrint pass, "Page x of y" by CSS counters) against the product's
+   (fixed rows per page, the grid as monospace slots, page runs on child processes joined with pypdf, tagged).
+2. Session register of 50 trainees: naive (one table) against the product's.
+3. Memory: cohort registers of 1,000 and 5,000 trainees (× 20 sessions): peak RSS of the building process and
+   of its largest child; flat means it does not grow with the trainees.
+4. 20 builds queued at once on two Celery worker processes (Redis): total time and errors.
+
+Each measurement runs in a fresh process (so peak RSS is its own). Time is wall-clock on this machine;
+read the figures with the machine's load in mind (printed first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from common import recreate_database  # bench/common.py (scripts run from bench/)
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/"
+
+
+def _app(db_url: str, storage: str) -> Any:
+    from web import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": db_url, "STORAGE_DIR": storage, "TESTING": True,
+                       "CELERY_BROKER_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11"),
+                       "CELERY_RESULT_BACKEND": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")})
+
+
+# --- data ------------------------------------------------------------------------------------------------------
+
+def seed(db_url: str, storage: str, sizes: list[int], sessions: int) -> dict[str, Any]:
+    """A cohort per size, each with `sessions` past sessions fully marked, set-based."""
+    import datetime as dt
+
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from core import clock
+    from core.demo import load_demo_data
+    from web.extensions import db
+
+    app = _app(db_url, storage)
+    out: dict[str, Any] = {"cohorts": {}}
+    with app.app_context():
+        upgrade()
+        ids = load_demo_data(db.session)
+        inst = ids["institution_id"]
+        today = clock.today_in("Africa/Algiers")
+        conn = db.session.connection()
+        for size in sizes:
+            cohort = conn.execute(text(
+                "INSERT INTO cohorts (institution_id, qualification_id, name, status, cohort_type, start_date, "
+                "end_date, created_at, updated_at) SELECT :i, id, :n, 'ACTIVE', 'public', :s, :e, now(), now() "
+                "FROM qualifications WHERE institution_id = :i LIMIT 1 RETURNING id"),
+                {"i": inst, "n": f"Bench cohort {size}", "s": today - dt.timedelta(days=sessions + 5),
+                 "e": today}).scalar()
+            conn.execute(text(
+                "INSERT INTO learners (institution_id, full_name, id_number, created_at) "
+                "SELECT :i, (ARRAY['Élodie','Yacine','Zoé','Amel','ياسين','Karim','émile','Nour'])[1 + g % 8] "
+                "|| ' Trainee ' || g, 'B' || :c || '-' || g, now() FROM generate_series(1, :n) g"),
+                {"i": inst, "c": cohort, "n": size})
+            conn.execute(text(
+                "INSERT INTO enrolments (learner_id, cohort_id, status, enrolled_on, created_at) "
+                "SELECT id, :c, 'ACTIVE', :s, now() FROM learners WHERE id_number LIKE 'B' || :c || '-%'"),
+                {"c": cohort, "s": today - dt.timedelta(days=sessions + 5)})
+            for k in range(sessions):
+                day = today - dt.timedelta(days=sessions - k + 2)
+                starts = clock.local_to_utc(day, dt.time(8), "Africa/Algiers")
+                sid = conn.execute(text(
+                    "INSERT INTO class_sessions (institution_id, cohort_id, session_date, start_time, end_time, "
+                    "starts_at, ends_at, slot, session_type, status, is_locked, created_at, updated_at) VALUES "
+                    "(:i, :c, :d, '08:00', '09:00', :s, :e, 1, 'THEORY', 'SCHEDULED', false, now(), now()) "
+                    "RETURNING id"), {"i": inst, "c": cohort, "d": day, "s": starts,
+                                      "e": starts + dt.timedelta(hours=1)}).scalar()
+                conn.execute(text(
+                    "INSERT INTO attendance_records (enrolment_id, session_id, record_date, status, minutes_late, "
+                    "version, marked_at, created_at, updated_at) SELECT id, :sid, :d, "
+                    "(ARRAY['PRESENT','PRESENT','ABSENT','LATE','EXCUSED'])[1 + (id + :k) % 5], "
+                    "CASE WHEN (id + :k) % 5 = 3 THEN 10 END, 1, now(), now(), now() "
+                    "FROM enrolments WHERE cohort_id = :c"), {"sid": sid, "d": day, "k": k, "c": cohort})
+                if k == 0:
+                    out.setdefault("first_session", {})[size] = sid
+            out["cohorts"][size] = cohort
+        db.session.commit()
+        admin = db.session.execute(text("SELECT id FROM users WHERE email = 'admin@demo.example'")).scalar()
+        out["admin_id"] = admin
+        out["from"] = (today - dt.timedelta(days=sessions + 5)).isoformat()
+        out["to"] = today.isoformat()
+    return out
+
+
+# --- measurements (each in its own process) --------------------------------------------------------------------
+
+def _peak_rss_mb() -> tuple[float, float]:  # (this process, waited-for children)
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, children
+
+
+def _naive_cohort_html(doc: Any) -> str:
+    head = "".join(f"<th>{c.date:%d/%m}<br>{c.start:%H:%M}</th>" for c in doc.columns)
+    rows = "".join(
+        f"<tr><td>{i}</td><td>{t.name}</td><td>{t.detail or ''}</td>"
+        + "".join(f"<td>{(v or '')[:1]}</td>" for v in t.cells)
+        + f"<td>{'' if t.rate is None else round(100 * t.rate)}%</td></tr>"
+        for i, t in enumerate(doc.trainees, 1))
+    return ("<html><head><style>@page { size: A4 landscape; margin: 10mm; @bottom-right { content: 'Page ' "
+            "counter(page) ' of ' counter(pages) } } body { font-family: 'DejaVu Sans'; font-size: 7pt } "
+            "table { border-collapse: collapse; width: 100% } td, th { border: 0.4pt solid #666; padding: 0 1pt }"
+            f"</style></head><body><h1>{doc.header.institution} — {doc.header.cohort}</h1><table><thead><tr>"
+            f"<th>#</th><th>Trainee</th><th>ID</th>{head}<th>%</th></tr></thead><tbody>{rows}</tbody></table>"
+            "</body></html>")
+
+
+def _naive_session_html(doc: Any) -> str:
+    rows = "".join(f"<tr><td>{i}</td><td>{r.name}</td><td>{r.detail or ''}</td><td>{r.status or ''}</td>"
+                   f"<td>{r.minutes_late or ''}</td><td>{r.notes or ''}</td><td style='height:24pt'></td></tr>"
+                   for i, r in enumerate(doc.rows, 1))
+    return ("<html><head><style>@page { size: A4; margin: 15mm; @bottom-right { content: 'Page ' counter(page) "
+            "' of ' counter(pages) } } body { font-family: 'DejaVu Sans'; font-size: 9pt } table { border-collapse:"
+            " collapse; width: 100% } td, th { border: 0.5pt solid #777; padding: 3pt }</style></head><body>"
+            f"<h1>{doc.header.cohort}</h1><table><thead><tr><th>#</th><th>Trainee</th><th>ID</th><th>Status</th>"
+            f"<th>Late</th><th>Note</th><th>Signature</th></tr></thead><tbody>{rows}</tbody></table></body></html>")
+
+
+def measure(db_url: str, storage: str, what: str, size: int, seeded: dict[str, Any], processes: int) -> dict:
+    """One measurement in this (fresh) process: seconds, pages, bytes, peak RSS."""
+    from pypdf import PdfReader
+    from weasyprint import HTML
+
+    from core.models import DocumentKind, RegisterDocument
+    from core.registers import data, service
+    from web.extensions import db
+
+    app = _app(db_url, storage)
+    with app.app_context():
+        HTML(string="<p>warm-up</p>").write_pdf()  # imports, fonts and templates, as in a running worker
+        from core.registers import render
+
+        for template in ("session_register.html", "cohort_register.html"):
+            render._environment(None, "en").get_template(template)
+        cohort = seeded["cohorts"][str(size)]
+        started = time.perf_counter()
+        if what == "naive-cohort":
+            import datetime as dt
+
+            doc = data.cohort_register(db.session, cohort, dt.date.fromisoformat(seeded["from"]),
+                                       dt.date.fromisoformat(seeded["to"]), "en", 24)
+            pdf = HTML(string=_naive_cohort_html(doc)).write_pdf()
+        elif what == "naive-session":
+            doc = data.session_register(db.session, seeded["first_session"][str(size)], "en", 24)
+            pdf = HTML(string=_naive_session_html(doc)).write_pdf()
+        else:
+            import datetime as dt
+
+            kind = DocumentKind.COHORT if what == "cohort" else DocumentKind.SESSION
+            row = RegisterDocument(
+                institution_id=1, cohort_id=cohort, kind=kind, format="pdf", language="en",
+                session_id=seeded["first_session"][str(size)] if kind == DocumentKind.SESSION else None,
+                period_start=dt.date.fromisoformat(seeded["from"]) if kind == DocumentKind.COHORT else None,
+                period_end=dt.date.fromisoformat(seeded["to"]) if kind == DocumentKind.COHORT else None,
+                reference=service.new_reference(), verification_code="BENCH000")
+            settings = service.BuildSettings(base_url="http://127.0.0.1:5000", processes=processes)
+            pdf, _ = service.render_document(db.session, row, settings)
+        elapsed = time.perf_counter() - started
+    from core.registers import pdf as register_pdf
+
+    own, _ = _peak_rss_mb()
+    children = register_pdf.CHILD_PEAK_RSS_KB[0] / 1024  # the render children's own peaks
+    return {"what": what, "size": size, "seconds": round(elapsed, 2), "pages": len(PdfReader(io.BytesIO(pdf)).pages),
+            "bytes": len(pdf), "rss_mb": round(own), "child_rss_mb": round(children)}
+
+
+def run_measure(args: argparse.Namespace, what: str, size: int, seeded: dict[str, Any], processes: int) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--db", args.db, "--measure", what, "--size", str(size),
+                          "--seeded", json.dumps(seeded), "--processes", str(processes)],
+                         capture_output=True, text=True, cwd=ROOT / "bench")
+    if out.returncode != 0:
+        raise SystemExit(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --- 20 builds on two worker processes -------------------------------------------------------------------------
+
+def twenty_builds(db_url: str, storage: str, seeded: dict[str, Any]) -> dict[str, Any]:
+    import redis
+    from sqlalchemy import text
+
+    from core.models import User
+    from core.registers import service
+    from core.registers.commands import RequestRegister
+    from web.extensions import db
+
+    broker = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
+    redis.Redis.from_url(broker).flushdb()
+    env = dict(os.environ, DATABASE_URL=db_url, STORAGE_DIR=storage, CELERY_BROKER_URL=broker,
+               CELERY_RESULT_BACKEND=broker, SECRET_KEY="bench")
+    worker = subprocess.Popen([str(ROOT / ".venv/bin/celery"), "-A", "workers.celery_app", "worker", "-c", "2",
+                               "-Q", "documents,default",
+                               "--loglevel", "WARNING", "-n", "bench-registers@%h"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        time.sleep(8)  # the worker starts
+        app = _app(db_url, storage)
+        with app.app_context():
+            admin = db.session.get(User, seeded["admin_id"])
+            cohort_500 = seeded["cohorts"]["500"]
+            started = time.perf_counter()
+            ids = []
+            for i in range(20):
+                # 20 different registers: session registers and cohort registers of the 500 cohort, PDF
+                sid = db.session.execute(text(
+                    "SELECT id FROM class_sessions WHERE cohort_id = :c ORDER BY id OFFSET :o LIMIT 1"),
+                    {"c": cohort_500, "o": i}).scalar()
+                command = RequestRegister(kind="session", session_id=sid, format="pdf") if i % 4 else RequestRegister(
+                    kind="cohort", cohort_id=cohort_500, format=("pdf", "xlsx", "csv", "pdf", "pdf")[i // 4],
+                    **{"from": seeded["from"], "to": seeded["to"]})
+                doc, _ = service.request_document(db.session, admin, command)  # a job, sent after commit
+                ids.append(doc.id)
+            deadline = time.monotonic() + 900
+            while time.monotonic() < deadline:
+                db.session.rollback()
+                states = dict(db.session.execute(text(
+                    "SELECT status, count(*) FROM register_documents WHERE id = ANY(:ids) GROUP BY status"),
+                    {"ids": ids}).all())
+                if states.get("READY", 0) + states.get("FAILED", 0) == len(ids):
+                    break
+                time.sleep(0.5)
+            elapsed = time.perf_counter() - started
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+    return {"builds": len(ids), "seconds": round(elapsed, 1), "ready": states.get("READY", 0),
+            "failed": states.get("FAILED", 0)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", default="attendance_bench_registers")
+    parser.add_argument("--measure")
+    parser.add_argument("--size", type=int)
+    parser.add_argument("--seeded")
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--skip-workers", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="skip the 5,000-trainee memory run")
+    args = parser.parse_args()
+    db_url = BASE + args.db
+    storage = f"/tmp/{args.db}-storage"
+    if args.measure:
+        print(json.dumps(measure(db_url, storage, args.measure, args.size, json.loads(args.seeded), args.processes)))
+        return
+    print(f"load average: {os.getloadavg()}, cpus: {os.cpu_count()}")
+    from core.collation import engine
+
+    print(f"collation: {engine()}")
+    recreate_database(db_url)
+    sizes = [50, 500, 1000] + ([] if args.quick else [5000])
+    seeded = json.loads(json.dumps(seed(db_url, storage, sizes, 20)))
+    rows = [run_measure(args, "naive-cohort", 500, seeded, 1),
+            run_measure(args, "cohort", 500, seeded, 2),
+            run_measure(args, "cohort", 500, seeded, 1),
+            run_measure(args, "naive-session", 50, seeded, 1),
+            run_measure(args, "session", 50, seeded, 2),
+            run_measure(args, "cohort", 1000, seeded, 2)]
+    if not args.quick:
+        rows.append(run_measure(args, "cohort", 5000, seeded, 2))
+    print(f"\n{'document':<16}{'trainees':>9}{'procs':>6}{'seconds':>9}{'pages':>7}{'bytes':>10}{'RSS MB':>8}"
+          f"{'child MB':>9}")
+    procs = [1, 2, 1, 1, 2, 2, 2]
+    for row, p in zip(rows, procs, strict=False):
+        print(f"{row['what']:<16}{row['size']:>9}{p:>6}{row['seconds']:>9}{row['pages']:>7}{row['bytes']:>10}"
+              f"{row['rss_mb']:>8}{row['child_rss_mb']:>9}")
+    naive, fast = rows[0]["seconds"], rows[1]["seconds"]
+    print(f"\ncohort 500×20: {fast} s vs naive {naive} s in the same run: {naive / fast:.1f}× faster "
+          f"(targets: ≤ 11 s and ≥ 2×); session register of 50: {rows[4]['seconds']} s (target ≤ 1.5 s)")
+    if not args.skip_workers:
+        result = twenty_builds(db_url, storage, seeded)
+        print(f"20 builds queued at once on two worker processes: {result}")
+
+
+if __name__ == "__main__":
+    main()

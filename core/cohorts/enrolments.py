@@ -1,0 +1,92 @@
+"""Enrolments: learners on a public cohort. A withdrawal takes effect from its date: the learner leaves the
+registers of sessions on or after it and keeps their place (and marks) on earlier ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from core import audit, clock
+from core.access.scoping import cohort_filter, visible_cohort
+from core.errors import NotFound, ValidationError
+from core.i18n import N_
+from core.models import Cohort, CohortStatus, CohortType, Enrolment, EnrolmentStatus, Institution, Learner, User
+from core.people.commands import Enrol, Withdraw
+from core.uow import unit_of_work
+
+
+@dataclass(frozen=True)
+class EnrolOutcome:
+    enrolled: list[Enrolment]
+    already: list[Enrolment]
+
+
+def public_cohort(session: Session, user: User, cohort_id: int, permission: str) -> Cohort:
+    cohort = visible_cohort(session, user, cohort_id, permission)
+    if cohort.cohort_type != CohortType.PUBLIC:
+        raise NotFound(N_("No such public cohort."))
+    return cohort
+
+
+def enrolments_query(cohort_id: int, status: str | None = None) -> Select[Any]:
+    stmt = (select(Enrolment, Learner).join(Learner, Learner.id == Enrolment.learner_id)
+            .where(Enrolment.cohort_id == cohort_id))
+    if status:
+        stmt = stmt.where(Enrolment.status == EnrolmentStatus(status))
+    return stmt.order_by(Learner.full_name, Enrolment.id)  # collation: SQL sorts
+
+
+def enrol(session: Session, user: User, cohort_id: int, command: Enrol) -> EnrolOutcome:
+    """Enrol these learners; those already on the cohort are reported, not changed. One unit of work."""
+    with unit_of_work(session):
+        cohort = public_cohort(session, user, cohort_id, "learners.manage")
+        if cohort.status != CohortStatus.ACTIVE:
+            raise ValidationError(N_("Learners can be enrolled only in an active cohort."), code="cohort_not_active")
+        ids = list(dict.fromkeys(command.learner_ids))
+        found = set(session.scalars(select(Learner.id).where(Learner.id.in_(ids),
+                                                             Learner.institution_id == cohort.institution_id)))
+        if missing := [i for i in ids if i not in found]:
+            raise ValidationError(N_("Some learners are not at this institution."), code="unknown_learner",
+                                  details=[{"field": "learner_ids", "message": f"No such learner: {i}."}
+                                           for i in missing])
+        existing = {e.learner_id: e for e in session.scalars(
+            select(Enrolment).where(Enrolment.cohort_id == cohort.id, Enrolment.learner_id.in_(ids)))}
+        enrolled_on = command.enrolled_on or default_enrolment_date(session, cohort)
+        new = [Enrolment(learner_id=i, cohort_id=cohort.id, qualification_id=cohort.qualification_id,
+                         status=EnrolmentStatus.ACTIVE, enrolled_on=enrolled_on) for i in ids if i not in existing]
+        session.add_all(new)
+        session.flush()
+        audit.record_many(session, ({"actor_id": user.id, "action": "enrolment.create", "entity_type": "enrolment",
+                                     "entity_id": e.id, "after": {"learner_id": e.learner_id, "cohort_id": cohort.id,
+                                                                  "enrolled_on": enrolled_on.isoformat()}}
+                                    for e in new))
+        return EnrolOutcome(new, [existing[i] for i in ids if i in existing])
+
+
+def default_enrolment_date(session: Session, cohort: Cohort) -> Any:
+    zone = session.scalar(select(Institution.time_zone).where(Institution.id == cohort.institution_id)) or "UTC"
+    today = clock.today_in(zone)
+    return max(today, cohort.start_date) if cohort.start_date else today
+
+
+def withdraw(session: Session, user: User, enrolment_id: int, command: Withdraw) -> Enrolment:
+    with unit_of_work(session):
+        enrolment = session.scalar(select(Enrolment).join(Cohort, Cohort.id == Enrolment.cohort_id)
+                                   .where(Enrolment.id == enrolment_id, cohort_filter(user)))
+        if enrolment is None:
+            raise NotFound(N_("No such enrolment."))
+        if enrolment.status == EnrolmentStatus.WITHDRAWN:
+            raise ValidationError(N_("This learner has already been withdrawn."), code="already_withdrawn")
+        if enrolment.enrolled_on and command.date < enrolment.enrolled_on:
+            raise ValidationError(N_("The withdrawal date is before the enrolment date."), code="date_before_enrolment",
+                                  details=[{"field": "date", "message": "Before the enrolment date."}])
+        before = {"status": enrolment.status.value}
+        enrolment.status = EnrolmentStatus.WITHDRAWN
+        enrolment.withdrawn_on, enrolment.withdrawal_reason = command.date, command.reason
+        audit.record(session, actor_id=user.id, action="enrolment.withdraw", entity_type="enrolment",
+                     entity_id=enrolment.id, before=before,
+                     after={"status": "WITHDRAWN", "withdrawn_on": command.date.isoformat(), "reason": command.reason})
+    return enrolment

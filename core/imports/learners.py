@@ -1,0 +1,249 @@
+"""The learner target of the import pipeline: an institution's learners from CSV, optionally enrolled into one
+public cohort. Upload, validation (progress, preview, error report), commit and cancel are the trainee
+pipeline's (core.imports.service), told apart by `TraineeImport.kind`; this module holds what differs:
+the columns and row checks, and the set-based commit into `learners` (+ `enrolments`).
+
+Identity: a row whose `id_number` matches a learner of the institution is that learner (nothing is created;
+they are enrolled if a cohort is named). Rows without an ID number always create a learner.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import Any, BinaryIO
+
+from sqlalchemy import and_, func, insert, literal, select
+from sqlalchemy.orm import Session
+
+from core import audit, clock, jobs
+from core.errors import Conflict, NotFound, ValidationError
+from core.i18n import N_
+from core.models import (
+    Cohort,
+    CohortStatus,
+    CohortType,
+    Enrolment,
+    EnrolmentStatus,
+    ImportKind,
+    ImportStatus,
+    Institution,
+    Learner,
+    TraineeImport,
+    TraineeImportRow,
+    User,
+)
+from core.storage import PrivateStorage
+from core.uow import unit_of_work
+
+from . import rules, service
+from .jobs import COMMIT
+
+COLUMNS = ("full_name", "id_number", "email", "phone", "date_of_birth")
+LEARNER_REASONS: dict[str, str] = {
+    "id_number_too_long": "At most 40 characters.",
+    "duplicate_id_number_in_file": "The same ID number appears earlier in the file.",
+    "date_of_birth_invalid": "Use a date like 2001-04-30 (or 30/04/2001).",
+    "date_of_birth_future": "The date of birth is in the future.",
+}
+REASONS = {**rules.REASONS, **LEARNER_REASONS}
+
+
+def _error(column: str, value: str | None, code: str, message: str | None = None) -> dict[str, Any]:
+    return {"column": column, "value": value, "code": code, "message": message or REASONS[code]}
+
+
+def parse_birth_date(raw: str, today: dt.date) -> tuple[dt.date | None, str | None]:
+    """ISO (2001-04-30) or day first (30/04/2001, 30.04.2001); → (date, None) or (None, reason code)."""
+    text = raw.strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y"):
+        try:
+            value = dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+        return (None, "date_of_birth_future") if value > today else (value, None)
+    return None, "date_of_birth_invalid"
+
+
+class LearnerRowValidator:
+    """Checks learner rows one by one (same interface as rules.RowValidator: check, valid, invalid, by_reason).
+
+    The checks learner and trainee rows share (field count, full name, phone, email, repeats in the file) are
+    rules.RowValidator's own, and so is the tally; this adds the ID number and the date of birth."""
+
+    def __init__(self, columns: list[str], today: dt.date) -> None:
+        self.shared = rules.RowValidator(columns)
+        self.id_at, self.birth_at = (columns.index(name) if name in columns else -1
+                                     for name in ("id_number", "date_of_birth"))
+        self.today = today
+        self.seen_ids: dict[str, int] = {}
+        self.by_reason = self.shared.by_reason
+
+    @property
+    def valid(self) -> int:
+        return self.shared.valid
+
+    @property
+    def invalid(self) -> int:
+        return self.shared.invalid
+
+    @property
+    def possible_duplicates(self) -> int:
+        return 0  # learners are told apart by ID number, not by name
+
+    def check(self, row: int, fields: list[str]) -> rules.RowResult:
+        result = self.shared.check(row, fields)  # tallied by its shared checks; corrected below if need be
+        id_number, birth_raw = (fields[i].strip() if 0 <= i < len(fields) else "" for i in (self.id_at, self.birth_at))
+        errors: list[dict[str, Any]] = []
+        if len(id_number) > 40:
+            errors.append(_error("id_number", id_number[:100], "id_number_too_long"))
+            id_number = id_number[:40]
+        elif id_number:
+            first = self.seen_ids.setdefault(id_number, row)
+            if first != row:
+                errors.append(_error("id_number", id_number, "duplicate_id_number_in_file",
+                                     f"The same ID number is on row {first}."))
+        if birth_raw:
+            result.date_of_birth, code = parse_birth_date(birth_raw[:40], self.today)
+            if code:
+                errors.append(_error("date_of_birth", birth_raw[:40], code))
+        result.id_number = id_number or None
+        if errors:
+            if result.ok:
+                self.shared.valid -= 1
+                self.shared.invalid += 1
+            for error in errors:
+                self.by_reason[error["code"]] = self.by_reason.get(error["code"], 0) + 1
+            result.ok = False
+            result.errors.extend(errors)
+        return result
+
+
+def learner_validator(session: Session, imp: TraineeImport) -> Callable[[list[str]], LearnerRowValidator]:
+    zone = session.scalar(select(Institution.time_zone).where(Institution.id == imp.institution_id)) or "UTC"
+    today = clock.today_in(zone)
+    return lambda columns: LearnerRowValidator(columns, today)
+
+
+# ---------------------------------------------------------------- upload, commit request, cancel
+
+
+def target_cohort(session: Session, institution_id: int, cohort_id: int | None) -> Cohort | None:
+    if cohort_id is None:
+        return None
+    cohort = session.scalar(select(Cohort).where(Cohort.id == cohort_id, Cohort.institution_id == institution_id))
+    if cohort is None or cohort.cohort_type != CohortType.PUBLIC:
+        raise ValidationError(N_("Learners can be enrolled only into a public cohort of this institution."),
+                              code="unknown_cohort", details=[{"field": "cohort_id", "message": "No such cohort."}])
+    if cohort.status != CohortStatus.ACTIVE:
+        raise ValidationError(N_("Learners can be enrolled only in an active cohort."), code="cohort_not_active")
+    return cohort
+
+
+def create_learner_import(session: Session, storage: PrivateStorage, *, institution_id: int, cohort_id: int | None,
+                          uploader: User, stream: BinaryIO, filename: str, max_bytes: int) -> TraineeImport:
+    """Store the file and queue its validation (the trainee pipeline's job kind, told apart by `kind`)."""
+    target_cohort(session, institution_id, cohort_id)
+    imp = TraineeImport(kind=ImportKind.LEARNERS, institution_id=institution_id, cohort_id=cohort_id)
+    return service.store_upload(session, storage, imp, uploader=uploader, stream=stream, filename=filename,
+                                max_bytes=max_bytes)
+
+
+def learner_import_for(session: Session, institution_ids: Iterable[int] | None, import_id: int,
+                       *, for_update: bool = False) -> TraineeImport:
+    """A learner import of one of these institutions (None: any); 404 otherwise."""
+    stmt = select(TraineeImport).where(TraineeImport.id == import_id, TraineeImport.kind == ImportKind.LEARNERS)
+    if institution_ids is not None:
+        stmt = stmt.where(TraineeImport.institution_id.in_(list(institution_ids)))
+    imp = session.scalar(stmt.with_for_update() if for_update else stmt)
+    if imp is None:
+        raise NotFound(N_("No such import."))
+    return imp
+
+
+def request_learner_commit(session: Session, imp: TraineeImport, user: User) -> TraineeImport:
+    """VALIDATED → COMMITTING once the cohort is checked (asking again changes nothing); a worker inserts."""
+    with unit_of_work(session):
+        if imp.status in (ImportStatus.COMMITTING, ImportStatus.COMMITTED):
+            return imp
+        if imp.status != ImportStatus.VALIDATED:
+            raise Conflict(N_("Only a validated import can be committed; this one is %(status)s."),
+                           code="import_not_validated", params={"status": imp.status.value})
+        target_cohort(session, imp.institution_id or 0, imp.cohort_id)
+        if imp.valid_count == 0:
+            raise ValidationError(N_("There are no valid rows to add."), code="nothing_to_commit")
+        imp.status, imp.committed_by_id, imp.error_message = ImportStatus.COMMITTING, user.id, None
+        audit.record(session, actor_id=user.id, action="import.commit_requested", entity_type="trainee_import",
+                     entity_id=imp.id, before={"status": "VALIDATED"}, after={"status": "COMMITTING"},
+                     context={"kind": ImportKind.LEARNERS.value})
+        jobs.enqueue(session, COMMIT, imp.id)  # sent after commit, or by the sweeper if the broker is down
+    return imp
+
+
+# ---------------------------------------------------------------- commit
+
+
+def commit_learner_import(session: Session, import_id: int) -> TraineeImport | None:
+    """Insert the valid rows as learners (ID numbers already known are reused) and enrol them all into the
+    import's cohort, if any: set-based, under a lock on the institution, idempotent (a second run finds the
+    import COMMITTED and does nothing; a run killed half way left nothing, being one transaction)."""
+    with unit_of_work(session):
+        return _commit_learners(session, import_id)
+
+
+def _commit_learners(session: Session, import_id: int) -> TraineeImport | None:
+    institution_id = session.scalar(select(TraineeImport.institution_id).where(TraineeImport.id == import_id))
+    if institution_id is None:
+        return None
+    session.execute(select(Institution.id).where(Institution.id == institution_id).with_for_update())
+    imp = session.execute(select(TraineeImport).where(TraineeImport.id == import_id)
+                          .execution_options(populate_existing=True)).scalar_one()
+    if imp.status != ImportStatus.COMMITTING:
+        return imp  # committed already (a redelivery) or cancelled: nothing to do
+    rows = TraineeImportRow
+    now = clock.now()
+    source = (select(literal(institution_id), rows.full_name, rows.id_number, rows.email, rows.phone_e164,
+                     rows.date_of_birth, literal(now, Learner.__table__.c.created_at.type))
+              .where(rows.import_id == imp.id, rows.ok.is_(True),
+                     ~select(Learner.id).where(Learner.institution_id == institution_id,
+                                               Learner.id_number == rows.id_number).exists()))
+    inserted = session.connection().execute(
+        insert(Learner.__table__).from_select(
+            ["institution_id", "full_name", "id_number", "email", "phone_e164", "date_of_birth", "created_at"], source)
+        .execution_options(preserve_rowcount=True)).rowcount
+    enrolled = _enrol_rows(session, imp, now) if imp.cohort_id is not None else 0
+    imp.status, imp.inserted_count, imp.enrolled_count, imp.committed_at = (ImportStatus.COMMITTED, int(inserted),
+                                                                           enrolled, now)
+    audit.record(session, actor_id=imp.committed_by_id, action="import.commit", entity_type="trainee_import",
+                 entity_id=imp.id, before={"status": "COMMITTING"},
+                 after={"status": "COMMITTED", "inserted": int(inserted), "enrolled": enrolled},
+                 context={"kind": ImportKind.LEARNERS.value, "cohort_id": imp.cohort_id})
+    return imp
+
+
+def _enrol_rows(session: Session, imp: TraineeImport, now: dt.datetime) -> int:
+    """Enrol every learner the valid rows name (by ID number, or the learner this import just created)."""
+    cohort = session.get(Cohort, imp.cohort_id)
+    if cohort is None or cohort.status != CohortStatus.ACTIVE:
+        return 0
+    zone = session.scalar(select(Institution.time_zone).where(Institution.id == cohort.institution_id)) or "UTC"
+    today = clock.today_in(zone)
+    enrolled_on = max(today, cohort.start_date) if cohort.start_date else today
+    rows = TraineeImportRow
+    by_id = and_(rows.id_number.is_not(None), Learner.id_number == rows.id_number)
+    # Rows without an ID number: the learner inserted for that row (same name, created at this commit).
+    new_without_id = and_(rows.id_number.is_(None), Learner.id_number.is_(None), Learner.created_at == now,
+                          Learner.full_name == rows.full_name)
+    learners = (select(func.min(Learner.id).label("learner_id"))
+                .join(rows, and_(rows.import_id == imp.id, rows.ok.is_(True)))
+                .where(Learner.institution_id == cohort.institution_id, by_id | new_without_id)
+                .group_by(rows.row_number).subquery())
+    source = (select(func.distinct(learners.c.learner_id), literal(cohort.id), literal(cohort.qualification_id),
+                     literal(EnrolmentStatus.ACTIVE.value), literal(enrolled_on),
+                     literal(now, Enrolment.__table__.c.created_at.type))
+              .where(~select(Enrolment.id).where(Enrolment.cohort_id == cohort.id,
+                                                 Enrolment.learner_id == learners.c.learner_id).exists()))
+    return int(session.connection().execute(
+        insert(Enrolment.__table__).from_select(
+            ["learner_id", "cohort_id", "qualification_id", "status", "enrolled_on", "created_at"], source)
+        .execution_options(preserve_rowcount=True)).rowcount)

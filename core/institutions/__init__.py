@@ -1,0 +1,1 @@
+"""Institutions (the tenant: a training provider) and their qualifications (courses)."""

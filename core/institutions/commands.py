@@ -1,0 +1,91 @@
+"""Typed commands for institutions and qualifications; web/, the CLI and tests build them."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, Field
+
+from core.fields import Command, Id, Name, PageQuery, SearchText
+from core.input_fields import OptionalEmail, bounded, kept
+
+LANGUAGES = ("en", "fr", "ar")
+Language = Literal["en", "fr", "ar"]
+SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?")
+
+
+def _time_zone(value: str) -> str:
+    if "/" not in value and value != "UTC":
+        raise ValueError("use an IANA time zone such as Africa/Algiers or Africa/Johannesburg")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("unknown time zone; use an IANA name such as Africa/Algiers") from None
+    return value
+
+
+def _slug(value: str) -> str:
+    value = value.lower()
+    if not SLUG.fullmatch(value):
+        raise ValueError("use lower-case letters, digits and hyphens (e.g. cape-skills)")
+    return value
+
+
+TimeZoneName = Annotated[str, Field(max_length=64, examples=["Africa/Algiers"]), AfterValidator(_time_zone)]
+Slug = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(_slug)]
+Code = Annotated[str, Field(min_length=1, max_length=40)]
+Reference = bounded(80)
+Address = bounded(2000)
+PersonName = bounded(200)
+PhoneText = bounded(40)
+Level = bounded(40)
+
+
+class InstitutionFields(Command):
+    accreditation_number: Reference = Field(None, description="e.g. a QCTO or ministry provider number")
+    address: Address = None
+    contact_name: PersonName = None
+    contact_email: OptionalEmail = None
+    contact_phone: PhoneText = None
+
+
+class CreateInstitution(InstitutionFields):
+    name: Name = Field(max_length=200)
+    slug: Slug
+    time_zone: TimeZoneName
+    default_language: Language = "en"
+
+
+class UpdateInstitution(InstitutionFields):
+    """Only the keys sent are changed."""
+
+    name: kept(Name) = Field(None, max_length=200)
+    slug: kept(Slug) = None
+    time_zone: kept(TimeZoneName) = None
+    default_language: kept(Language) = None
+
+
+class InstitutionQuery(PageQuery):
+    q: SearchText = ""
+
+
+class CreateQualification(Command):
+    code: Code
+    title: Name = Field(max_length=200)
+    level: Level = Field(None, description="NQF level or the provider's own")
+    active: bool = True
+    institution_id: Id | None = Field(None, description="super_admin only; otherwise your institution")
+
+
+class UpdateQualification(Command):
+    code: kept(Code) = None
+    title: kept(Name) = Field(None, max_length=200)
+    level: Level = None
+    active: kept(bool) = None
+
+
+class QualificationQuery(PageQuery):
+    q: SearchText = ""
+    active: bool | None = None

@@ -1,0 +1,142 @@
+"""Institutions (super_admin) and qualifications (each institution's admins). Each use case is one unit of work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.db import flush_or_conflict
+from core.errors import NotFound, ValidationError
+from core.i18n import N_
+from core.models import Institution, Qualification, Role, User
+from core.uow import unit_of_work
+
+from .commands import CreateInstitution, CreateQualification, UpdateInstitution, UpdateQualification
+
+INSTITUTION_FIELDS = ("name", "slug", "time_zone", "default_language", "accreditation_number", "address",
+                      "contact_name", "contact_email", "contact_phone")
+QUALIFICATION_FIELDS = ("code", "title", "level", "active")
+
+
+def like_pattern(q: str) -> str:
+    """`%q%` for ILIKE, with the user's own % and _ taken literally (escape character backslash)."""
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def own_institution(user: User) -> int:
+    if user.institution_id is None:
+        raise ValidationError(N_("Your account belongs to no institution."), code="no_institution")
+    return user.institution_id
+
+
+def acting_institution(session: Session, user: User, requested: int | None) -> int:
+    """The institution a write lands in: a super_admin may name any; everyone else works in their own."""
+    if user.role == Role.SUPER_ADMIN and requested is not None:
+        if session.get(Institution, requested) is None:
+            raise ValidationError(N_("No such institution."), code="unknown_institution",
+                                  details=[{"field": "institution_id", "message": "No such institution."}])
+        return requested
+    return own_institution(user)
+
+
+def _snapshot(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in fields}
+
+
+# kind → (audited fields, the message and code of a taken unique key)
+_KINDS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "institution": (INSTITUTION_FIELDS, N_("An institution with this slug already exists."), "duplicate_slug"),
+    "qualification": (QUALIFICATION_FIELDS, N_("A qualification with this code already exists."), "duplicate_code"),
+}
+
+
+def _save(session: Session, actor: User | None, kind: str, row: Any, changes: dict[str, Any] | None = None) -> None:
+    """Add `row` (no `changes`) or apply `changes` to it, flush (a taken unique key is a 409) and audit it."""
+    fields, taken, code = _KINDS[kind]
+    before = None if changes is None else _snapshot(row, fields)
+    if changes is None:
+        session.add(row)
+    for name, value in (changes or {}).items():
+        setattr(row, name, value)
+    flush_or_conflict(session, taken, code)
+    action = f"{kind}.create" if before is None else f"{kind}.update"
+    audit.record(session, actor_id=actor.id if actor else None, action=action, entity_type=kind, entity_id=row.id,
+                 before=before, after=_snapshot(row, fields))
+
+
+# ---------------------------------------------------------------- institutions
+
+
+def institutions_query(q: str = "") -> Select[Any]:
+    stmt = select(Institution)
+    if q:
+        like = like_pattern(q)
+        stmt = stmt.where(or_(Institution.name.ilike(like, escape="\\"), Institution.slug.ilike(like, escape="\\")))
+    return stmt.order_by(Institution.name, Institution.id)
+
+
+def get_institution(session: Session, institution_id: int) -> Institution:
+    inst = session.get(Institution, institution_id)
+    if inst is None:
+        raise NotFound(N_("No such institution."))
+    return inst
+
+
+def create_institution(session: Session, actor: User | None, command: CreateInstitution) -> Institution:
+    with unit_of_work(session):
+        inst = Institution(**command.model_dump())
+        _save(session, actor, "institution", inst)
+    return inst
+
+
+def update_institution(session: Session, actor: User, institution_id: int, command: UpdateInstitution
+                       ) -> Institution:
+    with unit_of_work(session):
+        inst = get_institution(session, institution_id)
+        _save(session, actor, "institution", inst, command.model_dump(exclude_unset=True))
+    return inst
+
+
+# ---------------------------------------------------------------- qualifications
+
+
+def qualification_scope(user: User) -> Any:
+    return True if user.role == Role.SUPER_ADMIN else Qualification.institution_id == user.institution_id
+
+
+def qualifications_query(user: User, q: str = "", active: bool | None = None) -> Select[Any]:
+    stmt = select(Qualification).where(qualification_scope(user))
+    if q:
+        like = like_pattern(q)
+        stmt = stmt.where(or_(Qualification.code.ilike(like, escape="\\"),
+                              Qualification.title.ilike(like, escape="\\")))
+    if active is not None:
+        stmt = stmt.where(Qualification.active.is_(active))
+    return stmt.order_by(Qualification.title, Qualification.code, Qualification.id)  # collation: SQL sorts
+
+
+def visible_qualification(session: Session, user: User, qualification_id: int) -> Qualification:
+    found = session.scalar(select(Qualification).where(Qualification.id == qualification_id,
+                                                       qualification_scope(user)))
+    if found is None:
+        raise NotFound(N_("No such qualification."))
+    return found
+
+
+def create_qualification(session: Session, user: User, command: CreateQualification) -> Qualification:
+    with unit_of_work(session):
+        institution_id = acting_institution(session, user, command.institution_id)
+        row = Qualification(institution_id=institution_id, **command.model_dump(exclude={"institution_id"}))
+        _save(session, user, "qualification", row)
+    return row
+
+
+def update_qualification(session: Session, user: User, qualification_id: int, command: UpdateQualification
+                         ) -> Qualification:
+    with unit_of_work(session):
+        row = visible_qualification(session, user, qualification_id)
+        _save(session, user, "qualification", row, command.model_dump(exclude_unset=True))
+    return row

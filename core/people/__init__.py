@@ -1,0 +1,1 @@
+"""People: staff accounts (users), password resets, learners and their enrolments."""

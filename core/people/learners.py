@@ -1,0 +1,77 @@
+"""Learners: an institution's people on public cohorts. National ID / passport numbers are unique per
+institution where present (the database enforces it too)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.access.scoping import learner_filter
+from core.db import flush_or_conflict
+from core.errors import NotFound
+from core.i18n import N_
+from core.institutions.service import acting_institution, like_pattern
+from core.models import Enrolment, Learner, User
+from core.uow import unit_of_work
+
+from .commands import CreateLearner, LearnerQuery, UpdateLearner
+
+LEARNER_FIELDS = ("full_name", "id_number", "email", "phone_e164", "date_of_birth")
+
+
+def _snapshot(learner: Learner) -> dict[str, Any]:
+    out = {name: getattr(learner, name) for name in LEARNER_FIELDS}
+    out["date_of_birth"] = out["date_of_birth"].isoformat() if out["date_of_birth"] else None
+    return out
+
+
+def learners_query(user: User, query: LearnerQuery) -> Select[Any]:
+    stmt = select(Learner).where(learner_filter(user))
+    if query.q:
+        like = like_pattern(query.q)
+        stmt = stmt.where(or_(*(column.ilike(like, escape="\\") for column in (
+            Learner.full_name, Learner.id_number, Learner.email, Learner.phone_e164))))
+    if query.cohort is not None:
+        stmt = stmt.where(Learner.id.in_(select(Enrolment.learner_id).where(Enrolment.cohort_id == query.cohort)))
+    return stmt.order_by(Learner.full_name, Learner.id)  # collation: SQL sorts
+
+
+def visible_learner(session: Session, user: User, learner_id: int) -> Learner:
+    found = session.scalar(select(Learner).where(Learner.id == learner_id, learner_filter(user)))
+    if found is None:
+        raise NotFound(N_("No such learner."))
+    return found
+
+
+def _values(command: CreateLearner | UpdateLearner) -> dict[str, Any]:
+    values = command.model_dump(exclude_unset=True, exclude={"institution_id"})
+    if "phone" in values:
+        values["phone_e164"] = values.pop("phone")
+    return values
+
+
+def create_learner(session: Session, user: User, command: CreateLearner) -> Learner:
+    with unit_of_work(session):
+        learner = Learner(institution_id=acting_institution(session, user, command.institution_id),
+                          **{**dict.fromkeys(LEARNER_FIELDS), **_values(command)})
+        session.add(learner)
+        flush_or_conflict(session, N_("A learner with this ID number already exists here."), "duplicate_id_number")
+        audit.record(session, actor_id=user.id, action="learner.create", entity_type="learner", entity_id=learner.id,
+                     after=_snapshot(learner))
+    return learner
+
+
+def update_learner(session: Session, user: User, learner_id: int, command: UpdateLearner) -> Learner:
+    with unit_of_work(session):
+        learner = visible_learner(session, user, learner_id)
+        values = _values(command)
+        before = _snapshot(learner)
+        for name, value in values.items():
+            setattr(learner, name, value)
+        flush_or_conflict(session, N_("A learner with this ID number already exists here."), "duplicate_id_number")
+        audit.record(session, actor_id=user.id, action="learner.update", entity_type="learner", entity_id=learner.id,
+                     before=before, after=_snapshot(learner))
+    return learner

@@ -1,0 +1,135 @@
+"""Staff accounts: admins manage their own institution's people; only a super_admin reaches other institutions.
+
+Deactivating a user ends their login sessions and API tokens at once (and sign-in refuses inactive users).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Select, delete, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from core import audit, clock
+from core.access import auth
+from core.access.auth import INSTITUTION_ROLES
+from core.db import after_commit
+from core.errors import Forbidden, NotFound, ValidationError
+from core.i18n import N_
+from core.institutions.service import acting_institution, like_pattern
+from core.models import ApiToken, Cohort, LoginSession, Role, User, cohort_facilitators
+from core.uow import unit_of_work
+
+from .commands import ROLES_AN_ADMIN_GIVES, CreateUser, UpdateUser, UserQuery
+
+USER_FIELDS = ("full_name", "role", "active")
+
+
+def user_scope(actor: User) -> Any:
+    return True if actor.role == Role.SUPER_ADMIN else User.institution_id == actor.institution_id
+
+
+def users_query(actor: User, query: UserQuery) -> Select[Any]:
+    stmt = select(User).where(user_scope(actor))
+    if query.q:
+        like = like_pattern(query.q)
+        stmt = stmt.where(or_(User.full_name.ilike(like, escape="\\"), User.email.ilike(like, escape="\\")))
+    if query.role:
+        stmt = stmt.where(User.role == Role(query.role))
+    if query.active is not None:
+        stmt = stmt.where(User.active.is_(query.active))
+    return stmt.order_by(User.full_name, User.id)  # collation: SQL sorts
+
+
+def visible_user(session: Session, actor: User, user_id: int) -> User:
+    found = session.scalar(select(User).where(User.id == user_id, user_scope(actor)))
+    if found is None:
+        raise NotFound(N_("No such user."))
+    return found
+
+
+def assigned_cohorts(session: Session, user_ids: list[int]) -> dict[int, list[int]]:
+    """Cohort ids each user facilitates, in one query."""
+    out: dict[int, list[int]] = {uid: [] for uid in user_ids}
+    if user_ids:
+        rows = session.execute(select(cohort_facilitators.c.user_id, cohort_facilitators.c.cohort_id)
+                               .where(cohort_facilitators.c.user_id.in_(user_ids))
+                               .order_by(cohort_facilitators.c.cohort_id))
+        for uid, cid in rows:
+            out[uid].append(cid)
+    return out
+
+
+def _check_role(actor: User, role: Role) -> None:
+    if actor.role != Role.SUPER_ADMIN and role not in ROLES_AN_ADMIN_GIVES:
+        raise Forbidden(N_("Only a super admin can give the role %(role)s."), code="role_not_allowed",
+                        params={"role": role.value})
+
+
+def _set_cohorts(session: Session, user: User, cohort_ids: list[int]) -> None:
+    ids = sorted(set(cohort_ids))
+    if ids and user.role != Role.TEACHER:
+        raise ValidationError(N_("Only teachers facilitate cohorts."), code="not_a_teacher",
+                              details=[{"field": "cohort_ids", "message": "Only teachers facilitate cohorts."}])
+    found = set(session.scalars(select(Cohort.id).where(Cohort.id.in_(ids),
+                                                        Cohort.institution_id == user.institution_id)))
+    if missing := [i for i in ids if i not in found]:
+        raise ValidationError(N_("Unknown cohorts for this institution."), code="unknown_cohort",
+                              details=[{"field": "cohort_ids", "message": f"No such cohort: {i}."} for i in missing])
+    session.execute(delete(cohort_facilitators).where(cohort_facilitators.c.user_id == user.id))
+    if ids:
+        session.execute(insert(cohort_facilitators), [{"cohort_id": c, "user_id": user.id} for c in ids])
+
+
+def create_staff(session: Session, actor: User, command: CreateUser,
+                 invite: Callable[[int], object] | None = None) -> User:
+    """Create an account; without a password the user is sent a link to choose one (`invite`, after commit)."""
+    role = Role(command.role)
+    with unit_of_work(session):
+        _check_role(actor, role)
+        institution_id = (acting_institution(session, actor, command.institution_id)
+                          if role in INSTITUTION_ROLES or command.institution_id is not None
+                          or actor.role != Role.SUPER_ADMIN else None)
+        user = auth.create_user(session, email=command.email, role=role, full_name=command.full_name,
+                                password=command.password, institution_id=institution_id,
+                                organization_id=command.organization_id)
+        _set_cohorts(session, user, command.cohort_ids)
+        audit.record(session, actor_id=actor.id, action="user.create", entity_type="user", entity_id=user.id,
+                     after={"email": user.email, "role": role.value, "institution_id": institution_id})
+        if invite is not None and command.password is None:
+            user_id = user.id
+            after_commit(session, lambda: invite(user_id))
+    return user
+
+
+def update_staff(session: Session, actor: User, user_id: int, command: UpdateUser) -> User:
+    with unit_of_work(session):
+        user = visible_user(session, actor, user_id)
+        if user.role == Role.SUPER_ADMIN and actor.role != Role.SUPER_ADMIN:
+            raise Forbidden(N_("Only a super admin can change a super admin."), code="role_not_allowed")
+        changes = command.model_dump(exclude_unset=True)
+        if "role" in changes:
+            _check_role(actor, Role(changes["role"]))
+            changes["role"] = Role(changes["role"])
+        if user.id == actor.id and (changes.get("active") is False or changes.get("role", user.role) != user.role):
+            raise ValidationError(N_("You cannot deactivate yourself or change your own role."), code="self_change")
+        before = {"full_name": user.full_name, "role": user.role.value, "active": user.active}
+        cohort_ids = changes.pop("cohort_ids", None)
+        for name, value in changes.items():
+            setattr(user, name, value)
+        if cohort_ids is not None or ("role" in changes and user.role != Role.TEACHER):
+            _set_cohorts(session, user, cohort_ids or [])
+        if before["active"] and not user.active:
+            end_access(session, user.id)
+        audit.record(session, actor_id=actor.id, action="user.update", entity_type="user", entity_id=user.id,
+                     before=before, after={"full_name": user.full_name, "role": user.role.value,
+                                           "active": user.active, "cohort_ids": cohort_ids})
+    return user
+
+
+def end_access(session: Session, user_id: int) -> None:
+    """Every browser signed out and every API token revoked, in the caller's transaction."""
+    session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
+    session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+                    .values(revoked_at=clock.now()))

@@ -1,0 +1,116 @@
+"""Submissions: a register handed in as an ATTENDANCE_REGISTER, frozen to the exact file it was made from.
+
+Only a register whose sessions are all locked can be submitted. A later change never alters the submitted
+document (documents are immutable once READY; new data makes a new document). An unlock of one of its
+sessions after the submission is audited (session.unlock) and shows as `amended_since`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from core import audit, clock
+from core.access.scoping import cohort_filter, require
+from core.attendance.locking import lock_states
+from core.errors import Conflict
+from core.i18n import N_
+from core.models import (
+    AuditEvent,
+    ClassSession,
+    Cohort,
+    DocumentStatus,
+    RegisterDocument,
+    SessionStatus,
+    Submission,
+    SubmissionResource,
+    SubmissionStatus,
+    User,
+)
+from core.uow import unit_of_work
+
+from .commands import SubmitRegister
+from .service import visible_document
+
+
+@dataclass(frozen=True)
+class SubmissionView:
+    id: int
+    register_document_id: int | None
+    sha256: str | None
+    submitted_at: dt.datetime | None
+    amended_since: dt.datetime | None
+    reference: str | None
+    kind: str | None
+    cohort: str | None
+
+
+def _covered_by(doc: RegisterDocument) -> ColumnElement[bool]:
+    """The class sessions this document covers."""
+    if doc.session_id is not None:
+        return ClassSession.id == doc.session_id
+    return and_(ClassSession.cohort_id == doc.cohort_id,
+                ClassSession.session_date.between(doc.period_start, doc.period_end))
+
+
+def _covered_by_any() -> ColumnElement[bool]:
+    """The same, correlated to the RegisterDocument row of the enclosing query."""
+    return or_(ClassSession.id == RegisterDocument.session_id,
+               and_(RegisterDocument.session_id.is_(None), ClassSession.cohort_id == RegisterDocument.cohort_id,
+                    ClassSession.session_date.between(RegisterDocument.period_start, RegisterDocument.period_end)))
+
+
+def submit(session: Session, user: User, command: SubmitRegister, *, grace_hours: int = 24) -> SubmissionView:
+    with unit_of_work(session):
+        doc = visible_document(session, user, command.register_document_id)
+        require(session, user, "registers.submit")
+        if doc.status != DocumentStatus.READY or not doc.sha256:
+            raise Conflict(N_("Only a finished document can be submitted."), code="not_ready")
+        covered = list(session.scalars(select(ClassSession).where(
+            _covered_by(doc), ClassSession.status != SessionStatus.CANCELLED)))
+        locks = lock_states(session, covered, grace_hours)  # by hand, or past the cut-off
+        total, unlocked = len(covered), sum(not lock.locked for lock in locks.values())
+        if total == 0 or unlocked:
+            raise Conflict(N_("Only a register whose sessions are all locked can be submitted "
+                              "(%(unlocked)s of %(total)s are not locked)."), code="sessions_not_locked",
+                           params={"unlocked": unlocked, "total": total})
+        if session.scalar(select(exists().where(Submission.document_id == doc.id))):
+            raise Conflict(N_("This document has already been submitted."), code="already_submitted")
+        row = Submission(institution_id=doc.institution_id, resource_type=SubmissionResource.ATTENDANCE_REGISTER,
+                         resource_id=doc.id, document_id=doc.id, sha256=doc.sha256, status=SubmissionStatus.SUBMITTED,
+                         submitted_by_id=user.id, submitted_at=clock.now())
+        session.add(row)
+        session.flush()
+        audit.record(session, actor_id=user.id, action="register.submit", entity_type="submission", entity_id=row.id,
+                     after={"register_document_id": doc.id, "sha256": doc.sha256, "reference": doc.reference})
+        return _views(session, select(Submission.id).where(Submission.id == row.id))[0]
+
+
+def list_submissions(session: Session, user: User, page: int, per_page: int) -> tuple[list[SubmissionView], int]:
+    require(session, user, "registers.view")
+    visible = (select(Submission.id).join(RegisterDocument, RegisterDocument.id == Submission.document_id)
+               .join(Cohort, Cohort.id == RegisterDocument.cohort_id).where(cohort_filter(user)))
+    total = session.scalar(select(func.count()).select_from(visible.subquery())) or 0
+    ids = visible.order_by(Submission.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    return _views(session, ids), total
+
+
+def _views(session: Session, ids) -> list[SubmissionView]:  # type: ignore[no-untyped-def]
+    """Submissions with `amended_since` (the first unlock of a covered session after submitting) in one query."""
+    amended = (select(func.min(AuditEvent.at))
+               .where(AuditEvent.action == "session.unlock", AuditEvent.entity_type == "class_session",
+                      AuditEvent.at > Submission.submitted_at,
+                      AuditEvent.entity_id.in_(select(ClassSession.id).where(_covered_by_any())))
+               .correlate(Submission, RegisterDocument).scalar_subquery())
+    rows = session.execute(
+        select(Submission.id, Submission.document_id, Submission.sha256, Submission.submitted_at, amended,
+               RegisterDocument.reference, RegisterDocument.kind, Cohort.name)
+        .join(RegisterDocument, RegisterDocument.id == Submission.document_id)
+        .join(Cohort, Cohort.id == RegisterDocument.cohort_id)
+        .where(Submission.id.in_(ids)).order_by(Submission.id.desc())
+    ).all()
+    return [SubmissionView(r[0], r[1], r[2], r[3], r[4], r[5], r[6].value if r[6] else None, r[7]) for r in rows]
+

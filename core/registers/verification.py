@@ -1,0 +1,94 @@
+"""Public verification of issued registers: by reference (the footer, the QR code) or by the file's bytes.
+
+Answers who issued the document, when, for which session or cohort, its sha256, and whether a newer build
+of the same register has superseded it. Never any trainee data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.models import ClassSession, Cohort, DocumentKind, DocumentStatus, Institution, RegisterDocument
+from core.storage import CHUNK
+
+from .data import Scope
+
+
+@dataclass(frozen=True)
+class Verified:
+    reference: str
+    verification_code: str
+    institution: str
+    kind: str
+    format: str
+    cohort: str
+    session_date: dt.date | None
+    session_start: dt.time | None
+    session_end: dt.time | None
+    period_start: dt.date | None
+    period_end: dt.date | None
+    issued_at: dt.datetime | None
+    sha256: str | None
+    superseded_at: dt.datetime | None   # when a newer build of the same register was issued
+    superseded_by: str | None
+
+
+def by_reference(session: Session, reference: str) -> Verified | None:
+    """The issued (READY) document with this reference, or None."""
+    doc = session.scalar(select(RegisterDocument).where(RegisterDocument.reference == reference.strip().upper(),
+                                                        RegisterDocument.status == DocumentStatus.READY))
+    return _verified(session, doc) if doc is not None else None
+
+
+def by_content(session: Session, stream: BinaryIO, max_bytes: int) -> tuple[str, Verified | None]:
+    """(sha256 of the upload, the issued document with exactly those bytes or None)."""
+    digest, size = hashlib.sha256(), 0
+    while chunk := stream.read(CHUNK):
+        size += len(chunk)
+        if size > max_bytes:
+            from core.errors import TooLarge
+            from core.i18n import N_
+
+            raise TooLarge(N_("The file is larger than any register we issue."), code="too_large")
+        digest.update(chunk)
+    sha = digest.hexdigest()
+    doc = session.scalar(select(RegisterDocument).where(RegisterDocument.sha256 == sha,
+                                                        RegisterDocument.status == DocumentStatus.READY)
+                         .order_by(RegisterDocument.id).limit(1))
+    return sha, (_verified(session, doc) if doc is not None else None)
+
+
+def _verified(session: Session, doc: RegisterDocument) -> Verified:
+    institution = session.scalar(select(Institution.name).where(Institution.id == doc.institution_id)) or ""
+    cohort = session.scalar(select(Cohort.name).where(Cohort.id == doc.cohort_id)) or ""
+    day = start = end = None
+    if doc.session_id is not None:
+        row = session.execute(select(ClassSession.session_date, ClassSession.start_time, ClassSession.end_time)
+                              .where(ClassSession.id == doc.session_id)).first()
+        if row is not None:
+            day, start, end = row
+    newer = superseding(session, doc)
+    return Verified(doc.reference, doc.verification_code, institution, doc.kind.value, doc.format.value, cohort,
+                    day, start, end, doc.period_start, doc.period_end, doc.finished_at, doc.sha256,
+                    newer.finished_at if newer else None, newer.reference if newer else None)
+
+
+def superseding(session: Session, doc: RegisterDocument) -> RegisterDocument | None:
+    """The newest READY build of the same register (same scope and format) made from other data."""
+    scope = Scope(doc.kind, doc.cohort_id, doc.session_id, doc.period_start, doc.period_end)
+    stmt = select(RegisterDocument).where(
+        RegisterDocument.cohort_id == scope.cohort_id, RegisterDocument.kind == scope.kind,
+        RegisterDocument.format == doc.format, RegisterDocument.status == DocumentStatus.READY,
+        RegisterDocument.id > doc.id, RegisterDocument.data_version != doc.data_version)
+    if scope.kind == DocumentKind.SESSION:
+        stmt = stmt.where(RegisterDocument.session_id == scope.session_id)
+    else:
+        stmt = stmt.where(RegisterDocument.period_start == scope.period_start,
+                          RegisterDocument.period_end == scope.period_end)
+    return session.scalar(stmt.order_by(RegisterDocument.id.desc()).limit(1))

@@ -1,0 +1,229 @@
+"""The institution's cohorts (both kinds) with their progress, the cohort page, public cohorts, enrolments and
+facilitators: screens and JSON API, on the cohorts blueprint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from core import clock
+from core.access.scoping import can, visible_cohort
+from core.cohorts import enrolments, public, stats
+from core.cohorts.commands import CohortListQuery, CreatePublicCohort, SetFacilitators, UpdateCohort
+from core.models import (
+    ClassSession,
+    Cohort,
+    CohortStatus,
+    CohortType,
+    ImportKind,
+    Qualification,
+    Role,
+    SessionStatus,
+    TraineeImport,
+    User,
+)
+from core.people.commands import Enrol, EnrolmentQuery, Withdraw
+
+from ..auth import requires, user
+from ..contract import Page, contract, responds
+from ..extensions import db
+from ..forms import form_command
+from ..pagination import query_page
+from ..people.schemas import EnrolmentOut, EnrolResult, present_enrolment
+from . import bp
+from .schemas import (
+    CohortDetail,
+    CohortItem,
+    FacilitatorList,
+    present_cohort_item,
+    present_facilitator,
+    present_member,
+)
+
+RECENT_SESSIONS = 200
+
+
+def cohort_page_data(query: CohortListQuery) -> dict[str, Any]:
+    """A page of cohorts with their progress: a fixed number of queries whatever the page size."""
+    page = query_page(stats.cohorts_query(user(), query), query, lambda row: row, scalars=False)
+    progress = stats.cohort_stats(db.session, [c.id for c, _q in page["items"]], clock.now())
+    page["items"] = [present_cohort_item(c, q, progress[c.id]) for c, q in page["items"]]
+    return page
+
+
+def cohort_detail(cohort: Cohort) -> dict[str, Any]:
+    qualification = db.session.get(Qualification, cohort.qualification_id) if cohort.qualification_id else None
+    progress = stats.cohort_stats(db.session, [cohort.id], clock.now())[cohort.id]
+    return {**present_cohort_item(cohort, qualification, progress), "attended": progress.rate.attended,
+            "counted": progress.rate.counted,
+            "facilitators": [present_facilitator(u) for u in public.facilitators(db.session, cohort)],
+            "members": [present_member(m) for m in stats.member_rates(db.session, cohort)],
+            "sessions_url": url_for("scheduling.cohort_sessions", cohort_id=cohort.id)}
+
+
+def _facilitator_list(cohort: Cohort, users: list[User]) -> dict[str, Any]:
+    return {"cohort_id": cohort.id, "items": [present_facilitator(u) for u in users]}
+
+
+# ---------------------------------------------------------------- API
+
+
+@bp.get("/api/institution/cohorts")
+@requires("cohorts.view")
+@contract(resp=responds(HTTP_200=Page[CohortItem]))
+def api_cohort_list(query: CohortListQuery) -> Any:
+    """Public and corporate cohorts with progress. Filters: type, status, q, qualification, facilitator."""
+    return cohort_page_data(query)
+
+
+@bp.post("/api/institution/cohorts")
+@requires("cohorts.create")
+@contract(resp=responds(HTTP_201=CohortDetail))
+def api_cohort_create(json: CreatePublicCohort) -> Any:
+    return cohort_detail(public.create_public_cohort(db.session, user(), json)), 201
+
+
+@bp.get("/api/institution/cohorts/<int:cohort_id>")
+@requires("cohorts.view")
+@contract(resp=responds(HTTP_200=CohortDetail))
+def api_cohort_detail(cohort_id: int) -> Any:
+    return cohort_detail(visible_cohort(db.session, user(), cohort_id, "cohorts.view"))
+
+
+@bp.patch("/api/institution/cohorts/<int:cohort_id>")
+@requires("cohorts.update")
+@contract(resp=responds(HTTP_200=CohortDetail))
+def api_cohort_update(cohort_id: int, json: UpdateCohort) -> Any:
+    return cohort_detail(public.update_cohort(db.session, user(), cohort_id, json))
+
+
+@bp.get("/api/institution/cohorts/<int:cohort_id>/facilitators")
+@requires("cohorts.view")
+@contract(resp=responds(HTTP_200=FacilitatorList))
+def api_facilitators(cohort_id: int) -> Any:
+    cohort = visible_cohort(db.session, user(), cohort_id, "cohorts.view")
+    return _facilitator_list(cohort, public.facilitators(db.session, cohort))
+
+
+@bp.put("/api/institution/cohorts/<int:cohort_id>/facilitators")
+@requires("cohorts.update")
+@contract(resp=responds(HTTP_200=FacilitatorList))
+def api_set_facilitators(cohort_id: int, json: SetFacilitators) -> Any:
+    users = public.set_facilitators(db.session, user(), cohort_id, json)
+    return _facilitator_list(visible_cohort(db.session, user(), cohort_id), users)
+
+
+@bp.get("/api/institution/cohorts/<int:cohort_id>/enrolments")
+@requires("learners.view")
+@contract(resp=responds(HTTP_200=Page[EnrolmentOut]))
+def api_enrolment_list(cohort_id: int, query: EnrolmentQuery) -> Any:
+    cohort = enrolments.public_cohort(db.session, user(), cohort_id, "learners.view")
+    return query_page(enrolments.enrolments_query(cohort.id, query.status), query,
+                   lambda row: present_enrolment(row[0], row[1].full_name), scalars=False)
+
+
+@bp.post("/api/institution/cohorts/<int:cohort_id>/enrolments")
+@requires("learners.manage")
+@contract(resp=responds(HTTP_200=EnrolResult))
+def api_enrol(cohort_id: int, json: Enrol) -> Any:
+    """`{"learner_ids": [...]}`: answers which were enrolled and which already were."""
+    outcome = enrolments.enrol(db.session, user(), cohort_id, json)
+    return {"enrolled": [present_enrolment(e) for e in outcome.enrolled],
+            "already_enrolled": [present_enrolment(e) for e in outcome.already]}
+
+
+@bp.post("/api/enrolments/<int:enrolment_id>/withdraw")
+@requires("learners.manage")
+@contract(resp=responds(HTTP_200=EnrolmentOut))
+def api_withdraw(enrolment_id: int, json: Withdraw) -> Any:
+    """`{"date", "reason"}`: the learner leaves registers from that date; earlier ones keep them."""
+    return present_enrolment(enrolments.withdraw(db.session, user(), enrolment_id, json))
+
+
+# ---------------------------------------------------------------- screens
+
+
+@bp.get("/institution/attendance/cohorts")
+@requires("cohorts.view")
+def cohort_list() -> Any:
+    args = {k: v for k, v in request.args.items() if v.strip()}
+    query = CohortListQuery.model_validate({"per_page": 25, **args})
+    qualifications = db.session.scalars(select(Qualification).where(
+        Qualification.institution_id == user().institution_id, Qualification.active.is_(True))
+        .order_by(Qualification.title)).all()
+    return render_template("cohorts/cohort_list.html", page=cohort_page_data(query), query=query,
+                           statuses=list(CohortStatus), qualifications=qualifications)
+
+
+@bp.post("/institution/attendance/cohorts")
+@requires("cohorts.create")
+def cohort_create() -> Any:
+    cohort = public.create_public_cohort(db.session, user(), form_command(CreatePublicCohort))
+    flash(_("Cohort “%(name)s” created. Next: enrol learners and assign a facilitator.", name=cohort.name),
+          "success")
+    return redirect(url_for("cohorts.cohort_page", cohort_id=cohort.id))
+
+
+@bp.get("/institution/attendance/cohorts/<int:cohort_id>")
+@requires("cohorts.view")
+def cohort_page(cohort_id: int) -> Any:
+    cohort = visible_cohort(db.session, user(), cohort_id, "cohorts.view")
+    detail = cohort_detail(cohort)
+    sessions = db.session.scalars(select(ClassSession).where(ClassSession.cohort_id == cohort.id,
+                                                             ClassSession.status != SessionStatus.CANCELLED)
+                                  .order_by(ClassSession.starts_at.desc()).limit(RECENT_SESSIONS)).all()
+    kind = ImportKind.TRAINEES if cohort.cohort_type == CohortType.CORPORATE else ImportKind.LEARNERS
+    imports = db.session.scalars(select(TraineeImport).where(TraineeImport.cohort_id == cohort.id,
+                                                            TraineeImport.kind == kind)
+                                 .order_by(TraineeImport.created_at.desc()).limit(20)).all()
+    enrolled = []
+    if cohort.cohort_type == CohortType.PUBLIC and can(db.session, user(), "learners.view"):
+        enrolled = db.session.execute(enrolments.enrolments_query(cohort.id)).all()
+    teachers = []
+    if can(db.session, user(), "cohorts.update"):
+        teachers = db.session.scalars(select(User).where(User.institution_id == cohort.institution_id,
+                                                         User.role == Role.TEACHER, User.active.is_(True))
+                                      .order_by(User.full_name)).all()
+    qualifications = db.session.scalars(select(Qualification).where(
+        Qualification.institution_id == cohort.institution_id).order_by(Qualification.title)).all()
+    return render_template("cohorts/cohort_page.html", cohort=cohort, detail=detail, sessions=sessions,
+                           imports=imports, enrolled=enrolled, teachers=teachers, now=clock.now(),
+                           facilitator_ids={f["id"] for f in detail["facilitators"]},
+                           transitions=public.STATUS_TRANSITIONS[cohort.status], qualifications=qualifications)
+
+
+@bp.post("/institution/attendance/cohorts/<int:cohort_id>/edit")
+@requires("cohorts.update")
+def cohort_edit(cohort_id: int) -> Any:
+    public.update_cohort(db.session, user(), cohort_id, form_command(UpdateCohort))
+    flash(_("Cohort saved."), "success")
+    return redirect(url_for("cohorts.cohort_page", cohort_id=cohort_id))
+
+
+@bp.post("/institution/attendance/cohorts/<int:cohort_id>/facilitators")
+@requires("cohorts.update")
+def cohort_facilitators(cohort_id: int) -> Any:
+    public.set_facilitators(db.session, user(), cohort_id, form_command(SetFacilitators))
+    flash(_("Facilitators saved."), "success")
+    return redirect(url_for("cohorts.cohort_page", cohort_id=cohort_id) + "#facilitators")
+
+
+@bp.post("/institution/attendance/cohorts/<int:cohort_id>/enrolments")
+@requires("learners.manage")
+def cohort_enrol(cohort_id: int) -> Any:
+    outcome = enrolments.enrol(db.session, user(), cohort_id, form_command(Enrol))
+    flash(_("%(new)d enrolled, %(old)d already enrolled.", new=len(outcome.enrolled), old=len(outcome.already)),
+          "success")
+    return redirect(url_for("cohorts.cohort_page", cohort_id=cohort_id) + "#learners")
+
+
+@bp.post("/institution/enrolments/<int:enrolment_id>/withdraw")
+@requires("learners.manage")
+def enrolment_withdraw(enrolment_id: int) -> Any:
+    enrolment = enrolments.withdraw(db.session, user(), enrolment_id, form_command(Withdraw))
+    flash(_("Withdrawn from %(date)s.", date=enrolment.withdrawn_on.isoformat() if enrolment.withdrawn_on else ""),
+          "success")
+    return redirect(url_for("cohorts.cohort_page", cohort_id=enrolment.cohort_id) + "#learners")
