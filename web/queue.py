@@ -32,7 +32,7 @@ TASK_MODULES = ["tasks.system", "tasks.jobs", "tasks.imports", "tasks.scheduling
 
 # Tasks that are not jobs but belong on a queue other than default (by name prefix).
 QUEUE_BY_PREFIX = {"imports.": jobs.IMPORTS, "learner_imports.": jobs.IMPORTS, "registers.": jobs.DOCUMENTS,
-                   "documents.": jobs.DOCUMENTS, "exports.": jobs.DOCUMENTS}
+                   "documents.": jobs.DOCUMENTS, "exports.": jobs.DOCUMENTS, "portals.build_report": jobs.DOCUMENTS}
 
 
 def queue_for(task_name: str) -> str:

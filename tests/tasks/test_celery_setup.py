@@ -91,3 +91,13 @@ def test_a_task_in_a_context_of_its_own_leaves_no_session_behind(app):
     assert ping("own") == {"pong": "own", "db": True}
     with app.app_context():
         assert not db.session.registry.has()
+
+
+def test_tasks_route_to_the_queue_of_their_kind_of_work(app):
+    from web.queue import queue_for
+
+    assert [queue_for(name) for name in ("imports.validate", "imports.commit", "registers.build_pdf",
+                                         "portals.build_report", "scheduling.apply_plan", "jobs.sweep",
+                                         "attendance.lock_past_sessions", "reminders.send_unmarked_reminders")] == [
+        "imports", "imports", "documents", "documents", "default", "default", "default", "default"]
+    assert [q.name for q in app.extensions["celery"].conf.task_queues] == ["imports", "documents", "default"]
