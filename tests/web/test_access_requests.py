@@ -120,7 +120,9 @@ def _gated_get_urls(app, sql, demo) -> list[str]:
         for rule in app.url_map.iter_rules():
             access = getattr(app.view_functions[rule.endpoint], "access_rule", None)
             if access and access.permission in REGULATOR_GATED and "GET" in rule.methods:
-                urls.append(url_for(rule.endpoint, **{a: values[a] for a in rule.arguments}))
+                # Routes added by other capabilities take a sample id (1) or reference: refusal is what is checked.
+                urls.append(url_for(rule.endpoint, **{a: values.get(a, "R1" if a == "reference" else 1)
+                                                      for a in rule.arguments}))
     return urls
 
 
