@@ -48,7 +48,7 @@ def _sample_values(demo: dict[str, Any]) -> dict[str, Any]:
         "filename": "app.css",
         "institution_id": demo["institution_id"],
         "qualification_id": 1,
-        "user_id": demo["users"]["teacher"],
+        "user_id": demo["users"].get("teacher", demo["users"]["admin"]),  # some callers know only the admin
         "learner_id": 1,
         "enrolment_id": 1,
         "token": "not-a-real-token",
