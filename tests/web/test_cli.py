@@ -46,7 +46,7 @@ def test_users_create_refuses_a_duplicate_email(app):
     runner = app.test_cli_runner()
     runner.invoke(args=["demo-data"])
     result = runner.invoke(args=["users", "create", "--email", "admin@demo.example", "--role", "admin",
-                                 "--password", "a-long-password"])
+                                 "--institution", "demo", "--password", "a-long-password"])
     assert result.exit_code != 0 and "already exists" in result.output
 
 
