@@ -58,11 +58,14 @@ SUBMISSIONS_SHOWN = 100
 def audit_regulator_reads(response: Response) -> Response:
     """Record a regulator's successful read of any route gated by an access request, before it is sent:
     if the audit cannot be written, the read fails too."""
-    if (request.method != "GET" or not 200 <= response.status_code < 300 or not current_user.is_authenticated
-            or current_user.role != Role.REGULATOR):
+    if request.method != "GET" or not 200 <= response.status_code < 300:
         return response
+    # The gate comes before `current_user`: loading the user reads the database, which routes that never
+    # touch it (health, static pages) must not start to need, e.g. while the database is away.
     rule = getattr(current_app.view_functions.get(request.endpoint or ""), "access_rule", None)
     if rule is None or rule.permission not in REGULATOR_GATED:
+        return response
+    if not current_user.is_authenticated or current_user.role != Role.REGULATOR:
         return response
     path = request.full_path.rstrip("?")
     reads.record_read(db.session, user(), endpoint=request.endpoint or "", path=path, view_args=request.view_args or {})
