@@ -129,23 +129,26 @@ def _corporate_rates(by: Any, where: Any) -> Select[Any]:
             .where(where, _not_cancelled()).group_by(by))
 
 
-def _outside_enrolments(ids: list[int]) -> Select[Any]:
+def _outside_enrolments(ids: list[int], lateral: bool) -> Select[Any]:
     """Learners' marks for sessions outside their enrolment (before it, or from their withdrawal on), by cohort.
 
     The kept session counts include them and the rates must not. A record carries its session's date, so each
     enrolment needs two range probes of (enrolment_id, record_date), usually empty, never a read of every
-    record. LATERAL keeps them probes: joined plainly, the planner guesses a third of all records match an
-    inequality and scans them all."""
+    record. LATERAL (PostgreSQL) keeps them probes: joined plainly, the planner guesses a third of all records
+    match an inequality and scans them all. SQLite has no LATERAL and plans the plain join by the index."""
     record = AttendanceRecord
-    probes = union_all(*(
-        select(record.session_id, record.status).where(record.enrolment_id == Enrolment.id, beyond)
-        .correlate(Enrolment)
-        for beyond in (record.record_date < Enrolment.enrolled_on, record.record_date >= Enrolment.withdrawn_on)
-    )).subquery().lateral()
-    attended, counted = _ratio(probes.c.status)
-    return (select(Enrolment.cohort_id, attended, counted)
-            .join(probes, literal(True))
-            .join(ClassSession, ClassSession.id == probes.c.session_id)
+    before, after = record.record_date < Enrolment.enrolled_on, record.record_date >= Enrolment.withdrawn_on
+    if lateral:
+        marks = union_all(*(select(record.session_id, record.status).where(record.enrolment_id == Enrolment.id,
+                                                                           beyond).correlate(Enrolment)
+                            for beyond in (before, after))).subquery().lateral()
+        joined = select(Enrolment.cohort_id, *_ratio(marks.c.status)).join(marks, literal(True))
+        session_id = marks.c.session_id
+    else:
+        joined = (select(Enrolment.cohort_id, *_ratio(record.status))
+                  .join(record, and_(record.enrolment_id == Enrolment.id, or_(before, after))))
+        session_id = record.session_id
+    return (joined.join(ClassSession, ClassSession.id == session_id)
             .where(Enrolment.cohort_id.in_(ids), _not_cancelled()).group_by(Enrolment.cohort_id))
 
 
@@ -171,7 +174,8 @@ def cohort_stats(session: Session, cohort_ids: Iterable[int], now: dt.datetime) 
         .outerjoin(corporate, corporate.session_id == ClassSession.id)
         .where(ClassSession.cohort_id.in_(ids), _not_cancelled())
         .group_by(ClassSession.cohort_id))}
-    outside = {cid: (int(a or 0), int(c or 0)) for cid, a, c in session.execute(_outside_enrolments(ids))}
+    lateral = session.get_bind().dialect.name == "postgresql"
+    outside = {cid: (int(a or 0), int(c or 0)) for cid, a, c in session.execute(_outside_enrolments(ids, lateral))}
     out = {}
     for cid in ids:
         planned, held, open_, attended_n, counted_n = (int(v or 0) for v in sessions.get(cid, (0, 0, 0, 0, 0)))
