@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from core.errors import DomainError
 from core.portals import reports
 from core.registers.service import record_failure
-from tasks import db_session, storage
+from tasks import db_session, storage, translations_dir
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
              autoretry_for=(OperationalError,), retry_backoff=10)
 def build_report(self, document_id: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
     try:
-        doc = reports.build_report(db_session(), storage(), document_id)
+        doc = reports.build_report(db_session(), storage(), document_id, translations_dir())
     except DomainError as exc:
         log.warning("report %s: %s", document_id, exc.message)
         record_failure(db_session(), document_id, exc.message)

@@ -12,22 +12,31 @@ file's sha256, or FAILED with a message.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from babel import dates, numbers
+from babel.support import NullTranslations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import clock, jobs
 from core.attendance.export import neutralize
 from core.errors import Forbidden, NotFound, ValidationError
-from core.i18n import N_
+from core.i18n import N_, catalogue, direction
 from core.models import Cohort, DocumentKind, DocumentStatus, RegisterDocument, User
+from core.registers.data import institution_language
+from core.registers.render import SESSION_TYPES
 from core.storage import PrivateStorage
 from core.uow import unit_of_work
 
+from . import rules
 from .chart import rate_chart, session_points
 from .commands import RequestReport
 from .jobs import BUILD_REPORT
@@ -42,10 +51,11 @@ KINDS: dict[tuple[str, str], DocumentKind] = {
 REPORT_OF: dict[DocumentKind, tuple[str, str]] = {kind: key for key, kind in KINDS.items()}
 MEDIA_TYPES = {"pdf": "application/pdf",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-TITLES = {"delivery": "Delivery report", "progress": "Progress report"}
-
-_templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                         autoescape=select_autoescape(["html"]))
+TITLES = {"delivery": N_("Delivery report"), "progress": N_("Progress report")}
+DELIVERY_WORDS = {rules.DELIVERED: N_("delivered"), rules.CANCELLED: N_("cancelled"), rules.PLANNED: N_("planned")}
+COHORT_STATUSES = {"ACTIVE": N_("active"), "COMPLETED": N_("completed"), "ARCHIVED": N_("archived"),
+                   "CANCELLED": N_("cancelled")}
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 def report_of(doc: RegisterDocument) -> tuple[str, str]:
@@ -60,7 +70,9 @@ def request_report(session: Session, user: User, cohort_id: int, command: Reques
         if not reports_granted(session, cohort.organization_id):
             raise Forbidden(N_("Your organization has not been granted reports naming its employees."),
                             code="reports_not_granted")
+        language = command.language or institution_language(session, cohort.institution_id)
         doc = RegisterDocument(cohort_id=cohort.id, session_id=None, kind=KINDS[(command.kind, command.format)],
+                               language=language,
                                status=DocumentStatus.PENDING, requested_by_id=user.id)
         session.add(doc)
         session.flush()
@@ -94,54 +106,118 @@ def filename(doc: RegisterDocument, cohort_name: str) -> str:
 
 # --- building ---------------------------------------------------------------------------------------------------
 
-def _percent(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.1f}%"
+@dataclass(frozen=True)
+class Words:
+    """A report's language: its catalogue, and Babel's formats for its dates and numbers."""
+
+    language: str
+    translations_dir: str | None
+    catalogue: NullTranslations
+
+    @property
+    def locale(self) -> str:
+        return self.language.replace("-", "_")
+
+    @property
+    def direction(self) -> str:
+        return direction(self.language)
+
+    def gettext(self, msgid: str, **params: object) -> str:
+        text = str(self.catalogue.gettext(msgid))
+        return text % params if params else text
+
+    def percent(self, rate: float | None) -> str:
+        return "—" if rate is None else numbers.format_percent(rate, "#,##0.0%", locale=self.locale)
+
+    def hours(self, value: float) -> str:
+        return numbers.format_decimal(value, "0.0#", locale=self.locale)
+
+    def date(self, day: dt.date | None) -> str:
+        return dates.format_date(day, "medium", locale=self.locale) if day else ""
+
+    def moment(self, when: dt.datetime, zone: str) -> str:
+        return f"{dates.format_datetime(when.astimezone(ZoneInfo(zone)), 'medium', locale=self.locale)} ({zone})"
+
+    def session_type(self, code: str) -> str:
+        return self.gettext(SESSION_TYPES.get(code, code))
+
+    def delivery(self, code: str) -> str:
+        return self.gettext(DELIVERY_WORDS.get(code, code))
+
+    def cohort_status(self, code: str) -> str:
+        return self.gettext(COHORT_STATUSES.get(code, code))
+
+    def page_counter(self) -> Markup:
+        """CSS `content` for "Page x of y" in a page margin: the catalogue's words around counter()s."""
+        parts = re.split(r"(%\((?:page|pages)\)s)", self.gettext("Page %(page)s of %(pages)s", page="%(page)s",
+                                                                  pages="%(pages)s"))
+        return Markup(" ".join({"%(page)s": "counter(page)", "%(pages)s": "counter(pages)"}.get(part)
+                               or _css_string(part) for part in parts if part))
 
 
-def render_pdf(kind: str, detail: ProgrammeDetail, document_id: int, generated: dt.datetime) -> bytes:
+def words_for(language: str, translations_dir: str | None) -> Words:
+    return Words(language, translations_dir, catalogue(translations_dir, language))
+
+
+def _css_string(text: str) -> str:
+    """`text` as a CSS string; "<" escaped too, so nothing in it can close the <style> element."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("<", "\\3c ") + '"'
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(translations_dir: str | None, language: str) -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                      extensions=["jinja2.ext.i18n"])
+    env.install_gettext_translations(catalogue(translations_dir, language), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["css_string"] = lambda text: Markup(_css_string(Markup(text).unescape()))
+    return env
+
+
+def render_pdf(kind: str, detail: ProgrammeDetail, document_id: int, generated: dt.datetime, words: Words) -> bytes:
     from weasyprint import HTML
 
-    chart = rate_chart(session_points(detail.sessions), "Attendance rate per delivered session",
-                       "No attendance recorded yet.") if kind == "delivery" else None
-    html = _templates.get_template(f"{kind}_report.html").render(
-        title=TITLES[kind], d=detail, p=detail.programme, percent=_percent, chart=chart,
-        generated=generated.astimezone(ZoneInfo(detail.time_zone)).strftime("%Y-%m-%d %H:%M"),
-        document_id=document_id)
+    chart = rate_chart(session_points(detail.sessions), words.gettext("Attendance rate per delivered session"),
+                       words.gettext("No attendance recorded yet.")) if kind == "delivery" else None
+    html = _environment(words.translations_dir, words.language).get_template(f"{kind}_report.html").render(
+        title=words.gettext(TITLES[kind]), d=detail, p=detail.programme, w=words, chart=chart,
+        generated=words.moment(generated, detail.time_zone), document_id=document_id)
     return HTML(string=html).write_pdf()
 
 
-def _delivery_rows(detail: ProgrammeDetail) -> tuple[list[str], list[list[object]]]:
-    header = ["Date", "Start", "End", "Type", "Delivery", "Hours", "Present", "Late", "Absent", "Excused",
-              "Attendance rate"]
-    rows = [[s.date, s.start_time.strftime("%H:%M"), s.end_time.strftime("%H:%M"), s.session_type, s.delivery,
-             s.hours, s.attendance["PRESENT"], s.attendance["LATE"], s.attendance["ABSENT"], s.attendance["EXCUSED"],
-             s.attendance_rate] for s in detail.sessions]
+def _delivery_rows(detail: ProgrammeDetail, w: Words) -> tuple[list[str], list[list[object]]]:
+    header = [w.gettext(h) for h in ("Date", "Start", "End", "Type", "Delivery", "Hours", "Present", "Late",
+                                     "Absent", "Excused", "Attendance rate")]
+    rows = [[s.date, s.start_time.strftime("%H:%M"), s.end_time.strftime("%H:%M"), w.session_type(s.session_type),
+             w.delivery(s.delivery), s.hours, s.attendance["PRESENT"], s.attendance["LATE"], s.attendance["ABSENT"],
+             s.attendance["EXCUSED"], s.attendance_rate] for s in detail.sessions]
     return header, rows
 
 
-def _progress_rows(detail: ProgrammeDetail) -> tuple[list[str], list[list[object]]]:
-    header = ["Trainee", "Employee code", "Present", "Late", "Absent", "Excused", "Sessions missed",
-              "Attendance rate"]
+def _progress_rows(detail: ProgrammeDetail, w: Words) -> tuple[list[str], list[list[object]]]:
+    header = [w.gettext(h) for h in ("Trainee", "Employee code", "Present", "Late", "Absent", "Excused",
+                                     "Sessions missed", "Attendance rate")]
     rows = [[t.name, t.employee_code, t.attendance["PRESENT"], t.attendance["LATE"], t.attendance["ABSENT"],
              t.attendance["EXCUSED"], t.sessions_missed, t.attendance_rate] for t in detail.trainees or []]
     return header, rows
 
 
-def render_xlsx(kind: str, detail: ProgrammeDetail, document_id: int, generated: dt.datetime) -> bytes:
-    """One sheet: a short heading block, then the table. Text cells are neutralized (no formulas)."""
+def render_xlsx(kind: str, detail: ProgrammeDetail, document_id: int, generated: dt.datetime, words: Words) -> bytes:
+    """One sheet: a short heading block, then the table. Text cells are neutralized (no formulas); right to
+    left for right-to-left languages."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    p = detail.programme
-    header, rows = _delivery_rows(detail) if kind == "delivery" else _progress_rows(detail)
+    p, _ = detail.programme, words.gettext
+    header, rows = _delivery_rows(detail, words) if kind == "delivery" else _progress_rows(detail, words)
     book = Workbook()
     sheet = book.active
-    sheet.title = TITLES[kind]
-    heading = [[TITLES[kind]], ["Organization", detail.organization.name], ["Programme", p.name],
-               ["Course", p.course or ""],
-               ["Sessions delivered / planned", f"{p.sessions_held} / {p.sessions_planned}"],
-               ["Hours delivered", detail.hours_delivered], ["Attendance rate", p.attendance_rate],
-               ["Generated", generated.strftime("%Y-%m-%d %H:%M UTC")], ["Document", document_id], []]
+    sheet.title = _(TITLES[kind])[:31]
+    sheet.sheet_view.rightToLeft = words.direction == "rtl"
+    heading = [[_(TITLES[kind])], [_("Organization"), detail.organization.name], [_("Programme"), p.name],
+               [_("Course"), p.course or ""],
+               [_("Sessions delivered / planned"), f"{p.sessions_held} / {p.sessions_planned}"],
+               [_("Hours delivered"), detail.hours_delivered], [_("Attendance rate"), p.attendance_rate],
+               [_("Generated"), words.moment(generated, detail.time_zone)], [_("Document"), document_id], []]
     for line in [*heading, header, *rows]:
         sheet.append([value if isinstance(value, int | float | dt.date) else neutralize(value) for value in line])
     sheet["A1"].font = Font(bold=True, size=14)
@@ -157,8 +233,10 @@ def render_xlsx(kind: str, detail: ProgrammeDetail, document_id: int, generated:
     return buffer.getvalue()
 
 
-def build_report(session: Session, storage: PrivateStorage, document_id: int) -> RegisterDocument:
-    """Render and store one report. Idempotent: a READY report is left as it is."""
+def build_report(session: Session, storage: PrivateStorage, document_id: int, translations_dir: str | None = None
+                 ) -> RegisterDocument:
+    """Render and store one report in the document's language (chosen when it was requested, so a rebuild
+    reads the same). Idempotent: a READY report is left as it is."""
     doc = session.get(RegisterDocument, document_id)
     if doc is None or doc.kind not in REPORT_OF:
         raise NotFound(N_("No such report."), code="not_found")
@@ -168,12 +246,12 @@ def build_report(session: Session, storage: PrivateStorage, document_id: int) ->
         doc.status = DocumentStatus.BUILDING
     kind, fmt = report_of(doc)
     cohort = session.get(Cohort, doc.cohort_id)
-    detail = detail_of(session, cohort, with_trainees=kind == "progress")
+    detail = detail_of(session, cohort, with_trainees=kind == "progress", language=doc.language)
     if kind == "progress" and detail.trainees is None:
         raise ValidationError(N_("The organization no longer holds the grant for reports naming its employees."),
                               code="reports_not_granted")
     render = render_pdf if fmt == "pdf" else render_xlsx
-    content = render(kind, detail, doc.id, clock.now())
+    content = render(kind, detail, doc.id, clock.now(), words_for(doc.language, translations_dir))
     stored = storage.save_bytes(content, "reports", f".{fmt}")
     with unit_of_work(session):
         if doc.storage_key:
