@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import time
 import unicodedata
 
 import pdfplumber
@@ -19,6 +18,7 @@ from core import clock
 from core.collation import sort_key
 from core.models import CorporateTrainee, Institution, RegisterDocument
 from tests.attendance_factories import make_session
+from tests.portal_factories import built_report
 from tests.registers_factories import wait_until_built
 
 ARABIC_AND_ACCENTED = ["Émile Dupont", "أحمد", "Zoé Martin", "عمر", "Élodie Zérouali"]
@@ -79,18 +79,6 @@ def test_a_register_in_another_language_is_refused(client, api, sql, demo, langu
 
 # --- organization reports ---------------------------------------------------------------------------------------
 
-def _report(client, headers, cohort_id: int, **body) -> dict:
-    asked = client.post(f"/api/org/programs/{cohort_id}/reports", headers=headers, json=body)
-    assert asked.status_code == 202, asked.get_json()
-    report = asked.get_json()
-    deadline = time.monotonic() + 90
-    while report["status"] in ("PENDING", "BUILDING") and time.monotonic() < deadline:
-        time.sleep(0.3)
-        report = client.get(report["status_url"], headers=headers).get_json()
-    assert report["status"] == "READY", report
-    return report
-
-
 @pytest.fixture
 def named_trainees(sql, demo) -> list[str]:
     cohort_id = demo["corporate_cohort_id"]
@@ -105,7 +93,7 @@ def test_an_arabic_institutions_progress_report_runs_right_to_left_in_arabic_ord
                                                                                     demo, named_trainees):
     _set_default_language(sql, demo["institution_id"], "ar")
     headers = api("org")
-    report = _report(client, headers, demo["corporate_cohort_id"], kind="progress", format="pdf")
+    report = built_report(client, headers, demo["corporate_cohort_id"], kind="progress", format="pdf")
     assert report["language"] == "ar"
     data = client.get(report["download_url"], headers=headers).data
     assert _pdf_language(data) == "ar"
@@ -125,7 +113,8 @@ def test_a_report_asked_in_arabic_from_an_english_institution_is_an_arabic_sheet
                                                                                 named_trainees):
     _set_default_language(sql, demo["institution_id"], "en")
     headers = api("org")
-    report = _report(client, headers, demo["corporate_cohort_id"], kind="progress", format="xlsx", language="ar")
+    report = built_report(client, headers, demo["corporate_cohort_id"], kind="progress", format="xlsx",
+                          language="ar")
     assert report["language"] == "ar"
     sheet = load_workbook(io.BytesIO(client.get(report["download_url"], headers=headers).data)).active
     assert sheet.sheet_view.rightToLeft is True
