@@ -20,7 +20,7 @@ from core.access.scoping import cohort_filter, require, visible_cohort
 from core.attendance import roster
 from core.attendance.service import open_session
 from core.errors import Conflict, NotFound
-from core.i18n import N_
+from core.i18n import N_, direction
 from core.models import Cohort, DocumentFormat, DocumentKind, DocumentStatus, RegisterDocument, User
 from core.models.documents import new_code, new_reference
 from core.storage import PrivateStorage
@@ -222,7 +222,7 @@ def render_document(session: Session, doc: RegisterDocument, settings: BuildSett
                  else exports.cohort_lines(content, gettext))
         if doc.format == DocumentFormat.CSV:
             return exports.to_csv(lines), None
-        return exports.to_xlsx(lines, content.header.cohort), None
+        return exports.to_xlsx(lines, content.header.cohort, rtl=direction(language) == "rtl"), None
     meta = render.DocumentMeta(reference=doc.reference, verification_code=doc.verification_code,
                                verify_url=verify_url(settings.base_url, doc.reference), printed_at=clock.now(),
                                language=language, time_zone=content.header.time_zone)

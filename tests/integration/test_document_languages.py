@@ -174,3 +174,15 @@ def test_the_same_request_again_is_served_the_same_document(sql, demo, storage, 
     again = build(sql, storage, demo["users"]["admin"], kind="session", session_id=named_session, format="pdf",
                   language="ar")
     assert again.id == first.id and again.language == "ar"  # the language is part of what was built
+
+
+def test_an_arabic_register_spreadsheet_reads_right_to_left_in_arabic_order(sql, demo, storage, named_session):
+    from openpyxl import load_workbook
+
+    _set_default_language(sql, demo["institution_id"], "ar")
+    doc = build(sql, storage, demo["users"]["admin"], kind="session", session_id=named_session, format="xlsx")
+    assert doc.status.value == "READY" and doc.language == "ar", doc.error_message
+    sheet = load_workbook(io.BytesIO(_file(storage, doc)), read_only=False).active
+    assert sheet.sheet_view.rightToLeft is True
+    listed = [row[1] for row in sheet.iter_rows(values_only=True) if row and isinstance(row[0], int)]
+    assert listed == sorted(NAMES, key=sort_key("ar"))
