@@ -6,7 +6,6 @@ private storage and the settings through `current_app`; they never import web/.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -26,11 +25,6 @@ def storage() -> PrivateStorage:
 
 def setting(name: str) -> Any:
     return current_app.config[name]
-
-
-def translations_dir() -> str:
-    """Where the app's compiled catalogues live: documents built here translate with them (core takes the path)."""
-    return str(Path(current_app.root_path) / "translations")
 
 
 def mail_settings() -> MailSettings:

@@ -8,20 +8,22 @@ number of times (MAX_ATTEMPTS), then stays FAILED until someone retries it.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from celery import shared_task
+from flask import current_app
 
 from core.errors import DomainError
 from core.registers import service
 from core.registers.jobs import BUILD, MAX_ATTEMPTS  # the worker knows the job kind
-from tasks import db_session, setting, storage, translations_dir
+from tasks import db_session, setting, storage
 
 log = logging.getLogger(__name__)
 
 
 def build_settings() -> service.BuildSettings:
     return service.BuildSettings(
-        base_url=setting("BASE_URL"), translations_dir=translations_dir(),
+        base_url=setting("BASE_URL"), translations_dir=str(Path(current_app.root_path) / "translations"),
         processes=setting("REGISTER_RENDER_PROCESSES"), pages_per_run=setting("REGISTER_PAGES_PER_RUN"),
         grace_hours=int(setting("LOCK_GRACE_HOURS")))
 

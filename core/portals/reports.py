@@ -4,35 +4,36 @@
 - progress report: each trainee (the organization's own employees): attendance % and sessions missed.
 
 Both name the organization's employees or speak for its programme, so they exist only for organizations
-an admin granted `corporate_reports.view`. They are register documents (the same table, storage and
-worker machinery as the attendance registers): a PENDING row enqueued after commit, then READY with its
-file's sha256, or FAILED with a message.
+an admin granted `corporate_reports.view`. They are register documents, issued with the registers' machinery
+(core.registers): a PENDING row with its own public reference and verification code, enqueued after commit,
+then READY with its file's sha256, or FAILED with a message. The PDF carries the registers' verification
+footer and QR code (rendered by the registers' tagged-PDF renderer, which fetches nothing), the XLSX its
+reference in the heading, and both verify on the public /verify page by reference or by their bytes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import functools
+import hashlib
 import io
-import re
-from dataclasses import dataclass
+import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import dates, numbers
 from babel.support import NullTranslations
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import clock, jobs
+from core import jobs
 from core.attendance.export import neutralize
 from core.errors import Forbidden, NotFound, ValidationError
-from core.i18n import N_, catalogue, direction
-from core.models import Cohort, DocumentKind, DocumentStatus, RegisterDocument, User
-from core.registers.data import institution_language
-from core.registers.render import SESSION_TYPES
+from core.i18n import N_, direction
+from core.models import Cohort, DocumentFormat, DocumentKind, RegisterDocument, User
+from core.registers import data, pdf, render
+from core.registers.service import BuildSettings, claim_build, document_meta, new_document, store_build
 from core.storage import PrivateStorage
 from core.uow import unit_of_work
 
@@ -55,7 +56,8 @@ TITLES = {"delivery": N_("Delivery report"), "progress": N_("Progress report")}
 DELIVERY_WORDS = {rules.DELIVERED: N_("delivered"), rules.CANCELLED: N_("cancelled"), rules.PLANNED: N_("planned")}
 COHORT_STATUSES = {"ACTIVE": N_("active"), "COMPLETED": N_("completed"), "ARCHIVED": N_("archived"),
                    "CANCELLED": N_("cancelled")}
-TEMPLATES = Path(__file__).parent / "templates"
+
+TEMPLATES = (str(Path(__file__).parent / "templates"),)  # searched before the registers' shared pieces
 
 
 def report_of(doc: RegisterDocument) -> tuple[str, str]:
@@ -70,12 +72,9 @@ def request_report(session: Session, user: User, cohort_id: int, command: Reques
         if not reports_granted(session, cohort.organization_id):
             raise Forbidden(N_("Your organization has not been granted reports naming its employees."),
                             code="reports_not_granted")
-        language = command.language or institution_language(session, cohort.institution_id)
-        doc = RegisterDocument(cohort_id=cohort.id, session_id=None, kind=KINDS[(command.kind, command.format)],
-                               language=language,
-                               status=DocumentStatus.PENDING, requested_by_id=user.id)
-        session.add(doc)
-        session.flush()
+        language = command.language or data.institution_language(session, cohort.institution_id)
+        doc = new_document(session, cohort, user, KINDS[(command.kind, command.format)],
+                           DocumentFormat(command.format), language)
         jobs.enqueue(session, BUILD_REPORT, doc.id)
     return doc
 
@@ -101,17 +100,16 @@ def recent_reports(session: Session, cohort_id: int, limit: int = 10) -> list[Re
 def filename(doc: RegisterDocument, cohort_name: str) -> str:
     kind, fmt = report_of(doc)
     safe = "".join(c if c.isalnum() else "-" for c in cohort_name).strip("-")[:60] or "cohort"
-    return f"{kind}-report-{safe}-{doc.id}.{fmt}"
+    return f"{kind}-report-{safe}-{doc.reference}.{fmt}"
 
 
 # --- building ---------------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Words:
-    """A report's language: its catalogue, and Babel's formats for its dates and numbers."""
+    """A report's language: its catalogue's words, and Babel's formats for its dates and numbers."""
 
     language: str
-    translations_dir: str | None
     catalogue: NullTranslations
 
     @property
@@ -122,9 +120,8 @@ class Words:
     def direction(self) -> str:
         return direction(self.language)
 
-    def gettext(self, msgid: str, **params: object) -> str:
-        text = str(self.catalogue.gettext(msgid))
-        return text % params if params else text
+    def gettext(self, msgid: str) -> str:
+        return str(self.catalogue.gettext(msgid))
 
     def percent(self, rate: float | None) -> str:
         return "—" if rate is None else numbers.format_percent(rate, "#,##0.0%", locale=self.locale)
@@ -139,7 +136,7 @@ class Words:
         return f"{dates.format_datetime(when.astimezone(ZoneInfo(zone)), 'medium', locale=self.locale)} ({zone})"
 
     def session_type(self, code: str) -> str:
-        return self.gettext(SESSION_TYPES.get(code, code))
+        return self.gettext(render.SESSION_TYPES.get(code, code))
 
     def delivery(self, code: str) -> str:
         return self.gettext(DELIVERY_WORDS.get(code, code))
@@ -147,41 +144,22 @@ class Words:
     def cohort_status(self, code: str) -> str:
         return self.gettext(COHORT_STATUSES.get(code, code))
 
-    def page_counter(self) -> Markup:
-        """CSS `content` for "Page x of y" in a page margin: the catalogue's words around counter()s."""
-        parts = re.split(r"(%\((?:page|pages)\)s)", self.gettext("Page %(page)s of %(pages)s", page="%(page)s",
-                                                                  pages="%(pages)s"))
-        return Markup(" ".join({"%(page)s": "counter(page)", "%(pages)s": "counter(pages)"}.get(part)
-                               or _css_string(part) for part in parts if part))
+
+def words_for(meta: render.DocumentMeta, translations_dir: str | None) -> Words:
+    return Words(meta.language, render.translations(translations_dir, meta.language))
 
 
-def words_for(language: str, translations_dir: str | None) -> Words:
-    return Words(language, translations_dir, catalogue(translations_dir, language))
-
-
-def _css_string(text: str) -> str:
-    """`text` as a CSS string; "<" escaped too, so nothing in it can close the <style> element."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("<", "\\3c ") + '"'
-
-
-@functools.lru_cache(maxsize=8)
-def _environment(translations_dir: str | None, language: str) -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-                      extensions=["jinja2.ext.i18n"])
-    env.install_gettext_translations(catalogue(translations_dir, language), newstyle=True)  # type: ignore[attr-defined]
-    env.filters["css_string"] = lambda text: Markup(_css_string(Markup(text).unescape()))
-    return env
-
-
-def render_pdf(kind: str, detail: ProgrammeDetail, document_id: int, generated: dt.datetime, words: Words) -> bytes:
-    from weasyprint import HTML
-
-    chart = rate_chart(session_points(detail.sessions), words.gettext("Attendance rate per delivered session"),
-                       words.gettext("No attendance recorded yet.")) if kind == "delivery" else None
-    html = _environment(words.translations_dir, words.language).get_template(f"{kind}_report.html").render(
-        title=words.gettext(TITLES[kind]), d=detail, p=detail.programme, w=words, chart=chart,
-        generated=words.moment(generated, detail.time_zone), document_id=document_id)
-    return HTML(string=html).write_pdf()
+def render_pdf(kind: str, detail: ProgrammeDetail, meta: render.DocumentMeta, translations_dir: str | None
+               ) -> bytes:
+    """A tagged PDF with the registers' verification footer (reference, code, URL) and QR code, in the
+    document's language (right to left in Arabic)."""
+    w = words_for(meta, translations_dir)
+    chart = rate_chart(session_points(detail.sessions), w.gettext("Attendance rate per delivered session"),
+                       w.gettext("No attendance recorded yet.")) if kind == "delivery" else None
+    html = render.render_document_html(
+        f"{kind}_report.html", {"title": w.gettext(TITLES[kind]), "d": detail, "p": detail.programme, "w": w,
+                                "chart": chart}, meta, translations_dir, TEMPLATES)
+    return pdf.html_to_pdf(html)
 
 
 def _delivery_rows(detail: ProgrammeDetail, w: Words) -> tuple[list[str], list[list[object]]]:
@@ -201,23 +179,28 @@ def _progress_rows(detail: ProgrammeDetail, w: Words) -> tuple[list[str], list[l
     return header, rows
 
 
-def render_xlsx(kind: str, detail: ProgrammeDetail, document_id: int, generated: dt.datetime, words: Words) -> bytes:
-    """One sheet: a short heading block, then the table. Text cells are neutralized (no formulas); right to
-    left for right-to-left languages."""
+def render_xlsx(kind: str, detail: ProgrammeDetail, meta: render.DocumentMeta, translations_dir: str | None
+                ) -> bytes:
+    """One sheet: a short heading block (with the document's reference, as the registers print it), then the
+    table, in the document's language (read right to left in Arabic). Text cells are neutralized (no formulas)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    p, _ = detail.programme, words.gettext
-    header, rows = _delivery_rows(detail, words) if kind == "delivery" else _progress_rows(detail, words)
+    w = words_for(meta, translations_dir)
+    _ = w.gettext
+    p = detail.programme
+    header, rows = _delivery_rows(detail, w) if kind == "delivery" else _progress_rows(detail, w)
     book = Workbook()
     sheet = book.active
     sheet.title = _(TITLES[kind])[:31]
-    sheet.sheet_view.rightToLeft = words.direction == "rtl"
+    sheet.sheet_view.rightToLeft = w.direction == "rtl"
     heading = [[_(TITLES[kind])], [_("Organization"), detail.organization.name], [_("Programme"), p.name],
                [_("Course"), p.course or ""],
                [_("Sessions delivered / planned"), f"{p.sessions_held} / {p.sessions_planned}"],
                [_("Hours delivered"), detail.hours_delivered], [_("Attendance rate"), p.attendance_rate],
-               [_("Generated"), words.moment(generated, detail.time_zone)], [_("Document"), document_id], []]
+               [_("Generated"), w.moment(meta.printed_at, detail.time_zone)],
+               [_("Reference"), meta.reference, _("Verification code"), meta.verification_code],
+               [_("Verify at %(url)s") % {"url": meta.verify_url}], []]
     for line in [*heading, header, *rows]:
         sheet.append([value if isinstance(value, int | float | dt.date) else neutralize(value) for value in line])
     sheet["A1"].font = Font(bold=True, size=14)
@@ -233,29 +216,31 @@ def render_xlsx(kind: str, detail: ProgrammeDetail, document_id: int, generated:
     return buffer.getvalue()
 
 
-def build_report(session: Session, storage: PrivateStorage, document_id: int, translations_dir: str | None = None
-                 ) -> RegisterDocument:
+def data_version(kind: str, fmt: str, language: str, detail: ProgrammeDetail) -> str:
+    """A digest of everything the report shows: a newer build from other data supersedes this one."""
+    shown = json.dumps([kind, fmt, language, dataclasses.asdict(detail)], sort_keys=True, default=str)
+    return hashlib.sha256(shown.encode()).hexdigest()
+
+
+def build_report(session: Session, storage: PrivateStorage, document_id: int, settings: BuildSettings
+                 ) -> RegisterDocument | None:
     """Render and store one report in the document's language (chosen when it was requested, so a rebuild
-    reads the same). Idempotent: a READY report is left as it is."""
+    reads the same). Idempotent: a READY report is left as it is (the registers' claim)."""
     doc = session.get(RegisterDocument, document_id)
     if doc is None or doc.kind not in REPORT_OF:
         raise NotFound(N_("No such report."), code="not_found")
-    if doc.status == DocumentStatus.READY:
-        return doc
-    with unit_of_work(session):
-        doc.status = DocumentStatus.BUILDING
+    if claim_build(session, document_id) is None:
+        return session.get(RegisterDocument, document_id)
     kind, fmt = report_of(doc)
     cohort = session.get(Cohort, doc.cohort_id)
     detail = detail_of(session, cohort, with_trainees=kind == "progress", language=doc.language)
     if kind == "progress" and detail.trainees is None:
         raise ValidationError(N_("The organization no longer holds the grant for reports naming its employees."),
                               code="reports_not_granted")
-    render = render_pdf if fmt == "pdf" else render_xlsx
-    content = render(kind, detail, doc.id, clock.now(), words_for(doc.language, translations_dir))
-    stored = storage.save_bytes(content, "reports", f".{fmt}")
-    with unit_of_work(session):
-        if doc.storage_key:
-            storage.delete(doc.storage_key)
-        doc.storage_key, doc.sha256, doc.size_bytes = stored.key, stored.sha256, stored.size
-        doc.status, doc.error_message, doc.finished_at = DocumentStatus.READY, None, clock.now()
-    return doc
+    meta = document_meta(doc, settings, detail.time_zone)
+    version = data_version(kind, fmt, doc.language, detail)
+    session.rollback()  # the data is read: release the snapshot before the slow part
+    render_file = render_pdf if fmt == "pdf" else render_xlsx
+    content = render_file(kind, detail, meta, settings.translations_dir)
+    return store_build(session, storage, document_id, content, folder="reports", fmt=DocumentFormat(fmt),
+                       pages=len(PdfReader(io.BytesIO(content)).pages) if fmt == "pdf" else None, version=version)

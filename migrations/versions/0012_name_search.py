@@ -1,7 +1,7 @@
 """names found whatever their accents or case: names_fold() and trigram indexes on people's names (issue 12)
 
-Revision ID: 0010
-Revises: 0007
+Revision ID: 0012
+Revises: 0011
 
 PostgreSQL only (SQLite registers a Python `names_fold` on each connection: core/collation.py):
 - the `unaccent` and `pg_trgm` extensions (both trusted: a database owner may create them), where available;
@@ -15,8 +15,8 @@ Smaller lists (staff, cohorts, organizations, institutions) fold on the fly.
 """
 from alembic import op
 
-revision = '0010'
-down_revision = '0007'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
