@@ -9,7 +9,7 @@ lists stay paged in SQL on both.
 
 Searching: `name_matches(column, q)` compares `names_fold(column)` with `names_fold(pattern)`: accents,
 case, Arabic harakat and hamza seats folded away on both sides, so "elodie" finds "Élodie" and "احمد" finds
-"أحمد". On PostgreSQL `names_fold` is an IMMUTABLE SQL function (unaccent + lower, migration 0012) that
+"أحمد". On PostgreSQL `names_fold` is an IMMUTABLE SQL function (unaccent + lower, migration 0013) that
 trigram indexes are built on; on SQLite it is `fold` below, registered on every connection.
 """
 

@@ -59,7 +59,7 @@ class Timestamped:
 
 
 def name_fold_index(name: str, column: Any) -> Index:
-    """A trigram index on `names_fold(column)` (PostgreSQL only, migration 0012): accent- and case-free name
+    """A trigram index on `names_fold(column)` (PostgreSQL only, migration 0013): accent- and case-free name
     search (core.collation.name_matches) on a list that grows to thousands, answered from the index."""
     return Index(name, func.names_fold(column).label("name_fold"), postgresql_using="gin",
                  postgresql_ops={"name_fold": "gin_trgm_ops"}).ddl_if(dialect="postgresql")

@@ -1,6 +1,6 @@
 """names found whatever their accents or case: names_fold() and trigram indexes on people's names (issue 12)
 
-Revision ID: 0012
+Revision ID: 0013
 Revises: 0011
 
 PostgreSQL only (SQLite registers a Python `names_fold` on each connection: core/collation.py):
@@ -15,7 +15,7 @@ Smaller lists (staff, cohorts, organizations, institutions) fold on the fly.
 """
 from alembic import op
 
-revision = '0012'
+revision = '0013'
 down_revision = '0011'
 branch_labels = None
 depends_on = None
