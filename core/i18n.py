@@ -7,6 +7,27 @@ and documents translate it with Flask-Babel/Babel in the reader's language. Inte
 
 from __future__ import annotations
 
+import functools
+
+from babel.support import NullTranslations, Translations
+
 
 def N_(msgid: str) -> str:
     return msgid
+
+
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
+
+
+def direction(language: str) -> str:
+    """"rtl" for right-to-left languages, else "ltr" (for `dir=` on documents)."""
+    return "rtl" if language.split("-")[0].split("_")[0] in RTL_LANGUAGES else "ltr"
+
+
+@functools.lru_cache(maxsize=8)
+def catalogue(directory: str | None, language: str) -> NullTranslations:
+    """`language`'s catalogue from the app's translations directory (English, the msgids, when there is none).
+    Documents and mails built by a worker use it without Flask: the worker passes the directory in."""
+    if not directory or language == "en":
+        return NullTranslations()
+    return Translations.load(directory, [language])

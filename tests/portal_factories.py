@@ -4,6 +4,7 @@ institution (each with people whose names must never leak across)."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 from sqlalchemy import select
@@ -102,3 +103,18 @@ def second_institution(sql: Any) -> dict[str, Any]:
     sql.commit()
     admin = add_user(sql, "other-admin@demo.example", Role.ADMIN, "Olga Other", inst.id)
     return {"institution_id": inst.id, "cohort_id": cohort.id, "admin_id": admin.id}
+
+
+def built_report(client: Any, headers: dict[str, str], cohort_id: int, **body: Any) -> dict[str, Any]:
+    """Request a report through the API (202) and poll its status URL until the worker has built it."""
+    asked = client.post(f"/api/org/programs/{cohort_id}/reports", headers=headers, json=body)
+    assert asked.status_code == 202, asked.get_json()
+    report = asked.get_json()
+    # The worker may have picked it up already; the download appears only once it is READY.
+    assert report["status"] in ("PENDING", "BUILDING") or report["download_url"]
+    deadline = time.monotonic() + 90
+    while report["status"] in ("PENDING", "BUILDING") and time.monotonic() < deadline:
+        time.sleep(0.3)
+        report = client.get(report["status_url"], headers=headers).get_json()
+    assert report["status"] == "READY", report
+    return report

@@ -49,3 +49,10 @@ def init_i18n(app: Flask) -> None:
 
         code = str(get_locale() or "en")
         return {"lang": code, "text_direction": "rtl" if code in RTL else "ltr"}
+
+
+def current_language() -> str:
+    """The request's language code ("en", "fr", "ar"): lists sort names by its collation (core.collation)."""
+    from flask_babel import get_locale
+
+    return str(get_locale() or "en")

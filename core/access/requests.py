@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.orm import Session
 
 from core import audit, clock
+from core.collation import collated, name_matches
 from core.errors import Conflict, NotFound, ValidationError
 from core.i18n import N_
 from core.models import (
@@ -192,27 +193,30 @@ def requests_page(session: Session, user: User, query: AccessRequestQuery) -> tu
 
 
 def _name_like(column: ColumnElement[str], q: str) -> ColumnElement[bool]:
+    """Every word of `q` somewhere in the name, accents and case aside."""
     words = q.split()
-    return and_(*[column.ilike(f"%{w.replace('%', '').replace('_', '')}%") for w in words]) if words else true()
+    return and_(*[name_matches(column, w) for w in words]) if words else true()
 
 
-def institution_choices(session: Session, query: ChoiceQuery) -> tuple[list[Institution], int]:
-    """Institutions a regulator may ask, by name (names only)."""
+def institution_choices(session: Session, query: ChoiceQuery, language: str = "en") -> tuple[list[Institution], int]:
+    """Institutions a regulator may ask, by name (names only), in `language`'s name order."""
     where = _name_like(Institution.name, query.q)
     total = session.scalar(select(func.count()).select_from(Institution).where(where)) or 0
-    rows = session.scalars(select(Institution).where(where).order_by(Institution.name, Institution.id)  # collation
+    rows = session.scalars(select(Institution).where(where).order_by(collated(Institution.name, language),
+                                                                      Institution.id)
                            .offset((query.page - 1) * query.per_page).limit(query.per_page)).all()
     return list(rows), total
 
 
-def cohort_choices(session: Session, query: CohortChoiceQuery) -> tuple[list[CohortChoice], int]:
+def cohort_choices(session: Session, query: CohortChoiceQuery, language: str = "en"
+                   ) -> tuple[list[CohortChoice], int]:
     """An institution's cohorts by name, for a regulator to pick: names, course and dates, nothing more."""
     where = and_(Cohort.institution_id == query.institution_id, _name_like(Cohort.name, query.q))
     total = session.scalar(select(func.count()).select_from(Cohort).where(where)) or 0
     rows = session.execute(
         select(Cohort.id, Cohort.name, Qualification.title, Cohort.start_date, Cohort.end_date)
         .outerjoin(Qualification, Qualification.id == Cohort.qualification_id).where(where)
-        .order_by(Cohort.name, Cohort.id)  # collation
+        .order_by(collated(Cohort.name, language), Cohort.id)
         .offset((query.page - 1) * query.per_page).limit(query.per_page)).all()
     return [CohortChoice(id=r.id, name=r.name, course=r.title, start_date=r.start_date, end_date=r.end_date)
             for r in rows], total

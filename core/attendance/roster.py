@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from core.collation import collated, name_matches, sort_key
 from core.models import (
     AttendanceRecord,
     ClassSession,
@@ -135,7 +136,7 @@ def _enrolled_on_session_day(session_id: int) -> Any:
                and_(Enrolment.status == EnrolmentStatus.WITHDRAWN, Enrolment.withdrawn_on > day))
 
 
-def _members_query(cohort: Cohort, session_id: int) -> Select[Any]:
+def _members_query(cohort: Cohort, session_id: int, language: str) -> Select[Any]:
     spec = spec_for(cohort)
     rec = spec.model
     if spec.kind == "corporate":
@@ -145,14 +146,14 @@ def _members_query(cohort: Cohort, session_id: int) -> Select[Any]:
         on = and_(CorporateAttendanceRecord.trainee_id == CorporateTrainee.id,
                   CorporateAttendanceRecord.session_id == session_id)
         active = CorporateTrainee.active.is_(True)
-        order = [CorporateTrainee.full_name, CorporateTrainee.id]
+        order = [collated(CorporateTrainee.full_name, language), CorporateTrainee.id]
         where = CorporateTrainee.cohort_id == cohort.id
     else:
         active = _enrolled_on_session_day(session_id)
         stmt = select(Enrolment.id, Learner.full_name, Learner.id_number, active.label("active")
                       ).join(Learner, Learner.id == Enrolment.learner_id)
         on = and_(AttendanceRecord.enrolment_id == Enrolment.id, AttendanceRecord.session_id == session_id)
-        order = [Learner.full_name, Enrolment.id]
+        order = [collated(Learner.full_name, language), Enrolment.id]
         where = Enrolment.cohort_id == cohort.id
     # Active members, plus anyone who left but already has a mark for this session (the record stays visible).
     return (stmt.add_columns(rec.id, rec.status, rec.minutes_late, rec.notes, rec.evidence_file_id,
@@ -161,9 +162,10 @@ def _members_query(cohort: Cohort, session_id: int) -> Select[Any]:
             .where(where, or_(active, rec.id.is_not(None))).order_by(*order))
 
 
-def load_register(session: Session, cohort: Cohort, session_id: int) -> list[RegisterRow]:
-    """Every member of the session's register with their current mark, in one query."""
-    rows = session.execute(_members_query(cohort, session_id)).all()
+def load_register(session: Session, cohort: Cohort, session_id: int, language: str = "en") -> list[RegisterRow]:
+    """Every member of the session's register with their current mark, in one query; names in `language`'s
+    order."""
+    rows = session.execute(_members_query(cohort, session_id, language)).all()
     return [RegisterRow(member_id=r[0], name=r[1], detail=r[2], active=bool(r[3]), record_id=r[4],
                         status=r[5].value if r[5] is not None else None, minutes_late=r[6], notes=r[7],
                         evidence_file_id=r[8], marked_by=r[9], marked_at=r[10], version=r[11] or 0)
@@ -270,11 +272,12 @@ class DailyRecord:
     marked_at: dt.datetime | None
 
 
-def daily_records(session: Session, day: dt.date, cohort_clause: Any, search: str | None = None
-                  ) -> list[DailyRecord]:
+def daily_records(session: Session, day: dt.date, cohort_clause: Any, search: str | None = None,
+                  language: str = "en") -> list[DailyRecord]:
     """All records of one local date: public ones by record_date (legacy daily records included), corporate
-    ones by their session's date. `cohort_clause` is the caller's visibility filter on Cohort."""
-    like = f"%{search.strip()}%" if search and search.strip() else None
+    ones by their session's date. `cohort_clause` is the caller's visibility filter on Cohort. `search` finds
+    a trainee or cohort name, accents and case aside; names sort by `language`'s collation."""
+    term = search.strip() if search and search.strip() else None
     public_stmt = (
         select(Cohort.id, Cohort.name, Learner.full_name, AttendanceRecord.session_id, ClassSession.start_time,
                AttendanceRecord.status, AttendanceRecord.minutes_late, AttendanceRecord.notes,
@@ -294,11 +297,13 @@ def daily_records(session: Session, day: dt.date, cohort_clause: Any, search: st
         .join(Cohort, Cohort.id == CorporateTrainee.cohort_id)
         .where(ClassSession.session_date == day, cohort_clause)
     )
-    if like:
-        public_stmt = public_stmt.where(or_(Learner.full_name.ilike(like), Cohort.name.ilike(like)))
-        corporate_stmt = corporate_stmt.where(or_(CorporateTrainee.full_name.ilike(like), Cohort.name.ilike(like)))
+    if term:
+        public_stmt = public_stmt.where(or_(name_matches(Learner.full_name, term), name_matches(Cohort.name, term)))
+        corporate_stmt = corporate_stmt.where(or_(name_matches(CorporateTrainee.full_name, term),
+                                                  name_matches(Cohort.name, term)))
     rows = [*session.execute(public_stmt).all(), *session.execute(corporate_stmt).all()]
     records = [DailyRecord(r[0], r[1], r[2], r[3], r[4].strftime("%H:%M") if r[4] else None, r[5].value, r[6],
                            r[7], r[8]) for r in rows]
-    records.sort(key=lambda d: (d.cohort_name, d.session_label or "", d.name))
+    key = sort_key(language)  # two queries' rows together: sorted here, by collation
+    records.sort(key=lambda d: (key(d.cohort_name), d.cohort_id, d.session_label or "", key(d.name)))
     return records

@@ -130,10 +130,10 @@ def open_session(session: Session, user: User, session_id: int, *, for_mark: boo
 
 
 def _register(session: Session, user: User, class_session: ClassSession, cohort: Cohort, grace_hours: int,
-              zone: str | None = None, rows: list[RegisterRow] | None = None) -> Register:
+              zone: str | None = None, rows: list[RegisterRow] | None = None, language: str = "en") -> Register:
     zone = zone or _zone(session, class_session)
     if rows is None:
-        rows = roster.load_register(session, cohort, class_session.id)
+        rows = roster.load_register(session, cohort, class_session.id, language)
     _, mark_perm = roster.permissions_for(cohort)
     lock = locking.lock_state(class_session, zone, grace_hours)
     return Register(
@@ -145,10 +145,12 @@ def _register(session: Session, user: User, class_session: ClassSession, cohort:
     )
 
 
-def get_register(session: Session, user: User, session_id: int, *, grace_hours: int = 24) -> Register:
+def get_register(session: Session, user: User, session_id: int, *, grace_hours: int = 24, language: str = "en"
+                 ) -> Register:
+    """The session's register; names in `language`'s order."""
     class_session, cohort, zone = _load(session, user, session_id)
     require(session, user, roster.permissions_for(cohort)[0])
-    return _register(session, user, class_session, cohort, grace_hours, zone)
+    return _register(session, user, class_session, cohort, grace_hours, zone, language=language)
 
 
 def _upsert_sql(spec: RecordSpec, postgres: bool, audited: bool = False) -> str:
@@ -234,7 +236,8 @@ def _mark_values(values: tuple[str, int | None, str | None] | None) -> dict[str,
     return {"status": values[0], "minutes_late": values[1], "notes": values[2]}
 
 
-def mark(session: Session, user: User, command: MarkRegister, *, grace_hours: int = 24) -> MarkOutcome:
+def mark(session: Session, user: User, command: MarkRegister, *, grace_hours: int = 24, language: str = "en"
+         ) -> MarkOutcome:
     """Validate every record, then write the changed ones in one upsert, with an audit event each.
 
     422 listing every bad record (nothing written), and for PRESENT, LATE or ABSENT before the session starts
@@ -245,15 +248,15 @@ def mark(session: Session, user: User, command: MarkRegister, *, grace_hours: in
     between is reported as a conflict, never silently overwritten.
     """
     with unit_of_work(session):
-        return _mark(session, user, command, grace_hours)
+        return _mark(session, user, command, grace_hours, language)
 
 
-def _mark(session: Session, user: User, command: MarkRegister, grace_hours: int) -> MarkOutcome:
+def _mark(session: Session, user: User, command: MarkRegister, grace_hours: int, language: str) -> MarkOutcome:
     class_session, cohort, zone = _load(session, user, command.session_id, share_lock=True)
     spec = roster.spec_for(cohort)
     require(session, user, roster.permissions_for(cohort)[1])
     locking.refuse_if_locked(class_session, zone, grace_hours)
-    rows = roster.load_register(session, cohort, class_session.id)
+    rows = roster.load_register(session, cohort, class_session.id, language)
     members = {r.member_id: r.active for r in rows}
     marks, errors = marking.parse_marks([r.raw() for r in command.records], spec.kind, members)
     if errors:
@@ -303,7 +306,7 @@ def _mark(session: Session, user: User, command: MarkRegister, grace_hours: int)
     by_member = {m.member_id: m for m in to_write if m.member_id in written}
     updated = [_with_mark(r, by_member[r.member_id], written[r.member_id], user.full_name, now)
                if r.member_id in by_member else r for r in rows]
-    register = _register(session, user, class_session, cohort, grace_hours, zone, updated)
+    register = _register(session, user, class_session, cohort, grace_hours, zone, updated, language)
     return MarkOutcome(register, changed=sorted(written), conflicts=conflicts)
 
 

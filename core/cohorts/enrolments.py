@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, clock
 from core.access.scoping import cohort_filter, visible_cohort
+from core.collation import collated
 from core.errors import NotFound, ValidationError
 from core.i18n import N_
 from core.models import Cohort, CohortStatus, CohortType, Enrolment, EnrolmentStatus, Institution, Learner, User
@@ -31,12 +32,12 @@ def public_cohort(session: Session, user: User, cohort_id: int, permission: str)
     return cohort
 
 
-def enrolments_query(cohort_id: int, status: str | None = None) -> Select[Any]:
+def enrolments_query(cohort_id: int, status: str | None = None, language: str = "en") -> Select[Any]:
     stmt = (select(Enrolment, Learner).join(Learner, Learner.id == Enrolment.learner_id)
             .where(Enrolment.cohort_id == cohort_id))
     if status:
         stmt = stmt.where(Enrolment.status == EnrolmentStatus(status))
-    return stmt.order_by(Learner.full_name, Enrolment.id)  # collation: SQL sorts
+    return stmt.order_by(collated(Learner.full_name, language), Enrolment.id)
 
 
 def enrol(session: Session, user: User, cohort_id: int, command: Enrol) -> EnrolOutcome:

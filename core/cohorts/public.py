@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.access.scoping import visible_cohort
+from core.collation import collated
 from core.errors import ValidationError
 from core.i18n import N_
 from core.institutions.service import acting_institution
@@ -74,13 +75,14 @@ def _move(cohort: Cohort, new: CohortStatus) -> None:
     cohort.status = new
 
 
-def facilitators(session: Session, cohort: Cohort) -> list[User]:
+def facilitators(session: Session, cohort: Cohort, language: str = "en") -> list[User]:
     return list(session.scalars(
         select(User).join(cohort_facilitators, cohort_facilitators.c.user_id == User.id)
-        .where(cohort_facilitators.c.cohort_id == cohort.id).order_by(User.full_name, User.id)))  # collation: SQL
+        .where(cohort_facilitators.c.cohort_id == cohort.id).order_by(collated(User.full_name, language), User.id)))
 
 
-def set_facilitators(session: Session, user: User, cohort_id: int, command: SetFacilitators) -> list[User]:
+def set_facilitators(session: Session, user: User, cohort_id: int, command: SetFacilitators, language: str = "en"
+                     ) -> list[User]:
     """Replace the cohort's facilitators with these teachers of its institution."""
     with unit_of_work(session):
         cohort = visible_cohort(session, user, cohort_id, "cohorts.update")
@@ -100,4 +102,4 @@ def set_facilitators(session: Session, user: User, cohort_id: int, command: SetF
         session.expire(cohort, ["facilitators"])
         audit.record(session, actor_id=user.id, action="cohort.facilitators", entity_type="cohort",
                      entity_id=cohort.id, before={"user_ids": before}, after={"user_ids": ids})
-        return facilitators(session, cohort)
+        return facilitators(session, cohort, language)

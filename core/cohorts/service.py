@@ -12,10 +12,11 @@ from sqlalchemy import ColumnElement, Select, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from core import audit, clock
+from core.collation import collated, like_pattern, name_matches
 from core.db import flush_or_conflict
 from core.errors import NotFound, ValidationError
 from core.i18n import N_
-from core.institutions.service import acting_institution, like_pattern
+from core.institutions.service import acting_institution
 from core.models import (
     AgreementStatus,
     ClassSession,
@@ -91,11 +92,11 @@ def visible_organization(session: Session, user: User, organization_id: int) -> 
     return org
 
 
-def organizations_query(user: User, q: str = "") -> Select[Any]:
+def organizations_query(user: User, q: str = "", language: str = "en") -> Select[Any]:
     stmt = select(Organization).where(_institution_filter(user, Organization.institution_id))
     if q:
-        stmt = stmt.where(Organization.name.ilike(like_pattern(q), escape="\\"))
-    return stmt.order_by(Organization.name, Organization.id)
+        stmt = stmt.where(name_matches(Organization.name, q))
+    return stmt.order_by(collated(Organization.name, language), Organization.id)
 
 
 def create_organization(session: Session, user: User, command: CreateOrganization) -> Organization:
@@ -251,12 +252,14 @@ def cohort_snapshot(cohort: Cohort) -> dict[str, Any]:
     return out
 
 
-def trainees_query(cohort_id: int, q: str = "") -> Select[Any]:
-    """A cohort's trainees, searchable by name, email, phone, employee code or department."""
+def trainees_query(cohort_id: int, q: str = "", language: str = "en") -> Select[Any]:
+    """A cohort's trainees, searchable by name (accents and case aside), email, phone, employee code or
+    department; in `language`'s name order."""
     stmt = select(CorporateTrainee).where(CorporateTrainee.cohort_id == cohort_id)
     if q:
         like = like_pattern(q)
-        stmt = stmt.where(or_(*(col.ilike(like, escape="\\") for col in (
-            CorporateTrainee.full_name, CorporateTrainee.email, CorporateTrainee.phone_e164,
-            CorporateTrainee.employee_code, CorporateTrainee.department))))
-    return stmt.order_by(CorporateTrainee.full_name, CorporateTrainee.id)
+        stmt = stmt.where(or_(
+            name_matches(CorporateTrainee.full_name, q), name_matches(CorporateTrainee.department, q),
+            *(col.ilike(like, escape="\\") for col in (
+                CorporateTrainee.email, CorporateTrainee.phone_e164, CorporateTrainee.employee_code))))
+    return stmt.order_by(collated(CorporateTrainee.full_name, language), CorporateTrainee.id)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.access.scoping import cohort_filter
 from core.attendance.roster import roster_sizes
-from core.institutions.service import like_pattern
+from core.collation import collated, like_pattern, name_matches
 from core.models import (
     AttendanceRecord,
     AttendanceStatus,
@@ -73,8 +73,8 @@ class MemberRate:
     rate: Rate
 
 
-def cohorts_query(user: User, query: CohortListQuery) -> Select[Any]:
-    """(Cohort, Qualification) rows the user may see, filtered, newest first."""
+def cohorts_query(user: User, query: CohortListQuery, language: str = "en") -> Select[Any]:
+    """(Cohort, Qualification) rows the user may see, filtered, newest first (then by name in `language`)."""
     stmt = (select(Cohort, Qualification).outerjoin(Qualification, Qualification.id == Cohort.qualification_id)
             .where(cohort_filter(user)))
     if query.type:
@@ -87,11 +87,11 @@ def cohorts_query(user: User, query: CohortListQuery) -> Select[Any]:
         stmt = stmt.where(Cohort.id.in_(select(cohort_facilitators.c.cohort_id)
                                         .where(cohort_facilitators.c.user_id == query.facilitator)))
     if query.q:
-        like = like_pattern(query.q)
-        orgs = select(Organization.id).where(Organization.name.ilike(like, escape="\\"))
-        stmt = stmt.where(or_(Cohort.name.ilike(like, escape="\\"), Qualification.title.ilike(like, escape="\\"),
-                              Qualification.code.ilike(like, escape="\\"), Cohort.organization_id.in_(orgs)))
-    return stmt.order_by(Cohort.start_date.desc().nulls_last(), Cohort.id.desc())
+        orgs = select(Organization.id).where(name_matches(Organization.name, query.q))
+        stmt = stmt.where(or_(name_matches(Cohort.name, query.q), name_matches(Qualification.title, query.q),
+                              Qualification.code.ilike(like_pattern(query.q), escape="\\"),
+                              Cohort.organization_id.in_(orgs)))
+    return stmt.order_by(Cohort.start_date.desc().nulls_last(), collated(Cohort.name, language), Cohort.id.desc())
 
 
 def _not_cancelled() -> Any:
@@ -185,20 +185,22 @@ def cohort_stats(session: Session, cohort_ids: Iterable[int], now: dt.datetime) 
     return out
 
 
-def member_rates(session: Session, cohort: Cohort) -> list[MemberRate]:
-    """Each trainee or learner of the cohort (active or not) with their own rate, in two queries."""
+def member_rates(session: Session, cohort: Cohort, language: str = "en") -> list[MemberRate]:
+    """Each trainee or learner of the cohort (active or not) with their own rate, in two queries; names in
+    `language`'s order."""
     if cohort.cohort_type == CohortType.CORPORATE:
         members = session.execute(
             select(CorporateTrainee.id, CorporateTrainee.full_name, CorporateTrainee.employee_code,
                    CorporateTrainee.active)
             .where(CorporateTrainee.cohort_id == cohort.id)
-            .order_by(CorporateTrainee.full_name, CorporateTrainee.id)).all()  # collation: SQL sorts
+            .order_by(collated(CorporateTrainee.full_name, language), CorporateTrainee.id)).all()
         stmt = _corporate_rates(CorporateTrainee.id, CorporateTrainee.cohort_id == cohort.id)
     else:
         members = session.execute(
             select(Enrolment.id, Learner.full_name, Learner.id_number, Enrolment.status == EnrolmentStatus.ACTIVE)
             .join(Learner, Learner.id == Enrolment.learner_id)
-            .where(Enrolment.cohort_id == cohort.id).order_by(Learner.full_name, Enrolment.id)).all()
+            .where(Enrolment.cohort_id == cohort.id)
+            .order_by(collated(Learner.full_name, language), Enrolment.id)).all()
         stmt = _public_rates(Enrolment.id, Enrolment.cohort_id == cohort.id)
     rates = {mid: Rate(int(a or 0), int(c or 0)) for mid, a, c in session.execute(stmt)}
     return [MemberRate(mid, name, ref, bool(active), rates.get(mid, Rate())) for mid, name, ref, active in members]

@@ -8,6 +8,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from core import audit
+from core.collation import collated, like_pattern, name_matches
 from core.db import flush_or_conflict
 from core.errors import NotFound, ValidationError
 from core.i18n import N_
@@ -19,11 +20,6 @@ from .commands import CreateInstitution, CreateQualification, UpdateInstitution,
 INSTITUTION_FIELDS = ("name", "slug", "time_zone", "default_language", "accreditation_number", "address",
                       "contact_name", "contact_email", "contact_phone")
 QUALIFICATION_FIELDS = ("code", "title", "level", "active")
-
-
-def like_pattern(q: str) -> str:
-    """`%q%` for ILIKE, with the user's own % and _ taken literally (escape character backslash)."""
-    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def own_institution(user: User) -> int:
@@ -70,12 +66,11 @@ def _save(session: Session, actor: User | None, kind: str, row: Any, changes: di
 # ---------------------------------------------------------------- institutions
 
 
-def institutions_query(q: str = "") -> Select[Any]:
+def institutions_query(q: str = "", language: str = "en") -> Select[Any]:
     stmt = select(Institution)
     if q:
-        like = like_pattern(q)
-        stmt = stmt.where(or_(Institution.name.ilike(like, escape="\\"), Institution.slug.ilike(like, escape="\\")))
-    return stmt.order_by(Institution.name, Institution.id)
+        stmt = stmt.where(or_(name_matches(Institution.name, q), Institution.slug.ilike(like_pattern(q), escape="\\")))
+    return stmt.order_by(collated(Institution.name, language), Institution.id)
 
 
 def get_institution(session: Session, institution_id: int) -> Institution:
@@ -107,15 +102,14 @@ def qualification_scope(user: User) -> Any:
     return True if user.role == Role.SUPER_ADMIN else Qualification.institution_id == user.institution_id
 
 
-def qualifications_query(user: User, q: str = "", active: bool | None = None) -> Select[Any]:
+def qualifications_query(user: User, q: str = "", active: bool | None = None, language: str = "en") -> Select[Any]:
     stmt = select(Qualification).where(qualification_scope(user))
     if q:
-        like = like_pattern(q)
-        stmt = stmt.where(or_(Qualification.code.ilike(like, escape="\\"),
-                              Qualification.title.ilike(like, escape="\\")))
+        stmt = stmt.where(or_(Qualification.code.ilike(like_pattern(q), escape="\\"),
+                              name_matches(Qualification.title, q)))
     if active is not None:
         stmt = stmt.where(Qualification.active.is_(active))
-    return stmt.order_by(Qualification.title, Qualification.code, Qualification.id)  # collation: SQL sorts
+    return stmt.order_by(collated(Qualification.title, language), Qualification.code, Qualification.id)
 
 
 def visible_qualification(session: Session, user: User, qualification_id: int) -> Qualification:

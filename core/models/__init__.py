@@ -1,5 +1,7 @@
 """All models, importable from one place: `from core.models import Cohort`."""
 
+from core import collation as _collation  # noqa: F401  (SQLite: names_fold and name collations on every connection)
+
 from .access import (
     AccessRequest,
     AccessRequestNotice,

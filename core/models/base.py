@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, MetaData, TypeDecorator, func
+from sqlalchemy import JSON, DateTime, Dialect, Index, MetaData, TypeDecorator, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -56,3 +56,10 @@ class Base(DeclarativeBase):
 
 class Timestamped:
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+
+def name_fold_index(name: str, column: Any) -> Index:
+    """A trigram index on `names_fold(column)` (PostgreSQL only, migration 0013): accent- and case-free name
+    search (core.collation.name_matches) on a list that grows to thousands, answered from the index."""
+    return Index(name, func.names_fold(column).label("name_fold"), postgresql_using="gin",
+                 postgresql_ops={"name_fold": "gin_trgm_ops"}).ddl_if(dialect="postgresql")

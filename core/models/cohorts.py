@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, Timestamped, utcnow
+from .base import Base, Timestamped, name_fold_index, utcnow
 from .enums import AgreementStatus, CohortStatus, CohortType, EnrolmentStatus, enum_column
 
 cohort_facilitators = Table(
@@ -120,3 +120,6 @@ class CorporateTrainee(Timestamped, Base):
     org_employee_id: Mapped[int | None] = mapped_column(ForeignKey("org_employees.id", ondelete="SET NULL"))
     import_id: Mapped[int | None] = mapped_column(ForeignKey("trainee_imports.id", ondelete="SET NULL"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+
+
+name_fold_index("ix_corporate_trainees_name_fold", CorporateTrainee.full_name)

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, Timestamped
+from .base import Base, Timestamped, name_fold_index
 from .enums import Role, enum_column
 
 
@@ -144,3 +144,6 @@ class Learner(Timestamped, Base):
     phone_e164: Mapped[str | None] = mapped_column(String(20))
     date_of_birth: Mapped[dt.date | None]
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+name_fold_index("ix_learners_name_fold", Learner.full_name)

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.access.scoping import learner_filter
+from core.collation import collated, like_pattern, name_matches
 from core.db import flush_or_conflict
 from core.errors import NotFound
 from core.i18n import N_
-from core.institutions.service import acting_institution, like_pattern
+from core.institutions.service import acting_institution
 from core.models import Enrolment, Learner, User
 from core.uow import unit_of_work
 
@@ -28,15 +29,17 @@ def _snapshot(learner: Learner) -> dict[str, Any]:
     return out
 
 
-def learners_query(user: User, query: LearnerQuery) -> Select[Any]:
+def learners_query(user: User, query: LearnerQuery, language: str = "en") -> Select[Any]:
+    """Learners the user may see, filtered; found by name accents and case aside (a trigram index on
+    names_fold(full_name) serves it on PostgreSQL), in `language`'s name order."""
     stmt = select(Learner).where(learner_filter(user))
     if query.q:
         like = like_pattern(query.q)
-        stmt = stmt.where(or_(*(column.ilike(like, escape="\\") for column in (
-            Learner.full_name, Learner.id_number, Learner.email, Learner.phone_e164))))
+        stmt = stmt.where(or_(name_matches(Learner.full_name, query.q), *(
+            column.ilike(like, escape="\\") for column in (Learner.id_number, Learner.email, Learner.phone_e164))))
     if query.cohort is not None:
         stmt = stmt.where(Learner.id.in_(select(Enrolment.learner_id).where(Enrolment.cohort_id == query.cohort)))
-    return stmt.order_by(Learner.full_name, Learner.id)  # collation: SQL sorts
+    return stmt.order_by(collated(Learner.full_name, language), Learner.id)
 
 
 def visible_learner(session: Session, user: User, learner_id: int) -> Learner:

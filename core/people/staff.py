@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 from core import audit, clock
 from core.access import auth
 from core.access.auth import INSTITUTION_ROLES
+from core.collation import collated, like_pattern, name_matches
 from core.db import after_commit
 from core.errors import Forbidden, NotFound, ValidationError
 from core.i18n import N_
-from core.institutions.service import acting_institution, like_pattern
+from core.institutions.service import acting_institution
 from core.models import ApiToken, Cohort, LoginSession, Role, User, cohort_facilitators
 from core.uow import unit_of_work
 
@@ -30,16 +31,17 @@ def user_scope(actor: User) -> Any:
     return True if actor.role == Role.SUPER_ADMIN else User.institution_id == actor.institution_id
 
 
-def users_query(actor: User, query: UserQuery) -> Select[Any]:
+def users_query(actor: User, query: UserQuery, language: str = "en") -> Select[Any]:
+    """Staff the actor may see, filtered; found by name accents and case aside, in `language`'s name order."""
     stmt = select(User).where(user_scope(actor))
     if query.q:
-        like = like_pattern(query.q)
-        stmt = stmt.where(or_(User.full_name.ilike(like, escape="\\"), User.email.ilike(like, escape="\\")))
+        stmt = stmt.where(or_(name_matches(User.full_name, query.q),
+                              User.email.ilike(like_pattern(query.q), escape="\\")))
     if query.role:
         stmt = stmt.where(User.role == Role(query.role))
     if query.active is not None:
         stmt = stmt.where(User.active.is_(query.active))
-    return stmt.order_by(User.full_name, User.id)  # collation: SQL sorts
+    return stmt.order_by(collated(User.full_name, language), User.id)
 
 
 def visible_user(session: Session, actor: User, user_id: int) -> User:

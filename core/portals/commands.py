@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from core.fields import Command, Id, PageQuery
+from core.registers.commands import Language
 
 
 class ProgrammeQuery(PageQuery):
@@ -19,6 +20,8 @@ class RequestReport(Command):
         description="`delivery`: sessions delivered vs planned, hours, attendance per session; "
                     "`progress`: each of your employees' attendance % and sessions missed.")
     format: Literal["pdf", "xlsx"] = "pdf"
+    language: Language | None = Field(
+        None, description="The report's language; the institution's default language when absent.")
 
 
 class GrantPermission(Command):

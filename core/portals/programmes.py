@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from core import clock
 from core.access.scoping import organization_granted
+from core.collation import collated
 from core.errors import NotFound
 from core.i18n import N_
 from core.models import (
@@ -107,20 +108,20 @@ class ProgrammeDetail:
 
 # --- which organization ----------------------------------------------------------------------------------------
 
-def organizations_of(session: Session, user: User) -> list[OrganizationChoice]:
+def organizations_of(session: Session, user: User, language: str = "en") -> list[OrganizationChoice]:
     ids = user.organization_ids
     if not ids:
         return []
     rows = session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(ids))
-                           .order_by(Organization.name, Organization.id)).all()  # collation
+                           .order_by(collated(Organization.name, language), Organization.id)).all()
     return [OrganizationChoice(id=r.id, name=r.name) for r in rows]
 
 
-def choose_organization(session: Session, user: User, wanted: int | None, remembered: int | None
-                        ) -> tuple[OrganizationChoice | None, list[OrganizationChoice]]:
+def choose_organization(session: Session, user: User, wanted: int | None, remembered: int | None,
+                        language: str = "en") -> tuple[OrganizationChoice | None, list[OrganizationChoice]]:
     """The organization whose programmes to show: the one asked for (404 if not theirs), else the one
     remembered, else the first; with all of the member's organizations, for a picker."""
-    choices = organizations_of(session, user)
+    choices = organizations_of(session, user, language)
     by_id = {c.id: c for c in choices}
     if wanted is not None:
         if wanted not in by_id:
@@ -193,14 +194,14 @@ _COHORT_COLUMNS = (Cohort.id, Cohort.organization_id, Cohort.name, Qualification
                    Cohort.end_date, Cohort.status)
 
 
-def programmes_page(session: Session, user: User, organization_id: int, page: int, per_page: int
-                    ) -> tuple[list[Programme], int]:
-    """One page of the organization's corporate cohorts, newest first, with their counts."""
+def programmes_page(session: Session, user: User, organization_id: int, page: int, per_page: int,
+                    language: str = "en") -> tuple[list[Programme], int]:
+    """One page of the organization's corporate cohorts, newest first (then by name), with their counts."""
     where = [*_member_cohorts(user), Cohort.organization_id == organization_id]
     total = session.scalar(select(func.count()).select_from(Cohort).where(*where)) or 0
     cohorts = session.execute(
         select(*_COHORT_COLUMNS).outerjoin(Qualification, Qualification.id == Cohort.qualification_id)
-        .where(*where).order_by(Cohort.start_date.desc().nulls_last(), Cohort.name, Cohort.id)
+        .where(*where).order_by(Cohort.start_date.desc().nulls_last(), collated(Cohort.name, language), Cohort.id)
         .offset((page - 1) * per_page).limit(per_page)).all()
     return _programmes(session, cohorts, clock.now()), total
 
@@ -232,7 +233,7 @@ def session_lines(session: Session, cohort_id: int, now: dt.datetime) -> list[Se
             for r in rows]
 
 
-def trainee_progress(session: Session, cohort_id: int) -> list[TraineeProgress]:
+def trainee_progress(session: Session, cohort_id: int, language: str = "en") -> list[TraineeProgress]:
     """Each trainee of the cohort (the organization's own employees): attendance and sessions missed."""
     attendance: dict[int, dict[str, int]] = {}
     for trainee_id, status, count in session.execute(
@@ -243,7 +244,7 @@ def trainee_progress(session: Session, cohort_id: int) -> list[TraineeProgress]:
         attendance.setdefault(trainee_id, rules.empty_counts())[status.value] = count
     rows = session.execute(select(CorporateTrainee.id, CorporateTrainee.full_name, CorporateTrainee.employee_code)
                            .where(CorporateTrainee.cohort_id == cohort_id, CorporateTrainee.active.is_(True))
-                           .order_by(CorporateTrainee.full_name, CorporateTrainee.id)).all()  # collation
+                           .order_by(collated(CorporateTrainee.full_name, language), CorporateTrainee.id)).all()
     out = []
     for r in rows:
         counts = attendance.get(r.id, rules.empty_counts())
@@ -252,9 +253,9 @@ def trainee_progress(session: Session, cohort_id: int) -> list[TraineeProgress]:
     return out
 
 
-def detail_of(session: Session, cohort: Cohort, *, with_trainees: bool, now: dt.datetime | None = None
-              ) -> ProgrammeDetail:
-    """A cohort's programme detail (the caller has checked who may see it)."""
+def detail_of(session: Session, cohort: Cohort, *, with_trainees: bool, now: dt.datetime | None = None,
+              language: str = "en") -> ProgrammeDetail:
+    """A cohort's programme detail (the caller has checked who may see it); trainees in `language`'s name order."""
     now = now or clock.now()
     row = session.execute(select(*_COHORT_COLUMNS).outerjoin(Qualification, Qualification.id == Cohort.qualification_id)
                           .where(Cohort.id == cohort.id)).one()
@@ -266,10 +267,10 @@ def detail_of(session: Session, cohort: Cohort, *, with_trainees: bool, now: dt.
         programme=_programmes(session, [row], now)[0],
         organization=OrganizationChoice(id=organization.id, name=organization.name), time_zone=zone,
         sessions=session_lines(session, cohort.id, now), reports_allowed=granted,
-        trainees=trainee_progress(session, cohort.id) if granted and with_trainees else None)
+        trainees=trainee_progress(session, cohort.id, language) if granted and with_trainees else None)
 
 
-def programme_detail(session: Session, user: User, cohort_id: int) -> ProgrammeDetail:
+def programme_detail(session: Session, user: User, cohort_id: int, language: str = "en") -> ProgrammeDetail:
     """What a member sees of one programme; trainees' names only when their organization was granted."""
-    return detail_of(session, visible_programme(session, user, cohort_id), with_trainees=True)
+    return detail_of(session, visible_programme(session, user, cohort_id), with_trainees=True, language=language)
 

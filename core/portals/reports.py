@@ -21,6 +21,8 @@ import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from babel import dates, numbers
+from babel.support import NullTranslations
 from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,13 +30,14 @@ from sqlalchemy.orm import Session
 from core import jobs
 from core.attendance.export import neutralize
 from core.errors import Forbidden, NotFound, ValidationError
-from core.i18n import N_
+from core.i18n import N_, direction
 from core.models import Cohort, DocumentFormat, DocumentKind, RegisterDocument, User
 from core.registers import data, pdf, render
 from core.registers.service import BuildSettings, claim_build, document_meta, new_document, store_build
 from core.storage import PrivateStorage
 from core.uow import unit_of_work
 
+from . import rules
 from .chart import rate_chart, session_points
 from .commands import RequestReport
 from .jobs import BUILD_REPORT
@@ -49,7 +52,10 @@ KINDS: dict[tuple[str, str], DocumentKind] = {
 REPORT_OF: dict[DocumentKind, tuple[str, str]] = {kind: key for key, kind in KINDS.items()}
 MEDIA_TYPES = {"pdf": "application/pdf",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-TITLES = {"delivery": "Delivery report", "progress": "Progress report"}
+TITLES = {"delivery": N_("Delivery report"), "progress": N_("Progress report")}
+DELIVERY_WORDS = {rules.DELIVERED: N_("delivered"), rules.CANCELLED: N_("cancelled"), rules.PLANNED: N_("planned")}
+COHORT_STATUSES = {"ACTIVE": N_("active"), "COMPLETED": N_("completed"), "ARCHIVED": N_("archived"),
+                   "CANCELLED": N_("cancelled")}
 
 TEMPLATES = (str(Path(__file__).parent / "templates"),)  # searched before the registers' shared pieces
 
@@ -66,8 +72,9 @@ def request_report(session: Session, user: User, cohort_id: int, command: Reques
         if not reports_granted(session, cohort.organization_id):
             raise Forbidden(N_("Your organization has not been granted reports naming its employees."),
                             code="reports_not_granted")
+        language = command.language or data.institution_language(session, cohort.institution_id)
         doc = new_document(session, cohort, user, KINDS[(command.kind, command.format)],
-                           DocumentFormat(command.format), data.institution_language(session, cohort.institution_id))
+                           DocumentFormat(command.format), language)
         jobs.enqueue(session, BUILD_REPORT, doc.id)
     return doc
 
@@ -98,33 +105,75 @@ def filename(doc: RegisterDocument, cohort_name: str) -> str:
 
 # --- building ---------------------------------------------------------------------------------------------------
 
-def _percent(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.1f}%"
+@dataclasses.dataclass(frozen=True)
+class Words:
+    """A report's language: its catalogue's words, and Babel's formats for its dates and numbers."""
+
+    language: str
+    catalogue: NullTranslations
+
+    @property
+    def locale(self) -> str:
+        return self.language.replace("-", "_")
+
+    @property
+    def direction(self) -> str:
+        return direction(self.language)
+
+    def gettext(self, msgid: str) -> str:
+        return str(self.catalogue.gettext(msgid))
+
+    def percent(self, rate: float | None) -> str:
+        return "—" if rate is None else numbers.format_percent(rate, "#,##0.0%", locale=self.locale)
+
+    def hours(self, value: float) -> str:
+        return numbers.format_decimal(value, "0.0#", locale=self.locale)
+
+    def date(self, day: dt.date | None) -> str:
+        return dates.format_date(day, "medium", locale=self.locale) if day else ""
+
+    def moment(self, when: dt.datetime, zone: str) -> str:
+        return f"{dates.format_datetime(when.astimezone(ZoneInfo(zone)), 'medium', locale=self.locale)} ({zone})"
+
+    def session_type(self, code: str) -> str:
+        return self.gettext(render.SESSION_TYPES.get(code, code))
+
+    def delivery(self, code: str) -> str:
+        return self.gettext(DELIVERY_WORDS.get(code, code))
+
+    def cohort_status(self, code: str) -> str:
+        return self.gettext(COHORT_STATUSES.get(code, code))
+
+
+def words_for(meta: render.DocumentMeta, translations_dir: str | None) -> Words:
+    return Words(meta.language, render.translations(translations_dir, meta.language))
 
 
 def render_pdf(kind: str, detail: ProgrammeDetail, meta: render.DocumentMeta, translations_dir: str | None
                ) -> bytes:
-    """A tagged PDF with the registers' verification footer (reference, code, URL) and QR code."""
-    chart = rate_chart(session_points(detail.sessions), "Attendance rate per delivered session",
-                       "No attendance recorded yet.") if kind == "delivery" else None
+    """A tagged PDF with the registers' verification footer (reference, code, URL) and QR code, in the
+    document's language (right to left in Arabic)."""
+    w = words_for(meta, translations_dir)
+    chart = rate_chart(session_points(detail.sessions), w.gettext("Attendance rate per delivered session"),
+                       w.gettext("No attendance recorded yet.")) if kind == "delivery" else None
     html = render.render_document_html(
-        f"{kind}_report.html", {"title": TITLES[kind], "d": detail, "p": detail.programme, "percent": _percent,
+        f"{kind}_report.html", {"title": w.gettext(TITLES[kind]), "d": detail, "p": detail.programme, "w": w,
                                 "chart": chart}, meta, translations_dir, TEMPLATES)
     return pdf.html_to_pdf(html)
 
 
-def _delivery_rows(detail: ProgrammeDetail) -> tuple[list[str], list[list[object]]]:
-    header = ["Date", "Start", "End", "Type", "Delivery", "Hours", "Present", "Late", "Absent", "Excused",
-              "Attendance rate"]
-    rows = [[s.date, s.start_time.strftime("%H:%M"), s.end_time.strftime("%H:%M"), s.session_type, s.delivery,
-             s.hours, s.attendance["PRESENT"], s.attendance["LATE"], s.attendance["ABSENT"], s.attendance["EXCUSED"],
-             s.attendance_rate] for s in detail.sessions]
+def _delivery_rows(detail: ProgrammeDetail, w: Words) -> tuple[list[str], list[list[object]]]:
+    header = [w.gettext(h) for h in ("Date", "Start", "End", "Type", "Delivery", "Hours", "Present", "Late",
+                                     "Absent", "Excused", "Attendance rate")]
+    rows = [[s.date, s.start_time.strftime("%H:%M"), s.end_time.strftime("%H:%M"), w.session_type(s.session_type),
+             w.delivery(s.delivery), s.hours, s.attendance["PRESENT"], s.attendance["LATE"], s.attendance["ABSENT"],
+             s.attendance["EXCUSED"], s.attendance_rate] for s in detail.sessions]
     return header, rows
 
 
-def _progress_rows(detail: ProgrammeDetail) -> tuple[list[str], list[list[object]]]:
-    header = ["Trainee", "Employee code", "Present", "Late", "Absent", "Excused", "Sessions missed",
-              "Attendance rate"]
+def _progress_rows(detail: ProgrammeDetail, w: Words) -> tuple[list[str], list[list[object]]]:
+    header = [w.gettext(h) for h in ("Trainee", "Employee code", "Present", "Late", "Absent", "Excused",
+                                     "Sessions missed", "Attendance rate")]
     rows = [[t.name, t.employee_code, t.attendance["PRESENT"], t.attendance["LATE"], t.attendance["ABSENT"],
              t.attendance["EXCUSED"], t.sessions_missed, t.attendance_rate] for t in detail.trainees or []]
     return header, rows
@@ -133,21 +182,23 @@ def _progress_rows(detail: ProgrammeDetail) -> tuple[list[str], list[list[object
 def render_xlsx(kind: str, detail: ProgrammeDetail, meta: render.DocumentMeta, translations_dir: str | None
                 ) -> bytes:
     """One sheet: a short heading block (with the document's reference, as the registers print it), then the
-    table. Text cells are neutralized (no formulas)."""
+    table, in the document's language (read right to left in Arabic). Text cells are neutralized (no formulas)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    _ = render.translations(translations_dir, meta.language).gettext
+    w = words_for(meta, translations_dir)
+    _ = w.gettext
     p = detail.programme
-    header, rows = _delivery_rows(detail) if kind == "delivery" else _progress_rows(detail)
+    header, rows = _delivery_rows(detail, w) if kind == "delivery" else _progress_rows(detail, w)
     book = Workbook()
     sheet = book.active
-    sheet.title = TITLES[kind]
-    heading = [[TITLES[kind]], ["Organization", detail.organization.name], ["Programme", p.name],
-               ["Course", p.course or ""],
-               ["Sessions delivered / planned", f"{p.sessions_held} / {p.sessions_planned}"],
-               ["Hours delivered", detail.hours_delivered], ["Attendance rate", p.attendance_rate],
-               ["Generated", meta.printed_at.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M UTC")],
+    sheet.title = _(TITLES[kind])[:31]
+    sheet.sheet_view.rightToLeft = w.direction == "rtl"
+    heading = [[_(TITLES[kind])], [_("Organization"), detail.organization.name], [_("Programme"), p.name],
+               [_("Course"), p.course or ""],
+               [_("Sessions delivered / planned"), f"{p.sessions_held} / {p.sessions_planned}"],
+               [_("Hours delivered"), detail.hours_delivered], [_("Attendance rate"), p.attendance_rate],
+               [_("Generated"), w.moment(meta.printed_at, detail.time_zone)],
                [_("Reference"), meta.reference, _("Verification code"), meta.verification_code],
                [_("Verify at %(url)s") % {"url": meta.verify_url}], []]
     for line in [*heading, header, *rows]:
@@ -173,7 +224,8 @@ def data_version(kind: str, fmt: str, language: str, detail: ProgrammeDetail) ->
 
 def build_report(session: Session, storage: PrivateStorage, document_id: int, settings: BuildSettings
                  ) -> RegisterDocument | None:
-    """Render and store one report. Idempotent: a READY report is left as it is (the registers' claim)."""
+    """Render and store one report in the document's language (chosen when it was requested, so a rebuild
+    reads the same). Idempotent: a READY report is left as it is (the registers' claim)."""
     doc = session.get(RegisterDocument, document_id)
     if doc is None or doc.kind not in REPORT_OF:
         raise NotFound(N_("No such report."), code="not_found")
@@ -181,7 +233,7 @@ def build_report(session: Session, storage: PrivateStorage, document_id: int, se
         return session.get(RegisterDocument, document_id)
     kind, fmt = report_of(doc)
     cohort = session.get(Cohort, doc.cohort_id)
-    detail = detail_of(session, cohort, with_trainees=kind == "progress")
+    detail = detail_of(session, cohort, with_trainees=kind == "progress", language=doc.language)
     if kind == "progress" and detail.trainees is None:
         raise ValidationError(N_("The organization no longer holds the grant for reports naming its employees."),
                               code="reports_not_granted")

@@ -11,6 +11,7 @@ from core.fields import Command, Id
 
 MAX_PERIOD_DAYS = 366
 LANGUAGES = ("en", "fr", "ar")
+Language = Literal["en", "fr", "ar"]  # what a document may be written in
 
 
 class RequestRegister(Command):
@@ -22,7 +23,7 @@ class RequestRegister(Command):
     cohort_id: Id | None = None
     period_start: dt.date | None = Field(None, alias="from", description="Cohort registers: first day (inclusive).")
     period_end: dt.date | None = Field(None, alias="to", description="Cohort registers: last day (inclusive).")
-    language: Literal["en", "fr", "ar"] | None = Field(
+    language: Language | None = Field(
         None, description="The document's language; the institution's default language when absent.")
 
     model_config = {"populate_by_name": True}

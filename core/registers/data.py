@@ -167,7 +167,7 @@ def session_register(session: Session, session_id: int, language: str, grace_hou
         raise LookupError(f"class session {session_id} is gone")
     cohort = class_session.cohort
     lock = lock_states(session, [class_session], grace_hours)[class_session.id]  # by hand, or past the cut-off
-    rows = roster.load_register(session, cohort, session_id)
+    rows = roster.load_register(session, cohort, session_id, language)
     key = sort_key(language)
     shown = sorted((r for r in rows if r.active or r.status), key=lambda r: (key(r.name), r.member_id))
     facts = SessionFacts(

@@ -67,11 +67,13 @@ def to_csv(lines: Iterator[list[Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def to_xlsx(lines: Iterator[list[Any]], title: str) -> bytes:
+def to_xlsx(lines: Iterator[list[Any]], title: str, rtl: bool = False) -> bytes:
+    """The lines as one sheet; read right to left in right-to-left languages (columns start at the right)."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=title[:31] or "Register")
+    sheet.sheet_view.rightToLeft = rtl
     for line in lines:
         sheet.append([_safe(v) for v in line])
     out = io.BytesIO()

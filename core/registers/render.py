@@ -11,11 +11,11 @@ from typing import Any
 
 import segno
 from babel import dates, numbers
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from core.i18n import N_
+from core.i18n import N_, catalogue, direction
 
 from .data import STATUS_LETTERS, CohortRegister, SessionRegister
 from .layout import (
@@ -29,7 +29,6 @@ from .layout import (
 )
 
 TEMPLATES = Path(__file__).parent / "templates"
-RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
 STATUS_WORDS = {"PRESENT": N_("Present"), "ABSENT": N_("Absent"), "LATE": N_("Late"), "EXCUSED": N_("Excused")}
 SESSION_TYPES = {"THEORY": N_("Theory"), "PRACTICAL": N_("Practical"), "WBL": N_("Workplace learning"),
                  "ASSESSMENT": N_("Assessment"), "ORIENTATION": N_("Orientation"), "OTHER": N_("Other")}
@@ -48,15 +47,10 @@ class DocumentMeta:
 
     @property
     def direction(self) -> str:
-        return "rtl" if self.language.split("-")[0] in RTL_LANGUAGES else "ltr"
+        return direction(self.language)
 
 
-@functools.lru_cache(maxsize=8)
-def translations(directory: str | None, language: str) -> NullTranslations:
-    """The catalogue of `language` from the app's translations directory (English when there is none)."""
-    if not directory or language == "en":
-        return NullTranslations()
-    return Translations.load(directory, [language])
+translations = catalogue  # the catalogue of a document's language (core.i18n)
 
 
 @functools.lru_cache(maxsize=8)

@@ -20,7 +20,7 @@ from core.access.scoping import cohort_filter, require, visible_cohort
 from core.attendance import roster
 from core.attendance.service import open_session
 from core.errors import Conflict, NotFound
-from core.i18n import N_
+from core.i18n import N_, direction
 from core.models import Cohort, DocumentFormat, DocumentKind, DocumentStatus, RegisterDocument, User
 from core.models.documents import new_code, new_reference
 from core.storage import PrivateStorage
@@ -239,7 +239,7 @@ def render_document(session: Session, doc: RegisterDocument, settings: BuildSett
                  else exports.cohort_lines(content, gettext))
         if doc.format == DocumentFormat.CSV:
             return exports.to_csv(lines), None
-        return exports.to_xlsx(lines, content.header.cohort), None
+        return exports.to_xlsx(lines, content.header.cohort, rtl=direction(language) == "rtl"), None
     meta = document_meta(doc, settings, content.header.time_zone)
     runs = [(_html_builder(template, content, run, len(pages), meta, settings.translations_dir), len(run))
             for run in chunks(pages, settings.processes, settings.pages_per_run)]

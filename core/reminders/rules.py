@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from core.collation import sort_key
+
 REGISTER_PATH = "/institution/attendance/sessions/{session_id}"
 ATTENDED = {"PRESENT", "LATE"}
 MIN_MARKS_FOR_RATE = 3  # one absence out of one session is not yet a trend
@@ -96,14 +98,15 @@ def _describe(item: AtRiskItem) -> str:
     return ", ".join(parts) or item.reason
 
 
-def at_risk_mail(recipient_name: str, items: Sequence[AtRiskItem], threshold: float, consecutive: int
-                 ) -> tuple[str, str, str]:
+def at_risk_mail(recipient_name: str, items: Sequence[AtRiskItem], threshold: float, consecutive: int,
+                 language: str = "en") -> tuple[str, str, str]:
     n = len(items)
     subject = f"{n} trainee{'s' if n != 1 else ''} at risk"
     lines = [f"Hello {recipient_name},", "",
              f"These trainees fell below {threshold:.0%} attendance or missed {consecutive} sessions in a row:", ""]
     html_rows = []
-    for it in sorted(items, key=lambda i: (i.cohort_name, i.trainee_name)):
+    key = sort_key(language)  # cohorts, then trainees, in the recipient's language's name order
+    for it in sorted(items, key=lambda i: (key(i.cohort_name), key(i.trainee_name))):
         lines.append(f"- {it.cohort_name}: {it.trainee_name} — {_describe(it)}")
         html_rows.append(f"<li>{escape(it.cohort_name)}: <strong>{escape(it.trainee_name)}</strong> — "
                          f"{escape(_describe(it))}</li>")

@@ -246,7 +246,8 @@ def deliver_at_risk_digests(session: Session, settings: mail.MailSettings, *, th
         user = items[0][3]
         entries = [rules.AtRiskItem(cohort_name, names.get((flag.member_type, flag.member_id), "?"), flag.reason,
                                     flag.rate, flag.consecutive_misses) for _, flag, cohort_name, _ in items]
-        subject, text_body, html = rules.at_risk_mail(user.full_name, entries, threshold, consecutive)
+        subject, text_body, html = rules.at_risk_mail(user.full_name, entries, threshold, consecutive,
+                                                      getattr(user, "language", None) or "en")
         _deliver(session, AtRiskNotice, [r[0].id for r in items], settings, user, subject, text_body, html, send,
                  report, recipient_id)
     return report

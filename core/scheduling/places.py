@@ -9,6 +9,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from core import audit
+from core.collation import collated, name_matches
 from core.db import flush_or_conflict
 from core.errors import NotFound, ValidationError
 from core.i18n import N_
@@ -30,14 +31,13 @@ def _room_record(room: Room) -> dict[str, Any]:
             "is_active": room.is_active}
 
 
-def rooms_stmt(user: User, q: str | None = None, include_inactive: bool = False) -> Select:
+def rooms_stmt(user: User, q: str | None = None, include_inactive: bool = False, language: str = "en") -> Select:
     stmt = select(Room).where(Room.institution_id == _institution(user))
     if not include_inactive:
         stmt = stmt.where(Room.is_active.is_(True))
     if q and q.strip():
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(or_(Room.name.ilike(like), Room.location.ilike(like)))
-    return stmt.order_by(Room.name)
+        stmt = stmt.where(or_(name_matches(Room.name, q.strip()), name_matches(Room.location, q.strip())))
+    return stmt.order_by(collated(Room.name, language), Room.id)
 
 
 def create_room(session: Session, user: User, command: CreateRoom) -> Room:
@@ -72,7 +72,7 @@ def holidays_stmt(user: User, year: int | None = None, q: str | None = None) -> 
     if year:
         stmt = stmt.where(Holiday.date.between(dt.date(year, 1, 1), dt.date(year, 12, 31)))
     if q and q.strip():
-        stmt = stmt.where(Holiday.name.ilike(f"%{q.strip()}%"))
+        stmt = stmt.where(name_matches(Holiday.name, q.strip()))
     return stmt.order_by(Holiday.date)
 
 
@@ -102,6 +102,7 @@ def delete_holiday(session: Session, user: User, holiday_id: int) -> None:
         session.delete(holiday)
 
 
-def instructors(session: Session, institution_id: int | None) -> list[User]:
+def instructors(session: Session, institution_id: int | None, language: str = "en") -> list[User]:
     return list(session.scalars(select(User).where(User.institution_id == institution_id, User.role == Role.TEACHER,
-                                                   User.active.is_(True)).order_by(User.full_name)))
+                                                   User.active.is_(True))
+                                .order_by(collated(User.full_name, language), User.id)))

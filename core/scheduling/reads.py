@@ -11,6 +11,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from core.access.scoping import cohort_filter
+from core.collation import name_matches
 from core.errors import NotFound, ValidationError
 from core.i18n import N_
 from core.models import ClassSession, Cohort, Holiday, Institution, Role, Room, SessionStatus, SessionType, User
@@ -83,8 +84,8 @@ def cohort_sessions_stmt(cohort_id: int, q: str | None = None, include_cancelled
         stmt = stmt.where(ClassSession.status != SessionStatus.CANCELLED)
     if q and q.strip():
         term = q.strip()
-        like = f"%{term}%"
-        matches = [Room.name.ilike(like), ClassSession.title.ilike(like), ClassSession.notes.ilike(like)]
+        matches = [name_matches(Room.name, term), name_matches(ClassSession.title, term),
+                   name_matches(ClassSession.notes, term)]
         if term.upper() in SessionType.__members__:
             matches.append(ClassSession.session_type == SessionType(term.upper()))
         with contextlib.suppress(ValueError):

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 
 from core.demo import CORPORATE_NAMES
 from core.models import CorporateTrainee, OrganizationGrant
-from tests.portal_factories import mark, past_sessions, second_organization, trainees
+from tests.portal_factories import built_report, mark, past_sessions, second_organization, trainees
 
 
 @pytest.fixture
@@ -33,17 +33,7 @@ def marked(sql, demo):
 
 
 def _built(client, headers, cohort_id, kind, fmt) -> dict:
-    asked = client.post(f"/api/org/programs/{cohort_id}/reports", headers=headers, json={"kind": kind, "format": fmt})
-    assert asked.status_code == 202, asked.get_json()
-    report = asked.get_json()
-    # The worker may have picked it up already; the download appears only once it is READY.
-    assert report["status"] in ("PENDING", "BUILDING") or report["download_url"]
-    deadline = time.monotonic() + 90
-    while report["status"] in ("PENDING", "BUILDING") and time.monotonic() < deadline:
-        time.sleep(0.3)
-        report = client.get(report["status_url"], headers=headers).get_json()
-    assert report["status"] == "READY", report
-    return report
+    return built_report(client, headers, cohort_id, kind=kind, format=fmt)
 
 
 def test_a_delivery_report_pdf_gives_delivered_versus_planned_hours_and_rates(client, api, live_worker, marked):

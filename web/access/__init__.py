@@ -26,6 +26,7 @@ from core.access.commands import (
 )
 from core.access.permissions import REGULATOR_GATED
 from core.access.scoping import can, cohort_filter, visible_cohort
+from core.collation import collated
 from core.errors import ValidationError
 from core.fields import PageQuery
 from core.models import ClassSession, Cohort, Institution, Role
@@ -35,6 +36,7 @@ from core.registers import submissions
 from ..auth import requires, user
 from ..contract import ErrorEnvelope, Page, contract, responds
 from ..extensions import db
+from ..i18n import current_language
 from ..pagination import page_of, pages
 from .schemas import (
     AccessRequestOut,
@@ -88,16 +90,18 @@ def regulator_home() -> Any:
         access_requests.request_access(db.session, user(), _create_command(request.form))
         flash(_("Request sent. You will have access once an administrator approves it."), "success")
         return redirect(url_for("access.regulator_home"))
-    institutions, _total = access_requests.institution_choices(db.session, ChoiceQuery(per_page=100))
+    language = current_language()
+    institutions, _total = access_requests.institution_choices(db.session, ChoiceQuery(per_page=100), language)
     chosen_id = request.args.get("institution_id", type=int) or (institutions[0].id if institutions else None)
     q = request.args.get("q", "").strip()[:200]
     choices = (access_requests.cohort_choices(db.session, CohortChoiceQuery(
-        institution_id=chosen_id, q=q, per_page=COHORT_CHOICES_SHOWN))[0] if chosen_id else [])
+        institution_id=chosen_id, q=q, per_page=COHORT_CHOICES_SHOWN), language)[0] if chosen_id else [])
     mine, _total = access_requests.requests_page(db.session, user(), AccessRequestQuery(per_page=100))
     readable = db.session.execute(
         select(Cohort.id, Cohort.name, Institution.name.label("institution"))
         .join(Institution, Institution.id == Cohort.institution_id)
-        .where(cohort_filter(user())).order_by(Institution.name, Cohort.name)).all()  # collation
+        .where(cohort_filter(user())).order_by(collated(Institution.name, language),
+                                              collated(Cohort.name, language))).all()
     return render_template("access/regulator.html", institutions=institutions, chosen_id=chosen_id, q=q,
                            choices=choices, requests=mine, readable=readable,
                            status_of=access_requests.effective_status)
@@ -241,7 +245,7 @@ def api_reads(request_id: int, query: PageQuery) -> Any:
 @contract(resp=responds(HTTP_200=Page[InstitutionChoiceOut]))
 def api_institution_choices(query: ChoiceQuery) -> Any:
     """Institutions to ask, by name."""
-    items, total = access_requests.institution_choices(db.session, query)
+    items, total = access_requests.institution_choices(db.session, query, current_language())
     return page_of(InstitutionChoiceOut, [present_institution(i) for i in items], total, query.page,
                    query.per_page)
 
@@ -251,5 +255,5 @@ def api_institution_choices(query: ChoiceQuery) -> Any:
 @contract(resp=responds(HTTP_200=Page[CohortChoiceOut]))
 def api_cohort_choices(query: CohortChoiceQuery) -> Any:
     """An institution's cohorts by name (names, course and dates only), to name in a request."""
-    items, total = access_requests.cohort_choices(db.session, query)
+    items, total = access_requests.cohort_choices(db.session, query, current_language())
     return page_of(CohortChoiceOut, [present_cohort_choice(c) for c in items], total, query.page, query.per_page)

@@ -25,6 +25,7 @@ from ..auth import requires, user
 from ..contract import ErrorEnvelope, Page, contract, responds
 from ..downloads import attachment
 from ..extensions import db
+from ..i18n import current_language
 from ..registers import session_panel
 from .schemas import EvidenceOut, EvidenceUpload, HistoryItem, MarkResult, RegisterOut
 
@@ -99,6 +100,11 @@ def _json(payload: dict[str, Any], status: int = 200) -> Response:
                                       mimetype="application/json")
 
 
+def _register(session_id: int) -> Any:
+    """The session's register for this request (names in its language's order)."""
+    return attendance.get_register(db.session, user(), session_id, grace_hours=_grace(), language=current_language())
+
+
 def _grace() -> int:
     return int(current_app.config["LOCK_GRACE_HOURS"])
 
@@ -108,7 +114,7 @@ def _grace() -> int:
 @bp.get("/institution/attendance/sessions/<int:session_id>")
 @requires("attendance.view")
 def register(session_id: int) -> Any:
-    reg = attendance.get_register(db.session, user(), session_id, grace_hours=_grace())
+    reg = _register(session_id)
     locks_at = max(reg.auto_lock_at, reg.info.relock_after or reg.auto_lock_at)  # an unlock may run past the cut-off
     return render_template("attendance/register.html", reg=reg, **session_panel(session_id), grace_hours=_grace(),
                            auto_lock_local=locks_at.astimezone(ZoneInfo(reg.time_zone)))
@@ -142,7 +148,7 @@ def unlock_screen(session_id: int) -> Any:
 @bp.get("/institution/attendance/sessions/<int:session_id>/export.csv")
 @requires("attendance.view")
 def export_csv(session_id: int) -> Any:
-    reg = attendance.get_register(db.session, user(), session_id, grace_hours=_grace())
+    reg = _register(session_id)
     s = reg.class_session
     preamble = [["Cohort", reg.cohort.name], ["Session", f"{s.session_date} {s.start_time:%H:%M}-{s.end_time:%H:%M}"],
                 ["Locked", "yes" if reg.info.is_locked else "no"], []]
@@ -167,7 +173,7 @@ def daily_view() -> Any:
     except ValueError:
         page = 1
     per_page = 50
-    records = roster.daily_records(db.session, day, cohort_filter(user()), q or None)
+    records = roster.daily_records(db.session, day, cohort_filter(user()), q or None, current_language())
     pages = math.ceil(len(records) / per_page) if records else 0
     shown = records[(page - 1) * per_page: page * per_page]
     return render_template("attendance/daily.html", day=day, q=q, records=shown, total=len(records), page=page,
@@ -180,7 +186,7 @@ def daily_view() -> Any:
 @requires("attendance.view")
 @contract(resp=responds(HTTP_200=RegisterOut))
 def api_session(session_id: int) -> Any:
-    return _json(register_json(attendance.get_register(db.session, user(), session_id, grace_hours=_grace())))
+    return _json(register_json(_register(session_id)))
 
 
 @bp.post("/api/institution/attendance/mark")
@@ -189,7 +195,7 @@ def api_session(session_id: int) -> Any:
 def api_mark(json: MarkRegister) -> Any:
     """Mark a whole register in one request (an idempotent upsert); `mark_all_present` fills the rest.
     Answers what changed (the client holds the rest), or the whole register with `full_register`."""
-    outcome = attendance.mark(db.session, user(), json, grace_hours=_grace())
+    outcome = attendance.mark(db.session, user(), json, grace_hours=_grace(), language=current_language())
     if not json.full_register:
         return _json(changes_json(outcome))
     return _json({**register_json(outcome.register), "register": "full", "changed": outcome.changed,
@@ -201,7 +207,7 @@ def api_mark(json: MarkRegister) -> Any:
 @contract(resp=responds(HTTP_200=RegisterOut))
 def api_lock(session_id: int, json: LockSession) -> Any:
     attendance.lock_session(db.session, user(), session_id, json)
-    return _json(register_json(attendance.get_register(db.session, user(), session_id, grace_hours=_grace())))
+    return _json(register_json(_register(session_id)))
 
 
 @bp.post("/api/institution/class-sessions/<int:session_id>/unlock")
@@ -209,7 +215,7 @@ def api_lock(session_id: int, json: LockSession) -> Any:
 @contract(resp=responds(HTTP_200=RegisterOut, HTTP_409=ErrorEnvelope))
 def api_unlock(session_id: int, json: UnlockSession) -> Any:
     attendance.unlock_session(db.session, user(), session_id, json, grace_hours=_grace())
-    return _json(register_json(attendance.get_register(db.session, user(), session_id, grace_hours=_grace())))
+    return _json(register_json(_register(session_id)))
 
 
 @bp.post("/api/institution/class-sessions/<int:session_id>/trainees/<int:trainee_id>/evidence")

@@ -25,6 +25,7 @@ from core.cohorts.commands import (
     SetAgreementStatus,
     UpdateCorporateCohort,
 )
+from core.collation import collated, name_matches
 from core.models import (
     AgreementStatus,
     ClassSession,
@@ -43,6 +44,7 @@ from ..auth import requires, user
 from ..contract import ErrorEnvelope, Page, contract, responds
 from ..extensions import db
 from ..forms import form_command
+from ..i18n import current_language
 from ..pagination import paginate, query_page
 from .schemas import (
     AgreementOut,
@@ -75,11 +77,11 @@ def _cohorts_query(q: str, status: str | None) -> Any:
     stmt = (select(Cohort).outerjoin(Organization, Organization.id == Cohort.organization_id)
             .where(cohort_filter(user()), Cohort.cohort_type == CohortType.CORPORATE))
     if q:
-        like = service.like_pattern(q)
-        stmt = stmt.where(or_(Cohort.name.ilike(like, escape="\\"), Organization.name.ilike(like, escape="\\")))
+        stmt = stmt.where(or_(name_matches(Cohort.name, q), name_matches(Organization.name, q)))
     if status:
         stmt = stmt.where(Cohort.status == CohortStatus(status))
-    return stmt.order_by(Cohort.start_date.desc().nulls_last(), Cohort.id.desc())
+    return stmt.order_by(Cohort.start_date.desc().nulls_last(), collated(Cohort.name, current_language()),
+                         Cohort.id.desc())
 
 
 def _with_counts(cohorts: list[Cohort]) -> list[dict[str, Any]]:
@@ -99,7 +101,7 @@ def _agreement_row(row: Any) -> dict[str, Any]:
 @requires("organizations.view")
 @contract(resp=responds(HTTP_200=Page[OrganizationOut]))
 def api_organization_list(query: OrganizationQuery) -> Any:
-    return query_page(service.organizations_query(user(), query.q), query, present_organization)
+    return query_page(service.organizations_query(user(), query.q, current_language()), query, present_organization)
 
 
 @bp.post("/api/organizations")
@@ -195,7 +197,8 @@ def api_corporate_cohort_cancel(cohort_id: int) -> Any:
 @bp.get("/admin/organizations")
 @requires("organizations.view")
 def organization_list() -> Any:
-    page = paginate(service.organizations_query(user(), request.args.get("q", "").strip()[:200]), lambda o: o)
+    page = paginate(service.organizations_query(user(), request.args.get("q", "").strip()[:200], current_language()),
+                    lambda o: o)
     return render_template("cohorts/organizations.html", page=page, q=request.args.get("q", ""))
 
 
@@ -213,7 +216,8 @@ def organization_detail(organization_id: int) -> Any:
     org = service.visible_organization(db.session, user(), organization_id)
     agreements = [r[0] for r in db.session.execute(service.agreements_query(user(), organization_id=org.id))]
     cohorts = db.session.scalars(select(Cohort).where(Cohort.organization_id == org.id, cohort_filter(user()))
-                                 .order_by(Cohort.start_date.desc().nulls_last())).all()
+                                 .order_by(Cohort.start_date.desc().nulls_last(),
+                                           collated(Cohort.name, current_language()))).all()
     return render_template("cohorts/organization_detail.html", org=org, agreements=agreements, cohorts=cohorts,
                            statuses=list(AgreementStatus), transitions=service.AGREEMENT_TRANSITIONS)
 
@@ -281,7 +285,8 @@ def corporate_cohort_detail(cohort_id: int) -> Any:
     course = db.session.get(Qualification, cohort.qualification_id) if cohort.qualification_id else None
     trainees = None
     if can(db.session, user(), "corporate_trainees.view"):
-        trainees = paginate(service.trainees_query(cohort.id, request.args.get("q", "").strip()[:200]), lambda t: t,
+        trainees = paginate(service.trainees_query(cohort.id, request.args.get("q", "").strip()[:200],
+                                                   current_language()), lambda t: t,
                             default_per_page=25)
     imports = db.session.scalars(select(TraineeImport).where(TraineeImport.cohort_id == cohort.id)
                                  .order_by(TraineeImport.created_at.desc()).limit(20)).all()
@@ -325,7 +330,7 @@ def corporate_cohort_cancel(cohort_id: int) -> Any:
 
 def _qualifications(institution_id: int | None) -> list[Qualification]:
     return list(db.session.scalars(select(Qualification).where(Qualification.institution_id == institution_id)
-                                   .order_by(Qualification.title)))
+                                   .order_by(collated(Qualification.title, current_language()))))
 
 
 from . import public  # noqa: E402,F401  (the institution's cohort list and page: routes on this blueprint)

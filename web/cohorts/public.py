@@ -13,6 +13,7 @@ from core import clock
 from core.access.scoping import can, visible_cohort
 from core.cohorts import enrolments, public, stats
 from core.cohorts.commands import CohortListQuery, CreatePublicCohort, SetFacilitators, UpdateCohort
+from core.collation import collated
 from core.models import (
     ClassSession,
     Cohort,
@@ -31,6 +32,7 @@ from ..auth import requires, user
 from ..contract import Page, contract, responds
 from ..extensions import db
 from ..forms import form_command
+from ..i18n import current_language
 from ..pagination import query_page
 from ..people.schemas import EnrolmentOut, EnrolResult, present_enrolment
 from . import bp
@@ -48,7 +50,7 @@ RECENT_SESSIONS = 200
 
 def cohort_page_data(query: CohortListQuery) -> dict[str, Any]:
     """A page of cohorts with their progress: a fixed number of queries whatever the page size."""
-    page = query_page(stats.cohorts_query(user(), query), query, lambda row: row, scalars=False)
+    page = query_page(stats.cohorts_query(user(), query, current_language()), query, lambda row: row, scalars=False)
     progress = stats.cohort_stats(db.session, [c.id for c, _q in page["items"]], clock.now())
     page["items"] = [present_cohort_item(c, q, progress[c.id]) for c, q in page["items"]]
     return page
@@ -57,10 +59,11 @@ def cohort_page_data(query: CohortListQuery) -> dict[str, Any]:
 def cohort_detail(cohort: Cohort) -> dict[str, Any]:
     qualification = db.session.get(Qualification, cohort.qualification_id) if cohort.qualification_id else None
     progress = stats.cohort_stats(db.session, [cohort.id], clock.now())[cohort.id]
+    language = current_language()
     return {**present_cohort_item(cohort, qualification, progress), "attended": progress.rate.attended,
             "counted": progress.rate.counted,
-            "facilitators": [present_facilitator(u) for u in public.facilitators(db.session, cohort)],
-            "members": [present_member(m) for m in stats.member_rates(db.session, cohort)],
+            "facilitators": [present_facilitator(u) for u in public.facilitators(db.session, cohort, language)],
+            "members": [present_member(m) for m in stats.member_rates(db.session, cohort, language)],
             "sessions_url": url_for("scheduling.cohort_sessions", cohort_id=cohort.id)}
 
 
@@ -105,14 +108,14 @@ def api_cohort_update(cohort_id: int, json: UpdateCohort) -> Any:
 @contract(resp=responds(HTTP_200=FacilitatorList))
 def api_facilitators(cohort_id: int) -> Any:
     cohort = visible_cohort(db.session, user(), cohort_id, "cohorts.view")
-    return _facilitator_list(cohort, public.facilitators(db.session, cohort))
+    return _facilitator_list(cohort, public.facilitators(db.session, cohort, current_language()))
 
 
 @bp.put("/api/institution/cohorts/<int:cohort_id>/facilitators")
 @requires("cohorts.update")
 @contract(resp=responds(HTTP_200=FacilitatorList))
 def api_set_facilitators(cohort_id: int, json: SetFacilitators) -> Any:
-    users = public.set_facilitators(db.session, user(), cohort_id, json)
+    users = public.set_facilitators(db.session, user(), cohort_id, json, current_language())
     return _facilitator_list(visible_cohort(db.session, user(), cohort_id), users)
 
 
@@ -121,7 +124,7 @@ def api_set_facilitators(cohort_id: int, json: SetFacilitators) -> Any:
 @contract(resp=responds(HTTP_200=Page[EnrolmentOut]))
 def api_enrolment_list(cohort_id: int, query: EnrolmentQuery) -> Any:
     cohort = enrolments.public_cohort(db.session, user(), cohort_id, "learners.view")
-    return query_page(enrolments.enrolments_query(cohort.id, query.status), query,
+    return query_page(enrolments.enrolments_query(cohort.id, query.status, current_language()), query,
                    lambda row: present_enrolment(row[0], row[1].full_name), scalars=False)
 
 
@@ -153,7 +156,7 @@ def cohort_list() -> Any:
     query = CohortListQuery.model_validate({"per_page": 25, **args})
     qualifications = db.session.scalars(select(Qualification).where(
         Qualification.institution_id == user().institution_id, Qualification.active.is_(True))
-        .order_by(Qualification.title)).all()
+        .order_by(collated(Qualification.title, current_language()))).all()
     return render_template("cohorts/cohort_list.html", page=cohort_page_data(query), query=query,
                            statuses=list(CohortStatus), qualifications=qualifications)
 
@@ -181,14 +184,15 @@ def cohort_page(cohort_id: int) -> Any:
                                  .order_by(TraineeImport.created_at.desc()).limit(20)).all()
     enrolled = []
     if cohort.cohort_type == CohortType.PUBLIC and can(db.session, user(), "learners.view"):
-        enrolled = db.session.execute(enrolments.enrolments_query(cohort.id)).all()
+        enrolled = db.session.execute(enrolments.enrolments_query(cohort.id, language=current_language())).all()
     teachers = []
     if can(db.session, user(), "cohorts.update"):
         teachers = db.session.scalars(select(User).where(User.institution_id == cohort.institution_id,
                                                          User.role == Role.TEACHER, User.active.is_(True))
-                                      .order_by(User.full_name)).all()
+                                      .order_by(collated(User.full_name, current_language()))).all()
     qualifications = db.session.scalars(select(Qualification).where(
-        Qualification.institution_id == cohort.institution_id).order_by(Qualification.title)).all()
+        Qualification.institution_id == cohort.institution_id).order_by(
+            collated(Qualification.title, current_language()))).all()
     return render_template("cohorts/cohort_page.html", cohort=cohort, detail=detail, sessions=sessions,
                            imports=imports, enrolled=enrolled, teachers=teachers, now=clock.now(),
                            facilitator_ids={f["id"] for f in detail["facilitators"]},

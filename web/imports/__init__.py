@@ -36,6 +36,7 @@ from ..auth import requires, user
 from ..contract import Accepted, ErrorEnvelope, Page, contract, responds
 from ..downloads import stream_csv
 from ..extensions import db
+from ..i18n import current_language
 from ..pagination import paginate
 from . import schemas as present
 from .schemas import CsvUpload, ImportOut, ImportRowOut, TraineeOut
@@ -186,7 +187,7 @@ def api_import_cancel(import_id: int) -> Any:
 @contract(resp=responds(HTTP_200=Page[TraineeOut]))
 def api_trainee_list(cohort_id: int, query: TraineesQuery) -> Any:
     cohort = _cohort(cohort_id, "corporate_trainees.view")
-    return paginate(trainees_query(cohort.id, query.q), present.trainee, query=query)
+    return paginate(trainees_query(cohort.id, query.q, current_language()), present.trainee, query=query)
 
 
 # ---------------------------------------------------------------- screens
@@ -263,5 +264,5 @@ def import_history(cohort_id: int) -> Any:
 def trainee_list(cohort_id: int) -> Any:
     cohort = _cohort(cohort_id, "corporate_trainees.view")
     query = TraineesQuery.model_validate(request.args.to_dict())
-    page = paginate(trainees_query(cohort.id, query.q), lambda t: t, query=query)
+    page = paginate(trainees_query(cohort.id, query.q, current_language()), lambda t: t, query=query)
     return render_template("imports/trainees.html", cohort=cohort, page=page, q=query.q)

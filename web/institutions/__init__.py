@@ -22,6 +22,7 @@ from ..auth import requires, user
 from ..contract import ErrorEnvelope, Page, contract, responds
 from ..extensions import db
 from ..forms import form_command
+from ..i18n import current_language
 from ..pagination import query_page
 from .schemas import InstitutionOut, QualificationOut, present_institution, present_qualification
 
@@ -35,7 +36,7 @@ bp = Blueprint("institutions", __name__)
 @requires("institutions.manage")
 @contract(resp=responds(HTTP_200=Page[InstitutionOut]))
 def api_institution_list(query: InstitutionQuery) -> Any:
-    return query_page(service.institutions_query(query.q), query, present_institution)
+    return query_page(service.institutions_query(query.q, current_language()), query, present_institution)
 
 
 @bp.post("/api/institutions")
@@ -66,7 +67,8 @@ def api_institution_update(institution_id: int, json: UpdateInstitution) -> Any:
 @requires("cohorts.view")
 @contract(resp=responds(HTTP_200=Page[QualificationOut]))
 def api_qualification_list(query: QualificationQuery) -> Any:
-    return query_page(service.qualifications_query(user(), query.q, query.active), query, present_qualification)
+    return query_page(service.qualifications_query(user(), query.q, query.active, current_language()), query,
+                      present_qualification)
 
 
 @bp.post("/api/qualifications")
@@ -101,7 +103,7 @@ def _search() -> str:
 @requires("institutions.manage")
 def institution_list() -> Any:
     query = InstitutionQuery(q=_search(), page=request.args.get("page", 1, type=int) or 1)
-    page = query_page(service.institutions_query(query.q), query, lambda i: i)
+    page = query_page(service.institutions_query(query.q, current_language()), query, lambda i: i)
     return render_template("institutions/list.html", page=page, q=query.q, languages=LANGUAGES)
 
 
@@ -128,7 +130,7 @@ def institution_edit(institution_id: int) -> Any:
 @requires("cohorts.view")
 def qualification_list() -> Any:
     query = QualificationQuery(q=_search(), page=request.args.get("page", 1, type=int) or 1)
-    page = query_page(service.qualifications_query(user(), query.q), query, lambda q: q)
+    page = query_page(service.qualifications_query(user(), query.q, language=current_language()), query, lambda q: q)
     return render_template("institutions/qualifications.html", page=page, q=query.q)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from core import jobs
 from core.access.auth import login_session_key
+from core.collation import collated
 from core.errors import ValidationError
 from core.fields import PageQuery
 from core.imports import learners as learner_imports
@@ -35,6 +36,7 @@ from ..contract import Accepted, ErrorEnvelope, Page, contract, responds
 from ..downloads import stream_csv
 from ..extensions import db
 from ..forms import form_command
+from ..i18n import current_language
 from ..pagination import query_page
 from ..queue import sender
 from .schemas import (
@@ -53,7 +55,7 @@ IN_PROGRESS = {"UPLOADED", "VALIDATING", "COMMITTING"}
 
 
 def _user_page(query: UserQuery) -> dict[str, Any]:
-    page = query_page(staff.users_query(user(), query), query, lambda u: u)
+    page = query_page(staff.users_query(user(), query, current_language()), query, lambda u: u)
     cohorts = staff.assigned_cohorts(db.session, [u.id for u in page["items"]])
     page["items"] = [present_user(u, cohorts[u.id]) for u in page["items"]]
     return page
@@ -115,7 +117,7 @@ def api_user_password_reset(user_id: int) -> Any:
 @requires("learners.view")
 @contract(resp=responds(HTTP_200=Page[LearnerOut]))
 def api_learner_list(query: LearnerQuery) -> Any:
-    return query_page(learners.learners_query(user(), query), query, present_learner)
+    return query_page(learners.learners_query(user(), query, current_language()), query, present_learner)
 
 
 @bp.post("/api/learners")
@@ -237,9 +239,9 @@ def _page_arg() -> int:
 @requires("users.manage")
 def user_list() -> Any:
     query = UserQuery(q=request.args.get("q", "").strip()[:200], page=_page_arg())
-    page = query_page(staff.users_query(user(), query), query, lambda u: u)
-    institutions = (db.session.scalars(select(Institution).order_by(Institution.name)).all()
-                    if user().role == Role.SUPER_ADMIN else [])
+    page = query_page(staff.users_query(user(), query, current_language()), query, lambda u: u)
+    institutions = (db.session.scalars(select(Institution).order_by(collated(Institution.name, current_language())))
+                    .all() if user().role == Role.SUPER_ADMIN else [])
     roles = [r for r in Role] if user().role == Role.SUPER_ADMIN else [Role.ADMIN, Role.SUPPORT, Role.TEACHER]
     return render_template("people/users.html", page=page, q=query.q, roles=roles, institutions=institutions,
                            chosen_institution=request.args.get("institution", type=int))
@@ -264,7 +266,7 @@ def user_edit(user_id: int) -> Any:
     found = staff.visible_user(db.session, user(), user_id)
     cohorts = db.session.scalars(select(Cohort).where(Cohort.institution_id == found.institution_id,
                                                      Cohort.status == CohortStatus.ACTIVE)
-                                 .order_by(Cohort.name)).all()
+                                 .order_by(collated(Cohort.name, current_language()))).all()
     roles = [r for r in Role] if user().role == Role.SUPER_ADMIN else [Role.ADMIN, Role.SUPPORT, Role.TEACHER]
     return render_template("people/user_edit.html", person=found, cohorts=cohorts, roles=roles,
                            assigned=set(staff.assigned_cohorts(db.session, [found.id])[found.id]))
@@ -327,7 +329,7 @@ def password_change() -> Any:
 @requires("learners.view")
 def learner_list() -> Any:
     query = LearnerQuery(q=request.args.get("q", "").strip()[:200], page=_page_arg())
-    page = query_page(learners.learners_query(user(), query), query, lambda learner: learner)
+    page = query_page(learners.learners_query(user(), query, current_language()), query, lambda learner: learner)
     return render_template("people/learners.html", page=page, q=query.q)
 
 
@@ -362,7 +364,7 @@ def learner_import_form() -> Any:
         return redirect(url_for("people.learner_import_status", import_id=imp.id))
     cohorts = db.session.scalars(select(Cohort).where(
         Cohort.institution_id == user().institution_id, Cohort.cohort_type == CohortType.PUBLIC,
-        Cohort.status == CohortStatus.ACTIVE).order_by(Cohort.name)).all()
+        Cohort.status == CohortStatus.ACTIVE).order_by(collated(Cohort.name, current_language()))).all()
     return render_template("people/learner_import.html", cohorts=cohorts, columns=learner_imports.COLUMNS,
                            chosen=request.args.get("cohort", type=int), max_mb=current_app.config["MAX_UPLOAD_MB"])
 

@@ -19,6 +19,7 @@ from core.portals.commands import GrantPermission, ProgrammeQuery, RequestReport
 from ..auth import requires, user
 from ..contract import Page, contract, responds
 from ..extensions import db
+from ..i18n import current_language
 from ..pagination import page_of, pages
 from .schemas import (
     GrantOut,
@@ -38,9 +39,10 @@ CHOSEN_ORGANIZATION = "portal_organization_id"
 
 def _programme_page(query: ProgrammeQuery) -> ProgrammePage:
     """The chosen organization's page of programmes; the choice is remembered in the browser session."""
+    language = current_language()
     chosen, choices = programmes.choose_organization(db.session, user(), query.organization_id,
-                                                     session.get(CHOSEN_ORGANIZATION))
-    items, total = (programmes.programmes_page(db.session, user(), chosen.id, query.page, query.per_page)
+                                                     session.get(CHOSEN_ORGANIZATION), language)
+    items, total = (programmes.programmes_page(db.session, user(), chosen.id, query.page, query.per_page, language)
                     if chosen else ([], 0))
     if chosen and query.organization_id:
         session[CHOSEN_ORGANIZATION] = chosen.id
@@ -68,7 +70,7 @@ def org_programs() -> Any:
 @bp.get("/org/programs/<int:cohort_id>")
 @requires("org_programs.view")
 def programme(cohort_id: int) -> Any:
-    detail = programmes.programme_detail(db.session, user(), cohort_id)
+    detail = programmes.programme_detail(db.session, user(), cohort_id, current_language())
     documents = reports.recent_reports(db.session, cohort_id) if detail.reports_allowed else []
     return render_template("portals/programme.html", d=detail, p=detail.programme, chart=_chart(detail),
                            documents=[present_report(doc) for doc in documents])
@@ -131,7 +133,7 @@ def api_programmes(query: ProgrammeQuery) -> Any:
 @contract(resp=responds(HTTP_200=ProgrammeDetailOut))
 def api_programme(cohort_id: int) -> Any:
     """One programme: each session (date, time, type, delivered or cancelled, attendance counts)."""
-    return present_detail(programmes.programme_detail(db.session, user(), cohort_id))
+    return present_detail(programmes.programme_detail(db.session, user(), cohort_id, current_language()))
 
 
 @bp.post("/api/org/programs/<int:cohort_id>/reports")

@@ -103,6 +103,7 @@ class ReportOut(BaseModel):
     error: str | None
     reference: str = Field(description="Public: printed on the report; /verify/<reference> checks it.")
     verify_url: str
+    language: str = Field(description="The report's language: the one asked for, else the institution's default.")
 
 
 class GrantOut(BaseModel):
@@ -148,7 +149,8 @@ def present_report(doc: RegisterDocument) -> ReportOut:
                      status_url=url_for("portals.api_report", document_id=doc.id),
                      download_url=url_for("portals.download_report", document_id=doc.id) if ready else None,
                      sha256=doc.sha256, size_bytes=doc.size_bytes, error=doc.error_message, reference=doc.reference,
-                     verify_url=url_for("registers.verify_reference", reference=doc.reference))
+                     verify_url=url_for("registers.verify_reference", reference=doc.reference),
+                     language=doc.language)
 
 
 def present_grant(g: OrganizationGrant) -> GrantOut:

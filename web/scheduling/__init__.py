@@ -19,6 +19,7 @@ from sqlalchemy import select
 from core import jobs
 from core.access.scoping import cohort_filter, visible_cohort
 from core.attendance.locking import lock_states
+from core.collation import collated
 from core.errors import Conflict, DomainError, ValidationError
 from core.i18n import N_
 from core.models import ClassSession, Cohort, Room, SessionType
@@ -48,6 +49,7 @@ from core.scheduling.runs import get_run, start_run
 from ..auth import public, requires, user
 from ..contract import Accepted, ErrorEnvelope, Page, contract, request_invalid, responds
 from ..extensions import db
+from ..i18n import current_language
 from ..pagination import paginate
 from . import schemas as present
 from .schemas import (
@@ -158,7 +160,8 @@ def api_cancel_session(session_id: int, json: CancelSession) -> Any:
 @requires("sessions.view")
 @contract(resp=responds(HTTP_200=Page[RoomOut]))
 def api_rooms(query: RoomsQuery) -> Any:
-    return paginate(places.rooms_stmt(user(), query.q, query.include_inactive), present.room, query=query)
+    return paginate(places.rooms_stmt(user(), query.q, query.include_inactive, current_language()), present.room,
+                    query=query)
 
 
 @bp.post("/api/rooms")
@@ -291,11 +294,12 @@ def _sessions_page(cohort_id: int, *, plan: dict[str, Any] | None = None, previe
     zone = institution_zone(db.session, cohort.institution_id)
     listing = paginate(cohort_sessions_stmt(cohort.id, request.args.get("q")), lambda s: s)
     rooms = db.session.scalars(select(Room).where(Room.institution_id == cohort.institution_id,
-                                                  Room.is_active.is_(True)).order_by(Room.name)).all()
+                                                  Room.is_active.is_(True))
+                               .order_by(collated(Room.name, current_language()))).all()
     return render_template(
         "scheduling/cohort_sessions.html", cohort=cohort, zone=zone, sessions=listing["items"],
         page=listing["page"], pages=listing["pages"], total=listing["total"], rooms=rooms,
-        instructors=places.instructors(db.session, cohort.institution_id), types=list(SessionType),
+        instructors=places.instructors(db.session, cohort.institution_id, current_language()), types=list(SessionType),
         plan=plan or {}, preview=preview, errors=errors or [], plan_json=json.dumps(plan) if plan else "",
         locks=lock_states(db.session, listing["items"], _grace()),
     ), status
@@ -358,10 +362,11 @@ def edit_session_screen(session_id: int) -> Any:
         edit_session(db.session, user(), session_id, EditSession.model_validate(changes), grace_hours=_grace())
         flash(_("Session updated."), "success")
         return redirect(url_for("scheduling.cohort_sessions", cohort_id=s.cohort_id))
-    rooms = db.session.scalars(select(Room).where(Room.institution_id == s.institution_id).order_by(Room.name)).all()
+    rooms = db.session.scalars(select(Room).where(Room.institution_id == s.institution_id)
+                               .order_by(collated(Room.name, current_language()))).all()
     locked = lock_states(db.session, [s], _grace())[s.id].locked
     return render_template("scheduling/edit_session.html", s=s, locked=locked, rooms=rooms, types=list(SessionType),
-                           instructors=places.instructors(db.session, s.institution_id))
+                           instructors=places.instructors(db.session, s.institution_id, current_language()))
 
 
 @bp.post("/admin/class-sessions/<int:session_id>/cancel", endpoint="cancel_session")
@@ -387,7 +392,8 @@ def room_list() -> Any:
         flash(_("Room %(name)s added.", name=room.name), "success")
         return redirect(url_for("scheduling.room_list"))
     query = RoomsQuery.model_validate(request.args.to_dict())
-    listing = paginate(places.rooms_stmt(user(), query.q, include_inactive=True), lambda r: r, query=query)
+    listing = paginate(places.rooms_stmt(user(), query.q, include_inactive=True, language=current_language()),
+                       lambda r: r, query=query)
     return render_template("scheduling/rooms.html", rooms=listing["items"], page=listing["page"],
                            pages=listing["pages"], q=query.q or "")
 
@@ -427,11 +433,12 @@ def holiday_delete(holiday_id: int) -> Any:
 
 def _pickers() -> dict[str, Any]:
     """The cohorts, rooms and instructors the calendar and feed screens offer."""
-    me = user()
-    return {"cohorts": db.session.scalars(select(Cohort).where(cohort_filter(me)).order_by(Cohort.name)).all(),
+    me, language = user(), current_language()
+    return {"cohorts": db.session.scalars(select(Cohort).where(cohort_filter(me))
+                                          .order_by(collated(Cohort.name, language))).all(),
             "rooms": db.session.scalars(select(Room).where(Room.institution_id == me.institution_id)
-                                        .order_by(Room.name)).all(),
-            "instructors": places.instructors(db.session, me.institution_id)}
+                                        .order_by(collated(Room.name, language))).all(),
+            "instructors": places.instructors(db.session, me.institution_id, language)}
 
 
 @bp.get("/institution/attendance/calendar")
