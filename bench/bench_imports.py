@@ -130,6 +130,11 @@ def rules_only(data: bytes) -> float:
     return time.perf_counter() - started
 
 
+def _load() -> str:
+    """The machine is shared: every run states how loaded it was (1, 5, 15 min)."""
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
@@ -143,6 +148,7 @@ def main() -> None:
                 "SQLALCHEMY_DATABASE_URI": db_url, "CELERY_BROKER_URL": redis_url,
                 "CELERY_RESULT_BACKEND": redis_url, "STORAGE_DIR": str(work / "private"),
                 "MAIL_FILE_DIR": str(work / "mail"), "WTF_CSRF_ENABLED": False}
+    load_start = _load()
     recreate_database(db_url)
 
     from flask_migrate import upgrade
@@ -356,6 +362,7 @@ def main() -> None:
         print(f"{name.ljust(width)} | {value:<26} | {detail}")
     print(f"\n(cpu: {os.cpu_count()} cores shared; database {db_url.rsplit('/', 1)[-1]}; "
           f"{left} validated imports left)")
+    print(f"load average at start: {load_start}; at end: {_load()}")
 
 
 if __name__ == "__main__":

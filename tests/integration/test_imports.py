@@ -79,7 +79,7 @@ def test_preview_lists_errors_first(ctx):
 
 def test_progress_is_committed_while_validation_runs(ctx, monkeypatch):
     seen: list[int] = []
-    original = service._commit_batch
+    original = service._commit_progress
     engine = ctx["s"].get_bind()
 
     def watching(connection, import_id, *args):
@@ -88,14 +88,14 @@ def test_progress_is_committed_while_validation_runs(ctx, monkeypatch):
             seen.append(other.scalar(text("SELECT rows_done FROM trainee_imports WHERE id = :i"), {"i": import_id}))
         return ok
 
-    monkeypatch.setattr(service, "_commit_batch", watching)
+    monkeypatch.setattr(service, "_commit_progress", watching)
     data = "full_name,phone\n" + "".join(f"Trainee {i},05{i:08d}\n" for i in range(10))
     validated(ctx, data, progress_every=3)
     assert seen == [3, 6, 9, 10]
 
 
 def test_validation_stops_when_the_import_is_cancelled_meanwhile(ctx, monkeypatch):
-    original = service._commit_batch
+    original = service._commit_progress
     engine = ctx["s"].get_bind()
     imp = upload(ctx, "full_name\n" + "".join(f"T{i}\n" for i in range(10)))
 
@@ -105,7 +105,7 @@ def test_validation_stops_when_the_import_is_cancelled_meanwhile(ctx, monkeypatc
             other.execute(text("UPDATE trainee_imports SET status = 'CANCELLED' WHERE id = :i"), {"i": import_id})
         return ok
 
-    monkeypatch.setattr(service, "_commit_batch", cancel_after_first)
+    monkeypatch.setattr(service, "_commit_progress", cancel_after_first)
     done = service.validate_import(ctx["s"], ctx["storage"], imp.id, progress_every=3)
     assert done.status == ImportStatus.CANCELLED and done.rows_done == 3
 
