@@ -181,7 +181,6 @@ def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: in
 def _commit_progress(connection: Connection, import_id: int, rows_done: int, valid: int, invalid: int) -> bool:
     """A batch's progress, committed at once so that the status page sees it move. False: cancelled."""
     with connection.begin():
-        store.relax_durability(connection)
         return bool(connection.execute(
             update(TraineeImport.__table__)
             .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, func, insert, literal, select, text, true
+from sqlalchemy import ColumnElement, func, insert, literal, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
@@ -54,9 +54,17 @@ def row_sink(engine: Engine, import_id: int, progress: Progress) -> Iterator[Row
         if engine.dialect.name != "postgresql":
             yield _InsertSink(connection, import_id, progress)
             return
-        sink = _CopySink(connection, stack.enter_context(engine.connect()), import_id, progress)
+        progress_connection = stack.enter_context(engine.connect().execution_options(isolation_level="AUTOCOMMIT"))
+        _set(progress_connection, "SET synchronous_commit TO OFF")  # each update: one round trip, no WAL flush
+        stack.callback(_set, progress_connection, "RESET synchronous_commit")
+        sink = _CopySink(connection, progress_connection, import_id, progress)
         stack.callback(sink.abandon)  # before the connections go back to the pool
         yield sink
+
+
+def _set(connection: Connection, statement: str) -> None:
+    with connection.begin():
+        connection.exec_driver_sql(statement)
 
 
 class _Abandoned(Exception):
@@ -67,15 +75,15 @@ class _CopySink:
     """PostgreSQL: one COPY streams the whole file's rows while they are checked (the server stores a
     batch while the next one is checked), in one transaction that also sets the final status: the rows
     appear together with VALIDATED or not at all, so a killed worker leaves nothing behind. Progress is
-    committed on a second connection as it goes. Neither waits for the WAL flush: a lost validation is
-    simply run again."""
+    committed on a second connection (autocommit) as it goes. Neither waits for the WAL flush: a lost
+    validation is simply run again."""
 
     def __init__(self, connection: Connection, progress_connection: Connection, import_id: int,
                  progress: Progress) -> None:
         self.connection, self.progress_connection = connection, progress_connection
         self.import_id, self.progress = import_id, progress
         connection.begin()
-        relax_durability(connection)
+        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
         self._cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         self._copying: Any = self._cursor.copy(f"COPY trainee_import_rows ({', '.join(_ROW_COLUMNS)}) FROM STDIN")
         self.copy = self._copying.__enter__()
@@ -133,12 +141,6 @@ class _InsertSink:
     def finish(self, final: Finish) -> bool:
         with self.connection.begin():
             return final(self.connection)
-
-
-def relax_durability(connection: Connection) -> None:
-    """In the open transaction: its commit need not wait for the WAL flush (PostgreSQL; SQLite: nothing)."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
