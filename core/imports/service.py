@@ -155,8 +155,8 @@ def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: in
     def progress(connection: Connection, rows_done: int, valid: int, invalid: int) -> bool:
         return _commit_progress(connection, import_id, rows_done, valid, invalid)
 
-    with store.row_sink(session.get_bind(), import_id, progress) as sink, \
-            storage.open(key) as raw:  # type: ignore[arg-type]
+    engine = session.get_bind()
+    with store.row_sink(engine, import_id, progress) as sink, storage.open(key) as raw:  # type: ignore[arg-type]
         text_stream = io.TextIOWrapper(raw, encoding=profile.encoding, newline="")
         try:
             reader = rules.TraineeReader(text_stream)
