@@ -127,6 +127,10 @@ def _mobile_regex() -> re.Pattern[str] | None:
 
 
 _DZ_MOBILE_ONLY = _mobile_regex()
+# The commonest shape of all in one match: a mobile written without separators (0…, +213…, 00213… or
+# bare national digits; the same shapes as _DZ_SHAPES, tried in its order), group 1 its national number.
+_DZ_MOBILE_PLAIN = None if _DZ_MOBILE_ONLY is None else re.compile(
+    r"(?:\+213|00213|0|(?!213))((?=[1-9]\d{7,8}\Z)" + _DZ_MOBILE_ONLY.pattern + r"\d+)")
 
 
 def dz_number_type(nsn: str) -> int:
@@ -170,9 +174,13 @@ def normalize_dz_mobile_plain(raw: str) -> PhoneResult:
 def _dz_mobile_fast(raw: str) -> PhoneResult | None:
     """The common shapes (0XXXXXXXXX, +213…, 00213…, bare national digits), decided by the same
     metadata test phonenumbers runs; None means "not sure: ask phonenumbers"."""
-    if not _SIMPLE_PHONE.fullmatch(raw):
+    digits = raw.translate(_SEPARATORS)
+    simple = len(digits) == len(raw) or _SIMPLE_PHONE.fullmatch(raw) is not None  # separators only between digits
+    if _DZ_MOBILE_PLAIN is not None and (plain := _DZ_MOBILE_PLAIN.fullmatch(digits)) is not None and simple:
+        return "+213" + plain.group(1), None
+    if not simple or not _SIMPLE_PHONE.fullmatch(raw):
         return None
-    match = _DZ_SHAPES.fullmatch(raw.translate(_SEPARATORS))
+    match = _DZ_SHAPES.fullmatch(digits)
     if match is None:
         return None
     nsn = match.group(1) or match.group(2)
@@ -200,6 +208,12 @@ _SIMPLE_EMAIL = re.compile(
 )
 _SPECIAL_DOMAINS = frozenset(SPECIAL_USE_DOMAIN_NAMES)
 _SPECIAL_MULTI_LABEL = any("." in d for d in _SPECIAL_DOMAINS)
+# The same test as _email_fast's steps in one match, while every special-use domain is a single label:
+# local part at most 64 characters, no "--" in the domain, a top-level domain that is not special-use.
+_SIMPLE_EMAIL_AT_ONCE = None if _SPECIAL_MULTI_LABEL else re.compile(
+    "(?=[^@]{1,64}@)" + _SIMPLE_EMAIL.pattern.replace("@", "@(?!.*--)", 1)
+    + "".join(f"(?<!\\.(?i:{re.escape(d)}))" for d in sorted(_SPECIAL_DOMAINS))
+)
 
 EmailResult = tuple[str | None, str | None]  # (normalized lower-case, None) or (None, library message)
 
@@ -212,6 +226,8 @@ def normalize_email_plain(raw: str) -> EmailResult:
 
 
 def _email_fast(raw: str) -> str | None:
+    if _SIMPLE_EMAIL_AT_ONCE is not None:
+        return raw.lower() if len(raw) <= 254 and _SIMPLE_EMAIL_AT_ONCE.fullmatch(raw) else None
     if len(raw) > 254 or not _SIMPLE_EMAIL.fullmatch(raw):
         return None
     local, _, domain = raw.rpartition("@")
@@ -461,9 +477,10 @@ class RowValidator:
 
         phone = None
         if phone_raw:
-            # Long values skip the cache (same answer, bounded memory whatever the file holds).
-            e164, code = (normalize_dz_mobile(phone_raw) if len(phone_raw) <= 64
-                          else normalize_dz_mobile_plain(phone_raw))
+            # The fast path first (cheaper than a cache lookup, which only the rest need); long values skip
+            # the cache (same answer, bounded memory whatever the file holds).
+            e164, code = _dz_mobile_fast(phone_raw) or (
+                normalize_dz_mobile(phone_raw) if len(phone_raw) <= 64 else normalize_dz_mobile_plain(phone_raw))
             if code:
                 errors.append(_error("phone", phone_raw, code))
             else:
@@ -477,8 +494,11 @@ class RowValidator:
 
         email = None
         if email_raw:
-            normalized, problem = (normalize_email(email_raw) if len(email_raw) <= 320
-                                   else normalize_email_plain(email_raw))
+            if (normalized := _email_fast(email_raw)) is not None:
+                problem = None
+            else:
+                normalized, problem = (normalize_email(email_raw) if len(email_raw) <= 320
+                                       else normalize_email_plain(email_raw))
             if normalized is None:
                 errors.append(_error("email", email_raw[:254], "email_invalid", problem))
             else:

@@ -1,21 +1,21 @@
 """Trainee imports: upload (create), validate (task), commit (task), cancel.
 
 Each call is one transaction, except `validate_import`, which commits its progress every batch so
-that the status page sees it move; a redelivered validation deletes what an earlier attempt wrote
-and starts again, so the end result is the same however often it runs.
+that the status page sees it move, and writes the row results beside (store.row_sink); a redelivered
+validation deletes what an earlier attempt wrote and starts again, so the end result is the same
+however often it runs.
 """
 
 from __future__ import annotations
 
 import io
 import logging
-import queue
-import threading
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any, BinaryIO
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from core import audit, clock, jobs
@@ -125,25 +125,10 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
             still_validating = _update_progress(session, import_id, rows_total=max(profile.line_count - 1, 0))
         if not still_validating:
             return session.get(TraineeImport, import_id)
-        validator = _run_rows(session, storage, key, import_id, profile, make_validator, progress_every)
-        if validator is None:  # cancelled while running
-            return session.get(TraineeImport, import_id)
-        if validator.valid + validator.invalid == 0:
-            raise rules.FileRejected("no_rows", "The file has a header row but no trainee rows.")
+        if not _run_rows(session, storage, key, import_id, profile, make_validator, progress_every):
+            log.info("import %s changed status while validating; leaving it", import_id)
     except rules.FileRejected as rejected:
         return _fail(session, import_id, rejected.message, rejected.code)
-
-    with unit_of_work(session):
-        done = session.execute(
-            update(TraineeImport)
-            .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
-            .values(status=ImportStatus.VALIDATED, rows_total=validator.valid + validator.invalid,
-                    rows_done=validator.valid + validator.invalid, valid_count=validator.valid,
-                    invalid_count=validator.invalid, errors_by_reason=validator.by_reason, finished_at=clock.now(),
-                    possible_duplicate_count=validator.possible_duplicates)
-        )
-    if not done.rowcount:  # type: ignore[attr-defined]
-        log.info("import %s changed status while validating; leaving it", import_id)
     return session.get(TraineeImport, import_id)
 
 
@@ -164,85 +149,55 @@ def _validator_for(session: Session, imp: TraineeImport) -> MakeValidator:
 
 
 def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: int, profile: rules.FileProfile,
-              make_validator: MakeValidator, progress_every: int) -> rules.RowValidator | None:
-    writer = _BatchWriter(session.get_bind(), import_id)  # type: ignore[arg-type]
-    try:
-        with storage.open(key) as raw:
-            text_stream = io.TextIOWrapper(raw, encoding=profile.encoding, newline="")
-            try:
-                reader = rules.TraineeReader(text_stream)
-                validator = make_validator(reader.columns)
-                batch: list[rules.RowResult] = []
-                for number, fields in reader.rows():
-                    batch.append(validator.check(number, fields))
-                    if len(batch) >= progress_every:
-                        if not writer.write(batch, validator):
-                            break
-                        batch = []
-                if batch:
-                    writer.write(batch, validator)
-            except UnicodeDecodeError:
-                raise rules.FileRejected("encoding", rules.NOT_UTF8) from None
-    finally:
-        still_validating = writer.close()
-    return validator if still_validating else None
+              make_validator: MakeValidator, progress_every: int) -> bool:
+    """Check every row, writing results and progress as it goes, and end VALIDATED with the rows
+    (store.row_sink). False: the import left VALIDATING meanwhile (cancelled)."""
+    def progress(connection: Connection, rows_done: int, valid: int, invalid: int) -> bool:
+        return _commit_progress(connection, import_id, rows_done, valid, invalid)
 
-
-class _BatchWriter:
-    """Writes row results and progress, one short transaction per batch, on its own connection in a
-    thread: checking the next rows overlaps the database's work on the last ones (one process, two
-    cores' worth of work). A cancelled import stops it; an error in it is raised by `close`."""
-
-    def __init__(self, engine: Engine, import_id: int) -> None:
-        self.engine, self.import_id = engine, import_id
-        self.queue: queue.Queue[tuple[list[rules.RowResult], int, int, int] | None] = queue.Queue(maxsize=2)
-        self.stopped = False  # the import left VALIDATING (cancelled)
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name=f"import-{import_id}-rows", daemon=True)
-        self.thread.start()
-
-    def write(self, batch: list[rules.RowResult], validator: rules.RowValidator) -> bool:
-        if self.stopped or self.error is not None:
+    engine = session.get_bind()
+    with store.row_sink(engine, import_id, progress) as sink, storage.open(key) as raw:  # type: ignore[arg-type]
+        text_stream = io.TextIOWrapper(raw, encoding=profile.encoding, newline="")
+        try:
+            reader = rules.TraineeReader(text_stream)
+            validator = make_validator(reader.columns)
+            batch: list[rules.RowResult] = []
+            check = validator.check
+            for number, fields in reader.rows():
+                batch.append(check(number, fields))
+                if len(batch) >= progress_every:
+                    if not sink.add(batch, validator.valid + validator.invalid, validator.valid, validator.invalid):
+                        return False
+                    batch = []
+        except UnicodeDecodeError:
+            raise rules.FileRejected("encoding", rules.NOT_UTF8) from None
+        if batch and not sink.add(batch, validator.valid + validator.invalid, validator.valid, validator.invalid):
             return False
-        self.queue.put((batch, validator.valid + validator.invalid, validator.valid, validator.invalid))
-        return True
-
-    def close(self) -> bool:
-        """Wait for every batch; True if the import is still VALIDATING."""
-        self.queue.put(None)
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-        return not self.stopped
-
-    def _run(self) -> None:
-        connection = None
-        while (item := self.queue.get()) is not None:
-            if self.stopped or self.error is not None:
-                continue  # keep draining so that `write` never blocks
-            try:
-                connection = connection or self.engine.connect()
-                if not _commit_batch(connection, self.import_id, *item):
-                    self.stopped = True
-            except BaseException as exc:  # handed to the caller by close()
-                self.error = exc
-        if connection is not None:
-            connection.close()
+        if validator.valid + validator.invalid == 0:
+            raise rules.FileRejected("no_rows", "The file has a header row but no trainee rows.")
+        return sink.finish(partial(_mark_validated, import_id=import_id, validator=validator))
 
 
-def _commit_batch(connection: Connection, import_id: int, batch: list[rules.RowResult], rows_done: int,
-                  valid: int, invalid: int) -> bool:
-    """One batch of row results and the progress, committed together. False: the import was cancelled."""
+def _commit_progress(connection: Connection, import_id: int, rows_done: int, valid: int, invalid: int) -> bool:
+    """A batch's progress, committed at once so that the status page sees it move. False: cancelled."""
     with connection.begin():
-        moved = connection.execute(
+        return bool(connection.execute(
             update(TraineeImport.__table__)
             .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
             .values(rows_done=rows_done, valid_count=valid, invalid_count=invalid)
-        ).rowcount
-        if not moved:
-            return False
-        store.write_row_results(connection, import_id, batch)
-    return True
+        ).rowcount)
+
+
+def _mark_validated(connection: Connection, *, import_id: int, validator: rules.RowValidator) -> bool:
+    """The final counts, in the transaction that writes the last rows. False: no longer VALIDATING."""
+    total = validator.valid + validator.invalid
+    return bool(connection.execute(
+        update(TraineeImport.__table__)
+        .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
+        .values(status=ImportStatus.VALIDATED, rows_total=total, rows_done=total, valid_count=validator.valid,
+                invalid_count=validator.invalid, errors_by_reason=validator.by_reason, finished_at=clock.now(),
+                possible_duplicate_count=validator.possible_duplicates)
+    ).rowcount)
 
 
 def _update_progress(session: Session, import_id: int, **values: Any) -> bool:

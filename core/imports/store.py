@@ -1,7 +1,7 @@
 """What imports write differently on PostgreSQL and SQLite, side by side; the use cases never branch.
 
-- Row results: PostgreSQL takes each batch by COPY (without waiting for the WAL flush: a redelivered
-  validation redoes them anyway); SQLite takes a multi-row INSERT.
+- Row results: PostgreSQL streams the whole file through one COPY, in one transaction with the final
+  status; SQLite takes a multi-row INSERT per batch (`row_sink`).
 - One validation at a time per import: a PostgreSQL advisory lock held on its own connection (it goes
   with the connection if the worker dies); SQLite serializes every writer already.
 - Committing trainees: one INSERT … SELECT from the valid rows, optionally ON CONFLICT DO NOTHING, in
@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, func, insert, literal, select, text, true
+from sqlalchemy import ColumnElement, func, insert, literal, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
@@ -30,21 +31,116 @@ _ROW_COLUMNS = ("import_id", "row_number", "ok", "full_name", "phone_e164", "ema
                 "employee_code", "department", "id_number", "date_of_birth", "errors")
 
 
-def write_row_results(connection: Connection, import_id: int, batch: list[rules.RowResult]) -> None:
-    """One batch of row results, in the connection's open transaction."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor, cursor.copy(f"COPY trainee_import_rows ({', '.join(_ROW_COLUMNS)}) FROM STDIN") as copy:
-            copy.write(_copy_payload(import_id, batch))
-        return
-    connection.execute(insert(TraineeImportRow.__table__), [
-        {"import_id": import_id, "row_number": r.row, "ok": r.ok, "full_name": r.full_name,
-         "phone_e164": r.phone_e164, "email": r.email, "job_title": r.job_title,
-         "employee_code": r.employee_code, "department": r.department, "id_number": r.id_number,
-         "date_of_birth": r.date_of_birth, "errors": r.stored_problems()}
-        for r in batch
-    ])
+# Commits a batch's progress (rows done, valid, invalid) on the connection it is given; False: cancelled.
+Progress = Callable[[Connection, int, int, int], bool]
+# Sets the final status in the connection's open transaction; False: the import left VALIDATING.
+Finish = Callable[[Connection], bool]
+
+
+class RowSink(Protocol):
+    def add(self, batch: list[rules.RowResult], rows_done: int, valid: int, invalid: int) -> bool:
+        """Progress committed, then the batch written; False (nothing written): the import was cancelled."""
+
+    def finish(self, final: Finish) -> bool:
+        """Every row written and the final status set; False: the import left VALIDATING meanwhile."""
+
+
+@contextmanager
+def row_sink(engine: Engine, import_id: int, progress: Progress) -> Iterator[RowSink]:
+    """Where a validation's row results go, on connections of its own. Left without `finish`, nothing
+    of the rows is kept on PostgreSQL (on SQLite the next attempt's claim deletes them)."""
+    with ExitStack() as stack:
+        connection = stack.enter_context(engine.connect())
+        if engine.dialect.name != "postgresql":
+            yield _InsertSink(connection, import_id, progress)
+            return
+        progress_connection = stack.enter_context(engine.connect().execution_options(isolation_level="AUTOCOMMIT"))
+        _set(progress_connection, "SET synchronous_commit TO OFF")  # each update: one round trip, no WAL flush
+        stack.callback(_set, progress_connection, "RESET synchronous_commit")
+        sink = _CopySink(connection, progress_connection, import_id, progress)
+        stack.callback(sink.abandon)  # before the connections go back to the pool
+        yield sink
+
+
+def _set(connection: Connection, statement: str) -> None:
+    with connection.begin():
+        connection.exec_driver_sql(statement)
+
+
+class _Abandoned(Exception):
+    """Ends a COPY that must not be kept (the validation stopped before `finish`)."""
+
+
+class _CopySink:
+    """PostgreSQL: one COPY streams the whole file's rows while they are checked (the server stores a
+    batch while the next one is checked), in one transaction that also sets the final status: the rows
+    appear together with VALIDATED or not at all, so a killed worker leaves nothing behind. Progress is
+    committed on a second connection (autocommit) as it goes. Neither waits for the WAL flush: a lost
+    validation is simply run again."""
+
+    def __init__(self, connection: Connection, progress_connection: Connection, import_id: int,
+                 progress: Progress) -> None:
+        self.connection, self.progress_connection = connection, progress_connection
+        self.import_id, self.progress = import_id, progress
+        connection.begin()
+        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+        self._cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        self._copying: Any = self._cursor.copy(f"COPY trainee_import_rows ({', '.join(_ROW_COLUMNS)}) FROM STDIN")
+        self.copy = self._copying.__enter__()
+
+    def add(self, batch: list[rules.RowResult], rows_done: int, valid: int, invalid: int) -> bool:
+        if not self.progress(self.progress_connection, rows_done, valid, invalid):
+            return False
+        self.copy.write(_copy_payload(self.import_id, batch))
+        return True
+
+    def finish(self, final: Finish) -> bool:
+        self._end_copy(None)
+        if final(self.connection):
+            self.connection.commit()
+            return True
+        self.connection.rollback()
+        return False
+
+    def abandon(self) -> None:
+        """Whatever `finish` did not commit is rolled back (a finished sink has nothing left)."""
+        if self._copying is not None:
+            self._end_copy(_Abandoned("the validation stopped"))
+        self._cursor.close()
+        if self.connection.in_transaction():
+            self.connection.rollback()
+
+    def _end_copy(self, abandoned: _Abandoned | None) -> None:
+        copying, self._copying = self._copying, None
+        if abandoned is None:
+            copying.__exit__(None, None, None)
+        else:  # psycopg ends the COPY with an error: the server keeps none of it
+            copying.__exit__(_Abandoned, abandoned, None)
+
+
+class _InsertSink:
+    """SQLite: each batch is a multi-row INSERT committed after its progress (SQLite has one writer at a
+    time, so one long transaction would hold back the progress)."""
+
+    def __init__(self, connection: Connection, import_id: int, progress: Progress) -> None:
+        self.connection, self.import_id, self.progress = connection, import_id, progress
+
+    def add(self, batch: list[rules.RowResult], rows_done: int, valid: int, invalid: int) -> bool:
+        if not self.progress(self.connection, rows_done, valid, invalid):
+            return False
+        with self.connection.begin():
+            self.connection.execute(insert(TraineeImportRow.__table__), [
+                {"import_id": self.import_id, "row_number": r.row, "ok": r.ok, "full_name": r.full_name,
+                 "phone_e164": r.phone_e164, "email": r.email, "job_title": r.job_title,
+                 "employee_code": r.employee_code, "department": r.department, "id_number": r.id_number,
+                 "date_of_birth": r.date_of_birth, "errors": r.stored_problems()}
+                for r in batch
+            ])
+        return True
+
+    def finish(self, final: Finish) -> bool:
+        with self.connection.begin():
+            return final(self.connection)
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

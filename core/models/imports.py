@@ -55,7 +55,9 @@ class TraineeImport(Timestamped, Base):
 
 class TraineeImportRow(Base):
     """One row's result. Written at 50k+ rows/s by COPY, so it carries one index, its key (import, row number),
-    and a small partial one for the errors the preview and the error report list first."""
+    and a small partial one for the errors the preview and the error report list first. No foreign key
+    (its check per row was half of the COPY): a trigger on trainee_imports deletes an import's rows with it
+    (migration 0010_import_rows)."""
 
     __tablename__ = "trainee_import_rows"
     __table_args__ = (
@@ -63,7 +65,7 @@ class TraineeImportRow(Base):
               postgresql_where=text("NOT ok"), sqlite_where=text("NOT ok")),
     )
 
-    import_id: Mapped[int] = mapped_column(ForeignKey("trainee_imports.id", ondelete="CASCADE"), primary_key=True)
+    import_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     row_number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # data row, header excluded, from 1
     ok: Mapped[bool]
     full_name: Mapped[str | None] = mapped_column(String(200))

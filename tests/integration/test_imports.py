@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text, update
 from core.errors import Conflict
 from core.imports import commit, service
 from core.models import Cohort, CorporateTrainee, ImportStatus, TraineeImport, TraineeImportRow, User
+from tests.conftest import ON_POSTGRES
 
 GOOD = (
     "full_name,phone,email,job_title,employee_code,department\n"
@@ -79,7 +80,7 @@ def test_preview_lists_errors_first(ctx):
 
 def test_progress_is_committed_while_validation_runs(ctx, monkeypatch):
     seen: list[int] = []
-    original = service._commit_batch
+    original = service._commit_progress
     engine = ctx["s"].get_bind()
 
     def watching(connection, import_id, *args):
@@ -88,14 +89,14 @@ def test_progress_is_committed_while_validation_runs(ctx, monkeypatch):
             seen.append(other.scalar(text("SELECT rows_done FROM trainee_imports WHERE id = :i"), {"i": import_id}))
         return ok
 
-    monkeypatch.setattr(service, "_commit_batch", watching)
+    monkeypatch.setattr(service, "_commit_progress", watching)
     data = "full_name,phone\n" + "".join(f"Trainee {i},05{i:08d}\n" for i in range(10))
     validated(ctx, data, progress_every=3)
     assert seen == [3, 6, 9, 10]
 
 
 def test_validation_stops_when_the_import_is_cancelled_meanwhile(ctx, monkeypatch):
-    original = service._commit_batch
+    original = service._commit_progress
     engine = ctx["s"].get_bind()
     imp = upload(ctx, "full_name\n" + "".join(f"T{i}\n" for i in range(10)))
 
@@ -105,9 +106,47 @@ def test_validation_stops_when_the_import_is_cancelled_meanwhile(ctx, monkeypatc
             other.execute(text("UPDATE trainee_imports SET status = 'CANCELLED' WHERE id = :i"), {"i": import_id})
         return ok
 
-    monkeypatch.setattr(service, "_commit_batch", cancel_after_first)
+    monkeypatch.setattr(service, "_commit_progress", cancel_after_first)
     done = service.validate_import(ctx["s"], ctx["storage"], imp.id, progress_every=3)
     assert done.status == ImportStatus.CANCELLED and done.rows_done == 3
+
+
+def test_a_validation_that_stops_half_way_keeps_no_rows_and_runs_again_cleanly(ctx, monkeypatch):
+    # As a worker killed after its second batch: on PostgreSQL the rows are written in one transaction
+    # with VALIDATED, so none are kept; on SQLite the next attempt's claim deletes them.
+    original = service._commit_progress
+    calls: list[int] = []
+
+    def dies_on_the_second_batch(connection, import_id, *args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("worker killed")
+        return original(connection, import_id, *args)
+
+    monkeypatch.setattr(service, "_commit_progress", dies_on_the_second_batch)
+    imp = upload(ctx, "full_name,employee_code\n" + "".join(f"Trainee {i},E{i}\n" for i in range(10)))
+    with pytest.raises(RuntimeError):
+        service.validate_import(ctx["s"], ctx["storage"], imp.id, progress_every=3)
+    ctx["s"].expire_all()
+    assert ctx["s"].get(TraineeImport, imp.id).status == ImportStatus.VALIDATING
+    if ON_POSTGRES:
+        assert ctx["s"].scalar(select(func.count()).where(TraineeImportRow.import_id == imp.id)) == 0
+    monkeypatch.setattr(service, "_commit_progress", original)
+    again = service.validate_import(ctx["s"], ctx["storage"], imp.id, progress_every=3)
+    assert (again.status, again.valid_count, again.invalid_count) == (ImportStatus.VALIDATED, 10, 0)
+    assert ctx["s"].scalars(select(TraineeImportRow.row_number).where(TraineeImportRow.import_id == imp.id)
+                            .order_by(TraineeImportRow.row_number)).all() == list(range(1, 11))
+
+
+def test_deleting_an_import_deletes_its_row_results(ctx):
+    # No foreign key on the rows (its per-row check halved COPY speed): a trigger does what its cascade did.
+    kept, gone = validated(ctx, GOOD).id, validated(ctx, GOOD).id
+    ctx["s"].execute(text("DELETE FROM trainee_imports WHERE id = :i"), {"i": gone})
+    ctx["s"].commit()
+    counts = dict(ctx["s"].execute(select(TraineeImportRow.import_id, func.count())
+                                   .where(TraineeImportRow.import_id.in_([kept, gone]))
+                                   .group_by(TraineeImportRow.import_id)).all())
+    assert counts == {kept: 6}
 
 
 def test_values_with_tabs_backslashes_and_newlines_survive_the_copy(ctx):

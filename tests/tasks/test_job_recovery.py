@@ -217,8 +217,12 @@ def test_a_pdf_is_built_while_a_large_import_holds_the_imports_queue(stack, demo
     wait_for(lambda: (i := read(stack["app"], TraineeImport, import_id)).status == ImportStatus.VALIDATING
              and i.rows_done > 0, every=0.02)
     doc_id = request_pdf(stack, session_id)
-    wait_for(lambda: read(stack["app"], RegisterDocument, doc_id).status == DocumentStatus.READY, every=0.05)
-    assert read(stack["app"], TraineeImport, import_id).status == ImportStatus.VALIDATING  # still at it
+    document = wait_for(lambda: (d := read(stack["app"], RegisterDocument, doc_id)).status == DocumentStatus.READY
+                        and d, every=0.05)
+    imp = read(stack["app"], TraineeImport, import_id)
+    # Started while the import still held its queue: it did not wait behind it (validation is now fast
+    # enough to end before the document does).
+    assert imp.status == ImportStatus.VALIDATING or document.started_at < imp.finished_at
 
 
 def test_ready_sees_a_worker_through_its_heartbeat_row(stack):
