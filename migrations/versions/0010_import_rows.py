@@ -1,7 +1,7 @@
 """trainee_import_rows without a per-row foreign key check (issue 14, import validation speed)
 
 Revision ID: 0010_import_rows
-Revises: 0011
+Revises: 0013
 
 Validation writes up to hundreds of thousands of trainee_import_rows by COPY; the foreign key to
 trainee_imports made PostgreSQL look up (and key-share lock) the import once per row, half of the COPY's
@@ -12,7 +12,7 @@ holds (its status is checked in the same transaction), so none can point at a mi
 from alembic import op
 
 revision = '0010_import_rows'
-down_revision = '0011'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
