@@ -3,10 +3,102 @@
 `N_("…")` only marks a msgid for extraction (pybabel's keyword list includes N_); the web layer, mails
 and documents translate it with Flask-Babel/Babel in the reader's language. Interpolated values go in
 `params` (`%(name)s` placeholders), never into the msgid, so the catalogue can match it.
+
+`Words` is the catalogue of one language for code that runs outside a request (mails sent by tasks, one
+recipient after another, each in their own language): gettext/ngettext plus dates and numbers by Babel.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from babel import dates, numbers
+from babel.support import NullTranslations, Translations
+
+LANGUAGES = ("en", "fr", "ar")
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
+
 
 def N_(msgid: str) -> str:
     return msgid
+
+
+# Codes as people say them, by enum class name then value (core.models.enums; no import, no cycle).
+LABELS: dict[str, dict[str, str]] = {
+    "Role": {"super_admin": N_("super admin"), "admin": N_("admin"), "support": N_("support"),
+             "teacher": N_("facilitator"), "org_member": N_("organization member"), "regulator": N_("regulator")},
+    "CohortStatus": {"ACTIVE": N_("active"), "COMPLETED": N_("completed"), "ARCHIVED": N_("archived"),
+                     "CANCELLED": N_("cancelled")},
+    "CohortType": {"public": N_("public"), "corporate": N_("corporate")},
+    "AgreementStatus": {"DRAFT": N_("draft"), "ACTIVE": N_("active"), "SUSPENDED": N_("suspended"),
+                        "EXPIRED": N_("expired"), "TERMINATED": N_("terminated")},
+    "EnrolmentStatus": {"ACTIVE": N_("active"), "WITHDRAWN": N_("withdrawn"), "COMPLETED": N_("completed")},
+    "SessionType": {"THEORY": N_("Theory"), "PRACTICAL": N_("Practical"), "WBL": N_("Work-based learning"),
+                    "ASSESSMENT": N_("Assessment"), "ORIENTATION": N_("Orientation"), "OTHER": N_("Other")},
+    "SessionStatus": {"SCHEDULED": N_("scheduled"), "COMPLETED": N_("completed"), "CANCELLED": N_("cancelled")},
+    "AttendanceStatus": {"PRESENT": N_("Present"), "ABSENT": N_("Absent"), "LATE": N_("Late"),
+                         "EXCUSED": N_("Excused")},
+    "ImportStatus": {"UPLOADED": N_("uploaded"), "VALIDATING": N_("checking"), "VALIDATED": N_("checked"),
+                     "FAILED": N_("failed"), "COMMITTING": N_("adding"), "COMMITTED": N_("added"),
+                     "CANCELLED": N_("cancelled")},
+    "DocumentStatus": {"PENDING": N_("waiting"), "BUILDING": N_("building"), "READY": N_("ready"),
+                       "FAILED": N_("failed")},
+    "DocumentFormat": {"pdf": "PDF", "xlsx": N_("Excel"), "csv": "CSV"},
+    "SubmissionStatus": {"DRAFT": N_("draft"), "SUBMITTED": N_("submitted"), "ACCEPTED": N_("accepted"),
+                         "REJECTED": N_("rejected")},
+    "AccessRequestStatus": {"PENDING": N_("pending"), "APPROVED": N_("approved"), "DENIED": N_("denied"),
+                            "REVOKED": N_("revoked")},
+    "AccessScope": {"institution": N_("the whole institution"), "cohorts": N_("named cohorts")},
+    "ReminderStatus": {"PENDING": N_("pending"), "SENT": N_("sent"), "FAILED": N_("failed")},
+}
+
+
+def label_of(value: Enum | str) -> str:
+    """The msgid that names an enum member (translate it where it is shown); the raw value if none does."""
+    raw = value.value if isinstance(value, Enum) else value
+    return LABELS.get(type(value).__name__, {}).get(str(raw), str(raw).replace("_", " ").lower())
+
+
+@dataclass(frozen=True)
+class Words:
+    """One language's catalogue with Babel's dates and numbers: what a mail or a document says."""
+
+    language: str
+    translations: NullTranslations
+
+    def gettext(self, msgid: str, **params: Any) -> str:
+        text = self.translations.gettext(msgid)
+        return text % params if params else text
+
+    def ngettext(self, singular: str, plural: str, num: int, **params: Any) -> str:
+        return self.translations.ngettext(singular, plural, num) % {"num": num, **params}
+
+    def label(self, value: Enum | str) -> str:
+        return self.gettext(label_of(value))
+
+    def date(self, value: dt.date | dt.datetime, pattern: str = "EEE d MMM y") -> str:
+        """`value` in its own time zone (the institution's), written as the reader's language writes it."""
+        if isinstance(value, dt.datetime):
+            return dates.format_datetime(value, pattern, tzinfo=value.tzinfo, locale=self.language)
+        return dates.format_date(value, pattern, locale=self.language)
+
+    def percent(self, value: float) -> str:
+        return numbers.format_percent(value, locale=self.language)
+
+    @property
+    def direction(self) -> str:
+        return "rtl" if self.language in RTL_LANGUAGES else "ltr"
+
+
+@functools.lru_cache(maxsize=16)
+def words(directory: str | None, language: str | None) -> Words:
+    """The catalogue of `language` from a translations directory (web/translations); English when there is
+    no such catalogue (or no directory: code run without the app)."""
+    code = language if language in LANGUAGES else "en"
+    if not directory or code == "en":
+        return Words(code, NullTranslations())
+    return Words(code, Translations.load(directory, [code]))

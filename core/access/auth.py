@@ -21,7 +21,7 @@ from core.models import ApiToken, LoginAttempt, LoginSession, OrgMembership, Rol
 from core.uow import unit_of_work
 
 from . import throttle
-from .commands import CreateApiToken
+from .commands import ChooseLanguage, CreateApiToken
 from .passwords import hash_password, password_problem, verify_password
 from .throttle import ThrottlePolicy
 
@@ -116,6 +116,11 @@ def revoke_api_token(session: Session, user: User, token_id: int) -> None:
         if row is None or row.user_id != user.id:
             raise NotFound(N_("No such token."))
         row.revoked_at = clock.now()
+
+
+def choose_language(session: Session, user: User, command: ChooseLanguage) -> None:
+    with unit_of_work(session):
+        session.merge(user).language = command.language
 
 
 def create_user(session: Session, *, email: str, role: Role | str, full_name: str | None = None,
