@@ -42,9 +42,10 @@ LABELS: dict[str, dict[str, str]] = {
     "SessionStatus": {"SCHEDULED": N_("scheduled"), "COMPLETED": N_("completed"), "CANCELLED": N_("cancelled")},
     "AttendanceStatus": {"PRESENT": N_("Present"), "ABSENT": N_("Absent"), "LATE": N_("Late"),
                          "EXCUSED": N_("Excused")},
-    "ImportStatus": {"UPLOADED": N_("uploaded"), "VALIDATING": N_("checking"), "VALIDATED": N_("checked"),
-                     "FAILED": N_("failed"), "COMMITTING": N_("adding"), "COMMITTED": N_("added"),
-                     "CANCELLED": N_("cancelled")},
+    # Import screens have always shown the codes themselves: in English they stay so.
+    "ImportStatus": {"UPLOADED": N_("UPLOADED"), "VALIDATING": N_("VALIDATING"), "VALIDATED": N_("VALIDATED"),
+                     "FAILED": N_("FAILED"), "COMMITTING": N_("COMMITTING"), "COMMITTED": N_("COMMITTED"),
+                     "CANCELLED": N_("CANCELLED")},
     "DocumentStatus": {"PENDING": N_("waiting"), "BUILDING": N_("building"), "READY": N_("ready"),
                        "FAILED": N_("failed")},
     "DocumentFormat": {"pdf": "PDF", "xlsx": N_("Excel"), "csv": "CSV"},
@@ -54,13 +55,16 @@ LABELS: dict[str, dict[str, str]] = {
                             "REVOKED": N_("revoked")},
     "AccessScope": {"institution": N_("the whole institution"), "cohorts": N_("named cohorts")},
     "ReminderStatus": {"PENDING": N_("pending"), "SENT": N_("sent"), "FAILED": N_("failed")},
+    # What a scheduling clash is about (core.scheduling.planner's resources).
+    "Resource": {"room": N_("Room"), "instructor": N_("Instructor"), "cohort": N_("Cohort")},
 }
 
 
-def label_of(value: Enum | str) -> str:
-    """The msgid that names an enum member (translate it where it is shown); the raw value if none does."""
+def label_of(value: Enum | str, kind: str | None = None) -> str:
+    """The msgid that names an enum member, or a raw value of the enum named `kind` (translate it where it
+    is shown); the value itself, in lower case, if none does."""
     raw = value.value if isinstance(value, Enum) else value
-    return LABELS.get(type(value).__name__, {}).get(str(raw), str(raw).replace("_", " ").lower())
+    return LABELS.get(kind or type(value).__name__, {}).get(str(raw), str(raw).replace("_", " ").lower())
 
 
 @dataclass(frozen=True)
@@ -77,8 +81,8 @@ class Words:
     def ngettext(self, singular: str, plural: str, num: int, **params: Any) -> str:
         return self.translations.ngettext(singular, plural, num) % {"num": num, **params}
 
-    def label(self, value: Enum | str) -> str:
-        return self.gettext(label_of(value))
+    def label(self, value: Enum | str, kind: str | None = None) -> str:
+        return self.gettext(label_of(value, kind))
 
     def date(self, value: dt.date | dt.datetime, pattern: str = "EEE d MMM y") -> str:
         """`value` in its own time zone (the institution's), written as the reader's language writes it."""

@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from core.errors import DomainError
 from core.i18n import LANGUAGES, RTL_LANGUAGES, label_of
+from core.imports.rules import problem_text, reason_sentence
 
 # Each language named in itself, so that someone who cannot read the page can still find their own.
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "ar": "العربية"}
@@ -88,9 +89,28 @@ def translated_message(exc: DomainError) -> str:
 # Template filters: words for codes, and dates and numbers as the reader writes them
 # ---------------------------------------------------------------------------------------------------------------
 
-def label(value: Enum | str | None) -> str:
-    """An enum member (a status, a role, a kind) as people say it, in the page's language."""
-    return gettext(label_of(value)) if value is not None else ""
+def label(value: Enum | str | None, kind: str | None = None) -> str:
+    """An enum member (a status, a role, a kind) as people say it, in the page's language; a raw value
+    names its enum: `{{ "THEORY"|label("SessionType") }}`."""
+    return gettext(label_of(value, kind)) if value is not None else ""
+
+
+def row_problem(problem: dict[str, Any]) -> str:
+    """A CSV row's stored problem in the page's language (English: the stored message, with any detail)."""
+    if language() == "en":
+        return str(problem.get("message", ""))
+    return problem_text(problem, gettext)
+
+
+def reason(code: str) -> str:
+    """An import reason code as a sentence, in the page's language."""
+    return gettext(reason_sentence(code))
+
+
+def weekday_names(width: str = "abbreviated") -> list[str]:
+    """Monday to Sunday in the page's language ("Mon", "lun.", "الاثنين")."""
+    names = dates.get_day_names(width, locale=language())
+    return [names[day] for day in range(7)]
 
 
 def local_date(value: dt.date | dt.datetime | None, pattern: str = "EEE d MMM y") -> str:
@@ -164,6 +184,8 @@ def _template_helpers() -> Iterator[tuple[str, Any]]:
     yield "local_date", local_date
     yield "number", number
     yield "percent", percent
+    yield "row_problem", row_problem
+    yield "reason", reason
 
 
 def init_i18n(app: Flask) -> None:
@@ -172,7 +194,7 @@ def init_i18n(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     for name, function in _template_helpers():
         app.jinja_env.filters[name] = function
-    app.jinja_env.globals.update(js_catalogue=js_catalogue, LANGUAGE_NAMES=LANGUAGE_NAMES)
+    app.jinja_env.globals.update(js_catalogue=js_catalogue, LANGUAGE_NAMES=LANGUAGE_NAMES, weekday_names=weekday_names)
 
     @app.context_processor
     def language_context() -> dict[str, Any]:

@@ -14,7 +14,7 @@ import codecs
 import csv
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
@@ -24,37 +24,65 @@ import phonenumbers
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from phonenumbers import NumberParseException, PhoneNumberType
 
+from core.i18n import N_
+
 COLUMNS = ("full_name", "phone", "email", "job_title", "employee_code", "department")
 MAX_LENGTHS = {"full_name": 200, "job_title": 120, "employee_code": 60, "department": 120}
 MAX_FIELD_CHARS = 10_000
 
 # Reason code → human message (a row error's `message` may add detail, e.g. the first row's number).
 REASONS: dict[str, str] = {
-    "full_name_missing": "Full name is missing.",
-    "too_long": "The value is too long.",
-    "wrong_field_count": "The row does not have as many fields as the header.",
-    "phone_invalid": "Not a valid phone number.",
-    "phone_not_dz": "Not an Algerian number: only Algerian mobile numbers are accepted.",
-    "phone_not_mobile": "Not a mobile number (landline or special number): only Algerian mobiles are accepted.",
-    "email_invalid": "Not a valid email address.",
-    "duplicate_phone_in_file": "Duplicate phone number in this file.",
-    "duplicate_email_in_file": "Duplicate email in this file.",
-    "duplicate_employee_code_in_file": "Duplicate employee code in this file.",
-    "duplicate_phone_in_cohort": "A trainee with this phone number is already in the cohort.",
-    "duplicate_email_in_cohort": "A trainee with this email address is already in the cohort.",
-    "duplicate_employee_code_in_cohort": "A trainee with this employee code is already in the cohort.",
+    "full_name_missing": N_("Full name is missing."),
+    "too_long": N_("The value is too long."),
+    "wrong_field_count": N_("The row does not have as many fields as the header."),
+    "phone_invalid": N_("Not a valid phone number."),
+    "phone_not_dz": N_("Not an Algerian number: only Algerian mobile numbers are accepted."),
+    "phone_not_mobile": N_("Not a mobile number (landline or special number): only Algerian mobiles are accepted."),
+    "email_invalid": N_("Not a valid email address."),
+    "duplicate_phone_in_file": N_("Duplicate phone number in this file."),
+    "duplicate_email_in_file": N_("Duplicate email in this file."),
+    "duplicate_employee_code_in_file": N_("Duplicate employee code in this file."),
+    "duplicate_phone_in_cohort": N_("A trainee with this phone number is already in the cohort."),
+    "duplicate_email_in_cohort": N_("A trainee with this email address is already in the cohort."),
+    "duplicate_employee_code_in_cohort": N_("A trainee with this employee code is already in the cohort."),
 }
+# Learner files (core.imports.learners) add their own checks; one table serves screens and reports.
+LEARNER_REASONS: dict[str, str] = {
+    "id_number_too_long": N_("At most 40 characters."),
+    "duplicate_id_number_in_file": N_("The same ID number appears earlier in the file."),
+    "date_of_birth_invalid": N_("Use a date like 2001-04-30 (or 30/04/2001)."),
+    "date_of_birth_future": N_("The date of birth is in the future."),
+}
+REASONS.update(LEARNER_REASONS)
 
 # Warnings: the row is valid but is left out of the commit unless the admin includes it.
 WARNINGS: dict[str, str] = {
-    "possible_duplicate": "Possible duplicate: a trainee with this name is already in the cohort, and this row "
-                          "has no phone, email or employee code to tell them apart.",
+    "possible_duplicate": N_("Possible duplicate: a trainee with this name is already in the cohort, and this row "
+                             "has no phone, email or employee code to tell them apart."),
+}
+
+# Messages with a detail: the msgid is kept with the row's values (`params`), so screens translate it.
+WRONG_FIELD_COUNT = N_("This row has %(count)s fields; the header has %(width)s.")
+AT_MOST = N_("At most %(limit)s characters.")
+FIRST_ON_ROW = {
+    "duplicate_phone_in_file": N_("Duplicate phone number in this file (first on row %(first)s)."),
+    "duplicate_email_in_file": N_("Duplicate email in this file (first on row %(first)s)."),
+    "duplicate_employee_code_in_file": N_("Duplicate employee code in this file (first on row %(first)s)."),
 }
 
 
 def reason_sentence(code: str) -> str:
-    """What people read for a reason code (never the code itself)."""
-    return REASONS.get(code) or WARNINGS.get(code) or "This row could not be used."
+    """What people read for a reason code (never the code itself): a msgid, to translate where shown."""
+    return REASONS.get(code) or WARNINGS.get(code) or N_("This row could not be used.")
+
+
+def problem_text(problem: dict[str, Any], gettext: Callable[[str], str]) -> str:
+    """A stored row problem in the reader's language: its msgid with its values when it kept them, else its
+    reason; English readers see the stored message (which may carry a library's own detail)."""
+    template, params = problem.get("template"), problem.get("params") or {}
+    if template:
+        return gettext(template) % params
+    return gettext(reason_sentence(str(problem.get("code", ""))))
 
 
 def name_key(name: str) -> str:
@@ -407,9 +435,18 @@ class RowResult:
         return {"errors": [], "warnings": self.warnings} if self.warnings else None
 
 
-def _error(column: str, value: str | None, code: str, message: str | None = None) -> dict[str, Any]:
-    """A row problem (an error, or a warning such as possible_duplicate) as stored and shown."""
-    return {"column": column, "value": value, "code": code, "message": message or reason_sentence(code)}
+def row_problem(column: str, value: str | None, code: str, template: str | None = None, **params: Any
+                ) -> dict[str, Any]:
+    """A row problem: its reason code, its English message, and (for a message with a detail) the msgid and
+    values that screens translate it from."""
+    found = {"column": column, "value": value, "code": code,
+             "message": template % params if template else reason_sentence(code)}
+    if template:
+        found.update(template=template, params=params)
+    return found
+
+
+_error = row_problem
 
 
 class RowValidator:
@@ -446,12 +483,11 @@ class RowValidator:
                 fields[i].strip() if 0 <= i < count else "" for i in self.positions]
         errors: list[dict[str, Any]] = []
         if count != self.width:
-            errors.append(_error("*", None, "wrong_field_count",
-                                 f"This row has {count} fields; the header has {self.width}."))
+            errors.append(_error("*", None, "wrong_field_count", WRONG_FIELD_COUNT, count=count, width=self.width))
         if not name:
             errors.append(_error("full_name", name, "full_name_missing"))
         elif len(name) > 200:
-            errors.append(_error("full_name", name[:100], "too_long", "At most 200 characters."))
+            errors.append(_error("full_name", name[:100], "too_long", AT_MOST, limit=200))
             name = name[:200]
         if len(job_title) > 120 or len(employee_code) > 60 or len(department) > 120:
             job_title, employee_code, department = (
@@ -471,7 +507,7 @@ class RowValidator:
                 first = self.seen_phones.setdefault(e164, row)  # type: ignore[arg-type]
                 if first != row:
                     errors.append(_error("phone", phone_raw, "duplicate_phone_in_file",
-                                         f"Duplicate phone number in this file (first on row {first})."))
+                                         FIRST_ON_ROW["duplicate_phone_in_file"], first=first))
                 elif e164 in self.cohort_phones:
                     errors.append(_error("phone", phone_raw, "duplicate_phone_in_cohort"))
 
@@ -480,13 +516,13 @@ class RowValidator:
             normalized, problem = (normalize_email(email_raw) if len(email_raw) <= 320
                                    else normalize_email_plain(email_raw))
             if normalized is None:
-                errors.append(_error("email", email_raw[:254], "email_invalid", problem))
+                errors.append({**_error("email", email_raw[:254], "email_invalid"), "message": problem})
             else:
                 email = normalized
                 first = self.seen_emails.setdefault(normalized, row)
                 if first != row:
                     errors.append(_error("email", email_raw, "duplicate_email_in_file",
-                                         f"Duplicate email in this file (first on row {first})."))
+                                         FIRST_ON_ROW["duplicate_email_in_file"], first=first))
                 elif normalized in self.cohort_emails:
                     errors.append(_error("email", email_raw, "duplicate_email_in_cohort"))
 
@@ -494,7 +530,7 @@ class RowValidator:
             first = self.seen_codes.setdefault(employee_code, row)
             if first != row:
                 errors.append(_error("employee_code", employee_code, "duplicate_employee_code_in_file",
-                                     f"Duplicate employee code in this file (first on row {first})."))
+                                     FIRST_ON_ROW["duplicate_employee_code_in_file"], first=first))
             elif employee_code in self.cohort_codes:
                 errors.append(_error("employee_code", employee_code, "duplicate_employee_code_in_cohort"))
 
@@ -517,7 +553,7 @@ class RowValidator:
         limit = MAX_LENGTHS[column]
         if len(value) <= limit:
             return value
-        errors.append(_error(column, value[:100], "too_long", f"At most {limit} characters."))
+        errors.append(_error(column, value[:100], "too_long", AT_MOST, limit=limit))
         return value[:limit]
 
 

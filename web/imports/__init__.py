@@ -29,7 +29,7 @@ from core.i18n import N_
 from core.imports import commit, service
 from core.imports.commands import CommitImport, ImportRowsQuery, TraineesQuery
 from core.imports.jobs import JOB_KINDS, retry_import
-from core.imports.rules import COLUMNS, reason_sentence
+from core.imports.rules import COLUMNS
 from core.models import Cohort, ImportStatus, TraineeImport, TraineeImportRow, User
 
 from ..auth import requires, user
@@ -214,7 +214,6 @@ def import_status(import_id: int) -> Any:
     imp, cohort = _import(import_id, "corporate_trainees.view")
     preview = service.preview_rows(db.session, imp.id) if imp.status.value not in IN_PROGRESS else []
     return render_template("imports/status.html", imp=imp, cohort=cohort, preview=preview, job=_job(imp),
-                           reason_sentence=reason_sentence,
                            duplicate_of=commit.same_file_committed(db.session, imp)
                            if imp.status == ImportStatus.VALIDATED else None,
                            in_progress=imp.status.value in IN_PROGRESS,

@@ -4,8 +4,8 @@
   var box = document.getElementById('import-status');
   if (!box || box.dataset.inProgress !== 'true') return;
   var busy = ['UPLOADED', 'VALIDATING', 'COMMITTING'];
-  var statusWords = {UPLOADED: _('uploaded'), VALIDATING: _('checking'), VALIDATED: _('checked'),
-                     FAILED: _('failed'), COMMITTING: _('adding'), COMMITTED: _('added'), CANCELLED: _('cancelled')};
+  var statusWords = {UPLOADED: _('UPLOADED'), VALIDATING: _('VALIDATING'), VALIDATED: _('VALIDATED'),
+                     FAILED: _('FAILED'), COMMITTING: _('COMMITTING'), COMMITTED: _('COMMITTED'), CANCELLED: _('CANCELLED')};
   var bar = document.getElementById('progress');
   function poll() {
     fetch(box.dataset.statusUrl, {headers: {'Accept': 'application/json'}, credentials: 'same-origin'})
