@@ -69,7 +69,7 @@ class _Finder(HTMLParser):
         values = dict(attrs)
         for attr, value in attrs:
             visible = attr in VISIBLE_ATTRIBUTES or (
-                attr == "value" and (tag == "button" or values.get("type") in {"submit", "button", "reset"}))
+                attr == "value" and tag == "input" and values.get("type") in {"submit", "button", "reset"})
             if visible and value and _words(value):
                 self.found.append(BareText(self.name, self.getpos()[0], f"<{tag} {attr}>", value.strip()))
 
@@ -97,7 +97,8 @@ NOT_WORDS_CALLS = frozenset({"_", "gettext", "ngettext", "pgettext", "npgettext"
                              "format_date", "format_datetime", "format_time", "format_number", "format_decimal",
                              "format_percent", "strftime", "get", "startswith", "endswith", "replace", "split",
                              "join", "update", "pop", "setdefault", "dict", "csrf_token", "request_arg", "attr",
-                             "selectattr", "rejectattr", "map", "sort", "groupby", "sum", "default", "format"})
+                             "selectattr", "rejectattr", "map", "sort", "groupby", "sum", "default", "format",
+                             "label", "local_date"})
 TITLE_WORD = re.compile(r"\b[A-Z][a-z]{2,}")
 
 

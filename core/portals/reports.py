@@ -42,10 +42,11 @@ KINDS: dict[tuple[str, str], DocumentKind] = {
 REPORT_OF: dict[DocumentKind, tuple[str, str]] = {kind: key for key, kind in KINDS.items()}
 MEDIA_TYPES = {"pdf": "application/pdf",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-TITLES = {"delivery": "Delivery report", "progress": "Progress report"}
+TITLES = {"delivery": N_("Delivery report"), "progress": N_("Progress report")}
 
 _templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                         autoescape=select_autoescape(["html"]))
+                         autoescape=select_autoescape(["html"]), extensions=["jinja2.ext.i18n"])
+_templates.install_null_translations(newstyle=True)  # type: ignore[attr-defined]  # the words are msgids
 
 
 def report_of(doc: RegisterDocument) -> tuple[str, str]:
@@ -101,8 +102,8 @@ def _percent(rate: float | None) -> str:
 def render_pdf(kind: str, detail: ProgrammeDetail, document_id: int, generated: dt.datetime) -> bytes:
     from weasyprint import HTML
 
-    chart = rate_chart(session_points(detail.sessions), "Attendance rate per delivered session",
-                       "No attendance recorded yet.") if kind == "delivery" else None
+    chart = rate_chart(session_points(detail.sessions), N_("Attendance rate per delivered session"),
+                       N_("No attendance recorded yet.")) if kind == "delivery" else None
     html = _templates.get_template(f"{kind}_report.html").render(
         title=TITLES[kind], d=detail, p=detail.programme, percent=_percent, chart=chart,
         generated=generated.astimezone(ZoneInfo(detail.time_zone)).strftime("%Y-%m-%d %H:%M"),
@@ -111,8 +112,8 @@ def render_pdf(kind: str, detail: ProgrammeDetail, document_id: int, generated: 
 
 
 def _delivery_rows(detail: ProgrammeDetail) -> tuple[list[str], list[list[object]]]:
-    header = ["Date", "Start", "End", "Type", "Delivery", "Hours", "Present", "Late", "Absent", "Excused",
-              "Attendance rate"]
+    header = [N_("Date"), N_("Start"), N_("End"), N_("Type"), N_("Delivery"), N_("Hours"), N_("Present"), N_("Late"),
+              N_("Absent"), N_("Excused"), N_("Attendance rate")]
     rows = [[s.date, s.start_time.strftime("%H:%M"), s.end_time.strftime("%H:%M"), s.session_type, s.delivery,
              s.hours, s.attendance["PRESENT"], s.attendance["LATE"], s.attendance["ABSENT"], s.attendance["EXCUSED"],
              s.attendance_rate] for s in detail.sessions]
@@ -120,8 +121,8 @@ def _delivery_rows(detail: ProgrammeDetail) -> tuple[list[str], list[list[object
 
 
 def _progress_rows(detail: ProgrammeDetail) -> tuple[list[str], list[list[object]]]:
-    header = ["Trainee", "Employee code", "Present", "Late", "Absent", "Excused", "Sessions missed",
-              "Attendance rate"]
+    header = [N_("Trainee"), N_("Employee code"), N_("Present"), N_("Late"), N_("Absent"), N_("Excused"),
+              N_("Sessions missed"), N_("Attendance rate")]
     rows = [[t.name, t.employee_code, t.attendance["PRESENT"], t.attendance["LATE"], t.attendance["ABSENT"],
              t.attendance["EXCUSED"], t.sessions_missed, t.attendance_rate] for t in detail.trainees or []]
     return header, rows
@@ -137,11 +138,11 @@ def render_xlsx(kind: str, detail: ProgrammeDetail, document_id: int, generated:
     book = Workbook()
     sheet = book.active
     sheet.title = TITLES[kind]
-    heading = [[TITLES[kind]], ["Organization", detail.organization.name], ["Programme", p.name],
-               ["Course", p.course or ""],
-               ["Sessions delivered / planned", f"{p.sessions_held} / {p.sessions_planned}"],
-               ["Hours delivered", detail.hours_delivered], ["Attendance rate", p.attendance_rate],
-               ["Generated", generated.strftime("%Y-%m-%d %H:%M UTC")], ["Document", document_id], []]
+    heading = [[TITLES[kind]], [N_("Organization"), detail.organization.name], [N_("Programme"), p.name],
+               [N_("Course"), p.course or ""],
+               [N_("Sessions delivered / planned"), f"{p.sessions_held} / {p.sessions_planned}"],
+               [N_("Hours delivered"), detail.hours_delivered], [N_("Attendance rate"), p.attendance_rate],
+               [N_("Generated"), generated.strftime("%Y-%m-%d %H:%M UTC")], [N_("Document"), document_id], []]
     for line in [*heading, header, *rows]:
         sheet.append([value if isinstance(value, int | float | dt.date) else neutralize(value) for value in line])
     sheet["A1"].font = Font(bold=True, size=14)

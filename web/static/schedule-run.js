@@ -6,7 +6,7 @@
   const jobEl = document.getElementById('run-job');
   const out = document.getElementById('run-result');
   if (!statusEl) return;
-  const statusWords = {QUEUED: _('queued'), RUNNING: _('running'), SUCCEEDED: _('succeeded'), FAILED: _('failed')};
+  const statusWords = {PENDING: _('waiting'), RUNNING: _('running'), SUCCEEDED: _('succeeded'), FAILED: _('failed')};
   async function poll() {
     const r = await fetch(statusEl.dataset.statusUrl, {headers: {'Accept': 'application/json'}});
     if (!r.ok) { statusEl.textContent = _('Could not read the status (%(code)s).', {code: r.status}); return; }
