@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -63,6 +64,27 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+class Msgid(str):
+    """A message parameter that is itself a msgid ("Room" in "Room %(name)s is busy…"): translated with it."""
+
+
+def fill(text: str, params: dict[str, Any], language: str = "en", translate: Callable[[str], str] | None = None
+         ) -> str:
+    """`text` (a translated msgid) filled in with `params`; a duration reads as the language says it
+    ("30 seconds", "30 secondes", "30 ثانية") and a `Msgid` parameter is translated by `translate`."""
+    if not params:
+        return text
+
+    def shown(value: Any) -> Any:
+        if isinstance(value, dt.timedelta):
+            return dates.format_timedelta(value, threshold=1, locale=language)
+        if isinstance(value, Msgid) and translate is not None:
+            return translate(value)
+        return value
+
+    return text % {key: shown(value) for key, value in params.items()}
+
+
 def label_of(value: Enum | str, kind: str | None = None) -> str:
     """The msgid that names an enum member, or a raw value of the enum named `kind` (translate it where it
     is shown); the value itself, in lower case, if none does."""
@@ -78,8 +100,7 @@ class Words:
     translations: NullTranslations
 
     def gettext(self, msgid: str, **params: Any) -> str:
-        text = self.translations.gettext(msgid)
-        return text % params if params else text
+        return fill(self.translations.gettext(msgid), params, self.language, self.translations.gettext)
 
     def ngettext(self, singular: str, plural: str, num: int, **params: Any) -> str:
         return self.translations.ngettext(singular, plural, num) % {"num": num, **params}

@@ -31,6 +31,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from core.errors import DomainError
 from core.fields import INT32_MAX, MAX_PAGE, MAX_PER_PAGE
+from core.i18n import N_
 
 T = TypeVar("T")
 FORM_MIMETYPES = {"multipart/form-data", "application/x-www-form-urlencoded"}
@@ -120,7 +121,7 @@ def request_invalid(errors: list[dict[str, Any]]) -> RequestInvalid:
     """pydantic's errors as the API's 422: one {field, message} per problem."""
     details = [{"field": field_path(tuple(e.get("loc", ()))) or None, "message": e.get("msg", "Invalid value.")}
                for e in errors]
-    return RequestInvalid("Some values in the request are not acceptable.", details=details)
+    return RequestInvalid(N_("Some values in the request are not acceptable."), details=details)
 
 
 def _refuse_invalid(_req: Any, _resp: Any, error: Exception | None, _instance: Any, adapter: Any) -> None:

@@ -25,7 +25,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from core.errors import DomainError
-from core.i18n import LANGUAGES, RTL_LANGUAGES, label_of
+from core.i18n import LANGUAGES, RTL_LANGUAGES, fill, label_of
 from core.imports.rules import problem_text, reason_sentence
 
 # Each language named in itself, so that someone who cannot read the page can still find their own.
@@ -82,7 +82,7 @@ def language() -> str:
 
 def translated_message(exc: DomainError) -> str:
     """A domain error's message in the request's language (its msgid translated, then filled in)."""
-    return gettext(exc.template, **exc.params) if exc.params else gettext(exc.template)
+    return fill(gettext(exc.template), exc.params, language(), gettext)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, clock, jobs
 from core.errors import Conflict, NotFound, ValidationError
+from core.i18n import N_
 from core.models import (
     Cohort,
     CohortStatus,
@@ -49,10 +50,10 @@ MakeValidator = Callable[[list[str]], Any]
 
 def importable_cohort(session: Session, cohort: Cohort) -> Cohort:
     if cohort.cohort_type != CohortType.CORPORATE:
-        raise ValidationError("Trainees can be imported only into a corporate cohort.", code="not_corporate")
+        raise ValidationError(N_("Trainees can be imported only into a corporate cohort."), code="not_corporate")
     if cohort.status != CohortStatus.ACTIVE:
-        raise ValidationError(f"This cohort is {cohort.status.value.lower()}: trainees can be imported only "
-                              "into an active cohort.", code="cohort_not_active")
+        raise ValidationError(N_("This cohort is %(status)s: trainees can be imported only into an active cohort."),
+                              params={"status": cohort.status.value.lower()}, code="cohort_not_active")
     return cohort
 
 
@@ -283,7 +284,7 @@ def cancel_import(session: Session, import_id: int, user: User, *, cohort: Cohor
     with unit_of_work(session):
         imp = session.get(TraineeImport, import_id, with_for_update=True)
         if imp is None or imp.cohort_id != cohort.id:
-            raise NotFound("No such import.")
+            raise NotFound(N_("No such import."))
         return cancel(session, imp, user)
 
 
@@ -293,8 +294,8 @@ def cancel(session: Session, imp: TraineeImport, user: User) -> TraineeImport:
         if imp.status == ImportStatus.CANCELLED:
             return imp
         if imp.status not in CANCELLABLE:
-            raise Conflict(f"This import is {imp.status.value} and can no longer be cancelled.",
-                           code="import_not_cancellable")
+            raise Conflict(N_("This import is %(status)s and can no longer be cancelled."),
+                           params={"status": imp.status.value}, code="import_not_cancellable")
         before = imp.status.value
         imp.status, imp.finished_at = ImportStatus.CANCELLED, imp.finished_at or clock.now()
         audit.record(session, actor_id=user.id, action="import.cancel", entity_type="trainee_import",

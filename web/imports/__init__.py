@@ -55,11 +55,11 @@ def _cohort(cohort_id: int, permission: str) -> Cohort:
 def _import(import_id: int, permission: str) -> tuple[TraineeImport, Cohort]:
     imp = db.session.get(TraineeImport, import_id)
     if imp is None:
-        raise NotFound("No such import.")
+        raise NotFound(N_("No such import."))
     try:
         cohort = _cohort(imp.cohort_id, permission)
     except NotFound:
-        raise NotFound("No such import.") from None
+        raise NotFound(N_("No such import.")) from None
     return imp, cohort
 
 
