@@ -122,6 +122,14 @@ class Words:
         return "rtl" if self.language in RTL_LANGUAGES else "ltr"
 
 
+def reader_language(own: str | None, institution_default: str | None) -> str:
+    """The language to write to someone in: their own choice, else their institution's default, else English."""
+    for code in (own, institution_default):
+        if code in LANGUAGES:
+            return code
+    return "en"
+
+
 @functools.lru_cache(maxsize=16)
 def words(directory: str | None, language: str | None) -> Words:
     """The catalogue of `language` from a translations directory (web/translations); English when there is

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from core.errors import DomainError
 from core.i18n import LANGUAGES, RTL_LANGUAGES, fill, label_of
 from core.imports.rules import problem_text, reason_sentence
+from core.jobs.status import Said
 
 # Each language named in itself, so that someone who cannot read the page can still find their own.
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "ar": "العربية"}
@@ -93,6 +94,24 @@ def label(value: Enum | str | None, kind: str | None = None) -> str:
     """An enum member (a status, a role, a kind) as people say it, in the page's language; a raw value
     names its enum: `{{ "THEORY"|label("SessionType") }}`."""
     return gettext(label_of(value, kind)) if value is not None else ""
+
+
+def say(part: Said) -> str:
+    """One sentence a core service composed (a msgid, maybe plural, and values), in the page's language."""
+    catalogue = get_translations()
+    text = (catalogue.ngettext(part.msgid, part.plural, part.params.get("num", 0)) if part.plural
+            else catalogue.gettext(part.msgid))
+    return fill(text, part.params, language(), gettext)
+
+
+def stored_words(text: str | None) -> str:
+    """A message stored in English on a row (an import's error): translated when it is a msgid of the
+    catalogue, else shown as stored (e.g. a library's own words)."""
+    return get_translations().gettext(text) if text else ""
+
+
+def job_message(job: Any) -> str:
+    return job.said(say) if job is not None else ""
 
 
 def row_problem(problem: dict[str, Any]) -> str:
@@ -186,6 +205,8 @@ def _template_helpers() -> Iterator[tuple[str, Any]]:
     yield "percent", percent
     yield "row_problem", row_problem
     yield "reason", reason
+    yield "job_message", job_message
+    yield "stored_words", stored_words
 
 
 def init_i18n(app: Flask) -> None:

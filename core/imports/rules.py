@@ -269,7 +269,7 @@ def normalize_email(raw: str) -> EmailResult:
 _NOT_1252 = re.compile(rb"[\x80-\xff]{3,}|[\xc2-\xf4][\x80-\xbf]|[\x81\x8d\x8f\x90\x9d]")
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
-NOT_UTF8 = ("The file is not in UTF-8 and its encoding could not be recognised safely. In Excel use "
+NOT_UTF8 = N_("The file is not in UTF-8 and its encoding could not be recognised safely. In Excel use "
             "“Save As → CSV UTF-8 (comma delimited)” and upload it again.")
 
 
@@ -288,7 +288,7 @@ def sniff_file(chunks: Iterable[bytes]) -> FileProfile:
             first = chunk
             break
     if not first:
-        raise FileRejected("empty_file", "The file is empty.")
+        raise FileRejected("empty_file", N_("The file is empty."))
     _reject_known_binary(first)
     if first.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
         raise FileRejected("encoding", NOT_UTF8)
@@ -300,9 +300,9 @@ def sniff_file(chunks: Iterable[bytes]) -> FileProfile:
     lines, tail, last = 0, b"", b""
     for index, chunk in enumerate(_chain(first, it)):
         if index == 0 and (b"\x00" in chunk[:65536] or len(_CONTROL.findall(chunk[:65536])) > 8):
-            raise FileRejected("binary", "This is not a text CSV file (it contains binary data).")
+            raise FileRejected("binary", N_("This is not a text CSV file (it contains binary data)."))
         if b"\x00" in chunk:
-            raise FileRejected("binary", "This is not a text CSV file (it contains binary data).")
+            raise FileRejected("binary", N_("This is not a text CSV file (it contains binary data)."))
         lines += chunk.count(b"\n")
         if utf8_ok:
             try:
@@ -332,13 +332,13 @@ def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
 
 def _reject_known_binary(first: bytes) -> None:
     if first.startswith(b"PK\x03\x04") or first.startswith(b"PK\x05\x06"):
-        raise FileRejected("not_csv", "This is a ZIP or Excel (.xlsx) file, not a CSV. In Excel use "
-                                      "“Save As → CSV UTF-8 (comma delimited)” and upload the .csv file.")
+        raise FileRejected("not_csv", N_("This is a ZIP or Excel (.xlsx) file, not a CSV. In Excel use "
+                                      "“Save As → CSV UTF-8 (comma delimited)” and upload the .csv file."))
     if first.startswith(b"\xd0\xcf\x11\xe0"):
-        raise FileRejected("not_csv", "This is an old Excel (.xls) file, not a CSV. In Excel use "
-                                      "“Save As → CSV UTF-8 (comma delimited)” and upload the .csv file.")
+        raise FileRejected("not_csv", N_("This is an old Excel (.xls) file, not a CSV. In Excel use "
+                                      "“Save As → CSV UTF-8 (comma delimited)” and upload the .csv file."))
     if first.startswith((b"%PDF", b"\x1f\x8b", b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
-        raise FileRejected("binary", "This is not a text CSV file (it contains binary data).")
+        raise FileRejected("binary", N_("This is not a text CSV file (it contains binary data)."))
 
 
 def _sniff_utf16(first: bytes, rest: Iterator[bytes]) -> FileProfile:
@@ -348,7 +348,7 @@ def _sniff_utf16(first: bytes, rest: Iterator[bytes]) -> FileProfile:
         for chunk in _chain(first, rest):
             text = decoder.decode(chunk)
             if "\x00" in text:
-                raise FileRejected("binary", "This is not a text CSV file (it contains binary data).")
+                raise FileRejected("binary", N_("This is not a text CSV file (it contains binary data)."))
             lines += text.count("\n")
             last = text[-1:] or last
         decoder.decode(b"", final=True)
@@ -381,13 +381,13 @@ class TraineeReader:
         csv.field_size_limit(MAX_FIELD_CHARS * 10)
         header_line = text.readline()
         if header_line.strip() == "":
-            raise FileRejected("empty_file", "The file is empty: the first line should name the columns.")
+            raise FileRejected("empty_file", N_("The file is empty: the first line should name the columns."))
         self.delimiter = sniff_delimiter(header_line)
         self._text = text
         try:
             header = next(csv.reader([header_line], delimiter=self.delimiter))
         except (csv.Error, StopIteration):
-            raise FileRejected("not_csv", "The first line is not a CSV header row.") from None
+            raise FileRejected("not_csv", N_("The first line is not a CSV header row.")) from None
         self.raw_columns = header
         self.columns = [normalize_header(h) for h in header]
         if "full_name" not in self.columns:

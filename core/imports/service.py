@@ -130,7 +130,7 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
         if validator is None:  # cancelled while running
             return session.get(TraineeImport, import_id)
         if validator.valid + validator.invalid == 0:
-            raise rules.FileRejected("no_rows", "The file has a header row but no trainee rows.")
+            raise rules.FileRejected("no_rows", N_("The file has a header row but no trainee rows."))
     except rules.FileRejected as rejected:
         return _fail(session, import_id, rejected.message, rejected.code)
 

@@ -20,7 +20,7 @@ from core import audit
 from core.access.passwords import LENGTH_PARAMS, hash_password, password_problem, verify_password
 from core.db import after_commit
 from core.errors import ValidationError
-from core.i18n import N_, fill
+from core.i18n import N_, fill, reader_language
 from core.mail import MailSettings, build_message, send
 from core.models import Institution, LoginSession, User
 from core.uow import unit_of_work
@@ -107,11 +107,8 @@ class PasswordMail:
 
 def _language(session: Session, user: User) -> str:
     """The reader's language: their own preference where users carry one, else their institution's default."""
-    own = getattr(user, "language", None)
-    if own:
-        return str(own)
     default = session.scalar(select(Institution.default_language).where(Institution.id == user.institution_id))
-    return default or "en"
+    return reader_language(user.language, default)
 
 
 def send_password_mail(session: Session, settings: MailSettings, secret_key: str, base_url: str, user_id: int,
