@@ -315,12 +315,18 @@ def preview_rows(session: Session, import_id: int, limit: int = PREVIEW_LIMIT) -
     ))
 
 
-def error_report_lines(session: Session, import_id: int, batch: int = 2000) -> Iterator[list[str]]:
-    """The error report as CSV cells, streamed: row, column, value, reason, message (formulas neutralized)."""
-    yield ["row", "column", "value", "reason", "message"]
+def error_report_lines(session: Session, import_id: int, batch: int = 2000, *,
+                       gettext: Callable[[str], str] = str,
+                       describe: Callable[[dict[str, Any]], str] = lambda e: str(e.get("message", ""))
+                       ) -> Iterator[list[str]]:
+    """The error report as CSV cells, streamed: row, column, value, reason, message (formulas neutralized).
+    The titles go through `gettext` and each problem through `describe` (the reader's language); the reason
+    column keeps its code."""
+    yield [gettext(title) for title in (N_("row"), N_("column"), N_("value"), N_("reason"), N_("message"))]
     stmt = (select(TraineeImportRow.row_number, TraineeImportRow.errors)
             .where(TraineeImportRow.import_id == import_id, TraineeImportRow.ok.is_(False))
             .order_by(TraineeImportRow.row_number).execution_options(yield_per=batch))
     for number, errors in session.execute(stmt):
         for e in (errors or {}).get("errors", []):
-            yield [str(number), *(rules.neutralize_formula(e.get(k)) for k in ("column", "value", "code", "message"))]
+            yield [str(number), *(rules.neutralize_formula(e.get(k)) for k in ("column", "value", "code")),
+                   rules.neutralize_formula(describe(e))]

@@ -146,9 +146,10 @@ def unlock_screen(session_id: int) -> Any:
 def export_csv(session_id: int) -> Any:
     reg = attendance.get_register(db.session, user(), session_id, grace_hours=_grace())
     s = reg.class_session
-    preamble = [["Cohort", reg.cohort.name], ["Session", f"{s.session_date} {s.start_time:%H:%M}-{s.end_time:%H:%M}"],
-                ["Locked", "yes" if reg.info.is_locked else "no"], []]
-    body = export.to_csv(export.register_rows(reg.rows), preamble)
+    preamble = [[_("Cohort"), reg.cohort.name],
+                [_("Session"), f"{s.session_date} {s.start_time:%H:%M}-{s.end_time:%H:%M}"],
+                [_("Locked"), _("yes") if reg.info.is_locked else _("no")], []]
+    body = export.to_csv(export.register_rows(reg.rows, _), preamble)
     return Response("\ufeff" + body, mimetype="text/csv",
                     headers={"Content-Disposition": attachment(f"register-{s.session_date}-session-{s.id}.csv")})
 

@@ -36,6 +36,7 @@ from ..auth import requires, user
 from ..contract import Accepted, ErrorEnvelope, Page, contract, responds
 from ..downloads import stream_csv
 from ..extensions import db
+from ..i18n import row_problem
 from ..pagination import paginate
 from . import schemas as present
 from .schemas import CsvUpload, ImportOut, ImportRowOut, TraineeOut
@@ -152,7 +153,8 @@ def api_import_errors_csv(import_id: int) -> Any:
     """Every row error as CSV (row, column, value, reason, message), formulas neutralized."""
     imp, _ = _import(import_id, "corporate_trainees.view")
     stem = imp.original_filename.rsplit(".", 1)[0][:80] or "import"
-    return stream_csv(service.error_report_lines(db.session, imp.id), f"{stem}-errors.csv")
+    return stream_csv(service.error_report_lines(db.session, imp.id, gettext=_, describe=row_problem),
+                      f"{stem}-errors.csv")
 
 
 @bp.post("/api/trainee-imports/<int:import_id>/commit")

@@ -35,6 +35,7 @@ from ..contract import Accepted, ErrorEnvelope, Page, contract, responds
 from ..downloads import stream_csv
 from ..extensions import db
 from ..forms import form_command
+from ..i18n import row_problem
 from ..pagination import query_page
 from ..queue import sender
 from .schemas import (
@@ -207,7 +208,8 @@ def api_learner_import_rows(import_id: int, query: PageQuery) -> Any:
 def api_learner_import_errors(import_id: int) -> Any:
     imp = _learner_import(import_id)
     stem = imp.original_filename.rsplit(".", 1)[0][:80] or "import"
-    return stream_csv(imports.error_report_lines(db.session, imp.id), f"{stem}-errors.csv")
+    return stream_csv(imports.error_report_lines(db.session, imp.id, gettext=_, describe=row_problem),
+                      f"{stem}-errors.csv")
 
 
 @bp.post("/api/learner-imports/<int:import_id>/commit")
