@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from flask import current_app, request
+from flask_babel import gettext
 from pydantic import BaseModel, Field
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.plugins.flask_plugin import FlaskPlugin
@@ -224,7 +225,7 @@ def contract(**kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]
         @functools.wraps(declared)
         def json_only(*args: Any, **kw: Any) -> Any:
             if request.method not in ("GET", "HEAD", "DELETE") and request.mimetype in FORM_MIMETYPES:
-                raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json).")
+                raise UnsupportedMediaType(gettext("Send the body as JSON (Content-Type: application/json)."))
             return declared(*args, **kw)
 
         return json_only

@@ -113,6 +113,16 @@
     if (by) by.textContent = trainee.marked_by ? _("by %(name)s", {name: trainee.marked_by}) : "";
   }
 
+  // A refused mark's reason in the reader's language (the API's per-record message is for developers).
+  var reasonWords = {
+    not_in_cohort: _("This trainee is not on this session's register."),
+    invalid_status: _("Choose present, late, absent or excused."),
+    out_of_range: _("Minutes late must be a whole number from 0 to 600."),
+    only_for_late: _("Minutes late are only for a late arrival."),
+    too_long: _("The note is too long."),
+    session_not_started: _("Present, late and absent can be recorded only once the session has started."),
+    duplicate: _("This trainee is twice in the same request.")
+  };
   var statusWords = { PRESENT: _("Present"), LATE: _("Late"), ABSENT: _("Absent"), EXCUSED: _("Excused") };
   function statusWord(status) { return statusWords[status] || status; }
 
@@ -204,7 +214,7 @@
     var ids = Object.keys(batch);
     var details = (body.error && body.error.details && body.error.details.records) || [];
     var bad = {};
-    details.forEach(function (d) { if (d.index >= 0 && ids[d.index]) bad[ids[d.index]] = d.message; });
+    details.forEach(function (d) { if (d.index >= 0 && ids[d.index]) bad[ids[d.index]] = reasonWords[d.reason] || d.message; });
     ids.forEach(function (id) {
       if (bad[id]) {
         acknowledge(batch, id);
