@@ -28,6 +28,11 @@ def N_(msgid: str) -> str:
     return msgid
 
 
+def Np_(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a msgid with its plural (extracted as one plural entry; bin/translations passes `-k Np_:1,2`)."""
+    return singular, plural
+
+
 # Codes as people say them, by enum class name then value (core.models.enums; no import, no cycle).
 LABELS: dict[str, dict[str, str]] = {
     "Role": {"super_admin": N_("super admin"), "admin": N_("admin"), "support": N_("support"),

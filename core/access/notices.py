@@ -82,7 +82,7 @@ def compose(req: AccessRequest, event: str, recipient: User, base_url: str, word
         asks = words.gettext("%(who)s <%(email)s> asks to read %(scope)s at %(institution)s.", who=who,
                              email=regulator.email, scope=_scope_words(req, words), institution=institution)
         body = "\n\n".join([hello, asks, words.gettext("Reason: %(reason)s", reason=req.reason),
-                             words.gettext("Approve or deny it at %(url)s", url=f"{base_url}{ADMIN_PATH}")]) + "\n"
+                             words.gettext("Approve or deny it at %(url)s", url=base_url + ADMIN_PATH)]) + "\n"
         return subject, body
     if event == APPROVED:
         until = req.expires_at.strftime("%Y-%m-%d %H:%M UTC") if req.expires_at else "?"
@@ -95,7 +95,7 @@ def compose(req: AccessRequest, event: str, recipient: User, base_url: str, word
     else:
         subject = words.gettext("Access to %(institution)s revoked", institution=institution)
         detail = words.gettext("Your access has been revoked. Reason: %(reason)s", reason=req.revoke_reason)
-    body = "\n\n".join([hello, detail, words.gettext("Your requests: %(url)s", url=f"{base_url}{REGULATOR_PATH}")])
+    body = "\n\n".join([hello, detail, words.gettext("Your requests: %(url)s", url=base_url + REGULATOR_PATH)])
     return subject, body + "\n"
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from core import clock
-from core.i18n import N_, fill
+from core.i18n import N_, Np_, fill
 from core.models import Job, JobStatus, WorkerHeartbeat
 
 from .outbox import latest_job
@@ -98,8 +98,8 @@ def describe(session: Session, kinds: Sequence[str], entity_id: int) -> JobView 
                      Said(N_("Running again (attempt %(attempt)s of %(max)s)."),
                           {"attempt": job.attempts, "max": job.max_attempts}))
     elif job.status == JobStatus.FAILED:
-        parts.append(Said(N_("Stopped after %(num)s attempt."), {"num": job.attempts},
-                          N_("Stopped after %(num)s attempts.")))
+        singular, plural = Np_("Stopped after %(num)s attempt.", "Stopped after %(num)s attempts.")
+        parts.append(Said(singular, {"num": job.attempts}, plural))
     else:
         parts.append(Said(N_("Done.")))
     return JobView(id=job.id, kind=job.kind, queue=job.queue, status=job.status.value, attempts=job.attempts,
