@@ -54,7 +54,12 @@ def _markup_only(env: Environment, source: str) -> str:
     return "".join(out)
 
 
+TIME_ZONE = re.compile(r"^[A-Z][a-z]+/[A-Z][A-Za-z_]+$")  # an example value such as Africa/Algiers
+
+
 def _words(text: str) -> list[str]:
+    if TIME_ZONE.match(text.strip()):
+        return []
     return [w for w in WORD.findall(text.replace(PLACEHOLDER, " ")) if w not in SAME_IN_EVERY_LANGUAGE]
 
 
