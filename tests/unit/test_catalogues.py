@@ -85,7 +85,8 @@ def test_translations_keep_the_placeholders_and_give_every_plural_form(extracted
 
 def test_the_lint_finds_bare_english(tmp_path):
     page = tmp_path / "page.html"
-    page.write_text('<h1>{{ _("Fine") }}</h1><p>Bare words</p><input placeholder="Search here" aria-label="{{ _(\'ok\') }}">'
+    page.write_text('<h1>{{ _("Fine") }}</h1><p>Bare words</p>'
+                    '<input placeholder="Search here" aria-label="{{ _(\'ok\') }}">'
                     "{{ search_box('Type a name') }}<img alt=\"A chart\"><span>{{ count }} · PDF</span>")
     found = {(f.where, f.text) for f in [*bare_text(page, tmp_path), *string_literals(page, tmp_path)]}
     assert found == {("text", "Bare words"), ("<input placeholder>", "Search here"),
