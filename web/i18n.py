@@ -3,7 +3,7 @@
 Order of choice: the sign-in page's switcher (`?lang=`, remembered in the session until sign-in), the
 signed-in user's own preference (Profile), the browser's Accept-Language, the institution's default
 language, then English. Dates, numbers and plurals go through Babel in that language; JavaScript gets the
-catalogue entries of the msgids web/static/*.js use, in a JSON block of the page (`js_catalogue`).
+catalogue entries of the msgids web/static/*.js use, as JSON in the page's <body data-i18n> (`js_catalogue`).
 """
 
 from __future__ import annotations

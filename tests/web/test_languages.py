@@ -6,6 +6,7 @@ browser's Accept-Language, the institution's default language, English.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -21,8 +22,7 @@ def _html_tag(page: str) -> str:
 
 
 def _catalogue(page: str) -> dict:
-    block = re.search(r'<script type="application/json" id="i18n-catalogue">(.*?)</script>', page, re.S)
-    return json.loads(block.group(1))
+    return json.loads(html.unescape(re.search(r'<body data-i18n="([^"]*)">', page).group(1)))
 
 
 def _set(sql, model, row_id: int, **values) -> None:

@@ -130,7 +130,7 @@ def api_import_list(cohort_id: int, query: PageQuery) -> Any:
 @contract(resp=responds(HTTP_200=ImportOut))
 def api_import_detail(import_id: int) -> Any:
     """Status, progress, counts and the background job in words; poll it while the import is in progress."""
-    imp, _ = _import(import_id, "corporate_trainees.view")
+    imp, _cohort = _import(import_id, "corporate_trainees.view")
     uploader = db.session.get(User, imp.uploaded_by_id) if imp.uploaded_by_id else None
     return _present(imp, uploader, with_job=True)
 
@@ -139,7 +139,7 @@ def api_import_detail(import_id: int) -> Any:
 @requires("corporate_trainees.view")
 @contract(resp=responds(HTTP_200=Page[ImportRowOut]))
 def api_import_rows(import_id: int, query: ImportRowsQuery) -> Any:
-    imp, _ = _import(import_id, "corporate_trainees.view")
+    imp, _cohort = _import(import_id, "corporate_trainees.view")
     stmt = select(TraineeImportRow).where(TraineeImportRow.import_id == imp.id)
     if query.ok is not None:
         stmt = stmt.where(TraineeImportRow.ok.is_(query.ok))
@@ -151,7 +151,7 @@ def api_import_rows(import_id: int, query: ImportRowsQuery) -> Any:
 @contract(resp=responds(HTTP_200=None))
 def api_import_errors_csv(import_id: int) -> Any:
     """Every row error as CSV (row, column, value, reason, message), formulas neutralized."""
-    imp, _ = _import(import_id, "corporate_trainees.view")
+    imp, _cohort = _import(import_id, "corporate_trainees.view")
     stem = imp.original_filename.rsplit(".", 1)[0][:80] or "import"
     return stream_csv(service.error_report_lines(db.session, imp.id, gettext=_, describe=row_problem),
                       f"{stem}-errors.csv")

@@ -1,12 +1,11 @@
-// Words for scripts: the page's catalogue (a JSON block, #i18n-catalogue, written by web/i18n.py) holds the
+// Words for scripts: the page's catalogue (JSON in <body data-i18n>, written by web/i18n.py) holds the
 // translation of every msgid this folder's scripts pass to _() or ngettext(); bin/translations extracts
 // them like the templates'. Plural forms follow the browser's CLDR rules (Intl.PluralRules), mapped by
 // the server to the catalogue's forms. Numbers and dates use Latin digits, as the server's Babel does.
 window.I18N = (function () {
   var data = {lang: document.documentElement.lang || 'en', plural: {}, messages: {}};
   try {
-    var block = document.getElementById('i18n-catalogue');
-    if (block) { data = JSON.parse(block.textContent); }
+    if (document.body && document.body.dataset.i18n) { data = JSON.parse(document.body.dataset.i18n); }
   } catch (e) { /* no catalogue: English */ }
   var locale = data.lang + '-u-nu-latn';
   var rules = window.Intl && Intl.PluralRules ? new Intl.PluralRules(data.lang) : null;
