@@ -24,7 +24,8 @@ def _subject(message) -> str:
 
 
 def _html(message) -> str:
-    return message.get_body(preferencelist=("html",)).get_content()
+    [part] = [p for p in message.walk() if p.get_content_type() == "text/html"]
+    return part.get_payload(decode=True).decode()
 
 
 def _set(sql, model, row_id: int, **values) -> None:
