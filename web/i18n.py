@@ -22,6 +22,7 @@ from flask_babel import Babel, get_locale, get_translations, gettext
 from flask_babel import format_decimal as _format_decimal
 from flask_babel import format_percent as _format_percent
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from core.errors import DomainError
@@ -142,6 +143,17 @@ def local_date(value: dt.date | dt.datetime | None, pattern: str = "EEE d MMM y"
     return dates.format_date(value, pattern, locale=language())
 
 
+def ltr(value: Any) -> Markup:
+    """A value that always reads left to right (a phone number, an email, a code, a timestamp), isolated so
+    an Arabic line around it does not reorder its parts ("+213555000001", not "213555000001+")."""
+    return Markup('<bdi dir="ltr">%s</bdi>') % ("" if value is None else value)
+
+
+def stamp(value: dt.datetime | None, suffix: str = "") -> Markup | str:
+    """A timestamp as `2026-01-31 14:05` (with `suffix`, e.g. "UTC"), kept left to right."""
+    return ltr(value.strftime("%Y-%m-%d %H:%M") + (f" {suffix}" if suffix else "")) if value else ""
+
+
 def number(value: float | int | None) -> str:
     return "" if value is None else _format_decimal(value)
 
@@ -202,6 +214,8 @@ def _template_helpers() -> Iterator[tuple[str, Any]]:
     yield "label", label
     yield "local_date", local_date
     yield "number", number
+    yield "ltr", ltr
+    yield "stamp", stamp
     yield "percent", percent
     yield "row_problem", row_problem
     yield "reason", reason
