@@ -8,12 +8,14 @@ UTF-8 encoders refuse both), and absurd page numbers.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from core.i18n import N_
 
+# The product's languages (core.i18n.LANGUAGES), as a field type: a new language is added in both.
+Language = Literal["en", "fr", "ar"]
 INT32_MAX = 2**31 - 1
 MAX_PAGE = 1_000_000
 MAX_PER_PAGE = 1000
