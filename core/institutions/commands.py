@@ -11,6 +11,7 @@ from pydantic import AfterValidator, Field
 from core.fields import Command, Id, Language, Name, PageQuery, SearchText
 from core.i18n import LANGUAGES as LANGUAGES  # web/institutions reads it from here
 from core.input_fields import OptionalEmail, bounded, kept
+
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?")
 
 
