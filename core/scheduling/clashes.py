@@ -129,7 +129,7 @@ def describe(clash: Clash, names: Names) -> ClashReport:
     template = CLASH_IN_PLAN if in_plan else CLASH_WITH_SESSION
     params = {"resource": Msgid(LABELS["Resource"][clash.resource.value]), "name": who,
               "date": p.session_date.isoformat(), "start": f"{p.start_time:%H:%M}", "end": f"{p.end_time:%H:%M}",
-              "slot": other.slot, "session": other.session_id,
+              "slot": getattr(other, "slot", None), "session": getattr(other, "session_id", None),
               "cohort": names.cohorts.get(other.cohort_id) or Msgid(N_("another cohort")),
               "other_start": f"{o_start:%Y-%m-%d %H:%M}", "other_end": f"{o_end:%H:%M}"}
     return ClashReport(
