@@ -90,6 +90,22 @@ def fill(text: str, params: dict[str, Any], language: str = "en", translate: Cal
     return text % {key: shown(value) for key, value in params.items()}
 
 
+class Said(str):
+    """A sentence core composed: reads as its English text, and keeps its msgid (with its plural when `num`
+    counts something) and values, so the web layer can say it again in the reader's language."""
+
+    msgid: str
+    params: dict[str, Any]
+    plural: str | None
+
+    def __new__(cls, msgid: str, params: dict[str, Any] | None = None, plural: str | None = None) -> Said:
+        params = params or {}
+        chosen = plural if plural and params.get("num") != 1 else msgid
+        said = super().__new__(cls, fill(chosen, params, translate=str))
+        said.msgid, said.params, said.plural = msgid, params, plural
+        return said
+
+
 def label_of(value: Enum | str, kind: str | None = None) -> str:
     """The msgid that names an enum member, or a raw value of the enum named `kind` (translate it where it
     is shown); the value itself, in lower case, if none does."""

@@ -26,9 +26,8 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from core.errors import DomainError
-from core.i18n import LANGUAGES, RTL_LANGUAGES, fill, label_of
+from core.i18n import LANGUAGES, RTL_LANGUAGES, Said, fill, label_of
 from core.imports.rules import problem_text, reason_sentence
-from core.jobs.status import Said
 
 # Each language named in itself, so that someone who cannot read the page can still find their own.
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "ar": "العربية"}
@@ -97,8 +96,11 @@ def label(value: Enum | str | None, kind: str | None = None) -> str:
     return gettext(label_of(value, kind)) if value is not None else ""
 
 
-def say(part: Said) -> str:
-    """One sentence a core service composed (a msgid, maybe plural, and values), in the page's language."""
+def say(part: Said | str) -> str:
+    """A sentence a core service composed (a `Said`: msgid, maybe plural, values) in the page's language; any
+    other text as it is."""
+    if not isinstance(part, Said):
+        return str(part)
     catalogue = get_translations()
     text = (catalogue.ngettext(part.msgid, part.plural, part.params.get("num", 0)) if part.plural
             else catalogue.gettext(part.msgid))

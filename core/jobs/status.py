@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from core import clock
-from core.i18n import N_, Np_, fill
+from core.i18n import N_, Np_, Said
 from core.models import Job, JobStatus, WorkerHeartbeat
 
 from .outbox import latest_job
@@ -28,19 +28,6 @@ def how_long(delta: dt.timedelta) -> dt.timedelta:
         if seconds >= size:
             return dt.timedelta(seconds=seconds // size * size)
     return dt.timedelta(seconds=seconds)
-
-
-@dataclass(frozen=True)
-class Said:
-    """One sentence of a job's status: a msgid (with its plural when `num` counts something) and its values."""
-
-    msgid: str
-    params: dict[str, Any] = field(default_factory=dict)
-    plural: str | None = None
-
-    def english(self) -> str:
-        chosen = self.plural if self.plural and self.params.get("num") != 1 else self.msgid
-        return fill(chosen, self.params)
 
 
 Render = Callable[[Said], str]
@@ -62,13 +49,13 @@ class JobView:
 
     @property
     def message(self) -> str:
-        return self.said(Said.english)
+        return self.said(str)
 
     def said(self, render: Render) -> str:
         """The status in words, each sentence rendered by `render` (the web layer: in the reader's language)."""
         return " ".join(render(part) for part in self.parts)
 
-    def as_json(self, render: Render = Said.english) -> dict[str, Any]:
+    def as_json(self, render: Render = str) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "queue": self.queue, "status": self.status,
                 "attempts": self.attempts, "max_attempts": self.max_attempts,
                 "queued_at": self.queued_at.isoformat(), "waiting_for_worker": self.waiting_for_worker,

@@ -35,7 +35,7 @@ from ..contract import Accepted, ErrorEnvelope, Page, contract, responds
 from ..downloads import stream_csv
 from ..extensions import db
 from ..forms import form_command
-from ..i18n import row_problem
+from ..i18n import row_problem, translated_message
 from ..pagination import query_page
 from ..queue import sender
 from .schemas import (
@@ -308,7 +308,7 @@ def password_reset(token: str) -> Any:
     try:
         person = resets.user_for_token(db.session, secret, token, max_age)
     except ValidationError as exc:
-        return render_template("people/password_reset.html", problem=exc.message, person=None), 410
+        return render_template("people/password_reset.html", problem=translated_message(exc), person=None), 410
     return render_template("people/password_reset.html", problem=None, person=person)
 
 

@@ -48,7 +48,7 @@ from core.scheduling.runs import get_run, start_run
 from ..auth import public, requires, user
 from ..contract import Accepted, ErrorEnvelope, Page, contract, request_invalid, responds
 from ..extensions import db
-from ..i18n import local_date
+from ..i18n import local_date, say, translated_message
 from ..pagination import paginate
 from . import schemas as present
 from .schemas import (
@@ -279,11 +279,11 @@ def _problems(exc: Exception) -> list[str]:
     """A refused plan's problems as sentences for the form."""
     if isinstance(exc, PydanticValidationError):
         invalid = request_invalid(exc.errors(include_context=False, include_url=False))
-        return [invalid.message, *[f"{d['field']}: {d['message']}" if d["field"] else d["message"]
+        return [translated_message(invalid), *[f"{d['field']}: {d['message']}" if d["field"] else d["message"]
                                    for d in invalid.details]]
     assert isinstance(exc, DomainError)
     details = exc.details if isinstance(exc.details, list) else []
-    return [exc.message, *[d["message"] for d in details]]
+    return [translated_message(exc), *[say(d["message"]) for d in details]]
 
 
 def _sessions_page(cohort_id: int, *, plan: dict[str, Any] | None = None, preview: dict[str, Any] | None = None,
