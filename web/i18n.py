@@ -1,9 +1,10 @@
 """Languages: Flask-Babel with English, French and Arabic, chosen per request.
 
-Order of choice: the sign-in page's switcher (`?lang=`, remembered in the session until sign-in), the
-signed-in user's own preference (Profile), the browser's Accept-Language, the institution's default
-language, then English. Dates, numbers and plurals go through Babel in that language; JavaScript gets the
-catalogue entries of the msgids web/static/*.js use, as JSON in the page's <body data-i18n> (`js_catalogue`).
+Order of choice: a `?lang=` on the request (the sign-in page's switcher), the signed-in user's own
+preference (Profile), the switcher's choice remembered in the session, the browser's Accept-Language, the
+institution's default language, then English. Dates, numbers and plurals go through Babel in that
+language; JavaScript gets the catalogue entries of the msgids web/static/*.js use, as JSON in the page's
+<body data-i18n> (`js_catalogue`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from flask_babel import format_percent as _format_percent
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.errors import DomainError
 from core.i18n import LANGUAGES, RTL_LANGUAGES, Said, fill, label_of
@@ -53,12 +55,15 @@ def institution_language() -> str | None:
     found = None
     if not g.get("database_unavailable"):
         user = _signed_in()
-        if user is not None and user.institution_id:
-            found = db.session.scalar(select(Institution.default_language).where(
-                Institution.id == user.institution_id))
-        elif user is None:
-            languages = db.session.scalars(select(Institution.default_language).limit(2)).all()
-            found = languages[0] if len(languages) == 1 else None
+        try:
+            if user is not None and user.institution_id:
+                found = db.session.scalar(select(Institution.default_language).where(
+                    Institution.id == user.institution_id))
+            elif user is None:
+                languages = db.session.scalars(select(Institution.default_language).limit(2)).all()
+                found = languages[0] if len(languages) == 1 else None
+        except SQLAlchemyError:  # the database is away: the page (an error page, say) still needs words
+            db.session.rollback()
     g.institution_language = found if found in LANGUAGES else None
     return g.institution_language  # type: ignore[no-any-return]
 

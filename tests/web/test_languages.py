@@ -143,3 +143,14 @@ def test_dates_and_statuses_read_in_the_page_language(login, demo):
     arabic = login("admin").get(f"/admin/cohorts/{demo['corporate_cohort_id']}/sessions",
                                 headers={"Accept-Language": "ar"}).get_data(as_text=True)
     assert "الحصص المبرمجة" in arabic and "Scheduled sessions" not in arabic
+
+
+def test_a_refused_plan_says_its_problems_in_french(login, demo):
+    form = {"start_date": "2031-03-10", "end_date": "2031-03-14", "slot1_start": "12:00", "slot1_end": "09:00",
+            "slot1_type": "PRACTICAL", "on_conflict": "skip"}  # no weekday, and a slot that ends before it starts
+    page = login("admin").post(f"/admin/cohorts/{demo['public_cohort_id']}/sessions/preview", data=form,
+                               headers={"Accept-Language": "fr"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert "Le plan comporte des problèmes." in text and "Choisissez au moins un jour de la semaine." in text
+    assert "Le créneau 1 se termine avant de commencer." in text and "Choose at least one weekday." not in text
