@@ -165,8 +165,15 @@ def number(value: float | int | None) -> str:
     return "" if value is None else _format_decimal(value)
 
 
-def percent(value: float | None) -> str:
-    return "" if value is None else _format_percent(value)
+def percent(value: float | None, decimals: int = 0) -> str:
+    """A rate (0.875) as the page's language writes a percentage: "88%", "87,5 %", "88٪"."""
+    if value is None:
+        return "—"
+    pattern = Locale.parse(language()).percent_formats[None].pattern  # the language's own: "#,##0 %" in French
+    if decimals:
+        last = pattern.rfind("0") + 1
+        pattern = pattern[:last] + "." + "0" * decimals + pattern[last:]
+    return _format_percent(value, format=pattern)
 
 
 # ---------------------------------------------------------------------------------------------------------------
