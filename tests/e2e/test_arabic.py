@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import expect
@@ -17,6 +18,7 @@ from sqlalchemy import update
 from core import clock
 from core.models import User
 from tests.attendance_factories import make_session
+from tests.e2e.test_crawl import AXE, _links, _serious
 
 pytestmark = pytest.mark.e2e
 
@@ -144,3 +146,33 @@ def test_import_status_page_in_arabic(arabic, live_server, live_worker, sql, dem
     _right_to_left(page)
     _no_sideways_scroll(page)
     _shot(page, shots, "import-status")
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed (bin/install test installs it with npm)")
+@pytest.mark.parametrize("role", ["admin", "teacher"])
+def test_every_page_in_arabic_is_right_to_left_fits_and_passes_axe(browser, live_server, sign_in_as, sql, demo, role):
+    sql.execute(update(User).where(User.id == demo["users"][role]).values(language="ar"))
+    sql.commit()
+    problems: list[str] = []
+    for width in (1280, 375):
+        context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)  # axe is injected
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        queue, seen = [urlparse(sign_in_as(page, role)).path], set()
+        while queue and len(seen) < 30:
+            path = queue.pop(0)
+            if path in seen:
+                continue
+            seen.add(path)
+            page.goto(live_server + path)
+            fresh = [p for p in _links(page, live_server) if p not in seen and p not in queue]
+            queue += fresh[:8 if width > 1000 else 3]
+            if page.evaluate("document.documentElement.dir") != "rtl":
+                problems.append(f"{role} {width}px: {path} is not right to left")
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            if overflow > 1:
+                problems.append(f"{role} {width}px: {path} scrolls sideways by {overflow}px")
+            if width == 1280:
+                problems += [f"{role}: {path}: {v}" for v in _serious(page)]
+        context.close()
+    assert len(seen) > 5 and problems == [], "\n".join(problems)
