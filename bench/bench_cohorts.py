@@ -127,6 +127,7 @@ def main() -> None:
     from core.access.auth import create_api_token
     from core.access.commands import CreateApiToken
     from core.demo import load_demo_data
+    from core.imports import commit as commits
     from core.imports import learners as learner_imports
     from core.imports import service as imports
     from core.models import Cohort, CohortType, ImportStatus, TraineeImport, User
@@ -180,7 +181,7 @@ def main() -> None:
             validated = db.session.get(TraineeImport, learner_id)
             assert validated.status == ImportStatus.VALIDATED, (validated.status, validated.error_message)
             learner_imports.request_learner_commit(db.session, validated, admin)
-            imports.commit_import(db.session, learner_id)
+            learner_imports.commit_learner_import(db.session, learner_id)
 
         rows += _import_rates("learner import", lambda: imports.validate_import(db.session, storage, learner_id),
                               request_learner_commit, args.import_rows)
@@ -194,8 +195,8 @@ def main() -> None:
         def request_trainee_commit() -> None:
             validated = db.session.get(TraineeImport, trainee_id)
             assert validated.status == ImportStatus.VALIDATED, (validated.status, validated.error_message)
-            imports.request_commit(db.session, trainee_id, admin, cohort=corporate)
-            imports.commit_import(db.session, trainee_id)
+            commits.request_commit(db.session, trainee_id, admin, cohort=corporate)
+            commits.commit_import(db.session, trainee_id)
 
         rows += _import_rates("trainee import", lambda: imports.validate_import(db.session, storage, trainee_id),
                               request_trainee_commit, args.import_rows)

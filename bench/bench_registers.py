@@ -210,11 +210,13 @@ def twenty_builds(db_url: str, storage: str, seeded: dict[str, Any]) -> dict[str
     broker = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
     redis.Redis.from_url(broker).flushdb()
     env = dict(os.environ, DATABASE_URL=db_url, STORAGE_DIR=storage, CELERY_BROKER_URL=broker,
-               CELERY_RESULT_BACKEND=broker, SECRET_KEY="bench")
+               CELERY_RESULT_BACKEND=broker, SECRET_KEY="bench", LOG_LEVEL="WARNING")
+    # The worker's log goes to a file: a pipe nobody reads fills up and blocks the worker mid-build.
+    worker_log = open(Path(storage) / "worker.log", "ab")  # noqa: SIM115
     worker = subprocess.Popen([str(ROOT / ".venv/bin/celery"), "-A", "workers.celery_app", "worker", "-c", "2",
                                "-Q", "documents,default",
                                "--loglevel", "WARNING", "-n", "bench-registers@%h"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              stdout=subprocess.DEVNULL, stderr=worker_log)
     try:
         time.sleep(8)  # the worker starts
         app = _app(db_url, storage)
@@ -246,6 +248,7 @@ def twenty_builds(db_url: str, storage: str, seeded: dict[str, Any]) -> dict[str
     finally:
         worker.terminate()
         worker.wait(timeout=60)
+        worker_log.close()
     return {"builds": len(ids), "seconds": round(elapsed, 1), "ready": states.get("READY", 0),
             "failed": states.get("FAILED", 0)}
 

@@ -88,13 +88,15 @@ class Stack:
             admin = db.session.scalar(select(User).where(User.email == "admin@demo.example"))
             token = create_api_token(db.session, admin, CreateApiToken(name="bench"))
             self.headers = {"Authorization": f"Bearer {token}"}
-            self.session_id = self._register_session(db.session)
+            self.session_ids = self._register_sessions(db.session)
+            self.requested = 0
             db.session.remove()
         self.client = self.app.test_client()
         self.workers: list[subprocess.Popen[bytes]] = []
 
-    def _register_session(self, session: Any) -> int:
-        """Yesterday's session of the corporate cohort, with 50 more trainees: a two-page register PDF."""
+    def _register_sessions(self, session: Any, days: int = 16) -> list[int]:
+        """The last `days` days' sessions of the corporate cohort, with 50 more trainees: two-page register PDFs
+        (distinct sessions, so PDFs requested at once are distinct builds)."""
         from sqlalchemy import insert
 
         from core import clock
@@ -104,14 +106,16 @@ class Stack:
                                                     "active": True} for i in range(50)])
         cohort = session.get(Cohort, self.cohort_id)
         zone = session.get(Institution, cohort.institution_id).time_zone
-        day = clock.today_in(zone) - dt.timedelta(days=1)
-        row = ClassSession(institution_id=cohort.institution_id, cohort_id=self.cohort_id, session_date=day,
-                           start_time=dt.time(9), end_time=dt.time(12),
-                           starts_at=clock.local_to_utc(day, dt.time(9), zone),
-                           ends_at=clock.local_to_utc(day, dt.time(12), zone))
-        session.add(row)
+        rows = []
+        for back in range(1, days + 1):
+            day = clock.today_in(zone) - dt.timedelta(days=back)
+            rows.append(ClassSession(institution_id=cohort.institution_id, cohort_id=self.cohort_id, session_date=day,
+                                     start_time=dt.time(6), end_time=dt.time(7),
+                                     starts_at=clock.local_to_utc(day, dt.time(6), zone),
+                                     ends_at=clock.local_to_utc(day, dt.time(7), zone)))
+        session.add_all(rows)
         session.commit()
-        return row.id
+        return [row.id for row in rows]
 
     def start_workers(self, *queue_sets: str) -> None:
         for n, queues in enumerate(queue_sets):
@@ -147,7 +151,21 @@ class Stack:
         return r.json["status_url"]
 
     def request_pdf(self) -> str:
-        r = self.client.post(f"/api/institution/class-sessions/{self.session_id}/register-documents",
+        # A register whose data has not changed answers its existing document: retire it, so each request
+        # measures a real build (bench database only).
+        from sqlalchemy import update
+
+        from core.models import DocumentStatus, RegisterDocument
+        from web.extensions import db
+
+        with self.app.app_context():
+            session_id = self.session_ids[self.requested % len(self.session_ids)]
+            self.requested += 1
+            db.session.execute(update(RegisterDocument).where(RegisterDocument.session_id == session_id,
+                                                              RegisterDocument.status == DocumentStatus.READY)
+                               .values(status=DocumentStatus.FAILED))
+            db.session.commit()
+        r = self.client.post(f"/api/institution/class-sessions/{session_id}/register-documents",
                              headers=self.headers)
         assert r.status_code == 202, r.json
         return r.json["status_url"]

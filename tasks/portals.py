@@ -14,6 +14,7 @@ from core.errors import DomainError
 from core.portals import reports
 from core.registers.service import record_failure
 from tasks import db_session, storage
+from tasks.registers import build_settings
 
 log = logging.getLogger(__name__)
 
@@ -22,9 +23,11 @@ log = logging.getLogger(__name__)
              autoretry_for=(OperationalError,), retry_backoff=10)
 def build_report(self, document_id: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
     try:
-        doc = reports.build_report(db_session(), storage(), document_id)
+        doc = reports.build_report(db_session(), storage(), document_id, build_settings())
     except DomainError as exc:
         log.warning("report %s: %s", document_id, exc.message)
         record_failure(db_session(), document_id, exc.message)
         return {"id": document_id, "status": "FAILED"}
+    if doc is None:  # deleted while it was being built
+        return {"id": document_id, "status": "GONE"}
     return {"id": doc.id, "status": doc.status.value}

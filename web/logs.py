@@ -51,6 +51,8 @@ def configure_logging(log_format: str = "text", level: str = "INFO") -> None:
     handler.setFormatter(formatter)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # WeasyPrint's font subsetting (fontTools) logs several INFO lines per font of every PDF: noise, not news.
+    logging.getLogger("fontTools").setLevel(max(logging.WARNING, root.level))
 
 
 def init_request_logging(app: Flask) -> None:

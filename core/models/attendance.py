@@ -46,6 +46,7 @@ class AttendanceRecord(Timestamped, MarkFields, Base):
         ),
         Index("ix_attendance_records_session", "session_id"),
         Index("ix_attendance_records_record_date", "record_date"),
+        Index("ix_attendance_records_enrolment_date", "enrolment_id", "record_date"),
         CheckConstraint("minutes_late IS NULL OR minutes_late >= 0", name="minutes_late_positive"),
     )
 

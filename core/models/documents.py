@@ -43,7 +43,8 @@ class RegisterDocument(Timestamped, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Set on registers (the verify page names the issuer); client reports (core.portals) leave it NULL.
+    # The issuing institution (the verify page names it); NULL only on client reports built before they were
+    # issued like registers (verification then reads it from the cohort).
     institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"),
                                                        index=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)

@@ -4,27 +4,34 @@
 - progress report: each trainee (the organization's own employees): attendance % and sessions missed.
 
 Both name the organization's employees or speak for its programme, so they exist only for organizations
-an admin granted `corporate_reports.view`. They are register documents (the same table, storage and
-worker machinery as the attendance registers): a PENDING row enqueued after commit, then READY with its
-file's sha256, or FAILED with a message.
+an admin granted `corporate_reports.view`. They are register documents, issued with the registers' machinery
+(core.registers): a PENDING row with its own public reference and verification code, enqueued after commit,
+then READY with its file's sha256, or FAILED with a message. The PDF carries the registers' verification
+footer and QR code (rendered by the registers' tagged-PDF renderer, which fetches nothing), the XLSX its
+reference in the heading, and both verify on the public /verify page by reference or by their bytes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 import io
+import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import clock, jobs
+from core import jobs
 from core.attendance.export import neutralize
 from core.errors import Forbidden, NotFound, ValidationError
 from core.i18n import N_
-from core.models import Cohort, DocumentKind, DocumentStatus, RegisterDocument, User
+from core.models import Cohort, DocumentFormat, DocumentKind, RegisterDocument, User
+from core.registers import data, pdf, render
+from core.registers.service import BuildSettings, claim_build, document_meta, new_document, store_build
 from core.storage import PrivateStorage
 from core.uow import unit_of_work
 
@@ -44,9 +51,7 @@ MEDIA_TYPES = {"pdf": "application/pdf",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 TITLES = {"delivery": N_("Delivery report"), "progress": N_("Progress report")}
 
-_templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                         autoescape=select_autoescape(["html"]), extensions=["jinja2.ext.i18n"])
-_templates.install_null_translations(newstyle=True)  # type: ignore[attr-defined]  # the words are msgids
+TEMPLATES = (str(Path(__file__).parent / "templates"),)  # searched before the registers' shared pieces
 
 
 def report_of(doc: RegisterDocument) -> tuple[str, str]:
@@ -61,10 +66,8 @@ def request_report(session: Session, user: User, cohort_id: int, command: Reques
         if not reports_granted(session, cohort.organization_id):
             raise Forbidden(N_("Your organization has not been granted reports naming its employees."),
                             code="reports_not_granted")
-        doc = RegisterDocument(cohort_id=cohort.id, session_id=None, kind=KINDS[(command.kind, command.format)],
-                               status=DocumentStatus.PENDING, requested_by_id=user.id)
-        session.add(doc)
-        session.flush()
+        doc = new_document(session, cohort, user, KINDS[(command.kind, command.format)],
+                           DocumentFormat(command.format), data.institution_language(session, cohort.institution_id))
         jobs.enqueue(session, BUILD_REPORT, doc.id)
     return doc
 
@@ -90,7 +93,7 @@ def recent_reports(session: Session, cohort_id: int, limit: int = 10) -> list[Re
 def filename(doc: RegisterDocument, cohort_name: str) -> str:
     kind, fmt = report_of(doc)
     safe = "".join(c if c.isalnum() else "-" for c in cohort_name).strip("-")[:60] or "cohort"
-    return f"{kind}-report-{safe}-{doc.id}.{fmt}"
+    return f"{kind}-report-{safe}-{doc.reference}.{fmt}"
 
 
 # --- building ---------------------------------------------------------------------------------------------------
@@ -99,16 +102,15 @@ def _percent(rate: float | None) -> str:
     return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
-def render_pdf(kind: str, detail: ProgrammeDetail, document_id: int, generated: dt.datetime) -> bytes:
-    from weasyprint import HTML
-
+def render_pdf(kind: str, detail: ProgrammeDetail, meta: render.DocumentMeta, translations_dir: str | None
+               ) -> bytes:
+    """A tagged PDF with the registers' verification footer (reference, code, URL) and QR code."""
     chart = rate_chart(session_points(detail.sessions), N_("Attendance rate per delivered session"),
                        N_("No attendance recorded yet.")) if kind == "delivery" else None
-    html = _templates.get_template(f"{kind}_report.html").render(
-        title=TITLES[kind], d=detail, p=detail.programme, percent=_percent, chart=chart,
-        generated=generated.astimezone(ZoneInfo(detail.time_zone)).strftime("%Y-%m-%d %H:%M"),
-        document_id=document_id)
-    return HTML(string=html).write_pdf()
+    html = render.render_document_html(
+        f"{kind}_report.html", {"title": TITLES[kind], "d": detail, "p": detail.programme, "percent": _percent,
+                                "chart": chart}, meta, translations_dir, TEMPLATES)
+    return pdf.html_to_pdf(html)
 
 
 def _delivery_rows(detail: ProgrammeDetail) -> tuple[list[str], list[list[object]]]:
@@ -128,11 +130,14 @@ def _progress_rows(detail: ProgrammeDetail) -> tuple[list[str], list[list[object
     return header, rows
 
 
-def render_xlsx(kind: str, detail: ProgrammeDetail, document_id: int, generated: dt.datetime) -> bytes:
-    """One sheet: a short heading block, then the table. Text cells are neutralized (no formulas)."""
+def render_xlsx(kind: str, detail: ProgrammeDetail, meta: render.DocumentMeta, translations_dir: str | None
+                ) -> bytes:
+    """One sheet: a short heading block (with the document's reference, as the registers print it), then the
+    table. Text cells are neutralized (no formulas)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    _ = render.translations(translations_dir, meta.language).gettext
     p = detail.programme
     header, rows = _delivery_rows(detail) if kind == "delivery" else _progress_rows(detail)
     book = Workbook()
@@ -142,7 +147,9 @@ def render_xlsx(kind: str, detail: ProgrammeDetail, document_id: int, generated:
                [N_("Course"), p.course or ""],
                [N_("Sessions delivered / planned"), f"{p.sessions_held} / {p.sessions_planned}"],
                [N_("Hours delivered"), detail.hours_delivered], [N_("Attendance rate"), p.attendance_rate],
-               [N_("Generated"), generated.strftime("%Y-%m-%d %H:%M UTC")], [N_("Document"), document_id], []]
+               [N_("Generated"), meta.printed_at.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M UTC")],
+               [_("Reference"), meta.reference, _("Verification code"), meta.verification_code],
+               [_("Verify at %(url)s") % {"url": meta.verify_url}], []]
     for line in [*heading, header, *rows]:
         sheet.append([value if isinstance(value, int | float | dt.date) else neutralize(value) for value in line])
     sheet["A1"].font = Font(bold=True, size=14)
@@ -158,27 +165,30 @@ def render_xlsx(kind: str, detail: ProgrammeDetail, document_id: int, generated:
     return buffer.getvalue()
 
 
-def build_report(session: Session, storage: PrivateStorage, document_id: int) -> RegisterDocument:
-    """Render and store one report. Idempotent: a READY report is left as it is."""
+def data_version(kind: str, fmt: str, language: str, detail: ProgrammeDetail) -> str:
+    """A digest of everything the report shows: a newer build from other data supersedes this one."""
+    shown = json.dumps([kind, fmt, language, dataclasses.asdict(detail)], sort_keys=True, default=str)
+    return hashlib.sha256(shown.encode()).hexdigest()
+
+
+def build_report(session: Session, storage: PrivateStorage, document_id: int, settings: BuildSettings
+                 ) -> RegisterDocument | None:
+    """Render and store one report. Idempotent: a READY report is left as it is (the registers' claim)."""
     doc = session.get(RegisterDocument, document_id)
     if doc is None or doc.kind not in REPORT_OF:
         raise NotFound(N_("No such report."), code="not_found")
-    if doc.status == DocumentStatus.READY:
-        return doc
-    with unit_of_work(session):
-        doc.status = DocumentStatus.BUILDING
+    if claim_build(session, document_id) is None:
+        return session.get(RegisterDocument, document_id)
     kind, fmt = report_of(doc)
     cohort = session.get(Cohort, doc.cohort_id)
     detail = detail_of(session, cohort, with_trainees=kind == "progress")
     if kind == "progress" and detail.trainees is None:
         raise ValidationError(N_("The organization no longer holds the grant for reports naming its employees."),
                               code="reports_not_granted")
-    render = render_pdf if fmt == "pdf" else render_xlsx
-    content = render(kind, detail, doc.id, clock.now())
-    stored = storage.save_bytes(content, "reports", f".{fmt}")
-    with unit_of_work(session):
-        if doc.storage_key:
-            storage.delete(doc.storage_key)
-        doc.storage_key, doc.sha256, doc.size_bytes = stored.key, stored.sha256, stored.size
-        doc.status, doc.error_message, doc.finished_at = DocumentStatus.READY, None, clock.now()
-    return doc
+    meta = document_meta(doc, settings, detail.time_zone)
+    version = data_version(kind, fmt, doc.language, detail)
+    session.rollback()  # the data is read: release the snapshot before the slow part
+    render_file = render_pdf if fmt == "pdf" else render_xlsx
+    content = render_file(kind, detail, meta, settings.translations_dir)
+    return store_build(session, storage, document_id, content, folder="reports", fmt=DocumentFormat(fmt),
+                       pages=len(PdfReader(io.BytesIO(content)).pages) if fmt == "pdf" else None, version=version)

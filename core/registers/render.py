@@ -60,8 +60,10 @@ def translations(directory: str | None, language: str) -> NullTranslations:
 
 
 @functools.lru_cache(maxsize=8)
-def _environment(directory: str | None, language: str) -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+def _environment(directory: str | None, language: str, templates: tuple[str, ...] = ()) -> Environment:
+    """Templates of `templates` (searched first) and of the registers, so other documents import the registers'
+    shared pieces (_document.html: the verification head and footer)."""
+    env = Environment(loader=FileSystemLoader([*templates, str(TEMPLATES)]), autoescape=select_autoescape(["html"]),
                       extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_translations(translations(directory, language), newstyle=True)  # type: ignore[attr-defined]
     return env
@@ -141,14 +143,21 @@ def _grid_helpers(doc: CohortRegister, helpers: dict[str, Any], rtl: bool) -> di
 def render_html(template: str, doc: SessionRegister | CohortRegister, pages: list[Page], total_pages: int,
                 meta: DocumentMeta, translations_dir: str | None) -> str:
     """The HTML of `pages` (all of a document, or a run of it: page numbers are printed as given)."""
-    env = _environment(translations_dir, meta.language)
-    local = meta.printed_at.astimezone(_zone(meta.time_zone))
-    printed = dates.format_datetime(local, "medium", locale=meta.language.replace("-", "_")) + f" ({meta.time_zone})"
     helpers = _helpers(translations(translations_dir, meta.language), meta)
     if isinstance(doc, CohortRegister):
         helpers.update(_grid_helpers(doc, helpers, meta.direction == "rtl"))
-    context = {"doc": doc, "pages": pages, "total_pages": total_pages, "meta": _MetaView(meta, printed), **helpers}
-    return env.get_template(template).render(context)
+    context = {"doc": doc, "pages": pages, "total_pages": total_pages, **helpers}
+    return render_document_html(template, context, meta, translations_dir)
+
+
+def render_document_html(template: str, context: dict[str, Any], meta: DocumentMeta, translations_dir: str | None,
+                         templates: tuple[str, ...] = ()) -> str:
+    """Any issued document's HTML (a register, a client report found in `templates`): `meta` (reference,
+    verification code and URL, QR code, printed time) in reach of the shared head and footer."""
+    env = _environment(translations_dir, meta.language, templates)
+    local = meta.printed_at.astimezone(_zone(meta.time_zone))
+    printed = dates.format_datetime(local, "medium", locale=meta.language.replace("-", "_")) + f" ({meta.time_zone})"
+    return env.get_template(template).render({**context, "meta": _MetaView(meta, printed)})
 
 
 @dataclass(frozen=True)

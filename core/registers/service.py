@@ -34,6 +34,8 @@ from .layout import chunks
 log = logging.getLogger(__name__)
 
 LIVE = (DocumentStatus.PENDING, DocumentStatus.BUILDING, DocumentStatus.READY)
+# Attendance registers; client reports (core.portals.reports) share the table and are read through the portal.
+REGISTER_KINDS = (DocumentKind.SESSION, DocumentKind.COHORT)
 MEDIA_TYPES = {DocumentFormat.PDF: "application/pdf", DocumentFormat.CSV: "text/csv; charset=utf-8",
                DocumentFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -83,15 +85,22 @@ def request_document(session: Session, user: User, command: RequestRegister, *, 
             .order_by(RegisterDocument.id.desc()).limit(1))
         if existing is not None:
             return existing, True
-        doc = RegisterDocument(
-            institution_id=cohort.institution_id, cohort_id=cohort.id, session_id=scope.session_id,
-            kind=scope.kind, format=fmt, language=language, period_start=scope.period_start,
-            period_end=scope.period_end, status=DocumentStatus.PENDING, reference=new_reference(),
-            verification_code=new_code(), data_version=version, requested_by_id=user.id)
-        session.add(doc)
-        session.flush()
+        doc = new_document(session, cohort, user, scope.kind, fmt, language, session_id=scope.session_id,
+                           period_start=scope.period_start, period_end=scope.period_end, data_version=version)
         jobs.enqueue(session, BUILD, doc.id)
         return doc, False
+
+
+def new_document(session: Session, cohort: Cohort, user: User, kind: DocumentKind, fmt: DocumentFormat,
+                 language: str, **scope: object) -> RegisterDocument:
+    """A PENDING document of the cohort's institution with its own public reference and verification code:
+    every issued document (registers, client reports) is verifiable the same way. The caller queues its build."""
+    doc = RegisterDocument(institution_id=cohort.institution_id, cohort_id=cohort.id, kind=kind, format=fmt,
+                           language=language, status=DocumentStatus.PENDING, reference=new_reference(),
+                           verification_code=new_code(), requested_by_id=user.id, **scope)
+    session.add(doc)
+    session.flush()
+    return doc
 
 
 def _same_scope(scope: data.Scope) -> list[object]:
@@ -120,7 +129,8 @@ def visible_document(session: Session, user: User, document_id: int) -> Register
     """The document, if `user` may see registers of its cohort; 404 otherwise (other tenants included)."""
     require(session, user, "registers.view")
     doc = session.scalar(select(RegisterDocument).join(Cohort, Cohort.id == RegisterDocument.cohort_id)
-                         .where(RegisterDocument.id == document_id, cohort_filter(user)))
+                         .where(RegisterDocument.id == document_id, RegisterDocument.kind.in_(REGISTER_KINDS),
+                                cohort_filter(user)))
     if doc is None:
         raise NotFound(N_("No such document, or it is not one you can see."))
     if doc.session_id is not None:
@@ -190,7 +200,14 @@ def build_document(session: Session, storage: PrivateStorage, document_id: int, 
     # The version is read before the data: a change in between makes the next request rebuild, never reuse.
     version = data.data_version(session, scope, language, fmt.value, settings.grace_hours)
     content, pages = render_document(session, doc, settings)
-    stored = storage.save_bytes(content, "registers", "." + fmt.value)
+    return store_build(session, storage, document_id, content, folder="registers", fmt=fmt, pages=pages,
+                       version=version)
+
+
+def store_build(session: Session, storage: PrivateStorage, document_id: int, content: bytes, *, folder: str,
+                fmt: DocumentFormat, pages: int | None, version: str | None) -> RegisterDocument | None:
+    """Store a claimed document's file and make it READY with its sha256 (what verification matches)."""
+    stored = storage.save_bytes(content, folder, "." + fmt.value)
     with unit_of_work(session):
         moved = session.execute(update(RegisterDocument).where(
             RegisterDocument.id == document_id, RegisterDocument.status == DocumentStatus.BUILDING
@@ -223,9 +240,7 @@ def render_document(session: Session, doc: RegisterDocument, settings: BuildSett
         if doc.format == DocumentFormat.CSV:
             return exports.to_csv(lines), None
         return exports.to_xlsx(lines, content.header.cohort), None
-    meta = render.DocumentMeta(reference=doc.reference, verification_code=doc.verification_code,
-                               verify_url=verify_url(settings.base_url, doc.reference), printed_at=clock.now(),
-                               language=language, time_zone=content.header.time_zone)
+    meta = document_meta(doc, settings, content.header.time_zone)
     runs = [(_html_builder(template, content, run, len(pages), meta, settings.translations_dir), len(run))
             for run in chunks(pages, settings.processes, settings.pages_per_run)]
     return pdf.render_runs(runs, settings.processes), len(pages)
@@ -234,6 +249,13 @@ def render_document(session: Session, doc: RegisterDocument, settings: BuildSett
 def _html_builder(template: str, content: data.SessionRegister | data.CohortRegister, run: list, total: int,
                   meta: render.DocumentMeta, translations_dir: str | None) -> Callable[[], str]:
     return lambda: render.render_html(template, content, run, total, meta, translations_dir)
+
+
+def document_meta(doc: RegisterDocument, settings: BuildSettings, time_zone: str) -> render.DocumentMeta:
+    """What an issued document prints besides its data: its reference, verification code and URL (the QR code)."""
+    return render.DocumentMeta(reference=doc.reference, verification_code=doc.verification_code,
+                               verify_url=verify_url(settings.base_url, doc.reference), printed_at=clock.now(),
+                               language=doc.language, time_zone=time_zone)
 
 
 def verify_url(base_url: str, reference: str) -> str:

@@ -89,10 +89,15 @@ def submit(session: Session, user: User, command: SubmitRegister, *, grace_hours
         return _views(session, select(Submission.id).where(Submission.id == row.id))[0]
 
 
-def list_submissions(session: Session, user: User, page: int, per_page: int) -> tuple[list[SubmissionView], int]:
+def list_submissions(session: Session, user: User, page: int, per_page: int, cohort_id: int | None = None
+                     ) -> tuple[list[SubmissionView], int]:
+    """Submissions of the cohorts `user` may see (a regulator: those of their grants in force), newest first;
+    of one cohort when `cohort_id` is given."""
     require(session, user, "registers.view")
     visible = (select(Submission.id).join(RegisterDocument, RegisterDocument.id == Submission.document_id)
                .join(Cohort, Cohort.id == RegisterDocument.cohort_id).where(cohort_filter(user)))
+    if cohort_id is not None:
+        visible = visible.where(Cohort.id == cohort_id)
     total = session.scalar(select(func.count()).select_from(visible.subquery())) or 0
     ids = visible.order_by(Submission.id.desc()).offset((page - 1) * per_page).limit(per_page)
     return _views(session, ids), total

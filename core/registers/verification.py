@@ -1,7 +1,8 @@
-"""Public verification of issued registers: by reference (the footer, the QR code) or by the file's bytes.
+"""Public verification of issued documents: by reference (the footer, the QR code) or by the file's bytes.
 
 Answers who issued the document, when, for which session or cohort, its sha256, and whether a newer build
-of the same register has superseded it. Never any trainee data.
+of the same document has superseded it. Never any trainee data. Attendance registers and client reports
+(core.portals.reports: delivery and progress reports) are issued and verified alike.
 """
 
 from __future__ import annotations
@@ -19,13 +20,19 @@ from core.storage import CHUNK
 
 from .data import Scope
 
+# A client report's kind names the report; its format is the document's format.
+REPORT_KINDS = {
+    DocumentKind.DELIVERY_REPORT_PDF: "delivery_report", DocumentKind.DELIVERY_REPORT_XLSX: "delivery_report",
+    DocumentKind.PROGRESS_REPORT_PDF: "progress_report", DocumentKind.PROGRESS_REPORT_XLSX: "progress_report",
+}
+
 
 @dataclass(frozen=True)
 class Verified:
     reference: str
     verification_code: str
     institution: str
-    kind: str
+    kind: str                           # session | cohort | delivery_report | progress_report
     format: str
     cohort: str
     session_date: dt.date | None
@@ -65,7 +72,8 @@ def by_content(session: Session, stream: BinaryIO, max_bytes: int) -> tuple[str,
 
 
 def _verified(session: Session, doc: RegisterDocument) -> Verified:
-    institution = session.scalar(select(Institution.name).where(Institution.id == doc.institution_id)) or ""
+    institution = session.scalar(select(Institution.name).join(Cohort, Cohort.institution_id == Institution.id)
+                                 .where(Cohort.id == doc.cohort_id)) or ""
     cohort = session.scalar(select(Cohort.name).where(Cohort.id == doc.cohort_id)) or ""
     day = start = end = None
     if doc.session_id is not None:
@@ -74,7 +82,8 @@ def _verified(session: Session, doc: RegisterDocument) -> Verified:
         if row is not None:
             day, start, end = row
     newer = superseding(session, doc)
-    return Verified(doc.reference, doc.verification_code, institution, doc.kind.value, doc.format.value, cohort,
+    kind = REPORT_KINDS.get(doc.kind, doc.kind.value)
+    return Verified(doc.reference, doc.verification_code, institution, kind, doc.format.value, cohort,
                     day, start, end, doc.period_start, doc.period_end, doc.finished_at, doc.sha256,
                     newer.finished_at if newer else None, newer.reference if newer else None)
 

@@ -25,11 +25,12 @@ from core.access.commands import (
     CreateAccessRequest,
 )
 from core.access.permissions import REGULATOR_GATED
-from core.access.scoping import cohort_filter, visible_cohort
+from core.access.scoping import can, cohort_filter, visible_cohort
 from core.errors import ValidationError
 from core.fields import PageQuery
 from core.models import ClassSession, Cohort, Institution, Role
 from core.portals.rules import delivery
+from core.registers import submissions
 
 from ..auth import requires, user
 from ..contract import ErrorEnvelope, Page, contract, responds
@@ -48,6 +49,7 @@ from .schemas import (
 
 bp = Blueprint("access", __name__)
 COHORT_CHOICES_SHOWN = 50
+SUBMISSIONS_SHOWN = 100
 
 
 # --- the read audit ---------------------------------------------------------------------------------------------
@@ -56,11 +58,14 @@ COHORT_CHOICES_SHOWN = 50
 def audit_regulator_reads(response: Response) -> Response:
     """Record a regulator's successful read of any route gated by an access request, before it is sent:
     if the audit cannot be written, the read fails too."""
-    if (request.method != "GET" or not 200 <= response.status_code < 300 or not current_user.is_authenticated
-            or current_user.role != Role.REGULATOR):
+    if request.method != "GET" or not 200 <= response.status_code < 300:
         return response
+    # The gate comes before `current_user`: loading the user reads the database, which routes that never
+    # touch it (health, static pages) must not start to need, e.g. while the database is away.
     rule = getattr(current_app.view_functions.get(request.endpoint or ""), "access_rule", None)
     if rule is None or rule.permission not in REGULATOR_GATED:
+        return response
+    if not current_user.is_authenticated or current_user.role != Role.REGULATOR:
         return response
     path = request.full_path.rstrip("?")
     reads.record_read(db.session, user(), endpoint=request.endpoint or "", path=path, view_args=request.view_args or {})
@@ -101,12 +106,14 @@ def regulator_home() -> Any:
 @bp.get("/regulator/cohorts/<int:cohort_id>")
 @requires("sessions.view")
 def regulator_cohort(cohort_id: int) -> Any:
-    """A cohort in scope, read-only: its sessions, each with its register."""
+    """A cohort in scope, read-only: its sessions, each with its register, and its submitted registers."""
     cohort = visible_cohort(db.session, user(), cohort_id, "sessions.view")
     sessions = db.session.scalars(select(ClassSession).where(ClassSession.cohort_id == cohort.id)
                                   .order_by(ClassSession.starts_at, ClassSession.id)).all()
+    submitted = (submissions.list_submissions(db.session, user(), 1, SUBMISSIONS_SHOWN, cohort_id=cohort.id)[0]
+                 if can(db.session, user(), "registers.view") else [])
     now = clock.now()
-    return render_template("access/regulator_cohort.html", cohort=cohort, sessions=sessions,
+    return render_template("access/regulator_cohort.html", cohort=cohort, sessions=sessions, submitted=submitted,
                            delivery_of=lambda s: delivery(s.status, s.ends_at, now))
 
 

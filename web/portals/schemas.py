@@ -101,6 +101,8 @@ class ReportOut(BaseModel):
     sha256: str | None
     size_bytes: int | None
     error: str | None
+    reference: str = Field(description="Public: printed on the report; /verify/<reference> checks it.")
+    verify_url: str
 
 
 class GrantOut(BaseModel):
@@ -145,7 +147,8 @@ def present_report(doc: RegisterDocument) -> ReportOut:
     return ReportOut(id=doc.id, cohort_id=doc.cohort_id, kind=kind, format=fmt, status=doc.status.value,
                      status_url=url_for("portals.api_report", document_id=doc.id),
                      download_url=url_for("portals.download_report", document_id=doc.id) if ready else None,
-                     sha256=doc.sha256, size_bytes=doc.size_bytes, error=doc.error_message)
+                     sha256=doc.sha256, size_bytes=doc.size_bytes, error=doc.error_message, reference=doc.reference,
+                     verify_url=url_for("registers.verify_reference", reference=doc.reference))
 
 
 def present_grant(g: OrganizationGrant) -> GrantOut:

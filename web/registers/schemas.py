@@ -46,6 +46,7 @@ class SubmissionOut(BaseModel):
     reference: str | None
     kind: str | None
     cohort: str | None
+    download_url: str | None = Field(description="The submitted file itself (its sha256 is the submission's).")
 
 
 class SubmissionPage(BaseModel):
@@ -71,4 +72,6 @@ def present_document(doc: RegisterDocument) -> dict[str, object]:
 
 
 def present_submission(view: SubmissionView) -> dict[str, object]:
-    return SubmissionOut(**view.__dict__).model_dump(mode="json")
+    download = (url_for("registers.api_download", document_id=view.register_document_id)
+                if view.register_document_id is not None else None)
+    return SubmissionOut(**view.__dict__, download_url=download).model_dump(mode="json")
