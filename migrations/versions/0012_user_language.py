@@ -1,7 +1,7 @@
 """languages (issue 12): a user's own language
 
-Revision ID: 0010_user_language
-Revises: 0007
+Revision ID: 0012
+Revises: 0011
 
 users.language: the language a user chose on Profile ("en", "fr", "ar"); NULL means none chosen, so the
 browser's Accept-Language and then the institution's default language decide.
@@ -9,8 +9,8 @@ browser's Accept-Language and then the institution's default language decide.
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0010_user_language'
-down_revision = '0007'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
