@@ -10,7 +10,11 @@ COPY web web
 COPY workers workers
 COPY tasks tasks
 COPY migrations migrations
-RUN pip install --no-cache-dir ".[monitoring]"
+COPY babel.cfg ./
+COPY bin/translations bin/translations
+# Compile the catalogues (.po in the repo → .mo) before the install copies web/ into the image's packages.
+RUN pip install --no-cache-dir Babel && PYBABEL=pybabel bin/translations compile \
+    && pip install --no-cache-dir ".[monitoring]"
 USER app
 ENV APP_ENV=production INSTANCE_DIR=/data STORAGE_DIR=/data/private
 EXPOSE 8000

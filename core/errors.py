@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.i18n import fill
+
 
 class DomainError(Exception):
     code = "error"
@@ -15,7 +17,7 @@ class DomainError(Exception):
         `%(name)s` placeholders, so the web layer can translate the msgid and then fill it in."""
         self.template = message
         self.params = params or {}
-        self.message = message % self.params if self.params else message
+        self.message = fill(message, self.params)
         super().__init__(self.message)
         if code:
             self.code = code

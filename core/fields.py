@@ -8,10 +8,14 @@ UTF-8 encoders refuse both), and absurd page numbers.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from core.i18n import N_
+
+# The product's languages (core.i18n.LANGUAGES), as a field type: a new language is added in both.
+Language = Literal["en", "fr", "ar"]
 INT32_MAX = 2**31 - 1
 MAX_PAGE = 1_000_000
 MAX_PER_PAGE = 1000
@@ -24,11 +28,11 @@ LAST_DAY = dt.date(2999, 12, 31)
 def clean_text(value: str) -> str:
     """Refuse what no database column can hold: NUL bytes and lone surrogates."""
     if "\x00" in value:
-        raise ValueError("must not contain NUL bytes")
+        raise ValueError(N_("must not contain NUL bytes"))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+        raise ValueError(N_("must be valid Unicode text (no lone surrogates)")) from None
     return value
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from core.i18n import N_
+
 from .errors import TooLarge
 
 CHUNK = 1024 * 1024
@@ -54,7 +56,8 @@ class PrivateStorage:
                 while chunk := stream.read(CHUNK):
                     size += len(chunk)
                     if max_bytes is not None and size > max_bytes:
-                        raise TooLarge(f"The file is larger than the {max_bytes // (1024 * 1024)} MB limit.")
+                        raise TooLarge(N_("The file is larger than the %(mb)s MB limit."),
+                                       params={"mb": max_bytes // (1024 * 1024)})
                     digest.update(chunk)
                     out.write(chunk)
                 out.flush()

@@ -6,6 +6,7 @@ private storage and the settings through `current_app`; they never import web/.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -25,6 +26,11 @@ def storage() -> PrivateStorage:
 
 def setting(name: str) -> Any:
     return current_app.config[name]
+
+
+def translations_dir() -> str:
+    """The catalogues (web/translations), for mails each in its own reader's language."""
+    return str(Path(current_app.root_path) / current_app.config.get("BABEL_TRANSLATION_DIRECTORIES", "translations"))
 
 
 def mail_settings() -> MailSettings:

@@ -13,7 +13,7 @@ from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
 from core.access import notices
-from tasks import db_session, mail_settings, setting
+from tasks import db_session, mail_settings, setting, translations_dir
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 @shared_task(name="access.send_notice", bind=True, acks_late=True, max_retries=notices.MAX_ATTEMPTS - 1,
              autoretry_for=(OperationalError,), retry_backoff=30)
 def send_access_notice(self, notice_id: int) -> str:  # type: ignore[no-untyped-def]
-    outcome = notices.deliver(db_session(), mail_settings(), setting("BASE_URL"), notice_id)
+    outcome = notices.deliver(db_session(), mail_settings(), setting("BASE_URL"), notice_id,
+                              translations=translations_dir())
     if outcome == notices.FAILED and self.request.retries < self.max_retries:
         raise self.retry(countdown=int(setting("REMINDER_RETRY_SECONDS")) * (2 ** self.request.retries))
     if outcome == notices.FAILED:

@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from core.reminders import service
-from tasks import db_session, mail_settings, setting
+from tasks import db_session, mail_settings, setting, translations_dir
 from tasks.policy import policy_task, retry_later
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,8 @@ def _retry_or_finish(task: Any, report: service.DeliveryReport) -> dict[str, Any
 @policy_task("reminders.send_unmarked_reminders", backoff_base=30, bind=True)
 def send_unmarked_reminders(task: Any) -> dict[str, Any]:
     report = service.send_unmarked_reminders(db_session(), mail_settings(), setting("BASE_URL"),
-                                             grace_hours=int(setting("LOCK_GRACE_HOURS")))
+                                             grace_hours=int(setting("LOCK_GRACE_HOURS")),
+                                             translations=translations_dir())
     return _retry_or_finish(task, report)
 
 
@@ -36,5 +37,6 @@ def send_unmarked_reminders(task: Any) -> dict[str, Any]:
 def send_at_risk_digests(task: Any) -> dict[str, Any]:
     report = service.send_at_risk_digests(db_session(), mail_settings(),
                                           threshold=float(setting("AT_RISK_THRESHOLD")),
-                                          consecutive=int(setting("AT_RISK_CONSECUTIVE_MISSES")))
+                                          consecutive=int(setting("AT_RISK_CONSECUTIVE_MISSES")),
+                                          translations=translations_dir())
     return _retry_or_finish(task, report)

@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, g, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from core.access import auth as auth_service
@@ -47,12 +48,12 @@ def bearer_token() -> str | None:
 
 def _unauthenticated() -> Any:
     if is_api_request():
-        return jsonify(error={"code": "unauthenticated", "message": "Sign in or send a valid API token."}), 401
+        return jsonify(error={"code": "unauthenticated", "message": _("Sign in or send a valid API token.")}), 401
     return redirect(url_for("account.login", next=request.full_path if request.query_string else request.path))
 
 
 def _forbidden() -> Any:
-    return error_response(403, "forbidden", "You do not have permission to do this.")
+    return error_response(403, "forbidden", _("You do not have permission to do this."))
 
 
 def _tag(view: F, rule: AccessRule) -> F:

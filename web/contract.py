@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from flask import current_app, request
+from flask_babel import gettext
 from pydantic import BaseModel, Field
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.plugins.flask_plugin import FlaskPlugin
@@ -31,6 +32,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from core.errors import DomainError
 from core.fields import INT32_MAX, MAX_PAGE, MAX_PER_PAGE
+from core.i18n import N_
 
 T = TypeVar("T")
 FORM_MIMETYPES = {"multipart/form-data", "application/x-www-form-urlencoded"}
@@ -120,7 +122,7 @@ def request_invalid(errors: list[dict[str, Any]]) -> RequestInvalid:
     """pydantic's errors as the API's 422: one {field, message} per problem."""
     details = [{"field": field_path(tuple(e.get("loc", ()))) or None, "message": e.get("msg", "Invalid value.")}
                for e in errors]
-    return RequestInvalid("Some values in the request are not acceptable.", details=details)
+    return RequestInvalid(N_("Some values in the request are not acceptable."), details=details)
 
 
 def _refuse_invalid(_req: Any, _resp: Any, error: Exception | None, _instance: Any, adapter: Any) -> None:
@@ -223,7 +225,7 @@ def contract(**kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]
         @functools.wraps(declared)
         def json_only(*args: Any, **kw: Any) -> Any:
             if request.method not in ("GET", "HEAD", "DELETE") and request.mimetype in FORM_MIMETYPES:
-                raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json).")
+                raise UnsupportedMediaType(gettext("Send the body as JSON (Content-Type: application/json)."))
             return declared(*args, **kw)
 
         return json_only

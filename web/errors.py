@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from flask import Flask, flash, g, jsonify, make_response, redirect, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import DataError, DisconnectionError, InterfaceError, OperationalError
@@ -18,6 +19,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 
 from core.errors import DomainError, TooManyAttempts
 from core.fields import INT32_MAX, clean_text
+from core.i18n import N_
 
 from .contract import request_invalid
 from .extensions import login_manager
@@ -30,6 +32,14 @@ CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not
          422: "validation_error", 423: "locked", 429: "too_many_requests", 500: "server_error",
          503: "unavailable"}
 MAX_JSON_DEPTH = 32
+# Words for HTTP errors raised without a view's own description (msgids: translated when answered).
+HTTP_MESSAGES = {400: N_("The request could not be understood."), 401: N_("Sign in first."),
+                 403: N_("You do not have permission to do this."), 404: N_("Not found."),
+                 405: N_("This method is not allowed here."), 409: N_("Conflict."),
+                 413: N_("The upload is too large."), 415: N_("This type of content is not accepted."),
+                 422: N_("Some values in the request are not acceptable."), 429: N_("Too many requests."),
+                 500: N_("Something went wrong on our side. It has been logged."),
+                 503: N_("Unavailable for a moment.")}
 DB_RETRY_AFTER_SECONDS = 5
 
 
@@ -61,7 +71,7 @@ class MalformedInput(BadRequest):
 
 def _check_json(value: Any, depth: int = 0) -> None:
     if depth > MAX_JSON_DEPTH:
-        raise MalformedInput("json_too_deep", f"JSON may be nested at most {MAX_JSON_DEPTH} levels deep.", 400)
+        raise MalformedInput("json_too_deep", _too_deep(), 400)
     if isinstance(value, str):
         _check_text(value)
     elif isinstance(value, dict):
@@ -73,17 +83,21 @@ def _check_json(value: Any, depth: int = 0) -> None:
             _check_json(item, depth + 1)
 
 
+def _too_deep() -> str:
+    return _("JSON may be nested at most %(depth)s levels deep.", depth=MAX_JSON_DEPTH)
+
+
 def _check_text(value: str) -> None:
     try:
         clean_text(value)
     except ValueError as exc:
-        raise MalformedInput("invalid_text", f"Text {exc}.") from None
+        raise MalformedInput("invalid_text", _("Text %(problem)s.", problem=_(str(exc)))) from None
 
 
 def guard_request() -> None:
     """Refuse input no view could store, before any view runs."""
     if any(isinstance(v, int) and v > INT32_MAX for v in (request.view_args or {}).values()):
-        raise NotFound("No such resource.")  # an id no integer column can hold cannot exist
+        raise NotFound(_("No such resource."))  # an id no integer column can hold cannot exist
     _check_text(request.path)
     for key, value in request.args.items(multi=True):
         _check_text(key)
@@ -93,12 +107,11 @@ def guard_request() -> None:
             try:
                 body = request.get_json(silent=False)
             except RecursionError:
-                raise MalformedInput("json_too_deep",
-                                     f"JSON may be nested at most {MAX_JSON_DEPTH} levels deep.", 400) from None
+                raise MalformedInput("json_too_deep", _too_deep(), 400) from None
             except BadRequest:
-                raise MalformedInput("invalid_json", "The body is not valid JSON.") from None
+                raise MalformedInput("invalid_json", _("The body is not valid JSON.")) from None
             except UnicodeDecodeError:
-                raise MalformedInput("invalid_json", "The body is not valid UTF-8 JSON.") from None
+                raise MalformedInput("invalid_json", _("The body is not valid UTF-8 JSON.")) from None
             _check_json(body)
         elif request.mimetype in {"multipart/form-data", "application/x-www-form-urlencoded"}:
             for key, value in request.form.items(multi=True):
@@ -132,26 +145,28 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Any:
         return error_response(400, "csrf_failed",
-                              "The form expired or was not sent from this site. Reload the page and try again.")
+                              _("The form expired or was not sent from this site. Reload the page and try again."))
 
     @app.errorhandler(MalformedInput)
     def malformed(exc: MalformedInput) -> Any:
-        return error_response(exc.status, exc.error_code, exc.description or "Malformed request.")
+        return error_response(exc.status, exc.error_code, exc.description or _("Malformed request."))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
         status = exc.code or 500
-        message = exc.description or "Request failed."
+        # Werkzeug's own descriptions are English: each status says its own words, in the reader's language.
+        message = _(HTTP_MESSAGES[status]) if status in HTTP_MESSAGES else exc.description or _("Request failed.")
         if status == 413:
-            limit = app.config["MAX_UPLOAD_MB"]
-            message = f"The upload is too large. The limit is {limit} MB."
+            message = _("The upload is too large. The limit is %(mb)s MB.", mb=app.config["MAX_UPLOAD_MB"])
+        elif type(exc).description != exc.description:
+            message = exc.description or message  # a view's own words (already translated where it raised)
         return error_response(status, CODES.get(status, "error"), message)
 
     @app.errorhandler(DataError)
     def out_of_range(exc: DataError) -> Any:
         _forget_transaction()
         log.warning("value refused by the database on %s %s: %s", request.method, request.path, exc.orig)
-        return error_response(422, "invalid_value", "A value in the request is out of range or malformed.")
+        return error_response(422, "invalid_value", _("A value in the request is out of range or malformed."))
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
@@ -164,7 +179,7 @@ def init_errors(app: Flask) -> None:
         # g._login_user; an anonymous one there stops it loading), not their language (web.i18n reads the flag).
         g.database_unavailable = True
         g._login_user = login_manager.anonymous_user()
-        message = "The database is unavailable for a moment. Nothing was saved; try again shortly."
+        message = _("The database is unavailable for a moment. Nothing was saved; try again shortly.")
         if is_api_request():
             response = api_error(503, "database_unavailable", message)
         else:
@@ -174,7 +189,7 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(500, "server_error", "Something went wrong on our side. It has been logged.")
+        return error_response(500, "server_error", _("Something went wrong on our side. It has been logged."))
 
 
 def _with_field_messages(message: str, details: Any) -> str:

@@ -24,7 +24,7 @@ def page_args(default_per_page: int = 50) -> tuple[int, int]:
         page = int(request.args.get("page", 1))
         per_page = int(request.args.get("per_page", default_per_page))
     except ValueError:
-        raise ValidationError("page and per_page must be whole numbers.", code="invalid_paging") from None
+        raise ValidationError(N_("page and per_page must be whole numbers."), code="invalid_paging") from None
     if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:
         raise ValidationError(N_("page must be between 1 and %(max_page)s, per_page between 1 and %(max_per_page)s."),
                               code="invalid_paging", params={"max_page": MAX_PAGE, "max_per_page": MAX_PER_PAGE})

@@ -21,8 +21,8 @@ from core.models import ApiToken, LoginAttempt, LoginSession, OrgMembership, Rol
 from core.uow import unit_of_work
 
 from . import throttle
-from .commands import CreateApiToken
-from .passwords import hash_password, password_problem, verify_password
+from .commands import ChooseLanguage, CreateApiToken
+from .passwords import LENGTH_PARAMS, hash_password, password_problem, verify_password
 from .throttle import ThrottlePolicy
 
 TOKEN_PREFIX = "tap_"
@@ -43,7 +43,8 @@ def normalize_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise ValidationError(f"Not a valid email address: {exc}", code="invalid_email") from exc
+        raise ValidationError(N_("Not a valid email address: %(problem)s"), params={"problem": str(exc)},
+                              code="invalid_email") from exc
 
 
 def sign_in(session: Session, email: str, password: str, ip: str | None = None,
@@ -118,6 +119,11 @@ def revoke_api_token(session: Session, user: User, token_id: int) -> None:
         row.revoked_at = clock.now()
 
 
+def choose_language(session: Session, user: User, command: ChooseLanguage) -> None:
+    with unit_of_work(session):
+        session.merge(user).language = command.language
+
+
 def create_user(session: Session, *, email: str, role: Role | str, full_name: str | None = None,
                 password: str | None = None, institution_id: int | None = None,
                 organization_id: int | None = None) -> User:
@@ -125,10 +131,10 @@ def create_user(session: Session, *, email: str, role: Role | str, full_name: st
     try:
         role = Role(role)
     except ValueError:
-        raise ValidationError(f"Unknown role {role!r}; one of: {', '.join(r.value for r in Role)}.",
-                              code="invalid_role") from None
+        raise ValidationError(N_("Unknown role %(role)s; one of: %(roles)s."), code="invalid_role",
+                              params={"role": repr(role), "roles": ", ".join(r.value for r in Role)}) from None
     if password is not None and (problem := password_problem(password)):
-        raise ValidationError(problem, code="weak_password")
+        raise ValidationError(problem, code="weak_password", params=LENGTH_PARAMS)
     if role == Role.ORG_MEMBER and organization_id is None:
         raise ValidationError(N_("An organization member needs an organization."), code="organization_required")
     if role in INSTITUTION_ROLES and institution_id is None:

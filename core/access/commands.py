@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
-from core.fields import AwareDateTime, Command, Id, PageQuery, SearchText, ShortText, clean_text
+from core.fields import AwareDateTime, Command, Id, Language, PageQuery, SearchText, ShortText, clean_text
 
 MAX_COHORTS_PER_REQUEST = 200
 MIN_REASON = 10
@@ -59,3 +59,11 @@ class CreateApiToken(Command):
     """A personal API token (profile screen, `flask users create-token`, tests)."""
 
     name: TokenName = "API token"
+
+
+class ChooseLanguage(Command):
+    """A user's own language (Profile). None (or empty): no choice, so the browser's and then the
+    institution's default language apply."""
+
+    language: Annotated[Language | None, BeforeValidator(lambda v: v or None)] = Field(
+        None, description="`en`, `fr` or `ar`; empty for the browser's language.")

@@ -18,7 +18,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core import clock, jobs, mail
-from core.models import AccessRequest, AccessRequestNotice, ReminderStatus, Role, User
+from core.i18n import Words, reader_language, words
+from core.models import AccessRequest, AccessRequestNotice, Institution, ReminderStatus, Role, User
 from core.uow import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ REGULATOR_PATH = "/regulator"
 
 Sender = Callable[[mail.MailSettings, EmailMessage], None]
 SENT, FAILED, NOTHING_TO_DO = "sent", "failed", "nothing to do"
+ENGLISH = words(None, "en")
 
 
 def _gave_up(session: Session, notice_id: int, message: str) -> None:
@@ -63,38 +65,42 @@ def plan(session: Session, req: AccessRequest, event: str) -> int:
     return len(owed)
 
 
-def _scope_words(req: AccessRequest) -> str:
+def _scope_words(req: AccessRequest, words: Words) -> str:
     if not req.cohorts:
-        return "every cohort of the institution"
-    return "the cohorts " + ", ".join(c.name for c in req.cohorts)
+        return words.gettext("every cohort of the institution")
+    return words.gettext("the cohorts %(names)s", names=", ".join(c.name for c in req.cohorts))
 
 
-def compose(req: AccessRequest, event: str, recipient: User, base_url: str) -> tuple[str, str]:
-    """Subject and plain-text body of one notice."""
+def compose(req: AccessRequest, event: str, recipient: User, base_url: str, words: Words = ENGLISH) -> tuple[str, str]:
+    """Subject and plain-text body of one notice, in `words`' language."""
     institution = req.institution.name
     regulator = req.regulator
     who = regulator.full_name + (f" ({regulator.agency_name})" if regulator.agency_name else "")
+    hello = words.gettext("Hello %(name)s,", name=recipient.full_name)
     if event == REQUESTED:
-        subject = f"Access request from {who}"
-        body = (f"Hello {recipient.full_name},\n\n{who} <{regulator.email}> asks to read {_scope_words(req)} "
-                f"at {institution}.\n\nReason: {req.reason}\n\nApprove or deny it at {base_url}{ADMIN_PATH}\n")
+        subject = words.gettext("Access request from %(who)s", who=who)
+        asks = words.gettext("%(who)s <%(email)s> asks to read %(scope)s at %(institution)s.", who=who,
+                             email=regulator.email, scope=_scope_words(req, words), institution=institution)
+        body = "\n\n".join([hello, asks, words.gettext("Reason: %(reason)s", reason=req.reason),
+                             words.gettext("Approve or deny it at %(url)s", url=base_url + ADMIN_PATH)]) + "\n"
         return subject, body
     if event == APPROVED:
         until = req.expires_at.strftime("%Y-%m-%d %H:%M UTC") if req.expires_at else "?"
-        subject = f"Access to {institution} approved"
-        detail = f"You may read {_scope_words(req)}, read-only, until {until}."
+        subject = words.gettext("Access to %(institution)s approved", institution=institution)
+        detail = words.gettext("You may read %(scope)s, read-only, until %(until)s.", scope=_scope_words(req, words),
+                               until=until)
     elif event == DENIED:
-        subject = f"Access to {institution} denied"
-        detail = f"Your request was denied. Reason: {req.decision_reason}"
+        subject = words.gettext("Access to %(institution)s denied", institution=institution)
+        detail = words.gettext("Your request was denied. Reason: %(reason)s", reason=req.decision_reason)
     else:
-        subject = f"Access to {institution} revoked"
-        detail = f"Your access has been revoked. Reason: {req.revoke_reason}"
-    body = f"Hello {recipient.full_name},\n\n{detail}\n\nYour requests: {base_url}{REGULATOR_PATH}\n"
-    return subject, body
+        subject = words.gettext("Access to %(institution)s revoked", institution=institution)
+        detail = words.gettext("Your access has been revoked. Reason: %(reason)s", reason=req.revoke_reason)
+    body = "\n\n".join([hello, detail, words.gettext("Your requests: %(url)s", url=base_url + REGULATOR_PATH)])
+    return subject, body + "\n"
 
 
 def deliver(session: Session, settings: mail.MailSettings, base_url: str, notice_id: int, *,
-            send: Sender = mail.send) -> str:
+            send: Sender = mail.send, translations: str | None = None) -> str:
     """Send one owed notice: SENT, FAILED (an SMTP error: the caller retries) or NOTHING_TO_DO (gone or sent)."""
     notice = session.get(AccessRequestNotice, notice_id)
     if notice is None or notice.status == ReminderStatus.SENT:
@@ -104,7 +110,11 @@ def deliver(session: Session, settings: mail.MailSettings, base_url: str, notice
         session.execute(update(AccessRequestNotice).where(AccessRequestNotice.id == notice_id)
                         .values(attempts=AccessRequestNotice.attempts + 1))
     req, recipient = session.get(AccessRequest, notice.access_request_id), session.get(User, notice.recipient_id)
-    subject, body = compose(req, notice.event, recipient, base_url.rstrip("/"))
+    # A regulator belongs to no institution: the one they asked about speaks for them.
+    default = session.scalar(select(Institution.default_language).where(
+        Institution.id == (recipient.institution_id or req.institution_id)))
+    reader = words(translations, reader_language(recipient.language, default))
+    subject, body = compose(req, notice.event, recipient, base_url.rstrip("/"), reader)
     try:
         send(settings, mail.build_message(settings, recipient.email, subject, body))
     except TRANSIENT as exc:

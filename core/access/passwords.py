@@ -5,11 +5,15 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from core.i18n import N_
+
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Verified against when the email is unknown, so a miss costs as much as a hit (no user enumeration).
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 MIN_LENGTH = 10
+TOO_SHORT = N_("Passwords must be at least %(min)s characters long.")
+LENGTH_PARAMS = {"min": MIN_LENGTH}
 
 
 def hash_password(password: str) -> str:
@@ -25,5 +29,5 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def password_problem(password: str) -> str | None:
     if len(password) < MIN_LENGTH:
-        return f"Passwords must be at least {MIN_LENGTH} characters long."
+        return TOO_SHORT  # a msgid: fill it in with LENGTH_PARAMS
     return None

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from core import clock
 from core.errors import Forbidden, NotFound
+from core.i18n import N_
 from core.models import (
     AccessRequest,
     AccessRequestStatus,
@@ -111,13 +112,13 @@ def visible_cohort(session: Session, user: User, cohort_id: int, permission: str
     404 rather than 403 for cohorts outside the user's scope, so ids of other tenants leak nothing.
     """
     if permission and not can(session, user, permission):
-        raise Forbidden("You do not have permission to do this.")
+        raise Forbidden(N_("You do not have permission to do this."))
     cohort = session.scalar(select(Cohort).where(Cohort.id == cohort_id, cohort_filter(user)))
     if cohort is None:
-        raise NotFound("No such cohort, or it is not one you can see.")
+        raise NotFound(N_("No such cohort, or it is not one you can see."))
     return cohort
 
 
 def require(session: Session, user: User, permission: str) -> None:
     if not can(session, user, permission):
-        raise Forbidden("You do not have permission to do this.")
+        raise Forbidden(N_("You do not have permission to do this."))

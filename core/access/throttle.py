@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from core import clock
 from core.errors import TooManyAttempts
+from core.i18n import N_
 from core.models import LoginAttempt
 
 PAIR_MEMORY = dt.timedelta(hours=24)      # failures older than this (or before a success) are forgotten
@@ -50,13 +51,14 @@ def check(session: Session, email: str, ip: str | None, policy: ThrottlePolicy) 
     if wait and last_failure is not None:
         remaining = (_aware(last_failure) + dt.timedelta(seconds=wait) - now).total_seconds()
         if remaining > 0:
-            raise TooManyAttempts(f"Too many failed sign-ins for this account from here. Wait {_words(remaining)} "
-                                  "and try again.", retry_after=math.ceil(remaining))
+            raise TooManyAttempts(N_("Too many failed sign-ins for this account from here. Wait %(wait)s and try "
+                                     "again."), params={"wait": dt.timedelta(seconds=math.ceil(remaining))},
+                                  retry_after=math.ceil(remaining))
     if ip is not None:
         from_address = session.scalar(select(func.count()).where(
             LoginAttempt.ip == ip, LoginAttempt.succeeded.is_(False), LoginAttempt.at > now - ADDRESS_WINDOW)) or 0
         if from_address >= policy.address_ceiling:
-            raise TooManyAttempts("Too many failed sign-ins from this network. Wait 15 minutes and try again.",
+            raise TooManyAttempts(N_("Too many failed sign-ins from this network. Wait 15 minutes and try again."),
                                   retry_after=int(ADDRESS_WINDOW.total_seconds()))
 
 
@@ -67,11 +69,3 @@ def _aware(value: dt.datetime | str | None) -> dt.datetime | None:
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
-def _words(seconds: float) -> str:
-    seconds = math.ceil(seconds)
-    if seconds < 60:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
-    minutes = math.ceil(seconds / 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+
+from core.i18n import N_
 
 from .roster import RegisterRow
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-HEADER = ["Trainee", "Reference", "Status", "Minutes late", "Notes", "Evidence", "Marked by", "Marked at (UTC)",
-          "Version"]
+# Column titles are msgids (the export is in the reader's language); cells keep the status codes (data).
+HEADER = [N_("Trainee"), N_("Reference"), N_("Status"), N_("Minutes late"), N_("Notes"), N_("Evidence"),
+          N_("Marked by"), N_("Marked at (UTC)"), N_("Version")]
 
 
 def neutralize(value: Any) -> str:
@@ -20,12 +23,12 @@ def neutralize(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def register_rows(rows: Iterable[RegisterRow]) -> list[list[str]]:
-    out = [HEADER]
+def register_rows(rows: Iterable[RegisterRow], gettext: Callable[[str], str] = str) -> list[list[str]]:
+    out = [[gettext(title) for title in HEADER]]
     for r in rows:
         out.append([neutralize(v) for v in (
             r.name, r.detail, r.status or "UNMARKED", r.minutes_late, r.notes,
-            "yes" if r.evidence_file_id else "", r.marked_by,
+            gettext(N_("yes")) if r.evidence_file_id else "", r.marked_by,
             r.marked_at.strftime("%Y-%m-%d %H:%M") if r.marked_at else "", r.version or "",
         )])
     return out

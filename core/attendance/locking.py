@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from core import audit, clock
 from core.access.scoping import require
 from core.errors import Conflict, Locked, ValidationError
+from core.i18n import N_
 from core.models import ClassSession, Institution, LockSweep, SessionLockRecord, SessionStatus, User
 from core.models.base import UTCDateTime
 from core.uow import unit_of_work
@@ -75,13 +76,15 @@ def refuse_if_locked(s: ClassSession, zone: str, grace_hours: int) -> None:
     if state.locked:
         raise session_locked(state)
     if s.status == SessionStatus.CANCELLED:
-        raise Conflict("This session was cancelled: there is no register to mark.", code="session_cancelled")
+        raise Conflict(N_("This session was cancelled: there is no register to mark."), code="session_cancelled")
 
 
 def session_locked(state: LockState) -> Locked:
-    why = "its cut-off has passed" if state.by_rule else "it was locked by an administrator"
-    return Locked(f"This session is locked ({why}): its register can no longer be changed. "
-                  "Ask an administrator to unlock it.", code="session_locked",
+    message = (N_("This session is locked (its cut-off has passed): its register can no longer be changed. "
+                  "Ask an administrator to unlock it.") if state.by_rule else
+               N_("This session is locked (it was locked by an administrator): its register can no longer be "
+                  "changed. Ask an administrator to unlock it."))
+    return Locked(message, code="session_locked",
                   details={"cutoff_at": state.cutoff.isoformat(),
                            "locked_at": state.locked_at.isoformat() if state.locked_at else None})
 
@@ -106,7 +109,8 @@ def _reason(reason: Any) -> str:
     try:
         return marking.check_reason(reason)
     except ValueError as exc:
-        raise ValidationError(str(exc), code="reason_required", details={"field": "reason"}) from None
+        raise ValidationError(exc.args[0], code="reason_required", details={"field": "reason"},
+                              params=exc.args[1] if len(exc.args) > 1 else None) from None
 
 
 def lock_row(session: Session, class_session: ClassSession) -> None:
@@ -142,12 +146,12 @@ def unlock_session(session: Session, user: User, class_session: ClassSession, zo
     require(session, user, "attendance.unlock")
     now = clock.now()
     if relock is not None and relock <= now:
-        raise ValidationError("relock_after must be in the future.", code="invalid_relock_after",
+        raise ValidationError(N_("relock_after must be in the future."), code="invalid_relock_after",
                               details={"field": "relock_after"})
     lock_row(session, class_session)
     state = lock_state(class_session, zone, grace_hours, now)
     if not state.locked:
-        raise Conflict("This session is not locked.", code="not_locked")
+        raise Conflict(N_("This session is not locked."), code="not_locked")
     if relock is None and state.cutoff <= now:
         relock = now + dt.timedelta(hours=grace_hours)
     before = {"is_locked": True, "locked_at": state.locked_at.isoformat() if state.locked_at else None,

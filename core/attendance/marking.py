@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.i18n import N_
 from core.models import AttendanceStatus
 
 STATUSES: tuple[str, ...] = tuple(s.value for s in AttendanceStatus)
@@ -174,10 +175,10 @@ def version_conflict(mark: Mark, current_version: int | None) -> bool:
 def check_reason(reason: Any) -> str:
     """Lock and unlock need a reason: 1–300 characters of text. Returns it trimmed; raises ValueError."""
     if not isinstance(reason, str) or not reason.strip():
-        raise ValueError("A reason is required.")
+        raise ValueError(N_("A reason is required."))
     reason = reason.strip()
     if len(reason) > LOCK_REASON_MAX:
-        raise ValueError(f"The reason must be at most {LOCK_REASON_MAX} characters.")
+        raise ValueError(N_("The reason must be at most %(limit)s characters."), {"limit": LOCK_REASON_MAX})
     return reason
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 from core import audit, clock
 from core.access.scoping import can, require, session_filter
 from core.errors import NotFound, ValidationError
+from core.i18n import N_
 from core.models import ClassSession, Cohort, Institution, SessionStatus, User
 from core.uow import unit_of_work
 
@@ -111,7 +112,7 @@ def _load(session: Session, user: User, session_id: int, *, share_lock: bool = F
         stmt = stmt.with_for_update(read=True, of=ClassSession.__table__)
     row = session.execute(stmt).first()
     if row is None:
-        raise NotFound("No such session, or it is not one you can see.")
+        raise NotFound(N_("No such session, or it is not one you can see."))
     class_session, zone = row
     return class_session, class_session.cohort, zone or "UTC"
 
@@ -261,8 +262,8 @@ def _mark(session: Session, user: User, command: MarkRegister, grace_hours: int,
     marks, errors = marking.parse_marks([r.raw() for r in command.records], spec.kind, members)
     if errors:
         raise ValidationError(
-            f"{len({e.index for e in errors})} record(s) are not valid; nothing was saved.",
-            details={"records": [e.as_dict() for e in errors]},
+            N_("%(count)s record(s) are not valid; nothing was saved."),
+            params={"count": len({e.index for e in errors})}, details={"records": [e.as_dict() for e in errors]},
         )
     current = {r.member_id: roster.CurrentMark(r.record_id, r.status, r.minutes_late, r.notes, r.version,
                                                r.evidence_file_id)
@@ -315,9 +316,9 @@ def _refuse_before_start(class_session: ClassSession, marks: Sequence[marking.Ma
     errors = marking.not_started_errors(marks, indexes)
     if errors:
         raise ValidationError(
-            f"This session starts at {class_session.starts_at.isoformat()}: present, late and absent can be "
-            "recorded only once it has started (excused may be recorded in advance). Nothing was saved.",
-            code="session_not_started",
+            N_("This session starts at %(starts_at)s: present, late and absent can be recorded only once it has "
+               "started (excused may be recorded in advance). Nothing was saved."),
+            params={"starts_at": class_session.starts_at.isoformat()}, code="session_not_started",
             details={"records": [e.as_dict() for e in errors], "starts_at": class_session.starts_at.isoformat()})
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, clock, jobs
 from core.errors import Conflict, NotFound, ValidationError
+from core.i18n import N_
 from core.models import (
     Cohort,
     CohortStatus,
@@ -40,18 +41,18 @@ def request_commit(session: Session, import_id: int, user: User, *, cohort: Coho
         _lock_cohort(session, cohort.id)  # two admins committing the same file: the second sees the first
         imp = session.get(TraineeImport, import_id, with_for_update=True)
         if imp is None or imp.cohort_id != cohort.id:
-            raise NotFound("No such import.")
+            raise NotFound(N_("No such import."))
         if imp.status in (ImportStatus.COMMITTING, ImportStatus.COMMITTED):
             return imp
         if imp.status != ImportStatus.VALIDATED:
-            raise Conflict(f"Only a validated import can be committed; this one is {imp.status.value}.",
-                           code="import_not_validated")
+            raise Conflict(N_("Only a validated import can be committed; this one is %(status)s."),
+                           params={"status": imp.status.value}, code="import_not_validated")
         importable_cohort(session, cohort)
         if imp.valid_count == 0:
-            raise ValidationError("There are no valid rows to add.", code="nothing_to_commit")
+            raise ValidationError(N_("There are no valid rows to add."), code="nothing_to_commit")
         if not confirm_duplicate_file and (earlier := same_file_committed(session, imp)) is not None:
-            raise Conflict(f"The same file (“{earlier.original_filename}”) was already added to this cohort. "
-                           "Committing it again needs confirmation.", code="duplicate_file",
+            raise Conflict(N_("The same file (“%(name)s”) was already added to this cohort. Committing it again "
+                              "needs confirmation."), params={"name": earlier.original_filename}, code="duplicate_file",
                            details={"import_id": earlier.id, "status": earlier.status.value,
                                     "confirm_with": {"confirm_duplicate_file": True}})
         imp.status, imp.committed_by_id, imp.error_message = ImportStatus.COMMITTING, user.id, None
@@ -95,7 +96,8 @@ def commit_import(session: Session, import_id: int) -> TraineeImport | None:
             return imp
         cohort = session.get(Cohort, cohort_id)
         if cohort is None or cohort.status != CohortStatus.ACTIVE:
-            imp.status, imp.error_message = ImportStatus.VALIDATED, "The cohort is no longer active; nothing was added."
+            imp.status, imp.error_message = ImportStatus.VALIDATED, N_(
+                "The cohort is no longer active; nothing was added.")
             return imp
         if not imp.duplicate_file_confirmed and (earlier := same_file_committed(session, imp)) is not None \
                 and earlier.status == ImportStatus.COMMITTED:

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, clock, jobs
 from core.errors import Conflict, NotFound
+from core.i18n import N_
 from core.models import Cohort, ImportStatus, TraineeImport, TraineeImportRow, User
 from core.uow import unit_of_work
 
@@ -20,7 +21,7 @@ def _validation_gave_up(session: Session, import_id: int, message: str) -> None:
 def _validation_reset(session: Session, import_id: int) -> None:
     if not jobs.move_row(session, TraineeImport, import_id, (ImportStatus.FAILED,), status=ImportStatus.UPLOADED,
                          error_message=None, errors_by_reason={}, rows_done=0, rows_total=None, finished_at=None):
-        raise Conflict("Only a failed import can be checked again.", code="import_not_failed")
+        raise Conflict(N_("Only a failed import can be checked again."), code="import_not_failed")
 
 
 def _commit_gave_up(session: Session, import_id: int, message: str) -> None:
@@ -31,7 +32,7 @@ def _commit_gave_up(session: Session, import_id: int, message: str) -> None:
 def _commit_reset(session: Session, import_id: int) -> None:
     if not jobs.move_row(session, TraineeImport, import_id, (ImportStatus.VALIDATED,),
                          status=ImportStatus.COMMITTING, error_message=None):
-        raise Conflict("Only a validated import can be committed.", code="import_not_validated")
+        raise Conflict(N_("Only a validated import can be committed."), code="import_not_validated")
 
 
 VALIDATE = jobs.register(jobs.JobKind("imports.validate", queue=jobs.IMPORTS, on_give_up=_validation_gave_up,
@@ -46,7 +47,7 @@ def retry_import(session: Session, import_id: int, user: User, *, cohort: Cohort
     with unit_of_work(session):
         imp = session.get(TraineeImport, import_id, with_for_update=True)
         if imp is None or imp.cohort_id != cohort.id:
-            raise NotFound("No such import.")
+            raise NotFound(N_("No such import."))
         jobs.retry(session, VALIDATE, imp.id)
         audit.record(session, actor_id=user.id, action="import.retry", entity_type="trainee_import", entity_id=imp.id,
                      before={"status": "FAILED"}, after={"status": "UPLOADED"})

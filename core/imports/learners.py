@@ -40,17 +40,12 @@ from . import rules, service
 from .jobs import COMMIT
 
 COLUMNS = ("full_name", "id_number", "email", "phone", "date_of_birth")
-LEARNER_REASONS: dict[str, str] = {
-    "id_number_too_long": "At most 40 characters.",
-    "duplicate_id_number_in_file": "The same ID number appears earlier in the file.",
-    "date_of_birth_invalid": "Use a date like 2001-04-30 (or 30/04/2001).",
-    "date_of_birth_future": "The date of birth is in the future.",
-}
-REASONS = {**rules.REASONS, **LEARNER_REASONS}
+REASONS = rules.REASONS
+SAME_ID_ON_ROW = N_("The same ID number is on row %(first)s.")
 
 
-def _error(column: str, value: str | None, code: str, message: str | None = None) -> dict[str, Any]:
-    return {"column": column, "value": value, "code": code, "message": message or REASONS[code]}
+def _error(column: str, value: str | None, code: str, template: str | None = None, **params: Any) -> dict[str, Any]:
+    return rules.row_problem(column, value, code, template, **params)
 
 
 def parse_birth_date(raw: str, today: dt.date) -> tuple[dt.date | None, str | None]:
@@ -101,8 +96,8 @@ class LearnerRowValidator:
         elif id_number:
             first = self.seen_ids.setdefault(id_number, row)
             if first != row:
-                errors.append(_error("id_number", id_number, "duplicate_id_number_in_file",
-                                     f"The same ID number is on row {first}."))
+                errors.append(_error("id_number", id_number, "duplicate_id_number_in_file", SAME_ID_ON_ROW,
+                                     first=first))
         if birth_raw:
             result.date_of_birth, code = parse_birth_date(birth_raw[:40], self.today)
             if code:

@@ -14,7 +14,7 @@ import codecs
 import csv
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
@@ -24,37 +24,65 @@ import phonenumbers
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from phonenumbers import NumberParseException, PhoneNumberType
 
+from core.i18n import N_
+
 COLUMNS = ("full_name", "phone", "email", "job_title", "employee_code", "department")
 MAX_LENGTHS = {"full_name": 200, "job_title": 120, "employee_code": 60, "department": 120}
 MAX_FIELD_CHARS = 10_000
 
 # Reason code → human message (a row error's `message` may add detail, e.g. the first row's number).
 REASONS: dict[str, str] = {
-    "full_name_missing": "Full name is missing.",
-    "too_long": "The value is too long.",
-    "wrong_field_count": "The row does not have as many fields as the header.",
-    "phone_invalid": "Not a valid phone number.",
-    "phone_not_dz": "Not an Algerian number: only Algerian mobile numbers are accepted.",
-    "phone_not_mobile": "Not a mobile number (landline or special number): only Algerian mobiles are accepted.",
-    "email_invalid": "Not a valid email address.",
-    "duplicate_phone_in_file": "Duplicate phone number in this file.",
-    "duplicate_email_in_file": "Duplicate email in this file.",
-    "duplicate_employee_code_in_file": "Duplicate employee code in this file.",
-    "duplicate_phone_in_cohort": "A trainee with this phone number is already in the cohort.",
-    "duplicate_email_in_cohort": "A trainee with this email address is already in the cohort.",
-    "duplicate_employee_code_in_cohort": "A trainee with this employee code is already in the cohort.",
+    "full_name_missing": N_("Full name is missing."),
+    "too_long": N_("The value is too long."),
+    "wrong_field_count": N_("The row does not have as many fields as the header."),
+    "phone_invalid": N_("Not a valid phone number."),
+    "phone_not_dz": N_("Not an Algerian number: only Algerian mobile numbers are accepted."),
+    "phone_not_mobile": N_("Not a mobile number (landline or special number): only Algerian mobiles are accepted."),
+    "email_invalid": N_("Not a valid email address."),
+    "duplicate_phone_in_file": N_("Duplicate phone number in this file."),
+    "duplicate_email_in_file": N_("Duplicate email in this file."),
+    "duplicate_employee_code_in_file": N_("Duplicate employee code in this file."),
+    "duplicate_phone_in_cohort": N_("A trainee with this phone number is already in the cohort."),
+    "duplicate_email_in_cohort": N_("A trainee with this email address is already in the cohort."),
+    "duplicate_employee_code_in_cohort": N_("A trainee with this employee code is already in the cohort."),
 }
+# Learner files (core.imports.learners) add their own checks; one table serves screens and reports.
+LEARNER_REASONS: dict[str, str] = {
+    "id_number_too_long": N_("At most 40 characters."),
+    "duplicate_id_number_in_file": N_("The same ID number appears earlier in the file."),
+    "date_of_birth_invalid": N_("Use a date like 2001-04-30 (or 30/04/2001)."),
+    "date_of_birth_future": N_("The date of birth is in the future."),
+}
+REASONS.update(LEARNER_REASONS)
 
 # Warnings: the row is valid but is left out of the commit unless the admin includes it.
 WARNINGS: dict[str, str] = {
-    "possible_duplicate": "Possible duplicate: a trainee with this name is already in the cohort, and this row "
-                          "has no phone, email or employee code to tell them apart.",
+    "possible_duplicate": N_("Possible duplicate: a trainee with this name is already in the cohort, and this row "
+                             "has no phone, email or employee code to tell them apart."),
+}
+
+# Messages with a detail: the msgid is kept with the row's values (`params`), so screens translate it.
+WRONG_FIELD_COUNT = N_("This row has %(count)s fields; the header has %(width)s.")
+AT_MOST = N_("At most %(limit)s characters.")
+FIRST_ON_ROW = {
+    "duplicate_phone_in_file": N_("Duplicate phone number in this file (first on row %(first)s)."),
+    "duplicate_email_in_file": N_("Duplicate email in this file (first on row %(first)s)."),
+    "duplicate_employee_code_in_file": N_("Duplicate employee code in this file (first on row %(first)s)."),
 }
 
 
 def reason_sentence(code: str) -> str:
-    """What people read for a reason code (never the code itself)."""
-    return REASONS.get(code) or WARNINGS.get(code) or "This row could not be used."
+    """What people read for a reason code (never the code itself): a msgid, to translate where shown."""
+    return REASONS.get(code) or WARNINGS.get(code) or N_("This row could not be used.")
+
+
+def problem_text(problem: dict[str, Any], gettext: Callable[[str], str]) -> str:
+    """A stored row problem in the reader's language: its msgid with its values when it kept them, else its
+    reason; English readers see the stored message (which may carry a library's own detail)."""
+    template, params = problem.get("template"), problem.get("params") or {}
+    if template:
+        return gettext(template) % params
+    return gettext(reason_sentence(str(problem.get("code", ""))))
 
 
 def name_key(name: str) -> str:
@@ -257,7 +285,7 @@ def normalize_email(raw: str) -> EmailResult:
 _NOT_1252 = re.compile(rb"[\x80-\xff]{3,}|[\xc2-\xf4][\x80-\xbf]|[\x81\x8d\x8f\x90\x9d]")
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
-NOT_UTF8 = ("The file is not in UTF-8 and its encoding could not be recognised safely. In Excel use "
+NOT_UTF8 = N_("The file is not in UTF-8 and its encoding could not be recognised safely. In Excel use "
             "“Save As → CSV UTF-8 (comma delimited)” and upload it again.")
 
 
@@ -276,7 +304,7 @@ def sniff_file(chunks: Iterable[bytes]) -> FileProfile:
             first = chunk
             break
     if not first:
-        raise FileRejected("empty_file", "The file is empty.")
+        raise FileRejected("empty_file", N_("The file is empty."))
     _reject_known_binary(first)
     if first.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
         raise FileRejected("encoding", NOT_UTF8)
@@ -288,9 +316,9 @@ def sniff_file(chunks: Iterable[bytes]) -> FileProfile:
     lines, tail, last = 0, b"", b""
     for index, chunk in enumerate(_chain(first, it)):
         if index == 0 and (b"\x00" in chunk[:65536] or len(_CONTROL.findall(chunk[:65536])) > 8):
-            raise FileRejected("binary", "This is not a text CSV file (it contains binary data).")
+            raise FileRejected("binary", N_("This is not a text CSV file (it contains binary data)."))
         if b"\x00" in chunk:
-            raise FileRejected("binary", "This is not a text CSV file (it contains binary data).")
+            raise FileRejected("binary", N_("This is not a text CSV file (it contains binary data)."))
         lines += chunk.count(b"\n")
         if utf8_ok:
             try:
@@ -320,13 +348,13 @@ def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
 
 def _reject_known_binary(first: bytes) -> None:
     if first.startswith(b"PK\x03\x04") or first.startswith(b"PK\x05\x06"):
-        raise FileRejected("not_csv", "This is a ZIP or Excel (.xlsx) file, not a CSV. In Excel use "
-                                      "“Save As → CSV UTF-8 (comma delimited)” and upload the .csv file.")
+        raise FileRejected("not_csv", N_("This is a ZIP or Excel (.xlsx) file, not a CSV. In Excel use "
+                                      "“Save As → CSV UTF-8 (comma delimited)” and upload the .csv file."))
     if first.startswith(b"\xd0\xcf\x11\xe0"):
-        raise FileRejected("not_csv", "This is an old Excel (.xls) file, not a CSV. In Excel use "
-                                      "“Save As → CSV UTF-8 (comma delimited)” and upload the .csv file.")
+        raise FileRejected("not_csv", N_("This is an old Excel (.xls) file, not a CSV. In Excel use "
+                                      "“Save As → CSV UTF-8 (comma delimited)” and upload the .csv file."))
     if first.startswith((b"%PDF", b"\x1f\x8b", b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
-        raise FileRejected("binary", "This is not a text CSV file (it contains binary data).")
+        raise FileRejected("binary", N_("This is not a text CSV file (it contains binary data)."))
 
 
 def _sniff_utf16(first: bytes, rest: Iterator[bytes]) -> FileProfile:
@@ -336,7 +364,7 @@ def _sniff_utf16(first: bytes, rest: Iterator[bytes]) -> FileProfile:
         for chunk in _chain(first, rest):
             text = decoder.decode(chunk)
             if "\x00" in text:
-                raise FileRejected("binary", "This is not a text CSV file (it contains binary data).")
+                raise FileRejected("binary", N_("This is not a text CSV file (it contains binary data)."))
             lines += text.count("\n")
             last = text[-1:] or last
         decoder.decode(b"", final=True)
@@ -369,13 +397,13 @@ class TraineeReader:
         csv.field_size_limit(MAX_FIELD_CHARS * 10)
         header_line = text.readline()
         if header_line.strip() == "":
-            raise FileRejected("empty_file", "The file is empty: the first line should name the columns.")
+            raise FileRejected("empty_file", N_("The file is empty: the first line should name the columns."))
         self.delimiter = sniff_delimiter(header_line)
         self._text = text
         try:
             header = next(csv.reader([header_line], delimiter=self.delimiter))
         except (csv.Error, StopIteration):
-            raise FileRejected("not_csv", "The first line is not a CSV header row.") from None
+            raise FileRejected("not_csv", N_("The first line is not a CSV header row.")) from None
         self.raw_columns = header
         self.columns = [normalize_header(h) for h in header]
         if "full_name" not in self.columns:
@@ -423,9 +451,18 @@ class RowResult:
         return {"errors": [], "warnings": self.warnings} if self.warnings else None
 
 
-def _error(column: str, value: str | None, code: str, message: str | None = None) -> dict[str, Any]:
-    """A row problem (an error, or a warning such as possible_duplicate) as stored and shown."""
-    return {"column": column, "value": value, "code": code, "message": message or reason_sentence(code)}
+def row_problem(column: str, value: str | None, code: str, template: str | None = None, **params: Any
+                ) -> dict[str, Any]:
+    """A row problem: its reason code, its English message, and (for a message with a detail) the msgid and
+    values that screens translate it from."""
+    found = {"column": column, "value": value, "code": code,
+             "message": template % params if template else reason_sentence(code)}
+    if template:
+        found.update(template=template, params=params)
+    return found
+
+
+_error = row_problem
 
 
 class RowValidator:
@@ -462,12 +499,11 @@ class RowValidator:
                 fields[i].strip() if 0 <= i < count else "" for i in self.positions]
         errors: list[dict[str, Any]] = []
         if count != self.width:
-            errors.append(_error("*", None, "wrong_field_count",
-                                 f"This row has {count} fields; the header has {self.width}."))
+            errors.append(_error("*", None, "wrong_field_count", WRONG_FIELD_COUNT, count=count, width=self.width))
         if not name:
             errors.append(_error("full_name", name, "full_name_missing"))
         elif len(name) > 200:
-            errors.append(_error("full_name", name[:100], "too_long", "At most 200 characters."))
+            errors.append(_error("full_name", name[:100], "too_long", AT_MOST, limit=200))
             name = name[:200]
         if len(job_title) > 120 or len(employee_code) > 60 or len(department) > 120:
             job_title, employee_code, department = (
@@ -488,7 +524,7 @@ class RowValidator:
                 first = self.seen_phones.setdefault(e164, row)  # type: ignore[arg-type]
                 if first != row:
                     errors.append(_error("phone", phone_raw, "duplicate_phone_in_file",
-                                         f"Duplicate phone number in this file (first on row {first})."))
+                                         FIRST_ON_ROW["duplicate_phone_in_file"], first=first))
                 elif e164 in self.cohort_phones:
                     errors.append(_error("phone", phone_raw, "duplicate_phone_in_cohort"))
 
@@ -500,13 +536,13 @@ class RowValidator:
                 normalized, problem = (normalize_email(email_raw) if len(email_raw) <= 320
                                        else normalize_email_plain(email_raw))
             if normalized is None:
-                errors.append(_error("email", email_raw[:254], "email_invalid", problem))
+                errors.append({**_error("email", email_raw[:254], "email_invalid"), "message": problem})
             else:
                 email = normalized
                 first = self.seen_emails.setdefault(normalized, row)
                 if first != row:
                     errors.append(_error("email", email_raw, "duplicate_email_in_file",
-                                         f"Duplicate email in this file (first on row {first})."))
+                                         FIRST_ON_ROW["duplicate_email_in_file"], first=first))
                 elif normalized in self.cohort_emails:
                     errors.append(_error("email", email_raw, "duplicate_email_in_cohort"))
 
@@ -514,7 +550,7 @@ class RowValidator:
             first = self.seen_codes.setdefault(employee_code, row)
             if first != row:
                 errors.append(_error("employee_code", employee_code, "duplicate_employee_code_in_file",
-                                     f"Duplicate employee code in this file (first on row {first})."))
+                                     FIRST_ON_ROW["duplicate_employee_code_in_file"], first=first))
             elif employee_code in self.cohort_codes:
                 errors.append(_error("employee_code", employee_code, "duplicate_employee_code_in_cohort"))
 
@@ -537,7 +573,7 @@ class RowValidator:
         limit = MAX_LENGTHS[column]
         if len(value) <= limit:
             return value
-        errors.append(_error(column, value[:100], "too_long", f"At most {limit} characters."))
+        errors.append(_error(column, value[:100], "too_long", AT_MOST, limit=limit))
         return value[:limit]
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, clock, jobs
 from core.errors import Conflict, NotFound, ValidationError
+from core.i18n import N_
 from core.models import (
     Cohort,
     CohortStatus,
@@ -49,10 +50,10 @@ MakeValidator = Callable[[list[str]], Any]
 
 def importable_cohort(session: Session, cohort: Cohort) -> Cohort:
     if cohort.cohort_type != CohortType.CORPORATE:
-        raise ValidationError("Trainees can be imported only into a corporate cohort.", code="not_corporate")
+        raise ValidationError(N_("Trainees can be imported only into a corporate cohort."), code="not_corporate")
     if cohort.status != CohortStatus.ACTIVE:
-        raise ValidationError(f"This cohort is {cohort.status.value.lower()}: trainees can be imported only "
-                              "into an active cohort.", code="cohort_not_active")
+        raise ValidationError(N_("This cohort is %(status)s: trainees can be imported only into an active cohort."),
+                              params={"status": cohort.status.value.lower()}, code="cohort_not_active")
     return cohort
 
 
@@ -174,7 +175,7 @@ def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: in
         if batch and not sink.add(batch, validator.valid + validator.invalid, validator.valid, validator.invalid):
             return False
         if validator.valid + validator.invalid == 0:
-            raise rules.FileRejected("no_rows", "The file has a header row but no trainee rows.")
+            raise rules.FileRejected("no_rows", N_("The file has a header row but no trainee rows."))
         return sink.finish(partial(_mark_validated, import_id=import_id, validator=validator))
 
 
@@ -238,7 +239,7 @@ def cancel_import(session: Session, import_id: int, user: User, *, cohort: Cohor
     with unit_of_work(session):
         imp = session.get(TraineeImport, import_id, with_for_update=True)
         if imp is None or imp.cohort_id != cohort.id:
-            raise NotFound("No such import.")
+            raise NotFound(N_("No such import."))
         return cancel(session, imp, user)
 
 
@@ -248,8 +249,8 @@ def cancel(session: Session, imp: TraineeImport, user: User) -> TraineeImport:
         if imp.status == ImportStatus.CANCELLED:
             return imp
         if imp.status not in CANCELLABLE:
-            raise Conflict(f"This import is {imp.status.value} and can no longer be cancelled.",
-                           code="import_not_cancellable")
+            raise Conflict(N_("This import is %(status)s and can no longer be cancelled."),
+                           params={"status": imp.status.value}, code="import_not_cancellable")
         before = imp.status.value
         imp.status, imp.finished_at = ImportStatus.CANCELLED, imp.finished_at or clock.now()
         audit.record(session, actor_id=user.id, action="import.cancel", entity_type="trainee_import",
@@ -269,12 +270,18 @@ def preview_rows(session: Session, import_id: int, limit: int = PREVIEW_LIMIT) -
     ))
 
 
-def error_report_lines(session: Session, import_id: int, batch: int = 2000) -> Iterator[list[str]]:
-    """The error report as CSV cells, streamed: row, column, value, reason, message (formulas neutralized)."""
-    yield ["row", "column", "value", "reason", "message"]
+def error_report_lines(session: Session, import_id: int, batch: int = 2000, *,
+                       gettext: Callable[[str], str] = str,
+                       describe: Callable[[dict[str, Any]], str] = lambda e: str(e.get("message", ""))
+                       ) -> Iterator[list[str]]:
+    """The error report as CSV cells, streamed: row, column, value, reason, message (formulas neutralized).
+    The titles go through `gettext` and each problem through `describe` (the reader's language); the reason
+    column keeps its code."""
+    yield [gettext(title) for title in (N_("row"), N_("column"), N_("value"), N_("reason"), N_("message"))]
     stmt = (select(TraineeImportRow.row_number, TraineeImportRow.errors)
             .where(TraineeImportRow.import_id == import_id, TraineeImportRow.ok.is_(False))
             .order_by(TraineeImportRow.row_number).execution_options(yield_per=batch))
     for number, errors in session.execute(stmt):
         for e in (errors or {}).get("errors", []):
-            yield [str(number), *(rules.neutralize_formula(e.get(k)) for k in ("column", "value", "code", "message"))]
+            yield [str(number), *(rules.neutralize_formula(e.get(k)) for k in ("column", "value", "code")),
+                   rules.neutralize_formula(describe(e))]

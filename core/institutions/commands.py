@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field
 
-from core.fields import Command, Id, Name, PageQuery, SearchText
+from core.fields import Command, Id, Language, Name, PageQuery, SearchText
+from core.i18n import LANGUAGES as LANGUAGES  # web/institutions reads it from here
 from core.input_fields import OptionalEmail, bounded, kept
 
-LANGUAGES = ("en", "fr", "ar")
-Language = Literal["en", "fr", "ar"]
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?")
 
 

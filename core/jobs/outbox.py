@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from core import clock
 from core.db import after_commit
 from core.errors import Conflict
+from core.i18n import N_
 from core.models import ACTIVE_JOB_STATUSES, Job, JobStatus
 
 from .registry import JobKind
@@ -84,7 +85,7 @@ def retry(session: Session, kind: JobKind, entity_id: int) -> Job:
     """Run a FAILED job again: the kind puts its row back in its starting state, then a new job is queued."""
     latest = latest_job(session, [kind.name], entity_id)
     if latest is not None and latest.status in ACTIVE_JOB_STATUSES:
-        raise Conflict("This work is already queued or running.", code="job_active")
+        raise Conflict(N_("This work is already queued or running."), code="job_active")
     if kind.on_retry is not None:
         kind.on_retry(session, entity_id)
     return enqueue(session, kind, entity_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from core import clock
+from core.i18n import N_, Np_, Said
 from core.models import Job, JobStatus, WorkerHeartbeat
 
 from .outbox import latest_job
@@ -20,13 +21,16 @@ from .outbox import latest_job
 WAITING_AFTER = dt.timedelta(seconds=5)  # a job queued longer than this is "waiting for a worker"
 
 
-def how_long(delta: dt.timedelta) -> str:
+def how_long(delta: dt.timedelta) -> dt.timedelta:
+    """The delay rounded down to its largest whole unit (90 s: one minute), as "3 minutes" says it."""
     seconds = max(int(delta.total_seconds()), 0)
-    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+    for size in (86400, 3600, 60):
         if seconds >= size:
-            n = seconds // size
-            return f"{n} {unit}{'s' if n != 1 else ''}"
-    return f"{seconds} second{'s' if seconds != 1 else ''}"
+            return dt.timedelta(seconds=seconds // size * size)
+    return dt.timedelta(seconds=seconds)
+
+
+Render = Callable[[Said], str]
 
 
 @dataclass(frozen=True)
@@ -40,14 +44,22 @@ class JobView:
     queued_at: dt.datetime
     waiting_for_worker: bool
     can_retry: bool
-    message: str
+    parts: tuple[Said, ...]
     last_error: str | None
 
-    def as_json(self) -> dict[str, Any]:
+    @property
+    def message(self) -> str:
+        return self.said(str)
+
+    def said(self, render: Render) -> str:
+        """The status in words, each sentence rendered by `render` (the web layer: in the reader's language)."""
+        return " ".join(render(part) for part in self.parts)
+
+    def as_json(self, render: Render = str) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "queue": self.queue, "status": self.status,
                 "attempts": self.attempts, "max_attempts": self.max_attempts,
                 "queued_at": self.queued_at.isoformat(), "waiting_for_worker": self.waiting_for_worker,
-                "can_retry": self.can_retry, "message": self.message}
+                "can_retry": self.can_retry, "message": self.said(render)}
 
 
 def describe(session: Session, kinds: Sequence[str], entity_id: int) -> JobView | None:
@@ -57,24 +69,29 @@ def describe(session: Session, kinds: Sequence[str], entity_id: int) -> JobView 
         return None
     now = clock.now()
     waiting = job.status == JobStatus.QUEUED and now - job.created_at >= WAITING_AFTER
+    parts: list[Said] = []
     if job.status == JobStatus.QUEUED:
         if waiting:
-            message = f"Queued {how_long(now - job.created_at)} ago, waiting for a worker."
+            parts.append(Said(N_("Queued %(ago)s ago, waiting for a worker."), {"ago": how_long(now - job.created_at)}))
             if not workers_for(session, job.queue):
-                message += f" No worker is taking “{job.queue}” work right now."
+                parts.append(Said(N_("No worker is taking “%(queue)s” work right now."), {"queue": job.queue}))
         else:
-            message = "Queued; a worker will start it in a moment."
+            parts.append(Said(N_("Queued; a worker will start it in a moment.")))
         if job.attempts:
-            message += f" (attempt {job.attempts + 1} of {job.max_attempts})"
+            parts.append(Said(N_("(attempt %(attempt)s of %(max)s)"),
+                              {"attempt": job.attempts + 1, "max": job.max_attempts}))
     elif job.status == JobStatus.RUNNING:
-        message = "Running." if job.attempts <= 1 else f"Running again (attempt {job.attempts} of {job.max_attempts})."
+        parts.append(Said(N_("Running.")) if job.attempts <= 1 else
+                     Said(N_("Running again (attempt %(attempt)s of %(max)s)."),
+                          {"attempt": job.attempts, "max": job.max_attempts}))
     elif job.status == JobStatus.FAILED:
-        message = f"Stopped after {job.attempts} attempt{'s' if job.attempts != 1 else ''}."
+        singular, plural = Np_("Stopped after %(num)s attempt.", "Stopped after %(num)s attempts.")
+        parts.append(Said(singular, {"num": job.attempts}, plural))
     else:
-        message = "Done."
+        parts.append(Said(N_("Done.")))
     return JobView(id=job.id, kind=job.kind, queue=job.queue, status=job.status.value, attempts=job.attempts,
                    max_attempts=job.max_attempts, queued_at=job.created_at, waiting_for_worker=waiting,
-                   can_retry=job.status == JobStatus.FAILED, message=message, last_error=job.last_error)
+                   can_retry=job.status == JobStatus.FAILED, parts=tuple(parts), last_error=job.last_error)
 
 
 # ---------------------------------------------------------------- workers

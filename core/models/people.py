@@ -23,6 +23,8 @@ class User(Timestamped, Base):
     active: Mapped[bool] = mapped_column(default=True)
     # A regulator's organization or agency (e.g. "QCTO"), shown to the admins who decide their requests.
     agency_name: Mapped[str | None] = mapped_column(String(200))
+    # The language chosen on Profile (core.i18n.LANGUAGES); None: the browser's, else the institution's.
+    language: Mapped[str | None] = mapped_column(String(8))
     last_login_at: Mapped[dt.datetime | None]
 
     memberships: Mapped[list[OrgMembership]] = relationship(back_populates="user", lazy="selectin")

@@ -17,10 +17,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.access.passwords import hash_password, password_problem, verify_password
+from core.access.passwords import LENGTH_PARAMS, hash_password, password_problem, verify_password
 from core.db import after_commit
 from core.errors import ValidationError
-from core.i18n import N_
+from core.i18n import N_, fill, reader_language
 from core.mail import MailSettings, build_message, send
 from core.models import Institution, LoginSession, User
 from core.uow import unit_of_work
@@ -55,7 +55,8 @@ def user_for_token(session: Session, secret_key: str, token: str, max_age: int =
 
 def _check_strength(password: str) -> None:
     if problem := password_problem(password):
-        raise ValidationError(problem, code="weak_password", details=[{"field": "password", "message": problem}])
+        raise ValidationError(problem, code="weak_password", params=LENGTH_PARAMS,
+                              details=[{"field": "password", "message": fill(problem, LENGTH_PARAMS)}])
 
 
 def reset_password(session: Session, secret_key: str, token: str, new_password: str,
@@ -106,11 +107,8 @@ class PasswordMail:
 
 def _language(session: Session, user: User) -> str:
     """The reader's language: their own preference where users carry one, else their institution's default."""
-    own = getattr(user, "language", None)
-    if own:
-        return str(own)
     default = session.scalar(select(Institution.default_language).where(Institution.id == user.institution_id))
-    return default or "en"
+    return reader_language(user.language, default)
 
 
 def send_password_mail(session: Session, settings: MailSettings, secret_key: str, base_url: str, user_id: int,

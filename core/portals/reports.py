@@ -163,8 +163,8 @@ def render_pdf(kind: str, detail: ProgrammeDetail, meta: render.DocumentMeta, tr
 
 
 def _delivery_rows(detail: ProgrammeDetail, w: Words) -> tuple[list[str], list[list[object]]]:
-    header = [w.gettext(h) for h in ("Date", "Start", "End", "Type", "Delivery", "Hours", "Present", "Late",
-                                     "Absent", "Excused", "Attendance rate")]
+    header = [w.gettext(h) for h in (N_("Date"), N_("Start"), N_("End"), N_("Type"), N_("Delivery"), N_("Hours"),
+                                     N_("Present"), N_("Late"), N_("Absent"), N_("Excused"), N_("Attendance rate"))]
     rows = [[s.date, s.start_time.strftime("%H:%M"), s.end_time.strftime("%H:%M"), w.session_type(s.session_type),
              w.delivery(s.delivery), s.hours, s.attendance["PRESENT"], s.attendance["LATE"], s.attendance["ABSENT"],
              s.attendance["EXCUSED"], s.attendance_rate] for s in detail.sessions]
@@ -172,8 +172,8 @@ def _delivery_rows(detail: ProgrammeDetail, w: Words) -> tuple[list[str], list[l
 
 
 def _progress_rows(detail: ProgrammeDetail, w: Words) -> tuple[list[str], list[list[object]]]:
-    header = [w.gettext(h) for h in ("Trainee", "Employee code", "Present", "Late", "Absent", "Excused",
-                                     "Sessions missed", "Attendance rate")]
+    header = [w.gettext(h) for h in (N_("Trainee"), N_("Employee code"), N_("Present"), N_("Late"), N_("Absent"),
+                                     N_("Excused"), N_("Sessions missed"), N_("Attendance rate"))]
     rows = [[t.name, t.employee_code, t.attendance["PRESENT"], t.attendance["LATE"], t.attendance["ABSENT"],
              t.attendance["EXCUSED"], t.sessions_missed, t.attendance_rate] for t in detail.trainees or []]
     return header, rows

@@ -1,4 +1,4 @@
-"""Pure reminder rules: who is at risk, and what the mails say. No database, no SMTP."""
+"""Pure reminder rules: who is at risk, and what the mails say (in the reader's language). No database, no SMTP."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from html import escape
 
 from core.collation import sort_key
+from core.i18n import Words, words
+
+ENGLISH = words(None, "en")
 
 REGISTER_PATH = "/institution/attendance/sessions/{session_id}"
 ATTENDED = {"PRESENT", "LATE"}
@@ -59,24 +62,32 @@ def register_url(base_url: str, session_id: int) -> str:
     return base_url.rstrip("/") + REGISTER_PATH.format(session_id=session_id)
 
 
-def unmarked_mail(recipient_name: str, items: Sequence[UnmarkedItem], base_url: str) -> tuple[str, str, str]:
-    """(subject, text, html) of one facilitator's reminder listing every register they still have to mark."""
+def _html(words: Words, body: str) -> str:
+    """A mail's HTML part, right-to-left for a reader of Arabic."""
+    return f'<div dir="{words.direction}" lang="{words.language}">{body}</div>' if words.direction == "rtl" else body
+
+
+def unmarked_mail(recipient_name: str, items: Sequence[UnmarkedItem], base_url: str, words: Words = ENGLISH
+                  ) -> tuple[str, str, str]:
+    """(subject, text, html) of one facilitator's reminder listing every register they still have to mark, in
+    `words`' language; times in each session's own zone (the institution's)."""
     n = len(items)
-    subject = f"{n} register{'s' if n != 1 else ''} still to mark"
-    lines = [f"Hello {recipient_name},", "",
-             f"These sessions have ended but their registers are not fully marked ({n}):", ""]
+    subject = words.ngettext("%(num)s register still to mark", "%(num)s registers still to mark", n)
+    hello = words.gettext("Hello %(name)s,", name=recipient_name)
+    intro = words.gettext("These sessions have ended but their registers are not fully marked (%(num)s):", num=n)
+    outro = words.gettext("Once a session locks, its register can only be changed by an administrator.")
+    lines = [hello, "", intro, ""]
     rows = []
     for it in items:
-        when = f"{it.starts_local:%a %d %b %Y %H:%M}–{it.ends_local:%H:%M}"
-        lock = f"{it.locks_at_local:%a %d %b %H:%M} ({it.time_zone})"
+        when = f"{words.date(it.starts_local, 'EEE dd MMM y HH:mm')}–{it.ends_local:%H:%M}"
+        lock = f"{words.date(it.locks_at_local, 'EEE dd MMM HH:mm')} ({it.time_zone})"
         url = register_url(base_url, it.session_id)
-        lines += [f"- {it.cohort_name}, {when}: {it.unmarked} of {it.roster} unmarked. Locks {lock}.", f"  {url}"]
-        rows.append(f"<li><a href=\"{escape(url)}\">{escape(it.cohort_name)}, {escape(when)}</a>: "
-                    f"{it.unmarked} of {it.roster} unmarked. Locks {escape(lock)}.</li>")
-    lines += ["", "Once a session locks, its register can only be changed by an administrator."]
-    html = (f"<p>Hello {escape(recipient_name)},</p><p>These sessions have ended but their registers are not "
-            f"fully marked ({n}):</p><ul>{''.join(rows)}</ul>"
-            "<p>Once a session locks, its register can only be changed by an administrator.</p>")
+        state = words.gettext("%(unmarked)s of %(roster)s unmarked. Locks %(lock)s.", unmarked=it.unmarked,
+                              roster=it.roster, lock=lock)
+        lines += [f"- {it.cohort_name}, {when}: {state}", f"  {url}"]
+        rows.append(f"<li><a href=\"{escape(url)}\">{escape(it.cohort_name)}, {escape(when)}</a>: {escape(state)}</li>")
+    lines += ["", outro]
+    html = _html(words, f"<p>{escape(hello)}</p><p>{escape(intro)}</p><ul>{''.join(rows)}</ul><p>{escape(outro)}</p>")
     return subject, "\n".join(lines), html
 
 
@@ -89,27 +100,29 @@ class AtRiskItem:
     consecutive_misses: int
 
 
-def _describe(item: AtRiskItem) -> str:
+def _describe(item: AtRiskItem, words: Words) -> str:
     parts = []
     if "low_rate" in item.reason and item.rate is not None:
-        parts.append(f"attendance {item.rate:.0%}")
+        parts.append(words.gettext("attendance %(rate)s", rate=words.percent(item.rate)))
     if "consecutive_misses" in item.reason:
-        parts.append(f"missed the last {item.consecutive_misses} sessions")
+        parts.append(words.ngettext("missed the last %(num)s session", "missed the last %(num)s sessions",
+                                    item.consecutive_misses))
     return ", ".join(parts) or item.reason
 
 
 def at_risk_mail(recipient_name: str, items: Sequence[AtRiskItem], threshold: float, consecutive: int,
-                 language: str = "en") -> tuple[str, str, str]:
+                 words: Words = ENGLISH) -> tuple[str, str, str]:
     n = len(items)
-    subject = f"{n} trainee{'s' if n != 1 else ''} at risk"
-    lines = [f"Hello {recipient_name},", "",
-             f"These trainees fell below {threshold:.0%} attendance or missed {consecutive} sessions in a row:", ""]
+    subject = words.ngettext("%(num)s trainee at risk", "%(num)s trainees at risk", n)
+    hello = words.gettext("Hello %(name)s,", name=recipient_name)
+    intro = words.gettext("These trainees fell below %(threshold)s attendance or missed %(consecutive)s sessions in "
+                          "a row:", threshold=words.percent(threshold), consecutive=consecutive)
+    lines = [hello, "", intro, ""]
     html_rows = []
-    key = sort_key(language)  # cohorts, then trainees, in the recipient's language's name order
+    key = sort_key(words.language)
     for it in sorted(items, key=lambda i: (key(i.cohort_name), key(i.trainee_name))):
-        lines.append(f"- {it.cohort_name}: {it.trainee_name} — {_describe(it)}")
+        lines.append(f"- {it.cohort_name}: {it.trainee_name} — {_describe(it, words)}")
         html_rows.append(f"<li>{escape(it.cohort_name)}: <strong>{escape(it.trainee_name)}</strong> — "
-                         f"{escape(_describe(it))}</li>")
-    html = (f"<p>Hello {escape(recipient_name)},</p><p>These trainees fell below {threshold:.0%} attendance or "
-            f"missed {consecutive} sessions in a row:</p><ul>{''.join(html_rows)}</ul>")
+                         f"{escape(_describe(it, words))}</li>")
+    html = _html(words, f"<p>{escape(hello)}</p><p>{escape(intro)}</p><ul>{''.join(html_rows)}</ul>")
     return subject, "\n".join(lines), html

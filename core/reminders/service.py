@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from core import clock, mail
 from core.attendance import marking, roster
 from core.attendance.locking import lock_states
+from core.i18n import reader_language, words
 from core.models import (
     AtRiskFlag,
     AtRiskNotice,
@@ -103,11 +104,14 @@ def plan_unmarked_reminders(session: Session, now: dt.datetime | None = None, *,
 
 
 def deliver_unmarked_reminders(session: Session, settings: mail.MailSettings, base_url: str, *, grace_hours: int,
-                               send: Sender = mail.send, max_attempts: int = MAX_ATTEMPTS) -> DeliveryReport:
-    """One mail per recipient listing all their unsent reminders; each recipient's outcome is its own unit."""
+                               send: Sender = mail.send, max_attempts: int = MAX_ATTEMPTS,
+                               translations: str | None = None) -> DeliveryReport:
+    """One mail per recipient listing all their unsent reminders, in the recipient's language (their own, else
+    their institution's default; `translations` is the catalogues' folder); each recipient's outcome is its own
+    unit."""
     report = DeliveryReport()
     rows = session.execute(
-        select(ReminderSent, ClassSession, Cohort.name, Institution.time_zone, User)
+        select(ReminderSent, ClassSession, Cohort.name, Institution.time_zone, User, Institution.default_language)
         .join(ClassSession, ClassSession.id == ReminderSent.session_id)
         .join(Cohort, Cohort.id == ClassSession.cohort_id)
         .join(Institution, Institution.id == ClassSession.institution_id)
@@ -124,7 +128,7 @@ def deliver_unmarked_reminders(session: Session, settings: mail.MailSettings, ba
         items = list(group)
         user = items[0][4]
         entries = []
-        for _, cs, cohort_name, zone, _u in items:
+        for _, cs, cohort_name, zone, _u, _language in items:
             z = ZoneInfo(zone)
             entries.append(rules.UnmarkedItem(
                 session_id=cs.id, cohort_name=cohort_name, starts_local=cs.starts_at.astimezone(z),
@@ -132,7 +136,8 @@ def deliver_unmarked_reminders(session: Session, settings: mail.MailSettings, ba
                 roster=sizes.get(cs.cohort_id, 0),
                 locks_at_local=marking.auto_lock_at(cs.session_date, cs.ends_at, zone, grace_hours).astimezone(z),
                 time_zone=zone))
-        subject, text_body, html = rules.unmarked_mail(user.full_name, entries, base_url)
+        reader = words(translations, reader_language(user.language, items[0][5]))
+        subject, text_body, html = rules.unmarked_mail(user.full_name, entries, base_url, reader)
         ids = [r[0].id for r in items]
         _deliver(session, ReminderSent, ids, settings, user, subject, text_body, html, send, report, recipient_id)
     return report
@@ -161,9 +166,11 @@ def _deliver(session: Session, model: type, ids: list[int], settings: mail.MailS
 
 
 def send_unmarked_reminders(session: Session, settings: mail.MailSettings, base_url: str, *, grace_hours: int = 24,
-                            now: dt.datetime | None = None, send: Sender = mail.send) -> DeliveryReport:
+                            now: dt.datetime | None = None, send: Sender = mail.send,
+                            translations: str | None = None) -> DeliveryReport:
     planned = plan_unmarked_reminders(session, now, grace_hours=grace_hours)
-    report = deliver_unmarked_reminders(session, settings, base_url, grace_hours=grace_hours, send=send)
+    report = deliver_unmarked_reminders(session, settings, base_url, grace_hours=grace_hours, send=send,
+                                        translations=translations)
     log.info("unmarked reminders: %d new rows, %s", planned, report.as_dict())
     return report
 
@@ -229,12 +236,14 @@ def _member_names(session: Session, flags: Iterable[AtRiskFlag]) -> dict[tuple[s
 
 
 def deliver_at_risk_digests(session: Session, settings: mail.MailSettings, *, threshold: float, consecutive: int,
-                            send: Sender = mail.send, max_attempts: int = MAX_ATTEMPTS) -> DeliveryReport:
+                            send: Sender = mail.send, max_attempts: int = MAX_ATTEMPTS,
+                            translations: str | None = None) -> DeliveryReport:
     report = DeliveryReport()
     rows = session.execute(
-        select(AtRiskNotice, AtRiskFlag, Cohort.name, User)
+        select(AtRiskNotice, AtRiskFlag, Cohort.name, User, Institution.default_language)
         .join(AtRiskFlag, AtRiskFlag.id == AtRiskNotice.flag_id)
         .join(Cohort, Cohort.id == AtRiskFlag.cohort_id)
+        .join(Institution, Institution.id == Cohort.institution_id)
         .join(User, User.id == AtRiskNotice.recipient_id)
         .where(AtRiskNotice.status != ReminderStatus.SENT, AtRiskNotice.attempts < max_attempts)
         .order_by(AtRiskNotice.recipient_id, Cohort.name)
@@ -245,18 +254,20 @@ def deliver_at_risk_digests(session: Session, settings: mail.MailSettings, *, th
         items = list(group)
         user = items[0][3]
         entries = [rules.AtRiskItem(cohort_name, names.get((flag.member_type, flag.member_id), "?"), flag.reason,
-                                    flag.rate, flag.consecutive_misses) for _, flag, cohort_name, _ in items]
-        subject, text_body, html = rules.at_risk_mail(user.full_name, entries, threshold, consecutive,
-                                                      getattr(user, "language", None) or "en")
+                                    flag.rate, flag.consecutive_misses) for _, flag, cohort_name, _u, _l in items]
+        reader = words(translations, reader_language(user.language, items[0][4]))
+        subject, text_body, html = rules.at_risk_mail(user.full_name, entries, threshold, consecutive, reader)
         _deliver(session, AtRiskNotice, [r[0].id for r in items], settings, user, subject, text_body, html, send,
                  report, recipient_id)
     return report
 
 
 def send_at_risk_digests(session: Session, settings: mail.MailSettings, *, threshold: float, consecutive: int,
-                         now: dt.datetime | None = None, send: Sender = mail.send) -> DeliveryReport:
+                         now: dt.datetime | None = None, send: Sender = mail.send,
+                         translations: str | None = None) -> DeliveryReport:
     flagged, cleared = evaluate_at_risk(session, threshold=threshold, consecutive=consecutive, now=now)
-    report = deliver_at_risk_digests(session, settings, threshold=threshold, consecutive=consecutive, send=send)
+    report = deliver_at_risk_digests(session, settings, threshold=threshold, consecutive=consecutive, send=send,
+                                     translations=translations)
     log.info("at-risk: %d new flags, %d cleared, %s", flagged, cleared, report.as_dict())
     return report
 

@@ -98,5 +98,6 @@ def race_lost(session: Session, exc: Exception, planned: Sequence[PlannedSession
     clashes = describe_all(session, zone, check(planned, busy_sessions(session, planned, exclude_id)))
     details = {"conflicts": [c.as_record() for c in clashes], "constraint": store.violated_constraint(exc)}
     if clashes:
-        return Conflict(clashes[0].message, code="schedule_conflict", details=details)
+        first = clashes[0].clashes[0]
+        return Conflict(first.template, params=first.params, code="schedule_conflict", details=details)
     return Conflict(RACE_LOST, code="schedule_conflict", details=details)

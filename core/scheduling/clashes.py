@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.attendance.roster import roster_sizes
+from core.i18n import LABELS, N_, Msgid, fill
 from core.models import Cohort, Room, User
 
 from .planner import Busy, Clash, PlannedSession, PlanResult, Slot
@@ -65,6 +66,12 @@ def names_for_result(session: Session, zone: str, result: PlanResult) -> Names:
     return names_for(session, zone, items)
 
 
+CLASH_IN_PLAN = N_("%(resource)s %(name)s is busy on %(date)s %(start)s–%(end)s: it clashes with slot %(slot)s of "
+                   "this plan, %(other_start)s–%(other_end)s.")
+CLASH_WITH_SESSION = N_("%(resource)s %(name)s is busy on %(date)s %(start)s–%(end)s: it clashes with session "
+                        "%(session)s (%(cohort)s), %(other_start)s–%(other_end)s.")
+
+
 @dataclass(frozen=True)
 class ClashWith:
     session_id: int | None  # None: another session of the same plan
@@ -85,6 +92,9 @@ class ClashReport:
     resource_name: str
     clashes_with: ClashWith
     message: str
+    # The message as a msgid and its values, for a Conflict the reader sees in their language (not stored).
+    template: str = field(default="", repr=False)
+    params: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
@@ -104,7 +114,11 @@ class SkippedReport:
 
     def as_record(self) -> dict[str, Any]:
         """For a Conflict's details and a run's stored outcome."""
-        return asdict(self)
+        record = asdict(self)
+        for clash in record["clashes"]:
+            clash.pop("template", None)
+            clash.pop("params", None)
+        return record
 
 
 def describe(clash: Clash, names: Names) -> ClashReport:
@@ -112,17 +126,19 @@ def describe(clash: Clash, names: Names) -> ClashReport:
     o_start, o_end = names.local(other.starts_at), names.local(other.ends_at)
     in_plan = isinstance(other, PlannedSession)
     who = names.resource(clash.resource.value, clash.resource_id)
-    with_what = (f"slot {other.slot} of this plan" if in_plan
-                 else f"session {other.session_id} ({names.cohorts.get(other.cohort_id, 'another cohort')})")
+    template = CLASH_IN_PLAN if in_plan else CLASH_WITH_SESSION
+    params = {"resource": Msgid(LABELS["Resource"][clash.resource.value]), "name": who,
+              "date": p.session_date.isoformat(), "start": f"{p.start_time:%H:%M}", "end": f"{p.end_time:%H:%M}",
+              "slot": getattr(other, "slot", None), "session": getattr(other, "session_id", None),
+              "cohort": names.cohorts.get(other.cohort_id) or Msgid(N_("another cohort")),
+              "other_start": f"{o_start:%Y-%m-%d %H:%M}", "other_end": f"{o_end:%H:%M}"}
     return ClashReport(
         resource=clash.resource.value, resource_id=clash.resource_id, resource_name=who,
         clashes_with=ClashWith(session_id=None if in_plan else other.session_id, in_this_plan=in_plan,
                                cohort_id=other.cohort_id, cohort=names.cohorts.get(other.cohort_id),
                                date=o_start.date().isoformat(), start_time=f"{o_start:%H:%M}",
                                end_time=f"{o_end:%H:%M}"),
-        message=(f"{clash.resource.value.capitalize()} {who} is busy on {p.session_date.isoformat()} "
-                 f"{p.start_time:%H:%M}–{p.end_time:%H:%M}: it clashes with {with_what}, "
-                 f"{o_start:%Y-%m-%d %H:%M}–{o_end:%H:%M}."),
+        message=fill(template, params, translate=str), template=template, params=params,
     )
 
 

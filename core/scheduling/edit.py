@@ -58,7 +58,8 @@ def edit_session(session: Session, user: User, session_id: int, command: EditSes
                               planned.instructor_id if "instructor_id" in moving else None)])
         result = check([planned], busy_sessions(session, [planned], exclude_id=s.id))
         if clashes := describe_all(session, zone, result):
-            raise Conflict(clashes[0].message, code="schedule_conflict",
+            first = clashes[0].clashes[0]
+            raise Conflict(first.template, params=first.params, code="schedule_conflict",
                            details={"conflicts": [c.as_record() for c in clashes]})
 
     def write() -> None:

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from core import clock, jobs
 from core.access.scoping import visible_cohort
 from core.errors import Conflict, NotFound
+from core.i18n import N_
 from core.models import User
 from core.models.sessions import ScheduleRun, ScheduleRunStatus
 from core.uow import unit_of_work
@@ -20,7 +21,7 @@ def _gave_up(session: Session, run_id: int, message: str) -> None:
 def _back_to_pending(session: Session, run_id: int) -> None:
     if not jobs.move_row(session, ScheduleRun, run_id, (ScheduleRunStatus.FAILED,), status=ScheduleRunStatus.PENDING,
                          error=None, finished_at=None, progress=0):
-        raise Conflict("Only a failed schedule run can be run again.", code="run_not_failed")
+        raise Conflict(N_("Only a failed schedule run can be run again."), code="run_not_failed")
 
 
 APPLY_PLAN = jobs.register(jobs.JobKind("scheduling.apply_plan", queue=jobs.DEFAULT, on_give_up=_gave_up,
@@ -32,7 +33,7 @@ def retry_run(session: Session, user: User, run_id: int) -> ScheduleRun:
     with unit_of_work(session):
         run = session.get(ScheduleRun, run_id)
         if run is None:
-            raise NotFound("No such schedule run.")
+            raise NotFound(N_("No such schedule run."))
         visible_cohort(session, user, run.cohort_id, "sessions.manage")
         jobs.retry(session, APPLY_PLAN, run.id)
     session.refresh(run)

@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from core.i18n import N_, Said
 from core.models.enums import SessionType
 
 UTC = dt.UTC
@@ -119,28 +120,28 @@ class PlanResult:
         return grouped
 
 
-def validate_plan(plan: Plan, max_days: int = 800) -> list[str]:
+def validate_plan(plan: Plan, max_days: int = 800) -> list[Said]:
     """Problems with the plan's shape, as sentences (empty when it can be expanded)."""
     problems = []
     if plan.end_date < plan.start_date:
-        problems.append("The end date is before the start date.")
+        problems.append(Said(N_("The end date is before the start date.")))
     elif (plan.end_date - plan.start_date).days > max_days:
-        problems.append(f"A plan may cover at most {max_days} days.")
+        problems.append(Said(N_("A plan may cover at most %(days)s days."), {"days": max_days}))
     if not plan.weekdays:
-        problems.append("Choose at least one weekday.")
+        problems.append(Said(N_("Choose at least one weekday.")))
     elif not plan.weekdays <= set(range(7)):
-        problems.append("Weekdays are 0 (Monday) to 6 (Sunday).")
+        problems.append(Said(N_("Weekdays are 0 (Monday) to 6 (Sunday).")))
     if not 1 <= len(plan.slots) <= MAX_SLOTS:
-        problems.append(f"Give one or {MAX_SLOTS} slots a day.")
+        problems.append(Said(N_("Give one or %(max)s slots a day."), {"max": MAX_SLOTS}))
     for number, slot in enumerate(plan.slots, start=1):
         if slot.end <= slot.start:
-            problems.append(f"Slot {number} ends before it starts.")
+            problems.append(Said(N_("Slot %(n)s ends before it starts."), {"n": number}))
     if len(plan.slots) == 2 and plan.slots[0].start < plan.slots[1].end and plan.slots[1].start < plan.slots[0].end:
-        problems.append("The two slots overlap.")
+        problems.append(Said(N_("The two slots overlap.")))
     try:
         ZoneInfo(plan.zone)
     except (KeyError, ValueError):
-        problems.append(f"Unknown time zone {plan.zone!r}.")
+        problems.append(Said(N_("Unknown time zone %(zone)s."), {"zone": repr(plan.zone)}))
     return problems
 
 

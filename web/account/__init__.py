@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -13,24 +14,30 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from core.access import auth as auth_service
-from core.access.commands import CreateApiToken
+from core.access.commands import ChooseLanguage, CreateApiToken
 from core.access.throttle import ThrottlePolicy
 from core.errors import TooManyAttempts, ValidationError
 from core.models import ApiToken
 
 from ..auth import HOME_BY_ROLE, public, signed_in, user
 from ..extensions import db
+from ..forms import form_command
+from ..i18n import translated_message
 
 bp = Blueprint("account", __name__)
 
 
+REQUIRED = _l("This field is required.")
+
+
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED), Email(_l("Enter a valid email address."),
+                                                check_deliverability=False), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=200)])
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Token name", validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Token name"), validators=[DataRequired(REQUIRED), Length(max=120)])
 
 
 def _throttle_policy() -> ThrottlePolicy:
@@ -44,6 +51,14 @@ def _safe_next(target: str | None) -> str | None:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return None
+
+
+def _fresh_session() -> None:
+    """A new session at sign-in and sign-out; only the language picked on the sign-in page carries over."""
+    chosen = session.get("lang")
+    session.clear()
+    if chosen:
+        session["lang"] = chosen
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -63,13 +78,13 @@ def login() -> Any:
                     ip=request.remote_addr, user_agent=request.user_agent.string, policy=_throttle_policy(),
                 )
             except TooManyAttempts as exc:
-                flash(exc.message, "danger")
+                flash(translated_message(exc), "danger")
                 return render_template("account/login.html", form=form), 429, {"Retry-After": str(exc.retry_after)}
             except ValidationError as exc:
-                flash(exc.message, "danger")
+                flash(translated_message(exc), "danger")
                 status = 401
             else:
-                session.clear()
+                _fresh_session()
                 login_user(found)
                 return redirect(_safe_next(request.args.get("next")) or url_for(HOME_BY_ROLE[found.role]))
     return render_template("account/login.html", form=form), status
@@ -82,7 +97,7 @@ def logout() -> Any:
     if secret:
         auth_service.sign_out(db.session, secret)
     logout_user()
-    session.clear()
+    _fresh_session()
     flash(_("You are signed out."), "info")
     return redirect(url_for("account.login"))
 
@@ -96,6 +111,16 @@ def _tokens() -> list[ApiToken]:
 @signed_in
 def profile() -> Any:
     return render_template("account/profile.html", tokens=_tokens(), form=TokenForm(), new_token=None)
+
+
+@bp.route("/profile/language", methods=["POST"])
+@signed_in
+def choose_language() -> Any:
+    command = form_command(ChooseLanguage)
+    auth_service.choose_language(db.session, user(), command)
+    session.pop("lang", None)  # the choice on Profile is the one that counts now
+    flash(_("Language saved."), "success")
+    return redirect(url_for("account.profile"))
 
 
 @bp.route("/profile/tokens", methods=["POST"])

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core import clock
@@ -19,6 +20,7 @@ from core.attendance import service as attendance
 from core.attendance.commands import LockSession, MarkRegister, UnlockSession
 from core.attendance.roster import RegisterRow
 from core.errors import ValidationError
+from core.i18n import N_
 from core.models import Institution
 
 from ..auth import requires, user
@@ -124,7 +126,7 @@ def register(session_id: int) -> Any:
 @requires("attendance.lock")
 def lock_screen(session_id: int) -> Any:
     attendance.lock_session(db.session, user(), session_id, LockSession(reason=request.form.get("reason")))
-    flash("Session locked. Its register is now read-only.", "success")
+    flash(_("Session locked. Its register is now read-only."), "success")
     return redirect(url_for("attendance.register", session_id=session_id))
 
 
@@ -137,11 +139,11 @@ def unlock_screen(session_id: int) -> Any:
         try:
             relock = dt.datetime.fromisoformat(relock).replace(tzinfo=ZoneInfo(zone or "UTC")).isoformat()
         except ValueError:
-            raise ValidationError("Re-lock time must be a date and time.", code="invalid_relock_after") from None
+            raise ValidationError(N_("Re-lock time must be a date and time."), code="invalid_relock_after") from None
     attendance.unlock_session(db.session, user(), session_id,
                               UnlockSession(reason=request.form.get("reason"), relock_after=relock),
                               grace_hours=_grace())
-    flash("Session unlocked. Changes are possible until it locks again.", "success")
+    flash(_("Session unlocked. Changes are possible until it locks again."), "success")
     return redirect(url_for("attendance.register", session_id=session_id))
 
 
@@ -150,9 +152,10 @@ def unlock_screen(session_id: int) -> Any:
 def export_csv(session_id: int) -> Any:
     reg = _register(session_id)
     s = reg.class_session
-    preamble = [["Cohort", reg.cohort.name], ["Session", f"{s.session_date} {s.start_time:%H:%M}-{s.end_time:%H:%M}"],
-                ["Locked", "yes" if reg.info.is_locked else "no"], []]
-    body = export.to_csv(export.register_rows(reg.rows), preamble)
+    preamble = [[_("Cohort"), reg.cohort.name],
+                [_("Session"), f"{s.session_date} {s.start_time:%H:%M}-{s.end_time:%H:%M}"],
+                [_("Locked"), _("yes") if reg.info.is_locked else _("no")], []]
+    body = export.to_csv(export.register_rows(reg.rows, _), preamble)
     return Response("\ufeff" + body, mimetype="text/csv",
                     headers={"Content-Disposition": attachment(f"register-{s.session_date}-session-{s.id}.csv")})
 
@@ -165,7 +168,7 @@ def daily_view() -> Any:
     try:
         day = dt.date.fromisoformat(raw_day) if raw_day else clock.today_in(zone)
     except ValueError:
-        flash("Dates look like 2026-01-31; showing today instead.", "warning")
+        flash(_("Dates look like 2026-01-31; showing today instead."), "warning")
         day = clock.today_in(zone)
     q = request.args.get("q", "").strip()
     try:

@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from core.attendance.locking import lock_past_sessions
 from core.mail import MailSettings
 from core.reminders import service as reminders
+from tasks import translations_dir
 
 from ..extensions import db
 
@@ -37,7 +38,8 @@ def lock_past(grace_hours: int | None) -> None:
 def send_unmarked() -> None:
     """Mail each facilitator the ended, unlocked registers they have not fully marked (once per session)."""
     report = reminders.send_unmarked_reminders(db.session, _mail(), current_app.config["BASE_URL"],
-                                               grace_hours=int(current_app.config["LOCK_GRACE_HOURS"]))
+                                               grace_hours=int(current_app.config["LOCK_GRACE_HOURS"]),
+                                               translations=translations_dir())
     click.echo(f"Reminders: {len(report.sent)} mail(s) sent, {len(report.failed)} failed.")
     if report.failed:
         raise SystemExit(1)
@@ -48,7 +50,8 @@ def send_at_risk() -> None:
     """Mail cohort admins the trainees who crossed into "at risk" since the last run."""
     c = current_app.config
     report = reminders.send_at_risk_digests(db.session, _mail(), threshold=float(c["AT_RISK_THRESHOLD"]),
-                                            consecutive=int(c["AT_RISK_CONSECUTIVE_MISSES"]))
+                                            consecutive=int(c["AT_RISK_CONSECUTIVE_MISSES"]),
+                                            translations=translations_dir())
     click.echo(f"At-risk digests: {len(report.sent)} mail(s) sent, {len(report.failed)} failed.")
     if report.failed:
         raise SystemExit(1)

@@ -29,14 +29,14 @@ from core.i18n import N_
 from core.imports import commit, service
 from core.imports.commands import CommitImport, ImportRowsQuery, TraineesQuery
 from core.imports.jobs import JOB_KINDS, retry_import
-from core.imports.rules import COLUMNS, reason_sentence
+from core.imports.rules import COLUMNS
 from core.models import Cohort, ImportStatus, TraineeImport, TraineeImportRow, User
 
 from ..auth import requires, user
 from ..contract import Accepted, ErrorEnvelope, Page, contract, responds
 from ..downloads import stream_csv
 from ..extensions import db
-from ..i18n import current_language
+from ..i18n import current_language, row_problem
 from ..pagination import paginate
 from . import schemas as present
 from .schemas import CsvUpload, ImportOut, ImportRowOut, TraineeOut
@@ -56,11 +56,11 @@ def _cohort(cohort_id: int, permission: str) -> Cohort:
 def _import(import_id: int, permission: str) -> tuple[TraineeImport, Cohort]:
     imp = db.session.get(TraineeImport, import_id)
     if imp is None:
-        raise NotFound("No such import.")
+        raise NotFound(N_("No such import."))
     try:
         cohort = _cohort(imp.cohort_id, permission)
     except NotFound:
-        raise NotFound("No such import.") from None
+        raise NotFound(N_("No such import.")) from None
     return imp, cohort
 
 
@@ -130,7 +130,7 @@ def api_import_list(cohort_id: int, query: PageQuery) -> Any:
 @contract(resp=responds(HTTP_200=ImportOut))
 def api_import_detail(import_id: int) -> Any:
     """Status, progress, counts and the background job in words; poll it while the import is in progress."""
-    imp, _ = _import(import_id, "corporate_trainees.view")
+    imp, _cohort = _import(import_id, "corporate_trainees.view")
     uploader = db.session.get(User, imp.uploaded_by_id) if imp.uploaded_by_id else None
     return _present(imp, uploader, with_job=True)
 
@@ -139,7 +139,7 @@ def api_import_detail(import_id: int) -> Any:
 @requires("corporate_trainees.view")
 @contract(resp=responds(HTTP_200=Page[ImportRowOut]))
 def api_import_rows(import_id: int, query: ImportRowsQuery) -> Any:
-    imp, _ = _import(import_id, "corporate_trainees.view")
+    imp, _cohort = _import(import_id, "corporate_trainees.view")
     stmt = select(TraineeImportRow).where(TraineeImportRow.import_id == imp.id)
     if query.ok is not None:
         stmt = stmt.where(TraineeImportRow.ok.is_(query.ok))
@@ -151,9 +151,10 @@ def api_import_rows(import_id: int, query: ImportRowsQuery) -> Any:
 @contract(resp=responds(HTTP_200=None))
 def api_import_errors_csv(import_id: int) -> Any:
     """Every row error as CSV (row, column, value, reason, message), formulas neutralized."""
-    imp, _ = _import(import_id, "corporate_trainees.view")
+    imp, _cohort = _import(import_id, "corporate_trainees.view")
     stem = imp.original_filename.rsplit(".", 1)[0][:80] or "import"
-    return stream_csv(service.error_report_lines(db.session, imp.id), f"{stem}-errors.csv")
+    return stream_csv(service.error_report_lines(db.session, imp.id, gettext=_, describe=row_problem),
+                      f"{stem}-errors.csv")
 
 
 @bp.post("/api/trainee-imports/<int:import_id>/commit")
@@ -215,7 +216,6 @@ def import_status(import_id: int) -> Any:
     imp, cohort = _import(import_id, "corporate_trainees.view")
     preview = service.preview_rows(db.session, imp.id) if imp.status.value not in IN_PROGRESS else []
     return render_template("imports/status.html", imp=imp, cohort=cohort, preview=preview, job=_job(imp),
-                           reason_sentence=reason_sentence,
                            duplicate_of=commit.same_file_committed(db.session, imp)
                            if imp.status == ImportStatus.VALIDATED else None,
                            in_progress=imp.status.value in IN_PROGRESS,

@@ -12,6 +12,7 @@ from core.jobs import JobView
 from core.models import CorporateTrainee, TraineeImport, TraineeImportRow, User
 
 from ..contract import JobOut, file_field
+from ..i18n import say
 
 
 class CsvUpload(BaseModel):
@@ -122,7 +123,7 @@ def trainee_import(imp: TraineeImport, uploader: User | None = None, job: JobVie
                     for code, n in sorted((imp.errors_by_reason or {}).items()) if code != "file"],
         "inserted_count": imp.inserted_count,
         "error_message": imp.error_message,
-        "job": job.as_json() if job else None,
+        "job": job.as_json(say) if job else None,
         "links": {
             "self": url_for("imports.api_import_detail", import_id=imp.id),
             "page": url_for("imports.import_status", import_id=imp.id),

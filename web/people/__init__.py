@@ -36,7 +36,7 @@ from ..contract import Accepted, ErrorEnvelope, Page, contract, responds
 from ..downloads import stream_csv
 from ..extensions import db
 from ..forms import form_command
-from ..i18n import current_language
+from ..i18n import current_language, row_problem, translated_message
 from ..pagination import query_page
 from ..queue import sender
 from .schemas import (
@@ -209,7 +209,8 @@ def api_learner_import_rows(import_id: int, query: PageQuery) -> Any:
 def api_learner_import_errors(import_id: int) -> Any:
     imp = _learner_import(import_id)
     stem = imp.original_filename.rsplit(".", 1)[0][:80] or "import"
-    return stream_csv(imports.error_report_lines(db.session, imp.id), f"{stem}-errors.csv")
+    return stream_csv(imports.error_report_lines(db.session, imp.id, gettext=_, describe=row_problem),
+                      f"{stem}-errors.csv")
 
 
 @bp.post("/api/learner-imports/<int:import_id>/commit")
@@ -308,7 +309,7 @@ def password_reset(token: str) -> Any:
     try:
         person = resets.user_for_token(db.session, secret, token, max_age)
     except ValidationError as exc:
-        return render_template("people/password_reset.html", problem=exc.message, person=None), 410
+        return render_template("people/password_reset.html", problem=translated_message(exc), person=None), 410
     return render_template("people/password_reset.html", problem=None, person=person)
 
 

@@ -49,7 +49,7 @@ from core.scheduling.runs import get_run, start_run
 from ..auth import public, requires, user
 from ..contract import Accepted, ErrorEnvelope, Page, contract, request_invalid, responds
 from ..extensions import db
-from ..i18n import current_language
+from ..i18n import current_language, local_date, say, translated_message
 from ..pagination import paginate
 from . import schemas as present
 from .schemas import (
@@ -281,11 +281,11 @@ def _problems(exc: Exception) -> list[str]:
     """A refused plan's problems as sentences for the form."""
     if isinstance(exc, PydanticValidationError):
         invalid = request_invalid(exc.errors(include_context=False, include_url=False))
-        return [invalid.message, *[f"{d['field']}: {d['message']}" if d["field"] else d["message"]
+        return [translated_message(invalid), *[f"{d['field']}: {d['message']}" if d["field"] else d["message"]
                                    for d in invalid.details]]
     assert isinstance(exc, DomainError)
     details = exc.details if isinstance(exc.details, list) else []
-    return [exc.message, *[d["message"] for d in details]]
+    return [translated_message(exc), *[say(d["message"]) for d in details]]
 
 
 def _sessions_page(cohort_id: int, *, plan: dict[str, Any] | None = None, preview: dict[str, Any] | None = None,
@@ -374,7 +374,7 @@ def edit_session_screen(session_id: int) -> Any:
 def cancel_session_screen(session_id: int) -> Any:
     s = cancel_session(db.session, user(), session_id, CancelSession(reason=request.form.get("reason") or None),
                        grace_hours=_grace())
-    flash(_("Session of %(day)s cancelled.", day=f"{s.session_date:%d %b %Y}"), "success")
+    flash(_("Session of %(day)s cancelled.", day=local_date(s.session_date, "dd MMM y")), "success")
     return redirect(request.referrer or url_for("scheduling.cohort_sessions", cohort_id=s.cohort_id))
 
 
@@ -415,7 +415,7 @@ def holiday_list() -> Any:
     if request.method == "POST":
         holiday = places.create_holiday(db.session, user(), CreateHoliday.model_validate(
             {k: request.form.get(k) for k in ("date", "name")}))
-        flash(_("%(day)s (%(name)s) added.", day=f"{holiday.date:%d %b %Y}", name=holiday.name), "success")
+        flash(_("%(day)s (%(name)s) added.", day=local_date(holiday.date, "dd MMM y"), name=holiday.name), "success")
         return redirect(url_for("scheduling.holiday_list"))
     query = HolidaysQuery.model_validate({"per_page": 50, **request.args.to_dict()})
     listing = paginate(places.holidays_stmt(user(), query.year, query.q), lambda h: h, query=query)

@@ -20,6 +20,7 @@ from core.scheduling.plan import Preview
 from core.scheduling.planner import PlannedSession
 
 from ..contract import Accepted, JobOut
+from ..i18n import say
 
 
 class _SessionSlot(BaseModel):
@@ -211,7 +212,7 @@ def schedule_run(run: ScheduleRun, job: JobView | None, retry_url: str) -> dict[
             "already_scheduled_count": run.existing_count,
             "conflicts": (run.conflicts or {}).get("items", []), "error": run.error,
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-            "job": job.as_json() if job else None, "retry_url": retry_url}
+            "job": job.as_json(say) if job else None, "retry_url": retry_url}
 
 
 def class_session(s: ClassSession, zone: str, grace_hours: int) -> dict[str, Any]:

@@ -1,3 +1,36 @@
+// Words for scripts: the page's catalogue (JSON in <body data-i18n>, written by web/i18n.py) holds the
+// translation of every msgid this folder's scripts pass to _() or ngettext(); bin/translations extracts
+// them like the templates'. Plural forms follow the browser's CLDR rules (Intl.PluralRules), mapped by
+// the server to the catalogue's forms. Numbers and dates use Latin digits, as the server's Babel does.
+window.I18N = (function () {
+  var data = {lang: document.documentElement.lang || 'en', plural: {}, messages: {}};
+  try {
+    if (document.body && document.body.dataset.i18n) { data = JSON.parse(document.body.dataset.i18n); }
+  } catch (e) { /* no catalogue: English */ }
+  var locale = data.lang + '-u-nu-latn';
+  var rules = window.Intl && Intl.PluralRules ? new Intl.PluralRules(data.lang) : null;
+  function fill(text, params) {
+    if (!params) { return text; }
+    return text.replace(/%\((\w+)\)[sd]/g, function (whole, key) { return key in params ? String(params[key]) : whole; });
+  }
+  return {
+    lang: data.lang,
+    locale: locale,
+    _: function (msgid, params) {
+      var text = data.messages[msgid];
+      return fill(typeof text === 'string' && text ? text : msgid, params);
+    },
+    ngettext: function (singular, plural, n, params) {
+      var forms = data.messages[singular];
+      var values = Object.assign({num: n}, params || {});
+      if (!Array.isArray(forms)) { return fill(n === 1 ? singular : plural, values); }
+      var index = rules ? data.plural[rules.select(n)] : (n === 1 ? 0 : 1);
+      if (index === undefined || index >= forms.length) { index = forms.length - 1; }
+      return fill(forms[index], values);
+    }
+  };
+})();
+
 // Small behaviours every screen may use, declared in HTML with data- attributes (the CSP forbids inline
 // handlers): data-confirm="question" on a form asks before submitting; data-no-submit keeps a filter form
 // from submitting; data-select-on-focus selects a read-only field's text (a URL to copy).

@@ -9,6 +9,7 @@
   "use strict";
   var root = document.getElementById("register");
   if (!root) return;
+  var _ = window.I18N._, ngettext = window.I18N.ngettext;
 
   var sessionId = Number(root.dataset.sessionId);
   var keyField = root.dataset.key;
@@ -76,7 +77,7 @@
   function queue(li, change) {
     pending[li.dataset.memberId] = change;
     savePending();
-    setState(li, "saving", "saving…");
+    setState(li, "saving", _("saving…"));
     schedule(250);
   }
 
@@ -109,8 +110,21 @@
     var notes = li.querySelector(".notes-input");
     if (notes && document.activeElement !== notes) notes.value = trainee.notes || "";
     var by = li.querySelector(".marked-by");
-    if (by) by.textContent = trainee.marked_by ? "by " + trainee.marked_by : "";
+    if (by) by.textContent = trainee.marked_by ? _("by %(name)s", {name: trainee.marked_by}) : "";
   }
+
+  // A refused mark's reason in the reader's language (the API's per-record message is for developers).
+  var reasonWords = {
+    not_in_cohort: _("This trainee is not on this session's register."),
+    invalid_status: _("Choose present, late, absent or excused."),
+    out_of_range: _("Minutes late must be a whole number from 0 to 600."),
+    only_for_late: _("Minutes late are only for a late arrival."),
+    too_long: _("The note is too long."),
+    session_not_started: _("Present, late and absent can be recorded only once the session has started."),
+    duplicate: _("This trainee is twice in the same request.")
+  };
+  var statusWords = { PRESENT: _("Present"), LATE: _("Late"), ABSENT: _("Absent"), EXCUSED: _("Excused") };
+  function statusWord(status) { return statusWords[status] || status; }
 
   function same(a, b) {
     return a && b && a.status === b.status && (a.minutes_late == null ? null : a.minutes_late) ===
@@ -131,7 +145,7 @@
       return rec;
     });
     inFlight = batch;
-    if (syncState) syncState.textContent = "Saving " + records.length + "…";
+    if (syncState) syncState.textContent = ngettext("Saving %(num)s change…", "Saving %(num)s changes…", records.length);
     fetch(markUrl, {
       method: "POST",
       credentials: "same-origin",
@@ -148,7 +162,7 @@
         onRefused(batch, result.body, result.status); return;
       }
       if (result.status === 422) { onInvalid(batch, result.body); return; }
-      onNetworkFailure(batch, (result.body.error && result.body.error.message) || "Server error");
+      onNetworkFailure(batch, (result.body.error && result.body.error.message) || _("Server error"));
     }).catch(function () {
       inFlight = null;
       onNetworkFailure(batch, "offline");
@@ -172,24 +186,24 @@
       acknowledge(batch, id);
       if (!li || stillQueued) return;
       if (conflict && !same(conflict.current, batch[id])) {
-        setState(li, "failed", "changed by someone else");
+        setState(li, "failed", _("changed by someone else"));
       } else {
-        setState(li, "saved", "saved");
+        setState(li, "saved", _("saved"));
       }
     });
     savePending();
     (body.trainees || []).forEach(applyServer);
     refreshCounts();
     showAlert("");
-    if (syncState) syncState.textContent = Object.keys(pending).length ? "" : "All changes saved";
+    if (syncState) syncState.textContent = Object.keys(pending).length ? "" : _("All changes saved");
     if (Object.keys(pending).length) schedule(50);
   }
 
   function onRefused(batch, body, status) {
-    var message = (body.error && body.error.message) || "The server refused these changes.";
+    var message = (body.error && body.error.message) || _("The server refused these changes.");
     Object.keys(batch).forEach(function (id) {
       acknowledge(batch, id);
-      if (rows[id]) setState(rows[id], "failed", status === 423 ? "not saved: locked" : "not saved");
+      if (rows[id]) setState(rows[id], "failed", status === 423 ? _("not saved: locked") : _("not saved"));
     });
     savePending();
     showAlert(message);
@@ -200,7 +214,7 @@
     var ids = Object.keys(batch);
     var details = (body.error && body.error.details && body.error.details.records) || [];
     var bad = {};
-    details.forEach(function (d) { if (d.index >= 0 && ids[d.index]) bad[ids[d.index]] = d.message; });
+    details.forEach(function (d) { if (d.index >= 0 && ids[d.index]) bad[ids[d.index]] = reasonWords[d.reason] || d.message; });
     ids.forEach(function (id) {
       if (bad[id]) {
         acknowledge(batch, id);
@@ -208,16 +222,19 @@
       }
     });
     savePending();
-    showAlert((body.error && body.error.message) || "Some marks are not valid.");
+    showAlert((body.error && body.error.message) || _("Some marks are not valid."));
     if (Object.keys(pending).length) schedule(50); // the valid ones go again on their own
   }
 
   function onNetworkFailure(batch, why) {
     failures += 1;
     Object.keys(batch).forEach(function (id) {
-      if (rows[id]) setState(rows[id], "failed", why === "offline" ? "not saved yet (offline) — will retry" : "not saved — will retry");
+      if (rows[id]) setState(rows[id], "failed", why === "offline" ? _("not saved yet (offline) — will retry") : _("not saved — will retry"));
     });
-    if (syncState) syncState.textContent = Object.keys(pending).length + " change(s) waiting to be saved";
+    if (syncState) {
+      syncState.textContent = ngettext("%(num)s change waiting to be saved", "%(num)s changes waiting to be saved",
+                                       Object.keys(pending).length);
+    }
     schedule(Math.min(1000 * Math.pow(2, failures - 1), 15000));
   }
 
@@ -243,7 +260,7 @@
     if (event.target.classList.contains("minutes-input") || event.target.classList.contains("notes-input")) {
       var status = li.dataset.status;
       if (event.target.classList.contains("minutes-input")) status = "LATE";
-      if (!status) { setState(li, "failed", "choose a status first"); return; }
+      if (!status) { setState(li, "failed", _("choose a status first")); return; }
       showStatus(li, status);
       queue(li, currentValues(li, status));
       refreshCounts();
@@ -271,7 +288,7 @@
         var change = currentValues(li, "PRESENT");
         change.expected_version = 0;
         pending[id] = change;
-        setState(li, "saving", "saving…");
+        setState(li, "saving", _("saving…"));
       });
       savePending();
       refreshCounts();
@@ -296,12 +313,17 @@
         list.innerHTML = "";
         (body.items || []).forEach(function (item) {
           var li = document.createElement("li");
-          var from = item.from && item.from.status ? item.from.status : (item.from ? JSON.stringify(item.from) : "—");
-          var to = item.to && item.to.status ? item.to.status : JSON.stringify(item.to);
-          li.textContent = new Date(item.at).toLocaleString() + " · " + (item.by || "system") + " · " + from + " → " + to;
+          var from = item.from && item.from.status ? statusWord(item.from.status) : (item.from ? JSON.stringify(item.from) : "—");
+          var to = item.to && item.to.status ? statusWord(item.to.status) : JSON.stringify(item.to);
+          li.textContent = new Date(item.at).toLocaleString(window.I18N.locale) + " · " + (item.by || _("system")) + " · " +
+            from + " → " + to;
           list.appendChild(li);
         });
-        if (!list.children.length) list.innerHTML = "<li>No changes yet.</li>";
+        if (!list.children.length) {
+          var none = document.createElement("li");
+          none.textContent = _("No changes yet.");
+          list.appendChild(none);
+        }
         list.classList.remove("d-none");
       });
   }
@@ -315,18 +337,18 @@
       if (!li || !fileInput.files.length) return;
       var form = new FormData();
       form.append("file", fileInput.files[0]);
-      setState(li, "saving", "uploading…");
+      setState(li, "saving", _("uploading…"));
       fetch("/api/institution/class-sessions/" + sessionId + "/trainees/" + li.dataset.memberId + "/evidence", {
         method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf, "Accept": "application/json" }, body: form
       }).then(function (r) { return r.json().then(function (b) { return { status: r.status, body: b }; }); })
         .then(function (res) {
-          if (res.status !== 201) { setState(li, "failed", (res.body.error && res.body.error.message) || "upload failed"); return; }
+          if (res.status !== 201) { setState(li, "failed", (res.body.error && res.body.error.message) || _("upload failed")); return; }
           var holder = li.querySelector(".evidence");
           var link = holder.querySelector(".evidence-link");
-          if (!link) { link = document.createElement("a"); link.className = "evidence-link"; link.textContent = "Evidence"; holder.prepend(link); }
+          if (!link) { link = document.createElement("a"); link.className = "evidence-link"; link.textContent = _("Evidence"); holder.prepend(link); }
           link.href = res.body.url;
-          setState(li, "saved", "evidence saved");
-        }).catch(function () { setState(li, "failed", "upload failed (offline?)"); });
+          setState(li, "saved", _("evidence saved"));
+        }).catch(function () { setState(li, "failed", _("upload failed (offline?)")); });
     });
   }
 
@@ -342,14 +364,17 @@
       if (minutes) minutes.value = pending[id].minutes_late == null ? "" : pending[id].minutes_late;
       var notes = li.querySelector(".notes-input");
       if (notes) notes.value = pending[id].notes || "";
-      setState(li, "saving", "saving…");
+      setState(li, "saving", _("saving…"));
     });
     savePending();
     refreshCounts();
     schedule(0);
   } else {
     var lost = Object.keys(pending).length;
-    if (lost) showAlert(lost + " change(s) made earlier on this device could not be saved: this register is locked.");
+    if (lost) {
+      showAlert(ngettext("%(num)s change made earlier on this device could not be saved: this register is locked.",
+                         "%(num)s changes made earlier on this device could not be saved: this register is locked.", lost));
+    }
     pending = {};
     savePending();
   }

@@ -2,6 +2,7 @@
 (function () {
   const root = document.getElementById('calendar');
   if (!root) return;
+  const {_, ngettext, locale} = window.I18N;
   const body = document.getElementById('cal-body');
   const title = document.getElementById('cal-title');
   const viewSel = document.getElementById('cal-view');
@@ -26,7 +27,8 @@
     const time = ev.start.slice(11, 16) + '–' + ev.end.slice(11, 16);
     const label = time + ' ' + ev.title + (ev.room ? ' · ' + ev.room.name : '') + (ev.instructor ? ' · ' + ev.instructor.name : '');
     const cls = 'cal-event' + (ev.locked ? ' locked' : '') + (ev.status === 'CANCELLED' ? ' cancelled' : '');
-    const tip = label + ' · ' + (ev.type_label || ev.type) + ' · marked ' + ev.marked + '/' + ev.roster + (ev.locked ? ' · locked' : '');
+    const tip = label + ' · ' + (ev.type_label || ev.type) + ' · ' + _('marked %(marked)s/%(roster)s', {marked: ev.marked, roster: ev.roster}) +
+      (ev.locked ? ' · ' + _('locked') : '');
     const href = registerTpl ? registerTpl.replace('987654321', ev.id) : null;
     return href ? '<a class="' + cls + '" href="' + esc(href) + '" title="' + esc(tip) + '">' + esc(label) + '</a>'
                 : '<span class="' + cls + '" title="' + esc(tip) + '" tabindex="0">' + esc(label) + '</span>';
@@ -37,28 +39,29 @@
     const params = new URLSearchParams({start: iso(start), end: iso(end)});
     root.querySelectorAll('[data-filter]').forEach((el) => { if (el.value) params.set(el.dataset.filter, el.value); });
     title.textContent = viewSel.value === 'week'
-      ? 'Week of ' + start.toLocaleDateString(undefined, {day: 'numeric', month: 'long', year: 'numeric'})
-      : anchor.toLocaleDateString(undefined, {month: 'long', year: 'numeric'});
-    body.innerHTML = '<p class="text-muted">Loading…</p>';
+      ? _('Week of %(day)s', {day: start.toLocaleDateString(locale, {day: 'numeric', month: 'long', year: 'numeric'})})
+      : anchor.toLocaleDateString(locale, {month: 'long', year: 'numeric'});
+    body.innerHTML = '<p class="text-muted">' + esc(_('Loading…')) + '</p>';
     const r = await fetch(root.dataset.api + '?' + params.toString(), {headers: {'Accept': 'application/json'}});
-    if (!r.ok) { body.innerHTML = '<div class="alert alert-danger">Could not load the calendar (' + r.status + ').</div>'; return; }
+    if (!r.ok) { body.innerHTML = '<div class="alert alert-danger">' + esc(_('Could not load the calendar (%(code)s).', {code: r.status})) + '</div>'; return; }
     const data = await r.json();
     const byDay = {};
     data.items.forEach((ev) => { (byDay[ev.start.slice(0, 10)] = byDay[ev.start.slice(0, 10)] || []).push(ev); });
     const today = iso(new Date());
     let html = '<table class="table table-bordered cal-grid" data-testid="calendar-grid"><thead><tr>';
-    ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].forEach((d) => { html += '<th scope="col">' + d + '</th>'; });
+    // Weekday names from the browser's CLDR data in the page's language, Monday first.
+    for (let i = 0; i < 7; i++) { html += '<th scope="col">' + esc(addDays(monday(anchor), i).toLocaleDateString(locale, {weekday: 'short'})) + '</th>'; }
     html += '</tr></thead><tbody>';
     for (let d = new Date(start), i = 0; d < end; d = addDays(d, 1), i++) {
       if (i % 7 === 0) html += '<tr>';
       const key = iso(d), events = byDay[key] || [];
       const cls = [d.getMonth() !== anchor.getMonth() && viewSel.value === 'month' ? 'other-month' : '',
                    key === today ? 'today' : '', events.length ? '' : 'empty-day'].join(' ');
-      html += '<td class="' + cls + '"><div class="fw-semibold">' + d.toLocaleDateString(undefined, {weekday: 'short', day: 'numeric'}) +
+      html += '<td class="' + cls + '"><div class="fw-semibold">' + esc(d.toLocaleDateString(locale, {weekday: 'short', day: 'numeric'})) +
               '</div>' + events.map(eventHtml).join('') + '</td>';
       if (i % 7 === 6) html += '</tr>';
     }
-    html += '</tbody></table><p class="small text-muted">' + data.total + ' session(s).</p>';
+    html += '</tbody></table><p class="small text-muted">' + esc(ngettext('%(num)s session.', '%(num)s sessions.', data.total)) + '</p>';
     body.innerHTML = html;
   }
 
