@@ -40,7 +40,14 @@ babel = Babel()
 def _signed_in() -> Any:
     if g.get("database_unavailable"):
         return None  # who is signed in is a database question (web/errors.py)
-    return current_user if current_user and getattr(current_user, "is_authenticated", False) else None
+    try:
+        return current_user if current_user and getattr(current_user, "is_authenticated", False) else None
+    except SQLAlchemyError:  # a page that never needed the database asks for its words while it is away
+        from .extensions import db
+
+        db.session.rollback()
+        g.database_unavailable = True
+        return None
 
 
 def institution_language() -> str | None:

@@ -18,7 +18,7 @@ from sqlalchemy import update
 from core import clock
 from core.models import User
 from tests.attendance_factories import make_session
-from tests.e2e.test_crawl import AXE, _links, _serious
+from tests.e2e.test_crawl import AXE, _links, page_problems
 
 pytestmark = pytest.mark.e2e
 
@@ -169,10 +169,6 @@ def test_every_page_in_arabic_is_right_to_left_fits_and_passes_axe(browser, live
             queue += fresh[:8 if width > 1000 else 3]
             if page.evaluate("document.documentElement.dir") != "rtl":
                 problems.append(f"{role} {width}px: {path} is not right to left")
-            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            if overflow > 1:
-                problems.append(f"{role} {width}px: {path} scrolls sideways by {overflow}px")
-            if width == 1280:
-                problems += [f"{role}: {path}: {v}" for v in _serious(page)]
+            problems += page_problems(page, f"{role} {width}px: {path}", width)
         context.close()
     assert len(seen) > 5 and problems == [], "\n".join(problems)

@@ -34,6 +34,18 @@ def _serious(page) -> list[str]:
             if v["impact"] in ("serious", "critical")]
 
 
+def page_problems(page, where: str, width: int) -> list[str]:
+    """What is wrong with the page on screen: it scrolls sideways, or (at desktop width) axe-core finds a
+    serious or critical violation."""
+    problems = []
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    if overflow > 1:
+        problems.append(f"{where} scrolls sideways by {overflow}px")
+    if width == 1280:
+        problems += [f"{where}: {v}" for v in _serious(page)]
+    return problems
+
+
 @pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed (bin/install test installs it with npm)")
 @pytest.mark.parametrize("role", ROLES)
 def test_every_linked_page_is_allowed_fits_and_passes_axe(browser, live_server, sign_in_as, role):
@@ -61,10 +73,6 @@ def test_every_linked_page_is_allowed_fits_and_passes_axe(browser, live_server, 
                 queue += [p for p in _links(page, live_server) if p not in seen and p not in queue][:5]
             else:
                 queue += [p for p in _links(page, live_server) if p not in seen and p not in queue][:3]
-            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            if overflow > 1:
-                problems.append(f"{role} {width}px: {path} scrolls sideways by {overflow}px")
-            if width == 1280:
-                problems += [f"{role}: {path}: {v}" for v in _serious(page)]
+            problems += page_problems(page, f"{role} {width}px: {path}", width)
         context.close()
     assert problems == [], "\n".join(problems)
