@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import unicodedata
+from pathlib import Path
 
 import pdfplumber
 import pytest
@@ -16,11 +17,13 @@ from sqlalchemy import func, select
 
 from core import clock
 from core.collation import sort_key
+from core.i18n import words as catalogue_words
 from core.models import CorporateTrainee, Institution, RegisterDocument
 from tests.attendance_factories import make_session
 from tests.portal_factories import built_report
 from tests.registers_factories import wait_until_built
 
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "web" / "translations"
 ARABIC_AND_ACCENTED = ["Émile Dupont", "أحمد", "Zoé Martin", "عمر", "Élodie Zérouali"]
 
 
@@ -41,6 +44,13 @@ def _words(data: bytes) -> list[dict]:
 
 def _find(words: list[dict], text: str) -> dict:
     return next(w for w in words if w["text"] in (text, text[::-1]))  # Arabic comes back in visual order
+
+
+def _heading(words: list[dict], msgid: str, language: str) -> dict:
+    """A column heading as the document's language says it (its longest word: the one least likely to stand
+    elsewhere on the page)."""
+    said = catalogue_words(str(TRANSLATIONS), language).gettext(msgid)
+    return _find(words, max(said.split(), key=len))
 
 
 def _documents(sql) -> int:
@@ -99,7 +109,7 @@ def test_an_arabic_institutions_progress_report_runs_right_to_left_in_arabic_ord
     assert _pdf_language(data) == "ar"
     words = _words(data)
     # Columns from the right: the trainee's name, then the employee code; headers aligned to the start (right).
-    trainee, code = _find(words, "Trainee"), _find(words, "Employee")
+    trainee, code = _heading(words, "Trainee", "ar"), _heading(words, "Employee code", "ar")
     assert trainee["x0"] > code["x1"]
     first = _find(words, "أحمد")
     assert abs(trainee["x1"] - first["x1"]) < 1.5
@@ -119,7 +129,9 @@ def test_a_report_asked_in_arabic_from_an_english_institution_is_an_arabic_sheet
     sheet = load_workbook(io.BytesIO(client.get(report["download_url"], headers=headers).data)).active
     assert sheet.sheet_view.rightToLeft is True
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
-    header = next(i for i, row in enumerate(rows) if row[:2] == ["Trainee", "Employee code"])
+    arabic = catalogue_words(str(TRANSLATIONS), "ar")
+    header = next(i for i, row in enumerate(rows)
+                  if row[:2] == [arabic.gettext("Trainee"), arabic.gettext("Employee code")])
     listed = [row[0] for row in rows[header + 1:] if row[0]]
     assert listed == sorted(named_trainees, key=sort_key("ar"))
 
