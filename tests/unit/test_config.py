@@ -42,6 +42,7 @@ def test_postgres_connections_have_pre_ping_and_a_statement_timeout():
     options = engine_options("postgresql+psycopg://u@h/db", 1234)
     assert options["pool_pre_ping"] is True
     assert "statement_timeout=1234" in options["connect_args"]["options"]
+    assert "jit=off" in options["connect_args"]["options"]
 
 
 def test_task_time_limit_stays_below_visibility_timeout_by_default(clean_env):
