@@ -118,10 +118,10 @@ def bare_library_loop(data: bytes) -> tuple[float, int]:
 
 
 def rules_only(data: bytes) -> float:
-    from core.imports import rules
+    from core.imports import contacts, rules
 
-    rules.normalize_dz_mobile.cache_clear()
-    rules.normalize_email.cache_clear()
+    contacts.normalize_dz_mobile.cache_clear()
+    contacts.normalize_email.cache_clear()
     started = time.perf_counter()
     profile = rules.sniff_file([data[i:i + 1 << 20] for i in range(0, len(data), 1 << 20)])
     reader = rules.TraineeReader(io.TextIOWrapper(io.BytesIO(data), encoding=profile.encoding, newline=""))
@@ -192,10 +192,10 @@ def main() -> None:
     # 1. validation on one process: rules alone, then the full service (row results COPY'd, progress committed)
     bare_s, bare_rows = bare_library_loop(data)
     rules_s = rules_only(data)
-    from core.imports import rules
+    from core.imports import contacts
 
-    rules.normalize_dz_mobile.cache_clear()
-    rules.normalize_email.cache_clear()
+    contacts.normalize_dz_mobile.cache_clear()
+    contacts.normalize_email.cache_clear()
     import_id = new_import(data)
     with app.app_context():
         started, cpu_started = time.perf_counter(), time.process_time()

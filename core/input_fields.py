@@ -13,7 +13,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from core.fields import Count, Id, clean_text
-from core.imports.rules import REASONS, normalize_dz_mobile, normalize_email
+from core.imports.contacts import normalize_dz_mobile, normalize_email
+from core.imports.rules import REASONS
 
 
 def _blank_to_none(value: object) -> object:

@@ -1,0 +1,191 @@
+"""Phone numbers and email addresses of import rows: Algerian mobiles to E.164, emails normalised.
+
+Each check is cached per distinct raw value and has a fast path for the common shapes that gives exactly
+the answer the library gives (tests compare them on large random samples); anything unusual goes to the
+library itself.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+import phonenumbers
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
+from phonenumbers import NumberParseException, PhoneNumberType
+
+_DZ = phonenumbers.PhoneMetadata.metadata_for_region("DZ")
+_SPECIAL_TYPES = (  # the order phonenumbers checks them in (phonenumberutil._number_type_helper)
+    ("premium_rate", PhoneNumberType.PREMIUM_RATE), ("toll_free", PhoneNumberType.TOLL_FREE),
+    ("shared_cost", PhoneNumberType.SHARED_COST), ("voip", PhoneNumberType.VOIP),
+    ("personal_number", PhoneNumberType.PERSONAL_NUMBER), ("pager", PhoneNumberType.PAGER),
+    ("uan", PhoneNumberType.UAN), ("voicemail", PhoneNumberType.VOICEMAIL),
+)
+_Desc = tuple[frozenset[int], re.Pattern[str]] | None
+
+
+def _compile_desc(desc: Any) -> _Desc:
+    """A number description from phonenumbers' metadata as (possible lengths, compiled pattern)."""
+    if desc is None or not desc.national_number_pattern:
+        return None
+    return frozenset(desc.possible_length or ()), re.compile(desc.national_number_pattern)
+
+
+def _matches(nsn: str, desc: _Desc) -> bool:
+    # Same test as phonenumberutil._is_number_matching_desc: length first, then a full match.
+    if desc is None:
+        return False
+    lengths, pattern = desc
+    if lengths and len(nsn) not in lengths:
+        return False
+    return pattern.fullmatch(nsn) is not None
+
+
+_DZ_GENERAL = _compile_desc(_DZ.general_desc)
+_DZ_SPECIAL = tuple((_compile_desc(getattr(_DZ, name)), kind) for name, kind in _SPECIAL_TYPES)
+_DZ_FIXED = _compile_desc(_DZ.fixed_line)
+_DZ_MOBILE = _compile_desc(_DZ.mobile)
+
+
+def _whole(desc: _Desc) -> str:
+    """A regex fragment (for a lookaround) true when `desc` matches the whole rest of the string."""
+    assert desc is not None
+    lengths, pattern = desc
+    length = f"(?=(?:{'|'.join(f'.{{{n}}}' for n in sorted(lengths))})\\Z)" if lengths else ""
+    return f"{length}(?:{pattern.pattern})\\Z"
+
+
+def _mobile_regex() -> re.Pattern[str] | None:
+    """One regex equal to "dz_number_type(nsn) == MOBILE": general matches, no special type, not fixed, mobile."""
+    if _DZ_GENERAL is None or _DZ_MOBILE is None or _DZ.same_mobile_and_fixed_line_pattern:
+        return None
+    parts = [f"(?={_whole(_DZ_GENERAL)})"]
+    parts += [f"(?!{_whole(desc)})" for desc, _ in _DZ_SPECIAL if desc is not None]
+    if _DZ_FIXED is not None:
+        parts.append(f"(?!{_whole(_DZ_FIXED)})")
+    parts.append(f"(?={_whole(_DZ_MOBILE)})")
+    return re.compile("".join(parts))
+
+
+_DZ_MOBILE_ONLY = _mobile_regex()
+# The commonest shape of all in one match: a mobile written without separators (0…, +213…, 00213… or
+# bare national digits; the same shapes as _DZ_SHAPES, tried in its order), group 1 its national number.
+_DZ_MOBILE_PLAIN = None if _DZ_MOBILE_ONLY is None else re.compile(
+    r"(?:\+213|00213|0|(?!213))((?=[1-9]\d{7,8}\Z)" + _DZ_MOBILE_ONLY.pattern + r"\d+)")
+
+
+def dz_number_type(nsn: str) -> int:
+    """phonenumbers' number type for an Algerian national significant number, from its own metadata,
+    decided like phonenumberutil._number_type_helper but with the patterns compiled once."""
+    if not _matches(nsn, _DZ_GENERAL):
+        return PhoneNumberType.UNKNOWN
+    for desc, kind in _DZ_SPECIAL:
+        if _matches(nsn, desc):
+            return kind
+    if _matches(nsn, _DZ_FIXED):
+        if _DZ.same_mobile_and_fixed_line_pattern or _matches(nsn, _DZ_MOBILE):
+            return PhoneNumberType.FIXED_LINE_OR_MOBILE
+        return PhoneNumberType.FIXED_LINE
+    if not _DZ.same_mobile_and_fixed_line_pattern and _matches(nsn, _DZ_MOBILE):
+        return PhoneNumberType.MOBILE
+    return PhoneNumberType.UNKNOWN
+# Digits with single space, dot or hyphen separators, optionally a leading "+"; nothing else.
+_SIMPLE_PHONE = re.compile(r"\+?\d+(?:[ .\-]\d+)*")
+_DZ_SHAPES = re.compile(r"(?:\+213|00213|0)([1-9]\d{7,8})|(?!213)([1-9]\d{7,8})")
+_SEPARATORS = str.maketrans("", "", " .-")
+
+PhoneResult = tuple[str | None, str | None]  # (E.164, None) or (None, reason code)
+
+
+def normalize_dz_mobile_plain(raw: str) -> PhoneResult:
+    """The reference: what phonenumbers says, step by step, with no shortcut."""
+    try:
+        number = phonenumbers.parse(raw, "DZ")
+    except NumberParseException:
+        return None, "phone_invalid"
+    if not phonenumbers.is_valid_number(number):
+        return None, "phone_invalid"
+    if phonenumbers.region_code_for_number(number) != "DZ":
+        return None, "phone_not_dz"
+    if phonenumbers.number_type(number) != PhoneNumberType.MOBILE:
+        return None, "phone_not_mobile"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
+
+
+def dz_mobile_fast(raw: str) -> PhoneResult | None:
+    """The common shapes (0XXXXXXXXX, +213…, 00213…, bare national digits), decided by the same
+    metadata test phonenumbers runs; None means "not sure: ask phonenumbers"."""
+    digits = raw.translate(_SEPARATORS)
+    simple = len(digits) == len(raw) or _SIMPLE_PHONE.fullmatch(raw) is not None  # separators only between digits
+    if _DZ_MOBILE_PLAIN is not None and (plain := _DZ_MOBILE_PLAIN.fullmatch(digits)) is not None and simple:
+        return "+213" + plain.group(1), None
+    if not simple or not _SIMPLE_PHONE.fullmatch(raw):
+        return None
+    match = _DZ_SHAPES.fullmatch(digits)
+    if match is None:
+        return None
+    nsn = match.group(1) or match.group(2)
+    if _DZ_MOBILE_ONLY is not None and _DZ_MOBILE_ONLY.match(nsn):
+        return "+213" + nsn, None
+    kind = dz_number_type(nsn)
+    if kind == PhoneNumberType.MOBILE:
+        return "+213" + nsn, None
+    if kind == PhoneNumberType.UNKNOWN:
+        return None, "phone_invalid"
+    return None, "phone_not_mobile"
+
+
+@lru_cache(maxsize=32_768)
+def normalize_dz_mobile(raw: str) -> PhoneResult:
+    """An Algerian mobile number in E.164 (+213…), or the reason it is not one."""
+    fast = dz_mobile_fast(raw)
+    return fast if fast is not None else normalize_dz_mobile_plain(raw)
+
+
+# ---------------------------------------------------------------- email addresses
+
+_SIMPLE_EMAIL = re.compile(
+    r"[A-Za-z0-9_+\-]+(?:\.[A-Za-z0-9_+\-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+_SPECIAL_DOMAINS = frozenset(SPECIAL_USE_DOMAIN_NAMES)
+_SPECIAL_MULTI_LABEL = any("." in d for d in _SPECIAL_DOMAINS)
+# The same test as email_fast's steps in one match, while every special-use domain is a single label:
+# local part at most 64 characters, no "--" in the domain, a top-level domain that is not special-use.
+_SIMPLE_EMAIL_AT_ONCE = None if _SPECIAL_MULTI_LABEL else re.compile(
+    "(?=[^@]{1,64}@)" + _SIMPLE_EMAIL.pattern.replace("@", "@(?!.*--)", 1)
+    + "".join(f"(?<!\\.(?i:{re.escape(d)}))" for d in sorted(_SPECIAL_DOMAINS))
+)
+
+EmailResult = tuple[str | None, str | None]  # (normalized lower-case, None) or (None, library message)
+
+
+def normalize_email_plain(raw: str) -> EmailResult:
+    try:
+        return validate_email(raw, check_deliverability=False).normalized.lower(), None
+    except EmailNotValidError as exc:
+        return None, str(exc)
+
+
+def email_fast(raw: str) -> str | None:
+    if _SIMPLE_EMAIL_AT_ONCE is not None:
+        return raw.lower() if len(raw) <= 254 and _SIMPLE_EMAIL_AT_ONCE.fullmatch(raw) else None
+    if len(raw) > 254 or not _SIMPLE_EMAIL.fullmatch(raw):
+        return None
+    local, _, domain = raw.rpartition("@")
+    if len(local) > 64 or len(domain) > 253 or "--" in domain:
+        return None
+    domain = domain.lower()
+    if domain.rpartition(".")[2] in _SPECIAL_DOMAINS:
+        return None
+    if _SPECIAL_MULTI_LABEL:
+        labels = domain.split(".")
+        if any(".".join(labels[i:]) in _SPECIAL_DOMAINS for i in range(len(labels))):
+            return None
+    return raw.lower()
+
+
+@lru_cache(maxsize=32_768)
+def normalize_email(raw: str) -> EmailResult:
+    fast = email_fast(raw)
+    return (fast, None) if fast is not None else normalize_email_plain(raw)
