@@ -487,7 +487,9 @@ def main() -> None:
     print(f"database {url}; building schema with the real migrations…", flush=True)
     recreate_database(url)
     app = build_app(url, instance)
-    engine = create_engine(url)
+    from web.config import engine_options
+
+    engine = create_engine(url, **engine_options(url, 0))  # as the app connects (JIT off), without its timeout
     with app.app_context():
         from web.extensions import db
 

@@ -98,6 +98,10 @@ def run_migrations_online():
             # The pragma only takes effect outside a transaction: set it before alembic begins one.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
+        else:
+            # The app's statement timeout guards requests; a migration may rebuild an index on millions of rows.
+            connection.exec_driver_sql("SET statement_timeout = 0")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -109,6 +113,9 @@ def run_migrations_online():
         if connection.dialect.name == "sqlite":
             connection.commit()
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")  # the pooled connection goes back as it came
+        else:
+            connection.exec_driver_sql("RESET statement_timeout")
+            connection.commit()
 
 
 if context.is_offline_mode():

@@ -176,58 +176,76 @@ def reopen_sweep(session: Session, earliest_ends_at: dt.datetime) -> None:
                     .values(swept_until=earliest_ends_at - _TICK))
 
 
-# One chunk, one statement. Candidates are sessions ending in (lo, hi]: lo is the watermark (first chunk) or the
-# last chunk's end; hi is the end of the `skip`+1-th session after lo (ties included) or the bound. Due ones not
-# recorded yet (or unlocked since) get a record — a narrow table of its own, so class_sessions and its nine
-# indexes are not touched — and the chunk one audit row listing them. Sessions behind the watermark that an
-# admin unlocked until a time now past are recorded with the first chunk. The watermark moves to hi, or to just
-# before the earliest candidate not due yet (its local day + grace is still ahead), and stays there.
+# One chunk, two statements. The first takes the one-sweep-at-a-time lock and finds the chunk's bounds:
+# candidates are sessions ending in (lo, hi]; lo is the watermark (first chunk) or the last chunk's end; hi is
+# the end of the `skip`+1-th session after lo (ties included) or the bound. Bounds known to the planner let the
+# second find the chunk's sessions and their records by index (bounds computed inside one statement made it
+# hash all records, ~600,000, every night). Its commit doesn't wait for the disk: a record lost in a crash is
+# only the rule's lock not yet recorded (the rule holds regardless), and the watermark is lost with it, so the
+# next sweep records it again.
+_SWEEP_BOUNDS_PG = text("""
+SELECT pg_try_advisory_xact_lock(:key), set_config('synchronous_commit', 'off', true), lo,
+       COALESCE((SELECT ends_at FROM class_sessions WHERE ends_at > COALESCE(lo, '-infinity') AND ends_at <= :bound
+                  ORDER BY ends_at OFFSET :skip LIMIT 1), :bound) AS hi
+  FROM (SELECT COALESCE(CAST(:lo AS timestamptz), (SELECT swept_until FROM lock_sweeps WHERE id = 1)) AS lo) AS w
+""")
+
+# A session's cut-off is the end of its local day (in its institution's zone) + grace, or its end + grace if it
+# ends later: never more than a day + grace after its end, so one that ended before `surely` is past it without
+# the time-zone arithmetic (a backlog is mostly such sessions).
+# Due ones not recorded yet get a record (a plain insert: only this sweep writes records, one at a time), those
+# unlocked since their record get it renewed — a narrow table of its own, so class_sessions and its nine indexes
+# are not touched — and the chunk one audit row listing them. Sessions behind the watermark that
+# an admin unlocked until a time now past are recorded with the first chunk. The watermark moves to hi, or to
+# just before the earliest candidate not due yet (its local day + grace is still ahead), and stays there.
 _SWEEP_CHUNK_PG = text("""
-WITH b AS (
-    SELECT lo, COALESCE((SELECT ends_at FROM class_sessions WHERE ends_at > lo AND ends_at <= :bound
-                         ORDER BY ends_at OFFSET :skip LIMIT 1), :bound) AS hi
-      FROM (SELECT COALESCE(CAST(:lo AS timestamptz), (SELECT swept_until FROM lock_sweeps WHERE id = 1),
-                            '-infinity') AS lo) AS w
-), sessions AS (
+WITH sessions AS (
     SELECT s.id, s.ends_at, s.is_locked, s.relock_after,
-           GREATEST(s.ends_at, ((s.session_date + 1)::timestamp AT TIME ZONE i.time_zone)) + :grace AS cutoff
-      FROM b, class_sessions AS s JOIN institutions AS i ON i.id = s.institution_id
-     WHERE s.ends_at > b.lo AND s.ends_at <= b.hi
+           (s.ends_at <= :surely OR GREATEST(s.ends_at, ((s.session_date + 1)::timestamp AT TIME ZONE i.time_zone))
+                                    + :grace <= :now) AS past_cutoff
+      FROM class_sessions AS s JOIN institutions AS i ON i.id = s.institution_id
+     WHERE s.ends_at > COALESCE(CAST(:lo AS timestamptz), '-infinity') AND s.ends_at <= :hi
     UNION ALL
     SELECT s.id, s.ends_at, s.is_locked, s.relock_after,
-           GREATEST(s.ends_at, ((s.session_date + 1)::timestamp AT TIME ZONE i.time_zone)) + :grace
-      FROM b, class_sessions AS s JOIN institutions AS i ON i.id = s.institution_id
-     WHERE :first AND s.relock_after IS NOT NULL AND s.relock_after <= :now AND s.ends_at <= b.lo
+           GREATEST(s.ends_at, ((s.session_date + 1)::timestamp AT TIME ZONE i.time_zone)) + :grace <= :now
+      FROM class_sessions AS s JOIN institutions AS i ON i.id = s.institution_id
+     WHERE :first AND s.relock_after IS NOT NULL AND s.relock_after <= :now
+       AND s.ends_at <= COALESCE(CAST(:lo AS timestamptz), '-infinity')
 ), due AS (
-    SELECT c.id FROM sessions AS c LEFT JOIN session_lock_records AS r ON r.session_id = c.id
-     WHERE NOT c.is_locked AND c.cutoff <= :now AND (c.relock_after IS NULL OR c.relock_after <= :now)
+    SELECT c.id, r.session_id IS NOT NULL AS again
+      FROM sessions AS c LEFT JOIN session_lock_records AS r ON r.session_id = c.id
+     WHERE NOT c.is_locked AND c.past_cutoff AND (c.relock_after IS NULL OR c.relock_after <= :now)
        AND (r.session_id IS NULL OR r.locked_at < c.relock_after)
-), recorded AS (
-    INSERT INTO session_lock_records (session_id, locked_at) SELECT id, :now FROM due
-        ON CONFLICT (session_id) DO UPDATE SET locked_at = EXCLUDED.locked_at
+), inserted AS (
+    INSERT INTO session_lock_records (session_id, locked_at) SELECT id, :now FROM due WHERE NOT again
     RETURNING session_id
+), relocked AS (
+    UPDATE session_lock_records AS r SET locked_at = :now FROM due WHERE due.again AND r.session_id = due.id
+    RETURNING r.session_id
 ), ids AS (
-    SELECT coalesce(array_agg(session_id ORDER BY session_id), '{}') AS ids FROM recorded
+    SELECT coalesce(array_agg(session_id ORDER BY session_id), '{}') AS ids
+      FROM (SELECT session_id FROM inserted UNION ALL SELECT session_id FROM relocked) AS recorded
 ), audited AS (
     INSERT INTO audit_events (at, actor_id, action, entity_type, entity_id, before, after, context)
     SELECT :now, NULL, 'session.auto_lock', 'lock_sweep', 1, NULL,
            jsonb_build_object('locked', cardinality(ids.ids), 'session_ids', to_jsonb(ids.ids)),
-           jsonb_build_object('grace_hours', CAST(:grace_hours AS integer), 'ends_after', b.lo, 'ends_until', b.hi)
-      FROM ids, b WHERE cardinality(ids.ids) > 0
+           jsonb_build_object('grace_hours', CAST(:grace_hours AS integer), 'ends_after', CAST(:lo AS timestamptz),
+                              'ends_until', CAST(:hi AS timestamptz))
+      FROM ids WHERE cardinality(ids.ids) > 0
 ), waiting AS (
     SELECT min(ends_at) AS at FROM sessions
-     WHERE cutoff > :now AND NOT is_locked AND (relock_after IS NULL OR relock_after <= :now)
+     WHERE NOT past_cutoff AND NOT is_locked AND (relock_after IS NULL OR relock_after <= :now)
 ), moved AS (
     INSERT INTO lock_sweeps (id, swept_until, last_run_at, last_locked)
-    SELECT 1, COALESCE(waiting.at - interval '1 microsecond', b.hi), :now, cardinality(ids.ids)
-      FROM b, waiting, ids
+    SELECT 1, COALESCE(waiting.at - interval '1 microsecond', CAST(:hi AS timestamptz)), :now, cardinality(ids.ids)
+      FROM waiting, ids
         ON CONFLICT (id) DO UPDATE SET
            swept_until = CASE WHEN :held THEN lock_sweeps.swept_until ELSE EXCLUDED.swept_until END,
            last_run_at = EXCLUDED.last_run_at,
            last_locked = CASE WHEN :first THEN EXCLUDED.last_locked
                               ELSE lock_sweeps.last_locked + EXCLUDED.last_locked END
 )
-SELECT ids.ids, waiting.at, b.hi FROM ids, waiting, b
+SELECT ids.ids, waiting.at FROM ids, waiting
 """)
 
 
@@ -250,20 +268,22 @@ def lock_past_sessions(session: Session, *, grace_hours: int = 24, now: dt.datet
 def _sweep_pg(session: Session, now: dt.datetime, grace_hours: int, chunk: int) -> list[int]:
     bound = now - dt.timedelta(hours=grace_hours)  # nothing ending after this can be past its cut-off
     params = {"now": now, "bound": bound, "grace": dt.timedelta(hours=grace_hours), "grace_hours": grace_hours,
-              "skip": chunk - 1}
+              "skip": chunk - 1, "surely": bound - dt.timedelta(days=1)}
     ids: list[int] = []
     lo: dt.datetime | None = None
     held = False  # a candidate not due yet was seen: the watermark stays before it
-    while lo is None or lo < bound:
+    first = True
+    while first or (lo is not None and lo < bound):
         with unit_of_work(session):  # each chunk on its own: marks elsewhere never wait for the whole backlog
             # One sweep at a time, chunk by chunk: a sweep that finds another one running leaves the rest to it.
-            if not session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": LOCK_ADVISORY_KEY}):
+            mine, _, start, hi = session.execute(_SWEEP_BOUNDS_PG, {**params, "key": LOCK_ADVISORY_KEY, "lo": lo}).one()
+            if not mine:
                 break
-            locked, waiting, hi = session.execute(_SWEEP_CHUNK_PG, {**params, "lo": lo, "first": lo is None,
-                                                                    "held": held}).one()
+            locked, waiting = session.execute(_SWEEP_CHUNK_PG, {**params, "lo": start, "hi": hi, "first": first,
+                                                                "held": held}).one()
         ids += locked
         held = held or waiting is not None
-        lo = hi
+        lo, first = hi, False
     return ids
 
 

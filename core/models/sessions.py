@@ -36,8 +36,10 @@ class ClassSession(Timestamped, Base):
         _no_overlap("cohort_id"),
         Index("ix_class_sessions_cohort_date", "cohort_id", "session_date"),
         Index("ix_class_sessions_institution_starts", "institution_id", "starts_at"),
-        # The nightly sweep reads sessions by end from its watermark (lock_sweeps)…
-        Index("ix_class_sessions_ends_at", "ends_at"),
+        # The nightly sweep reads sessions by end from its watermark (lock_sweeps), from this index alone (a
+        # day's sessions lie on as many heap pages as there are cohorts)…
+        Index("ix_class_sessions_ends_at", "ends_at",
+              postgresql_include=["id", "institution_id", "session_date", "is_locked", "relock_after"]),
         # …and finds the few unlocked "until relock_after" behind it here.
         Index(
             "ix_class_sessions_relock_after",
@@ -95,11 +97,12 @@ class LockSweep(Base):
 class SessionLockRecord(Base):
     """The nightly sweep's record that a session's cut-off passed (a narrow table: recording a backlog never
     rewrites class_sessions and its indexes). `locked_at` is when the sweep saw it; the rule locked it at its
-    cut-off. The sweep's audit row lists the sessions it recorded."""
+    cut-off. The sweep's audit row lists the sessions it recorded. No foreign key (its check per record was a
+    third of a night's sweep): a trigger on class_sessions deletes a session's record with it (migration 0014)."""
 
     __tablename__ = "session_lock_records"
 
-    session_id: Mapped[int] = mapped_column(ForeignKey("class_sessions.id", ondelete="CASCADE"), primary_key=True)
+    session_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     locked_at: Mapped[dt.datetime]
 
 
