@@ -61,7 +61,8 @@ def parse_birth_date(raw: str, today: dt.date) -> tuple[dt.date | None, str | No
 
 
 class LearnerRowValidator:
-    """Checks learner rows one by one (same interface as rules.RowValidator: check, valid, invalid, by_reason).
+    """Checks learner rows one by one (same interface as rules.RowValidator: check, check_batch, valid, invalid,
+    by_reason).
 
     The checks learner and trainee rows share (field count, full name, phone, email, repeats in the file) are
     rules.RowValidator's own, and so is the tally; this adds the ID number and the date of birth."""
@@ -85,6 +86,9 @@ class LearnerRowValidator:
     @property
     def possible_duplicates(self) -> int:
         return 0  # learners are told apart by ID number, not by name
+
+    def check_batch(self, rows: Iterable[tuple[int, list[str]]]) -> rules.CheckedRows:
+        return rules.CheckedRows([], [self.check(row, fields) for row, fields in rows])
 
     def check(self, row: int, fields: list[str]) -> rules.RowResult:
         result = self.shared.check(row, fields)  # tallied by its shared checks; corrected below if need be

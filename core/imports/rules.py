@@ -13,13 +13,15 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import islice
+from operator import attrgetter, itemgetter
 from typing import IO, Any
 
 from core.i18n import N_
 
 from .contacts import (
     dz_mobile_fast,
+    dz_mobile_plain,
     email_fast,
     normalize_dz_mobile,
     normalize_dz_mobile_plain,
@@ -248,6 +250,12 @@ class TraineeReader:
             raise FileRejected("not_csv", f"The file could not be read as CSV near data row {number + 1}: {exc}.") \
                 from None
 
+    def batches(self, size: int) -> Iterator[list[tuple[int, list[str]]]]:
+        """`rows()` in lists of at most `size` (what a validator checks, and a sink writes, at once)."""
+        rows = self.rows()
+        while batch := list(islice(rows, size)):
+            yield batch
+
 
 # ---------------------------------------------------------------- row checks
 
@@ -272,6 +280,27 @@ class RowResult:
         if self.errors:
             return {"errors": self.errors}
         return {"errors": [], "warnings": self.warnings} if self.warnings else None
+
+
+# A row that passed every check, with the values its RowResult would hold and "" where that holds None:
+# (row, full_name, phone_e164, email, job_title, employee_code, department).
+CleanRow = tuple[int, str, str, str, str, str, str]
+
+
+@dataclass(slots=True)
+class CheckedRows:
+    """A batch of checked rows: the plainly valid ones as CleanRow tuples (most of a file: cheap to keep and to
+    write), every other one as its RowResult."""
+
+    clean: list[CleanRow]
+    others: list[RowResult]
+
+    def results(self) -> list[RowResult]:
+        """Every row as the RowResult `check` gives it, in file order."""
+        made = [RowResult(row, True, name, phone or None, email or None, job_title or None, employee_code or None,
+                          department or None)
+                for row, name, phone, email, job_title, employee_code, department in self.clean]
+        return sorted(made + self.others, key=attrgetter("row"))
 
 
 def row_problem(column: str, value: str | None, code: str, template: str | None = None, **params: Any
@@ -390,6 +419,45 @@ class RowValidator:
             self.valid += 1
         return RowResult(row, not errors, name or None, phone, email, job_title or None, employee_code or None,
                          department or None, errors, warnings)
+
+    def check_batch(self, rows: Iterable[tuple[int, list[str]]]) -> CheckedRows:
+        """`check` for many rows, the common case decided inline (no RowResult, no error list): a row with
+        every column, a name, lengths within limits, at least one of phone, email and employee code, a
+        plainly written mobile, a plain email, and nothing already seen in the file or the cohort. Any other
+        row goes to `check` itself before anything of it is remembered, so every verdict, message and count
+        is check's own (tests compare the two on whole files)."""
+        clean: list[CleanRow] = []
+        others: list[RowResult] = []
+        keep, set_aside, check = clean.append, others.append, self.check
+        fetch, width, strip = self._all, self.width, str.strip
+        name_max, title_max, code_max, department_max = (
+            MAX_LENGTHS[c] for c in ("full_name", "job_title", "employee_code", "department"))
+        seen_phones, seen_emails, seen_codes = self.seen_phones, self.seen_emails, self.seen_codes
+        cohort_phones, cohort_emails, cohort_codes = self.cohort_phones, self.cohort_emails, self.cohort_codes
+        for row, fields in rows:
+            if fetch is None or len(fields) != width:
+                set_aside(check(row, fields))
+                continue
+            name, phone_raw, email_raw, job_title, employee_code, department = map(strip, fetch(fields))
+            # "" for a blank value (never a key of the sets below), None for a value this path can't decide
+            phone = dz_mobile_plain(phone_raw) if phone_raw else ""
+            email = email_fast(email_raw) if email_raw else ""
+            if (phone is None or email is None or not name or len(name) > name_max or len(job_title) > title_max
+                    or len(employee_code) > code_max or len(department) > department_max
+                    or not (phone or email or employee_code)  # a possible duplicate by name: check() decides
+                    or phone in seen_phones or phone in cohort_phones or email in seen_emails
+                    or email in cohort_emails or employee_code in seen_codes or employee_code in cohort_codes):
+                set_aside(check(row, fields))
+                continue
+            if phone:
+                seen_phones[phone] = row
+            if email:
+                seen_emails[email] = row
+            if employee_code:
+                seen_codes[employee_code] = row
+            keep((row, name, phone, email, job_title, employee_code, department))
+        self.valid += len(clean)
+        return CheckedRows(clean, others)
 
     @staticmethod
     def _limit(column: str, value: str, errors: list[dict[str, Any]]) -> str:

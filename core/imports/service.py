@@ -162,18 +162,12 @@ def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: in
         try:
             reader = rules.TraineeReader(text_stream)
             validator = make_validator(reader.columns)
-            batch: list[rules.RowResult] = []
-            check = validator.check
-            for number, fields in reader.rows():
-                batch.append(check(number, fields))
-                if len(batch) >= progress_every:
-                    if not sink.add(batch, validator.valid + validator.invalid, validator.valid, validator.invalid):
-                        return False
-                    batch = []
+            for batch in reader.batches(progress_every):
+                checked = validator.check_batch(batch)
+                if not sink.add(checked, validator.valid + validator.invalid, validator.valid, validator.invalid):
+                    return False
         except UnicodeDecodeError:
             raise rules.FileRejected("encoding", rules.NOT_UTF8) from None
-        if batch and not sink.add(batch, validator.valid + validator.invalid, validator.valid, validator.invalid):
-            return False
         if validator.valid + validator.invalid == 0:
             raise rules.FileRejected("no_rows", N_("The file has a header row but no trainee rows."))
         return sink.finish(partial(_mark_validated, import_id=import_id, validator=validator))

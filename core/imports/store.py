@@ -38,7 +38,7 @@ Finish = Callable[[Connection], bool]
 
 
 class RowSink(Protocol):
-    def add(self, batch: list[rules.RowResult], rows_done: int, valid: int, invalid: int) -> bool:
+    def add(self, batch: rules.CheckedRows, rows_done: int, valid: int, invalid: int) -> bool:
         """Progress committed, then the batch written; False (nothing written): the import was cancelled."""
 
     def finish(self, final: Finish) -> bool:
@@ -88,7 +88,7 @@ class _CopySink:
         self._copying: Any = self._cursor.copy(f"COPY trainee_import_rows ({', '.join(_ROW_COLUMNS)}) FROM STDIN")
         self.copy = self._copying.__enter__()
 
-    def add(self, batch: list[rules.RowResult], rows_done: int, valid: int, invalid: int) -> bool:
+    def add(self, batch: rules.CheckedRows, rows_done: int, valid: int, invalid: int) -> bool:
         if not self.progress(self.progress_connection, rows_done, valid, invalid):
             return False
         self.copy.write(_copy_payload(self.import_id, batch))
@@ -125,7 +125,7 @@ class _InsertSink:
     def __init__(self, connection: Connection, import_id: int, progress: Progress) -> None:
         self.connection, self.import_id, self.progress = connection, import_id, progress
 
-    def add(self, batch: list[rules.RowResult], rows_done: int, valid: int, invalid: int) -> bool:
+    def add(self, batch: rules.CheckedRows, rows_done: int, valid: int, invalid: int) -> bool:
         if not self.progress(self.connection, rows_done, valid, invalid):
             return False
         with self.connection.begin():
@@ -134,7 +134,7 @@ class _InsertSink:
                  "phone_e164": r.phone_e164, "email": r.email, "job_title": r.job_title,
                  "employee_code": r.employee_code, "department": r.department, "id_number": r.id_number,
                  "date_of_birth": r.date_of_birth, "errors": r.stored_problems()}
-                for r in batch
+                for r in batch.results()
             ])
         return True
 
@@ -147,14 +147,17 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 _COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
 
 
-def _copy_payload(import_id: int, batch: list[rules.RowResult]) -> str:
-    """The batch in COPY text format, escaped with one translate() call for the whole batch.
+def _copy_payload(import_id: int, batch: rules.CheckedRows) -> str:
+    """The batch in COPY text format, escaped with one translate() call for the whole batch; the plainly
+    valid rows are formatted straight from their tuples ("" there is a blank value: NULL).
 
     Values come from a CSV reader, which refuses NUL, so every NUL in the joined text is ours:
     NUL+"S" separates columns, NUL+"N" is a NULL, NUL+"R" ends a row."""
     null, sep = "\x00N", "\x00S"
-    lines = []
-    for r in batch:
+    lines = [f"{import_id}{sep}{row}{sep}t{sep}{name}{sep}{phone or null}{sep}{email or null}{sep}{job or null}"
+             f"{sep}{code or null}{sep}{department or null}{sep}{null}{sep}{null}{sep}{null}"
+             for row, name, phone, email, job, code, department in batch.clean]
+    for r in batch.others:
         lines.append(sep.join((
             str(import_id), str(r.row), "t" if r.ok else "f",
             null if r.full_name is None else r.full_name, null if r.phone_e164 is None else r.phone_e164,
