@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any, Protocol
@@ -85,7 +84,8 @@ class _CopySink:
         connection.begin()
         connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
         self._cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        self._copying: Any = self._cursor.copy(f"COPY trainee_import_rows ({', '.join(_ROW_COLUMNS)}) FROM STDIN")
+        self._copying: Any = self._cursor.copy(
+            f"COPY trainee_import_rows ({', '.join(_ROW_COLUMNS)}) FROM STDIN (NULL '')")
         self.copy = self._copying.__enter__()
 
     def add(self, batch: rules.CheckedRows, rows_done: int, valid: int, invalid: int) -> bool:
@@ -144,33 +144,40 @@ class _InsertSink:
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
 
 
 def _copy_payload(import_id: int, batch: rules.CheckedRows) -> str:
-    """The batch in COPY text format, escaped with one translate() call for the whole batch; the plainly
-    valid rows are formatted straight from their tuples ("" there is a blank value: NULL).
+    """The batch in COPY text format, where an empty field is a NULL (the COPY says NULL ''; the rules keep
+    no empty strings: a blank value is None).
 
-    Values come from a CSV reader, which refuses NUL, so every NUL in the joined text is ours:
-    NUL+"S" separates columns, NUL+"N" is a NULL, NUL+"R" ends a row."""
-    null, sep = "\x00N", "\x00S"
-    lines = [f"{import_id}{sep}{row}{sep}t{sep}{name}{sep}{phone or null}{sep}{email or null}{sep}{job or null}"
-             f"{sep}{code or null}{sep}{department or null}{sep}{null}{sep}{null}{sep}{null}"
-             for row, name, phone, email, job, code, department in batch.clean]
-    for r in batch.others:
-        lines.append(sep.join((
-            str(import_id), str(r.row), "t" if r.ok else "f",
-            null if r.full_name is None else r.full_name, null if r.phone_e164 is None else r.phone_e164,
-            null if r.email is None else r.email, null if r.job_title is None else r.job_title,
-            null if r.employee_code is None else r.employee_code, null if r.department is None else r.department,
-            null if r.id_number is None else r.id_number,
-            null if r.date_of_birth is None else r.date_of_birth.isoformat(),
-            json.dumps(problems) if (problems := r.stored_problems()) else null,
-        )))
-    body = "\x00R".join(lines)
-    if _COPY_SPECIAL.search(body):  # most batches have no backslash, tab or line break at all
-        body = body.translate(_COPY_ESCAPES)
-    return body.replace("\x00N", "\\N").replace("\x00S", "\t").replace("\x00R", "\n") + "\n"
+    The lines are formatted with their values as they are, and counted: a value holding a tab, a line
+    break or a backslash (rare: a quoted CSV field) shows up as a line with too many separators, or a
+    backslash anywhere, and only then is every value of the batch escaped."""
+    clean = batch.clean
+    others = [_result_values(r) for r in batch.others]
+    body = _copy_text(import_id, clean, others)
+    lines = len(clean) + len(others)
+    if (body.count("\t") != (len(_ROW_COLUMNS) - 1) * lines or body.count("\n") != lines or "\\" in body
+            or "\r" in body):
+        body = _copy_text(import_id, [(row, *(v.translate(_COPY_ESCAPES) for v in values))
+                                      for row, *values in clean],
+                          [tuple(v.translate(_COPY_ESCAPES) for v in values) for values in others])
+    return body
+
+
+def _copy_text(import_id: int, clean: list[Any], others: list[tuple[str, ...]]) -> str:
+    lines = [f"{import_id}\t{row}\tt\t{name}\t{phone}\t{email}\t{job}\t{code}\t{department}\t\t\t"
+             for row, name, phone, email, job, code, department in clean]
+    lines += [f"{import_id}\t" + "\t".join(values) for values in others]
+    return "\n".join(lines) + "\n"
+
+
+def _result_values(r: rules.RowResult) -> tuple[str, ...]:
+    """A row result's columns after import_id, as COPY text with "" for NULL (in _ROW_COLUMNS order)."""
+    problems = r.stored_problems()
+    return (str(r.row), "t" if r.ok else "f", r.full_name or "", r.phone_e164 or "", r.email or "",
+            r.job_title or "", r.employee_code or "", r.department or "", r.id_number or "",
+            r.date_of_birth.isoformat() if r.date_of_birth else "", json.dumps(problems) if problems else "")
 
 
 VALIDATION_LOCK_SPACE = 3_0001  # pg advisory lock key space for "validating import N"
