@@ -155,6 +155,25 @@ def test_values_with_tabs_backslashes_and_newlines_survive_the_copy(ctx):
     assert (row.full_name, row.department) == ("Amel\tB\\ouzid", "Stores\r\nNight")
 
 
+def test_every_column_survives_the_copy_with_blanks_as_nulls(ctx):
+    # Rows with all six columns take the inline path (values written as they are unless a batch needs escaping).
+    imp = validated(ctx, "full_name,phone,email,job_title,employee_code,department\n"
+                         '"Amel\tB\\ouzid",0555 12 34 56,amel@acme.dz,"Night\r\nshift",E1,\\N\n'
+                         "Karim,,,,E2,\n"
+                         "Hélène,0661000001,,Chef d'équipe,,Dépôt\n"
+                         ',0555123456,"é@x",,,\n')
+    rows = ctx["s"].scalars(select(TraineeImportRow).where(TraineeImportRow.import_id == imp.id)
+                            .order_by(TraineeImportRow.row_number)).all()
+    assert [(r.full_name, r.phone_e164, r.email, r.job_title, r.employee_code, r.department, r.errors)
+            for r in rows[:3]] == [
+        ("Amel\tB\\ouzid", "+213555123456", "amel@acme.dz", "Night\r\nshift", "E1", "\\N", None),
+        ("Karim", None, None, None, "E2", None, None),
+        ("Hélène", "+213661000001", None, "Chef d'équipe", None, "Dépôt", None)]
+    assert [e["code"] for e in rows[3].errors["errors"]] == ["full_name_missing", "duplicate_phone_in_file",
+                                                             "email_invalid"]
+    assert rows[3].errors["errors"][2]["value"] == "é@x"
+
+
 def test_redelivered_validation_starts_again_and_ends_the_same(ctx):
     imp = validated(ctx, GOOD)
     first = (imp.valid_count, imp.invalid_count, dict(imp.errors_by_reason))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import random
 
@@ -82,6 +83,22 @@ def test_phone_fast_path_agrees_with_phonenumbers_on_a_large_random_sample():
 def test_phone_fast_path_never_disagrees(raw):
     fast = contacts.dz_mobile_fast(raw)
     assert fast is None or fast == contacts.normalize_dz_mobile_plain(raw)
+
+
+@pytest.mark.parametrize("raw", ["0555١٢٣٤٥٦", "+213 555 ١٢ ٣٤ ٥٦", "٠٥٥٥١٢٣٤٥٦", "０５５５１２３４５６"])
+def test_phones_in_other_digits_get_the_library_answer(raw):
+    # Arabic-Indic or full-width digits: phonenumbers reads them as ASCII; the fast path leaves them to it.
+    assert contacts.dz_mobile_fast(raw) is None
+    assert contacts.normalize_dz_mobile(raw) == ("+213555123456", None)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="aZ09._+-@xX", min_size=1, max_size=12),
+       st.sampled_from(["", "@acme.dz", "@a.test", "@b.LOCAL", "@x--y.com", "@mail.example.com", "@q.onion.com"]))
+def test_email_fast_path_never_disagrees(raw, domain):
+    contacts._plain_domain.cache_clear()
+    fast = contacts.email_fast(raw + domain)
+    assert fast is None or (fast, None) == contacts.normalize_email_plain(raw + domain)
 
 
 def test_email_fast_path_agrees_with_email_validator_on_a_large_random_sample():
@@ -179,6 +196,42 @@ def test_blank_lines_are_skipped_but_counted():
     assert rows == [(1, ["Amel"]), (3, ["Karim"])]
 
 
+def _reference_rows(body: str, delimiter: str = ",") -> list[tuple[int, list[str]]]:
+    """What the csv module alone makes of the lines after the header, numbered as TraineeReader numbers them."""
+    records = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter, strict=False)
+    return [(number, fields) for number, fields in enumerate(records, start=1)
+            if fields and (len(fields) > 1 or fields[0].strip())]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet='ab ,;"\r\né\t', max_size=120), st.sampled_from([1, 5, 40, 1 << 16]))
+def test_rows_are_what_the_csv_module_reads_whatever_the_chunking(body, chunk):
+    # Quote-free chunks are split on the delimiter, the rest read by the csv module: the same rows either way.
+    original = rules._READ_CHARS
+    rules._READ_CHARS = chunk
+    try:
+        reader = TraineeReader(io.StringIO("full_name,x\n" + body, newline=""))
+        assert list(reader.rows()) == _reference_rows(body)
+    finally:
+        rules._READ_CHARS = original
+
+
+def test_rows_switch_to_the_csv_module_at_the_first_quote(monkeypatch):
+    monkeypatch.setattr(rules, "_READ_CHARS", 8)
+    body = "Amel,1\r\n\r\nKarim;2\n\"Bouzid,\nAmel\",3\nLina,4\rWalid,\"5\"\n"
+    reader = TraineeReader(io.StringIO("full_name,x\n" + body, newline=""))
+    assert list(reader.rows()) == _reference_rows(body) == [
+        (1, ["Amel", "1"]), (3, ["Karim;2"]), (4, ["Bouzid,\nAmel", "3"]), (5, ["Lina", "4"]), (6, ["Walid", "5"])]
+
+
+def test_a_field_over_the_csv_limit_is_still_refused():
+    huge = "x" * (csv.field_size_limit() + 1)
+    reader = TraineeReader(io.StringIO(f"full_name\nAmel\n{huge}\n", newline=""))
+    with pytest.raises(FileRejected) as exc:
+        list(reader.rows())
+    assert exc.value.code == "not_csv"
+
+
 # ---------------------------------------------------------------- row checks
 
 
@@ -264,3 +317,64 @@ def test_long_values_are_judged_without_the_cache():
     assert row.phone_e164 == "+213555123456" and [e["code"] for e in row.errors] == ["email_invalid"]
     long_phone = "+213 555 " + "-" * 70 + " 12"
     assert RowValidator(["full_name", "phone"]).check(1, ["A", long_phone]).errors[0]["code"] == "phone_invalid"
+
+
+# ---------------------------------------------------------------- batches: the common case decided inline
+
+
+def _random_rows(rnd: random.Random, count: int) -> list[list[str]]:
+    """Mostly good rows, with every kind of problem, repeats in the file and values of the cohort mixed in."""
+    def pick(good: str, *bad: str) -> str:
+        return good if rnd.random() < 0.8 else rnd.choice(bad)
+
+    rows = []
+    for i in range(count):
+        fields = [
+            pick(rnd.choice(["Amel Bouzid", " Karim ", "Hélène Lefèvre"]), "", "   ", "Lina", "N" * 201, "Admin Demo"),
+            pick(f"0{rnd.choice('567')}{rnd.randrange(10**8):08d}", _random_phone(rnd), "", "0555123456",
+                 f"+213 {rnd.choice('567')}{rnd.randrange(10):d}5 12 34 56", "0555١٢٣٤٥٦", "+213661000000"),
+            pick(f"t{i}@acme.dz", f"T{i // 2}@Acme.dz", "a@acme.dz", "bad@@x", "x@y.test", "é@x.dz", "", "k@a.dz "),
+            pick("Driver", "", "J" * 121),
+            pick(f"E{i}", f"E{i // 3}", "", "C" * 61, "E12"),
+            pick("Stores", "", "D" * 121),
+        ]
+        if rnd.random() < 0.05:
+            fields = fields[:rnd.randrange(1, 6)] if rnd.random() < 0.5 else [*fields, "extra"]
+        rows.append(fields)
+    return rows
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("columns", [list(rules.COLUMNS), ["email", "department", "full_name", "phone",
+                                                           "employee_code", "job_title"], ["full_name", "phone"]])
+def test_check_batch_gives_what_check_gives_row_by_row(seed, columns):
+    rnd = random.Random(seed)
+    order = [rules.COLUMNS.index(c) for c in columns]
+    rows = [(n, [fields[i] for i in order if i < len(fields)] + fields[6:]) for n, fields in
+            enumerate(_random_rows(rnd, 3000), start=1)]
+    cohort = {"cohort_phones": ["+213555123456", "+213661000000"], "cohort_emails": ["T7@acme.dz"],
+              "cohort_codes": ["E12"], "cohort_names": ["Lina", "admin demo"]}
+    one_by_one, batched = RowValidator(columns, **cohort), RowValidator(columns, **cohort)
+    expected = [one_by_one.check(n, f) for n, f in rows]
+    got, clean, start = [], 0, 0
+    while start < len(rows):
+        size = rnd.randint(1, 400)
+        checked = batched.check_batch(rows[start:start + size])
+        clean += len(checked.clean)
+        got += checked.results()
+        start += size
+    assert got == expected
+    for attribute in ("valid", "invalid", "by_reason", "possible_duplicates", "seen_phones", "seen_emails",
+                      "seen_codes"):
+        assert getattr(batched, attribute) == getattr(one_by_one, attribute), attribute
+    assert clean > (500 if len(columns) == 6 else -1)  # the inline path really is taken
+
+
+def test_a_row_with_a_known_name_and_no_contact_keeps_its_warning_in_a_batch():
+    validator = RowValidator(["full_name", "phone", "email", "job_title", "employee_code", "department"],
+                             cohort_names=["Amel Bouzid"])
+    checked = validator.check_batch([(1, [" amel bouzid ", "", "", "Driver", "", ""]),
+                                     (2, ["Karim", "0555123456", "", "", "", ""])])
+    assert [r.row for r in checked.others] == [1] and checked.others[0].warnings[0]["code"] == "possible_duplicate"
+    assert checked.clean == [(2, "Karim", "+213555123456", "", "", "", "")]
+    assert validator.possible_duplicates == 1
