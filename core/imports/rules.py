@@ -359,6 +359,13 @@ class RowValidator:
         else:
             name, phone_raw, email_raw, job_title, employee_code, department = [
                 fields[i].strip() if 0 <= i < count else "" for i in self.positions]
+        return self._judge(row, count, name, phone_raw, email_raw, job_title, employee_code, department)
+
+    def _judge(self, row: int, count: int, name: str, phone_raw: str, email_raw: str, job_title: str,
+               employee_code: str, department: str, plain_phone: str | None = None, plain_email: str | None = None
+               ) -> RowResult:
+        """`check` on a row's stripped values; `plain_phone`/`plain_email`: what the fast paths made of the raw
+        values when check_batch already asked them (None: ask here)."""
         errors: list[dict[str, Any]] = []
         if count != self.width:
             errors.append(_error("*", None, "wrong_field_count", WRONG_FIELD_COUNT, count=count, width=self.width))
@@ -377,7 +384,7 @@ class RowValidator:
         if phone_raw:
             # The fast path first (cheaper than a cache lookup, which only the rest need); long values skip
             # the cache (same answer, bounded memory whatever the file holds).
-            e164, code = dz_mobile_fast(phone_raw) or (
+            e164, code = (plain_phone, None) if plain_phone else dz_mobile_fast(phone_raw) or (
                 normalize_dz_mobile(phone_raw) if len(phone_raw) <= 64 else normalize_dz_mobile_plain(phone_raw))
             if code:
                 errors.append(_error("phone", phone_raw, code))
@@ -392,7 +399,7 @@ class RowValidator:
 
         email = None
         if email_raw:
-            if (normalized := email_fast(email_raw)) is not None:
+            if (normalized := plain_email or email_fast(email_raw)) is not None:
                 problem = None
             else:
                 normalized, problem = (normalize_email(email_raw) if len(email_raw) <= 320
@@ -434,11 +441,11 @@ class RowValidator:
         """`check` for many rows, the common case decided inline (no RowResult, no error list): a row with
         every column, a name, lengths within limits, at least one of phone, email and employee code, a
         plainly written mobile, a plain email, and nothing already seen in the file or the cohort. Any other
-        row goes to `check` itself before anything of it is remembered, so every verdict, message and count
-        is check's own (tests compare the two on whole files)."""
+        row goes to `check`'s own judgement before anything of it is remembered (with the phone and email as
+        read here), so every verdict, message and count is check's (tests compare the two on whole files)."""
         clean: list[CleanRow] = []
         others: list[RowResult] = []
-        keep, set_aside, check = clean.append, others.append, self.check
+        keep, set_aside, check, judge = clean.append, others.append, self.check, self._judge
         fetch, width, strip = self._all, self.width, str.strip
         name_max, title_max, code_max, department_max = (
             MAX_LENGTHS[c] for c in ("full_name", "job_title", "employee_code", "department"))
@@ -457,7 +464,8 @@ class RowValidator:
                     or not (phone or email or employee_code)  # a possible duplicate by name: check() decides
                     or phone in seen_phones or phone in cohort_phones or email in seen_emails
                     or email in cohort_emails or employee_code in seen_codes or employee_code in cohort_codes):
-                set_aside(check(row, fields))
+                set_aside(judge(row, width, name, phone_raw, email_raw, job_title, employee_code, department,
+                                phone or None, email or None))
                 continue
             if phone:
                 seen_phones[phone] = row
