@@ -120,7 +120,7 @@ def bare_library_loop(data: bytes) -> tuple[float, int]:
 
 
 def rules_only(data: bytes) -> float:
-    from core.imports import contacts, rules
+    from core.imports import contacts, rules, service
 
     contacts.normalize_dz_mobile.cache_clear()
     contacts.normalize_email.cache_clear()
@@ -128,7 +128,7 @@ def rules_only(data: bytes) -> float:
     profile = rules.sniff_file([data[i:i + 1 << 20] for i in range(0, len(data), 1 << 20)])
     reader = rules.TraineeReader(io.TextIOWrapper(io.BytesIO(data), encoding=profile.encoding, newline=""))
     validator = rules.RowValidator(reader.columns)
-    for batch in reader.batches(2000):  # as the worker reads and checks them (service.PROGRESS_EVERY)
+    for batch in reader.batches(service.PROGRESS_EVERY):  # as the worker reads and checks them
         validator.check_batch(batch)
     return time.perf_counter() - started
 
