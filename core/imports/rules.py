@@ -341,11 +341,11 @@ class RowValidator:
         # The usual file names every column: fetch all six in one C call.
         self._all = itemgetter(*self.positions) if min(self.positions) >= 0 else None
         self.cohort_phones = set(cohort_phones)
-        self.cohort_emails = {e.lower() for e in cohort_emails}
+        self.cohort_emails = set(map(str.lower, cohort_emails))
         self.seen_phones: dict[str, int] = {}
         self.seen_emails: dict[str, int] = {}
         self.cohort_codes = set(cohort_codes)
-        self.cohort_names = {name_key(n) for n in cohort_names}
+        self.cohort_names = set(map(name_key, cohort_names))
         self.seen_codes: dict[str, int] = {}
         self.possible_duplicates = 0
         self.valid = 0
