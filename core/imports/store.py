@@ -10,11 +10,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any, Protocol
 
+import orjson
 from sqlalchemy import ColumnElement, func, insert, literal, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
@@ -172,17 +172,15 @@ def _copy_text(import_id: int, clean: list[Any], others: list[tuple[str, ...]]) 
     return "\n".join(lines) + "\n"
 
 
-# The column is jsonb (PostgreSQL keeps the value, not the text): compact, and letters as they are rather than
-# \u escapes, which would send the batch down the escaping path for every accent in an error's value.
-_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
 def _result_values(r: rules.RowResult) -> tuple[str, ...]:
-    """A row result's columns after import_id, as COPY text with "" for NULL (in _ROW_COLUMNS order)."""
+    """A row result's columns after import_id, as COPY text with "" for NULL (in _ROW_COLUMNS order). The problems
+    go as orjson writes them (the column is jsonb: PostgreSQL keeps the value, not the text): compact, letters as
+    they are (no \\u escapes, which would send the batch down the escaping path for every accent)."""
     problems = r.stored_problems()
     return (str(r.row), "t" if r.ok else "f", r.full_name or "", r.phone_e164 or "", r.email or "",
             r.job_title or "", r.employee_code or "", r.department or "", r.id_number or "",
-            r.date_of_birth.isoformat() if r.date_of_birth else "", _json(problems) if problems else "")
+            r.date_of_birth.isoformat() if r.date_of_birth else "",
+            orjson.dumps(problems).decode() if problems else "")
 
 
 VALIDATION_LOCK_SPACE = 3_0001  # pg advisory lock key space for "validating import N"
