@@ -179,10 +179,10 @@ def measure(db_url: str, storage: str, what: str, size: int, seeded: dict[str, A
             settings = service.BuildSettings(base_url="http://127.0.0.1:5000", processes=processes)
             pdf, _ = service.render_document(db.session, row, settings)
         elapsed = time.perf_counter() - started
-    from core.registers import pdf as register_pdf
+    from core.registers import render_processes
 
     own, _ = _peak_rss_mb()
-    children = register_pdf.CHILD_PEAK_RSS_KB[0] / 1024  # the render children's own peaks
+    children = render_processes.CHILD_PEAK_RSS_KB[0] / 1024  # the render children's own peaks
     return {"what": what, "size": size, "seconds": round(elapsed, 2), "pages": len(PdfReader(io.BytesIO(pdf)).pages),
             "bytes": len(pdf), "rss_mb": round(own), "child_rss_mb": round(children)}
 

@@ -1,27 +1,25 @@
 """HTML pages to a tagged PDF (WeasyPrint), fast and in bounded memory.
 
-* WeasyPrint fetches nothing but the package's own files: `AllowListFetcher` refuses every other URL
-  (remote, `file://` elsewhere on disk, data: …), so text that looks like a URL in a trainee's name can
-  never make the worker read a file or call a server.
-* Pages have a fixed number of rows (layout.py), so a long document is cut into page runs rendered in
-  parallel child processes (`RENDER_PROCESSES`), each run in its own process that is recycled after a
-  few runs, so the worker's memory stays at one run's whatever the cohort size. The runs are joined
-  with pypdf, structure tree included, so the joined PDF is still tagged for screen readers.
+* WeasyPrint fetches nothing but the package's own files and QR codes it makes itself: `AllowListFetcher`
+  refuses every other URL (remote, `file://` elsewhere on disk, data: …), so text that looks like a URL in
+  a trainee's name can never make the worker read a file or call a server.
+* Pages have a fixed number of rows (layout.py), so a long document is cut into page runs. A document of
+  one run renders here in one pass (no join, no process to start); longer ones render their runs on child
+  processes (render_processes.py), at most `processes` at a time, each child recycled after a few runs, so
+  memory stays at one run's whatever the cohort size. The runs are joined with pypdf, structure tree
+  included, so the joined PDF is still tagged for screen readers.
 """
 
 from __future__ import annotations
 
-import atexit
-import concurrent.futures
+import functools
 import io
 import logging
-import multiprocessing
-import os
-import resource
-import tempfile
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject
@@ -29,15 +27,32 @@ from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObjec
 log = logging.getLogger(__name__)
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
+QR_SCHEME = "qr:"  # <img src="qr:…">: the QR code of the (percent-encoded) text after it, made by the fetcher
 
 
 class RenderError(Exception):
     """The document could not be rendered (a template error, a layout overflow, a font or disk problem)."""
 
 
+def qr_image_url(text: str) -> str:
+    """The URL of an image of `text` as a QR code. WeasyPrint fetches an image once per document and every page
+    that shows it draws that one image (where an inline SVG is parsed, laid out and drawn again on each page)."""
+    return QR_SCHEME + quote(text, safe="")
+
+
+@functools.lru_cache(maxsize=32)
+def _qr_png(text: str) -> bytes:
+    import segno
+
+    out = io.BytesIO()
+    segno.make(text, error="m").save(out, kind="png", scale=1, border=1)  # one pixel a module: CSS sizes it
+    return out.getvalue()
+
+
 def allow_list_fetcher(roots: Sequence[Path] = (PACKAGE_ROOT,)) -> Any:
-    """A WeasyPrint URL fetcher that serves only files under `roots`; it records what it refused."""
-    from weasyprint.urls import URLFetcher
+    """A WeasyPrint URL fetcher that serves only files under `roots` and QR codes (`qr:` URLs, made here: no
+    I/O); it records what it refused."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     allowed = [r.resolve() for r in roots]
 
@@ -45,6 +60,9 @@ def allow_list_fetcher(roots: Sequence[Path] = (PACKAGE_ROOT,)) -> Any:
         refused: list[str]
 
         def fetch(self, url: str, headers: Any = None) -> Any:
+            if url.startswith(QR_SCHEME):
+                return URLFetcherResponse(url, _qr_png(unquote(url.removeprefix(QR_SCHEME))),
+                                          {"Content-Type": "image/png"})
             if url.startswith("file:"):
                 from urllib.request import url2pathname
 
@@ -59,114 +77,66 @@ def allow_list_fetcher(roots: Sequence[Path] = (PACKAGE_ROOT,)) -> Any:
     return fetcher
 
 
+@functools.cache
+def _document_class() -> type:
+    """WeasyPrint's HTML with its user-agent stylesheet less the footnote and note pseudo-element rules: they
+    match every element, so each element got five pseudo-element styles computed that no document here uses
+    (about a twentieth of a register's rendering). If WeasyPrint changes how it exposes that stylesheet, the
+    stock one is used."""
+    from weasyprint import CSS, HTML
+
+    try:
+        from weasyprint import html as stock
+        from weasyprint.css.counters import CounterStyle
+
+        ua = re.sub(r"^::(?:footnote|note)-[\w-]+ \{[^}]*\}\n", "", stock.UA, flags=re.M)
+        sheet = CSS(string=ua, counter_style=CounterStyle())  # documents get the stock counter styles
+    except (AttributeError, ImportError):  # pragma: no cover - another WeasyPrint
+        return HTML
+
+    class RegisterHTML(HTML):
+        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+            return [sheet, *super()._ua_stylesheets(forms)[1:]]
+
+    return RegisterHTML
+
+
 def html_to_pdf(html: str, *, expected_pages: int | None = None, fetcher: Any = None) -> bytes:
     """One HTML document to a tagged PDF (PDF/UA-1)."""
-    from weasyprint import HTML
-
     fetcher = fetcher or allow_list_fetcher()
-    document = HTML(string=html, base_url=str(PACKAGE_ROOT / "templates") + "/", url_fetcher=fetcher).render(
-        pdf_tags=True)
+    document = _document_class()(string=html, base_url=str(PACKAGE_ROOT / "templates") + "/",
+                                 url_fetcher=fetcher).render(pdf_tags=True)
     if expected_pages is not None and len(document.pages) != expected_pages:
         raise RenderError(f"layout overflow: {len(document.pages)} pages instead of {expected_pages}")
     return document.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
 
 
-def _render_run(html: str, expected_pages: int, directory: str) -> tuple[str, int]:
-    """In a child process: render one run of pages to a temporary file; return its path and the child's
-    peak RSS (KiB) so far."""
-    pdf = html_to_pdf(html, expected_pages=expected_pages)
-    fd, path = tempfile.mkstemp(suffix=".pdf", dir=directory)
-    with os.fdopen(fd, "wb") as out:
-        out.write(pdf)
-    return path, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+WARM_UP_HTML = """<!doctype html><html lang="en"><head><style>{css}</style></head><body class="cohort">
+<section class="page"><div class="head"><img class="qr" src="{qr}" alt="QR"><p class="org">Éa ياسين</p><h1>R</h1>
+<p class="facts"><span>a <b>b</b></span></p></div><table class="grid"><thead><tr><th>#</th><th class="marks">01</th>
+</tr></thead><tbody><tr><td class="num">1</td><th scope="row">Élodie ياسين</th><td class="marks"> P </td></tr>
+</tbody></table><table class="rows"><tr><td>x</td></tr></table><div class="foot"><span class="ref">R</span></div>
+</section></body></html>"""
 
 
-CHILD_PEAK_RSS_KB = [0]  # the largest peak RSS a render child reported (benches read it)
-
-
-_POOL: concurrent.futures.ProcessPoolExecutor | None = None
-_POOL_SIZE = 0
-RUNS_PER_CHILD = 4  # a child renders this many runs, then is replaced (its memory goes with it)
-
-
-def _pool(processes: int) -> concurrent.futures.ProcessPoolExecutor:
-    """Child processes for rendering, forked from a clean server process (not from the worker, which
-    holds database connections and threads)."""
-    global _POOL, _POOL_SIZE
-    if _POOL is None or processes != _POOL_SIZE:
-        if _POOL is not None:
-            _POOL.shutdown(wait=False, cancel_futures=True)
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["weasyprint", "core.registers.pdf"])
-        _POOL = concurrent.futures.ProcessPoolExecutor(max_workers=processes, mp_context=context,
-                                                       max_tasks_per_child=RUNS_PER_CHILD)
-        atexit.register(shutdown_pool)  # before the interpreter tears modules down under the pool's threads
-        _POOL_SIZE = processes
-    return _POOL
-
-
-def shutdown_pool() -> None:
-    global _POOL
-    if _POOL is not None:
-        _POOL.shutdown(wait=True, cancel_futures=True)
-        _POOL = None
+def warm_up() -> None:
+    """Load what the first document would otherwise load on the clock: the fonts (regular, bold, monospace,
+    Arabic), text shaping, image, tagging and PDF/UA code. Worker processes call it when they start."""
+    css = (PACKAGE_ROOT / "templates" / "register.css").read_text()
+    html_to_pdf(WARM_UP_HTML.format(css=css, qr=qr_image_url("warm-up")))
 
 
 def render_runs(runs: Sequence[tuple[Callable[[], str], int]], processes: int) -> bytes:
     """Render runs of pages (an HTML builder and its page count each) and join them into one tagged PDF.
 
-    One run renders in this process; more run on `processes` child processes, at most `processes` runs
-    in flight, so memory stays bounded by the run size."""
+    One run renders in this process in one pass; more run on `processes` child processes, at most one run per
+    child at a time, so memory stays bounded by the run size; with `processes` 1 they render here in turn."""
     if len(runs) == 1 or processes <= 1:
-        return _render_here(runs)
-    try:
-        pool = _pool(processes)
-        return _render_on(pool, runs, processes)
-    except (AssertionError, OSError, RenderError) as exc:  # no children here (e.g. a daemonic pool process)
-        log.warning("rendering page runs in this process: %s", exc)
-        shutdown_pool()
-        return _render_here(runs)
+        parts = [html_to_pdf(build(), expected_pages=pages) for build, pages in runs]
+        return parts[0] if len(parts) == 1 else join_tagged([io.BytesIO(p) for p in parts])
+    from . import render_processes
 
-
-def _render_here(runs: Sequence[tuple[Callable[[], str], int]]) -> bytes:
-    parts = [html_to_pdf(build(), expected_pages=pages) for build, pages in runs]
-    return parts[0] if len(parts) == 1 else join_tagged([io.BytesIO(p) for p in parts])
-
-
-def _render_on(pool: concurrent.futures.ProcessPoolExecutor, runs: Sequence[tuple[Callable[[], str], int]],
-               processes: int) -> bytes:
-    with tempfile.TemporaryDirectory(prefix="register-runs-") as directory:
-        paths: list[str | None] = [None] * len(runs)
-        pending: dict[concurrent.futures.Future[tuple[str, int]], int] = {}
-        queue = list(enumerate(runs))
-        try:
-            while queue or pending:
-                while queue and len(pending) < processes:
-                    index, (build, pages) = queue.pop(0)
-                    pending[pool.submit(_render_run, build(), pages, directory)] = index
-                done, _ = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
-                for future in done:
-                    path, peak = future.result()
-                    paths[pending.pop(future)] = path
-                    CHILD_PEAK_RSS_KB[0] = max(CHILD_PEAK_RSS_KB[0], peak)
-            # The join holds every page's objects: it runs in a child too, so the worker's memory stays flat.
-            joined, peak = pool.submit(_join_run_files, [p for p in paths if p is not None], directory).result()
-            CHILD_PEAK_RSS_KB[0] = max(CHILD_PEAK_RSS_KB[0], peak)
-        except concurrent.futures.process.BrokenProcessPool as exc:
-            shutdown_pool()
-            raise RenderError("a rendering process died") from exc
-        finally:
-            for future in pending:
-                future.cancel()
-        return Path(joined).read_bytes()
-
-
-def _join_run_files(paths: list[str], directory: str) -> tuple[str, int]:
-    """In a child process: join the runs' files into one tagged PDF file; return its path and peak RSS (KiB)."""
-    fd, path = tempfile.mkstemp(suffix=".pdf", dir=directory)
-    with os.fdopen(fd, "wb") as out:
-        out.write(join_tagged([Path(p) for p in paths]))
-    return path, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return render_processes.render_and_join(runs, processes)
 
 
 def join_tagged(parts: Sequence[Path | io.BytesIO]) -> bytes:

@@ -27,6 +27,7 @@ from .layout import (
     Page,
     paginate,
 )
+from .pdf import qr_image_url
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATUS_WORDS = {"PRESENT": N_("Present"), "ABSENT": N_("Absent"), "LATE": N_("Late"), "EXCUSED": N_("Excused")}
@@ -111,18 +112,19 @@ SLOT = 6  # characters per session column of the cohort grid (monospace): "  P  
 def _grid_helpers(doc: CohortRegister, helpers: dict[str, Any], rtl: bool) -> dict[str, Any]:
     """The cohort grid's session columns as fixed-width monospace text, one cell per row instead of one per
     mark: the same grid on paper at a fraction of the layout cost (a 500 × 20 register has 10,000 marks).
-    In right-to-left documents the slots run from the right, like the table's columns."""
+    The trainee's attendance % is the row's last slot (a cell of its own costs as much to lay out as all the
+    marks). In right-to-left documents the slots run from the right, like the table's columns."""
 
     def line(values: list[str]) -> str:
         slots = [v[:SLOT].center(SLOT).replace(" ", "\u00a0") for v in values]
         return "".join(reversed(slots) if rtl else slots)
 
-    def mark_row(cells: tuple[str, ...], columns: range) -> str:
-        return line([helpers["cell"](cells[j], doc.columns[j].legacy) for j in columns])
+    def mark_row(cells: tuple[str, ...], columns: range, rate: str) -> str:
+        return line([*(helpers["cell"](cells[j], doc.columns[j].legacy) for j in columns), rate])
 
     def column_heads(columns: range) -> Markup:
-        days = line([f"{doc.columns[j].date:%d/%m}" for j in columns])
-        times = line([f"{doc.columns[j].start:%H:%M}" if doc.columns[j].start else "*" for j in columns])
+        days = line([*(f"{doc.columns[j].date:%d/%m}" for j in columns), "%"])
+        times = line([*(f"{doc.columns[j].start:%H:%M}" if doc.columns[j].start else "*" for j in columns), ""])
         return Markup("{}<br>{}").format(days, times)
 
     def count_row(status: str, columns: range) -> str:
@@ -165,6 +167,10 @@ class _MetaView:
     @property
     def qr_svg(self) -> str:
         return qr_svg(self.meta.verify_url)
+
+    @property
+    def qr_src(self) -> str:
+        return qr_image_url(self.meta.verify_url)
 
 
 def _zone(name: str) -> Any:
