@@ -17,6 +17,7 @@ read the figures with the machine's load in mind (printed first).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import json
 import os
@@ -139,7 +140,8 @@ def _naive_session_html(doc: Any) -> str:
             f"<th>Late</th><th>Note</th><th>Signature</th></tr></thead><tbody>{rows}</tbody></table></body></html>")
 
 
-def measure(db_url: str, storage: str, what: str, size: int, seeded: dict[str, Any], processes: int) -> dict:
+def measure(db_url: str, storage: str, what: str, size: int, seeded: dict[str, Any], processes: int,
+            pages_per_run: int | None) -> dict:
     """One measurement in this (fresh) process: seconds, pages, bytes, peak RSS."""
     from pypdf import PdfReader
     from weasyprint import HTML
@@ -150,11 +152,11 @@ def measure(db_url: str, storage: str, what: str, size: int, seeded: dict[str, A
 
     app = _app(db_url, storage)
     with app.app_context():
-        HTML(string="<p>warm-up</p>").write_pdf()  # imports, fonts and templates, as in a running worker
+        # Imports, fonts, templates and locale data, as in a running worker (its processes warm up when they
+        # start: tasks/registers.py).
         from core.registers import render
 
-        for template in ("session_register.html", "cohort_register.html"):
-            render._environment(None, "en").get_template(template)
+        render.warm_up(None, ("en",))
         cohort = seeded["cohorts"][str(size)]
         started = time.perf_counter()
         if what == "naive-cohort":
@@ -177,6 +179,8 @@ def measure(db_url: str, storage: str, what: str, size: int, seeded: dict[str, A
                 period_end=dt.date.fromisoformat(seeded["to"]) if kind == DocumentKind.COHORT else None,
                 reference=service.new_reference(), verification_code="BENCH000")
             settings = service.BuildSettings(base_url="http://127.0.0.1:5000", processes=processes)
+            if pages_per_run:
+                settings = dataclasses.replace(settings, pages_per_run=pages_per_run)
             pdf, _ = service.render_document(db.session, row, settings)
         elapsed = time.perf_counter() - started
     from core.registers import render_processes
@@ -189,7 +193,8 @@ def measure(db_url: str, storage: str, what: str, size: int, seeded: dict[str, A
 
 def run_measure(args: argparse.Namespace, what: str, size: int, seeded: dict[str, Any], processes: int) -> dict:
     out = subprocess.run([sys.executable, __file__, "--db", args.db, "--measure", what, "--size", str(size),
-                          "--seeded", json.dumps(seeded), "--processes", str(processes)],
+                          "--seeded", json.dumps(seeded), "--processes", str(processes),
+                          "--pages-per-run", str(args.pages_per_run or 0)],
                          capture_output=True, text=True, cwd=ROOT / "bench")
     if out.returncode != 0:
         raise SystemExit(out.stderr[-3000:])
@@ -260,13 +265,15 @@ def main() -> None:
     parser.add_argument("--size", type=int)
     parser.add_argument("--seeded")
     parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--pages-per-run", type=int, help="page-run size (default: the product's, BuildSettings)")
     parser.add_argument("--skip-workers", action="store_true")
     parser.add_argument("--quick", action="store_true", help="skip the 5,000-trainee memory run")
     args = parser.parse_args()
     db_url = BASE + args.db
     storage = f"/tmp/{args.db}-storage"
     if args.measure:
-        print(json.dumps(measure(db_url, storage, args.measure, args.size, json.loads(args.seeded), args.processes)))
+        print(json.dumps(measure(db_url, storage, args.measure, args.size, json.loads(args.seeded), args.processes,
+                                 args.pages_per_run)))
         return
     print(f"load average: {os.getloadavg()}, cpus: {os.cpu_count()}")
     from core.collation import engine

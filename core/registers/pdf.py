@@ -6,7 +6,7 @@
 * Pages have a fixed number of rows (layout.py), so a long document is cut into page runs. A document of
   one run renders here in one pass (no join, no process to start); longer ones render their runs on child
   processes (render_processes.py), at most `processes` at a time, each child recycled after a few runs, so
-  memory stays at one run's whatever the cohort size. The runs are joined with pypdf, structure tree
+  memory stays at one run's whatever the cohort size. The runs are joined with qpdf (pikepdf), structure tree
   included, so the joined PDF is still tagged for screen readers.
 """
 
@@ -20,9 +20,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
-
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject
 
 log = logging.getLogger(__name__)
 
@@ -111,21 +108,6 @@ def html_to_pdf(html: str, *, expected_pages: int | None = None, fetcher: Any = 
     return document.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
 
 
-WARM_UP_HTML = """<!doctype html><html lang="en"><head><style>{css}</style></head><body class="cohort">
-<section class="page"><div class="head"><img class="qr" src="{qr}" alt="QR"><p class="org">Éa ياسين</p><h1>R</h1>
-<p class="facts"><span>a <b>b</b></span></p></div><table class="grid"><thead><tr><th>#</th><th class="marks">01</th>
-</tr></thead><tbody><tr><td class="num">1</td><th scope="row">Élodie ياسين</th><td class="marks"> P </td></tr>
-</tbody></table><table class="rows"><tr><td>x</td></tr></table><div class="foot"><span class="ref">R</span></div>
-</section></body></html>"""
-
-
-def warm_up() -> None:
-    """Load what the first document would otherwise load on the clock: the fonts (regular, bold, monospace,
-    Arabic), text shaping, image, tagging and PDF/UA code. Worker processes call it when they start."""
-    css = (PACKAGE_ROOT / "templates" / "register.css").read_text()
-    html_to_pdf(WARM_UP_HTML.format(css=css, qr=qr_image_url("warm-up")))
-
-
 def render_runs(runs: Sequence[tuple[Callable[[], str], int]], processes: int) -> bytes:
     """Render runs of pages (an HTML builder and its page count each) and join them into one tagged PDF.
 
@@ -140,72 +122,70 @@ def render_runs(runs: Sequence[tuple[Callable[[], str], int]], processes: int) -
 
 
 def join_tagged(parts: Sequence[Path | io.BytesIO]) -> bytes:
-    """Join tagged PDFs page after page, keeping one structure tree: the parts' document elements become
-    kids of one document element, and their parent-tree keys are renumbered."""
-    writer = PdfWriter()
-    kids = ArrayObject()
-    nums = ArrayObject()
-    offset = 0
-    first: PdfReader | None = None
+    """Join tagged PDFs page after page, keeping one structure tree: the parts' document elements' kids become
+    kids of one document element, and their parent-tree keys are renumbered. qpdf (pikepdf) copies the
+    objects: fifteen times faster than pypdf on registers (a page holds hundreds of structure elements), and it
+    writes them back into compressed object streams (pypdf wrote each alone: files four times larger)."""
+    import pikepdf
+    from pikepdf import Array
+
+    out = pikepdf.new()
+    kids, nums, offset = Array(), Array(), 0
+    sources = []  # open until the joined file is written: qpdf reads their streams then
     for part in parts:
-        reader = PdfReader(part)
-        first = first or reader
-        tree = reader.trailer["/Root"].get("/StructTreeRoot")
-        shift = offset
-        for page in reader.pages:
-            added = writer.add_page(page)  # pypdf drops /StructParents on the copy: set it, renumbered
-            if "/StructParents" in page:
-                added[NameObject("/StructParents")] = NumberObject(int(page["/StructParents"]) + shift)
-            for annotation in added.get("/Annots", []):
-                annotation = annotation.get_object()
+        source = pikepdf.open(part)
+        sources.append(source)
+        shift, first_page = offset, len(out.pages)
+        out.pages.extend(source.pages)
+        for page in out.pages[first_page:]:
+            if "/StructParents" in page.obj:
+                page.obj.StructParents = int(page.obj.StructParents) + shift
+            for annotation in page.obj.get("/Annots", Array()):
                 if "/StructParent" in annotation:
-                    annotation[NameObject("/StructParent")] = NumberObject(int(annotation["/StructParent"]) + shift)
+                    annotation.StructParent = int(annotation.StructParent) + shift
+        tree = source.Root.get("/StructTreeRoot")
         if tree is None:
             continue
-        tree = tree.get_object().clone(writer)  # shares the page clones made above (pypdf maps ids per reader)
-        top = tree["/K"]
-        for element in (top if isinstance(top, ArrayObject) else [top]):
-            element = element.get_object()
-            inner = element.get("/K", [])
-            kids.extend(inner if isinstance(inner, ArrayObject) else [inner])
-        part_nums = tree["/ParentTree"].get_object().get("/Nums", [])
+        tree = out.copy_foreign(tree)  # its /Pg references land on the pages copied above (qpdf maps them)
+        top = tree.K
+        for element in (top if isinstance(top, Array) else [top]):
+            inner = element.get("/K", Array())
+            kids.extend(inner if isinstance(inner, Array) else [inner])
+        part_nums = tree.ParentTree.get("/Nums", Array())
         for i in range(0, len(part_nums), 2):
             key = int(part_nums[i]) + shift
-            nums.extend([NumberObject(key), part_nums[i + 1]])
+            nums.extend([key, part_nums[i + 1]])
             offset = max(offset, key + 1)
-    if first is not None:
-        _finish_catalog(writer, first, kids, nums, offset)
-    writer.compress_identical_objects(remove_duplicates=False, remove_unreferenced=True)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    if sources:
+        _finish_catalog(out, sources[0], kids, nums, offset)
+    buffer = io.BytesIO()
+    out.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True)
+    for source in sources:
+        source.close()
+    return buffer.getvalue()
 
 
-def _finish_catalog(writer: PdfWriter, first: PdfReader, kids: ArrayObject, nums: ArrayObject, next_key: int
-                    ) -> None:
-    source = first.trailer["/Root"]
-    catalog = writer._root_object
-    for key in ("/Lang", "/MarkInfo", "/ViewerPreferences"):
-        if key in source:
-            catalog[NameObject(key)] = source[key].clone(writer) if hasattr(source[key], "clone") else source[key]
-    if "/Metadata" in source:
-        catalog[NameObject("/Metadata")] = source["/Metadata"].clone(writer).indirect_reference
-    if first.metadata:
-        writer.add_metadata({k: v for k, v in first.metadata.items() if isinstance(v, str)})
+def _finish_catalog(out: Any, first: Any, kids: Any, nums: Any, next_key: int) -> None:
+    """The first part's language, tagging flags, viewer preferences, metadata and document information, and the
+    one structure tree."""
+    import pikepdf
+    from pikepdf import Array, Dictionary, Name
+
+    for key in ("/Lang", "/MarkInfo", "/ViewerPreferences", "/Metadata"):
+        if key in first.Root:
+            value = first.Root[key]
+            # Direct values here are plain (a string, flags): they are written again; indirect ones are copied.
+            out.Root[key] = out.copy_foreign(value) if value.is_indirect else pikepdf.Object.parse(value.unparse())
+    if "/Info" in first.trailer:
+        out.docinfo = out.copy_foreign(first.docinfo)
     if not kids:
         return
-    document = DictionaryObject({NameObject("/Type"): NameObject("/StructElem"),
-                                 NameObject("/S"): NameObject("/Document"), NameObject("/K"): kids})
-    document_ref = writer._add_object(document)
-    root = DictionaryObject({NameObject("/Type"): NameObject("/StructTreeRoot"),
-                             NameObject("/K"): ArrayObject([document_ref]),
-                             NameObject("/ParentTree"): writer._add_object(DictionaryObject(
-                                 {NameObject("/Nums"): nums})),
-                             NameObject("/ParentTreeNextKey"): NumberObject(next_key)})
-    root_ref = writer._add_object(root)
-    document[NameObject("/P")] = root_ref
+    document = out.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, K=kids))
+    root = out.make_indirect(Dictionary(Type=Name.StructTreeRoot, K=Array([document]),
+                                        ParentTree=out.make_indirect(Dictionary(Nums=nums)),
+                                        ParentTreeNextKey=next_key))
+    document.P = root
     for kid in kids:
-        element = kid.get_object()
-        if isinstance(element, DictionaryObject):
-            element[NameObject("/P")] = document_ref
-    catalog[NameObject("/StructTreeRoot")] = root_ref
+        if isinstance(kid, Dictionary):
+            kid.P = document
+    out.Root.StructTreeRoot = root

@@ -179,9 +179,9 @@ def _do(job: dict[str, Any]) -> dict[str, Any]:
 def main() -> None:
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything else printed goes to stderr (the worker's log), never among the answers
-    from . import pdf
+    from .render import warm_up
 
-    pdf.warm_up()
+    warm_up(None, ("en", "ar"))  # fonts, shaping and PDF code, left to right and right to left
     while select.select([sys.stdin], [], [], IDLE_SECONDS)[0]:
         line = sys.stdin.readline()
         if not line:
