@@ -218,8 +218,8 @@ def twenty_builds(db_url: str, storage: str, seeded: dict[str, Any]) -> dict[str
                CELERY_RESULT_BACKEND=broker, SECRET_KEY="bench", LOG_LEVEL="WARNING")
     # The worker's log goes to a file: a pipe nobody reads fills up and blocks the worker mid-build.
     worker_log = open(Path(storage) / "worker.log", "ab")  # noqa: SIM115
-    worker = subprocess.Popen([str(ROOT / ".venv/bin/celery"), "-A", "workers.celery_app", "worker", "-c", "2",
-                               "-Q", "documents,default",
+    celery = str(Path(sys.executable).with_name("celery"))  # this interpreter's (a worktree may have no .venv)
+    worker = subprocess.Popen([celery, "-A", "workers.celery_app", "worker", "-c", "2", "-Q", "documents,default",
                                "--loglevel", "WARNING", "-n", "bench-registers@%h"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=worker_log)
     try:

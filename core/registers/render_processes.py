@@ -181,7 +181,7 @@ def main() -> None:
     os.dup2(2, 1)  # anything else printed goes to stderr (the worker's log), never among the answers
     from .render import warm_up
 
-    warm_up(None, ("en", "ar"))  # fonts, shaping and PDF code, left to right and right to left
+    warm_up(None, ("en",))  # fonts (Arabic too), shaping and PDF code, while the parent writes the first run
     while select.select([sys.stdin], [], [], IDLE_SECONDS)[0]:
         line = sys.stdin.readline()
         if not line:
