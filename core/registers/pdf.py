@@ -130,11 +130,9 @@ def join_tagged(parts: Sequence[Path | io.BytesIO]) -> bytes:
     from pikepdf import Array
 
     out = pikepdf.new()
-    kids, nums, offset = Array(), Array(), 0
-    sources = []  # open until the joined file is written: qpdf reads their streams then
-    for part in parts:
+    kids, nums, offset, owned = Array(), Array(), 0, set()
+    for n, part in enumerate(parts):
         source = pikepdf.open(part)
-        sources.append(source)
         shift, first_page = offset, len(out.pages)
         out.pages.extend(source.pages)
         for page in out.pages[first_page:]:
@@ -143,43 +141,70 @@ def join_tagged(parts: Sequence[Path | io.BytesIO]) -> bytes:
             for annotation in page.obj.get("/Annots", Array()):
                 if "/StructParent" in annotation:
                     annotation.StructParent = int(annotation.StructParent) + shift
+            _own_streams(page.obj, owned)
         tree = source.Root.get("/StructTreeRoot")
-        if tree is None:
-            continue
-        tree = out.copy_foreign(tree)  # its /Pg references land on the pages copied above (qpdf maps them)
-        top = tree.K
-        for element in (top if isinstance(top, Array) else [top]):
-            inner = element.get("/K", Array())
-            kids.extend(inner if isinstance(inner, Array) else [inner])
-        part_nums = tree.ParentTree.get("/Nums", Array())
-        for i in range(0, len(part_nums), 2):
-            key = int(part_nums[i]) + shift
-            nums.extend([key, part_nums[i + 1]])
-            offset = max(offset, key + 1)
-    if sources:
-        _finish_catalog(out, sources[0], kids, nums, offset)
+        if tree is not None:
+            tree = out.copy_foreign(tree)  # its /Pg references land on the pages copied above (qpdf maps them)
+            top = tree.K
+            for element in (top if isinstance(top, Array) else [top]):
+                inner = element.get("/K", Array())
+                kids.extend(inner if isinstance(inner, Array) else [inner])
+            part_nums = tree.ParentTree.get("/Nums", Array())
+            for i in range(0, len(part_nums), 2):
+                key = int(part_nums[i]) + shift
+                nums.extend([key, part_nums[i + 1]])
+                offset = max(offset, key + 1)
+        if n == 0:
+            _finish_catalog(out, source)
+        source.close()  # the part's objects go: memory holds the joined document's, not every part's too
+    if len(kids):
+        _structure_tree(out, kids, nums, offset)
     buffer = io.BytesIO()
     out.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True)
-    for source in sources:
-        source.close()
     return buffer.getvalue()
 
 
-def _finish_catalog(out: Any, first: Any, kids: Any, nums: Any, next_key: int) -> None:
-    """The first part's language, tagging flags, viewer preferences, metadata and document information, and the
-    one structure tree."""
+def _own_streams(page: Any, owned: set[tuple[int, int]]) -> None:
+    """Copy into the joined document the (still encoded) data of the streams a copied page uses (contents,
+    fonts, images): qpdf would otherwise read it from the part when writing, so every part stayed open."""
+    from pikepdf import Array, Dictionary, Stream
+
+    stack = [page]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Array):
+            stack.extend(item)
+            continue
+        if not isinstance(item, Dictionary | Stream):
+            continue
+        if item.is_indirect:
+            if item.objgen in owned:
+                continue
+            owned.add(item.objgen)
+        if isinstance(item, Stream):
+            item.write(item.read_raw_bytes(), filter=item.get("/Filter"), decode_parms=item.get("/DecodeParms"))
+        stack.extend(value for key, value in item.items() if key not in ("/Parent", "/P", "/Pg"))  # not upwards
+
+
+def _finish_catalog(out: Any, first: Any) -> None:
+    """The first part's language, tagging flags, viewer preferences, metadata and document information."""
     import pikepdf
-    from pikepdf import Array, Dictionary, Name
 
     for key in ("/Lang", "/MarkInfo", "/ViewerPreferences", "/Metadata"):
         if key in first.Root:
             value = first.Root[key]
             # Direct values here are plain (a string, flags): they are written again; indirect ones are copied.
             out.Root[key] = out.copy_foreign(value) if value.is_indirect else pikepdf.Object.parse(value.unparse())
+            if isinstance(out.Root[key], pikepdf.Stream):
+                _own_streams(out.Root[key], set())
     if "/Info" in first.trailer:
         out.docinfo = out.copy_foreign(first.docinfo)
-    if not kids:
-        return
+
+
+def _structure_tree(out: Any, kids: Any, nums: Any, next_key: int) -> None:
+    """One structure tree: a document element over the parts' elements, and the renumbered parent tree."""
+    from pikepdf import Array, Dictionary, Name
+
     document = out.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, K=kids))
     root = out.make_indirect(Dictionary(Type=Name.StructTreeRoot, K=Array([document]),
                                         ParentTree=out.make_indirect(Dictionary(Nums=nums)),

@@ -37,11 +37,12 @@ CHILD_PEAK_RSS_KB = [0]  # the largest peak RSS a child reported (benches read i
 
 
 class RenderProcess:
-    """One child: a subprocess with a pipe each way."""
+    """One child: a subprocess with a pipe each way. A "render" child warms up and renders runs; a "join" child
+    joins a document's runs and nothing else (it starts light: no fonts to load, no earlier runs' memory)."""
 
-    def __init__(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", __name__], cwd=PROJECT_ROOT, stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, text=True, bufsize=1)
+    def __init__(self, role: str = "render") -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", __name__, role], cwd=PROJECT_ROOT,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
         self.jobs = 0
         self.last_used = time.monotonic()
 
@@ -137,8 +138,8 @@ def run_jobs(jobs: Sequence[Callable[[], dict[str, Any]]], processes: int) -> li
 
 
 def render_and_join(runs: Sequence[tuple[Callable[[], str], int]], processes: int) -> bytes:
-    """Render runs of pages (an HTML builder and its page count each) on child processes, then join them there
-    too (the join holds every page's objects: the worker's memory stays flat)."""
+    """Render runs of pages (an HTML builder and its page count each) on child processes, then join them in
+    another (the join holds every page's objects: the worker's memory stays flat)."""
     with tempfile.TemporaryDirectory(prefix="register-runs-") as directory:
         def run_job(index: int, build: Callable[[], str], pages: int) -> Callable[[], dict[str, Any]]:
             def make() -> dict[str, Any]:
@@ -150,7 +151,15 @@ def render_and_join(runs: Sequence[tuple[Callable[[], str], int]], processes: in
         jobs = [run_job(i, build, pages) for i, (build, pages) in enumerate(runs)]
         parts = [answer["pdf"] for answer in run_jobs(jobs, processes)]
         joined = str(Path(directory) / "joined.pdf")
-        run_jobs([lambda: {"join": parts, "pdf": joined}], 1)
+        joiner = RenderProcess("join")  # a fresh child per join, gone after it: its memory is the join's alone
+        try:
+            joiner.send({"join": parts, "pdf": joined})
+            if not select.select([joiner.replies], [], [], JOB_SECONDS)[0]:
+                joiner.process.kill()
+                raise RenderError("joining the page runs took too long")
+            joiner.answer()
+        finally:
+            joiner.retire()
         return Path(joined).read_bytes()
 
 
@@ -179,9 +188,10 @@ def _do(job: dict[str, Any]) -> dict[str, Any]:
 def main() -> None:
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything else printed goes to stderr (the worker's log), never among the answers
-    from .render import warm_up
+    if sys.argv[1:] != ["join"]:
+        from .render import warm_up
 
-    warm_up(None, ("en",))  # fonts (Arabic too), shaping and PDF code, while the parent writes the first run
+        warm_up(None, ("en",))  # fonts (Arabic too), shaping and PDF code, while the parent writes the first run
     while select.select([sys.stdin], [], [], IDLE_SECONDS)[0]:
         line = sys.stdin.readline()
         if not line:
