@@ -8,6 +8,7 @@ surrogates is 400, and a lost database connection is 503 with Retry-After, never
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from flask import Flask, flash, g, jsonify, make_response, redirect, render_template, request
@@ -69,18 +70,30 @@ class MalformedInput(BadRequest):
         self.error_code, self.status = code, status
 
 
-def _check_json(value: Any, depth: int = 0) -> None:
+def _check_json(value: Any, depth: int = 0, texts: bool = True) -> None:
+    """Refuse JSON nested too deeply and (with `texts`) text a database cannot hold, anywhere in `value`."""
     if depth > MAX_JSON_DEPTH:
         raise MalformedInput("json_too_deep", _too_deep(), 400)
     if isinstance(value, str):
-        _check_text(value)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_text(key)
-            _check_json(item, depth + 1)
-    elif isinstance(value, list):
-        for item in value:
-            _check_json(item, depth + 1)
+        if texts:
+            _check_text(value)
+    elif isinstance(value, dict | list):
+        deepest = depth + 1 > MAX_JSON_DEPTH  # even a number there is too deep
+        for key, item in (value.items() if isinstance(value, dict) else enumerate(value)):
+            if texts and isinstance(key, str):
+                _check_text(key)
+            if texts or deepest or isinstance(item, dict | list):
+                _check_json(item, depth + 1, texts)
+
+
+# In a UTF-8 body, the only way JSON text can hold a NUL or a lone surrogate is an escape like these (a raw NUL
+# or surrogate byte sequence is not valid JSON or UTF-8). A body without them (and without any NUL byte, as a
+# UTF-16 body would have) needs no walk over its strings: a 500-record register skips ~2,000 checks.
+_RISKY_ESCAPE = re.compile(rb"\\u(?:0000|d[89a-f])", re.IGNORECASE)
+
+
+def _texts_need_checking(raw: bytes) -> bool:
+    return b"\x00" in raw or _RISKY_ESCAPE.search(raw) is not None
 
 
 def _too_deep() -> str:
@@ -112,7 +125,7 @@ def guard_request() -> None:
                 raise MalformedInput("invalid_json", _("The body is not valid JSON.")) from None
             except UnicodeDecodeError:
                 raise MalformedInput("invalid_json", _("The body is not valid UTF-8 JSON.")) from None
-            _check_json(body)
+            _check_json(body, texts=_texts_need_checking(request.get_data(cache=True)))
         elif request.mimetype in {"multipart/form-data", "application/x-www-form-urlencoded"}:
             for key, value in request.form.items(multi=True):
                 _check_text(key or "")  # a part without a name has none

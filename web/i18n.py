@@ -63,7 +63,9 @@ def institution_language() -> str | None:
     if not g.get("database_unavailable"):
         user = _signed_in()
         try:
-            if user is not None and user.institution_id:
+            if user is not None and user.institution_language:
+                found = user.institution_language
+            elif user is not None and user.institution_id:
                 found = db.session.scalar(select(Institution.default_language).where(
                     Institution.id == user.institution_id))
             elif user is None:

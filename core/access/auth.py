@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, lazyload
 from core import clock
 from core.errors import Conflict, NotFound, ValidationError
 from core.i18n import N_
-from core.models import ApiToken, LoginAttempt, LoginSession, OrgMembership, Role, User
+from core.models import ApiToken, Institution, LoginAttempt, LoginSession, OrgMembership, Role, User
 from core.uow import unit_of_work
 
 from . import throttle
@@ -96,13 +96,14 @@ def user_for_api_token(session: Session, token: str) -> User | None:
     """The active user holding this unrevoked token, in one query (every API call pays for it: the user's
     memberships load only if asked for, i.e. for organization members)."""
     found = session.execute(
-        select(User, ApiToken.id, ApiToken.last_used_at).join(ApiToken, ApiToken.user_id == User.id)
+        select(User, ApiToken.id, ApiToken.last_used_at, Institution.default_language)
+        .join(ApiToken, ApiToken.user_id == User.id).outerjoin(Institution, Institution.id == User.institution_id)
         .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None), User.active.is_(True))
         .options(lazyload(User.memberships))
     ).first()
     if found is None:
         return None
-    user, token_id, last_used_at = found
+    user, token_id, last_used_at, user.institution_language = found
     # Record use at most once a minute: a busy script should not write on every call.
     now = clock.now()
     if last_used_at is None or now - last_used_at > dt.timedelta(minutes=1):

@@ -62,9 +62,31 @@ def _int(value: Any) -> int | None:
     return None
 
 
+_LATE = AttendanceStatus.LATE.value
+
+
+def _plain_mark(raw: dict[str, Any], own_key: str, members: Mapping[int, Any] | Iterable[int]) -> Mark | None:
+    """The common record, already in canonical form (an int id on the register, a status in capitals, minutes
+    only when late, no note or a short one), in a few lookups; None sends anything else the long way, which
+    gives the same Mark or says what is wrong. A bulk mark of 500 spent more time here than in its SQL."""
+    member_id, status = raw.get(own_key), raw.get("status")
+    if type(member_id) is not int or status not in STATUSES or member_id not in members:
+        return None
+    minutes, notes, expected = raw.get("minutes_late"), raw.get("notes"), raw.get("expected_version")
+    if minutes is not None and (type(minutes) is not int or status != _LATE or not 0 <= minutes <= MAX_MINUTES_LATE):
+        return None
+    if notes is not None and (type(notes) is not str or len(notes) > MAX_NOTES or notes != notes.strip() or not notes):
+        return None
+    if expected is not None and (type(expected) is not int or expected < 0):
+        return None
+    return Mark(member_id, status, minutes, notes, expected)
+
+
 def parse_mark(index: int, raw: Any, cohort_kind: str, members: Mapping[int, Any] | Iterable[int]
                ) -> tuple[Mark | None, list[RecordError]]:
     """Check one record of the request. `cohort_kind` is "public" or "corporate"."""
+    if type(raw) is dict and (plain := _plain_mark(raw, KEY_FIELDS[cohort_kind], members)) is not None:
+        return plain, []
     errors: list[RecordError] = []
     if not isinstance(raw, dict):
         return None, [RecordError(index, "record", "not_an_object", "Each record must be a JSON object.", raw)]

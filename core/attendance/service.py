@@ -6,12 +6,12 @@ commits it. The lock rule and the nightly sweep live in locking.py.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, joinedload
 
@@ -216,7 +216,8 @@ def upsert_marks(session: Session, spec: RecordSpec, class_session: ClassSession
         rows = [{"member_id": m.member_id, "status": m.status, "minutes_late": m.minutes_late, "notes": m.notes,
                  "next_version": seen_versions.get(m.member_id, 0) + 1,
                  "before": befores.get(m.member_id) if befores else None} for m in marks]
-        return {row[0]: (row[1], row[2]) for row in session.execute(sql, {**common, "rows": json.dumps(rows)})}
+        params = {**common, "rows": orjson.dumps(rows).decode()}
+        return {row[0]: (row[1], row[2]) for row in session.execute(sql, params)}
     written: dict[int, tuple[int, int]] = {}
     for m in marks:  # SQLite (embedded default): the same statement row by row, same guards
         row = session.execute(sql, {**common, "member_id": m.member_id, "status": m.status,

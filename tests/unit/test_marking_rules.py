@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.attendance import export, marking
@@ -146,3 +146,22 @@ def test_export_neutralizes_formula_cells(cell):
 
 def test_export_keeps_ordinary_cells():
     assert export.neutralize("Lina Haddad") == "Lina Haddad" and export.neutralize(None) == ""
+
+
+class _Slow(dict):
+    """A record parse_mark can't take its fast path on (it wants a plain dict): the long way, for comparison."""
+
+
+_values = st.one_of(st.none(), st.integers(-2, 700), st.sampled_from(["", " ", "5", "x", "late", " note ", "note"]),
+                    st.booleans(), st.sampled_from(marking.STATUSES), st.text(max_size=3), st.just("n" * 501))
+
+
+@given(st.dictionaries(st.sampled_from(["enrolment_id", "trainee_id", "id", "status", "minutes_late", "notes",
+                                        "expected_version"]), _values),
+       st.sampled_from(["public", "corporate"]))
+@settings(deadline=None, max_examples=300)
+def test_the_fast_path_reads_every_record_as_the_long_way_does(raw, kind):
+    members = {1, 2, 5, 600}
+    fast = marking.parse_mark(0, raw, kind, members)
+    slow = marking.parse_mark(0, _Slow(raw), kind, members)
+    assert fast == slow

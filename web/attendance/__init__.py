@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -98,7 +98,7 @@ def changes_json(outcome: attendance.MarkOutcome) -> dict[str, Any]:
 
 def _json(payload: dict[str, Any], status: int = 200) -> Response:
     """A large register serialized without key sorting (Flask's default sorts every key of every row)."""
-    return current_app.response_class(json.dumps(payload, separators=(",", ":")), status=status,
+    return current_app.response_class(orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS), status=status,
                                       mimetype="application/json")
 
 
