@@ -1,17 +1,21 @@
 """Register documents: speed and memory, against a naive render in the same run. Run by hand; prints a table.
 
     .venv/bin/python bench/bench_registers.py [--db attendance_bench_registers] [--skip-workers] [--quick]
+                                              [--pages-per-run N]
 
 1. Cohort register 500 trainees × 20 sessions: the naive render (one HTML table with a cell per mark and
    repeating header rows, one WeasyPrint pass, "Page x of y" by CSS counters) against the product's
-   (fixed rows per page, the grid as monospace slots, page runs on child processes joined with pypdf, tagged).
+   (fixed rows per page, the grid as monospace slots, tagged PDF/UA; up to REGISTER_PAGES_PER_RUN pages in
+   one pass in the building process, longer documents in page runs on child processes joined by qpdf).
 2. Session register of 50 trainees: naive (one table) against the product's.
 3. Memory: cohort registers of 1,000 and 5,000 trainees (× 20 sessions): peak RSS of the building process and
    of its largest child; flat means it does not grow with the trainees.
-4. 20 builds queued at once on two Celery worker processes (Redis): total time and errors.
+4. 20 builds queued at once on two Celery worker processes (Redis): total time and errors (a repeated
+   request is served the document already built: the 20 requests make 18 documents).
 
-Each measurement runs in a fresh process (so peak RSS is its own). Time is wall-clock on this machine;
-read the figures with the machine's load in mind (printed first).
+Each measurement runs in a fresh process (so peak RSS is its own), warmed up as a worker process is (templates,
+fonts, PDF code) before the clock starts. Time is wall-clock on this machine; read the figures with the
+machine's load in mind (printed first, and last).
 """
 
 from __future__ import annotations
@@ -303,6 +307,7 @@ def main() -> None:
     if not args.skip_workers:
         result = twenty_builds(db_url, storage, seeded)
         print(f"20 builds queued at once on two worker processes: {result}")
+    print(f"load average: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -188,6 +188,16 @@ def _do(job: dict[str, Any]) -> dict[str, Any]:
     return {"pdf": job["pdf"]}
 
 
+def _peak_rss_kb() -> int:
+    """This process's peak resident memory. Not getrusage's ru_maxrss: that counts the parent's memory too,
+    which a child had between fork and exec (a 17-page render child "peaked" at the worker's 200 MB)."""
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):  # not Linux
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def main() -> None:
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything else printed goes to stderr (the worker's log), never among the answers
@@ -206,7 +216,7 @@ def main() -> None:
             reply = {"error": str(exc), "type": "OSError"}
         except Exception as exc:  # reported to the parent, which fails the build with it
             reply = {"error": str(exc) if isinstance(exc, RenderError) else f"{type(exc).__name__}: {exc}"}
-        reply["peak_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        reply["peak_kb"] = _peak_rss_kb()
         replies.write(json.dumps(reply) + "\n")
 
 
