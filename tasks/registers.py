@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 def warm_up() -> None:
     """Templates, locale data, fonts and PDF code loaded before the first build (the worker's main process calls
     it before it forks its pool, so every pool process starts warm: workers/signals.py)."""
-    render.warm_up(str(Path(current_app.root_path) / "translations"))
+    render.warm_up(build_settings().translations_dir)
 
 
 def build_settings() -> service.BuildSettings:
