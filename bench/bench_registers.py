@@ -1,22 +1,27 @@
 """Register documents: speed and memory, against a naive render in the same run. Run by hand; prints a table.
 
     .venv/bin/python bench/bench_registers.py [--db attendance_bench_registers] [--skip-workers] [--quick]
+                                              [--pages-per-run N]
 
 1. Cohort register 500 trainees × 20 sessions: the naive render (one HTML table with a cell per mark and
    repeating header rows, one WeasyPrint pass, "Page x of y" by CSS counters) against the product's
-   (fixed rows per page, the grid as monospace slots, page runs on child processes joined with pypdf, tagged).
+   (fixed rows per page, the grid as monospace slots, tagged PDF/UA; up to REGISTER_PAGES_PER_RUN pages in
+   one pass in the building process, longer documents in page runs on child processes joined by qpdf).
 2. Session register of 50 trainees: naive (one table) against the product's.
 3. Memory: cohort registers of 1,000 and 5,000 trainees (× 20 sessions): peak RSS of the building process and
    of its largest child; flat means it does not grow with the trainees.
-4. 20 builds queued at once on two Celery worker processes (Redis): total time and errors.
+4. 20 builds queued at once on two Celery worker processes (Redis): total time and errors (a repeated
+   request is served the document already built: the 20 requests make 18 documents).
 
-Each measurement runs in a fresh process (so peak RSS is its own). Time is wall-clock on this machine;
-read the figures with the machine's load in mind (printed first).
+Each measurement runs in a fresh process (so peak RSS is its own), warmed up as a worker process is (templates,
+fonts, PDF code) before the clock starts. Time is wall-clock on this machine; read the figures with the
+machine's load in mind (printed first, and last).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import json
 import os
@@ -139,7 +144,8 @@ def _naive_session_html(doc: Any) -> str:
             f"<th>Late</th><th>Note</th><th>Signature</th></tr></thead><tbody>{rows}</tbody></table></body></html>")
 
 
-def measure(db_url: str, storage: str, what: str, size: int, seeded: dict[str, Any], processes: int) -> dict:
+def measure(db_url: str, storage: str, what: str, size: int, seeded: dict[str, Any], processes: int,
+            pages_per_run: int | None) -> dict:
     """One measurement in this (fresh) process: seconds, pages, bytes, peak RSS."""
     from pypdf import PdfReader
     from weasyprint import HTML
@@ -150,11 +156,11 @@ def measure(db_url: str, storage: str, what: str, size: int, seeded: dict[str, A
 
     app = _app(db_url, storage)
     with app.app_context():
-        HTML(string="<p>warm-up</p>").write_pdf()  # imports, fonts and templates, as in a running worker
+        # Imports, fonts, templates and locale data, as in a running worker (its processes warm up when they
+        # start: tasks/registers.py).
         from core.registers import render
 
-        for template in ("session_register.html", "cohort_register.html"):
-            render._environment(None, "en").get_template(template)
+        render.warm_up(None, ("en",))
         cohort = seeded["cohorts"][str(size)]
         started = time.perf_counter()
         if what == "naive-cohort":
@@ -177,19 +183,22 @@ def measure(db_url: str, storage: str, what: str, size: int, seeded: dict[str, A
                 period_end=dt.date.fromisoformat(seeded["to"]) if kind == DocumentKind.COHORT else None,
                 reference=service.new_reference(), verification_code="BENCH000")
             settings = service.BuildSettings(base_url="http://127.0.0.1:5000", processes=processes)
+            if pages_per_run:
+                settings = dataclasses.replace(settings, pages_per_run=pages_per_run)
             pdf, _ = service.render_document(db.session, row, settings)
         elapsed = time.perf_counter() - started
-    from core.registers import pdf as register_pdf
+    from core.registers import render_processes
 
     own, _ = _peak_rss_mb()
-    children = register_pdf.CHILD_PEAK_RSS_KB[0] / 1024  # the render children's own peaks
+    children = render_processes.CHILD_PEAK_RSS_KB[0] / 1024  # the render children's own peaks
     return {"what": what, "size": size, "seconds": round(elapsed, 2), "pages": len(PdfReader(io.BytesIO(pdf)).pages),
             "bytes": len(pdf), "rss_mb": round(own), "child_rss_mb": round(children)}
 
 
 def run_measure(args: argparse.Namespace, what: str, size: int, seeded: dict[str, Any], processes: int) -> dict:
     out = subprocess.run([sys.executable, __file__, "--db", args.db, "--measure", what, "--size", str(size),
-                          "--seeded", json.dumps(seeded), "--processes", str(processes)],
+                          "--seeded", json.dumps(seeded), "--processes", str(processes),
+                          "--pages-per-run", str(args.pages_per_run or 0)],
                          capture_output=True, text=True, cwd=ROOT / "bench")
     if out.returncode != 0:
         raise SystemExit(out.stderr[-3000:])
@@ -213,8 +222,8 @@ def twenty_builds(db_url: str, storage: str, seeded: dict[str, Any]) -> dict[str
                CELERY_RESULT_BACKEND=broker, SECRET_KEY="bench", LOG_LEVEL="WARNING")
     # The worker's log goes to a file: a pipe nobody reads fills up and blocks the worker mid-build.
     worker_log = open(Path(storage) / "worker.log", "ab")  # noqa: SIM115
-    worker = subprocess.Popen([str(ROOT / ".venv/bin/celery"), "-A", "workers.celery_app", "worker", "-c", "2",
-                               "-Q", "documents,default",
+    celery = str(Path(sys.executable).with_name("celery"))  # this interpreter's (a worktree may have no .venv)
+    worker = subprocess.Popen([celery, "-A", "workers.celery_app", "worker", "-c", "2", "-Q", "documents,default",
                                "--loglevel", "WARNING", "-n", "bench-registers@%h"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=worker_log)
     try:
@@ -241,7 +250,7 @@ def twenty_builds(db_url: str, storage: str, seeded: dict[str, Any]) -> dict[str
                 states = dict(db.session.execute(text(
                     "SELECT status, count(*) FROM register_documents WHERE id = ANY(:ids) GROUP BY status"),
                     {"ids": ids}).all())
-                if states.get("READY", 0) + states.get("FAILED", 0) == len(ids):
+                if states.get("READY", 0) + states.get("FAILED", 0) == len(set(ids)):  # repeats are reused
                     break
                 time.sleep(0.5)
             elapsed = time.perf_counter() - started
@@ -249,7 +258,8 @@ def twenty_builds(db_url: str, storage: str, seeded: dict[str, Any]) -> dict[str
         worker.terminate()
         worker.wait(timeout=60)
         worker_log.close()
-    return {"builds": len(ids), "seconds": round(elapsed, 1), "ready": states.get("READY", 0),
+    return {"builds": len(ids), "documents": len(set(ids)), "seconds": round(elapsed, 1),
+            "ready": states.get("READY", 0),
             "failed": states.get("FAILED", 0)}
 
 
@@ -260,13 +270,15 @@ def main() -> None:
     parser.add_argument("--size", type=int)
     parser.add_argument("--seeded")
     parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--pages-per-run", type=int, help="page-run size (default: the product's, BuildSettings)")
     parser.add_argument("--skip-workers", action="store_true")
     parser.add_argument("--quick", action="store_true", help="skip the 5,000-trainee memory run")
     args = parser.parse_args()
     db_url = BASE + args.db
     storage = f"/tmp/{args.db}-storage"
     if args.measure:
-        print(json.dumps(measure(db_url, storage, args.measure, args.size, json.loads(args.seeded), args.processes)))
+        print(json.dumps(measure(db_url, storage, args.measure, args.size, json.loads(args.seeded), args.processes,
+                                 args.pages_per_run)))
         return
     print(f"load average: {os.getloadavg()}, cpus: {os.cpu_count()}")
     from core.collation import engine
@@ -295,6 +307,7 @@ def main() -> None:
     if not args.skip_workers:
         result = twenty_builds(db_url, storage, seeded)
         print(f"20 builds queued at once on two worker processes: {result}")
+    print(f"load average: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -14,11 +14,17 @@ from celery import shared_task
 from flask import current_app
 
 from core.errors import DomainError
-from core.registers import service
+from core.registers import render, service
 from core.registers.jobs import BUILD, MAX_ATTEMPTS  # the worker knows the job kind
 from tasks import db_session, setting, storage
 
 log = logging.getLogger(__name__)
+
+
+def warm_up() -> None:
+    """Templates, locale data, fonts and PDF code loaded before the first build (the worker's main process calls
+    it before it forks its pool, so every pool process starts warm: workers/signals.py)."""
+    render.warm_up(build_settings().translations_dir)
 
 
 def build_settings() -> service.BuildSettings:

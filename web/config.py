@@ -70,7 +70,7 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PASSWORD_RESET_MAX_AGE": int(_env("PASSWORD_RESET_MAX_AGE", str(24 * 3600))),
         # Register PDFs: child processes rendering page runs in parallel, and pages per run (memory unit).
         "REGISTER_RENDER_PROCESSES": int(_env("REGISTER_RENDER_PROCESSES", "2")),
-        "REGISTER_PAGES_PER_RUN": int(_env("REGISTER_PAGES_PER_RUN", "8")),
+        "REGISTER_PAGES_PER_RUN": int(_env("REGISTER_PAGES_PER_RUN", "20")),
         # Automatic retries of a failed register build (then it stays FAILED until retried by hand).
         "REGISTER_RETRY_SECONDS": int(_env("REGISTER_RETRY_SECONDS", "30")),
         # Jobs (core/jobs): heartbeat, when a job counts as lost, how often the sweeper runs (seconds).

@@ -1,5 +1,6 @@
 """Process and task hygiene, after Superset: no connection crosses a fork. Also: the worker's heartbeat row
-(for /api/health/ready on any broker) and one log line per task.
+(for /api/health/ready on any broker), one log line per task, and register rendering warmed up before the
+pool forks.
 
 No session outlives a task: web.queue's FlaskTask removes the session of the context the task ran in (a
 signal handler after the task would push a context of its own, and remove that context's session instead)."""
@@ -13,7 +14,15 @@ import time
 from typing import Any
 
 from celery import current_app as current_celery
-from celery.signals import setup_logging, task_postrun, task_prerun, worker_process_init, worker_ready, worker_shutdown
+from celery.signals import (
+    setup_logging,
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_process_init,
+    worker_ready,
+    worker_shutdown,
+)
 
 from core import clock, jobs
 from web.logs import configure_logging
@@ -30,6 +39,22 @@ def _sqlalchemy(celery_app: Any) -> tuple[Any, Any]:
 def use_app_logging(**_: Any) -> None:
     config = current_celery.flask_app.config
     configure_logging(config["LOG_FORMAT"], config["LOG_LEVEL"])
+
+
+@worker_init.connect
+def warm_up_documents(**_: Any) -> None:
+    """Register documents' templates, fonts and PDF code loaded once here, before the pool forks: each pool
+    process starts warm, and the first register it builds is no slower than the next."""
+    from tasks import registers
+
+    started = time.perf_counter()
+    try:
+        with current_celery.flask_app.app_context():
+            registers.warm_up()
+    except Exception:  # a worker that cannot warm up still works: its first document is slower
+        logging.getLogger(__name__).warning("register documents not warmed up", exc_info=True)
+        return
+    logging.getLogger(__name__).info("register documents warmed up in %.1f s", time.perf_counter() - started)
 
 
 @worker_process_init.connect

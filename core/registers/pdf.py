@@ -1,43 +1,55 @@
 """HTML pages to a tagged PDF (WeasyPrint), fast and in bounded memory.
 
-* WeasyPrint fetches nothing but the package's own files: `AllowListFetcher` refuses every other URL
-  (remote, `file://` elsewhere on disk, data: …), so text that looks like a URL in a trainee's name can
-  never make the worker read a file or call a server.
-* Pages have a fixed number of rows (layout.py), so a long document is cut into page runs rendered in
-  parallel child processes (`RENDER_PROCESSES`), each run in its own process that is recycled after a
-  few runs, so the worker's memory stays at one run's whatever the cohort size. The runs are joined
-  with pypdf, structure tree included, so the joined PDF is still tagged for screen readers.
+* WeasyPrint fetches nothing but the package's own files and QR codes it makes itself: `AllowListFetcher`
+  refuses every other URL (remote, `file://` elsewhere on disk, data: …), so text that looks like a URL in
+  a trainee's name can never make the worker read a file or call a server.
+* Pages have a fixed number of rows (layout.py), so a long document is cut into page runs. A document of
+  one run renders here in one pass (no join, no process to start); longer ones render their runs on child
+  processes (render_processes.py), at most `processes` at a time, each child recycled after a few runs, so
+  memory stays at one run's whatever the cohort size. The runs are joined with qpdf (pikepdf), structure tree
+  included, so the joined PDF is still tagged for screen readers.
 """
 
 from __future__ import annotations
 
-import atexit
-import concurrent.futures
+import functools
 import io
 import logging
-import multiprocessing
-import os
-import resource
-import tempfile
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject
+from urllib.parse import quote, unquote
 
 log = logging.getLogger(__name__)
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
+QR_SCHEME = "qr:"  # <img src="qr:…">: the QR code of the (percent-encoded) text after it, made by the fetcher
 
 
 class RenderError(Exception):
     """The document could not be rendered (a template error, a layout overflow, a font or disk problem)."""
 
 
+def qr_image_url(text: str) -> str:
+    """The URL of an image of `text` as a QR code. WeasyPrint fetches an image once per document and every page
+    that shows it draws that one image (where an inline SVG is parsed, laid out and drawn again on each page)."""
+    return QR_SCHEME + quote(text, safe="")
+
+
+@functools.lru_cache(maxsize=32)
+def _qr_png(text: str) -> bytes:
+    import segno
+
+    out = io.BytesIO()
+    segno.make(text, error="m").save(out, kind="png", scale=1, border=1)  # one pixel a module: CSS sizes it
+    return out.getvalue()
+
+
 def allow_list_fetcher(roots: Sequence[Path] = (PACKAGE_ROOT,)) -> Any:
-    """A WeasyPrint URL fetcher that serves only files under `roots`; it records what it refused."""
-    from weasyprint.urls import URLFetcher
+    """A WeasyPrint URL fetcher that serves only files under `roots` and QR codes (`qr:` URLs, made here: no
+    I/O); it records what it refused."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     allowed = [r.resolve() for r in roots]
 
@@ -45,6 +57,9 @@ def allow_list_fetcher(roots: Sequence[Path] = (PACKAGE_ROOT,)) -> Any:
         refused: list[str]
 
         def fetch(self, url: str, headers: Any = None) -> Any:
+            if url.startswith(QR_SCHEME):
+                return URLFetcherResponse(url, _qr_png(unquote(url.removeprefix(QR_SCHEME))),
+                                          {"Content-Type": "image/png"})
             if url.startswith("file:"):
                 from urllib.request import url2pathname
 
@@ -59,183 +74,143 @@ def allow_list_fetcher(roots: Sequence[Path] = (PACKAGE_ROOT,)) -> Any:
     return fetcher
 
 
+@functools.cache
+def _document_class() -> type:
+    """WeasyPrint's HTML with its user-agent stylesheet less the footnote and note pseudo-element rules: they
+    match every element, so each element got five pseudo-element styles computed that no document here uses
+    (about a twentieth of a register's rendering). If WeasyPrint changes how it exposes that stylesheet, the
+    stock one is used."""
+    from weasyprint import CSS, HTML
+
+    try:
+        from weasyprint import html as stock
+        from weasyprint.css.counters import CounterStyle
+
+        ua = re.sub(r"^::(?:footnote|note)-[\w-]+ \{[^}]*\}\n", "", stock.UA, flags=re.M)
+        sheet = CSS(string=ua, counter_style=CounterStyle())  # documents get the stock counter styles
+    except (AttributeError, ImportError):  # pragma: no cover - another WeasyPrint
+        return HTML
+
+    class RegisterHTML(HTML):
+        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+            return [sheet, *super()._ua_stylesheets(forms)[1:]]
+
+    return RegisterHTML
+
+
 def html_to_pdf(html: str, *, expected_pages: int | None = None, fetcher: Any = None) -> bytes:
     """One HTML document to a tagged PDF (PDF/UA-1)."""
-    from weasyprint import HTML
-
     fetcher = fetcher or allow_list_fetcher()
-    document = HTML(string=html, base_url=str(PACKAGE_ROOT / "templates") + "/", url_fetcher=fetcher).render(
-        pdf_tags=True)
+    document = _document_class()(string=html, base_url=str(PACKAGE_ROOT / "templates") + "/",
+                                 url_fetcher=fetcher).render(pdf_tags=True)
     if expected_pages is not None and len(document.pages) != expected_pages:
         raise RenderError(f"layout overflow: {len(document.pages)} pages instead of {expected_pages}")
     return document.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
 
 
-def _render_run(html: str, expected_pages: int, directory: str) -> tuple[str, int]:
-    """In a child process: render one run of pages to a temporary file; return its path and the child's
-    peak RSS (KiB) so far."""
-    pdf = html_to_pdf(html, expected_pages=expected_pages)
-    fd, path = tempfile.mkstemp(suffix=".pdf", dir=directory)
-    with os.fdopen(fd, "wb") as out:
-        out.write(pdf)
-    return path, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
-CHILD_PEAK_RSS_KB = [0]  # the largest peak RSS a render child reported (benches read it)
-
-
-_POOL: concurrent.futures.ProcessPoolExecutor | None = None
-_POOL_SIZE = 0
-RUNS_PER_CHILD = 4  # a child renders this many runs, then is replaced (its memory goes with it)
-
-
-def _pool(processes: int) -> concurrent.futures.ProcessPoolExecutor:
-    """Child processes for rendering, forked from a clean server process (not from the worker, which
-    holds database connections and threads)."""
-    global _POOL, _POOL_SIZE
-    if _POOL is None or processes != _POOL_SIZE:
-        if _POOL is not None:
-            _POOL.shutdown(wait=False, cancel_futures=True)
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["weasyprint", "core.registers.pdf"])
-        _POOL = concurrent.futures.ProcessPoolExecutor(max_workers=processes, mp_context=context,
-                                                       max_tasks_per_child=RUNS_PER_CHILD)
-        atexit.register(shutdown_pool)  # before the interpreter tears modules down under the pool's threads
-        _POOL_SIZE = processes
-    return _POOL
-
-
-def shutdown_pool() -> None:
-    global _POOL
-    if _POOL is not None:
-        _POOL.shutdown(wait=True, cancel_futures=True)
-        _POOL = None
-
-
 def render_runs(runs: Sequence[tuple[Callable[[], str], int]], processes: int) -> bytes:
     """Render runs of pages (an HTML builder and its page count each) and join them into one tagged PDF.
 
-    One run renders in this process; more run on `processes` child processes, at most `processes` runs
-    in flight, so memory stays bounded by the run size."""
+    One run renders in this process in one pass; more run on `processes` child processes, at most one run per
+    child at a time, so memory stays bounded by the run size; with `processes` 1 they render here in turn."""
     if len(runs) == 1 or processes <= 1:
-        return _render_here(runs)
-    try:
-        pool = _pool(processes)
-        return _render_on(pool, runs, processes)
-    except (AssertionError, OSError, RenderError) as exc:  # no children here (e.g. a daemonic pool process)
-        log.warning("rendering page runs in this process: %s", exc)
-        shutdown_pool()
-        return _render_here(runs)
+        parts = [html_to_pdf(build(), expected_pages=pages) for build, pages in runs]
+        return parts[0] if len(parts) == 1 else join_tagged([io.BytesIO(p) for p in parts])
+    from . import render_processes
 
-
-def _render_here(runs: Sequence[tuple[Callable[[], str], int]]) -> bytes:
-    parts = [html_to_pdf(build(), expected_pages=pages) for build, pages in runs]
-    return parts[0] if len(parts) == 1 else join_tagged([io.BytesIO(p) for p in parts])
-
-
-def _render_on(pool: concurrent.futures.ProcessPoolExecutor, runs: Sequence[tuple[Callable[[], str], int]],
-               processes: int) -> bytes:
-    with tempfile.TemporaryDirectory(prefix="register-runs-") as directory:
-        paths: list[str | None] = [None] * len(runs)
-        pending: dict[concurrent.futures.Future[tuple[str, int]], int] = {}
-        queue = list(enumerate(runs))
-        try:
-            while queue or pending:
-                while queue and len(pending) < processes:
-                    index, (build, pages) = queue.pop(0)
-                    pending[pool.submit(_render_run, build(), pages, directory)] = index
-                done, _ = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
-                for future in done:
-                    path, peak = future.result()
-                    paths[pending.pop(future)] = path
-                    CHILD_PEAK_RSS_KB[0] = max(CHILD_PEAK_RSS_KB[0], peak)
-            # The join holds every page's objects: it runs in a child too, so the worker's memory stays flat.
-            joined, peak = pool.submit(_join_run_files, [p for p in paths if p is not None], directory).result()
-            CHILD_PEAK_RSS_KB[0] = max(CHILD_PEAK_RSS_KB[0], peak)
-        except concurrent.futures.process.BrokenProcessPool as exc:
-            shutdown_pool()
-            raise RenderError("a rendering process died") from exc
-        finally:
-            for future in pending:
-                future.cancel()
-        return Path(joined).read_bytes()
-
-
-def _join_run_files(paths: list[str], directory: str) -> tuple[str, int]:
-    """In a child process: join the runs' files into one tagged PDF file; return its path and peak RSS (KiB)."""
-    fd, path = tempfile.mkstemp(suffix=".pdf", dir=directory)
-    with os.fdopen(fd, "wb") as out:
-        out.write(join_tagged([Path(p) for p in paths]))
-    return path, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return render_processes.render_and_join(runs, processes)
 
 
 def join_tagged(parts: Sequence[Path | io.BytesIO]) -> bytes:
-    """Join tagged PDFs page after page, keeping one structure tree: the parts' document elements become
-    kids of one document element, and their parent-tree keys are renumbered."""
-    writer = PdfWriter()
-    kids = ArrayObject()
-    nums = ArrayObject()
-    offset = 0
-    first: PdfReader | None = None
-    for part in parts:
-        reader = PdfReader(part)
-        first = first or reader
-        tree = reader.trailer["/Root"].get("/StructTreeRoot")
-        shift = offset
-        for page in reader.pages:
-            added = writer.add_page(page)  # pypdf drops /StructParents on the copy: set it, renumbered
-            if "/StructParents" in page:
-                added[NameObject("/StructParents")] = NumberObject(int(page["/StructParents"]) + shift)
-            for annotation in added.get("/Annots", []):
-                annotation = annotation.get_object()
+    """Join tagged PDFs page after page, keeping one structure tree: the parts' document elements' kids become
+    kids of one document element, and their parent-tree keys are renumbered. qpdf (pikepdf) copies the
+    objects: fifteen times faster than pypdf on registers (a page holds hundreds of structure elements), and it
+    writes them back into compressed object streams (pypdf wrote each alone: files four times larger)."""
+    import pikepdf
+    from pikepdf import Array
+
+    out = pikepdf.new()
+    kids, nums, offset, owned = Array(), Array(), 0, set()
+    for n, part in enumerate(parts):
+        source = pikepdf.open(part)
+        shift, first_page = offset, len(out.pages)
+        out.pages.extend(source.pages)
+        for page in out.pages[first_page:]:
+            if "/StructParents" in page.obj:
+                page.obj.StructParents = int(page.obj.StructParents) + shift
+            for annotation in page.obj.get("/Annots", Array()):
                 if "/StructParent" in annotation:
-                    annotation[NameObject("/StructParent")] = NumberObject(int(annotation["/StructParent"]) + shift)
-        if tree is None:
+                    annotation.StructParent = int(annotation.StructParent) + shift
+            _own_streams(page.obj, owned)
+        tree = source.Root.get("/StructTreeRoot")
+        if tree is not None:
+            tree = out.copy_foreign(tree)  # its /Pg references land on the pages copied above (qpdf maps them)
+            top = tree.K
+            for element in (top if isinstance(top, Array) else [top]):
+                inner = element.get("/K", Array())
+                kids.extend(inner if isinstance(inner, Array) else [inner])
+            part_nums = tree.ParentTree.get("/Nums", Array())
+            for i in range(0, len(part_nums), 2):
+                key = int(part_nums[i]) + shift
+                nums.extend([key, part_nums[i + 1]])
+                offset = max(offset, key + 1)
+        if n == 0:
+            _finish_catalog(out, source)
+        source.close()  # the part's objects go: memory holds the joined document's, not every part's too
+    if len(kids):
+        _structure_tree(out, kids, nums, offset)
+    buffer = io.BytesIO()
+    out.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True)
+    return buffer.getvalue()
+
+
+def _own_streams(page: Any, owned: set[tuple[int, int]]) -> None:
+    """Copy into the joined document the (still encoded) data of the streams a copied page uses (contents,
+    fonts, images): qpdf would otherwise read it from the part when writing, so every part stayed open."""
+    from pikepdf import Array, Dictionary, Stream
+
+    stack = [page]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Array):
+            stack.extend(item)
             continue
-        tree = tree.get_object().clone(writer)  # shares the page clones made above (pypdf maps ids per reader)
-        top = tree["/K"]
-        for element in (top if isinstance(top, ArrayObject) else [top]):
-            element = element.get_object()
-            inner = element.get("/K", [])
-            kids.extend(inner if isinstance(inner, ArrayObject) else [inner])
-        part_nums = tree["/ParentTree"].get_object().get("/Nums", [])
-        for i in range(0, len(part_nums), 2):
-            key = int(part_nums[i]) + shift
-            nums.extend([NumberObject(key), part_nums[i + 1]])
-            offset = max(offset, key + 1)
-    if first is not None:
-        _finish_catalog(writer, first, kids, nums, offset)
-    writer.compress_identical_objects(remove_duplicates=False, remove_unreferenced=True)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+        if not isinstance(item, Dictionary | Stream):
+            continue
+        if item.is_indirect:
+            if item.objgen in owned:
+                continue
+            owned.add(item.objgen)
+        if isinstance(item, Stream):
+            item.write(item.read_raw_bytes(), filter=item.get("/Filter"), decode_parms=item.get("/DecodeParms"))
+        stack.extend(value for key, value in item.items() if key not in ("/Parent", "/P", "/Pg"))  # not upwards
 
 
-def _finish_catalog(writer: PdfWriter, first: PdfReader, kids: ArrayObject, nums: ArrayObject, next_key: int
-                    ) -> None:
-    source = first.trailer["/Root"]
-    catalog = writer._root_object
-    for key in ("/Lang", "/MarkInfo", "/ViewerPreferences"):
-        if key in source:
-            catalog[NameObject(key)] = source[key].clone(writer) if hasattr(source[key], "clone") else source[key]
-    if "/Metadata" in source:
-        catalog[NameObject("/Metadata")] = source["/Metadata"].clone(writer).indirect_reference
-    if first.metadata:
-        writer.add_metadata({k: v for k, v in first.metadata.items() if isinstance(v, str)})
-    if not kids:
-        return
-    document = DictionaryObject({NameObject("/Type"): NameObject("/StructElem"),
-                                 NameObject("/S"): NameObject("/Document"), NameObject("/K"): kids})
-    document_ref = writer._add_object(document)
-    root = DictionaryObject({NameObject("/Type"): NameObject("/StructTreeRoot"),
-                             NameObject("/K"): ArrayObject([document_ref]),
-                             NameObject("/ParentTree"): writer._add_object(DictionaryObject(
-                                 {NameObject("/Nums"): nums})),
-                             NameObject("/ParentTreeNextKey"): NumberObject(next_key)})
-    root_ref = writer._add_object(root)
-    document[NameObject("/P")] = root_ref
+def _finish_catalog(out: Any, first: Any) -> None:
+    """The first part's language, tagging flags, viewer preferences, metadata and document information."""
+    import pikepdf
+
+    for key in ("/Lang", "/MarkInfo", "/ViewerPreferences", "/Metadata"):
+        if key in first.Root:
+            value = first.Root[key]
+            # Direct values here are plain (a string, flags): they are written again; indirect ones are copied.
+            out.Root[key] = out.copy_foreign(value) if value.is_indirect else pikepdf.Object.parse(value.unparse())
+            if isinstance(out.Root[key], pikepdf.Stream):
+                _own_streams(out.Root[key], set())
+    if "/Info" in first.trailer:
+        out.docinfo = out.copy_foreign(first.docinfo)
+
+
+def _structure_tree(out: Any, kids: Any, nums: Any, next_key: int) -> None:
+    """One structure tree: a document element over the parts' elements, and the renumbered parent tree."""
+    from pikepdf import Array, Dictionary, Name
+
+    document = out.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, K=kids))
+    root = out.make_indirect(Dictionary(Type=Name.StructTreeRoot, K=Array([document]),
+                                        ParentTree=out.make_indirect(Dictionary(Nums=nums)),
+                                        ParentTreeNextKey=next_key))
+    document.P = root
     for kid in kids:
-        element = kid.get_object()
-        if isinstance(element, DictionaryObject):
-            element[NameObject("/P")] = document_ref
-    catalog[NameObject("/StructTreeRoot")] = root_ref
+        if isinstance(kid, Dictionary):
+            kid.P = document
+    out.Root.StructTreeRoot = root

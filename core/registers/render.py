@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,18 @@ from babel.support import NullTranslations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from core.i18n import N_, catalogue, direction
+from core.i18n import LANGUAGES, N_, catalogue, direction
 
-from .data import STATUS_LETTERS, CohortRegister, SessionRegister
+from .data import (
+    STATUS_LETTERS,
+    CohortRegister,
+    CohortTrainee,
+    Column,
+    Header,
+    SessionFacts,
+    SessionRegister,
+    SessionRow,
+)
 from .layout import (
     COHORT_COLUMNS_PER_PAGE,
     COHORT_ROWS_PER_PAGE,
@@ -27,6 +37,7 @@ from .layout import (
     Page,
     paginate,
 )
+from .pdf import html_to_pdf, qr_image_url
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATUS_WORDS = {"PRESENT": N_("Present"), "ABSENT": N_("Absent"), "LATE": N_("Late"), "EXCUSED": N_("Excused")}
@@ -111,18 +122,19 @@ SLOT = 6  # characters per session column of the cohort grid (monospace): "  P  
 def _grid_helpers(doc: CohortRegister, helpers: dict[str, Any], rtl: bool) -> dict[str, Any]:
     """The cohort grid's session columns as fixed-width monospace text, one cell per row instead of one per
     mark: the same grid on paper at a fraction of the layout cost (a 500 × 20 register has 10,000 marks).
-    In right-to-left documents the slots run from the right, like the table's columns."""
+    The trainee's attendance % is the row's last slot (a cell of its own costs as much to lay out as all the
+    marks). In right-to-left documents the slots run from the right, like the table's columns."""
 
     def line(values: list[str]) -> str:
         slots = [v[:SLOT].center(SLOT).replace(" ", "\u00a0") for v in values]
         return "".join(reversed(slots) if rtl else slots)
 
-    def mark_row(cells: tuple[str, ...], columns: range) -> str:
-        return line([helpers["cell"](cells[j], doc.columns[j].legacy) for j in columns])
+    def mark_row(cells: tuple[str, ...], columns: range, rate: str) -> str:
+        return line([*(helpers["cell"](cells[j], doc.columns[j].legacy) for j in columns), rate])
 
     def column_heads(columns: range) -> Markup:
-        days = line([f"{doc.columns[j].date:%d/%m}" for j in columns])
-        times = line([f"{doc.columns[j].start:%H:%M}" if doc.columns[j].start else "*" for j in columns])
+        days = line([*(f"{doc.columns[j].date:%d/%m}" for j in columns), "%"])
+        times = line([*(f"{doc.columns[j].start:%H:%M}" if doc.columns[j].start else "*" for j in columns), ""])
         return Markup("{}<br>{}").format(days, times)
 
     def count_row(status: str, columns: range) -> str:
@@ -166,8 +178,34 @@ class _MetaView:
     def qr_svg(self) -> str:
         return qr_svg(self.meta.verify_url)
 
+    @property
+    def qr_src(self) -> str:
+        return qr_image_url(self.meta.verify_url)
+
 
 def _zone(name: str) -> Any:
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(name)
+
+
+def warm_up(translations_dir: str | None, languages: Sequence[str] = LANGUAGES) -> None:
+    """Load what a process's first document would otherwise load on the clock: the templates compiled, each
+    language's catalogue and Babel locale data, and (a one-trainee session and cohort register to PDF) the
+    fonts regular, bold, monospace and Arabic, WeasyPrint's shaping, image, tagging and PDF/UA code (a
+    50-trainee session register took 1.2 s as a process's first document, 0.8 s as its second)."""
+    day = dt.date(2026, 1, 5)
+    header = Header("Institut · معهد", "A-1", "Q-1", "Qualification", "Cohort", "public", "UTC")
+    session = SessionRegister(header, SessionFacts(1, day, dt.time(9), dt.time(10), "THEORY", "Room", "Élodie", False,
+                                                   None),
+                              [SessionRow("Élodie Zérouali ياسين", "X-1", "LATE", 5, "note")], {"LATE": 1})
+    cohort = CohortRegister(header, day, day, [Column(1, day, dt.time(9), "THEORY", True)],
+                            [CohortTrainee("Élodie Zérouali ياسين", "X-1", ("PRESENT",), 1, 1)], [{"PRESENT": 1}])
+    for n, language in enumerate(languages):
+        meta = DocumentMeta("RWARM-WARM-WARM", "WARMUP00", "http://localhost/verify/RWARM-WARM-WARM",
+                            dt.datetime(2026, 1, 5, tzinfo=dt.UTC), language, "UTC")
+        for template, doc, pages in (("session_register.html", session, session_pages(session)),
+                                     ("cohort_register.html", cohort, cohort_pages(cohort))):
+            html = render_html(template, doc, pages, len(pages), meta, translations_dir)
+            if n == 0:  # fonts and PDF code are the same in every language
+                html_to_pdf(html, expected_pages=len(pages))

@@ -45,7 +45,7 @@ class BuildSettings:
     base_url: str
     translations_dir: str | None = None
     processes: int = 2              # child processes rendering runs of pages in parallel
-    pages_per_run: int = 8          # the unit of memory: a run of pages renders in one child at a time
+    pages_per_run: int = 20         # the unit of memory (~100 MB): a run renders in one pass, in one process
     grace_hours: int = 24           # the lock rule's grace after a session's local day (LOCK_GRACE_HOURS)
 
 

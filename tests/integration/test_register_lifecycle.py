@@ -124,6 +124,43 @@ def test_a_long_register_is_rendered_in_page_runs_on_child_processes_and_joined_
     assert set(keys) <= {int(parents[i]) for i in range(0, len(parents), 2)}
 
 
+DAEMONIC_RENDER = """
+import multiprocessing, sys
+
+def render(path):
+    from core.registers import pdf, render_processes
+    page = '<section style="break-after: page">Run {}</section>'
+    joined = pdf.render_runs([(lambda n=n: page.format(n), 1) for n in range(3)], processes=2)
+    assert render_processes.CHILD_PEAK_RSS_KB[0] > 0, "rendered here, not on children"
+    open(path, "wb").write(joined)
+
+if __name__ == "__main__":
+    worker = multiprocessing.get_context("fork").Process(target=render, args=(sys.argv[1],), daemon=True)
+    worker.start()
+    worker.join(120)
+    sys.exit(worker.exitcode)
+"""
+
+
+def test_page_runs_render_on_child_processes_even_from_a_daemonic_process(tmp_path):
+    """A Celery prefork pool process is daemonic: multiprocessing refuses it children, subprocesses it allows."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "daemonic_render.py"
+    script.write_text(DAEMONIC_RENDER)
+    out = tmp_path / "joined.pdf"
+    root = str(Path(__file__).resolve().parents[2])  # this checkout's code, whatever the virtualenv points at
+    done = subprocess.run([sys.executable, str(script), str(out)], cwd=root, env={**os.environ, "PYTHONPATH": root},
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    reader = PdfReader(str(out))
+    assert [page.extract_text().strip() for page in reader.pages] == ["Run 0", "Run 1", "Run 2"]
+    assert "/StructTreeRoot" in reader.trailer["/Root"]
+
+
 # --- verification ----------------------------------------------------------------------------------------------
 
 def test_a_genuine_pdf_verifies_and_one_changed_byte_does_not(sql, demo, storage, session_with_marks):
