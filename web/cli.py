@@ -92,7 +92,7 @@ def list_institutions() -> None:
 
 def _lookup(model: type, value: str, field: str) -> int:
     column = getattr(model, field)
-    if value.isdigit():
+    if value.isdecimal():
         row = db.session.get(model, int(value))
     else:
         row = db.session.scalar(select(model).where(column == value))

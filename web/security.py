@@ -61,7 +61,7 @@ class TrustedProxies:
 
 def trust_proxies(app: Flask) -> None:
     setting = str(app.config.get("TRUSTED_PROXIES", "0")).strip()
-    if setting.isdigit():
+    if setting.isdecimal():
         if int(setting) > 0:
             n = int(setting)
             app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)  # type: ignore[method-assign]

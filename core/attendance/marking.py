@@ -57,8 +57,11 @@ def _int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
+    if isinstance(value, str):
+        text = value.strip()
+        # Decimal digits only (any script's, as int() reads them): "²" is a digit int() refuses, "--5" no number.
+        if text.removeprefix("-").isdecimal():
+            return int(text)
     return None
 
 

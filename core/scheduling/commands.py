@@ -83,7 +83,7 @@ class SchedulePlan(Command):
         for item in value:
             if isinstance(item, str) and item[:3].lower() in WEEKDAY_NAMES:
                 days.append(WEEKDAY_NAMES[item[:3].lower()])
-            elif isinstance(item, int | str) and not isinstance(item, bool) and str(item).isdigit() \
+            elif isinstance(item, int | str) and not isinstance(item, bool) and str(item).isdecimal() \
                     and 0 <= int(item) <= 6:
                 days.append(int(item))
             else:

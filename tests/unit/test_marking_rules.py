@@ -152,7 +152,8 @@ class _Slow(dict):
     """A record parse_mark can't take its fast path on (it wants a plain dict): the long way, for comparison."""
 
 
-_values = st.one_of(st.none(), st.integers(-2, 700), st.sampled_from(["", " ", "5", "x", "late", " note ", "note"]),
+_values = st.one_of(st.none(), st.integers(-2, 700),
+                    st.sampled_from(["", " ", "5", "x", "late", " note ", "note", "²", "--5", "-3", "٣"]),
                     st.booleans(), st.sampled_from(marking.STATUSES), st.text(max_size=3), st.just("n" * 501))
 
 

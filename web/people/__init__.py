@@ -162,7 +162,7 @@ def _upload() -> TraineeImport:
     if upload is None or not upload.filename:
         raise ValidationError(_("Choose a CSV file to upload (form field “file”)."), code="file_missing")
     raw_cohort = (request.form.get("cohort_id") or "").strip()
-    if raw_cohort and not raw_cohort.isdigit():
+    if raw_cohort and not raw_cohort.isdecimal():
         raise ValidationError(_("cohort_id must be a cohort's id."), code="invalid_cohort")
     institution_id = user().institution_id
     if institution_id is None:

@@ -66,7 +66,7 @@ def _form_plan(form: Any) -> dict[str, Any]:
                       "instructor_id": form.get(f"slot{n}_instructor") or None})
     excluded = [d for d in re.split(r"[\s,;]+", form.get("excluded_dates", "")) if d]
     return {"start_date": form.get("start_date") or None, "end_date": form.get("end_date") or None,
-            "weekdays": [int(d) for d in form.getlist("weekdays") if d.isdigit()], "slots": slots,
+            "weekdays": [int(d) for d in form.getlist("weekdays") if d.isdecimal()], "slots": slots,
             "excluded_dates": excluded, "use_holidays": bool(form.get("use_holidays")),
             "on_conflict": form.get("on_conflict") or "skip"}
 
