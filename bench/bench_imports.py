@@ -120,13 +120,13 @@ def bare_library_loop(data: bytes) -> tuple[float, int]:
 
 
 def rules_only(data: bytes) -> float:
-    from core.imports import contacts, rules, service
+    from core.imports import contacts, reading, rules, service
 
     contacts.normalize_dz_mobile.cache_clear()
     contacts.normalize_email.cache_clear()
     started = time.perf_counter()
-    profile = rules.sniff_file([data[i:i + 1 << 20] for i in range(0, len(data), 1 << 20)])
-    reader = rules.TraineeReader(io.TextIOWrapper(io.BytesIO(data), encoding=profile.encoding, newline=""))
+    profile = reading.sniff_file([data[i:i + 1 << 20] for i in range(0, len(data), 1 << 20)])
+    reader = reading.TraineeReader(io.TextIOWrapper(io.BytesIO(data), encoding=profile.encoding, newline=""))
     validator = rules.RowValidator(reader.columns)
     for batch in reader.batches(service.PROGRESS_EVERY):  # as the worker reads and checks them
         validator.check_batch(batch)

@@ -35,7 +35,7 @@ from core.models import (
 from core.storage import PrivateStorage
 from core.uow import unit_of_work
 
-from . import rules, store
+from . import reading, rules, store
 from .jobs import VALIDATE
 from .store import VALIDATION_LOCK_SPACE  # noqa: F401  (tests and operators look it up here)
 
@@ -121,14 +121,14 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
         make_validator = _validator_for(session, imp)
 
     try:
-        profile = rules.sniff_file(storage.iter_chunks(key))
+        profile = reading.sniff_file(storage.iter_chunks(key))
         with unit_of_work(session):
             still_validating = _update_progress(session, import_id, rows_total=max(profile.line_count - 1, 0))
         if not still_validating:
             return session.get(TraineeImport, import_id)
         if not _run_rows(session, storage, key, import_id, profile, make_validator, progress_every):
             log.info("import %s changed status while validating; leaving it", import_id)
-    except rules.FileRejected as rejected:
+    except reading.FileRejected as rejected:
         return _fail(session, import_id, rejected.message, rejected.code)
     return session.get(TraineeImport, import_id)
 
@@ -149,7 +149,7 @@ def _validator_for(session: Session, imp: TraineeImport) -> MakeValidator:
                                               filter(None, codes), names)
 
 
-def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: int, profile: rules.FileProfile,
+def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: int, profile: reading.FileProfile,
               make_validator: MakeValidator, progress_every: int) -> bool:
     """Check every row, writing results and progress as it goes, and end VALIDATED with the rows
     (store.row_sink). False: the import left VALIDATING meanwhile (cancelled)."""
@@ -160,16 +160,16 @@ def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: in
     with store.row_sink(engine, import_id, progress) as sink, storage.open(key) as raw:  # type: ignore[arg-type]
         text_stream = io.TextIOWrapper(raw, encoding=profile.encoding, newline="")
         try:
-            reader = rules.TraineeReader(text_stream)
+            reader = reading.TraineeReader(text_stream)
             validator = make_validator(reader.columns)
             for batch in reader.batches(progress_every):
                 checked = validator.check_batch(batch)
                 if not sink.add(checked, validator.valid + validator.invalid, validator.valid, validator.invalid):
                     return False
         except UnicodeDecodeError:
-            raise rules.FileRejected("encoding", rules.NOT_UTF8) from None
+            raise reading.FileRejected("encoding", reading.NOT_UTF8) from None
         if validator.valid + validator.invalid == 0:
-            raise rules.FileRejected("no_rows", N_("The file has a header row but no trainee rows."))
+            raise reading.FileRejected("no_rows", N_("The file has a header row but no trainee rows."))
         return sink.finish(partial(_mark_validated, import_id=import_id, validator=validator))
 
 

@@ -10,11 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.imports import contacts, rules
-from core.imports.rules import FileRejected, RowValidator, TraineeReader, sniff_file
+from core.imports import contacts, reading, rules
+from core.imports.reading import FileRejected, TraineeReader, sniff_file
+from core.imports.rules import RowValidator
 
 
-def _sniff(data: bytes, chunk: int = 7) -> rules.FileProfile:
+def _sniff(data: bytes, chunk: int = 7) -> reading.FileProfile:
     return sniff_file(data[i:i + chunk] for i in range(0, len(data), chunk))
 
 
@@ -207,17 +208,17 @@ def _reference_rows(body: str, delimiter: str = ",") -> list[tuple[int, list[str
 @given(st.text(alphabet='ab ,;"\r\né\t', max_size=120), st.sampled_from([1, 5, 40, 1 << 16]))
 def test_rows_are_what_the_csv_module_reads_whatever_the_chunking(body, chunk):
     # Quote-free chunks are split on the delimiter, the rest read by the csv module: the same rows either way.
-    original = rules._READ_CHARS
-    rules._READ_CHARS = chunk
+    original = reading._READ_CHARS
+    reading._READ_CHARS = chunk
     try:
         reader = TraineeReader(io.StringIO("full_name,x\n" + body, newline=""))
         assert list(reader.rows()) == _reference_rows(body)
     finally:
-        rules._READ_CHARS = original
+        reading._READ_CHARS = original
 
 
 def test_rows_switch_to_the_csv_module_at_the_first_quote(monkeypatch):
-    monkeypatch.setattr(rules, "_READ_CHARS", 8)
+    monkeypatch.setattr(reading, "_READ_CHARS", 8)
     body = "Amel,1\r\n\r\nKarim;2\n\"Bouzid,\nAmel\",3\nLina,4\rWalid,\"5\"\n"
     reader = TraineeReader(io.StringIO("full_name,x\n" + body, newline=""))
     assert list(reader.rows()) == _reference_rows(body) == [
