@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Integer, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from core.collation import collated, name_matches, sort_key
+from core.collation import collated, name_matches, sort_key, sql_language
 from core.models import (
     AttendanceRecord,
     ClassSession,
@@ -129,17 +130,21 @@ class CurrentMark:
         return (self.status, self.minutes_late, self.notes)
 
 
-def _enrolled_on_session_day(session_id: int) -> Any:
+def _enrolled_on_session_day(session_id: Any) -> Any:
     """A learner is on a session's register while enrolled that day: ACTIVE, or withdrawn from a later date."""
     day = select(ClassSession.session_date).where(ClassSession.id == session_id).scalar_subquery()
     return or_(Enrolment.status == EnrolmentStatus.ACTIVE,
                and_(Enrolment.status == EnrolmentStatus.WITHDRAWN, Enrolment.withdrawn_on > day))
 
 
-def _members_query(cohort: Cohort, session_id: int, language: str) -> Select[Any]:
-    spec = spec_for(cohort)
+@functools.cache
+def _members_query(kind: str, language: str) -> Select[Any]:
+    """The register's query for one kind of cohort and one language's name order, built once: the session
+    and cohort are bound parameters (`session_id`, `cohort_id`). Building it took longer than running it."""
+    spec = CORPORATE_SPEC if kind == "corporate" else PUBLIC_SPEC
     rec = spec.model
-    if spec.kind == "corporate":
+    session_id, cohort_id = bindparam("session_id", type_=Integer), bindparam("cohort_id", type_=Integer)
+    if kind == "corporate":
         columns = [CorporateTrainee.id, CorporateTrainee.full_name, CorporateTrainee.employee_code,
                    CorporateTrainee.active]
         stmt = select(*columns)
@@ -147,14 +152,14 @@ def _members_query(cohort: Cohort, session_id: int, language: str) -> Select[Any
                   CorporateAttendanceRecord.session_id == session_id)
         active = CorporateTrainee.active.is_(True)
         order = [collated(CorporateTrainee.full_name, language), CorporateTrainee.id]
-        where = CorporateTrainee.cohort_id == cohort.id
+        where = CorporateTrainee.cohort_id == cohort_id
     else:
         active = _enrolled_on_session_day(session_id)
         stmt = select(Enrolment.id, Learner.full_name, Learner.id_number, active.label("active")
                       ).join(Learner, Learner.id == Enrolment.learner_id)
         on = and_(AttendanceRecord.enrolment_id == Enrolment.id, AttendanceRecord.session_id == session_id)
         order = [collated(Learner.full_name, language), Enrolment.id]
-        where = Enrolment.cohort_id == cohort.id
+        where = Enrolment.cohort_id == cohort_id
     # Active members, plus anyone who left but already has a mark for this session (the record stays visible).
     return (stmt.add_columns(rec.id, rec.status, rec.minutes_late, rec.notes, rec.evidence_file_id,
                              User.full_name, rec.marked_at, rec.version)
@@ -165,10 +170,10 @@ def _members_query(cohort: Cohort, session_id: int, language: str) -> Select[Any
 def load_register(session: Session, cohort: Cohort, session_id: int, language: str = "en") -> list[RegisterRow]:
     """Every member of the session's register with their current mark, in one query; names in `language`'s
     order."""
-    rows = session.execute(_members_query(cohort, session_id, language)).all()
-    return [RegisterRow(member_id=r[0], name=r[1], detail=r[2], active=bool(r[3]), record_id=r[4],
-                        status=r[5].value if r[5] is not None else None, minutes_late=r[6], notes=r[7],
-                        evidence_file_id=r[8], marked_by=r[9], marked_at=r[10], version=r[11] or 0)
+    rows = session.execute(_members_query(spec_for(cohort).kind, sql_language(language)),
+                           {"session_id": session_id, "cohort_id": cohort.id}).all()
+    return [RegisterRow(r[0], r[1], r[2], bool(r[3]), r[4], r[5].value if r[5] is not None else None, r[6], r[7],
+                        r[8], r[9], r[10], r[11] or 0)
             for r in rows]
 
 
