@@ -16,7 +16,7 @@ from babel.support import NullTranslations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from core.i18n import LANGUAGES, N_, catalogue, direction
+from core.i18n import LABELS, LANGUAGES, catalogue, direction
 
 from .data import (
     STATUS_LETTERS,
@@ -40,9 +40,9 @@ from .layout import (
 from .pdf import html_to_pdf, qr_image_url
 
 TEMPLATES = Path(__file__).parent / "templates"
-STATUS_WORDS = {"PRESENT": N_("Present"), "ABSENT": N_("Absent"), "LATE": N_("Late"), "EXCUSED": N_("Excused")}
-SESSION_TYPES = {"THEORY": N_("Theory"), "PRACTICAL": N_("Practical"), "WBL": N_("Workplace learning"),
-                 "ASSESSMENT": N_("Assessment"), "ORIENTATION": N_("Orientation"), "OTHER": N_("Other")}
+# The words the screens use (core.i18n.LABELS), so a register says what the screen said.
+STATUS_WORDS = LABELS["AttendanceStatus"]
+SESSION_TYPES = LABELS["SessionType"]
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,10 @@ import pdfplumber
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from sqlalchemy import text
 
 from core.collation import sort_key
+from core.i18n import LABELS
 from core.models import RegisterDocument
 from core.registers import pdf as register_pdf
 from core.storage import PrivateStorage
@@ -94,6 +96,17 @@ def test_session_register_pdf_reads_back_every_trainee_mark_and_total(sql, demo,
     assert "Page 1 of 2" in text and "Page 2 of 2" in text
     assert text.count("# Trainee employee Status Note Signature") == 2  # the table head on every page
     assert "/StructTreeRoot" in reader.trailer["/Root"]  # tagged for screen readers
+
+
+def test_session_register_says_the_session_type_in_the_words_the_screens_use(sql, demo, storage, marked_session):
+    session_id, _ = marked_session
+    sql.execute(text("UPDATE class_sessions SET session_type = 'WBL' WHERE id = :id"), {"id": session_id})
+    sql.commit()
+    doc = build(sql, storage, demo["users"]["admin"], kind="session", session_id=session_id, format="pdf")
+    assert doc.status.value == "READY", doc.error_message
+    text_ = _text(_file(storage, doc))
+    assert f"Session type {LABELS['SessionType']['WBL']}" in text_ and "Work-based learning" in text_
+    assert "Wbl" not in text_ and "Workplace" not in text_
 
 
 def test_session_register_sorts_names_by_collation_not_bytes(sql, demo, storage, marked_session):
