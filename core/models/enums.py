@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from sqlalchemy import Enum
 
+from core.i18n import LABELS
+
 
 def enum_column(enum: type[StrEnum], length: int = 20) -> Enum:
     return Enum(enum, native_enum=False, length=length, validate_strings=True,
@@ -57,12 +59,8 @@ class SessionType(StrEnum):
 
     @property
     def label(self) -> str:
-        """The type as people say it ("Work-based learning", not "Wbl")."""
-        return SESSION_TYPE_LABELS[self.value]
-
-
-SESSION_TYPE_LABELS = {"THEORY": "Theory", "PRACTICAL": "Practical", "WBL": "Work-based learning",
-                       "ASSESSMENT": "Assessment", "ORIENTATION": "Orientation", "OTHER": "Other"}
+        """The type as people say it ("Work-based learning", not "Wbl"), in English: the screens' own word."""
+        return LABELS["SessionType"][self.value]
 
 
 class SessionStatus(StrEnum):
