@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_template_globals(app)
     init_security(app)
     init_request_logging(app)
+    if not app.testing:
+        _settle_heap()
     return app
+
+
+def _settle_heap() -> None:
+    """Hide what start-up built (modules, the app, its schemas and catalogues: ~200,000 objects) from the
+    garbage collector. Each full collection walked them all: a ~120 ms pause in one request every second or
+    two of steady bulk marking. gunicorn builds the app in each worker, so each worker freezes its own."""
+    gc.collect()
+    gc.freeze()
 
 
 def _register_template_globals(app: Flask) -> None:

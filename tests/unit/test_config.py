@@ -49,3 +49,19 @@ def test_task_time_limit_stays_below_visibility_timeout_by_default(clean_env):
     clean_env.setenv("CELERY_BROKER_URL", "redis://h:6379/0")
     conf = celery_settings(load_settings())
     assert conf["task_time_limit"] < conf["broker_transport_options"]["visibility_timeout"]
+
+
+def test_a_served_app_hides_its_start_up_heap_from_the_collector(clean_env, tmp_path):
+    """A full collection over the start-up objects paused a request ~120 ms every second or two of marking."""
+    import gc
+
+    from web import create_app
+
+    gc.unfreeze()
+    try:
+        create_app({"TESTING": True, "INSTANCE_DIR": str(tmp_path / "t")})
+        assert gc.get_freeze_count() == 0  # the test suite's apps are collected as usual
+        create_app({"INSTANCE_DIR": str(tmp_path / "s")})
+        assert gc.get_freeze_count() > 100_000
+    finally:
+        gc.unfreeze()
