@@ -6,13 +6,14 @@ commits it. The lock rule and the nightly sweep live in locking.py.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import select, text
+from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from core import audit, clock
@@ -97,18 +98,24 @@ class MarkOutcome:
         return [r for r in self.register.rows if r.member_id in changed]
 
 
+@functools.cache
+def _session_query() -> Select[Any]:
+    """What `_load` reads, less the session and the user's scope; built once (its loader options cost more
+    to build than the query takes to run)."""
+    return (select(ClassSession, Institution.time_zone)
+            .join(Cohort, Cohort.id == ClassSession.cohort_id)
+            .join(Institution, Institution.id == ClassSession.institution_id)
+            # The cohort from the join the scope needs; of the instructor, only the name the register shows.
+            .options(contains_eager(ClassSession.cohort).lazyload(Cohort.facilitators),
+                     joinedload(ClassSession.instructor).load_only(User.full_name).lazyload(User.memberships)))
+
+
 def _load(session: Session, user: User, session_id: int, *, share_lock: bool = False
           ) -> tuple[ClassSession, Cohort, str]:
     """The session (with cohort, room, instructor) and its institution's zone in one query, within the
     user's scope (404 otherwise). With `share_lock` the session row is read FOR SHARE (PostgreSQL), so a
     concurrent lock waits for this transaction, or this transaction sees the lock."""
-    stmt = (select(ClassSession, Institution.time_zone)
-            .join(Cohort, Cohort.id == ClassSession.cohort_id)
-            .join(Institution, Institution.id == ClassSession.institution_id)
-            .where(ClassSession.id == session_id, session_filter(user))
-            # The cohort from the join the scope needs; of the instructor, only the name the register shows.
-            .options(contains_eager(ClassSession.cohort).lazyload(Cohort.facilitators),
-                     joinedload(ClassSession.instructor).load_only(User.full_name).lazyload(User.memberships)))
+    stmt = _session_query().where(ClassSession.id == session_id, session_filter(user))
     if share_lock and session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(read=True, of=ClassSession.__table__)
     row = session.execute(stmt).first()
