@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -21,6 +22,17 @@ def make_session(db_session: Any, cohort_id: int, day: dt.date, start: dt.time =
     db_session.add(row)
     db_session.commit()
     return row.id
+
+
+def started_open_session(db_session: Any, cohort_id: int, zone: str = "Africa/Algiers", **extra: Any) -> int:
+    """A session that has started and stays open for marking whatever time the suite runs (tests driving a
+    live server, whose clock is the real one): it began three hours ago local time (21:00 at the latest, so it
+    ends on its own day), so its cut-off (end of its local day + 24 h) is at least 21 hours away. Yesterday's
+    18:00 session locked at midnight local time, failing any test still marking it then."""
+    began = clock.now().astimezone(ZoneInfo(zone)) - dt.timedelta(hours=3)
+    start = min(began.time().replace(second=0, microsecond=0), dt.time(21))
+    end = (dt.datetime.combine(began.date(), start) + dt.timedelta(hours=1)).time()
+    return make_session(db_session, cohort_id, began.date(), start, end, **extra)
 
 
 def members(db_session: Any, cohort_id: int) -> list[int]:

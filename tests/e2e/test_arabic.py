@@ -6,7 +6,6 @@ look at (ARABIC_SCREENSHOTS=folder keeps them there, else in the test's temporar
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
 from urllib.parse import urlparse
@@ -15,9 +14,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import update
 
-from core import clock
 from core.models import User
-from tests.attendance_factories import make_session
+from tests.attendance_factories import started_open_session
 from tests.e2e.test_crawl import AXE, _links, page_problems
 
 pytestmark = pytest.mark.e2e
@@ -88,8 +86,7 @@ def test_sign_in_teacher_home_register_and_calendar_in_arabic(arabic, live_serve
     _no_sideways_scroll(page)
     _shot(page, shots, "sign-in")
 
-    session_id = make_session(sql, demo["public_cohort_id"], clock.today_in("Africa/Algiers") - dt.timedelta(days=1),
-                              dt.time(18), dt.time(19), instructor_id=demo["users"]["teacher"])
+    session_id = started_open_session(sql, demo["public_cohort_id"], instructor_id=demo["users"]["teacher"])
     _sign_in(page, live_server, "teacher@demo.example")
     expect(page.get_by_role("heading", name="حصصي")).to_be_visible()
     _right_to_left(page)

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from playwright.sync_api import expect
 
-from core import clock
 from core.attendance import service
 from core.attendance.commands import LockSession
 from core.models import User
-from tests.attendance_factories import make_session
+from tests.attendance_factories import started_open_session
 
 MARK_API = "**/api/institution/attendance/mark"
 
 
 @pytest.fixture
 def open_session(sql, demo):
-    return make_session(sql, demo["public_cohort_id"], clock.today_in("Africa/Algiers") - dt.timedelta(days=1),
-                        dt.time(18), dt.time(19))
+    return started_open_session(sql, demo["public_cohort_id"])
 
 
 def _row(page, name: str):
