@@ -79,7 +79,7 @@ def queue_depths(queues: Iterable[str]) -> dict[str, int] | None:
     """Messages waiting on each queue, as the broker counts them (Redis and the SQLite transport both can)."""
     depths: dict[str, int] = {}
     with celery_app_now().connection_for_read() as connection:
-        connection.ensure_connection(max_retries=1)
+        connection.connect()  # one try: a broker that is down answers at once
         channel = connection.default_channel
         for queue in queues:
             try:
