@@ -129,7 +129,8 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
         if not _run_rows(session, storage, key, import_id, profile, make_validator, progress_every):
             log.info("import %s changed status while validating; leaving it", import_id)
     except reading.FileRejected as rejected:
-        return _fail(session, import_id, rejected.message, rejected.code)
+        with unit_of_work(session):
+            validation_failed(session, import_id, rejected.message, rejected.code)
     return session.get(TraineeImport, import_id)
 
 
@@ -202,12 +203,6 @@ def _update_progress(session: Session, import_id: int, **values: Any) -> bool:
         .values(**values)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def _fail(session: Session, import_id: int, message: str, code: str) -> TraineeImport | None:
-    with unit_of_work(session):
-        validation_failed(session, import_id, message, code)
-    return session.get(TraineeImport, import_id)
 
 
 # ---------------------------------------------------------------- cancel
