@@ -38,9 +38,7 @@ LOCK_ADVISORY_KEY = 0x41_54_4C_4B  # "ATLK": one nightly sweep at a time
 
 def locked(session: Session, stmt: Select[Any], *, read: bool = False, of: Any = None) -> Select[Any]:
     """`stmt` reading its rows FOR UPDATE (FOR SHARE with `read`) on PostgreSQL; as it is on SQLite."""
-    if not is_postgres(session):
-        return stmt
-    return stmt.with_for_update(read=read, of=of) if of is not None else stmt.with_for_update(read=read)
+    return stmt.with_for_update(read=read, of=of) if is_postgres(session) else stmt
 
 
 # ---------------------------------------------------------------------------------------------------------------
