@@ -14,6 +14,7 @@ from core.collation import collated, like_pattern, name_matches
 from core.db import flush_or_conflict
 from core.errors import NotFound
 from core.i18n import N_
+from core.institutions.phones import institution_mobile
 from core.institutions.service import acting_institution
 from core.models import Enrolment, Learner, User
 from core.uow import unit_of_work
@@ -49,17 +50,19 @@ def visible_learner(session: Session, user: User, learner_id: int) -> Learner:
     return found
 
 
-def _values(command: CreateLearner | UpdateLearner) -> dict[str, Any]:
+def _values(session: Session, institution_id: int, command: CreateLearner | UpdateLearner) -> dict[str, Any]:
+    """The command's values as columns; the phone read as a mobile of the institution's country."""
     values = command.model_dump(exclude_unset=True, exclude={"institution_id"})
     if "phone" in values:
-        values["phone_e164"] = values.pop("phone")
+        values["phone_e164"] = institution_mobile(session, institution_id, values.pop("phone"))
     return values
 
 
 def create_learner(session: Session, user: User, command: CreateLearner) -> Learner:
     with unit_of_work(session):
-        learner = Learner(institution_id=acting_institution(session, user, command.institution_id),
-                          **{**dict.fromkeys(LEARNER_FIELDS), **_values(command)})
+        institution_id = acting_institution(session, user, command.institution_id)
+        learner = Learner(institution_id=institution_id,
+                          **{**dict.fromkeys(LEARNER_FIELDS), **_values(session, institution_id, command)})
         session.add(learner)
         flush_or_conflict(session, N_("A learner with this ID number already exists here."), "duplicate_id_number")
         audit.record(session, actor_id=user.id, action="learner.create", entity_type="learner", entity_id=learner.id,
@@ -70,7 +73,7 @@ def create_learner(session: Session, user: User, command: CreateLearner) -> Lear
 def update_learner(session: Session, user: User, learner_id: int, command: UpdateLearner) -> Learner:
     with unit_of_work(session):
         learner = visible_learner(session, user, learner_id)
-        values = _values(command)
+        values = _values(session, learner.institution_id, command)
         before = _snapshot(learner)
         for name, value in values.items():
             setattr(learner, name, value)
