@@ -18,8 +18,11 @@ from core.fields import Count, Id, clean_text
 from core.imports.contacts import normalize_email
 
 
-def _blank_to_none(value: object) -> object:
+def blank_to_none(value: object) -> object:
     return None if isinstance(value, str) and not value.strip() else value
+
+
+_blank_to_none = blank_to_none
 
 
 def _email(value: str) -> str:

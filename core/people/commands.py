@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from core.fields import Command, Id, Name, PageQuery, SearchText
-from core.input_fields import OptionalDate, OptionalEmail, OptionalMobile, bounded, kept
+from core.input_fields import OptionalDate, OptionalEmail, OptionalId, OptionalMobile, blank_to_none, bounded, kept
 from core.models import Role
 
 RoleName = Literal["super_admin", "admin", "support", "teacher", "org_member", "regulator"]
@@ -22,10 +22,13 @@ class CreateUser(Command):
     full_name: Name = Field(max_length=200)
     role: RoleName
     institution_id: Id | None = Field(None, description="super_admin only; an admin's own institution otherwise.")
-    organization_id: Id | None = Field(None, description="Organization members only.")
-    password: str | None = Field(None, min_length=1, max_length=200,
-                                 description="Optional first password; without one the user is mailed a link "
-                                             "to choose it.")
+    organization_id: OptionalId = Field(None, description="Organization members (role org_member) only: one of "
+                                                          "the institution's organizations.")
+    phone: OptionalMobile = None
+    # A blank form field is no password: the person is mailed a link to choose one.
+    password: Annotated[str | None, BeforeValidator(blank_to_none)] = Field(
+        None, min_length=1, max_length=200,
+        description="Optional first password; without one the user is mailed a link to choose it.")
     cohort_ids: list[Id] = Field(default_factory=list, max_length=MAX_IDS,
                                  description="Cohorts a teacher facilitates.")
 
@@ -36,6 +39,7 @@ class UpdateUser(Command):
     full_name: kept(Name) = Field(None, max_length=200)
     role: kept(RoleName) = None
     active: kept(bool) = None
+    phone: OptionalMobile = None
     cohort_ids: list[Id] | None = Field(None, max_length=MAX_IDS, description="Cohorts a teacher facilitates.")
 
 
@@ -94,4 +98,4 @@ class EnrolmentQuery(PageQuery):
     status: Literal["ACTIVE", "WITHDRAWN", "COMPLETED"] | None = None
 
 
-ROLES_AN_ADMIN_GIVES = frozenset({Role.ADMIN, Role.SUPPORT, Role.TEACHER})
+ROLES_AN_ADMIN_GIVES = frozenset({Role.ADMIN, Role.SUPPORT, Role.TEACHER, Role.ORG_MEMBER})

@@ -10,15 +10,19 @@ from sqlalchemy import select
 
 from core import jobs
 from core.access.auth import login_session_key
+from core.cohorts.service import organizations_query
 from core.collation import collated
 from core.errors import ValidationError
 from core.fields import PageQuery
 from core.imports import learners as learner_imports
 from core.imports import service as imports
+from core.imports.contacts import mobile_example
 from core.imports.jobs import JOB_KINDS
+from core.institutions.phones import institution_country
 from core.models import Cohort, CohortStatus, CohortType, Institution, Role, TraineeImport, TraineeImportRow
 from core.people import learners, resets, staff
 from core.people.commands import (
+    ROLES_AN_ADMIN_GIVES,
     ChangePassword,
     CreateLearner,
     CreateUser,
@@ -243,9 +247,16 @@ def user_list() -> Any:
     page = query_page(staff.users_query(user(), query, current_language()), query, lambda u: u)
     institutions = (db.session.scalars(select(Institution).order_by(collated(Institution.name, current_language())))
                     .all() if user().role == Role.SUPER_ADMIN else [])
-    roles = [r for r in Role] if user().role == Role.SUPER_ADMIN else [Role.ADMIN, Role.SUPPORT, Role.TEACHER]
-    return render_template("people/users.html", page=page, q=query.q, roles=roles, institutions=institutions,
+    organizations = db.session.scalars(organizations_query(user(), language=current_language())).all()
+    example, _international = mobile_example(institution_country(db.session, user().institution_id))
+    return render_template("people/users.html", page=page, q=query.q, roles=_roles(), institutions=institutions,
+                           organizations=organizations, phone_example=example,
                            chosen_institution=request.args.get("institution", type=int))
+
+
+def _roles() -> list[Role]:
+    """The roles the signed-in user may give, in the order of the Role enum."""
+    return [r for r in Role if user().role == Role.SUPER_ADMIN or r in ROLES_AN_ADMIN_GIVES]
 
 
 @bp.post("/admin/users")
@@ -268,8 +279,7 @@ def user_edit(user_id: int) -> Any:
     cohorts = db.session.scalars(select(Cohort).where(Cohort.institution_id == found.institution_id,
                                                      Cohort.status == CohortStatus.ACTIVE)
                                  .order_by(collated(Cohort.name, current_language()))).all()
-    roles = [r for r in Role] if user().role == Role.SUPER_ADMIN else [Role.ADMIN, Role.SUPPORT, Role.TEACHER]
-    return render_template("people/user_edit.html", person=found, cohorts=cohorts, roles=roles,
+    return render_template("people/user_edit.html", person=found, cohorts=cohorts, roles=_roles(),
                            assigned=set(staff.assigned_cohorts(db.session, [found.id])[found.id]))
 
 
