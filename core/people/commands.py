@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from core.fields import Command, Id, Name, PageQuery, SearchText
+from core.fields import Command, Day, Id, Name, PageQuery, SearchText, clean_text
 from core.input_fields import OptionalDate, OptionalEmail, OptionalId, OptionalMobile, blank_to_none, bounded, kept
 from core.models import Role
 
@@ -84,9 +85,35 @@ class LearnerQuery(PageQuery):
     cohort: Id | None = Field(None, description="Only learners enrolled in this cohort.")
 
 
+def _id_number_list(value: object) -> object:
+    """A pasted list (one per line, or separated by commas, semicolons or spaces) as a list; a list stays."""
+    if isinstance(value, str):
+        return [part for part in re.split(r"[\s,;]+", value) if part]
+    return value
+
+
+IdNumberText = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(clean_text)]
+EnrolmentDay = Annotated[Day | None, BeforeValidator(blank_to_none)]
+
+
 class Enrol(Command):
-    learner_ids: list[Id] = Field(min_length=1, max_length=MAX_IDS)
-    enrolled_on: OptionalDate = Field(None, description="Defaults to the later of today and the cohort's start.")
+    """Learners by id, by ID number, or both; an unknown ID number is reported, not an error."""
+
+    learner_ids: list[Id] = Field(default_factory=list, max_length=MAX_IDS)
+    id_numbers: Annotated[list[IdNumberText], BeforeValidator(_id_number_list)] = Field(
+        default_factory=list, max_length=MAX_IDS, description="National ID or passport numbers (each unknown one "
+                                                               "is reported in `unknown_id_numbers`).")
+    enrolled_on: EnrolmentDay = Field(None, description="Defaults to the later of today and the cohort's start.")
+
+    @model_validator(mode="after")
+    def _someone(self) -> Enrol:
+        if not self.learner_ids and not self.id_numbers:
+            raise ValueError("name at least one learner: learner_ids or id_numbers")
+        return self
+
+
+class UpdateEnrolment(Command):
+    enrolled_on: Day = Field(description="From this date the learner's sessions count (marks before it included).")
 
 
 class Withdraw(Command):

@@ -50,6 +50,7 @@ class EnrolmentOut(BaseModel):
 class EnrolResult(BaseModel):
     enrolled: list[EnrolmentOut]
     already_enrolled: list[EnrolmentOut]
+    unknown_id_numbers: list[str] = Field(description="ID numbers sent that no learner of the institution has.")
 
 
 class LearnerImportLinks(BaseModel):
