@@ -21,6 +21,7 @@ from core.imports.jobs import JOB_KINDS
 from core.institutions.phones import institution_country
 from core.models import Cohort, CohortStatus, CohortType, Institution, Role, TraineeImport, TraineeImportRow
 from core.people import learners, resets, staff
+from core.people import reads as learner_reads
 from core.people.commands import (
     ROLES_AN_ADMIN_GIVES,
     ChangePassword,
@@ -121,7 +122,8 @@ def api_user_password_reset(user_id: int) -> Any:
 @requires("learners.view")
 @contract(resp=responds(HTTP_200=Page[LearnerOut]))
 def api_learner_list(query: LearnerQuery) -> Any:
-    return query_page(learners.learners_query(user(), query, current_language()), query, present_learner)
+    return query_page(learners.learners_query(user(), query, current_language(), _country()), query,
+                      present_learner)
 
 
 @bp.post("/api/learners")
@@ -340,7 +342,8 @@ def password_change() -> Any:
 @requires("learners.view")
 def learner_list() -> Any:
     query = LearnerQuery(q=request.args.get("q", "").strip()[:200], page=_page_arg())
-    page = query_page(learners.learners_query(user(), query, current_language()), query, lambda learner: learner)
+    page = query_page(learners.learners_query(user(), query, current_language(), _country()), query,
+                      lambda learner: learner)
     return render_template("people/learners.html", page=page, q=query.q)
 
 
@@ -355,7 +358,17 @@ def learner_create() -> Any:
 @bp.get("/admin/learners/<int:learner_id>")
 @requires("learners.view")
 def learner_edit(learner_id: int) -> Any:
-    return render_template("people/learner_edit.html", learner=learners.visible_learner(db.session, user(), learner_id))
+    """The learner's page: details, enrolments across cohorts with each rate, attendance history, documents."""
+    learner = learners.visible_learner(db.session, user(), learner_id)
+    return render_template("people/learner_edit.html", learner=learner,
+                           enrolments=learner_reads.learner_enrolments(db.session, user(), learner),
+                           history=learner_reads.attendance_history(db.session, user(), learner),
+                           documents=learner_reads.learner_documents(db.session, user(), learner),
+                           history_limit=learner_reads.HISTORY_LIMIT)
+
+
+def _country() -> str:
+    return institution_country(db.session, user().institution_id)
 
 
 @bp.post("/admin/learners/<int:learner_id>")
