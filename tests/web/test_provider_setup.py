@@ -151,3 +151,18 @@ def test_an_admin_adds_an_org_member_from_the_organization_page(login, demo, sql
 def test_the_super_admins_user_form_asks_for_the_organization(login):
     page = login("super").get("/admin/users").get_data(as_text=True)
     assert 'data-shown-when="role:org_member"' in page and 'name="organization_id"' in page
+
+
+def test_the_user_form_without_its_script_adds_a_teacher_whatever_organization_it_sends(login, demo, sql):
+    r = login("admin").post("/admin/users", data={"full_name": "Tina", "email": "tina@demo.example", "role": "teacher",
+                                                  "organization_id": str(demo["organization_id"]), "password": ""})
+    assert r.status_code == 302
+    assert sql.scalar(select(User).where(User.email == "tina@demo.example")).organization_ids == []
+
+
+def test_the_user_form_adds_an_org_member_with_its_organization(login, demo, sql):
+    org = demo["organization_id"]
+    r = login("admin").post("/admin/users", data={"full_name": "Olu", "email": "olu@acme.example",
+                                                  "role": "org_member", "organization_id": str(org)})
+    assert r.status_code == 302
+    assert sql.scalar(select(User).where(User.email == "olu@acme.example")).organization_ids == [org]

@@ -264,7 +264,11 @@ def _roles() -> list[Role]:
 @bp.post("/admin/users")
 @requires("users.manage")
 def user_create() -> Any:
-    created = staff.create_staff(db.session, user(), form_command(CreateUser), invite=_invite())
+    # The organization field is only for organization members (the script hides it otherwise; without the
+    # script it is sent whatever the role, and means nothing for other roles).
+    organization = request.form.get("organization_id") if request.form.get("role") == "org_member" else None
+    created = staff.create_staff(db.session, user(), form_command(CreateUser, organization_id=organization),
+                                 invite=_invite())
     flash(_("%(name)s can now sign in.", name=created.full_name) if created.password_hash else
           _("%(name)s was sent a link to choose a password.", name=created.full_name), "success")
     return redirect(url_for("people.user_edit", user_id=created.id))
