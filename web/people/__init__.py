@@ -16,7 +16,6 @@ from core.errors import ValidationError
 from core.fields import PageQuery
 from core.imports import learners as learner_imports
 from core.imports import service as imports
-from core.imports.contacts import mobile_example
 from core.imports.jobs import JOB_KINDS
 from core.institutions.phones import institution_country
 from core.models import Cohort, CohortStatus, CohortType, Institution, Role, TraineeImport, TraineeImportRow
@@ -250,9 +249,8 @@ def user_list() -> Any:
     institutions = (db.session.scalars(select(Institution).order_by(collated(Institution.name, current_language())))
                     .all() if user().role == Role.SUPER_ADMIN else [])
     organizations = db.session.scalars(organizations_query(user(), language=current_language())).all()
-    example, _international = mobile_example(institution_country(db.session, user().institution_id))
     return render_template("people/users.html", page=page, q=query.q, roles=_roles(), institutions=institutions,
-                           organizations=organizations, phone_example=example,
+                           organizations=organizations,
                            chosen_institution=request.args.get("institution", type=int))
 
 
