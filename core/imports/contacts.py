@@ -213,7 +213,52 @@ def normalize_mobile(raw: str, country: str) -> PhoneResult:
         if code != "phone_not_dz":
             return e164, code
         return normalize_mobile_plain(raw, "DZ")  # another country's mobile, written internationally
+    if (e164 := mobile_plain(raw, country)) is not None:
+        return e164, None
     return normalize_mobile_plain(raw, country)
+
+
+@lru_cache(maxsize=64)
+def _plain_mobile_regex(country: str) -> tuple[re.Pattern[str], str] | None:
+    """The Algerian plain-shape regex built for any country from its metadata: a mobile written with its
+    national prefix, +CC, 00CC or as bare national digits, group 1 its national number; with the E.164 prefix.
+    None where the shortcut would not be sure (mobile and fixed patterns alike, no national prefix "0",
+    an international prefix other than 00, a calling code shared with other regions)."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(country)
+    if (meta is None or meta.same_mobile_and_fixed_line_pattern or meta.national_prefix != "0"
+            or meta.national_prefix_for_parsing not in (None, "0") or meta.national_prefix_transform_rule
+            or meta.international_prefix != "00"
+            or len(phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(meta.country_code, ())) != 1):
+        return None  # (a calling code shared by several regions: which one a number is in needs the library)
+    general, mobile, fixed = (_compile_desc(d) for d in (meta.general_desc, meta.mobile, meta.fixed_line))
+    if general is None or mobile is None or not general[0]:
+        return None
+    parts = [f"(?={_whole(general)})"]
+    parts += [f"(?!{_whole(desc)})" for name, _kind in _SPECIAL_TYPES
+              if (desc := _compile_desc(getattr(meta, name))) is not None]
+    if fixed is not None:
+        parts.append(f"(?!{_whole(fixed)})")
+    parts.append(f"(?={_whole(mobile)})")
+    cc = str(meta.country_code)
+    shortest, longest = min(general[0]), max(general[0])
+    pattern = (rf"(?:\+{cc}|00{cc}|0|(?!{cc}))((?=[1-9]\d{{{shortest - 1},{longest - 1}}}\Z)"
+               + "".join(parts) + r"\d+)")
+    return re.compile(pattern, re.ASCII), "+" + cc
+
+
+def mobile_plain(raw: str, country: str) -> str | None:
+    """Any country's commonest shape (dz_mobile_plain's, from that country's metadata): a mobile of `country`
+    plainly written → its E.164; None: not sure (phonenumbers decides). Property-tested against
+    normalize_mobile_plain."""
+    found = _plain_mobile_regex(country)
+    if found is None:
+        return None
+    regex, prefix = found
+    digits = _without_separators(raw)
+    plain = regex.fullmatch(digits)
+    if plain is None or (len(digits) != len(raw) and _SIMPLE_PHONE.fullmatch(raw) is None):
+        return None
+    return prefix + plain.group(1)
 
 
 @lru_cache(maxsize=256)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import attrgetter, itemgetter
 from typing import Any
 
@@ -21,6 +22,7 @@ from .contacts import (
     dz_mobile_plain,
     email_fast,
     mobile_example,
+    mobile_plain,
     normalize_dz_mobile,
     normalize_dz_mobile_plain,
     normalize_email,
@@ -87,12 +89,24 @@ PHONE_EXPECTED = {
 }
 
 
-def phone_problem(column: str, value: str | None, code: str, country: str) -> dict[str, Any]:
-    """A refused phone as a row problem whose message names the expected form for `country`."""
+@lru_cache(maxsize=256)
+def _phone_words(code: str, country: str) -> tuple[str, str | None, dict[str, str] | None]:
+    """(English message, msgid, params) of a refused phone in `country`: worked out once per pair, as a file
+    may refuse thousands of phones."""
     example, international = mobile_example(country)
     if code not in PHONE_EXPECTED or not example:
-        return row_problem(column, value, code)
-    return row_problem(column, value, code, PHONE_EXPECTED[code], example=example, international=international)
+        return reason_sentence(code), None, None
+    params = {"example": example, "international": international}
+    return PHONE_EXPECTED[code] % params, PHONE_EXPECTED[code], params
+
+
+def phone_problem(column: str, value: str | None, code: str, country: str) -> dict[str, Any]:
+    """A refused phone as a row problem whose message names the expected form for `country`."""
+    message, template, params = _phone_words(code, country)
+    found = {"column": column, "value": value, "code": code, "message": message}
+    if template:
+        found.update(template=template, params=dict(params or {}))
+    return found
 
 
 def reason_sentence(code: str) -> str:
@@ -298,10 +312,9 @@ class RowValidator:
         return normalize_mobile(raw, self.country)
 
     def _plain_phone(self, raw: str) -> str | None:
-        """check_batch's phone: an E.164 decided at once, or None (check() decides, with its message)."""
-        if self.country == "DZ":  # an Algerian mobile plainly written is one under either rule
-            return dz_mobile_plain(raw)
-        return normalize_mobile(raw, self.country)[0] if len(raw) <= 64 else None
+        """check_batch's phone outside Algeria: the country's fast path (a mobile plainly written → E.164), or
+        None (check() decides, with its message)."""
+        return mobile_plain(raw, self.country)
 
     def check_batch(self, rows: Iterable[tuple[int, list[str]]]) -> CheckedRows:
         """`check` for many rows, the common case decided inline (no RowResult, no error list): a row with
@@ -312,7 +325,8 @@ class RowValidator:
         clean: list[CleanRow] = []
         others: list[RowResult] = []
         keep, set_aside, check, judge = clean.append, others.append, self.check, self._judge
-        plain_phone = self._plain_phone
+        # An Algerian mobile plainly written is one under either rule: the fast path itself, no extra call.
+        plain_phone = dz_mobile_plain if self.country == "DZ" else self._plain_phone
         fetch, width, strip = self._all, self.width, str.strip
         name_max, title_max, code_max, department_max = (
             MAX_LENGTHS[c] for c in ("full_name", "job_title", "employee_code", "department"))

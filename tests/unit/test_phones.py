@@ -105,3 +105,43 @@ def test_algerian_mobiles_keep_the_fast_path_answer_under_the_country_rule(raw):
     fast = contacts.dz_mobile_fast(raw)
     if fast is not None and fast[0] is not None:
         assert contacts.normalize_mobile(raw, "DZ") == fast
+
+
+def _random_phone_of(rnd: random.Random, cc: str) -> str:
+    digits = "".join(rnd.choice("0123456789") for _ in range(rnd.choice([5, 7, 8, 9, 10, 11])))
+    text = rnd.choice(["", "0", f"+{cc}", f"00{cc}", cc, f"+{cc}0", "+213", "00", "+", "0 "]) + digits
+    if rnd.random() < 0.4:
+        sep, parts, i = rnd.choice([" ", "-", ".", "  ", "/"]), [], 0
+        while i < len(text):
+            step = rnd.randint(1, 4)
+            parts.append(text[i:i + step])
+            i += step
+        text = sep.join(parts)
+    return text
+
+
+@pytest.mark.parametrize(("country", "cc", "least"), [("ZA", "27", 1000), ("FR", "33", 300), ("DE", "49", 30),
+                                                     ("EG", "20", 30)])
+def test_any_countrys_fast_path_agrees_with_phonenumbers_on_a_large_random_sample(country, cc, least):
+    rnd = random.Random(2027)
+    samples = [_random_phone_of(rnd, cc) for _ in range(30_000)]
+    samples += [f"0{p:03d}{rnd.randrange(10**6):06d}" for p in range(100, 1000)]  # every national prefix range
+    hits = 0
+    for raw in samples:
+        fast = contacts.mobile_plain(raw, country)
+        if fast is not None:
+            hits += 1
+            assert (fast, None) == contacts.normalize_mobile_plain(raw, country), raw
+    assert hits > least  # the fast path really is taken
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="0123456789+ -.", min_size=1, max_size=18))
+def test_the_south_african_fast_path_never_disagrees(raw):
+    fast = contacts.mobile_plain(raw, "ZA")
+    assert fast is None or (fast, None) == contacts.normalize_mobile_plain(raw, "ZA")
+
+
+def test_a_shared_calling_code_has_no_shortcut():
+    assert contacts.mobile_plain("07400 123456", "GB") is None  # +44 is also Guernsey's, Jersey's, Man's
+    assert contacts.normalize_mobile("07400 123456", "GB") == ("+447400123456", None)
