@@ -86,9 +86,10 @@ class LearnerQuery(PageQuery):
 
 
 def _id_number_list(value: object) -> object:
-    """A pasted list (one per line, or separated by commas, semicolons or spaces) as a list; a list stays."""
+    """A pasted list (one per line, or separated by commas, semicolons or tabs: a passport number may hold a
+    space) as a list; a list stays."""
     if isinstance(value, str):
-        return [part for part in re.split(r"[\s,;]+", value) if part]
+        return [part.strip() for part in re.split(r"[\r\n\t,;]+", value) if part.strip()]
     return value
 
 

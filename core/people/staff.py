@@ -145,7 +145,7 @@ def update_staff(session: Session, actor: User, user_id: int, command: UpdateUse
         cohort_ids = changes.pop("cohort_ids", None)
         if "phone" in changes:
             changes["phone_e164"] = institution_mobile(session, user.institution_id, changes.pop("phone"))
-        if changes.get("role", user.role) == Role.ORG_MEMBER and not user.memberships:
+        if changes.get("role") == Role.ORG_MEMBER and user.role != Role.ORG_MEMBER and not user.memberships:
             raise _organization_problem(N_("An organization member needs an organization: add them from the "
                                            "organization's page."), "organization_required")
         for name, value in changes.items():
