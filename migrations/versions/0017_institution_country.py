@@ -1,7 +1,7 @@
 """institution country (issue 27): phones and public holidays follow it; staff phones
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 
 institutions.country: ISO 3166-1 alpha-2. Existing institutions (the demo one included) get the country of
 their time zone (Africa/Johannesburg → ZA, Africa/Algiers → DZ); a zone that names no country (UTC) gets DZ,
@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0017'
-down_revision = '0015'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

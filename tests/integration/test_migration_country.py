@@ -12,7 +12,7 @@ from tests.integration.test_migrations import scratch_app  # noqa: F401  (the fi
 def test_existing_institutions_get_their_time_zones_country(scratch_app):  # noqa: F811
     from web.extensions import db
 
-    upgrade(revision="0015")
+    upgrade(revision="0016")
     with db.engine.begin() as conn:
         for id_, zone in ((1, "Africa/Algiers"), (2, "Africa/Johannesburg"), (3, "UTC")):
             conn.execute(text("INSERT INTO institutions (id, name, slug, time_zone, created_at) "
@@ -22,5 +22,5 @@ def test_existing_institutions_get_their_time_zones_country(scratch_app):  # noq
     with db.engine.connect() as conn:
         countries = dict(conn.execute(text("SELECT id, country FROM institutions ORDER BY id")).all())
     assert countries == {1: "DZ", 2: "ZA", 3: "DZ"}
-    downgrade(revision="0015")
+    downgrade(revision="0016")
     upgrade()

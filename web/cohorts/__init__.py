@@ -41,7 +41,6 @@ from core.models import (
 )
 from core.people import staff
 from core.people.commands import CreateUser
-from tasks.people import send_welcome_link
 
 from ..auth import requires, user
 from ..contract import ErrorEnvelope, Page, contract, responds
@@ -49,7 +48,6 @@ from ..extensions import db
 from ..forms import form_command
 from ..i18n import current_language
 from ..pagination import paginate, query_page
-from ..queue import sender
 from .schemas import (
     AgreementOut,
     CancelledCohortOut,
@@ -235,7 +233,7 @@ def organization_member_create(organization_id: int) -> Any:
     are mailed a link to choose one."""
     org = service.visible_organization(db.session, user(), organization_id)
     command = form_command(CreateUser, role="org_member", organization_id=org.id, institution_id=org.institution_id)
-    created = staff.create_staff(db.session, user(), command, invite=sender(send_welcome_link))
+    created = staff.create_staff(db.session, user(), command)
     flash(_("%(name)s can now sign in.", name=created.full_name) if created.password_hash else
           _("%(name)s was sent a link to choose a password.", name=created.full_name), "success")
     return redirect(url_for("cohorts.organization_detail", organization_id=org.id) + "#members")
