@@ -67,8 +67,8 @@ class LearnerRowValidator:
     The checks learner and trainee rows share (field count, full name, phone, email, repeats in the file) are
     rules.RowValidator's own, and so is the tally; this adds the ID number and the date of birth."""
 
-    def __init__(self, columns: list[str], today: dt.date) -> None:
-        self.shared = rules.RowValidator(columns)
+    def __init__(self, columns: list[str], today: dt.date, country: str = "DZ") -> None:
+        self.shared = rules.RowValidator(columns, country=country, algerian_rule=False)
         self.id_at, self.birth_at = (columns.index(name) if name in columns else -1
                                      for name in ("id_number", "date_of_birth"))
         self.today = today
@@ -119,9 +119,10 @@ class LearnerRowValidator:
 
 
 def learner_validator(session: Session, imp: TraineeImport) -> Callable[[list[str]], LearnerRowValidator]:
-    zone = session.scalar(select(Institution.time_zone).where(Institution.id == imp.institution_id)) or "UTC"
-    today = clock.today_in(zone)
-    return lambda columns: LearnerRowValidator(columns, today)
+    zone, country = session.execute(select(Institution.time_zone, Institution.country)
+                                    .where(Institution.id == imp.institution_id)).one()
+    today = clock.today_in(zone or "UTC")
+    return lambda columns: LearnerRowValidator(columns, today, country)
 
 
 # ---------------------------------------------------------------- upload, commit request, cancel

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from core import audit, clock, jobs
 from core.errors import Conflict, NotFound, ValidationError
 from core.i18n import N_
+from core.institutions.phones import institution_country
 from core.models import (
     Cohort,
     CohortStatus,
@@ -146,8 +147,9 @@ def _validator_for(session: Session, imp: TraineeImport) -> MakeValidator:
     ).all()
     # Column by column, in C loops (a cohort may hold 100k trainees): phones, emails, codes, names.
     phones, emails, codes, names = zip(*existing, strict=True) if existing else ((), (), (), ())
+    country = institution_country(session, imp.institution_id)
     return lambda columns: rules.RowValidator(columns, filter(None, phones), filter(None, emails),
-                                              filter(None, codes), names)
+                                              filter(None, codes), names, country=country)
 
 
 def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: int, profile: reading.FileProfile,

@@ -26,7 +26,7 @@ from core.models import (
     TraineeImport,
     User,
 )
-from core.people.commands import Enrol, EnrolmentQuery, Withdraw
+from core.people.commands import Enrol, EnrolmentQuery, UpdateEnrolment, Withdraw
 
 from ..auth import requires, user
 from ..contract import Page, contract, responds
@@ -132,10 +132,20 @@ def api_enrolment_list(cohort_id: int, query: EnrolmentQuery) -> Any:
 @requires("learners.manage")
 @contract(resp=responds(HTTP_200=EnrolResult))
 def api_enrol(cohort_id: int, json: Enrol) -> Any:
-    """`{"learner_ids": [...]}`: answers which were enrolled and which already were."""
+    """`{"learner_ids": [...], "id_numbers": [...], "enrolled_on": "YYYY-MM-DD"}`: answers which were enrolled,
+    which already were, and which ID numbers no learner has."""
     outcome = enrolments.enrol(db.session, user(), cohort_id, json)
     return {"enrolled": [present_enrolment(e) for e in outcome.enrolled],
-            "already_enrolled": [present_enrolment(e) for e in outcome.already]}
+            "already_enrolled": [present_enrolment(e) for e in outcome.already],
+            "unknown_id_numbers": outcome.unknown_id_numbers}
+
+
+@bp.patch("/api/enrolments/<int:enrolment_id>")
+@requires("learners.manage")
+@contract(resp=responds(HTTP_200=EnrolmentOut))
+def api_enrolment_update(enrolment_id: int, json: UpdateEnrolment) -> Any:
+    """`{"enrolled_on"}`: rates count every session on or after it."""
+    return present_enrolment(enrolments.update_enrolment(db.session, user(), enrolment_id, json))
 
 
 @bp.post("/api/enrolments/<int:enrolment_id>/withdraw")
@@ -221,7 +231,19 @@ def cohort_enrol(cohort_id: int) -> Any:
     outcome = enrolments.enrol(db.session, user(), cohort_id, form_command(Enrol))
     flash(_("%(new)d enrolled, %(old)d already enrolled.", new=len(outcome.enrolled), old=len(outcome.already)),
           "success")
+    if outcome.unknown_id_numbers:
+        flash(_("No learner has these ID numbers: %(numbers)s. Add them under Learners first.",
+                numbers=", ".join(outcome.unknown_id_numbers)), "warning")
     return redirect(url_for("cohorts.cohort_page", cohort_id=cohort_id) + "#learners")
+
+
+@bp.post("/institution/enrolments/<int:enrolment_id>/date")
+@requires("learners.manage")
+def enrolment_date(enrolment_id: int) -> Any:
+    enrolment = enrolments.update_enrolment(db.session, user(), enrolment_id, form_command(UpdateEnrolment))
+    flash(_("Enrolled from %(date)s: sessions from that date count.", date=enrolment.enrolled_on.isoformat()),
+          "success")
+    return redirect(url_for("cohorts.cohort_page", cohort_id=enrolment.cohort_id) + "#learners")
 
 
 @bp.post("/institution/enrolments/<int:enrolment_id>/withdraw")

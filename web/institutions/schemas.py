@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from core.models import Institution, Qualification
 
@@ -12,6 +12,7 @@ class InstitutionOut(BaseModel):
     name: str
     slug: str
     time_zone: str
+    country: str = Field(description="ISO 3166-1 alpha-2: phones and public holidays follow it.")
     default_language: str
     accreditation_number: str | None
     address: str | None

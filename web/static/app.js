@@ -45,3 +45,23 @@ window.I18N = (function () {
     if (event.target.hasAttribute && event.target.hasAttribute('data-select-on-focus')) { event.target.select(); }
   });
 })();
+
+// data-shown-when="select-id:value" on a block shows it only while that select has that value (a field only
+// some choices need, e.g. the organization of an organization member); hidden, its fields are disabled so
+// they are not sent.
+(function () {
+  var blocks = document.querySelectorAll('[data-shown-when]');
+  function update() {
+    blocks.forEach(function (block) {
+      var rule = block.getAttribute('data-shown-when').split(':');
+      var select = document.getElementById(rule[0]);
+      var shown = !!select && select.value === rule[1];
+      block.hidden = !shown;
+      block.querySelectorAll('input, select, textarea').forEach(function (field) { field.disabled = !shown; });
+    });
+  }
+  if (blocks.length) {
+    document.addEventListener('change', update);
+    update();
+  }
+})();
