@@ -128,6 +128,17 @@ def stored_words(text: str | None) -> str:
     return get_translations().gettext(text) if text else ""
 
 
+def import_failure(imp: Any) -> str:
+    """Why an import's file was refused, in the page's language; a header without full_name names the
+    columns that kind of import expects (learners' or trainees')."""
+    if (imp.errors_by_reason or {}).get("file") == "missing_full_name":
+        from core.imports.service import expected_columns
+
+        return gettext("The header row has no full_name column. The first line must name the columns: "
+                       "%(columns)s.", columns=", ".join(expected_columns(imp.kind)))
+    return stored_words(imp.error_message)
+
+
 def job_message(job: Any) -> str:
     return job.said(say) if job is not None else ""
 
@@ -285,6 +296,7 @@ def _template_helpers() -> Iterator[tuple[str, Any]]:
     yield "reason", reason
     yield "job_message", job_message
     yield "stored_words", stored_words
+    yield "import_failure", import_failure
 
 
 def init_i18n(app: Flask) -> None:

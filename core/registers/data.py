@@ -263,7 +263,8 @@ def nobody_on(session: Session, cohort: Cohort, scope: Scope) -> bool:
                                     .where(ClassSession.id == scope.session_id)).all())
     else:
         days = list(session.execute(select(ClassSession.id, ClassSession.session_date).where(
-            ClassSession.cohort_id == cohort.id, ClassSession.session_date.between(scope.period_start, scope.period_end),
+            ClassSession.cohort_id == cohort.id,
+            ClassSession.session_date.between(scope.period_start, scope.period_end),
             ClassSession.status != SessionStatus.CANCELLED)).all())
     if not days:
         return False  # legacy daily records may fill a range with no sessions: the register shows them

@@ -77,7 +77,8 @@ def request_document(session: Session, user: User, command: RequestRegister, *, 
         if data.nobody_on(session, cohort, scope):
             raise ValidationError(N_("Nobody is on this register: no learner or trainee is enrolled on its dates. "
                                      "Enrol them first, or choose dates inside their enrolment."),
-                                  code="register_empty", details={"field": "from" if scope.period_start else "session_id"})
+                                  code="register_empty",
+                                  details={"field": "from" if scope.period_start else "session_id"})
         language = command.language or data.institution_language(session, cohort.institution_id)
         fmt = DocumentFormat(command.format)
         version = data.data_version(session, scope, language, fmt.value, grace_hours)

@@ -37,7 +37,7 @@ from core.registers import submissions
 from ..auth import requires, user
 from ..contract import ErrorEnvelope, Page, contract, responds
 from ..extensions import db
-from ..i18n import current_language
+from ..i18n import current_language, institution_zone
 from ..pagination import page_of, pages
 from .schemas import (
     AccessRequestOut,
