@@ -71,10 +71,11 @@ def _weekdays_around(today: dt.date, before: int, after: int) -> list[dt.date]:
     return past + future
 
 
-def load_demo_data(session: Session) -> dict[str, object]:
-    """Create the demo institution and everything in it, once. Returns ids useful to callers."""
+def load_demo_data(session: Session, time_zone: str = "Africa/Algiers") -> dict[str, object]:
+    """Create the demo institution (in `time_zone`, when it is new) and everything in it, once, with its
+    sessions on the weekdays around today as the clock says. Returns ids useful to callers."""
     inst = _get_or_add(session, Institution, {"slug": "demo"}, name="Demo Training Institute",
-                       time_zone="Africa/Algiers")
+                       time_zone=time_zone)
     today = clock.today_in(inst.time_zone)
     welding = _get_or_add(session, Qualification, {"institution_id": inst.id, "code": "WLD-101"},
                           title="Welding Fundamentals")

@@ -25,14 +25,13 @@ def make_session(db_session: Any, cohort_id: int, day: dt.date, start: dt.time =
 
 
 def started_open_session(db_session: Any, cohort_id: int, zone: str = "Africa/Algiers", **extra: Any) -> int:
-    """A session that has started and stays open for marking whatever time the suite runs (tests driving a
-    live server, whose clock is the real one): it began three hours ago local time (21:00 at the latest, so it
-    ends on its own day), so its cut-off (end of its local day + 24 h) is at least 21 hours away. Yesterday's
-    18:00 session locked at midnight local time, failing any test still marking it then."""
-    began = clock.now().astimezone(ZoneInfo(zone)) - dt.timedelta(hours=3)
-    start = min(began.time().replace(second=0, microsecond=0), dt.time(21))
-    end = (dt.datetime.combine(began.date(), start) + dt.timedelta(hours=1)).time()
-    return make_session(db_session, cohort_id, began.date(), start, end, **extra)
+    """Today's 07:00–08:00 session, local time: at the suite's instant (10:30 in Algiers, 11:30 in Johannesburg)
+    it has started, it is open for marking (its cut-off, the end of today plus the grace, is more than a day
+    away), and it clashes with none of the demo's sessions (09:00–12:00 and 13:00–16:00)."""
+    local_now = clock.now().astimezone(ZoneInfo(zone))
+    if local_now.time() < dt.time(8):
+        raise AssertionError(f"at {local_now:%H:%M} today's 07:00 session has not ended: state a later hour")
+    return make_session(db_session, cohort_id, local_now.date(), dt.time(7), dt.time(8), **extra)
 
 
 def members(db_session: Any, cohort_id: int) -> list[int]:

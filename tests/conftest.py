@@ -6,10 +6,17 @@ Environment:
                      PostgreSQL answers, else a SQLite file (the embedded default)
   TEST_REDIS_URL     default redis://127.0.0.1:6379/15 when Redis answers, else the SQLite broker
   CI=true            a missing PostgreSQL/Redis/Chromium fails the run instead of skipping
+
+The clock (issue 26): the whole suite runs at one stated instant, `SUITE_INSTANT` (Tuesday 17 November 2026,
+10:30 in Algiers, 11:30 in Johannesburg), whatever the wall clock says. The test process, its live server and
+worker threads, and every worker subprocess (`worker_environment`: `CLOCK_FROZEN_AT` + `CLOCK_FROZEN_SINCE`)
+read that instant at the same real moment and run on from there, so they agree. A test whose outcome depends
+on another hour says so: `@pytest.mark.clock_at("2026-11-17T23:05", zone="Africa/Algiers")`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import tempfile
@@ -17,6 +24,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -25,7 +33,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from core import clock
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+SUITE_INSTANT = clock.parse_instant("2026-11-17T09:30:00+00:00")
+clock.pin(SUITE_INSTANT)
 TMP = Path(tempfile.mkdtemp(prefix="attendance-tests-"))
 
 
@@ -87,6 +100,7 @@ def test_settings(**overrides: Any) -> dict[str, Any]:
         "BASE_URL": "http://testserver",
         "WTF_CSRF_ENABLED": False,
         "API_VALIDATE_RESPONSES": True,  # every response the suite sees is checked against its schema
+        **_clock_settings(),
     }
     settings.update(overrides)
     return settings
@@ -95,10 +109,21 @@ def test_settings(**overrides: Any) -> dict[str, Any]:
 test_settings.__test__ = False  # a helper, not a test
 
 
+def _clock_settings() -> dict[str, Any]:
+    """The clock in force (the suite's, or a test's own `clock_at`), for an app or a process the test starts."""
+    pinned = clock.pinning()
+    if pinned is None:
+        return {"CLOCK_FROZEN_AT": None, "CLOCK_FROZEN_SINCE": None}
+    return {"CLOCK_FROZEN_AT": pinned[0].isoformat(), "CLOCK_FROZEN_SINCE": pinned[1]}
+
+
 def worker_environment(**extra: str) -> dict[str, str]:
-    """Environment for `celery -A workers.celery_app worker` subprocesses on the test database."""
+    """Environment for `celery -A workers.celery_app worker` subprocesses on the test database, reading the
+    test's clock (`APP_ENV=testing` is what lets a worker honour `CLOCK_FROZEN_AT`)."""
     env = dict(os.environ)
+    env.update({k: str(v) for k, v in _clock_settings().items() if v is not None})
     env.update({
+        "APP_ENV": "testing",
         "DATABASE_URL": DATABASE_URL, "CELERY_BROKER_URL": BROKER_URL, "CELERY_RESULT_BACKEND": RESULT_BACKEND,
         "INSTANCE_DIR": str(TMP / "instance"), "STORAGE_DIR": str(TMP / "private"),
         "MAIL_FILE_DIR": str(TMP / "mail"), "SECRET_KEY": "test-secret",
@@ -138,6 +163,23 @@ def app() -> Iterator[Flask]:
     with application.app_context():
         upgrade()
     yield application
+
+
+@pytest.fixture(autouse=True)
+def _clock_at(request: pytest.FixtureRequest) -> Iterator[None]:
+    """`@pytest.mark.clock_at("YYYY-MM-DDTHH:MM", zone=…)`: the test runs with the clock reading that local
+    instant (and running on), in this process and in whatever it starts; otherwise the suite's instant."""
+    if request.node.get_closest_marker("real_clock") is not None:
+        with clock.wall_clock():
+            yield
+        return
+    marker = request.node.get_closest_marker("clock_at")
+    if marker is None:
+        yield
+        return
+    local = dt.datetime.fromisoformat(marker.args[0]).replace(tzinfo=ZoneInfo(marker.kwargs.get("zone", "UTC")))
+    with clock.pinned_at(local):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -204,8 +246,15 @@ def sql(app: Flask) -> Iterator[Any]:
 
 
 @pytest.fixture
-def demo(app: Flask) -> dict[str, Any]:
-    """The demo institution: ids, plus `users` by short name (admin, teacher, support, org, regulator…)."""
+def demo_zone() -> str:
+    """The demo institution's time zone (a test may parametrize `demo_zone` to move it)."""
+    return "Africa/Algiers"
+
+
+@pytest.fixture
+def demo(app: Flask, demo_zone: str) -> dict[str, Any]:
+    """The demo institution, built at the clock's instant: ids, plus `users` by short name (admin, teacher,
+    support, org, regulator…)."""
     from sqlalchemy import select
 
     from core.demo import load_demo_data
@@ -213,7 +262,7 @@ def demo(app: Flask) -> dict[str, Any]:
     from web.extensions import db
 
     with app.app_context():
-        ids = load_demo_data(db.session)
+        ids = load_demo_data(db.session, demo_zone)
         users = {u.email.split("@")[0]: u.id for u in db.session.scalars(select(User))}
         db.session.remove()
     return {**ids, "users": users}

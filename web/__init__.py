@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 import core.db  # noqa: F401  (registers the after-commit hooks)
+from core import clock
 from core.access.scoping import can
 from core.storage import PrivateStorage
 
@@ -25,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         "SQLALCHEMY_ENGINE_OPTIONS",
         engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config["DB_STATEMENT_TIMEOUT_MS"]),
     )
+    _pin_clock_under_test(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
     app.extensions["storage"] = PrivateStorage(app.config["STORAGE_DIR"])
@@ -54,6 +57,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.testing:
         _settle_heap()
     return app
+
+
+def _pin_clock_under_test(app: Flask) -> None:
+    """A live server or worker started by the test suite reads the suite's clock (`CLOCK_FROZEN_AT`), so that
+    the test, its server and its worker agree on "now". Outside tests the setting is ignored, loudly."""
+    instant = app.config.get("CLOCK_FROZEN_AT")
+    if not instant:
+        return
+    if not (app.testing or app.config["APP_ENV"] == "testing"):
+        logging.getLogger(__name__).warning("CLOCK_FROZEN_AT is ignored: it is honoured only under test")
+        return
+    clock.pin(clock.parse_instant(instant), app.config.get("CLOCK_FROZEN_SINCE"))
 
 
 def _settle_heap() -> None:

@@ -92,6 +92,10 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "LOGIN_MAX_DELAY_SECONDS": int(_env("LOGIN_MAX_DELAY_SECONDS", "900")),
         # Failures from one address (all accounts) in 15 minutes before it must wait: high, for shared proxies.
         "LOGIN_ADDRESS_CEILING": int(_env("LOGIN_ADDRESS_CEILING", "300")),
+        # Tests only (TESTING, or APP_ENV=testing for the workers a test starts): the clock reads this ISO instant
+        # at Unix time CLOCK_FROZEN_SINCE (default: when the process starts) and runs on from there.
+        "CLOCK_FROZEN_AT": os.environ.get("CLOCK_FROZEN_AT") or None,
+        "CLOCK_FROZEN_SINCE": float(_env("CLOCK_FROZEN_SINCE", "0")) or None,
         "LOG_FORMAT": _env("LOG_FORMAT", "text"),
         "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -9,6 +9,8 @@ from sqlalchemy import JSON, DateTime, Dialect, Index, MetaData, TypeDecorator, 
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from core import clock
+
 # Stable constraint names so that migrations can refer to them on every backend.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -23,7 +25,8 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    """Row timestamps read the one clock, so a mark's time and its session's agree under a pinned clock."""
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 
+from core import clock
 from core.access.scoping import cohort_filter, visible_cohort
 from core.attendance.locking import lock_states
 from core.collation import collated
@@ -238,8 +239,8 @@ def _pickers() -> dict[str, Any]:
 @bp.get("/institution/attendance/calendar")
 @requires("sessions.view")
 def calendar() -> Any:
-    return render_template("scheduling/calendar.html", zone=institution_zone(db.session, user().institution_id),
-                           **_pickers())
+    zone = institution_zone(db.session, user().institution_id)
+    return render_template("scheduling/calendar.html", zone=zone, today=clock.today_in(zone), **_pickers())
 
 
 @bp.route("/institution/attendance/calendar/feeds", methods=["GET", "POST"])

@@ -7,8 +7,10 @@
   const title = document.getElementById('cal-title');
   const viewSel = document.getElementById('cal-view');
   const registerTpl = root.dataset.register;
-  let anchor = new Date();
-  anchor.setHours(12, 0, 0, 0);
+  // "Today" is the institution's (the server says which day it is there), not the browser's.
+  const [ty, tm, td] = root.dataset.today.split('-').map(Number);
+  const todayAnchor = () => new Date(ty, tm - 1, td, 12);
+  let anchor = todayAnchor();
 
   const pad = (n) => String(n).padStart(2, '0');
   const iso = (d) => d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate());
@@ -47,7 +49,7 @@
     const data = await r.json();
     const byDay = {};
     data.items.forEach((ev) => { (byDay[ev.start.slice(0, 10)] = byDay[ev.start.slice(0, 10)] || []).push(ev); });
-    const today = iso(new Date());
+    const today = root.dataset.today;
     let html = '<table class="table table-bordered cal-grid" data-testid="calendar-grid"><thead><tr>';
     // Weekday names from the browser's CLDR data in the page's language, Monday first.
     for (let i = 0; i < 7; i++) { html += '<th scope="col">' + esc(addDays(monday(anchor), i).toLocaleDateString(locale, {weekday: 'short'})) + '</th>'; }
@@ -67,7 +69,7 @@
 
   root.querySelectorAll('[data-move]').forEach((btn) => btn.addEventListener('click', () => {
     const step = Number(btn.dataset.move);
-    if (step === 0) anchor = new Date();
+    if (step === 0) anchor = todayAnchor();
     else if (viewSel.value === 'week') anchor = addDays(anchor, 7 * step);
     else anchor = new Date(anchor.getFullYear(), anchor.getMonth() + step, 1, 12);
     load();
