@@ -218,7 +218,8 @@ def when(value: dt.datetime | None, zone: str | None = None) -> Markup | str:
     if value.tzinfo is None:  # SQLite hands back naive UTC
         value = value.replace(tzinfo=dt.UTC)
     local = value.astimezone(ZoneInfo(zone or institution_zone()))
-    return ltr(dates.format_skeleton("yMMMdHm", local, locale=language()))
+    code = language()
+    return ltr(f"{dates.format_date(local, 'medium', locale=code)} {dates.format_time(local, 'HH:mm', locale=code)}")
 
 
 def number(value: float | int | None) -> str:
