@@ -289,8 +289,8 @@ def test_cohort_register_xlsx_round_trip(sql, demo, storage, cohort_with_marks):
 def test_totals_and_sign_off_stay_with_the_last_rows(sql, demo, storage, marked_session):
     """Issue 27, point 19: 17 rows leave no room for the totals under them on page 1; the last rows go over
     with the totals, so page 2 never holds totals under an empty table head."""
-    _session_id, ids = marked_session
-    doc = build(sql, storage, demo["users"]["admin"], kind="session", session_id=marked_session[0], format="pdf")
+    session_id, _ids = marked_session
+    doc = build(sql, storage, demo["users"]["admin"], kind="session", session_id=session_id, format="pdf")
     with pdfplumber.open(io.BytesIO(_file(storage, doc))) as document:
         pages = [page.extract_text() or "" for page in document.pages]
     assert len(pages) == 2
