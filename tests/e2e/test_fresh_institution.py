@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from core import clock
+
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "a-long-admin-password"
@@ -21,7 +23,7 @@ TEACHER_PASSWORD = "a-long-teacher-password"
 def _zone_near_noon() -> str:
     """A fixed-offset zone where it is about noon now, so a 09:00–10:00 session today has started and ended
     (and its marks count: learners imported today are enrolled from today) whatever hour the suite runs."""
-    offset = 12 - dt.datetime.now(dt.UTC).hour
+    offset = 12 - clock.now().astimezone(dt.UTC).hour  # the suite's clock (pinned under test), not the wall's
     return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"  # POSIX signs
 
 
@@ -56,7 +58,7 @@ def _learners_csv(tmp_path) -> str:
 def test_a_fresh_institution_runs_from_setup_to_a_marked_register(app, browser, live_server, live_worker, demo,
                                                                    tmp_path):
     zone = _zone_near_noon()
-    today = dt.datetime.now(ZoneInfo(zone)).date()
+    today = clock.now().astimezone(ZoneInfo(zone)).date()
     _fresh_institution(app, zone)
     admin = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     admin.set_default_timeout(15_000)
