@@ -220,3 +220,25 @@ def test_a_session_that_ended_without_marks_is_not_marked_not_delivered(sql, dem
     page = login("org").get(f"/org/programs/{cohort}").get_data(as_text=True)
     assert 'data-delivery="not_marked">not marked</span>' in page
     assert page.count('data-delivery="delivered"') == 1
+
+
+def test_a_report_asked_for_on_the_screen_is_in_the_members_language(sql, demo, client, api, login):
+    """Issue 27, point 5: their profile's language (else the page's); the API follows Accept-Language first."""
+    from sqlalchemy import select, update
+
+    from core.models import RegisterDocument, User
+
+    cohort = demo["corporate_cohort_id"]
+    sql.execute(update(User).where(User.id == demo["users"]["org"]).values(language="fr"))
+    sql.commit()
+    member = login("org")
+    assert 'value="fr" lang="fr" selected' in member.get(f"/org/programs/{cohort}").get_data(as_text=True)
+    assert member.post(f"/org/programs/{cohort}/reports", data={"kind": "delivery", "format": "pdf"}).status_code == 302
+    latest = select(RegisterDocument.language).order_by(RegisterDocument.id.desc()).limit(1)
+    assert sql.scalar(latest) == "fr"
+    r = client.post(f"/api/org/programs/{cohort}/reports", json={"kind": "progress", "format": "xlsx"},
+                    headers={**api("org"), "Accept-Language": "ar"})
+    assert r.status_code == 202 and r.get_json()["language"] == "ar"
+    r = client.post(f"/api/org/programs/{cohort}/reports", json={"kind": "progress", "format": "pdf"},
+                    headers=api("org"))
+    assert r.get_json()["language"] == "fr"
