@@ -212,7 +212,7 @@ def institution_zone(institution_id: int | None = None) -> str:
 
 def when(value: dt.datetime | None, zone: str | None = None) -> Markup | str:
     """A moment (stored in UTC) in the institution's time zone, as the page's language writes a date and a
-    time ("7 Dec 2026, 20:50", "7 déc. 2026, 20:50", "07‏/12‏/2026، 20:50"), kept in one direction."""
+    time ("Dec 7, 2026 20:50", "7 déc. 2026 20:50", "07‏/12‏/2026 20:50"), kept in one direction."""
     if value is None:
         return ""
     if value.tzinfo is None:  # SQLite hands back naive UTC
