@@ -46,4 +46,5 @@ def flush_or_conflict(session: Session, message: str, code: str, params: dict[st
 
 
 def is_postgres(session: Session) -> bool:
+    """For store.py modules only (the SQL that differs by database); services never ask."""
     return session.get_bind().dialect.name == "postgresql"

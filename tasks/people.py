@@ -11,9 +11,10 @@ from collections.abc import Callable
 from flask_babel import force_locale, gettext, ngettext
 
 from core.people import resets
+from core.people.jobs import RESET_LINK, WELCOME_LINK
 from core.people.resets import PasswordMail
 from tasks import db_session, mail_settings, setting
-from tasks.policy import policy_task
+from tasks.policy import job_task
 
 
 def _valid_for() -> str:
@@ -51,12 +52,12 @@ def _send(user_id: int, compose: Callable[[PasswordMail], tuple[str, str]]) -> b
                                      user_id, compose)
 
 
-# SMTP and database trouble are retried with backoff by the shared policy (tasks/policy.py).
-@policy_task("people.send_password_link", backoff_base=30)
+# SMTP and database trouble are retried with backoff, as the kinds declare (core/people/jobs.py).
+@job_task(RESET_LINK)
 def send_password_link(user_id: int) -> bool:
     return _send(user_id, reset_words)
 
 
-@policy_task("people.send_welcome_link", backoff_base=30)
+@job_task(WELCOME_LINK)
 def send_welcome_link(user_id: int) -> bool:
     return _send(user_id, welcome_words)

@@ -1,104 +1,110 @@
-"""The one failure policy every task follows (STYLE.md convention 2).
+"""The one decorator every task wears: `@job_task(KIND)` applies the kind's declaration (core.jobs).
 
-- Transient trouble (the database connection, Redis, SMTP, the network) is retried with exponential
-  backoff and jitter, at most `max_retries` times; after that the row says why it stopped.
-- A domain error (core.errors) is the task's answer, not an accident: it is recorded on the row,
-  logged, and not retried (running it again would refuse again).
-- Anything else is a bug: logged with its traceback, recorded on the row in words for people, not
-  retried, and re-raised so the worker's monitoring counts it.
+For a task on one row (`KIND.per_row`, the task's only argument the row id) it claims the job (a duplicate
+delivery is skipped), beats a heartbeat while the task runs, and records how it ended. For every task:
 
-    @policy_task("imports.commit", on_failure=service.record_commit_failure)
-    def commit_import(import_id: int) -> str | None: ...
+- transient trouble (the kind's `transient` errors, or `core.jobs.TryAgain`) runs it again after the backoff,
+  up to the kind's `max_attempts` in all (the job row's count; Celery's retries for a task without a row);
+  after that the row says why it stopped (`on_fail`);
+- a domain error (core.errors) is the task's answer, not an accident: recorded on the row, logged, not retried;
+- anything else is a bug: logged with its traceback, recorded on the row in words for people, not retried,
+  and re-raised so the worker's monitoring counts it.
 
-`on_failure(session, entity_id, message)` records the outcome on the task's row (the first argument).
+This is the only module of tasks/ that asks Celery for a retry.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
-import random
-import smtplib
 from collections.abc import Callable
 from typing import Any
 
 from celery import shared_task
 from celery.exceptions import Retry
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
-from sqlalchemy.orm import Session
 
-from core.errors import DomainError
-from tasks import db_session
+from core import clock, jobs
+from core.jobs import GAVE_UP, INTERNAL, JobKind, backoff_seconds
+from tasks import db_session, setting
+
+__all__ = ["GAVE_UP", "INTERNAL", "backoff_seconds", "job_task"]
 
 log = logging.getLogger(__name__)
 
-TRANSIENT: tuple[type[BaseException], ...] = (
-    OperationalError, InterfaceError, DisconnectionError, RedisConnectionError, RedisTimeoutError,
-    smtplib.SMTPException, ConnectionError, TimeoutError,
-)
-GAVE_UP = "A service it needs stayed unavailable after several attempts; it can be started again."
-INTERNAL = "It stopped because of an internal error, which has been logged."
 
-Failure = Callable[[Session, int, str], None]
-
-
-def backoff_seconds(retries: int, base: float = 5.0, cap: float = 600.0) -> float:
-    """5 s, 10 s, 20 s … at most `cap`, each spread by up to a quarter so retries don't arrive together."""
-    delay = min(cap, base * 2 ** retries)
-    return delay * random.uniform(0.75, 1.0)
-
-
-def retry_later(task: Any, exc: BaseException | None = None, base: float = 5.0, cap: float = 600.0) -> Any:
-    """Ask Celery to run `task` again after the backoff (raises Retry; raises `exc` once retries are spent)."""
-    return task.retry(exc=exc, countdown=backoff_seconds(task.request.retries, base, cap))
-
-
-def policy_task(name: str, *, on_failure: Failure | None = None, max_retries: int = 5,
-                backoff_base: float = 5.0, backoff_cap: float = 600.0, bind: bool = False,
-                **options: Any) -> Callable[[Callable[..., Any]], Any]:
-    """A `shared_task` named `name` (acks_late, bounded retries) that applies the policy around `run`
-    (`bind=True`: `run` gets the task first, to ask for a retry of its own)."""
+def job_task(kind: JobKind, **options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """A `shared_task` named like `kind` (acks_late) whose runs follow the kind's declaration."""
 
     def decorator(run: Callable[..., Any]) -> Any:
-        @shared_task(name=name, bind=True, acks_late=True, max_retries=max_retries, **options)
+        @shared_task(name=kind.name, bind=True, acks_late=True, max_retries=None, **options)
         @functools.wraps(run)
         def task(self: Any, *args: Any, **kwargs: Any) -> Any:
-            session = db_session()
-            try:
-                return run(self, *args, **kwargs) if bind else run(*args, **kwargs)
-            except Retry:
-                raise
-            except TRANSIENT as exc:
-                session.rollback()
-                if self.request.retries < self.max_retries:
-                    log.warning("%s%s: %s; retrying", name, list(args), exc)
-                    raise retry_later(self, exc, backoff_base, backoff_cap) from exc
-                log.error("%s%s: giving up after %d retries: %s", name, list(args), self.request.retries, exc)
-                _record(session, on_failure, args, GAVE_UP)
-                raise
-            except DomainError as exc:
-                session.rollback()
-                log.warning("%s%s refused: %s", name, list(args), exc.message)
-                _record(session, on_failure, args, exc.message)
-                return {"status": "FAILED", "error": exc.code}
-            except Exception:
-                session.rollback()
-                log.exception("%s%s failed", name, list(args))
-                _record(session, on_failure, args, INTERNAL)
-                raise
+            body = functools.partial(run, *args, **kwargs)
+            if kind.per_row and len(args) == 1 and not self.request.is_eager:
+                return _run_job(self, kind, args[0], body)
+            return _attempt(self, kind, args[0] if args else None, None, self.request.retries + 1, body)
 
         return task
 
     return decorator
 
 
-def _record(session: Session, on_failure: Failure | None, args: tuple[Any, ...], message: str) -> None:
-    if on_failure is None or not args:
-        return
+def _run_job(task: Any, kind: JobKind, entity_id: int, body: Callable[[], Any]) -> Any:
+    engine = db_session().get_bind()
+    claim = jobs.runner.claim(engine, kind, entity_id, worker=task.request.hostname or "worker",
+                              stale_after=dt.timedelta(seconds=setting("JOB_STALE_SECONDS")))
+    if claim.skip:
+        log.info("%s[%s]: job %s is finished or running elsewhere; skipped", kind.name, entity_id, claim.job_id)
+        return None
+    if claim.token is None:  # sent without a job row (by hand): run untracked, counting Celery's retries
+        return _attempt(task, kind, entity_id, None, task.request.retries + 1, body)
+    with jobs.runner.beating(engine, claim, setting("JOB_HEARTBEAT_SECONDS")):
+        return _attempt(task, kind, entity_id, claim, claim.attempt, body)
+
+
+def _attempt(task: Any, kind: JobKind, entity_id: int | None, claim: jobs.Claim | None, attempt: int,
+             body: Callable[[], Any]) -> Any:
+    engine = db_session().get_bind()
     try:
-        on_failure(session, args[0], message)
+        result = body()
+    except Retry:
+        raise
+    except Exception as exc:
+        db_session().rollback()
+        base = float(setting(kind.backoff.setting)) if kind.backoff.setting else None
+        verdict = kind.judge(exc, attempt, base)
+        where = f"{kind.name}[{'' if entity_id is None else entity_id}]"
+        if verdict.retry_in is not None:
+            log.warning("%s: %s; attempt %d of %d, again in %.1f s", where, exc, attempt, kind.max_attempts,
+                        verdict.retry_in)
+            jobs.runner.requeue(engine, claim, clock.now() + dt.timedelta(seconds=verdict.retry_in), _error(exc))
+            raise task.retry(exc=exc, countdown=verdict.retry_in) from exc
+        return _ended(kind, entity_id, claim, exc, verdict, where)
+    jobs.runner.succeeded(engine, claim)
+    return result
+
+
+def _ended(kind: JobKind, entity_id: int | None, claim: jobs.Claim | None, exc: Exception,
+           verdict: jobs.Verdict, where: str) -> Any:
+    """The last attempt failed: the row says why (the job FAILED, or SUCCEEDED with a refusal for answer)."""
+    if verdict.refused:
+        log.warning("%s refused: %s", where, verdict.message)
+    elif verdict.bug:
+        log.error("%s failed", where, exc_info=exc)
+    else:
+        log.error("%s: giving up after %d attempt(s): %s", where, kind.max_attempts, exc)
+    try:
+        jobs.runner.end(db_session().get_bind(), kind, entity_id, claim, verdict.message,
+                        error=None if verdict.refused else _error(exc))
     except Exception:  # the database may be the very thing that is down: the log keeps the story
-        session.rollback()
-        log.exception("could not record the failure of %r", args)
+        log.exception("could not record the failure of %s", where)
+    if verdict.refused:
+        return {"status": "FAILED", "error": getattr(exc, "code", None)}
+    if isinstance(exc, jobs.TryAgain):
+        return exc.answer
+    raise exc
+
+
+def _error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]

@@ -1,42 +1,37 @@
 """Celery tasks for reminders: unmarked registers (facilitators) and at-risk digests (cohort admins).
 
-A run records what is due, then mails each recipient; recipients whose SMTP delivery failed are retried
-with exponential backoff by re-running the task, which never re-sends what already went out.
+A run records what is due, then mails each recipient; when some recipients' delivery failed, the run is tried
+again after the kind's backoff (core/reminders/jobs.py), and never re-sends what already went out.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
+from core import jobs
 from core.reminders import service
+from core.reminders.jobs import AT_RISK, UNMARKED
 from tasks import db_session, mail_settings, setting, translations_dir
-from tasks.policy import policy_task, retry_later
-
-log = logging.getLogger(__name__)
+from tasks.policy import job_task
 
 
-def _retry_or_finish(task: Any, report: service.DeliveryReport) -> dict[str, Any]:
-    """Mail that failed for some recipients: the whole run again later (it never re-sends what went out)."""
-    if report.failed and task.request.retries < task.max_retries:
-        retry_later(task, base=float(setting("REMINDER_RETRY_SECONDS")))
+def _finished(report: service.DeliveryReport) -> dict[str, Any]:
+    """Mail that failed for some recipients: the whole run again later (the answer if no attempt is left)."""
     if report.failed:
-        log.error("giving up for now on %d recipient(s); the next nightly run tries again", len(report.failed))
+        raise jobs.TryAgain(f"mail to {len(report.failed)} recipient(s) failed", answer=report.as_dict())
     return report.as_dict()
 
 
-@policy_task("reminders.send_unmarked_reminders", backoff_base=30, bind=True)
-def send_unmarked_reminders(task: Any) -> dict[str, Any]:
-    report = service.send_unmarked_reminders(db_session(), mail_settings(), setting("BASE_URL"),
-                                             grace_hours=int(setting("LOCK_GRACE_HOURS")),
-                                             translations=translations_dir())
-    return _retry_or_finish(task, report)
+@job_task(UNMARKED)
+def send_unmarked_reminders() -> dict[str, Any]:
+    return _finished(service.send_unmarked_reminders(db_session(), mail_settings(), setting("BASE_URL"),
+                                                     grace_hours=int(setting("LOCK_GRACE_HOURS")),
+                                                     translations=translations_dir()))
 
 
-@policy_task("reminders.send_at_risk_digests", backoff_base=30, bind=True)
-def send_at_risk_digests(task: Any) -> dict[str, Any]:
-    report = service.send_at_risk_digests(db_session(), mail_settings(),
-                                          threshold=float(setting("AT_RISK_THRESHOLD")),
-                                          consecutive=int(setting("AT_RISK_CONSECUTIVE_MISSES")),
-                                          translations=translations_dir())
-    return _retry_or_finish(task, report)
+@job_task(AT_RISK)
+def send_at_risk_digests() -> dict[str, Any]:
+    return _finished(service.send_at_risk_digests(db_session(), mail_settings(),
+                                                  threshold=float(setting("AT_RISK_THRESHOLD")),
+                                                  consecutive=int(setting("AT_RISK_CONSECUTIVE_MISSES")),
+                                                  translations=translations_dir()))

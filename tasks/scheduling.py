@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from core.scheduling.runs import execute_run, record_failure
+from core.scheduling.jobs import APPLY_PLAN
+from core.scheduling.runs import execute_run
 from tasks import db_session
-from tasks.policy import policy_task
+from tasks.policy import job_task
 
 log = logging.getLogger(__name__)
 
 
-@policy_task("scheduling.apply_plan", on_failure=record_failure, backoff_cap=300)
+@job_task(APPLY_PLAN)
 def apply_plan(run_id: int) -> dict[str, object]:
     """Apply schedule run `run_id`; progress and outcome (created, conflicts, error) go on its row."""
     run = execute_run(db_session(), run_id)

@@ -37,17 +37,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     bootstrap.init_app(app)
 
+    from tasks.broker import init_celery
+
     from .auth import init_auth
+    from .config import celery_settings
     from .errors import init_errors
     from .i18n import init_i18n
     from .logs import init_request_logging
-    from .queue import init_celery
     from .security import init_security
 
     init_i18n(app)
     init_auth(app)
     init_errors(app)
-    init_celery(app)
+    init_celery(app, celery_settings(app.config))
     _register_blueprints(app)
     _register_cli(app)
 

@@ -136,7 +136,7 @@ def celery_settings(settings: dict[str, Any]) -> dict[str, Any]:
         "timezone": "UTC",
         "enable_utc": True,
         "task_acks_late": True,
-        # A queue per kind of work (core.jobs.QUEUES); tasks are routed by web.queue.route_task.
+        # A queue per kind of work (core.jobs.QUEUES); tasks are routed by tasks.broker.route_task.
         "task_default_queue": "default",
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,

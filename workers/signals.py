@@ -2,7 +2,7 @@
 (for /api/health/ready on any broker), one log line per task, and register rendering warmed up before the
 pool forks.
 
-No session outlives a task: web.queue's FlaskTask removes the session of the context the task ran in (a
+No session outlives a task: tasks.broker's FlaskTask removes the session of the context the task ran in (a
 signal handler after the task would push a context of its own, and remove that context's session instead)."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ task_log = logging.getLogger("workers.task")
 
 
 def _sqlalchemy(celery_app: Any) -> tuple[Any, Any]:
-    flask_app = celery_app.flask_app  # set by web.queue.init_celery
+    flask_app = celery_app.flask_app  # set by tasks.broker.init_celery
     return flask_app, flask_app.extensions["sqlalchemy"]
 
 

@@ -4,7 +4,8 @@ decision (approved, denied, revoked).
 A notice row per (request, event, recipient) is written in the same transaction as the change, with a
 job to send it (core.jobs: sent after commit, or by the sweeper if the broker was down), so a mail is
 owed exactly when the change happened and is never lost. A notice that went out is SENT and never goes
-again; an SMTP failure marks it FAILED and the job retries it, a bounded number of times.
+again; an SMTP failure marks it FAILED and the job retries it, a bounded number of times (the job counts
+the attempts: a claim each, so a crash mid-send counts too).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import smtplib
 from collections.abc import Callable
 from email.message import EmailMessage
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import clock, jobs, mail
@@ -35,13 +36,16 @@ SENT, FAILED, NOTHING_TO_DO = "sent", "failed", "nothing to do"
 ENGLISH = words(None, "en")
 
 
-def _gave_up(session: Session, notice_id: int, message: str) -> None:
+def notice_failed(session: Session, notice_id: int, message: str) -> None:
+    """The job gave up on this notice: FAILED with the reason (kind SEND_NOTICE's hook)."""
     jobs.move_row(session, AccessRequestNotice, notice_id, (ReminderStatus.PENDING, ReminderStatus.FAILED),
                   status=ReminderStatus.FAILED, last_error=message[:1000])
 
 
+# An SMTP failure is FAILED on the row and tried again (the task raises jobs.TryAgain), MAX_ATTEMPTS runs in all.
 SEND_NOTICE = jobs.register(jobs.JobKind("access.send_notice", queue=jobs.DEFAULT, max_attempts=MAX_ATTEMPTS,
-                                         on_give_up=_gave_up))
+                                         backoff=jobs.Backoff(base=60, setting="REMINDER_RETRY_SECONDS"),
+                                         on_fail=notice_failed))
 
 
 def _recipients(session: Session, req: AccessRequest, event: str) -> list[int]:
@@ -56,7 +60,7 @@ def plan(session: Session, req: AccessRequest, event: str) -> int:
     """Owe one mail per recipient of `event`, each with its job (inside the caller's unit of work)."""
     now = clock.now()
     owed = [AccessRequestNotice(access_request_id=req.id, event=event, recipient_id=r,
-                                status=ReminderStatus.PENDING, attempts=0, created_at=now)
+                                status=ReminderStatus.PENDING, created_at=now)
             for r in _recipients(session, req, event)]
     session.add_all(owed)
     session.flush()
@@ -105,10 +109,6 @@ def deliver(session: Session, settings: mail.MailSettings, base_url: str, notice
     notice = session.get(AccessRequestNotice, notice_id)
     if notice is None or notice.status == ReminderStatus.SENT:
         return NOTHING_TO_DO
-    with unit_of_work(session):
-        # Count the attempt before sending: a crash mid-send still counts.
-        session.execute(update(AccessRequestNotice).where(AccessRequestNotice.id == notice_id)
-                        .values(attempts=AccessRequestNotice.attempts + 1))
     req, recipient = session.get(AccessRequest, notice.access_request_id), session.get(User, notice.recipient_id)
     # A regulator belongs to no institution: the one they asked about speaks for them.
     default = session.scalar(select(Institution.default_language).where(

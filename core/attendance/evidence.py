@@ -20,7 +20,7 @@ from core.storage import PrivateStorage
 from core.uow import unit_of_work
 
 from . import locking, roster
-from .service import _load, open_session
+from .reads import load_session, open_session
 
 EVIDENCE_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 
@@ -47,7 +47,7 @@ def attach_evidence(session: Session, user: User, storage: PrivateStorage, sessi
     stored = None
     try:
         with unit_of_work(session):
-            class_session, cohort, zone = _load(session, user, session_id)
+            class_session, cohort, zone = load_session(session, user, session_id)
             spec = roster.spec_for(cohort)
             require(session, user, roster.permissions_for(cohort)[1])
             locking.lock_row(session, class_session)

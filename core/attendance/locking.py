@@ -4,10 +4,11 @@ The rule (marking.locked_now) holds on its own: a register past its cut-off refu
 the nightly job ran. `is_locked` on a session means locked by hand. The job only *records* the locks the
 rule made (session_lock_records: when it saw each; an audit row per chunk listing them) for reports.
 
-Speed (PostgreSQL): recording a lock writes a narrow table of its own, never class_sessions (nine indexes,
-three of them GiST). The sweep finds due sessions from a stored watermark on `ends_at` (lock_sweeps:
-every session ending at or before it is recorded), so a normal night reads only the last day or two of
-sessions; a backlog goes in chunks, each one statement in its own short transaction.
+The sweep's SQL, PostgreSQL and SQLite side by side, is in store.py. Speed (PostgreSQL): recording a lock
+writes a narrow table of its own, never class_sessions (nine indexes, three of them GiST). The sweep finds due
+sessions from a stored watermark on `ends_at` (lock_sweeps: every session ending at or before it is recorded),
+so a normal night reads only the last day or two of sessions; a backlog goes in chunks, each one statement in
+its own short transaction.
 """
 
 from __future__ import annotations
@@ -18,22 +19,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core import audit, clock
 from core.access.scoping import require
 from core.errors import Conflict, Locked, ValidationError
 from core.i18n import N_
-from core.models import ClassSession, Institution, LockSweep, SessionLockRecord, SessionStatus, User
-from core.models.base import UTCDateTime
-from core.uow import unit_of_work
+from core.models import ClassSession, Institution, LockSweep, SessionStatus, User
 
-from . import marking
+from . import marking, store
+from .store import NOW_PARAM, OPEN_SESSION_SQL  # noqa: F401  (the lock rule in a writing statement)
 
 log = logging.getLogger(__name__)
 
-LOCK_ADVISORY_KEY = 0x41_54_4C_4B  # "ATLK": one nightly sweep at a time
 AUTO_LOCK_REASON = "Locked automatically after the grace period."
 SWEEP_CHUNK = 20_000  # sessions per transaction when a backlog is swept
 _TICK = dt.timedelta(microseconds=1)
@@ -89,13 +88,6 @@ def session_locked(state: LockState) -> Locked:
                            "locked_at": state.locked_at.isoformat() if state.locked_at else None})
 
 
-# The lock rule inside a writing statement: the write happens only if the session is open at that moment.
-# `:before_cutoff` is computed from the session row (read under FOR SHARE, so it can't move meanwhile).
-OPEN_SESSION_SQL = ("EXISTS (SELECT 1 FROM class_sessions AS gate WHERE gate.id = :session_id AND NOT gate.is_locked "
-                    "AND gate.status <> 'CANCELLED' AND (:before_cutoff OR gate.relock_after > :now))")
-NOW_PARAM = bindparam("now", type_=UTCDateTime())
-
-
 def open_session_params(s: ClassSession, zone: str, grace_hours: int, now: dt.datetime) -> dict[str, Any]:
     return {"session_id": s.id, "now": now,
             "before_cutoff": now < marking.auto_lock_at(s.session_date, s.ends_at, zone, grace_hours)}
@@ -115,10 +107,7 @@ def _reason(reason: Any) -> str:
 
 def lock_row(session: Session, class_session: ClassSession) -> None:
     """Take the session row's lock (waits for marks in flight), then re-read it."""
-    stmt = select(ClassSession.id).where(ClassSession.id == class_session.id)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    session.execute(stmt)
+    session.execute(store.locked(session, select(ClassSession.id).where(ClassSession.id == class_session.id)))
     session.refresh(class_session)
 
 
@@ -176,144 +165,12 @@ def reopen_sweep(session: Session, earliest_ends_at: dt.datetime) -> None:
                     .values(swept_until=earliest_ends_at - _TICK))
 
 
-# One chunk, two statements. The first takes the one-sweep-at-a-time lock and finds the chunk's bounds:
-# candidates are sessions ending in (lo, hi]; lo is the watermark (first chunk) or the last chunk's end; hi is
-# the end of the `skip`+1-th session after lo (ties included) or the bound. Bounds known to the planner let the
-# second find the chunk's sessions and their records by index (bounds computed inside one statement made it
-# hash all records, ~600,000, every night). Its commit doesn't wait for the disk: a record lost in a crash is
-# only the rule's lock not yet recorded (the rule holds regardless), and the watermark is lost with it, so the
-# next sweep records it again.
-_SWEEP_BOUNDS_PG = text("""
-SELECT pg_try_advisory_xact_lock(:key), set_config('synchronous_commit', 'off', true), lo,
-       COALESCE((SELECT ends_at FROM class_sessions WHERE ends_at > COALESCE(lo, '-infinity') AND ends_at <= :bound
-                  ORDER BY ends_at OFFSET :skip LIMIT 1), :bound) AS hi
-  FROM (SELECT COALESCE(CAST(:lo AS timestamptz), (SELECT swept_until FROM lock_sweeps WHERE id = 1)) AS lo) AS w
-""")
-
-# A session's cut-off is the end of its local day (in its institution's zone) + grace, or its end + grace if it
-# ends later: never more than a day + grace after its end, so one that ended before `surely` is past it without
-# the time-zone arithmetic (a backlog is mostly such sessions).
-# Due ones not recorded yet get a record (a plain insert: only this sweep writes records, one at a time), those
-# unlocked since their record get it renewed — a narrow table of its own, so class_sessions and its nine indexes
-# are not touched — and the chunk one audit row listing them. Sessions behind the watermark that
-# an admin unlocked until a time now past are recorded with the first chunk. The watermark moves to hi, or to
-# just before the earliest candidate not due yet (its local day + grace is still ahead), and stays there.
-_SWEEP_CHUNK_PG = text("""
-WITH sessions AS (
-    SELECT s.id, s.ends_at, s.is_locked, s.relock_after,
-           (s.ends_at <= :surely OR GREATEST(s.ends_at, ((s.session_date + 1)::timestamp AT TIME ZONE i.time_zone))
-                                    + :grace <= :now) AS past_cutoff
-      FROM class_sessions AS s JOIN institutions AS i ON i.id = s.institution_id
-     WHERE s.ends_at > COALESCE(CAST(:lo AS timestamptz), '-infinity') AND s.ends_at <= :hi
-    UNION ALL
-    SELECT s.id, s.ends_at, s.is_locked, s.relock_after,
-           GREATEST(s.ends_at, ((s.session_date + 1)::timestamp AT TIME ZONE i.time_zone)) + :grace <= :now
-      FROM class_sessions AS s JOIN institutions AS i ON i.id = s.institution_id
-     WHERE :first AND s.relock_after IS NOT NULL AND s.relock_after <= :now
-       AND s.ends_at <= COALESCE(CAST(:lo AS timestamptz), '-infinity')
-), due AS (
-    SELECT c.id, r.session_id IS NOT NULL AS again
-      FROM sessions AS c LEFT JOIN session_lock_records AS r ON r.session_id = c.id
-     WHERE NOT c.is_locked AND c.past_cutoff AND (c.relock_after IS NULL OR c.relock_after <= :now)
-       AND (r.session_id IS NULL OR r.locked_at < c.relock_after)
-), inserted AS (
-    INSERT INTO session_lock_records (session_id, locked_at) SELECT id, :now FROM due WHERE NOT again
-    RETURNING session_id
-), relocked AS (
-    UPDATE session_lock_records AS r SET locked_at = :now FROM due WHERE due.again AND r.session_id = due.id
-    RETURNING r.session_id
-), ids AS (
-    SELECT coalesce(array_agg(session_id ORDER BY session_id), '{}') AS ids
-      FROM (SELECT session_id FROM inserted UNION ALL SELECT session_id FROM relocked) AS recorded
-), audited AS (
-    INSERT INTO audit_events (at, actor_id, action, entity_type, entity_id, before, after, context)
-    SELECT :now, NULL, 'session.auto_lock', 'lock_sweep', 1, NULL,
-           jsonb_build_object('locked', cardinality(ids.ids), 'session_ids', to_jsonb(ids.ids)),
-           jsonb_build_object('grace_hours', CAST(:grace_hours AS integer), 'ends_after', CAST(:lo AS timestamptz),
-                              'ends_until', CAST(:hi AS timestamptz))
-      FROM ids WHERE cardinality(ids.ids) > 0
-), waiting AS (
-    SELECT min(ends_at) AS at FROM sessions
-     WHERE NOT past_cutoff AND NOT is_locked AND (relock_after IS NULL OR relock_after <= :now)
-), moved AS (
-    INSERT INTO lock_sweeps (id, swept_until, last_run_at, last_locked)
-    SELECT 1, COALESCE(waiting.at - interval '1 microsecond', CAST(:hi AS timestamptz)), :now, cardinality(ids.ids)
-      FROM waiting, ids
-        ON CONFLICT (id) DO UPDATE SET
-           swept_until = CASE WHEN :held THEN lock_sweeps.swept_until ELSE EXCLUDED.swept_until END,
-           last_run_at = EXCLUDED.last_run_at,
-           last_locked = CASE WHEN :first THEN EXCLUDED.last_locked
-                              ELSE lock_sweeps.last_locked + EXCLUDED.last_locked END
-)
-SELECT ids.ids, waiting.at FROM ids, waiting
-""")
-
-
 def lock_past_sessions(session: Session, *, grace_hours: int = 24, now: dt.datetime | None = None,
                        chunk: int = SWEEP_CHUNK) -> list[int]:
     """Record the lock of every session past its cut-off (a row in session_lock_records, one audit row per
     chunk); one sweep at a time; a second run records nothing. A backlog goes in chunks of about `chunk`
     sessions, each its own short transaction, so marking elsewhere never waits for the whole sweep."""
-    now = now or clock.now()
-    if session.get_bind().dialect.name == "postgresql":
-        ids = _sweep_pg(session, now, grace_hours, chunk)
-    else:
-        with unit_of_work(session):
-            ids = _sweep_portable(session, now, grace_hours)
+    ids = store.sweep_locks(session, now or clock.now(), grace_hours, chunk)
     if ids:
         log.info("recorded the lock of %d sessions", len(ids))
     return ids
-
-
-def _sweep_pg(session: Session, now: dt.datetime, grace_hours: int, chunk: int) -> list[int]:
-    bound = now - dt.timedelta(hours=grace_hours)  # nothing ending after this can be past its cut-off
-    params = {"now": now, "bound": bound, "grace": dt.timedelta(hours=grace_hours), "grace_hours": grace_hours,
-              "skip": chunk - 1, "surely": bound - dt.timedelta(days=1)}
-    ids: list[int] = []
-    lo: dt.datetime | None = None
-    held = False  # a candidate not due yet was seen: the watermark stays before it
-    first = True
-    while first or (lo is not None and lo < bound):
-        with unit_of_work(session):  # each chunk on its own: marks elsewhere never wait for the whole backlog
-            # One sweep at a time, chunk by chunk: a sweep that finds another one running leaves the rest to it.
-            mine, _, start, hi = session.execute(_SWEEP_BOUNDS_PG, {**params, "key": LOCK_ADVISORY_KEY, "lo": lo}).one()
-            if not mine:
-                break
-            locked, waiting = session.execute(_SWEEP_CHUNK_PG, {**params, "lo": start, "hi": hi, "first": first,
-                                                                "held": held}).one()
-        ids += locked
-        held = held or waiting is not None
-        lo, first = hi, False
-    return ids
-
-
-def _sweep_portable(session: Session, now: dt.datetime, grace_hours: int) -> list[int]:
-    """SQLite (embedded default): the same rule and watermark, cut-offs computed in Python (no time zones)."""
-    grace = dt.timedelta(hours=grace_hours)
-    sweep = session.get(LockSweep, 1) or LockSweep(id=1, last_locked=0)
-    session.add(sweep)
-    start = sweep.swept_until
-    stmt = (select(ClassSession.id, ClassSession.session_date, ClassSession.ends_at, ClassSession.is_locked,
-                   ClassSession.relock_after, Institution.time_zone, SessionLockRecord.locked_at)
-            .join(Institution, Institution.id == ClassSession.institution_id)
-            .outerjoin(SessionLockRecord, SessionLockRecord.session_id == ClassSession.id)
-            .where(ClassSession.ends_at <= now - grace))
-    if start is not None:
-        stmt = stmt.where((ClassSession.ends_at > start) | ClassSession.relock_after.is_not(None))
-    due, waiting = [], []
-    for sid, day, ends_at, is_locked, relock_after, zone, recorded_at in session.execute(stmt):
-        if is_locked or (relock_after is not None and relock_after > now):
-            continue
-        if marking.auto_lock_at(day, ends_at, zone, grace_hours) > now:
-            waiting.append(ends_at)
-        elif recorded_at is None or (relock_after is not None and recorded_at < relock_after):
-            due.append(sid)
-    for sid in due:
-        session.merge(SessionLockRecord(session_id=sid, locked_at=now))
-    if due:
-        audit.record(session, actor_id=None, action="session.auto_lock", entity_type="lock_sweep", entity_id=1,
-                     after={"locked": len(due), "session_ids": sorted(due)}, context={"grace_hours": grace_hours})
-    until = min(waiting) - _TICK if waiting else now - grace
-    sweep.swept_until = max(until, start) if start else until
-    sweep.last_run_at, sweep.last_locked = now, len(due)
-    return sorted(due)

@@ -190,6 +190,13 @@ def needs_write(mark: Mark, current: tuple[str, int | None, str | None] | None) 
     return current is None or tuple(current) != mark.values()
 
 
+def mark_values(values: tuple[str, int | None, str | None] | None) -> dict[str, Any] | None:
+    """A mark's (status, minutes late, notes) as an audit event's before or after."""
+    if values is None:
+        return None
+    return {"status": values[0], "minutes_late": values[1], "notes": values[2]}
+
+
 def version_conflict(mark: Mark, current_version: int | None) -> bool:
     """True when the client saw another version than the stored one (0 / None stored: never marked)."""
     if mark.expected_version is None:

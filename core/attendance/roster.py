@@ -25,6 +25,8 @@ from core.models import (
     User,
 )
 
+from . import store
+
 
 def roster_sizes(session: Session, cohort_ids: Iterable[int]) -> dict[int, int]:
     """Active trainees per cohort, for both kinds of cohort, in two grouped queries."""
@@ -196,14 +198,14 @@ def member_ids(session: Session, cohort: Cohort, session_id: int) -> dict[int, b
 
 def current_marks(session: Session, cohort: Cohort, session_id: int, *, for_update: bool = False
                   ) -> dict[int, CurrentMark]:
-    """The session's stored marks by member id (locked FOR UPDATE on PostgreSQL when asked)."""
+    """The session's stored marks by member id (their rows locked when asked: store.locked)."""
     spec = spec_for(cohort)
     rec = spec.model
     key = getattr(rec, spec.key)
     stmt = select(key, rec.id, rec.status, rec.minutes_late, rec.notes, rec.version, rec.evidence_file_id).where(
         rec.session_id == session_id)
-    if for_update and session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+    if for_update:
+        stmt = store.locked(session, stmt)
     return {r[0]: CurrentMark(r[1], r[2].value, r[3], r[4], r[5], r[6]) for r in session.execute(stmt).all()}
 
 

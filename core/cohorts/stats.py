@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from core.access.scoping import cohort_filter
@@ -40,6 +40,7 @@ from core.models import (
     cohort_facilitators,
 )
 
+from . import store
 from .commands import CohortListQuery
 
 _ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
@@ -129,29 +130,6 @@ def _corporate_rates(by: Any, where: Any) -> Select[Any]:
             .where(where, _not_cancelled()).group_by(by))
 
 
-def _outside_enrolments(ids: list[int], lateral: bool) -> Select[Any]:
-    """Learners' marks for sessions outside their enrolment (before it, or from their withdrawal on), by cohort.
-
-    The kept session counts include them and the rates must not. A record carries its session's date, so each
-    enrolment needs two range probes of (enrolment_id, record_date), usually empty, never a read of every
-    record. LATERAL (PostgreSQL) keeps them probes: joined plainly, the planner guesses a third of all records
-    match an inequality and scans them all. SQLite has no LATERAL and plans the plain join by the index."""
-    record = AttendanceRecord
-    before, after = record.record_date < Enrolment.enrolled_on, record.record_date >= Enrolment.withdrawn_on
-    if lateral:
-        marks = union_all(*(select(record.session_id, record.status).where(record.enrolment_id == Enrolment.id,
-                                                                           beyond).correlate(Enrolment)
-                            for beyond in (before, after))).subquery().lateral()
-        joined = select(Enrolment.cohort_id, *_ratio(marks.c.status)).join(marks, literal(True))
-        session_id = marks.c.session_id
-    else:
-        joined = (select(Enrolment.cohort_id, *_ratio(record.status))
-                  .join(record, and_(record.enrolment_id == Enrolment.id, or_(before, after))))
-        session_id = record.session_id
-    return (joined.join(ClassSession, ClassSession.id == session_id)
-            .where(Enrolment.cohort_id.in_(ids), _not_cancelled()).group_by(Enrolment.cohort_id))
-
-
 def cohort_stats(session: Session, cohort_ids: Iterable[int], now: dt.datetime) -> dict[int, CohortStats]:
     """Progress of each cohort in four grouped queries (two roster counts, the sessions with their kept counts,
     marks outside enrolments), whatever the number of attendance records.
@@ -174,8 +152,8 @@ def cohort_stats(session: Session, cohort_ids: Iterable[int], now: dt.datetime) 
         .outerjoin(corporate, corporate.session_id == ClassSession.id)
         .where(ClassSession.cohort_id.in_(ids), _not_cancelled())
         .group_by(ClassSession.cohort_id))}
-    lateral = session.get_bind().dialect.name == "postgresql"
-    outside = {cid: (int(a or 0), int(c or 0)) for cid, a, c in session.execute(_outside_enrolments(ids, lateral))}
+    outside = {cid: (int(a or 0), int(c or 0))
+               for cid, a, c in session.execute(store.outside_enrolments(session, ids, _ratio, _not_cancelled()))}
     out = {}
     for cid in ids:
         planned, held, open_, attended_n, counted_n = (int(v or 0) for v in sessions.get(cid, (0, 0, 0, 0, 0)))

@@ -136,16 +136,6 @@ def _insert_trainees(session: Session, imp: TraineeImport, cohort_id: int, *, on
     return store.insert_trainees(session, imp.id, cohort_id, only=only, on_conflict_do_nothing=on_conflict_do_nothing)
 
 
-def record_commit_failure(session: Session, import_id: int, message: str) -> None:
-    """The commit task hit an error it cannot retry: back to VALIDATED with the reason, nothing added."""
-    with unit_of_work(session):
-        session.execute(
-            update(TraineeImport)
-            .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.COMMITTING)
-            .values(status=ImportStatus.VALIDATED, error_message=message)
-        )
-
-
 def _lock_cohort(session: Session, cohort_id: int) -> None:
     """Serialize commits into one cohort (SQLite serializes every writer anyway)."""
     session.execute(select(Cohort.id).where(Cohort.id == cohort_id).with_for_update())

@@ -1,4 +1,4 @@
-"""Trainee imports as jobs (core.jobs): validation and commit, each with its failed state and its retry."""
+"""Imports as jobs (core.jobs): validation and commit, each with its one failed state and its retry."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ from core.models import Cohort, ImportStatus, TraineeImport, TraineeImportRow, U
 from core.uow import unit_of_work
 
 
-def _validation_gave_up(session: Session, import_id: int, message: str) -> None:
+def validation_failed(session: Session, import_id: int, message: str, code: str | None = None) -> None:
+    """The import's validation ended without a result (a refused file: `code`; or the job gave up): FAILED with
+    the message people see, and no row results. The one failed state of a validation (kind VALIDATE's hook)."""
     session.execute(delete(TraineeImportRow).where(TraineeImportRow.import_id == import_id))
     jobs.move_row(session, TraineeImport, import_id, (ImportStatus.UPLOADED, ImportStatus.VALIDATING),
-                  status=ImportStatus.FAILED, error_message=message, finished_at=clock.now())
+                  status=ImportStatus.FAILED, error_message=message, errors_by_reason={"file": code} if code else {},
+                  rows_done=0, valid_count=0, invalid_count=0, finished_at=clock.now())
 
 
 def _validation_reset(session: Session, import_id: int) -> None:
@@ -24,7 +27,8 @@ def _validation_reset(session: Session, import_id: int) -> None:
         raise Conflict(N_("Only a failed import can be checked again."), code="import_not_failed")
 
 
-def _commit_gave_up(session: Session, import_id: int, message: str) -> None:
+def commit_failed(session: Session, import_id: int, message: str) -> None:
+    """The commit job ended without committing: back to VALIDATED with the reason (kind COMMIT's hook)."""
     jobs.move_row(session, TraineeImport, import_id, (ImportStatus.COMMITTING,), status=ImportStatus.VALIDATED,
                   error_message=message + " Nothing was added.")
 
@@ -35,10 +39,11 @@ def _commit_reset(session: Session, import_id: int) -> None:
         raise Conflict(N_("Only a validated import can be committed."), code="import_not_validated")
 
 
-VALIDATE = jobs.register(jobs.JobKind("imports.validate", queue=jobs.IMPORTS, on_give_up=_validation_gave_up,
-                                      on_retry=_validation_reset))
-COMMIT = jobs.register(jobs.JobKind("imports.commit", queue=jobs.IMPORTS, on_give_up=_commit_gave_up,
-                                    on_retry=_commit_reset))
+# Trainee and learner imports alike (told apart by TraineeImport.kind).
+VALIDATE = jobs.register(jobs.JobKind("imports.validate", queue=jobs.IMPORTS, backoff=jobs.Backoff(cap=120),
+                                      on_fail=validation_failed, on_retry=_validation_reset))
+COMMIT = jobs.register(jobs.JobKind("imports.commit", queue=jobs.IMPORTS, backoff=jobs.Backoff(cap=120),
+                                    on_fail=commit_failed, on_retry=_commit_reset))
 JOB_KINDS = (VALIDATE.name, COMMIT.name)
 
 

@@ -36,7 +36,7 @@ from core.storage import PrivateStorage
 from core.uow import unit_of_work
 
 from . import reading, rules, store
-from .jobs import VALIDATE
+from .jobs import VALIDATE, validation_failed
 from .store import VALIDATION_LOCK_SPACE  # noqa: F401  (tests and operators look it up here)
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,8 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
         if not _run_rows(session, storage, key, import_id, profile, make_validator, progress_every, expected):
             log.info("import %s changed status while validating; leaving it", import_id)
     except reading.FileRejected as rejected:
-        return _fail(session, import_id, rejected.message, rejected.code)
+        with unit_of_work(session):
+            validation_failed(session, import_id, rejected.message, rejected.code)
     return session.get(TraineeImport, import_id)
 
 
@@ -212,28 +213,6 @@ def _update_progress(session: Session, import_id: int, **values: Any) -> bool:
         .values(**values)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def _fail(session: Session, import_id: int, message: str, code: str) -> TraineeImport | None:
-    with unit_of_work(session):
-        session.execute(delete(TraineeImportRow).where(TraineeImportRow.import_id == import_id))
-        session.execute(
-            update(TraineeImport)
-            .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
-            .values(status=ImportStatus.FAILED, error_message=message, errors_by_reason={"file": code},
-                    rows_done=0, valid_count=0, invalid_count=0, finished_at=clock.now())
-        )
-    return session.get(TraineeImport, import_id)
-
-
-def record_failure(session: Session, import_id: int, message: str) -> None:
-    """A task gave up (unexpected error): say so on the row rather than leave it spinning."""
-    with unit_of_work(session):
-        session.execute(
-            update(TraineeImport)
-            .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
-            .values(status=ImportStatus.FAILED, error_message=message, finished_at=clock.now())
-        )
 
 
 # ---------------------------------------------------------------- cancel

@@ -1,54 +1,74 @@
-"""Background jobs that are never stuck or lost: outbox, heartbeats, the sweeper, retries, status in words.
+"""Background jobs that are never stuck or lost: one runtime for every kind of work.
 
-A *job* is one run of a Celery task on one domain row (an import, a document, a schedule run…). The
-platform gives every registered kind the same guarantees, with no code in the task itself:
+A *job kind* is declared once, here in core (`JobKind`): its queue, the most attempts, which errors are
+transient, the backoff, and the one hook that records the final failure on the row people see. The task
+wears `tasks.policy.job_task(KIND)`, which applies all of it; a task has no retry or failure code of its own.
+For a kind on one row (`per_row`, the default; the task takes the row id) the platform also gives:
 
 * **Outbox.** `enqueue(session, KIND, row_id)` writes a `jobs` row in the caller's transaction; it is sent
   to the broker after commit. A broker that is down makes no request fail or hang: the row waits in the
-  outbox and the sweeper sends it when the broker is back.
-* **Heartbeat.** When a worker runs the task, the wrapper in web/queue.py claims the job (a duplicate
-  delivery is skipped), beats a heartbeat from a thread every `JOB_HEARTBEAT_SECONDS`, and records
-  SUCCEEDED or FAILED at the end.
+  outbox and the sweeper sends it when the broker is back. It is the only way to enqueue work.
+* **Heartbeat.** When a worker runs the task, the decorator claims the job (a duplicate delivery is
+  skipped), beats a heartbeat from a thread every `JOB_HEARTBEAT_SECONDS`, and records how it ended.
+* **Attempts.** One count: the job row's `attempts` (a claim each). A transient error runs the task again
+  after the backoff; after `max_attempts` the job ends FAILED and `on_fail` tells the row why, in words.
+  A domain error (core.errors) is the task's answer: `on_fail` records it, nothing is retried.
 * **Sweeper** (beat, every `JOB_SWEEP_SECONDS`): a stale heartbeat (killed worker) or a lost message
-  (broker restarted) puts the job back in the outbox; after `max_attempts` runs it ends FAILED and
-  `on_give_up` tells the row why.
+  (broker restarted) puts the job back in the outbox; after `max_attempts` runs it ends FAILED (`on_fail`).
 * **Retry.** `retry(session, KIND, row_id)` resets the row (`on_retry`) and queues a new job.
 * **Status.** `describe(session, [KIND.name], row_id)` gives "Queued 3 minutes ago, waiting for a worker."
 
-Registering a new kind (e.g. learner imports) takes a few lines::
+Registering a new kind (e.g. invoices) takes a few lines::
 
-    # core/learners/imports.py
+    # core/invoices/jobs.py
     from core import jobs
 
-    def _give_up(session, import_id, message):       # the row's failed state, with the message people see
-        session.execute(update(LearnerImport).where(LearnerImport.id == import_id,
-                        LearnerImport.status.in_(RUNNING_STATES)).values(status="FAILED", error=message))
+    def _failed(session, invoice_id, message):        # the row's failed state, with the message people see
+        jobs.move_row(session, Invoice, invoice_id, (InvoiceStatus.ISSUING,), status=InvoiceStatus.FAILED,
+                      error=message)
 
-    VALIDATE = jobs.register(jobs.JobKind("learner_imports.validate", queue=jobs.IMPORTS,
-                                          on_give_up=_give_up, on_retry=_back_to_uploaded))
+    ISSUE = jobs.register(jobs.JobKind("invoices.issue", queue=jobs.DOCUMENTS, max_attempts=3,
+                                       backoff=jobs.Backoff(base=30), on_fail=_failed, on_retry=_back_to_draft))
 
-    def create_learner_import(session, ...):
-        ...; session.flush()
-        jobs.enqueue(session, VALIDATE, imp.id)      # sent after commit
+    # core/invoices/service.py: in the use case's unit of work
+        jobs.enqueue(session, ISSUE, invoice.id)       # sent after commit
 
-    # tasks/learners.py: a task named like the kind, taking the row id. Nothing else: no heartbeat code.
-    @shared_task(name="learner_imports.validate", acks_late=True)
-    def validate_learner_import(import_id: int) -> None: ...
+    # tasks/invoices.py (add the module to tasks.broker.TASK_MODULES)
+    @job_task(ISSUE)
+    def issue_invoice(invoice_id: int) -> str: ...     # one use case; idempotent (the sweeper may run it again)
 
-and import the core module from the task module (so the worker knows the kind). The task must be
-idempotent: the sweeper may run it again after a crash. Routing by queue follows the kind.
+Transient trouble beyond the declared errors (some recipients' mail refused) raises `TryAgain`. A kind run
+by beat on no row (the nightly lock, reminders) says `per_row=False`: the same policy, without a job row.
+Routing by queue follows the kind.
 """
 
+from . import runner
 from .outbox import Publisher, QueueDepths, enqueue, latest_job, publish, retry, use_broker
-from .registry import DEFAULT, DOCUMENTS, IMPORTS, QUEUES, JobKind, kind_named, move_row, register, registered
-from .runner import Claim, tracked
+from .registry import (
+    DEFAULT,
+    DOCUMENTS,
+    GAVE_UP,
+    IMPORTS,
+    INTERNAL,
+    QUEUES,
+    TRANSIENT,
+    Backoff,
+    JobKind,
+    TryAgain,
+    Verdict,
+    backoff_seconds,
+    kind_named,
+    move_row,
+    register,
+    registered,
+)
+from .runner import Claim
 from .status import JobView, describe, forget_worker, live_workers, oldest_queued, record_worker, workers_for
 from .sweeper import SweepReport, SweepSettings, sweep
 
 __all__ = [
-    "DEFAULT", "DOCUMENTS", "IMPORTS", "QUEUES", "Claim", "JobKind", "JobView", "Publisher", "QueueDepths",
-    "SweepReport",
-    "SweepSettings", "describe", "enqueue", "forget_worker", "kind_named", "latest_job", "live_workers", "move_row",
-    "oldest_queued", "publish", "record_worker", "register", "registered", "retry", "sweep", "tracked",
-    "use_broker", "workers_for",
+    "DEFAULT", "DOCUMENTS", "GAVE_UP", "IMPORTS", "INTERNAL", "QUEUES", "TRANSIENT", "Backoff", "Claim", "JobKind",
+    "JobView", "Publisher", "QueueDepths", "SweepReport", "SweepSettings", "TryAgain", "Verdict", "backoff_seconds",
+    "describe", "enqueue", "forget_worker", "kind_named", "latest_job", "live_workers", "move_row", "oldest_queued",
+    "publish", "record_worker", "register", "registered", "retry", "runner", "sweep", "use_broker", "workers_for",
 ]

@@ -37,7 +37,7 @@ broker = _Broker()
 
 
 def use_broker(publish: Publisher | None, queue_depths: QueueDepths | None = None) -> None:
-    """Set once at start-up by web/queue.py (core does not import Celery)."""
+    """Set once at start-up by tasks/broker.py (core does not import Celery)."""
     broker.publish, broker.queue_depths = publish, queue_depths
 
 

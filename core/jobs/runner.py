@@ -1,8 +1,8 @@
 """The worker side of a job: claim it, beat its heartbeat while the task runs, record how it ended.
 
-`tracked()` wraps any registered task (web/queue.py does it for every task whose name is a JobKind),
-so a task author writes no heartbeat code: a thread beats while the task runs, whatever it does.
-A worker killed by SIGKILL stops beating; the sweeper sees the stale heartbeat and queues the job again.
+tasks.policy.job_task applies these to every task of a kind, so a task author writes no heartbeat code:
+a thread beats while the task runs, whatever it does. A worker killed by SIGKILL stops beating; the
+sweeper sees the stale heartbeat and queues the job again.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -103,45 +103,50 @@ def _mine(connection: Connection, job_id: int, token: str, **values: object) -> 
 
 def give_up(session: Session, kind: JobKind | None, entity_id: int, message: str) -> None:
     """Put the domain row in its failed state (the kind says how); part of the caller's transaction."""
-    if kind is not None and kind.on_give_up is not None:
-        kind.on_give_up(session, entity_id, message)
+    if kind is not None and kind.on_fail is not None:
+        kind.on_fail(session, entity_id, message)
 
 
 @contextmanager
-def tracked(engine: Engine, kind: JobKind, entity_id: int, *, worker: str, heartbeat_every: float,
-            stale_after: dt.timedelta, requeue_on: tuple[type[BaseException], ...] = (),
-            requeue_at: Callable[[BaseException], dt.datetime] | None = None) -> Iterator[Claim]:
-    """Claim the job, beat while the body runs, and record the end: SUCCEEDED, or FAILED (and the row
-    told why) on an error. An exception in `requeue_on` (the task scheduled its own retry) puts the job
-    back to QUEUED, marked as sent at `requeue_at(exc)` so the sweeper does not send it a second time."""
-    taken = claim(engine, kind, entity_id, worker=worker, stale_after=stale_after)
-    if taken.skip or taken.token is None:
-        yield taken
+def beating(engine: Engine, claim: Claim | None, every: float) -> Iterator[None]:
+    """A heartbeat while the block runs (none for an untracked run)."""
+    if claim is None or claim.token is None or claim.job_id is None:
+        yield
         return
-    assert taken.job_id is not None
-    beat = Heartbeat(engine, taken.job_id, taken.token, heartbeat_every)
+    beat = Heartbeat(engine, claim.job_id, claim.token, every)
     try:
-        yield taken
-    except requeue_on as exc:
-        beat.stop()
-        when = requeue_at(exc) if requeue_at else clock.now()
+        yield
+    finally:
+        beat.stop()  # on a worker shutdown the job stays RUNNING: its stale heartbeat brings it back
+
+
+def succeeded(engine: Engine, claim: Claim | None) -> None:
+    if claim is not None and claim.token is not None and claim.job_id is not None:
         with engine.begin() as connection:
-            _mine(connection, taken.job_id, taken.token, status=JobStatus.QUEUED, sent_at=when, claimed_by=None,
-                  last_error=str(exc)[:2000])
-        raise
-    except Exception as exc:
-        beat.stop()
-        message = f"{type(exc).__name__}: {exc}"[:2000]
-        with Session(engine) as session, session.begin():
-            if _mine(session.connection(), taken.job_id, taken.token, status=JobStatus.FAILED,
-                     finished_at=clock.now(), last_error=message):
-                give_up(session, kind, entity_id, "The work stopped on an internal error. It has been logged; "
-                                                  "try again, and tell support if it happens again.")
-        raise
-    except BaseException:
-        beat.stop()  # the worker is shutting down: leave the job RUNNING; its stale heartbeat brings it back
-        raise
-    else:
-        beat.stop()
+            _mine(connection, claim.job_id, claim.token, status=JobStatus.SUCCEEDED, finished_at=clock.now())
+
+
+def requeue(engine: Engine, claim: Claim | None, when: dt.datetime, error: str) -> None:
+    """The task runs again at `when` (a Celery retry): QUEUED, noted as sent then, so the sweeper does not
+    send it a second time meanwhile."""
+    if claim is not None and claim.token is not None and claim.job_id is not None:
         with engine.begin() as connection:
-            _mine(connection, taken.job_id, taken.token, status=JobStatus.SUCCEEDED, finished_at=clock.now())
+            _mine(connection, claim.job_id, claim.token, status=JobStatus.QUEUED, sent_at=when, claimed_by=None,
+                  last_error=error[:2000])
+
+
+def end(engine: Engine, kind: JobKind, entity_id: int | None, claim: Claim | None, message: str, *,
+        error: str | None = None) -> None:
+    """The row says `message` (kind.on_fail), and the job ends: FAILED with `error`, or SUCCEEDED without
+    (a refusal is the task's answer). One transaction; a job no longer ours is left to its new holder."""
+    tracked = claim is not None and claim.token is not None and claim.job_id is not None
+    with Session(engine) as session, session.begin():
+        if tracked:
+            assert claim is not None and claim.job_id is not None and claim.token is not None
+            values: dict[str, object] = {"status": JobStatus.SUCCEEDED, "finished_at": clock.now()}
+            if error is not None:
+                values.update(status=JobStatus.FAILED, last_error=error[:2000])
+            if not _mine(session.connection(), claim.job_id, claim.token, **values):
+                return
+        if entity_id is not None:
+            give_up(session, kind, entity_id, message)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -17,6 +16,7 @@ from core.i18n import N_, Np_, Said
 from core.models import Job, JobStatus, WorkerHeartbeat
 
 from .outbox import latest_job
+from .store import record_worker  # noqa: F401  (a worker's heartbeat row: workers.signals)
 
 WAITING_AFTER = dt.timedelta(seconds=5)  # a job queued longer than this is "waiting for a worker"
 
@@ -98,19 +98,6 @@ def describe(session: Session, kinds: Sequence[str], entity_id: int) -> JobView 
 
 
 LIVE_WITHIN = dt.timedelta(seconds=60)
-
-
-def record_worker(engine: Engine, hostname: str, queues: Sequence[str], pid: int, started_at: dt.datetime) -> None:
-    """Upsert this worker's heartbeat row (called every few seconds from the worker's main process)."""
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    now = clock.now()
-    stmt = dialect.insert(WorkerHeartbeat.__table__).values(
-        hostname=hostname[:200], queues=",".join(queues)[:200], pid=pid, started_at=started_at, seen_at=now)
-    stmt = stmt.on_conflict_do_update(index_elements=["hostname"],
-                                      set_={"queues": stmt.excluded.queues, "pid": pid, "seen_at": now,
-                                            "started_at": started_at})
-    with engine.begin() as connection:
-        connection.execute(stmt)
 
 
 def forget_worker(engine: Engine, hostname: str) -> None:

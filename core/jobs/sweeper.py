@@ -18,20 +18,19 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core import clock
-from core.db import is_postgres
 from core.models import Job, JobStatus
 
+from . import store
 from .outbox import QueueDepths, broker, publish
 from .registry import kind_named
 from .runner import give_up
 
 log = logging.getLogger(__name__)
 
-SWEEP_LOCK = 13_0001  # pg advisory lock: one sweep at a time, whatever beat does
 OUTBOX_GRACE = dt.timedelta(seconds=2)  # leave a just-committed job to the after-commit send
 OUTBOX_BATCH = 500
 
@@ -57,7 +56,7 @@ class SweepReport:
 
 def sweep(session: Session, settings: SweepSettings, queue_depths: QueueDepths | None = None) -> SweepReport:
     report = SweepReport()
-    if is_postgres(session) and not session.scalar(select(func.pg_try_advisory_xact_lock(SWEEP_LOCK))):
+    if not store.sweep_lock(session):
         session.rollback()
         return report  # another sweep is running
     now = clock.now()

@@ -65,7 +65,6 @@ class RegisterDocument(Timestamped, Base):
     sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     size_bytes: Mapped[int | None]
     page_count: Mapped[int | None]
-    attempts: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     error_message: Mapped[str | None] = mapped_column(Text)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     started_at: Mapped[dt.datetime | None]

@@ -16,14 +16,15 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, jobs
 from core.access.passwords import LENGTH_PARAMS, hash_password, password_problem, verify_password
-from core.db import after_commit
 from core.errors import ValidationError
 from core.i18n import N_, fill, reader_language
 from core.mail import MailSettings, build_message, send
 from core.models import Institution, LoginSession, User
 from core.uow import unit_of_work
+
+from .jobs import RESET_LINK
 
 SALT = "password-reset"
 DEFAULT_MAX_AGE = 24 * 3600
@@ -86,13 +87,13 @@ def change_password(session: Session, user: User, current: str, new: str, keep_s
         audit.record(session, actor_id=user.id, action="user.password_change", entity_type="user", entity_id=user.id)
 
 
-def request_reset(session: Session, email: str, send_link: Callable[[int], object]) -> None:
-    """Queue a reset mail if the address belongs to an active user; say nothing either way."""
+def request_reset(session: Session, email: str) -> None:
+    """Queue a reset mail (a job, sent after commit) if the address belongs to an active user; say nothing
+    either way."""
     with unit_of_work(session):
         user = session.scalar(select(User).where(User.email == email.strip().lower(), User.active.is_(True)))
         if user is not None:
-            user_id = user.id
-            after_commit(session, lambda: send_link(user_id))
+            jobs.enqueue(session, RESET_LINK, user.id)
 
 
 @dataclass(frozen=True)

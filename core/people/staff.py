@@ -5,17 +5,15 @@ Deactivating a user ends their login sessions and API tokens at once (and sign-i
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Select, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from core import audit, clock
+from core import audit, clock, jobs
 from core.access import auth
 from core.access.auth import INSTITUTION_ROLES
 from core.collation import collated, like_pattern, name_matches
-from core.db import after_commit
 from core.errors import Forbidden, NotFound, ValidationError
 from core.i18n import N_
 from core.institutions.service import acting_institution
@@ -23,6 +21,7 @@ from core.models import ApiToken, Cohort, LoginSession, Role, User, cohort_facil
 from core.uow import unit_of_work
 
 from .commands import ROLES_AN_ADMIN_GIVES, CreateUser, UpdateUser, UserQuery
+from .jobs import WELCOME_LINK
 
 USER_FIELDS = ("full_name", "role", "active")
 
@@ -84,9 +83,9 @@ def _set_cohorts(session: Session, user: User, cohort_ids: list[int]) -> None:
         session.execute(insert(cohort_facilitators), [{"cohort_id": c, "user_id": user.id} for c in ids])
 
 
-def create_staff(session: Session, actor: User, command: CreateUser,
-                 invite: Callable[[int], object] | None = None) -> User:
-    """Create an account; without a password the user is sent a link to choose one (`invite`, after commit)."""
+def create_staff(session: Session, actor: User, command: CreateUser, *, invite: bool = True) -> User:
+    """Create an account; without a password (and with `invite`) the user is mailed a link to choose one (a job,
+    sent after commit)."""
     role = Role(command.role)
     with unit_of_work(session):
         _check_role(actor, role)
@@ -99,9 +98,8 @@ def create_staff(session: Session, actor: User, command: CreateUser,
         _set_cohorts(session, user, command.cohort_ids)
         audit.record(session, actor_id=actor.id, action="user.create", entity_type="user", entity_id=user.id,
                      after={"email": user.email, "role": role.value, "institution_id": institution_id})
-        if invite is not None and command.password is None:
-            user_id = user.id
-            after_commit(session, lambda: invite(user_id))
+        if invite and command.password is None:
+            jobs.enqueue(session, WELCOME_LINK, user.id)
     return user
 
 

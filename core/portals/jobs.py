@@ -4,7 +4,7 @@ and retry they share (they are register documents too)."""
 from __future__ import annotations
 
 from core import jobs
-from core.registers.jobs import _back_to_pending, _gave_up
+from core.registers.jobs import back_to_pending, document_failed
 
-BUILD_REPORT = jobs.register(jobs.JobKind("portals.build_report", queue=jobs.DOCUMENTS, on_give_up=_gave_up,
-                                          on_retry=_back_to_pending))
+BUILD_REPORT = jobs.register(jobs.JobKind("portals.build_report", queue=jobs.DOCUMENTS, backoff=jobs.Backoff(base=10),
+                                          on_fail=document_failed, on_retry=back_to_pending))

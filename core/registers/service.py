@@ -28,7 +28,7 @@ from core.uow import unit_of_work
 
 from . import data, exports, pdf, render
 from .commands import RequestRegister
-from .jobs import BUILD, MAX_ATTEMPTS
+from .jobs import BUILD
 from .layout import chunks
 
 log = logging.getLogger(__name__)
@@ -188,10 +188,9 @@ def claim_build(session: Session, document_id: int) -> RegisterDocument | None:
         doc = session.get(RegisterDocument, document_id)
         if doc is None:
             raise NotFound(N_("No such document."))
-        if doc.status == DocumentStatus.READY or (doc.status == DocumentStatus.FAILED
-                                                  and doc.attempts >= MAX_ATTEMPTS):
-            return None  # idempotent: a redelivered task finds the work done (or given up)
-        doc.status, doc.started_at, doc.attempts = DocumentStatus.BUILDING, clock.now(), doc.attempts + 1
+        if doc.status in (DocumentStatus.READY, DocumentStatus.FAILED):
+            return None  # idempotent: a redelivered task finds the work done (or given up: Retry first)
+        doc.status, doc.started_at = DocumentStatus.BUILDING, clock.now()
         return doc
 
 
@@ -265,27 +264,6 @@ def document_meta(doc: RegisterDocument, settings: BuildSettings, time_zone: str
 
 def verify_url(base_url: str, reference: str) -> str:
     return f"{base_url.rstrip('/')}/verify/{reference}"
-
-
-def record_failure(session: Session, document_id: int, message: str) -> None:
-    """A failed attempt: FAILED with the message people see (an automatic retry may still follow)."""
-    session.rollback()
-    with unit_of_work(session):
-        session.execute(update(RegisterDocument).where(
-            RegisterDocument.id == document_id, RegisterDocument.status != DocumentStatus.READY
-        ).values(status=DocumentStatus.FAILED, error_message=message[:1000], finished_at=clock.now()))
-
-
-def failure_message(exc: BaseException) -> str:
-    """What went wrong, in words an administrator can act on (the details go to the log)."""
-    if isinstance(exc, OSError):
-        return f"The file could not be written ({exc.strerror or type(exc).__name__}); check the storage disk."
-    if isinstance(exc, pdf.RenderError):
-        return f"The document could not be rendered: {exc}"
-    name = type(exc).__module__.split(".")[0]
-    if name == "jinja2":
-        return f"The document template failed: {exc}"
-    return f"The document could not be built: {type(exc).__name__}: {exc}"
 
 
 def ready_key(doc: RegisterDocument) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from core import clock, jobs
@@ -13,9 +15,12 @@ from core.models.sessions import ScheduleRun, ScheduleRunStatus
 from core.uow import unit_of_work
 
 
-def _gave_up(session: Session, run_id: int, message: str) -> None:
+def run_failed(session: Session, run_id: int, message: str, conflicts: list[dict[str, Any]] | None = None) -> None:
+    """The run ended without applying its plan (a refusal, with the clashes that caused it, or the job gave up):
+    FAILED with the message people see. The one failed state of a run (kind APPLY_PLAN's hook)."""
     jobs.move_row(session, ScheduleRun, run_id, (ScheduleRunStatus.PENDING, ScheduleRunStatus.RUNNING),
-                  status=ScheduleRunStatus.FAILED, error=message, finished_at=clock.now())
+                  status=ScheduleRunStatus.FAILED, error=message, finished_at=clock.now(),
+                  conflicts={"items": conflicts or []})
 
 
 def _back_to_pending(session: Session, run_id: int) -> None:
@@ -24,8 +29,8 @@ def _back_to_pending(session: Session, run_id: int) -> None:
         raise Conflict(N_("Only a failed schedule run can be run again."), code="run_not_failed")
 
 
-APPLY_PLAN = jobs.register(jobs.JobKind("scheduling.apply_plan", queue=jobs.DEFAULT, on_give_up=_gave_up,
-                                        on_retry=_back_to_pending))
+APPLY_PLAN = jobs.register(jobs.JobKind("scheduling.apply_plan", queue=jobs.DEFAULT, backoff=jobs.Backoff(cap=300),
+                                        on_fail=run_failed, on_retry=_back_to_pending))
 
 
 def retry_run(session: Session, user: User, run_id: int) -> ScheduleRun:

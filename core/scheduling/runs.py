@@ -6,8 +6,6 @@ already scheduled, so nothing is created twice.
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import ValidationError as CommandInvalid
 from sqlalchemy.orm import Session
 
@@ -22,7 +20,7 @@ from core.uow import unit_of_work
 from . import store
 from .apply import in_one_transaction, write_sessions
 from .commands import SchedulePlan
-from .jobs import APPLY_PLAN
+from .jobs import APPLY_PLAN, run_failed
 from .plan import plan_for_cohort
 
 FINISHED = (ScheduleRunStatus.SUCCEEDED, ScheduleRunStatus.FAILED)
@@ -77,17 +75,9 @@ def execute_run(session: Session, run_id: int) -> ScheduleRun:
         in_one_transaction(session, pv.result.to_create, pv.zone, write_and_finish)
     except DomainError as exc:
         details = exc.details if isinstance(exc.details, dict) else {}
-        record_failure(session, run_id, exc.message, details.get("conflicts", []))
+        with unit_of_work(session):  # the failed attempt's own unit already rolled its writes back
+            run_failed(session, run_id, exc.message, details.get("conflicts", []))
     except CommandInvalid:
-        record_failure(session, run_id, N_("The recorded plan is no longer valid."))
+        with unit_of_work(session):
+            run_failed(session, run_id, N_("The recorded plan is no longer valid."))
     return session.get(ScheduleRun, run_id) or run
-
-
-def record_failure(session: Session, run_id: int, message: str, conflicts: list[dict[str, Any]] | None = None) -> None:
-    """The run's outcome is a refusal (or the task gave up): say so on its row. Not retried."""
-    with unit_of_work(session):  # the failed attempt's own unit already rolled its writes back
-        run = session.get(ScheduleRun, run_id)
-        if run is None or run.status == ScheduleRunStatus.SUCCEEDED:
-            return
-        run.status, run.finished_at, run.error = ScheduleRunStatus.FAILED, clock.now(), message
-        run.conflicts = {"items": conflicts or []}

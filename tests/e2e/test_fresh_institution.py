@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -18,13 +17,6 @@ pytestmark = pytest.mark.e2e
 
 PASSWORD = "a-long-admin-password"
 TEACHER_PASSWORD = "a-long-teacher-password"
-
-
-def _zone_near_noon() -> str:
-    """A fixed-offset zone where it is about noon now, so a 09:00–10:00 session today has started and ended
-    (and its marks count: learners imported today are enrolled from today) whatever hour the suite runs."""
-    offset = 12 - clock.now().astimezone(dt.UTC).hour  # the suite's clock (pinned under test), not the wall's
-    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"  # POSIX signs
 
 
 def _fresh_institution(app, zone: str) -> None:
@@ -55,10 +47,16 @@ def _learners_csv(tmp_path) -> str:
     return str(path)
 
 
+ZONE = "Africa/Algiers"
+
+
+# 10:30 in Algiers: a 09:00–10:00 session today has started and ended, and its marks count (learners imported
+# today are enrolled from today).
+@pytest.mark.clock_at("2026-11-17T10:30", zone=ZONE)
 def test_a_fresh_institution_runs_from_setup_to_a_marked_register(app, browser, live_server, live_worker, demo,
                                                                    tmp_path):
-    zone = _zone_near_noon()
-    today = clock.now().astimezone(ZoneInfo(zone)).date()
+    zone = ZONE
+    today = clock.today_in(zone)
     _fresh_institution(app, zone)
     admin = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     admin.set_default_timeout(15_000)

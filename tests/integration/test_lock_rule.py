@@ -186,7 +186,7 @@ def test_a_past_session_scheduled_behind_the_watermark_is_still_recorded(sql, ap
     from core.scheduling.commands import SchedulePlan
 
     admin = sql.get(User, demo["users"]["admin"])
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     locking.lock_past_sessions(sql, grace_hours=24, now=now)
     day = (now - dt.timedelta(days=40)).astimezone(ZoneInfo("Africa/Algiers")).date()
     plan = {"start_date": day.isoformat(), "end_date": day.isoformat(), "weekdays": [day.weekday()],

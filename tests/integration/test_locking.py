@@ -105,7 +105,7 @@ def test_an_unlock_reopens_a_past_session_until_relock_after_then_the_sweep_reco
 
 
 def test_future_and_unended_sessions_are_left_alone(sql, app, demo):
-    today = dt.datetime.now(dt.UTC).date()
+    today = clock.now().date()
     session_id = make_session(sql, demo["public_cohort_id"], today + dt.timedelta(days=3), dt.time(18), dt.time(19))
     locking.lock_past_sessions(sql, grace_hours=0)
     assert not _locked(sql, session_id)

@@ -16,6 +16,7 @@ from core.errors import Conflict
 from core.models import Job, JobStatus, RegisterDocument, User
 from core.registers import service, submissions, verification
 from core.registers.commands import RequestRegister, SubmitRegister
+from core.registers.jobs import BUILD
 from core.storage import PrivateStorage
 from tests.registers_factories import build, enrolments_by_name, mark, past_session
 
@@ -83,8 +84,8 @@ def test_a_failing_build_ends_failed_with_a_message_and_a_retry_succeeds(sql, de
     settings = service.BuildSettings(base_url="http://testserver", processes=1)
     with pytest.raises(OSError):
         service.build_document(sql, PrivateStorage(blocked), doc.id, settings)
-    service.record_failure(sql, doc.id, "The file could not be written (Not a directory); check the storage disk.")
-    # What the worker's job wrapper records when the task has given up (no worker runs in this test).
+    # What the worker's job runtime records when the task has given up (no worker runs in this test).
+    BUILD.on_fail(sql, doc.id, "The file could not be written (Not a directory); check the storage disk.")
     sql.execute(update(Job).where(Job.kind == "registers.build", Job.entity_id == doc.id)
                 .values(status=JobStatus.FAILED))
     sql.commit()

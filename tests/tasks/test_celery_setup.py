@@ -9,7 +9,6 @@ from sqlalchemy import select
 from core.db import after_commit
 from core.models import Institution
 from tasks.system import ping
-from web.queue import sender
 
 
 def test_delivery_settings_make_redelivery_safe(app):
@@ -66,7 +65,7 @@ def test_committed_transaction_enqueues_after_the_rows_exist(app, db_session, li
             from web.extensions import db
 
             assert db.session.scalar(select(Institution.slug).where(Institution.slug == "z")) == "z"
-        results.append(sender(ping)(tag))
+        results.append(ping.apply_async(args=[tag]))
 
     db_session.add(Institution(name="Z", slug="z"))
     after_commit(db_session, partial(send, "after-commit"))
@@ -94,9 +93,9 @@ def test_a_task_in_a_context_of_its_own_leaves_no_session_behind(app):
 
 
 def test_tasks_route_to_the_queue_of_their_kind_of_work(app):
-    from web.queue import queue_for
+    from tasks.broker import queue_for
 
-    assert [queue_for(name) for name in ("imports.validate", "imports.commit", "registers.build_pdf",
+    assert [queue_for(name) for name in ("imports.validate", "imports.commit", "registers.build",
                                          "portals.build_report", "scheduling.apply_plan", "jobs.sweep",
                                          "attendance.lock_past_sessions", "reminders.send_unmarked_reminders")] == [
         "imports", "imports", "documents", "documents", "default", "default", "default", "default"]

@@ -1,4 +1,4 @@
-"""The failure policy every task shares (tasks/policy.py), on a real worker and the real broker:
+"""The failure policy every task shares (core.jobs kinds, tasks.policy.job_task), on a real worker and the real broker:
 transient errors are retried with backoff and a bound; a domain error is recorded and not retried."""
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ import itertools
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from core import jobs
 from core.errors import Conflict
-from tasks.policy import GAVE_UP, backoff_seconds, policy_task
+from tasks.policy import GAVE_UP, backoff_seconds, job_task
 
 attempts: dict[int, itertools.count] = {}
 recorded: list[tuple[int, str]] = []
@@ -23,7 +24,13 @@ def _attempt(entity_id: int) -> int:
     return next(attempts.setdefault(entity_id, itertools.count(1)))
 
 
-@policy_task("tests.flaky_then_fine", on_failure=_record, max_retries=3, backoff_base=0.05, backoff_cap=0.2)
+def _kind(name: str, retries: int, base: float, cap: float = 600.0) -> jobs.JobKind:
+    """A kind allowing `retries` retries (max_attempts = retries + 1); its rows are recorded by `_record`."""
+    return jobs.register(jobs.JobKind(name, max_attempts=retries + 1, backoff=jobs.Backoff(base, cap),
+                                      on_fail=_record))
+
+
+@job_task(_kind("tests.flaky_then_fine", retries=3, base=0.05, cap=0.2))
 def flaky_then_fine(entity_id: int) -> int:
     attempt = _attempt(entity_id)
     if attempt < 3:
@@ -31,13 +38,13 @@ def flaky_then_fine(entity_id: int) -> int:
     return attempt
 
 
-@policy_task("tests.always_down", on_failure=_record, max_retries=2, backoff_base=0.05, backoff_cap=0.2)
+@job_task(_kind("tests.always_down", retries=2, base=0.05, cap=0.2))
 def always_down(entity_id: int) -> None:
     _attempt(entity_id)
     raise OperationalError("SELECT 1", {}, ConnectionError("connection refused"))
 
 
-@policy_task("tests.refused", on_failure=_record, max_retries=3, backoff_base=0.05)
+@job_task(_kind("tests.refused", retries=3, base=0.05))
 def refused(entity_id: int) -> None:
     _attempt(entity_id)
     raise Conflict("The cohort is cancelled: it can't be scheduled.", code="cohort_closed")

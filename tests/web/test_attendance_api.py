@@ -23,7 +23,7 @@ PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 def _noon_in_algiers():
     """A fixed clock (today, 12:00 in the demo institution's zone): the 07:00 sessions below have started and
     are hours from their cut-off, whatever time the suite runs."""
-    today = dt.datetime.now(dt.UTC).astimezone(ZoneInfo("Africa/Algiers")).date()
+    today = clock.today_in("Africa/Algiers")
     with clock.frozen_at(dt.datetime.combine(today, dt.time(12), tzinfo=ZoneInfo("Africa/Algiers"))):
         yield
 

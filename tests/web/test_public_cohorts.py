@@ -207,7 +207,8 @@ def test_the_create_screen_makes_a_cohort_and_enrols_typed_ids(login, demo, sql)
 
 def test_enrolled_on_defaults_to_the_cohort_start(client, api):
     h = api("admin")
-    c = _cohort(client, h, start_date=(dt.date.today() + dt.timedelta(days=30)).isoformat(), end_date=None)
+    start = clock.today_in("Africa/Algiers") + dt.timedelta(days=30)
+    c = _cohort(client, h, start_date=start.isoformat(), end_date=None)
     learner = client.post("/api/learners", json={"full_name": "Late Starter"}, headers=h).json
     r = client.post(f"/api/institution/cohorts/{c['id']}/enrolments", json={"learner_ids": [learner["id"]]},
                     headers=h).json

@@ -13,12 +13,12 @@ from flask import Blueprint, current_app, jsonify, render_template, send_from_di
 from sqlalchemy import text
 
 from core import clock, jobs
+from tasks.broker import queue_depths
 from tasks.system import ping
 
 from ..auth import public, requires, signed_in, user
 from ..contract import Accepted, contract, openapi_document, responds
 from ..extensions import db
-from ..queue import queue_depths
 from .schemas import Health, Me, Ready, TaskStatus
 
 bp = Blueprint("api", __name__, url_prefix="/api")

@@ -29,7 +29,6 @@ from core.people.commands import (
     UpdateUser,
     UserQuery,
 )
-from tasks.people import send_password_link, send_welcome_link
 
 from ..auth import public, requires, signed_in, user
 from ..contract import Accepted, ErrorEnvelope, Page, contract, responds
@@ -38,7 +37,6 @@ from ..extensions import db
 from ..forms import form_command
 from ..i18n import current_language, row_problem, translated_message
 from ..pagination import query_page
-from ..queue import sender
 from .schemas import (
     LearnerImportOut,
     LearnerImportRowOut,
@@ -65,10 +63,6 @@ def _present(u: Any) -> dict[str, Any]:
     return present_user(u, staff.assigned_cohorts(db.session, [u.id])[u.id])
 
 
-def _invite() -> Any:
-    return sender(send_welcome_link)
-
-
 # ---------------------------------------------------------------- API: staff
 
 
@@ -83,7 +77,7 @@ def api_user_list(query: UserQuery) -> Any:
 @requires("users.manage")
 @contract(resp=responds(HTTP_201=UserOut, HTTP_409=ErrorEnvelope))
 def api_user_create(json: CreateUser) -> Any:
-    return _present(staff.create_staff(db.session, user(), json, invite=_invite())), 201
+    return _present(staff.create_staff(db.session, user(), json)), 201
 
 
 @bp.get("/api/users/<int:user_id>")
@@ -106,7 +100,7 @@ def api_user_update(user_id: int, json: UpdateUser) -> Any:
 def api_user_password_reset(user_id: int) -> Any:
     """Mail the user a single-use link to choose a new password."""
     target = staff.visible_user(db.session, user(), user_id)
-    resets.request_reset(db.session, target.email, sender(send_password_link))
+    resets.request_reset(db.session, target.email)
     return {"id": target.id, "status": "SENT", "status_url": url_for("people.api_user_detail", user_id=target.id)}, 202
 
 
@@ -251,7 +245,7 @@ def user_list() -> Any:
 @bp.post("/admin/users")
 @requires("users.manage")
 def user_create() -> Any:
-    created = staff.create_staff(db.session, user(), form_command(CreateUser), invite=_invite())
+    created = staff.create_staff(db.session, user(), form_command(CreateUser))
     flash(_("%(name)s can now sign in.", name=created.full_name) if created.password_hash else
           _("%(name)s was sent a link to choose a password.", name=created.full_name), "success")
     return redirect(url_for("people.user_edit", user_id=created.id))
@@ -277,7 +271,7 @@ def user_edit(user_id: int) -> Any:
 @requires("users.manage")
 def user_password_reset(user_id: int) -> Any:
     target = staff.visible_user(db.session, user(), user_id)
-    resets.request_reset(db.session, target.email, sender(send_password_link))
+    resets.request_reset(db.session, target.email)
     flash(_("A password link was sent to %(email)s.", email=target.email), "success")
     return redirect(url_for("people.user_edit", user_id=user_id))
 
@@ -290,7 +284,7 @@ def user_password_reset(user_id: int) -> Any:
 def password_forgot() -> Any:
     if request.method == "POST":
         command = form_command(RequestPasswordReset)
-        resets.request_reset(db.session, command.email, sender(send_password_link))
+        resets.request_reset(db.session, command.email)
         # The same answer whether or not the address has an account.
         flash(_("If an account uses this address, a link to choose a new password is on its way."), "info")
         return redirect(url_for("account.login"))
