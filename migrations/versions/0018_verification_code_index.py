@@ -1,7 +1,7 @@
 """register_documents.verification_code indexed (issue 27: the verify page also accepts the code typed)
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0016
 
 The public verify page looks a document up by the verification code printed beside its reference; without
 an index every lookup would read the whole table.
@@ -9,7 +9,7 @@ an index every lookup would read the whole table.
 from alembic import op
 
 revision = '0018'
-down_revision = '0015'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
