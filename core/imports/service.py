@@ -120,6 +120,7 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
         imp.errors_by_reason, imp.error_message, imp.possible_duplicate_count = {}, None, 0
         key = imp.storage_key
         make_validator = _validator_for(session, imp)
+        expected = expected_columns(imp.kind)
 
     try:
         profile = reading.sniff_file(storage.iter_chunks(key))
@@ -127,12 +128,21 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
             still_validating = _update_progress(session, import_id, rows_total=max(profile.line_count - 1, 0))
         if not still_validating:
             return session.get(TraineeImport, import_id)
-        if not _run_rows(session, storage, key, import_id, profile, make_validator, progress_every):
+        if not _run_rows(session, storage, key, import_id, profile, make_validator, progress_every, expected):
             log.info("import %s changed status while validating; leaving it", import_id)
     except reading.FileRejected as rejected:
         with unit_of_work(session):
             validation_failed(session, import_id, rejected.message, rejected.code)
     return session.get(TraineeImport, import_id)
+
+
+def expected_columns(kind: ImportKind) -> tuple[str, ...]:
+    """The columns a file of this kind of import names in its header row."""
+    if kind == ImportKind.LEARNERS:
+        from .learners import COLUMNS as LEARNER_COLUMNS
+
+        return LEARNER_COLUMNS
+    return rules.COLUMNS
 
 
 def _validator_for(session: Session, imp: TraineeImport) -> MakeValidator:
@@ -153,7 +163,7 @@ def _validator_for(session: Session, imp: TraineeImport) -> MakeValidator:
 
 
 def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: int, profile: reading.FileProfile,
-              make_validator: MakeValidator, progress_every: int) -> bool:
+              make_validator: MakeValidator, progress_every: int, expected: tuple[str, ...] = rules.COLUMNS) -> bool:
     """Check every row, writing results and progress as it goes, and end VALIDATED with the rows
     (store.row_sink). False: the import left VALIDATING meanwhile (cancelled)."""
     def progress(connection: Connection, rows_done: int, valid: int, invalid: int) -> bool:
@@ -163,7 +173,7 @@ def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: in
     with store.row_sink(engine, import_id, progress) as sink, storage.open(key) as raw:  # type: ignore[arg-type]
         text_stream = io.TextIOWrapper(raw, encoding=profile.encoding, newline="")
         try:
-            reader = reading.TraineeReader(text_stream)
+            reader = reading.TraineeReader(text_stream, expected)
             validator = make_validator(reader.columns)
             for batch in reader.batches(progress_every):
                 checked = validator.check_batch(batch)

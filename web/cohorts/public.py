@@ -5,24 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core import clock
 from core.access.scoping import can, visible_cohort
-from core.cohorts import enrolments, public, stats
+from core.cohorts import enrolments, public, reads, stats
 from core.cohorts.commands import CohortListQuery, CreatePublicCohort, SetFacilitators, UpdateCohort
 from core.collation import collated
 from core.models import (
-    ClassSession,
     Cohort,
     CohortStatus,
     CohortType,
     ImportKind,
     Qualification,
     Role,
-    SessionStatus,
     TraineeImport,
     User,
 )
@@ -45,7 +43,13 @@ from .schemas import (
     present_member,
 )
 
-RECENT_SESSIONS = 200
+SESSIONS_PER_PAGE = 20
+
+
+def _page_arg(name: str) -> int:
+    """A page number from the query string: anything but a whole number from 1 up is page 1."""
+    value = request.args.get(name, "")
+    return min(int(value), 1_000_000) if value.isdigit() and int(value) >= 1 else 1
 
 
 def cohort_page_data(query: CohortListQuery) -> dict[str, Any]:
@@ -185,9 +189,9 @@ def cohort_create() -> Any:
 def cohort_page(cohort_id: int) -> Any:
     cohort = visible_cohort(db.session, user(), cohort_id, "cohorts.view")
     detail = cohort_detail(cohort)
-    sessions = db.session.scalars(select(ClassSession).where(ClassSession.cohort_id == cohort.id,
-                                                             ClassSession.status != SessionStatus.CANCELLED)
-                                  .order_by(ClassSession.starts_at.desc()).limit(RECENT_SESSIONS)).all()
+    upcoming, past = reads.upcoming_and_past(
+        db.session, cohort.id, clock.now(), upcoming_page=_page_arg("upcoming_page"), past_page=_page_arg("past_page"),
+        per_page=SESSIONS_PER_PAGE, grace_hours=int(current_app.config["LOCK_GRACE_HOURS"]))
     kind = ImportKind.TRAINEES if cohort.cohort_type == CohortType.CORPORATE else ImportKind.LEARNERS
     imports = db.session.scalars(select(TraineeImport).where(TraineeImport.cohort_id == cohort.id,
                                                             TraineeImport.kind == kind)
@@ -203,7 +207,7 @@ def cohort_page(cohort_id: int) -> Any:
     qualifications = db.session.scalars(select(Qualification).where(
         Qualification.institution_id == cohort.institution_id).order_by(
             collated(Qualification.title, current_language()))).all()
-    return render_template("cohorts/cohort_page.html", cohort=cohort, detail=detail, sessions=sessions,
+    return render_template("cohorts/cohort_page.html", cohort=cohort, detail=detail, upcoming=upcoming, past=past,
                            imports=imports, enrolled=enrolled, teachers=teachers, now=clock.now(),
                            facilitator_ids={f["id"] for f in detail["facilitators"]},
                            transitions=public.STATUS_TRANSITIONS[cohort.status], qualifications=qualifications)

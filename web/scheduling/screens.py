@@ -77,7 +77,7 @@ def _form_plan(form: Any) -> dict[str, Any]:
 def _problems(exc: Exception) -> list[str]:
     """A refused plan's problems as sentences for the form."""
     if isinstance(exc, PydanticValidationError):
-        invalid = request_invalid(exc.errors(include_context=False, include_url=False))
+        invalid = request_invalid(exc.errors(include_context=True, include_url=False))
         return [translated_message(invalid), *[f"{d['field']}: {d['message']}" if d["field"] else d["message"]
                                    for d in invalid.details]]
     assert isinstance(exc, DomainError)

@@ -65,3 +65,27 @@ window.I18N = (function () {
     update();
   }
 })();
+
+// A form the server refused keeps what was typed: the page it returns to gets the values (<body
+// data-kept-form>, never passwords) and they go back into the form that posted them.
+(function () {
+  var raw = document.body && document.body.dataset.keptForm;
+  if (!raw) { return; }
+  var kept;
+  try { kept = JSON.parse(raw); } catch (e) { return; }
+  Array.prototype.forEach.call(document.forms, function (form) {
+    var path;
+    try { path = new URL(form.action, window.location.href).pathname; } catch (e) { return; }
+    if (path !== kept.action) { return; }
+    Object.keys(kept.values).forEach(function (name) {
+      var values = kept.values[name];
+      Array.prototype.forEach.call(form.elements, function (field) {
+        if (field.name !== name || field.type === 'hidden' || field.type === 'file' || field.type === 'password') { return; }
+        if (field.type === 'checkbox' || field.type === 'radio') { field.checked = values.indexOf(field.value) !== -1; }
+        else if (field.tagName === 'SELECT' && field.multiple) {
+          Array.prototype.forEach.call(field.options, function (o) { o.selected = values.indexOf(o.value) !== -1; });
+        } else { field.value = values[0]; }
+      });
+    });
+  });
+})();
