@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.access.scoping import cohort_filter
 from core.attendance.locking import LockState, lock_states
-from core.models import ClassSession, SessionStatus
+from core.models import ClassSession, Cohort, CohortStatus, CohortType, SessionStatus, User
+from core.pagination import page_count
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class SessionPage:
 
     @property
     def pages(self) -> int:
-        return math.ceil(self.total / self.per_page) if self.total else 0
+        return page_count(self.total, self.per_page)
 
 
 def _page(session: Session, where: list, order: list, page: int, per_page: int, grace_hours: int) -> SessionPage:
@@ -53,3 +55,25 @@ def all_sessions(session: Session, cohort_id: int, grace_hours: int) -> tuple[li
     items = list(session.scalars(select(ClassSession).where(ClassSession.cohort_id == cohort_id)
                                  .order_by(ClassSession.starts_at, ClassSession.id)))
     return items, lock_states(session, items, grace_hours)
+
+
+@dataclass(frozen=True)
+class AdminOverview:
+    """The admin home: active cohorts of each kind, sessions still to come, the latest cohorts (the user's)."""
+    public: int
+    corporate: int
+    upcoming: int
+    cohorts: list[Cohort]
+
+
+def admin_overview(session: Session, user: User, latest: int = 20) -> AdminOverview:
+    counts = dict(session.execute(
+        select(Cohort.cohort_type, func.count()).where(cohort_filter(user), Cohort.status == CohortStatus.ACTIVE)
+        .group_by(Cohort.cohort_type)).all())
+    upcoming = session.scalar(
+        select(func.count()).select_from(ClassSession).join(Cohort, Cohort.id == ClassSession.cohort_id)
+        .where(cohort_filter(user), ClassSession.status == SessionStatus.SCHEDULED,
+               ClassSession.is_locked.is_(False))) or 0
+    cohorts = list(session.scalars(
+        select(Cohort).where(cohort_filter(user)).order_by(Cohort.start_date.desc().nulls_last()).limit(latest)))
+    return AdminOverview(counts.get(CohortType.PUBLIC, 0), counts.get(CohortType.CORPORATE, 0), upcoming, cohorts)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 import time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +19,7 @@ from core.attendance.commands import LockSession, MarkRegister, UnlockSession
 from core.attendance.roster import RegisterRow
 from core.errors import ValidationError
 from core.i18n import N_
+from core.pagination import page_count
 
 from ..auth import requires, user
 from ..contract import ErrorEnvelope, Page, contract, responds
@@ -175,7 +175,7 @@ def daily_view() -> Any:
         page = 1
     per_page = 50
     records = roster.daily_records(db.session, day, cohort_filter(user()), q or None, current_language())
-    pages = math.ceil(len(records) / per_page) if records else 0
+    pages = page_count(len(records), per_page)
     shown = records[(page - 1) * per_page: page * per_page]
     return render_template("attendance/daily.html", day=day, q=q, records=shown, total=len(records), page=page,
                            pages=pages, prev_day=day - dt.timedelta(days=1), next_day=day + dt.timedelta(days=1))

@@ -15,10 +15,11 @@ from core.collation import collated
 from core.errors import ValidationError
 from core.fields import PageQuery
 from core.imports import learners as learner_imports
+from core.imports import reads as import_reads
 from core.imports import service as imports
 from core.imports.jobs import JOB_KINDS
 from core.institutions.phones import institution_country
-from core.models import Cohort, CohortStatus, CohortType, Institution, Role, TraineeImport, TraineeImportRow
+from core.models import Cohort, CohortStatus, CohortType, Institution, Role, TraineeImport
 from core.people import learners, resets, staff
 from core.people import reads as learner_reads
 from core.people.commands import (
@@ -198,8 +199,7 @@ def api_learner_import_detail(import_id: int) -> Any:
 @contract(resp=responds(HTTP_200=Page[LearnerImportRowOut]))
 def api_learner_import_rows(import_id: int, query: PageQuery) -> Any:
     imp = _learner_import(import_id)
-    stmt = select(TraineeImportRow).where(TraineeImportRow.import_id == imp.id).order_by(TraineeImportRow.row_number)
-    return query_page(stmt, query, present_import_row)
+    return query_page(import_reads.import_rows(imp.id), query, present_import_row)
 
 
 @bp.get("/api/learner-imports/<int:import_id>/errors.csv")

@@ -7,7 +7,6 @@ The older session-only routes stay and answer the same document JSON.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
@@ -18,6 +17,7 @@ from core.access.scoping import can
 from core.errors import ValidationError
 from core.fields import PageQuery
 from core.models import Cohort, RegisterDocument
+from core.pagination import page_count
 from core.registers import service, submissions, verification
 from core.registers.commands import RequestRegister, SubmitRegister
 
@@ -99,7 +99,7 @@ def api_submit(json: SubmitRegister) -> Any:
 def api_submissions(query: PageQuery) -> Any:
     views, total = submissions.list_submissions(db.session, user(), query.page, query.per_page)
     return {"items": [present_submission(v) for v in views], "page": query.page, "per_page": query.per_page,
-            "total": total, "pages": math.ceil(total / query.per_page) if total else 0}
+            "total": total, "pages": page_count(total, query.per_page)}
 
 
 # The session-only routes of the first version, kept for existing clients.
@@ -196,7 +196,7 @@ def submissions_screen() -> Any:
         page = 1
     views, total = submissions.list_submissions(db.session, user(), page, 50)
     return render_template("registers/submissions.html", submissions=views, page=page,
-                           pages=math.ceil(total / 50) if total else 0, total=total)
+                           pages=page_count(total, 50), total=total)
 
 
 # --- public verification ---------------------------------------------------------------------------------------
