@@ -225,7 +225,7 @@ def main() -> None:
         commit.request_commit(db.session, commit_id, db.session.get(User, admin_id),
                                cohort=db.session.get(Cohort, cohort_id))
         started = time.perf_counter()
-        imp = commit.commit_import(db.session, commit_id)
+        imp = commit.commit_trainees(db.session, commit_id)
         commit_s = time.perf_counter() - started
         inserted = imp.inserted_count
         rows = db.session.execute(select(CorporateTrainee.cohort_id, CorporateTrainee.full_name,

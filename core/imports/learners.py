@@ -1,7 +1,7 @@
 """The learner target of the import pipeline: an institution's learners from CSV, optionally enrolled into one
-public cohort. Upload, validation (progress, preview, error report), commit and cancel are the trainee
-pipeline's (core.imports.service), told apart by `TraineeImport.kind`; this module holds what differs:
-the columns and row checks, and the set-based commit into `learners` (+ `enrolments`).
+public cohort: one import target beside the trainees' (core.imports.targets). Upload, validation (progress,
+preview, error report) and cancel are the pipeline's (core.imports.pipeline, service); this module holds what
+differs: the columns and row checks, and the set-based commit into `learners` (+ `enrolments`).
 
 Identity: a row whose `id_number` matches a learner of the institution is that learner (nothing is created;
 they are enrolled if a cohort is named). Rows without an ID number always create a learner.
@@ -36,8 +36,9 @@ from core.models import (
 from core.storage import PrivateStorage
 from core.uow import unit_of_work
 
-from . import rules, service
+from . import rules
 from .jobs import COMMIT
+from .pipeline import store_upload
 
 COLUMNS = ("full_name", "id_number", "email", "phone", "date_of_birth")
 REASONS = rules.REASONS
@@ -144,7 +145,7 @@ def create_learner_import(session: Session, storage: PrivateStorage, *, institut
     """Store the file and queue its validation (the trainee pipeline's job kind, told apart by `kind`)."""
     target_cohort(session, institution_id, cohort_id)
     imp = TraineeImport(kind=ImportKind.LEARNERS, institution_id=institution_id, cohort_id=cohort_id)
-    return service.store_upload(session, storage, imp, uploader=uploader, stream=stream, filename=filename,
+    return store_upload(session, storage, imp, uploader=uploader, stream=stream, filename=filename,
                                 max_bytes=max_bytes)
 
 
