@@ -10,7 +10,9 @@ they are enrolled if a cohort is named). Rows without an ID number always create
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 from typing import Any, BinaryIO
 
 from sqlalchemy import and_, func, insert, literal, select
@@ -37,6 +39,7 @@ from core.storage import PrivateStorage
 from core.uow import unit_of_work
 
 from . import rules
+from .contacts import dz_mobile_plain, email_fast
 from .jobs import COMMIT
 from .pipeline import store_upload
 
@@ -47,6 +50,20 @@ SAME_ID_ON_ROW = N_("The same ID number is on row %(first)s.")
 
 def _error(column: str, value: str | None, code: str, template: str | None = None, **params: Any) -> dict[str, Any]:
     return rules.row_problem(column, value, code, template, **params)
+
+
+ID_MAX = 40
+_FAST_ORDER = ("full_name", "id_number", "email", "phone", "date_of_birth")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _real_day(iso: str) -> bool:
+    """A YYYY-MM-DD string that names a real day (2001-02-30 does not)."""
+    try:
+        dt.date.fromisoformat(iso)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_birth_date(raw: str, today: dt.date) -> tuple[dt.date | None, str | None]:
@@ -74,6 +91,9 @@ class LearnerRowValidator:
                                      for name in ("id_number", "date_of_birth"))
         self.today = today
         self.seen_ids: dict[str, int] = {}
+        # check_batch's fast path: the five columns in one C call, when the header names them all
+        at = [columns.index(name) if name in columns else -1 for name in _FAST_ORDER]
+        self._all = itemgetter(*at) if min(at) >= 0 else None
         self.by_reason = self.shared.by_reason
 
     @property
@@ -89,15 +109,50 @@ class LearnerRowValidator:
         return 0  # learners are told apart by ID number, not by name
 
     def check_batch(self, rows: Iterable[tuple[int, list[str]]]) -> rules.CheckedRows:
-        return rules.CheckedRows([], [self.check(row, fields) for row, fields in rows])
+        """`check` for many rows, the common case decided inline, as rules.RowValidator.check_batch does for
+        trainee rows: a row with every column, a name within its limit, an ID number within its limit and not
+        seen before, a plainly written mobile, a plain email, an ISO date of birth not after today, and nothing
+        already seen in the file. Any other row goes to `check` before anything of it is remembered, so every
+        verdict, message and count is check's (tests compare the two on generated files)."""
+        clean: list[rules.LearnerCleanRow] = []
+        others: list[rules.RowResult] = []
+        keep, set_aside, check, fetch, strip = clean.append, others.append, self.check, self._all, str.strip
+        shared = self.shared
+        width, name_max, today = shared.width, rules.MAX_LENGTHS["full_name"], self.today.isoformat()
+        seen_phones, seen_emails, seen_ids = shared.seen_phones, shared.seen_emails, self.seen_ids
+        cohort_phones, cohort_emails = shared.cohort_phones, shared.cohort_emails
+        plain_phone, plain_email, iso_day = dz_mobile_plain, email_fast, _ISO_DAY.fullmatch
+        for row, fields in rows:
+            if fetch is None or len(fields) != width:
+                set_aside(check(row, fields))
+                continue
+            name, id_number, email_raw, phone_raw, born = map(strip, fetch(fields))
+            # "" for a blank value (never a key of the sets below), None for a value this path can't decide
+            phone = plain_phone(phone_raw) if phone_raw else ""
+            email = plain_email(email_raw) if email_raw else ""
+            if (phone is None or email is None or not name or len(name) > name_max or len(id_number) > ID_MAX
+                    or id_number in seen_ids or phone in seen_phones or phone in cohort_phones
+                    or email in seen_emails or email in cohort_emails
+                    or (born and (born > today or not iso_day(born) or not _real_day(born)))):
+                set_aside(check(row, fields))
+                continue
+            if phone:
+                seen_phones[phone] = row
+            if email:
+                seen_emails[email] = row
+            if id_number:
+                seen_ids[id_number] = row
+            keep((row, name, phone, email, id_number, born))
+        shared.valid += len(clean)
+        return rules.CheckedRows([], others, clean)
 
     def check(self, row: int, fields: list[str]) -> rules.RowResult:
         result = self.shared.check(row, fields)  # tallied by its shared checks; corrected below if need be
         id_number, birth_raw = (fields[i].strip() if 0 <= i < len(fields) else "" for i in (self.id_at, self.birth_at))
         errors: list[dict[str, Any]] = []
-        if len(id_number) > 40:
+        if len(id_number) > ID_MAX:
             errors.append(_error("id_number", id_number[:100], "id_number_too_long"))
-            id_number = id_number[:40]
+            id_number = id_number[:ID_MAX]
         elif id_number:
             first = self.seen_ids.setdefault(id_number, row)
             if first != row:

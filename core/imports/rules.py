@@ -118,19 +118,28 @@ class RowResult:
 CleanRow = tuple[int, str, str, str, str, str, str]
 
 
+# A learner row (core.imports.learners) that passed every check, "" where its RowResult holds None:
+# (row, full_name, phone_e164, email, id_number, date_of_birth as YYYY-MM-DD).
+LearnerCleanRow = tuple[int, str, str, str, str, str]
+
+
 @dataclass(slots=True)
 class CheckedRows:
     """A batch of checked rows: the plainly valid ones as CleanRow tuples (most of a file: cheap to keep and to
-    write), every other one as its RowResult."""
+    write; a learner file's as LearnerCleanRow tuples), every other one as its RowResult."""
 
     clean: list[CleanRow]
     others: list[RowResult]
+    clean_learners: list[LearnerCleanRow] = field(default_factory=list)
 
     def results(self) -> list[RowResult]:
         """Every row as the RowResult `check` gives it, in file order."""
         made = [RowResult(row, True, name, phone or None, email or None, job_title or None, employee_code or None,
                           department or None)
                 for row, name, phone, email, job_title, employee_code, department in self.clean]
+        made += [RowResult(row, True, name, phone or None, email or None, id_number=id_number or None,
+                           date_of_birth=dt.date.fromisoformat(born) if born else None)
+                 for row, name, phone, email, id_number, born in self.clean_learners]
         return sorted(made + self.others, key=attrgetter("row"))
 
 
