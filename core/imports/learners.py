@@ -54,16 +54,27 @@ def _error(column: str, value: str | None, code: str, template: str | None = Non
 
 ID_MAX = 40
 _FAST_ORDER = ("full_name", "id_number", "email", "phone", "date_of_birth")
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
+_DAY_FIRST = re.compile(r"([0-9]{2})([/.-])([0-9]{2})\2([0-9]{4})").fullmatch
 
 
-def _real_day(iso: str) -> bool:
-    """A YYYY-MM-DD string that names a real day (2001-02-30 does not)."""
+def plain_birth_date(raw: str, today: str) -> str | None:
+    """check_batch's date of birth: a plainly written one (2001-04-30, or 30/04/2001, 30.04.2001, 30-04-2001
+    with two-digit day and month) of a real day not after `today` (YYYY-MM-DD), as YYYY-MM-DD; None for
+    anything else, which parse_birth_date judges (the same date, where it finds one)."""
+    if _ISO_DAY(raw):
+        iso = raw
+    elif found := _DAY_FIRST(raw):
+        iso = f"{found[4]}-{found[3]}-{found[1]}"
+    else:
+        return None
+    if iso > today:
+        return None
     try:
         dt.date.fromisoformat(iso)
     except ValueError:
-        return False
-    return True
+        return None
+    return iso
 
 
 def parse_birth_date(raw: str, today: dt.date) -> tuple[dt.date | None, str | None]:
@@ -111,9 +122,9 @@ class LearnerRowValidator:
     def check_batch(self, rows: Iterable[tuple[int, list[str]]]) -> rules.CheckedRows:
         """`check` for many rows, the common case decided inline, as rules.RowValidator.check_batch does for
         trainee rows: a row with every column, a name within its limit, an ID number within its limit and not
-        seen before, a plainly written mobile, a plain email, an ISO date of birth not after today, and nothing
-        already seen in the file. Any other row goes to `check` before anything of it is remembered, so every
-        verdict, message and count is check's (tests compare the two on generated files)."""
+        seen before, a plainly written mobile, a plain email, a plainly written date of birth not after today,
+        and nothing already seen in the file. Any other row goes to `check` before anything of it is
+        remembered, so every verdict, message and count is check's (tests compare the two on generated files)."""
         clean: list[rules.LearnerCleanRow] = []
         others: list[rules.RowResult] = []
         keep, set_aside, check, fetch, strip = clean.append, others.append, self.check, self._all, str.strip
@@ -121,7 +132,7 @@ class LearnerRowValidator:
         width, name_max, today = shared.width, rules.MAX_LENGTHS["full_name"], self.today.isoformat()
         seen_phones, seen_emails, seen_ids = shared.seen_phones, shared.seen_emails, self.seen_ids
         cohort_phones, cohort_emails = shared.cohort_phones, shared.cohort_emails
-        plain_phone, plain_email, iso_day = dz_mobile_plain, email_fast, _ISO_DAY.fullmatch
+        plain_phone, plain_email, plain_birth = dz_mobile_plain, email_fast, plain_birth_date
         for row, fields in rows:
             if fetch is None or len(fields) != width:
                 set_aside(check(row, fields))
@@ -130,10 +141,10 @@ class LearnerRowValidator:
             # "" for a blank value (never a key of the sets below), None for a value this path can't decide
             phone = plain_phone(phone_raw) if phone_raw else ""
             email = plain_email(email_raw) if email_raw else ""
-            if (phone is None or email is None or not name or len(name) > name_max or len(id_number) > ID_MAX
-                    or id_number in seen_ids or phone in seen_phones or phone in cohort_phones
-                    or email in seen_emails or email in cohort_emails
-                    or (born and (born > today or not iso_day(born) or not _real_day(born)))):
+            born = plain_birth(born, today) if born else ""
+            if (phone is None or email is None or born is None or not name or len(name) > name_max
+                    or len(id_number) > ID_MAX or id_number in seen_ids or phone in seen_phones
+                    or phone in cohort_phones or email in seen_emails or email in cohort_emails):
                 set_aside(check(row, fields))
                 continue
             if phone:

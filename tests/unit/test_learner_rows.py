@@ -66,7 +66,8 @@ def _random_learner_rows(rnd: random.Random, count: int) -> list[list[str]]:
                  f"+213 {rnd.choice('567')}{rnd.randrange(10):d}5 12 34 56", "0555١٢٣٤٥٦", "n/a"),
             pick(f"{rnd.randrange(1950, 2010)}-{rnd.randrange(1, 13):02d}-{rnd.randrange(1, 29):02d}", "",
                  "2001-02-30", "2030-01-01", "2026-11-29", "2026-11-30", "30/04/2001", "2001-4-3", "٢٠٠١-٠٤-٣٠",
-                 " 2001-04-30 ", "20010430", "0000-01-01", "yesterday"),
+                 " 2001-04-30 ", "20010430", "0000-01-01", "yesterday", "30.04.2001", "30-04-2001", "31/04/2001",
+                 "30/04-2001", "3/4/2001", "29/11/2026", "30/11/2026", "12/31/2001", "01/01/0000"),
         ]
         if rnd.random() < 0.05:
             fields = fields[:rnd.randrange(1, 5)] if rnd.random() < 0.5 else [*fields, "extra"]
