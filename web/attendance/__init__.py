@@ -28,7 +28,17 @@ from ..downloads import attachment
 from ..extensions import db
 from ..i18n import current_language
 from ..registers import session_panel
-from .schemas import MARK_RESULT, REGISTER_OUT, EvidenceOut, EvidenceUpload, HistoryItem, MarkResult, RegisterOut
+from .schemas import (
+    EVIDENCE_OUT,
+    HISTORY_ITEM,
+    MARK_RESULT,
+    REGISTER_OUT,
+    EvidenceOut,
+    EvidenceUpload,
+    HistoryItem,
+    MarkResult,
+    RegisterOut,
+)
 
 bp = Blueprint("attendance", __name__)
 
@@ -205,9 +215,7 @@ def api_evidence_upload(session_id: int, trainee_id: int) -> Any:
         upload.stream if upload and upload.filename else None, upload.filename if upload else None,
         max_bytes=int(current_app.config["EVIDENCE_MAX_MB"]) * 1024 * 1024, grace_hours=_grace(),
     )
-    return {"id": found.id, "filename": found.original_filename, "content_type": found.content_type,
-            "size_bytes": found.size_bytes, "sha256": found.sha256,
-            "url": url_for("attendance.api_evidence_download", evidence_id=found.id)}, 201
+    return _answer(EVIDENCE_OUT.model_validate(found, from_attributes=True, context=_row_context()), 201)
 
 
 @bp.get("/api/institution/evidence/<int:evidence_id>")
@@ -227,6 +235,6 @@ def api_evidence_download(evidence_id: int) -> Any:
 @contract(resp=responds(HTTP_200=Page[HistoryItem]))
 def api_history(session_id: int, trainee_id: int) -> Any:
     """Every audited change of one trainee's mark in this session, oldest first (one page)."""
-    items = [{"at": c.at.isoformat(), "action": c.action, "by": c.by, "from": c.before, "to": c.after}
+    items = [HISTORY_ITEM.model_validate(c, from_attributes=True).model_dump(by_alias=True)
              for c in evidence.record_history(db.session, user(), session_id, trainee_id)]
     return {"items": items, "page": 1, "per_page": len(items) or 1, "total": len(items), "pages": 1 if items else 0}

@@ -230,6 +230,40 @@ class HistoryItem(BaseModel):
     to: dict[str, Any] | None
 
 
+class _EvidenceFromRow(BaseModel):
+    """EvidenceOut from an EvidenceFile row; its URL from the request's `evidence_base` (validation context)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    filename: str = Field(validation_alias="original_filename")
+    content_type: str
+    size_bytes: int
+    sha256: str
+    url: str = Field(validation_alias="id")
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _url(cls, value: Any, info: ValidationInfo) -> Any:
+        return f"{info.context['evidence_base']}{value}"  # type: ignore[index]
+
+
+class _HistoryFromChange(BaseModel):
+    """HistoryItem from a MarkChange (core.attendance.evidence)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    at: IsoText
+    action: str
+    by: str | None
+    from_: dict[str, Any] | None = Field(validation_alias="before", serialization_alias="from")
+    to: dict[str, Any] | None = Field(validation_alias="after")
+
+
+EVIDENCE_OUT = _EvidenceFromRow
+HISTORY_ITEM = _HistoryFromChange
+
+
 class EvidenceUpload(BaseModel):
     """multipart/form-data with the sick note in `file` (PDF, JPEG or PNG; checked by content)."""
 
