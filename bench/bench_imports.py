@@ -143,7 +143,8 @@ def learner_rules_only(data: bytes, today: Any) -> float:
     contacts.normalize_email.cache_clear()
     started = time.perf_counter()
     profile = reading.sniff_file([data[i:i + 1 << 20] for i in range(0, len(data), 1 << 20)])
-    reader = reading.TraineeReader(io.TextIOWrapper(io.BytesIO(data), encoding=profile.encoding, newline=""))
+    reader = reading.TraineeReader(io.TextIOWrapper(io.BytesIO(data), encoding=profile.encoding, newline=""),
+                                   learners.COLUMNS)
     validator = learners.LearnerRowValidator(reader.columns, today)
     for batch in reader.batches(service.PROGRESS_EVERY):
         validator.check_batch(batch)

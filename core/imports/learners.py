@@ -96,8 +96,8 @@ class LearnerRowValidator:
     The checks learner and trainee rows share (field count, full name, phone, email, repeats in the file) are
     rules.RowValidator's own, and so is the tally; this adds the ID number and the date of birth."""
 
-    def __init__(self, columns: list[str], today: dt.date) -> None:
-        self.shared = rules.RowValidator(columns)
+    def __init__(self, columns: list[str], today: dt.date, country: str = "DZ") -> None:
+        self.shared = rules.RowValidator(columns, country=country, algerian_rule=False)
         self.id_at, self.birth_at = (columns.index(name) if name in columns else -1
                                      for name in ("id_number", "date_of_birth"))
         self.today = today
@@ -132,7 +132,9 @@ class LearnerRowValidator:
         width, name_max, today = shared.width, rules.MAX_LENGTHS["full_name"], self.today.isoformat()
         seen_phones, seen_emails, seen_ids = shared.seen_phones, shared.seen_emails, self.seen_ids
         cohort_phones, cohort_emails = shared.cohort_phones, shared.cohort_emails
-        plain_phone, plain_email, plain_birth = dz_mobile_plain, email_fast, plain_birth_date
+        # the shared checks' own plain-phone path (an Algerian mobile plainly written is one under either rule)
+        plain_phone = dz_mobile_plain if shared.country == "DZ" else shared._plain_phone
+        plain_email, plain_birth = email_fast, plain_birth_date
         for row, fields in rows:
             if fetch is None or len(fields) != width:
                 set_aside(check(row, fields))
@@ -186,9 +188,10 @@ class LearnerRowValidator:
 
 
 def learner_validator(session: Session, imp: TraineeImport) -> Callable[[list[str]], LearnerRowValidator]:
-    zone = session.scalar(select(Institution.time_zone).where(Institution.id == imp.institution_id)) or "UTC"
-    today = clock.today_in(zone)
-    return lambda columns: LearnerRowValidator(columns, today)
+    zone, country = session.execute(select(Institution.time_zone, Institution.country)
+                                    .where(Institution.id == imp.institution_id)).one()
+    today = clock.today_in(zone or "UTC")
+    return lambda columns: LearnerRowValidator(columns, today, country)
 
 
 # ---------------------------------------------------------------- upload, commit request, cancel

@@ -29,9 +29,10 @@ MakeValidator = Callable[[list[str]], Any]
 
 @dataclass(frozen=True)
 class ImportTarget:
-    """One kind of import: its row checker and its commit (the commit is one transaction, idempotent)."""
+    """One kind of import: its columns, its row checker and its commit (one transaction, idempotent)."""
 
     kind: ImportKind
+    columns: tuple[str, ...]  # what its file's header names (reading.TraineeReader and the wrong-header message)
     validator: Callable[[Session, TraineeImport], MakeValidator]
     commit: Callable[[Session, int], TraineeImport | None]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import chain, islice
@@ -145,7 +145,7 @@ class TraineeReader:
     so a number still points at the same record in the user's spreadsheet.
     """
 
-    def __init__(self, text: IO[str]) -> None:
+    def __init__(self, text: IO[str], expected: Sequence[str] = COLUMNS) -> None:
         csv.field_size_limit(MAX_FIELD_CHARS * 10)
         header_line = text.readline()
         if header_line.strip() == "":
@@ -162,7 +162,7 @@ class TraineeReader:
             found = ", ".join(c for c in self.columns if c) or "nothing"
             raise FileRejected("missing_full_name",
                                f"The header row has no full_name column (found: {found[:300]}). The first line "
-                               f"must name the columns: {', '.join(COLUMNS)}.")
+                               f"must name the columns: {', '.join(expected)}.")
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """Lines are read in chunks. A chunk with no quote character is split on the delimiter, which is what

@@ -23,6 +23,7 @@ from core.errors import Conflict, NotFound
 from core.i18n import N_
 from core.models import (
     Cohort,
+    ImportKind,
     ImportStatus,
     TraineeImport,
     TraineeImportRow,
@@ -82,7 +83,8 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
         imp.rows_done, imp.rows_total, imp.valid_count, imp.invalid_count = 0, None, 0, 0
         imp.errors_by_reason, imp.error_message, imp.possible_duplicate_count = {}, None, 0
         key = imp.storage_key
-        make_validator = targets.target_for(imp.kind).validator(session, imp)
+        target = targets.target_for(imp.kind)
+        make_validator, expected = target.validator(session, imp), target.columns
 
     try:
         profile = reading.sniff_file(storage.iter_chunks(key))
@@ -90,7 +92,7 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
             still_validating = _update_progress(session, import_id, rows_total=max(profile.line_count - 1, 0))
         if not still_validating:
             return session.get(TraineeImport, import_id)
-        if not _run_rows(session, storage, key, import_id, profile, make_validator, progress_every):
+        if not _run_rows(session, storage, key, import_id, profile, make_validator, progress_every, expected):
             log.info("import %s changed status while validating; leaving it", import_id)
     except reading.FileRejected as rejected:
         with unit_of_work(session):
@@ -98,8 +100,13 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
     return session.get(TraineeImport, import_id)
 
 
+def expected_columns(kind: ImportKind | str | None) -> tuple[str, ...]:
+    """The columns a file of this kind of import names in its header row (its target's)."""
+    return targets.target_for(kind).columns
+
+
 def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: int, profile: reading.FileProfile,
-              make_validator: MakeValidator, progress_every: int) -> bool:
+              make_validator: MakeValidator, progress_every: int, expected: tuple[str, ...] = rules.COLUMNS) -> bool:
     """Check every row, writing results and progress as it goes, and end VALIDATED with the rows
     (store.row_sink). False: the import left VALIDATING meanwhile (cancelled)."""
     def progress(connection: Connection, rows_done: int, valid: int, invalid: int) -> bool:
@@ -109,7 +116,7 @@ def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: in
     with store.row_sink(engine, import_id, progress) as sink, storage.open(key) as raw:  # type: ignore[arg-type]
         text_stream = io.TextIOWrapper(raw, encoding=profile.encoding, newline="")
         try:
-            reader = reading.TraineeReader(text_stream)
+            reader = reading.TraineeReader(text_stream, expected)
             validator = make_validator(reader.columns)
             for batch in reader.batches(progress_every):
                 checked = validator.check_batch(batch)

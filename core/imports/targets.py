@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from core.models import ImportKind
 
-from . import commit, learners, trainees
+from . import commit, learners, rules, trainees
 from .pipeline import ImportTarget
 
 TARGETS: dict[ImportKind, ImportTarget] = {
     target.kind: target for target in (
-        ImportTarget(ImportKind.TRAINEES, validator=trainees.trainee_validator, commit=commit.commit_trainees),
-        ImportTarget(ImportKind.LEARNERS, validator=learners.learner_validator, commit=learners.commit_learner_import),
+        ImportTarget(ImportKind.TRAINEES, columns=rules.COLUMNS, validator=trainees.trainee_validator,
+                     commit=commit.commit_trainees),
+        ImportTarget(ImportKind.LEARNERS, columns=learners.COLUMNS, validator=learners.learner_validator,
+                     commit=learners.commit_learner_import),
     )
 }
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import ValidationError
 from core.i18n import N_
+from core.institutions.phones import institution_country
 from core.models import Cohort, CohortStatus, CohortType, CorporateTrainee, TraineeImport
 
 from . import rules
@@ -24,12 +25,13 @@ def importable_cohort(session: Session, cohort: Cohort) -> Cohort:
 
 
 def trainee_validator(session: Session, imp: TraineeImport) -> MakeValidator:
-    """The row checker of a trainee file, knowing who is already in the cohort."""
+    """The row checker of a trainee file, knowing who is already in the cohort and the institution's country."""
     existing = session.execute(
         select(CorporateTrainee.phone_e164, CorporateTrainee.email, CorporateTrainee.employee_code,
                CorporateTrainee.full_name).where(CorporateTrainee.cohort_id == imp.cohort_id)
     ).all()
     # Column by column, in C loops (a cohort may hold 100k trainees): phones, emails, codes, names.
     phones, emails, codes, names = zip(*existing, strict=True) if existing else ((), (), (), ())
+    country = institution_country(session, imp.institution_id)
     return lambda columns: rules.RowValidator(columns, filter(None, phones), filter(None, emails),
-                                              filter(None, codes), names)
+                                              filter(None, codes), names, country=country)

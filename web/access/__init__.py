@@ -26,17 +26,18 @@ from core.access.commands import (
 )
 from core.access.permissions import REGULATOR_GATED
 from core.access.scoping import can, cohort_filter, visible_cohort
+from core.cohorts import reads as cohort_reads
 from core.collation import collated
 from core.errors import ValidationError
 from core.fields import PageQuery
-from core.models import ClassSession, Cohort, Institution, Role
+from core.models import Cohort, Institution, Role
 from core.portals.rules import delivery
 from core.registers import submissions
 
 from ..auth import requires, user
 from ..contract import ErrorEnvelope, Page, contract, responds
 from ..extensions import db
-from ..i18n import current_language
+from ..i18n import current_language, institution_zone
 from ..pagination import page_of, pages
 from .schemas import (
     AccessRequestOut,
@@ -112,12 +113,12 @@ def regulator_home() -> Any:
 def regulator_cohort(cohort_id: int) -> Any:
     """A cohort in scope, read-only: its sessions, each with its register, and its submitted registers."""
     cohort = visible_cohort(db.session, user(), cohort_id, "sessions.view")
-    sessions = db.session.scalars(select(ClassSession).where(ClassSession.cohort_id == cohort.id)
-                                  .order_by(ClassSession.starts_at, ClassSession.id)).all()
+    sessions, locks = cohort_reads.all_sessions(db.session, cohort.id, int(current_app.config["LOCK_GRACE_HOURS"]))
     submitted = (submissions.list_submissions(db.session, user(), 1, SUBMISSIONS_SHOWN, cohort_id=cohort.id)[0]
                  if can(db.session, user(), "registers.view") else [])
     now = clock.now()
     return render_template("access/regulator_cohort.html", cohort=cohort, sessions=sessions, submitted=submitted,
+                           locks=locks, zone=institution_zone(cohort.institution_id),
                            delivery_of=lambda s: delivery(s.status, s.ends_at, now))
 
 

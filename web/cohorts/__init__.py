@@ -39,6 +39,8 @@ from core.models import (
     SessionStatus,
     TraineeImport,
 )
+from core.people import staff
+from core.people.commands import CreateUser
 
 from ..auth import requires, user
 from ..contract import ErrorEnvelope, Page, contract, responds
@@ -218,8 +220,23 @@ def organization_detail(organization_id: int) -> Any:
     cohorts = db.session.scalars(select(Cohort).where(Cohort.organization_id == org.id, cohort_filter(user()))
                                  .order_by(Cohort.start_date.desc().nulls_last(),
                                            collated(Cohort.name, current_language()))).all()
+    members = staff.organization_members(db.session, org.id, current_language())
     return render_template("cohorts/organization_detail.html", org=org, agreements=agreements, cohorts=cohorts,
-                           statuses=list(AgreementStatus), transitions=service.AGREEMENT_TRANSITIONS)
+                           statuses=list(AgreementStatus), transitions=service.AGREEMENT_TRANSITIONS,
+                           members=members)
+
+
+@bp.post("/admin/organizations/<int:organization_id>/members")
+@requires("users.manage")
+def organization_member_create(organization_id: int) -> Any:
+    """Add a person of this organization (role org_member, the organization preset); without a password they
+    are mailed a link to choose one."""
+    org = service.visible_organization(db.session, user(), organization_id)
+    command = form_command(CreateUser, role="org_member", organization_id=org.id, institution_id=org.institution_id)
+    created = staff.create_staff(db.session, user(), command)
+    flash(_("%(name)s can now sign in.", name=created.full_name) if created.password_hash else
+          _("%(name)s was sent a link to choose a password.", name=created.full_name), "success")
+    return redirect(url_for("cohorts.organization_detail", organization_id=org.id) + "#members")
 
 
 @bp.post("/admin/organizations/<int:organization_id>/agreements")

@@ -5,28 +5,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core import clock
 from core.access.scoping import can, visible_cohort
-from core.cohorts import enrolments, public, stats
+from core.cohorts import enrolments, public, reads, stats
 from core.cohorts.commands import CohortListQuery, CreatePublicCohort, SetFacilitators, UpdateCohort
 from core.collation import collated
 from core.models import (
-    ClassSession,
     Cohort,
     CohortStatus,
     CohortType,
     ImportKind,
     Qualification,
     Role,
-    SessionStatus,
     TraineeImport,
     User,
 )
-from core.people.commands import Enrol, EnrolmentQuery, Withdraw
+from core.people.commands import Enrol, EnrolmentQuery, UpdateEnrolment, Withdraw
 
 from ..auth import requires, user
 from ..contract import Page, contract, responds
@@ -45,7 +43,13 @@ from .schemas import (
     present_member,
 )
 
-RECENT_SESSIONS = 200
+SESSIONS_PER_PAGE = 20
+
+
+def _page_arg(name: str) -> int:
+    """A page number from the query string: anything but a whole number from 1 up is page 1."""
+    value = request.args.get(name, "")
+    return min(int(value), 1_000_000) if value.isdigit() and int(value) >= 1 else 1
 
 
 def cohort_page_data(query: CohortListQuery) -> dict[str, Any]:
@@ -132,10 +136,20 @@ def api_enrolment_list(cohort_id: int, query: EnrolmentQuery) -> Any:
 @requires("learners.manage")
 @contract(resp=responds(HTTP_200=EnrolResult))
 def api_enrol(cohort_id: int, json: Enrol) -> Any:
-    """`{"learner_ids": [...]}`: answers which were enrolled and which already were."""
+    """`{"learner_ids": [...], "id_numbers": [...], "enrolled_on": "YYYY-MM-DD"}`: answers which were enrolled,
+    which already were, and which ID numbers no learner has."""
     outcome = enrolments.enrol(db.session, user(), cohort_id, json)
     return {"enrolled": [present_enrolment(e) for e in outcome.enrolled],
-            "already_enrolled": [present_enrolment(e) for e in outcome.already]}
+            "already_enrolled": [present_enrolment(e) for e in outcome.already],
+            "unknown_id_numbers": outcome.unknown_id_numbers}
+
+
+@bp.patch("/api/enrolments/<int:enrolment_id>")
+@requires("learners.manage")
+@contract(resp=responds(HTTP_200=EnrolmentOut))
+def api_enrolment_update(enrolment_id: int, json: UpdateEnrolment) -> Any:
+    """`{"enrolled_on"}`: rates count every session on or after it."""
+    return present_enrolment(enrolments.update_enrolment(db.session, user(), enrolment_id, json))
 
 
 @bp.post("/api/enrolments/<int:enrolment_id>/withdraw")
@@ -175,9 +189,9 @@ def cohort_create() -> Any:
 def cohort_page(cohort_id: int) -> Any:
     cohort = visible_cohort(db.session, user(), cohort_id, "cohorts.view")
     detail = cohort_detail(cohort)
-    sessions = db.session.scalars(select(ClassSession).where(ClassSession.cohort_id == cohort.id,
-                                                             ClassSession.status != SessionStatus.CANCELLED)
-                                  .order_by(ClassSession.starts_at.desc()).limit(RECENT_SESSIONS)).all()
+    upcoming, past = reads.upcoming_and_past(
+        db.session, cohort.id, clock.now(), upcoming_page=_page_arg("upcoming_page"), past_page=_page_arg("past_page"),
+        per_page=SESSIONS_PER_PAGE, grace_hours=int(current_app.config["LOCK_GRACE_HOURS"]))
     kind = ImportKind.TRAINEES if cohort.cohort_type == CohortType.CORPORATE else ImportKind.LEARNERS
     imports = db.session.scalars(select(TraineeImport).where(TraineeImport.cohort_id == cohort.id,
                                                             TraineeImport.kind == kind)
@@ -193,7 +207,7 @@ def cohort_page(cohort_id: int) -> Any:
     qualifications = db.session.scalars(select(Qualification).where(
         Qualification.institution_id == cohort.institution_id).order_by(
             collated(Qualification.title, current_language()))).all()
-    return render_template("cohorts/cohort_page.html", cohort=cohort, detail=detail, sessions=sessions,
+    return render_template("cohorts/cohort_page.html", cohort=cohort, detail=detail, upcoming=upcoming, past=past,
                            imports=imports, enrolled=enrolled, teachers=teachers, now=clock.now(),
                            facilitator_ids={f["id"] for f in detail["facilitators"]},
                            transitions=public.STATUS_TRANSITIONS[cohort.status], qualifications=qualifications)
@@ -221,7 +235,19 @@ def cohort_enrol(cohort_id: int) -> Any:
     outcome = enrolments.enrol(db.session, user(), cohort_id, form_command(Enrol))
     flash(_("%(new)d enrolled, %(old)d already enrolled.", new=len(outcome.enrolled), old=len(outcome.already)),
           "success")
+    if outcome.unknown_id_numbers:
+        flash(_("No learner has these ID numbers: %(numbers)s. Add them under Learners first.",
+                numbers=", ".join(outcome.unknown_id_numbers)), "warning")
     return redirect(url_for("cohorts.cohort_page", cohort_id=cohort_id) + "#learners")
+
+
+@bp.post("/institution/enrolments/<int:enrolment_id>/date")
+@requires("learners.manage")
+def enrolment_date(enrolment_id: int) -> Any:
+    enrolment = enrolments.update_enrolment(db.session, user(), enrolment_id, form_command(UpdateEnrolment))
+    flash(_("Enrolled from %(date)s: sessions from that date count.", date=enrolment.enrolled_on.isoformat()),
+          "success")
+    return redirect(url_for("cohorts.cohort_page", cohort_id=enrolment.cohort_id) + "#learners")
 
 
 @bp.post("/institution/enrolments/<int:enrolment_id>/withdraw")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.models import Institution, Qualification
 
@@ -14,6 +14,7 @@ class InstitutionOut(BaseModel):
     name: str
     slug: str
     time_zone: str
+    country: str = Field(description="ISO 3166-1 alpha-2: phones and public holidays follow it.")
     default_language: str
     accreditation_number: str | None
     address: str | None

@@ -24,6 +24,7 @@ from core.registers.commands import RequestRegister, SubmitRegister
 from ..auth import public, requires, user
 from ..contract import ErrorEnvelope, contract, responds
 from ..extensions import db
+from ..i18n import document_language
 from .schemas import RegisterDocumentOut, SubmissionOut, SubmissionPage, present_document, present_submission
 
 bp = Blueprint("registers", __name__)
@@ -34,7 +35,9 @@ def _grace() -> int:
     return int(current_app.config["LOCK_GRACE_HOURS"])
 
 
-def _request(command: RequestRegister) -> tuple[RegisterDocument, bool]:
+def _request(command: RequestRegister, *, screen: bool = False) -> tuple[RegisterDocument, bool]:
+    if command.language is None:
+        command = command.model_copy(update={"language": document_language(screen)})
     return service.request_document(db.session, user(), command, grace_hours=_grace())
 
 
@@ -117,10 +120,11 @@ def session_panel(session_id: int) -> dict[str, Any]:
     if not can(db.session, user(), "registers.view"):
         return {"documents": [], "can_generate": False, "can_submit": False, "show_documents": False}
     documents = service.documents_for_session(db.session, user(), session_id)
+    can_submit = can(db.session, user(), "registers.submit")
     return {"documents": [present_document(d) for d in documents], "show_documents": True,
-            "can_generate": can(db.session, user(), "registers.generate"),
-            "can_submit": can(db.session, user(), "registers.submit"),
-            "request_fields": {"kind": "session", "session_id": session_id}}
+            "can_generate": can(db.session, user(), "registers.generate"), "can_submit": can_submit,
+            "submit_blocked": submissions.why_not_submittable(db.session, documents, _grace()) if can_submit else {},
+            "request_fields": {"kind": "session", "session_id": session_id}, "doc_language": document_language(True)}
 
 
 def _command_from_form() -> RequestRegister:
@@ -135,7 +139,7 @@ def _command_from_form() -> RequestRegister:
 @requires("registers.generate")
 def request_screen() -> Any:
     command = _command_from_form()
-    doc, reused = _request(command)
+    doc, reused = _request(command, screen=True)
     flash(_("Nothing changed since the last build: that document is ready.") if reused and doc.status.value == "READY"
           else _("The register is being built; it appears below when ready."), "info")
     if command.kind == "session":
@@ -146,7 +150,7 @@ def request_screen() -> Any:
 @bp.post("/institution/attendance/sessions/<int:session_id>/register-pdf")
 @requires("registers.generate")
 def request_register_pdf(session_id: int) -> Any:
-    _request(RequestRegister(kind="session", session_id=session_id, format="pdf"))
+    _request(RequestRegister(kind="session", session_id=session_id, format="pdf"), screen=True)
     flash(_("The PDF register is being built; it appears below when ready."), "info")
     return redirect(url_for("attendance.register", session_id=session_id))
 
@@ -162,10 +166,13 @@ def download(document_id: int) -> Any:
 def cohort_registers(cohort_id: int) -> Any:
     documents = service.documents_for_cohort(db.session, user(), cohort_id)
     cohort = db.session.get(Cohort, cohort_id)
+    can_submit = can(db.session, user(), "registers.submit")
     return render_template("registers/cohort.html", cohort=cohort, documents=documents,
                            documents_json=[present_document(d) for d in documents],
-                           can_generate=can(db.session, user(), "registers.generate"),
-                           can_submit=can(db.session, user(), "registers.submit"))
+                           can_generate=can(db.session, user(), "registers.generate"), can_submit=can_submit,
+                           submit_blocked=submissions.why_not_submittable(db.session, documents, _grace())
+                           if can_submit else {},
+                           doc_language=document_language(True))
 
 
 @bp.post("/institution/submissions")
@@ -197,7 +204,8 @@ def submissions_screen() -> Any:
 @bp.get("/verify/<reference>")
 @public
 def verify_reference(reference: str) -> Any:
-    found = verification.by_reference(db.session, reference[:40])
+    """A reference (the footer, the QR code) or the verification code printed on the document."""
+    found = verification.by_reference_or_code(db.session, reference[:40])
     return render_template("registers/verify.html", reference=reference[:40], found=found, checked="reference"), (
         200 if found else 404)
 
@@ -206,6 +214,9 @@ def verify_reference(reference: str) -> Any:
 @public
 def verify_upload() -> Any:
     if request.method == "GET":
+        typed = request.args.get("reference", "").strip()[:40]
+        if typed:
+            return verify_reference(typed)
         return render_template("registers/verify.html", found=None, checked=None)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
