@@ -129,7 +129,7 @@ def regulator_cohort(cohort_id: int) -> Any:
 def admin_list() -> Any:
     query = AccessRequestQuery.model_validate(request.args.to_dict())
     items, total = access_requests.requests_page(db.session, user(), query)
-    zone = db.session.scalar(select(Institution.time_zone).where(Institution.id == user().institution_id)) or "UTC"
+    zone = institution_zone(user().institution_id)
     default_expiry = (clock.today_in(zone) + dt.timedelta(days=30)).isoformat()
     return render_template("access/admin_requests.html", requests=items, query=query,
                            page={"page": query.page, "pages": pages(total, query.per_page), "total": total},
@@ -142,7 +142,7 @@ def _end_of_day(raw: str | None, institution_id: int) -> dt.datetime:
         day = dt.date.fromisoformat((raw or "").strip())
     except ValueError:
         raise ValidationError(_("Choose the day access ends."), code="invalid_expiry") from None
-    zone = db.session.scalar(select(Institution.time_zone).where(Institution.id == institution_id)) or "UTC"
+    zone = institution_zone(institution_id)
     return dt.datetime.combine(day, dt.time(23, 59), ZoneInfo(zone))
 
 

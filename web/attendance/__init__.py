@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from core import clock
 from core.access.scoping import cohort_filter
@@ -20,13 +19,12 @@ from core.attendance import service as attendance
 from core.attendance.commands import LockSession, MarkRegister, UnlockSession
 from core.errors import ValidationError
 from core.i18n import N_
-from core.models import Institution
 
 from ..auth import requires, user
 from ..contract import ErrorEnvelope, Page, contract, responds
 from ..downloads import attachment
 from ..extensions import db
-from ..i18n import current_language
+from ..i18n import current_language, institution_zone
 from ..registers import session_panel
 from .schemas import (
     EVIDENCE_OUT,
@@ -121,9 +119,9 @@ def lock_screen(session_id: int) -> Any:
 def unlock_screen(session_id: int) -> Any:
     relock = request.form.get("relock_after") or None
     if relock and len(relock) == 16:  # <input type="datetime-local">: a wall-clock time in the institution's zone
-        zone = db.session.scalar(select(Institution.time_zone).where(Institution.id == user().institution_id))
+        zone = institution_zone(user().institution_id)
         try:
-            relock = dt.datetime.fromisoformat(relock).replace(tzinfo=ZoneInfo(zone or "UTC")).isoformat()
+            relock = dt.datetime.fromisoformat(relock).replace(tzinfo=ZoneInfo(zone)).isoformat()
         except ValueError:
             raise ValidationError(N_("Re-lock time must be a date and time."), code="invalid_relock_after") from None
     attendance.unlock_session(db.session, user(), session_id,
@@ -149,7 +147,7 @@ def export_csv(session_id: int) -> Any:
 @bp.get("/institution/attendance")
 @requires("attendance.view")
 def daily_view() -> Any:
-    zone = db.session.scalar(select(Institution.time_zone).where(Institution.id == user().institution_id)) or "UTC"
+    zone = institution_zone(user().institution_id)
     raw_day = request.args.get("date", "").strip()
     try:
         day = dt.date.fromisoformat(raw_day) if raw_day else clock.today_in(zone)
