@@ -158,19 +158,28 @@ class RowResult:
 CleanRow = tuple[int, str, str, str, str, str, str]
 
 
+# A learner row (core.imports.learners) that passed every check, "" where its RowResult holds None:
+# (row, full_name, phone_e164, email, id_number, date_of_birth as YYYY-MM-DD).
+LearnerCleanRow = tuple[int, str, str, str, str, str]
+
+
 @dataclass(slots=True)
 class CheckedRows:
     """A batch of checked rows: the plainly valid ones as CleanRow tuples (most of a file: cheap to keep and to
-    write), every other one as its RowResult."""
+    write; a learner file's as LearnerCleanRow tuples), every other one as its RowResult."""
 
     clean: list[CleanRow]
     others: list[RowResult]
+    clean_learners: list[LearnerCleanRow] = field(default_factory=list)
 
     def results(self) -> list[RowResult]:
         """Every row as the RowResult `check` gives it, in file order."""
         made = [RowResult(row, True, name, phone or None, email or None, job_title or None, employee_code or None,
                           department or None)
                 for row, name, phone, email, job_title, employee_code, department in self.clean]
+        made += [RowResult(row, True, name, phone or None, email or None, id_number=id_number or None,
+                           date_of_birth=dt.date.fromisoformat(born) if born else None)
+                 for row, name, phone, email, id_number, born in self.clean_learners]
         return sorted(made + self.others, key=attrgetter("row"))
 
 
@@ -247,47 +256,10 @@ class RowValidator:
                 for column, value in (("job_title", job_title), ("employee_code", employee_code),
                                       ("department", department)))
 
-        phone = None
-        if phone_raw:
-            # The fast path first (cheaper than a cache lookup, which only the rest need); long values skip
-            # the cache (same answer, bounded memory whatever the file holds).
-            e164, code = (plain_phone, None) if plain_phone else self._phone(phone_raw)
-            if code:
-                errors.append(phone_problem("phone", phone_raw, code, self.country))
-            else:
-                phone = e164
-                first = self.seen_phones.setdefault(e164, row)  # type: ignore[arg-type]
-                if first != row:
-                    errors.append(_error("phone", phone_raw, "duplicate_phone_in_file",
-                                         FIRST_ON_ROW["duplicate_phone_in_file"], first=first))
-                elif e164 in self.cohort_phones:
-                    errors.append(_error("phone", phone_raw, "duplicate_phone_in_cohort"))
-
-        email = None
-        if email_raw:
-            if (normalized := plain_email or email_fast(email_raw)) is not None:
-                problem = None
-            else:
-                normalized, problem = (normalize_email(email_raw) if len(email_raw) <= 320
-                                       else normalize_email_plain(email_raw))
-            if normalized is None:
-                errors.append({**_error("email", email_raw[:254], "email_invalid"), "message": problem})
-            else:
-                email = normalized
-                first = self.seen_emails.setdefault(normalized, row)
-                if first != row:
-                    errors.append(_error("email", email_raw, "duplicate_email_in_file",
-                                         FIRST_ON_ROW["duplicate_email_in_file"], first=first))
-                elif normalized in self.cohort_emails:
-                    errors.append(_error("email", email_raw, "duplicate_email_in_cohort"))
-
+        phone = self._phone_of(row, phone_raw, plain_phone, errors) if phone_raw else None
+        email = self._email_of(row, email_raw, plain_email, errors) if email_raw else None
         if employee_code:
-            first = self.seen_codes.setdefault(employee_code, row)
-            if first != row:
-                errors.append(_error("employee_code", employee_code, "duplicate_employee_code_in_file",
-                                     FIRST_ON_ROW["duplicate_employee_code_in_file"], first=first))
-            elif employee_code in self.cohort_codes:
-                errors.append(_error("employee_code", employee_code, "duplicate_employee_code_in_cohort"))
+            self._code_seen(row, employee_code, errors)
 
         warnings = None
         if not errors and not (phone or email or employee_code) and name_key(name) in self.cohort_names:
@@ -302,6 +274,50 @@ class RowValidator:
             self.valid += 1
         return RowResult(row, not errors, name or None, phone, email, job_title or None, employee_code or None,
                          department or None, errors, warnings)
+
+    def _phone_of(self, row: int, phone_raw: str, plain_phone: str | None, errors: list[dict[str, Any]]
+                  ) -> str | None:
+        """The row's phone in E.164, or None with its problem added to `errors` (a bad or repeated number)."""
+        # The fast path first (cheaper than a cache lookup, which only the rest need); long values skip
+        # the cache (same answer, bounded memory whatever the file holds).
+        e164, code = (plain_phone, None) if plain_phone else self._phone(phone_raw)
+        if code:
+            errors.append(phone_problem("phone", phone_raw, code, self.country))
+            return None
+        first = self.seen_phones.setdefault(e164, row)  # type: ignore[arg-type]
+        if first != row:
+            errors.append(_error("phone", phone_raw, "duplicate_phone_in_file",
+                                 FIRST_ON_ROW["duplicate_phone_in_file"], first=first))
+        elif e164 in self.cohort_phones:
+            errors.append(_error("phone", phone_raw, "duplicate_phone_in_cohort"))
+        return e164
+
+    def _email_of(self, row: int, email_raw: str, plain_email: str | None, errors: list[dict[str, Any]]
+                  ) -> str | None:
+        """The row's email normalised, or None with its problem added to `errors` (a repeat keeps its value)."""
+        if (normalized := plain_email or email_fast(email_raw)) is not None:
+            problem = None
+        else:
+            normalized, problem = (normalize_email(email_raw) if len(email_raw) <= 320
+                                   else normalize_email_plain(email_raw))
+        if normalized is None:
+            errors.append({**_error("email", email_raw[:254], "email_invalid"), "message": problem})
+            return None
+        first = self.seen_emails.setdefault(normalized, row)
+        if first != row:
+            errors.append(_error("email", email_raw, "duplicate_email_in_file",
+                                 FIRST_ON_ROW["duplicate_email_in_file"], first=first))
+        elif normalized in self.cohort_emails:
+            errors.append(_error("email", email_raw, "duplicate_email_in_cohort"))
+        return normalized
+
+    def _code_seen(self, row: int, employee_code: str, errors: list[dict[str, Any]]) -> None:
+        first = self.seen_codes.setdefault(employee_code, row)
+        if first != row:
+            errors.append(_error("employee_code", employee_code, "duplicate_employee_code_in_file",
+                                 FIRST_ON_ROW["duplicate_employee_code_in_file"], first=first))
+        elif employee_code in self.cohort_codes:
+            errors.append(_error("employee_code", employee_code, "duplicate_employee_code_in_cohort"))
 
     def _phone(self, raw: str) -> PhoneResult:
         if self.algerian:

@@ -26,7 +26,7 @@ from core.models.documents import new_code, new_reference
 from core.storage import PrivateStorage
 from core.uow import unit_of_work
 
-from . import data, exports, pdf, render
+from . import data, exports, render, render_processes
 from .commands import RequestRegister
 from .jobs import BUILD
 from .layout import chunks
@@ -247,7 +247,7 @@ def render_document(session: Session, doc: RegisterDocument, settings: BuildSett
     meta = document_meta(doc, settings, content.header.time_zone)
     runs = [(_html_builder(template, content, run, len(pages), meta, settings.translations_dir), len(run))
             for run in chunks(pages, settings.processes, settings.pages_per_run)]
-    return pdf.render_runs(runs, settings.processes), len(pages)
+    return render_processes.render_runs(runs, settings.processes), len(pages)
 
 
 def _html_builder(template: str, content: data.SessionRegister | data.CohortRegister, run: list, total: int,

@@ -51,7 +51,7 @@ def _twice(app, client, api, demo, data: bytes) -> int:
     with app.app_context():
         service.validate_import(db.session, app.extensions["storage"], ids[0])
         assert client.post(f"/api/trainee-imports/{ids[0]}/commit", headers=h).status_code == 202
-        commit.commit_import(db.session, ids[0])
+        commit.commit_trainees(db.session, ids[0])
         service.validate_import(db.session, app.extensions["storage"], ids[1])
         db.session.remove()
     return ids[1]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.models import Institution, Qualification
 
 
 class InstitutionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     name: str
     slug: str
@@ -22,6 +24,8 @@ class InstitutionOut(BaseModel):
 
 
 class QualificationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     institution_id: int
     code: str
@@ -31,8 +35,9 @@ class QualificationOut(BaseModel):
 
 
 def present_institution(inst: Institution) -> dict[str, object]:
-    return {name: getattr(inst, name) for name in InstitutionOut.model_fields}
+    """An institution as its schema reads it from the row (the list envelope takes dicts)."""
+    return InstitutionOut.model_validate(inst, from_attributes=True).model_dump()
 
 
 def present_qualification(q: Qualification) -> dict[str, object]:
-    return {name: getattr(q, name) for name in QualificationOut.model_fields}
+    return QualificationOut.model_validate(q, from_attributes=True).model_dump()
