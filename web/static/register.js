@@ -294,6 +294,7 @@
       refreshCounts();
       schedule(0);
     });
+    allPresent.disabled = !editable;  // served disabled: a tap before this script ran would do nothing
   }
 
   var search = document.getElementById("register-search");
