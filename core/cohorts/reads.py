@@ -6,14 +6,28 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.access.scoping import cohort_filter
 from core.attendance.locking import LockState, lock_states
-from core.models import ClassSession, Cohort, CohortStatus, CohortType, SessionStatus, User
+from core.collation import collated, name_matches
+from core.models import (
+    ClassSession,
+    Cohort,
+    CohortStatus,
+    CohortType,
+    ImportKind,
+    Organization,
+    Qualification,
+    Role,
+    SessionStatus,
+    TraineeImport,
+    User,
+)
 from core.pagination import page_count
 
 
@@ -77,3 +91,62 @@ def admin_overview(session: Session, user: User, latest: int = 20) -> AdminOverv
     cohorts = list(session.scalars(
         select(Cohort).where(cohort_filter(user)).order_by(Cohort.start_date.desc().nulls_last()).limit(latest)))
     return AdminOverview(counts.get(CohortType.PUBLIC, 0), counts.get(CohortType.CORPORATE, 0), upcoming, cohorts)
+
+
+def session_counts(session: Session, cohort_ids: list[int]) -> dict[int, int]:
+    """Sessions planned (not cancelled) per cohort."""
+    if not cohort_ids:
+        return {}
+    return dict(session.execute(
+        select(ClassSession.cohort_id, func.count()).where(
+            ClassSession.cohort_id.in_(cohort_ids), ClassSession.status != SessionStatus.CANCELLED)
+        .group_by(ClassSession.cohort_id)).all())
+
+
+def corporate_cohorts_query(user: User, q: str, status: str | None, language: str) -> Select:
+    """The corporate cohorts the user may see, matched on their own or their organization's name."""
+    stmt = (select(Cohort).outerjoin(Organization, Organization.id == Cohort.organization_id)
+            .where(cohort_filter(user), Cohort.cohort_type == CohortType.CORPORATE))
+    if q:
+        stmt = stmt.where(or_(name_matches(Cohort.name, q), name_matches(Organization.name, q)))
+    if status:
+        stmt = stmt.where(Cohort.status == CohortStatus(status))
+    return stmt.order_by(Cohort.start_date.desc().nulls_last(), collated(Cohort.name, language), Cohort.id.desc())
+
+
+def organization_cohorts(session: Session, user: User, organization_id: int, language: str) -> list[Cohort]:
+    return list(session.scalars(select(Cohort).where(Cohort.organization_id == organization_id, cohort_filter(user))
+                                .order_by(Cohort.start_date.desc().nulls_last(), collated(Cohort.name, language))))
+
+
+def organization_names(session: Session, organization_ids: Iterable[int | None]) -> dict[int, str]:
+    ids = {i for i in organization_ids if i}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(ids))).all())
+
+
+def recent_imports(session: Session, cohort_id: int, kind: ImportKind | None = None, limit: int = 20
+                   ) -> list[TraineeImport]:
+    stmt = select(TraineeImport).where(TraineeImport.cohort_id == cohort_id)
+    if kind is not None:
+        stmt = stmt.where(TraineeImport.kind == kind)
+    return list(session.scalars(stmt.order_by(TraineeImport.created_at.desc()).limit(limit)))
+
+
+def first_sessions(session: Session, cohort_id: int, limit: int = 200) -> list[ClassSession]:
+    return list(session.scalars(select(ClassSession).where(ClassSession.cohort_id == cohort_id)
+                                .order_by(ClassSession.starts_at).limit(limit)))
+
+
+def qualifications(session: Session, institution_id: int | None, language: str, *, active_only: bool = False
+                   ) -> list[Qualification]:
+    stmt = select(Qualification).where(Qualification.institution_id == institution_id)
+    if active_only:
+        stmt = stmt.where(Qualification.active.is_(True))
+    return list(session.scalars(stmt.order_by(collated(Qualification.title, language))))
+
+
+def active_teachers(session: Session, institution_id: int, language: str) -> list[User]:
+    return list(session.scalars(select(User).where(User.institution_id == institution_id, User.role == Role.TEACHER,
+                                                   User.active.is_(True)).order_by(collated(User.full_name, language))))

@@ -7,21 +7,17 @@ from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from core import clock
 from core.access.scoping import can, visible_cohort
 from core.cohorts import enrolments, public, reads, stats
 from core.cohorts.commands import CohortListQuery, CreatePublicCohort, SetFacilitators, UpdateCohort
-from core.collation import collated
 from core.models import (
     Cohort,
     CohortStatus,
     CohortType,
     ImportKind,
     Qualification,
-    Role,
-    TraineeImport,
     User,
 )
 from core.people.commands import Enrol, EnrolmentQuery, UpdateEnrolment, Withdraw
@@ -168,9 +164,7 @@ def api_withdraw(enrolment_id: int, json: Withdraw) -> Any:
 def cohort_list() -> Any:
     args = {k: v for k, v in request.args.items() if v.strip()}
     query = CohortListQuery.model_validate({"per_page": 25, **args})
-    qualifications = db.session.scalars(select(Qualification).where(
-        Qualification.institution_id == user().institution_id, Qualification.active.is_(True))
-        .order_by(collated(Qualification.title, current_language()))).all()
+    qualifications = reads.qualifications(db.session, user().institution_id, current_language(), active_only=True)
     return render_template("cohorts/cohort_list.html", page=cohort_page_data(query), query=query,
                            statuses=list(CohortStatus), qualifications=qualifications)
 
@@ -193,20 +187,14 @@ def cohort_page(cohort_id: int) -> Any:
         db.session, cohort.id, clock.now(), upcoming_page=_page_arg("upcoming_page"), past_page=_page_arg("past_page"),
         per_page=SESSIONS_PER_PAGE, grace_hours=int(current_app.config["LOCK_GRACE_HOURS"]))
     kind = ImportKind.TRAINEES if cohort.cohort_type == CohortType.CORPORATE else ImportKind.LEARNERS
-    imports = db.session.scalars(select(TraineeImport).where(TraineeImport.cohort_id == cohort.id,
-                                                            TraineeImport.kind == kind)
-                                 .order_by(TraineeImport.created_at.desc()).limit(20)).all()
+    imports = reads.recent_imports(db.session, cohort.id, kind)
     enrolled = []
     if cohort.cohort_type == CohortType.PUBLIC and can(db.session, user(), "learners.view"):
         enrolled = db.session.execute(enrolments.enrolments_query(cohort.id, language=current_language())).all()
     teachers = []
     if can(db.session, user(), "cohorts.update"):
-        teachers = db.session.scalars(select(User).where(User.institution_id == cohort.institution_id,
-                                                         User.role == Role.TEACHER, User.active.is_(True))
-                                      .order_by(collated(User.full_name, current_language()))).all()
-    qualifications = db.session.scalars(select(Qualification).where(
-        Qualification.institution_id == cohort.institution_id).order_by(
-            collated(Qualification.title, current_language()))).all()
+        teachers = reads.active_teachers(db.session, cohort.institution_id, current_language())
+    qualifications = reads.qualifications(db.session, cohort.institution_id, current_language())
     return render_template("cohorts/cohort_page.html", cohort=cohort, detail=detail, upcoming=upcoming, past=past,
                            imports=imports, enrolled=enrolled, teachers=teachers, now=clock.now(),
                            facilitator_ids={f["id"] for f in detail["facilitators"]},
