@@ -8,6 +8,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from core.models import (
     CohortStatus,
     CohortType,
     ImportKind,
+    Institution,
     Organization,
     Qualification,
     Role,
@@ -150,3 +152,26 @@ def qualifications(session: Session, institution_id: int | None, language: str, 
 def active_teachers(session: Session, institution_id: int, language: str) -> list[User]:
     return list(session.scalars(select(User).where(User.institution_id == institution_id, User.role == Role.TEACHER,
                                                    User.active.is_(True)).order_by(collated(User.full_name, language))))
+
+
+def visible_cohorts(session: Session, user: User, language: str) -> list[Cohort]:
+    """Every cohort the user may see, by name (the calendar's and feeds' pickers)."""
+    return list(session.scalars(select(Cohort).where(cohort_filter(user)).order_by(collated(Cohort.name, language))))
+
+
+def active_cohorts(session: Session, institution_id: int | None, language: str,
+                   cohort_type: CohortType | None = None) -> list[Cohort]:
+    """An institution's active cohorts by name (of one kind, where given): pickers on staff and import screens."""
+    stmt = select(Cohort).where(Cohort.institution_id == institution_id, Cohort.status == CohortStatus.ACTIVE)
+    if cohort_type is not None:
+        stmt = stmt.where(Cohort.cohort_type == cohort_type)
+    return list(session.scalars(stmt.order_by(collated(Cohort.name, language))))
+
+
+def readable_cohorts(session: Session, user: User, language: str) -> list[Any]:
+    """(id, name, institution) of every cohort the user may read now, by institution then name (a regulator's
+    grants in force)."""
+    return list(session.execute(
+        select(Cohort.id, Cohort.name, Institution.name.label("institution"))
+        .join(Institution, Institution.id == Cohort.institution_id)
+        .where(cohort_filter(user)).order_by(collated(Institution.name, language), collated(Cohort.name, language))))

@@ -108,6 +108,15 @@ def delete_holiday(session: Session, user: User, holiday_id: int) -> None:
         session.delete(holiday)
 
 
+def institution_rooms(session: Session, institution_id: int | None, language: str = "en", *,
+                      active_only: bool = False) -> list[Room]:
+    """An institution's rooms by name, for pickers (the active ones only where a new session is planned)."""
+    stmt = select(Room).where(Room.institution_id == institution_id)
+    if active_only:
+        stmt = stmt.where(Room.is_active.is_(True))
+    return list(session.scalars(stmt.order_by(collated(Room.name, language), Room.id)))
+
+
 def instructors(session: Session, institution_id: int | None, language: str = "en") -> list[User]:
     return list(session.scalars(select(User).where(User.institution_id == institution_id, User.role == Role.TEACHER,
                                                    User.active.is_(True))

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from core import clock
 from core.access import reads
@@ -25,12 +24,11 @@ from core.access.commands import (
     CreateAccessRequest,
 )
 from core.access.permissions import REGULATOR_GATED
-from core.access.scoping import can, cohort_filter, visible_cohort
+from core.access.scoping import can, visible_cohort
 from core.cohorts import reads as cohort_reads
-from core.collation import collated
 from core.errors import ValidationError
 from core.fields import PageQuery
-from core.models import Cohort, Institution, Role
+from core.models import Role
 from core.portals.rules import delivery
 from core.registers import submissions
 
@@ -98,11 +96,7 @@ def regulator_home() -> Any:
     choices = (access_requests.cohort_choices(db.session, CohortChoiceQuery(
         institution_id=chosen_id, q=q, per_page=COHORT_CHOICES_SHOWN), language)[0] if chosen_id else [])
     mine, _total = access_requests.requests_page(db.session, user(), AccessRequestQuery(per_page=100))
-    readable = db.session.execute(
-        select(Cohort.id, Cohort.name, Institution.name.label("institution"))
-        .join(Institution, Institution.id == Cohort.institution_id)
-        .where(cohort_filter(user())).order_by(collated(Institution.name, language),
-                                              collated(Cohort.name, language))).all()
+    readable = cohort_reads.readable_cohorts(db.session, user(), language)
     return render_template("access/regulator.html", institutions=institutions, chosen_id=chosen_id, q=q,
                            choices=choices, requests=mine, readable=readable,
                            status_of=access_requests.effective_status)

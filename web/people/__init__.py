@@ -6,12 +6,11 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from core import jobs
 from core.access.auth import login_session_key
+from core.cohorts import reads as cohort_reads
 from core.cohorts.service import organizations_query
-from core.collation import collated
 from core.errors import ValidationError
 from core.fields import PageQuery
 from core.imports import learners as learner_imports
@@ -19,7 +18,8 @@ from core.imports import reads as import_reads
 from core.imports import service as imports
 from core.imports.jobs import JOB_KINDS
 from core.institutions.phones import institution_country
-from core.models import Cohort, CohortStatus, CohortType, Institution, Role, TraineeImport
+from core.institutions.service import institutions_query
+from core.models import Cohort, CohortType, Role, TraineeImport
 from core.people import learners, resets, staff
 from core.people import reads as learner_reads
 from core.people.commands import (
@@ -240,8 +240,8 @@ def _page_arg() -> int:
 def user_list() -> Any:
     query = UserQuery(q=request.args.get("q", "").strip()[:200], page=_page_arg())
     page = query_page(staff.users_query(user(), query, current_language()), query, lambda u: u)
-    institutions = (db.session.scalars(select(Institution).order_by(collated(Institution.name, current_language())))
-                    .all() if user().role == Role.SUPER_ADMIN else [])
+    institutions = (db.session.scalars(institutions_query(language=current_language())).all()
+                    if user().role == Role.SUPER_ADMIN else [])
     organizations = db.session.scalars(organizations_query(user(), language=current_language())).all()
     return render_template("people/users.html", page=page, q=query.q, roles=_roles(), institutions=institutions,
                            organizations=organizations,
@@ -273,9 +273,7 @@ def user_edit(user_id: int) -> Any:
         flash(_("Saved."), "success")
         return redirect(url_for("people.user_edit", user_id=user_id))
     found = staff.visible_user(db.session, user(), user_id)
-    cohorts = db.session.scalars(select(Cohort).where(Cohort.institution_id == found.institution_id,
-                                                     Cohort.status == CohortStatus.ACTIVE)
-                                 .order_by(collated(Cohort.name, current_language()))).all()
+    cohorts = cohort_reads.active_cohorts(db.session, found.institution_id, current_language())
     return render_template("people/user_edit.html", person=found, cohorts=cohorts, roles=_roles(),
                            assigned=set(staff.assigned_cohorts(db.session, [found.id])[found.id]))
 
@@ -381,9 +379,7 @@ def learner_import_form() -> Any:
         imp = _upload()
         flash(_("“%(name)s” uploaded; checking it now.", name=imp.original_filename), "success")
         return redirect(url_for("people.learner_import_status", import_id=imp.id))
-    cohorts = db.session.scalars(select(Cohort).where(
-        Cohort.institution_id == user().institution_id, Cohort.cohort_type == CohortType.PUBLIC,
-        Cohort.status == CohortStatus.ACTIVE).order_by(collated(Cohort.name, current_language()))).all()
+    cohorts = cohort_reads.active_cohorts(db.session, user().institution_id, current_language(), CohortType.PUBLIC)
     return render_template("people/learner_import.html", cohorts=cohorts, columns=learner_imports.COLUMNS,
                            chosen=request.args.get("cohort", type=int), max_mb=current_app.config["MAX_UPLOAD_MB"])
 

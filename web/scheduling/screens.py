@@ -11,16 +11,15 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy import select
 
 from core import clock
-from core.access.scoping import cohort_filter, visible_cohort
+from core.access.scoping import visible_cohort
 from core.attendance.locking import lock_states
-from core.collation import collated
+from core.cohorts import reads as cohort_reads
 from core.errors import Conflict, DomainError, ValidationError
 from core.i18n import N_
 from core.institutions.phones import institution_country
-from core.models import Cohort, Room, SessionType
+from core.models import SessionType
 from core.models.sessions import ScheduleRun
 from core.scheduling import feeds, places
 from core.scheduling.commands import (
@@ -90,9 +89,7 @@ def _sessions_page(cohort_id: int, *, plan: dict[str, Any] | None = None, previe
     cohort = visible_cohort(db.session, user(), cohort_id, "sessions.manage")
     zone = institution_zone(db.session, cohort.institution_id)
     listing = paginate(cohort_sessions_stmt(cohort.id, request.args.get("q")), lambda s: s)
-    rooms = db.session.scalars(select(Room).where(Room.institution_id == cohort.institution_id,
-                                                  Room.is_active.is_(True))
-                               .order_by(collated(Room.name, current_language()))).all()
+    rooms = places.institution_rooms(db.session, cohort.institution_id, current_language(), active_only=True)
     return render_template(
         "scheduling/cohort_sessions.html", cohort=cohort, zone=zone, sessions=listing["items"],
         page=listing["page"], pages=listing["pages"], total=listing["total"], rooms=rooms,
@@ -159,8 +156,7 @@ def edit_session_screen(session_id: int) -> Any:
         edit_session(db.session, user(), session_id, EditSession.model_validate(changes), grace_hours=_grace())
         flash(_("Session updated."), "success")
         return redirect(url_for("scheduling.cohort_sessions", cohort_id=s.cohort_id))
-    rooms = db.session.scalars(select(Room).where(Room.institution_id == s.institution_id)
-                               .order_by(collated(Room.name, current_language()))).all()
+    rooms = places.institution_rooms(db.session, s.institution_id, current_language())
     locked = lock_states(db.session, [s], _grace())[s.id].locked
     return render_template("scheduling/edit_session.html", s=s, locked=locked, rooms=rooms, types=list(SessionType),
                            instructors=places.instructors(db.session, s.institution_id, current_language()))
@@ -232,10 +228,8 @@ def holiday_delete(holiday_id: int) -> Any:
 def _pickers() -> dict[str, Any]:
     """The cohorts, rooms and instructors the calendar and feed screens offer."""
     me, language = user(), current_language()
-    return {"cohorts": db.session.scalars(select(Cohort).where(cohort_filter(me))
-                                          .order_by(collated(Cohort.name, language))).all(),
-            "rooms": db.session.scalars(select(Room).where(Room.institution_id == me.institution_id)
-                                        .order_by(collated(Room.name, language))).all(),
+    return {"cohorts": cohort_reads.visible_cohorts(db.session, me, language),
+            "rooms": places.institution_rooms(db.session, me.institution_id, language),
             "instructors": places.instructors(db.session, me.institution_id, language)}
 
 
