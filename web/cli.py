@@ -9,7 +9,6 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy import select
 
 from core.access import auth as auth_service
 from core.access.commands import CreateApiToken
@@ -79,7 +78,7 @@ def _mail_welcome(user_id: int, email: str) -> None:
 @click.option("--name", default="CLI token")
 def create_token(email: str, name: str) -> None:
     """Print a new API token for the user (shown once; only its hash is stored)."""
-    found = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    found = institution_service.find_by(db.session, User, "email", email.strip().lower())
     if found is None:
         raise click.ClickException(f"No user with email {email}.")
     try:
@@ -118,11 +117,7 @@ def list_institutions() -> None:
 
 
 def _lookup(model: type, value: str, field: str) -> int:
-    column = getattr(model, field)
-    if value.isdecimal():
-        row = db.session.get(model, int(value))
-    else:
-        row = db.session.scalar(select(model).where(column == value))
+    row = institution_service.find_by(db.session, model, field, value)
     if row is None:
         raise click.ClickException(f"No {model.__tablename__[:-1]} {value!r}.")
     return row.id

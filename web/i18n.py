@@ -25,12 +25,12 @@ from flask_babel import format_decimal as _format_decimal
 from flask_babel import format_percent as _format_percent
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.errors import DomainError
 from core.i18n import LANGUAGES, RTL_LANGUAGES, Said, fill, label_of
 from core.imports.rules import problem_text, reason_sentence
+from core.institutions import service as institutions
 
 # Each language named in itself, so that someone who cannot read the page can still find their own.
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "ar": "العربية"}
@@ -56,7 +56,6 @@ def institution_language() -> str | None:
     (a single-provider site, before anyone signs in)."""
     if "institution_language" in g:
         return g.institution_language  # type: ignore[no-any-return]
-    from core.models import Institution
 
     from .extensions import db
 
@@ -67,11 +66,10 @@ def institution_language() -> str | None:
             if user is not None and user.institution_language:
                 found = user.institution_language
             elif user is not None and user.institution_id:
-                found = db.session.scalar(select(Institution.default_language).where(
-                    Institution.id == user.institution_id))
+                found = institutions.default_language(db.session, user.institution_id)
             elif user is None:
-                languages = db.session.scalars(select(Institution.default_language).limit(2)).all()
-                found = languages[0] if len(languages) == 1 else None
+                only = institutions.only_institution(db.session)
+                found = only.default_language if only is not None else None
         except SQLAlchemyError:  # the database is away: the page (an error page, say) still needs words
             db.session.rollback()
     g.institution_language = found if found in LANGUAGES else None
@@ -187,7 +185,6 @@ def stamp(value: dt.datetime | None, zone: str | None = None) -> Markup | str:
 def institution_zone(institution_id: int | None = None) -> str:
     """The time zone times are shown in: the named institution's, else the signed-in user's institution's,
     else the only institution's (a single-provider site), else UTC. One query per institution per request."""
-    from core.models import Institution
     from core.scheduling.reads import institution_zone as zone_of
 
     from .extensions import db
@@ -199,9 +196,8 @@ def institution_zone(institution_id: int | None = None) -> str:
     if institution_id not in cache:
         try:
             if institution_id is None:
-                only = db.session.scalars(select(Institution.id).limit(2)).all() if not g.get(
-                    "database_unavailable") else []
-                cache[None] = zone_of(db.session, only[0]) if len(only) == 1 else "UTC"
+                only = None if g.get("database_unavailable") else institutions.only_institution(db.session)
+                cache[None] = only.time_zone if only is not None else "UTC"
             else:
                 cache[institution_id] = zone_of(db.session, institution_id)
         except SQLAlchemyError:

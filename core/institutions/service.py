@@ -29,6 +29,24 @@ def own_institution(user: User) -> int:
     return user.institution_id
 
 
+def default_language(session: Session, institution_id: int) -> str | None:
+    return session.scalar(select(Institution.default_language).where(Institution.id == institution_id))
+
+
+def only_institution(session: Session) -> Institution | None:
+    """The institution of a single-provider site (None where there are none or several): whose words and time
+    zone a page shows before anyone signs in."""
+    found = session.scalars(select(Institution).limit(2)).all()
+    return found[0] if len(found) == 1 else None
+
+
+def find_by(session: Session, model: type, column: str, value: str) -> Any:
+    """A row by id (digits) or by a unique column's value (an email, a slug): the operators' command line."""
+    if value.isdecimal():
+        return session.get(model, int(value))
+    return session.scalar(select(model).where(getattr(model, column) == value))
+
+
 def acting_institution(session: Session, user: User, requested: int | None) -> int:
     """The institution a write lands in: a super_admin may name any; everyone else works in their own."""
     if user.role == Role.SUPER_ADMIN and requested is not None:
