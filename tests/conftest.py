@@ -277,6 +277,31 @@ def demo(app: Flask, demo_zone: str) -> dict[str, Any]:
 
 
 @pytest.fixture
+def johannesburg(app: Flask, demo: dict[str, Any]) -> dict[str, Any]:
+    """A second provider, in Johannesburg (country ZA by its time zone), beside the demo: its admin (password
+    `demo-password`), an organization, and the admin's API `headers`."""
+    from core.access.auth import create_api_token
+    from core.access.commands import CreateApiToken
+    from core.access.passwords import hash_password
+    from core.models import Institution, Organization, User
+    from web.extensions import db
+
+    with app.app_context():
+        inst = Institution(name="Jozi Skills", slug="jozi", time_zone="Africa/Johannesburg")
+        db.session.add(inst)
+        db.session.flush()
+        admin = User(institution_id=inst.id, email="admin@jozi.example", full_name="Jo Admin", role="admin",
+                     password_hash=hash_password("demo-password"))
+        org = Organization(institution_id=inst.id, name="Sasol Training")
+        db.session.add_all([admin, org])
+        db.session.commit()
+        ids = {"institution": inst.id, "admin": admin.id, "organization": org.id, "country": inst.country}
+        token = create_api_token(db.session, admin, CreateApiToken(name="t"))
+        db.session.remove()
+    return {**ids, "headers": {"Authorization": f"Bearer {token}"}}
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

@@ -8,30 +8,15 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from core.models import Enrolment, Holiday, Institution, Learner, User
+from core.models import Enrolment, Holiday, Learner, User
 
 
 @pytest.fixture
-def outsider(app, demo):
+def outsider(app, johannesburg):
     """The admin of a Johannesburg provider: signed-in browser and API headers."""
-    from core.access.auth import create_api_token
-    from core.access.commands import CreateApiToken
-    from core.access.passwords import hash_password
-    from web.extensions import db
-
-    with app.app_context():
-        inst = Institution(name="Jozi Skills", slug="jozi", time_zone="Africa/Johannesburg")
-        db.session.add(inst)
-        db.session.flush()
-        admin = User(institution_id=inst.id, email="admin@jozi.example", full_name="Jo Admin", role="admin",
-                     password_hash=hash_password("demo-password"))
-        db.session.add(admin)
-        db.session.commit()
-        token = create_api_token(db.session, admin, CreateApiToken(name="t"))
-        db.session.remove()
     browser = app.test_client()
     assert browser.post("/login", data={"email": "admin@jozi.example", "password": "demo-password"}).status_code == 302
-    return {"headers": {"Authorization": f"Bearer {token}"}, "browser": browser}
+    return {"headers": johannesburg["headers"], "browser": browser}
 
 
 @pytest.fixture

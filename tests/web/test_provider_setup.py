@@ -3,34 +3,9 @@ without a password on the screen; organization members added by an admin, from t
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
-from core.models import Institution, Organization, OrgMembership, User
-
-
-@pytest.fixture
-def johannesburg(app, demo):
-    """A Johannesburg provider (country ZA by its time zone) with an admin and an organization."""
-    from core.access.auth import create_api_token
-    from core.access.commands import CreateApiToken
-    from core.access.passwords import hash_password
-    from web.extensions import db
-
-    with app.app_context():
-        inst = Institution(name="Jozi Skills", slug="jozi", time_zone="Africa/Johannesburg")
-        db.session.add(inst)
-        db.session.flush()
-        admin = User(institution_id=inst.id, email="admin@jozi.example", full_name="Jo Admin", role="admin",
-                     password_hash=hash_password("demo-password"))
-        org = Organization(institution_id=inst.id, name="Sasol Training")
-        db.session.add_all([admin, org])
-        db.session.commit()
-        ids = {"institution": inst.id, "admin": admin.id, "organization": org.id, "country": inst.country}
-        token = create_api_token(db.session, admin, CreateApiToken(name="t"))
-        db.session.remove()
-    return {**ids, "headers": {"Authorization": f"Bearer {token}"}}
-
+from core.models import Institution, OrgMembership, User
 
 # ---------------------------------------------------------------- 1. country and phones
 

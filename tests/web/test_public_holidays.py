@@ -6,26 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from core.models import Institution
-
 
 @pytest.fixture
-def johannesburg_admin(app, demo):
-    from core.access.auth import create_api_token
-    from core.access.commands import CreateApiToken
-    from core.models import User
-    from web.extensions import db
-
-    with app.app_context():
-        inst = Institution(name="Jozi Skills", slug="jozi", time_zone="Africa/Johannesburg")
-        db.session.add(inst)
-        db.session.flush()
-        admin = User(institution_id=inst.id, email="admin@jozi.example", full_name="Jo Admin", role="admin")
-        db.session.add(admin)
-        db.session.commit()
-        token = create_api_token(db.session, admin, CreateApiToken(name="t"))
-        db.session.remove()
-    return {"Authorization": f"Bearer {token}"}
+def johannesburg_admin(johannesburg):
+    return johannesburg["headers"]
 
 
 def _holidays(client, headers, query="year=2026"):
