@@ -189,6 +189,7 @@ def daily_view() -> Any:
 @requires("attendance.view")
 @contract(resp=responds(HTTP_200=RegisterOut))
 def api_session(session_id: int) -> Any:
+    """One class session's register: its details and every trainee's mark."""
     return _json(register_json(_register(session_id)))
 
 
@@ -209,6 +210,7 @@ def api_mark(json: MarkRegister) -> Any:
 @requires("attendance.lock")
 @contract(resp=responds(HTTP_200=RegisterOut))
 def api_lock(session_id: int, json: LockSession) -> Any:
+    """Lock a session's register now, with a reason (no more marking)."""
     attendance.lock_session(db.session, user(), session_id, json)
     return _json(register_json(_register(session_id)))
 
@@ -217,6 +219,7 @@ def api_lock(session_id: int, json: LockSession) -> Any:
 @requires("attendance.unlock")
 @contract(resp=responds(HTTP_200=RegisterOut, HTTP_409=ErrorEnvelope))
 def api_unlock(session_id: int, json: UnlockSession) -> Any:
+    """Unlock a locked register for corrections, with a reason; it locks again by itself later."""
     attendance.unlock_session(db.session, user(), session_id, json, grace_hours=_grace())
     return _json(register_json(_register(session_id)))
 

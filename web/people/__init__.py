@@ -70,6 +70,7 @@ def _present(u: Any) -> dict[str, Any]:
 @requires("users.manage")
 @contract(resp=responds(HTTP_200=Page[UserOut]))
 def api_user_list(query: UserQuery) -> Any:
+    """Staff accounts of the institution."""
     return _user_page(query)
 
 
@@ -77,6 +78,7 @@ def api_user_list(query: UserQuery) -> Any:
 @requires("users.manage")
 @contract(resp=responds(HTTP_201=UserOut, HTTP_409=ErrorEnvelope))
 def api_user_create(json: CreateUser) -> Any:
+    """Create a staff account."""
     return _present(staff.create_staff(db.session, user(), json)), 201
 
 
@@ -84,6 +86,7 @@ def api_user_create(json: CreateUser) -> Any:
 @requires("users.manage")
 @contract(resp=responds(HTTP_200=UserOut))
 def api_user_detail(user_id: int) -> Any:
+    """One staff account."""
     return _present(staff.visible_user(db.session, user(), user_id))
 
 
@@ -91,6 +94,7 @@ def api_user_detail(user_id: int) -> Any:
 @requires("users.manage")
 @contract(resp=responds(HTTP_200=UserOut))
 def api_user_update(user_id: int, json: UpdateUser) -> Any:
+    """Change a staff account (fields left out keep their value)."""
     return _present(staff.update_staff(db.session, user(), user_id, json))
 
 
@@ -111,6 +115,7 @@ def api_user_password_reset(user_id: int) -> Any:
 @requires("learners.view")
 @contract(resp=responds(HTTP_200=Page[LearnerOut]))
 def api_learner_list(query: LearnerQuery) -> Any:
+    """Learners of the institution (search with `q`)."""
     return query_page(learners.learners_query(user(), query, current_language()), query, present_learner)
 
 
@@ -118,6 +123,7 @@ def api_learner_list(query: LearnerQuery) -> Any:
 @requires("learners.manage")
 @contract(resp=responds(HTTP_201=LearnerOut, HTTP_409=ErrorEnvelope))
 def api_learner_create(json: CreateLearner) -> Any:
+    """Add a learner."""
     return present_learner(learners.create_learner(db.session, user(), json)), 201
 
 
@@ -125,6 +131,7 @@ def api_learner_create(json: CreateLearner) -> Any:
 @requires("learners.view")
 @contract(resp=responds(HTTP_200=LearnerOut))
 def api_learner_detail(learner_id: int) -> Any:
+    """One learner."""
     return present_learner(learners.visible_learner(db.session, user(), learner_id))
 
 
@@ -132,6 +139,7 @@ def api_learner_detail(learner_id: int) -> Any:
 @requires("learners.manage")
 @contract(resp=responds(HTTP_200=LearnerOut, HTTP_409=ErrorEnvelope))
 def api_learner_update(learner_id: int, json: UpdateLearner) -> Any:
+    """Change a learner's details (fields left out keep their value)."""
     return present_learner(learners.update_learner(db.session, user(), learner_id, json))
 
 
@@ -185,6 +193,7 @@ def api_learner_import_create() -> Any:
 @requires("learners.view")
 @contract(resp=responds(HTTP_200=LearnerImportOut))
 def api_learner_import_detail(import_id: int) -> Any:
+    """A learner import: status, progress, counts and its background job."""
     return present_learner_import(_learner_import(import_id), _job(import_id))
 
 
@@ -192,6 +201,7 @@ def api_learner_import_detail(import_id: int) -> Any:
 @requires("learners.view")
 @contract(resp=responds(HTTP_200=Page[LearnerImportRowOut]))
 def api_learner_import_rows(import_id: int, query: PageQuery) -> Any:
+    """A learner import's rows as checked: values, and errors per row."""
     imp = _learner_import(import_id)
     stmt = select(TraineeImportRow).where(TraineeImportRow.import_id == imp.id).order_by(TraineeImportRow.row_number)
     return query_page(stmt, query, present_import_row)
@@ -201,6 +211,7 @@ def api_learner_import_rows(import_id: int, query: PageQuery) -> Any:
 @requires("learners.view")
 @contract(resp=responds(HTTP_200=None))
 def api_learner_import_errors(import_id: int) -> Any:
+    """Every row error of a learner import as CSV, formulas neutralized."""
     imp = _learner_import(import_id)
     stem = imp.original_filename.rsplit(".", 1)[0][:80] or "import"
     return stream_csv(imports.error_report_lines(db.session, imp.id, gettext=_, describe=row_problem),
@@ -211,6 +222,7 @@ def api_learner_import_errors(import_id: int) -> Any:
 @requires("learners.manage")
 @contract(resp=responds(HTTP_202=Accepted, HTTP_409=ErrorEnvelope))
 def api_learner_import_commit(import_id: int) -> Any:
+    """Add a validated learner import's valid rows, in the background."""
     imp = _learner_import(import_id, for_update=True)
     return _accepted(learner_imports.request_learner_commit(db.session, imp, user()))
 
@@ -219,6 +231,7 @@ def api_learner_import_commit(import_id: int) -> Any:
 @requires("learners.manage")
 @contract(resp=responds(HTTP_200=LearnerImportOut, HTTP_409=ErrorEnvelope))
 def api_learner_import_cancel(import_id: int) -> Any:
+    """Cancel a learner import that has not been committed."""
     imp = _learner_import(import_id, for_update=True)
     return present_learner_import(imports.cancel(db.session, imp, user()))
 
