@@ -38,6 +38,7 @@ from ..forms import form_command
 from ..i18n import current_language, row_problem, translated_message
 from ..pagination import query_page
 from .schemas import (
+    LearnerCsvUpload,
     LearnerImportOut,
     LearnerImportRowOut,
     LearnerOut,
@@ -182,7 +183,7 @@ def _accepted(imp: TraineeImport) -> tuple[dict[str, Any], int]:
 
 @bp.post("/api/learner-imports")
 @requires("learners.manage")
-@contract(resp=responds(HTTP_202=Accepted, HTTP_413=ErrorEnvelope))
+@contract(form=LearnerCsvUpload, resp=responds(HTTP_202=Accepted, HTTP_413=ErrorEnvelope))
 def api_learner_import_create() -> Any:
     """Multipart: `file` (CSV: full_name, id_number, email, phone, date_of_birth) and optional `cohort_id`
     (a public cohort to enrol every row into). Validated by a worker; poll `status_url`."""
