@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from core.fields import Count, Id, clean_text
+from core.fields import Count, Id, clean_text, never_null
 from core.imports.contacts import normalize_dz_mobile, normalize_email
 from core.imports.rules import REASONS
 
@@ -35,9 +35,15 @@ def _mobile(value: str) -> str:
     return e164
 
 
-Email = Annotated[str, Field(max_length=320), AfterValidator(_email)]
+# What the description publishes (a plain subset of what the validators accept, without the lookarounds of
+# phonenumbers' metadata): every string these match is accepted, as tests/unit/test_input_fields.py checks.
+PLAIN_EMAIL = r"^[A-Za-z0-9_+-]{1,64}@([A-Za-z0-9]{1,30}\.){1,3}[A-Za-z]{2,20}$"
+DZ_MOBILE = r"^(\+213|00213|0)?(5(4[0-29]|6[0-4])[0-9]{6}|(55|6[0-9]|7[7-9])[0-9]{7})$"
+
+Email = Annotated[str, Field(max_length=320, json_schema_extra={"pattern": PLAIN_EMAIL}), AfterValidator(_email)]
 OptionalEmail = Annotated[Email | None, BeforeValidator(_blank_to_none)]
-MobilePhone = Annotated[str, Field(max_length=64, description="An Algerian mobile; stored as E.164 (+213…)."),
+MobilePhone = Annotated[str, Field(max_length=64, description="An Algerian mobile; stored as E.164 (+213…).",
+                                   json_schema_extra={"pattern": DZ_MOBILE}),
                         AfterValidator(_mobile)]
 OptionalMobile = Annotated[MobilePhone | None, BeforeValidator(_blank_to_none)]
 
@@ -58,7 +64,7 @@ def kept(kind: Any) -> Any:
     """A PATCH field that may be left out (the stored value stays) but not sent as null.
 
     The validator runs only on a value sent: an absent field keeps its default (None: unchanged)."""
-    return Annotated[kind | None, AfterValidator(_not_emptied)]
+    return Annotated[kind | None, AfterValidator(_not_emptied), never_null()]
 
 
 OptionalDate = Annotated[dt.date | None, BeforeValidator(_blank_to_none)]

@@ -194,6 +194,8 @@ def _no_nul_in_text(schema: Any) -> None:
     elif isinstance(schema, dict):
         if schema.get("type") == "string" and not ({"format", "pattern", "enum", "const"} & schema.keys()):
             schema["pattern"] = NO_NUL
+        if schema.get("type") == "object" and schema.get("additionalProperties") is not False:
+            schema.setdefault("propertyNames", {"pattern": NO_NUL})  # keys are text too
         for key, value in schema.items():
             if key not in ("examples", "example", "default", "const", "enum"):
                 _no_nul_in_text(value)

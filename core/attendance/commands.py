@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import Field
 
-from core.fields import INT32_MAX, AwareDateTime, Command, Id, ShortText
+from core.fields import INT32_MAX, NOT_BLANK, AwareDateTime, Command, Id, ShortText
 from core.models import AttendanceStatus
 
 from .marking import MAX_NOTES, MAX_RECORDS
@@ -41,10 +41,24 @@ class MarkRegister(Command):
     full_register: bool = Field(False, description="Answer with the whole register instead of only what changed.")
 
 
+def _reason_required(schema: dict[str, Any]) -> None:
+    """The use case refuses a missing or blank reason (`reason_required`, its own code): the description says
+    the reason is required text with something besides spaces in it."""
+    schema["required"] = ["reason", *schema.get("required", [])]
+    reason = schema["properties"]["reason"]
+    reason.pop("default", None)
+    reason.pop("anyOf", None)
+    reason.update(type="string", maxLength=255, pattern=NOT_BLANK)
+
+
 class LockSession(Command):
+    model_config = {"json_schema_extra": _reason_required}
+
     reason: ShortText | None = Field(None, description="Why the register is closed by hand (required; audited).")
 
 
 class UnlockSession(Command):
+    model_config = {"json_schema_extra": _reason_required}
+
     reason: ShortText | None = Field(None, description="Why it is reopened (required; audited).")
     relock_after: AwareDateTime | None = Field(None, description="Keep it open until then; ISO 8601 with offset.")

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from core.fields import Command, Id, Name, PageQuery, SearchText
-from core.input_fields import OptionalDate, OptionalEmail, OptionalMobile, bounded, kept
+from core.input_fields import PLAIN_EMAIL, OptionalDate, OptionalEmail, OptionalMobile, bounded, kept
 from core.models import Role
 
 RoleName = Literal["super_admin", "admin", "support", "teacher", "org_member", "regulator"]
@@ -18,7 +18,8 @@ MAX_IDS = 1000
 
 
 class CreateUser(Command):
-    email: str = Field(max_length=320, description="Sign-in address (unique).")
+    email: str = Field(max_length=320, description="Sign-in address (unique).",
+                       json_schema_extra={"pattern": PLAIN_EMAIL})
     full_name: Name = Field(max_length=200)
     role: RoleName
     institution_id: Id | None = Field(None, description="super_admin only; an admin's own institution otherwise.")

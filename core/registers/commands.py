@@ -26,7 +26,11 @@ class RequestRegister(Command):
     language: Language | None = Field(
         None, description="The document's language; the institution's default language when absent.")
 
-    model_config = {"populate_by_name": True}
+    model_config = {"populate_by_name": True, "json_schema_extra": {"oneOf": [
+        {"properties": {"kind": {"const": "session"}, "session_id": {"type": "integer"}}, "required": ["session_id"]},
+        {"properties": {"kind": {"const": "cohort"}, "cohort_id": {"type": "integer"}, "from": {"type": "string"},
+                        "to": {"type": "string"}}, "required": ["cohort_id", "from", "to"]},
+    ]}}
 
     @model_validator(mode="after")
     def _scope(self) -> RequestRegister:

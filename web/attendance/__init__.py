@@ -195,7 +195,7 @@ def api_session(session_id: int) -> Any:
 
 @bp.post("/api/institution/attendance/mark")
 @requires("attendance.mark")
-@contract(resp=responds(HTTP_200=MarkResult, HTTP_422=ErrorEnvelope, HTTP_423=ErrorEnvelope))
+@contract(resp=responds(HTTP_200=MarkResult, HTTP_409=ErrorEnvelope, HTTP_422=ErrorEnvelope, HTTP_423=ErrorEnvelope))
 def api_mark(json: MarkRegister) -> Any:
     """Mark a whole register in one request (an idempotent upsert); `mark_all_present` fills the rest.
     Answers what changed (the client holds the rest), or the whole register with `full_register`."""
@@ -226,7 +226,8 @@ def api_unlock(session_id: int, json: UnlockSession) -> Any:
 
 @bp.post("/api/institution/class-sessions/<int:session_id>/trainees/<int:trainee_id>/evidence")
 @requires("attendance.mark")
-@contract(form=EvidenceUpload, resp=responds(HTTP_201=EvidenceOut, HTTP_413=ErrorEnvelope, HTTP_423=ErrorEnvelope))
+@contract(form=EvidenceUpload,
+          resp=responds(HTTP_201=EvidenceOut, HTTP_409=ErrorEnvelope, HTTP_413=ErrorEnvelope, HTTP_423=ErrorEnvelope))
 def api_evidence_upload(session_id: int, trainee_id: int) -> Any:
     """Attach a sick note (multipart field `file`) to a trainee's mark in this session."""
     upload = request.files.get("file")
