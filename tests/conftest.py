@@ -132,6 +132,14 @@ def worker_environment(**extra: str) -> dict[str, str]:
     return env
 
 
+def wall_clock_environment() -> dict[str, str]:
+    """This process's environment without a moved wall clock (`faketime … bin/test` preloads libfaketime): for
+    the servers a test starts of its own (a private Redis), which, like the machine's, run on the real time."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FAKETIME", "DONT_FAKE"))}
+    preload = [lib for lib in env.pop("LD_PRELOAD", "").split(":") if lib and "faketime" not in lib]
+    return {**env, "LD_PRELOAD": ":".join(preload)} if preload else env
+
+
 def _reset_database() -> None:
     url = make_url(DATABASE_URL)
     if ON_POSTGRES:

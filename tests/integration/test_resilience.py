@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import IN_CI, free_port, test_settings, worker_environment
+from tests.conftest import IN_CI, free_port, test_settings, wall_clock_environment, worker_environment
 
 PG_BIN = next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)), None)
 
@@ -82,7 +82,7 @@ class PrivateRedis:
     def start(self) -> None:
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=wall_clock_environment())
         import redis
 
         _wait(lambda: redis.Redis(port=self.port).ping())
