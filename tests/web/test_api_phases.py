@@ -22,7 +22,7 @@ from schemathesis.engine import events, from_schema
 from tests.web.test_api_fuzz import ANSWERS_503_BY_DESIGN
 
 SEED = 19
-STATEFUL_EXAMPLES = 60
+STATEFUL_EXAMPLES = 100
 STATEFUL_MAX_STEPS = 8
 THREE_CHECKS = ("not_a_server_error", "status_code_conformance", "response_schema_conformance")
 TRIED: Counter[str] = Counter()
@@ -41,7 +41,8 @@ def _config(headers: dict[str, str]) -> SchemathesisConfig:
             "examples": {"enabled": True},
             "coverage": {"enabled": True},
             "fuzzing": {"enabled": False},  # test_api_fuzz.py
-            "stateful": {"enabled": True, "max-steps": STATEFUL_MAX_STEPS},
+            "stateful": {"enabled": True, "max-steps": STATEFUL_MAX_STEPS,
+                         "generation": {"max-examples": STATEFUL_EXAMPLES}},
         },
         "operations": [{"include-name": label, "checks": {"not_a_server_error": {"enabled": False}}}
                        for label in sorted(ANSWERS_503_BY_DESIGN)],
