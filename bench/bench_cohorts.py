@@ -196,7 +196,7 @@ def main() -> None:
             validated = db.session.get(TraineeImport, trainee_id)
             assert validated.status == ImportStatus.VALIDATED, (validated.status, validated.error_message)
             commits.request_commit(db.session, trainee_id, admin, cohort=corporate)
-            commits.commit_import(db.session, trainee_id)
+            commits.commit_trainees(db.session, trainee_id)
 
         rows += _import_rates("trainee import", lambda: imports.validate_import(db.session, storage, trainee_id),
                               request_trainee_commit, args.import_rows)

@@ -58,7 +58,7 @@ LABELS: dict[str, dict[str, str]] = {
     "SubmissionStatus": {"DRAFT": N_("draft"), "SUBMITTED": N_("submitted"), "ACCEPTED": N_("accepted"),
                          "REJECTED": N_("rejected")},
     "AccessRequestStatus": {"PENDING": N_("pending"), "APPROVED": N_("approved"), "DENIED": N_("denied"),
-                            "REVOKED": N_("revoked")},
+                            "REVOKED": N_("revoked"), "EXPIRED": N_("expired")},
     "AccessScope": {"institution": N_("the whole institution"), "cohorts": N_("named cohorts")},
     "ReminderStatus": {"PENDING": N_("pending"), "SENT": N_("sent"), "FAILED": N_("failed")},
     "ScheduleRunStatus": {"PENDING": N_("waiting"), "RUNNING": N_("running"), "SUCCEEDED": N_("succeeded"),

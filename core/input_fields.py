@@ -1,8 +1,10 @@
-"""Field types for values people type (forms and JSON alike): email, Algerian mobile, optional text, dates
+"""Field types for values people type (forms and JSON alike): email, mobile phone, optional text, dates
 and numbers where a blank form field means "none".
 
-Each normalizes what it accepts (lower-case email, E.164 phone) and refuses the rest with a sentence, so a
-bad value is a 422 naming the field whatever the edge (API, screen, CLI). Builds on core.fields.
+Each normalizes what it accepts (lower-case email) and refuses the rest with a sentence, so a bad value is a
+422 naming the field whatever the edge (API, screen, CLI). A phone depends on the institution's country, which
+the command does not know: it is kept as typed (bounded, clean text) and read by the use case
+(core.institutions.phones.institution_mobile). Builds on core.fields.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from core.fields import Count, Id, clean_text, never_null
-from core.imports.contacts import normalize_dz_mobile, normalize_email
-from core.imports.rules import REASONS
+from core.imports.contacts import normalize_email
 
 
-def _blank_to_none(value: object) -> object:
+def blank_to_none(value: object) -> object:
     return None if isinstance(value, str) and not value.strip() else value
+
+
+_blank_to_none = blank_to_none
 
 
 def _email(value: str) -> str:
@@ -28,23 +32,16 @@ def _email(value: str) -> str:
     return normalized.lower()
 
 
-def _mobile(value: str) -> str:
-    e164, code = normalize_dz_mobile(clean_text(value.strip()))
-    if code or e164 is None:
-        raise ValueError(REASONS.get(code or "", "Not a valid phone number."))
-    return e164
-
-
-# What the description publishes (a plain subset of what the validators accept, without the lookarounds of
-# phonenumbers' metadata): every string these match is accepted, as tests/unit/test_input_fields.py checks.
+# What the description publishes: a plain subset of what the validator accepts (every string it matches is
+# accepted, as tests/unit/test_input_fields.py checks).
 PLAIN_EMAIL = r"^[A-Za-z0-9_+-]{1,64}@([A-Za-z0-9]{1,30}\.){1,3}[A-Za-z]{2,20}$"
-DZ_MOBILE = r"^(\+213|00213|0)?(5(4[0-29]|6[0-4])[0-9]{6}|(55|6[0-9]|7[7-9])[0-9]{7})$"
 
 Email = Annotated[str, Field(max_length=320, json_schema_extra={"pattern": PLAIN_EMAIL}), AfterValidator(_email)]
 OptionalEmail = Annotated[Email | None, BeforeValidator(_blank_to_none)]
-MobilePhone = Annotated[str, Field(max_length=64, description="An Algerian mobile; stored as E.164 (+213…).",
-                                   json_schema_extra={"pattern": DZ_MOBILE}),
-                        AfterValidator(_mobile)]
+MobilePhone = Annotated[str, Field(max_length=64, examples=["082 555 1234", "+27825551234"],
+                                   description="A mobile of the institution's country (national form), or any "
+                                               "valid mobile in international form; stored as E.164."),
+                        AfterValidator(clean_text)]
 OptionalMobile = Annotated[MobilePhone | None, BeforeValidator(_blank_to_none)]
 
 

@@ -7,7 +7,7 @@ run repeats exactly), so `acks_late` redelivery after a worker crash is safe. Bo
 
 from __future__ import annotations
 
-from core.imports import commit, service
+from core.imports import service
 from core.imports.jobs import COMMIT, VALIDATE
 from tasks import db_session, storage
 from tasks.policy import job_task
@@ -21,5 +21,5 @@ def validate_import(import_id: int) -> str | None:
 
 @job_task(COMMIT)
 def commit_import(import_id: int) -> str | None:
-    imp = commit.commit_import(db_session(), import_id)
+    imp = service.commit_import(db_session(), import_id)
     return imp.status.value if imp else None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import smtplib
+import sys
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -15,6 +18,9 @@ from core.errors import DomainError
 from core.institutions import service as institution_service
 from core.institutions.commands import CreateInstitution
 from core.models import Institution, Organization, User
+from core.people import resets
+from tasks import mail_settings, setting
+from tasks.people import welcome_words
 
 from .attendance.cli import add_commands as add_attendance_commands
 from .extensions import db
@@ -34,10 +40,16 @@ def _fail(exc: DomainError) -> None:
 @click.option("--institution", default=None, help="Institution slug or id")
 @click.option("--organization", default=None, help="Organization name or id (org members)")
 @click.option("--password", default=None, help="Prompted for when omitted and stdin is a terminal")
+@click.option("--invite", is_flag=True, help="Mail the person a link to choose their password (no --password)")
 def create_user(email: str, role: str, full_name: str | None, institution: str | None,
-                organization: str | None, password: str | None) -> None:
+                organization: str | None, password: str | None, invite: bool) -> None:
     """Create a user: the way the first admin of a real install is made."""
-    if password is None and click.get_text_stream("stdin").isatty():
+    if password is not None and invite:
+        raise click.UsageError("Give either --password or --invite, not both.")
+    if password is None and not invite:
+        if not sys.stdin.isatty():
+            raise click.UsageError("No password: there is no terminal to ask for one. Pass --password PASSWORD, "
+                                   "or --invite to mail the person a link to choose it.")
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     inst_id = _lookup(Institution, institution, "slug") if institution else None
     org_id = _lookup(Organization, organization, "name") if organization else None
@@ -47,6 +59,19 @@ def create_user(email: str, role: str, full_name: str | None, institution: str |
     except DomainError as exc:
         _fail(exc)
     click.echo(f"Created {created.email} ({created.role.value}), id {created.id}.")
+    if invite:
+        _mail_welcome(created.id, created.email)
+
+
+def _mail_welcome(user_id: int, email: str) -> None:
+    """Send the welcome link now (the operator sees at once whether the mail left)."""
+    try:
+        resets.send_password_mail(db.session, mail_settings(), setting("SECRET_KEY"), setting("BASE_URL"), user_id,
+                                  welcome_words)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise click.ClickException(f"The account exists but the mail was not sent ({exc}). Send a link from "
+                                   "Staff → the person → Send a password reset link.") from None
+    click.echo(f"A link to choose a password was mailed to {email}.")
 
 
 @users_cli.command("create-token")
@@ -67,13 +92,15 @@ def create_token(email: str, name: str) -> None:
 @click.option("--name", required=True)
 @click.option("--slug", required=True, help="Short name used on the command line, e.g. cape-skills")
 @click.option("--time-zone", "time_zone", required=True, help="IANA time zone, e.g. Africa/Johannesburg")
+@click.option("--country", default=None, help="ISO 3166-1 alpha-2 (ZA, DZ…); default: the time zone's country")
 @click.option("--language", "default_language", default="en", show_default=True, help="en, fr or ar")
 @click.option("--accreditation-number", default=None, help="e.g. a QCTO or ministry provider number")
-def create_institution(name: str, slug: str, time_zone: str, default_language: str,
+def create_institution(name: str, slug: str, time_zone: str, country: str | None, default_language: str,
                        accreditation_number: str | None) -> None:
     """Create an institution: the first step of a fresh install."""
     try:
-        command = CreateInstitution(name=name, slug=slug, time_zone=time_zone, default_language=default_language,
+        command = CreateInstitution(name=name, slug=slug, time_zone=time_zone, country=country,
+                                    default_language=default_language,
                                     accreditation_number=accreditation_number)
         inst = institution_service.create_institution(db.session, None, command)
     except PydanticValidationError as exc:
@@ -81,7 +108,7 @@ def create_institution(name: str, slug: str, time_zone: str, default_language: s
                                              for e in exc.errors())) from None
     except DomainError as exc:
         _fail(exc)
-    click.echo(f"Created institution {inst.slug} ({inst.name}, {inst.time_zone}), id {inst.id}.")
+    click.echo(f"Created institution {inst.slug} ({inst.name}, {inst.time_zone}, {inst.country}), id {inst.id}.")
 
 
 @institutions_cli.command("list")

@@ -26,6 +26,7 @@ from typing import Any, Generic, TypeVar
 from flask import current_app, request
 from flask_babel import gettext
 from pydantic import BaseModel, Field
+from pydantic import ValidationError as PydanticValidationError
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.plugins.flask_plugin import FlaskPlugin
 from werkzeug.exceptions import UnsupportedMediaType
@@ -126,15 +127,19 @@ def field_path(loc: tuple[Any, ...]) -> str:
 
 
 def request_invalid(errors: list[dict[str, Any]]) -> RequestInvalid:
-    """pydantic's errors as the API's 422: one {field, message} per problem."""
-    details = [{"field": field_path(tuple(e.get("loc", ()))) or None, "message": e.get("msg", "Invalid value.")}
-               for e in errors]
+    """pydantic's errors as the API's 422: one {field, message} per problem; the message is a sentence in the
+    request's language naming the field as the forms label it (web.validation), never pydantic's English."""
+    from .validation import sentence
+
+    details = [{"field": field_path(tuple(e.get("loc", ()))) or None, "message": sentence(e)} for e in errors]
     return RequestInvalid(N_("Some values in the request are not acceptable."), details=details)
 
 
 def _refuse_invalid(_req: Any, _resp: Any, error: Exception | None, _instance: Any, adapter: Any) -> None:
     if error is not None:
-        raise request_invalid(adapter.validation_errors(error))
+        errors = (error.errors(include_context=True, include_url=False) if isinstance(error, PydanticValidationError)
+                  else adapter.validation_errors(error))
+        raise request_invalid(errors)
 
 
 class _Plugin(FlaskPlugin):

@@ -12,7 +12,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from flask import Flask, flash, g, jsonify, make_response, redirect, render_template, request
+from flask import Flask, flash, g, jsonify, make_response, redirect, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError as PydanticValidationError
@@ -151,6 +151,7 @@ def guard_request() -> None:
 
 def init_errors(app: Flask) -> None:
     app.before_request(guard_request)
+    app.jinja_env.globals["kept_form"] = kept_form
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Any:
@@ -158,6 +159,7 @@ def init_errors(app: Flask) -> None:
         if not is_api_request() and request.method == "POST" and exc.http_status in (409, 422, 423):
             # Screens: say what is wrong on the page the user came from; nothing was written.
             flash(_with_field_messages(translated_message(exc), exc.details), "danger")
+            keep_typed_form()
             response = redirect(request.referrer or request.path)
         else:
             response = error_response(exc.http_status, exc.code, translated_message(exc), exc.details)
@@ -168,7 +170,7 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(PydanticValidationError)
     def invalid_command(exc: PydanticValidationError) -> Any:
         """A command built from a form (screens, CLI) that its schema refused."""
-        return domain_error(request_invalid(exc.errors(include_context=False, include_url=False)))
+        return domain_error(request_invalid(exc.errors(include_context=True, include_url=False)))
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Any:
@@ -221,12 +223,37 @@ def init_errors(app: Flask) -> None:
 
 
 def _with_field_messages(message: str, details: Any) -> str:
-    """A screen's flash names each refused field ("reason: String should have at least 10 characters")."""
+    """A screen's flash says what is wrong with each refused field; a validation error's sentences already
+    name the field as the form labels it ("Reason needs at least 10 characters.")."""
     if not isinstance(details, list):
         return message
-    fields = [f"{d['field']}: {d['message']}" if d.get("field") else str(d.get("message", ""))
-              for d in details if isinstance(d, dict)]
-    return " ".join([message, *fields]) if fields else message
+    fields = [str(d.get("message", "")) for d in details if isinstance(d, dict) and d.get("message")]
+    return " ".join(fields) if fields else message
+
+
+KEPT_FORM_BYTES = 1500  # the session is a cookie: what was typed is kept within a small budget
+
+
+def keep_typed_form() -> None:
+    """Remember what a refused form held (never passwords, tokens or files) for the page it came from:
+    web/static/app.js puts it back into the form that posted to this URL."""
+    values: dict[str, list[str]] = {}
+    used = 0
+    for key, value in request.form.items(multi=True):
+        if key == "csrf_token" or "password" in key or "token" in key:
+            continue
+        value = value[:300]
+        used += len(key) + len(value.encode()) + 8
+        if used > KEPT_FORM_BYTES:
+            break
+        values.setdefault(key, []).append(value)
+    if values:
+        session["kept_form"] = {"action": request.path, "values": values}
+
+
+def kept_form() -> dict[str, Any] | None:
+    """The refused form's values, once (for base.html's data-kept-form)."""
+    return session.pop("kept_form", None) if "kept_form" in session else None
 
 
 def _forget_transaction() -> None:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel import Locale, dates
 from babel.messages.extract import extract
@@ -127,6 +128,17 @@ def stored_words(text: str | None) -> str:
     return get_translations().gettext(text) if text else ""
 
 
+def import_failure(imp: Any) -> str:
+    """Why an import's file was refused, in the page's language; a header without full_name names the
+    columns that kind of import expects (learners' or trainees')."""
+    if (imp.errors_by_reason or {}).get("file") == "missing_full_name":
+        from core.imports.service import expected_columns
+
+        return gettext("The header row has no full_name column. The first line must name the columns: "
+                       "%(columns)s.", columns=", ".join(expected_columns(imp.kind)))
+    return stored_words(imp.error_message)
+
+
 def job_message(job: Any) -> str:
     return job.said(say) if job is not None else ""
 
@@ -149,11 +161,13 @@ def weekday_names(width: str = "abbreviated") -> list[str]:
     return [names[day] for day in range(7)]
 
 
-def local_date(value: dt.date | dt.datetime | None, pattern: str = "EEE d MMM y") -> str:
+def local_date(value: dt.date | dt.datetime | str | None, pattern: str = "EEE d MMM y") -> str:
     """A date (or a datetime, in its own time zone: the institution's) with a CLDR pattern, in the page's
     language: `EEE dd MMM y` is "Mon 05 Jan 2026", "lun. 05 janv. 2026", "الاثنين 05 يناير 2026"."""
-    if value is None:
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):  # an ISO date from a JSON presenter
+        value = dt.date.fromisoformat(value)
     if isinstance(value, dt.datetime):
         return dates.format_datetime(value, pattern, tzinfo=value.tzinfo, locale=language())
     return dates.format_date(value, pattern, locale=language())
@@ -165,9 +179,47 @@ def ltr(value: Any) -> Markup:
     return Markup('<bdi dir="ltr">%s</bdi>') % ("" if value is None else value)
 
 
-def stamp(value: dt.datetime | None, suffix: str = "") -> Markup | str:
-    """A timestamp as `2026-01-31 14:05` (with `suffix`, e.g. "UTC"), kept left to right."""
-    return ltr(value.strftime("%Y-%m-%d %H:%M") + (f" {suffix}" if suffix else "")) if value else ""
+def stamp(value: dt.datetime | None, zone: str | None = None) -> Markup | str:
+    """A stored timestamp as `when` writes it: the institution's time zone, the page's language."""
+    return when(value, zone)
+
+
+def institution_zone(institution_id: int | None = None) -> str:
+    """The time zone times are shown in: the named institution's, else the signed-in user's institution's,
+    else the only institution's (a single-provider site), else UTC. One query per institution per request."""
+    from core.models import Institution
+    from core.scheduling.reads import institution_zone as zone_of
+
+    from .extensions import db
+
+    if institution_id is None:
+        user = _signed_in()
+        institution_id = getattr(user, "institution_id", None) if user is not None else None
+    cache = g.setdefault("institution_zones", {})
+    if institution_id not in cache:
+        try:
+            if institution_id is None:
+                only = db.session.scalars(select(Institution.id).limit(2)).all() if not g.get(
+                    "database_unavailable") else []
+                cache[None] = zone_of(db.session, only[0]) if len(only) == 1 else "UTC"
+            else:
+                cache[institution_id] = zone_of(db.session, institution_id)
+        except SQLAlchemyError:
+            db.session.rollback()
+            return "UTC"
+    return str(cache[institution_id])
+
+
+def when(value: dt.datetime | None, zone: str | None = None) -> Markup | str:
+    """A moment (stored in UTC) in the institution's time zone, as the page's language writes a date and a
+    time ("Dec 7, 2026 20:50", "7 déc. 2026 20:50", "07‏/12‏/2026 20:50"), kept in one direction."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:  # SQLite hands back naive UTC
+        value = value.replace(tzinfo=dt.UTC)
+    local = value.astimezone(ZoneInfo(zone or institution_zone()))
+    code = language()
+    return ltr(f"{dates.format_date(local, 'medium', locale=code)} {dates.format_time(local, 'HH:mm', locale=code)}")
 
 
 def number(value: float | int | None) -> str:
@@ -239,11 +291,13 @@ def _template_helpers() -> Iterator[tuple[str, Any]]:
     yield "number", number
     yield "ltr", ltr
     yield "stamp", stamp
+    yield "when", when
     yield "percent", percent
     yield "row_problem", row_problem
     yield "reason", reason
     yield "job_message", job_message
     yield "stored_words", stored_words
+    yield "import_failure", import_failure
 
 
 def init_i18n(app: Flask) -> None:
@@ -252,7 +306,8 @@ def init_i18n(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     for name, function in _template_helpers():
         app.jinja_env.filters[name] = function
-    app.jinja_env.globals.update(js_catalogue=js_catalogue, LANGUAGE_NAMES=LANGUAGE_NAMES, weekday_names=weekday_names)
+    app.jinja_env.globals.update(js_catalogue=js_catalogue, LANGUAGE_NAMES=LANGUAGE_NAMES, weekday_names=weekday_names,
+                                 institution_zone=institution_zone)
 
     @app.context_processor
     def language_context() -> dict[str, Any]:
@@ -265,6 +320,19 @@ def init_i18n(app: Flask) -> None:
             response.vary.add("Accept-Language")  # caches keep one copy per language
             response.content_language.add(language())
         return response
+
+
+def document_language(screen: bool) -> str | None:
+    """The language of a document (a register, a report) requested without naming one. From a screen: the
+    requester's (their profile, else the page's). Through the API: Accept-Language, then the requester's
+    profile; None leaves it to the service (the institution's default)."""
+    user = _signed_in()
+    profile = getattr(user, "language", None) if user is not None else None
+    profile = profile if profile in LANGUAGES else None
+    if screen:
+        return profile or language()
+    header = request.headers.get("Accept-Language")
+    return (request.accept_languages.best_match(LANGUAGES) if header else None) or profile
 
 
 def current_language() -> str:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import request
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select
 
 from core.errors import ValidationError
 from core.fields import MAX_PAGE, MAX_PER_PAGE, PageQuery
 from core.i18n import N_
+from core.pagination import fetch_page, page_count
 
 from .contract import Page
 from .extensions import db
@@ -35,29 +35,22 @@ def paginate(stmt: Select, serialize: Callable[[Any], Any], default_per_page: in
              scalars: bool = True, query: PageQuery | None = None) -> dict[str, Any]:
     """One page of `stmt`; `query` is the view's parsed PageQuery (else page and per_page are read here)."""
     page, per_page = (query.page, query.per_page) if query is not None else page_args(default_per_page)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    paged = stmt.limit(per_page).offset((page - 1) * per_page)
-    rows = db.session.scalars(paged).all() if scalars else db.session.execute(paged).all()
+    rows, total = fetch_page(db.session, stmt, page, per_page, scalars=scalars)
     return {"items": [serialize(r) for r in rows], "page": page, "per_page": per_page, "total": total,
-            "pages": math.ceil(total / per_page) if total else 0}
+            "pages": page_count(total, per_page)}
 
 
 def pages(total: int, per_page: int) -> int:
-    return math.ceil(total / per_page) if total else 0
+    return page_count(total, per_page)
 
 
 def page_of(model: type[T], items: list[T], total: int, page: int, per_page: int) -> Page[T]:
     """The list envelope, typed, for items a service already paged (a `core.fields.PageQuery`'s page).
     A view returns it as is: spectree serializes it without walking it again."""
     return Page[model](items=items, page=page, per_page=per_page, total=total,  # type: ignore[valid-type]
-                       pages=pages(total, per_page))
+                       pages=page_count(total, per_page))
 
 
 def query_page(stmt: Select, query: Any, serialize: Callable[[Any], Any], scalars: bool = True) -> dict[str, Any]:
     """The list envelope for a declared `PageQuery` (already bounded by its schema)."""
-    page, per_page = query.page, query.per_page
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    paged = stmt.limit(per_page).offset((page - 1) * per_page)
-    rows = db.session.scalars(paged).all() if scalars else db.session.execute(paged).all()
-    return {"items": [serialize(r) for r in rows], "page": page, "per_page": per_page, "total": total,
-            "pages": math.ceil(total / per_page) if total else 0}
+    return paginate(stmt, serialize, scalars=scalars, query=query)

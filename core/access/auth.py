@@ -112,6 +112,12 @@ def user_for_api_token(session: Session, token: str) -> User | None:
     return user
 
 
+def api_tokens(session: Session, user: User) -> list[ApiToken]:
+    """The user's tokens, newest first (their hashes only: a token is shown once, when made)."""
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                .order_by(ApiToken.created_at.desc())))
+
+
 def revoke_api_token(session: Session, user: User, token_id: int) -> None:
     with unit_of_work(session):
         row = session.get(ApiToken, token_id)

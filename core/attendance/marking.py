@@ -1,7 +1,8 @@
 """Marking rules, pure: what a valid mark is, and what "mark all present" adds. No database, no Flask.
 
-The service feeds these functions the request body and the register's member ids and gets back either
-normalized marks or one error per bad record (index, field, reason), so nothing is written when any is bad.
+The service feeds these functions the command's records (their own fields judged by commands.MarkRecord) and
+the register's member ids and gets back either marks or one error per bad record (index, field, reason), so
+nothing is written when any is bad.
 """
 
 from __future__ import annotations
@@ -51,115 +52,53 @@ class RecordError:
                 "value": self.value}
 
 
-def _int(value: Any) -> int | None:
-    """An int from JSON (int, or a string of digits); None for anything else. Booleans are not numbers."""
-    if isinstance(value, bool):
+def _plain_mark(record: Any, own_key: str, members: Mapping[int, Any] | Iterable[int]) -> Mark | None:
+    """The common record: its own key names someone on the register, and its fields passed the command's rules
+    (`problems` empty: commands.MarkRecord).
+    None sends anything else the long way, which gives the same Mark or says what is wrong. A bulk mark of 500
+    spent more time here than in its SQL."""
+    member_id = getattr(record, own_key)
+    if member_id is None or member_id not in members or record.problems:
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        # Decimal digits only (any script's, as int() reads them): "²" is a digit int() refuses, "--5" no number.
-        if text.removeprefix("-").isdecimal():
-            return int(text)
-    return None
+    return Mark(member_id, record.status, record.minutes_late, record.notes, record.expected_version)
 
 
-_LATE = AttendanceStatus.LATE.value
-
-
-def _plain_mark(raw: dict[str, Any], own_key: str, members: Mapping[int, Any] | Iterable[int]) -> Mark | None:
-    """The common record, already in canonical form (an int id on the register, a status in capitals, minutes
-    only when late, no note or a short one), in a few lookups; None sends anything else the long way, which
-    gives the same Mark or says what is wrong. A bulk mark of 500 spent more time here than in its SQL."""
-    member_id, status = raw.get(own_key), raw.get("status")
-    if type(member_id) is not int or status not in STATUSES or member_id not in members:
-        return None
-    minutes, notes, expected = raw.get("minutes_late"), raw.get("notes"), raw.get("expected_version")
-    if minutes is not None and (type(minutes) is not int or status != _LATE or not 0 <= minutes <= MAX_MINUTES_LATE):
-        return None
-    if notes is not None and (type(notes) is not str or len(notes) > MAX_NOTES or notes != notes.strip() or not notes):
-        return None
-    if expected is not None and (type(expected) is not int or expected < 0):
-        return None
-    return Mark(member_id, status, minutes, notes, expected)
-
-
-def parse_mark(index: int, raw: Any, cohort_kind: str, members: Mapping[int, Any] | Iterable[int]
+def parse_mark(index: int, record: Any, cohort_kind: str, members: Mapping[int, Any] | Iterable[int]
                ) -> tuple[Mark | None, list[RecordError]]:
-    """Check one record of the request. `cohort_kind` is "public" or "corporate"."""
-    if type(raw) is dict and (plain := _plain_mark(raw, KEY_FIELDS[cohort_kind], members)) is not None:
+    """Check one record of the command (a commands.MarkRecord, its fields already judged by the command) against
+    the register: the cohort's key, membership. `cohort_kind` is "public" or "corporate"."""
+    if (plain := _plain_mark(record, KEY_FIELDS[cohort_kind], members)) is not None:
         return plain, []
-    errors: list[RecordError] = []
-    if not isinstance(raw, dict):
-        return None, [RecordError(index, "record", "not_an_object", "Each record must be a JSON object.", raw)]
+    return judge_record(index, record, cohort_kind, members)
+
+
+def judge_record(index: int, record: Any, cohort_kind: str, members: Mapping[int, Any] | Iterable[int]
+                 ) -> tuple[Mark | None, list[RecordError]]:
+    """parse_mark the long way: every finding on the record, in the order the API has always listed them."""
     own_key = KEY_FIELDS[cohort_kind]
+    sent = record.model_fields_set
     other_key = KEY_FIELDS["corporate" if cohort_kind == "public" else "public"]
-    if other_key in raw and own_key not in raw:
-        errors.append(RecordError(index, other_key, "wrong_cohort_type",
+    if other_key in sent and own_key not in sent:
+        return None, [RecordError(index, other_key, "wrong_cohort_type",
                                   f"This is a {cohort_kind} cohort: identify trainees by {own_key}.",
-                                  raw.get(other_key)))
-        return None, errors
-    raw_id = raw.get(own_key, raw.get("id"))
-    member_id = _int(raw_id)
+                                  getattr(record, other_key))]
+    member_id = getattr(record, own_key) if own_key in sent else record.id
+    errors: list[RecordError] = []
     if member_id is None:
-        errors.append(RecordError(index, own_key, "required", f"{own_key} is required and must be a number.", raw_id))
+        errors.append(RecordError(index, own_key, "required", f"{own_key} is required and must be a number.", None))
     elif member_id not in members:
         errors.append(RecordError(index, own_key, "not_in_cohort",
-                                  "This trainee is not on this session's register.", raw_id))
-
-    status = raw.get("status")
-    if isinstance(status, str):
-        status = status.strip().upper()
-    if status not in STATUSES:
-        errors.append(RecordError(index, "status", "invalid_status",
-                                  f"status must be one of {', '.join(STATUSES)}.", raw.get("status")))
-
-    minutes_raw = raw.get("minutes_late")
-    minutes: int | None = None
-    if minutes_raw not in (None, ""):
-        minutes = _int(minutes_raw)
-        if minutes is None or not 0 <= minutes <= MAX_MINUTES_LATE:
-            errors.append(RecordError(index, "minutes_late", "out_of_range",
-                                      f"minutes_late must be a whole number from 0 to {MAX_MINUTES_LATE}.",
-                                      minutes_raw))
-            minutes = None
-        elif status in STATUSES and status != AttendanceStatus.LATE:
-            errors.append(RecordError(index, "minutes_late", "only_for_late",
-                                      "minutes_late is only allowed when the status is LATE.", minutes_raw))
-
-    notes_raw = raw.get("notes")
-    notes: str | None = None
-    if notes_raw is not None:
-        if not isinstance(notes_raw, str):
-            errors.append(RecordError(index, "notes", "not_text", "notes must be text.", notes_raw))
-        else:
-            notes = notes_raw.strip() or None
-            if notes is not None and len(notes) > MAX_NOTES:
-                errors.append(RecordError(index, "notes", "too_long",
-                                          f"notes must be at most {MAX_NOTES} characters.", len(notes)))
-
-    expected_raw = raw.get("expected_version")
-    expected: int | None = None
-    if expected_raw is not None:
-        expected = _int(expected_raw)
-        if expected is None or expected < 0:
-            errors.append(RecordError(index, "expected_version", "invalid_version",
-                                      "expected_version must be a whole number ≥ 0 (0: not marked yet).",
-                                      expected_raw))
+                                  "This trainee is not on this session's register.", member_id))
+    errors.extend(record.problems)  # the command's own findings (commands.RefusedRecord), if any
     if errors or member_id is None:
         return None, errors
-    return Mark(member_id, str(status), minutes, notes, expected), []
+    return Mark(member_id, record.status, record.minutes_late, record.notes, record.expected_version), []
 
 
-def parse_marks(records: Any, cohort_kind: str, members: Mapping[int, Any] | Iterable[int]
+def parse_marks(records: Sequence[Any], cohort_kind: str, members: Mapping[int, Any] | Iterable[int]
                 ) -> tuple[list[Mark], list[RecordError]]:
-    """Check every record; a member named twice is an error (which of the two would win?)."""
-    if not isinstance(records, list):
-        return [], [RecordError(-1, "records", "not_a_list", "records must be a list.", None)]
-    if len(records) > MAX_RECORDS:
-        return [], [RecordError(-1, "records", "too_many", f"At most {MAX_RECORDS} records per request.",
-                                len(records))]
+    """Check every record of a command against the register (its list and its fields are the command's to
+    judge: commands.MarkRegister); a member named twice is an error (which of the two would win?)."""
     member_set = members if isinstance(members, Mapping) else set(members)
     marks: list[Mark] = []
     errors: list[RecordError] = []

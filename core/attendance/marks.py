@@ -57,7 +57,7 @@ def _mark(session: Session, user: User, command: MarkRegister, grace_hours: int,
     locking.refuse_if_locked(class_session, zone, grace_hours)
     rows = roster.load_register(session, cohort, class_session.id, language)
     members = {r.member_id: r.active for r in rows}
-    marks, errors = marking.parse_marks([r.raw() for r in command.records], spec.kind, members)
+    marks, errors = marking.parse_marks(command.records, spec.kind, members)
     if errors:
         raise ValidationError(
             N_("%(count)s record(s) are not valid; nothing was saved."),

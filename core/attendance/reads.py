@@ -43,9 +43,11 @@ class SessionInfo:
     locked_at: dt.datetime | None
     lock_reason: str | None
     relock_after: dt.datetime | None
+    time_zone: str                  # the institution's
+    auto_lock_at: dt.datetime       # the cut-off
 
     @classmethod
-    def of(cls, s: ClassSession, cohort: Cohort, lock: LockState) -> SessionInfo:
+    def of(cls, s: ClassSession, cohort: Cohort, lock: LockState, zone: str) -> SessionInfo:
         return cls(id=s.id, cohort_id=cohort.id, cohort_name=cohort.name, cohort_type=cohort.cohort_type.value,
                    session_date=s.session_date, start_time=s.start_time, end_time=s.end_time,
                    starts_at=s.starts_at, ends_at=s.ends_at, session_type=s.session_type.value, title=s.title,
@@ -53,7 +55,7 @@ class SessionInfo:
                    instructor=s.instructor.full_name if s.instructor else None, is_locked=lock.locked,
                    locked_at=lock.locked_at,
                    lock_reason=s.lock_reason or (locking.AUTO_LOCK_REASON if lock.by_rule else None),
-                   relock_after=s.relock_after)
+                   relock_after=s.relock_after, time_zone=zone, auto_lock_at=lock.cutoff)
 
 
 @dataclass
@@ -73,6 +75,24 @@ class Register:
     @property
     def editable(self) -> bool:
         return self.can_mark and not self.info.is_locked
+
+    @property
+    def key(self) -> str:
+        """The member key of this cohort's records: enrolment_id (public) or trainee_id (corporate)."""
+        return self.spec.key
+
+    @property
+    def permissions(self) -> Permissions:
+        return Permissions(mark=self.editable, lock=self.can_lock, unlock=self.can_unlock)
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """What the reader may do with the register now: mark (allowed and not locked), lock, unlock."""
+
+    mark: bool
+    lock: bool
+    unlock: bool
 
 
 @functools.cache
@@ -123,7 +143,7 @@ def build_register(session: Session, user: User, class_session: ClassSession, co
     _, mark_perm = roster.permissions_for(cohort)
     lock = locking.lock_state(class_session, zone, grace_hours)
     return Register(
-        class_session=class_session, cohort=cohort, info=SessionInfo.of(class_session, cohort, lock),
+        class_session=class_session, cohort=cohort, info=SessionInfo.of(class_session, cohort, lock, zone),
         spec=roster.spec_for(cohort), rows=rows, time_zone=zone, auto_lock_at=lock.cutoff,
         can_mark=can(session, user, mark_perm) and class_session.status != SessionStatus.CANCELLED,
         can_lock=can(session, user, "attendance.lock"), can_unlock=can(session, user, "attendance.unlock"),

@@ -118,6 +118,10 @@ class RegisterRow:
     marked_at: dt.datetime | None
     version: int                # 0: never marked
 
+    @property
+    def has_evidence(self) -> bool:
+        return self.evidence_file_id is not None
+
 
 @dataclass(frozen=True)
 class CurrentMark:

@@ -16,6 +16,7 @@ from core.collation import collated, like_pattern, name_matches
 from core.db import flush_or_conflict
 from core.errors import NotFound, ValidationError
 from core.i18n import N_
+from core.institutions.phones import institution_mobile
 from core.institutions.service import acting_institution
 from core.models import (
     AgreementStatus,
@@ -101,8 +102,9 @@ def organizations_query(user: User, q: str = "", language: str = "en") -> Select
 
 def create_organization(session: Session, user: User, command: CreateOrganization) -> Organization:
     with unit_of_work(session):
-        org = Organization(institution_id=acting_institution(session, user, command.institution_id),
-                           **command.model_dump(exclude={"institution_id"}))
+        institution_id = acting_institution(session, user, command.institution_id)
+        org = Organization(institution_id=institution_id, **command.model_dump(exclude={"institution_id"}))
+        org.contact_phone = institution_mobile(session, institution_id, command.contact_phone, "contact_phone")
         session.add(org)
         flush_or_conflict(session, N_("An organization with this name already exists."), "duplicate_organization")
         audit.record(session, actor_id=user.id, action="organization.create", entity_type="organization",
@@ -194,6 +196,8 @@ def create_corporate_cohort(session: Session, user: User, agreement_id: int,
         values["end_date"] = command.end_date or agreement.end_date
         check_dates(values["start_date"], values["end_date"])
         values["name"] = command.name or f"{org.name} — {agreement.title}"[:200]
+        values["contact_phone"] = institution_mobile(session, org.institution_id, command.contact_phone,
+                                                     "contact_phone")
         cohort = Cohort(institution_id=org.institution_id, cohort_type=CohortType.CORPORATE,
                         status=CohortStatus.ACTIVE, organization_id=org.id, agreement_id=agreement.id,
                         created_by_id=user.id, **values)
@@ -214,6 +218,9 @@ def update_corporate_cohort(session: Session, user: User, cohort: Cohort, comman
             raise field_problem("name", N_("Name is required."), "required")
         check_qualification(session, cohort.institution_id, values.get("qualification_id"))
         check_dates(values.get("start_date", cohort.start_date), values.get("end_date", cohort.end_date))
+        if "contact_phone" in values:
+            values["contact_phone"] = institution_mobile(session, cohort.institution_id, values["contact_phone"],
+                                                         "contact_phone")
         before = cohort_snapshot(cohort)
         for name, value in values.items():
             setattr(cohort, name, value)

@@ -182,3 +182,11 @@ def member_rates(session: Session, cohort: Cohort, language: str = "en") -> list
         stmt = _public_rates(Enrolment.id, Enrolment.cohort_id == cohort.id)
     rates = {mid: Rate(int(a or 0), int(c or 0)) for mid, a, c in session.execute(stmt)}
     return [MemberRate(mid, name, ref, bool(active), rates.get(mid, Rate())) for mid, name, ref, active in members]
+
+
+def enrolment_rates(session: Session, enrolment_ids: list[int]) -> dict[int, Rate]:
+    """Each enrolment's own rate (a learner's page: enrolments in several cohorts), in one query."""
+    if not enrolment_ids:
+        return {}
+    return {eid: Rate(int(a or 0), int(c or 0))
+            for eid, a, c in session.execute(_public_rates(Enrolment.id, Enrolment.id.in_(enrolment_ids)))}

@@ -17,7 +17,6 @@ from core.models import (
     Cohort,
     CohortStatus,
     CorporateTrainee,
-    ImportKind,
     ImportStatus,
     TraineeImport,
     TraineeImportRow,
@@ -27,7 +26,7 @@ from core.uow import unit_of_work
 
 from . import rules, store
 from .jobs import COMMIT
-from .service import importable_cohort
+from .trainees import importable_cohort
 
 
 def request_commit(session: Session, import_id: int, user: User, *, cohort: Cohort,
@@ -72,20 +71,16 @@ def same_file_committed(session: Session, imp: TraineeImport) -> TraineeImport |
         TraineeImport.status.in_((ImportStatus.COMMITTING, ImportStatus.COMMITTED))).order_by(TraineeImport.id))
 
 
-def commit_import(session: Session, import_id: int) -> TraineeImport | None:
-    """Insert the valid rows as trainees, set-based, under a per-cohort lock. Idempotent.
+def commit_trainees(session: Session, import_id: int) -> TraineeImport | None:
+    """The trainee target's commit (core.imports.targets): insert the valid rows as trainees, set-based,
+    under a per-cohort lock. Idempotent.
 
     Duplicates against the cohort are checked again here: another import may have been committed
     since validation. The insert, the row marks and the COMMITTED status are one transaction, so a
     worker killed half way leaves nothing behind and the redelivered task does the whole job once.
     """
     with unit_of_work(session):
-        kind, cohort_id = session.execute(select(TraineeImport.kind, TraineeImport.cohort_id)
-                                          .where(TraineeImport.id == import_id)).first() or (None, None)
-        if kind == ImportKind.LEARNERS:
-            from .learners import commit_learner_import  # the learner target lives beside, in its own module
-
-            return commit_learner_import(session, import_id)
+        cohort_id = session.scalar(select(TraineeImport.cohort_id).where(TraineeImport.id == import_id))
         if cohort_id is None:
             return None
         _lock_cohort(session, cohort_id)

@@ -1,4 +1,8 @@
-"""Phone numbers and email addresses of import rows: Algerian mobiles to E.164, emails normalised.
+"""Phone numbers and email addresses: mobiles of the institution's country to E.164, emails normalised.
+
+Algeria (the seed's country, and the rule of its corporate trainee imports) has its own fast path below;
+any other country is read by phonenumbers with that country as the default region (`normalize_mobile`).
+A phone holding letters is refused: phonenumbers would read "0800 FLOWERS" through a telephone keypad.
 
 Each check is cached per distinct raw value and has a fast path for the common shapes that gives exactly
 the answer the library gives (tests compare them on large random samples); anything unusual goes to the
@@ -104,8 +108,18 @@ def _without_separators(raw: str) -> str:
 PhoneResult = tuple[str | None, str | None]  # (E.164, None) or (None, reason code)
 
 
+def has_letters(raw: str) -> bool:
+    """True when `raw` holds a letter of any script (never read through a keypad)."""
+    return _LETTER.search(raw) is not None
+
+
+_LETTER = re.compile(r"[^\W\d_]")
+
+
 def normalize_dz_mobile_plain(raw: str) -> PhoneResult:
-    """The reference: what phonenumbers says, step by step, with no shortcut."""
+    """The reference: what phonenumbers says, step by step, with no shortcut (and no keypad letters)."""
+    if has_letters(raw):
+        return None, "phone_letters"
     try:
         number = phonenumbers.parse(raw, "DZ")
     except NumberParseException:
@@ -159,6 +173,102 @@ def normalize_dz_mobile(raw: str) -> PhoneResult:
     """An Algerian mobile number in E.164 (+213…), or the reason it is not one."""
     fast = dz_mobile_fast(raw)
     return fast if fast is not None else normalize_dz_mobile_plain(raw)
+
+
+# ---------------------------------------------------------------- any country
+
+_MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+
+
+def _international_form(raw: str) -> bool:
+    text = raw.lstrip()
+    return text.startswith(("+", "00"))
+
+
+def normalize_mobile_plain(raw: str, country: str) -> PhoneResult:
+    """The reference for any country: national form is a mobile of `country`; international form a valid
+    mobile of its own country."""
+    if has_letters(raw):
+        return None, "phone_letters"
+    try:
+        number = phonenumbers.parse(raw, country)
+    except NumberParseException:
+        return None, "phone_invalid"
+    if not phonenumbers.is_valid_number(number):
+        return None, "phone_invalid"
+    region = phonenumbers.region_code_for_number(number)
+    if region != country and not _international_form(raw):
+        return None, "phone_invalid"
+    if phonenumbers.number_type(number) not in _MOBILE_TYPES:
+        return None, "phone_not_mobile"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
+
+
+@lru_cache(maxsize=32_768)
+def normalize_mobile(raw: str, country: str) -> PhoneResult:
+    """A mobile in E.164, or the reason it is not one: written nationally, a mobile of `country`; written
+    internationally, a valid mobile of its own country. Algeria keeps its fast path."""
+    if country == "DZ":
+        e164, code = normalize_dz_mobile(raw)
+        if code != "phone_not_dz":
+            return e164, code
+        return normalize_mobile_plain(raw, "DZ")  # another country's mobile, written internationally
+    if (e164 := mobile_plain(raw, country)) is not None:
+        return e164, None
+    return normalize_mobile_plain(raw, country)
+
+
+@lru_cache(maxsize=64)
+def _plain_mobile_regex(country: str) -> tuple[re.Pattern[str], str] | None:
+    """The Algerian plain-shape regex built for any country from its metadata: a mobile written with its
+    national prefix, +CC, 00CC or as bare national digits, group 1 its national number; with the E.164 prefix.
+    None where the shortcut would not be sure (mobile and fixed patterns alike, no national prefix "0",
+    an international prefix other than 00, a calling code shared with other regions)."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(country)
+    if (meta is None or meta.same_mobile_and_fixed_line_pattern or meta.national_prefix != "0"
+            or meta.national_prefix_for_parsing not in (None, "0") or meta.national_prefix_transform_rule
+            or meta.international_prefix != "00"
+            or len(phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(meta.country_code, ())) != 1):
+        return None  # (a calling code shared by several regions: which one a number is in needs the library)
+    general, mobile, fixed = (_compile_desc(d) for d in (meta.general_desc, meta.mobile, meta.fixed_line))
+    if general is None or mobile is None or not general[0]:
+        return None
+    parts = [f"(?={_whole(general)})"]
+    parts += [f"(?!{_whole(desc)})" for name, _kind in _SPECIAL_TYPES
+              if (desc := _compile_desc(getattr(meta, name))) is not None]
+    if fixed is not None:
+        parts.append(f"(?!{_whole(fixed)})")
+    parts.append(f"(?={_whole(mobile)})")
+    cc = str(meta.country_code)
+    shortest, longest = min(general[0]), max(general[0])
+    pattern = (rf"(?:\+{cc}|00{cc}|0|(?!{cc}))((?=[1-9]\d{{{shortest - 1},{longest - 1}}}\Z)"
+               + "".join(parts) + r"\d+)")
+    return re.compile(pattern, re.ASCII), "+" + cc
+
+
+def mobile_plain(raw: str, country: str) -> str | None:
+    """Any country's commonest shape (dz_mobile_plain's, from that country's metadata): a mobile of `country`
+    plainly written → its E.164; None: not sure (phonenumbers decides). Property-tested against
+    normalize_mobile_plain."""
+    found = _plain_mobile_regex(country)
+    if found is None:
+        return None
+    regex, prefix = found
+    digits = _without_separators(raw)
+    plain = regex.fullmatch(digits)
+    if plain is None or (len(digits) != len(raw) and _SIMPLE_PHONE.fullmatch(raw) is None):
+        return None
+    return prefix + plain.group(1)
+
+
+@lru_cache(maxsize=256)
+def mobile_example(country: str) -> tuple[str, str]:
+    """An example mobile of `country`, (national form, international form): what error messages show."""
+    number = phonenumbers.example_number_for_type(country, PhoneNumberType.MOBILE)
+    if number is None:
+        return "", ""
+    return (phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL),
+            phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
 # ---------------------------------------------------------------- email addresses

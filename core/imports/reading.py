@@ -7,7 +7,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import chain, islice
@@ -51,11 +51,7 @@ class FileProfile:
 def sniff_file(chunks: Iterable[bytes]) -> FileProfile:
     """First pass over the bytes: refuse what is not a text CSV, pick the encoding, count lines."""
     it = iter(chunks)
-    first = b""
-    for chunk in it:
-        if chunk:
-            first = chunk
-            break
+    first = next((chunk for chunk in it if chunk), b"")
     if not first:
         raise FileRejected("empty_file", N_("The file is empty."))
     _reject_known_binary(first)
@@ -63,14 +59,17 @@ def sniff_file(chunks: Iterable[bytes]) -> FileProfile:
         raise FileRejected("encoding", NOT_UTF8)
     if first.startswith((b"\xff\xfe", b"\xfe\xff")):
         return _sniff_utf16(first, it)
+    return _sniff_8bit(first, it)
+
+
+def _sniff_8bit(first: bytes, it: Iterator[bytes]) -> FileProfile:
+    """UTF-8 (with or without BOM), else Windows-1252 when nothing says otherwise; binary content refused."""
     encoding = "utf-8-sig" if first.startswith(codecs.BOM_UTF8) else "utf-8"
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8_ok, cp1252_ok = True, True
     lines, tail, last = 0, b"", b""
     for index, chunk in enumerate(_chain(first, it)):
-        if index == 0 and (b"\x00" in chunk[:65536] or len(_CONTROL.findall(chunk[:65536])) > 8):
-            raise FileRejected("binary", N_("This is not a text CSV file (it contains binary data)."))
-        if b"\x00" in chunk:
+        if b"\x00" in chunk or (index == 0 and len(_CONTROL.findall(chunk[:65536])) > 8):
             raise FileRejected("binary", N_("This is not a text CSV file (it contains binary data)."))
         lines += chunk.count(b"\n")
         if utf8_ok:
@@ -146,7 +145,7 @@ class TraineeReader:
     so a number still points at the same record in the user's spreadsheet.
     """
 
-    def __init__(self, text: IO[str]) -> None:
+    def __init__(self, text: IO[str], expected: Sequence[str] = COLUMNS) -> None:
         csv.field_size_limit(MAX_FIELD_CHARS * 10)
         header_line = text.readline()
         if header_line.strip() == "":
@@ -163,7 +162,7 @@ class TraineeReader:
             found = ", ".join(c for c in self.columns if c) or "nothing"
             raise FileRejected("missing_full_name",
                                f"The header row has no full_name column (found: {found[:300]}). The first line "
-                               f"must name the columns: {', '.join(COLUMNS)}.")
+                               f"must name the columns: {', '.join(expected)}.")
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """Lines are read in chunks. A chunk with no quote character is split on the delimiter, which is what

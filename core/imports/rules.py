@@ -10,19 +10,24 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import attrgetter, itemgetter
 from typing import Any
 
 from core.i18n import N_
 
 from .contacts import (
+    PhoneResult,
     dz_mobile_fast,
     dz_mobile_plain,
     email_fast,
+    mobile_example,
+    mobile_plain,
     normalize_dz_mobile,
     normalize_dz_mobile_plain,
     normalize_email,
     normalize_email_plain,
+    normalize_mobile,
 )
 
 COLUMNS = ("full_name", "phone", "email", "job_title", "employee_code", "department")
@@ -36,6 +41,7 @@ REASONS: dict[str, str] = {
     "phone_invalid": N_("Not a valid phone number."),
     "phone_not_dz": N_("Not an Algerian number: only Algerian mobile numbers are accepted."),
     "phone_not_mobile": N_("Not a mobile number (landline or special number): only Algerian mobiles are accepted."),
+    "phone_letters": N_("A phone number holds digits, not letters."),
     "email_invalid": N_("Not a valid email address."),
     "duplicate_phone_in_file": N_("Duplicate phone number in this file."),
     "duplicate_email_in_file": N_("Duplicate email in this file."),
@@ -67,6 +73,40 @@ FIRST_ON_ROW = {
     "duplicate_email_in_file": N_("Duplicate email in this file (first on row %(first)s)."),
     "duplicate_employee_code_in_file": N_("Duplicate employee code in this file (first on row %(first)s)."),
 }
+
+
+# A refused phone, in words naming the form expected with an example of the institution's country
+# (`example`: national form, `international`: E.164), so the reader can put it right.
+PHONE_EXPECTED = {
+    "phone_invalid": N_("Not a valid mobile number: write it like %(example)s, or another country's mobile in "
+                        "international form (+ and its country code)."),
+    "phone_not_mobile": N_("Not a mobile number (landline or special number): write a mobile like %(example)s "
+                           "or %(international)s."),
+    "phone_letters": N_("A phone number holds digits, not letters: write a mobile like %(example)s or "
+                        "%(international)s."),
+    "phone_not_dz": N_("Not an Algerian number: only Algerian mobile numbers are accepted, like %(example)s or "
+                       "%(international)s."),
+}
+
+
+@lru_cache(maxsize=256)
+def _phone_words(code: str, country: str) -> tuple[str, str | None, dict[str, str] | None]:
+    """(English message, msgid, params) of a refused phone in `country`: worked out once per pair, as a file
+    may refuse thousands of phones."""
+    example, international = mobile_example(country)
+    if code not in PHONE_EXPECTED or not example:
+        return reason_sentence(code), None, None
+    params = {"example": example, "international": international}
+    return PHONE_EXPECTED[code] % params, PHONE_EXPECTED[code], params
+
+
+def phone_problem(column: str, value: str | None, code: str, country: str) -> dict[str, Any]:
+    """A refused phone as a row problem whose message names the expected form for `country`."""
+    message, template, params = _phone_words(code, country)
+    found = {"column": column, "value": value, "code": code, "message": message}
+    if template:
+        found.update(template=template, params=dict(params or {}))
+    return found
 
 
 def reason_sentence(code: str) -> str:
@@ -118,19 +158,28 @@ class RowResult:
 CleanRow = tuple[int, str, str, str, str, str, str]
 
 
+# A learner row (core.imports.learners) that passed every check, "" where its RowResult holds None:
+# (row, full_name, phone_e164, email, id_number, date_of_birth as YYYY-MM-DD).
+LearnerCleanRow = tuple[int, str, str, str, str, str]
+
+
 @dataclass(slots=True)
 class CheckedRows:
     """A batch of checked rows: the plainly valid ones as CleanRow tuples (most of a file: cheap to keep and to
-    write), every other one as its RowResult."""
+    write; a learner file's as LearnerCleanRow tuples), every other one as its RowResult."""
 
     clean: list[CleanRow]
     others: list[RowResult]
+    clean_learners: list[LearnerCleanRow] = field(default_factory=list)
 
     def results(self) -> list[RowResult]:
         """Every row as the RowResult `check` gives it, in file order."""
         made = [RowResult(row, True, name, phone or None, email or None, job_title or None, employee_code or None,
                           department or None)
                 for row, name, phone, email, job_title, employee_code, department in self.clean]
+        made += [RowResult(row, True, name, phone or None, email or None, id_number=id_number or None,
+                           date_of_birth=dt.date.fromisoformat(born) if born else None)
+                 for row, name, phone, email, id_number, born in self.clean_learners]
         return sorted(made + self.others, key=attrgetter("row"))
 
 
@@ -153,8 +202,14 @@ class RowValidator:
     cohort), and the cohort's names (a row with nothing but a known name is a possible duplicate)."""
 
     def __init__(self, columns: list[str], cohort_phones: Iterable[str] = (), cohort_emails: Iterable[str] = (),
-                 cohort_codes: Iterable[str] = (), cohort_names: Iterable[str] = ()):
+                 cohort_codes: Iterable[str] = (), cohort_names: Iterable[str] = (), country: str = "DZ",
+                 algerian_rule: bool = True):
+        """`country`: phones written nationally are its mobiles. `algerian_rule` (corporate trainee files of an
+        Algerian institution): only Algerian mobiles, by the Algerian fast path; otherwise a mobile written
+        internationally is accepted when valid in its own country."""
         self.width = len(columns)
+        self.country = country
+        self.algerian = country == "DZ" and algerian_rule
         positions: dict[str, int] = {}
         for index, name in enumerate(columns):
             positions.setdefault(name, index)
@@ -201,48 +256,10 @@ class RowValidator:
                 for column, value in (("job_title", job_title), ("employee_code", employee_code),
                                       ("department", department)))
 
-        phone = None
-        if phone_raw:
-            # The fast path first (cheaper than a cache lookup, which only the rest need); long values skip
-            # the cache (same answer, bounded memory whatever the file holds).
-            e164, code = (plain_phone, None) if plain_phone else dz_mobile_fast(phone_raw) or (
-                normalize_dz_mobile(phone_raw) if len(phone_raw) <= 64 else normalize_dz_mobile_plain(phone_raw))
-            if code:
-                errors.append(_error("phone", phone_raw, code))
-            else:
-                phone = e164
-                first = self.seen_phones.setdefault(e164, row)  # type: ignore[arg-type]
-                if first != row:
-                    errors.append(_error("phone", phone_raw, "duplicate_phone_in_file",
-                                         FIRST_ON_ROW["duplicate_phone_in_file"], first=first))
-                elif e164 in self.cohort_phones:
-                    errors.append(_error("phone", phone_raw, "duplicate_phone_in_cohort"))
-
-        email = None
-        if email_raw:
-            if (normalized := plain_email or email_fast(email_raw)) is not None:
-                problem = None
-            else:
-                normalized, problem = (normalize_email(email_raw) if len(email_raw) <= 320
-                                       else normalize_email_plain(email_raw))
-            if normalized is None:
-                errors.append({**_error("email", email_raw[:254], "email_invalid"), "message": problem})
-            else:
-                email = normalized
-                first = self.seen_emails.setdefault(normalized, row)
-                if first != row:
-                    errors.append(_error("email", email_raw, "duplicate_email_in_file",
-                                         FIRST_ON_ROW["duplicate_email_in_file"], first=first))
-                elif normalized in self.cohort_emails:
-                    errors.append(_error("email", email_raw, "duplicate_email_in_cohort"))
-
+        phone = self._phone_of(row, phone_raw, plain_phone, errors) if phone_raw else None
+        email = self._email_of(row, email_raw, plain_email, errors) if email_raw else None
         if employee_code:
-            first = self.seen_codes.setdefault(employee_code, row)
-            if first != row:
-                errors.append(_error("employee_code", employee_code, "duplicate_employee_code_in_file",
-                                     FIRST_ON_ROW["duplicate_employee_code_in_file"], first=first))
-            elif employee_code in self.cohort_codes:
-                errors.append(_error("employee_code", employee_code, "duplicate_employee_code_in_cohort"))
+            self._code_seen(row, employee_code, errors)
 
         warnings = None
         if not errors and not (phone or email or employee_code) and name_key(name) in self.cohort_names:
@@ -258,6 +275,63 @@ class RowValidator:
         return RowResult(row, not errors, name or None, phone, email, job_title or None, employee_code or None,
                          department or None, errors, warnings)
 
+    def _phone_of(self, row: int, phone_raw: str, plain_phone: str | None, errors: list[dict[str, Any]]
+                  ) -> str | None:
+        """The row's phone in E.164, or None with its problem added to `errors` (a bad or repeated number)."""
+        # The fast path first (cheaper than a cache lookup, which only the rest need); long values skip
+        # the cache (same answer, bounded memory whatever the file holds).
+        e164, code = (plain_phone, None) if plain_phone else self._phone(phone_raw)
+        if code:
+            errors.append(phone_problem("phone", phone_raw, code, self.country))
+            return None
+        first = self.seen_phones.setdefault(e164, row)  # type: ignore[arg-type]
+        if first != row:
+            errors.append(_error("phone", phone_raw, "duplicate_phone_in_file",
+                                 FIRST_ON_ROW["duplicate_phone_in_file"], first=first))
+        elif e164 in self.cohort_phones:
+            errors.append(_error("phone", phone_raw, "duplicate_phone_in_cohort"))
+        return e164
+
+    def _email_of(self, row: int, email_raw: str, plain_email: str | None, errors: list[dict[str, Any]]
+                  ) -> str | None:
+        """The row's email normalised, or None with its problem added to `errors` (a repeat keeps its value)."""
+        if (normalized := plain_email or email_fast(email_raw)) is not None:
+            problem = None
+        else:
+            normalized, problem = (normalize_email(email_raw) if len(email_raw) <= 320
+                                   else normalize_email_plain(email_raw))
+        if normalized is None:
+            errors.append({**_error("email", email_raw[:254], "email_invalid"), "message": problem})
+            return None
+        first = self.seen_emails.setdefault(normalized, row)
+        if first != row:
+            errors.append(_error("email", email_raw, "duplicate_email_in_file",
+                                 FIRST_ON_ROW["duplicate_email_in_file"], first=first))
+        elif normalized in self.cohort_emails:
+            errors.append(_error("email", email_raw, "duplicate_email_in_cohort"))
+        return normalized
+
+    def _code_seen(self, row: int, employee_code: str, errors: list[dict[str, Any]]) -> None:
+        first = self.seen_codes.setdefault(employee_code, row)
+        if first != row:
+            errors.append(_error("employee_code", employee_code, "duplicate_employee_code_in_file",
+                                 FIRST_ON_ROW["duplicate_employee_code_in_file"], first=first))
+        elif employee_code in self.cohort_codes:
+            errors.append(_error("employee_code", employee_code, "duplicate_employee_code_in_cohort"))
+
+    def _phone(self, raw: str) -> PhoneResult:
+        if self.algerian:
+            return dz_mobile_fast(raw) or (
+                normalize_dz_mobile(raw) if len(raw) <= 64 else normalize_dz_mobile_plain(raw))
+        if len(raw) > 64:
+            return None, "phone_invalid"
+        return normalize_mobile(raw, self.country)
+
+    def _plain_phone(self, raw: str) -> str | None:
+        """check_batch's phone outside Algeria: the country's fast path (a mobile plainly written → E.164), or
+        None (check() decides, with its message)."""
+        return mobile_plain(raw, self.country)
+
     def check_batch(self, rows: Iterable[tuple[int, list[str]]]) -> CheckedRows:
         """`check` for many rows, the common case decided inline (no RowResult, no error list): a row with
         every column, a name, lengths within limits, at least one of phone, email and employee code, a
@@ -267,6 +341,8 @@ class RowValidator:
         clean: list[CleanRow] = []
         others: list[RowResult] = []
         keep, set_aside, check, judge = clean.append, others.append, self.check, self._judge
+        # An Algerian mobile plainly written is one under either rule: the fast path itself, no extra call.
+        plain_phone = dz_mobile_plain if self.country == "DZ" else self._plain_phone
         fetch, width, strip = self._all, self.width, str.strip
         name_max, title_max, code_max, department_max = (
             MAX_LENGTHS[c] for c in ("full_name", "job_title", "employee_code", "department"))
@@ -278,7 +354,7 @@ class RowValidator:
                 continue
             name, phone_raw, email_raw, job_title, employee_code, department = map(strip, fetch(fields))
             # "" for a blank value (never a key of the sets below), None for a value this path can't decide
-            phone = dz_mobile_plain(phone_raw) if phone_raw else ""
+            phone = plain_phone(phone_raw) if phone_raw else ""
             email = email_fast(email_raw) if email_raw else ""
             if (phone is None or email is None or not name or len(name) > name_max or len(job_title) > title_max
                     or len(employee_code) > code_max or len(department) > department_max

@@ -1,4 +1,4 @@
-"""Trainee imports: upload (create), validate (task), commit (task), cancel.
+"""Imports of any target (core.imports.targets): upload (create), validate (task), commit (task), cancel.
 
 Each call is one transaction, except `validate_import`, which commits its progress every batch so
 that the status page sees it move, and writes the row results beside (store.row_sink); a redelivered
@@ -18,14 +18,11 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from core import audit, clock, jobs
-from core.errors import Conflict, NotFound, ValidationError
+from core import audit, clock
+from core.errors import Conflict, NotFound
 from core.i18n import N_
 from core.models import (
     Cohort,
-    CohortStatus,
-    CohortType,
-    CorporateTrainee,
     ImportKind,
     ImportStatus,
     TraineeImport,
@@ -35,26 +32,17 @@ from core.models import (
 from core.storage import PrivateStorage
 from core.uow import unit_of_work
 
-from . import reading, rules, store
-from .jobs import VALIDATE, validation_failed
+from . import reading, rules, store, targets
+from .jobs import validation_failed
+from .pipeline import MakeValidator, store_upload
 from .store import VALIDATION_LOCK_SPACE  # noqa: F401  (tests and operators look it up here)
+from .trainees import importable_cohort
 
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 5000  # rows per batch: checked, written and reported together (20 round trips per 100k rows)
 PREVIEW_LIMIT = 500
 CANCELLABLE = {ImportStatus.UPLOADED, ImportStatus.VALIDATING, ImportStatus.VALIDATED, ImportStatus.FAILED}
-# Builds the row checker for an import once its file's header is read (columns → validator).
-MakeValidator = Callable[[list[str]], Any]
-
-
-def importable_cohort(session: Session, cohort: Cohort) -> Cohort:
-    if cohort.cohort_type != CohortType.CORPORATE:
-        raise ValidationError(N_("Trainees can be imported only into a corporate cohort."), code="not_corporate")
-    if cohort.status != CohortStatus.ACTIVE:
-        raise ValidationError(N_("This cohort is %(status)s: trainees can be imported only into an active cohort."),
-                              params={"status": cohort.status.value.lower()}, code="cohort_not_active")
-    return cohort
 
 
 # ---------------------------------------------------------------- upload
@@ -66,29 +54,6 @@ def create_import(session: Session, storage: PrivateStorage, *, cohort: Cohort, 
     importable_cohort(session, cohort)
     return store_upload(session, storage, TraineeImport(cohort_id=cohort.id), uploader=uploader, stream=stream,
                         filename=filename, max_bytes=max_bytes)
-
-
-def store_upload(session: Session, storage: PrivateStorage, imp: TraineeImport, *, uploader: User,
-                 stream: BinaryIO, filename: str, max_bytes: int) -> TraineeImport:
-    """Any kind of import: the file to private storage, the row recorded, validation queued (core.jobs)."""
-    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:255] or "upload.csv"
-    stored = storage.save_stream(stream, "imports", ".csv", max_bytes=max_bytes)
-    imp.uploaded_by_id, imp.original_filename, imp.storage_key = uploader.id, name, stored.key
-    imp.size_bytes, imp.sha256, imp.status = stored.size, stored.sha256, ImportStatus.UPLOADED
-    imp.rows_done = imp.valid_count = imp.invalid_count = imp.inserted_count = imp.enrolled_count = 0
-    imp.errors_by_reason = {}
-    try:
-        with unit_of_work(session):
-            session.add(imp)
-            session.flush()
-            audit.record(session, actor_id=uploader.id, action="import.upload", entity_type="trainee_import",
-                         entity_id=imp.id, after={"file": name, "size": stored.size, "sha256": stored.sha256},
-                         context={"cohort_id": imp.cohort_id, "kind": imp.kind or ImportKind.TRAINEES.value})
-            jobs.enqueue(session, VALIDATE, imp.id)  # sent after commit, or by the sweeper if the broker is down
-    except BaseException:
-        storage.delete(stored.key)  # nothing refers to the file: don't keep it
-        raise
-    return imp
 
 
 # ---------------------------------------------------------------- validation
@@ -118,7 +83,8 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
         imp.rows_done, imp.rows_total, imp.valid_count, imp.invalid_count = 0, None, 0, 0
         imp.errors_by_reason, imp.error_message, imp.possible_duplicate_count = {}, None, 0
         key = imp.storage_key
-        make_validator = _validator_for(session, imp)
+        target = targets.target_for(imp.kind)
+        make_validator, expected = target.validator(session, imp), target.columns
 
     try:
         profile = reading.sniff_file(storage.iter_chunks(key))
@@ -126,7 +92,7 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
             still_validating = _update_progress(session, import_id, rows_total=max(profile.line_count - 1, 0))
         if not still_validating:
             return session.get(TraineeImport, import_id)
-        if not _run_rows(session, storage, key, import_id, profile, make_validator, progress_every):
+        if not _run_rows(session, storage, key, import_id, profile, make_validator, progress_every, expected):
             log.info("import %s changed status while validating; leaving it", import_id)
     except reading.FileRejected as rejected:
         with unit_of_work(session):
@@ -134,24 +100,13 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
     return session.get(TraineeImport, import_id)
 
 
-def _validator_for(session: Session, imp: TraineeImport) -> MakeValidator:
-    """The row checker for this kind of import, knowing who is already there."""
-    if imp.kind == ImportKind.LEARNERS:
-        from .learners import learner_validator  # the learner target lives beside, in its own module
-
-        return learner_validator(session, imp)
-    existing = session.execute(
-        select(CorporateTrainee.phone_e164, CorporateTrainee.email, CorporateTrainee.employee_code,
-               CorporateTrainee.full_name).where(CorporateTrainee.cohort_id == imp.cohort_id)
-    ).all()
-    # Column by column, in C loops (a cohort may hold 100k trainees): phones, emails, codes, names.
-    phones, emails, codes, names = zip(*existing, strict=True) if existing else ((), (), (), ())
-    return lambda columns: rules.RowValidator(columns, filter(None, phones), filter(None, emails),
-                                              filter(None, codes), names)
+def expected_columns(kind: ImportKind | str | None) -> tuple[str, ...]:
+    """The columns a file of this kind of import names in its header row (its target's)."""
+    return targets.target_for(kind).columns
 
 
 def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: int, profile: reading.FileProfile,
-              make_validator: MakeValidator, progress_every: int) -> bool:
+              make_validator: MakeValidator, progress_every: int, expected: tuple[str, ...] = rules.COLUMNS) -> bool:
     """Check every row, writing results and progress as it goes, and end VALIDATED with the rows
     (store.row_sink). False: the import left VALIDATING meanwhile (cancelled)."""
     def progress(connection: Connection, rows_done: int, valid: int, invalid: int) -> bool:
@@ -161,7 +116,7 @@ def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: in
     with store.row_sink(engine, import_id, progress) as sink, storage.open(key) as raw:  # type: ignore[arg-type]
         text_stream = io.TextIOWrapper(raw, encoding=profile.encoding, newline="")
         try:
-            reader = reading.TraineeReader(text_stream)
+            reader = reading.TraineeReader(text_stream, expected)
             validator = make_validator(reader.columns)
             for batch in reader.batches(progress_every):
                 checked = validator.check_batch(batch)
@@ -203,6 +158,19 @@ def _update_progress(session: Session, import_id: int, **values: Any) -> bool:
         .values(**values)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- commit
+
+
+def commit_import(session: Session, import_id: int) -> TraineeImport | None:
+    """Insert an import's valid rows where its target keeps them (core.imports.targets): one transaction,
+    idempotent (a redelivered job finds the import COMMITTED and adds nothing)."""
+    with unit_of_work(session):
+        kind = session.scalar(select(TraineeImport.kind).where(TraineeImport.id == import_id))
+        if kind is None:
+            return None
+        return targets.target_for(kind).commit(session, import_id)
 
 
 # ---------------------------------------------------------------- cancel

@@ -153,21 +153,24 @@ def _copy_payload(import_id: int, batch: rules.CheckedRows) -> str:
     The lines are formatted with their values as they are, and counted: a value holding a tab, a line
     break or a backslash (rare: a quoted CSV field) shows up as a line with too many separators, or a
     backslash anywhere, and only then is every value of the batch escaped."""
-    clean = batch.clean
+    clean, learners = batch.clean, batch.clean_learners
     others = [_result_values(r) for r in batch.others]
-    body = _copy_text(import_id, clean, others)
-    lines = len(clean) + len(others)
+    body = _copy_text(import_id, clean, learners, others)
+    lines = len(clean) + len(learners) + len(others)
     if (body.count("\t") != (len(_ROW_COLUMNS) - 1) * lines or body.count("\n") != lines or "\\" in body
             or "\r" in body):
         body = _copy_text(import_id, [(row, *(v.translate(_COPY_ESCAPES) for v in values))
                                       for row, *values in clean],
+                          [(row, *(v.translate(_COPY_ESCAPES) for v in values)) for row, *values in learners],
                           [tuple(v.translate(_COPY_ESCAPES) for v in values) for values in others])
     return body
 
 
-def _copy_text(import_id: int, clean: list[Any], others: list[tuple[str, ...]]) -> str:
+def _copy_text(import_id: int, clean: list[Any], learners: list[Any], others: list[tuple[str, ...]]) -> str:
     lines = [f"{import_id}\t{row}\tt\t{name}\t{phone}\t{email}\t{job}\t{code}\t{department}\t\t\t"
              for row, name, phone, email, job, code, department in clean]
+    lines += [f"{import_id}\t{row}\tt\t{name}\t{phone}\t{email}\t\t\t\t{id_number}\t{born}\t"
+              for row, name, phone, email, id_number, born in learners]
     lines += [f"{import_id}\t" + "\t".join(values) for values in others]
     return "\n".join(lines) + "\n"
 

@@ -6,11 +6,12 @@ import re
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from core.fields import Command, Id, Language, Name, PageQuery, SearchText
 from core.i18n import LANGUAGES as LANGUAGES  # web/institutions reads it from here
-from core.input_fields import OptionalEmail, bounded, kept
+from core.input_fields import OptionalEmail, blank_to_none, bounded, kept
+from core.institutions.countries import normalize_country
 
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?")
 
@@ -32,6 +33,10 @@ def _slug(value: str) -> str:
     return value
 
 
+CountryCode = Annotated[str, Field(min_length=2, max_length=2, examples=["ZA", "DZ"],
+                                   description="ISO 3166-1 alpha-2; decides phones and public holidays."),
+                        AfterValidator(normalize_country)]
+OptionalCountry = Annotated[CountryCode | None, BeforeValidator(blank_to_none)]
 TimeZoneName = Annotated[str, Field(max_length=64, examples=["Africa/Algiers"]), AfterValidator(_time_zone)]
 Slug = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(_slug)]
 Code = Annotated[str, Field(min_length=1, max_length=40)]
@@ -54,6 +59,8 @@ class CreateInstitution(InstitutionFields):
     name: Name = Field(max_length=200)
     slug: Slug
     time_zone: TimeZoneName
+    country: OptionalCountry = Field(None, description="Derived from the time zone when omitted "
+                                               "(Africa/Johannesburg → ZA, Africa/Algiers → DZ).")
     default_language: Language = "en"
 
 
@@ -63,6 +70,7 @@ class UpdateInstitution(InstitutionFields):
     name: kept(Name) = Field(None, max_length=200)
     slug: kept(Slug) = None
     time_zone: kept(TimeZoneName) = None
+    country: kept(CountryCode) = None
     default_language: kept(Language) = None
 
 

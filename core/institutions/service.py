@@ -16,8 +16,9 @@ from core.models import Institution, Qualification, Role, User
 from core.uow import unit_of_work
 
 from .commands import CreateInstitution, CreateQualification, UpdateInstitution, UpdateQualification
+from .countries import country_for_zone
 
-INSTITUTION_FIELDS = ("name", "slug", "time_zone", "default_language", "accreditation_number", "address",
+INSTITUTION_FIELDS = ("name", "slug", "time_zone", "country", "default_language", "accreditation_number", "address",
                       "contact_name", "contact_email", "contact_phone")
 QUALIFICATION_FIELDS = ("code", "title", "level", "active")
 
@@ -82,7 +83,13 @@ def get_institution(session: Session, institution_id: int) -> Institution:
 
 def create_institution(session: Session, actor: User | None, command: CreateInstitution) -> Institution:
     with unit_of_work(session):
-        inst = Institution(**command.model_dump())
+        values = command.model_dump()
+        values["country"] = command.country or country_for_zone(command.time_zone)
+        if values["country"] is None:
+            raise ValidationError(N_("Give the institution's country (two letters, e.g. ZA or DZ): its time zone "
+                                     "names none."), code="country_required",
+                                  details=[{"field": "country", "message": "Required for this time zone."}])
+        inst = Institution(**values)
         _save(session, actor, "institution", inst)
     return inst
 

@@ -58,7 +58,8 @@ class RegisterDocument(Timestamped, Base):
     status: Mapped[DocumentStatus] = mapped_column(enum_column(DocumentStatus), default=DocumentStatus.PENDING)
     # Public: printed in the footer and the QR code, looked up by /verify/<reference>.
     reference: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: new_reference())
-    verification_code: Mapped[str] = mapped_column(String(16), default=lambda: new_code())
+    # Printed beside the reference; /verify also accepts it typed (indexed: a public lookup).
+    verification_code: Mapped[str] = mapped_column(String(16), default=lambda: new_code(), index=True)
     data_version: Mapped[str | None] = mapped_column(String(64))
     storage_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     sha256: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, Timestamped
+
+
+def _country_of_zone(context: Any) -> str:
+    """An institution inserted without a country gets its time zone's (core.institutions.countries)."""
+    from core.institutions.countries import country_for_zone
+
+    zone = context.get_current_parameters().get("time_zone") or "Africa/Algiers"
+    return country_for_zone(zone) or "DZ"
 
 
 class Institution(Timestamped, Base):
@@ -18,6 +27,9 @@ class Institution(Timestamped, Base):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     time_zone: Mapped[str] = mapped_column(String(64), default="Africa/Algiers")
     default_language: Mapped[str] = mapped_column(String(8), default="en", server_default=text("'en'"))
+    # ISO 3166-1 alpha-2: decides how phones are read and which public holidays apply.
+    # Inserted by SQL that names none (older scripts): DZ, the rule phones were read by before countries.
+    country: Mapped[str] = mapped_column(String(2), default=_country_of_zone, server_default=text("'DZ'"))
     # e.g. a QCTO or ministry provider number
     accreditation_number: Mapped[str | None] = mapped_column(String(80))
     address: Mapped[str | None] = mapped_column(Text)

@@ -25,6 +25,8 @@ class User(Timestamped, Base):
     agency_name: Mapped[str | None] = mapped_column(String(200))
     # The language chosen on Profile (core.i18n.LANGUAGES); None: the browser's, else the institution's.
     language: Mapped[str | None] = mapped_column(String(8))
+    # A mobile, E.164, read by the institution's country (core.institutions.phones).
+    phone_e164: Mapped[str | None] = mapped_column(String(20))
     last_login_at: Mapped[dt.datetime | None]
 
     memberships: Mapped[list[OrgMembership]] = relationship(back_populates="user", lazy="selectin")

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from core.fields import Command, Id, Name, PageQuery, SearchText
-from core.input_fields import PLAIN_EMAIL, OptionalDate, OptionalEmail, OptionalMobile, bounded, kept
+from core.fields import Command, Day, Id, Name, PageQuery, SearchText, clean_text
+from core.input_fields import (
+    PLAIN_EMAIL,
+    OptionalDate,
+    OptionalEmail,
+    OptionalId,
+    OptionalMobile,
+    blank_to_none,
+    bounded,
+    kept,
+)
 from core.models import Role
 
 RoleName = Literal["super_admin", "admin", "support", "teacher", "org_member", "regulator"]
@@ -23,10 +33,13 @@ class CreateUser(Command):
     full_name: Name = Field(max_length=200)
     role: RoleName
     institution_id: Id | None = Field(None, description="super_admin only; an admin's own institution otherwise.")
-    organization_id: Id | None = Field(None, description="Organization members only.")
-    password: str | None = Field(None, min_length=1, max_length=200,
-                                 description="Optional first password; without one the user is mailed a link "
-                                             "to choose it.")
+    organization_id: OptionalId = Field(None, description="Organization members (role org_member) only: one of "
+                                                          "the institution's organizations.")
+    phone: OptionalMobile = None
+    # A blank form field is no password: the person is mailed a link to choose one.
+    password: Annotated[str | None, BeforeValidator(blank_to_none)] = Field(
+        None, min_length=1, max_length=200,
+        description="Optional first password; without one the user is mailed a link to choose it.")
     cohort_ids: list[Id] = Field(default_factory=list, max_length=MAX_IDS,
                                  description="Cohorts a teacher facilitates.")
 
@@ -37,6 +50,7 @@ class UpdateUser(Command):
     full_name: kept(Name) = Field(None, max_length=200)
     role: kept(RoleName) = None
     active: kept(bool) = None
+    phone: OptionalMobile = None
     cohort_ids: list[Id] | None = Field(None, max_length=MAX_IDS, description="Cohorts a teacher facilitates.")
 
 
@@ -81,9 +95,36 @@ class LearnerQuery(PageQuery):
     cohort: Id | None = Field(None, description="Only learners enrolled in this cohort.")
 
 
+def _id_number_list(value: object) -> object:
+    """A pasted list (one per line, or separated by commas, semicolons or tabs: a passport number may hold a
+    space) as a list; a list stays."""
+    if isinstance(value, str):
+        return [part.strip() for part in re.split(r"[\r\n\t,;]+", value) if part.strip()]
+    return value
+
+
+IdNumberText = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(clean_text)]
+EnrolmentDay = Annotated[Day | None, BeforeValidator(blank_to_none)]
+
+
 class Enrol(Command):
-    learner_ids: list[Id] = Field(min_length=1, max_length=MAX_IDS)
-    enrolled_on: OptionalDate = Field(None, description="Defaults to the later of today and the cohort's start.")
+    """Learners by id, by ID number, or both; an unknown ID number is reported, not an error."""
+
+    learner_ids: list[Id] = Field(default_factory=list, max_length=MAX_IDS)
+    id_numbers: Annotated[list[IdNumberText], BeforeValidator(_id_number_list)] = Field(
+        default_factory=list, max_length=MAX_IDS, description="National ID or passport numbers (each unknown one "
+                                                               "is reported in `unknown_id_numbers`).")
+    enrolled_on: EnrolmentDay = Field(None, description="Defaults to the later of today and the cohort's start.")
+
+    @model_validator(mode="after")
+    def _someone(self) -> Enrol:
+        if not self.learner_ids and not self.id_numbers:
+            raise ValueError("name at least one learner: learner_ids or id_numbers")
+        return self
+
+
+class UpdateEnrolment(Command):
+    enrolled_on: Day = Field(description="From this date the learner's sessions count (marks before it included).")
 
 
 class Withdraw(Command):
@@ -95,4 +136,4 @@ class EnrolmentQuery(PageQuery):
     status: Literal["ACTIVE", "WITHDRAWN", "COMPLETED"] | None = None
 
 
-ROLES_AN_ADMIN_GIVES = frozenset({Role.ADMIN, Role.SUPPORT, Role.TEACHER})
+ROLES_AN_ADMIN_GIVES = frozenset({Role.ADMIN, Role.SUPPORT, Role.TEACHER, Role.ORG_MEMBER})

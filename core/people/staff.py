@@ -16,8 +16,9 @@ from core.access.auth import INSTITUTION_ROLES
 from core.collation import collated, like_pattern, name_matches
 from core.errors import Forbidden, NotFound, ValidationError
 from core.i18n import N_
+from core.institutions.phones import institution_mobile
 from core.institutions.service import acting_institution
-from core.models import ApiToken, Cohort, LoginSession, Role, User, cohort_facilitators
+from core.models import ApiToken, Cohort, LoginSession, Organization, OrgMembership, Role, User, cohort_facilitators
 from core.uow import unit_of_work
 
 from .commands import ROLES_AN_ADMIN_GIVES, CreateUser, UpdateUser, UserQuery
@@ -83,18 +84,42 @@ def _set_cohorts(session: Session, user: User, cohort_ids: list[int]) -> None:
         session.execute(insert(cohort_facilitators), [{"cohort_id": c, "user_id": user.id} for c in ids])
 
 
+def _organization_problem(message: str, code: str) -> ValidationError:
+    return ValidationError(message, code=code, details=[{"field": "organization_id", "message": message}])
+
+
+def _member_institution(session: Session, actor: User, command: CreateUser, role: Role) -> int | None:
+    """The institution the new account belongs to. An organization member's is their organization's, which must
+    be one of the acting institution's (an admin's own; a super admin's named one, else the organization's)."""
+    if role != Role.ORG_MEMBER:
+        if command.organization_id is not None:
+            raise _organization_problem(N_("Only organization members belong to an organization."),
+                                        "organization_not_allowed")
+        if role in INSTITUTION_ROLES or command.institution_id is not None or actor.role != Role.SUPER_ADMIN:
+            return acting_institution(session, actor, command.institution_id)
+        return None
+    if command.organization_id is None:
+        raise _organization_problem(N_("An organization member needs an organization."), "organization_required")
+    org_institution = session.scalar(select(Organization.institution_id)
+                                     .where(Organization.id == command.organization_id))
+    wanted = ((command.institution_id or org_institution) if actor.role == Role.SUPER_ADMIN
+              else actor.institution_id)
+    if org_institution is None or org_institution != wanted:
+        raise _organization_problem(N_("No such organization at this institution."), "unknown_organization")
+    return org_institution
+
+
 def create_staff(session: Session, actor: User, command: CreateUser, *, invite: bool = True) -> User:
     """Create an account; without a password (and with `invite`) the user is mailed a link to choose one (a job,
     sent after commit)."""
     role = Role(command.role)
     with unit_of_work(session):
         _check_role(actor, role)
-        institution_id = (acting_institution(session, actor, command.institution_id)
-                          if role in INSTITUTION_ROLES or command.institution_id is not None
-                          or actor.role != Role.SUPER_ADMIN else None)
+        institution_id = _member_institution(session, actor, command, role)
         user = auth.create_user(session, email=command.email, role=role, full_name=command.full_name,
                                 password=command.password, institution_id=institution_id,
                                 organization_id=command.organization_id)
+        user.phone_e164 = institution_mobile(session, institution_id, command.phone)
         _set_cohorts(session, user, command.cohort_ids)
         audit.record(session, actor_id=actor.id, action="user.create", entity_type="user", entity_id=user.id,
                      after={"email": user.email, "role": role.value, "institution_id": institution_id})
@@ -116,6 +141,11 @@ def update_staff(session: Session, actor: User, user_id: int, command: UpdateUse
             raise ValidationError(N_("You cannot deactivate yourself or change your own role."), code="self_change")
         before = {"full_name": user.full_name, "role": user.role.value, "active": user.active}
         cohort_ids = changes.pop("cohort_ids", None)
+        if "phone" in changes:
+            changes["phone_e164"] = institution_mobile(session, user.institution_id, changes.pop("phone"))
+        if changes.get("role") == Role.ORG_MEMBER and user.role != Role.ORG_MEMBER and not user.memberships:
+            raise _organization_problem(N_("An organization member needs an organization: add them from the "
+                                           "organization's page."), "organization_required")
         for name, value in changes.items():
             setattr(user, name, value)
         if cohort_ids is not None or ("role" in changes and user.role != Role.TEACHER):
@@ -133,3 +163,10 @@ def end_access(session: Session, user_id: int) -> None:
     session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
     session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
                     .values(revoked_at=clock.now()))
+
+
+def organization_members(session: Session, organization_id: int, language: str = "en") -> list[User]:
+    """The accounts of an organization's people, in `language`'s name order (the organization's page)."""
+    return list(session.scalars(select(User).join(OrgMembership, OrgMembership.user_id == User.id)
+                                .where(OrgMembership.organization_id == organization_id)
+                                .order_by(collated(User.full_name, language), User.id)))

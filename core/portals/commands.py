@@ -21,7 +21,8 @@ class RequestReport(Command):
                     "`progress`: each of your employees' attendance % and sessions missed.")
     format: Literal["pdf", "xlsx"] = "pdf"
     language: Language | None = Field(
-        None, description="The report's language; the institution's default language when absent.")
+        None, description="The report's language. When absent: the request's Accept-Language, then the "
+                          "requester's profile language, then the institution's default language.")
 
 
 class GrantPermission(Command):

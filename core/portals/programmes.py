@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from core import clock
 from core.access.scoping import organization_granted
+from core.attendance import marking
 from core.collation import collated
 from core.errors import NotFound
 from core.i18n import N_
@@ -70,9 +71,10 @@ class SessionLine:
     start_time: dt.time
     end_time: dt.time
     session_type: str
-    delivery: str              # delivered | cancelled | planned
+    delivery: str              # delivered | not_marked | cancelled | planned
     hours: float
     attendance: dict[str, int]
+    locked: bool = False       # the lock rule (core.attendance.marking.locked_now), as the register shows it
 
     @property
     def attendance_rate(self) -> float | None:
@@ -220,17 +222,25 @@ def reports_granted(session: Session, organization_id: int) -> bool:
     return bool(session.scalar(select(organization_granted([organization_id], REPORTS_PERMISSION))))
 
 
-def session_lines(session: Session, cohort_id: int, now: dt.datetime) -> list[SessionLine]:
+def session_lines(session: Session, cohort_id: int, now: dt.datetime, zone: str = "UTC",
+                  grace_hours: int = 24) -> list[SessionLine]:
     rows = session.execute(
         select(ClassSession.id, ClassSession.session_date, ClassSession.start_time, ClassSession.end_time,
-               ClassSession.session_type, ClassSession.status, ClassSession.ends_at, *_SUMS)
+               ClassSession.session_type, ClassSession.status, ClassSession.ends_at, ClassSession.is_locked,
+               ClassSession.relock_after, *_SUMS)
         .outerjoin(CorporateSessionCounts, CorporateSessionCounts.session_id == ClassSession.id)
         .where(ClassSession.cohort_id == cohort_id)
         .order_by(ClassSession.starts_at, ClassSession.id)).all()
-    return [SessionLine(session_id=r.id, date=r.session_date, start_time=r.start_time, end_time=r.end_time,
-                        session_type=r.session_type.value, delivery=rules.delivery(r.status, r.ends_at, now),
-                        hours=rules.hours(r.start_time, r.end_time), attendance=_counts(*r[7:]))
-            for r in rows]
+    lines = []
+    for r in rows:
+        counts = _counts(*r[9:])
+        cutoff = marking.auto_lock_at(r.session_date, r.ends_at, zone, grace_hours)
+        lines.append(SessionLine(
+            session_id=r.id, date=r.session_date, start_time=r.start_time, end_time=r.end_time,
+            session_type=r.session_type.value, delivery=rules.delivery(r.status, r.ends_at, now, any(counts.values())),
+            hours=rules.hours(r.start_time, r.end_time), attendance=counts,
+            locked=marking.locked_now(r.is_locked, cutoff, r.relock_after, now)))
+    return lines
 
 
 def trainee_progress(session: Session, cohort_id: int, language: str = "en") -> list[TraineeProgress]:
@@ -254,7 +264,7 @@ def trainee_progress(session: Session, cohort_id: int, language: str = "en") -> 
 
 
 def detail_of(session: Session, cohort: Cohort, *, with_trainees: bool, now: dt.datetime | None = None,
-              language: str = "en") -> ProgrammeDetail:
+              language: str = "en", grace_hours: int = 24) -> ProgrammeDetail:
     """A cohort's programme detail (the caller has checked who may see it); trainees in `language`'s name order."""
     now = now or clock.now()
     row = session.execute(select(*_COHORT_COLUMNS).outerjoin(Qualification, Qualification.id == Cohort.qualification_id)
@@ -266,11 +276,13 @@ def detail_of(session: Session, cohort: Cohort, *, with_trainees: bool, now: dt.
     return ProgrammeDetail(
         programme=_programmes(session, [row], now)[0],
         organization=OrganizationChoice(id=organization.id, name=organization.name), time_zone=zone,
-        sessions=session_lines(session, cohort.id, now), reports_allowed=granted,
+        sessions=session_lines(session, cohort.id, now, zone, grace_hours), reports_allowed=granted,
         trainees=trainee_progress(session, cohort.id, language) if granted and with_trainees else None)
 
 
-def programme_detail(session: Session, user: User, cohort_id: int, language: str = "en") -> ProgrammeDetail:
+def programme_detail(session: Session, user: User, cohort_id: int, language: str = "en",
+                     grace_hours: int = 24) -> ProgrammeDetail:
     """What a member sees of one programme; trainees' names only when their organization was granted."""
-    return detail_of(session, visible_programme(session, user, cohort_id), with_trainees=True, language=language)
+    return detail_of(session, visible_programme(session, user, cohort_id), with_trainees=True, language=language,
+                     grace_hours=grace_hours)
 

@@ -53,7 +53,8 @@ REPORT_OF: dict[DocumentKind, tuple[str, str]] = {kind: key for key, kind in KIN
 MEDIA_TYPES = {"pdf": "application/pdf",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 TITLES = {"delivery": N_("Delivery report"), "progress": N_("Progress report")}
-DELIVERY_WORDS = {rules.DELIVERED: N_("delivered"), rules.CANCELLED: N_("cancelled"), rules.PLANNED: N_("planned")}
+DELIVERY_WORDS = {rules.DELIVERED: N_("delivered"), rules.CANCELLED: N_("cancelled"), rules.PLANNED: N_("planned"),
+                  rules.NOT_MARKED: N_("not marked")}
 COHORT_STATUSES = {"ACTIVE": N_("active"), "COMPLETED": N_("completed"), "ARCHIVED": N_("archived"),
                    "CANCELLED": N_("cancelled")}
 

@@ -9,7 +9,7 @@ from core.models import AttendanceStatus, SessionStatus
 
 STATUSES = tuple(s.value for s in AttendanceStatus)
 ATTENDED = ("PRESENT", "LATE")
-DELIVERED, CANCELLED, PLANNED = "delivered", "cancelled", "planned"
+DELIVERED, CANCELLED, PLANNED, NOT_MARKED = "delivered", "cancelled", "planned", "not_marked"
 
 
 def empty_counts() -> dict[str, int]:
@@ -24,11 +24,14 @@ def attendance_rate(counts: Mapping[str, int]) -> float | None:
     return round(attended / counted, 4) if counted else None
 
 
-def delivery(status: SessionStatus | str, ends_at: dt.datetime, now: dt.datetime) -> str:
-    """A session is delivered once it has ended without being cancelled; until then it is planned."""
+def delivery(status: SessionStatus | str, ends_at: dt.datetime, now: dt.datetime, marked: bool | None = None) -> str:
+    """Planned until it ends; then delivered if its register holds marks, else not marked (nothing says it was
+    held). Cancelled whenever it was cancelled. `marked=None` (not known to the caller) reads as marked."""
     if SessionStatus(status) == SessionStatus.CANCELLED:
         return CANCELLED
-    return DELIVERED if ends_at <= now else PLANNED
+    if ends_at > now:
+        return PLANNED
+    return NOT_MARKED if marked is False else DELIVERED
 
 
 def hours(start: dt.time, end: dt.time) -> float:

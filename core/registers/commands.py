@@ -24,7 +24,8 @@ class RequestRegister(Command):
     period_start: dt.date | None = Field(None, alias="from", description="Cohort registers: first day (inclusive).")
     period_end: dt.date | None = Field(None, alias="to", description="Cohort registers: last day (inclusive).")
     language: Language | None = Field(
-        None, description="The document's language; the institution's default language when absent.")
+        None, description="The document's language. When absent: the request's Accept-Language, then the "
+                          "requester's profile language, then the institution's default language.")
 
     model_config = {"populate_by_name": True, "json_schema_extra": {"oneOf": [
         {"properties": {"kind": {"const": "session"}, "session_id": {"type": "integer"}}, "required": ["session_id"]},

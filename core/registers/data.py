@@ -255,6 +255,24 @@ def _inside(member: _Member, day: dt.date) -> bool:
                                                                            or day < member.left_on)
 
 
+def nobody_on(session: Session, cohort: Cohort, scope: Scope) -> bool:
+    """True when no session of the register (or of its dates) has anybody on its roster: no enrolled learner
+    (or trainee) inside their enrolment on any of its days, and no mark. Such a register is refused."""
+    if scope.kind == DocumentKind.SESSION:
+        days = list(session.execute(select(ClassSession.id, ClassSession.session_date)
+                                    .where(ClassSession.id == scope.session_id)).all())
+    else:
+        days = list(session.execute(select(ClassSession.id, ClassSession.session_date).where(
+            ClassSession.cohort_id == cohort.id,
+            ClassSession.session_date.between(scope.period_start, scope.period_end),
+            ClassSession.status != SessionStatus.CANCELLED)).all())
+    if not days:
+        return False  # legacy daily records may fill a range with no sessions: the register shows them
+    start = min(day for _, day in days)
+    members = _members(session, cohort, [sid for sid, _ in days], start)
+    return not any(_inside(m, day) for m in members for _, day in days)
+
+
 def cohort_register(session: Session, cohort_id: int, start: dt.date, end: dt.date, language: str,
                     grace_hours: int) -> CohortRegister:
     cohort = session.get(Cohort, cohort_id)

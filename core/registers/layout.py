@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 SESSION_ROWS_PER_PAGE = 20
 SESSION_TAIL_ROWS = 8        # the space the totals and the sign-off lines take, in rows
+KEPT_WITH_TAIL = 3           # rows carried onto the totals' page when they do not fit under the last rows
 COHORT_ROWS_PER_PAGE = 30
 COHORT_TAIL_ROWS = 10        # per-session totals and the legend
 COHORT_COLUMNS_PER_PAGE = 20
@@ -31,8 +32,9 @@ def paginate(rows: int, rows_per_page: int, tail_rows: int, columns: int = 0,
              columns_per_page: int | None = None) -> list[Page]:
     """Pages for `rows` trainees (and `columns` sessions, in sets of `columns_per_page`).
 
-    The last page of each set keeps `tail_rows` rows free for the totals; if it has no room, the totals get
-    a page of their own."""
+    The last page of each set keeps `tail_rows` rows free for the totals. If it has no room, its last rows
+    (up to KEPT_WITH_TAIL) move to the next page with the totals: totals and sign-off never stand alone under
+    an empty table header."""
     if tail_rows >= rows_per_page:
         raise ValueError("the tail must fit on one page")
     sets = max(1, math.ceil(columns / columns_per_page)) if columns_per_page else 1
@@ -45,9 +47,13 @@ def paginate(rows: int, rows_per_page: int, tail_rows: int, columns: int = 0,
             last = i == len(starts) - 1
             chunk = range(start, min(rows, start + rows_per_page))
             fits = len(chunk) + tail_rows <= rows_per_page
-            pages.append(Page(len(pages) + 1, chunk, cols, column_set, sets, last and fits))
             if last and not fits:
-                pages.append(Page(len(pages) + 1, range(rows, rows), cols, column_set, sets, True))
+                kept = min(KEPT_WITH_TAIL, rows_per_page - tail_rows, len(chunk) - 1) or 1
+                split = chunk.stop - kept
+                pages.append(Page(len(pages) + 1, range(chunk.start, split), cols, column_set, sets, False))
+                pages.append(Page(len(pages) + 1, range(split, chunk.stop), cols, column_set, sets, True))
+            else:
+                pages.append(Page(len(pages) + 1, chunk, cols, column_set, sets, last))
     return pages
 
 

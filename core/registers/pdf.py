@@ -4,10 +4,11 @@
   refuses every other URL (remote, `file://` elsewhere on disk, data: …), so text that looks like a URL in
   a trainee's name can never make the worker read a file or call a server.
 * Pages have a fixed number of rows (layout.py), so a long document is cut into page runs. A document of
-  one run renders here in one pass (no join, no process to start); longer ones render their runs on child
-  processes (render_processes.py), at most `processes` at a time, each child recycled after a few runs, so
-  memory stays at one run's whatever the cohort size. The runs are joined with qpdf (pikepdf), structure tree
-  included, so the joined PDF is still tagged for screen readers.
+  one run renders in one pass in the calling process (no join, no process to start); longer ones render
+  their runs on child processes (render_processes.render_runs, which calls this module, never the other
+  way), at most `processes` at a time, each child recycled after a few runs, so memory stays at one run's
+  whatever the cohort size. The runs are joined with qpdf (pikepdf), structure tree included, so the
+  joined PDF is still tagged for screen readers.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import functools
 import io
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -106,19 +107,6 @@ def html_to_pdf(html: str, *, expected_pages: int | None = None, fetcher: Any = 
     if expected_pages is not None and len(document.pages) != expected_pages:
         raise RenderError(f"layout overflow: {len(document.pages)} pages instead of {expected_pages}")
     return document.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
-
-
-def render_runs(runs: Sequence[tuple[Callable[[], str], int]], processes: int) -> bytes:
-    """Render runs of pages (an HTML builder and its page count each) and join them into one tagged PDF.
-
-    One run renders in this process in one pass; more run on `processes` child processes, at most one run per
-    child at a time, so memory stays bounded by the run size; with `processes` 1 they render here in turn."""
-    if len(runs) == 1 or processes <= 1:
-        parts = [html_to_pdf(build(), expected_pages=pages) for build, pages in runs]
-        return parts[0] if len(parts) == 1 else join_tagged([io.BytesIO(p) for p in parts])
-    from . import render_processes
-
-    return render_processes.render_and_join(runs, processes)
 
 
 def join_tagged(parts: Sequence[Path | io.BytesIO]) -> bytes:

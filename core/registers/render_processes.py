@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import io
 import json
 import os
 import resource
@@ -29,6 +30,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from . import pdf
 from .pdf import RenderError
 
 RUNS_PER_CHILD = 4       # jobs a child renders before it is retired
@@ -140,6 +142,17 @@ def run_jobs(jobs: Sequence[Callable[[], dict[str, Any]]], processes: int) -> li
     return answers
 
 
+def render_runs(runs: Sequence[tuple[Callable[[], str], int]], processes: int) -> bytes:
+    """Render runs of pages (an HTML builder and its page count each) and join them into one tagged PDF.
+
+    One run renders in this process in one pass; more run on `processes` child processes, at most one run per
+    child at a time, so memory stays bounded by the run size; with `processes` 1 they render here in turn."""
+    if len(runs) == 1 or processes <= 1:
+        parts = [pdf.html_to_pdf(build(), expected_pages=pages) for build, pages in runs]
+        return parts[0] if len(parts) == 1 else pdf.join_tagged([io.BytesIO(p) for p in parts])
+    return render_and_join(runs, processes)
+
+
 def render_and_join(runs: Sequence[tuple[Callable[[], str], int]], processes: int) -> bytes:
     """Render runs of pages (an HTML builder and its page count each) on child processes, then join them in
     another (the join holds every page's objects: the worker's memory stays flat)."""
@@ -175,8 +188,6 @@ def retire_all() -> None:
 # --- the child -------------------------------------------------------------------------------------------------
 
 def _do(job: dict[str, Any]) -> dict[str, Any]:
-    from . import pdf
-
     if "join" in job:
         content = pdf.join_tagged([Path(p) for p in job["join"]])
     else:
@@ -202,8 +213,6 @@ def main() -> None:
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything else printed goes to stderr (the worker's log), never among the answers
     import pikepdf  # noqa: F401  (imported while the parent writes the first run's HTML)
-
-    from . import pdf
 
     pdf._document_class()  # WeasyPrint imported, its user-agent stylesheet parsed
     while select.select([sys.stdin], [], [], IDLE_SECONDS)[0]:

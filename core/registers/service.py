@@ -19,14 +19,14 @@ from core import clock, jobs
 from core.access.scoping import cohort_filter, require, visible_cohort
 from core.attendance import roster
 from core.attendance.service import open_session
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, NotFound, ValidationError
 from core.i18n import N_, direction
 from core.models import Cohort, DocumentFormat, DocumentKind, DocumentStatus, RegisterDocument, User
 from core.models.documents import new_code, new_reference
 from core.storage import PrivateStorage
 from core.uow import unit_of_work
 
-from . import data, exports, pdf, render
+from . import data, exports, render, render_processes
 from .commands import RequestRegister
 from .jobs import BUILD
 from .layout import chunks
@@ -74,6 +74,11 @@ def request_document(session: Session, user: User, command: RequestRegister, *, 
     Returns (document, reused)."""
     with unit_of_work(session):
         cohort, scope = _requested_scope(session, user, command)
+        if data.nobody_on(session, cohort, scope):
+            raise ValidationError(N_("Nobody is on this register: no learner or trainee is enrolled on its dates. "
+                                     "Enrol them first, or choose dates inside their enrolment."),
+                                  code="register_empty",
+                                  details={"field": "from" if scope.period_start else "session_id"})
         language = command.language or data.institution_language(session, cohort.institution_id)
         fmt = DocumentFormat(command.format)
         version = data.data_version(session, scope, language, fmt.value, grace_hours)
@@ -242,7 +247,7 @@ def render_document(session: Session, doc: RegisterDocument, settings: BuildSett
     meta = document_meta(doc, settings, content.header.time_zone)
     runs = [(_html_builder(template, content, run, len(pages), meta, settings.translations_dir), len(run))
             for run in chunks(pages, settings.processes, settings.pages_per_run)]
-    return pdf.render_runs(runs, settings.processes), len(pages)
+    return render_processes.render_runs(runs, settings.processes), len(pages)
 
 
 def _html_builder(template: str, content: data.SessionRegister | data.CohortRegister, run: list, total: int,

@@ -63,6 +63,30 @@ def _covered_by_any() -> ColumnElement[bool]:
                     ClassSession.session_date.between(RegisterDocument.period_start, RegisterDocument.period_end)))
 
 
+def why_not_submittable(session: Session, docs: list[RegisterDocument], grace_hours: int = 24
+                        ) -> dict[int, str | None]:
+    """Per document id: None when Submit can succeed, else the sentence (a msgid, filled by the caller with
+    `unlocked` and `total`) that says why not. The same rule `submit` applies."""
+    reasons: dict[int, str | None] = {}
+    submitted = set(session.scalars(select(Submission.document_id).where(
+        Submission.document_id.in_([d.id for d in docs])))) if docs else set()
+    for doc in docs:
+        if doc.status != DocumentStatus.READY or not doc.sha256:
+            reasons[doc.id] = N_("Only a finished document can be submitted.")
+        elif doc.id in submitted:
+            reasons[doc.id] = N_("This document has already been submitted.")
+        else:
+            covered = list(session.scalars(select(ClassSession).where(
+                _covered_by(doc), ClassSession.status != SessionStatus.CANCELLED)))
+            unlocked = sum(not lock.locked for lock in lock_states(session, covered, grace_hours).values())
+            reasons[doc.id] = NOT_LOCKED if unlocked or not covered else None
+    return reasons
+
+
+NOT_LOCKED = N_("Only a register whose sessions are all locked can be submitted: it can be submitted once every "
+                "session it covers is locked.")
+
+
 def submit(session: Session, user: User, command: SubmitRegister, *, grace_hours: int = 24) -> SubmissionView:
     with unit_of_work(session):
         doc = visible_document(session, user, command.register_document_id)

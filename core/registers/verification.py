@@ -44,6 +44,7 @@ class Verified:
     sha256: str | None
     superseded_at: dt.datetime | None   # when a newer build of the same register was issued
     superseded_by: str | None
+    time_zone: str = "UTC"              # the issuing institution's: times are shown in it
 
 
 def by_reference(session: Session, reference: str) -> Verified | None:
@@ -51,6 +52,31 @@ def by_reference(session: Session, reference: str) -> Verified | None:
     doc = session.scalar(select(RegisterDocument).where(RegisterDocument.reference == reference.strip().upper(),
                                                         RegisterDocument.status == DocumentStatus.READY))
     return _verified(session, doc) if doc is not None else None
+
+
+def typed(text: str) -> str:
+    """What someone typed from a printed document, as stored: upper case, without spaces; a reference's
+    dashes are added back when they were left out (R + 12 characters)."""
+    cleaned = "".join(text.split()).upper()[:40]
+    bare = cleaned.replace("-", "")
+    if len(bare) == 13 and bare.startswith("R"):
+        return f"{bare[:5]}-{bare[5:9]}-{bare[9:]}"
+    return cleaned
+
+
+def by_reference_or_code(session: Session, text: str) -> Verified | None:
+    """The issued document a typed reference or verification code names. A code names a document only when
+    exactly one issued document has it (codes are short: the reference is what is unique)."""
+    wanted = typed(text)
+    if not wanted:
+        return None
+    found = by_reference(session, wanted)
+    if found is not None:
+        return found
+    docs = session.scalars(select(RegisterDocument).where(RegisterDocument.verification_code == wanted,
+                                                          RegisterDocument.status == DocumentStatus.READY)
+                           .limit(2)).all()
+    return _verified(session, docs[0]) if len(docs) == 1 else None
 
 
 def by_content(session: Session, stream: BinaryIO, max_bytes: int) -> tuple[str, Verified | None]:
@@ -72,8 +98,10 @@ def by_content(session: Session, stream: BinaryIO, max_bytes: int) -> tuple[str,
 
 
 def _verified(session: Session, doc: RegisterDocument) -> Verified:
-    institution = session.scalar(select(Institution.name).join(Cohort, Cohort.institution_id == Institution.id)
-                                 .where(Cohort.id == doc.cohort_id)) or ""
+    issuer = session.execute(select(Institution.name, Institution.time_zone)
+                             .join(Cohort, Cohort.institution_id == Institution.id)
+                             .where(Cohort.id == doc.cohort_id)).first()
+    institution, zone = (issuer.name, issuer.time_zone or "UTC") if issuer else ("", "UTC")
     cohort = session.scalar(select(Cohort.name).where(Cohort.id == doc.cohort_id)) or ""
     day = start = end = None
     if doc.session_id is not None:
@@ -85,7 +113,7 @@ def _verified(session: Session, doc: RegisterDocument) -> Verified:
     kind = REPORT_KINDS.get(doc.kind, doc.kind.value)
     return Verified(doc.reference, doc.verification_code, institution, kind, doc.format.value, cohort,
                     day, start, end, doc.period_start, doc.period_end, doc.finished_at, doc.sha256,
-                    newer.finished_at if newer else None, newer.reference if newer else None)
+                    newer.finished_at if newer else None, newer.reference if newer else None, zone)
 
 
 def superseding(session: Session, doc: RegisterDocument) -> RegisterDocument | None:

@@ -16,6 +16,7 @@ from core.attendance import marking
 from core.attendance.roster import marked_counts, roster_sizes
 from core.errors import ValidationError
 from core.i18n import N_
+from core.institutions.phones import institution_country
 from core.models import (
     AttendanceRecord,
     ClassSession,
@@ -29,6 +30,7 @@ from core.models import (
 )
 
 from .commands import CalendarQuery
+from .public_holidays import HolidayEntry, holidays_in_window
 
 MAX_DAYS = 100
 
@@ -84,10 +86,13 @@ class CalendarWindow:
     marked: dict[int, int]  # records per session
     roster: dict[int, int]  # trainees per cohort
     locked: frozenset[int]  # sessions the lock rule closes
+    holidays: tuple[HolidayEntry, ...] = ()  # public and the institution's own, in the window
 
 
-def calendar_window(session: Session, user: User, query: CalendarQuery, grace_hours: int = 24) -> CalendarWindow:
-    """Sessions in [start, end) the user may see; cancelled ones only with include_cancelled."""
+def calendar_window(session: Session, user: User, query: CalendarQuery, grace_hours: int = 24,
+                    language: str = "en") -> CalendarWindow:
+    """Sessions in [start, end) the user may see, cancelled ones only with include_cancelled; and the holidays
+    of the user's institution in the window (names in `language`)."""
     zone_name = session.scalar(select(Institution.time_zone).where(Institution.id == user.institution_id)) or "UTC"
     zone = ZoneInfo(zone_name)
     start, end = _bound(query.start, zone), _bound(query.end, zone)
@@ -118,8 +123,11 @@ def calendar_window(session: Session, user: User, query: CalendarQuery, grace_ho
             stmt = stmt.where(column == value)
     rows = [CalendarRow(*r) for r in session.connection().execute(stmt)]  # Core rows: no ORM loading
     marks = _marked_counts(session, stmt) if len(rows) > 500 else marked_counts(session, [r.id for r in rows])
+    holidays = () if user.institution_id is None else tuple(holidays_in_window(
+        session, user.institution_id, institution_country(session, user.institution_id), start.date(),
+        (end - dt.timedelta(microseconds=1)).date(), language))
     return CalendarWindow(zone_name, start, end, rows, marks, roster_sizes(session, [r.cohort_id for r in rows]),
-                          _locked_by_rule(rows, grace_hours))
+                          _locked_by_rule(rows, grace_hours), holidays)
 
 
 def _locked_by_rule(rows: list[CalendarRow], grace_hours: int) -> frozenset[int]:

@@ -66,7 +66,9 @@ class SchedulePlan(Command):
                                     description="0 (Monday) … 6 (Sunday), or mon … sun.")
     slots: list[PlanSlot] = Field(min_length=1, max_length=MAX_SLOTS)
     excluded_dates: list[Day] = Field(default_factory=list, max_length=MAX_EXCLUDED_DATES)
-    use_holidays: bool = Field(True, description="Skip the institution's holidays too.")
+    use_holidays: bool = Field(True, description="Skip the holidays the institution added.")
+    use_public_holidays: bool = Field(True, description="Skip the public holidays of the institution's country "
+                                                        "(GET /api/holidays lists them).")
     on_conflict: OnConflict = Field(OnConflict.SKIP, description="skip: leave clashing sessions out; "
                                                                  "refuse: write nothing if anything clashes.")
     dry_run: bool = Field(False, description="Answer what would happen; write nothing.")
@@ -197,8 +199,11 @@ class RoomsQuery(PageQuery):
 
 class HolidaysQuery(PageQuery):
     per_page: int = Field(100, ge=1, le=1000)
-    year: int | None = Field(None, ge=FIRST_DAY.year, le=LAST_DAY.year)
+    year: int | None = Field(None, ge=FIRST_DAY.year, le=LAST_DAY.year,
+                             description="Defaults to the current year (the institution's time zone).")
     q: SearchText | None = None
+    source: Literal["public", "institution"] | None = Field(
+        None, description="public: the country's public holidays; institution: the days the institution added.")
 
 
 def _window_bound(value: str) -> str:

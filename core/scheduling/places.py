@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, clock
 from core.collation import collated, name_matches
 from core.db import flush_or_conflict
 from core.errors import NotFound, ValidationError
 from core.i18n import N_
+from core.institutions.phones import institution_country
 from core.models import Holiday, Role, Room, User
 from core.uow import unit_of_work
 
-from .commands import CreateHoliday, CreateRoom, UpdateRoom
+from .commands import CreateHoliday, CreateRoom, HolidaysQuery, UpdateRoom
+from .public_holidays import INSTITUTION, PUBLIC, HolidayEntry, holiday_entries
+from .reads import institution_zone
 
 
 def _institution(user: User) -> int:
@@ -67,13 +69,17 @@ def update_room(session: Session, user: User, room_id: int, command: UpdateRoom)
     return room
 
 
-def holidays_stmt(user: User, year: int | None = None, q: str | None = None) -> Select:
-    stmt = select(Holiday).where(Holiday.institution_id == _institution(user))
-    if year:
-        stmt = stmt.where(Holiday.date.between(dt.date(year, 1, 1), dt.date(year, 12, 31)))
-    if q and q.strip():
-        stmt = stmt.where(name_matches(Holiday.name, q.strip()))
-    return stmt.order_by(Holiday.date)
+def holiday_list(session: Session, user: User, query: HolidaysQuery, language: str = "en"
+                 ) -> tuple[list[HolidayEntry], int, int]:
+    """A page of the year's holidays, both kinds (the year: the query's, else the current one in the institution's
+    zone): (entries, total, year)."""
+    institution_id = _institution(user)
+    year = query.year or clock.today_in(institution_zone(session, institution_id)).year
+    sources = (query.source,) if query.source else (PUBLIC, INSTITUTION)
+    entries = holiday_entries(session, institution_id, institution_country(session, institution_id), year, query.q,
+                              language, sources)
+    start = (query.page - 1) * query.per_page
+    return entries[start:start + query.per_page], len(entries), year
 
 
 def _holiday_record(h: Holiday) -> dict[str, Any]:

@@ -61,8 +61,9 @@ def plan_for_cohort(session: Session, cohort: Cohort, command: SchedulePlan) -> 
     zone = institution_zone(session, cohort.institution_id)
     plan = to_plan(command, cohort, zone)
     check_resources(session, cohort.institution_id, plan.slots)
-    if command.use_holidays:
-        holidays = holidays_between(session, cohort.institution_id, plan.start_date, plan.end_date)
+    if command.use_holidays or command.use_public_holidays:
+        holidays = holidays_between(session, cohort.institution_id, plan.start_date, plan.end_date,
+                                    own=command.use_holidays, public=command.use_public_holidays)
         plan = dataclasses.replace(plan, excluded_dates=plan.excluded_dates | holidays)
     planned = expand(plan)
     result = check(planned, busy_sessions(session, planned), plan.on_conflict)

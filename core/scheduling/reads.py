@@ -14,18 +14,27 @@ from core.access.scoping import cohort_filter
 from core.collation import name_matches
 from core.errors import NotFound, ValidationError
 from core.i18n import N_
+from core.institutions.phones import institution_country
 from core.models import ClassSession, Cohort, Holiday, Institution, Role, Room, SessionStatus, SessionType, User
 
 from .planner import Busy, PlannedSession, Slot
+from .public_holidays import public_holiday_dates
 
 
 def institution_zone(session: Session, institution_id: int | None) -> str:
     return session.scalar(select(Institution.time_zone).where(Institution.id == institution_id)) or "UTC"
 
 
-def holidays_between(session: Session, institution_id: int, start: dt.date, end: dt.date) -> frozenset[dt.date]:
-    return frozenset(session.scalars(select(Holiday.date).where(
-        Holiday.institution_id == institution_id, Holiday.date.between(start, end))))
+def holidays_between(session: Session, institution_id: int, start: dt.date, end: dt.date, *, own: bool = True,
+                     public: bool = True) -> frozenset[dt.date]:
+    """The institution's own holidays (`own`) and its country's public holidays (`public`) in [start, end]."""
+    days: frozenset[dt.date] = frozenset()
+    if own:
+        days = frozenset(session.scalars(select(Holiday.date).where(
+            Holiday.institution_id == institution_id, Holiday.date.between(start, end))))
+    if public:
+        days |= public_holiday_dates(institution_country(session, institution_id), start, end)
+    return days
 
 
 def check_resources(session: Session, institution_id: int, slots: Iterable[Slot]) -> None:

@@ -105,3 +105,35 @@ def test_register_fits_a_375px_phone(phone_page, sign_in_as, live_server, open_s
     expect(row).to_have_attribute("data-state", "saved")
     phone_page.get_by_label("Search trainees").fill("meriem")
     expect(phone_page.locator(".register-row:visible")).to_have_count(1)
+
+
+def test_one_arrow_key_moves_to_the_next_trainee(page, sign_in_as, live_server, open_session):
+    """Issue 27, point 15: from a trainee's status buttons, ↓ lands on the next trainee's (same button), ↑ back."""
+    sign_in_as(page, "teacher")
+    page.goto(f"{live_server}/institution/attendance/sessions/{open_session}")
+    rows = page.locator(".register-row")
+    first, second = rows.nth(0), rows.nth(1)
+    first.get_by_role("button", name="Absent", exact=True).focus()
+    page.keyboard.press("ArrowDown")
+    expect(second.get_by_role("button", name="Absent", exact=True)).to_be_focused()
+    page.keyboard.press("p")  # and marks that trainee
+    _pressed(second, "Present")
+    page.keyboard.press("ArrowUp")
+    expect(first.get_by_role("button", name="Absent", exact=True)).to_be_focused()
+
+
+def test_history_times_are_in_the_institutions_zone(page, sign_in_as, live_server, open_session):
+    """Issue 27, point 7: a browser in another zone still reads the institution's (Algiers) time."""
+    context = page.context.browser.new_context(timezone_id="America/New_York", locale="en-US")
+    other = context.new_page()
+    other.set_default_timeout(10_000)
+    sign_in_as(other, "teacher")
+    other.goto(f"{live_server}/institution/attendance/sessions/{open_session}")
+    row = _row(other, "Lina Haddad")
+    row.get_by_role("button", name="Present", exact=True).click()
+    expect(row).to_have_attribute("data-state", "saved")
+    row.get_by_role("button", name="History").click()
+    entry = row.locator(".history li").first
+    expect(entry).to_contain_text("10:3")  # 10:3x in Algiers; New York would read 04:3x
+    assert "AM" not in entry.inner_text() and "PM" not in entry.inner_text()
+    context.close()

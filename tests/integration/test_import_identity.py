@@ -28,7 +28,7 @@ def validated(ctx, data: str) -> TraineeImport:
 
 def committed(ctx, imp: TraineeImport, **choices: bool) -> TraineeImport:
     commit.request_commit(ctx["s"], imp.id, ctx["admin"], cohort=ctx["cohort"], **choices)
-    return commit.commit_import(ctx["s"], imp.id)
+    return commit.commit_trainees(ctx["s"], imp.id)
 
 
 def rows(ctx, imp: TraineeImport) -> list[TraineeImportRow]:

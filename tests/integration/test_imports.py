@@ -214,7 +214,7 @@ def test_windows_1252_file_is_imported_with_correct_accents(ctx):
 
 def _commit(ctx, imp: TraineeImport) -> TraineeImport:
     commit.request_commit(ctx["s"], imp.id, ctx["admin"], cohort=ctx["cohort"])
-    return commit.commit_import(ctx["s"], imp.id)
+    return commit.commit_trainees(ctx["s"], imp.id)
 
 
 def test_commit_adds_the_valid_rows_as_trainees(ctx):
@@ -231,8 +231,8 @@ def test_repeated_commit_inserts_nothing_twice(ctx):
     count = trainee_count(ctx)
     ctx["s"].execute(update(TraineeImport).where(TraineeImport.id == imp.id).values(status=ImportStatus.COMMITTING))
     ctx["s"].commit()
-    commit.commit_import(ctx["s"], imp.id)  # a redelivered task finding the job not marked done
-    commit.commit_import(ctx["s"], imp.id)
+    commit.commit_trainees(ctx["s"], imp.id)  # a redelivered task finding the job not marked done
+    commit.commit_trainees(ctx["s"], imp.id)
     assert trainee_count(ctx) == count
 
 
@@ -257,7 +257,7 @@ def commit_at_once(app, import_ids: list[int]) -> list[BaseException]:
 
         with app.app_context():
             try:
-                commit.commit_import(db.session, import_id)
+                commit.commit_trainees(db.session, import_id)
             except BaseException as exc:  # pragma: no cover - reported by the caller
                 errors.append(exc)
             finally:

@@ -284,3 +284,33 @@ def test_cohort_register_xlsx_round_trip(sql, demo, storage, cohort_with_marks):
         rate = _rate(statuses)
         assert (row[-1] is None and rate == "") or f"{round(row[-1])}%" == rate
     assert not any(isinstance(c, str) and c.startswith(("=", "+", "-", "@")) for r in rows for c in r)
+
+
+def test_totals_and_sign_off_stay_with_the_last_rows(sql, demo, storage, marked_session):
+    """Issue 27, point 19: 17 rows leave no room for the totals under them on page 1; the last rows go over
+    with the totals, so page 2 never holds totals under an empty table head."""
+    session_id, _ids = marked_session
+    doc = build(sql, storage, demo["users"]["admin"], kind="session", session_id=session_id, format="pdf")
+    with pdfplumber.open(io.BytesIO(_file(storage, doc))) as document:
+        pages = [page.extract_text() or "" for page in document.pages]
+    assert len(pages) == 2
+    assert "Total: 17" not in pages[0] and "Total: 17" in pages[1] and "Training provider" in pages[1]
+    rows_on_last = re.findall(r"^(\d+) ", pages[1], flags=re.M)
+    assert rows_on_last and rows_on_last[-1] == "17" and len(rows_on_last) >= 1
+
+
+def test_a_right_to_left_name_keeps_its_row_number_in_the_number_column(sql, demo, storage, marked_session):
+    doc = build(sql, storage, demo["users"]["admin"], kind="session", session_id=marked_session[0], format="pdf")
+    with pdfplumber.open(io.BytesIO(_file(storage, doc))) as document:
+        words = [w for page in document.pages for w in page.extract_words()]
+    lines: dict[tuple[int, float], list[dict]] = {}
+    for w in words:
+        lines.setdefault((w.get("page_number", 0), round(w["top"])), []).append(w)
+    numbered = {key: min(ws, key=lambda w: w["x0"]) for key, ws in lines.items()
+                if min(ws, key=lambda w: w["x0"])["text"].isdigit()}
+    number_x = sorted(w["x0"] for w in numbered.values())
+    arabic = [ws for ws in lines.values() if any("\u0600" <= ch <= "\u06ff" for w in ws for ch in w["text"])]
+    assert arabic, "the Arabic name is on the register"
+    first = min(arabic[0], key=lambda w: w["x0"])
+    assert first["text"].isdigit(), [w["text"] for w in sorted(arabic[0], key=lambda w: w["x0"])]
+    assert abs(first["x0"] - number_x[len(number_x) // 2]) < 4  # in the # column, like every other row's

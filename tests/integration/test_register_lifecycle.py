@@ -129,9 +129,9 @@ DAEMONIC_RENDER = """
 import multiprocessing, sys
 
 def render(path):
-    from core.registers import pdf, render_processes
+    from core.registers import render_processes
     page = '<section style="break-after: page">Run {}</section>'
-    joined = pdf.render_runs([(lambda n=n: page.format(n), 1) for n in range(3)], processes=2)
+    joined = render_processes.render_runs([(lambda n=n: page.format(n), 1) for n in range(3)], processes=2)
     assert render_processes.CHILD_PEAK_RSS_KB[0] > 0, "rendered here, not on children"
     open(path, "wb").write(joined)
 

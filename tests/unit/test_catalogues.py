@@ -97,3 +97,35 @@ def test_the_lint_finds_bare_english(tmp_path):
 def test_no_template_shows_english_outside_the_catalogue(template):
     found = [*bare_text(template, ROOT), *string_literals(template, ROOT)]
     assert not found, "\n".join(str(f) for f in found)
+
+
+# A code printed as text (a status, a role, a kind) is English on every page: it goes through `|label` (the
+# catalogue) instead. Attribute values (data-status="{{ r.status }}") are for scripts, not readers.
+RAW_CODE = re.compile(r"\{\{\s*[\w.]+\.(?:value|status|kind|role|scope)\s*\}\}")
+ATTRIBUTE = re.compile(r'=\s*"[^"]*"')
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_template_prints_a_code_where_words_belong(template):
+    text = ATTRIBUTE.sub('=""', template.read_text(encoding="utf-8"))
+    found = [f for f in RAW_CODE.findall(text) if f != "{{ e.value }}"]  # an import row's typed value: not a code
+    assert not found, f"{template.name}: {found} (use |label)"
+
+
+def test_counts_of_sessions_held_use_every_arabic_plural_form():
+    catalogue = _catalogue("ar")
+    entry = catalogue.get(("%(held)d of %(num)d session held", "%(held)d of %(num)d sessions held"))
+    assert entry is not None and len(entry.string) == 6 and len(set(entry.string)) >= 4  # zero … other
+    for template in ("cohorts/cohort_page.html", "cohorts/cohort_list.html"):
+        assert 'ngettext("%(held)d of %(num)d session held"' in (ROOT / "web" / "templates" / template).read_text()
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_every_word_the_screens_show_for_a_code_is_translated(language):
+    """Role names, statuses, kinds (core.i18n.LABELS): what `|label` shows on every screen."""
+    from core.i18n import LABELS
+
+    catalogue = _catalogue(language)
+    missing = [msgid for table in LABELS.values() for msgid in table.values()
+               if msgid not in ("PDF", "CSV") and not (catalogue.get(msgid) and catalogue.get(msgid).string)]
+    assert not missing, f"{language}: {missing}"

@@ -45,7 +45,7 @@ def _codes(result: rules.RowResult) -> list[str]:
     ("00213555123456", ("+213555123456", None)),
     ("021123456", (None, "phone_not_mobile")),
     ("+33612345678", (None, "phone_not_dz")),
-    ("not a phone", (None, "phone_invalid")),
+    ("not a phone", (None, "phone_letters")),  # letters: never read through a keypad
     ("0555", (None, "phone_invalid")),
 ])
 def test_dz_mobile_normalization(raw, expected):
@@ -252,7 +252,7 @@ def test_blank_full_name_is_a_row_error():
 
 
 @pytest.mark.parametrize(("phone", "code"), [
-    ("021 12 34 56", "phone_not_mobile"), ("+33 6 12 34 56 78", "phone_not_dz"), ("12ab", "phone_invalid"),
+    ("021 12 34 56", "phone_not_mobile"), ("+33 6 12 34 56 78", "phone_not_dz"), ("12ab", "phone_letters"),
 ])
 def test_bad_phones_are_row_errors_with_reason(phone, code):
     assert _codes(_check(f"full_name,phone\nAmel,{phone}\n")[0]) == [code]

@@ -7,20 +7,34 @@ import datetime as dt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from core.attendance import export, marking
+from core.attendance.commands import MarkRegister
 from core.attendance.marking import Mark
 
 ROSTER = {1: True, 2: True, 3: True}
 
 
+def _parse(records, kind="public", members=ROSTER):
+    """The records as the API takes them: the command judges their fields, the register the rest."""
+    return marking.parse_marks(MarkRegister.model_validate({"session_id": 1, "records": records}).records, kind,
+                               members)
+
+
 def _errors(records, kind="public", members=ROSTER):
-    return marking.parse_marks(records, kind, members)[1]
+    return _parse(records, kind, members)[1]
+
+
+def _malformed(records):
+    """The fields the command refuses as malformed (the whole request: a 422 naming them)."""
+    with pytest.raises(ValidationError) as refused:
+        MarkRegister.model_validate({"session_id": 1, "records": records})
+    return [".".join(map(str, e["loc"])) for e in refused.value.errors()]
 
 
 def test_a_valid_record_is_normalized():
-    marks, errors = marking.parse_marks([{"enrolment_id": 1, "status": " late ", "minutes_late": "7",
-                                          "notes": "  bus  "}], "public", ROSTER)
+    marks, errors = _parse([{"enrolment_id": 1, "status": " late ", "minutes_late": "7", "notes": "  bus  "}])
     assert errors == [] and marks == [Mark(1, "LATE", 7, "bus")]
 
 
@@ -33,16 +47,20 @@ def test_minutes_late_only_with_late():
         "only_for_late"]
 
 
-@pytest.mark.parametrize("minutes", [-1, 601, "ten", 2.5, True])
+@pytest.mark.parametrize("minutes", [-1, 601, 2**31 - 1])
 def test_minutes_late_must_be_0_to_600(minutes):
     assert [e.reason for e in _errors([{"enrolment_id": 1, "status": "LATE", "minutes_late": minutes}])] == [
         "out_of_range"]
 
 
+@pytest.mark.parametrize("minutes", ["ten", 2.5, 2**31])
+def test_minutes_late_that_are_no_whole_number_make_the_request_malformed(minutes):
+    assert _malformed([{"enrolment_id": 1, "status": "LATE", "minutes_late": minutes}]) == ["records.0.minutes_late"]
+
+
 @given(st.integers(min_value=0, max_value=600))
 def test_any_minutes_in_range_are_accepted_for_late(minutes):
-    marks, errors = marking.parse_marks([{"enrolment_id": 1, "status": "LATE", "minutes_late": minutes}], "public",
-                                        ROSTER)
+    marks, errors = _parse([{"enrolment_id": 1, "status": "LATE", "minutes_late": minutes}])
     assert errors == [] and marks[0].minutes_late == minutes
 
 
@@ -51,8 +69,7 @@ def test_notes_longer_than_the_limit_are_refused():
 
 
 def test_blank_notes_become_none():
-    assert marking.parse_marks([{"enrolment_id": 1, "status": "ABSENT", "notes": "   "}], "public",
-                               ROSTER)[0][0].notes is None
+    assert _parse([{"enrolment_id": 1, "status": "ABSENT", "notes": "   "}])[0][0].notes is None
 
 
 def test_a_member_not_on_the_register_is_refused():
@@ -65,7 +82,7 @@ def test_the_other_cohort_types_key_is_refused():
 
 
 def test_id_works_for_either_kind():
-    assert marking.parse_marks([{"id": 2, "status": "ABSENT"}], "corporate", ROSTER)[0][0].member_id == 2
+    assert _parse([{"id": 2, "status": "ABSENT"}], "corporate")[0][0].member_id == 2
 
 
 def test_the_same_member_twice_is_refused():
@@ -74,18 +91,31 @@ def test_the_same_member_twice_is_refused():
 
 
 def test_every_bad_record_is_reported_with_its_index():
-    errors = _errors([{"enrolment_id": 1, "status": "PRESENT"}, "junk", {"status": "ABSENT"},
-                      {"enrolment_id": 2, "status": "LATE", "minutes_late": 900}])
+    errors = _errors([{"enrolment_id": 1, "status": "PRESENT"}, {"enrolment_id": 9, "status": "here"},
+                      {"status": "ABSENT"}, {"enrolment_id": 2, "status": "LATE", "minutes_late": 900}])
     assert sorted({e.index for e in errors}) == [1, 2, 3]
 
 
-def test_records_must_be_a_list():
-    assert _errors({"enrolment_id": 1})[0].reason == "not_a_list"
+def test_a_record_with_a_bad_field_is_still_checked_against_the_register():
+    assert [e.reason for e in _errors([{"enrolment_id": 9, "status": "here", "notes": "x" * 501}])] == [
+        "not_in_cohort", "invalid_status", "too_long"]
 
 
-def test_expected_version_must_be_a_whole_number():
-    assert [e.reason for e in _errors([{"enrolment_id": 1, "status": "ABSENT", "expected_version": "x"}])] == [
+def test_records_must_be_a_list_of_objects():
+    assert _malformed({"enrolment_id": 1}) == ["records"]
+    assert _malformed([{"enrolment_id": 1, "status": "ABSENT"}, "junk"]) == ["records.1"]
+
+
+def test_a_malformed_record_refuses_the_request_naming_only_malformed_fields():
+    assert _malformed([{"enrolment_id": 1, "status": 5}, {"enrolment_id": 2, "status": "HERE"}]) == [
+        "records.0.status"]
+
+
+def test_expected_version_must_be_a_whole_number_from_0():
+    assert [e.reason for e in _errors([{"enrolment_id": 1, "status": "ABSENT", "expected_version": -1}])] == [
         "invalid_version"]
+    assert _malformed([{"enrolment_id": 1, "status": "ABSENT", "expected_version": "x"}]) == [
+        "records.0.expected_version"]
 
 
 def test_mark_all_present_fills_only_unmarked():
@@ -148,21 +178,24 @@ def test_export_keeps_ordinary_cells():
     assert export.neutralize("Lina Haddad") == "Lina Haddad" and export.neutralize(None) == ""
 
 
-class _Slow(dict):
-    """A record parse_mark can't take its fast path on (it wants a plain dict): the long way, for comparison."""
-
-
 _values = st.one_of(st.none(), st.integers(-2, 700),
                     st.sampled_from(["", " ", "5", "x", "late", " note ", "note", "²", "--5", "-3", "٣"]),
                     st.booleans(), st.sampled_from(marking.STATUSES), st.text(max_size=3), st.just("n" * 501))
 
 
-@given(st.dictionaries(st.sampled_from(["enrolment_id", "trainee_id", "id", "status", "minutes_late", "notes",
-                                        "expected_version"]), _values),
+@given(st.lists(st.dictionaries(st.sampled_from(["enrolment_id", "trainee_id", "id", "status", "minutes_late",
+                                                 "notes", "expected_version"]), _values), min_size=1, max_size=3),
        st.sampled_from(["public", "corporate"]))
 @settings(deadline=None, max_examples=300)
-def test_the_fast_path_reads_every_record_as_the_long_way_does(raw, kind):
+def test_the_fast_path_reads_every_record_as_the_long_way_does(raws, kind):
+    try:
+        records = MarkRegister.model_validate({"session_id": 1, "records": raws}).records
+    except ValidationError:
+        return  # malformed: the request is refused before any record is read
     members = {1, 2, 5, 600}
-    fast = marking.parse_mark(0, raw, kind, members)
-    slow = marking.parse_mark(0, _Slow(raw), kind, members)
-    assert fast == slow
+    for index, record in enumerate(records):
+        fast = marking._plain_mark(record, marking.KEY_FIELDS[kind], members)
+        slow = marking.judge_record(index, record, kind, members)
+        assert marking.parse_mark(index, record, kind, members) == slow
+        if fast is not None:
+            assert slow == (fast, [])

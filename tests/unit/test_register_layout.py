@@ -15,9 +15,9 @@ from core.registers.data import Header, SessionFacts, SessionRegister, SessionRo
 from core.registers.layout import chunks, paginate
 
 
-def test_rows_fill_fixed_pages_and_the_tail_gets_a_page_when_it_does_not_fit():
+def test_rows_fill_fixed_pages_and_the_last_rows_go_with_the_tail_when_it_does_not_fit():
     pages = paginate(17, 20, 8)
-    assert [len(p.rows) for p in pages] == [17, 0] and [p.tail for p in pages] == [False, True]
+    assert [len(p.rows) for p in pages] == [14, 3] and [p.tail for p in pages] == [False, True]
     assert [len(p.rows) for p in paginate(12, 20, 8)] == [12] and paginate(12, 20, 8)[0].tail
     assert [p.number for p in paginate(45, 20, 8)] == [1, 2, 3]
 
@@ -27,6 +27,15 @@ def test_sessions_spill_onto_further_page_sets():
     assert [(p.column_set, len(p.rows), len(p.columns)) for p in pages] == [(0, 30, 20), (0, 5, 20), (1, 30, 4),
                                                                            (1, 5, 4)]
     assert [p.tail for p in pages] == [False, True, False, True]
+
+
+@given(st.integers(0, 2000), st.sampled_from([(20, 8), (30, 10)]))
+def test_totals_never_stand_alone_under_an_empty_table(rows, sizes):
+    per_page, tail = sizes
+    pages = paginate(rows, per_page, tail)
+    assert [i for p in pages for i in p.rows] == list(range(rows))  # every row once, in order
+    assert all(len(p.rows) + (tail if p.tail else 0) <= per_page for p in pages)
+    assert all(len(p.rows) > 0 for p in pages if p.tail) or rows == 0
 
 
 @given(st.integers(0, 2000), st.integers(1, 8), st.integers(1, 16))

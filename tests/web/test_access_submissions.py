@@ -15,7 +15,7 @@ from core.models import AccessRequest, AccessRequestRead, User
 from core.registers import service, submissions
 from core.registers.commands import RequestRegister, SubmitRegister
 from tests.portal_factories import second_institution
-from tests.registers_factories import past_session
+from tests.registers_factories import add_learners, past_session
 
 SETTINGS = service.BuildSettings(base_url="http://testserver", processes=1)
 REASON = "Quarterly QCTO audit of the attendance registers"
@@ -39,6 +39,7 @@ def submitted(app, sql, demo):
     sql.execute(delete(AccessRequest))
     sql.commit()
     other = second_institution(sql)
+    add_learners(sql, other["cohort_id"], other["institution_id"], ["Omar Other"])  # nobody: a register is refused
     return {"public": _submitted(app, sql, demo["users"]["admin"], demo["public_cohort_id"]),
             "corporate": _submitted(app, sql, demo["users"]["admin"], demo["corporate_cohort_id"]),
             "other": _submitted(app, sql, other["admin_id"], other["cohort_id"])}

@@ -37,7 +37,7 @@ def _validate(app, import_id):
 
 def _commit(app, import_id):
     with app.app_context():
-        commit.commit_import(db.session, import_id)
+        commit.commit_trainees(db.session, import_id)
         db.session.remove()
 
 

@@ -200,3 +200,45 @@ def test_another_institutions_admin_cannot_grant(client, api, sql, demo):
     response = client.post(f"/api/organizations/{demo['organization_id']}/grants",
                            headers={"Authorization": f"Bearer {token}"}, json={"permission": "corporate_reports.view"})
     assert response.status_code == 404
+
+
+def test_a_session_that_ended_without_marks_is_not_marked_not_delivered(sql, demo, client, api, login):
+    """Issue 27, point 13: only a register holding marks says the session was delivered."""
+    from tests.attendance_factories import members, started_open_session
+
+    cohort = demo["corporate_cohort_id"]
+    marked = started_open_session(sql, cohort)  # 07:00–08:00 today: ended by 10:30
+    trainees = members(sql, cohort)
+    r = client.post("/api/institution/attendance/mark", headers=api("admin"), json={
+        "session_id": marked, "records": [{"trainee_id": trainees[0], "status": "PRESENT"}]})
+    assert r.status_code == 200, r.get_json()
+    detail = client.get(f"/api/org/programs/{cohort}", headers=api("org")).get_json()
+    by_id = {s["session_id"]: s for s in detail["sessions"]}
+    assert by_id[marked]["delivery"] == "delivered"
+    ended_unmarked = [s for s in detail["sessions"] if s["session_id"] != marked and s["delivery"] != "planned"]
+    assert ended_unmarked and {s["delivery"] for s in ended_unmarked} == {"not_marked"}  # the demo marks nothing
+    page = login("org").get(f"/org/programs/{cohort}").get_data(as_text=True)
+    assert 'data-delivery="not_marked">not marked</span>' in page
+    assert page.count('data-delivery="delivered"') == 1
+
+
+def test_a_report_asked_for_on_the_screen_is_in_the_members_language(sql, demo, client, api, login):
+    """Issue 27, point 5: their profile's language (else the page's); the API follows Accept-Language first."""
+    from sqlalchemy import select, update
+
+    from core.models import RegisterDocument, User
+
+    cohort = demo["corporate_cohort_id"]
+    sql.execute(update(User).where(User.id == demo["users"]["org"]).values(language="fr"))
+    sql.commit()
+    member = login("org")
+    assert 'value="fr" lang="fr" selected' in member.get(f"/org/programs/{cohort}").get_data(as_text=True)
+    assert member.post(f"/org/programs/{cohort}/reports", data={"kind": "delivery", "format": "pdf"}).status_code == 302
+    latest = select(RegisterDocument.language).order_by(RegisterDocument.id.desc()).limit(1)
+    assert sql.scalar(latest) == "fr"
+    r = client.post(f"/api/org/programs/{cohort}/reports", json={"kind": "progress", "format": "xlsx"},
+                    headers={**api("org"), "Accept-Language": "ar"})
+    assert r.status_code == 202 and r.get_json()["language"] == "ar"
+    r = client.post(f"/api/org/programs/{cohort}/reports", json={"kind": "progress", "format": "pdf"},
+                    headers=api("org"))
+    assert r.get_json()["language"] == "fr"

@@ -26,17 +26,18 @@ from core.access.commands import (
 )
 from core.access.permissions import REGULATOR_GATED
 from core.access.scoping import can, cohort_filter, visible_cohort
+from core.cohorts import reads as cohort_reads
 from core.collation import collated
 from core.errors import ValidationError
 from core.fields import PageQuery
-from core.models import ClassSession, Cohort, Institution, Role
+from core.models import Cohort, Institution, Role
 from core.portals.rules import delivery
 from core.registers import submissions
 
 from ..auth import requires, user
 from ..contract import ErrorEnvelope, Page, contract, responds
 from ..extensions import db
-from ..i18n import current_language
+from ..i18n import current_language, institution_zone
 from ..pagination import page_of, pages
 from .schemas import (
     AccessRequestOut,
@@ -112,12 +113,12 @@ def regulator_home() -> Any:
 def regulator_cohort(cohort_id: int) -> Any:
     """A cohort in scope, read-only: its sessions, each with its register, and its submitted registers."""
     cohort = visible_cohort(db.session, user(), cohort_id, "sessions.view")
-    sessions = db.session.scalars(select(ClassSession).where(ClassSession.cohort_id == cohort.id)
-                                  .order_by(ClassSession.starts_at, ClassSession.id)).all()
+    sessions, locks = cohort_reads.all_sessions(db.session, cohort.id, int(current_app.config["LOCK_GRACE_HOURS"]))
     submitted = (submissions.list_submissions(db.session, user(), 1, SUBMISSIONS_SHOWN, cohort_id=cohort.id)[0]
                  if can(db.session, user(), "registers.view") else [])
     now = clock.now()
     return render_template("access/regulator_cohort.html", cohort=cohort, sessions=sessions, submitted=submitted,
+                           locks=locks, zone=institution_zone(cohort.institution_id),
                            delivery_of=lambda s: delivery(s.status, s.ends_at, now))
 
 
@@ -128,7 +129,7 @@ def regulator_cohort(cohort_id: int) -> Any:
 def admin_list() -> Any:
     query = AccessRequestQuery.model_validate(request.args.to_dict())
     items, total = access_requests.requests_page(db.session, user(), query)
-    zone = db.session.scalar(select(Institution.time_zone).where(Institution.id == user().institution_id)) or "UTC"
+    zone = institution_zone(user().institution_id)
     default_expiry = (clock.today_in(zone) + dt.timedelta(days=30)).isoformat()
     return render_template("access/admin_requests.html", requests=items, query=query,
                            page={"page": query.page, "pages": pages(total, query.per_page), "total": total},
@@ -141,7 +142,7 @@ def _end_of_day(raw: str | None, institution_id: int) -> dt.datetime:
         day = dt.date.fromisoformat((raw or "").strip())
     except ValueError:
         raise ValidationError(_("Choose the day access ends."), code="invalid_expiry") from None
-    zone = db.session.scalar(select(Institution.time_zone).where(Institution.id == institution_id)) or "UTC"
+    zone = institution_zone(institution_id)
     return dt.datetime.combine(day, dt.time(23, 59), ZoneInfo(zone))
 
 

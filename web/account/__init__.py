@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
@@ -103,8 +102,7 @@ def logout() -> Any:
 
 
 def _tokens() -> list[ApiToken]:
-    return list(db.session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user().id).order_by(ApiToken.created_at.desc())))
+    return auth_service.api_tokens(db.session, user())
 
 
 @bp.route("/profile", methods=["GET"])

@@ -3,33 +3,40 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import orjson
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from pydantic import BaseModel
 
 from core import clock
 from core.access.scoping import cohort_filter
 from core.attendance import evidence, export, roster
 from core.attendance import service as attendance
 from core.attendance.commands import LockSession, MarkRegister, UnlockSession
-from core.attendance.roster import RegisterRow
 from core.errors import ValidationError
 from core.i18n import N_
-from core.models import Institution
+from core.pagination import page_count
 
 from ..auth import requires, user
 from ..contract import ErrorEnvelope, Page, contract, responds
 from ..downloads import attachment
 from ..extensions import db
-from ..i18n import current_language
+from ..i18n import current_language, institution_zone
 from ..registers import session_panel
-from .schemas import EvidenceOut, EvidenceUpload, HistoryItem, MarkResult, RegisterOut
+from .schemas import (
+    EVIDENCE_OUT,
+    HISTORY_ITEM,
+    MARK_RESULT,
+    REGISTER_OUT,
+    EvidenceOut,
+    EvidenceUpload,
+    HistoryItem,
+    MarkResult,
+    RegisterOut,
+)
 
 bp = Blueprint("attendance", __name__)
 
@@ -48,57 +55,34 @@ def _server_timing(response: Response) -> Response:
     return response
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+def register_out(reg: attendance.Register) -> BaseModel:
+    """The register as the API shows it, built by its schema from the domain's Register."""
+    return REGISTER_OUT[reg.key].model_validate(reg, from_attributes=True, context=_row_context())
 
 
-def register_json(reg: attendance.Register) -> dict[str, Any]:
-    s = reg.info
-    key = reg.spec.key
-    evidence_base = _evidence_base()
-    return {
-        "session": {
-            "id": s.id, "cohort_id": s.cohort_id, "cohort_name": s.cohort_name,
-            "cohort_type": s.cohort_type, "session_date": s.session_date.isoformat(),
-            "start_time": s.start_time.strftime("%H:%M"), "end_time": s.end_time.strftime("%H:%M"),
-            "starts_at": _iso(s.starts_at), "ends_at": _iso(s.ends_at), "time_zone": reg.time_zone,
-            "session_type": s.session_type, "title": s.title, "status": s.status,
-            "room": s.room, "instructor": s.instructor, "is_locked": s.is_locked, "locked_at": _iso(s.locked_at),
-            "lock_reason": s.lock_reason,
-            "relock_after": _iso(s.relock_after), "auto_lock_at": _iso(reg.auto_lock_at),
-        },
-        "key": key,
-        "permissions": {"mark": reg.editable, "lock": reg.can_lock, "unlock": reg.can_unlock},
-        "counts": reg.counts,
-        "trainees": [_trainee_json(r, key, evidence_base) for r in reg.rows],
-    }
+def _row_context() -> dict[str, str]:
+    """What a row's schema needs from the request: the evidence URL without its id (url_for once per response,
+    not once per row: it costs more than the row)."""
+    return {"evidence_base": url_for("attendance.api_evidence_download", evidence_id=0)[:-1]}
 
 
-def _evidence_base() -> str:
-    """The evidence URL without its id: url_for once per response, not once per row (it costs more than the row)."""
-    return url_for("attendance.api_evidence_download", evidence_id=0)[:-1]
-
-
-def _trainee_json(r: RegisterRow, key: str, evidence_base: str) -> dict[str, Any]:
-    return {"id": r.member_id, key: r.member_id, "name": r.name, "reference": r.detail, "active": r.active,
-            "record_id": r.record_id, "status": r.status, "minutes_late": r.minutes_late, "notes": r.notes,
-            "has_evidence": r.evidence_file_id is not None,
-            "evidence_url": f"{evidence_base}{r.evidence_file_id}" if r.evidence_file_id else None,
-            "marked_by": r.marked_by, "marked_at": _iso(r.marked_at), "version": r.version}
-
-
-def changes_json(outcome: attendance.MarkOutcome) -> dict[str, Any]:
-    """The answer to a mark by default: what changed (the client holds the rest of the register)."""
+def mark_result(outcome: attendance.MarkOutcome, *, full: bool) -> BaseModel:
+    """The answer to a mark, built by its schema: by default what changed (the client holds the rest of the
+    register); with `full`, the whole register as well."""
     reg = outcome.register
-    evidence_base = _evidence_base()
-    return {"session_id": reg.info.id, "key": reg.spec.key, "register": "changes", "counts": reg.counts,
-            "changed": outcome.changed, "conflicts": outcome.conflicts,
-            "trainees": [_trainee_json(r, reg.spec.key, evidence_base) for r in outcome.changed_rows]}
+    parts: dict[str, Any] = {"key": reg.key, "counts": reg.counts, "changed": outcome.changed,
+                             "conflicts": outcome.conflicts}
+    if full:
+        parts.update({"register": "full", "info": reg.info, "permissions": reg.permissions, "trainees": reg.rows})
+    else:
+        parts.update({"register": "changes", "session_id": reg.info.id, "trainees": outcome.changed_rows})
+    return MARK_RESULT[reg.key].model_validate(parts, from_attributes=True, context=_row_context())
 
 
-def _json(payload: dict[str, Any], status: int = 200) -> Response:
-    """A large register serialized without key sorting (Flask's default sorts every key of every row)."""
-    return current_app.response_class(orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS), status=status,
+def _answer(model: BaseModel, status: int = 200) -> Response:
+    """A schema's answer, dumped by pydantic-core straight to JSON (only the fields set: a row names its own
+    cohort's key, a change answer no session)."""
+    return current_app.response_class(model.model_dump_json(by_alias=True, exclude_unset=True), status=status,
                                       mimetype="application/json")
 
 
@@ -135,9 +119,9 @@ def lock_screen(session_id: int) -> Any:
 def unlock_screen(session_id: int) -> Any:
     relock = request.form.get("relock_after") or None
     if relock and len(relock) == 16:  # <input type="datetime-local">: a wall-clock time in the institution's zone
-        zone = db.session.scalar(select(Institution.time_zone).where(Institution.id == user().institution_id))
+        zone = institution_zone(user().institution_id)
         try:
-            relock = dt.datetime.fromisoformat(relock).replace(tzinfo=ZoneInfo(zone or "UTC")).isoformat()
+            relock = dt.datetime.fromisoformat(relock).replace(tzinfo=ZoneInfo(zone)).isoformat()
         except ValueError:
             raise ValidationError(N_("Re-lock time must be a date and time."), code="invalid_relock_after") from None
     attendance.unlock_session(db.session, user(), session_id,
@@ -163,7 +147,7 @@ def export_csv(session_id: int) -> Any:
 @bp.get("/institution/attendance")
 @requires("attendance.view")
 def daily_view() -> Any:
-    zone = db.session.scalar(select(Institution.time_zone).where(Institution.id == user().institution_id)) or "UTC"
+    zone = institution_zone(user().institution_id)
     raw_day = request.args.get("date", "").strip()
     try:
         day = dt.date.fromisoformat(raw_day) if raw_day else clock.today_in(zone)
@@ -177,7 +161,7 @@ def daily_view() -> Any:
         page = 1
     per_page = 50
     records = roster.daily_records(db.session, day, cohort_filter(user()), q or None, current_language())
-    pages = math.ceil(len(records) / per_page) if records else 0
+    pages = page_count(len(records), per_page)
     shown = records[(page - 1) * per_page: page * per_page]
     return render_template("attendance/daily.html", day=day, q=q, records=shown, total=len(records), page=page,
                            pages=pages, prev_day=day - dt.timedelta(days=1), next_day=day + dt.timedelta(days=1))
@@ -190,7 +174,7 @@ def daily_view() -> Any:
 @contract(resp=responds(HTTP_200=RegisterOut))
 def api_session(session_id: int) -> Any:
     """One class session's register: its details and every trainee's mark."""
-    return _json(register_json(_register(session_id)))
+    return _answer(register_out(_register(session_id)))
 
 
 @bp.post("/api/institution/attendance/mark")
@@ -200,10 +184,7 @@ def api_mark(json: MarkRegister) -> Any:
     """Mark a whole register in one request (an idempotent upsert); `mark_all_present` fills the rest.
     Answers what changed (the client holds the rest), or the whole register with `full_register`."""
     outcome = attendance.mark(db.session, user(), json, grace_hours=_grace(), language=current_language())
-    if not json.full_register:
-        return _json(changes_json(outcome))
-    return _json({**register_json(outcome.register), "register": "full", "changed": outcome.changed,
-                  "conflicts": outcome.conflicts})
+    return _answer(mark_result(outcome, full=json.full_register))
 
 
 @bp.post("/api/institution/class-sessions/<int:session_id>/lock")
@@ -212,7 +193,7 @@ def api_mark(json: MarkRegister) -> Any:
 def api_lock(session_id: int, json: LockSession) -> Any:
     """Lock a session's register now, with a reason (no more marking)."""
     attendance.lock_session(db.session, user(), session_id, json)
-    return _json(register_json(_register(session_id)))
+    return _answer(register_out(_register(session_id)))
 
 
 @bp.post("/api/institution/class-sessions/<int:session_id>/unlock")
@@ -221,7 +202,7 @@ def api_lock(session_id: int, json: LockSession) -> Any:
 def api_unlock(session_id: int, json: UnlockSession) -> Any:
     """Unlock a locked register for corrections, with a reason; it locks again by itself later."""
     attendance.unlock_session(db.session, user(), session_id, json, grace_hours=_grace())
-    return _json(register_json(_register(session_id)))
+    return _answer(register_out(_register(session_id)))
 
 
 @bp.post("/api/institution/class-sessions/<int:session_id>/trainees/<int:trainee_id>/evidence")
@@ -236,9 +217,7 @@ def api_evidence_upload(session_id: int, trainee_id: int) -> Any:
         upload.stream if upload and upload.filename else None, upload.filename if upload else None,
         max_bytes=int(current_app.config["EVIDENCE_MAX_MB"]) * 1024 * 1024, grace_hours=_grace(),
     )
-    return {"id": found.id, "filename": found.original_filename, "content_type": found.content_type,
-            "size_bytes": found.size_bytes, "sha256": found.sha256,
-            "url": url_for("attendance.api_evidence_download", evidence_id=found.id)}, 201
+    return _answer(EVIDENCE_OUT.model_validate(found, from_attributes=True, context=_row_context()), 201)
 
 
 @bp.get("/api/institution/evidence/<int:evidence_id>")
@@ -258,6 +237,6 @@ def api_evidence_download(evidence_id: int) -> Any:
 @contract(resp=responds(HTTP_200=Page[HistoryItem]))
 def api_history(session_id: int, trainee_id: int) -> Any:
     """Every audited change of one trainee's mark in this session, oldest first (one page)."""
-    items = [{"at": c.at.isoformat(), "action": c.action, "by": c.by, "from": c.before, "to": c.after}
+    items = [HISTORY_ITEM.model_validate(c, from_attributes=True).model_dump(by_alias=True)
              for c in evidence.record_history(db.session, user(), session_id, trainee_id)]
     return {"items": items, "page": 1, "per_page": len(items) or 1, "total": len(items), "pages": 1 if items else 0}

@@ -9,12 +9,11 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
 
-from core.access.scoping import can, cohort_filter, visible_cohort
+from core.access.scoping import can, visible_cohort
 from core.attendance.locking import lock_states
 from core.attendance.roster import roster_sizes
-from core.cohorts import service
+from core.cohorts import reads, service
 from core.cohorts.commands import (
     AgreementQuery,
     CorporateCohortQuery,
@@ -25,20 +24,17 @@ from core.cohorts.commands import (
     SetAgreementStatus,
     UpdateCorporateCohort,
 )
-from core.collation import collated, name_matches
 from core.models import (
     AgreementStatus,
-    ClassSession,
     Cohort,
     CohortStatus,
-    CohortType,
     CorporateAgreement,
     ImportStatus,
     Organization,
     Qualification,
-    SessionStatus,
-    TraineeImport,
 )
+from core.people import staff
+from core.people.commands import CreateUser
 
 from ..auth import requires, user
 from ..contract import ErrorEnvelope, Page, contract, responds
@@ -59,34 +55,13 @@ from .schemas import (
 bp = Blueprint("cohorts", __name__)
 
 
-def _session_counts(ids: list[int]) -> dict[int, int]:
-    if not ids:
-        return {}
-    return dict(db.session.execute(
-        select(ClassSession.cohort_id, func.count()).where(
-            ClassSession.cohort_id.in_(ids), ClassSession.status != SessionStatus.CANCELLED
-        ).group_by(ClassSession.cohort_id)
-    ).all())
-
-
 def _corporate(cohort_id: int, permission: str) -> Cohort:
     return service.corporate_cohort(db.session, visible_cohort(db.session, user(), cohort_id, permission))
 
 
-def _cohorts_query(q: str, status: str | None) -> Any:
-    stmt = (select(Cohort).outerjoin(Organization, Organization.id == Cohort.organization_id)
-            .where(cohort_filter(user()), Cohort.cohort_type == CohortType.CORPORATE))
-    if q:
-        stmt = stmt.where(or_(name_matches(Cohort.name, q), name_matches(Organization.name, q)))
-    if status:
-        stmt = stmt.where(Cohort.status == CohortStatus(status))
-    return stmt.order_by(Cohort.start_date.desc().nulls_last(), collated(Cohort.name, current_language()),
-                         Cohort.id.desc())
-
-
 def _with_counts(cohorts: list[Cohort]) -> list[dict[str, Any]]:
     ids = [c.id for c in cohorts]
-    sizes, sessions = roster_sizes(db.session, ids), _session_counts(ids)
+    sizes, sessions = roster_sizes(db.session, ids), reads.session_counts(db.session, ids)
     return [present_corporate_cohort(c, sizes.get(c.id, 0), sessions.get(c.id, 0)) for c in cohorts]
 
 
@@ -171,7 +146,8 @@ def api_corporate_cohort_create(agreement_id: int, json: CreateCorporateCohort) 
 @contract(resp=responds(HTTP_200=Page[CorporateCohortOut]))
 def api_corporate_cohort_list(query: CorporateCohortQuery) -> Any:
     """Corporate cohorts, with their organization and agreement."""
-    page = query_page(_cohorts_query(query.q, query.status), query, lambda c: c)
+    stmt = reads.corporate_cohorts_query(user(), query.q, query.status, current_language())
+    page = query_page(stmt, query, lambda c: c)
     page["items"] = _with_counts(page["items"])
     return page
 
@@ -227,11 +203,24 @@ def organization_create() -> Any:
 def organization_detail(organization_id: int) -> Any:
     org = service.visible_organization(db.session, user(), organization_id)
     agreements = [r[0] for r in db.session.execute(service.agreements_query(user(), organization_id=org.id))]
-    cohorts = db.session.scalars(select(Cohort).where(Cohort.organization_id == org.id, cohort_filter(user()))
-                                 .order_by(Cohort.start_date.desc().nulls_last(),
-                                           collated(Cohort.name, current_language()))).all()
+    cohorts = reads.organization_cohorts(db.session, user(), org.id, current_language())
+    members = staff.organization_members(db.session, org.id, current_language())
     return render_template("cohorts/organization_detail.html", org=org, agreements=agreements, cohorts=cohorts,
-                           statuses=list(AgreementStatus), transitions=service.AGREEMENT_TRANSITIONS)
+                           statuses=list(AgreementStatus), transitions=service.AGREEMENT_TRANSITIONS,
+                           members=members)
+
+
+@bp.post("/admin/organizations/<int:organization_id>/members")
+@requires("users.manage")
+def organization_member_create(organization_id: int) -> Any:
+    """Add a person of this organization (role org_member, the organization preset); without a password they
+    are mailed a link to choose one."""
+    org = service.visible_organization(db.session, user(), organization_id)
+    command = form_command(CreateUser, role="org_member", organization_id=org.id, institution_id=org.institution_id)
+    created = staff.create_staff(db.session, user(), command)
+    flash(_("%(name)s can now sign in.", name=created.full_name) if created.password_hash else
+          _("%(name)s was sent a link to choose a password.", name=created.full_name), "success")
+    return redirect(url_for("cohorts.organization_detail", organization_id=org.id) + "#members")
 
 
 @bp.post("/admin/organizations/<int:organization_id>/agreements")
@@ -275,15 +264,14 @@ def corporate_cohort_create(agreement_id: int) -> Any:
 def corporate_cohort_list() -> Any:
     query = CorporateCohortQuery(q=request.args.get("q", "").strip()[:200],
                                  status=request.args.get("status", "").strip().upper() or None)
-    page = paginate(_cohorts_query(query.q, query.status), lambda c: c)
+    page = paginate(reads.corporate_cohorts_query(user(), query.q, query.status, current_language()), lambda c: c)
     ids = [c.id for c in page["items"]]
-    orgs = dict(db.session.execute(select(Organization.id, Organization.name).where(
-        Organization.id.in_({c.organization_id for c in page["items"] if c.organization_id}))).all()) if ids else {}
+    orgs = reads.organization_names(db.session, (c.organization_id for c in page["items"]))
     active_agreements = []
     if can(db.session, user(), "corporate_cohorts.create"):
         active_agreements = [r[0] for r in db.session.execute(service.agreements_query(user(), status="ACTIVE"))]
     return render_template("cohorts/corporate_cohorts.html", page=page, sizes=roster_sizes(db.session, ids),
-                           sessions=_session_counts(ids), orgs=orgs, q=request.args.get("q", ""),
+                           sessions=reads.session_counts(db.session, ids), orgs=orgs, q=request.args.get("q", ""),
                            status=request.args.get("status", ""), statuses=list(CohortStatus),
                            active_agreements=active_agreements)
 
@@ -300,10 +288,8 @@ def corporate_cohort_detail(cohort_id: int) -> Any:
         trainees = paginate(service.trainees_query(cohort.id, request.args.get("q", "").strip()[:200],
                                                    current_language()), lambda t: t,
                             default_per_page=25)
-    imports = db.session.scalars(select(TraineeImport).where(TraineeImport.cohort_id == cohort.id)
-                                 .order_by(TraineeImport.created_at.desc()).limit(20)).all()
-    sessions = db.session.scalars(select(ClassSession).where(ClassSession.cohort_id == cohort.id)
-                                  .order_by(ClassSession.starts_at).limit(200)).all()
+    imports = reads.recent_imports(db.session, cohort.id)
+    sessions = reads.first_sessions(db.session, cohort.id)
     return render_template("cohorts/corporate_cohort_detail.html", cohort=cohort, org=org, agreement=agreement,
                            course=course, trainees=trainees, imports=imports, sessions=sessions,
                            locks=lock_states(db.session, sessions, int(current_app.config["LOCK_GRACE_HOURS"])),
@@ -341,8 +327,7 @@ def corporate_cohort_cancel(cohort_id: int) -> Any:
 
 
 def _qualifications(institution_id: int | None) -> list[Qualification]:
-    return list(db.session.scalars(select(Qualification).where(Qualification.institution_id == institution_id)
-                                   .order_by(collated(Qualification.title, current_language()))))
+    return reads.qualifications(db.session, institution_id, current_language())
 
 
 from . import public  # noqa: E402,F401  (the institution's cohort list and page: routes on this blueprint)

@@ -5,28 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from core import clock
 from core.access.scoping import can, visible_cohort
-from core.cohorts import enrolments, public, stats
+from core.cohorts import enrolments, public, reads, stats
 from core.cohorts.commands import CohortListQuery, CreatePublicCohort, SetFacilitators, UpdateCohort
-from core.collation import collated
 from core.models import (
-    ClassSession,
     Cohort,
     CohortStatus,
     CohortType,
     ImportKind,
     Qualification,
-    Role,
-    SessionStatus,
-    TraineeImport,
     User,
 )
-from core.people.commands import Enrol, EnrolmentQuery, Withdraw
+from core.people.commands import Enrol, EnrolmentQuery, UpdateEnrolment, Withdraw
 
 from ..auth import requires, user
 from ..contract import Page, contract, responds
@@ -45,7 +39,13 @@ from .schemas import (
     present_member,
 )
 
-RECENT_SESSIONS = 200
+SESSIONS_PER_PAGE = 20
+
+
+def _page_arg(name: str) -> int:
+    """A page number from the query string: anything but a whole number from 1 up is page 1."""
+    value = request.args.get(name, "")
+    return min(int(value), 1_000_000) if value.isdigit() and int(value) >= 1 else 1
 
 
 def cohort_page_data(query: CohortListQuery) -> dict[str, Any]:
@@ -138,10 +138,20 @@ def api_enrolment_list(cohort_id: int, query: EnrolmentQuery) -> Any:
 @requires("learners.manage")
 @contract(resp=responds(HTTP_200=EnrolResult))
 def api_enrol(cohort_id: int, json: Enrol) -> Any:
-    """`{"learner_ids": [...]}`: answers which were enrolled and which already were."""
+    """`{"learner_ids": [...], "id_numbers": [...], "enrolled_on": "YYYY-MM-DD"}`: answers which were enrolled,
+    which already were, and which ID numbers no learner has."""
     outcome = enrolments.enrol(db.session, user(), cohort_id, json)
     return {"enrolled": [present_enrolment(e) for e in outcome.enrolled],
-            "already_enrolled": [present_enrolment(e) for e in outcome.already]}
+            "already_enrolled": [present_enrolment(e) for e in outcome.already],
+            "unknown_id_numbers": outcome.unknown_id_numbers}
+
+
+@bp.patch("/api/enrolments/<int:enrolment_id>")
+@requires("learners.manage")
+@contract(resp=responds(HTTP_200=EnrolmentOut))
+def api_enrolment_update(enrolment_id: int, json: UpdateEnrolment) -> Any:
+    """`{"enrolled_on"}`: rates count every session on or after it."""
+    return present_enrolment(enrolments.update_enrolment(db.session, user(), enrolment_id, json))
 
 
 @bp.post("/api/enrolments/<int:enrolment_id>/withdraw")
@@ -160,9 +170,7 @@ def api_withdraw(enrolment_id: int, json: Withdraw) -> Any:
 def cohort_list() -> Any:
     args = {k: v for k, v in request.args.items() if v.strip()}
     query = CohortListQuery.model_validate({"per_page": 25, **args})
-    qualifications = db.session.scalars(select(Qualification).where(
-        Qualification.institution_id == user().institution_id, Qualification.active.is_(True))
-        .order_by(collated(Qualification.title, current_language()))).all()
+    qualifications = reads.qualifications(db.session, user().institution_id, current_language(), active_only=True)
     return render_template("cohorts/cohort_list.html", page=cohort_page_data(query), query=query,
                            statuses=list(CohortStatus), qualifications=qualifications)
 
@@ -181,25 +189,19 @@ def cohort_create() -> Any:
 def cohort_page(cohort_id: int) -> Any:
     cohort = visible_cohort(db.session, user(), cohort_id, "cohorts.view")
     detail = cohort_detail(cohort)
-    sessions = db.session.scalars(select(ClassSession).where(ClassSession.cohort_id == cohort.id,
-                                                             ClassSession.status != SessionStatus.CANCELLED)
-                                  .order_by(ClassSession.starts_at.desc()).limit(RECENT_SESSIONS)).all()
+    upcoming, past = reads.upcoming_and_past(
+        db.session, cohort.id, clock.now(), upcoming_page=_page_arg("upcoming_page"), past_page=_page_arg("past_page"),
+        per_page=SESSIONS_PER_PAGE, grace_hours=int(current_app.config["LOCK_GRACE_HOURS"]))
     kind = ImportKind.TRAINEES if cohort.cohort_type == CohortType.CORPORATE else ImportKind.LEARNERS
-    imports = db.session.scalars(select(TraineeImport).where(TraineeImport.cohort_id == cohort.id,
-                                                            TraineeImport.kind == kind)
-                                 .order_by(TraineeImport.created_at.desc()).limit(20)).all()
+    imports = reads.recent_imports(db.session, cohort.id, kind)
     enrolled = []
     if cohort.cohort_type == CohortType.PUBLIC and can(db.session, user(), "learners.view"):
         enrolled = db.session.execute(enrolments.enrolments_query(cohort.id, language=current_language())).all()
     teachers = []
     if can(db.session, user(), "cohorts.update"):
-        teachers = db.session.scalars(select(User).where(User.institution_id == cohort.institution_id,
-                                                         User.role == Role.TEACHER, User.active.is_(True))
-                                      .order_by(collated(User.full_name, current_language()))).all()
-    qualifications = db.session.scalars(select(Qualification).where(
-        Qualification.institution_id == cohort.institution_id).order_by(
-            collated(Qualification.title, current_language()))).all()
-    return render_template("cohorts/cohort_page.html", cohort=cohort, detail=detail, sessions=sessions,
+        teachers = reads.active_teachers(db.session, cohort.institution_id, current_language())
+    qualifications = reads.qualifications(db.session, cohort.institution_id, current_language())
+    return render_template("cohorts/cohort_page.html", cohort=cohort, detail=detail, upcoming=upcoming, past=past,
                            imports=imports, enrolled=enrolled, teachers=teachers, now=clock.now(),
                            facilitator_ids={f["id"] for f in detail["facilitators"]},
                            transitions=public.STATUS_TRANSITIONS[cohort.status], qualifications=qualifications)
@@ -227,7 +229,19 @@ def cohort_enrol(cohort_id: int) -> Any:
     outcome = enrolments.enrol(db.session, user(), cohort_id, form_command(Enrol))
     flash(_("%(new)d enrolled, %(old)d already enrolled.", new=len(outcome.enrolled), old=len(outcome.already)),
           "success")
+    if outcome.unknown_id_numbers:
+        flash(_("No learner has these ID numbers: %(numbers)s. Add them under Learners first.",
+                numbers=", ".join(outcome.unknown_id_numbers)), "warning")
     return redirect(url_for("cohorts.cohort_page", cohort_id=cohort_id) + "#learners")
+
+
+@bp.post("/institution/enrolments/<int:enrolment_id>/date")
+@requires("learners.manage")
+def enrolment_date(enrolment_id: int) -> Any:
+    enrolment = enrolments.update_enrolment(db.session, user(), enrolment_id, form_command(UpdateEnrolment))
+    flash(_("Enrolled from %(date)s: sessions from that date count.", date=enrolment.enrolled_on.isoformat()),
+          "success")
+    return redirect(url_for("cohorts.cohort_page", cohort_id=enrolment.cohort_id) + "#learners")
 
 
 @bp.post("/institution/enrolments/<int:enrolment_id>/withdraw")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import url_for
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from core.cohorts.stats import CohortStats, MemberRate
 from core.models import AgreementStatus, Cohort, CorporateAgreement, Organization, Qualification, User
@@ -45,6 +45,8 @@ class MemberRateOut(BaseModel):
 
 
 class FacilitatorOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     full_name: str
     email: str
@@ -128,7 +130,7 @@ def present_member(m: MemberRate) -> dict[str, Any]:
 
 
 def present_facilitator(u: User) -> dict[str, Any]:
-    return {"id": u.id, "full_name": u.full_name, "email": u.email}
+    return FacilitatorOut.model_validate(u, from_attributes=True).model_dump()
 
 
 def present_organization(org: Organization) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from core import jobs
 from core.access.scoping import can, visible_cohort
@@ -27,10 +26,11 @@ from core.errors import NotFound, ValidationError
 from core.fields import PageQuery
 from core.i18n import N_
 from core.imports import commit, service
+from core.imports import reads as import_reads
 from core.imports.commands import CommitImport, ImportRowsQuery, TraineesQuery
 from core.imports.jobs import JOB_KINDS, retry_import
 from core.imports.rules import COLUMNS
-from core.models import Cohort, ImportStatus, TraineeImport, TraineeImportRow, User
+from core.models import Cohort, ImportStatus, TraineeImport, User
 
 from ..auth import requires, user
 from ..contract import Accepted, ErrorEnvelope, Page, contract, responds
@@ -94,14 +94,11 @@ def _accepted(imp: TraineeImport) -> tuple[dict[str, Any], int]:
 
 
 def _imports_page(cohort: Cohort, query: PageQuery) -> dict[str, Any]:
-    stmt = (select(TraineeImport).where(TraineeImport.cohort_id == cohort.id)
-            .order_by(TraineeImport.created_at.desc(), TraineeImport.id.desc()))
-    return paginate(stmt, lambda i: i, query=query)
+    return paginate(import_reads.cohort_imports(cohort.id), lambda i: i, query=query)
 
 
 def _uploaders(imports: list[TraineeImport]) -> dict[int, User]:
-    ids = {i.uploaded_by_id for i in imports if i.uploaded_by_id}
-    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    return import_reads.uploaders(db.session, imports)
 
 
 # ---------------------------------------------------------------- API
@@ -142,10 +139,7 @@ def api_import_detail(import_id: int) -> Any:
 def api_import_rows(import_id: int, query: ImportRowsQuery) -> Any:
     """A trainee import's rows as checked: values, and errors per row."""
     imp, _cohort = _import(import_id, "corporate_trainees.view")
-    stmt = select(TraineeImportRow).where(TraineeImportRow.import_id == imp.id)
-    if query.ok is not None:
-        stmt = stmt.where(TraineeImportRow.ok.is_(query.ok))
-    return paginate(stmt.order_by(TraineeImportRow.row_number), present.import_row, query=query)
+    return paginate(import_reads.import_rows(imp.id, query.ok), present.import_row, query=query)
 
 
 @bp.get("/api/trainee-imports/<int:import_id>/errors.csv")

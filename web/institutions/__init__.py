@@ -6,7 +6,9 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
+from core.imports.contacts import mobile_example as example_mobile
 from core.institutions import service
 from core.institutions.commands import (
     LANGUAGES,
@@ -17,6 +19,7 @@ from core.institutions.commands import (
     UpdateInstitution,
     UpdateQualification,
 )
+from core.institutions.phones import institution_country
 
 from ..auth import requires, user
 from ..contract import ErrorEnvelope, Page, contract, responds
@@ -27,6 +30,16 @@ from ..pagination import query_page
 from .schemas import InstitutionOut, QualificationOut, present_institution, present_qualification
 
 bp = Blueprint("institutions", __name__)
+
+
+@bp.app_context_processor
+def _phone_words() -> dict[str, Any]:
+    """`mobile_example()` in every template: a mobile of the signed-in user's institution's country, written
+    nationally (the placeholder of phone fields; phones are read by that country)."""
+    def mobile_example() -> str:
+        return example_mobile(institution_country(db.session, getattr(current_user, "institution_id", None)))[0]
+
+    return {"mobile_example": mobile_example}
 
 
 # ---------------------------------------------------------------- API: institutions

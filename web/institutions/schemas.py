@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.models import Institution, Qualification
 
 
 class InstitutionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     name: str
     slug: str
     time_zone: str
+    country: str = Field(description="ISO 3166-1 alpha-2: phones and public holidays follow it.")
     default_language: str
     accreditation_number: str | None
     address: str | None
@@ -21,6 +24,8 @@ class InstitutionOut(BaseModel):
 
 
 class QualificationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     institution_id: int
     code: str
@@ -30,8 +35,9 @@ class QualificationOut(BaseModel):
 
 
 def present_institution(inst: Institution) -> dict[str, object]:
-    return {name: getattr(inst, name) for name in InstitutionOut.model_fields}
+    """An institution as its schema reads it from the row (the list envelope takes dicts)."""
+    return InstitutionOut.model_validate(inst, from_attributes=True).model_dump()
 
 
 def present_qualification(q: Qualification) -> dict[str, object]:
-    return {name: getattr(q, name) for name in QualificationOut.model_fields}
+    return QualificationOut.model_validate(q, from_attributes=True).model_dump()

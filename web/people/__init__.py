@@ -10,15 +10,20 @@ from sqlalchemy import select
 
 from core import jobs
 from core.access.auth import login_session_key
+from core.cohorts.service import organizations_query
 from core.collation import collated
 from core.errors import ValidationError
 from core.fields import PageQuery
 from core.imports import learners as learner_imports
+from core.imports import reads as import_reads
 from core.imports import service as imports
 from core.imports.jobs import JOB_KINDS
-from core.models import Cohort, CohortStatus, CohortType, Institution, Role, TraineeImport, TraineeImportRow
+from core.institutions.phones import institution_country
+from core.models import Cohort, CohortStatus, CohortType, Institution, Role, TraineeImport
 from core.people import learners, resets, staff
+from core.people import reads as learner_reads
 from core.people.commands import (
+    ROLES_AN_ADMIN_GIVES,
     ChangePassword,
     CreateLearner,
     CreateUser,
@@ -117,7 +122,8 @@ def api_user_password_reset(user_id: int) -> Any:
 @contract(resp=responds(HTTP_200=Page[LearnerOut]))
 def api_learner_list(query: LearnerQuery) -> Any:
     """Learners of the institution (search with `q`)."""
-    return query_page(learners.learners_query(user(), query, current_language()), query, present_learner)
+    return query_page(learners.learners_query(user(), query, current_language(), _country()), query,
+                      present_learner)
 
 
 @bp.post("/api/learners")
@@ -204,8 +210,7 @@ def api_learner_import_detail(import_id: int) -> Any:
 def api_learner_import_rows(import_id: int, query: PageQuery) -> Any:
     """A learner import's rows as checked: values, and errors per row."""
     imp = _learner_import(import_id)
-    stmt = select(TraineeImportRow).where(TraineeImportRow.import_id == imp.id).order_by(TraineeImportRow.row_number)
-    return query_page(stmt, query, present_import_row)
+    return query_page(import_reads.import_rows(imp.id), query, present_import_row)
 
 
 @bp.get("/api/learner-imports/<int:import_id>/errors.csv")
@@ -251,15 +256,24 @@ def user_list() -> Any:
     page = query_page(staff.users_query(user(), query, current_language()), query, lambda u: u)
     institutions = (db.session.scalars(select(Institution).order_by(collated(Institution.name, current_language())))
                     .all() if user().role == Role.SUPER_ADMIN else [])
-    roles = [r for r in Role] if user().role == Role.SUPER_ADMIN else [Role.ADMIN, Role.SUPPORT, Role.TEACHER]
-    return render_template("people/users.html", page=page, q=query.q, roles=roles, institutions=institutions,
+    organizations = db.session.scalars(organizations_query(user(), language=current_language())).all()
+    return render_template("people/users.html", page=page, q=query.q, roles=_roles(), institutions=institutions,
+                           organizations=organizations,
                            chosen_institution=request.args.get("institution", type=int))
+
+
+def _roles() -> list[Role]:
+    """The roles the signed-in user may give, in the order of the Role enum."""
+    return [r for r in Role if user().role == Role.SUPER_ADMIN or r in ROLES_AN_ADMIN_GIVES]
 
 
 @bp.post("/admin/users")
 @requires("users.manage")
 def user_create() -> Any:
-    created = staff.create_staff(db.session, user(), form_command(CreateUser))
+    # The organization field is only for organization members (the script hides it otherwise; without the
+    # script it is sent whatever the role, and means nothing for other roles).
+    organization = request.form.get("organization_id") if request.form.get("role") == "org_member" else None
+    created = staff.create_staff(db.session, user(), form_command(CreateUser, organization_id=organization))
     flash(_("%(name)s can now sign in.", name=created.full_name) if created.password_hash else
           _("%(name)s was sent a link to choose a password.", name=created.full_name), "success")
     return redirect(url_for("people.user_edit", user_id=created.id))
@@ -276,8 +290,7 @@ def user_edit(user_id: int) -> Any:
     cohorts = db.session.scalars(select(Cohort).where(Cohort.institution_id == found.institution_id,
                                                      Cohort.status == CohortStatus.ACTIVE)
                                  .order_by(collated(Cohort.name, current_language()))).all()
-    roles = [r for r in Role] if user().role == Role.SUPER_ADMIN else [Role.ADMIN, Role.SUPPORT, Role.TEACHER]
-    return render_template("people/user_edit.html", person=found, cohorts=cohorts, roles=roles,
+    return render_template("people/user_edit.html", person=found, cohorts=cohorts, roles=_roles(),
                            assigned=set(staff.assigned_cohorts(db.session, [found.id])[found.id]))
 
 
@@ -338,7 +351,8 @@ def password_change() -> Any:
 @requires("learners.view")
 def learner_list() -> Any:
     query = LearnerQuery(q=request.args.get("q", "").strip()[:200], page=_page_arg())
-    page = query_page(learners.learners_query(user(), query, current_language()), query, lambda learner: learner)
+    page = query_page(learners.learners_query(user(), query, current_language(), _country()), query,
+                      lambda learner: learner)
     return render_template("people/learners.html", page=page, q=query.q)
 
 
@@ -353,7 +367,17 @@ def learner_create() -> Any:
 @bp.get("/admin/learners/<int:learner_id>")
 @requires("learners.view")
 def learner_edit(learner_id: int) -> Any:
-    return render_template("people/learner_edit.html", learner=learners.visible_learner(db.session, user(), learner_id))
+    """The learner's page: details, enrolments across cohorts with each rate, attendance history, documents."""
+    learner = learners.visible_learner(db.session, user(), learner_id)
+    return render_template("people/learner_edit.html", learner=learner,
+                           enrolments=learner_reads.learner_enrolments(db.session, user(), learner),
+                           history=learner_reads.attendance_history(db.session, user(), learner),
+                           documents=learner_reads.learner_documents(db.session, user(), learner),
+                           history_limit=learner_reads.HISTORY_LIMIT)
+
+
+def _country() -> str:
+    return institution_country(db.session, user().institution_id)
 
 
 @bp.post("/admin/learners/<int:learner_id>")

@@ -35,6 +35,8 @@ class UserOut(BaseModel):
     role: str
     active: bool
     institution_id: int | None
+    organization_ids: list[int] = Field(description="Organizations an organization member belongs to.")
+    phone: str | None
     cohort_ids: list[int]
     last_login_at: str | None
 
@@ -63,6 +65,7 @@ class EnrolmentOut(BaseModel):
 class EnrolResult(BaseModel):
     enrolled: list[EnrolmentOut]
     already_enrolled: list[EnrolmentOut]
+    unknown_id_numbers: list[str] = Field(description="ID numbers sent that no learner of the institution has.")
 
 
 class LearnerImportLinks(BaseModel):
@@ -101,7 +104,8 @@ def _iso(value: Any) -> str | None:
 
 def present_user(u: User, cohort_ids: list[int]) -> dict[str, Any]:
     return {"id": u.id, "email": u.email, "full_name": u.full_name, "role": u.role.value, "active": u.active,
-            "institution_id": u.institution_id, "cohort_ids": cohort_ids, "last_login_at": _iso(u.last_login_at)}
+            "institution_id": u.institution_id, "organization_ids": u.organization_ids, "phone": u.phone_e164,
+            "cohort_ids": cohort_ids, "last_login_at": _iso(u.last_login_at)}
 
 
 def present_learner(learner: Learner) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from core.portals.commands import GrantPermission, ProgrammeQuery, RequestReport
 from ..auth import requires, user
 from ..contract import Page, contract, responds
 from ..extensions import db
-from ..i18n import current_language
+from ..i18n import current_language, document_language
 from ..pagination import page_of, pages
 from .schemas import (
     GrantOut,
@@ -58,6 +58,10 @@ def _chart(detail: programmes.ProgrammeDetail) -> Markup:
     return Markup(svg)  # built from escaped values only (core.portals.chart)
 
 
+def _grace() -> int:
+    return int(current_app.config["LOCK_GRACE_HOURS"])
+
+
 # --- screens ---------------------------------------------------------------------------------------------------
 
 @bp.get("/org/programs")
@@ -70,16 +74,17 @@ def org_programs() -> Any:
 @bp.get("/org/programs/<int:cohort_id>")
 @requires("org_programs.view")
 def programme(cohort_id: int) -> Any:
-    detail = programmes.programme_detail(db.session, user(), cohort_id, current_language())
+    detail = programmes.programme_detail(db.session, user(), cohort_id, current_language(), _grace())
     documents = reports.recent_reports(db.session, cohort_id) if detail.reports_allowed else []
     return render_template("portals/programme.html", d=detail, p=detail.programme, chart=_chart(detail),
-                           documents=[present_report(doc) for doc in documents])
+                           documents=[present_report(doc) for doc in documents],
+                           doc_language=document_language(True))
 
 
 @bp.post("/org/programs/<int:cohort_id>/reports")
 @requires("corporate_reports.view")
 def request_report(cohort_id: int) -> Any:
-    command = RequestReport.model_validate(request.form.to_dict())
+    command = RequestReport.model_validate({"language": document_language(True), **request.form.to_dict()})
     reports.request_report(db.session, user(), cohort_id, command)
     flash(_("The report is being built; it appears below when ready."), "info")
     return redirect(url_for("portals.programme", cohort_id=cohort_id) + "#reports")
@@ -133,7 +138,7 @@ def api_programmes(query: ProgrammeQuery) -> Any:
 @contract(resp=responds(HTTP_200=ProgrammeDetailOut))
 def api_programme(cohort_id: int) -> Any:
     """One programme: each session (date, time, type, delivered or cancelled, attendance counts)."""
-    return present_detail(programmes.programme_detail(db.session, user(), cohort_id, current_language()))
+    return present_detail(programmes.programme_detail(db.session, user(), cohort_id, current_language(), _grace()))
 
 
 @bp.post("/api/org/programs/<int:cohort_id>/reports")
@@ -141,6 +146,8 @@ def api_programme(cohort_id: int) -> Any:
 @contract(resp=responds(HTTP_202=ReportOut))
 def api_request_report(cohort_id: int, json: RequestReport) -> Any:
     """Build a delivery or progress report (PDF or XLSX) in the background; poll `status_url`."""
+    if json.language is None:
+        json = json.model_copy(update={"language": document_language(False)})
     doc = reports.request_report(db.session, user(), cohort_id, json)
     return present_report(doc), 202
 

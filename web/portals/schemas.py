@@ -64,10 +64,12 @@ class SessionOut(BaseModel):
     start_time: str
     end_time: str
     session_type: str
-    delivery: Literal["delivered", "cancelled", "planned"]
+    delivery: Literal["delivered", "not_marked", "cancelled", "planned"] = Field(
+        description="planned until it ends; then delivered if its register holds marks, else not_marked.")
     hours: float
     attendance: AttendanceCounts
     attendance_rate: float | None = RATE
+    locked: bool = Field(False, description="The register is locked (by hand, or past its cut-off), as it shows.")
 
 
 class TraineeProgressOut(BaseModel):
@@ -124,7 +126,8 @@ def present_programme(p: Programme) -> ProgrammeOut:
 def _session(s: SessionLine) -> SessionOut:
     return SessionOut(session_id=s.session_id, date=s.date, start_time=s.start_time.strftime("%H:%M"),
                       end_time=s.end_time.strftime("%H:%M"), session_type=s.session_type, delivery=s.delivery,
-                      hours=s.hours, attendance=AttendanceCounts(**s.attendance), attendance_rate=s.attendance_rate)
+                      hours=s.hours, attendance=AttendanceCounts(**s.attendance), attendance_rate=s.attendance_rate,
+                      locked=s.locked)
 
 
 def _trainee(t: TraineeProgress) -> TraineeProgressOut:

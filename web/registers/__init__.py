@@ -7,7 +7,6 @@ The older session-only routes stay and answer the same document JSON.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
@@ -18,12 +17,14 @@ from core.access.scoping import can
 from core.errors import ValidationError
 from core.fields import PageQuery
 from core.models import Cohort, RegisterDocument
+from core.pagination import page_count
 from core.registers import service, submissions, verification
 from core.registers.commands import RequestRegister, SubmitRegister
 
 from ..auth import public, requires, user
 from ..contract import ErrorEnvelope, contract, responds
 from ..extensions import db
+from ..i18n import document_language
 from .schemas import RegisterDocumentOut, SubmissionOut, SubmissionPage, present_document, present_submission
 
 bp = Blueprint("registers", __name__)
@@ -34,7 +35,9 @@ def _grace() -> int:
     return int(current_app.config["LOCK_GRACE_HOURS"])
 
 
-def _request(command: RequestRegister) -> tuple[RegisterDocument, bool]:
+def _request(command: RequestRegister, *, screen: bool = False) -> tuple[RegisterDocument, bool]:
+    if command.language is None:
+        command = command.model_copy(update={"language": document_language(screen)})
     return service.request_document(db.session, user(), command, grace_hours=_grace())
 
 
@@ -101,7 +104,7 @@ def api_submissions(query: PageQuery) -> Any:
     """Register submissions, newest first."""
     views, total = submissions.list_submissions(db.session, user(), query.page, query.per_page)
     return {"items": [present_submission(v) for v in views], "page": query.page, "per_page": query.per_page,
-            "total": total, "pages": math.ceil(total / query.per_page) if total else 0}
+            "total": total, "pages": page_count(total, query.per_page)}
 
 
 # The session-only routes of the first version, kept for existing clients.
@@ -123,10 +126,11 @@ def session_panel(session_id: int) -> dict[str, Any]:
     if not can(db.session, user(), "registers.view"):
         return {"documents": [], "can_generate": False, "can_submit": False, "show_documents": False}
     documents = service.documents_for_session(db.session, user(), session_id)
+    can_submit = can(db.session, user(), "registers.submit")
     return {"documents": [present_document(d) for d in documents], "show_documents": True,
-            "can_generate": can(db.session, user(), "registers.generate"),
-            "can_submit": can(db.session, user(), "registers.submit"),
-            "request_fields": {"kind": "session", "session_id": session_id}}
+            "can_generate": can(db.session, user(), "registers.generate"), "can_submit": can_submit,
+            "submit_blocked": submissions.why_not_submittable(db.session, documents, _grace()) if can_submit else {},
+            "request_fields": {"kind": "session", "session_id": session_id}, "doc_language": document_language(True)}
 
 
 def _command_from_form() -> RequestRegister:
@@ -141,7 +145,7 @@ def _command_from_form() -> RequestRegister:
 @requires("registers.generate")
 def request_screen() -> Any:
     command = _command_from_form()
-    doc, reused = _request(command)
+    doc, reused = _request(command, screen=True)
     flash(_("Nothing changed since the last build: that document is ready.") if reused and doc.status.value == "READY"
           else _("The register is being built; it appears below when ready."), "info")
     if command.kind == "session":
@@ -152,7 +156,7 @@ def request_screen() -> Any:
 @bp.post("/institution/attendance/sessions/<int:session_id>/register-pdf")
 @requires("registers.generate")
 def request_register_pdf(session_id: int) -> Any:
-    _request(RequestRegister(kind="session", session_id=session_id, format="pdf"))
+    _request(RequestRegister(kind="session", session_id=session_id, format="pdf"), screen=True)
     flash(_("The PDF register is being built; it appears below when ready."), "info")
     return redirect(url_for("attendance.register", session_id=session_id))
 
@@ -168,10 +172,13 @@ def download(document_id: int) -> Any:
 def cohort_registers(cohort_id: int) -> Any:
     documents = service.documents_for_cohort(db.session, user(), cohort_id)
     cohort = db.session.get(Cohort, cohort_id)
+    can_submit = can(db.session, user(), "registers.submit")
     return render_template("registers/cohort.html", cohort=cohort, documents=documents,
                            documents_json=[present_document(d) for d in documents],
-                           can_generate=can(db.session, user(), "registers.generate"),
-                           can_submit=can(db.session, user(), "registers.submit"))
+                           can_generate=can(db.session, user(), "registers.generate"), can_submit=can_submit,
+                           submit_blocked=submissions.why_not_submittable(db.session, documents, _grace())
+                           if can_submit else {},
+                           doc_language=document_language(True))
 
 
 @bp.post("/institution/submissions")
@@ -195,7 +202,7 @@ def submissions_screen() -> Any:
         page = 1
     views, total = submissions.list_submissions(db.session, user(), page, 50)
     return render_template("registers/submissions.html", submissions=views, page=page,
-                           pages=math.ceil(total / 50) if total else 0, total=total)
+                           pages=page_count(total, 50), total=total)
 
 
 # --- public verification ---------------------------------------------------------------------------------------
@@ -203,7 +210,8 @@ def submissions_screen() -> Any:
 @bp.get("/verify/<reference>")
 @public
 def verify_reference(reference: str) -> Any:
-    found = verification.by_reference(db.session, reference[:40])
+    """A reference (the footer, the QR code) or the verification code printed on the document."""
+    found = verification.by_reference_or_code(db.session, reference[:40])
     return render_template("registers/verify.html", reference=reference[:40], found=found, checked="reference"), (
         200 if found else 404)
 
@@ -212,6 +220,9 @@ def verify_reference(reference: str) -> Any:
 @public
 def verify_upload() -> Any:
     if request.method == "GET":
+        typed = request.args.get("reference", "").strip()[:40]
+        if typed:
+            return verify_reference(typed)
         return render_template("registers/verify.html", found=None, checked=None)
     upload = request.files.get("file")
     if upload is None or not upload.filename:

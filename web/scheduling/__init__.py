@@ -42,7 +42,7 @@ from ..auth import public, requires, user
 from ..contract import Accepted, ErrorEnvelope, Page, contract, responds
 from ..extensions import db
 from ..i18n import current_language
-from ..pagination import paginate
+from ..pagination import pages, paginate
 from . import schemas as present
 from .schemas import (
     CalendarOut,
@@ -181,8 +181,11 @@ def api_update_room(room_id: int, json: UpdateRoom) -> Any:
 @requires("sessions.view")
 @contract(resp=responds(HTTP_200=Page[HolidayOut]))
 def api_holidays(query: HolidaysQuery) -> Any:
-    """Holidays (no sessions are planned on them), by date."""
-    return paginate(places.holidays_stmt(user(), query.year, query.q), present.holiday, query=query)
+    """The year's holidays (`?year=`, default the current one): the public holidays of the institution's country
+    (`source: public`, from the holidays library) and the days the institution added (`source: institution`)."""
+    entries, total, _year = places.holiday_list(db.session, user(), query, current_language())
+    return {"items": [present.holiday(h) for h in entries], "page": query.page, "per_page": query.per_page,
+            "total": total, "pages": pages(total, query.per_page)}
 
 
 @bp.post("/api/holidays")
@@ -210,7 +213,7 @@ def api_delete_holiday(holiday_id: int) -> Any:
 @contract(resp=responds(HTTP_200=CalendarOut))
 def api_calendar(query: CalendarQuery) -> Any:
     """Sessions between `start` and `end`, for the calendar (optionally by cohort, room or instructor)."""
-    body = present.calendar(calendar_window(db.session, user(), query, _grace()))
+    body = present.calendar(calendar_window(db.session, user(), query, _grace(), current_language()))
     # A month can hold thousands of events: compact, unsorted JSON is a third faster than jsonify here.
     return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
 

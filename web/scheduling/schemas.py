@@ -18,6 +18,7 @@ from core.scheduling.calendar import CalendarWindow
 from core.scheduling.clashes import Names, SkippedReport
 from core.scheduling.plan import Preview
 from core.scheduling.planner import PlannedSession
+from core.scheduling.public_holidays import HolidayEntry
 
 from ..contract import Accepted, JobOut
 from ..i18n import say
@@ -114,9 +115,11 @@ class RoomOut(BaseModel):
 
 
 class HolidayOut(BaseModel):
-    id: int
+    id: int | None = Field(description="The institution's own holidays only (DELETE /api/holidays/<id>).")
     date: dt.date
     name: str
+    source: str = Field("institution", description="public: the country's public holiday (the holidays library); "
+                                                   "institution: a day the institution added.")
 
 
 class FeedOut(BaseModel):
@@ -157,8 +160,15 @@ class EventOut(BaseModel):
     roster: int
 
 
+class CalendarHolidayOut(BaseModel):
+    date: dt.date
+    name: str
+    source: str = Field(description="public or institution")
+
+
 class CalendarOut(BaseModel):
     items: list[EventOut]
+    holidays: list[CalendarHolidayOut] = Field(default_factory=list, description="Holidays in the window.")
     total: int
     time_zone: str
     start: str
@@ -232,7 +242,7 @@ def room(r: Room) -> dict[str, Any]:
     return RoomOut.model_validate(r, from_attributes=True).model_dump(mode="json")
 
 
-def holiday(h: Holiday) -> dict[str, Any]:
+def holiday(h: Holiday | HolidayEntry) -> dict[str, Any]:
     return HolidayOut.model_validate(h, from_attributes=True).model_dump(mode="json")
 
 
@@ -280,5 +290,6 @@ def calendar(window: CalendarWindow) -> dict[str, Any]:
             "instructor": ref("instructor", r.instructor_id, r.instructor_name),
             "marked": window.marked.get(r.id, 0), "roster": window.roster.get(r.cohort_id, 0),
         })
-    return {"items": events, "total": len(events), "time_zone": window.time_zone,
+    holidays = [{"date": h.date.isoformat(), "name": h.name, "source": h.source} for h in window.holidays]
+    return {"items": events, "holidays": holidays, "total": len(events), "time_zone": window.time_zone,
             "start": window.start.isoformat(), "end": window.end.isoformat()}

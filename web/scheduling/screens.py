@@ -19,6 +19,7 @@ from core.attendance.locking import lock_states
 from core.collation import collated
 from core.errors import Conflict, DomainError, ValidationError
 from core.i18n import N_
+from core.institutions.phones import institution_country
 from core.models import Cohort, Room, SessionType
 from core.models.sessions import ScheduleRun
 from core.scheduling import feeds, places
@@ -42,7 +43,7 @@ from ..auth import requires, user
 from ..contract import request_invalid
 from ..extensions import db
 from ..i18n import current_language, local_date, say, translated_message
-from ..pagination import paginate
+from ..pagination import pages, paginate
 from . import _feed_url, _grace, _run_out, _schedule, bp
 from . import schemas as present
 
@@ -69,13 +70,14 @@ def _form_plan(form: Any) -> dict[str, Any]:
     return {"start_date": form.get("start_date") or None, "end_date": form.get("end_date") or None,
             "weekdays": [int(d) for d in form.getlist("weekdays") if d.isdecimal()], "slots": slots,
             "excluded_dates": excluded, "use_holidays": bool(form.get("use_holidays")),
+            "use_public_holidays": bool(form.get("use_public_holidays")),
             "on_conflict": form.get("on_conflict") or "skip"}
 
 
 def _problems(exc: Exception) -> list[str]:
     """A refused plan's problems as sentences for the form."""
     if isinstance(exc, PydanticValidationError):
-        invalid = request_invalid(exc.errors(include_context=False, include_url=False))
+        invalid = request_invalid(exc.errors(include_context=True, include_url=False))
         return [translated_message(invalid), *[f"{d['field']}: {d['message']}" if d["field"] else d["message"]
                                    for d in invalid.details]]
     assert isinstance(exc, DomainError)
@@ -213,9 +215,10 @@ def holiday_list() -> Any:
         flash(_("%(day)s (%(name)s) added.", day=local_date(holiday.date, "dd MMM y"), name=holiday.name), "success")
         return redirect(url_for("scheduling.holiday_list"))
     query = HolidaysQuery.model_validate({"per_page": 50, **request.args.to_dict()})
-    listing = paginate(places.holidays_stmt(user(), query.year, query.q), lambda h: h, query=query)
-    return render_template("scheduling/holidays.html", holidays=listing["items"], page=listing["page"],
-                           pages=listing["pages"], q=query.q or "")
+    entries, total, year = places.holiday_list(db.session, user(), query, current_language())
+    return render_template("scheduling/holidays.html", holidays=entries, page=query.page,
+                           pages=pages(total, query.per_page), q=query.q or "", year=year,
+                           country=institution_country(db.session, user().institution_id))
 
 
 @bp.post("/admin/holidays/<int:holiday_id>/delete")

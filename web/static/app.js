@@ -45,3 +45,47 @@ window.I18N = (function () {
     if (event.target.hasAttribute && event.target.hasAttribute('data-select-on-focus')) { event.target.select(); }
   });
 })();
+
+// data-shown-when="select-id:value" on a block shows it only while that select has that value (a field only
+// some choices need, e.g. the organization of an organization member); hidden, its fields are disabled so
+// they are not sent.
+(function () {
+  var blocks = document.querySelectorAll('[data-shown-when]');
+  function update() {
+    blocks.forEach(function (block) {
+      var rule = block.getAttribute('data-shown-when').split(':');
+      var select = document.getElementById(rule[0]);
+      var shown = !!select && select.value === rule[1];
+      block.hidden = !shown;
+      block.querySelectorAll('input, select, textarea').forEach(function (field) { field.disabled = !shown; });
+    });
+  }
+  if (blocks.length) {
+    document.addEventListener('change', update);
+    update();
+  }
+})();
+
+// A form the server refused keeps what was typed: the page it returns to gets the values (<body
+// data-kept-form>, never passwords) and they go back into the form that posted them.
+(function () {
+  var raw = document.body && document.body.dataset.keptForm;
+  if (!raw) { return; }
+  var kept;
+  try { kept = JSON.parse(raw); } catch (e) { return; }
+  Array.prototype.forEach.call(document.forms, function (form) {
+    var path;
+    try { path = new URL(form.action, window.location.href).pathname; } catch (e) { return; }
+    if (path !== kept.action) { return; }
+    Object.keys(kept.values).forEach(function (name) {
+      var values = kept.values[name];
+      Array.prototype.forEach.call(form.elements, function (field) {
+        if (field.name !== name || field.type === 'hidden' || field.type === 'file' || field.type === 'password') { return; }
+        if (field.type === 'checkbox' || field.type === 'radio') { field.checked = values.indexOf(field.value) !== -1; }
+        else if (field.tagName === 'SELECT' && field.multiple) {
+          Array.prototype.forEach.call(field.options, function (o) { o.selected = values.indexOf(o.value) !== -1; });
+        } else { field.value = values[0]; }
+      });
+    });
+  });
+})();

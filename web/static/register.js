@@ -294,6 +294,7 @@
       refreshCounts();
       schedule(0);
     });
+    allPresent.disabled = !editable;  // served disabled: a tap before this script ran would do nothing
   }
 
   var search = document.getElementById("register-search");
@@ -303,6 +304,39 @@
       Object.keys(rows).forEach(function (id) { rows[id].hidden = q !== "" && rows[id].dataset.name.indexOf(q) === -1; });
     });
   }
+
+  // A change's time in the institution's zone (not the browser's), written the page's language's way.
+  function when(iso) {
+    var options = { dateStyle: "medium", timeStyle: "short", hourCycle: "h23" };
+    if (root.dataset.zone) options.timeZone = root.dataset.zone;
+    try { return new Date(iso).toLocaleString(window.I18N.locale, options); }
+    catch (e) { return new Date(iso).toLocaleString(window.I18N.locale); }
+  }
+
+  // Arrow keys move between trainees: one key to the next row, on the same control (or its status choice).
+  function moveRow(li, step, from) {
+    var row = li;
+    do { row = step > 0 ? row.nextElementSibling : row.previousElementSibling; }
+    while (row && (row.hidden || !row.classList.contains("register-row")));
+    if (!row) return false;
+    var buttons = row.querySelectorAll(".status-btn");
+    var index = Array.prototype.indexOf.call(li.querySelectorAll(".status-btn"), from);
+    var target = (index >= 0 && buttons[index]) || row.querySelector(".status-btn.active") || buttons[0] ||
+      row.querySelector("button, input");
+    if (target && target.disabled) target = row.querySelector("button:not([disabled]), input:not([disabled])");
+    if (!target) return false;
+    target.focus();
+    row.scrollIntoView({ block: "nearest" });
+    return true;
+  }
+
+  root.addEventListener("keydown", function (event) {
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+    if (event.ctrlKey || event.metaKey || event.altKey || event.shiftKey) return;
+    if (event.target.matches("input, textarea, select")) return;
+    var li = event.target.closest(".register-row");
+    if (li && moveRow(li, event.key === "ArrowDown" ? 1 : -1, event.target)) event.preventDefault();
+  });
 
   function toggleHistory(btn) {
     var list = btn.closest(".register-row").querySelector(".history");
@@ -315,7 +349,7 @@
           var li = document.createElement("li");
           var from = item.from && item.from.status ? statusWord(item.from.status) : (item.from ? JSON.stringify(item.from) : "—");
           var to = item.to && item.to.status ? statusWord(item.to.status) : JSON.stringify(item.to);
-          li.textContent = new Date(item.at).toLocaleString(window.I18N.locale) + " · " + (item.by || _("system")) + " · " +
+          li.textContent = when(item.at) + " · " + (item.by || _("system")) + " · " +
             from + " → " + to;
           list.appendChild(li);
         });

@@ -15,6 +15,13 @@
     item.dataset.status = doc.status;
     item.dataset.statusUrl = doc.status_url;
     item.querySelector(".doc-label").textContent = doc.format.toUpperCase() + " · " + doc.reference;
+    var lang = item.querySelector(".doc-language");
+    if (lang && doc.language) {
+      var code = doc.language;
+      lang.lang = code;
+      lang.textContent = words["lang" + code.charAt(0).toUpperCase() + code.slice(1)] || code;
+      if (doc.from && doc.to) { lang.textContent += " · " + doc.from + " – " + doc.to; }
+    }
     var state = item.querySelector(".doc-state");
     state.textContent = "";
     if (doc.status === "READY" && doc.download_url) {

@@ -47,7 +47,8 @@
     const r = await fetch(root.dataset.api + '?' + params.toString(), {headers: {'Accept': 'application/json'}});
     if (!r.ok) { body.innerHTML = '<div class="alert alert-danger">' + esc(_('Could not load the calendar (%(code)s).', {code: r.status})) + '</div>'; return; }
     const data = await r.json();
-    const byDay = {};
+    const byDay = {}, holidays = {};
+    (data.holidays || []).forEach((h) => { (holidays[h.date] = holidays[h.date] || []).push(h); });
     data.items.forEach((ev) => { (byDay[ev.start.slice(0, 10)] = byDay[ev.start.slice(0, 10)] || []).push(ev); });
     const today = root.dataset.today;
     let html = '<table class="table table-bordered cal-grid" data-testid="calendar-grid"><thead><tr>';
@@ -56,11 +57,13 @@
     html += '</tr></thead><tbody>';
     for (let d = new Date(start), i = 0; d < end; d = addDays(d, 1), i++) {
       if (i % 7 === 0) html += '<tr>';
-      const key = iso(d), events = byDay[key] || [];
+      const key = iso(d), events = byDay[key] || [], offs = holidays[key] || [];
       const cls = [d.getMonth() !== anchor.getMonth() && viewSel.value === 'month' ? 'other-month' : '',
-                   key === today ? 'today' : '', events.length ? '' : 'empty-day'].join(' ');
+                   key === today ? 'today' : '', events.length ? '' : 'empty-day', offs.length ? 'holiday' : ''].join(' ');
       html += '<td class="' + cls + '"><div class="fw-semibold">' + esc(d.toLocaleDateString(locale, {weekday: 'short', day: 'numeric'})) +
-              '</div>' + events.map(eventHtml).join('') + '</td>';
+              '</div>' + offs.map((h) => '<div class="cal-holiday" data-testid="calendar-holiday">' +
+                esc((h.source === 'public' ? _('Public holiday') : _('Holiday')) + ': ' + h.name) + '</div>').join('') +
+              events.map(eventHtml).join('') + '</td>';
       if (i % 7 === 6) html += '</tr>';
     }
     html += '</tbody></table><p class="small text-muted">' + esc(ngettext('%(num)s session.', '%(num)s sessions.', data.total)) + '</p>';

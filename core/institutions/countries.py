@@ -1,0 +1,61 @@
+"""An institution's country (ISO 3166-1 alpha-2): what decides its phones and public holidays.
+
+When a country is not given it is derived from the institution's time zone: the IANA zone table
+(zone.tab, from the `tzdata` package or the system's zoneinfo) says which country each zone is in.
+Pure: no database, no Flask.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import phonenumbers
+
+COUNTRY = re.compile(r"[A-Z]{2}")
+# The zones the product's providers use, so the common case needs no table at all.
+KNOWN_ZONES = {"Africa/Johannesburg": "ZA", "Africa/Algiers": "DZ", "Africa/Maseru": "LS", "Africa/Mbabane": "SZ",
+               "Africa/Windhoek": "NA", "Africa/Gaborone": "BW", "Africa/Tunis": "TN", "Africa/Casablanca": "MA"}
+_SYSTEM_TABLES = (Path("/usr/share/zoneinfo/zone.tab"), Path("/usr/share/lib/zoneinfo/zone.tab"))
+
+
+def _table_text() -> str:
+    try:
+        return resources.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError, OSError):
+        pass
+    for path in _SYSTEM_TABLES:
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    return ""
+
+
+@lru_cache(maxsize=1)
+def _zone_countries() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for line in _table_text().splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) >= 3:
+            table[parts[2].strip()] = parts[0].strip().upper()
+    return table
+
+
+def country_for_zone(zone: str) -> str | None:
+    """The country a time zone is in (Africa/Johannesburg → ZA), or None (UTC, Etc/…, unknown)."""
+    return KNOWN_ZONES.get(zone) or _zone_countries().get(zone)
+
+
+def normalize_country(value: str) -> str:
+    """An ISO 3166-1 alpha-2 code, upper-cased; ValueError (with a sentence) for anything else."""
+    code = value.strip().upper()
+    if not COUNTRY.fullmatch(code) or not is_known_country(code):
+        raise ValueError("use a two-letter ISO 3166-1 country code such as ZA or DZ")
+    return code
+
+
+def is_known_country(code: str) -> bool:
+    return code in phonenumbers.SUPPORTED_REGIONS
