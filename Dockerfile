@@ -18,4 +18,4 @@ RUN pip install --no-cache-dir Babel && PYBABEL=pybabel bin/translations compile
 USER app
 ENV APP_ENV=production INSTANCE_DIR=/data STORAGE_DIR=/data/private
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "web:create_app()"]
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--limit-request-line", "8190", "--workers", "3", "--threads", "4", "web:create_app()"]

@@ -8,7 +8,7 @@ UTF-8 encoders refuse both), and absurd page numbers.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -36,15 +36,51 @@ def clean_text(value: str) -> str:
     return value
 
 
+# Published for text that must hold more than spaces (and, like all text, no NUL): names, reasons.
+NOT_BLANK = "^[^\\u0000]*[^\\u0000\\s][^\\u0000]*$"
+
+
+def _without_null(schema: dict[str, Any]) -> None:
+    """Publish a field that may be left out but never sent as null without its `null` branch (and without the
+    `null` default, which only stands for "left out")."""
+    variants = schema.get("anyOf")
+    if variants:
+        kept = [variant for variant in variants if variant.get("type") != "null"]
+        del schema["anyOf"]
+        if len(kept) == 1:
+            schema.update(kept[0])
+        else:
+            schema["anyOf"] = kept
+    if schema.get("default", 0) is None:
+        del schema["default"]
+
+
+def _without_null_or_blank(schema: dict[str, Any]) -> None:
+    _without_null(schema)
+    schema["pattern"] = NOT_BLANK
+
+
+def never_null(default: Any = None, *, blank: bool = True, **kwargs: Any) -> Any:
+    """`Field(default, …)` for a field a validator refuses as null (and, with `blank=False`, as blank text): the
+    description says so too."""
+    return Field(default, json_schema_extra=_without_null if blank else _without_null_or_blank, **kwargs)
+
+
+def _in_first_and_last_year(schema: dict[str, Any]) -> None:
+    schema["pattern"] = f"^({FIRST_DAY.year // 100}|2[0-9])[0-9][0-9]-"  # FIRST_DAY.year … LAST_DAY.year
+
+
 Id = Annotated[int, Field(ge=1, le=INT32_MAX, description="A resource id.")]
 Count = Annotated[int, Field(ge=0, le=INT32_MAX)]
 Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
 Text = Annotated[str, Field(max_length=2000), AfterValidator(clean_text)]
 ShortText = Annotated[str, Field(max_length=255), AfterValidator(clean_text)]
-Name = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(clean_text)]
+Name = Annotated[str, Field(min_length=1, max_length=255, json_schema_extra={"pattern": NOT_BLANK}),
+                 AfterValidator(clean_text)]
 SearchText = Annotated[str, Field(max_length=200), AfterValidator(clean_text)]
 Date = dt.date
-Day = Annotated[dt.date, Field(ge=FIRST_DAY, le=LAST_DAY, description="YYYY-MM-DD.")]
+Day = Annotated[dt.date, Field(ge=FIRST_DAY, le=LAST_DAY, description=f"YYYY-MM-DD, {FIRST_DAY} … {LAST_DAY}.",
+                                json_schema_extra=_in_first_and_last_year)]
 AwareDateTime = Annotated[AwareDatetime, Field(description="ISO 8601 with an offset.")]
 
 

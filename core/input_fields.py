@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from core.fields import Count, Id, clean_text
+from core.fields import Count, Id, clean_text, never_null
 from core.imports.contacts import normalize_email
 
 
@@ -32,7 +32,11 @@ def _email(value: str) -> str:
     return normalized.lower()
 
 
-Email = Annotated[str, Field(max_length=320), AfterValidator(_email)]
+# What the description publishes: a plain subset of what the validator accepts (every string it matches is
+# accepted, as tests/unit/test_input_fields.py checks).
+PLAIN_EMAIL = r"^[A-Za-z0-9_+-]{1,64}@([A-Za-z0-9]{1,30}\.){1,3}[A-Za-z]{2,20}$"
+
+Email = Annotated[str, Field(max_length=320, json_schema_extra={"pattern": PLAIN_EMAIL}), AfterValidator(_email)]
 OptionalEmail = Annotated[Email | None, BeforeValidator(_blank_to_none)]
 MobilePhone = Annotated[str, Field(max_length=64, examples=["082 555 1234", "+27825551234"],
                                    description="A mobile of the institution's country (national form), or any "
@@ -57,7 +61,7 @@ def kept(kind: Any) -> Any:
     """A PATCH field that may be left out (the stored value stays) but not sent as null.
 
     The validator runs only on a value sent: an absent field keeps its default (None: unchanged)."""
-    return Annotated[kind | None, AfterValidator(_not_emptied)]
+    return Annotated[kind | None, AfterValidator(_not_emptied), never_null()]
 
 
 OptionalDate = Annotated[dt.date | None, BeforeValidator(_blank_to_none)]

@@ -36,6 +36,12 @@ from core.fields import INT32_MAX, MAX_PAGE, MAX_PER_PAGE
 from core.i18n import N_
 
 T = TypeVar("T")
+# The longest request line ("GET /api/…?… HTTP/1.1") the app reads: gunicorn's own default limit, so clients may
+# send what they always could. The app refuses a longer one with a JSON 414 (web/errors.py); gunicorn is started
+# with --limit-request-line 8190 (its most) so that the app, not the server's plain-text page, answers it.
+MAX_REQUEST_LINE = 4094
+# Text a database can hold has no NUL (web/errors.py refuses it anywhere, core.fields.clean_text in commands).
+NO_NUL = "^[^\\u0000]*$"
 FORM_MIMETYPES = {"multipart/form-data", "application/x-www-form-urlencoded"}
 
 # Every operation can meet these (auth, permission, unknown id, database away), so all are documented.
@@ -45,6 +51,7 @@ COMMON_ERRORS = {
     "403": "Signed in, but not allowed to do this.",
     "404": "No such resource, or not visible to you.",
     "422": "The request is well-formed but its values are not acceptable.",
+    "414": "The request line (method, path and query) is longer than MAX_REQUEST_LINE bytes.",
     "429": "Too many requests; see Retry-After.",
     "503": "The database or broker is unavailable; retry after Retry-After seconds.",
 }
@@ -168,6 +175,8 @@ class _Spec(SpecTree):
         spec = super()._generate_spec()
         spec["paths"] = {p: ops for p, ops in spec["paths"].items() if p.startswith("/api/")}
         spec["components"]["schemas"].setdefault("ErrorEnvelope", _error_schema())
+        for schema in spec["components"]["schemas"].values():
+            _no_nul_in_text(schema)
         for operations in spec["paths"].values():
             for operation in operations.values():
                 _finish_operation(operation)
@@ -179,6 +188,22 @@ def _error_schema() -> dict[str, Any]:
     schema.pop("$defs", None)
     schema["properties"]["error"] = ErrorBody.model_json_schema()
     return schema
+
+
+def _no_nul_in_text(schema: Any) -> None:
+    """Every free text in the description says what guard_request enforces: no NUL (formats and patterns already
+    exclude it)."""
+    if isinstance(schema, list):
+        for item in schema:
+            _no_nul_in_text(item)
+    elif isinstance(schema, dict):
+        if schema.get("type") == "string" and not ({"format", "pattern", "enum", "const"} & schema.keys()):
+            schema["pattern"] = NO_NUL
+        if schema.get("type") == "object" and schema.get("additionalProperties") is not False:
+            schema.setdefault("propertyNames", {"pattern": NO_NUL})  # keys are text too
+        for key, value in schema.items():
+            if key not in ("examples", "example", "default", "const", "enum"):
+                _no_nul_in_text(value)
 
 
 def _finish_operation(operation: dict[str, Any]) -> None:
@@ -193,6 +218,7 @@ def _finish_operation(operation: dict[str, Any]) -> None:
         schema = parameter.get("schema") or {}
         if parameter.get("in") == "path" and schema.get("type") == "integer":
             schema.update(minimum=1, maximum=INT32_MAX)
+        _no_nul_in_text(schema)
     operation["parameters"] = [p for p in operation.get("parameters", []) if p.get("in") != "header"
                                or p.get("name", "").lower() != "authorization"]
 
@@ -220,10 +246,9 @@ def contract(**kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]
     """Declare a view's query/json/form models and responses (spectree's `validate`).
 
     A view that takes a JSON body refuses a form-encoded one with 415 (spectree would hand it no body)."""
-    validate = api_spec.validate(**kwargs)
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        declared = validate(view)
+        declared = api_spec.validate(tags=[capability_tag(view)], **kwargs)(view)
         if "json" not in kwargs and "json" not in getattr(view, "__annotations__", {}):
             return declared
 
@@ -236,6 +261,12 @@ def contract(**kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]
         return json_only
 
     return decorator
+
+
+def capability_tag(view: Callable[..., Any]) -> str:
+    """The capability a view belongs to, from its package (web.cohorts.public → cohorts); web.api → system."""
+    capability = view.__module__.split(".")[1] if view.__module__.startswith("web.") else view.__module__
+    return "system" if capability == "api" else capability
 
 
 def responds(**code_models: Any) -> Response:

@@ -10,34 +10,36 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask, flash, g, jsonify, make_response, redirect, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import DataError, DisconnectionError, InterfaceError, OperationalError
-from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound, RequestURITooLarge
 
 from core.errors import DomainError, TooManyAttempts
 from core.fields import INT32_MAX, clean_text
 from core.i18n import N_
 
-from .contract import request_invalid
+from .contract import MAX_REQUEST_LINE, request_invalid
 from .extensions import login_manager
 from .i18n import translated_message
 
 log = logging.getLogger(__name__)
 
 CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
-         405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-         422: "validation_error", 423: "locked", 429: "too_many_requests", 500: "server_error",
-         503: "unavailable"}
+         405: "method_not_allowed", 409: "conflict", 413: "too_large", 414: "request_line_too_long",
+         415: "unsupported_media_type", 422: "validation_error", 423: "locked", 429: "too_many_requests",
+         500: "server_error", 503: "unavailable"}
 MAX_JSON_DEPTH = 32
 # Words for HTTP errors raised without a view's own description (msgids: translated when answered).
 HTTP_MESSAGES = {400: N_("The request could not be understood."), 401: N_("Sign in first."),
                  403: N_("You do not have permission to do this."), 404: N_("Not found."),
                  405: N_("This method is not allowed here."), 409: N_("Conflict."),
-                 413: N_("The upload is too large."), 415: N_("This type of content is not accepted."),
+                 413: N_("The upload is too large."), 414: N_("The address is too long."),
+                 415: N_("This type of content is not accepted."),
                  422: N_("Some values in the request are not acceptable."), 429: N_("Too many requests."),
                  500: N_("Something went wrong on our side. It has been logged."),
                  503: N_("Unavailable for a moment.")}
@@ -107,8 +109,21 @@ def _check_text(value: str) -> None:
         raise MalformedInput("invalid_text", _("Text %(problem)s.", problem=_(str(exc)))) from None
 
 
+def _request_line_length() -> int:
+    """The request line as the server read it: `METHOD /path?query HTTP/1.1` (the path as sent, still quoted)."""
+    environ = request.environ
+    target = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if target is None:
+        target = quote(environ.get("PATH_INFO", "").encode("latin-1"), safe="/;=,:@!$&'()*+~")
+        target += f"?{environ['QUERY_STRING']}" if environ.get("QUERY_STRING") else ""
+    return len(request.method) + len(target) + len(environ.get("SERVER_PROTOCOL", "HTTP/1.1")) + 2
+
+
 def guard_request() -> None:
     """Refuse input no view could store, before any view runs."""
+    if _request_line_length() > MAX_REQUEST_LINE:
+        raise RequestURITooLarge(_("The request line may be at most %(limit)s bytes long; send long values in "
+                                   "the body.", limit=MAX_REQUEST_LINE))
     if any(isinstance(v, int) and v > INT32_MAX for v in (request.view_args or {}).values()):
         raise NotFound(_("No such resource."))  # an id no integer column can hold cannot exist
     _check_text(request.path)

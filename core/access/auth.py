@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, lazyload
 from core import clock
 from core.errors import Conflict, NotFound, ValidationError
 from core.i18n import N_
-from core.models import ApiToken, Institution, LoginAttempt, LoginSession, OrgMembership, Role, User
+from core.models import ApiToken, Institution, LoginAttempt, LoginSession, Organization, OrgMembership, Role, User
 from core.uow import unit_of_work
 
 from . import throttle
@@ -151,6 +151,9 @@ def create_user(session: Session, *, email: str, role: Role | str, full_name: st
         if session.scalar(select(User.id).where(User.email == email)):
             raise Conflict(N_("A user with email %(email)s already exists."), code="duplicate_email",
                            params={"email": email})
+        if organization_id is not None and session.get(Organization, organization_id) is None:
+            raise ValidationError(N_("No such organization."), code="unknown_organization",
+                                  details=[{"field": "organization_id", "message": "No such organization."}])
         user = User(email=email, role=role, full_name=full_name or email.split("@")[0],
                     password_hash=hash_password(password) if password else None, institution_id=institution_id)
         session.add(user)

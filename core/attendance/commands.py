@@ -20,7 +20,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from core.fields import INT32_MAX, AwareDateTime, Command, Id, ShortText
+from core.fields import INT32_MAX, NOT_BLANK, AwareDateTime, Command, Id, ShortText
 from core.models import AttendanceStatus
 
 from .marking import MAX_MINUTES_LATE, MAX_NOTES, MAX_RECORDS, STATUSES, RecordError
@@ -148,10 +148,24 @@ def _again(error: Any) -> Any:
             **({"ctx": error["ctx"]} if "ctx" in error else {})}
 
 
+def _reason_required(schema: dict[str, Any]) -> None:
+    """The use case refuses a missing or blank reason (`reason_required`, its own code): the description says
+    the reason is required text with something besides spaces in it."""
+    schema["required"] = ["reason", *schema.get("required", [])]
+    reason = schema["properties"]["reason"]
+    reason.pop("default", None)
+    reason.pop("anyOf", None)
+    reason.update(type="string", maxLength=255, pattern=NOT_BLANK)
+
+
 class LockSession(Command):
+    model_config = {"json_schema_extra": _reason_required}
+
     reason: ShortText | None = Field(None, description="Why the register is closed by hand (required; audited).")
 
 
 class UnlockSession(Command):
+    model_config = {"json_schema_extra": _reason_required}
+
     reason: ShortText | None = Field(None, description="Why it is reopened (required; audited).")
     relock_after: AwareDateTime | None = Field(None, description="Keep it open until then; ISO 8601 with offset.")

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from core.fields import Command, Id, Name, PageQuery, SearchText
+from core.fields import Command, Id, Name, PageQuery, SearchText, never_null
 from core.input_fields import OptionalCount, OptionalDate, OptionalEmail, OptionalId, OptionalMobile, bounded
 
 CohortStatusName = Literal["ACTIVE", "COMPLETED", "ARCHIVED", "CANCELLED"]
@@ -36,7 +36,7 @@ class CreatePublicCohort(Command):
 class UpdateCohort(Command):
     """Only the keys sent change. `status` moves ACTIVE → COMPLETED → ARCHIVED (or back to ACTIVE from COMPLETED)."""
 
-    name: Name | None = Field(None, max_length=200)
+    name: Name | None = never_null(max_length=200)
     qualification_id: OptionalId = None
     start_date: OptionalDate = None
     end_date: OptionalDate = None
@@ -94,7 +94,7 @@ class CreateCorporateCohort(CorporateCohortFields):
 class UpdateCorporateCohort(CorporateCohortFields):
     """Only the keys sent change."""
 
-    name: OptionalName = None
+    name: OptionalName = never_null(blank=False)
 
 
 class CorporateCohortQuery(PageQuery):

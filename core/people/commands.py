@@ -9,7 +9,16 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from core.fields import Command, Day, Id, Name, PageQuery, SearchText, clean_text
-from core.input_fields import OptionalDate, OptionalEmail, OptionalId, OptionalMobile, blank_to_none, bounded, kept
+from core.input_fields import (
+    PLAIN_EMAIL,
+    OptionalDate,
+    OptionalEmail,
+    OptionalId,
+    OptionalMobile,
+    blank_to_none,
+    bounded,
+    kept,
+)
 from core.models import Role
 
 RoleName = Literal["super_admin", "admin", "support", "teacher", "org_member", "regulator"]
@@ -19,7 +28,8 @@ MAX_IDS = 1000
 
 
 class CreateUser(Command):
-    email: str = Field(max_length=320, description="Sign-in address (unique).")
+    email: str = Field(max_length=320, description="Sign-in address (unique).",
+                       json_schema_extra={"pattern": PLAIN_EMAIL})
     full_name: Name = Field(max_length=200)
     role: RoleName
     institution_id: Id | None = Field(None, description="super_admin only; an admin's own institution otherwise.")

@@ -27,7 +27,11 @@ class RequestRegister(Command):
         None, description="The document's language. When absent: the request's Accept-Language, then the "
                           "requester's profile language, then the institution's default language.")
 
-    model_config = {"populate_by_name": True}
+    model_config = {"populate_by_name": True, "json_schema_extra": {"oneOf": [
+        {"properties": {"kind": {"const": "session"}, "session_id": {"type": "integer"}}, "required": ["session_id"]},
+        {"properties": {"kind": {"const": "cohort"}, "cohort_id": {"type": "integer"}, "from": {"type": "string"},
+                        "to": {"type": "string"}}, "required": ["cohort_id", "from", "to"]},
+    ]}}
 
     @model_validator(mode="after")
     def _scope(self) -> RequestRegister:

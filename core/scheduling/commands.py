@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 
-from core.fields import FIRST_DAY, LAST_DAY, Command, Day, Id, PageQuery, SearchText, clean_text
+from core.fields import FIRST_DAY, LAST_DAY, Command, Day, Id, PageQuery, SearchText, clean_text, never_null
 from core.models import SessionType
 from core.models.sessions import FeedKind
 
@@ -109,13 +109,14 @@ class SchedulePlan(Command):
 class EditSession(Command):
     """The fields to change; a field left out keeps its value, `null` clears room, instructor or a text."""
 
-    model_config = ConfigDict(extra="forbid")  # an unknown field is a mistake worth a 422, not a silent no-op
+    # An unknown field is a mistake worth a 422, not a silent no-op; an empty edit is one too.
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
-    session_date: Day | None = None
-    date: Day | None = Field(None, description="Same as session_date.")
-    start_time: WallClock | None = None
-    end_time: WallClock | None = None
-    session_type: SessionType | None = None
+    session_date: Day | None = never_null()
+    date: Day | None = never_null(description="Same as session_date.")
+    start_time: WallClock | None = never_null()
+    end_time: WallClock | None = never_null()
+    session_type: SessionType | None = never_null()
     room_id: Id | None = None
     instructor_id: Id | None = None
     title: Label | None = None
@@ -156,10 +157,10 @@ class CreateRoom(Command):
 
 
 class UpdateRoom(Command):
-    name: RoomName | None = None
+    name: RoomName | None = never_null()
     capacity: Capacity | None = None
     location: Label | None = None
-    is_active: bool | None = None
+    is_active: bool | None = never_null()
 
     @model_validator(mode="after")
     def _name_stays(self) -> UpdateRoom:
@@ -216,8 +217,18 @@ def _window_bound(value: str) -> str:
     return value
 
 
-WindowBound = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(clean_text),
-                        AfterValidator(_window_bound)]
+def _window_bound_schema(schema: dict[str, Any]) -> None:
+    """Published as what _window_bound accepts: a date or a date-time, in a year strictly inside the range."""
+    first, last = FIRST_DAY.year, LAST_DAY.year
+    assert (first, last) == (1900, 2999), "the pattern below names these years"
+    in_range = "^(19(0[1-9]|[1-9][0-9])|2([0-8][0-9][0-9]|9([0-8][0-9]|9[0-8])))-"  # 1901 … 2998
+    schema.clear()
+    schema.update(anyOf=[{"type": "string", "format": "date", "pattern": in_range},
+                         {"type": "string", "format": "date-time", "maxLength": 40, "pattern": in_range}])
+
+
+WindowBound = Annotated[str, Field(min_length=1, max_length=40, json_schema_extra=_window_bound_schema),
+                        AfterValidator(clean_text), AfterValidator(_window_bound)]
 
 
 class CalendarQuery(Command):

@@ -39,3 +39,17 @@ def test_procfile_names_web_a_worker_per_queue_beat_and_release():
         assert f"celery -A workers.celery_app worker -Q {queue} " in lines[f"worker_{queue}"]
     assert "celery -A workers.celery_app beat" in lines["beat"]
     assert "db upgrade" in lines["release"]
+
+
+def test_every_gunicorn_reads_longer_request_lines_than_the_app_answers():
+    """The app refuses a request line over MAX_REQUEST_LINE with a JSON 414 it documents; gunicorn must let
+    such a line through (its own refusal is a plain-text page the description cannot promise)."""
+    import re
+
+    from web.contract import MAX_REQUEST_LINE
+
+    for name in ("Procfile", "Dockerfile", "docker-compose.yml", "bin/start"):
+        text = (ROOT / name).read_text()
+        assert "gunicorn" in text, name
+        limits = re.findall(r"--limit-request-line\"?,? \"?(\d+)", text)
+        assert limits and all(int(limit) > MAX_REQUEST_LINE for limit in limits), name

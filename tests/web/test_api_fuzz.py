@@ -1,6 +1,7 @@
 """Schemathesis, a fuzzer nobody here wrote, against the live app (WSGI) with an admin token, over the
 whole published description: no 5xx, every response conforms to its declared schema, and only
-documented status codes. Valid (positive) and invalid (negative) requests alike.
+documented status codes. Valid (positive) and invalid (negative) requests alike. This is the fuzzing phase;
+test_api_phases.py runs the examples, coverage and stateful phases with the same checks.
 
 The seed is fixed (Hypothesis `derandomize`) so a failure reproduces, and the run is bounded by
 MAX_EXAMPLES per operation and mode. Operations not yet declared by their capability are not in the
@@ -25,7 +26,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-MAX_EXAMPLES = 40
+MAX_EXAMPLES = 12
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Readiness answers a documented 503 when a part is unhealthy (here: no worker heartbeat): that is its job.
 # Its answer is still checked against the description; only the "no 5xx" check does not apply.
@@ -44,6 +45,14 @@ def _operations() -> list[str]:
 
 
 OPERATIONS = _operations()
+_LOADED: dict[int, Any] = {}
+
+
+def _schema(app: Any) -> Any:
+    """The description, loaded and parsed once per app (not once per operation and mode)."""
+    if id(app) not in _LOADED:
+        _LOADED[id(app)] = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+    return _LOADED[id(app)]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -62,7 +71,7 @@ def _report(request: pytest.FixtureRequest) -> Any:
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda m: m.value)
 @pytest.mark.parametrize("label", OPERATIONS)
 def test_the_api_keeps_its_contract(app, api, worker_on_every_queue, label, mode):
-    operation = schemathesis.openapi.from_wsgi("/api/openapi.json", app).find_operation_by_label(label)
+    operation = _schema(app).find_operation_by_label(label)
     assert operation is not None, label
     headers = api("admin")
     checks = [c for c in CHECKS if not (label in ANSWERS_503_BY_DESIGN and c is not_a_server_error)]

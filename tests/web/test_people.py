@@ -82,6 +82,13 @@ def test_an_admin_adds_a_teacher_with_assigned_cohorts(client, api, demo):
                                                                         [demo["public_cohort_id"]])
 
 
+def test_a_member_of_an_organization_that_does_not_exist_is_refused_not_a_500(client, api):
+    """Found by schemathesis once the description let it send a valid email: the membership's foreign key failed."""
+    r = client.post("/api/users", headers=api("admin"), json={"email": "m@example.com", "full_name": "M",
+                                                               "role": "teacher", "organization_id": 99_999})
+    assert r.status_code == 422 and r.json["error"]["code"] in {"organization_not_allowed", "unknown_organization"}
+
+
 def test_only_a_super_admin_makes_super_admins(client, api):
     r = client.post("/api/users", headers=api("admin"), json={"email": "s@example.com", "full_name": "S",
                                                                "role": "super_admin"})

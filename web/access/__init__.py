@@ -199,6 +199,7 @@ def api_list(query: AccessRequestQuery) -> Any:
 @requires("access_requests.view")
 @contract(resp=responds(HTTP_200=AccessRequestOut))
 def api_get(request_id: int) -> Any:
+    """One access request: who asked, for what, and where it stands."""
     return present_request(access_requests.visible_request(db.session, user(), request_id))
 
 

@@ -27,12 +27,14 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 @bp.get("/openapi.json")
 @public
 def openapi() -> Any:
+    """This description (OpenAPI 3.1)."""
     return jsonify(openapi_document())
 
 
 @bp.get("/docs")
 @public
 def docs() -> Any:
+    """The API documentation page."""
     return render_template("api/docs.html")
 
 
@@ -47,6 +49,7 @@ def docs_asset(filename: str) -> Any:
 @public
 @contract(resp=responds(HTTP_200=Health), security={})
 def health() -> Any:
+    """Liveness: the web process answers."""
     db.session.execute(text("SELECT 1"))
     return jsonify(status="ok")
 
@@ -94,6 +97,7 @@ def readiness_checks() -> dict[str, dict[str, Any]]:
 @signed_in
 @contract(resp=responds(HTTP_200=Me))
 def me() -> Any:
+    """Who you are signed in as: your account, roles and permissions."""
     u = user()
     return jsonify(id=u.id, email=u.email, full_name=u.full_name, role=u.role.value,
                    institution_id=u.institution_id, organization_ids=u.organization_ids)
@@ -113,6 +117,7 @@ def system_ping() -> Any:
 @requires("users.manage")
 @contract(resp=responds(HTTP_200=TaskStatus))
 def system_task(task_id: str) -> Any:
+    """The state of a background task sent by `POST /api/system/ping`."""
     result = AsyncResult(task_id)
     body: dict[str, Any] = {"id": task_id, "status": result.status}
     if result.successful():

@@ -173,12 +173,13 @@ def daily_view() -> Any:
 @requires("attendance.view")
 @contract(resp=responds(HTTP_200=RegisterOut))
 def api_session(session_id: int) -> Any:
+    """One class session's register: its details and every trainee's mark."""
     return _answer(register_out(_register(session_id)))
 
 
 @bp.post("/api/institution/attendance/mark")
 @requires("attendance.mark")
-@contract(resp=responds(HTTP_200=MarkResult, HTTP_422=ErrorEnvelope, HTTP_423=ErrorEnvelope))
+@contract(resp=responds(HTTP_200=MarkResult, HTTP_409=ErrorEnvelope, HTTP_422=ErrorEnvelope, HTTP_423=ErrorEnvelope))
 def api_mark(json: MarkRegister) -> Any:
     """Mark a whole register in one request (an idempotent upsert); `mark_all_present` fills the rest.
     Answers what changed (the client holds the rest), or the whole register with `full_register`."""
@@ -190,6 +191,7 @@ def api_mark(json: MarkRegister) -> Any:
 @requires("attendance.lock")
 @contract(resp=responds(HTTP_200=RegisterOut))
 def api_lock(session_id: int, json: LockSession) -> Any:
+    """Lock a session's register now, with a reason (no more marking)."""
     attendance.lock_session(db.session, user(), session_id, json)
     return _answer(register_out(_register(session_id)))
 
@@ -198,13 +200,15 @@ def api_lock(session_id: int, json: LockSession) -> Any:
 @requires("attendance.unlock")
 @contract(resp=responds(HTTP_200=RegisterOut, HTTP_409=ErrorEnvelope))
 def api_unlock(session_id: int, json: UnlockSession) -> Any:
+    """Unlock a locked register for corrections, with a reason; it locks again by itself later."""
     attendance.unlock_session(db.session, user(), session_id, json, grace_hours=_grace())
     return _answer(register_out(_register(session_id)))
 
 
 @bp.post("/api/institution/class-sessions/<int:session_id>/trainees/<int:trainee_id>/evidence")
 @requires("attendance.mark")
-@contract(form=EvidenceUpload, resp=responds(HTTP_201=EvidenceOut, HTTP_413=ErrorEnvelope, HTTP_423=ErrorEnvelope))
+@contract(form=EvidenceUpload,
+          resp=responds(HTTP_201=EvidenceOut, HTTP_409=ErrorEnvelope, HTTP_413=ErrorEnvelope, HTTP_423=ErrorEnvelope))
 def api_evidence_upload(session_id: int, trainee_id: int) -> Any:
     """Attach a sick note (multipart field `file`) to a trainee's mark in this session."""
     upload = request.files.get("file")

@@ -76,6 +76,7 @@ def _agreement_row(row: Any) -> dict[str, Any]:
 @requires("organizations.view")
 @contract(resp=responds(HTTP_200=Page[OrganizationOut]))
 def api_organization_list(query: OrganizationQuery) -> Any:
+    """Client organizations, by name."""
     return query_page(service.organizations_query(user(), query.q, current_language()), query, present_organization)
 
 
@@ -83,6 +84,7 @@ def api_organization_list(query: OrganizationQuery) -> Any:
 @requires("organizations.manage")
 @contract(resp=responds(HTTP_201=OrganizationOut, HTTP_409=ErrorEnvelope))
 def api_organization_create(json: CreateOrganization) -> Any:
+    """Add a client organization."""
     return present_organization(service.create_organization(db.session, user(), json)), 201
 
 
@@ -90,6 +92,7 @@ def api_organization_create(json: CreateOrganization) -> Any:
 @requires("organizations.view")
 @contract(resp=responds(HTTP_200=OrganizationOut))
 def api_organization_detail(organization_id: int) -> Any:
+    """One client organization."""
     return present_organization(service.visible_organization(db.session, user(), organization_id))
 
 
@@ -97,6 +100,7 @@ def api_organization_detail(organization_id: int) -> Any:
 @requires("organizations.view")
 @contract(resp=responds(HTTP_200=Page[AgreementOut]))
 def api_agreement_list(organization_id: int, query: AgreementQuery) -> Any:
+    """An organization's corporate agreements."""
     service.visible_organization(db.session, user(), organization_id)
     stmt = service.agreements_query(user(), organization_id=organization_id, status=query.status)
     return query_page(stmt, query, _agreement_row, scalars=False)
@@ -106,6 +110,7 @@ def api_agreement_list(organization_id: int, query: AgreementQuery) -> Any:
 @requires("organizations.manage")
 @contract(resp=responds(HTTP_201=AgreementOut, HTTP_409=ErrorEnvelope))
 def api_agreement_create(organization_id: int, json: CreateAgreement) -> Any:
+    """Add a corporate agreement to an organization."""
     return present_agreement(service.create_agreement(db.session, user(), organization_id, json)), 201
 
 
@@ -113,6 +118,7 @@ def api_agreement_create(organization_id: int, json: CreateAgreement) -> Any:
 @requires("organizations.view")
 @contract(resp=responds(HTTP_200=Page[AgreementOut]))
 def api_agreements(query: AgreementQuery) -> Any:
+    """Corporate agreements of every organization you may see (optionally by `status`)."""
     return query_page(service.agreements_query(user(), status=query.status), query, _agreement_row, scalars=False)
 
 
@@ -120,6 +126,7 @@ def api_agreements(query: AgreementQuery) -> Any:
 @requires("organizations.manage")
 @contract(resp=responds(HTTP_200=AgreementOut))
 def api_agreement_status(agreement_id: int, json: SetAgreementStatus) -> Any:
+    """Change an agreement's status; only an ACTIVE agreement may start cohorts."""
     return present_agreement(service.set_agreement_status(db.session, user(), agreement_id, json))
 
 
@@ -127,6 +134,7 @@ def api_agreement_status(agreement_id: int, json: SetAgreementStatus) -> Any:
 @requires("corporate_cohorts.create")
 @contract(resp=responds(HTTP_201=CorporateCohortOut))
 def api_corporate_cohort_create(agreement_id: int, json: CreateCorporateCohort) -> Any:
+    """Start a corporate cohort under an active agreement."""
     return present_corporate_cohort(service.create_corporate_cohort(db.session, user(), agreement_id, json), 0, 0), 201
 
 
@@ -137,6 +145,7 @@ def api_corporate_cohort_create(agreement_id: int, json: CreateCorporateCohort) 
 @requires("corporate_cohorts.view")
 @contract(resp=responds(HTTP_200=Page[CorporateCohortOut]))
 def api_corporate_cohort_list(query: CorporateCohortQuery) -> Any:
+    """Corporate cohorts, with their organization and agreement."""
     stmt = reads.corporate_cohorts_query(user(), query.q, query.status, current_language())
     page = query_page(stmt, query, lambda c: c)
     page["items"] = _with_counts(page["items"])
@@ -147,6 +156,7 @@ def api_corporate_cohort_list(query: CorporateCohortQuery) -> Any:
 @requires("corporate_cohorts.view")
 @contract(resp=responds(HTTP_200=CorporateCohortOut))
 def api_corporate_cohort_detail(cohort_id: int) -> Any:
+    """One corporate cohort."""
     return _with_counts([_corporate(cohort_id, "corporate_cohorts.view")])[0]
 
 
@@ -154,6 +164,7 @@ def api_corporate_cohort_detail(cohort_id: int) -> Any:
 @requires("corporate_cohorts.update")
 @contract(resp=responds(HTTP_200=CorporateCohortOut))
 def api_corporate_cohort_update(cohort_id: int, json: UpdateCorporateCohort) -> Any:
+    """Change a corporate cohort's details (fields left out keep their value)."""
     cohort = _corporate(cohort_id, "corporate_cohorts.update")
     return present_corporate_cohort(service.update_corporate_cohort(db.session, user(), cohort, json))
 
@@ -162,6 +173,7 @@ def api_corporate_cohort_update(cohort_id: int, json: UpdateCorporateCohort) -> 
 @requires("corporate_cohorts.cancel")
 @contract(resp=responds(HTTP_200=CancelledCohortOut))
 def api_corporate_cohort_cancel(cohort_id: int) -> Any:
+    """Cancel a corporate cohort."""
     cohort = _corporate(cohort_id, "corporate_cohorts.cancel")
     cancelled = service.cancel_corporate_cohort(db.session, user(), cohort)
     return {**present_corporate_cohort(cohort), "sessions_cancelled": cancelled}

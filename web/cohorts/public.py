@@ -86,6 +86,7 @@ def api_cohort_list(query: CohortListQuery) -> Any:
 @requires("cohorts.create")
 @contract(resp=responds(HTTP_201=CohortDetail))
 def api_cohort_create(json: CreatePublicCohort) -> Any:
+    """Create a public cohort of a qualification."""
     return cohort_detail(public.create_public_cohort(db.session, user(), json)), 201
 
 
@@ -93,6 +94,7 @@ def api_cohort_create(json: CreatePublicCohort) -> Any:
 @requires("cohorts.view")
 @contract(resp=responds(HTTP_200=CohortDetail))
 def api_cohort_detail(cohort_id: int) -> Any:
+    """One cohort, with its progress."""
     return cohort_detail(visible_cohort(db.session, user(), cohort_id, "cohorts.view"))
 
 
@@ -100,6 +102,7 @@ def api_cohort_detail(cohort_id: int) -> Any:
 @requires("cohorts.update")
 @contract(resp=responds(HTTP_200=CohortDetail))
 def api_cohort_update(cohort_id: int, json: UpdateCohort) -> Any:
+    """Change a cohort's details or status (fields left out keep their value)."""
     return cohort_detail(public.update_cohort(db.session, user(), cohort_id, json))
 
 
@@ -107,6 +110,7 @@ def api_cohort_update(cohort_id: int, json: UpdateCohort) -> Any:
 @requires("cohorts.view")
 @contract(resp=responds(HTTP_200=FacilitatorList))
 def api_facilitators(cohort_id: int) -> Any:
+    """The facilitators assigned to a cohort."""
     cohort = visible_cohort(db.session, user(), cohort_id, "cohorts.view")
     return _facilitator_list(cohort, public.facilitators(db.session, cohort, current_language()))
 
@@ -115,6 +119,7 @@ def api_facilitators(cohort_id: int) -> Any:
 @requires("cohorts.update")
 @contract(resp=responds(HTTP_200=FacilitatorList))
 def api_set_facilitators(cohort_id: int, json: SetFacilitators) -> Any:
+    """Replace a cohort's facilitators (active teachers of the institution)."""
     users = public.set_facilitators(db.session, user(), cohort_id, json, current_language())
     return _facilitator_list(visible_cohort(db.session, user(), cohort_id), users)
 
@@ -123,6 +128,7 @@ def api_set_facilitators(cohort_id: int, json: SetFacilitators) -> Any:
 @requires("learners.view")
 @contract(resp=responds(HTTP_200=Page[EnrolmentOut]))
 def api_enrolment_list(cohort_id: int, query: EnrolmentQuery) -> Any:
+    """A public cohort's enrolments: learners, enrolled and withdrawn dates."""
     cohort = enrolments.public_cohort(db.session, user(), cohort_id, "learners.view")
     return query_page(enrolments.enrolments_query(cohort.id, query.status, current_language()), query,
                    lambda row: present_enrolment(row[0], row[1].full_name), scalars=False)

@@ -116,6 +116,7 @@ def api_import_create(cohort_id: int) -> Any:
 @requires("corporate_trainees.view")
 @contract(resp=responds(HTTP_200=Page[ImportOut]))
 def api_import_list(cohort_id: int, query: PageQuery) -> Any:
+    """A corporate cohort's trainee imports, newest first."""
     page = _imports_page(_cohort(cohort_id, "corporate_trainees.view"), query)
     uploaders = _uploaders(page["items"])
     page["items"] = [_present(i, uploaders.get(i.uploaded_by_id or 0)) for i in page["items"]]
@@ -136,6 +137,7 @@ def api_import_detail(import_id: int) -> Any:
 @requires("corporate_trainees.view")
 @contract(resp=responds(HTTP_200=Page[ImportRowOut]))
 def api_import_rows(import_id: int, query: ImportRowsQuery) -> Any:
+    """A trainee import's rows as checked: values, and errors per row."""
     imp, _cohort = _import(import_id, "corporate_trainees.view")
     return paginate(import_reads.import_rows(imp.id, query.ok), present.import_row, query=query)
 
@@ -173,6 +175,7 @@ def api_import_retry(import_id: int) -> Any:
 @requires("corporate_trainees.import")
 @contract(resp=responds(HTTP_200=ImportOut, HTTP_409=ErrorEnvelope))
 def api_import_cancel(import_id: int) -> Any:
+    """Cancel a trainee import that has not been committed."""
     imp, cohort = _import(import_id, "corporate_trainees.import")
     return _present(service.cancel_import(db.session, imp.id, user(), cohort=cohort))
 
@@ -181,6 +184,7 @@ def api_import_cancel(import_id: int) -> Any:
 @requires("corporate_trainees.view")
 @contract(resp=responds(HTTP_200=Page[TraineeOut]))
 def api_trainee_list(cohort_id: int, query: TraineesQuery) -> Any:
+    """A corporate cohort's trainees."""
     cohort = _cohort(cohort_id, "corporate_trainees.view")
     return paginate(trainees_query(cohort.id, query.q, current_language()), present.trainee, query=query)
 

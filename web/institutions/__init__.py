@@ -49,6 +49,7 @@ def _phone_words() -> dict[str, Any]:
 @requires("institutions.manage")
 @contract(resp=responds(HTTP_200=Page[InstitutionOut]))
 def api_institution_list(query: InstitutionQuery) -> Any:
+    """Institutions (super admins)."""
     return query_page(service.institutions_query(query.q, current_language()), query, present_institution)
 
 
@@ -56,6 +57,7 @@ def api_institution_list(query: InstitutionQuery) -> Any:
 @requires("institutions.manage")
 @contract(resp=responds(HTTP_201=InstitutionOut, HTTP_409=ErrorEnvelope))
 def api_institution_create(json: CreateInstitution) -> Any:
+    """Create an institution (super admins)."""
     return present_institution(service.create_institution(db.session, user(), json)), 201
 
 
@@ -63,6 +65,7 @@ def api_institution_create(json: CreateInstitution) -> Any:
 @requires("institutions.manage")
 @contract(resp=responds(HTTP_200=InstitutionOut))
 def api_institution_detail(institution_id: int) -> Any:
+    """One institution: time zone, language and accreditation number."""
     return present_institution(service.get_institution(db.session, institution_id))
 
 
@@ -70,6 +73,7 @@ def api_institution_detail(institution_id: int) -> Any:
 @requires("institutions.manage")
 @contract(resp=responds(HTTP_200=InstitutionOut, HTTP_409=ErrorEnvelope))
 def api_institution_update(institution_id: int, json: UpdateInstitution) -> Any:
+    """Change an institution's settings (fields left out keep their value)."""
     return present_institution(service.update_institution(db.session, user(), institution_id, json))
 
 
@@ -80,6 +84,7 @@ def api_institution_update(institution_id: int, json: UpdateInstitution) -> Any:
 @requires("cohorts.view")
 @contract(resp=responds(HTTP_200=Page[QualificationOut]))
 def api_qualification_list(query: QualificationQuery) -> Any:
+    """Qualifications (courses) of the institution."""
     return query_page(service.qualifications_query(user(), query.q, query.active, current_language()), query,
                       present_qualification)
 
@@ -88,6 +93,7 @@ def api_qualification_list(query: QualificationQuery) -> Any:
 @requires("qualifications.manage")
 @contract(resp=responds(HTTP_201=QualificationOut, HTTP_409=ErrorEnvelope))
 def api_qualification_create(json: CreateQualification) -> Any:
+    """Add a qualification (course)."""
     return present_qualification(service.create_qualification(db.session, user(), json)), 201
 
 
@@ -95,6 +101,7 @@ def api_qualification_create(json: CreateQualification) -> Any:
 @requires("cohorts.view")
 @contract(resp=responds(HTTP_200=QualificationOut))
 def api_qualification_detail(qualification_id: int) -> Any:
+    """One qualification."""
     return present_qualification(service.visible_qualification(db.session, user(), qualification_id))
 
 
@@ -102,6 +109,7 @@ def api_qualification_detail(qualification_id: int) -> Any:
 @requires("qualifications.manage")
 @contract(resp=responds(HTTP_200=QualificationOut, HTTP_409=ErrorEnvelope))
 def api_qualification_update(qualification_id: int, json: UpdateQualification) -> Any:
+    """Change a qualification (fields left out keep their value)."""
     return present_qualification(service.update_qualification(db.session, user(), qualification_id, json))
 
 

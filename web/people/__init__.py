@@ -43,6 +43,7 @@ from ..forms import form_command
 from ..i18n import current_language, row_problem, translated_message
 from ..pagination import query_page
 from .schemas import (
+    LearnerCsvUpload,
     LearnerImportOut,
     LearnerImportRowOut,
     LearnerOut,
@@ -75,6 +76,7 @@ def _present(u: Any) -> dict[str, Any]:
 @requires("users.manage")
 @contract(resp=responds(HTTP_200=Page[UserOut]))
 def api_user_list(query: UserQuery) -> Any:
+    """Staff accounts of the institution."""
     return _user_page(query)
 
 
@@ -82,6 +84,7 @@ def api_user_list(query: UserQuery) -> Any:
 @requires("users.manage")
 @contract(resp=responds(HTTP_201=UserOut, HTTP_409=ErrorEnvelope))
 def api_user_create(json: CreateUser) -> Any:
+    """Create a staff account."""
     return _present(staff.create_staff(db.session, user(), json)), 201
 
 
@@ -89,6 +92,7 @@ def api_user_create(json: CreateUser) -> Any:
 @requires("users.manage")
 @contract(resp=responds(HTTP_200=UserOut))
 def api_user_detail(user_id: int) -> Any:
+    """One staff account."""
     return _present(staff.visible_user(db.session, user(), user_id))
 
 
@@ -96,6 +100,7 @@ def api_user_detail(user_id: int) -> Any:
 @requires("users.manage")
 @contract(resp=responds(HTTP_200=UserOut))
 def api_user_update(user_id: int, json: UpdateUser) -> Any:
+    """Change a staff account (fields left out keep their value)."""
     return _present(staff.update_staff(db.session, user(), user_id, json))
 
 
@@ -116,6 +121,7 @@ def api_user_password_reset(user_id: int) -> Any:
 @requires("learners.view")
 @contract(resp=responds(HTTP_200=Page[LearnerOut]))
 def api_learner_list(query: LearnerQuery) -> Any:
+    """Learners of the institution (search with `q`)."""
     return query_page(learners.learners_query(user(), query, current_language(), _country()), query,
                       present_learner)
 
@@ -124,6 +130,7 @@ def api_learner_list(query: LearnerQuery) -> Any:
 @requires("learners.manage")
 @contract(resp=responds(HTTP_201=LearnerOut, HTTP_409=ErrorEnvelope))
 def api_learner_create(json: CreateLearner) -> Any:
+    """Add a learner."""
     return present_learner(learners.create_learner(db.session, user(), json)), 201
 
 
@@ -131,6 +138,7 @@ def api_learner_create(json: CreateLearner) -> Any:
 @requires("learners.view")
 @contract(resp=responds(HTTP_200=LearnerOut))
 def api_learner_detail(learner_id: int) -> Any:
+    """One learner."""
     return present_learner(learners.visible_learner(db.session, user(), learner_id))
 
 
@@ -138,6 +146,7 @@ def api_learner_detail(learner_id: int) -> Any:
 @requires("learners.manage")
 @contract(resp=responds(HTTP_200=LearnerOut, HTTP_409=ErrorEnvelope))
 def api_learner_update(learner_id: int, json: UpdateLearner) -> Any:
+    """Change a learner's details (fields left out keep their value)."""
     return present_learner(learners.update_learner(db.session, user(), learner_id, json))
 
 
@@ -180,7 +189,7 @@ def _accepted(imp: TraineeImport) -> tuple[dict[str, Any], int]:
 
 @bp.post("/api/learner-imports")
 @requires("learners.manage")
-@contract(resp=responds(HTTP_202=Accepted, HTTP_413=ErrorEnvelope))
+@contract(form=LearnerCsvUpload, resp=responds(HTTP_202=Accepted, HTTP_413=ErrorEnvelope))
 def api_learner_import_create() -> Any:
     """Multipart: `file` (CSV: full_name, id_number, email, phone, date_of_birth) and optional `cohort_id`
     (a public cohort to enrol every row into). Validated by a worker; poll `status_url`."""
@@ -191,6 +200,7 @@ def api_learner_import_create() -> Any:
 @requires("learners.view")
 @contract(resp=responds(HTTP_200=LearnerImportOut))
 def api_learner_import_detail(import_id: int) -> Any:
+    """A learner import: status, progress, counts and its background job."""
     return present_learner_import(_learner_import(import_id), _job(import_id))
 
 
@@ -198,6 +208,7 @@ def api_learner_import_detail(import_id: int) -> Any:
 @requires("learners.view")
 @contract(resp=responds(HTTP_200=Page[LearnerImportRowOut]))
 def api_learner_import_rows(import_id: int, query: PageQuery) -> Any:
+    """A learner import's rows as checked: values, and errors per row."""
     imp = _learner_import(import_id)
     return query_page(import_reads.import_rows(imp.id), query, present_import_row)
 
@@ -206,6 +217,7 @@ def api_learner_import_rows(import_id: int, query: PageQuery) -> Any:
 @requires("learners.view")
 @contract(resp=responds(HTTP_200=None))
 def api_learner_import_errors(import_id: int) -> Any:
+    """Every row error of a learner import as CSV, formulas neutralized."""
     imp = _learner_import(import_id)
     stem = imp.original_filename.rsplit(".", 1)[0][:80] or "import"
     return stream_csv(imports.error_report_lines(db.session, imp.id, gettext=_, describe=row_problem),
@@ -216,6 +228,7 @@ def api_learner_import_errors(import_id: int) -> Any:
 @requires("learners.manage")
 @contract(resp=responds(HTTP_202=Accepted, HTTP_409=ErrorEnvelope))
 def api_learner_import_commit(import_id: int) -> Any:
+    """Add a validated learner import's valid rows, in the background."""
     imp = _learner_import(import_id, for_update=True)
     return _accepted(learner_imports.request_learner_commit(db.session, imp, user()))
 
@@ -224,6 +237,7 @@ def api_learner_import_commit(import_id: int) -> Any:
 @requires("learners.manage")
 @contract(resp=responds(HTTP_200=LearnerImportOut, HTTP_409=ErrorEnvelope))
 def api_learner_import_cancel(import_id: int) -> Any:
+    """Cancel a learner import that has not been committed."""
     imp = _learner_import(import_id, for_update=True)
     return present_learner_import(imports.cancel(db.session, imp, user()))
 

@@ -10,7 +10,22 @@ from pydantic import BaseModel, Field
 from core.jobs import JobView
 from core.models import Enrolment, Learner, TraineeImport, User
 
+from ..contract import file_field
 from ..imports.schemas import ImportOut, RowError, trainee_import
+
+
+def _decimal_text(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+    schema.update(type="string", pattern="^\\s*[0-9]*\\s*$")
+
+
+class LearnerCsvUpload(BaseModel):
+    """multipart/form-data with the CSV in `file` and, optionally, the cohort to enrol every row into (the view
+    reads both from the request and answers its own errors: `file_missing`, `invalid_cohort`)."""
+
+    file: Any = file_field("The CSV: full_name, id_number, email, phone, date_of_birth.")
+    cohort_id: Any = Field(None, description="A public cohort's id: every valid row is enrolled into it.",
+                           json_schema_extra=_decimal_text)
 
 
 class UserOut(BaseModel):

@@ -156,6 +156,7 @@ def api_request_report(cohort_id: int, json: RequestReport) -> Any:
 @requires("corporate_reports.view")
 @contract(resp=responds(HTTP_200=ReportOut))
 def api_report(document_id: int) -> Any:
+    """A programme report's status; its download link once built."""
     return present_report(reports.visible_report(db.session, user(), document_id))
 
 
@@ -180,5 +181,6 @@ def api_grant(organization_id: int, json: GrantPermission) -> Any:
 @requires("organizations.manage")
 @contract(resp=responds(HTTP_204=None))
 def api_revoke_grant(organization_id: int, permission: str) -> Any:
+    """Take a permission back from an organization."""
     grants.revoke(db.session, user(), organization_id, permission)
     return "", 204

@@ -67,6 +67,7 @@ def api_request(json: RequestRegister) -> Any:
 @requires("registers.view")
 @contract(resp=responds(HTTP_200=RegisterDocumentOut))
 def api_document(document_id: int) -> Any:
+    """A register document's status, job and download link."""
     return present_document(service.visible_document(db.session, user(), document_id))
 
 
@@ -74,6 +75,7 @@ def api_document(document_id: int) -> Any:
 @requires("registers.view")
 @contract(resp=responds(HTTP_200=None, HTTP_409=ErrorEnvelope))
 def api_download(document_id: int) -> Any:
+    """Download a built register document (409 while it is not ready)."""
     return _download(service.visible_document(db.session, user(), document_id))
 
 
@@ -82,6 +84,7 @@ def api_download(document_id: int) -> Any:
 @requires("registers.generate")
 @contract(resp=responds(HTTP_202=RegisterDocumentOut, HTTP_409=ErrorEnvelope))
 def api_retry(document_id: int) -> Any:
+    """Build a FAILED register document again."""
     doc = service.retry_document(db.session, user(), document_id)
     return present_document(doc), 202
 
@@ -90,6 +93,7 @@ def api_retry(document_id: int) -> Any:
 @requires("registers.submit")
 @contract(resp=responds(HTTP_201=SubmissionOut, HTTP_409=ErrorEnvelope))
 def api_submit(json: SubmitRegister) -> Any:
+    """Submit a built register document (once per document)."""
     return present_submission(submissions.submit(db.session, user(), json, grace_hours=_grace())), 201
 
 
@@ -97,6 +101,7 @@ def api_submit(json: SubmitRegister) -> Any:
 @requires("registers.view")
 @contract(query=PageQuery, resp=responds(HTTP_200=SubmissionPage))
 def api_submissions(query: PageQuery) -> Any:
+    """Register submissions, newest first."""
     views, total = submissions.list_submissions(db.session, user(), query.page, query.per_page)
     return {"items": [present_submission(v) for v in views], "page": query.page, "per_page": query.per_page,
             "total": total, "pages": page_count(total, query.per_page)}
@@ -108,6 +113,7 @@ def api_submissions(query: PageQuery) -> Any:
 @requires("registers.generate")
 @contract(resp=responds(HTTP_202=RegisterDocumentOut, HTTP_200=RegisterDocumentOut))
 def api_request_pdf(session_id: int) -> Any:
+    """Ask for a session's register PDF (202 while it is built; 200 when it already is)."""
     doc, reused = _request(RequestRegister(kind="session", session_id=session_id, format="pdf"))
     return present_document(doc), 200 if reused else 202
 

@@ -100,6 +100,7 @@ def api_schedule(cohort_id: int, json: SchedulePlan) -> Any:
 @requires("sessions.manage")
 @contract(resp=responds(HTTP_200=RunOut))
 def api_schedule_run(run_id: int) -> Any:
+    """A background schedule run: status, progress and the sessions it created."""
     return _run_out(get_run(db.session, user(), run_id))
 
 
@@ -122,6 +123,7 @@ def api_schedule_run_retry(run_id: int) -> Any:
 @requires("sessions.view")
 @contract(resp=responds(HTTP_200=Page[ClassSessionOut]))
 def api_cohort_sessions(cohort_id: int, query: SessionsQuery) -> Any:
+    """A cohort's class sessions, by date and time."""
     cohort = visible_cohort(db.session, user(), cohort_id, "sessions.view")
     zone = institution_zone(db.session, cohort.institution_id)
     stmt = cohort_sessions_stmt(cohort.id, query.q, include_cancelled=query.include_cancelled)
@@ -135,6 +137,7 @@ def api_cohort_sessions(cohort_id: int, query: SessionsQuery) -> Any:
 @requires("sessions.manage")
 @contract(resp=responds(HTTP_200=ClassSessionOut, HTTP_409=ErrorEnvelope, HTTP_423=ErrorEnvelope))
 def api_edit_session(session_id: int, json: EditSession) -> Any:
+    """Change a session's date, times, type, room or instructor (fields left out keep their value)."""
     return _session_out(edit_session(db.session, user(), session_id, json, grace_hours=_grace()))
 
 
@@ -142,6 +145,7 @@ def api_edit_session(session_id: int, json: EditSession) -> Any:
 @requires("sessions.manage")
 @contract(resp=responds(HTTP_200=ClassSessionOut, HTTP_409=ErrorEnvelope, HTTP_423=ErrorEnvelope))
 def api_cancel_session(session_id: int, json: CancelSession) -> Any:
+    """Cancel a class session, with an optional reason."""
     return _session_out(cancel_session(db.session, user(), session_id, json, grace_hours=_grace()))
 
 
@@ -152,6 +156,7 @@ def api_cancel_session(session_id: int, json: CancelSession) -> Any:
 @requires("sessions.view")
 @contract(resp=responds(HTTP_200=Page[RoomOut]))
 def api_rooms(query: RoomsQuery) -> Any:
+    """Rooms of the institution."""
     return paginate(places.rooms_stmt(user(), query.q, query.include_inactive, current_language()), present.room,
                     query=query)
 
@@ -160,6 +165,7 @@ def api_rooms(query: RoomsQuery) -> Any:
 @requires("sessions.manage")
 @contract(resp=responds(HTTP_201=RoomOut, HTTP_409=ErrorEnvelope))
 def api_create_room(json: CreateRoom) -> Any:
+    """Add a room."""
     return present.room(places.create_room(db.session, user(), json)), 201
 
 
@@ -167,6 +173,7 @@ def api_create_room(json: CreateRoom) -> Any:
 @requires("sessions.manage")
 @contract(resp=responds(HTTP_200=RoomOut, HTTP_409=ErrorEnvelope))
 def api_update_room(room_id: int, json: UpdateRoom) -> Any:
+    """Change a room, or retire it (`is_active: false`)."""
     return present.room(places.update_room(db.session, user(), room_id, json))
 
 
@@ -185,6 +192,7 @@ def api_holidays(query: HolidaysQuery) -> Any:
 @requires("sessions.manage")
 @contract(resp=responds(HTTP_201=HolidayOut, HTTP_409=ErrorEnvelope))
 def api_create_holiday(json: CreateHoliday) -> Any:
+    """Add a holiday."""
     return present.holiday(places.create_holiday(db.session, user(), json)), 201
 
 
@@ -192,6 +200,7 @@ def api_create_holiday(json: CreateHoliday) -> Any:
 @requires("sessions.manage")
 @contract(resp=responds(HTTP_204=None))
 def api_delete_holiday(holiday_id: int) -> Any:
+    """Remove a holiday."""
     places.delete_holiday(db.session, user(), holiday_id)
     return "", 204
 
@@ -203,6 +212,7 @@ def api_delete_holiday(holiday_id: int) -> Any:
 @requires("sessions.view")
 @contract(resp=responds(HTTP_200=CalendarOut))
 def api_calendar(query: CalendarQuery) -> Any:
+    """Sessions between `start` and `end`, for the calendar (optionally by cohort, room or instructor)."""
     body = present.calendar(calendar_window(db.session, user(), query, _grace(), current_language()))
     # A month can hold thousands of events: compact, unsorted JSON is a third faster than jsonify here.
     return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
@@ -216,6 +226,7 @@ def _feed_url(token: str) -> str:
 @requires("sessions.view")
 @contract(resp=responds(HTTP_200=Page[FeedOut]))
 def api_feeds() -> Any:
+    """Your calendar feeds (iCalendar subscription links)."""
     items = [present.feed(row, name) for row, name in feeds.feeds_for(db.session, user())]
     return {"items": items, "page": 1, "per_page": len(items) or 1, "total": len(items), "pages": 1 if items else 0}
 
@@ -224,6 +235,7 @@ def api_feeds() -> Any:
 @requires("sessions.view")
 @contract(resp=responds(HTTP_201=NewFeedOut))
 def api_create_feed(json: CreateFeed) -> Any:
+    """Create a calendar feed for a facilitator, cohort or room; the answer holds its secret link."""
     row, token = feeds.create_feed(db.session, user(), json)
     return {**present.feed(row), "token": token, "url": _feed_url(token)}, 201
 
@@ -232,6 +244,7 @@ def api_create_feed(json: CreateFeed) -> Any:
 @requires("sessions.view")
 @contract(resp=responds(HTTP_204=None))
 def api_revoke_feed(token_id: int) -> Any:
+    """Revoke a calendar feed: its link stops working."""
     feeds.revoke_feed(db.session, user(), token_id)
     return "", 204
 
