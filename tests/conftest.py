@@ -377,3 +377,14 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_for(predicate: Any, timeout: float = 60, every: float = 0.05) -> Any:
+    """The predicate's first truthy value, polled every `every` seconds; fails after `timeout` (a wait-for, never
+    a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(every)
+    raise AssertionError("timed out waiting")

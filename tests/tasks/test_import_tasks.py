@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, func, select, text
 from core.imports import commit, service
 from core.models import Cohort, CorporateTrainee, ImportStatus, TraineeImport, User
 from tasks.imports import commit_import, validate_import
-from tests.conftest import BROKER_URL, DATABASE_URL, worker_environment
+from tests.conftest import BROKER_URL, DATABASE_URL, wait_for, worker_environment
 from web.extensions import db
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -28,15 +28,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 ROOT = Path(__file__).resolve().parents[2]
 VISIBILITY = 3  # seconds before Redis hands an unacknowledged task to another worker (subprocess workers only)
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 60, every: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(every)
-    raise AssertionError("timed out waiting")
 
 
 def import_state(app, import_id: int) -> TraineeImport:

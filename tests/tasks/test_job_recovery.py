@@ -35,10 +35,10 @@ from core.models import (
     TraineeImport,
 )
 from tests.attendance_factories import make_session
-from tests.conftest import test_settings, worker_environment
+from tests.conftest import test_settings, wait_for, worker_environment
 from tests.integration.test_resilience import PrivateRedis
 from tests.tasks.test_import_tasks import Worker as SubprocessWorker
-from tests.tasks.test_import_tasks import big_csv, wait_for
+from tests.tasks.test_import_tasks import big_csv
 from web.extensions import db
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.real_broker]

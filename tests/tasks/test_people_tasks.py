@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from sqlalchemy import func, select
 
 from core.models import Enrolment, Learner
+from tests.conftest import wait_for
 from tests.mailbox import Mailbox, mail_text  # the `smtp` fixture is in tests/tasks/conftest.py
 
 pytestmark = pytest.mark.redis
 
 
-def _wait(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if (value := predicate()):
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out")
-
-
 def _link(box: Mailbox, address: str) -> str:
-    message = _wait(lambda: box.to(address))[-1]
+    message = wait_for(lambda: box.to(address))[-1]
     match = re.search(r"http://testserver(/password/reset/\S+)", mail_text(message))
     assert match, message.get_payload()
     return match.group(1)
@@ -46,7 +37,7 @@ def test_a_new_account_is_welcomed_with_a_link_to_choose_a_password(app, client,
     r = client.post("/api/users", headers=api("admin"),
                     json={"email": "new.teacher@demo.example", "full_name": "Nadia New", "role": "teacher"})
     assert r.status_code == 201, r.json
-    message = _wait(lambda: smtp.to("new.teacher@demo.example"))[-1]
+    message = wait_for(lambda: smtp.to("new.teacher@demo.example"))[-1]
     assert message["Subject"] == "Your account at Demo Training Institute"
     body = mail_text(message)
     assert body.startswith("Hello Nadia New,") and "expires in 24 hours" in body
@@ -71,7 +62,7 @@ def test_asking_for_an_unknown_address_answers_the_same_and_sends_nothing(app, c
     known = client.post("/password/forgot", data={"email": "admin@demo.example"})
     unknown = client.post("/password/forgot", data={"email": "nobody@demo.example"})
     assert (known.status_code, known.headers["Location"]) == (unknown.status_code, unknown.headers["Location"])
-    _wait(lambda: smtp.to("admin@demo.example"))
+    wait_for(lambda: smtp.to("admin@demo.example"))
     assert smtp.to("nobody@demo.example") == []
 
 
@@ -87,10 +78,10 @@ def test_learner_import_validates_commits_and_enrols(app, client, api, demo, sql
                           "cohort_id": str(demo["public_cohort_id"])})
     assert r.status_code == 202, r.json
     status_url = r.json["status_url"]
-    body = _wait(lambda: (b := client.get(status_url, headers=h).json)["status"] == "VALIDATED" and b)
+    body = wait_for(lambda: (b := client.get(status_url, headers=h).json)["status"] == "VALIDATED" and b)
     assert (body["counts"]["valid"], body["counts"]["invalid"]) == (2, 2)
     assert client.post(f"/api/learner-imports/{body['id']}/commit", headers=h).status_code == 202
-    done = _wait(lambda: (b := client.get(status_url, headers=h).json)["status"] == "COMMITTED" and b)
+    done = wait_for(lambda: (b := client.get(status_url, headers=h).json)["status"] == "COMMITTED" and b)
     assert (done["inserted_count"], done["enrolled_count"]) == (1, 1)
     assert sql.scalar(select(func.count()).select_from(Learner).where(Learner.id_number == "DEMO0000")) == 1
     ada = sql.scalar(select(Learner).where(Learner.id_number == "ID-1"))

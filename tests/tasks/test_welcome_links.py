@@ -4,22 +4,13 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
+from tests.conftest import wait_for
 from tests.mailbox import mail_text  # the `smtp` fixture is in tests/tasks/conftest.py
 
 pytestmark = pytest.mark.redis
-
-
-def _wait(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if (value := predicate()):
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 def test_staff_added_on_the_screen_without_a_password_get_a_welcome_link_that_works(app, client, login, smtp,
@@ -27,7 +18,7 @@ def test_staff_added_on_the_screen_without_a_password_get_a_welcome_link_that_wo
     r = login("admin").post("/admin/users", data={"full_name": "Nomsa New", "email": "nomsa@demo.example",
                                                   "role": "teacher", "password": "", "phone": "0550 12 34 56"})
     assert r.status_code == 302
-    message = _wait(lambda: smtp.to("nomsa@demo.example"))[-1]
+    message = wait_for(lambda: smtp.to("nomsa@demo.example"))[-1]
     path = re.search(r"http://testserver(/password/reset/\S+)", mail_text(message)).group(1)
     assert client.post(path, data={"password": "nomsas-first-password"}).status_code == 302
     assert client.post("/login", data={"email": "nomsa@demo.example",
