@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from core.imports import contacts, reading, rules
 from core.imports.reading import FileRejected, TraineeReader, sniff_file
 from core.imports.rules import RowValidator
+from tests.phone_text import random_phone
 
 
 def _sniff(data: bytes, chunk: int = 7) -> reading.FileProfile:
@@ -53,16 +54,7 @@ def test_dz_mobile_normalization(raw, expected):
 
 
 def _random_phone(rnd: random.Random) -> str:
-    digits = "".join(rnd.choice("0123456789") for _ in range(rnd.choice([7, 8, 9, 10])))
-    text = rnd.choice(["", "0", "+213", "00213", "213", "+2130", "+33", "00", "+", "0 "]) + digits
-    if rnd.random() < 0.4:
-        sep, parts, i = rnd.choice([" ", "-", ".", "  ", "/"]), [], 0
-        while i < len(text):
-            step = rnd.randint(1, 4)
-            parts.append(text[i:i + step])
-            i += step
-        text = sep.join(parts)
-    return text
+    return random_phone(rnd, ["", "0", "+213", "00213", "213", "+2130", "+33", "00", "+", "0 "], [7, 8, 9, 10])
 
 
 def test_phone_fast_path_agrees_with_phonenumbers_on_a_large_random_sample():

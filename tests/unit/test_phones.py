@@ -13,6 +13,7 @@ from core.errors import ValidationError
 from core.imports import contacts, rules
 from core.institutions.countries import country_for_zone, normalize_country
 from core.institutions.phones import read_mobile
+from tests.phone_text import random_phone
 
 
 @pytest.mark.parametrize(("raw", "country", "expected"), [
@@ -108,16 +109,8 @@ def test_algerian_mobiles_keep_the_fast_path_answer_under_the_country_rule(raw):
 
 
 def _random_phone_of(rnd: random.Random, cc: str) -> str:
-    digits = "".join(rnd.choice("0123456789") for _ in range(rnd.choice([5, 7, 8, 9, 10, 11])))
-    text = rnd.choice(["", "0", f"+{cc}", f"00{cc}", cc, f"+{cc}0", "+213", "00", "+", "0 "]) + digits
-    if rnd.random() < 0.4:
-        sep, parts, i = rnd.choice([" ", "-", ".", "  ", "/"]), [], 0
-        while i < len(text):
-            step = rnd.randint(1, 4)
-            parts.append(text[i:i + step])
-            i += step
-        text = sep.join(parts)
-    return text
+    return random_phone(rnd, ["", "0", f"+{cc}", f"00{cc}", cc, f"+{cc}0", "+213", "00", "+", "0 "],
+                        [5, 7, 8, 9, 10, 11])
 
 
 @pytest.mark.parametrize(("country", "cc", "least"), [("ZA", "27", 1000), ("FR", "33", 300), ("DE", "49", 30),
