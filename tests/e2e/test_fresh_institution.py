@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from core import clock
+from tests.e2e.screens import create_cohort
 
 pytestmark = pytest.mark.e2e
 
@@ -72,13 +73,8 @@ def test_a_fresh_institution_runs_from_setup_to_a_marked_register(app, browser, 
 
     admin.goto(f"{live_server}/institution/attendance/cohorts")
     expect(admin.get_by_test_id("cohort-list")).to_contain_text("No cohorts match.")  # the demo's are not ours
-    admin.get_by_label("Name", exact=True).fill("Welders 2026")
-    admin.get_by_label("Qualification").select_option(label="SAQA-123 · Occupational Certificate: Welder")
-    admin.get_by_label("Start", exact=True).fill(today.isoformat())
-    admin.get_by_label("End", exact=True).fill((today + dt.timedelta(days=60)).isoformat())
-    admin.get_by_role("button", name="Create").click()
-    admin.wait_for_url(re.compile(r"/institution/attendance/cohorts/\d+$"))
-    cohort_url = admin.url
+    cohort_url = create_cohort(admin, live_server, "Welders 2026", "SAQA-123 · Occupational Certificate: Welder",
+                               today, today + dt.timedelta(days=60))
 
     admin.goto(f"{live_server}/admin/users")
     admin.get_by_label("Full name", exact=True).fill("Sipho Teacher")

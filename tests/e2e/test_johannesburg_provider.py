@@ -17,6 +17,7 @@ from sqlalchemy import select
 from core import clock
 from core.models import Cohort, Institution, Learner, User
 from tests.attendance_factories import make_session
+from tests.e2e.screens import create_cohort
 from tests.mailbox import mail_text
 from tests.tasks.conftest import smtp  # noqa: F401  (the fixture: a real SMTP server on loopback)
 
@@ -94,14 +95,8 @@ def test_a_johannesburg_provider_from_setup_to_counted_backfilled_marks(app, bro
     admin.get_by_label("Code", exact=True).fill("SAQA-99")
     admin.get_by_label("Title", exact=True).fill("Electrician")
     admin.get_by_role("button", name="Add").click()
-    admin.goto(f"{live_server}/institution/attendance/cohorts")
-    admin.get_by_label("Name", exact=True).fill("Electricians 2026")
-    admin.get_by_label("Qualification").select_option(label="SAQA-99 · Electrician")
-    admin.get_by_label("Start", exact=True).fill(start.isoformat())
-    admin.get_by_label("End", exact=True).fill((today + dt.timedelta(days=90)).isoformat())
-    admin.get_by_role("button", name="Create").click()
-    admin.wait_for_url(re.compile(r"/institution/attendance/cohorts/\d+$"))
-    cohort_url = admin.url
+    cohort_url = create_cohort(admin, live_server, "Electricians 2026", "SAQA-99 · Electrician", start,
+                               today + dt.timedelta(days=90))
     search = admin.get_by_label("Find learners by name, ID number or email")
     search.fill("mokoena")
     admin.get_by_label(re.compile("Thabo Mokoena")).check()
