@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from core.access import auth as auth_service
+from core.access import token_cache
 from core.access.permissions import ALL_PERMISSIONS
 from core.access.scoping import can
 from core.models import Role, User
@@ -102,6 +103,7 @@ def init_auth(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "account.login"
     login_manager.session_protection = "basic"
+    token_cache.tokens.ttl = min(float(app.config["API_TOKEN_CACHE_SECONDS"]), 5.0)  # revocation: 5 s at most
 
     @login_manager.user_loader
     def load_from_cookie(secret: str) -> User | None:

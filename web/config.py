@@ -82,6 +82,9 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # A request never waits longer than this for the broker; the outbox sends the task later.
         "BROKER_CONNECT_TIMEOUT": float(_env("BROKER_CONNECT_TIMEOUT", "2")),
         # /api/health/ready: a queued job older than this makes the queue unhealthy (seconds).
+        # An API token's user is remembered this long per process (0: looked up on every call); a token revoked
+        # elsewhere stops working within it.
+        "API_TOKEN_CACHE_SECONDS": float(_env("API_TOKEN_CACHE_SECONDS", "5")),
         "READY_MAX_QUEUE_AGE": float(_env("READY_MAX_QUEUE_AGE", "600")),
         # Reverse proxies in front of the app: a count ("1") or their addresses ("10.0.0.2,10.0.0.3").
         "TRUSTED_PROXIES": _env("TRUSTED_PROXIES", "0"),

@@ -20,7 +20,7 @@ from core.i18n import N_
 from core.models import ApiToken, Institution, LoginAttempt, LoginSession, Organization, OrgMembership, Role, User
 from core.uow import unit_of_work
 
-from . import throttle
+from . import throttle, token_cache
 from .commands import ChooseLanguage, CreateApiToken
 from .passwords import LENGTH_PARAMS, hash_password, password_problem, verify_password
 from .throttle import ThrottlePolicy
@@ -93,22 +93,29 @@ def create_api_token(session: Session, user: User, command: CreateApiToken) -> s
 
 
 def user_for_api_token(session: Session, token: str) -> User | None:
-    """The active user holding this unrevoked token, in one query (every API call pays for it: the user's
-    memberships load only if asked for, i.e. for organization members)."""
-    found = session.execute(
-        select(User, ApiToken.id, ApiToken.last_used_at, Institution.default_language)
-        .join(ApiToken, ApiToken.user_id == User.id).outerjoin(Institution, Institution.id == User.institution_id)
-        .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None), User.active.is_(True))
-        .options(lazyload(User.memberships))
-    ).first()
-    if found is None:
-        return None
-    user, token_id, last_used_at, user.institution_language = found
+    """The active user holding this unrevoked token: remembered for a few seconds (token_cache), else found in
+    one query (the user's memberships load only if asked for, i.e. for organization members)."""
+    digest = _digest(token)
+    remembered = token_cache.tokens.get(session, digest)
+    if remembered is not None:
+        user, token_id, last_used_at = remembered
+    else:
+        found = session.execute(
+            select(User, ApiToken.id, ApiToken.last_used_at, Institution.default_language)
+            .join(ApiToken, ApiToken.user_id == User.id).outerjoin(Institution, Institution.id == User.institution_id)
+            .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None), User.active.is_(True))
+            .options(lazyload(User.memberships))
+        ).first()
+        if found is None:
+            return None
+        user, token_id, last_used_at, user.institution_language = found
+        token_cache.tokens.put(digest, user, token_id, last_used_at)
     # Record use at most once a minute: a busy script should not write on every call.
     now = clock.now()
     if last_used_at is None or now - last_used_at > dt.timedelta(minutes=1):
         with unit_of_work(session):
             session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+        token_cache.tokens.used(digest, now)
     return user
 
 

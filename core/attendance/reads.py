@@ -12,6 +12,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from core.access.scoping import can, require, session_filter
+from core.collation import sql_language
 from core.errors import NotFound
 from core.i18n import N_
 from core.models import ClassSession, Cohort, Institution, SessionStatus, User
@@ -19,6 +20,8 @@ from core.models import ClassSession, Cohort, Institution, SessionStatus, User
 from . import locking, marking, roster, store
 from .locking import LockState
 from .roster import RecordSpec, RegisterRow
+
+ROSTER_KINDS = ("public", "corporate")
 
 
 @dataclass(frozen=True)
@@ -112,14 +115,30 @@ def load_session(session: Session, user: User, session_id: int, *, share_lock: b
     """The session (with cohort, room, instructor) and its institution's zone in one query, within the
     user's scope (404 otherwise). With `share_lock` the session row is read FOR SHARE (store.locked), so a
     concurrent lock waits for this transaction, or this transaction sees the lock."""
-    stmt = _session_query().where(ClassSession.id == session_id, session_filter(user))
+    stmt = _in_scope(user, session_id)
     if share_lock:
         stmt = store.locked(session, stmt, read=True, of=ClassSession.__table__)
-    row = session.execute(stmt).first()
+    return _found(session.execute(stmt).first())
+
+
+def _in_scope(user: User, session_id: int) -> Select[Any]:
+    return _session_query().where(ClassSession.id == session_id, session_filter(user))
+
+
+def _found(row: Any) -> tuple[ClassSession, Cohort, str]:
     if row is None:
         raise NotFound(N_("No such session, or it is not one you can see."))
     class_session, zone = row
     return class_session, class_session.cohort, zone or "UTC"
+
+
+@functools.cache
+def _rosters(language: str) -> tuple[tuple[Select[Any], tuple[Any, ...]], ...]:
+    """Both kinds of register, correlated to the session query's session and cohort (store.first_with_rosters),
+    built once per language."""
+    return tuple((roster.members_select(kind, ClassSession.id, Cohort.id, ClassSession.session_date)
+                  .correlate(ClassSession, Cohort), tuple(roster.member_order(kind, language)))
+                 for kind in ROSTER_KINDS)
 
 
 def _zone(session: Session, class_session: ClassSession) -> str:
@@ -153,7 +172,12 @@ def build_register(session: Session, user: User, class_session: ClassSession, co
 
 def get_register(session: Session, user: User, session_id: int, *, grace_hours: int = 24, language: str = "en"
                  ) -> Register:
-    """The session's register; names in `language`'s order."""
-    class_session, cohort, zone = load_session(session, user, session_id)
+    """The session's register; names in `language`'s order. The session, the user's scope and the roster come in
+    one round trip where the database allows it."""
+    row, rosters = store.first_with_rosters(session, _in_scope(user, session_id), _rosters(sql_language(language)))
+    class_session, cohort, zone = _found(row)
     require(session, user, roster.permissions_for(cohort)[0])
-    return build_register(session, user, class_session, cohort, grace_hours, zone, language=language)
+    rows = None
+    if rosters is not None:
+        rows = [roster.register_row_from_json(r) for r in rosters[ROSTER_KINDS.index(roster.spec_for(cohort).kind)]]
+    return build_register(session, user, class_session, cohort, grace_hours, zone, rows=rows, language=language)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Integer, Select, and_, bindparam, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, join, outerjoin
 
 from core.collation import collated, name_matches, sort_key, sql_language
 from core.models import (
@@ -136,41 +136,70 @@ class CurrentMark:
         return (self.status, self.minutes_late, self.notes)
 
 
-def _enrolled_on_session_day(session_id: Any) -> Any:
+def _enrolled_on_session_day(session_id: Any, day: Any = None) -> Any:
     """A learner is on a session's register while enrolled that day: ACTIVE, or withdrawn from a later date."""
-    day = select(ClassSession.session_date).where(ClassSession.id == session_id).scalar_subquery()
+    if day is None:
+        day = select(ClassSession.session_date).where(ClassSession.id == session_id).scalar_subquery()
     return or_(Enrolment.status == EnrolmentStatus.ACTIVE,
                and_(Enrolment.status == EnrolmentStatus.WITHDRAWN, Enrolment.withdrawn_on > day))
+
+
+# The register's columns, in RegisterRow's order (labelled: store.session_with_roster reads them by name).
+REGISTER_COLUMNS = ("member_id", "name", "detail", "active", "record_id", "status", "minutes_late", "notes",
+                    "evidence_file_id", "marked_by", "marked_at", "version")
+
+
+def members_select(kind: str, session_id: Any, cohort_id: Any, session_day: Any = None) -> Select[Any]:
+    """Every member of a session's register with their current mark (REGISTER_COLUMNS), unordered: the session,
+    its cohort and its day are bound parameters or the columns of an enclosing query. Its FROM is explicit, so
+    store.first_with_rosters can swap the columns for an aggregate of them."""
+    spec = CORPORATE_SPEC if kind == "corporate" else PUBLIC_SPEC
+    rec = spec.model
+    if kind == "corporate":
+        active: Any = CorporateTrainee.active.is_(True)
+        member = [CorporateTrainee.id, CorporateTrainee.full_name, CorporateTrainee.employee_code, active]
+        members: Any = CorporateTrainee
+        on = and_(rec.trainee_id == CorporateTrainee.id, rec.session_id == session_id)
+        where = CorporateTrainee.cohort_id == cohort_id
+    else:
+        active = _enrolled_on_session_day(session_id, session_day)
+        member = [Enrolment.id, Learner.full_name, Learner.id_number, active]
+        members = join(Enrolment, Learner, Learner.id == Enrolment.learner_id)
+        on = and_(rec.enrolment_id == Enrolment.id, rec.session_id == session_id)
+        where = Enrolment.cohort_id == cohort_id
+    columns = [*member, rec.id, rec.status, rec.minutes_late, rec.notes, rec.evidence_file_id, User.full_name,
+               rec.marked_at, rec.version]
+    # Active members, plus anyone who left but already has a mark for this session (the record stays visible).
+    return (select(*(c.label(n) for c, n in zip(columns, REGISTER_COLUMNS, strict=True)))
+            .select_from(outerjoin(outerjoin(members, rec, on), User, User.id == rec.marked_by_id))
+            .where(where, or_(active, rec.id.is_not(None))))
+
+
+def member_order(kind: str, language: str) -> list[Any]:
+    """The register's order: names in `language`'s collation, then the member's id."""
+    if kind == "corporate":
+        return [collated(CorporateTrainee.full_name, language), CorporateTrainee.id]
+    return [collated(Learner.full_name, language), Enrolment.id]
 
 
 @functools.cache
 def _members_query(kind: str, language: str) -> Select[Any]:
     """The register's query for one kind of cohort and one language's name order, built once: the session
     and cohort are bound parameters (`session_id`, `cohort_id`). Building it took longer than running it."""
-    spec = CORPORATE_SPEC if kind == "corporate" else PUBLIC_SPEC
-    rec = spec.model
     session_id, cohort_id = bindparam("session_id", type_=Integer), bindparam("cohort_id", type_=Integer)
-    if kind == "corporate":
-        columns = [CorporateTrainee.id, CorporateTrainee.full_name, CorporateTrainee.employee_code,
-                   CorporateTrainee.active]
-        stmt = select(*columns)
-        on = and_(CorporateAttendanceRecord.trainee_id == CorporateTrainee.id,
-                  CorporateAttendanceRecord.session_id == session_id)
-        active = CorporateTrainee.active.is_(True)
-        order = [collated(CorporateTrainee.full_name, language), CorporateTrainee.id]
-        where = CorporateTrainee.cohort_id == cohort_id
-    else:
-        active = _enrolled_on_session_day(session_id)
-        stmt = select(Enrolment.id, Learner.full_name, Learner.id_number, active.label("active")
-                      ).join(Learner, Learner.id == Enrolment.learner_id)
-        on = and_(AttendanceRecord.enrolment_id == Enrolment.id, AttendanceRecord.session_id == session_id)
-        order = [collated(Learner.full_name, language), Enrolment.id]
-        where = Enrolment.cohort_id == cohort_id
-    # Active members, plus anyone who left but already has a mark for this session (the record stays visible).
-    return (stmt.add_columns(rec.id, rec.status, rec.minutes_late, rec.notes, rec.evidence_file_id,
-                             User.full_name, rec.marked_at, rec.version)
-            .outerjoin(rec, on).outerjoin(User, User.id == rec.marked_by_id)
-            .where(where, or_(active, rec.id.is_not(None))).order_by(*order))
+    return members_select(kind, session_id, cohort_id).order_by(*member_order(kind, language))
+
+
+def register_row(r: Any) -> RegisterRow:
+    """A RegisterRow from a row of REGISTER_COLUMNS (a status as its enum or its name)."""
+    status = r[5].value if r[5] is not None and not isinstance(r[5], str) else r[5]
+    return RegisterRow(r[0], r[1], r[2], bool(r[3]), r[4], status, r[6], r[7], r[8], r[9], r[10], r[11] or 0)
+
+
+def register_row_from_json(r: list[Any]) -> RegisterRow:
+    """A RegisterRow from a JSON row of REGISTER_COLUMNS (store.first_with_rosters): its time is ISO text."""
+    marked_at = dt.datetime.fromisoformat(r[10]).astimezone(dt.UTC) if r[10] else None
+    return RegisterRow(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6], r[7], r[8], r[9], marked_at, r[11] or 0)
 
 
 def load_register(session: Session, cohort: Cohort, session_id: int, language: str = "en") -> list[RegisterRow]:
@@ -178,9 +207,7 @@ def load_register(session: Session, cohort: Cohort, session_id: int, language: s
     order."""
     rows = session.execute(_members_query(spec_for(cohort).kind, sql_language(language)),
                            {"session_id": session_id, "cohort_id": cohort.id}).all()
-    return [RegisterRow(r[0], r[1], r[2], bool(r[3]), r[4], r[5].value if r[5] is not None else None, r[6], r[7],
-                        r[8], r[9], r[10], r[11] or 0)
-            for r in rows]
+    return [register_row(r) for r in rows]
 
 
 def member_ids(session: Session, cohort: Cohort, session_id: int) -> dict[int, bool]:

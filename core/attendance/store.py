@@ -10,11 +10,14 @@ takes no row locks.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import Select, bindparam, select, text
+from sqlalchemy import Select, bindparam, func, literal_column, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -39,6 +42,36 @@ LOCK_ADVISORY_KEY = 0x41_54_4C_4B  # "ATLK": one nightly sweep at a time
 def locked(session: Session, stmt: Select[Any], *, read: bool = False, of: Any = None) -> Select[Any]:
     """`stmt` reading its rows FOR UPDATE (FOR SHARE with `read`) on PostgreSQL; as it is on SQLite."""
     return stmt.with_for_update(read=read, of=of) if is_postgres(session) else stmt
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reading a session with its register
+# ---------------------------------------------------------------------------------------------------------------
+
+def first_with_rosters(session: Session, stmt: Select[Any], rosters: tuple[tuple[Select[Any], tuple[Any, ...]], ...]
+                       ) -> tuple[Row[Any] | None, list[list[Any]] | None]:
+    """`stmt`'s first row and, on PostgreSQL, each roster (a select correlated to `stmt`'s tables, with its order)
+    as a JSON list of rows in that same row: one round trip instead of two. Elsewhere the rosters are None and the
+    caller reads the one it needs."""
+    if not is_postgres(session):
+        return session.execute(stmt).first(), None
+    aggregates = _json_rosters(rosters)
+    row = session.execute(stmt.add_columns(*aggregates)).first()
+    if row is None:
+        return None, None
+    cut = len(row) - len(aggregates)
+    return row[:cut], [list(found) for found in row[cut:]]  # type: ignore[return-value]
+
+
+@functools.lru_cache(maxsize=32)
+def _json_rosters(rosters: tuple[tuple[Select[Any], tuple[Any, ...]], ...]) -> list[Any]:
+    """Each roster as one JSON column, built once per set of rosters (the callers pass the same ones)."""
+    return [_json_rows(roster, order) for roster, order in rosters]
+
+
+def _json_rows(roster: Select[Any], order: tuple[Any, ...]) -> Any:
+    rows = func.json_agg(aggregate_order_by(func.json_build_array(*roster.selected_columns), *order))
+    return roster.with_only_columns(func.coalesce(rows, literal_column("'[]'::json"))).scalar_subquery()
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
+from sqlalchemy import create_engine, event, text
 
 from core import clock
-from tests.conftest import sign_in
+from tests.conftest import sign_in, wait_for
 
 HOMES = {
     "super": "/admin", "admin": "/admin", "support": "/admin", "teacher": "/teacher",
@@ -117,6 +119,47 @@ def test_revoked_token_stops_working(app, login, client, api):
         token_id = db.session.query(ApiToken.id).scalar()
     assert admin.post(f"/profile/tokens/{token_id}/revoke").status_code == 302
     assert client.get("/api/me", headers=headers).status_code == 401
+
+
+def test_revoked_token_stops_at_once_though_this_process_remembered_it(app, login, client, api):
+    headers = api("admin")
+    assert client.get("/api/me", headers=headers).status_code == 200  # now remembered (core/access/token_cache)
+    from core.models import ApiToken
+    from web.extensions import db
+
+    with app.app_context():
+        token_id = db.session.query(ApiToken.id).scalar()
+    assert login("admin").post(f"/profile/tokens/{token_id}/revoke").status_code == 302
+    assert client.get("/api/me", headers=headers).status_code == 401
+
+
+def test_token_revoked_by_another_process_stops_within_five_seconds(app, client, api):
+    headers = api("teacher")
+    assert client.get("/api/me", headers=headers).status_code == 200
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])  # another process's write: unseen by this one
+    with other.begin() as conn:
+        conn.execute(text("UPDATE api_tokens SET revoked_at = CURRENT_TIMESTAMP"))
+    other.dispose()
+    revoked_at = time.monotonic()
+    wait_for(lambda: client.get("/api/me", headers=headers).status_code == 401, timeout=8, every=0.2)
+    assert time.monotonic() - revoked_at <= 5.5
+
+
+def test_a_remembered_token_costs_no_query(app, client, api):
+    from web.extensions import db
+
+    headers = api("teacher")
+    assert client.get("/api/me", headers=headers).status_code == 200
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda _c, _cur, statement, *_a: statements.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert client.get("/api/me", headers=headers).json["role"] == "teacher"
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert not [s for s in statements if "api_tokens" in s]
 
 
 def test_profile_creates_a_token_shown_once(login):
