@@ -65,6 +65,13 @@ def public(view: F) -> F:
     return _tag(view, AccessRule("public"))
 
 
+def without_database(view: F) -> F:
+    """The view answers without asking the database (liveness, readiness): nothing around it may ask either
+    (the language of the answer is the browser's, else English)."""
+    view.without_database = True  # type: ignore[attr-defined]
+    return view
+
+
 def signed_in(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -19,7 +19,7 @@ from core.models import Role
 from tasks.broker import queue_depths
 from tasks.system import ping
 
-from ..auth import public, requires, signed_in, user
+from ..auth import public, requires, signed_in, user, without_database
 from ..contract import Accepted, contract, openapi_document, responds
 from ..extensions import db
 from .schemas import Health, Me, Ready, TaskStatus
@@ -50,6 +50,7 @@ def docs_asset(filename: str) -> Any:
 
 @bp.get("/health")
 @public
+@without_database
 @contract(resp=responds(HTTP_200=Health), security={})
 def health() -> Any:
     """Liveness: the web process answers (it asks neither the database nor the broker)."""
@@ -61,6 +62,7 @@ READY_TIMEOUT_SECONDS = 2.5  # /api/health/ready answers within 3 s whatever han
 
 @bp.get("/health/ready")
 @public
+@without_database
 @contract(resp=responds(HTTP_200=Ready, HTTP_503=Ready), security={})
 def health_ready() -> Any:
     """Readiness: database, broker, a worker seen recently, age of the oldest queued job, stuck or failed jobs.
