@@ -111,11 +111,16 @@ def bounded_ping(dbapi_connection: Any, seconds: float) -> None:
         raise DisconnectionError("connection without a socket")
     WATCHDOG.arm(id(dbapi_connection), fd, seconds)
     try:
-        cursor = dbapi_connection.cursor()
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True  # no transaction left open by the ping (as SQLAlchemy's own does)
         try:
-            cursor.execute("SELECT 1")
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
         finally:
-            cursor.close()
+            dbapi_connection.autocommit = autocommit
     except Exception as exc:
         raise DisconnectionError(f"the database did not answer a ping: {exc}") from exc
     finally:
