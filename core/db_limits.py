@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import socket
 import threading
 import time
@@ -38,21 +39,19 @@ class Watchdog:
 
     def __init__(self, every: float = 0.1) -> None:
         self.every = every
-        self._armed: dict[int, tuple[float, int]] = {}
+        self._armed: dict[int, tuple[float, int, int]] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = 0
 
     def arm(self, key: int, fd: int, seconds: float) -> None:
         self._ensure_running()
-        self._armed[key] = (time.monotonic() + seconds, fd)
+        self._armed[key] = (time.monotonic() + seconds, fd, _identity(fd))
 
     def disarm(self, key: int) -> None:
         self._armed.pop(key, None)
 
     def _ensure_running(self) -> None:
-        import os
-
         if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
             return
         with self._lock:
@@ -66,16 +65,25 @@ class Watchdog:
         while True:
             time.sleep(self.every)
             now = time.monotonic()
-            for key, (deadline, fd) in list(self._armed.items()):
-                if now >= deadline and self._armed.get(key) == (deadline, fd):
+            for key, armed in list(self._armed.items()):
+                deadline, fd, identity = armed
+                if now >= deadline and self._armed.get(key) == armed:
                     self._armed.pop(key, None)
-                    cut(fd)
+                    if _identity(fd) == identity:  # still the same socket (a closed fd may be reused)
+                        cut(fd)
+
+
+def _identity(fd: int) -> int:
+    try:
+        return os.fstat(fd).st_ino
+    except OSError:
+        return -1
 
 
 def cut(fd: int) -> None:
     """Shut a socket down under whoever is blocked on it: their read returns end-of-file at once."""
     try:
-        sock = socket.socket(fileno=_dup(fd))
+        sock = socket.socket(fileno=os.dup(fd))
     except OSError:
         return
     try:
@@ -85,12 +93,6 @@ def cut(fd: int) -> None:
         pass
     finally:
         sock.close()
-
-
-def _dup(fd: int) -> int:
-    import os
-
-    return os.dup(fd)
 
 
 WATCHDOG = Watchdog()

@@ -59,7 +59,7 @@ def init_celery(app: Flask, settings: dict[str, Any]) -> Celery:
     celery_app.set_default()
     celery_app.flask_app = app  # for workers.signals
     app.extensions["celery"] = celery_app
-    jobs.use_broker(publish, queue_depths, bind=bound_publisher)
+    jobs.use_broker(publish, queue_depths)
     return celery_app
 
 
@@ -73,16 +73,6 @@ def celery_app_now() -> Celery:
 def publish(name: str, entity_id: int, queue: str) -> None:
     """core.jobs' publisher: one try, short timeouts, no result subscription (jobs report in the database)."""
     celery_app_now().send_task(name, args=[entity_id], queue=queue, retry=False, ignore_result=True)
-
-
-def bound_publisher() -> jobs.Publisher:
-    """The publisher of the current app's Celery, usable from a thread without the app context."""
-    celery_app = celery_app_now()
-
-    def publish_there(name: str, entity_id: int, queue: str) -> None:
-        celery_app.send_task(name, args=[entity_id], queue=queue, retry=False, ignore_result=True)
-
-    return publish_there
 
 
 def queue_depths(queues: Iterable[str]) -> dict[str, int] | None:

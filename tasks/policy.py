@@ -59,8 +59,14 @@ def _run_job(task: Any, kind: JobKind, entity_id: int, body: Callable[[], Any]) 
         return None
     if claim.token is None:  # sent without a job row (by hand): run untracked, counting Celery's retries
         return _attempt(task, kind, entity_id, None, task.request.retries + 1, body)
-    with jobs.runner.beating(engine, claim, setting("JOB_HEARTBEAT_SECONDS")):
-        return _attempt(task, kind, entity_id, claim, claim.attempt, body)
+    if claim.taken_over:
+        log.warning("%s[%s]: job %s taken over from a holder that died (attempt %d)", kind.name, entity_id,
+                    claim.job_id, claim.attempt)
+    try:
+        with jobs.runner.beating(engine, claim, setting("JOB_HEARTBEAT_SECONDS")):
+            return _attempt(task, kind, entity_id, claim, claim.attempt, body)
+    finally:
+        claim.release()
 
 
 def _attempt(task: Any, kind: JobKind, entity_id: int | None, claim: jobs.Claim | None, attempt: int,

@@ -9,6 +9,7 @@ handed over; their rows wait in the outbox for the sweeper (the relay of last re
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import logging
 import os
@@ -40,18 +41,15 @@ QueueDepths = Callable[[Iterable[str]], dict[str, int] | None]
 class _Broker:
     publish: Publisher | None = None
     queue_depths: QueueDepths | None = None
-    bind: Callable[[], Publisher] | None = None
 
 
 broker = _Broker()
 PUBLISH_WAIT_SECONDS = 0.5
 
 
-def use_broker(publish: Publisher | None, queue_depths: QueueDepths | None = None,
-               bind: Callable[[], Publisher] | None = None) -> None:
-    """Set once at start-up by tasks/broker.py (core does not import Celery). `bind` gives the publisher of the
-    caller's own application, for use from the relay thread (which has none)."""
-    broker.publish, broker.queue_depths, broker.bind = publish, queue_depths, bind
+def use_broker(publish: Publisher | None, queue_depths: QueueDepths | None = None) -> None:
+    """Set once at start-up by tasks/broker.py (core does not import Celery)."""
+    broker.publish, broker.queue_depths = publish, queue_depths
 
 
 class Relay:
@@ -103,9 +101,10 @@ RELAY = Relay()
 
 
 def _publish_soon(engine: Engine, job_id: int, name: str, entity_id: int, queue_name: str) -> None:
-    """After commit: hand the job to the relay thread and wait for it at most PUBLISH_WAIT_SECONDS."""
-    publisher = broker.bind() if broker.bind is not None else broker.publish
-    RELAY.send(functools.partial(publish, engine, job_id, name, entity_id, queue_name, publisher),
+    """After commit: hand the job to the relay thread and wait for it at most PUBLISH_WAIT_SECONDS. The relay
+    runs it in the caller's context (contextvars): the publisher sees the caller's application and broker."""
+    context = contextvars.copy_context()
+    RELAY.send(functools.partial(context.run, publish, engine, job_id, name, entity_id, queue_name),
                PUBLISH_WAIT_SECONDS)
 
 
@@ -126,10 +125,9 @@ def enqueue(session: Session, kind: JobKind, entity_id: int) -> Job:
     return job
 
 
-def publish(engine: Engine, job_id: int, name: str, entity_id: int, queue: str,
-            publisher: Publisher | None = None) -> bool:
+def publish(engine: Engine, job_id: int, name: str, entity_id: int, queue: str) -> bool:
     """Hand one job to the broker and note when. Never raises: a failure leaves it in the outbox."""
-    publisher = publisher or broker.publish
+    publisher = broker.publish
     if publisher is None:
         log.warning("no broker configured; job %s stays in the outbox", job_id)
         return False

@@ -40,7 +40,7 @@ def timed(call):
     return result, time.monotonic() - started
 
 
-def test_uploads_answer_202_within_a_second_while_redis_hangs_and_complete_once_it_answers(stack, demo):
+def test_uploads_answer_202_within_a_second_while_redis_hangs_and_complete_once_it_answers(stack, demo):  # noqa: F811 (the fixture)
     cohort = demo["corporate_cohort_id"]
     assert upload(stack, cohort, SMALL).status_code == 202  # the publisher holds a live connection now
     with Frozen(stack["redis"].process) as frozen:
@@ -60,7 +60,7 @@ def test_uploads_answer_202_within_a_second_while_redis_hangs_and_complete_once_
                                    vars(job_of(stack["app"], "imports.validate", i))) for i in ids]) from None
 
 
-def test_readiness_answers_within_3_seconds_while_redis_hangs(stack):
+def test_readiness_answers_within_3_seconds_while_redis_hangs(stack):  # noqa: F811 (the fixture)
     with Frozen(stack["redis"].process):
         response, took = timed(lambda: stack["client"].get("/api/health/ready"))
     assert response.status_code == 503 and "broker" in response.json["unhealthy"]
