@@ -50,17 +50,38 @@ def job_task(kind: JobKind, **options: Any) -> Callable[[Callable[..., Any]], An
     return decorator
 
 
+# While the database cannot even be asked for the job, the delivery waits and asks again: these waits use no
+# attempt (nothing ran), are short (the job goes on within seconds of the database's return), and bounded
+# (after that the sweeper brings the job back).
+CLAIM_RETRY_SECONDS = 5.0
+CLAIM_RETRIES = 60
+
+
 def _run_job(task: Any, kind: JobKind, entity_id: int, body: Callable[[], Any]) -> Any:
     engine = db_session().get_bind()
-    claim = jobs.runner.claim(engine, kind, entity_id, worker=task.request.hostname or "worker",
-                              stale_after=dt.timedelta(seconds=setting("JOB_STALE_SECONDS")))
+    try:
+        claim = jobs.runner.claim(engine, kind, entity_id, worker=task.request.hostname or "worker",
+                                  stale_after=dt.timedelta(seconds=setting("JOB_STALE_SECONDS")))
+    except jobs.TRANSIENT as exc:
+        _forget_transaction()
+        if task.request.retries >= CLAIM_RETRIES:
+            raise
+        log.warning("%s[%s]: could not claim the job (%s); again in %.0f s", kind.name, entity_id, exc,
+                    CLAIM_RETRY_SECONDS)
+        raise task.retry(exc=exc, countdown=CLAIM_RETRY_SECONDS) from exc
     if claim.skip:
         log.info("%s[%s]: job %s is finished or running elsewhere; skipped", kind.name, entity_id, claim.job_id)
         return None
     if claim.token is None:  # sent without a job row (by hand): run untracked, counting Celery's retries
         return _attempt(task, kind, entity_id, None, task.request.retries + 1, body)
-    with jobs.runner.beating(engine, claim, setting("JOB_HEARTBEAT_SECONDS")):
-        return _attempt(task, kind, entity_id, claim, claim.attempt, body)
+    if claim.taken_over:
+        log.warning("%s[%s]: job %s taken over from a holder that died (attempt %d)", kind.name, entity_id,
+                    claim.job_id, claim.attempt)
+    try:
+        with jobs.runner.beating(engine, claim, setting("JOB_HEARTBEAT_SECONDS")):
+            return _attempt(task, kind, entity_id, claim, claim.attempt, body)
+    finally:
+        claim.release()
 
 
 def _attempt(task: Any, kind: JobKind, entity_id: int | None, claim: jobs.Claim | None, attempt: int,
@@ -71,14 +92,18 @@ def _attempt(task: Any, kind: JobKind, entity_id: int | None, claim: jobs.Claim 
     except Retry:
         raise
     except Exception as exc:
-        db_session().rollback()
+        _forget_transaction()
         base = float(setting(kind.backoff.setting)) if kind.backoff.setting else None
         verdict = kind.judge(exc, attempt, base)
         where = f"{kind.name}[{'' if entity_id is None else entity_id}]"
         if verdict.retry_in is not None:
             log.warning("%s: %s; attempt %d of %d, again in %.1f s", where, exc, attempt, kind.max_attempts,
                         verdict.retry_in)
-            jobs.runner.requeue(engine, claim, clock.now() + dt.timedelta(seconds=verdict.retry_in), _error(exc))
+            try:
+                jobs.runner.requeue(engine, claim, clock.now() + dt.timedelta(seconds=verdict.retry_in), _error(exc))
+            except Exception as unrecorded:  # the database is the trouble: the retry's claim takes the job over
+                log.warning("%s: the retry could not be noted on the job (%s); retrying all the same", where,
+                            unrecorded)
             raise task.retry(exc=exc, countdown=verdict.retry_in) from exc
         return _ended(kind, entity_id, claim, exc, verdict, where)
     jobs.runner.succeeded(engine, claim)
@@ -104,6 +129,14 @@ def _ended(kind: JobKind, entity_id: int | None, claim: jobs.Claim | None, exc: 
     if isinstance(exc, jobs.TryAgain):
         return exc.answer
     raise exc
+
+
+def _forget_transaction() -> None:
+    """Roll the task's session back; a connection the database dropped is thrown away instead."""
+    try:
+        db_session().rollback()
+    except Exception:
+        db_session().invalidate()
 
 
 def _error(exc: BaseException) -> str:

@@ -99,6 +99,7 @@ def test_settings(**overrides: Any) -> dict[str, Any]:
         "MAIL_FILE_DIR": str(TMP / "mail"),
         "BASE_URL": "http://testserver",
         "WTF_CSRF_ENABLED": False,
+        "LISTEN_ADDRESS": "127.0.0.1",  # the test client calls the app in-process
         "API_VALIDATE_RESPONSES": True,  # every response the suite sees is checked against its schema
         **_clock_settings(),
     }

@@ -16,7 +16,7 @@ from core import clock
 from core.access.scoping import can
 from core.storage import PrivateStorage
 
-from .config import engine_options, load_settings
+from .config import bound_database_waits, engine_options, load_settings
 from .extensions import bootstrap, csrf, db, migrate
 
 
@@ -33,6 +33,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["storage"] = PrivateStorage(app.config["STORAGE_DIR"])
 
     db.init_app(app)
+    with app.app_context():
+        bound_database_waits(db.engine, app.config["DB_STATEMENT_TIMEOUT_MS"])
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     csrf.init_app(app)
     bootstrap.init_app(app)

@@ -66,6 +66,13 @@ def public(view: F) -> F:
     return _tag(view, AccessRule("public"))
 
 
+def without_database(view: F) -> F:
+    """The view answers without asking the database (liveness, readiness): nothing around it may ask either
+    (the language of the answer is the browser's, else English)."""
+    view.without_database = True  # type: ignore[attr-defined]
+    return view
+
+
 def signed_in(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -123,7 +130,24 @@ def init_auth(app: Flask) -> None:
 
     @app.before_request
     def check_csrf() -> None:
-        # Token-authenticated API calls carry no cookie, so they cannot be forged cross-site.
-        if (app.config.get("WTF_CSRF_ENABLED", True) and request.method in {"POST", "PUT", "PATCH", "DELETE"}
-                and bearer_token() is None):
-            csrf.protect()
+        """Authenticate first, then check CSRF for cookie sessions only.
+
+        Token-authenticated API calls carry no cookie, so they cannot be forged cross-site. A call to a view
+        that needs a signed-in user, made without one, is left to the view: it answers 401 (API) or sends to
+        the sign-in page, rather than a CSRF refusal that hides what is wrong."""
+        if (not app.config.get("WTF_CSRF_ENABLED", True) or request.method not in UNSAFE_METHODS
+                or bearer_token() is not None):
+            return
+        if not current_user.is_authenticated and not _is_public(app, request.endpoint):
+            return
+        csrf.protect()
+
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _is_public(app: Flask, endpoint: str | None) -> bool:
+    """An unknown endpoint (404, 405) counts as public: CSRF is checked as before."""
+    view = app.view_functions.get(endpoint or "")
+    rule = getattr(view, "access_rule", None)
+    return rule is None or rule.kind == "public"

@@ -86,8 +86,14 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # elsewhere stops working within it.
         "API_TOKEN_CACHE_SECONDS": float(_env("API_TOKEN_CACHE_SECONDS", "5")),
         "READY_MAX_QUEUE_AGE": float(_env("READY_MAX_QUEUE_AGE", "600")),
-        # Reverse proxies in front of the app: a count ("1") or their addresses ("10.0.0.2,10.0.0.3").
+        # Reverse proxies in front of the app: their addresses or networks ("10.0.0.2,10.0.1.0/24"); a bare
+        # count ("1") only when the server listens on loopback (LISTEN_ADDRESS), else start-up stops.
         "TRUSTED_PROXIES": _env("TRUSTED_PROXIES", "0"),
+        # The address the web server binds to (gunicorn --bind): assumed reachable from anywhere unless told
+        # (bin/start says its own; loopback only makes a TRUSTED_PROXIES count acceptable).
+        "LISTEN_ADDRESS": _env("LISTEN_ADDRESS", "0.0.0.0"),
+        # Operators' token for the details of /api/health/ready (header X-Health-Token); unset: super admins only.
+        "HEALTH_TOKEN": os.environ.get("HEALTH_TOKEN") or None,
         # Redirect plain HTTP to HTTPS in the app (usually the proxy's job; health probes speak plain HTTP).
         "FORCE_HTTPS": _bool("FORCE_HTTPS", False),
         # Sign-in throttling: free failures per account and address, then delays that double up to the cap.
@@ -105,27 +111,57 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
         "WTF_CSRF_CHECK_DEFAULT": False,  # checked in web.auth for every unsafe request without a token
         "WTF_CSRF_TIME_LIMIT": None,      # the token lives as long as the login session
         "BOOTSTRAP_SERVE_LOCAL": True,    # sites may run offline: no CDN
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
     }
+    if production:
+        # `__Host-` cookies: sent only over HTTPS, for this host and path / only (no Domain can widen them).
+        # The CSRF token lives in the session cookie, so it is covered too.
+        settings.update(SESSION_COOKIE_NAME="__Host-session", REMEMBER_COOKIE_NAME="__Host-remember_token",
+                        SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True, SESSION_COOKIE_PATH="/",
+                        REMEMBER_COOKIE_PATH="/")
     settings["MAX_CONTENT_LENGTH"] = settings["MAX_UPLOAD_MB"] * 1024 * 1024 + 64 * 1024
     settings.update(overrides or {})
     return settings
 
 
+# Bounded waits for PostgreSQL (core/db_limits.py): connecting, the ping on checkout, waiting for a pooled
+# connection. A database that hangs answers 503 in seconds instead of holding every request.
+DB_CONNECT_TIMEOUT_SECONDS = 2  # libpq's least
+DB_PING_SECONDS = 1.5
+DB_POOL_TIMEOUT_SECONDS = 3
+DB_STATEMENT_MARGIN_SECONDS = 5  # the client's limit on a statement: the server's statement_timeout plus this
+
+
 def engine_options(database_url: str, statement_timeout_ms: int) -> dict[str, Any]:
     if database_url.startswith("postgresql"):
         return {
-            "pool_pre_ping": True,
+            "pool_pre_ping": False,  # core.db_limits pings on checkout, with a time limit (pre-ping has none)
             "pool_size": 10,
             "max_overflow": 10,
-            # JIT off: compiling a list's aggregate (its estimated cost passes jit_above_cost) takes ~300 ms,
-            # ten times what the query itself runs for; this workload is short queries, never long scans.
-            "connect_args": {"options": f"-c statement_timeout={statement_timeout_ms} -c jit=off"},
+            "pool_timeout": DB_POOL_TIMEOUT_SECONDS,
+            "connect_args": {
+                # JIT off: compiling a list's aggregate (its estimated cost passes jit_above_cost) takes ~300 ms,
+                # ten times what the query itself runs for; this workload is short queries, never long scans.
+                "options": f"-c statement_timeout={statement_timeout_ms} -c jit=off",
+                "connect_timeout": DB_CONNECT_TIMEOUT_SECONDS,
+                # A peer that vanished (host down, cable cut) is noticed by the kernel within ~20 s even on an
+                # idle connection, and unacknowledged data gives up after 10 s.
+                "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 3, "keepalives_count": 3,
+                "tcp_user_timeout": 10_000,
+            },
         }
     return {"pool_pre_ping": True, "connect_args": {"timeout": 30}}
+
+
+def bound_database_waits(engine: Any, statement_timeout_ms: int) -> None:
+    from core.db_limits import bound_waits
+
+    bound_waits(engine, ping_seconds=DB_PING_SECONDS,
+                statement_seconds=statement_timeout_ms / 1000 + DB_STATEMENT_MARGIN_SECONDS)
 
 
 def celery_settings(settings: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import DataError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound, RequestURITooLarge
 
 from core.errors import DomainError, TooManyAttempts
@@ -201,6 +202,7 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
     @app.errorhandler(DisconnectionError)
+    @app.errorhandler(PoolTimeout)
     def database_unavailable(exc: Exception) -> Any:
         # Connection lost or refused, server shutting down, deadlock or statement timeout: all pass.
         _forget_transaction()

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, dates
 from babel.messages.extract import extract
-from flask import Flask, g, request, session
+from flask import Flask, current_app, g, request, session
 from flask_babel import Babel, get_locale, get_translations, gettext
 from flask_babel import format_decimal as _format_decimal
 from flask_babel import format_percent as _format_percent
@@ -51,6 +51,12 @@ def _signed_in() -> Any:
         return None
 
 
+def _without_database() -> bool:
+    """The view answers without the database (liveness, readiness: web.auth.without_database): so do its words."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "without_database", False))
+
+
 def institution_language() -> str | None:
     """The default language of the signed-in user's institution, or of the only institution there is
     (a single-provider site, before anyone signs in)."""
@@ -60,7 +66,7 @@ def institution_language() -> str | None:
     from .extensions import db
 
     found = None
-    if not g.get("database_unavailable"):
+    if not g.get("database_unavailable") and not _without_database():
         user = _signed_in()
         try:
             if user is not None and user.institution_language:

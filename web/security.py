@@ -1,8 +1,11 @@
 """Deployment-safe HTTP: the client's real address behind trusted proxies, and security headers.
 
-TRUSTED_PROXIES: "0" (default) trusts no proxy: X-Forwarded-* headers are ignored. A number N trusts N
-proxies in front of the app (Werkzeug's ProxyFix). A comma-separated list of addresses or networks
-trusts X-Forwarded-* only on requests that come from one of them.
+TRUSTED_PROXIES: "0" (default) trusts no proxy: X-Forwarded-* headers are ignored. A comma-separated list
+of the proxies' addresses or networks trusts X-Forwarded-* only on requests that come from one of them.
+A bare count N (trust the last N hops, Werkzeug's ProxyFix) is refused at start-up unless the server
+binds to loopback only (LISTEN_ADDRESS): a client reaching the server directly would forge its address.
+
+Signed-in pages and every JSON answer say `Cache-Control: no-store` (downloads keep their own headers).
 
 Headers come from flask-talisman: a Content-Security-Policy with no inline script or style, HSTS on
 HTTPS requests in production, Referrer-Policy, Permissions-Policy, X-Frame-Options, nosniff.
@@ -14,7 +17,7 @@ import ipaddress
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, g
 from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -59,18 +62,48 @@ class TrustedProxies:
         return ProxyFix(self.app, x_for=hops, x_proto=1, x_host=1, x_port=1, x_prefix=1)(environ, start_response)
 
 
+def is_loopback(address: str) -> bool:
+    """`127.0.0.1`, `::1`, `localhost` (a host name other than localhost, or 0.0.0.0, is not loopback only)."""
+    host = address.strip().rsplit(":", 1)[0] if address.count(":") == 1 else address.strip()
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def trust_proxies(app: Flask) -> None:
     setting = str(app.config.get("TRUSTED_PROXIES", "0")).strip()
     if setting.isdecimal():
         if int(setting) > 0:
+            if not is_loopback(str(app.config.get("LISTEN_ADDRESS", ""))):
+                raise RuntimeError(
+                    f"TRUSTED_PROXIES={setting} trusts a count of hops, which any client reaching the server "
+                    f"directly can forge; the server listens on {app.config.get('LISTEN_ADDRESS')!r}. "
+                    "Give the proxies' addresses or networks instead (TRUSTED_PROXIES=10.0.0.2,10.0.1.0/24), "
+                    "or bind to loopback only (LISTEN_ADDRESS=127.0.0.1).")
             n = int(setting)
             app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)  # type: ignore[method-assign]
     elif setting:
         app.wsgi_app = TrustedProxies(app.wsgi_app, setting.split(","))  # type: ignore[method-assign]
 
 
+def no_store(response: Response) -> Response:
+    """`Cache-Control: no-store` on JSON answers and on pages shown to a signed-in user: neither a shared
+    cache nor the browser's history keeps them. Downloads (an attachment) keep the headers their view set."""
+    if "Content-Disposition" in response.headers:
+        return response
+    signed_in = bool(getattr(g.get("_login_user"), "is_authenticated", False))
+    if response.mimetype == "application/json" or (signed_in and response.mimetype == "text/html"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_security(app: Flask) -> None:
     trust_proxies(app)
+    app.after_request(no_store)
     production = app.config["APP_ENV"] == "production"
     talisman.init_app(
         app,

@@ -1,11 +1,21 @@
 """Enqueueing through a transactional outbox: the job row is written in the caller's transaction and
 handed to the broker after it commits. If the broker is down the request still succeeds; the row stays
-in the outbox (sent_at NULL) and the sweeper sends it when the broker is back."""
+in the outbox (sent_at NULL) and the sweeper sends it when the broker is back.
+
+No request waits on the broker: after commit the job is handed to the process's relay thread, and the
+request waits for it at most PUBLISH_WAIT_SECONDS. A broker that hangs (accepts the connection, never
+answers) costs the request that bound, once: while the relay is stuck on it, later jobs are not even
+handed over; their rows wait in the outbox for the sweeper (the relay of last resort)."""
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import logging
+import os
+import queue
+import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 
 from sqlalchemy import select, update
@@ -34,11 +44,68 @@ class _Broker:
 
 
 broker = _Broker()
+PUBLISH_WAIT_SECONDS = 0.5
 
 
 def use_broker(publish: Publisher | None, queue_depths: QueueDepths | None = None) -> None:
     """Set once at start-up by tasks/broker.py (core does not import Celery)."""
     broker.publish, broker.queue_depths = publish, queue_depths
+
+
+class Relay:
+    """One thread per process hands jobs to the broker, one at a time; callers wait for it a bounded time."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[tuple[Callable[[], object], threading.Event]] = queue.Queue(maxsize=1000)
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._busy_since: float | None = None
+        self._lock = threading.Lock()
+
+    def send(self, work: Callable[[], object], wait: float) -> bool:
+        """Run `work` on the relay thread; True if it finished within `wait` seconds. A relay stuck on a hung
+        broker takes nothing more (False at once): the outbox keeps the job for the sweeper."""
+        self._ensure_running()
+        busy = self._busy_since
+        if busy is not None and time.monotonic() - busy > wait:
+            return False
+        done = threading.Event()
+        try:
+            self._jobs.put_nowait((work, done))
+        except queue.Full:
+            return False
+        return done.wait(wait)
+
+    def _ensure_running(self) -> None:
+        with self._lock:
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._jobs = queue.Queue(maxsize=1000)  # after a fork: the parent's thread is not ours
+                self._busy_since, self._pid = None, os.getpid()
+                self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            work, done = self._jobs.get()
+            self._busy_since = time.monotonic()
+            try:
+                work()
+            except Exception:  # publish() never raises; anything else is logged, the row stays in the outbox
+                log.exception("outbox relay")
+            finally:
+                self._busy_since = None
+                done.set()
+
+
+RELAY = Relay()
+
+
+def _publish_soon(engine: Engine, job_id: int, name: str, entity_id: int, queue_name: str) -> None:
+    """After commit: hand the job to the relay thread and wait for it at most PUBLISH_WAIT_SECONDS. The relay
+    runs it in the caller's context (contextvars): the publisher sees the caller's application and broker."""
+    context = contextvars.copy_context()
+    RELAY.send(functools.partial(context.run, publish, engine, job_id, name, entity_id, queue_name),
+               PUBLISH_WAIT_SECONDS)
 
 
 def enqueue(session: Session, kind: JobKind, entity_id: int) -> Job:
@@ -53,17 +120,19 @@ def enqueue(session: Session, kind: JobKind, entity_id: int) -> Job:
               max_attempts=kind.max_attempts, created_at=clock.now())
     session.add(job)
     session.flush()
-    after_commit(session, functools.partial(publish, session.get_bind(), job.id, kind.name, entity_id, kind.queue))
+    after_commit(session, functools.partial(_publish_soon, session.get_bind(), job.id, kind.name, entity_id,
+                                            kind.queue))
     return job
 
 
 def publish(engine: Engine, job_id: int, name: str, entity_id: int, queue: str) -> bool:
     """Hand one job to the broker and note when. Never raises: a failure leaves it in the outbox."""
-    if broker.publish is None:
+    publisher = broker.publish
+    if publisher is None:
         log.warning("no broker configured; job %s stays in the outbox", job_id)
         return False
     try:
-        broker.publish(name, entity_id, queue)
+        publisher(name, entity_id, queue)
     except Exception as exc:  # the broker is down or slow: the sweeper sends it later
         log.warning("job %s (%s %s) stays in the outbox: %s", job_id, name, entity_id, exc)
         return False

@@ -1,8 +1,13 @@
 """The worker side of a job: claim it, beat its heartbeat while the task runs, record how it ended.
 
 tasks.policy.job_task applies these to every task of a kind, so a task author writes no heartbeat code:
-a thread beats while the task runs, whatever it does. A worker killed by SIGKILL stops beating; the
-sweeper sees the stale heartbeat and queues the job again.
+a thread beats while the task runs, whatever it does.
+
+Ownership dies with its holder (store.Ownership): on PostgreSQL the running task holds a session advisory
+lock on its job. A pool child killed by SIGKILL loses it with its connections; Celery re-delivers the message
+at once (acks_late, reject_on_worker_lost) and the claim takes the job over, though its heartbeat is still
+fresh. A delivery that finds the lock held skips: the job never runs twice at once. Without the lock (SQLite)
+a fresh heartbeat means a live holder, and the sweeper brings back a job whose heartbeat went stale.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
@@ -24,47 +30,70 @@ from core import clock
 from core.models import Job, JobStatus
 
 from .registry import JobKind
+from .store import Ownership
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Claim:
-    """What a delivery of a task may do: run tracked (job_id set), run untracked (no job row), or skip."""
+    """What a delivery of a task may do: run tracked (job_id set), run untracked (no job row), or skip.
+    `ownership` holds the job's lock while the task runs (release it when the task ends: `release`)."""
 
     job_id: int | None
     token: str | None
     skip: bool = False
     attempt: int = 0
+    ownership: Ownership | None = None
+    taken_over: bool = False  # the previous holder died while running it (its lock was free)
+
+    def release(self) -> None:
+        if self.ownership is not None:
+            self.ownership.release()
 
 
 def claim(engine: Engine, kind: JobKind, entity_id: int, *, worker: str, stale_after: dt.timedelta) -> Claim:
     """Take the job for this delivery, with a compare-and-set (safe on PostgreSQL and SQLite alike).
 
-    Skips a duplicate delivery: the job finished already, or another worker holds it with a fresh heartbeat."""
+    Skips a duplicate delivery: the job finished already, or a live holder runs it (it holds the job's lock;
+    without locks, its heartbeat is fresh)."""
     token = f"{worker}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:200]
-    now = clock.now()
-    with engine.begin() as connection:
+    with engine.connect() as connection:
         job = connection.execute(
             select(Job.id, Job.status, Job.heartbeat_at, Job.attempts, Job.max_attempts, Job.claimed_by)
             .where(Job.kind == kind.name, Job.entity_id == entity_id).order_by(Job.id.desc()).limit(1)
         ).first()
-        if job is None:
-            return Claim(None, None)  # sent without a job (by hand, or by older code): run it untracked
-        if job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED) or job.attempts >= job.max_attempts:
-            return Claim(job.id, None, skip=True)
-        fresh = job.heartbeat_at is not None and job.heartbeat_at >= now - stale_after
-        if job.status == JobStatus.RUNNING and fresh:
-            return Claim(job.id, None, skip=True)
-        taken = connection.execute(
+    if job is None:
+        return Claim(None, None)  # sent without a job (by hand, or by older code): run it untracked
+    if job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED) or job.attempts >= job.max_attempts:
+        return Claim(job.id, None, skip=True)
+    ownership = Ownership(engine, job.id)
+    if ownership.held is False:
+        return Claim(job.id, None, skip=True)  # its holder lives
+    try:
+        taken = _take(engine, job, token, stale_after, locked=ownership.held is True)
+    except BaseException:
+        ownership.release()
+        raise
+    if not taken:
+        ownership.release()
+        return Claim(job.id, None, skip=True)
+    return Claim(job.id, token, attempt=job.attempts + 1, ownership=ownership,
+                 taken_over=job.status == JobStatus.RUNNING)
+
+
+def _take(engine: Engine, job: Any, token: str, stale_after: dt.timedelta, *, locked: bool) -> bool:
+    now = clock.now()
+    fresh = job.heartbeat_at is not None and job.heartbeat_at >= now - stale_after
+    if job.status == JobStatus.RUNNING and fresh and not locked:
+        return False  # no lock to ask (SQLite): a fresh heartbeat means a live holder
+    with engine.begin() as connection:
+        return bool(connection.execute(
             update(Job.__table__)
             .where(Job.id == job.id, Job.status == job.status, _same(Job.claimed_by, job.claimed_by))
             .values(status=JobStatus.RUNNING, attempts=Job.attempts + 1, started_at=now, heartbeat_at=now,
                     claimed_by=token, finished_at=None)
-        ).rowcount
-    if not taken:
-        return Claim(job.id, None, skip=True)
-    return Claim(job.id, token, attempt=job.attempts + 1)
+        ).rowcount)
 
 
 def _same(column: object, value: str | None) -> object:

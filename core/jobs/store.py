@@ -16,6 +16,7 @@ from core.db import is_postgres
 from core.models import WorkerHeartbeat
 
 SWEEP_LOCK = 13_0001  # pg advisory lock: one sweep at a time, whatever beat does
+JOB_LOCK_CLASS = 13_0002  # pg advisory lock (class, job id): held by the process running the job
 
 
 def sweep_lock(session: Session) -> bool:
@@ -37,3 +38,42 @@ def record_worker(engine: Engine, hostname: str, queues: Sequence[str], pid: int
                                             "started_at": started_at})
     with engine.begin() as connection:
         connection.execute(stmt)
+
+
+class Ownership:
+    """Who runs a job, tied to something that dies with its holder: on PostgreSQL a session advisory lock
+    (JOB_LOCK_CLASS, job id) held on a connection of its own for as long as the task runs. A process killed
+    by SIGKILL or the out-of-memory killer closes its connections, the server ends its session, and the lock
+    is free at once: a re-delivered message takes the job over without waiting for its heartbeat to go stale.
+    SQLite has no such lock: there the heartbeat alone says whether the holder lives (`held` is None)."""
+
+    def __init__(self, engine: Engine, job_id: int) -> None:
+        self.job_id = job_id
+        self._connection = None
+        self.held: bool | None = None
+        if engine.dialect.name != "postgresql":
+            return
+        connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            self.held = bool(connection.scalar(select(func.pg_try_advisory_lock(JOB_LOCK_CLASS, job_id))))
+        except Exception:
+            connection.invalidate()
+            connection.close()
+            raise
+        if self.held:
+            self._connection = connection
+        else:
+            connection.close()
+
+    def release(self) -> None:
+        """Unlock and give the connection back; a connection that cannot unlock is thrown away (closing it
+        ends its session, and the lock with it), never pooled with the lock still held."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            connection.scalar(select(func.pg_advisory_unlock(JOB_LOCK_CLASS, self.job_id)))
+        except Exception:
+            connection.invalidate()
+        finally:
+            connection.close()

@@ -127,9 +127,13 @@ def test_a_job_waiting_says_so_in_words(imp):
     assert "No worker is taking “imports” work right now." in view.message
 
 
-def test_ready_reports_the_unhealthy_parts(client, imp):
+OPERATOR = {"X-Health-Token": "operators-token"}
+
+
+def test_ready_reports_the_unhealthy_parts(client, app, imp):
+    app.config["HEALTH_TOKEN"] = OPERATOR["X-Health-Token"]
     _set(imp, created_at=clock.now() - dt.timedelta(hours=1))
-    response = client.get("/api/health/ready")
+    response = client.get("/api/health/ready", headers=OPERATOR)
     body = response.json
     assert response.status_code == 503 and body["status"] == "unhealthy"
     assert {"workers", "queue"} <= set(body["unhealthy"]) and body["checks"]["database"]["ok"]
@@ -142,3 +146,24 @@ def test_ready_is_ok_with_a_live_worker_on_every_queue(client, app):
     body = client.get("/api/health/ready").json
     assert body["checks"]["workers"]["ok"] and body["checks"]["queue"]["ok"]
     assert body["checks"]["workers"]["live"][0]["queues"] == ["imports", "documents", "default"]
+
+
+def test_anonymous_ready_names_the_unhealthy_parts_without_their_details(client, imp):
+    _set(imp, created_at=clock.now() - dt.timedelta(hours=1))
+    body = client.get("/api/health/ready").json
+    assert {"workers", "queue"} <= set(body["unhealthy"])
+    assert body["checks"]["queue"] == {"ok": False} and body["checks"]["database"] == {"ok": True}
+    assert "messages_waiting" not in body["checks"]["broker"]
+
+
+def test_ready_details_need_the_operators_token_not_any_token(client, app, imp):
+    app.config["HEALTH_TOKEN"] = OPERATOR["X-Health-Token"]
+    _set(imp, created_at=clock.now() - dt.timedelta(hours=1))
+    wrong = client.get("/api/health/ready", headers={"X-Health-Token": "guess"}).json
+    assert "oldest_queued_seconds" not in wrong["checks"]["queue"]
+
+
+def test_a_super_admin_sees_the_ready_details(client, api, imp):
+    _set(imp, created_at=clock.now() - dt.timedelta(hours=1))
+    body = client.get("/api/health/ready", headers=api("super")).json
+    assert body["checks"]["queue"]["oldest_queued_seconds"]["imports"] >= 3600

@@ -38,9 +38,12 @@ def test_environment_overrides_defaults(clean_env):
     assert celery_settings(settings)["broker_url"] == "redis://h:6379/0"
 
 
-def test_postgres_connections_have_pre_ping_and_a_statement_timeout():
+def test_postgres_connections_have_bounded_waits_and_a_statement_timeout():
     options = engine_options("postgresql+psycopg://u@h/db", 1234)
-    assert options["pool_pre_ping"] is True
+    # The ping on checkout is core.db_limits' (it has a time limit; SQLAlchemy's pre-ping has none).
+    assert options["pool_pre_ping"] is False and options["pool_timeout"] <= 5
+    assert options["connect_args"]["connect_timeout"] <= 3 and options["connect_args"]["keepalives"] == 1
+    assert options["connect_args"]["tcp_user_timeout"] > 0
     assert "statement_timeout=1234" in options["connect_args"]["options"]
     assert "jit=off" in options["connect_args"]["options"]
 

@@ -5,18 +5,21 @@ Feature APIs live in their blueprints; every one declares its contract with `web
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 import swagger_ui_bundle
 from celery.result import AsyncResult
-from flask import Blueprint, current_app, jsonify, render_template, send_from_directory, url_for
+from flask import Blueprint, current_app, jsonify, render_template, request, send_from_directory, url_for
+from flask_login import current_user
 from sqlalchemy import text
 
-from core import clock, jobs
+from core import clock, jobs, probes
+from core.models import Role
 from tasks.broker import queue_depths
 from tasks.system import ping
 
-from ..auth import public, requires, signed_in, user
+from ..auth import public, requires, signed_in, user, without_database
 from ..contract import Accepted, contract, openapi_document, responds
 from ..extensions import db
 from .schemas import Health, Me, Ready, TaskStatus
@@ -47,50 +50,85 @@ def docs_asset(filename: str) -> Any:
 
 @bp.get("/health")
 @public
+@without_database
 @contract(resp=responds(HTTP_200=Health), security={})
 def health() -> Any:
-    """Liveness: the web process answers."""
-    db.session.execute(text("SELECT 1"))
+    """Liveness: the web process answers (it asks neither the database nor the broker)."""
     return jsonify(status="ok")
+
+
+READY_TIMEOUT_SECONDS = 2.5  # /api/health/ready answers within 3 s whatever hangs
 
 
 @bp.get("/health/ready")
 @public
+@without_database
 @contract(resp=responds(HTTP_200=Ready, HTTP_503=Ready), security={})
 def health_ready() -> Any:
-    """Readiness: database, broker, a worker seen recently (heartbeat table), age of the oldest queued job."""
+    """Readiness: database, broker, a worker seen recently, age of the oldest queued job, stuck or failed jobs.
+
+    Anyone may ask whether the service is ready and which part is not; worker host names, queue depths and ages
+    are shown only to a super admin or with the operators' token (header `X-Health-Token`)."""
     checks = readiness_checks()
     unhealthy = [name for name, check in checks.items() if not check["ok"]]
+    if not _may_see_details(database_ok=checks["database"]["ok"]):
+        checks = {name: _anonymous(name, check) for name, check in checks.items()}
     return jsonify(status="ok" if not unhealthy else "unhealthy", unhealthy=unhealthy, checks=checks), \
         200 if not unhealthy else 503
 
 
+def _may_see_details(database_ok: bool) -> bool:
+    token = current_app.config.get("HEALTH_TOKEN")
+    offered = request.headers.get("X-Health-Token", "")
+    if token and offered and hmac.compare_digest(offered.encode(), str(token).encode()):
+        return True
+    if not database_ok:
+        return False  # who is asking is a database question: not while it does not answer
+    return bool(current_user.is_authenticated and user().role == Role.SUPER_ADMIN)
+
+
+def _anonymous(name: str, check: dict[str, Any]) -> dict[str, Any]:
+    """Ready or not, and which queues have a worker (names of queues only, no hosts, depths or ages)."""
+    shown: dict[str, Any] = {"ok": check["ok"]}
+    if name == "workers" and "live" in check:
+        shown["live"] = [{"queues": w["queues"]} for w in check["live"]]
+        shown["queues_without_worker"] = check["queues_without_worker"]
+    return shown
+
+
 def readiness_checks() -> dict[str, dict[str, Any]]:
-    config = current_app.config
-    checks: dict[str, dict[str, Any]] = {}
-    try:
-        db.session.execute(text("SELECT 1"))
-        checks["database"] = {"ok": True}
-    except Exception as exc:
-        db.session.rollback()
-        checks["database"] = {"ok": False, "error": str(exc).splitlines()[0][:200]}
-    try:
-        depths = queue_depths(jobs.QUEUES)
-        checks["broker"] = {"ok": True, "messages_waiting": depths}
-    except Exception as exc:
-        checks["broker"] = {"ok": False, "error": str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}
-    if not checks["database"]["ok"]:
-        return checks
-    live = jobs.live_workers(db.session)
-    uncovered = [q for q in jobs.QUEUES if not any(q in w.queues.split(",") for w in live)]
-    checks["workers"] = {"ok": bool(live) and not uncovered, "live": [
-        {"hostname": w.hostname, "queues": w.queues.split(","), "seen_seconds_ago": round(
-            (clock.now() - w.seen_at).total_seconds(), 1)} for w in live], "queues_without_worker": uncovered}
-    ages = jobs.oldest_queued(db.session)
-    limit = config["READY_MAX_QUEUE_AGE"]
-    checks["queue"] = {"ok": all(age <= limit for age in ages.values()), "max_age_seconds": limit,
-                       "oldest_queued_seconds": {q: round(age, 1) for q, age in ages.items()}}
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def database() -> dict[str, Any]:
+        with app.app_context():
+            return _database_checks(app.config["READY_MAX_QUEUE_AGE"])
+
+    def broker() -> dict[str, Any]:
+        with app.app_context():
+            return {"ok": True, "messages_waiting": queue_depths(jobs.QUEUES)}
+
+    answers = probes.run_bounded({"database": database, "broker": broker}, READY_TIMEOUT_SECONDS)
+    checks = {"database": {k: v for k, v in answers["database"].items() if k != "parts"},
+              "broker": answers["broker"]}
+    checks.update(answers["database"].get("parts", {}))
     return checks
+
+
+def _database_checks(max_queue_age: float) -> dict[str, Any]:
+    """The database answers; and, from it, the workers' heartbeats, the queues' age, stuck or failed jobs."""
+    session = db.session
+    session.execute(text("SELECT 1"))
+    live = jobs.live_workers(session)
+    uncovered = [q for q in jobs.QUEUES if not any(q in w.queues.split(",") for w in live)]
+    ages = jobs.oldest_queued(session)
+    parts = {
+        "workers": {"ok": bool(live) and not uncovered, "live": [
+            {"hostname": w.hostname, "queues": w.queues.split(","), "seen_seconds_ago": round(
+                (clock.now() - w.seen_at).total_seconds(), 1)} for w in live], "queues_without_worker": uncovered},
+        "queue": {"ok": all(age <= max_queue_age for age in ages.values()), "max_age_seconds": max_queue_age,
+                  "oldest_queued_seconds": {q: round(age, 1) for q, age in ages.items()}},
+    }
+    return {"ok": True, "parts": parts}
 
 
 @bp.get("/me")
