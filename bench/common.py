@@ -57,9 +57,9 @@ class Run:
     load_before: str
     rows: list[tuple[str, str, str]] = field(default_factory=list)
 
-    def report(self, bare: str, result_width: int = 58) -> None:
+    def report(self, bare: str, result_width: int = 58, third: str = "target") -> None:
         """The table, what "bare" means in it, and the load average before and after the run."""
-        print_table(self.rows, result_width)
+        print_table(self.rows, result_width, third)
         print(f"\nbare: {bare}")
         print(f"load average (1, 5, 15 min) before: {self.load_before}; after: {load_average()} "
               f"({os.cpu_count()} CPUs, shared: read the figures against it)")
@@ -129,11 +129,11 @@ def ratio(own: float, bare: float) -> str:
     return f"{own / bare:.2f}× bare" if bare else "bare took no time"
 
 
-def print_table(rows: list[tuple[str, str, str]], result_width: int = 58) -> None:
-    """measure · result · target, one row each."""
+def print_table(rows: list[tuple[str, str, str]], result_width: int = 58, third: str = "target") -> None:
+    """measure · result · target (or `third`), one row each."""
     width = max(len(r[0]) for r in rows)
     print()
-    print(f"{'measure':<{width}}  {'result':<{result_width}}  target")
+    print(f"{'measure':<{width}}  {'result':<{result_width}}  {third}")
     print("-" * (width + result_width + 12))
     for name, result, target in rows:
         print(f"{name:<{width}}  {result:<{result_width}}  {target}")
