@@ -252,7 +252,14 @@ def pdf_during_import(stack: Stack, data: bytes) -> tuple[float, float]:
     """(PDF latency, import validation time) for a PDF requested once the import is validating."""
     started = time.perf_counter()
     url = stack.upload(data)
-    wait_for(lambda: (s := stack.status(url))["status"] == "VALIDATING" and s["progress"]["rows_done"] > 0)
+
+    def validating() -> bool:
+        s = stack.status(url)
+        if s["status"] not in ("UPLOADED", "VALIDATING"):
+            raise SystemExit(f"the import was {s['status']} before it reported a batch: use more --rows")
+        return s["status"] == "VALIDATING" and s["progress"]["rows_done"] > 0
+
+    wait_for(validating)
     pdf = pdf_seconds(stack)
     wait_for(lambda: stack.status(url)["status"] not in ("UPLOADED", "VALIDATING"), every=0.2)
     return pdf, time.perf_counter() - started
@@ -289,6 +296,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="PDF-during-import runs per layout")
     parser.add_argument("--skip-latency", action="store_true", help="only the 1-vs-2-processes table")
     args = parser.parse_args()
+    from core.imports.service import PROGRESS_EVERY
+
+    if args.rows < 2 * PROGRESS_EVERY and not args.skip_latency:
+        parser.error(f"--rows: at least {2 * PROGRESS_EVERY:,} (the PDF is requested once a batch of "
+                     f"{PROGRESS_EVERY:,} rows is validated, while the import still validates)")
     run = start(args)
 
     stack = Stack(run, args.private_redis)
