@@ -207,6 +207,14 @@ SELECT enrolment_id, id, version FROM u
 """
 
 
+def _next_status(stored: Any, i: int) -> str:
+    """A status other than the stored one, so that every mark changes."""
+    status = STATUSES[(i + 1) % 4]
+    if stored is not None and getattr(stored.status, "value", stored.status) == status:
+        return STATUSES[(i + 2) % 4]
+    return status
+
+
 def bench_bare_upsert(engine: Any, reg: dict[str, Any], n: int = 200, audited: bool = False) -> list[float]:
     """The bare upsert of all 500 marks, each changing, on one connection (ms per statement and its commit):
     without audit rows (the store's statement alone), or with them (BARE_AUDITED_UPSERT)."""
@@ -220,9 +228,9 @@ def bench_bare_upsert(engine: Any, reg: dict[str, Any], n: int = 200, audited: b
         cs = session.get(ClassSession, reg["session_id"])
         zone = "Africa/Algiers"  # the bench institution's
         for i in range(n):
-            status = STATUSES[(i + 1) % 4]
-            marks = [marking.Mark(e, status, 5 if status == "LATE" else None, None) for e in reg["enrolments"]]
             current = roster.current_marks(session, cs.cohort, cs.id)
+            marks = [marking.Mark(e, status, 5 if status == "LATE" else None, None) for e in reg["enrolments"]
+                     for status in [_next_status(current.get(e), i)]]
             seen = {k: v.version for k, v in current.items()}
             befores = {k: marking.mark_values(v.values()) for k, v in current.items()}
             rows = orjson.dumps([{"member_id": m.member_id, "status": m.status, "minutes_late": m.minutes_late,
@@ -535,8 +543,9 @@ def lock_rows(lock: dict[str, Any], backlog: dict[str, Any] | None) -> list[tupl
 
 
 BARE = ("mark: the upsert statement alone on one connection (no HTTP, auth, validation or register read), "
-        "without and with the audit rows the API writes; lock: one INSERT of the same sessions' lock records by id; "
-        "read: GET /api/health (no auth, no SQL) on the same gunicorn under the same wrk")
+        "without and with the audit rows the API writes; load: the same with audit rows for one 100-row register, "
+        "alone; lock: one INSERT of the same sessions' lock records by id; read: GET /api/health (no auth, no SQL) "
+        "on the same gunicorn under the same wrk")
 
 
 def mark_rows(bulk: dict[str, list[float]], bare: list[float], bare_audited: list[float]) -> list[tuple[str, str, str]]:
@@ -555,11 +564,13 @@ def mark_rows(bulk: dict[str, list[float]], bare: list[float], bare_audited: lis
     ]
 
 
-def load_rows(load: dict[str, Any]) -> list[tuple[str, str, str]]:
+def load_rows(load: dict[str, Any], bare: list[float]) -> list[tuple[str, str, str]]:
     return [
         ("20 concurrent facilitators: requests", f"{load['requests']} in {load['elapsed']:.1f} s "
          f"= {load['throughput']:.1f} req/s ({load['marks_per_s']:.0f} marks/s)", ""),
         ("20 concurrent: latency", fmt(load["latencies"]), ""),
+        ("  bare: one 100-row upsert + audit rows, alone", fmt(bare),
+         f"latency = {statistics.median(load['latencies']) / statistics.median(bare):.1f}× bare (p50)"),
         ("20 concurrent: errors / lost marks", f"{len(load['errors'])} / {load['lost']}"
          f" (audit rows match: {load['audit_match']})", "0 / 0"),
     ]
@@ -617,7 +628,7 @@ def main() -> None:
             if "load" in parts:
                 print(f"3. 20 facilitators × 100-trainee registers for {args.seconds:.0f} s…", flush=True)
                 load = bench_concurrent(server, engine, small, args.seconds)
-                rows += load_rows(load)
+                rows += load_rows(load, bench_bare_upsert(engine, small[0], 50, audited=True))
                 if load["errors"]:
                     print("first errors:", load["errors"][:3])
         finally:
