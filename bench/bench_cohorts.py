@@ -1,65 +1,73 @@
 """Cohort list, cohort page and learner import benchmark (issue 9). Run by hand; prints a table.
 
-    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/attendance_bench_cohorts \
-    .venv/bin/python bench/bench_cohorts.py [--import-rows 100000]
+    BENCH_REDIS_URL=redis://127.0.0.1:6379/15 .venv/bin/python bench/bench_cohorts.py
+        [--db attendance_bench_cohorts] [--host postgresql+psycopg://postgres@127.0.0.1:5432]
+        [--cohorts 1000] [--import-rows 100000] [--runs 20]
 
-Builds (set-based SQL) 1,000 cohorts, 50,000 learners enrolled 50 per cohort, 40 sessions per cohort and
+Builds (set-based SQL) 1,000 cohorts (`--cohorts`), 50 learners enrolled per cohort, 40 sessions per cohort and
 2,000,000 attendance records, plus one cohort of 500 learners × 100 sessions; then measures, through the app
 with a Bearer token, `GET /api/institution/cohorts` (p50/p95 and SQL statements per request at two page sizes),
-`GET /api/institution/cohorts/<id>` for the 500 × 100 cohort, and a learner CSV import (validation with row
-results written to PostgreSQL, then the set-based commit) in rows/s beside a trainee import of as many rows of
-the same shape into the demo's corporate cohort (different phones and emails, so no cache is warm for either).
+`GET /api/institution/cohorts/<id>` for the 500 × 100 cohort, each beside its bare SQL (the statements the
+request ran, captured and replayed on one connection with no app around them), and a learner CSV import
+(validation with row results written to PostgreSQL, then the set-based commit) in rows/s beside a trainee import
+of as many rows of the same shape into the demo's corporate cohort (different phones and emails, so no cache is
+warm for either).
 """
 
 from __future__ import annotations
 
-import argparse
 import io
-import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from common import recreate_database  # bench/common.py (scripts run from bench/)
+from common import bench_parser, build_app, captured_statements, replay_ms, start  # bench/common.py
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import event, text  # noqa: E402
 
+# :n cohorts of 50 learners × 40 sessions, and cohort n + 1 of 500 learners × 100 sessions, in the demo
+# institution (id 1); bench rows are told from the demo's by their names and codes.
 SETUP = """
 INSERT INTO qualifications (institution_id, code, title, active, created_at)
-  SELECT 1, 'Q' || g, 'Course ' || g, true, now() FROM generate_series(1, 20) g;
+  SELECT 1, 'BQ' || g, 'Course ' || g, true, now() FROM generate_series(1, 20) g;
 INSERT INTO cohorts (institution_id, qualification_id, name, start_date, end_date, status, cohort_type, created_at,
                      updated_at)
-  SELECT 1, 1 + g % 20, 'Cohort ' || g, current_date - 60, current_date + 60, 'ACTIVE', 'public', now(), now()
-  FROM generate_series(1, 1001) g;
+  SELECT 1, q.first + g % 20, 'Bench cohort ' || g, current_date - 60, current_date + 60, 'ACTIVE', 'public', now(),
+         now()
+  FROM generate_series(1, :n + 1) g, (SELECT min(id) AS first FROM qualifications WHERE code LIKE 'BQ%') q;
 INSERT INTO learners (institution_id, full_name, id_number, created_at)
-  SELECT 1, 'Learner ' || g, 'L' || g, now() FROM generate_series(1, 50500) g;
+  SELECT 1, 'Learner ' || g, 'BL' || g, now() FROM generate_series(1, :n * 50 + 500) g;
 INSERT INTO enrolments (learner_id, cohort_id, status, enrolled_on, created_at)
-  SELECT g, 1 + (g - 1) / 50, 'ACTIVE', current_date - 60, now() FROM generate_series(1, 50000) g;
-INSERT INTO enrolments (learner_id, cohort_id, status, enrolled_on, created_at)
-  SELECT 50000 + g, 1001, 'ACTIVE', current_date - 60, now() FROM generate_series(1, 500) g;
+  SELECT l.id, c.id, 'ACTIVE', current_date - 60, now()
+  FROM (SELECT id, CAST(substr(id_number, 3) AS integer) AS g FROM learners WHERE id_number LIKE 'BL%') l
+  JOIN cohorts c ON c.name = 'Bench cohort ' || CASE WHEN l.g <= :n * 50 THEN 1 + (l.g - 1) / 50 ELSE :n + 1 END;
 INSERT INTO class_sessions (institution_id, cohort_id, session_date, start_time, end_time, starts_at, ends_at, slot,
                             session_type, status, is_locked, created_at, updated_at)
-  SELECT 1, c, current_date - 50 + s, '09:00', '12:00', (current_date - 50 + s) + time '08:00',
+  SELECT 1, c.id, current_date - 50 + s, '09:00', '12:00', (current_date - 50 + s) + time '08:00',
          (current_date - 50 + s) + time '11:00', 1, 'THEORY', 'SCHEDULED', false, now(), now()
-  FROM generate_series(1, 1000) c, generate_series(1, 40) s;
+  FROM cohorts c, generate_series(1, 40) s
+  WHERE c.name LIKE 'Bench cohort %' AND c.name <> 'Bench cohort ' || (:n + 1);
 INSERT INTO class_sessions (institution_id, cohort_id, session_date, start_time, end_time, starts_at, ends_at, slot,
                             session_type, status, is_locked, created_at, updated_at)
-  SELECT 1, 1001, current_date - 60 + s, '13:00', '14:00', (current_date - 60 + s) + time '12:00',
+  SELECT 1, c.id, current_date - 60 + s, '13:00', '14:00', (current_date - 60 + s) + time '12:00',
          (current_date - 60 + s) + time '13:00', 1, 'THEORY', 'SCHEDULED', false, now(), now()
-  FROM generate_series(1, 100) s;
+  FROM cohorts c, generate_series(1, 100) s WHERE c.name = 'Bench cohort ' || (:n + 1);
 INSERT INTO attendance_records (enrolment_id, session_id, record_date, status, marked_at, version, created_at,
                                 updated_at)
   SELECT e.id, s.id, s.session_date,
          (ARRAY['PRESENT','PRESENT','PRESENT','LATE','ABSENT','EXCUSED'])[1 + (e.id + s.id) % 6], now(), 1, now(), now()
-  FROM enrolments e JOIN class_sessions s ON s.cohort_id = e.cohort_id AND s.ends_at < now()
-  WHERE (e.cohort_id <= 1000) OR (e.cohort_id = 1001);
-ANALYZE;
+  FROM cohorts c JOIN enrolments e ON e.cohort_id = c.id
+  JOIN class_sessions s ON s.cohort_id = c.id AND s.ends_at < now()
+  WHERE c.name LIKE 'Bench cohort %';
 """
+BARE = ("the SQL statements the request ran (captured from its last warm run), replayed on one connection with no "
+        "app around them: no HTTP, no auth, no Python between them, no JSON")
 
 
 def _timed(client, url: str, headers: dict[str, str], runs: int) -> tuple[list[float], int]:
@@ -115,15 +123,28 @@ def _import_rates(label: str, validate: Any, commit: Any, rows: int) -> list[tup
     return out
 
 
+def _with_bare(app: Any, client: Any, url: str, headers: dict[str, str], runs: int, label: str
+               ) -> list[tuple[str, str, str]]:
+    """The request's p50/p95 and statement count, then the bare replay of its statements, and their ratio."""
+    from web.extensions import db
+
+    samples, statements = _timed(client, url, headers, runs)
+    with app.app_context():
+        engine = db.engine
+    captured = captured_statements(engine, lambda: client.get(url, headers=headers))
+    bare = replay_ms(engine, captured, runs)
+    return [(label, _percentiles(samples), f"{statements} SQL statements"),
+            ("  bare: the same SQL replayed", _percentiles(bare),
+             f"request = {statistics.median(samples) / statistics.median(bare):.1f}× bare (p50)")]
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = bench_parser(__doc__, "attendance_bench_cohorts")
+    parser.add_argument("--cohorts", type=int, default=1000, help="cohorts of 50 learners × 40 sessions")
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
-    url = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/attendance_bench_cohorts")
-    recreate_database(url)
-    from flask_migrate import upgrade
-
+    run = start(args)
     from core.access.auth import create_api_token
     from core.access.commands import CreateApiToken
     from core.demo import load_demo_data
@@ -131,44 +152,35 @@ def main() -> None:
     from core.imports import learners as learner_imports
     from core.imports import service as imports
     from core.models import Cohort, CohortType, ImportStatus, TraineeImport, User
-    from web import create_app
     from web.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
-                      "DB_STATEMENT_TIMEOUT_MS": 900_000,
-                      "CELERY_BROKER_URL": "memory://", "CELERY_RESULT_BACKEND": "cache+memory://"})
-    rows = []
+    app = build_app(run, tempfile.mkdtemp(prefix="bench-cohorts-"), WTF_CSRF_ENABLED=False,
+                    DB_STATEMENT_TIMEOUT_MS=900_000)
+    rows = run.rows
     with app.app_context():
-        upgrade()
         load_demo_data(db.session)
-        # Bench data lives in the demo institution (id 1); the demo's own cohorts come first.
         started = time.perf_counter()
         with db.engine.begin() as conn:
-            offset = conn.execute(text("SELECT coalesce(max(id), 0) FROM cohorts")).scalar()
-            conn.execute(text(SETUP.replace("1 + g % 20", "(SELECT min(id) FROM qualifications) + g % 20")
-                              .replace("1 + (g - 1) / 50", f"{offset} + 1 + (g - 1) / 50")
-                              .replace("50000 + g, 1001", f"(SELECT max(id) - 500 FROM learners) + g, {offset + 1001}")
-                              .replace("1, c,", f"1, {offset} + c,").replace("1, 1001,", f"1, {offset + 1001},")
-                              .replace("e.cohort_id <= 1000", f"e.cohort_id <= {offset + 1000}")
-                              .replace("e.cohort_id = 1001", f"e.cohort_id = {offset + 1001}")
-                              .replace("SELECT g, ", "SELECT (SELECT min(id) FROM learners WHERE id_number LIKE "
-                                                     "'L%') - 1 + g, ")))
+            for statement in SETUP.split(";\n"):
+                if statement.strip():
+                    conn.execute(text(statement), {"n": args.cohorts})
+            big = conn.execute(text("SELECT id FROM cohorts WHERE name = :name"),
+                               {"name": f"Bench cohort {args.cohorts + 1}"}).scalar()
             records = conn.execute(text("SELECT count(*) FROM attendance_records")).scalar()
-        rows.append(("setup: cohorts / learners / records", f"1001 / 50500 / {records:,}",
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+        rows.append(("setup: cohorts / learners / records",
+                     f"{args.cohorts + 1} / {args.cohorts * 50 + 500} / {records:,}",
                      f"{time.perf_counter() - started:.0f} s"))
         admin = db.session.scalar(db.select(User).where(User.email == "admin@demo.example"))
         token = create_api_token(db.session, admin, CreateApiToken(name="bench"))
         headers = {"Authorization": f"Bearer {token}"}
         client = app.test_client()
         for per_page in (50, 200):
-            samples, statements = _timed(client, f"/api/institution/cohorts?per_page={per_page}", headers, args.runs)
-            rows.append((f"GET /api/institution/cohorts per_page={per_page}",
-                         _percentiles(samples),
-                         f"{statements} SQL statements"))
-        samples, statements = _timed(client, f"/api/institution/cohorts/{offset + 1001}", headers, args.runs)
-        rows.append(("GET /api/institution/cohorts/<id> 500 × 100",
-                     _percentiles(samples),
-                     f"{statements} SQL statements"))
+            rows += _with_bare(app, client, f"/api/institution/cohorts?per_page={per_page}", headers, args.runs,
+                               f"GET /api/institution/cohorts per_page={per_page}")
+        rows += _with_bare(app, client, f"/api/institution/cohorts/{big}", headers, args.runs,
+                           "GET /api/institution/cohorts/<id> 500 × 100")
 
         storage = app.extensions["storage"]
         data = _csv(args.import_rows)
@@ -205,9 +217,7 @@ def main() -> None:
             {"a": learner_id, "b": trainee_id}).all()
         rows.append(("imports (kind, status, valid, inserted)", "; ".join(", ".join(map(str, c)) for c in counts),
                      ""))
-    width = max(len(r[0]) for r in rows)
-    for name, figure, note in rows:
-        print(f"{name:<{width}}  {figure:<32}  {note}")
+    run.report(BARE, result_width=32, third="detail")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,17 @@
 """Marking and auto-lock speed on PostgreSQL. Run by hand; prints a table.
 
-    .venv/bin/python bench/bench_marking.py [--db attendance_bench_marking] [--only mark|lock|read|load] [--smoke]
+    BENCH_REDIS_URL=redis://127.0.0.1:6379/15 .venv/bin/python bench/bench_marking.py [--db attendance_bench_marking]
+        [--host postgresql+psycopg://postgres@127.0.0.1:5432] [--only mark|lock|read|load] [--requests 200] [--smoke]
 
 1. Bulk mark of a 500-trainee register through the API (gunicorn on loopback, Bearer token): latency over
    200 requests where every request changes all 500 marks, and 200 resends of an unchanged register; versus
-   the bare `INSERT … SELECT FROM unnest(…) ON CONFLICT` statement alone.
-2. Auto-lock (recording the lock the rule already enforces) on 1,000,000 sessions: a normal night (~1,000 due),
-   nothing due, a backlog of 600,000 swept in chunks while another register is being marked; each against the
-   bare INSERT of the same records. `--smoke` (CI) runs it on 14,000 sessions.
+   two bare statements on one connection, in the same run: the upsert alone (no audit rows), and an upsert
+   that writes the same audit rows as the API (BARE_AUDITED_UPSERT, written here). Targets: server time
+   p95 ≤ 40 ms, p50 ≤ 2.5× the bare upsert with audit rows.
+2. Auto-lock (recording the lock the rule already enforces) on 1,000,000 sessions, measured in the steady state
+   (VACUUM ANALYZE of every table the bench seeded, as autovacuum leaves them): a normal night (~1,000 due,
+   ≤ 20 ms), nothing due (≤ 5 ms), a backlog of 600,000 swept in chunks while another register is being marked;
+   each against the bare INSERT of the same records. `--smoke` (CI) runs it on 14,000 sessions.
 3. 20 facilitators marking 20 different 100-trainee registers concurrently for 30 s: errors, lost marks,
    throughput, p95.
 4. Register read: wrk (10 connections, gunicorn with 2 workers) on /api/health, /api/me and a 100-trainee
@@ -19,9 +23,7 @@ request encoding, gunicorn and loopback.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import os
 import random
 import statistics
 import subprocess
@@ -33,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from common import build_app, pct, print_table, recreate_database  # bench/common.py (scripts run from bench/)
+from common import Run, bench_parser, build_app, pct, server_env, start  # bench/common.py (scripts run from bench/)
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
@@ -103,11 +105,11 @@ def seed_registers(session: Session, sizes: list[int]) -> dict[str, Any]:
 class Server:
     """gunicorn serving the real app on loopback."""
 
-    def __init__(self, url: str, instance: str, workers: int = 3, threads: int = 4) -> None:
+    def __init__(self, run: Run, instance: str, workers: int = 3, threads: int = 4) -> None:
         from tests.conftest import free_port
 
         self.port = free_port()
-        env = dict(os.environ, DATABASE_URL=url, INSTANCE_DIR=instance, SECRET_KEY="bench", APP_ENV="development")
+        env = dict(server_env(run, instance), APP_ENV="development")
         self.proc = subprocess.Popen(
             [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
              "--threads", str(threads), "--log-level", "warning", "web:create_app()"],
@@ -168,8 +170,57 @@ def bench_bulk_mark(server: Server, reg: dict[str, Any], requests_n: int = 200) 
             "unchanged_srv": unchanged_srv, "full_srv": full_srv, "full": full}
 
 
-def bench_bare_upsert(engine: Any, reg: dict[str, Any], n: int = 200) -> list[float]:
-    from core.attendance import locking, marking, roster, service
+# The bare upsert WITH the audit rows the API writes for a register of public learners: the same records
+# (version guard, lock gate, only rows that change) and one audit_events row per changed record with the same
+# columns as the real path (core/attendance/store.py `_upsert_sql(..., audited=True)`: action, entity, before,
+# after and context), in one statement. Written here, not imported, so that it stays the same yardstick while
+# the real path changes.
+BARE_AUDITED_UPSERT = """
+WITH i AS (SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS i(member_id integer, status varchar,
+                                                                        minutes_late integer, notes text,
+                                                                        next_version integer, before jsonb)),
+u AS (
+  INSERT INTO attendance_records AS r (enrolment_id, session_id, record_date, status, minutes_late, notes,
+                                       marked_by_id, marked_at, version, created_at, updated_at)
+  SELECT i.member_id, :session_id, :record_date, i.status, i.minutes_late, i.notes, :actor, :now, i.next_version,
+         :now, :now
+    FROM i
+   WHERE EXISTS (SELECT 1 FROM class_sessions AS gate WHERE gate.id = :session_id AND NOT gate.is_locked
+                    AND gate.status <> 'CANCELLED')
+  ON CONFLICT (enrolment_id, session_id) WHERE session_id IS NOT NULL DO UPDATE
+     SET status = EXCLUDED.status, minutes_late = EXCLUDED.minutes_late, notes = EXCLUDED.notes,
+         marked_by_id = EXCLUDED.marked_by_id, marked_at = EXCLUDED.marked_at, version = EXCLUDED.version,
+         updated_at = EXCLUDED.updated_at
+   WHERE r.version = EXCLUDED.version - 1
+     AND (r.status, r.minutes_late, r.notes) IS DISTINCT FROM (EXCLUDED.status, EXCLUDED.minutes_late,
+                                                              EXCLUDED.notes)
+  RETURNING enrolment_id, id, version, status, minutes_late, notes
+), a AS (
+  INSERT INTO audit_events (at, actor_id, action, entity_type, entity_id, before, after, context)
+  SELECT :now, CAST(:actor AS integer), 'attendance.mark', 'attendance_record', u.id, i.before,
+         jsonb_build_object('status', u.status, 'minutes_late', u.minutes_late, 'notes', u.notes),
+         jsonb_build_object('session_id', CAST(:session_id AS integer), 'enrolment_id', u.enrolment_id,
+                            'version', u.version)
+    FROM u JOIN i ON i.member_id = u.enrolment_id
+)
+SELECT enrolment_id, id, version FROM u
+"""
+
+
+def _next_status(stored: Any, i: int) -> str:
+    """A status other than the stored one, so that every mark changes."""
+    status = STATUSES[(i + 1) % 4]
+    if stored is not None and getattr(stored.status, "value", stored.status) == status:
+        return STATUSES[(i + 2) % 4]
+    return status
+
+
+def bench_bare_upsert(engine: Any, reg: dict[str, Any], n: int = 200, audited: bool = False) -> list[float]:
+    """The bare upsert of all 500 marks, each changing, on one connection (ms per statement and its commit):
+    without audit rows (the store's statement alone), or with them (BARE_AUDITED_UPSERT)."""
+    import orjson
+
+    from core.attendance import locking, marking, roster, store
     from core.models import ClassSession
 
     times = []
@@ -177,17 +228,27 @@ def bench_bare_upsert(engine: Any, reg: dict[str, Any], n: int = 200) -> list[fl
         cs = session.get(ClassSession, reg["session_id"])
         zone = "Africa/Algiers"  # the bench institution's
         for i in range(n):
-            status = STATUSES[(i + 1) % 4]
-            marks = [marking.Mark(e, status, 5 if status == "LATE" else None, None) for e in reg["enrolments"]]
-            seen = {k: v.version for k, v in roster.current_marks(session, cs.cohort, cs.id).items()}
+            current = roster.current_marks(session, cs.cohort, cs.id)
+            marks = [marking.Mark(e, status, 5 if status == "LATE" else None, None) for e in reg["enrolments"]
+                     for status in [_next_status(current.get(e), i)]]
+            seen = {k: v.version for k, v in current.items()}
+            befores = {k: marking.mark_values(v.values()) for k, v in current.items()}
+            rows = orjson.dumps([{"member_id": m.member_id, "status": m.status, "minutes_late": m.minutes_late,
+                                  "notes": m.notes, "next_version": seen.get(m.member_id, 0) + 1,
+                                  "before": befores.get(m.member_id)} for m in marks]).decode()
             session.commit()
             t0 = time.perf_counter()
             now = dt.datetime.now(dt.UTC)
-            written = service.upsert_marks(session, roster.PUBLIC_SPEC, cs, marks, seen, reg["teacher_id"], now,
-                                           locking.open_session_params(cs, zone, 24, now))
+            if audited:
+                written = session.execute(text(BARE_AUDITED_UPSERT), {
+                    "rows": rows, "session_id": cs.id, "record_date": cs.session_date, "actor": reg["teacher_id"],
+                    "now": now}).all()
+            else:
+                written = store.upsert_marks(session, roster.PUBLIC_SPEC, cs, marks, seen, reg["teacher_id"], now,
+                                             locking.open_session_params(cs, zone, 24, now))
             session.commit()
             times.append((time.perf_counter() - t0) * 1000)
-            assert len(written) == len(marks)
+            assert len(written) == len(marks), (len(written), len(marks))
     return times
 
 
@@ -219,9 +280,23 @@ def seed_million_sessions(engine: Any, institution_id: int, cohorts: int = 1000,
         conn.execute(text("INSERT INTO session_lock_records (session_id, locked_at) SELECT id, now() "
                           "FROM class_sessions WHERE session_date < :d ORDER BY id"), {"d": due_day})
     set_watermark(engine, dt.datetime.combine(due_day - dt.timedelta(days=1), dt.time(11), dt.UTC))
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE class_sessions"))
+    vacuum_analyze(engine, SEEDED_TABLES)
     return today
+
+
+# Every table the bench seeded (registers, then the lock bench's cohorts, sessions, records and watermark).
+SEEDED_TABLES = ("institutions", "users", "cohorts", "cohort_facilitators", "learners", "enrolments",
+                 "class_sessions", "session_lock_records", "lock_sweeps", "api_tokens", "audit_events")
+
+
+def vacuum_analyze(engine: Any, tables: tuple[str, ...]) -> None:
+    """The steady state the lock bench claims: statistics and visibility maps as autovacuum leaves them after a
+    bulk load (right after seeding, the planner knows nothing of the new rows)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        existing = set(conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars())
+        missing = [t for t in tables if t not in existing]
+        assert not missing, f"tables not in the schema: {missing}"
+        conn.execute(text("VACUUM ANALYZE " + ", ".join(tables)))
 
 
 def set_watermark(engine: Any, until: dt.datetime | None) -> None:
@@ -420,8 +495,8 @@ def wrk(base: str, path: str, token: str | None, seconds: int = 10, connections:
             "errors": non2xx}
 
 
-def bench_register_read(url: str, instance: str, reg: dict[str, Any], seconds: int) -> dict[str, dict[str, float]]:
-    server = Server(url, instance, workers=2, threads=1)
+def bench_register_read(run: Run, instance: str, reg: dict[str, Any], seconds: int) -> dict[str, dict[str, float]]:
+    server = Server(run, instance, workers=2, threads=1)
     try:
         requests.get(server.base + f"/api/institution/class-sessions/{reg['session_id']}",
                      headers={"Authorization": f"Bearer {reg['token']}"}).raise_for_status()
@@ -467,13 +542,59 @@ def lock_rows(lock: dict[str, Any], backlog: dict[str, Any] | None) -> list[tupl
     return rows
 
 
+BARE = ("mark: the upsert statement alone on one connection (no HTTP, auth, validation or register read), "
+        "without and with the audit rows the API writes; load: the same with audit rows for one 100-row register, "
+        "alone; lock: one INSERT of the same sessions' lock records by id; read: GET /api/health (no auth, no SQL) "
+        "on the same gunicorn under the same wrk")
+
+
+def mark_rows(bulk: dict[str, list[float]], bare: list[float], bare_audited: list[float]) -> list[tuple[str, str, str]]:
+    server_p50 = statistics.median(bulk["changing_srv"])
+    return [
+        ("API mark 500 (all change): server time", fmt(bulk["changing_srv"]), "p95 ≤ 40 ms"),
+        ("API mark 500 (all change): round trip", fmt(bulk["changing"]), ""),
+        ("API mark 500 (all change, full_register): server", fmt(bulk["full_srv"]), ""),
+        ("API mark 500 (resend, no change): server", fmt(bulk["unchanged_srv"]), ""),
+        ("API mark 500 (resend, no change): round trip", fmt(bulk["unchanged"]), ""),
+        ("bare upsert 500 rows, no audit rows (store statement)", fmt(bare), ""),
+        ("bare upsert 500 rows + the same 500 audit rows", fmt(bare_audited), ""),
+        ("API server time / bare upsert, no audit (p50 ratio)", f"{server_p50 / statistics.median(bare):.2f}×", ""),
+        ("API server time / bare upsert with audit (p50 ratio)",
+         f"{server_p50 / statistics.median(bare_audited):.2f}×", "≤ 2.5×"),
+    ]
+
+
+def load_rows(load: dict[str, Any], bare: list[float]) -> list[tuple[str, str, str]]:
+    return [
+        ("20 concurrent facilitators: requests", f"{load['requests']} in {load['elapsed']:.1f} s "
+         f"= {load['throughput']:.1f} req/s ({load['marks_per_s']:.0f} marks/s)", ""),
+        ("20 concurrent: latency", fmt(load["latencies"]), ""),
+        ("  bare: one 100-row upsert + audit rows, alone", fmt(bare),
+         f"latency = {statistics.median(load['latencies']) / statistics.median(bare):.1f}× bare (p50)"),
+        ("20 concurrent: errors / lost marks", f"{len(load['errors'])} / {load['lost']}"
+         f" (audit rows match: {load['audit_match']})", "0 / 0"),
+    ]
+
+
+def read_rows(read: dict[str, dict[str, float]]) -> list[tuple[str, str, str]]:
+    health = read["health"]["rps"]
+    rows = []
+    for name, label, target in (("health", "GET /api/health (bare: no auth, no SQL)", ""),
+                                ("me", "GET /api/me (token auth)", ""),
+                                ("register", "GET class-sessions/<id>, 100 trainees (token)", "≥ 50 % of health")):
+        r = read[name]
+        rows.append((label, f"{r['rps']:,.0f} req/s = {100 * r['rps'] / health:.0f} % of health; "
+                     f"p50 {r['p50']:.1f} p99 {r['p99']:.1f} ms; non-2xx {r['errors']:.0f}", target))
+    return rows
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", default="attendance_bench_marking")
-    parser.add_argument("--host", default="postgresql+psycopg://postgres@127.0.0.1:5432")
+    parser = bench_parser(__doc__, "attendance_bench_marking")
     parser.add_argument("--only", choices=["mark", "lock", "read", "load"], action="append",
                         help="run only these parts (repeatable); default: all")
+    parser.add_argument("--requests", type=int, default=200, help="bulk mark: requests (and bare statements) timed")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the concurrent-facilitators run")
+    parser.add_argument("--read-seconds", type=int, default=10, help="length of each wrk run (register read)")
     parser.add_argument("--cohorts", type=int, default=1000, help="lock bench: sessions = cohorts × days")
     parser.add_argument("--days", type=int, default=1000)
     parser.add_argument("--smoke", action="store_true",
@@ -482,72 +603,49 @@ def main() -> None:
     parts = set(args.only or ["mark", "lock", "read", "load"])
     if args.smoke:
         parts, args.cohorts, args.days = {"lock"}, 20, 700
-    url = f"{args.host}/{args.db}"
+    run = start(args)
     instance = tempfile.mkdtemp(prefix="bench-marking-")
-    print(f"database {url}; building schema with the real migrations…", flush=True)
-    recreate_database(url)
-    app = build_app(url, instance)
+    print("building schema with the real migrations…", flush=True)
+    app = build_app(run, instance)
     from web.config import engine_options
 
-    engine = create_engine(url, **engine_options(url, 0))  # as the app connects (JIT off), without its timeout
+    engine = create_engine(run.db_url, **engine_options(run.db_url, 0))  # as the app connects (JIT off), no timeout
     with app.app_context():
         from web.extensions import db
 
         seeded = seed_registers(db.session, [500] + [100] * 20)
         db.session.remove()
     big, small = seeded["registers"][0], seeded["registers"][1:]
-    rows = Rows()
+    rows = run.rows = Rows()
     if parts & {"mark", "load"}:
-        server = Server(url, instance)
+        server = Server(run, instance)
         try:
             if "mark" in parts:
                 print("1. bulk mark of a 500-trainee register…", flush=True)
-                bulk = bench_bulk_mark(server, big)
-                bare = bench_bare_upsert(engine, big)
-                ratio = statistics.median(bulk["changing_srv"]) / statistics.median(bare)
-                rows += [
-                    ("API mark 500 (all change): server time", fmt(bulk["changing_srv"]), "p95 ≤ 40 ms"),
-                    ("API mark 500 (all change): round trip", fmt(bulk["changing"]), ""),
-                    ("API mark 500 (all change, full_register): server", fmt(bulk["full_srv"]), ""),
-                    ("API mark 500 (resend, no change): server", fmt(bulk["unchanged_srv"]), ""),
-                    ("API mark 500 (resend, no change): round trip", fmt(bulk["unchanged"]), ""),
-                    ("bare upsert 500 rows (the same statement alone)", fmt(bare), ""),
-                    ("API server time / bare upsert (p50 ratio)", f"{ratio:.1f}×", ""),
-                ]
+                bulk = bench_bulk_mark(server, big, args.requests)
+                rows += mark_rows(bulk, bench_bare_upsert(engine, big, args.requests),
+                                  bench_bare_upsert(engine, big, args.requests, audited=True))
             if "load" in parts:
                 print(f"3. 20 facilitators × 100-trainee registers for {args.seconds:.0f} s…", flush=True)
                 load = bench_concurrent(server, engine, small, args.seconds)
-                rows += [
-                    ("20 concurrent facilitators: requests", f"{load['requests']} in {load['elapsed']:.1f} s "
-                     f"= {load['throughput']:.1f} req/s ({load['marks_per_s']:.0f} marks/s)", ""),
-                    ("20 concurrent: latency", fmt(load["latencies"]), ""),
-                    ("20 concurrent: errors / lost marks", f"{len(load['errors'])} / {load['lost']}"
-                     f" (audit rows match: {load['audit_match']})", "0 / 0"),
-                ]
+                rows += load_rows(load, bench_bare_upsert(engine, small[0], 50, audited=True))
                 if load["errors"]:
                     print("first errors:", load["errors"][:3])
         finally:
             server.stop()
     if "read" in parts:
         print("4. register read vs the trivial endpoint (gunicorn 2 workers, wrk 10 connections)…", flush=True)
-        read = bench_register_read(url, instance, small[0], seconds=10)
-        health = read["health"]["rps"]
-        for name, label in (("health", "GET /api/health (trivial, no auth)"), ("me", "GET /api/me (token auth)"),
-                            ("register", "GET class-sessions/<id>, 100 trainees (token)")):
-            r = read[name]
-            rows += [(label, f"{r['rps']:,.0f} req/s = {100 * r['rps'] / health:.0f} % of health; "
-                      f"p50 {r['p50']:.1f} p99 {r['p99']:.1f} ms; non-2xx {r['errors']:.0f}",
-                      "≥ 25 %" if name == "register" else "")]
+        rows += read_rows(bench_register_read(run, instance, small[0], seconds=args.read_seconds))
     if "lock" in parts:
         total = args.cohorts * args.days
-        print(f"2. auto-lock on {total:,} sessions (seeding takes a while)…", flush=True)
+        print(f"2. auto-lock on {total:,} sessions (seeding, then VACUUM ANALYZE, takes a while)…", flush=True)
         t0 = time.perf_counter()
         today = seed_million_sessions(engine, seeded["institution_id"], args.cohorts, args.days)
-        print(f"   seeded in {time.perf_counter() - t0:.0f} s", flush=True)
+        print(f"   seeded and analyzed in {time.perf_counter() - t0:.0f} s", flush=True)
         lock = bench_auto_lock(engine, today, rounds=2 if args.smoke else 5)
         backlog = bench_backlog(engine, today, Marker(engine, small[1]))
         rows += lock_rows(lock, backlog)
-    print_table(rows)
+    run.report(BARE)
     if args.smoke:
         print("smoke run: figures above are not judged")
 

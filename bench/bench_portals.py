@@ -1,6 +1,7 @@
 """Organization portal speed on PostgreSQL. Run by hand; prints a table.
 
-    .venv/bin/python bench/bench_portals.py [--db attendance_bench_portals] [--requests 50]
+    BENCH_REDIS_URL=redis://127.0.0.1:6379/15 .venv/bin/python bench/bench_portals.py [--db attendance_bench_portals]
+        [--host postgresql+psycopg://postgres@127.0.0.1:5432] [--requests 50] [--cohorts 200]
 
 One organization with 200 corporate cohorts; each cohort 50 trainees and 100 past sessions, every trainee
 marked in every session: 20,000 sessions and 1,000,000 attendance records.
@@ -10,34 +11,32 @@ marked in every session: 20,000 sessions and 1,000,000 attendance records.
 2. GET /api/org/programs/<id> of one 100-session cohort.
 
 Time is the app's own time for the request (auth, validation, SQL, JSON), measured around the WSGI call
-in-process (Flask's test client: no HTTP server, no network).
+in-process (Flask's test client: no HTTP server, no network). Beside each: two bare figures from the same run,
+`GET /api/health` (no auth, no SQL) through the same client, and the request's own SQL statements replayed on
+one connection with no app around them.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from common import build_app, pct, print_table, recreate_database  # bench/common.py (scripts run from bench/)
+from common import bench_parser, build_app, captured_statements, fmt, pct, replay_ms, start  # bench/common.py
 from sqlalchemy import event, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-COHORTS, TRAINEES, SESSIONS = 200, 50, 100
+TRAINEES, SESSIONS = 50, 100
+BARE = ("GET /api/health (no auth, no SQL) through the same test client; and the request's own SQL statements "
+        "(captured from a warm run) replayed on one connection: no HTTP, auth, Python or JSON around them")
 
 
-def fmt(values: list[float]) -> str:
-    return f"p50 {pct(values, 50):7.1f}  p95 {pct(values, 95):7.1f}  max {max(values):7.1f} ms"
-
-
-def seed(session: Any) -> dict[str, Any]:
-    """The organization, its member (with a token) and 200 cohorts of 50 trainees × 100 marked sessions,
+def seed(session: Any, cohorts: int) -> dict[str, Any]:
+    """The organization, its member (with a token) and `cohorts` cohorts of 50 trainees × 100 marked sessions,
     written set-based in SQL."""
     from core.access.auth import create_api_token
     from core.access.commands import CreateApiToken
@@ -52,7 +51,7 @@ def seed(session: Any) -> dict[str, Any]:
     session.flush()
     session.add(OrgMembership(organization_id=org.id, user_id=member.id))
     session.commit()
-    params = {"inst": inst.id, "org": org.id, "cohorts": COHORTS, "trainees": TRAINEES, "sessions": SESSIONS}
+    params = {"inst": inst.id, "org": org.id, "cohorts": cohorts, "trainees": TRAINEES, "sessions": SESSIONS}
     statements = [
         "INSERT INTO corporate_agreements (organization_id, reference, title, status, created_at) "
         "SELECT :org, 'BENCH-' || g, 'Agreement ' || g, 'ACTIVE', now() FROM generate_series(1, :cohorts) g",
@@ -84,7 +83,8 @@ def seed(session: Any) -> dict[str, Any]:
     return {"token": token, "cohort_id": cohort_id, "records": records}
 
 
-def timed(app: Any, client: Any, url: str, headers: dict[str, str], n: int) -> tuple[list[float], list[int]]:
+def timed(app: Any, client: Any, url: str, headers: dict[str, str] | None, n: int
+          ) -> tuple[list[float], list[int]]:
     from web.extensions import db
 
     with app.app_context():
@@ -112,41 +112,53 @@ def timed(app: Any, client: Any, url: str, headers: dict[str, str], n: int) -> t
     return times, statements
 
 
+def bare_sql(app: Any, client: Any, url: str, headers: dict[str, str], n: int) -> list[float]:
+    """The request's own SQL statements, captured from one warm run and replayed on one connection."""
+    from web.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    return replay_ms(engine, captured_statements(engine, lambda: client.get(url, headers=headers)), n)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", default="attendance_bench_portals")
-    parser.add_argument("--host", default="postgresql+psycopg://postgres@127.0.0.1:5432")
+    parser = bench_parser(__doc__, "attendance_bench_portals")
     parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--cohorts", type=int, default=200, help=f"cohorts of {TRAINEES} × {SESSIONS} marked sessions")
     args = parser.parse_args()
-    url = f"{args.host}/{args.db}"
+    run = start(args)
     instance = tempfile.mkdtemp(prefix="bench-portals-")
-    print(f"database {url}; building schema with the real migrations…", flush=True)
-    recreate_database(url)
-    app = build_app(url, instance)
+    print("building schema with the real migrations…", flush=True)
+    app = build_app(run, instance)
     from web.extensions import db
 
     t0 = time.perf_counter()
     with app.app_context():
-        seeded = seed(db.session)
+        seeded = seed(db.session, args.cohorts)
         db.session.remove()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
-    print(f"seeded {COHORTS} cohorts, {seeded['records']:,} records in {time.perf_counter() - t0:.0f} s", flush=True)
+    print(f"seeded {args.cohorts} cohorts, {seeded['records']:,} records in {time.perf_counter() - t0:.0f} s",
+          flush=True)
     client = app.test_client()
     headers = {"Authorization": f"Bearer {seeded['token']}"}
-    rows = []
+    health, _ = timed(app, client, "/api/health", None, args.requests)
+    rows = run.rows
+    rows.append(("bare: GET /api/health (no auth, no SQL), same client", fmt(health), ""))
     for label, path, target in (
-        (f"GET /api/org/programs?per_page={COHORTS} (all {COHORTS})", f"/api/org/programs?per_page={COHORTS}",
-         "≤ 150 ms"),
+        (f"GET /api/org/programs?per_page={args.cohorts} (all {args.cohorts})", f"/api/org/programs?per_page="
+         f"{args.cohorts}", "≤ 150 ms"),
         ("GET /api/org/programs (first page of 50)", "/api/org/programs", "≤ 150 ms"),
         (f"GET /api/org/programs/<id> ({SESSIONS} sessions)", f"/api/org/programs/{seeded['cohort_id']}", "≤ 100 ms"),
     ):
         times, statements = timed(app, client, path, headers, args.requests)
+        bare = bare_sql(app, client, path, headers, args.requests)
         rows.append((label, fmt(times), target))
         rows.append(("   SQL statements per request", f"{min(statements)}–{max(statements)}", "fixed"))
-    print_table(rows, result_width=44)
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"\nload average during the run: {load} (on a shared machine the times vary with it)")
+        rows.append(("   bare: those statements replayed", fmt(bare),
+                     f"request = {pct(times, 50) / pct(bare, 50):.1f}× bare SQL, "
+                     f"{pct(times, 50) / pct(health, 50):.1f}× health (p50)"))
+    run.report(BARE, result_width=44)
 
 
 if __name__ == "__main__":

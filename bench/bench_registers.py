@@ -1,7 +1,10 @@
 """Register documents: speed and memory, against a naive render in the same run. Run by hand; prints a table.
 
-    .venv/bin/python bench/bench_registers.py [--db attendance_bench_registers] [--skip-workers] [--quick]
-                                              [--pages-per-run N]
+    BENCH_REDIS_URL=redis://127.0.0.1:6379/15 .venv/bin/python bench/bench_registers.py
+        [--db attendance_bench_registers] [--host postgresql+psycopg://postgres@127.0.0.1:5432]
+        [--skip-workers] [--quick] [--pages-per-run N]
+
+BENCH_REDIS_URL is the workers' broker in part 4 (its database is emptied first: give the bench its own).
 
 1. Cohort register 500 trainees × 20 sessions: the naive render (one HTML table with a cell per mark and
    repeating header rows, one WeasyPrint pass, "Page x of y" by CSS counters) against the product's
@@ -32,19 +35,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import recreate_database  # bench/common.py (scripts run from bench/)
+from common import bench_parser, database_url, redis_url, start  # bench/common.py (run from bench/)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/"
+BARE = ("the naive render in the same run: one HTML table with a cell per mark, one WeasyPrint pass, page numbers by "
+        "CSS counters, from the same register data")
 
 
 def _app(db_url: str, storage: str) -> Any:
     from web import create_app
 
     return create_app({"SQLALCHEMY_DATABASE_URI": db_url, "STORAGE_DIR": storage, "TESTING": True,
-                       "CELERY_BROKER_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11"),
-                       "CELERY_RESULT_BACKEND": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")})
+                       "CELERY_BROKER_URL": redis_url(), "CELERY_RESULT_BACKEND": redis_url()})
 
 
 # --- data ------------------------------------------------------------------------------------------------------
@@ -196,7 +199,8 @@ def measure(db_url: str, storage: str, what: str, size: int, seeded: dict[str, A
 
 
 def run_measure(args: argparse.Namespace, what: str, size: int, seeded: dict[str, Any], processes: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--db", args.db, "--measure", what, "--size", str(size),
+    out = subprocess.run([sys.executable, __file__, "--db", args.db, "--host", args.host, "--measure", what,
+                          "--size", str(size),
                           "--seeded", json.dumps(seeded), "--processes", str(processes),
                           "--pages-per-run", str(args.pages_per_run or 0)],
                          capture_output=True, text=True, cwd=ROOT / "bench")
@@ -216,8 +220,9 @@ def twenty_builds(db_url: str, storage: str, seeded: dict[str, Any]) -> dict[str
     from core.registers.commands import RequestRegister
     from web.extensions import db
 
-    broker = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
-    redis.Redis.from_url(broker).flushdb()
+    broker = redis_url()
+    redis.Redis.from_url(broker).flushdb()  # no task left by an earlier run reaches these workers
+    print(f"emptied {broker} for the 20 builds", flush=True)
     env = dict(os.environ, DATABASE_URL=db_url, STORAGE_DIR=storage, CELERY_BROKER_URL=broker,
                CELERY_RESULT_BACKEND=broker, SECRET_KEY="bench", LOG_LEVEL="WARNING")
     # The worker's log goes to a file: a pipe nobody reads fills up and blocks the worker mid-build.
@@ -263,9 +268,22 @@ def twenty_builds(db_url: str, storage: str, seeded: dict[str, Any]) -> dict[str
             "failed": states.get("FAILED", 0)}
 
 
+def table_rows(rows: list[dict[str, Any]], procs: list[int]) -> list[tuple[str, str, str]]:
+    out = []
+    for row, p in zip(rows, procs, strict=False):
+        label = {"naive-cohort": "bare: naive cohort render", "naive-session": "bare: naive session render"}.get(
+            row["what"], f"{row['what']} register")
+        out.append((f"{label}, {row['size']} trainees, {p} process{'es' if p > 1 else ''}", f"{row['seconds']} s",
+                    f"{row['pages']} pages, {row['bytes']:,} bytes, RSS {row['rss_mb']} MB, "
+                    f"child {row['child_rss_mb']} MB"))
+    naive, fast = rows[0]["seconds"], rows[1]["seconds"]
+    out += [("cohort 500×20: naive / product (same run)", f"{naive / fast:.1f}×", "target ≤ 11 s and ≥ 2×"),
+            ("session register of 50", f"{rows[4]['seconds']} s", f"target ≤ 1.5 s; naive {rows[3]['seconds']} s")]
+    return out
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--db", default="attendance_bench_registers")
+    parser = bench_parser(__doc__, "attendance_bench_registers")
     parser.add_argument("--measure")
     parser.add_argument("--size", type=int)
     parser.add_argument("--seeded")
@@ -274,17 +292,16 @@ def main() -> None:
     parser.add_argument("--skip-workers", action="store_true")
     parser.add_argument("--quick", action="store_true", help="skip the 5,000-trainee memory run")
     args = parser.parse_args()
-    db_url = BASE + args.db
-    storage = f"/tmp/{args.db}-storage"
+    db_url = database_url(args)
+    storage = f"/tmp/{db_url.rsplit('/', 1)[-1]}-storage"
     if args.measure:
         print(json.dumps(measure(db_url, storage, args.measure, args.size, json.loads(args.seeded), args.processes,
                                  args.pages_per_run)))
         return
-    print(f"load average: {os.getloadavg()}, cpus: {os.cpu_count()}")
+    run = start(args)
     from core.collation import engine
 
     print(f"collation: {engine()}")
-    recreate_database(db_url)
     sizes = [50, 500, 1000] + ([] if args.quick else [5000])
     seeded = json.loads(json.dumps(seed(db_url, storage, sizes, 20)))
     rows = [run_measure(args, "naive-cohort", 500, seeded, 1),
@@ -295,19 +312,12 @@ def main() -> None:
             run_measure(args, "cohort", 1000, seeded, 2)]
     if not args.quick:
         rows.append(run_measure(args, "cohort", 5000, seeded, 2))
-    print(f"\n{'document':<16}{'trainees':>9}{'procs':>6}{'seconds':>9}{'pages':>7}{'bytes':>10}{'RSS MB':>8}"
-          f"{'child MB':>9}")
-    procs = [1, 2, 1, 1, 2, 2, 2]
-    for row, p in zip(rows, procs, strict=False):
-        print(f"{row['what']:<16}{row['size']:>9}{p:>6}{row['seconds']:>9}{row['pages']:>7}{row['bytes']:>10}"
-              f"{row['rss_mb']:>8}{row['child_rss_mb']:>9}")
-    naive, fast = rows[0]["seconds"], rows[1]["seconds"]
-    print(f"\ncohort 500×20: {fast} s vs naive {naive} s in the same run: {naive / fast:.1f}× faster "
-          f"(targets: ≤ 11 s and ≥ 2×); session register of 50: {rows[4]['seconds']} s (target ≤ 1.5 s)")
+    run.rows += table_rows(rows, [1, 2, 1, 1, 2, 2, 2])
     if not args.skip_workers:
         result = twenty_builds(db_url, storage, seeded)
-        print(f"20 builds queued at once on two worker processes: {result}")
-    print(f"load average: {os.getloadavg()}")
+        run.rows.append(("20 builds queued at once, 2 worker processes", f"{result['seconds']} s",
+                         f"{result['documents']} documents: {result['ready']} ready, {result['failed']} failed"))
+    run.report(BARE, result_width=9, third="detail")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Scheduling speed figures (issue 4). Run by hand; prints a table.
 
-    .venv/bin/python bench/bench_scheduling.py            # all three parts
-    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/attendance_bench_scheduling (the default)
+    BENCH_REDIS_URL=redis://127.0.0.1:6379/15 .venv/bin/python bench/bench_scheduling.py   # all three parts
+        [--db attendance_bench_scheduling] [--host postgresql+psycopg://postgres@127.0.0.1:5432] [--planner-only]
+        [--smoke]   # a tenth of the cohorts in each part: proves it runs, judges nothing
 
 1. Plan + conflict-check one year (weekdays, 2 slots/day) for 20 … 200 cohorts (≈104,000 sessions at 200)
    across 250 rooms and 300 instructors, with a few % real clashes (8 cohorts borrow a neighbour's room for
@@ -9,20 +10,21 @@
 2. Apply ≈10,000 sessions on PostgreSQL: (a) one multi-row INSERT transaction of 10,000 planned sessions,
    (b) the full apply use case (read busy sessions, check, insert, audit, commit) for 20 cohorts × 1 year.
 3. The calendar API for one month of one institution holding 5,000+ sessions that month (Flask test client,
-   so the time is server time without the network), median of 7 calls.
+   so the time is server time without the network), median of 7 calls; beside two bare figures from the same
+   run: `GET /api/health` (no auth, no SQL) through the same client, and the calendar request's own SQL
+   statements replayed on one connection with no app around them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
 import statistics
 import sys
 import time
 from pathlib import Path
 
-from common import recreate_database  # bench/common.py (scripts run from bench/)
+from common import Run, bench_parser, build_app, captured_statements, replay_ms, start  # bench/common.py
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -33,7 +35,9 @@ ZONE = "Africa/Algiers"
 YEAR_START, YEAR_END = dt.date(2032, 1, 1), dt.date(2032, 12, 31)
 ROOMS, INSTRUCTORS = 250, 300
 MORNING, AFTERNOON = (dt.time(9), dt.time(12)), (dt.time(13), dt.time(16))
-DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/attendance_bench_scheduling")
+BARE = ("planner: none (pure Python; read its scaling); apply: the sessions' bare COPY (store.insert_sessions, "
+        "no busy read or checks in Python, no audit); calendar: GET /api/health (no auth, no SQL) through the same "
+        "client, and the calendar request's own SQL statements replayed on one connection")
 
 
 def year_plans(n: int, start: dt.date = YEAR_START, end: dt.date = YEAR_END, *, clash_every: int = 25,
@@ -64,11 +68,11 @@ def existing_sessions(count: int, seed: int = 4) -> list[Busy]:
     return out
 
 
-def bench_planner() -> list[tuple[str, str, str]]:
+def bench_planner(sizes: tuple[int, ...]) -> list[tuple[str, str, str]]:
     rows = []
     existing = existing_sessions(2000)
     times = {}
-    for n in (20, 50, 100, 200):
+    for n in sizes:
         plans = year_plans(n)
         best = float("inf")
         for _ in range(3):
@@ -81,22 +85,18 @@ def bench_planner() -> list[tuple[str, str, str]]:
         rows.append((f"plan+check {n} cohorts × 1 year", f"{best:.3f} s",
                      f"{planned:,} sessions, {planned / best:,.0f}/s, {clashes:,} clashes "
                      f"({100 * len({id(c.planned) for c in result.clashes}) / planned:.1f}%)"))
-    rows.append(("scaling 20→200 cohorts", f"×{times[200] / times[20]:.1f}", "10× the sessions (linear = ×10)"))
+    first, last = sizes[0], sizes[-1]
+    rows.append((f"scaling {first}→{last} cohorts", f"×{times[last] / times[first]:.1f}",
+                 f"{last / first:.0f}× the sessions (linear = ×{last / first:.0f})"))
     return rows
 
 
-def _setup_database():
-    from flask_migrate import upgrade
+def _setup_database(run: Run):
+    import tempfile
 
-    recreate_database(DB_URL)
-    from web import create_app
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": DB_URL, "TESTING": True, "SECRET_KEY": "bench",
-                      "WTF_CSRF_ENABLED": False, "INSTANCE_DIR": "/tmp/attendance-bench-scheduling",
-                      "STORAGE_DIR": "/tmp/attendance-bench-scheduling/private", "BASE_URL": "http://bench"})
-    with app.app_context():
-        upgrade()
-    return app
+    instance = tempfile.mkdtemp(prefix="bench-scheduling-")
+    return build_app(run, instance, TESTING=True, WTF_CSRF_ENABLED=False, STORAGE_DIR=f"{instance}/private",
+                     BASE_URL="http://bench")
 
 
 def _fixtures(session, n_cohorts: int, n_rooms: int, n_instructors: int, start: dt.date, end: dt.date, tag: str):
@@ -121,7 +121,7 @@ def _fixtures(session, n_cohorts: int, n_rooms: int, n_instructors: int, start: 
     return inst, list(room_ids), list(user_ids), list(cohort_ids)
 
 
-def bench_apply(app) -> list[tuple[str, str, str]]:
+def bench_apply(app, n: int = 20) -> list[tuple[str, str, str]]:
     from sqlalchemy import func, select
 
     from core.access.auth import create_user
@@ -134,19 +134,19 @@ def bench_apply(app) -> list[tuple[str, str, str]]:
     rows = []
     with app.app_context():
         s = db.session
-        inst, rooms, users, cohorts = _fixtures(s, 20, 20, 40, YEAR_START, YEAR_END, "bulk")
-        planned = [p for plan in year_plans(20, rooms=rooms, instructors=users, cohort_ids=cohorts, clash_every=0)
+        inst, rooms, users, cohorts = _fixtures(s, n, n, 2 * n, YEAR_START, YEAR_END, "bulk")
+        planned = [p for plan in year_plans(n, rooms=rooms, instructors=users, cohort_ids=cohorts, clash_every=0)
                    for p in expand(plan)][:10_000]
         t0 = time.perf_counter()
         store.insert_sessions(s, inst.id, planned)
         s.commit()  # the bench times the bare insert, outside any use case
         insert_s = time.perf_counter() - t0
-        rows.append(("insert 10,000 sessions (1 transaction)", f"{insert_s:.3f} s",
-                     f"{10_000 / insert_s:,.0f} rows/s, COPY, 3 exclusion constraints checked per row"))
+        rows.append((f"bare: insert {len(planned):,} sessions (1 transaction)", f"{insert_s:.3f} s",
+                     f"{len(planned) / insert_s:,.0f} rows/s, COPY, 3 exclusion constraints checked per row"))
 
         admin = create_user(s, email="bench-admin@bench.example", role=Role.ADMIN, institution_id=inst.id)
-        _, rooms2, users2, cohorts2 = _fixtures(s, 20, 20, 40, dt.date(2033, 1, 1), dt.date(2033, 12, 31), "svc")
-        plans = year_plans(20, dt.date(2033, 1, 1), dt.date(2033, 12, 31), rooms=rooms2, instructors=users2,
+        _, rooms2, users2, cohorts2 = _fixtures(s, n, n, 2 * n, dt.date(2033, 1, 1), dt.date(2033, 12, 31), "svc")
+        plans = year_plans(n, dt.date(2033, 1, 1), dt.date(2033, 12, 31), rooms=rooms2, instructors=users2,
                            cohort_ids=cohorts2, clash_every=0)
         t0 = time.perf_counter()
         created = 0
@@ -157,14 +157,15 @@ def bench_apply(app) -> list[tuple[str, str, str]]:
                               for sl in plan.slots]}
             created += len(apply(s, admin, cohort_id, SchedulePlan.model_validate(body)).created_ids)
         apply_s = time.perf_counter() - t0
-        rows.append((f"apply 20 cohorts × 1 year ({created:,})", f"{apply_s:.3f} s",
-                     f"{created / apply_s:,.0f} sessions/s incl. busy read, checks, audit, 20 commits"))
+        rows.append((f"apply {n} cohorts × 1 year ({created:,})", f"{apply_s:.3f} s",
+                     f"{created / apply_s:,.0f} sessions/s incl. busy read, checks, audit, {n} commits "
+                     f"(= {len(planned) / insert_s / (created / apply_s):.1f}× slower than the bare insert per row)"))
         total = s.scalar(select(func.count()).select_from(ClassSession))
         rows.append(("sessions in the database", f"{total:,}", ""))
     return rows
 
 
-def bench_calendar(app) -> list[tuple[str, str, str]]:
+def bench_calendar(app, n: int = 120) -> list[tuple[str, str, str]]:
     from sqlalchemy import text
 
     from core.access.auth import create_api_token
@@ -176,8 +177,8 @@ def bench_calendar(app) -> list[tuple[str, str, str]]:
     month_start, month_end = dt.date(2034, 3, 1), dt.date(2034, 3, 31)
     with app.app_context():
         s = db.session
-        inst, rooms, users, cohorts = _fixtures(s, 120, 120, 240, month_start, month_end, "cal")
-        planned = [p for plan in year_plans(120, month_start, month_end, rooms=rooms, instructors=users,
+        inst, rooms, users, cohorts = _fixtures(s, n, n, 2 * n, month_start, month_end, "cal")
+        planned = [p for plan in year_plans(n, month_start, month_end, rooms=rooms, instructors=users,
                                             cohort_ids=cohorts, clash_every=0) for p in expand(plan)]
         store.insert_sessions(s, inst.id, planned)
         s.commit()
@@ -194,23 +195,36 @@ def bench_calendar(app) -> list[tuple[str, str, str]]:
         response = client.get(url, headers=headers)
         timings.append(time.perf_counter() - t0)
         assert response.status_code == 200, response.data[:300]
-    n = response.json["total"]
+    total = response.json["total"]
     median = statistics.median(timings[1:])
-    return [(f"calendar API, 1 month, {n:,} sessions", f"{median * 1000:.0f} ms",
-             f"median of 7 (first call {timings[0] * 1000:.0f} ms), {len(response.data) / 1e6:.1f} MB JSON")]
+    health = []
+    for _ in range(8):
+        t0 = time.perf_counter()
+        assert client.get("/api/health").status_code == 200
+        health.append(time.perf_counter() - t0)
+    with app.app_context():
+        engine = db.engine
+    bare = replay_ms(engine, captured_statements(engine, lambda: client.get(url, headers=headers)), 7)
+    return [(f"calendar API, 1 month, {total:,} sessions", f"{median * 1000:.0f} ms",
+             f"median of 7 (first call {timings[0] * 1000:.0f} ms), {len(response.data) / 1e6:.1f} MB JSON"),
+            ("  bare: GET /api/health, same client", f"{statistics.median(health[1:]) * 1000:.1f} ms", "median of 7"),
+            ("  bare: the calendar's SQL replayed", f"{statistics.median(bare):.0f} ms",
+             f"median of 7; request = {median * 1000 / statistics.median(bare):.1f}× its bare SQL")]
 
 
 def main() -> None:
-    rows = bench_planner()
-    if "--planner-only" not in sys.argv:
-        app = _setup_database()
-        rows += bench_apply(app)
-        rows += bench_calendar(app)
-    width = max(len(r[0]) for r in rows)
-    print(f"\n{'measure'.ljust(width)} | {'time':>9} | notes")
-    print(f"{'-' * width}-+-{'-' * 9}-+-{'-' * 40}")
-    for name, value, note in rows:
-        print(f"{name.ljust(width)} | {value:>9} | {note}")
+    parser = bench_parser(__doc__, "attendance_bench_scheduling")
+    parser.add_argument("--planner-only", action="store_true", help="part 1 only (no database)")
+    parser.add_argument("--smoke", action="store_true", help="a tenth of the cohorts in each part")
+    args = parser.parse_args()
+    run = start(args, recreate=not args.planner_only)
+    tenth = 10 if args.smoke else 1
+    run.rows += bench_planner(tuple(n // tenth for n in (20, 50, 100, 200)))
+    if not args.planner_only:
+        app = _setup_database(run)
+        run.rows += bench_apply(app, 20 // tenth)
+        run.rows += bench_calendar(app, 120 // tenth)
+    run.report(BARE, result_width=9, third="notes")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,16 @@
 """Workers and queues benchmark (issue 13). Run by hand; prints two tables.
 
-    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench_workers \
-    .venv/bin/python bench/bench_workers.py [--rows 100000] [--imports 4] [--import-rows 25000] [--pdfs 10]
+    BENCH_REDIS_URL=redis://127.0.0.1:6379/15 .venv/bin/python bench/bench_workers.py [--db bench_workers]
+        [--host postgresql+psycopg://postgres@127.0.0.1:5432] [--private-redis]
+        [--rows 100000] [--imports 4] [--import-rows 25000] [--pdfs 10] [--repeat 3]
 
-It (re)creates the bench database with the real migrations and the demo data, starts its own redis-server
-(no persistence, a free port) and real `celery worker` subprocesses, and goes through the web app (API with
-a token), so every job travels the real way: outbox → Redis → worker → PostgreSQL.
+It (re)creates the bench database with the real migrations and the demo data, uses BENCH_REDIS_URL (its database
+is emptied first: give the bench its own; `--private-redis` starts a redis-server of its own instead, no
+persistence, a free port), starts real `celery worker` subprocesses, and goes through the web app (API with a
+token), so every job travels the real way: outbox → Redis → worker → PostgreSQL.
+
+Bare, in the same run: the same work on this process without a queue or a worker — validate_import of the same
+file, and the same session register rendered (core.registers.service.render_document).
 
 1. PDF latency while a large import validates: a session-register PDF requested just after a --rows import
    starts validating, with one worker consuming every queue (what `bin/start` runs) against a worker per
@@ -16,7 +21,6 @@ a token), so every job travels the real way: outbox → Redis → worker → Pos
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import io
 import os
@@ -31,8 +35,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench_imports import generate_csv  # bench/ (scripts run from bench/)
-from common import recreate_database
+from bench_imports import generate_csv, timed_validation  # bench/ (scripts run from bench/)
+from common import Run, bench_parser, start
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -56,17 +60,26 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 900, every: float = 
 class Stack:
     """The bench database, a private Redis, the web app (test client + token) and worker subprocesses."""
 
-    def __init__(self, db_url: str) -> None:
+    def __init__(self, run: Run, private_redis: bool) -> None:
+        import redis
+
+        db_url = run.db_url
         self.work = Path(tempfile.mkdtemp(prefix="bench-workers-"))
-        self.redis_port = free_port()
-        self.redis = subprocess.Popen(["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
-                                       "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
-        self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"
+        self.redis: subprocess.Popen[bytes] | None = None
+        if private_redis:
+            port = free_port()
+            self.redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                                           "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+            self.redis_url = f"redis://127.0.0.1:{port}/0"
+            wait_for(lambda: _pings(self.redis_url), timeout=30, every=0.1)
+        else:
+            self.redis_url = run.redis_url
+            redis.Redis.from_url(self.redis_url).flushdb()  # no task left by an earlier run reaches these workers
+        print(f"workers' broker {self.redis_url} ({'private' if private_redis else 'emptied'})", flush=True)
         self.env = dict(os.environ, DATABASE_URL=db_url, CELERY_BROKER_URL=self.redis_url,
                         CELERY_RESULT_BACKEND=self.redis_url, INSTANCE_DIR=str(self.work / "instance"),
                         STORAGE_DIR=str(self.work / "private"), MAIL_FILE_DIR=str(self.work / "mail"),
                         SECRET_KEY="bench", LOG_LEVEL="WARNING")
-        recreate_database(db_url)
         from flask_migrate import upgrade
         from sqlalchemy import select
 
@@ -175,9 +188,56 @@ class Stack:
 
     def close(self) -> None:
         self.stop_workers()
-        self.redis.terminate()
-        self.redis.wait(30)
+        if self.redis is not None:
+            self.redis.terminate()
+            self.redis.wait(30)
         shutil.rmtree(self.work, ignore_errors=True)
+
+    def bare_validation(self, data: bytes) -> float:
+        """validate_import of `data` on this process: no queue, no worker (seconds)."""
+        from core.imports import service
+        from core.models import Cohort, User
+        from web.extensions import db
+
+        storage = self.app.extensions["storage"]
+        with self.app.app_context():
+            admin = db.session.scalar(db.select(User).where(User.email == "admin@demo.example"))
+            imp = service.create_import(db.session, storage, cohort=db.session.get(Cohort, self.cohort_id),
+                                        uploader=admin, stream=io.BytesIO(data), filename="bare.csv",
+                                        max_bytes=1 << 30)
+            import_id = imp.id
+            db.session.remove()
+        return timed_validation(self.app, storage, import_id)["seconds"]
+
+    def bare_pdf(self, runs: int = 3) -> float:
+        """The same session register rendered on this process, warmed up as a worker is: no queue (median s)."""
+        from core.models import ClassSession, DocumentKind, RegisterDocument
+        from core.registers import render, service
+        from web.extensions import db
+
+        times = []
+        with self.app.app_context():
+            render.warm_up(None, ("en",))
+            for n in range(runs):
+                session_id = self.session_ids[n % len(self.session_ids)]
+                cs = db.session.get(ClassSession, session_id)
+                row = RegisterDocument(institution_id=cs.institution_id, cohort_id=cs.cohort_id,
+                                       kind=DocumentKind.SESSION, format="pdf", language="en", session_id=session_id,
+                                       reference=service.new_reference(), verification_code="BENCH000")
+                started = time.perf_counter()
+                service.render_document(db.session, row, service.BuildSettings(base_url="http://bench", processes=1))
+                times.append(time.perf_counter() - started)
+                db.session.rollback()
+        return statistics.median(times)
+
+
+def _pings(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url).ping())
+    except redis.ConnectionError:
+        return False
 
 
 def pdf_seconds(stack: Stack) -> float:
@@ -192,7 +252,14 @@ def pdf_during_import(stack: Stack, data: bytes) -> tuple[float, float]:
     """(PDF latency, import validation time) for a PDF requested once the import is validating."""
     started = time.perf_counter()
     url = stack.upload(data)
-    wait_for(lambda: (s := stack.status(url))["status"] == "VALIDATING" and s["progress"]["rows_done"] > 0)
+
+    def validating() -> bool:
+        s = stack.status(url)
+        if s["status"] not in ("UPLOADED", "VALIDATING"):
+            raise SystemExit(f"the import was {s['status']} before it reported a batch: use more --rows")
+        return s["status"] == "VALIDATING" and s["progress"]["rows_done"] > 0
+
+    wait_for(validating)
     pdf = pdf_seconds(stack)
     wait_for(lambda: stack.status(url)["status"] not in ("UPLOADED", "VALIDATING"), every=0.2)
     return pdf, time.perf_counter() - started
@@ -214,8 +281,14 @@ def throughput(stack: Stack, imports: list[bytes], pdfs: int) -> tuple[float, fl
     return rows / import_s, pdfs / pdf_s
 
 
+BARE = ("the same work on this process, no outbox, queue or worker: validate_import of the same file, and the same "
+        "session register rendered by core.registers.service.render_document (warmed up as a worker is)")
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__, "bench_workers")
+    parser.add_argument("--private-redis", action="store_true",
+                        help="start a redis-server of its own instead of BENCH_REDIS_URL")
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--imports", type=int, default=4)
     parser.add_argument("--import-rows", type=int, default=25_000)
@@ -223,15 +296,28 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="PDF-during-import runs per layout")
     parser.add_argument("--skip-latency", action="store_true", help="only the 1-vs-2-processes table")
     args = parser.parse_args()
-    db_url = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_workers")
+    from core.imports.service import PROGRESS_EVERY
 
-    stack = Stack(db_url)
+    if args.rows < 2 * PROGRESS_EVERY and not args.skip_latency:
+        parser.error(f"--rows: at least {2 * PROGRESS_EVERY:,} (the PDF is requested once a batch of "
+                     f"{PROGRESS_EVERY:,} rows is validated, while the import still validates)")
+    run = start(args)
+
+    stack = Stack(run, args.private_redis)
+    rows = run.rows
     try:
         print(f"generating {args.rows:,} rows …", flush=True)
         big = generate_csv(args.rows, seed=1)
         small = [generate_csv(args.import_rows, seed=10 + i) for i in range(args.imports)]
+        bare_pdf = stack.bare_pdf()
+        bare_big = stack.bare_validation(big)
+        bare_small = sum(stack.bare_validation(d) for d in small)
+        rows += [("bare: register PDF rendered on this process", f"{bare_pdf:.2f} s", "median of 3"),
+                 (f"bare: validate_import of the {args.rows:,}-row file on this process", f"{bare_big:.1f} s",
+                  f"{args.rows / bare_big:,.0f} rows/s"),
+                 (f"bare: validate_import of the {args.imports} × {args.import_rows:,}-row files, one after another",
+                  f"{bare_small:.1f} s", f"{args.imports * args.import_rows / bare_small:,.0f} rows/s")]
 
-        latency: list[tuple[str, str, str]] = []
         layouts = (("one worker, every queue (bin/start)", ["imports,documents,default"]),
                    ("a worker per queue (Procfile)", ["imports", "documents,default"]))
         for name, queue_sets in layouts if not args.skip_latency else ():
@@ -240,34 +326,26 @@ def main() -> None:
             runs = [pdf_during_import(stack, big) for _ in range(args.repeat)]
             stack.stop_workers()
             pdf = sorted(r[0] for r in runs)
-            latency.append((name, f"{idle:.2f} s",
-                            f"{statistics.median(pdf):.2f} s (min {pdf[0]:.2f}, max {pdf[-1]:.2f})",
-                            f"{statistics.median(r[1] for r in runs):.1f} s"))
+            rows += [(f"{name}: PDF, idle workers", f"{idle:.2f} s", f"= {idle / bare_pdf:.1f}× bare PDF"),
+                     (f"{name}: PDF while a {args.rows:,}-row import validates",
+                      f"{statistics.median(pdf):.2f} s",
+                      f"min {pdf[0]:.2f}, max {pdf[-1]:.2f} (median of {args.repeat})"),
+                     (f"{name}: that import validated in", f"{statistics.median(r[1] for r in runs):.1f} s",
+                      f"upload → VALIDATED; bare {bare_big:.1f} s")]
             print(f"  {name}: done", flush=True)
 
-        scale: list[tuple[str, ...]] = []
         for processes in (1, 2):
             stack.start_workers(*["imports,documents,default"] * processes)
             rows_s, pdfs_s = throughput(stack, small, args.pdfs)
             stack.stop_workers()
-            scale.append((f"{processes} worker process{'es' if processes > 1 else ''}", f"{rows_s:,.0f} rows/s",
-                          f"{pdfs_s:.2f} PDFs/s"))
+            label = f"{processes} worker process{'es' if processes > 1 else ''} (each on every queue)"
+            rows += [(f"{label}: {args.imports} imports × {args.import_rows:,} rows at once", f"{rows_s:,.0f} rows/s",
+                      f"bare {args.imports * args.import_rows / bare_small:,.0f} rows/s"),
+                     (f"{label}: {args.pdfs} PDFs at once", f"{pdfs_s:.2f} PDFs/s", f"bare {1 / bare_pdf:.2f} PDFs/s")]
             print(f"  {processes} process(es): done", flush=True)
     finally:
         stack.close()
-
-    print(f"\n1. Register PDF latency while a {args.rows:,}-row import validates (median of {args.repeat})\n")
-    print(f"| {'layout':<38} | PDF, idle | PDF during the import        | import validated in |")
-    print(f"|{'-' * 40}|-----------|------------------------------|---------------------|")
-    for row in latency:
-        print(f"| {row[0]:<38} | {row[1]:>9} | {row[2]:<28} | {row[3]:>19} |")
-    print(f"\n2. {args.imports} imports × {args.import_rows:,} rows requested at once (validation), then "
-          f"{args.pdfs} PDFs at once\n")
-    print("| workers (each on every queue) | import validation | register PDFs  |")
-    print("|-------------------------------|-------------------|----------------|")
-    for row in scale:
-        print(f"| {row[0]:<29} | {row[1]:>17} | {row[2]:>14} |")
-    print(f"\n({os.cpu_count()} CPUs; PostgreSQL, Redis, the workers and this script share them.)")
+    run.report(BARE, result_width=14, third="detail")
 
 
 if __name__ == "__main__":
