@@ -8,13 +8,16 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import update
 
+from core.models import User
 from tests.conftest import wait_for
 from tests.e2e.test_crawl import AXE, _serious
 from tests.mailbox import mail_text
 from tests.tasks.conftest import smtp  # noqa: F401  (the fixture: a real SMTP server on loopback)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
+MY_ATTENDANCE = {"fr": "Mes présences", "ar": "حضوري"}
 LEARNER = "learner1@example.com"  # the public cohort's second learner (the first has the demo account)
 
 
@@ -57,4 +60,20 @@ def test_an_invited_learner_sets_a_password_and_uses_me_on_a_phone(browser, page
     expect(phone.get_by_role("alert").filter(has_text="Your apology was sent")).to_be_visible()
     expect(phone.get_by_text("Dentist appointment")).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    phone.context.close()
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed (bin/install test installs it with npm)")
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_me_in_french_and_arabic_fits_a_phone_and_passes_axe(browser, live_server, sign_in_as, sql, demo, language):
+    sql.execute(update(User).where(User.id == demo["users"]["learner"]).values(language=language))
+    sql.commit()
+    phone = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True,
+                                bypass_csp=True).new_page()
+    phone.set_default_timeout(15_000)
+    sign_in_as(phone, "learner")
+    expect(phone.get_by_role("heading", level=1)).to_have_text(MY_ATTENDANCE[language])
+    assert phone.evaluate("document.documentElement.dir") == ("rtl" if language == "ar" else "ltr")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    assert _serious(phone) == []
     phone.context.close()
