@@ -148,3 +148,14 @@ def test_the_learner_sends_an_apology_from_me(login, sql, future):
     r = learner.post("/me/apologies", data={"session_ids": [str(future[0])], "reason": "Family wedding"})
     assert r.status_code == 302 and _count(sql, Apology) == 1
     assert "Family wedding" in learner.get("/me").text
+
+
+def test_a_locked_session_refuses_the_approval_and_nothing_is_marked(client, api, sql, future):
+    sent = _send(client, api, future)
+    locked = client.post(f"/api/institution/class-sessions/{future[1]}/lock", json={"reason": "Audit"},
+                         headers=api("admin"))
+    assert locked.status_code == 200, locked.json
+    r = client.post(f"/api/apologies/{sent.json['id']}/approve", headers=api("admin"))
+    assert r.status_code == 423
+    assert _count(sql, AttendanceRecord, AttendanceRecord.session_id.in_(future)) == 0
+    assert sql.get(Apology, sent.json["id"]).status == "pending"
