@@ -85,3 +85,19 @@ def test_the_cohort_page_invites_everyone_with_one_button(app, login, demo):
     r = admin.post(f"/institution/attendance/cohorts/{demo['public_cohort_id']}/invitations")
     assert r.status_code == 302
     assert _count(app, select(func.count()).select_from(User).where(User.role == Role.LEARNER)) == 12
+
+
+def test_a_public_learner_who_is_also_a_corporate_trainee_has_one_account(app, client, api, demo):
+    with app.app_context():
+        trainee = trainees(db.session, demo["corporate_cohort_id"])[0]
+        learner = db.session.scalars(select(Learner).where(Learner.user_id.is_(None)).order_by(Learner.id)).first()
+        learner.email, learner_id = trainee.email.upper(), learner.id
+        db.session.commit()
+    r = client.post(f"/api/institution/cohorts/{demo['public_cohort_id']}/invitations",
+                    json={"learner_ids": [learner_id]}, headers=api("admin"))
+    assert r.status_code == 200 and r.json["invited"] == [learner_id]
+    with app.app_context():
+        tied = (db.session.get(Learner, learner_id).user_id, db.session.scalar(
+            select(CorporateTrainee.user_id).where(CorporateTrainee.email == "trainee0@acme.example")))
+        db.session.remove()
+    assert tied[0] is not None and tied[0] == tied[1]
