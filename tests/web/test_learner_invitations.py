@@ -101,3 +101,11 @@ def test_a_public_learner_who_is_also_a_corporate_trainee_has_one_account(app, c
             select(CorporateTrainee.user_id).where(CorporateTrainee.email == "trainee0@acme.example")))
         db.session.remove()
     assert tied[0] is not None and tied[0] == tied[1]
+
+
+def test_a_learner_account_is_never_turned_into_staff(client, api, login, demo):
+    learner = demo["users"]["learner"]
+    page = login("admin").get(f"/admin/users/{learner}")
+    assert page.status_code == 200 and 'name="role"' not in page.text
+    r = client.patch(f"/api/users/{learner}", json={"role": "admin"}, headers=api("admin"))
+    assert r.status_code == 422 and r.json["error"]["code"] == "role_not_allowed"
