@@ -82,7 +82,7 @@ def test_the_cohort_page_invites_everyone_with_one_button(app, login, demo):
     admin = login("admin")
     page = admin.get(f"/institution/attendance/cohorts/{demo['public_cohort_id']}")
     assert b"/invitations" in page.data
-    r = admin.post(f"/institution/attendance/cohorts/{demo['public_cohort_id']}/invitations")
+    r = admin.post(f"/institution/attendance/cohorts/{demo['public_cohort_id']}/invitations", data={"all": "true"})
     assert r.status_code == 302
     assert _count(app, select(func.count()).select_from(User).where(User.role == Role.LEARNER)) == 12
 
@@ -109,3 +109,17 @@ def test_a_learner_account_is_never_turned_into_staff(client, api, login, demo):
     assert page.status_code == 200 and 'name="role"' not in page.text
     r = client.patch(f"/api/users/{learner}", json={"role": "admin"}, headers=api("admin"))
     assert r.status_code == 422 and r.json["error"]["code"] == "role_not_allowed"
+
+
+def test_the_cohort_page_invites_one_person(app, login, demo):
+    with app.app_context():
+        learner = db.session.scalars(select(Learner).where(Learner.user_id.is_(None)).order_by(Learner.id)).first()
+        learner_id = learner.id
+        db.session.remove()
+    admin = login("admin")
+    assert f'name="learner_ids" value="{learner_id}"' in admin.get(
+        f"/institution/attendance/cohorts/{demo['public_cohort_id']}").text
+    r = admin.post(f"/institution/attendance/cohorts/{demo['public_cohort_id']}/invitations",
+                   data={"learner_ids": str(learner_id)})
+    assert r.status_code == 302
+    assert _count(app, select(func.count()).select_from(User).where(User.role == Role.LEARNER)) == 2
