@@ -36,7 +36,8 @@ def Np_(singular: str, plural: str) -> tuple[str, str]:
 # Codes as people say them, by enum class name then value (core.models.enums; no import, no cycle).
 LABELS: dict[str, dict[str, str]] = {
     "Role": {"super_admin": N_("super admin"), "admin": N_("admin"), "support": N_("support"),
-             "teacher": N_("teacher"), "org_member": N_("org member"), "regulator": N_("regulator")},
+             "teacher": N_("teacher"), "org_member": N_("org member"), "regulator": N_("regulator"),
+             "learner": N_("learner")},
     "CohortStatus": {"ACTIVE": N_("active"), "COMPLETED": N_("completed"), "ARCHIVED": N_("archived"),
                      "CANCELLED": N_("cancelled")},
     "CohortType": {"public": N_("public"), "corporate": N_("corporate")},
@@ -61,6 +62,7 @@ LABELS: dict[str, dict[str, str]] = {
                             "REVOKED": N_("revoked"), "EXPIRED": N_("expired")},
     "AccessScope": {"institution": N_("the whole institution"), "cohorts": N_("named cohorts")},
     "ReminderStatus": {"PENDING": N_("pending"), "SENT": N_("sent"), "FAILED": N_("failed")},
+    "ApologyStatus": {"pending": N_("pending"), "approved": N_("approved"), "declined": N_("declined")},
     "ScheduleRunStatus": {"PENDING": N_("waiting"), "RUNNING": N_("running"), "SUCCEEDED": N_("succeeded"),
                           "FAILED": N_("failed")},
     "FeedKind": {"facilitator": N_("facilitator"), "cohort": N_("cohort"), "room": N_("room")},

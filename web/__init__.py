@@ -111,18 +111,20 @@ def _register_blueprints(app: Flask) -> None:
     from .access import bp as access
     from .account import bp as account
     from .api import bp as api
+    from .apologies import bp as apologies
     from .attendance import bp as attendance
     from .cohorts import bp as cohorts
     from .home import bp as home
     from .imports import bp as imports
     from .institutions import bp as institutions
+    from .me import bp as me
     from .people import bp as people
     from .portals import bp as portals
     from .registers import bp as registers
     from .scheduling import bp as scheduling
 
     for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, registers, portals, access,
-                      institutions, people):
+                      institutions, people, me, apologies):
         app.register_blueprint(blueprint)
 
 

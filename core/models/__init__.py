@@ -9,6 +9,7 @@ from .access import (
     OrganizationGrant,
     access_request_cohorts,
 )
+from .apologies import Apology, apology_sessions
 from .attendance import AtRiskFlag, AttendanceRecord, CorporateAttendanceRecord, EvidenceFile
 from .audit import AtRiskNotice, AuditEvent, ReminderSent
 from .base import Base, utcnow
@@ -18,6 +19,7 @@ from .enums import (
     AccessRequestStatus,
     AccessScope,
     AgreementStatus,
+    ApologyStatus,
     AttendanceStatus,
     CohortStatus,
     CohortType,
@@ -51,7 +53,8 @@ from .sessions import CalendarEventVersion, ClassSession, LockSweep, SessionLock
 
 __all__ = [
     "ACTIVE_JOB_STATUSES", "AccessRequest", "AccessRequestNotice", "AccessRequestRead", "AccessRequestStatus",
-    "AccessScope", "AgreementStatus", "ApiToken", "AtRiskFlag", "AtRiskNotice", "AttendanceRecord",
+    "AccessScope", "AgreementStatus", "ApiToken", "Apology", "ApologyStatus", "AtRiskFlag", "AtRiskNotice",
+    "AttendanceRecord",
     "AttendanceStatus", "AuditEvent", "Base", "CalendarEventVersion", "ClassSession", "Cohort", "CohortStatus",
     "CohortType", "CorporateAgreement", "CorporateAttendanceRecord", "CorporateSessionCounts", "CorporateTrainee",
     "DocumentFormat", "DocumentKind", "DocumentStatus", "Enrolment", "EnrolmentStatus", "EvidenceFile", "Holiday",
@@ -61,5 +64,5 @@ __all__ = [
     "RegisterDocument", "ReminderSent",
     "ReminderStatus", "Role", "Room", "SessionLockRecord", "SessionStatus", "SessionType", "Submission",
     "SubmissionResource", "SubmissionStatus", "TraineeImport", "TraineeImportRow", "User", "WorkerHeartbeat",
-    "access_request_cohorts", "cohort_facilitators", "utcnow",
+    "access_request_cohorts", "apology_sessions", "cohort_facilitators", "utcnow",
 ]

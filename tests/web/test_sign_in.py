@@ -13,7 +13,7 @@ from tests.conftest import sign_in, wait_for
 
 HOMES = {
     "super": "/admin", "admin": "/admin", "support": "/admin", "teacher": "/teacher",
-    "org": "/org/programs", "regulator": "/regulator",
+    "org": "/org/programs", "regulator": "/regulator", "learner": "/me",
 }
 
 
