@@ -10,6 +10,7 @@ from .access import (
     access_request_cohorts,
 )
 from .attendance import AtRiskFlag, AttendanceRecord, CorporateAttendanceRecord, EvidenceFile
+from .checkin import CheckInAttempt, CheckInSettings, CheckInWindow
 from .audit import AtRiskNotice, AuditEvent, ReminderSent
 from .base import Base, utcnow
 from .cohorts import Cohort, CorporateAgreement, CorporateTrainee, Enrolment, cohort_facilitators
@@ -52,7 +53,8 @@ from .sessions import CalendarEventVersion, ClassSession, LockSweep, SessionLock
 __all__ = [
     "ACTIVE_JOB_STATUSES", "AccessRequest", "AccessRequestNotice", "AccessRequestRead", "AccessRequestStatus",
     "AccessScope", "AgreementStatus", "ApiToken", "AtRiskFlag", "AtRiskNotice", "AttendanceRecord",
-    "AttendanceStatus", "AuditEvent", "Base", "CalendarEventVersion", "ClassSession", "Cohort", "CohortStatus",
+    "AttendanceStatus", "AuditEvent", "Base", "CalendarEventVersion", "CheckInAttempt", "CheckInSettings",
+    "CheckInWindow", "ClassSession", "Cohort", "CohortStatus",
     "CohortType", "CorporateAgreement", "CorporateAttendanceRecord", "CorporateSessionCounts", "CorporateTrainee",
     "DocumentFormat", "DocumentKind", "DocumentStatus", "Enrolment", "EnrolmentStatus", "EvidenceFile", "Holiday",
     "ImportKind", "ImportStatus",
