@@ -10,9 +10,9 @@ from .access import (
     access_request_cohorts,
 )
 from .attendance import AtRiskFlag, AttendanceRecord, CorporateAttendanceRecord, EvidenceFile
-from .checkin import CheckInAttempt, CheckInSettings, CheckInWindow
 from .audit import AtRiskNotice, AuditEvent, ReminderSent
 from .base import Base, utcnow
+from .checkin import CheckInAttempt, CheckInSettings, CheckInWindow
 from .cohorts import Cohort, CorporateAgreement, CorporateTrainee, Enrolment, cohort_facilitators
 from .documents import RegisterDocument, Submission
 from .enums import (
