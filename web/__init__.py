@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from .account import bp as account
     from .api import bp as api
     from .attendance import bp as attendance
+    from .checkin import bp as checkin
     from .cohorts import bp as cohorts
     from .home import bp as home
     from .imports import bp as imports
@@ -119,8 +120,8 @@ def _register_blueprints(app: Flask) -> None:
     from .registers import bp as registers
     from .scheduling import bp as scheduling
 
-    for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, registers, portals, access,
-                      institutions, people):
+    for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, checkin, registers, portals,
+                      access, institutions, people):
         app.register_blueprint(blueprint)
 
 

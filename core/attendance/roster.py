@@ -117,6 +117,8 @@ class RegisterRow:
     marked_by: str | None
     marked_at: dt.datetime | None
     version: int                # 0: never marked
+    source: str | None = None   # how the mark was made: staff, self_check_in, auto (None: unmarked)
+    checked_in_at: dt.datetime | None = None  # when the learner checked in themselves
 
     @property
     def has_evidence(self) -> bool:
@@ -168,7 +170,7 @@ def _members_query(kind: str, language: str) -> Select[Any]:
         where = Enrolment.cohort_id == cohort_id
     # Active members, plus anyone who left but already has a mark for this session (the record stays visible).
     return (stmt.add_columns(rec.id, rec.status, rec.minutes_late, rec.notes, rec.evidence_file_id,
-                             User.full_name, rec.marked_at, rec.version)
+                             User.full_name, rec.marked_at, rec.version, rec.source, rec.checked_in_at)
             .outerjoin(rec, on).outerjoin(User, User.id == rec.marked_by_id)
             .where(where, or_(active, rec.id.is_not(None))).order_by(*order))
 
@@ -179,7 +181,7 @@ def load_register(session: Session, cohort: Cohort, session_id: int, language: s
     rows = session.execute(_members_query(spec_for(cohort).kind, sql_language(language)),
                            {"session_id": session_id, "cohort_id": cohort.id}).all()
     return [RegisterRow(r[0], r[1], r[2], bool(r[3]), r[4], r[5].value if r[5] is not None else None, r[6], r[7],
-                        r[8], r[9], r[10], r[11] or 0)
+                        r[8], r[9], r[10], r[11] or 0, r[12], r[13])
             for r in rows]
 
 
