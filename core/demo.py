@@ -43,6 +43,8 @@ DEMO_USERS: list[tuple[str, Role, str]] = [
     ("teacher2@demo.example", Role.TEACHER, "Nadia Facilitator"),
     ("org@demo.example", Role.ORG_MEMBER, "Omar Client"),
     ("regulator@demo.example", Role.REGULATOR, "Rania Regulator"),
+    # The first public learner's own account (issue 21), tied to their learner row below.
+    ("learner@demo.example", Role.LEARNER, "Yacine Belkacem"),
 ]
 PUBLIC_NAMES = ["Yacine Belkacem", "Lina Haddad", "Karim Mansouri", "Amel Bouzid", "Sofiane Cherif",
                 "Imane Saidi", "Walid Rahmani", "Nour Benali", "Hichem Ziani", "Meriem Kaci",
@@ -120,6 +122,10 @@ def load_demo_data(session: Session, time_zone: str = "Africa/Algiers") -> dict[
             session.add(Enrolment(learner_id=learner.id, qualification_id=welding.id, cohort_id=public.id,
                                   enrolled_on=public.start_date))
         session.flush()
+    first_learner = session.scalar(select(Learner).join(Enrolment, Enrolment.learner_id == Learner.id)
+                                   .where(Enrolment.cohort_id == public.id).order_by(Learner.id).limit(1))
+    if first_learner is not None and first_learner.user_id is None:
+        first_learner.user_id = users["learner"].id
 
     corporate = session.scalar(select(Cohort).where(Cohort.agreement_id == agreement.id))
     if corporate is None:

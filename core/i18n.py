@@ -36,7 +36,8 @@ def Np_(singular: str, plural: str) -> tuple[str, str]:
 # Codes as people say them, by enum class name then value (core.models.enums; no import, no cycle).
 LABELS: dict[str, dict[str, str]] = {
     "Role": {"super_admin": N_("super admin"), "admin": N_("admin"), "support": N_("support"),
-             "teacher": N_("teacher"), "org_member": N_("org member"), "regulator": N_("regulator")},
+             "teacher": N_("teacher"), "org_member": N_("org member"), "regulator": N_("regulator"),
+             "learner": N_("learner")},
     "CohortStatus": {"ACTIVE": N_("active"), "COMPLETED": N_("completed"), "ARCHIVED": N_("archived"),
                      "CANCELLED": N_("cancelled")},
     "CohortType": {"public": N_("public"), "corporate": N_("corporate")},

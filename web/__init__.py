@@ -115,13 +115,14 @@ def _register_blueprints(app: Flask) -> None:
     from .home import bp as home
     from .imports import bp as imports
     from .institutions import bp as institutions
+    from .me import bp as me
     from .people import bp as people
     from .portals import bp as portals
     from .registers import bp as registers
     from .scheduling import bp as scheduling
 
     for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, checkin, registers, portals,
-                      access, institutions, people):
+                      access, institutions, people, me):
         app.register_blueprint(blueprint)
 
 

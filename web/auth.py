@@ -32,6 +32,7 @@ HOME_BY_ROLE = {
     Role.TEACHER: "home.teacher_home",
     Role.ORG_MEMBER: "portals.org_programs",
     Role.REGULATOR: "access.regulator_home",
+    Role.LEARNER: "me.home",
 }
 
 

@@ -29,14 +29,19 @@ OPERATIONS = [
     "org_programs.view",                          # a client organization's own programmes (no names)
     "corporate_reports.view",                     # reports naming its own employees: only once granted
     "access_requests.create",                     # a regulator asking for access
+    "learners.invite",                            # learner accounts: invitations (issue 21)
+    "apologies.decide",                           # learners' apologies: see and decide them
 ]
-ALL_PERMISSIONS: frozenset[str] = frozenset(CORPORATE + PUBLIC + OPERATIONS)
+# A learner's own record (/me): held by learners only, scoped to themselves (core.me).
+LEARNER_OWN = ["own_record.view", "own_apologies.send"]
+ALL_PERMISSIONS: frozenset[str] = frozenset(CORPORATE + PUBLIC + OPERATIONS + LEARNER_OWN)
 
 # The support role: views cohorts and trainees, nothing else (no schedules, marks, registers or changes).
 VIEW_COHORTS_AND_TRAINEES = frozenset({
     "cohorts.view", "learners.view", "corporate_cohorts.view", "corporate_trainees.view",
 })
-_CLIENT_AND_REGULATOR_ONLY = {"org_programs.view", "corporate_reports.view", "access_requests.create"}
+_CLIENT_AND_REGULATOR_ONLY = {"org_programs.view", "corporate_reports.view", "access_requests.create",
+                              *LEARNER_OWN}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.SUPER_ADMIN: ALL_PERMISSIONS - _CLIENT_AND_REGULATOR_ONLY,
@@ -46,7 +51,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.TEACHER: frozenset(
         VIEW_COHORTS_AND_TRAINEES
         | {"sessions.view", "attendance.view", "attendance.mark", "corporate_attendance.view",
-           "corporate_attendance.mark", "registers.view", "registers.generate"}
+           "corporate_attendance.mark", "registers.view", "registers.generate", "apologies.decide"}
     ),
     # Scoped to their organization: its programmes without names; reports naming its employees only
     # once an admin granted the organization corporate_reports.view (core.access.scoping).
@@ -56,6 +61,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         {"access_requests.create", "access_requests.view", "cohorts.view", "corporate_cohorts.view",
          "sessions.view", "attendance.view", "corporate_attendance.view", "registers.view"}
     ),
+    # Their own record only (core.me): no staff permission at all.
+    Role.LEARNER: frozenset(LEARNER_OWN),
 }
 
 # Regulators hold these only through an approved, unexpired access request.

@@ -9,6 +9,7 @@ from .access import (
     OrganizationGrant,
     access_request_cohorts,
 )
+from .apologies import Apology, apology_sessions
 from .attendance import AtRiskFlag, AttendanceRecord, CorporateAttendanceRecord, EvidenceFile
 from .audit import AtRiskNotice, AuditEvent, ReminderSent
 from .base import Base, utcnow
@@ -19,6 +20,7 @@ from .enums import (
     AccessRequestStatus,
     AccessScope,
     AgreementStatus,
+    ApologyStatus,
     AttendanceStatus,
     CohortStatus,
     CohortType,
@@ -52,9 +54,9 @@ from .sessions import CalendarEventVersion, ClassSession, LockSweep, SessionLock
 
 __all__ = [
     "ACTIVE_JOB_STATUSES", "AccessRequest", "AccessRequestNotice", "AccessRequestRead", "AccessRequestStatus",
-    "AccessScope", "AgreementStatus", "ApiToken", "AtRiskFlag", "AtRiskNotice", "AttendanceRecord",
-    "AttendanceStatus", "AuditEvent", "Base", "CalendarEventVersion", "CheckInAttempt", "CheckInSettings",
-    "CheckInWindow", "ClassSession", "Cohort", "CohortStatus",
+    "AccessScope", "AgreementStatus", "ApiToken", "Apology", "ApologyStatus", "AtRiskFlag", "AtRiskNotice",
+    "AttendanceRecord", "AttendanceStatus", "AuditEvent", "Base", "CalendarEventVersion", "CheckInAttempt",
+    "CheckInSettings", "CheckInWindow", "ClassSession", "Cohort", "CohortStatus",
     "CohortType", "CorporateAgreement", "CorporateAttendanceRecord", "CorporateSessionCounts", "CorporateTrainee",
     "DocumentFormat", "DocumentKind", "DocumentStatus", "Enrolment", "EnrolmentStatus", "EvidenceFile", "Holiday",
     "ImportKind", "ImportStatus",
@@ -63,5 +65,5 @@ __all__ = [
     "RegisterDocument", "ReminderSent",
     "ReminderStatus", "Role", "Room", "SessionLockRecord", "SessionStatus", "SessionType", "Submission",
     "SubmissionResource", "SubmissionStatus", "TraineeImport", "TraineeImportRow", "User", "WorkerHeartbeat",
-    "access_request_cohorts", "cohort_facilitators", "utcnow",
+    "access_request_cohorts", "apology_sessions", "cohort_facilitators", "utcnow",
 ]

@@ -106,6 +106,9 @@ class CorporateTrainee(Timestamped, Base):
         UniqueConstraint("cohort_id", "phone_e164"),
         UniqueConstraint("cohort_id", "email"),
         UniqueConstraint("cohort_id", "employee_code"),
+        # A person in several corporate cohorts has one trainee row per cohort, all tied to one account.
+        Index("uq_corporate_trainees_cohort_user", "cohort_id", "user_id", unique=True),
+        Index("ix_corporate_trainees_user_id", "user_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -21,6 +21,8 @@ class Role(StrEnum):
     TEACHER = "teacher"
     ORG_MEMBER = "org_member"
     REGULATOR = "regulator"
+    # A public learner or corporate trainee with their own account (issue 21): sees only their own record.
+    LEARNER = "learner"
 
 
 class CohortStatus(StrEnum):
@@ -138,3 +140,11 @@ class ReminderStatus(StrEnum):
     PENDING = "PENDING"
     SENT = "SENT"
     FAILED = "FAILED"
+
+
+class ApologyStatus(StrEnum):
+    """A learner's apology in advance: decided once, by a facilitator or an admin."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"

@@ -139,6 +139,9 @@ class Learner(Timestamped, Base):
     __tablename__ = "learners"
     __table_args__ = (
         UniqueConstraint("institution_id", "id_number"),
+        # One account per person: a learner row has at most one account, an account at most one learner row
+        # (the person's enrolments in several cohorts all hang off that row).
+        Index("uq_learners_user_id", "user_id", unique=True),
         Index("ix_learners_institution_name", "institution_id", "full_name"),
     )
 
@@ -149,6 +152,7 @@ class Learner(Timestamped, Base):
     email: Mapped[str | None] = mapped_column(String(254))
     phone_e164: Mapped[str | None] = mapped_column(String(20))
     date_of_birth: Mapped[dt.date | None]
+    # The learner's own account (role learner), once invited (core.people.accounts).
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 

@@ -137,3 +137,18 @@ class EnrolmentQuery(PageQuery):
 
 
 ROLES_AN_ADMIN_GIVES = frozenset({Role.ADMIN, Role.SUPPORT, Role.TEACHER, Role.ORG_MEMBER})
+
+
+class InviteLearners(Command):
+    """Who to invite to their own account: `learner_ids` (a public cohort's learners, a corporate cohort's
+    trainees) or `all` (everyone in the cohort with an email address)."""
+
+    learner_ids: list[Id] = Field(default_factory=list, max_length=MAX_IDS,
+                                  description="Learner ids (public cohort) or trainee ids (corporate cohort).")
+    all: bool = Field(False, description="Everyone in the cohort who has an email address.")
+
+    @model_validator(mode="after")
+    def _someone(self) -> InviteLearners:
+        if not self.all and not self.learner_ids:
+            raise ValueError("Name learner_ids, or send all: true.")
+        return self

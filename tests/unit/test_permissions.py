@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from core.access.permissions import ALL_PERMISSIONS, REGULATOR_GATED, ROLE_PERMISSIONS, role_has
+from core.access.permissions import ALL_PERMISSIONS, LEARNER_OWN, REGULATOR_GATED, ROLE_PERMISSIONS, role_has
 from core.models import Role
 
 
 def test_super_admin_holds_every_operational_permission():
     assert ALL_PERMISSIONS - ROLE_PERMISSIONS[Role.SUPER_ADMIN] == {"org_programs.view", "corporate_reports.view",
-                                                                     "access_requests.create"}
+                                                                     "access_requests.create", *LEARNER_OWN}
 
 
 def test_admin_holds_every_operational_permission_but_managing_institutions():
     assert ALL_PERMISSIONS - ROLE_PERMISSIONS[Role.ADMIN] == {"org_programs.view", "corporate_reports.view",
-                                                               "access_requests.create", "institutions.manage"}
+                                                               "access_requests.create", "institutions.manage",
+                                                               *LEARNER_OWN}
 
 
 def test_support_only_views_cohorts_and_trainees():
@@ -42,3 +43,7 @@ def test_regulator_is_read_only():
 def test_unknown_permission_is_a_programming_error():
     with pytest.raises(KeyError):
         role_has(Role.ADMIN, "cohorts.destroy")
+
+
+def test_learner_holds_only_their_own_record():
+    assert ROLE_PERMISSIONS[Role.LEARNER] == set(LEARNER_OWN)

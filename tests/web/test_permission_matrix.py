@@ -19,7 +19,7 @@ from core.access.permissions import role_has
 from core.models import Role
 
 ROLES = {"super": Role.SUPER_ADMIN, "admin": Role.ADMIN, "support": Role.SUPPORT, "teacher": Role.TEACHER,
-         "org": Role.ORG_MEMBER, "regulator": Role.REGULATOR}
+         "org": Role.ORG_MEMBER, "regulator": Role.REGULATOR, "learner": Role.LEARNER}
 # Readiness answers 503 while no worker runs (none does here): that is its answer, not a failure.
 MAY_ANSWER_503 = {"api.health_ready"}
 # Endpoints served by extensions, not by our views.
@@ -148,3 +148,17 @@ def test_support_reaches_only_cohort_and_trainee_views(app):
     assert reachable and set(reachable.values()) <= VIEW_COHORTS_AND_TRAINEES
     methods = {m for rule in app.url_map.iter_rules() if rule.endpoint in reachable for m in rule.methods}
     assert methods <= {"GET", "HEAD", "OPTIONS"}, "support changes nothing"
+
+
+def test_learner_reaches_only_their_own_record_and_their_account(app):
+    """A learner holds no staff permission: every route they may use is their own record (/me) or one every
+    signed-in user has (profile, sign-out); staff routes answer them 403, other people's rows 404."""
+    from core.access.permissions import LEARNER_OWN
+
+    reachable = {
+        endpoint: view.access_rule.permission for endpoint, view in app.view_functions.items()
+        if endpoint not in EXTENSION_ENDPOINTS and view.access_rule.kind == "permission"
+        and role_has(Role.LEARNER, view.access_rule.permission)
+    }
+    assert reachable and set(reachable.values()) <= set(LEARNER_OWN)
+    assert all(endpoint.startswith("me.") for endpoint in reachable)

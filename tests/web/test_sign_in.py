@@ -11,7 +11,7 @@ from tests.conftest import sign_in
 
 HOMES = {
     "super": "/admin", "admin": "/admin", "support": "/admin", "teacher": "/teacher",
-    "org": "/org/programs", "regulator": "/regulator",
+    "org": "/org/programs", "regulator": "/regulator", "learner": "/me",
 }
 
 

@@ -20,7 +20,8 @@ from core.models import (
     Qualification,
     User,
 )
-from core.people.commands import Enrol, EnrolmentQuery, UpdateEnrolment, Withdraw
+from core.people import accounts
+from core.people.commands import Enrol, EnrolmentQuery, InviteLearners, UpdateEnrolment, Withdraw
 
 from ..auth import requires, user
 from ..contract import Page, contract, responds
@@ -28,7 +29,7 @@ from ..extensions import db
 from ..forms import form_command
 from ..i18n import current_language
 from ..pagination import query_page
-from ..people.schemas import EnrolmentOut, EnrolResult, present_enrolment
+from ..people.schemas import EnrolmentOut, EnrolResult, InvitationResult, present_enrolment
 from . import bp
 from .schemas import (
     CohortDetail,
@@ -162,6 +163,19 @@ def api_withdraw(enrolment_id: int, json: Withdraw) -> Any:
     return present_enrolment(enrolments.withdraw(db.session, user(), enrolment_id, json))
 
 
+@bp.post("/api/institution/cohorts/<int:cohort_id>/invitations")
+@requires("learners.invite")
+@contract(resp=responds(HTTP_200=InvitationResult))
+def api_invite_learners(cohort_id: int, json: InviteLearners) -> Any:
+    """Invite learners to their own account
+
+    `{"learner_ids": [...]}` (learners of a public cohort, trainees of a corporate one) or `{"all": true}`
+    (everyone with an email address): each is mailed a single-use link to choose a password, in their language.
+    One person in several cohorts has one account."""
+    outcome = accounts.invite_learners(db.session, user(), cohort_id, json)
+    return {"invited": outcome.invited, "skipped": outcome.skipped}
+
+
 # ---------------------------------------------------------------- screens
 
 
@@ -232,6 +246,15 @@ def cohort_enrol(cohort_id: int) -> Any:
     if outcome.unknown_id_numbers:
         flash(_("No learner has these ID numbers: %(numbers)s. Add them under Learners first.",
                 numbers=", ".join(outcome.unknown_id_numbers)), "warning")
+    return redirect(url_for("cohorts.cohort_page", cohort_id=cohort_id) + "#learners")
+
+
+@bp.post("/institution/attendance/cohorts/<int:cohort_id>/invitations")
+@requires("learners.invite")
+def cohort_invite(cohort_id: int) -> Any:
+    outcome = accounts.invite_learners(db.session, user(), cohort_id, InviteLearners(all=True))
+    flash(_("%(invited)d invited to their own account; %(skipped)d not invited (no email address, or already "
+            "signed up).", invited=len(outcome.invited), skipped=len(outcome.skipped)), "success")
     return redirect(url_for("cohorts.cohort_page", cohort_id=cohort_id) + "#learners")
 
 

@@ -68,6 +68,19 @@ class EnrolResult(BaseModel):
     unknown_id_numbers: list[str] = Field(description="ID numbers sent that no learner of the institution has.")
 
 
+class SkippedInvitation(BaseModel):
+    id: int = Field(description="The learner (public cohort) or trainee (corporate cohort).")
+    reason: str = Field(description="no_email, email_in_use (a staff account's address), not_a_learner_account "
+                                    "or already_signed_up (has chosen a password: not mailed again).")
+
+
+class InvitationResult(BaseModel):
+    """Who was mailed a link to choose their password, and who was not, with why."""
+
+    invited: list[int] = Field(description="Learner or trainee ids whose account was mailed an invitation.")
+    skipped: list[SkippedInvitation]
+
+
 class LearnerImportLinks(BaseModel):
     self: str
     page: str
