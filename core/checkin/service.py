@@ -36,6 +36,7 @@ from core.models import (
     EnrolmentStatus,
     Institution,
     Learner,
+    Role,
     SessionStatus,
     User,
 )
@@ -44,7 +45,7 @@ from core.uow import unit_of_work
 from . import codes, rules, store
 from .commands import CheckIn, CheckInContext, CheckInSettingsIn, OpenCheckIn
 
-LEARNER_ROLE = "learner"
+LEARNER_ROLE = Role.LEARNER
 REFUSALS_SHOWN = 50
 
 

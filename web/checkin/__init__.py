@@ -4,6 +4,7 @@ the learner's check-in (by code, or by opening the QR's URL), and the institutio
 from __future__ import annotations
 
 import secrets
+from types import SimpleNamespace
 from typing import Any
 
 import segno
@@ -44,7 +45,7 @@ def _answer(model: BaseModel, status: int = 200) -> Response:
 
 def _status_out(status: checkin.CheckInStatus) -> CheckInStatusOut:
     url = url_for("checkin.by_url", token=status.token, _external=True) if status.token else None
-    return CheckInStatusOut.model_validate({**status.__dict__, "url": url}, from_attributes=False)
+    return CheckInStatusOut.model_validate(SimpleNamespace(**status.__dict__, url=url), from_attributes=True)
 
 
 def _settings_out(settings: Any) -> CheckInSettingsOut:
