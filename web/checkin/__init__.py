@@ -16,7 +16,7 @@ from core.checkin import service as checkin
 from core.checkin.commands import CheckIn, CheckInContext, CheckInSettingsIn, OpenCheckIn
 from core.errors import DomainError
 
-from ..auth import requires, signed_in, user
+from ..auth import requires, user
 from ..contract import ErrorEnvelope, contract, responds
 from ..extensions import db
 from ..i18n import institution_zone, translated_message
@@ -72,7 +72,7 @@ def _with_device(response: Response, new_device: str | None) -> Response:
 # --- the facilitator's side ------------------------------------------------------------------------------------
 
 @bp.get("/api/institution/class-sessions/<int:session_id>/check-in")
-@requires("attendance.view")
+@requires("attendance.mark")
 @contract(resp=responds(HTTP_200=CheckInStatusOut))
 def api_status(session_id: int) -> Any:
     """What the facilitator's check-in screen shows: open or not, the code and QR URL of this moment, the count
@@ -81,7 +81,7 @@ def api_status(session_id: int) -> Any:
 
 
 @bp.post("/api/institution/class-sessions/<int:session_id>/check-in")
-@requires("attendance.view")
+@requires("attendance.mark")
 @contract(json=OpenCheckIn, resp=responds(HTTP_200=CheckInStatusOut, HTTP_409=ErrorEnvelope,
                                           HTTP_423=ErrorEnvelope))
 def api_open(session_id: int, json: OpenCheckIn) -> Any:
@@ -91,7 +91,7 @@ def api_open(session_id: int, json: OpenCheckIn) -> Any:
 
 
 @bp.get("/institution/attendance/sessions/<int:session_id>/check-in")
-@requires("attendance.view")
+@requires("attendance.mark")
 def screen(session_id: int) -> Any:
     status = checkin.check_in_status(db.session, user(), session_id, app_secret=_secret())
     return render_template("checkin/facilitator.html", status=status, session_id=session_id,
@@ -99,7 +99,7 @@ def screen(session_id: int) -> Any:
 
 
 @bp.post("/institution/attendance/sessions/<int:session_id>/check-in")
-@requires("attendance.view")
+@requires("attendance.mark")
 def screen_open(session_id: int) -> Any:
     opening = request.form.get("open") == "true"
     checkin.set_check_in(db.session, user(), session_id, OpenCheckIn(open=opening), app_secret=_secret(),
@@ -109,7 +109,7 @@ def screen_open(session_id: int) -> Any:
 
 
 @bp.get("/institution/attendance/sessions/<int:session_id>/check-in/qr.svg")
-@requires("attendance.view")
+@requires("attendance.mark")
 def qr_svg(session_id: int) -> Any:
     """The QR code of this moment, drawn on the server (segno) as SVG, large and crisp on a projector."""
     status = checkin.check_in_status(db.session, user(), session_id, app_secret=_secret())
@@ -127,7 +127,7 @@ def _mark_out(mark: checkin.CheckInMark) -> CheckInMarkOut:
 
 
 @bp.post("/api/me/check-in")
-@signed_in
+@requires("own_record.view")
 @contract(json=CheckIn, resp=responds(HTTP_200=CheckInMarkOut, HTTP_409=ErrorEnvelope, HTTP_410=ErrorEnvelope,
                                       HTTP_423=ErrorEnvelope))
 def api_check_in(json: CheckIn) -> Any:
@@ -139,14 +139,14 @@ def api_check_in(json: CheckIn) -> Any:
 
 
 @bp.get("/check-in")
-@signed_in
+@requires("own_record.view")
 def code_form() -> Any:
     _, new_device = _context()
     return _with_device(Response(_learner_page(None)), new_device)
 
 
 @bp.get("/check-in/<token>")
-@signed_in
+@requires("own_record.view")
 def by_url(token: str) -> Any:
     """The QR's URL: a page that checks in at once (with the browser's position when the institution asks)."""
     _, new_device = _context()
@@ -154,7 +154,7 @@ def by_url(token: str) -> Any:
 
 
 @bp.post("/check-in")
-@signed_in
+@requires("own_record.view")
 def check_in_form() -> Any:
     context, new_device = _context()
     try:
