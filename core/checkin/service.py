@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from core import audit, clock
 from core.access.scoping import require
@@ -90,7 +90,10 @@ class CheckInMark:
 # ---------------------------------------------------------------------------------------------------------------
 
 def settings_for(session: Session, institution_id: int) -> rules.Settings:
-    row = session.get(CheckInSettings, institution_id)
+    return _settings_of(session.get(CheckInSettings, institution_id))
+
+
+def _settings_of(row: CheckInSettings | None) -> rules.Settings:
     if row is None:
         return rules.Settings()
     return rules.Settings(one_device=row.one_device, networks=tuple((row.networks or {}).get("cidrs", ())),
@@ -294,7 +297,8 @@ def _check_in(session: Session, user: User, command: CheckIn, attempt: _Attempt,
         raise ValidationError(N_("Type the six-digit code shown in class, or scan its QR code."),
                               code="check_in_code_required")
 
-    class_session, cohort, zone = _learner_session(session, session_id)
+    target = _learner_session(session, session_id)
+    class_session, cohort, zone, window = target.class_session, target.cohort, target.zone, target.window
     member = _member(session, user, cohort, class_session)
     if member is None:
         raise NotFound(N_("No such session, or it is not one you can see."))
@@ -302,7 +306,6 @@ def _check_in(session: Session, user: User, command: CheckIn, attempt: _Attempt,
     if class_session.status == SessionStatus.CANCELLED:
         raise _closed()
     locking.refuse_if_locked(class_session, zone, grace_hours)
-    window = session.get(CheckInWindow, session_id)
     if window is None or not rules.is_open(window.opened_at, window.closes_at, window.closed_at, now):
         raise _closed()
     if verdict.verdict is codes.Verdict.EXPIRED:
@@ -311,8 +314,7 @@ def _check_in(session: Session, user: User, command: CheckIn, attempt: _Attempt,
         raise _invalid()
 
     spec = roster.spec_for(cohort)
-    _apply_anti_sharing(session, settings_for(session, class_session.institution_id), command, attempt, spec,
-                        session_id, member)
+    _apply_anti_sharing(session, target.settings, command, attempt, spec, session_id, member)
     status, minutes = rules.arrival_mark(class_session.starts_at, now, late_after_minutes)
     written = attendance_store.upsert_marks(
         session, spec, class_session, [marking.Mark(member, status, minutes, None)], {}, user.id, now,
@@ -352,16 +354,29 @@ def _match_code(app_secret: str, candidates: Sequence[int], code: str, now: dt.d
     raise _invalid()
 
 
-def _learner_session(session: Session, session_id: int) -> tuple[ClassSession, Cohort, str]:
-    """The session, read FOR SHARE (a lock by hand waits for this check-in, or this check-in sees it)."""
-    stmt = attendance_store.locked(session, select(ClassSession, Cohort, Institution.time_zone)
-                                   .join(Cohort, Cohort.id == ClassSession.cohort_id)
-                                   .join(Institution, Institution.id == ClassSession.institution_id)
-                                   .where(ClassSession.id == session_id), read=True, of=ClassSession.__table__)
+@dataclass(frozen=True)
+class _Target:
+    class_session: ClassSession
+    cohort: Cohort
+    zone: str
+    window: CheckInWindow | None
+    settings: rules.Settings
+
+
+def _learner_session(session: Session, session_id: int) -> _Target:
+    """The session with its cohort, zone, check-in window and its institution's rules, in one query; the session
+    row read FOR SHARE (a lock by hand waits for this check-in, or this check-in sees it)."""
+    stmt = attendance_store.locked(
+        session, select(ClassSession, Cohort, Institution.time_zone, CheckInWindow, CheckInSettings)
+        .join(Cohort, Cohort.id == ClassSession.cohort_id)
+        .join(Institution, Institution.id == ClassSession.institution_id)
+        .outerjoin(CheckInWindow, CheckInWindow.session_id == ClassSession.id)
+        .outerjoin(CheckInSettings, CheckInSettings.institution_id == ClassSession.institution_id)
+        .where(ClassSession.id == session_id).options(lazyload("*")), read=True, of=ClassSession.__table__)
     row = session.execute(stmt).first()
     if row is None:
         raise NotFound(N_("No such session, or it is not one you can see."))
-    return row[0], row[1], row[2] or "UTC"
+    return _Target(row[0], row[1], row[2] or "UTC", row[3], _settings_of(row[4]))
 
 
 def _member(session: Session, user: User, cohort: Cohort, class_session: ClassSession) -> int | None:
