@@ -62,6 +62,7 @@ LABELS: dict[str, dict[str, str]] = {
                             "REVOKED": N_("revoked"), "EXPIRED": N_("expired")},
     "AccessScope": {"institution": N_("the whole institution"), "cohorts": N_("named cohorts")},
     "ReminderStatus": {"PENDING": N_("pending"), "SENT": N_("sent"), "FAILED": N_("failed")},
+    "ApologyStatus": {"pending": N_("pending"), "approved": N_("approved"), "declined": N_("declined")},
     "ScheduleRunStatus": {"PENDING": N_("waiting"), "RUNNING": N_("running"), "SUCCEEDED": N_("succeeded"),
                           "FAILED": N_("failed")},
     "FeedKind": {"facilitator": N_("facilitator"), "cohort": N_("cohort"), "room": N_("room")},

@@ -109,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     from .access import bp as access
     from .account import bp as account
     from .api import bp as api
+    from .apologies import bp as apologies
     from .attendance import bp as attendance
     from .checkin import bp as checkin
     from .cohorts import bp as cohorts
@@ -122,7 +123,7 @@ def _register_blueprints(app: Flask) -> None:
     from .scheduling import bp as scheduling
 
     for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, checkin, registers, portals,
-                      access, institutions, people, me):
+                      access, institutions, people, me, apologies):
         app.register_blueprint(blueprint)
 
 

@@ -245,12 +245,13 @@ api_spec = _Spec(
 def contract(**kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a view's query/json/form models and responses (spectree's `validate`).
 
-    A view that takes a JSON body refuses a form-encoded one with 415 (spectree would hand it no body)."""
+    A view that takes a JSON body refuses a form-encoded one with 415 (spectree would hand it no body), unless it
+    declares a form too (JSON, or multipart with a file: spectree reads whichever was sent)."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         declared = api_spec.validate(tags=[capability_tag(view)], **kwargs)(view)
-        if "json" not in kwargs and "json" not in getattr(view, "__annotations__", {}):
-            return declared
+        if ("json" not in kwargs and "json" not in getattr(view, "__annotations__", {})) or "form" in kwargs:
+            return declared  # a view declaring both JSON and a multipart form takes either
 
         @functools.wraps(declared)
         def json_only(*args: Any, **kw: Any) -> Any:

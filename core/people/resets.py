@@ -106,7 +106,7 @@ class PasswordMail:
     language: str
 
 
-def _language(session: Session, user: User) -> str:
+def language_of(session: Session, user: User) -> str:
     """The reader's language: their own preference where users carry one, else their institution's default."""
     default = session.scalar(select(Institution.default_language).where(Institution.id == user.institution_id))
     return reader_language(user.language, default)
@@ -120,6 +120,6 @@ def send_password_mail(session: Session, settings: MailSettings, secret_key: str
         return False
     institution = session.scalar(select(Institution.name).where(Institution.id == user.institution_id))
     url = base_url.rstrip("/") + RESET_PATH.format(token=reset_token(secret_key, user))
-    subject, text = compose(PasswordMail(user.full_name, institution, url, _language(session, user)))
+    subject, text = compose(PasswordMail(user.full_name, institution, url, language_of(session, user)))
     send(settings, build_message(settings, user.email, subject, text))
     return True

@@ -11,7 +11,7 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 AXE = Path(__file__).resolve().parents[2] / ".npm-tools" / "node_modules" / "axe-core" / "axe.min.js"
-ROLES = ["super", "admin", "support", "teacher", "org", "regulator"]
+ROLES = ["super", "admin", "support", "teacher", "org", "regulator", "learner"]
 SKIP = ("/logout", "/api/", "/static/", "export.csv", "/calendar/feeds/", "errors.csv", "/password/")
 MAX_PAGES = 40
 

@@ -42,7 +42,7 @@ def _html_screens(app: Any, client: Any, values: dict[str, Any]) -> list[str]:
     return sorted(set(paths))
 
 
-@pytest.mark.parametrize("role", ["admin", "teacher", "org", "regulator"])
+@pytest.mark.parametrize("role", ["admin", "teacher", "org", "regulator", "learner"])
 def test_every_screen_loads_with_no_csp_violation(app, browser, live_server, login, demo, role):
     screens = _html_screens(app, login(role), _sample_values(demo))
     assert len(screens) >= 2, screens

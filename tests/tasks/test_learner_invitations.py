@@ -35,3 +35,22 @@ def test_an_invited_learner_is_mailed_in_their_language_and_signs_in_to_me(app, 
     client.post(path, data={"password": "another-learner-password"})  # the link works once
     again = app.test_client().post("/login", data={"email": email, "password": "another-learner-password"})
     assert again.status_code != 302
+
+
+def test_a_declined_apology_is_mailed_to_the_learner_with_the_reason_in_their_language(app, client, api, sql, demo,
+                                                                                      smtp, live_worker):
+    from core import clock
+    from core.models import ClassSession, User
+
+    learner = sql.get(User, demo["users"]["learner"])
+    learner.language = "fr"
+    sql.commit()
+    future = sql.scalar(select(ClassSession.id).where(ClassSession.cohort_id == demo["public_cohort_id"],
+                                                      ClassSession.starts_at > clock.now()).limit(1))
+    sent = client.post("/api/me/apologies", json={"session_ids": [future], "reason": "Rendez-vous"},
+                       headers=api("learner"))
+    declined = client.post(f"/api/apologies/{sent.json['id']}/decline", json={"reason": "Examen ce jour-là"},
+                           headers=api("teacher"))
+    assert declined.status_code == 200
+    body = mail_text(wait_for(lambda: smtp.to("learner@demo.example"))[-1])
+    assert body.startswith("Bonjour") and "Examen ce jour-là" in body

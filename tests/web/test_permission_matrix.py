@@ -43,6 +43,7 @@ def _sample_values(demo: dict[str, Any]) -> dict[str, Any]:
         "record_id": 1,
         "trainee_id": 1,
         "evidence_id": 1,
+        "apology_id": 1,
         "feed_token": "not-a-real-token",
         "run_id": 1,
         "filename": "app.css",

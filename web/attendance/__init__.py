@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from pydantic import BaseModel
 
 from core import clock
-from core.access.scoping import cohort_filter
+from core.access.scoping import can, cohort_filter
+from core.apologies import reads as apology_reads
 from core.attendance import evidence, export, roster
 from core.attendance import service as attendance
 from core.attendance.commands import LockSession, MarkRegister, UnlockSession
@@ -103,7 +104,9 @@ def register(session_id: int) -> Any:
     reg = _register(session_id)
     locks_at = max(reg.auto_lock_at, reg.info.relock_after or reg.auto_lock_at)  # an unlock may run past the cut-off
     return render_template("attendance/register.html", reg=reg, **session_panel(session_id), grace_hours=_grace(),
-                           auto_lock_local=locks_at.astimezone(ZoneInfo(reg.time_zone)))
+                           auto_lock_local=locks_at.astimezone(ZoneInfo(reg.time_zone)),
+                           pending_apologies=apology_reads.pending_for_session(db.session, session_id)
+                           if can(db.session, user(), "apologies.decide") else [])
 
 
 @bp.post("/institution/attendance/sessions/<int:session_id>/lock")
