@@ -102,9 +102,9 @@ def _settings_of(row: CheckInSettings | None) -> rules.Settings:
 
 
 def location_needed(session: Session, user: User) -> bool:
-    """Whether the learner's institution checks a geofence (their check-in page then asks the browser)."""
-    with unit_of_work(session):
-        return settings_for(session, user.institution_id).geofence
+    """Whether the learner's institution checks a geofence (their check-in page then asks the browser). A read
+    only, inside whatever transaction the caller has (it runs while a page renders)."""
+    return settings_for(session, user.institution_id).geofence
 
 
 def get_settings(session: Session, user: User) -> rules.Settings:

@@ -342,3 +342,33 @@ def test_every_refusal_is_recorded(learner, opened, sql, session_id):
     sql.rollback()
     assert sql.scalar(select(func.count()).select_from(CheckInAttempt).where(
         CheckInAttempt.accepted.is_(False))) == 1
+
+
+# --- screens ---------------------------------------------------------------------------------------------------
+
+def test_learner_checks_in_with_the_form_on_me(learner, opened, sql, session_id):
+    page = learner.get("/me")
+    assert b'id="check-in-form"' in page.data
+    done = learner.post("/check-in", data={"code": opened["code"]})
+    assert done.status_code == 200 and b"check-in-done" in done.data and len(records(sql, session_id)) == 1
+
+
+def test_a_refused_form_check_in_says_why_on_the_page(learner, opened, sql, session_id):
+    response = learner.post("/check-in", data={"code": "12345x"})
+    assert response.status_code == 422 and b"check-in-error" in response.data and records(sql, session_id) == []
+
+
+def test_facilitator_screen_shows_the_code_and_a_server_drawn_qr(login, opened, session_id):
+    teacher = login("teacher")
+    page = teacher.get(f"/institution/attendance/sessions/{session_id}/check-in")
+    svg = teacher.get(f"/institution/attendance/sessions/{session_id}/check-in/qr.svg")
+    assert page.status_code == 200 and b'id="code"' in page.data
+    assert svg.mimetype == "image/svg+xml" and svg.data.startswith(b"<svg")
+
+
+def test_admin_saves_the_settings_on_their_screen(login, client, api):
+    admin = login("admin")
+    admin.post("/institution/check-in-settings", data={"one_device": "on", "networks": "10.0.0.0/8\n",
+                                                        "geofence_lat": "", "geofence_lon": "", "geofence_radius_m": ""})
+    body = client.get("/api/institution/check-in-settings", headers=api("admin")).get_json()
+    assert (body["one_device"], body["networks"]) == (True, ["10.0.0.0/8"])

@@ -26,6 +26,13 @@ from .schemas import CheckInMarkOut, CheckInSettingsOut, CheckInStatusOut
 bp = Blueprint("checkin", __name__)
 
 
+@bp.app_context_processor
+def _check_in_globals() -> dict[str, Any]:
+    """`check_in_locate()`: whether the signed-in learner's institution checks a geofence (the /me form asks
+    the browser for its position only then)."""
+    return {"check_in_locate": lambda: checkin.location_needed(db.session, user())}
+
+
 @bp.before_request
 def _start_timer() -> None:
     g.check_in_started = time.perf_counter()
