@@ -368,7 +368,8 @@ def test_facilitator_screen_shows_the_code_and_a_server_drawn_qr(login, opened, 
 
 def test_admin_saves_the_settings_on_their_screen(login, client, api):
     admin = login("admin")
-    admin.post("/institution/check-in-settings", data={"one_device": "on", "networks": "10.0.0.0/8\n", "geofence_lat": "",
-                                                        "geofence_lon": "", "geofence_radius_m": ""})
+    form = {"one_device": "on", "networks": "10.0.0.0/8\n", "geofence_lat": "", "geofence_lon": "",
+            "geofence_radius_m": ""}
+    admin.post("/institution/check-in-settings", data=form)
     body = client.get("/api/institution/check-in-settings", headers=api("admin")).get_json()
     assert (body["one_device"], body["networks"]) == (True, ["10.0.0.0/8"])
