@@ -73,9 +73,10 @@ def seed(session: Any, learners: int) -> dict[str, Any]:
                                                    for i in ids])
     from zoneinfo import ZoneInfo
     now = clock.now().astimezone(ZoneInfo(zone)).replace(second=0, microsecond=0)
-    start, end = now - dt.timedelta(minutes=2), now + dt.timedelta(minutes=60)
-    if end.date() != start.date():
-        raise SystemExit("run it at least an hour before local midnight in Algiers (the session is one day)")
+    start = now - dt.timedelta(minutes=2)
+    end = min(now + dt.timedelta(minutes=60), now.replace(hour=23, minute=59))  # a session stays within its day
+    if end - now < dt.timedelta(minutes=5) or end.date() != start.date():
+        raise SystemExit("run it outside 23:55–00:02 in Algiers (the session must fit in one local day)")
     cs = ClassSession(institution_id=inst.id, cohort_id=cohort.id, session_date=start.date(),
                       start_time=start.time(), end_time=end.time(), starts_at=start.astimezone(dt.UTC),
                       ends_at=end.astimezone(dt.UTC))

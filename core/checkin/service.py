@@ -13,6 +13,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, lazyload
@@ -297,9 +298,9 @@ def _check_in(session: Session, user: User, command: CheckIn, attempt: _Attempt,
         raise ValidationError(N_("Type the six-digit code shown in class, or scan its QR code."),
                               code="check_in_code_required")
 
-    target = _learner_session(session, session_id)
+    target = _learner_session(session, session_id, user.id)
     class_session, cohort, zone, window = target.class_session, target.cohort, target.zone, target.window
-    member = _member(session, user, cohort, class_session)
+    member = target.member
     if member is None:
         raise NotFound(N_("No such session, or it is not one you can see."))
     attempt.session_ids, attempt.member = [session_id], (roster.spec_for(cohort).member_type, member)
@@ -361,13 +362,34 @@ class _Target:
     zone: str
     window: CheckInWindow | None
     settings: rules.Settings
+    member: int | None  # the learner's enrolment (public) or trainee row (corporate) on this register
 
 
-def _learner_session(session: Session, session_id: int) -> _Target:
-    """The session with its cohort, zone, check-in window and its institution's rules, in one query; the session
-    row read FOR SHARE (a lock by hand waits for this check-in, or this check-in sees it)."""
+def _members_of(user_id: int) -> tuple[Any, Any]:
+    """The learner's row on the register of the session being read (correlated to class_sessions): their
+    enrolment there that day (public; a withdrawn one stays for sessions before they left) and their trainee row
+    (corporate)."""
+    public = (select(Enrolment.id).join(Learner, Learner.id == Enrolment.learner_id)
+              .where(Learner.user_id == user_id, Enrolment.cohort_id == ClassSession.cohort_id,
+                     or_(Enrolment.status == EnrolmentStatus.ACTIVE,
+                         and_(Enrolment.status == EnrolmentStatus.WITHDRAWN,
+                              Enrolment.withdrawn_on > ClassSession.session_date)))
+              .order_by(Enrolment.id).limit(1).correlate(ClassSession).scalar_subquery())
+    corporate = (select(CorporateTrainee.id)
+                 .where(CorporateTrainee.user_id == user_id, CorporateTrainee.cohort_id == ClassSession.cohort_id,
+                        CorporateTrainee.active.is_(True))
+                 .limit(1).correlate(ClassSession).scalar_subquery())
+    return public, corporate
+
+
+def _learner_session(session: Session, session_id: int, user_id: int) -> _Target:
+    """The session with its cohort, zone, check-in window, its institution's rules and the learner's row on its
+    register, in one query; the session row read FOR SHARE (a lock by hand waits for this check-in, or this
+    check-in sees it)."""
+    public, corporate = _members_of(user_id)
     stmt = attendance_store.locked(
-        session, select(ClassSession, Cohort, Institution.time_zone, CheckInWindow, CheckInSettings)
+        session, select(ClassSession, Cohort, Institution.time_zone, CheckInWindow, CheckInSettings, public,
+                        corporate)
         .join(Cohort, Cohort.id == ClassSession.cohort_id)
         .join(Institution, Institution.id == ClassSession.institution_id)
         .outerjoin(CheckInWindow, CheckInWindow.session_id == ClassSession.id)
@@ -376,20 +398,9 @@ def _learner_session(session: Session, session_id: int) -> _Target:
     row = session.execute(stmt).first()
     if row is None:
         raise NotFound(N_("No such session, or it is not one you can see."))
-    return _Target(row[0], row[1], row[2] or "UTC", row[3], _settings_of(row[4]))
-
-
-def _member(session: Session, user: User, cohort: Cohort, class_session: ClassSession) -> int | None:
-    """The learner's enrolment (public) or trainee row (corporate) on this session's register, if any."""
-    if cohort.cohort_type == CohortType.CORPORATE:
-        return session.scalar(select(CorporateTrainee.id).where(
-            CorporateTrainee.user_id == user.id, CorporateTrainee.cohort_id == cohort.id,
-            CorporateTrainee.active.is_(True)))
-    return session.scalar(select(Enrolment.id).join(Learner, Learner.id == Enrolment.learner_id).where(
-        Learner.user_id == user.id, Enrolment.cohort_id == cohort.id,
-        or_(Enrolment.status == EnrolmentStatus.ACTIVE,
-            and_(Enrolment.status == EnrolmentStatus.WITHDRAWN,
-                 Enrolment.withdrawn_on > class_session.session_date))).limit(1))
+    cohort = row[1]
+    member = row[6] if cohort.cohort_type == CohortType.CORPORATE else row[5]
+    return _Target(row[0], cohort, row[2] or "UTC", row[3], _settings_of(row[4]), member)
 
 
 def _apply_anti_sharing(session: Session, settings: rules.Settings, command: CheckIn, attempt: _Attempt,
