@@ -373,3 +373,18 @@ def test_admin_saves_the_settings_on_their_screen(login, client, api):
     admin.post("/institution/check-in-settings", data=form)
     body = client.get("/api/institution/check-in-settings", headers=api("admin")).get_json()
     assert (body["one_device"], body["networks"]) == (True, ["10.0.0.0/8"])
+
+
+def test_a_corporate_trainee_checks_in_to_their_cohorts_register(client, api, learner, sql, demo):
+    from core.models import CorporateAttendanceRecord, CorporateTrainee
+
+    trainee = sql.scalars(select(CorporateTrainee).where(CorporateTrainee.cohort_id == demo["corporate_cohort_id"])
+                          .order_by(CorporateTrainee.id)).first()
+    trainee.user_id = demo["users"]["learner"]
+    sql.commit()
+    corporate = make_session(sql, demo["corporate_cohort_id"], dt.date(2026, 11, 17), dt.time(12), dt.time(13))
+    code = client.post(status_url(corporate), json={"open": True}, headers=api("admin")).get_json()["code"]
+    assert learner.post(ME, json={"code": code}).status_code == 200
+    sql.rollback()
+    (record,) = sql.scalars(select(CorporateAttendanceRecord).where(CorporateAttendanceRecord.session_id == corporate))
+    assert (record.trainee_id, record.source) == (trainee.id, "self_check_in")
