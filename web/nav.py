@@ -23,6 +23,7 @@ MENU: list[tuple[Any, list[tuple[Any, str, str]]]] = [
         (_l("My sessions"), "home.teacher_home", "attendance.mark"),
         (_l("Programmes"), "portals.org_programs", "org_programs.view"),
         (_l("My access"), "access.regulator_home", "access_requests.create"),
+        (_l("My attendance"), "me.home", "own_record.view"),
     ]),
     (_l("People"), [
         (_l("Learners"), "people.learner_list", "learners.view"),

@@ -134,6 +134,9 @@ def update_staff(session: Session, actor: User, user_id: int, command: UpdateUse
         if user.role == Role.SUPER_ADMIN and actor.role != Role.SUPER_ADMIN:
             raise Forbidden(N_("Only a super admin can change a super admin."), code="role_not_allowed")
         changes = command.model_dump(exclude_unset=True)
+        if "role" in changes and user.role == Role.LEARNER and changes["role"] != Role.LEARNER:
+            raise ValidationError(N_("A learner's account keeps its role: staff have accounts of their own."),
+                                  code="role_not_allowed")
         if "role" in changes:
             _check_role(actor, Role(changes["role"]))
             changes["role"] = Role(changes["role"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from core import clock
 from core.models import Apology, AttendanceRecord, AuditEvent, ClassSession, EvidenceFile, Job
@@ -148,3 +148,44 @@ def test_the_learner_sends_an_apology_from_me(login, sql, future):
     r = learner.post("/me/apologies", data={"session_ids": [str(future[0])], "reason": "Family wedding"})
     assert r.status_code == 302 and _count(sql, Apology) == 1
     assert "Family wedding" in learner.get("/me").text
+
+
+def test_a_locked_session_refuses_the_approval_and_nothing_is_marked(client, api, sql, future):
+    sent = _send(client, api, future)
+    locked = client.post(f"/api/institution/class-sessions/{future[1]}/lock", json={"reason": "Audit"},
+                         headers=api("admin"))
+    assert locked.status_code == 200, locked.json
+    r = client.post(f"/api/apologies/{sent.json['id']}/approve", headers=api("admin"))
+    assert r.status_code == 423
+    assert _count(sql, AttendanceRecord, AttendanceRecord.session_id.in_(future)) == 0
+    assert sql.get(Apology, sent.json["id"]).status == "pending"
+
+
+def _queries(app, client, url, headers) -> int:
+    from web.extensions import db
+
+    seen: list[int] = []
+
+    def count(*_args):
+        seen.append(1)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get(url, headers=headers).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_the_list_runs_a_fixed_number_of_queries_whatever_the_page_size(app, client, api, sql, demo):
+    upcoming = sql.scalars(select(ClassSession.id).where(ClassSession.cohort_id == demo["public_cohort_id"],
+                                                         ClassSession.starts_at > clock.now())
+                           .order_by(ClassSession.starts_at).limit(3)).all()
+    for session_id in upcoming:
+        assert _send(client, api, [session_id]).status_code == 201
+    headers = api("teacher")
+    client.get("/api/institution/apologies", headers=headers)  # the token's first use is recorded: not counted
+    assert (_queries(app, client, "/api/institution/apologies?per_page=1", headers)
+            == _queries(app, client, "/api/institution/apologies?per_page=3", headers))

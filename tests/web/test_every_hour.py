@@ -143,3 +143,15 @@ def test_a_register_locks_at_its_cut_off_as_the_clock_runs_past_it(demo_zone, sa
     with clock.pinned_at(cutoff + dt.timedelta(minutes=5)):
         assert _mark(client, headers, sid, learner, "ABSENT").status_code == 423
         assert sid in lock_past_sessions(sql)
+
+
+def test_a_learner_today_and_apologies_follow_the_local_day(instant, client, api, sql, demo):
+    """/me's sessions start on the institution's today; an apology for today's 09:00 session is taken until it
+    starts, and refused from then on (issue 21)."""
+    headers = api("learner")
+    today = instant.local.date()
+    sessions = client.get("/api/me/sessions", headers=headers).json["items"]
+    assert sessions and sessions[0]["date"] == today.isoformat()
+    sent = client.post("/api/me/apologies", json={"session_ids": [_public_session(sql, demo, today)],
+                                                  "reason": "Doctor"}, headers=headers)
+    assert sent.status_code == (422 if instant.expected.today_started else 201), sent.json

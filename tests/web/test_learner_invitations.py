@@ -82,6 +82,44 @@ def test_the_cohort_page_invites_everyone_with_one_button(app, login, demo):
     admin = login("admin")
     page = admin.get(f"/institution/attendance/cohorts/{demo['public_cohort_id']}")
     assert b"/invitations" in page.data
-    r = admin.post(f"/institution/attendance/cohorts/{demo['public_cohort_id']}/invitations")
+    r = admin.post(f"/institution/attendance/cohorts/{demo['public_cohort_id']}/invitations", data={"all": "true"})
     assert r.status_code == 302
     assert _count(app, select(func.count()).select_from(User).where(User.role == Role.LEARNER)) == 12
+
+
+def test_a_public_learner_who_is_also_a_corporate_trainee_has_one_account(app, client, api, demo):
+    with app.app_context():
+        trainee = trainees(db.session, demo["corporate_cohort_id"])[0]
+        learner = db.session.scalars(select(Learner).where(Learner.user_id.is_(None)).order_by(Learner.id)).first()
+        learner.email, learner_id = trainee.email.upper(), learner.id
+        db.session.commit()
+    r = client.post(f"/api/institution/cohorts/{demo['public_cohort_id']}/invitations",
+                    json={"learner_ids": [learner_id]}, headers=api("admin"))
+    assert r.status_code == 200 and r.json["invited"] == [learner_id]
+    with app.app_context():
+        tied = (db.session.get(Learner, learner_id).user_id, db.session.scalar(
+            select(CorporateTrainee.user_id).where(CorporateTrainee.email == "trainee0@acme.example")))
+        db.session.remove()
+    assert tied[0] is not None and tied[0] == tied[1]
+
+
+def test_a_learner_account_is_never_turned_into_staff(client, api, login, demo):
+    learner = demo["users"]["learner"]
+    page = login("admin").get(f"/admin/users/{learner}")
+    assert page.status_code == 200 and 'name="role"' not in page.text
+    r = client.patch(f"/api/users/{learner}", json={"role": "admin"}, headers=api("admin"))
+    assert r.status_code == 422 and r.json["error"]["code"] == "role_not_allowed"
+
+
+def test_the_cohort_page_invites_one_person(app, login, demo):
+    with app.app_context():
+        learner = db.session.scalars(select(Learner).where(Learner.user_id.is_(None)).order_by(Learner.id)).first()
+        learner_id = learner.id
+        db.session.remove()
+    admin = login("admin")
+    assert f'name="learner_ids" value="{learner_id}"' in admin.get(
+        f"/institution/attendance/cohorts/{demo['public_cohort_id']}").text
+    r = admin.post(f"/institution/attendance/cohorts/{demo['public_cohort_id']}/invitations",
+                   data={"learner_ids": str(learner_id)})
+    assert r.status_code == 302
+    assert _count(app, select(func.count()).select_from(User).where(User.role == Role.LEARNER)) == 2

@@ -252,7 +252,7 @@ def cohort_enrol(cohort_id: int) -> Any:
 @bp.post("/institution/attendance/cohorts/<int:cohort_id>/invitations")
 @requires("learners.invite")
 def cohort_invite(cohort_id: int) -> Any:
-    outcome = accounts.invite_learners(db.session, user(), cohort_id, InviteLearners(all=True))
+    outcome = accounts.invite_learners(db.session, user(), cohort_id, form_command(InviteLearners))
     flash(_("%(invited)d invited to their own account; %(skipped)d not invited (no email address, or already "
             "signed up).", invited=len(outcome.invited), skipped=len(outcome.skipped)), "success")
     return redirect(url_for("cohorts.cohort_page", cohort_id=cohort_id) + "#learners")

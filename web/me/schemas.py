@@ -99,9 +99,20 @@ class ApologyOut(BaseModel):
     _url = model_validator(mode="before")(_evidence_url)
 
 
+def _form_text(description: str, max_length: int) -> Any:
+    """A multipart text part, documented as a string; read by the view as the typed command (SendApology), so a
+    part this model cannot judge (a file where text belongs) gets the command's own 422, not spectree's."""
+
+    def as_text(schema: dict[str, Any]) -> None:
+        schema.pop("default", None)
+        schema.update(type="string", maxLength=max_length)
+
+    return Field(None, description=description, json_schema_extra=as_text)
+
+
 class ApologyUpload(BaseModel):
     """multipart/form-data: `session_ids` ("12,13" or the field repeated), `reason`, and optionally `file`."""
 
-    session_ids: str = Field(max_length=MAX_SESSIONS * 11, description="Session ids, comma-separated.")
-    reason: str = Field(max_length=MAX_NOTES * 4)
+    session_ids: Any = _form_text("Session ids, comma-separated.", MAX_SESSIONS * 11)
+    reason: Any = _form_text(f"Why, in at most {MAX_NOTES} characters.", MAX_NOTES)
     file: Any = file_field("A document for the apology: PDF, JPEG or PNG (checked by content).")

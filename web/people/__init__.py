@@ -263,8 +263,9 @@ def user_list() -> Any:
 
 
 def _roles() -> list[Role]:
-    """The roles the signed-in user may give, in the order of the Role enum."""
-    return [r for r in Role if user().role == Role.SUPER_ADMIN or r in ROLES_AN_ADMIN_GIVES]
+    """The roles the signed-in user may give, in the order of the Role enum (a learner's account comes from an
+    invitation, never from the staff form)."""
+    return [r for r in Role if r != Role.LEARNER and (user().role == Role.SUPER_ADMIN or r in ROLES_AN_ADMIN_GIVES)]
 
 
 @bp.post("/admin/users")
