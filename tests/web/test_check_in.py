@@ -388,3 +388,10 @@ def test_a_corporate_trainee_checks_in_to_their_cohorts_register(client, api, le
     sql.rollback()
     (record,) = sql.scalars(select(CorporateAttendanceRecord).where(CorporateAttendanceRecord.session_id == corporate))
     assert (record.trainee_id, record.source) == (trainee.id, "self_check_in")
+
+
+def test_operators_run_the_unmarked_at_close_job_by_hand(app, client, api, opened, session_id, sql):
+    settings(client, api, absent_at_close=True)
+    client.post(status_url(session_id), json={"open": False}, headers=api("teacher"))
+    result = app.test_cli_runner().invoke(args=["attendance", "absent-at-close"])
+    assert result.exit_code == 0 and "marked absent: 12" in result.output
