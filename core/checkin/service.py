@@ -70,7 +70,6 @@ class CheckInStatus:
     checked_in: int
     roster_size: int
     refusals: list[Refusal] = field(default_factory=list)
-    checked_in_names: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
