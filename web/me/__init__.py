@@ -117,13 +117,15 @@ def home() -> Any:
     cohorts = _attendance()
     sessions = sorted((s for c in cohorts for s in c.sessions), key=lambda s: (s.starts_at, s.session_id))
     now = clock.now()
+    sent = apology_reads.my_apologies(db.session, user())
+    covered = {s.session_id for a in sent if a.status != "declined" for s in a.sessions}
     return render_template(
-        "me/home.html", cohorts=cohorts, zone=zone,
+        "me/home.html", cohorts=cohorts, zone=zone, apologies=sent,
         today=[s for s in sessions if s.date == today],
         upcoming=[s for s in sessions if today < s.date <= today + dt.timedelta(days=UPCOMING_DAYS)],
-        apologisable=[s for s in sessions if s.starts_at > now and not s.cancelled][:30],
-        history=[s for s in reversed(sessions) if s.status is not None],
-        apologies=apology_reads.my_apologies(db.session, user()))
+        apologisable=[s for s in sessions if s.starts_at > now and not s.cancelled
+                      and s.session_id not in covered][:30],
+        history=[s for s in reversed(sessions) if s.status is not None])
 
 
 @bp.post("/me/apologies")
