@@ -61,3 +61,10 @@ class TooManyAttempts(DomainError):
     def __init__(self, message: str, *, retry_after: int, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.retry_after = retry_after
+
+
+class Gone(DomainError):
+    """Something that was valid and is no longer (an expired check-in code)."""
+
+    code = "gone"
+    http_status = 410

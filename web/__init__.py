@@ -113,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from .api import bp as api
     from .apologies import bp as apologies
     from .attendance import bp as attendance
+    from .checkin import bp as checkin
     from .cohorts import bp as cohorts
     from .home import bp as home
     from .imports import bp as imports
@@ -123,8 +124,8 @@ def _register_blueprints(app: Flask) -> None:
     from .registers import bp as registers
     from .scheduling import bp as scheduling
 
-    for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, registers, portals, access,
-                      institutions, people, me, apologies):
+    for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, checkin, registers, portals,
+                      access, institutions, people, me, apologies):
         app.register_blueprint(blueprint)
 
 

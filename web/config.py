@@ -58,6 +58,8 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Nightly jobs, as HH:MM in UTC (the beat schedule runs in UTC).
         "LOCK_RUN_AT": _env("LOCK_RUN_AT", "01:00"),
         "LOCK_GRACE_HOURS": int(_env("LOCK_GRACE_HOURS", "24")),
+        # Self check-in: LATE (with its minutes) once this many minutes after the start have passed.
+        "LATE_AFTER_MINUTES": int(_env("LATE_AFTER_MINUTES", "10")),
         "REMINDER_RUN_AT": _env("REMINDER_RUN_AT", "17:00"),
         "AT_RISK_RUN_AT": _env("AT_RISK_RUN_AT", "18:00"),
         "AT_RISK_THRESHOLD": float(_env("AT_RISK_THRESHOLD", "0.8")),

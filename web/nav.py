@@ -43,9 +43,11 @@ MENU: list[tuple[Any, list[tuple[Any, str, str]]]] = [
         (_l("Attendance by day"), "attendance.daily_view", "attendance.view"),
         (_l("Access requests"), "access.admin_list", "access_requests.manage"),
         (_l("Submissions"), "registers.submissions_screen", "registers.submit"),
+        (_l("Check in"), "checkin.code_form", "own_record.view"),
     ]),
     (_l("Settings"), [
         (_l("Institutions"), "institutions.institution_list", "institutions.manage"),
+        (_l("Check-in settings"), "checkin.settings_screen", "check_in.settings"),
     ]),
 ]
 

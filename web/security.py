@@ -33,7 +33,7 @@ CSP = {
     "form-action": "'self'",
     "frame-ancestors": "'none'",
 }
-PERMISSIONS_POLICY = {"camera": "()", "microphone": "()", "geolocation": "()", "payment": "()", "usb": "()"}
+PERMISSIONS_POLICY = {"camera": "()", "microphone": "()", "geolocation": "(self)", "payment": "()", "usb": "()"}
 
 talisman = Talisman()
 

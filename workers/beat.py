@@ -25,6 +25,9 @@ def beat_schedule(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
         task: {"task": task, "schedule": _at(config[setting]), "options": {"expires": 3 * 3600}}
         for setting, task in NIGHTLY
     }
+    # Check-ins that closed since the last minute: their unmarked learners absent (when the institution asks).
+    schedule["checkin.mark_unmarked_at_close"] = {"task": "checkin.mark_unmarked_at_close",
+                                                  "schedule": crontab(minute="*"), "options": {"expires": 60}}
     every = float(config["JOB_SWEEP_SECONDS"])
     # A sweep not started within one period is dropped: the next one does the same work.
     schedule["jobs.sweep"] = {"task": "jobs.sweep", "schedule": every, "options": {"expires": every}}

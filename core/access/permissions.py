@@ -17,6 +17,7 @@ PUBLIC = [
 ]
 OPERATIONS = [
     "attendance.lock", "attendance.unlock",
+    "check_in.settings",                          # self check-in: the anti-sharing rules (issue 21)
     "sessions.view", "sessions.manage",          # schedules, rooms, holidays
     "registers.view", "registers.generate",      # register documents (PDF/XLSX/CSV)
     "registers.submit",                           # hand a register in as an ATTENDANCE_REGISTER submission

@@ -115,7 +115,8 @@ def _with_mark(row: roster.RegisterRow, mark: marking.Mark, written: tuple[int, 
                at: dt.datetime) -> roster.RegisterRow:
     # The constructor, not dataclasses.replace: this runs once per trainee on every bulk mark.
     return roster.RegisterRow(row.member_id, row.name, row.detail, row.active, written[0], mark.status,
-                              mark.minutes_late, mark.notes, row.evidence_file_id, by, at, written[1])
+                              mark.minutes_late, mark.notes, row.evidence_file_id, by, at, written[1],
+                              store.STAFF, row.checked_in_at)
 
 
 def _conflict(spec: RecordSpec, m: marking.Mark, stored: roster.CurrentMark | None, concurrent: bool = False

@@ -117,6 +117,8 @@ class RegisterRow:
     marked_by: str | None
     marked_at: dt.datetime | None
     version: int                # 0: never marked
+    source: str | None = None   # how the mark was made: staff, self_check_in, auto (None: unmarked)
+    checked_in_at: dt.datetime | None = None  # when the learner checked in themselves
 
     @property
     def has_evidence(self) -> bool:
@@ -146,7 +148,7 @@ def _enrolled_on_session_day(session_id: Any, day: Any = None) -> Any:
 
 # The register's columns, in RegisterRow's order (labelled: store.session_with_roster reads them by name).
 REGISTER_COLUMNS = ("member_id", "name", "detail", "active", "record_id", "status", "minutes_late", "notes",
-                    "evidence_file_id", "marked_by", "marked_at", "version")
+                    "evidence_file_id", "marked_by", "marked_at", "version", "source", "checked_in_at")
 
 
 def members_select(kind: str, session_id: Any, cohort_id: Any, session_day: Any = None) -> Select[Any]:
@@ -168,7 +170,7 @@ def members_select(kind: str, session_id: Any, cohort_id: Any, session_day: Any 
         on = and_(rec.enrolment_id == Enrolment.id, rec.session_id == session_id)
         where = Enrolment.cohort_id == cohort_id
     columns = [*member, rec.id, rec.status, rec.minutes_late, rec.notes, rec.evidence_file_id, User.full_name,
-               rec.marked_at, rec.version]
+               rec.marked_at, rec.version, rec.source, rec.checked_in_at]
     # Active members, plus anyone who left but already has a mark for this session (the record stays visible).
     return (select(*(c.label(n) for c, n in zip(columns, REGISTER_COLUMNS, strict=True)))
             .select_from(outerjoin(outerjoin(members, rec, on), User, User.id == rec.marked_by_id))
@@ -193,13 +195,16 @@ def _members_query(kind: str, language: str) -> Select[Any]:
 def register_row(r: Any) -> RegisterRow:
     """A RegisterRow from a row of REGISTER_COLUMNS (a status as its enum or its name)."""
     status = r[5].value if r[5] is not None and not isinstance(r[5], str) else r[5]
-    return RegisterRow(r[0], r[1], r[2], bool(r[3]), r[4], status, r[6], r[7], r[8], r[9], r[10], r[11] or 0)
+    return RegisterRow(r[0], r[1], r[2], bool(r[3]), r[4], status, r[6], r[7], r[8], r[9], r[10], r[11] or 0,
+                       r[12], r[13])
 
 
 def register_row_from_json(r: list[Any]) -> RegisterRow:
     """A RegisterRow from a JSON row of REGISTER_COLUMNS (store.first_with_rosters): its time is ISO text."""
-    marked_at = dt.datetime.fromisoformat(r[10]).astimezone(dt.UTC) if r[10] else None
-    return RegisterRow(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6], r[7], r[8], r[9], marked_at, r[11] or 0)
+    marked_at, checked_in_at = (dt.datetime.fromisoformat(r[i]).astimezone(dt.UTC) if r[i] else None
+                                for i in (10, 13))
+    return RegisterRow(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6], r[7], r[8], r[9], marked_at, r[11] or 0,
+                       r[12], checked_in_at)
 
 
 def load_register(session: Session, cohort: Cohort, session_id: int, language: str = "en") -> list[RegisterRow]:

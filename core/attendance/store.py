@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from .roster import RecordSpec
 
 _TICK = dt.timedelta(microseconds=1)
+# How a mark was made (the records' `source`): by staff on the register, by the learner checking in, or by the
+# unmarked-at-close job.
+STAFF, SELF_CHECK_IN, AUTO = "staff", "self_check_in", "auto"
+SOURCES = (STAFF, SELF_CHECK_IN, AUTO)
 LOCK_ADVISORY_KEY = 0x41_54_4C_4B  # "ATLK": one nightly sweep at a time
 
 
@@ -94,18 +98,20 @@ def _upsert_sql(spec: RecordSpec, postgres: bool, audited: bool = False) -> str:
     # The lock rule is checked by the statement that writes: a session locked meanwhile gets nothing.
     if postgres:
         source = (f"SELECT i.member_id, :session_id{date_val}, i.status, i.minutes_late, i.notes, :actor, :now, "
-                  f"i.next_version, :now, :now FROM i WHERE {OPEN_SESSION_SQL}")
+                  f"i.next_version, :now, :now, CAST(:source AS varchar), CAST(:checked_in_at AS timestamptz) FROM i "
+                  f"WHERE {OPEN_SESSION_SQL}")
     else:
         source = (f"SELECT :member_id, :session_id{date_val}, :status, :minutes_late, :notes, :actor, :now, "
-                  f":next_version, :now, :now WHERE {OPEN_SESSION_SQL}")
+                  f":next_version, :now, :now, :source, :checked_in_at WHERE {OPEN_SESSION_SQL}")
     # version guard: a row is updated only if it still has the version read under FOR UPDATE (for a row that
     # did not exist, 0 — so a row inserted concurrently is reported as a conflict, never silently overwritten).
     upsert = (
         f"INSERT INTO {spec.table} AS r ({spec.key}, session_id{date_col}, status, minutes_late, notes, "
-        f"marked_by_id, marked_at, version, created_at, updated_at) {source} "
+        f"marked_by_id, marked_at, version, created_at, updated_at, source, checked_in_at) {source} "
         f"ON CONFLICT {spec.conflict_target} DO UPDATE SET status = EXCLUDED.status, "
         "minutes_late = EXCLUDED.minutes_late, notes = EXCLUDED.notes, marked_by_id = EXCLUDED.marked_by_id, "
-        "marked_at = EXCLUDED.marked_at, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at "
+        "marked_at = EXCLUDED.marked_at, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at, "
+        "source = EXCLUDED.source "
         f"WHERE r.version = EXCLUDED.version - 1 AND {changed} "
     )
     if not postgres:
@@ -123,24 +129,32 @@ def _upsert_sql(spec: RecordSpec, postgres: bool, audited: bool = False) -> str:
         f"SELECT :now, CAST(:actor AS integer), 'attendance.mark', '{spec.entity_type}', u.id, i.before, "
         "jsonb_build_object('status', u.status, 'minutes_late', u.minutes_late, 'notes', u.notes), "
         f"jsonb_build_object('session_id', CAST(:session_id AS integer), '{spec.key}', u.{spec.key}, "
-        f"'version', u.version) FROM u JOIN i ON i.member_id = u.{spec.key}) "
+        f"'version', u.version, 'source', CAST(:source AS text)) FROM u JOIN i ON i.member_id = u.{spec.key}) "
         f"SELECT {spec.key}, id, version FROM u"
     )
 
 
 def upsert_marks(session: Session, spec: RecordSpec, class_session: ClassSession, marks: Sequence[marking.Mark],
                  seen_versions: dict[int, int], actor_id: int | None, now: dt.datetime, open_params: dict[str, Any],
-                 befores: dict[int, dict[str, Any] | None] | None = None) -> dict[int, tuple[int, int]]:
+                 befores: dict[int, dict[str, Any] | None] | None = None, *, source: str = STAFF,
+                 checked_in_at: dt.datetime | None = None) -> dict[int, tuple[int, int]]:
     """Write `marks`; returns {member_id: (record_id, version)} of the rows that changed. Nothing is written
     unless the session is open (`open_params`: locking.open_session_params) when the statement runs.
+
+    `source` says how the marks were made (STAFF, SELF_CHECK_IN, AUTO); `checked_in_at` is set on rows inserted
+    (a staff mark over a check-in keeps the time the learner checked in). A member absent from `seen_versions`
+    is written only if they have no record yet (the version guard): that is how a check-in or the
+    unmarked-at-close job never overrides a mark already made.
 
     With `befores` (member id → values before) every row changed gets an audit event (from → to): on PostgreSQL
     in the same statement (one round trip for the whole register), on SQLite right after it."""
     if not marks:
         return {}
-    sql = text(_upsert_sql(spec, is_postgres(session), audited=befores is not None)).bindparams(NOW_PARAM)
+    sql = text(_upsert_sql(spec, is_postgres(session), audited=befores is not None)).bindparams(
+        NOW_PARAM, bindparam("checked_in_at", type_=UTCDateTime()))
     common: dict[str, Any] = {**open_params, "session_id": class_session.id, "actor": actor_id, "now": now,
-                              "record_date": class_session.session_date}
+                              "record_date": class_session.session_date, "source": source,
+                              "checked_in_at": checked_in_at}
     if is_postgres(session):
         rows = [{"member_id": m.member_id, "status": m.status, "minutes_late": m.minutes_late, "notes": m.notes,
                  "next_version": seen_versions.get(m.member_id, 0) + 1,
@@ -158,7 +172,8 @@ def upsert_marks(session: Session, spec: RecordSpec, class_session: ClassSession
         audit.record_many(session, [
             {"actor_id": actor_id, "action": "attendance.mark", "entity_type": spec.entity_type,
              "entity_id": record_id, "before": befores.get(m.member_id), "after": marking.mark_values(m.values()),
-             "context": {"session_id": class_session.id, spec.key: m.member_id, "version": version}}
+             "context": {"session_id": class_session.id, spec.key: m.member_id, "version": version,
+                         "source": source}}
             for m in marks if m.member_id in written
             for record_id, version in [written[m.member_id]]
         ])

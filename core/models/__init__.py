@@ -13,6 +13,7 @@ from .apologies import Apology, apology_sessions
 from .attendance import AtRiskFlag, AttendanceRecord, CorporateAttendanceRecord, EvidenceFile
 from .audit import AtRiskNotice, AuditEvent, ReminderSent
 from .base import Base, utcnow
+from .checkin import CheckInAttempt, CheckInSettings, CheckInWindow
 from .cohorts import Cohort, CorporateAgreement, CorporateTrainee, Enrolment, cohort_facilitators
 from .documents import RegisterDocument, Submission
 from .enums import (
@@ -54,8 +55,8 @@ from .sessions import CalendarEventVersion, ClassSession, LockSweep, SessionLock
 __all__ = [
     "ACTIVE_JOB_STATUSES", "AccessRequest", "AccessRequestNotice", "AccessRequestRead", "AccessRequestStatus",
     "AccessScope", "AgreementStatus", "ApiToken", "Apology", "ApologyStatus", "AtRiskFlag", "AtRiskNotice",
-    "AttendanceRecord",
-    "AttendanceStatus", "AuditEvent", "Base", "CalendarEventVersion", "ClassSession", "Cohort", "CohortStatus",
+    "AttendanceRecord", "AttendanceStatus", "AuditEvent", "Base", "CalendarEventVersion", "CheckInAttempt",
+    "CheckInSettings", "CheckInWindow", "ClassSession", "Cohort", "CohortStatus",
     "CohortType", "CorporateAgreement", "CorporateAttendanceRecord", "CorporateSessionCounts", "CorporateTrainee",
     "DocumentFormat", "DocumentKind", "DocumentStatus", "Enrolment", "EnrolmentStatus", "EvidenceFile", "Holiday",
     "ImportKind", "ImportStatus",

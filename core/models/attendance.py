@@ -23,6 +23,9 @@ class MarkFields:
     # Bumped on every change: clients send it back as expected_version to detect lost updates.
     version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow, server_default=func.now())
+    # How the mark was made: staff (the register), self_check_in (the learner's phone), auto (unmarked at close).
+    source: Mapped[str] = mapped_column(String(20), default="staff", server_default=text("'staff'"))
+    checked_in_at: Mapped[dt.datetime | None]  # when the learner checked in (self_check_in only)
 
 
 class AttendanceRecord(Timestamped, MarkFields, Base):

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, null, or_, select
 from sqlalchemy.orm import Session
@@ -73,6 +74,8 @@ class SessionRow:
     status: str | None
     minutes_late: int | None
     notes: str | None
+    source: str | None = None              # staff, self_check_in or auto: how the mark was made
+    checked_in: dt.time | None = None      # the local time the learner checked in (self check-in)
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,8 @@ def session_register(session: Session, session_id: int, language: str, grace_hou
     rows = roster.load_register(session, cohort, session_id, language)
     key = sort_key(language)
     shown = sorted((r for r in rows if r.active or r.status), key=lambda r: (key(r.name), r.member_id))
+    header = load_header(session, cohort.id)
+    zone = ZoneInfo(header.time_zone)
     facts = SessionFacts(
         id=class_session.id, date=class_session.session_date, start=class_session.start_time,
         end=class_session.end_time, session_type=class_session.session_type.value,
@@ -177,8 +182,9 @@ def session_register(session: Session, session_id: int, language: str, grace_hou
         facilitator=class_session.instructor.full_name if class_session.instructor else None,
         is_locked=lock.locked, locked_at=lock.locked_at)
     return SessionRegister(
-        header=load_header(session, cohort.id), session=facts,
-        rows=[SessionRow(r.name, r.detail, r.status, r.minutes_late, r.notes) for r in shown],
+        header=header, session=facts,
+        rows=[SessionRow(r.name, r.detail, r.status, r.minutes_late, r.notes, r.source,
+                         r.checked_in_at.astimezone(zone).time() if r.checked_in_at else None) for r in shown],
         counts=marking.status_counts(r.status for r in shown))
 
 

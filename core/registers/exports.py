@@ -9,12 +9,19 @@ import io
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from core.attendance.export import neutralize
+from core.attendance.export import HOW, neutralize
 
 from .data import CohortRegister, SessionRegister
 
 BOM = "\ufeff"
 Gettext = Callable[[str], str]
+
+
+def how_marked(source: str | None, checked_in: Any, _: Gettext) -> str:
+    """"self check-in 09:03", "automatic" or "staff" (the check-in time local, as on the PDF)."""
+    if source == "self_check_in" and checked_in is not None:
+        return _("self check-in %(time)s") % {"time": f"{checked_in:%H:%M}"}
+    return _(HOW[source]) if source in HOW else ""
 
 
 def session_lines(doc: SessionRegister, _: Gettext) -> Iterator[list[Any]]:
@@ -26,10 +33,11 @@ def session_lines(doc: SessionRegister, _: Gettext) -> Iterator[list[Any]]:
     yield [_("Session type"), s.session_type, _("Room"), s.room or "", _("Facilitator"), s.facilitator or ""]
     yield [_("Locked"), _("yes") if s.is_locked else _("no")]
     yield []
-    yield ["#", _("Trainee"), _("ID number / employee code"), _("Status"), _("Min. late"), _("Note")]
+    yield ["#", _("Trainee"), _("ID number / employee code"), _("Status"), _("Min. late"), _("Note"),
+           _("How marked")]
     for i, r in enumerate(doc.rows, 1):
         yield [i, r.name, r.detail or "", r.status or "", r.minutes_late if r.minutes_late is not None else "",
-               r.notes or ""]
+               r.notes or "", how_marked(r.source, r.checked_in, _)]
     yield []
     for status, count in doc.counts.items():
         yield [_("Total"), status, count]

@@ -314,3 +314,27 @@ def test_a_right_to_left_name_keeps_its_row_number_in_the_number_column(sql, dem
     first = min(arabic[0], key=lambda w: w["x0"])
     assert first["text"].isdigit(), [w["text"] for w in sorted(arabic[0], key=lambda w: w["x0"])]
     assert abs(first["x0"] - number_x[len(number_x) // 2]) < 4  # in the # column, like every other row's
+
+
+@pytest.mark.clock_at("2026-11-17T12:05", zone="Africa/Algiers")
+def test_session_register_pdf_says_self_check_in_with_its_local_time(sql, demo, storage, app):
+    """A learner's self check-in at 09:03 local (through the check-in service) prints "self check-in 09:03"."""
+    from core import clock
+    from core.checkin import codes
+    from core.checkin import service as checkin
+    from core.checkin.commands import CheckIn, CheckInContext, OpenCheckIn
+    from core.models import ClassSession, User
+
+    at = dt.datetime(2026, 11, 17, 8, 3, tzinfo=dt.UTC)  # 09:03 in Algiers, in the demo's 09:00–12:00 session
+    session_id = sql.scalar(text("SELECT id FROM class_sessions WHERE cohort_id = :c AND starts_at <= :at "
+                                 "AND ends_at > :at").bindparams(c=demo["public_cohort_id"], at=at))
+    assert sql.get(ClassSession, session_id).start_time == dt.time(9)
+    with clock.frozen_at(at):
+        checkin.set_check_in(sql, sql.get(User, demo["users"]["teacher"]), session_id, OpenCheckIn(open=True),
+                             app_secret="s")
+        code = codes.code_at(codes.session_secret("s", session_id), codes.step_of(at))
+        checkin.check_in(sql, sql.get(User, demo["users"]["learner"]), CheckIn(code=code), CheckInContext(),
+                         app_secret="s")
+    doc = build(sql, storage, demo["users"]["admin"], kind="session", session_id=session_id, format="pdf")
+    assert doc.status.value == "READY", doc.error_message
+    assert "Yacine Belkacem DEMO0000 Present self check-in 09:03" in _text(_file(storage, doc))

@@ -81,3 +81,28 @@ def test_an_arabic_document_runs_right_to_left_and_its_grid_slots_start_at_the_r
     assert '<html lang="ar" dir="rtl">' in html
     marks = "\u00a0\u00a0A\u00a0\u00a0\u00a0" + "\u00a0" * 6 + "\u00a0\u00a0P\u00a0\u00a0\u00a0"  # session 1 rightmost
     assert marks in html
+
+
+def _checked_in_doc() -> SessionRegister:
+    return SessionRegister(
+        Header("Inst", "ACC-1", "Q1", "Qual", "Cohort", "public", "Africa/Algiers"),
+        SessionFacts(1, dt.date(2026, 11, 17), dt.time(9), dt.time(12), "THEORY", None, None, True, None),
+        [SessionRow("Yacine", None, "PRESENT", None, None, "self_check_in", dt.time(9, 3)),
+         SessionRow("Lina", None, "ABSENT", None, None, "auto"),
+         SessionRow("Karim", None, "LATE", 20, "bus", "staff")], {"PRESENT": 1, "ABSENT": 1, "LATE": 1})
+
+
+def test_session_register_pdf_shows_a_self_check_in_with_its_time():
+    from core.registers.render import DocumentMeta, render_html, session_pages
+
+    doc = _checked_in_doc()
+    meta = DocumentMeta("RAAAA-BBBB-CCCC", "CODE2345", "http://x/verify/RAAAA-BBBB-CCCC",
+                        dt.datetime(2026, 11, 17, tzinfo=dt.UTC), "en", "Africa/Algiers")
+    html = render_html("session_register.html", doc, session_pages(doc), 1, meta, None)
+    assert "self check-in 09:03" in html and "absent at close (automatic)" in html
+
+
+def test_session_register_export_says_how_each_mark_was_made():
+    lines = list(exports.session_lines(_checked_in_doc(), lambda s: s))
+    assert [line[-1] for line in lines if line and line[0] in (1, 2, 3)] == [
+        "self check-in 09:03", "automatic", "staff"]

@@ -162,4 +162,5 @@ def test_learner_reaches_only_their_own_record_and_their_account(app):
         and role_has(Role.LEARNER, view.access_rule.permission)
     }
     assert reachable and set(reachable.values()) <= set(LEARNER_OWN)
-    assert all(endpoint.startswith("me.") for endpoint in reachable)
+    # Their own record (/me) and their own check-in (/api/me/check-in, /check-in: web.checkin).
+    assert all(endpoint.startswith(("me.", "checkin.")) for endpoint in reachable)

@@ -1,4 +1,5 @@
-"""Nightly jobs by hand: `flask --app web attendance lock-past`, `flask --app web reminders send-unmarked`,
+"""Nightly jobs by hand: `flask --app web attendance lock-past`, `flask --app web attendance absent-at-close`
+(self check-in: unmarked at close), `flask --app web reminders send-unmarked`,
 `flask --app web reminders send-at-risk`. Each runs the same service the beat-scheduled task runs."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from core.attendance.locking import lock_past_sessions
+from core.checkin.service import mark_unmarked_at_close
 from core.mail import MailSettings
 from core.reminders import service as reminders
 from tasks import translations_dir
@@ -32,6 +34,13 @@ def lock_past(grace_hours: int | None) -> None:
     hours = grace_hours if grace_hours is not None else int(current_app.config["LOCK_GRACE_HOURS"])
     ids = lock_past_sessions(db.session, grace_hours=hours)
     click.echo(f"Locked {len(ids)} session(s).")
+
+
+@attendance_cli.command("absent-at-close")
+def absent_at_close() -> None:
+    """Check-ins closed and not handled yet: unmarked learners ABSENT (source auto) where the institution asks."""
+    report = mark_unmarked_at_close(db.session, grace_hours=int(current_app.config["LOCK_GRACE_HOURS"]))
+    click.echo(f"Closed check-ins handled: {report['windows']}; marked absent: {report['marked_absent']}.")
 
 
 @reminders_cli.command("send-unmarked")

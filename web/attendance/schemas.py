@@ -88,6 +88,10 @@ class RegisterRowOut(BaseModel):
     marked_by: str | None
     marked_at: str | None
     version: int | None
+    source: Literal["staff", "self_check_in", "auto"] | None = Field(
+        None, description="How the mark was made: staff (the register), self_check_in (the learner), auto "
+                          "(unmarked when check-in closed). None: not marked.")
+    checked_in_at: str | None = Field(None, description="When the learner checked in themselves (ISO 8601).")
 
 
 class RegisterOut(BaseModel):
@@ -153,7 +157,7 @@ def _row_from_register(key: str) -> Any:
     for name, info in RegisterRowOut.model_fields.items():
         if name in KEYS and name != key:
             continue
-        kind = IsoTextOrNone if name == "marked_at" else int if name == key else info.annotation
+        kind = IsoTextOrNone if name in ("marked_at", "checked_in_at") else int if name == key else info.annotation
         fields[name] = (kind, Field(validation_alias=by_domain_name.get(name, name)))
     return create_model(f"_RowOf_{key}", __base__=_RowFromRegister, **fields)
 
