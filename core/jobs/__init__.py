@@ -63,12 +63,22 @@ from .registry import (
     registered,
 )
 from .runner import Claim
-from .status import JobView, describe, forget_worker, live_workers, oldest_queued, record_worker, workers_for
+from .status import (
+    JobView,
+    describe,
+    forget_worker,
+    live_workers,
+    oldest_queued,
+    record_worker,
+    trouble,
+    workers_for,
+)
 from .sweeper import SweepReport, SweepSettings, sweep
 
 __all__ = [
     "DEFAULT", "DOCUMENTS", "GAVE_UP", "IMPORTS", "INTERNAL", "QUEUES", "TRANSIENT", "Backoff", "Claim", "JobKind",
     "JobView", "Publisher", "QueueDepths", "SweepReport", "SweepSettings", "TryAgain", "Verdict", "backoff_seconds",
     "describe", "enqueue", "forget_worker", "kind_named", "latest_job", "live_workers", "move_row", "oldest_queued",
-    "publish", "record_worker", "register", "registered", "retry", "runner", "sweep", "use_broker", "workers_for",
+    "publish", "record_worker", "register", "registered", "retry", "runner", "sweep", "trouble", "use_broker",
+    "workers_for",
 ]

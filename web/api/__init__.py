@@ -5,6 +5,7 @@ Feature APIs live in their blueprints; every one declares its contract with `web
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 from typing import Any
 
@@ -101,7 +102,7 @@ def readiness_checks() -> dict[str, dict[str, Any]]:
 
     def database() -> dict[str, Any]:
         with app.app_context():
-            return _database_checks(app.config["READY_MAX_QUEUE_AGE"])
+            return _database_checks(app.config["READY_MAX_QUEUE_AGE"], app.config["JOB_STALE_SECONDS"])
 
     def broker() -> dict[str, Any]:
         with app.app_context():
@@ -114,7 +115,7 @@ def readiness_checks() -> dict[str, dict[str, Any]]:
     return checks
 
 
-def _database_checks(max_queue_age: float) -> dict[str, Any]:
+def _database_checks(max_queue_age: float, stale_seconds: float) -> dict[str, Any]:
     """The database answers; and, from it, the workers' heartbeats, the queues' age, stuck or failed jobs."""
     session = db.session
     session.execute(text("SELECT 1"))
@@ -128,6 +129,8 @@ def _database_checks(max_queue_age: float) -> dict[str, Any]:
         "queue": {"ok": all(age <= max_queue_age for age in ages.values()), "max_age_seconds": max_queue_age,
                   "oldest_queued_seconds": {q: round(age, 1) for q, age in ages.items()}},
     }
+    counts = jobs.trouble(session, dt.timedelta(seconds=stale_seconds))
+    parts["jobs"] = {"ok": counts["stuck"] == 0, **counts}  # failed ones are counted, not a reason to be unready
     return {"ok": True, "parts": parts}
 
 
