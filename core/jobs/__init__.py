@@ -57,6 +57,7 @@ from .registry import (
     TryAgain,
     Verdict,
     backoff_seconds,
+    institution_column,
     kind_named,
     move_row,
     register,
@@ -78,7 +79,7 @@ from .sweeper import SweepReport, SweepSettings, sweep
 __all__ = [
     "DEFAULT", "DOCUMENTS", "GAVE_UP", "IMPORTS", "INTERNAL", "QUEUES", "TRANSIENT", "Backoff", "Claim", "JobKind",
     "JobView", "Publisher", "QueueDepths", "SweepReport", "SweepSettings", "TryAgain", "Verdict", "backoff_seconds",
-    "describe", "enqueue", "forget_worker", "kind_named", "latest_job", "live_workers", "move_row", "oldest_queued",
-    "publish", "record_worker", "register", "registered", "retry", "runner", "sweep", "trouble", "use_broker",
-    "workers_for",
+    "describe", "enqueue", "forget_worker", "institution_column", "kind_named", "latest_job", "live_workers",
+    "move_row", "oldest_queued", "publish", "record_worker", "register", "registered", "retry", "runner", "sweep",
+    "trouble", "use_broker", "workers_for",
 ]
