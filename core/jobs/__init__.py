@@ -43,7 +43,7 @@ Routing by queue follows the kind.
 """
 
 from . import runner
-from .outbox import Publisher, QueueDepths, enqueue, latest_job, publish, retry, use_broker
+from .outbox import Publisher, QueueDepths, enqueue, latest_job, publish, retry, send_bounded, use_broker
 from .registry import (
     DEFAULT,
     DOCUMENTS,
@@ -80,6 +80,6 @@ __all__ = [
     "DEFAULT", "DOCUMENTS", "GAVE_UP", "IMPORTS", "INTERNAL", "QUEUES", "TRANSIENT", "Backoff", "Claim", "JobKind",
     "JobView", "Publisher", "QueueDepths", "SweepReport", "SweepSettings", "TryAgain", "Verdict", "backoff_seconds",
     "describe", "enqueue", "forget_worker", "institution_column", "kind_named", "latest_job", "live_workers",
-    "move_row", "oldest_queued", "publish", "record_worker", "register", "registered", "retry", "runner", "sweep",
-    "trouble", "use_broker", "workers_for",
+    "move_row", "oldest_queued", "publish", "record_worker", "register", "registered", "retry", "runner",
+    "send_bounded", "sweep", "trouble", "use_broker", "workers_for",
 ]
