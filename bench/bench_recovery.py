@@ -1,7 +1,10 @@
 """Fail fast, recover in seconds (issue 20). Run by hand; prints one table with the load average.
 
-    BENCH_REDIS_URL=redis://127.0.0.1:6379/12 \
-    .venv/bin/python bench/bench_recovery.py --db postgresql+psycopg://postgres@127.0.0.1:5432/bench_recovery
+    BENCH_REDIS_URL=redis://127.0.0.1:6379/12 .venv/bin/python bench/bench_recovery.py --db bench_recovery
+
+`--db` is a database name on `--host` (default postgresql+psycopg://postgres@127.0.0.1:5432) or a whole URL; it
+is dropped and recreated, so never name one the app or the tests use. BENCH_REDIS_URL (unset:
+redis://127.0.0.1:6379/15) is emptied. The load average is printed before and after the run.
 
 It (re)creates the bench database with the real migrations and the demo data and goes through the web app
 (API with a token). PostgreSQL and Redis are partitioned through loopback TCP proxies (tests/tcp_proxy.py), never
@@ -217,11 +220,16 @@ class Bench:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", required=True, help="a bench PostgreSQL database (dropped and created)")
+    parser.add_argument("--db", default="attendance_bench_recovery",
+                        help="a bench database name on --host, or a whole URL (dropped and created)")
+    parser.add_argument("--host", default="postgresql+psycopg://postgres@127.0.0.1:5432")
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args()
-    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
-    bench = Bench(args.db, redis_url)
+    db_url = args.db if "://" in args.db else f"{args.host.rstrip('/')}/{args.db}"
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+    before = os.getloadavg()
+    print(f"database {db_url}\nredis {redis_url}\nload average before: {before[0]:.2f} {before[1]:.2f} {before[2]:.2f}")
+    bench = Bench(db_url, redis_url)
     try:
         to_503, ready_db = bench.partition()
         uploads, ready_broker = bench.hung_broker()
@@ -242,7 +250,8 @@ def main() -> None:
         (f"rows re-validated after a kill half-way ({args.rows:,} rows)",
          f"{revalidated:,} (rows done at the kill: {done_at_kill:,})", "0 (resume: not done)"),
     ])
-    print(f"\nload average (1, 5, 15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} · {os.cpu_count()} cores")
+    print(f"\nload average (1, 5, 15 min) before: {before[0]:.2f} {before[1]:.2f} {before[2]:.2f}; after: "
+          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} · {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":
