@@ -85,6 +85,12 @@ class Accepted(BaseModel):
     status_url: str
 
 
+def file_required(schema: dict[str, Any]) -> None:
+    """An upload's model: the description says `file` is required, as the view enforces (with its own error,
+    `file_missing`, rather than a schema refusal: the field stays optional in the model)."""
+    schema["required"] = ["file", *[name for name in schema.get("required", []) if name != "file"]]
+
+
 def file_field(description: str) -> Any:
     """A multipart file part, documented as binary (the view reads `request.files`; optional here so that a
     missing file gets the view's own clear error)."""

@@ -41,9 +41,11 @@ def _commit_reset(session: Session, import_id: int) -> None:
 
 # Trainee and learner imports alike (told apart by TraineeImport.kind).
 VALIDATE = jobs.register(jobs.JobKind("imports.validate", queue=jobs.IMPORTS, backoff=jobs.Backoff(cap=120),
-                                      on_fail=validation_failed, on_retry=_validation_reset))
+                                      on_fail=validation_failed, on_retry=_validation_reset,
+                                      institution_of=jobs.institution_column(TraineeImport)))
 COMMIT = jobs.register(jobs.JobKind("imports.commit", queue=jobs.IMPORTS, backoff=jobs.Backoff(cap=120),
-                                    on_fail=commit_failed, on_retry=_commit_reset))
+                                    on_fail=commit_failed, on_retry=_commit_reset,
+                                    institution_of=jobs.institution_column(TraineeImport)))
 JOB_KINDS = (VALIDATE.name, COMMIT.name)
 
 

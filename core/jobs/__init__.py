@@ -5,16 +5,21 @@ transient, the backoff, and the one hook that records the final failure on the r
 wears `tasks.policy.job_task(KIND)`, which applies all of it; a task has no retry or failure code of its own.
 For a kind on one row (`per_row`, the default; the task takes the row id) the platform also gives:
 
-* **Outbox.** `enqueue(session, KIND, row_id)` writes a `jobs` row in the caller's transaction; it is sent
-  to the broker after commit. A broker that is down makes no request fail or hang: the row waits in the
-  outbox and the sweeper sends it when the broker is back. It is the only way to enqueue work.
-* **Heartbeat.** When a worker runs the task, the decorator claims the job (a duplicate delivery is
-  skipped), beats a heartbeat from a thread every `JOB_HEARTBEAT_SECONDS`, and records how it ended.
+* **Outbox.** `enqueue(session, KIND, row_id)` writes a `jobs` row in the caller's transaction; after commit the
+  process's relay thread sends it to the broker, the caller waiting at most half a second. A broker that is down
+  or hangs makes no request fail or wait: the row stays in the outbox and the sweeper sends it when the broker
+  is back. It is the only way to enqueue work.
+* **Heartbeat and ownership.** When a worker runs the task, the decorator claims the job, beats a heartbeat
+  from a thread every `JOB_HEARTBEAT_SECONDS`, and records how it ended. On PostgreSQL the running task holds
+  an advisory lock on its job (store.Ownership): a duplicate delivery finds it held and skips, and a delivery
+  after the holder died (SIGKILL, out of memory) takes the job over at once.
 * **Attempts.** One count: the job row's `attempts` (a claim each). A transient error runs the task again
   after the backoff; after `max_attempts` the job ends FAILED and `on_fail` tells the row why, in words.
   A domain error (core.errors) is the task's answer: `on_fail` records it, nothing is retried.
 * **Sweeper** (beat, every `JOB_SWEEP_SECONDS`): a stale heartbeat (killed worker) or a lost message
   (broker restarted) puts the job back in the outbox; after `max_attempts` runs it ends FAILED (`on_fail`).
+  Then each job that ended FAILED or had to be rescued is mailed once to its institution's admins
+  (reports.py; the kind's `institution_of` says whose).
 * **Retry.** `retry(session, KIND, row_id)` resets the row (`on_retry`) and queues a new job.
 * **Status.** `describe(session, [KIND.name], row_id)` gives "Queued 3 minutes ago, waiting for a worker."
 
@@ -43,7 +48,7 @@ Routing by queue follows the kind.
 """
 
 from . import runner
-from .outbox import Publisher, QueueDepths, enqueue, latest_job, publish, retry, use_broker
+from .outbox import Publisher, QueueDepths, enqueue, latest_job, publish, retry, send_bounded, use_broker
 from .registry import (
     DEFAULT,
     DOCUMENTS,
@@ -57,18 +62,29 @@ from .registry import (
     TryAgain,
     Verdict,
     backoff_seconds,
+    institution_column,
     kind_named,
     move_row,
     register,
     registered,
 )
 from .runner import Claim
-from .status import JobView, describe, forget_worker, live_workers, oldest_queued, record_worker, workers_for
+from .status import (
+    JobView,
+    describe,
+    forget_worker,
+    live_workers,
+    oldest_queued,
+    record_worker,
+    trouble,
+    workers_for,
+)
 from .sweeper import SweepReport, SweepSettings, sweep
 
 __all__ = [
     "DEFAULT", "DOCUMENTS", "GAVE_UP", "IMPORTS", "INTERNAL", "QUEUES", "TRANSIENT", "Backoff", "Claim", "JobKind",
     "JobView", "Publisher", "QueueDepths", "SweepReport", "SweepSettings", "TryAgain", "Verdict", "backoff_seconds",
-    "describe", "enqueue", "forget_worker", "kind_named", "latest_job", "live_workers", "move_row", "oldest_queued",
-    "publish", "record_worker", "register", "registered", "retry", "runner", "sweep", "use_broker", "workers_for",
+    "describe", "enqueue", "forget_worker", "institution_column", "kind_named", "latest_job", "live_workers",
+    "move_row", "oldest_queued", "publish", "record_worker", "register", "registered", "retry", "runner",
+    "send_bounded", "sweep", "trouble", "use_broker", "workers_for",
 ]

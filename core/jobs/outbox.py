@@ -100,6 +100,11 @@ class Relay:
 RELAY = Relay()
 
 
+def send_bounded(work: Callable[[], object], wait: float = PUBLISH_WAIT_SECONDS) -> bool:
+    """Run `work` (a publish) on the relay thread, in the caller's context; True if it ended within `wait`."""
+    return RELAY.send(functools.partial(contextvars.copy_context().run, work), wait)
+
+
 def _publish_soon(engine: Engine, job_id: int, name: str, entity_id: int, queue_name: str) -> None:
     """After commit: hand the job to the relay thread and wait for it at most PUBLISH_WAIT_SECONDS. The relay
     runs it in the caller's context (contextvars): the publisher sees the caller's application and broker."""

@@ -32,6 +32,7 @@ INTERNAL = "It stopped because of an internal error, which has been logged."
 Fail = Callable[[Session, int, str], None]
 Reset = Callable[[Session, int], None]
 Explain = Callable[[BaseException], str]
+Owner = Callable[[Session, int], "int | None"]
 
 
 class TryAgain(Exception):
@@ -76,6 +77,8 @@ class JobKind:
     on_retry      (session, row id): put the row back where the task starts from; raise Conflict if it can't
     per_row       the task's only argument is a row id with a `jobs` row (outbox, claim, heartbeat, sweeper);
                   False for a task run by beat or by hand (the nightly lock, the reminder runs)
+    institution_of (session, row id) → the institution whose admins hear of the job's trouble (FAILED, or
+                  rescued by the sweeper); None: nobody is mailed (core.jobs.reports)
     """
 
     name: str
@@ -87,6 +90,7 @@ class JobKind:
     explain: Explain | None = None
     on_retry: Reset | None = None
     per_row: bool = True
+    institution_of: Owner | None = None
 
     def __post_init__(self) -> None:
         if self.queue not in QUEUES:
@@ -139,3 +143,21 @@ def move_row(session: Session, model: Any, row_id: int, from_states: Iterable[An
     True if it moved (a row already elsewhere is left alone: hooks may run after the task settled it)."""
     return bool(session.execute(update(model).where(model.id == row_id, model.status.in_(tuple(from_states)))
                                 .values(**values)).rowcount)
+
+
+def institution_column(model: Any) -> Owner:
+    """`institution_of` for a row with an `institution_id` (or, failing that, a `cohort_id`)."""
+
+    def owner(session: Session, row_id: int) -> int | None:
+        from core.models import Cohort
+
+        row = session.get(model, row_id)
+        if row is None:
+            return None
+        found = getattr(row, "institution_id", None)
+        if found is None and getattr(row, "cohort_id", None) is not None:
+            cohort = session.get(Cohort, row.cohort_id)
+            found = cohort.institution_id if cohort is not None else None
+        return found
+
+    return owner

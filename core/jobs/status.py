@@ -127,3 +127,14 @@ def _aware(value: dt.datetime | str) -> dt.datetime:
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def trouble(session: Session, stale_after: dt.timedelta, within: dt.timedelta = dt.timedelta(days=1)) -> dict[str, int]:
+    """Jobs people should hear of: RUNNING with a heartbeat older than `stale_after` (stuck: the sweeper owes them
+    a rescue), and FAILED within `within` (they used their attempts)."""
+    now = clock.now()
+    stuck = session.scalar(select(func.count()).select_from(Job).where(
+        Job.status == JobStatus.RUNNING, Job.heartbeat_at < now - stale_after)) or 0
+    failed = session.scalar(select(func.count()).select_from(Job).where(
+        Job.status == JobStatus.FAILED, Job.finished_at >= now - within)) or 0
+    return {"stuck": int(stuck), "failed_last_day": int(failed)}

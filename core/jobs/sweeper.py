@@ -84,7 +84,7 @@ def _rescue_stale(session: Session, deadline: dt.datetime, report: SweepReport) 
                     "Nothing was half-done; use Retry once the cause is fixed.")
             report.gave_up.append(job.id)
         else:
-            job.status, job.sent_at = JobStatus.QUEUED, None
+            job.status, job.sent_at, job.rescued_at = JobStatus.QUEUED, None, clock.now()
             job.last_error = "The worker stopped while running this job; it was queued again."
             report.requeued.append(job.id)
 

@@ -49,6 +49,8 @@ class Job(Base):
     finished_at: Mapped[dt.datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(200))  # worker host, pid and a per-claim token
     last_error: Mapped[str | None] = mapped_column(Text)
+    rescued_at: Mapped[dt.datetime | None]     # the sweeper brought it back after its worker died
+    reported_at: Mapped[dt.datetime | None]    # its trouble (FAILED, or rescued) was mailed to the admins
 
 
 class WorkerHeartbeat(Base):

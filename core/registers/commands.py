@@ -29,8 +29,9 @@ class RequestRegister(Command):
 
     model_config = {"populate_by_name": True, "json_schema_extra": {"oneOf": [
         {"properties": {"kind": {"const": "session"}, "session_id": {"type": "integer"}}, "required": ["session_id"]},
-        {"properties": {"kind": {"const": "cohort"}, "cohort_id": {"type": "integer"}, "from": {"type": "string"},
-                        "to": {"type": "string"}}, "required": ["cohort_id", "from", "to"]},
+        {"properties": {"kind": {"const": "cohort"}, "cohort_id": {"type": "integer"},
+                        "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"}},
+         "required": ["cohort_id", "from", "to"]},
     ]}}
 
     @model_validator(mode="after")

@@ -47,4 +47,4 @@ def failure_message(exc: BaseException) -> str:
 BUILD = jobs.register(jobs.JobKind(
     "registers.build", queue=jobs.DOCUMENTS, max_attempts=MAX_ATTEMPTS, transient=(Exception,),
     backoff=jobs.Backoff(base=30, setting="REGISTER_RETRY_SECONDS"), on_fail=document_failed,
-    explain=failure_message, on_retry=back_to_pending))
+    explain=failure_message, on_retry=back_to_pending, institution_of=jobs.institution_column(RegisterDocument)))

@@ -47,7 +47,8 @@ class RenderProcess:
 
     def __init__(self, role: str = "render") -> None:
         self.process = subprocess.Popen([sys.executable, "-m", __name__, role], cwd=PROJECT_ROOT,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+                                        env={**os.environ, "RENDER_PARENT_PID": str(os.getpid())})
         self.jobs = 0
         self.last_used = time.monotonic()
 
@@ -209,7 +210,24 @@ def _peak_rss_kb() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def end_with_parent(parent_pid: int) -> None:
+    """Ask Linux to kill this child when the process that started it dies (a pool child killed by SIGKILL or
+    the out-of-memory killer): an orphaned render never runs on, holding memory, after its job was taken over.
+    Elsewhere the closed stdin still ends an idle child."""
+    with contextlib.suppress(Exception):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:  # the parent died before the request took effect
+        os._exit(1)
+
+
 def main() -> None:
+    end_with_parent(int(os.environ.get("RENDER_PARENT_PID", os.getppid())))
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything else printed goes to stderr (the worker's log), never among the answers
     import pikepdf  # noqa: F401  (imported while the parent writes the first run's HTML)

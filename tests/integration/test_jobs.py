@@ -167,3 +167,10 @@ def test_a_super_admin_sees_the_ready_details(client, api, imp):
     _set(imp, created_at=clock.now() - dt.timedelta(hours=1))
     body = client.get("/api/health/ready", headers=api("super")).json
     assert body["checks"]["queue"]["oldest_queued_seconds"]["imports"] >= 3600
+
+
+def test_ready_counts_stuck_and_failed_jobs(client, app, imp):
+    app.config["HEALTH_TOKEN"] = OPERATOR["X-Health-Token"]
+    _set(imp, status=JobStatus.RUNNING, heartbeat_at=clock.now() - dt.timedelta(hours=1))
+    body = client.get("/api/health/ready", headers=OPERATOR).json
+    assert "jobs" in body["unhealthy"] and body["checks"]["jobs"]["stuck"] == 1

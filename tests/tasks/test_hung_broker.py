@@ -65,3 +65,10 @@ def test_readiness_answers_within_3_seconds_while_redis_hangs(stack):  # noqa: F
         response, took = timed(lambda: stack["client"].get("/api/health/ready"))
     assert response.status_code == 503 and "broker" in response.json["unhealthy"]
     assert took < 4, took
+
+
+def test_a_ping_while_redis_hangs_is_a_503_in_about_half_a_second(stack):  # noqa: F811 (the fixture)
+    with Frozen(stack["redis"].process):
+        response, took = timed(lambda: stack["client"].post("/api/system/ping", headers=stack["headers"]))
+    assert response.status_code == 503 and response.json["error"]["code"] == "broker_unavailable"
+    assert took < 2, took

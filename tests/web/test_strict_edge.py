@@ -74,3 +74,17 @@ def test_liveness_does_not_touch_the_database():
     # A database that cannot be reached at all: liveness still answers.
     client = _app(SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:9/none").test_client()
     assert client.get("/api/health").status_code == 200
+
+
+def test_the_description_says_an_upload_needs_its_file(client):
+    doc = client.get("/api/openapi.json").json
+    body = doc["paths"]["/api/corporate-cohorts/{cohort_id}/trainee-imports"]["post"]["requestBody"]
+    schema = body["content"]["multipart/form-data"]["schema"]
+    schema = doc["components"]["schemas"][schema["$ref"].split("/")[-1]] if "$ref" in schema else schema
+    assert schema["required"] == ["file"]
+
+
+def test_a_missing_upload_file_still_gets_the_views_own_error(client, api, demo):
+    response = client.post(f"/api/corporate-cohorts/{demo['corporate_cohort_id']}/trainee-imports",
+                           headers=api("admin"), data={}, content_type="multipart/form-data")
+    assert response.status_code in (400, 422) and response.json["error"]["code"] != "validation_error"

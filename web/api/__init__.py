@@ -5,12 +5,16 @@ Feature APIs live in their blueprints; every one declares its contract with `web
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import hmac
+import uuid
 from typing import Any
 
 import swagger_ui_bundle
 from celery.result import AsyncResult
 from flask import Blueprint, current_app, jsonify, render_template, request, send_from_directory, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -21,6 +25,7 @@ from tasks.system import ping
 
 from ..auth import public, requires, signed_in, user, without_database
 from ..contract import Accepted, contract, openapi_document, responds
+from ..errors import error_response
 from ..extensions import db
 from .schemas import Health, Me, Ready, TaskStatus
 
@@ -101,7 +106,7 @@ def readiness_checks() -> dict[str, dict[str, Any]]:
 
     def database() -> dict[str, Any]:
         with app.app_context():
-            return _database_checks(app.config["READY_MAX_QUEUE_AGE"])
+            return _database_checks(app.config["READY_MAX_QUEUE_AGE"], app.config["JOB_STALE_SECONDS"])
 
     def broker() -> dict[str, Any]:
         with app.app_context():
@@ -114,7 +119,7 @@ def readiness_checks() -> dict[str, dict[str, Any]]:
     return checks
 
 
-def _database_checks(max_queue_age: float) -> dict[str, Any]:
+def _database_checks(max_queue_age: float, stale_seconds: float) -> dict[str, Any]:
     """The database answers; and, from it, the workers' heartbeats, the queues' age, stuck or failed jobs."""
     session = db.session
     session.execute(text("SELECT 1"))
@@ -128,6 +133,8 @@ def _database_checks(max_queue_age: float) -> dict[str, Any]:
         "queue": {"ok": all(age <= max_queue_age for age in ages.values()), "max_age_seconds": max_queue_age,
                   "oldest_queued_seconds": {q: round(age, 1) for q, age in ages.items()}},
     }
+    counts = jobs.trouble(session, dt.timedelta(seconds=stale_seconds))
+    parts["jobs"] = {"ok": counts["stuck"] == 0, **counts}  # failed ones are counted, not a reason to be unready
     return {"ok": True, "parts": parts}
 
 
@@ -146,9 +153,12 @@ def me() -> Any:
 @contract(resp=responds(HTTP_202=Accepted))
 def system_ping() -> Any:
     """Send a no-op task through the broker: proves a worker is consuming."""
-    result = ping.delay("api")
-    return jsonify(id=result.id, status="PENDING",
-                   status_url=url_for("api.system_task", task_id=result.id, _external=False)), 202
+    task_id = str(uuid.uuid4())
+    # Like every publish in a request, bounded: a broker that hangs is a 503 in half a second, not a wait.
+    if not jobs.send_bounded(functools.partial(ping.apply_async, args=("api",), task_id=task_id, retry=False)):
+        return error_response(503, "broker_unavailable", _("Unavailable for a moment."))
+    return jsonify(id=task_id, status="PENDING",
+                   status_url=url_for("api.system_task", task_id=task_id, _external=False)), 202
 
 
 @bp.get("/system/tasks/<task_id>")

@@ -20,7 +20,7 @@ from pydantic import (
     field_validator,
 )
 
-from ..contract import file_field
+from ..contract import file_field, file_required
 
 
 def _iso(value: Any) -> Any:
@@ -270,5 +270,7 @@ HISTORY_ITEM = _HistoryFromChange
 
 class EvidenceUpload(BaseModel):
     """multipart/form-data with the sick note in `file` (PDF, JPEG or PNG; checked by content)."""
+
+    model_config = {"json_schema_extra": file_required}
 
     file: Any = file_field("The sick note: PDF, JPEG or PNG.")

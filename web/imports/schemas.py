@@ -11,12 +11,14 @@ from core.imports.rules import reason_sentence
 from core.jobs import JobView
 from core.models import CorporateTrainee, TraineeImport, TraineeImportRow, User
 
-from ..contract import JobOut, file_field
+from ..contract import JobOut, file_field, file_required
 from ..i18n import say
 
 
 class CsvUpload(BaseModel):
     """multipart/form-data with the CSV in `file` (read from the request as a stream, never parsed here)."""
+
+    model_config = {"json_schema_extra": file_required}
 
     file: Any = file_field("The CSV: full_name, phone, email, job_title, employee_code, department.")
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from core.jobs import JobView
 from core.models import Enrolment, Learner, TraineeImport, User
 
-from ..contract import file_field
+from ..contract import file_field, file_required
 from ..imports.schemas import ImportOut, RowError, trainee_import
 
 
@@ -22,6 +22,8 @@ def _decimal_text(schema: dict[str, Any]) -> None:
 class LearnerCsvUpload(BaseModel):
     """multipart/form-data with the CSV in `file` and, optionally, the cohort to enrol every row into (the view
     reads both from the request and answers its own errors: `file_missing`, `invalid_cohort`)."""
+
+    model_config = {"json_schema_extra": file_required}
 
     file: Any = file_field("The CSV: full_name, id_number, email, phone, date_of_birth.")
     cohort_id: Any = Field(None, description="A public cohort's id: every valid row is enrolled into it.",
