@@ -55,6 +55,8 @@ def _unauthenticated() -> Any:
 
 
 def _forbidden() -> Any:
+    if current_user.role == Role.LEARNER:  # a learner is not told that staff pages or other people's rows exist
+        return error_response(404, "not_found", _("Not found."))
     return error_response(403, "forbidden", _("You do not have permission to do this."))
 
 

@@ -133,8 +133,9 @@ def test_role_matrix(app, demo, endpoint, method):
             assert response.status_code not in (401, 403), (name, method, url, response.status_code)
             assert response.status_code < 500 or (endpoint in MAY_ANSWER_503 and response.status_code == 503), (
                 name, method, url, response.status_code, response.data[:300])
-        else:
-            assert response.status_code == 403, (name, method, url, response.status_code)
+        else:  # a learner is not told that staff routes exist (issue 21: 404 to them)
+            refused = 404 if role == Role.LEARNER else 403
+            assert response.status_code == refused, (name, method, url, response.status_code)
 
 
 def test_support_reaches_only_cohort_and_trainee_views(app):
@@ -153,7 +154,7 @@ def test_support_reaches_only_cohort_and_trainee_views(app):
 
 def test_learner_reaches_only_their_own_record_and_their_account(app):
     """A learner holds no staff permission: every route they may use is their own record (/me) or one every
-    signed-in user has (profile, sign-out); staff routes answer them 403, other people's rows 404."""
+    signed-in user has (profile, sign-out); staff routes and other people's rows answer them 404."""
     from core.access.permissions import LEARNER_OWN
 
     reachable = {
