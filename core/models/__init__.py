@@ -33,6 +33,7 @@ from .enums import (
     SubmissionResource,
     SubmissionStatus,
 )
+from .finance import AgreementTermsChange, CreditNote, DocumentCounter, Invoice, InvoiceLine, Payment
 from .imports import ImportKind, TraineeImport, TraineeImportRow
 from .institutions import Holiday, Institution, Qualification, Room
 from .jobs import ACTIVE_JOB_STATUSES, Job, JobStatus, WorkerHeartbeat
@@ -50,7 +51,8 @@ from .portals import CorporateSessionCounts, PublicSessionCounts
 from .sessions import CalendarEventVersion, ClassSession, LockSweep, SessionLockRecord
 
 __all__ = [
-    "ACTIVE_JOB_STATUSES", "AccessRequest", "AccessRequestNotice", "AccessRequestRead", "AccessRequestStatus",
+    "ACTIVE_JOB_STATUSES", "AccessRequest", "AgreementTermsChange", "CreditNote", "DocumentCounter", "Invoice",
+    "InvoiceLine", "Payment", "AccessRequestNotice", "AccessRequestRead", "AccessRequestStatus",
     "AccessScope", "AgreementStatus", "ApiToken", "AtRiskFlag", "AtRiskNotice", "AttendanceRecord",
     "AttendanceStatus", "AuditEvent", "Base", "CalendarEventVersion", "ClassSession", "Cohort", "CohortStatus",
     "CohortType", "CorporateAgreement", "CorporateAttendanceRecord", "CorporateSessionCounts", "CorporateTrainee",
