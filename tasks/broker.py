@@ -23,7 +23,8 @@ from core import jobs
 log = logging.getLogger(__name__)
 
 TASK_MODULES = ["tasks.system", "tasks.jobs", "tasks.imports", "tasks.scheduling", "tasks.attendance",
-                "tasks.people", "tasks.reminders", "tasks.registers", "tasks.portals", "tasks.access"]
+                "tasks.people", "tasks.reminders", "tasks.registers", "tasks.portals", "tasks.access",
+                "tasks.finance"]
 
 
 def queue_for(task_name: str) -> str:

@@ -111,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     from .api import bp as api
     from .attendance import bp as attendance
     from .cohorts import bp as cohorts
+    from .finance import bp as finance
     from .home import bp as home
     from .imports import bp as imports
     from .institutions import bp as institutions
@@ -120,7 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     from .scheduling import bp as scheduling
 
     for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, registers, portals, access,
-                      institutions, people):
+                      institutions, people, finance):
         app.register_blueprint(blueprint)
 
 

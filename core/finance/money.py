@@ -14,7 +14,7 @@ parsed here with no float anywhere.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 from babel.numbers import get_currency_precision, list_currencies
 
@@ -31,7 +31,7 @@ MAX_RATE = 10_000
 _DECIMAL = re.compile(r"^(?P<sign>-?)(?P<whole>\d{1,16})(?:\.(?P<fraction>\d{1,6}))?$")
 
 
-@lru_cache(maxsize=None)
+@cache
 def known_currencies() -> frozenset[str]:
     return frozenset(list_currencies())
 

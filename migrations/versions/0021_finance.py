@@ -9,8 +9,8 @@ documents as they were issued: on PostgreSQL and SQLite alike, a trigger refuses
 of an invoice line whose invoice is no longer a draft, and any change of an issued invoice's number, period,
 currency, amounts or dates (only its status, paid and credited sums and its document may move).
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0021f'
 down_revision = '0018'
@@ -41,7 +41,7 @@ _PG = [
       RETURN COALESCE(NEW, OLD);
     END $$""",
     "CREATE TRIGGER invoices_frozen BEFORE UPDATE OR DELETE ON invoices FOR EACH ROW EXECUTE FUNCTION invoices_frozen()",
-    f"""CREATE FUNCTION credit_notes_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+    """CREATE FUNCTION credit_notes_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       IF TG_OP = 'DELETE' OR NEW.number IS DISTINCT FROM OLD.number OR NEW.total IS DISTINCT FROM OLD.total
          OR NEW.subtotal IS DISTINCT FROM OLD.subtotal OR NEW.tax IS DISTINCT FROM OLD.tax
