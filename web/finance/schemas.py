@@ -131,6 +131,10 @@ class StatementOut(BaseModel):
     balances: dict[str, str] = Field(description="What is owed, by currency.")
 
 
+def _day(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
 def _document(doc: RegisterDocument | None, endpoint: str, **ids: int) -> dict[str, Any]:
     if doc is None:
         return {"status": None, "download_url": None}
@@ -146,20 +150,21 @@ def present_invoice(view: InvoiceView) -> dict[str, Any]:
 
     return {
         "id": inv.id, "number": inv.number, "status": inv.status, "organization_id": inv.organization_id,
-        "cohort_id": inv.cohort_id, "period_from": inv.period_from, "period_to": inv.period_to, "currency": cur,
+        "cohort_id": inv.cohort_id, "period_from": _day(inv.period_from), "period_to": _day(inv.period_to),
+        "currency": cur,
         "lines": [{"id": line.id, "description": line.description, "counts": line.counts, "quantity": line.quantity,
                    "unit_price": fmt(line.unit_price), "tax_rate": money.format_rate(line.tax_rate),
                    "amount": fmt(line.amount), "tax": fmt(line.tax), "registers": line_registers(line),
                    "reason": line.reason} for line in view.lines],
         "subtotal": fmt(inv.subtotal), "tax": fmt(inv.tax), "total": fmt(inv.total), "balance": fmt(inv.balance),
-        "issued_on": inv.issued_on, "due_on": inv.due_on,
+        "issued_on": _day(inv.issued_on), "due_on": _day(inv.due_on),
         "document": _document(view.document, "finance.api_invoice_document", invoice_id=inv.id),
     }
 
 
 def present_credit_note(note: CreditNote, doc: RegisterDocument | None) -> dict[str, Any]:
     cur = note.currency
-    return {"id": note.id, "number": note.number, "invoice_id": note.invoice_id, "issued_on": note.issued_on,
+    return {"id": note.id, "number": note.number, "invoice_id": note.invoice_id, "issued_on": _day(note.issued_on),
             "currency": cur, "subtotal": money.format_amount(note.subtotal, cur),
             "tax": money.format_amount(note.tax, cur), "total": money.format_amount(note.total, cur),
             "reason": note.reason, "document": _document(doc, "finance.api_credit_note_document", note_id=note.id)}
@@ -167,7 +172,7 @@ def present_credit_note(note: CreditNote, doc: RegisterDocument | None) -> dict[
 
 def present_payment(payment: Payment, currency: str) -> dict[str, Any]:
     return {"id": payment.id, "invoice_id": payment.invoice_id, "amount": money.format_amount(payment.amount, currency),
-            "paid_on": payment.paid_on, "reference": payment.reference}
+            "paid_on": _day(payment.paid_on), "reference": payment.reference}
 
 
 def present_terms(agreement: CorporateAgreement) -> dict[str, Any]:
@@ -184,6 +189,6 @@ def present_schedule(s: BillingSchedule) -> dict[str, Any]:
 
     return {"cohort_id": s.cohort_id, "currency": s.currency, "pricing_model": s.pricing_model,
             "billing_plan": s.billing_plan,
-            "expected": [{"due_on": e.due_on, "counts": e.counts, "quantity": e.quantity, "amount": fmt(e.amount)}
+            "expected": [{"due_on": _day(e.due_on), "counts": e.counts, "quantity": e.quantity, "amount": fmt(e.amount)}
                          for e in s.expected],
             "expected_total": fmt(s.expected_total), "invoiced": fmt(s.invoiced), "credited": fmt(s.credited)}
