@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from core.models import AuditEvent, ClassSession, CorporateAgreement, Invoice, InvoiceLine
+from core.models import AuditEvent, ClassSession, CorporateAgreement, Invoice, InvoiceLine, OrganizationGrant
 from tests.finance_factories import grant_finance, mark_all, other_organization_member, priced_cohort, token_headers
 
 PERIOD = {"period_from": "2026-11-01", "period_to": "2026-11-15"}
@@ -207,7 +207,9 @@ def test_roles_and_other_organizations(app, client, api, sql, demo, billed):
                        json={"cohort_id": billed["cohort_id"], **PERIOD}).status_code == 403
     assert client.get("/api/invoices", headers=api("teacher")).status_code == 403
     org = api("org")
-    assert client.get("/api/org/invoices", headers=org).status_code == 403  # not granted yet
+    sql.execute(delete(OrganizationGrant).where(OrganizationGrant.permission == "corporate_finance.view"))
+    sql.commit()
+    assert client.get("/api/org/invoices", headers=org).status_code == 403  # not granted (the demo grants it)
     grant_finance(sql, demo["organization_id"])
     mine = client.get("/api/org/invoices", headers=org).get_json()
     assert [i["id"] for i in mine["items"]] == [invoice["id"]]

@@ -33,7 +33,7 @@ from .schemas import (
     CreditNoteOut,
     InvoiceOut,
     PaymentOut,
-    ScheduleOut,
+    BillingScheduleOut,
     StatementOut,
     TermsOut,
     present_billing,
@@ -104,7 +104,7 @@ def api_billing_update(institution_id: int, json: UpdateBilling) -> Any:
 
 @bp.get("/api/corporate-cohorts/<int:cohort_id>/billing-schedule")
 @requires("corporate_finance.view")
-@contract(resp=responds(HTTP_200=ScheduleOut))
+@contract(resp=responds(HTTP_200=BillingScheduleOut))
 def api_billing_schedule(cohort_id: int) -> Any:
     """Expected billing by date from the terms and the planned sessions, beside what was invoiced so far."""
     return present_schedule(reads.billing_schedule(db.session, user(), cohort_id))

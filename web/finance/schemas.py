@@ -111,7 +111,7 @@ class ScheduleLineOut(BaseModel):
     amount: str = AMOUNT
 
 
-class ScheduleOut(BaseModel):
+class BillingScheduleOut(BaseModel):
     cohort_id: int
     currency: str | None
     pricing_model: str | None
