@@ -30,10 +30,10 @@ from ..i18n import current_language
 from ..pagination import query_page
 from .schemas import (
     BillingOut,
+    BillingScheduleOut,
     CreditNoteOut,
     InvoiceOut,
     PaymentOut,
-    BillingScheduleOut,
     StatementOut,
     TermsOut,
     present_billing,
