@@ -33,6 +33,7 @@ MENU: list[tuple[Any, list[tuple[Any, str, str]]]] = [
         (_l("All cohorts"), "cohorts.cohort_list", "cohorts.view"),
         (_l("Corporate cohorts"), "cohorts.corporate_cohort_list", "corporate_cohorts.view"),
         (_l("Qualifications"), "institutions.qualification_list", "qualifications.manage"),
+        (_l("Invoices"), "finance.invoice_list", "corporate_finance.view"),
     ]),
     (_l("Schedule"), [
         (_l("Calendar"), "scheduling.calendar", "sessions.view"),
