@@ -64,6 +64,15 @@ class CreateInvoice(Command):
         return self
 
 
+class CreateDrafts(Command):
+    """A billing run: a draft per cohort for the same period (all or none)."""
+
+    cohort_ids: list[Id] = Field(min_length=1, max_length=1000)
+    period_from: Day
+    period_to: Day
+    skip_unlocked: bool = False
+
+
 class LineInput(Command):
     id: Id | None = Field(None, description="An existing line to change; absent: a new line.")
     description: Annotated[str, Field(min_length=1, max_length=300), AfterValidator(clean_text)]

@@ -30,7 +30,7 @@ def _drafts(sql, demo, count: int) -> list[int]:
 def test_twenty_concurrent_issues_get_twenty_consecutive_numbers(app, sql, demo):
     ids = _drafts(sql, demo, 20)
     engine = sql.get_bind()
-    start = threading.Barrier(len(ids))
+    start = threading.Barrier(len(ids), timeout=60)
     errors: list[BaseException] = []
 
     def issue(invoice_id: int) -> None:

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from core.finance import invoices, reads, settlement, terms
 from core.finance.commands import (
     CreateCreditNote,
+    CreateDrafts,
     CreateInvoice,
     EditDraft,
     InvoiceQuery,
@@ -32,6 +33,7 @@ from .schemas import (
     BillingOut,
     BillingScheduleOut,
     CreditNoteOut,
+    DraftsOut,
     InvoiceOut,
     PaymentOut,
     StatementOut,
@@ -118,6 +120,14 @@ def api_billing_schedule(cohort_id: int) -> Any:
 def api_invoice_create(json: CreateInvoice) -> Any:
     """Draft an invoice for a corporate cohort and period from its locked registers (409 names unlocked ones)."""
     return _invoice_json(invoices.create_draft(db.session, user(), json, grace_hours=_grace())), 201
+
+
+@bp.post("/api/invoices/batch")
+@requires("corporate_finance.manage")
+@contract(resp=responds(HTTP_201=DraftsOut, HTTP_409=ErrorEnvelope))
+def api_invoice_batch(json: CreateDrafts) -> Any:
+    """A billing run: draft an invoice per cohort for one period, all or none (409 names unlocked registers)."""
+    return {"invoice_ids": invoices.create_drafts(db.session, user(), json, grace_hours=_grace())}, 201
 
 
 @bp.get("/api/invoices")

@@ -60,6 +60,10 @@ class InvoiceOut(BaseModel):
     document: DocumentRef
 
 
+class DraftsOut(BaseModel):
+    invoice_ids: list[int] = Field(description="The drafts made, in the order of the cohorts sent.")
+
+
 class CreditNoteOut(BaseModel):
     id: int
     number: str
