@@ -247,3 +247,55 @@ def test_the_billing_schedule_follows_the_sessions(client, api, sql, demo, bille
     make_session(sql, billed["cohort_id"], dt.date(2026, 12, 1), dt.time(8), dt.time(9))
     after = client.get(url, headers=headers).get_json()
     assert [(e["due_on"], e["quantity"]) for e in after["expected"]] == [("2026-11-30", 4), ("2026-12-01", 1)]
+
+
+def test_a_draft_is_edited_with_a_reason_and_deleted(client, api, sql, billed):
+    headers = api("admin")
+    invoice = _draft(client, headers, billed["cohort_id"]).get_json()
+    [line] = invoice["lines"]
+    edited = client.patch(f"/api/invoices/{invoice['id']}", headers=headers, json={
+        "reason": "agreed discount",
+        "lines": [{"id": line["id"], "description": line["description"], "quantity": 16, "unit_price": "862.50"},
+                  {"description": "Discount", "quantity": 1, "unit_price": "0.05", "tax_rate": "0"}]})
+    assert edited.status_code == 200, edited.get_json()
+    body = edited.get_json()
+    assert [(x["counts"], x["amount"], x["reason"]) for x in body["lines"]] == [
+        ("attended_trainee_days", "13800.00", "agreed discount"), ("manual", "0.05", "agreed discount")]
+    assert body["lines"][0]["registers"] == line["registers"]  # unchanged quantity keeps its registers
+    assert body["total"] == "15870.05"
+    for bad in ({"reason": "x", "lines": [{"description": "a", "quantity": 1, "unit_price": "1.001"}]},
+                {"reason": "x", "lines": [{"description": "a\u0000", "quantity": 1, "unit_price": "1.00"}]},
+                {"reason": "x", "lines": [{"description": "a", "quantity": 1_000_000, "unit_price": "9999999999.99"}]},
+                {"reason": "x", "lines": [{"id": 999999, "description": "a", "quantity": 1, "unit_price": "1.00"}]},
+                {"lines": []}):
+        refused = client.patch(f"/api/invoices/{invoice['id']}", headers=headers, json=bad)
+        assert refused.status_code in (400, 422), (bad, refused.get_json())
+    assert client.get(f"/api/invoices/{invoice['id']}", headers=headers).get_json()["total"] == "15870.05"
+    assert client.delete(f"/api/invoices/{invoice['id']}", headers=headers).status_code == 204
+    assert client.get(f"/api/invoices/{invoice['id']}", headers=headers).status_code == 404
+
+
+def test_a_billing_run_drafts_every_cohort_or_none(client, api, sql, demo, billed):
+    other = priced_cohort(sql, demo, model="fixed", price=1_000_000, name="Fixed")
+    headers = api("admin")
+    run = client.post("/api/invoices/batch", headers=headers,
+                      json={"cohort_ids": [billed["cohort_id"], other["cohort_id"]], **PERIOD})
+    assert run.status_code == 201, run.get_json()
+    first, second = run.get_json()["invoice_ids"]
+    assert client.get(f"/api/invoices/{first}", headers=headers).get_json()["total"] == "15870.00"
+    # Fixed, monthly, no end date: October's and November's instalments of a cohort started on 18 October.
+    fixed = client.get(f"/api/invoices/{second}", headers=headers).get_json()
+    assert [x["counts"] for x in fixed["lines"]] == ["instalment", "instalment"]
+    refused = client.post("/api/invoices/batch", headers=headers,
+                          json={"cohort_ids": [billed["cohort_id"], 999999], **PERIOD})
+    assert refused.status_code == 404
+    assert sql.scalar(select(func.count()).select_from(Invoice)) == 2
+
+
+def test_the_org_portal_lists_the_organizations_invoices(client, api, login, billed):
+    headers = api("admin")
+    invoice = _draft(client, headers, billed["cohort_id"]).get_json()
+    number = client.post(f"/api/invoices/{invoice['id']}/issue", headers=headers, json={}).get_json()["number"]
+    page = login("org").get("/org/invoices")
+    assert page.status_code == 200 and number.encode() in page.data
+    assert login("teacher").get("/org/invoices").status_code == 403
