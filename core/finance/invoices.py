@@ -157,16 +157,17 @@ def issue(session: Session, user: User, invoice_id: int, *, language: str | None
         inst = session.get(Institution, invoice.institution_id)
         assert inst is not None
         today = clock.today_in(inst.time_zone)
+        invoice.language = language or invoice.language
+        cohort = session.get(Cohort, invoice.cohort_id)
+        doc = new_document(session, cohort, user, DocumentKind.INVOICE_PDF, DocumentFormat.PDF, invoice.language)
+        jobs.enqueue(session, BUILD_INVOICE, doc.id)
+        # The number last: the counter row stays locked from here to the commit, so the wait of a concurrent
+        # issue in the institution is this short tail, not the whole transaction.
         number = store.next_number(session, inst.id, "invoice", today.year)
         invoice.number = number_text(inst.invoice_prefix or "INV", today.year, number)
         invoice.status, invoice.issued_on, invoice.issued_at = ISSUED, today, clock.now()
         invoice.due_on = today + dt.timedelta(days=inst.payment_terms_days or 0)
-        invoice.language = language or invoice.language
-        cohort = session.get(Cohort, invoice.cohort_id)
-        doc = new_document(session, cohort, user, DocumentKind.INVOICE_PDF, DocumentFormat.PDF, invoice.language)
         invoice.document_id = doc.id
-        session.flush()
-        jobs.enqueue(session, BUILD_INVOICE, doc.id)
         audit.record(session, actor_id=user.id, action="invoice.issue", entity_type="invoice", entity_id=invoice.id,
                      after={"number": invoice.number, "total": invoice.total, "due_on": str(invoice.due_on)})
     return invoice
