@@ -35,3 +35,21 @@ def test_an_invoice_pdf_reads_back_in_its_language(client, api, sql, demo, live_
     assert invoice["number"] in text
     assert title in text
     assert "Acme Logistics" in text
+
+
+def test_a_credit_note_has_its_own_pdf(client, api, sql, demo, live_worker):
+    cohort = priced_cohort(sql, demo)
+    mark_all(sql, cohort)
+    headers = api("admin")
+    invoice, _text = _issued_pdf(client, headers, cohort["cohort_id"], "en")
+    note = client.post(f"/api/invoices/{invoice['id']}/credit-notes", headers=headers,
+                       json={"amount": "1150.00", "reason": "One day disputed"}).get_json()
+    deadline = time.monotonic() + 90
+    while note["document"]["status"] != "READY" and time.monotonic() < deadline:
+        time.sleep(0.3)
+        statement = client.get(f"/api/organizations/{demo['organization_id']}/statement", headers=headers).get_json()
+        note = next(n for n in statement["credit_notes"] if n["id"] == note["id"])
+    assert note["document"]["status"] == "READY"
+    download = client.get(note["document"]["download_url"], headers=headers)
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(download.data)).pages)
+    assert "Credit note" in text and note["number"] in text and invoice["number"] in text and "One day disputed" in text
