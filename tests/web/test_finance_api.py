@@ -299,3 +299,19 @@ def test_the_org_portal_lists_the_organizations_invoices(client, api, login, bil
     page = login("org").get("/org/invoices")
     assert page.status_code == 200 and number.encode() in page.data
     assert login("teacher").get("/org/invoices").status_code == 403
+
+
+def test_the_terms_screen_saves_with_a_reason(login, sql, billed):
+    admin = login("admin")
+    url = f"/admin/corporate-agreements/{billed['agreement_id']}/terms"
+    page = admin.get(url)
+    assert page.status_code == 200 and b'value="862.50"' in page.data
+    token = page.data.split(b'name="csrf_token" value="')[1].split(b'"')[0].decode()
+    saved = admin.post(url, data={"csrf_token": token, "pricing_model": "per_delivered_session",
+                                  "unit_price": "1000.00", "currency": "ZAR", "tax_rate": "15.00",
+                                  "upfront_percent": "0.00", "billing_plan": "monthly", "reason": "new rate card"})
+    assert saved.status_code == 302
+    sql.expire_all()
+    agreement = sql.get(CorporateAgreement, billed["agreement_id"])
+    assert (agreement.pricing_model, agreement.unit_price) == ("per_delivered_session", 100000)
+    assert b"new rate card" in admin.get(url).data

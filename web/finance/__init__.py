@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from core.finance import invoices, reads, settlement, terms
 from core.finance.commands import (
@@ -258,6 +259,23 @@ def api_org_invoices(query: InvoiceQuery) -> Any:
 
 
 # --- screens ----------------------------------------------------------------------------------------------------
+
+@bp.get("/admin/corporate-agreements/<int:agreement_id>/terms")
+@requires("corporate_finance.view")
+def agreement_terms(agreement_id: int) -> Any:
+    agreement = terms.managed_agreement(db.session, user(), agreement_id)
+    return render_template("finance/terms.html", agreement=agreement, t=present_terms(agreement),
+                           history=terms.terms_history(db.session, agreement.id))
+
+
+@bp.post("/admin/corporate-agreements/<int:agreement_id>/terms")
+@requires("corporate_finance.manage")
+def agreement_terms_save(agreement_id: int) -> Any:
+    sent = {k: v.strip() for k, v in request.form.items() if k != "csrf_token" and v.strip()}
+    terms.update_terms(db.session, user(), agreement_id, UpdateTerms.model_validate(sent))
+    flash(_("The terms are saved."), "success")
+    return redirect(url_for("finance.agreement_terms", agreement_id=agreement_id))
+
 
 @bp.get("/admin/invoices")
 @requires("corporate_finance.view")
