@@ -46,6 +46,7 @@ MENU: list[tuple[Any, list[tuple[Any, str, str]]]] = [
     ]),
     (_l("Settings"), [
         (_l("Institutions"), "institutions.institution_list", "institutions.manage"),
+        (_l("Billing details"), "finance.billing_details", "corporate_finance.manage"),
     ]),
 ]
 

@@ -127,6 +127,19 @@ def billing_json(inst: Institution) -> dict[str, Any]:
             else None}
 
 
+def billing_institution(session: Session, user: User, institution_id: int | None) -> Institution:
+    """The institution whose billing details a screen shows: the one asked for, else the user's own (a super
+    admin without one: the first)."""
+    if institution_id:
+        return managed_institution(session, user, institution_id)
+    if user.institution_id:
+        return managed_institution(session, user, user.institution_id)
+    first = session.scalar(select(Institution).order_by(Institution.id).limit(1))
+    if first is None or user.role != Role.SUPER_ADMIN:
+        raise NotFound(N_("No such institution."))
+    return first
+
+
 def managed_institution(session: Session, user: User, institution_id: int) -> Institution:
     inst = session.get(Institution, institution_id)
     if inst is None or (user.role != Role.SUPER_ADMIN and inst.id != user.institution_id):

@@ -315,3 +315,24 @@ def test_the_terms_screen_saves_with_a_reason(login, sql, billed):
     agreement = sql.get(CorporateAgreement, billed["agreement_id"])
     assert (agreement.pricing_model, agreement.unit_price) == ("per_delivered_session", 100000)
     assert b"new rate card" in admin.get(url).data
+
+
+def test_billing_details_print_on_the_next_invoice_number(client, api, login, sql, demo, billed):
+    admin = login("admin")
+    page = admin.get("/admin/billing")
+    assert page.status_code == 200
+    token = page.data.split(b'name="csrf_token" value="')[1].split(b'"')[0].decode()
+    saved = admin.post("/admin/billing", data={"csrf_token": token, "legal_name": "Demo Training (Pty) Ltd",
+                                               "invoice_prefix": "dti", "payment_terms_days": "14",
+                                               "default_tax_rate": "15"})
+    assert saved.status_code == 302
+    headers = api("admin")
+    details = client.get(f"/api/institutions/{demo['institution_id']}/billing", headers=headers).get_json()
+    assert (details["invoice_prefix"], details["payment_terms_days"], details["default_tax_rate"]) == ("DTI", 14,
+                                                                                                        "15.00")
+    refused = client.patch(f"/api/institutions/{demo['institution_id']}/billing", headers=headers,
+                           json={"default_tax_rate": "101"})
+    assert refused.status_code == 422
+    invoice = _draft(client, headers, billed["cohort_id"]).get_json()
+    issued = client.post(f"/api/invoices/{invoice['id']}/issue", headers=headers, json={}).get_json()
+    assert (issued["number"], issued["due_on"]) == ("DTI-2026-000001", "2026-12-01")

@@ -277,6 +277,27 @@ def agreement_terms_save(agreement_id: int) -> Any:
     return redirect(url_for("finance.agreement_terms", agreement_id=agreement_id))
 
 
+@bp.get("/admin/billing")
+@requires("corporate_finance.view")
+def billing_details() -> Any:
+    wanted = request.args.get("institution_id", "")
+    inst = terms.billing_institution(db.session, user(), int(wanted) if wanted.isdigit() and len(wanted) < 10 else None)
+    return render_template("finance/billing.html", b=present_billing(inst))
+
+
+@bp.post("/admin/billing")
+@requires("corporate_finance.manage")
+def billing_details_save() -> Any:
+    sent = {k: v.strip() for k, v in request.form.items() if k not in ("csrf_token", "institution_id")}
+    sent = {k: (v or None) for k, v in sent.items() if v or k not in ("invoice_prefix", "payment_terms_days")}
+    wanted = request.form.get("institution_id", "")
+    institution_id = terms.billing_institution(
+        db.session, user(), int(wanted) if wanted.isdigit() and len(wanted) < 10 else None).id
+    terms.update_billing(db.session, user(), institution_id, UpdateBilling.model_validate(sent))
+    flash(_("The billing details are saved."), "success")
+    return redirect(url_for("finance.billing_details", institution_id=institution_id))
+
+
 @bp.get("/admin/invoices")
 @requires("corporate_finance.view")
 def invoice_list() -> Any:
