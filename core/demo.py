@@ -171,6 +171,8 @@ def load_demo_data(session: Session, time_zone: str = "Africa/Algiers") -> dict[
     # Acme may download reports naming its own employees (an admin grants this per organization).
     _get_or_add(session, OrganizationGrant, {"organization_id": org.id, "permission": "corporate_reports.view"},
                 granted_by_id=users["admin"].id)
+    _get_or_add(session, OrganizationGrant, {"organization_id": org.id, "permission": "corporate_finance.view"},
+                granted_by_id=users["admin"].id)
     session.commit()
     return {"institution_id": inst.id, "public_cohort_id": public.id, "corporate_cohort_id": corporate.id,
             "organization_id": org.id, "agreement_id": agreement.id}

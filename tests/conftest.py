@@ -219,8 +219,16 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
                         conn.execute(text("SET LOCAL lock_timeout = '5s'"))
                         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
                     else:
+                        # Issued invoices refuse deletion (migration 0021's triggers; TRUNCATE skips them on
+                        # PostgreSQL): dropped for the wipe, put back after it.
+                        frozen = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                                   "AND name LIKE '%frozen%'")).all()
+                        for trigger, _sql in frozen:
+                            conn.execute(text(f"DROP TRIGGER {trigger}"))
                         for name in reversed(tables):
                             conn.execute(text(f"DELETE FROM {name}"))
+                        for _trigger, sql in frozen:
+                            conn.execute(text(sql))
                 break
             except OperationalError:
                 if attempt == 9:

@@ -115,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     from .attendance import bp as attendance
     from .checkin import bp as checkin
     from .cohorts import bp as cohorts
+    from .finance import bp as finance
     from .home import bp as home
     from .imports import bp as imports
     from .institutions import bp as institutions
@@ -125,7 +126,7 @@ def _register_blueprints(app: Flask) -> None:
     from .scheduling import bp as scheduling
 
     for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, checkin, registers, portals,
-                      access, institutions, people, me, apologies):
+                      access, institutions, people, me, apologies, finance):
         app.register_blueprint(blueprint)
 
 

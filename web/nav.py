@@ -34,6 +34,7 @@ MENU: list[tuple[Any, list[tuple[Any, str, str]]]] = [
         (_l("All cohorts"), "cohorts.cohort_list", "cohorts.view"),
         (_l("Corporate cohorts"), "cohorts.corporate_cohort_list", "corporate_cohorts.view"),
         (_l("Qualifications"), "institutions.qualification_list", "qualifications.manage"),
+        (_l("Invoices"), "finance.invoice_list", "corporate_finance.view"),
     ]),
     (_l("Schedule"), [
         (_l("Calendar"), "scheduling.calendar", "sessions.view"),
@@ -48,6 +49,7 @@ MENU: list[tuple[Any, list[tuple[Any, str, str]]]] = [
     (_l("Settings"), [
         (_l("Institutions"), "institutions.institution_list", "institutions.manage"),
         (_l("Check-in settings"), "checkin.settings_screen", "check_in.settings"),
+        (_l("Billing details"), "finance.billing_details", "corporate_finance.manage"),
     ]),
 ]
 

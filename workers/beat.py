@@ -12,6 +12,7 @@ NIGHTLY: list[tuple[str, str]] = [
     ("LOCK_RUN_AT", "attendance.lock_past_sessions"),
     ("REMINDER_RUN_AT", "reminders.send_unmarked_reminders"),
     ("AT_RISK_RUN_AT", "reminders.send_at_risk_digests"),
+    ("OVERDUE_RUN_AT", "finance.mark_overdue"),
 ]
 
 

@@ -31,6 +31,8 @@ OPERATIONS = [
     "access_requests.create",                     # a regulator asking for access
     "learners.invite",                            # learner accounts: invitations (issue 21)
     "apologies.decide",                           # learners' apologies: see and decide them
+    "corporate_finance.view",                     # terms, billing schedules, invoices, credit notes, statements
+    "corporate_finance.manage",                   # set terms and billing details; draft, issue, credit, pay
 ]
 # A learner's own record (/me): held by learners only, scoped to themselves (core.me).
 LEARNER_OWN = ["own_record.view", "own_apologies.send"]
@@ -40,13 +42,14 @@ ALL_PERMISSIONS: frozenset[str] = frozenset(CORPORATE + PUBLIC + OPERATIONS + LE
 VIEW_COHORTS_AND_TRAINEES = frozenset({
     "cohorts.view", "learners.view", "corporate_cohorts.view", "corporate_trainees.view",
 })
+SUPPORT_VIEWS = VIEW_COHORTS_AND_TRAINEES | {"corporate_finance.view"}
 _CLIENT_AND_REGULATOR_ONLY = {"org_programs.view", "corporate_reports.view", "access_requests.create",
                               *LEARNER_OWN}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.SUPER_ADMIN: ALL_PERMISSIONS - _CLIENT_AND_REGULATOR_ONLY,
     Role.ADMIN: ALL_PERMISSIONS - _CLIENT_AND_REGULATOR_ONLY - {"institutions.manage"},
-    Role.SUPPORT: VIEW_COHORTS_AND_TRAINEES,
+    Role.SUPPORT: SUPPORT_VIEWS,
     # Scoped to assigned cohorts by core.access.scoping.
     Role.TEACHER: frozenset(
         VIEW_COHORTS_AND_TRAINEES
@@ -55,7 +58,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     ),
     # Scoped to their organization: its programmes without names; reports naming its employees only
     # once an admin granted the organization corporate_reports.view (core.access.scoping).
-    Role.ORG_MEMBER: frozenset({"org_programs.view", "corporate_reports.view"}),
+    # Their organization's invoices, credit notes and statement only once granted corporate_finance.view.
+    Role.ORG_MEMBER: frozenset({"org_programs.view", "corporate_reports.view", "corporate_finance.view"}),
     # Read-only, and only while an approved access request is in force (core.access.scoping).
     Role.REGULATOR: frozenset(
         {"access_requests.create", "access_requests.view", "cohorts.view", "corporate_cohorts.view",
@@ -68,7 +72,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
 # Regulators hold these only through an approved, unexpired access request.
 REGULATOR_GATED = frozenset(ROLE_PERMISSIONS[Role.REGULATOR] - {"access_requests.create", "access_requests.view"})
 # Organization members hold these only while one of their organizations has been granted them.
-ORGANIZATION_GATED = frozenset({"corporate_reports.view"})
+ORGANIZATION_GATED = frozenset({"corporate_reports.view", "corporate_finance.view"})
 
 
 def role_has(role: Role | str, permission: str) -> bool:

@@ -36,6 +36,7 @@ from .enums import (
     SubmissionResource,
     SubmissionStatus,
 )
+from .finance import AgreementTermsChange, CreditNote, DocumentCounter, Invoice, InvoiceLine, Payment
 from .imports import ImportKind, TraineeImport, TraineeImportRow
 from .institutions import Holiday, Institution, Qualification, Room
 from .jobs import ACTIVE_JOB_STATUSES, Job, JobStatus, WorkerHeartbeat
@@ -54,16 +55,15 @@ from .sessions import CalendarEventVersion, ClassSession, LockSweep, SessionLock
 
 __all__ = [
     "ACTIVE_JOB_STATUSES", "AccessRequest", "AccessRequestNotice", "AccessRequestRead", "AccessRequestStatus",
-    "AccessScope", "AgreementStatus", "ApiToken", "Apology", "ApologyStatus", "AtRiskFlag", "AtRiskNotice",
-    "AttendanceRecord", "AttendanceStatus", "AuditEvent", "Base", "CalendarEventVersion", "CheckInAttempt",
-    "CheckInSettings", "CheckInWindow", "ClassSession", "Cohort", "CohortStatus",
-    "CohortType", "CorporateAgreement", "CorporateAttendanceRecord", "CorporateSessionCounts", "CorporateTrainee",
-    "DocumentFormat", "DocumentKind", "DocumentStatus", "Enrolment", "EnrolmentStatus", "EvidenceFile", "Holiday",
-    "ImportKind", "ImportStatus",
-    "Institution", "Job", "JobStatus", "Learner", "LockSweep", "LoginAttempt", "LoginSession", "OrgEmployee",
-    "OrgMembership", "Organization", "OrganizationGrant", "PublicSessionCounts", "Qualification",
-    "RegisterDocument", "ReminderSent",
-    "ReminderStatus", "Role", "Room", "SessionLockRecord", "SessionStatus", "SessionType", "Submission",
-    "SubmissionResource", "SubmissionStatus", "TraineeImport", "TraineeImportRow", "User", "WorkerHeartbeat",
-    "access_request_cohorts", "apology_sessions", "cohort_facilitators", "utcnow",
+    "AccessScope", "AgreementStatus", "AgreementTermsChange", "ApiToken", "Apology", "ApologyStatus", "AtRiskFlag",
+    "AtRiskNotice", "AttendanceRecord", "AttendanceStatus", "AuditEvent", "Base", "CalendarEventVersion",
+    "CheckInAttempt", "CheckInSettings", "CheckInWindow", "ClassSession", "Cohort", "CohortStatus", "CohortType",
+    "CorporateAgreement", "CorporateAttendanceRecord", "CorporateSessionCounts", "CorporateTrainee", "CreditNote",
+    "DocumentCounter", "DocumentFormat", "DocumentKind", "DocumentStatus", "Enrolment", "EnrolmentStatus",
+    "EvidenceFile", "Holiday", "ImportKind", "ImportStatus", "Institution", "Invoice", "InvoiceLine", "Job",
+    "JobStatus", "Learner", "LockSweep", "LoginAttempt", "LoginSession", "OrgEmployee", "OrgMembership",
+    "Organization", "OrganizationGrant", "Payment", "PublicSessionCounts", "Qualification", "RegisterDocument",
+    "ReminderSent", "ReminderStatus", "Role", "Room", "SessionLockRecord", "SessionStatus", "SessionType",
+    "Submission", "SubmissionResource", "SubmissionStatus", "TraineeImport", "TraineeImportRow", "User",
+    "WorkerHeartbeat", "access_request_cohorts", "apology_sessions", "cohort_facilitators", "utcnow",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -39,6 +41,13 @@ class CorporateAgreement(Timestamped, Base):
     status: Mapped[AgreementStatus] = mapped_column(enum_column(AgreementStatus), default=AgreementStatus.DRAFT)
     start_date: Mapped[dt.date | None]
     end_date: Mapped[dt.date | None]
+    # Commercial terms (issue 23, core.finance): money in the currency's minor unit, rates in hundredths of a %.
+    pricing_model: Mapped[str | None] = mapped_column(String(30))
+    unit_price: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    tax_rate: Mapped[int | None]
+    upfront_percent: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    billing_plan: Mapped[str] = mapped_column(String(16), default="monthly", server_default=text("'monthly'"))
 
 
 class Cohort(Timestamped, Base):

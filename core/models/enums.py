@@ -105,6 +105,9 @@ class DocumentKind(StrEnum):
     DELIVERY_REPORT_XLSX = "DELIVERY_REPORT_XLSX"
     PROGRESS_REPORT_PDF = "PROGRESS_REPORT_PDF"
     PROGRESS_REPORT_XLSX = "PROGRESS_REPORT_XLSX"
+    # Corporate finance (core.finance.documents).
+    INVOICE_PDF = "INVOICE_PDF"
+    CREDIT_NOTE_PDF = "CREDIT_NOTE_PDF"
 
 
 class DocumentFormat(StrEnum):

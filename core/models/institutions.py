@@ -36,6 +36,14 @@ class Institution(Timestamped, Base):
     contact_name: Mapped[str | None] = mapped_column(String(200))
     contact_email: Mapped[str | None] = mapped_column(String(254))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
+    # Billing details (issue 23): printed on invoices and credit notes.
+    legal_name: Mapped[str | None] = mapped_column(String(200))
+    tax_number: Mapped[str | None] = mapped_column(String(60))
+    billing_address: Mapped[str | None] = mapped_column(Text)
+    invoice_prefix: Mapped[str] = mapped_column(String(12), default="INV", server_default=text("'INV'"))
+    payment_terms_days: Mapped[int] = mapped_column(default=30, server_default=text("30"))
+    bank_details: Mapped[str | None] = mapped_column(Text)
+    default_tax_rate: Mapped[int | None]
 
 
 class Qualification(Timestamped, Base):

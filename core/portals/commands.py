@@ -26,5 +26,5 @@ class RequestReport(Command):
 
 
 class GrantPermission(Command):
-    permission: Literal["corporate_reports.view"] = Field(
+    permission: Literal["corporate_reports.view", "corporate_finance.view"] = Field(
         description="What the organization's members may then do.")

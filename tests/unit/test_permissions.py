@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from core.access.permissions import ALL_PERMISSIONS, LEARNER_OWN, REGULATOR_GATED, ROLE_PERMISSIONS, role_has
+from core.access.permissions import (
+    ALL_PERMISSIONS,
+    LEARNER_OWN,
+    ORGANIZATION_GATED,
+    REGULATOR_GATED,
+    ROLE_PERMISSIONS,
+    role_has,
+)
 from core.models import Role
 
 
@@ -19,9 +26,9 @@ def test_admin_holds_every_operational_permission_but_managing_institutions():
                                                                *LEARNER_OWN}
 
 
-def test_support_only_views_cohorts_and_trainees():
+def test_support_only_views_cohorts_trainees_and_finance():
     assert ROLE_PERMISSIONS[Role.SUPPORT] == {"cohorts.view", "learners.view", "corporate_cohorts.view",
-                                              "corporate_trainees.view"}
+                                              "corporate_trainees.view", "corporate_finance.view"}
 
 
 def test_teacher_marks_but_cannot_unlock_or_import():
@@ -31,7 +38,17 @@ def test_teacher_marks_but_cannot_unlock_or_import():
 
 
 def test_org_member_sees_programmes_and_reports_once_granted_and_nothing_more():
-    assert ROLE_PERMISSIONS[Role.ORG_MEMBER] == {"org_programs.view", "corporate_reports.view"}
+    assert ROLE_PERMISSIONS[Role.ORG_MEMBER] == {"org_programs.view", "corporate_reports.view",
+                                                 "corporate_finance.view"}
+
+
+def test_finance_is_staff_managed_support_viewed_teacher_blind_and_granted_to_organizations():
+    for role in (Role.SUPER_ADMIN, Role.ADMIN):
+        assert role_has(role, "corporate_finance.view") and role_has(role, "corporate_finance.manage")
+    assert role_has(Role.SUPPORT, "corporate_finance.view") and not role_has(Role.SUPPORT, "corporate_finance.manage")
+    assert not role_has(Role.TEACHER, "corporate_finance.view")
+    assert not role_has(Role.ORG_MEMBER, "corporate_finance.manage")
+    assert "corporate_finance.view" in ORGANIZATION_GATED
 
 
 def test_regulator_is_read_only():

@@ -56,6 +56,8 @@ def _sample_values(demo: dict[str, Any]) -> dict[str, Any]:
         "reference": "RNOT0-REAL-REF0",
         "permission": "corporate_reports.view",
         "action": "deny",
+        "invoice_id": 1,
+        "note_id": 1,
     }
 
 
@@ -139,15 +141,16 @@ def test_role_matrix(app, demo, endpoint, method):
 
 
 def test_support_reaches_only_cohort_and_trainee_views(app):
-    """Support views cohorts and trainees, nothing else: every route it may use is one of those views."""
-    from core.access.permissions import VIEW_COHORTS_AND_TRAINEES
+    """Support views cohorts, trainees and (issue 23) corporate finance, nothing else: every route it may use is
+    one of those views."""
+    from core.access.permissions import SUPPORT_VIEWS
 
     reachable = {
         endpoint: view.access_rule.permission for endpoint, view in app.view_functions.items()
         if endpoint not in EXTENSION_ENDPOINTS and view.access_rule.kind == "permission"
         and role_has(Role.SUPPORT, view.access_rule.permission)
     }
-    assert reachable and set(reachable.values()) <= VIEW_COHORTS_AND_TRAINEES
+    assert reachable and set(reachable.values()) <= SUPPORT_VIEWS
     methods = {m for rule in app.url_map.iter_rules() if rule.endpoint in reachable for m in rule.methods}
     assert methods <= {"GET", "HEAD", "OPTIONS"}, "support changes nothing"
 

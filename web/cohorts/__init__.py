@@ -294,7 +294,18 @@ def corporate_cohort_detail(cohort_id: int) -> Any:
                            course=course, trainees=trainees, imports=imports, sessions=sessions,
                            locks=lock_states(db.session, sessions, int(current_app.config["LOCK_GRACE_HOURS"])),
                            trainee_total=roster_sizes(db.session, [cohort.id]).get(cohort.id, 0),
-                           q=request.args.get("q", ""), ImportStatus=ImportStatus)
+                           q=request.args.get("q", ""), ImportStatus=ImportStatus, billing=_billing(cohort.id))
+
+
+def _billing(cohort_id: int) -> dict[str, Any] | None:
+    """The billing schedule shown on the corporate cohort page, to those who may see finance (issue 23)."""
+    if not can(db.session, user(), "corporate_finance.view"):
+        return None
+    from core.finance.reads import billing_schedule
+
+    from ..finance.schemas import present_schedule
+
+    return present_schedule(billing_schedule(db.session, user(), cohort_id))
 
 
 @bp.get("/admin/corporate-cohorts/<int:cohort_id>/edit")

@@ -1,0 +1,142 @@
+"""Invoice and credit-note PDFs, built by a worker with the registers' machinery (core.registers): a register
+document row with its own public reference and verification code, the shared verification footer and QR code,
+WeasyPrint, in the document's language (English, French, Arabic right to left)."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from decimal import Decimal
+from pathlib import Path
+
+from babel import dates, numbers
+from pypdf import PdfReader
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.errors import NotFound
+from core.i18n import N_
+from core.models import (
+    Cohort,
+    CreditNote,
+    DocumentFormat,
+    DocumentKind,
+    Institution,
+    Invoice,
+    InvoiceLine,
+    Organization,
+    RegisterDocument,
+)
+from core.registers import pdf, render
+from core.registers.service import BuildSettings, claim_build, document_meta, store_build
+from core.storage import PrivateStorage
+
+from . import money
+
+TEMPLATES = (str(Path(__file__).parent / "templates"),)
+KINDS = (DocumentKind.INVOICE_PDF, DocumentKind.CREDIT_NOTE_PDF)
+TITLES = {DocumentKind.INVOICE_PDF: N_("Invoice"), DocumentKind.CREDIT_NOTE_PDF: N_("Credit note")}
+
+
+@dataclasses.dataclass(frozen=True)
+class PrintedLine:
+    description: str
+    quantity: str
+    unit_price: str
+    tax_rate: str
+    amount: str
+    tax: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Printed:
+    number: str
+    issued_on: str
+    due_on: str | None
+    invoice_number: str | None
+    seller_name: str
+    seller_tax_number: str | None
+    seller_address: str | None
+    bank_details: str | None
+    buyer_name: str
+    buyer_registration: str | None
+    cohort_name: str
+    period: str
+    lines: list[PrintedLine]
+    subtotal: str
+    tax: str
+    total: str
+    reason: str | None
+    time_zone: str
+
+
+def _money(minor: int, currency: str, locale: str) -> str:
+    value = Decimal(minor).scaleb(-money.exponent(currency))
+    return numbers.format_currency(value, currency, locale=locale)
+
+
+def _printed(session: Session, doc: RegisterDocument) -> Printed:
+    locale = doc.language.replace("-", "_")
+    note = session.scalar(select(CreditNote).where(CreditNote.document_id == doc.id)) \
+        if doc.kind == DocumentKind.CREDIT_NOTE_PDF else None
+    invoice = session.get(Invoice, note.invoice_id) if note else \
+        session.scalar(select(Invoice).where(Invoice.document_id == doc.id))
+    if invoice is None:
+        raise NotFound(N_("No such invoice."))
+    inst = session.get(Institution, invoice.institution_id)
+    org = session.get(Organization, invoice.organization_id)
+    cohort = session.get(Cohort, invoice.cohort_id)
+    assert inst is not None and org is not None and cohort is not None
+    cur = invoice.currency
+
+    def day(value: object) -> str:
+        return dates.format_date(value, "long", locale=locale) if value else ""
+
+    if note is None:
+        lines = [PrintedLine(line.description, numbers.format_decimal(line.quantity, locale=locale),
+                             _money(line.unit_price, cur, locale), f"{money.format_rate(line.tax_rate)} %",
+                             _money(line.amount, cur, locale), _money(line.tax, cur, locale))
+                 for line in session.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)
+                                             .order_by(InvoiceLine.position, InvoiceLine.id))]
+        figures = (invoice.subtotal, invoice.tax, invoice.total)
+    else:
+        lines = [PrintedLine(note.reason, "1", _money(note.subtotal, cur, locale), "",
+                             _money(note.subtotal, cur, locale), _money(note.tax, cur, locale))]
+        figures = (note.subtotal, note.tax, note.total)
+    return Printed(
+        number=note.number if note else (invoice.number or ""),
+        issued_on=day(note.issued_on if note else invoice.issued_on), due_on=None if note else day(invoice.due_on),
+        invoice_number=invoice.number if note else None, seller_name=inst.legal_name or inst.name,
+        seller_tax_number=inst.tax_number, seller_address=inst.billing_address or inst.address,
+        bank_details=None if note else inst.bank_details, buyer_name=org.name,
+        buyer_registration=org.registration_number, cohort_name=cohort.name,
+        period=f"{day(invoice.period_from)} – {day(invoice.period_to)}", lines=lines,
+        subtotal=_money(figures[0], cur, locale), tax=_money(figures[1], cur, locale),
+        total=_money(figures[2], cur, locale), reason=note.reason if note else None, time_zone=inst.time_zone)
+
+
+def render_pdf(doc: RegisterDocument, printed: Printed, meta: render.DocumentMeta, translations_dir: str | None
+               ) -> bytes:
+    words = render.translations(translations_dir, doc.language)
+    html = render.render_document_html("finance_document.html", {"f": printed,
+                                                                 "title": words.gettext(TITLES[doc.kind])},
+                                       meta, translations_dir, TEMPLATES)
+    return pdf.html_to_pdf(html)
+
+
+def build(session: Session, storage: PrivateStorage, document_id: int, settings: BuildSettings
+          ) -> RegisterDocument | None:
+    """Render and store an invoice's or credit note's PDF. Idempotent: a READY one is left as it is."""
+    doc = session.get(RegisterDocument, document_id)
+    if doc is None or doc.kind not in KINDS:
+        raise NotFound(N_("No such document."))
+    if claim_build(session, document_id) is None:
+        return session.get(RegisterDocument, document_id)
+    doc = session.get(RegisterDocument, document_id)
+    assert doc is not None
+    printed = _printed(session, doc)
+    meta = document_meta(doc, settings, printed.time_zone)
+    session.rollback()  # the data is read: release the snapshot before the slow part
+    content = render_pdf(doc, printed, meta, settings.translations_dir)
+    return store_build(session, storage, document_id, content, folder="finance", fmt=DocumentFormat.PDF,
+                       pages=len(PdfReader(io.BytesIO(content)).pages), version=None)
