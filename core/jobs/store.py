@@ -3,13 +3,16 @@ a worker's heartbeat row."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
 
 from core import clock
 from core.db import is_postgres
@@ -61,6 +64,7 @@ class Ownership:
             connection.close()
             raise
         if self.held:
+            connection.info[_HOLDS_JOB_LOCK] = True  # the pool unlocks it if it comes back still holding it
             self._connection = connection
         else:
             connection.close()
@@ -73,7 +77,26 @@ class Ownership:
             return
         try:
             connection.scalar(select(func.pg_advisory_unlock(JOB_LOCK_CLASS, self.job_id)))
+            connection.info.pop(_HOLDS_JOB_LOCK, None)
         except Exception:
             connection.invalidate()
         finally:
             connection.close()
+
+
+_HOLDS_JOB_LOCK = "holds_job_lock"
+
+
+@event.listens_for(Pool, "checkin")
+def _no_job_lock_back_in_the_pool(dbapi_connection: Any, record: Any) -> None:
+    """A claim dropped without `release` (an error between claim and task, a test) returns its connection to the
+    pool when collected: never with the job's lock still held, or the next user of that connection would hold
+    it, and a re-delivered job would be skipped as running."""
+    if not record.info.pop(_HOLDS_JOB_LOCK, False) or dbapi_connection is None:
+        return
+    with contextlib.suppress(Exception):  # a connection that cannot unlock is closed by the pool's reset anyway
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT pg_advisory_unlock_all()")
+        finally:
+            cursor.close()

@@ -174,3 +174,30 @@ def test_ready_counts_stuck_and_failed_jobs(client, app, imp):
     _set(imp, status=JobStatus.RUNNING, heartbeat_at=clock.now() - dt.timedelta(hours=1))
     body = client.get("/api/health/ready", headers=OPERATOR).json
     assert "jobs" in body["unhealthy"] and body["checks"]["jobs"]["stuck"] == 1
+
+
+def test_a_claim_dropped_without_release_leaves_no_lock_in_the_pool(imp):
+    """The pooled connection of a claim nobody released is unlocked when it goes back to the pool: otherwise its
+    next user would hold the job's lock, and the job (or a later one with the same id) would be skipped as
+    running by every delivery."""
+    import gc
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from core.jobs.store import Ownership
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's")
+    claim = jobs.runner.claim(db.engine, VALIDATE, imp, worker="w1", stale_after=dt.timedelta(seconds=45))
+    assert not claim.skip and claim.ownership is not None and claim.ownership.held  # no lock left by another test
+    job_id = claim.job_id
+    del claim
+    gc.collect()
+    other_process = create_engine(db.engine.url, poolclass=NullPool)  # a session of its own, like another worker
+    elsewhere = Ownership(other_process, job_id)  # what a re-delivered message's claim asks first
+    try:
+        assert elsewhere.held is True
+    finally:
+        elsewhere.release()
+        other_process.dispose()
