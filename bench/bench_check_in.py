@@ -1,6 +1,6 @@
 """Self check-in speed on PostgreSQL through the HTTP API (gunicorn, 2 workers). Run by hand; prints a table.
 
-    BENCH_REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/bench_check_in.py [--db attendance_bench_check_in]
+    BENCH_REDIS_URL=redis://127.0.0.1:6379/15 .venv/bin/python bench/bench_check_in.py [--db attendance_bench_check_in]
 
 1. 300 learners (each with an account and a Bearer token) check in to one 300-learner session within 60 s, by
    the six-digit code a "projector" thread reads from the facilitator's status endpoint once a second: latency
@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import random
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from common import build_app, pct, print_table, recreate_database  # bench/common.py (scripts run from bench/)
+from common import bench_parser, build_app, pct, print_table, start  # bench/common.py (scripts run from bench/)
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -240,19 +239,14 @@ def bench_bare_upsert(app: Any, seeded: dict[str, Any], rounds: int = 100) -> li
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", default="attendance_bench_check_in")
-    parser.add_argument("--host", default="postgresql+psycopg://postgres@127.0.0.1:5432")
+    parser = bench_parser(__doc__, "attendance_bench_check_in")
     parser.add_argument("--window", type=float, default=55.0, help="seconds over which the 300 arrive")
     args = parser.parse_args()
-    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-    url = f"{args.host}/{args.db}"
+    run = start(args)  # says which database, Redis and load; recreates the database
+    url, redis_url, load_start = run.db_url, run.redis_url, run.load_before
     instance = tempfile.mkdtemp(prefix="bench-check-in-")
-    load_start = load()
-    print(f"database {url}; broker {redis_url}; load average {load_start}; building schema…", flush=True)
-    recreate_database(url)
     os.environ.update({"CELERY_BROKER_URL": redis_url, "CELERY_RESULT_BACKEND": redis_url})
-    app = build_app(url, instance)
+    app = build_app(run, instance)
     with app.app_context():
         from web.extensions import db
 

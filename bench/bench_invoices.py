@@ -1,6 +1,6 @@
 """Corporate finance speed on PostgreSQL (issue 23). Run by hand; prints a table.
 
-    BENCH_REDIS_URL=redis://127.0.0.1:6379/12 .venv/bin/python bench/bench_invoices.py [--db attendance_bench_invoices]
+    BENCH_REDIS_URL=redis://127.0.0.1:6379/15 .venv/bin/python bench/bench_invoices.py [--db attendance_bench_invoices]
 
 One institution and organization; 500 corporate cohorts (each its own ACTIVE agreement priced per attended
 trainee-day, ZAR 862.50, 15 %), each with 20 trainees and 20 sessions in October 2026 (past their cut-off, so
@@ -21,7 +21,6 @@ locked by the rule), every trainee marked (PRESENT, LATE, ABSENT, EXCUSED in tur
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import subprocess
@@ -32,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import build_app, pct, print_table, recreate_database  # bench/common.py (scripts run from bench/)
+from common import bench_parser, build_app, pct, print_table, start  # bench/common.py (scripts run from bench/)
 from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -189,18 +188,14 @@ def pdf_to_ready(app: Any, token: str, ids: list[int], db_url: str, storage: str
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", default="attendance_bench_invoices")
-    parser.add_argument("--host", default="postgresql+psycopg://postgres@127.0.0.1:5432")
-    args = parser.parse_args()
-    url = f"{args.host}/{args.db}"
-    broker = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+    args = bench_parser(__doc__, "attendance_bench_invoices").parse_args()
+    run = start(args)  # says which database, Redis and load; recreates the database
+    url, broker = run.db_url, run.redis_url
     instance = tempfile.mkdtemp(prefix="bench-invoices-")
     storage = str(Path(instance) / "storage")
     os.environ.update({"CELERY_BROKER_URL": broker, "CELERY_RESULT_BACKEND": broker, "STORAGE_DIR": storage})
     print(f"database {url}; building schema with the real migrations…", flush=True)
-    recreate_database(url)
-    build_app(url, instance)  # the schema, by the real migrations
+    build_app(run, instance)  # the schema, by the real migrations
     from web import create_app
     from web.config import engine_options
     from web.extensions import db
