@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import threading
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from common import bench_parser, build_app, pct, print_table, start  # bench/common.py (scripts run from bench/)
+from common import Server, bench_parser, build_app, pct, print_table, start  # bench/common.py (scripts run from bench/)
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,34 +84,6 @@ def seed(session: Any, learners: int) -> dict[str, Any]:
     tokens = [create_api_token(session, session.get(User, uid), CreateApiToken(name="bench")) for uid in users]
     return {"session_id": cs.id, "teacher_token": teacher_token, "tokens": tokens, "teacher_id": teacher.id,
             "cohort_id": cohort.id}
-
-
-class Server:
-    """gunicorn serving the real app on loopback, 2 workers."""
-
-    def __init__(self, url: str, instance: str, redis_url: str, workers: int = 2, threads: int = 8) -> None:
-        from tests.conftest import free_port
-
-        self.port = free_port()
-        env = dict(os.environ, DATABASE_URL=url, INSTANCE_DIR=instance, SECRET_KEY="bench", APP_ENV="development",
-                   CELERY_BROKER_URL=redis_url, CELERY_RESULT_BACKEND=redis_url)
-        self.proc = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-             "--threads", str(threads), "--log-level", "warning", "web:create_app()"], cwd=ROOT, env=env)
-        self.base = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                requests.get(self.base + "/api/health", timeout=5)
-                return
-            except requests.RequestException:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("gunicorn did not start")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=20)
 
 
 def bench_http(server: Server, seeded: dict[str, Any], window: float) -> dict[str, Any]:
@@ -254,7 +225,7 @@ def main() -> None:
         db.session.remove()
     engine = create_engine(url)
     print(f"1. {LEARNERS} learners checking in within {args.window:.0f} s (gunicorn 2 workers)…", flush=True)
-    server = Server(url, instance, redis_url)
+    server = Server(run, instance, workers=2, threads=8)
     try:
         http = bench_http(server, seeded, args.window)
     finally:

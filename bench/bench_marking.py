@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from common import Run, bench_parser, build_app, pct, server_env, start  # bench/common.py (scripts run from bench/)
+from common import Run, Server, bench_parser, build_app, pct, start  # bench/common.py (scripts run from bench/)
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
@@ -100,34 +100,6 @@ def seed_registers(session: Session, sizes: list[int]) -> dict[str, Any]:
         token = create_api_token(session, teacher, CreateApiToken(name="bench"))
         registers.append({"session_id": cs.id, "enrolments": list(enrol), "token": token, "teacher_id": teacher.id})
     return {"institution_id": inst.id, "registers": registers}
-
-
-class Server:
-    """gunicorn serving the real app on loopback."""
-
-    def __init__(self, run: Run, instance: str, workers: int = 3, threads: int = 4) -> None:
-        from tests.conftest import free_port
-
-        self.port = free_port()
-        env = dict(server_env(run, instance), APP_ENV="development")
-        self.proc = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-             "--threads", str(threads), "--log-level", "warning", "web:create_app()"],
-            cwd=ROOT, env=env)
-        self.base = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                requests.get(self.base + "/login", timeout=5)
-                return
-            except requests.RequestException:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("gunicorn did not start")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=20)
 
 
 # --- 1. bulk mark ----------------------------------------------------------------------------------------------

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import requests
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 
+ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_HOST = "postgresql+psycopg://postgres@127.0.0.1:5432"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -98,6 +102,34 @@ def server_env(run: Run, instance: str) -> dict[str, str]:
     """The environment of a process the bench starts (gunicorn, celery): the same settings."""
     return dict(os.environ, DATABASE_URL=run.db_url, INSTANCE_DIR=instance, SECRET_KEY="bench",
                 CELERY_BROKER_URL=run.redis_url, CELERY_RESULT_BACKEND=run.redis_url)
+
+
+class Server:
+    """gunicorn serving the real app on loopback, on the run's database and Redis."""
+
+    def __init__(self, run: Run, instance: str, workers: int = 3, threads: int = 4) -> None:
+        from tests.conftest import free_port
+
+        self.port = free_port()
+        env = dict(server_env(run, instance), APP_ENV="development")
+        self.proc = subprocess.Popen(
+            [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
+             "--threads", str(threads), "--log-level", "warning", "web:create_app()"],
+            cwd=ROOT, env=env)
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(self.base + "/api/health", timeout=5)
+                return
+            except requests.RequestException:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("gunicorn did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
 
 
 def build_app(run: Run, instance: str, **overrides: Any) -> Any:

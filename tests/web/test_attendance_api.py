@@ -49,7 +49,9 @@ def _count(sql, model, **where):
 
 
 def test_register_lists_every_public_trainee_unmarked(api, client, public_session):
-    body = client.get(f"/api/institution/class-sessions/{public_session}", headers=api("teacher")).get_json()
+    response = client.get(f"/api/institution/class-sessions/{public_session}", headers=api("teacher"))
+    assert re.fullmatch(r"app;dur=\d+\.\d", response.headers["Server-Timing"])  # web/timing.py: what benches read
+    body = response.get_json()
     assert body["key"] == "enrolment_id"
     assert len(body["trainees"]) == 12
     assert {t["status"] for t in body["trainees"]} == {None}

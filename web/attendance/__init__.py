@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from pydantic import BaseModel
 
@@ -27,6 +26,7 @@ from ..downloads import attachment
 from ..extensions import db
 from ..i18n import current_language, institution_zone
 from ..registers import session_panel
+from ..timing import time_answers
 from .schemas import (
     EVIDENCE_OUT,
     HISTORY_ITEM,
@@ -42,18 +42,7 @@ from .schemas import (
 bp = Blueprint("attendance", __name__)
 
 
-@bp.before_request
-def _start_timer() -> None:
-    g.attendance_started = time.perf_counter()
-
-
-@bp.after_request
-def _server_timing(response: Response) -> Response:
-    """Server-Timing: how long the app took (auth, validation, SQL, JSON); the bench reads it."""
-    started = g.get("attendance_started")
-    if started is not None:
-        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
-    return response
+time_answers(bp)
 
 
 def register_out(reg: attendance.Register) -> BaseModel:

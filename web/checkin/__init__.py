@@ -4,12 +4,11 @@ the learner's check-in (by code, or by opening the QR's URL), and the institutio
 from __future__ import annotations
 
 import secrets
-import time
 from types import SimpleNamespace
 from typing import Any
 
 import segno
-from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from pydantic import BaseModel
 
@@ -21,6 +20,7 @@ from ..auth import requires, user
 from ..contract import ErrorEnvelope, contract, responds
 from ..extensions import db
 from ..i18n import institution_zone, translated_message
+from ..timing import time_answers
 from .schemas import CheckInMarkOut, CheckInSettingsOut, CheckInStatusOut
 
 bp = Blueprint("checkin", __name__)
@@ -33,18 +33,7 @@ def _check_in_globals() -> dict[str, Any]:
     return {"check_in_locate": lambda: checkin.location_needed(db.session, user())}
 
 
-@bp.before_request
-def _start_timer() -> None:
-    g.check_in_started = time.perf_counter()
-
-
-@bp.after_request
-def _server_timing(response: Response) -> Response:
-    """Server-Timing: how long the app took; the bench reads it."""
-    started = g.get("check_in_started")
-    if started is not None:
-        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
-    return response
+time_answers(bp)
 DEVICE_COOKIE = "check_in_device"
 DEVICE_COOKIE_DAYS = 400
 
