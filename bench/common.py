@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -104,12 +105,17 @@ def server_env(run: Run, instance: str) -> dict[str, str]:
                 CELERY_BROKER_URL=run.redis_url, CELERY_RESULT_BACKEND=run.redis_url)
 
 
+def free_port() -> int:
+    """A free TCP port on loopback. (Not tests.conftest's: importing it pins the clock to the suite's instant.)"""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 class Server:
     """gunicorn serving the real app on loopback, on the run's database and Redis."""
 
     def __init__(self, run: Run, instance: str, workers: int = 3, threads: int = 4) -> None:
-        from tests.conftest import free_port
-
         self.port = free_port()
         env = dict(server_env(run, instance), APP_ENV="development")
         self.proc = subprocess.Popen(
