@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from pydantic import BaseModel
 
 from core.checkin import service as checkin
+from core.checkin import settings as checkin_settings
 from core.checkin.commands import CheckIn, CheckInContext, CheckInSettingsIn, OpenCheckIn
 from core.errors import DomainError
 
@@ -30,7 +31,7 @@ bp = Blueprint("checkin", __name__)
 def _check_in_globals() -> dict[str, Any]:
     """`check_in_locate()`: whether the signed-in learner's institution checks a geofence (the /me form asks
     the browser for its position only then)."""
-    return {"check_in_locate": lambda: checkin.location_needed(db.session, user())}
+    return {"check_in_locate": lambda: checkin_settings.location_needed(db.session, user())}
 
 
 time_answers(bp)
@@ -184,7 +185,7 @@ def check_in_form() -> Any:
 
 def _learner_page(token: str | None, error: str | None = None) -> str:
     return render_template("checkin/learner.html", token=token, error=error,
-                           locate=checkin.location_needed(db.session, user()))
+                           locate=checkin_settings.location_needed(db.session, user()))
 
 
 def _learner_zone() -> str:
@@ -206,7 +207,7 @@ def _number(text: str | None, bound: float) -> float | None:
 @contract(resp=responds(HTTP_200=CheckInSettingsOut))
 def api_settings() -> Any:
     """The institution's self check-in rules against sharing (each off by default)."""
-    return _answer(_settings_out(checkin.get_settings(db.session, user())))
+    return _answer(_settings_out(checkin_settings.get_settings(db.session, user())))
 
 
 @bp.put("/api/institution/check-in-settings")
@@ -215,13 +216,13 @@ def api_settings() -> Any:
 def api_save_settings(json: CheckInSettingsIn) -> Any:
     """Set the institution's self check-in rules: one device per learner, allowed networks, a geofence, and
     unmarked learners absent at close."""
-    return _answer(_settings_out(checkin.save_settings(db.session, user(), json)))
+    return _answer(_settings_out(checkin_settings.save_settings(db.session, user(), json)))
 
 
 @bp.get("/institution/check-in-settings")
 @requires("check_in.settings")
 def settings_screen() -> Any:
-    return render_template("checkin/settings.html", settings=checkin.get_settings(db.session, user()))
+    return render_template("checkin/settings.html", settings=checkin_settings.get_settings(db.session, user()))
 
 
 @bp.post("/institution/check-in-settings")
@@ -233,6 +234,6 @@ def settings_save() -> Any:
         networks=[line.strip() for line in (form.get("networks") or "").splitlines() if line.strip()],
         geofence_lat=form.get("geofence_lat") or None, geofence_lon=form.get("geofence_lon") or None,
         geofence_radius_m=form.get("geofence_radius_m") or None)
-    checkin.save_settings(db.session, user(), command)
+    checkin_settings.save_settings(db.session, user(), command)
     flash(_("Check-in settings saved."), "success")
     return redirect(url_for("checkin.settings_screen"))
