@@ -11,7 +11,6 @@ from sqlalchemy import func, select, text, update
 from core.errors import Conflict
 from core.imports import commit, service
 from core.models import Cohort, CorporateTrainee, ImportStatus, TraineeImport, TraineeImportRow, User
-from tests.conftest import ON_POSTGRES
 
 GOOD = (
     "full_name,phone,email,job_title,employee_code,department\n"

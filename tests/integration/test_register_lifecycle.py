@@ -225,3 +225,63 @@ def test_a_submission_is_frozen_after_a_later_mark_and_flags_an_unlock(sql, demo
     assert total == 1 and listed[0].sha256 == doc.sha256 and listed[0].amended_since is not None
     assert listed[0].amended_since > submitted.submitted_at - dt.timedelta(seconds=1)
     assert sql.scalar(select(RegisterDocument.id).where(RegisterDocument.id == doc.id)) == doc.id
+
+
+def _runs(texts: list[str], built: list[int], fail_at: int | None = None) -> list:
+    page = '<section style="break-after: page">{}</section>'
+
+    def run(index: int, text: str):
+        def html() -> str:
+            built.append(index)
+            if index == fail_at:
+                raise RuntimeError("worker killed")  # the build stops here, as a killed worker's would
+            return page.format(text)
+        return html, 1
+    return [run(i, text) for i, text in enumerate(texts)]
+
+
+def _kept(folder) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in folder.glob("run-*.pdf")}
+
+
+def test_a_stopped_build_renders_again_only_the_runs_it_had_not_finished(tmp_path):
+    from core.registers import render_processes
+
+    keep, built = tmp_path / "document-1", []
+    with pytest.raises(RuntimeError):
+        render_processes.render_runs(_runs(["Run A", "Run B", "Run C"], built, fail_at=2), processes=1, keep=keep)
+    before = _kept(keep)
+    assert len(before) == 2  # runs A and B were rendered and kept
+
+    joined = render_processes.render_runs(_runs(["Run A", "Run B", "Run C"], built), processes=1, keep=keep)
+    after = _kept(keep)
+    assert {name: after[name] for name in before} == before  # A and B reused as they were, not rendered again
+    assert len(after) == 3
+    assert [page.extract_text().strip() for page in PdfReader(io.BytesIO(joined)).pages] == ["Run A", "Run B",
+                                                                                             "Run C"]
+
+
+def test_kept_runs_are_reused_by_the_child_processes_only_while_their_html_is_the_same(tmp_path):
+    from core.registers import render_processes
+
+    keep, built = tmp_path / "document-2", []
+    render_processes.render_runs(_runs(["One", "Two", "Three"], built), processes=2, keep=keep)
+    first = _kept(keep)
+    joined = render_processes.render_runs(_runs(["One", "Two (changed)", "Three"], built), processes=2, keep=keep)
+    second = _kept(keep)
+    assert set(first) <= set(second) and len(second) == 4  # the changed run rendered anew, beside the old one
+    assert all(second[name] == first[name] for name in first)
+    assert [page.extract_text().strip() for page in PdfReader(io.BytesIO(joined)).pages] == [
+        "One", "Two (changed)", "Three"]
+
+
+def test_a_redelivered_build_prints_the_time_its_build_began_and_leaves_no_runs_behind(sql, demo, storage,
+                                                                                      session_with_marks, tmp_path):
+    doc, _ = _request(sql, demo, session_with_marks[0])
+    claimed = service.claim_build(sql, doc.id)
+    began = claimed.started_at
+    assert service.claim_build(sql, doc.id).started_at == began  # redelivered: still BUILDING, same start
+    settings = service.BuildSettings(base_url="http://testserver", processes=1, runs_root=str(tmp_path / "runs"))
+    built = service.build_document(sql, storage, doc.id, settings)
+    assert built.status.value == "READY" and built.started_at == began
+    assert not (tmp_path / "runs" / f"document-{doc.id}").exists()
