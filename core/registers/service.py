@@ -213,21 +213,23 @@ def store_build(session: Session, storage: PrivateStorage, document_id: int, con
                 fmt: DocumentFormat, pages: int | None, version: str | None) -> RegisterDocument | None:
     """Store a claimed document's file and make it READY with its sha256 (what verification matches). Every PDF
     is sealed here, last (after the tagged join), by its institution's seal: one place for every kind."""
+    fingerprint = None
     if fmt == DocumentFormat.PDF:
-        content = _sealed(session, document_id, content)
+        content, fingerprint = _sealed(session, document_id, content)
     stored = storage.save_bytes(content, folder, "." + fmt.value)
     with unit_of_work(session):
         moved = session.execute(update(RegisterDocument).where(
             RegisterDocument.id == document_id, RegisterDocument.status == DocumentStatus.BUILDING
         ).values(status=DocumentStatus.READY, storage_key=stored.key, sha256=stored.sha256, size_bytes=stored.size,
-                 page_count=pages, data_version=version, error_message=None, finished_at=clock.now())).rowcount
+                 page_count=pages, data_version=version, error_message=None, finished_at=clock.now(),
+                 seal_fingerprint=fingerprint)).rowcount
     if not moved:  # another delivery finished first: keep its file, drop ours
         storage.delete(stored.key)
     session.expire_all()
     return session.get(RegisterDocument, document_id)
 
 
-def _sealed(session: Session, document_id: int, content: bytes) -> bytes:
+def _sealed(session: Session, document_id: int, content: bytes) -> tuple[bytes, str]:
     institution_id = seals.document_institution(session, document_id)
     if institution_id is None:
         raise NotFound(N_("No such document."))

@@ -84,13 +84,14 @@ def ensure_seal(session: Session, institution_id: int) -> InstitutionSeal:
         return found
 
 
-def seal_issued_pdf(session: Session, institution_id: int, content: bytes) -> bytes:
-    """`content` sealed by the institution's seal in force (the last step of every PDF build)."""
+def seal_issued_pdf(session: Session, institution_id: int, content: bytes) -> tuple[bytes, str]:
+    """`content` sealed by the institution's seal in force (the last step of every PDF build), and the seal's
+    fingerprint."""
     seal = ensure_seal(session, institution_id)
     institution = session.scalar(select(Institution.name).where(Institution.id == institution_id)) or ""
     der_cert = _der(seal.certificate_pem)
     private_key = keys.decrypt(seal.encrypted_key, seal.fingerprint)
-    return sealing.seal_pdf(content, der_cert, private_key, institution)
+    return sealing.seal_pdf(content, der_cert, private_key, institution), seal.fingerprint
 
 
 def document_institution(session: Session, document_id: int) -> int | None:

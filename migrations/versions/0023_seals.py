@@ -41,9 +41,11 @@ def upgrade() -> None:
     op.create_index('ix_institution_seals_institution_id', 'institution_seals', ['institution_id'])
     op.create_index('uq_institution_seals_in_force', 'institution_seals', ['institution_id'], unique=True,
                     postgresql_where=sa.text('replaced_at IS NULL'), sqlite_where=sa.text('replaced_at IS NULL'))
+    op.add_column('register_documents', sa.Column('seal_fingerprint', sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column('register_documents', 'seal_fingerprint')
     op.drop_index('uq_institution_seals_in_force', table_name='institution_seals')
     op.drop_index('ix_institution_seals_institution_id', table_name='institution_seals')
     op.drop_table('institution_seals')
