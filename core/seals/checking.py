@@ -134,9 +134,8 @@ def check_seal(session: Session, content: bytes) -> SealCheck:
     try:
         reader = reader_class(io.BytesIO(content), strict=False)
         signatures = reader.embedded_signatures
-    except Exception:  # pyHanko's reader refuses the file's structure (xref, trailer, signature fields)
-        raise _refuse(N_("This PDF's signature dictionary is broken: it cannot be checked."),
-                      "broken_signature") from None
+    except Exception:  # pyHanko's reader refuses the file's structure (xref, trailer): no sealed file is so
+        return _unreadable_after_sealing(session, content)
     if not signatures:
         return SealCheck(NOT_SEALED, None, None, None, None, None, None)
     sig = signatures[0]
@@ -146,8 +145,7 @@ def check_seal(session: Session, content: bytes) -> SealCheck:
         sealed_end = int(sig.byte_range[2]) + int(sig.byte_range[3])
         sealed_at = sig.self_reported_timestamp
     except Exception:
-        raise _refuse(N_("This PDF's signature dictionary is broken: it cannot be checked."),
-                      "broken_signature") from None
+        raise _broken() from None
     fingerprint = cert.sha256.hex()
     sealed_sha256 = hashlib.sha256(content[:sealed_end]).hexdigest()
     seal = service.by_fingerprint(session, fingerprint)
@@ -157,6 +155,36 @@ def check_seal(session: Session, content: bytes) -> SealCheck:
     unchanged = _validates(validation, sig, seal.certificate_pem, sealed_at)
     return SealCheck(SEALED_UNCHANGED if unchanged else CHANGED_AFTER_SEALING, institution, seal.institution_id,
                      fingerprint, cert.subject.human_friendly, sealed_at, sealed_sha256)
+
+
+def _broken() -> ValidationError:
+    return _refuse(N_("This PDF's signature dictionary is broken: it cannot be checked."), "broken_signature")
+
+
+def _unreadable_after_sealing(session: Session, content: bytes) -> SealCheck:
+    """A file whose structure pyHanko cannot read although it carries a signature (a byte changed in its cross-
+    reference table, say): every file we seal reads, so it was changed after sealing, by whoever's seal it has."""
+    import pikepdf
+    from asn1crypto import cms
+
+    with pikepdf.open(io.BytesIO(content)) as pdf:
+        fields = pdf.Root.get("/AcroForm", {}).get("/Fields", [])
+        values = [f.get("/V") for f in fields if f.get("/FT") == "/Sig" and f.get("/V") is not None]
+        if not values or "/Contents" not in values[0]:
+            raise _broken()
+        signed = bytes(values[0].Contents).rstrip(b"\0")
+    try:
+        certs = cms.ContentInfo.load(signed)["content"]["certificates"]
+        cert = certs[0].chosen
+        fingerprint = cert.sha256.hex()
+    except Exception:
+        raise _broken() from None
+    seal = service.by_fingerprint(session, fingerprint)
+    if seal is None:
+        return SealCheck(SEALED_BY_OTHER, None, None, fingerprint, cert.subject.human_friendly, None, None)
+    institution = session.scalar(select(Institution.name).where(Institution.id == seal.institution_id))
+    return SealCheck(CHANGED_AFTER_SEALING, institution, seal.institution_id, fingerprint,
+                     cert.subject.human_friendly, None, None)
 
 
 def _validates(validation: Any, sig: Any, certificate_pem: str, sealed_at: dt.datetime | None) -> bool:
