@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 import core.db  # noqa: F401  (registers the after-commit hooks)
 from core import clock
 from core.access.scoping import can
+from core.seals import keys as seal_keys
 from core.storage import PrivateStorage
 
 from .config import bound_database_waits, engine_options, load_settings
@@ -31,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
     app.extensions["storage"] = PrivateStorage(app.config["STORAGE_DIR"])
+    seal_keys.configure(app.config["SEAL_KEY_SECRET"])  # the seals' private keys are decrypted with it
 
     db.init_app(app)
     with app.app_context():
@@ -124,9 +126,10 @@ def _register_blueprints(app: Flask) -> None:
     from .portals import bp as portals
     from .registers import bp as registers
     from .scheduling import bp as scheduling
+    from .seals import bp as seals
 
     for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, checkin, registers, portals,
-                      access, institutions, people, me, apologies, finance):
+                      access, institutions, people, me, apologies, finance, seals):
         app.register_blueprint(blueprint)
 
 

@@ -23,6 +23,7 @@ from tasks.people import welcome_words
 
 from .attendance.cli import add_commands as add_attendance_commands
 from .extensions import db
+from .seals.cli import seal_command
 
 users_cli = AppGroup("users", help="Create users and API tokens.")
 institutions_cli = AppGroup("institutions", help="Create and list institutions (training providers).")
@@ -121,6 +122,9 @@ def _lookup(model: type, value: str, field: str) -> int:
     if row is None:
         raise click.ClickException(f"No {model.__tablename__[:-1]} {value!r}.")
     return row.id
+
+
+institutions_cli.add_command(seal_command)
 
 
 def register_commands(app: Flask) -> None:

@@ -29,11 +29,18 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     secret = os.environ.get("SECRET_KEY")
     if production and not secret:
         raise RuntimeError("SECRET_KEY must be set when APP_ENV=production.")
+    # Seal private keys are encrypted with a key derived from this (core/seals/keys.py). Production: required,
+    # and kept apart from SECRET_KEY (rotating the session secret must not lose the seals); elsewhere derived
+    # from SECRET_KEY so a fresh machine seals its documents at once.
+    seal_secret = os.environ.get("SEAL_KEY_SECRET")
+    if production and not seal_secret:
+        raise RuntimeError("SEAL_KEY_SECRET must be set when APP_ENV=production.")
     database_url = _env("DATABASE_URL", f"sqlite:///{instance / 'attendance.sqlite'}")
     settings: dict[str, Any] = {
         "APP_ENV": env,
         "INSTANCE_DIR": str(instance),
         "SECRET_KEY": secret or "dev-only-secret-change-me",
+        "SEAL_KEY_SECRET": seal_secret or None,  # None: derived from SECRET_KEY (below, after the overrides)
         "SQLALCHEMY_DATABASE_URI": database_url,
         "DB_STATEMENT_TIMEOUT_MS": int(_env("DB_STATEMENT_TIMEOUT_MS", "30000")),
         "CELERY_BROKER_URL": _env("CELERY_BROKER_URL", f"sqla+sqlite:///{instance / 'celery-broker.sqlite'}"),
@@ -128,6 +135,8 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
                         REMEMBER_COOKIE_PATH="/")
     settings["MAX_CONTENT_LENGTH"] = settings["MAX_UPLOAD_MB"] * 1024 * 1024 + 64 * 1024
     settings.update(overrides or {})
+    if not settings["SEAL_KEY_SECRET"]:
+        settings["SEAL_KEY_SECRET"] = "seal-key-from-secret-key:" + settings["SECRET_KEY"]
     return settings
 
 

@@ -25,6 +25,7 @@ OPERATIONS = [
     "users.manage", "access_requests.manage", "audit.view",
     "qualifications.manage",                      # an institution's courses
     "institutions.manage",                        # tenants: super_admin only
+    "seals.manage",                               # the institution's document seal: see, replace, upload (issue 22)
     "access_requests.view",                       # a regulator's own requests; an admin's institution's
     "org_programs.view",                          # a client organization's own programmes (no names)
     "corporate_reports.view",                     # reports naming its own employees: only once granted

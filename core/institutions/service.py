@@ -13,6 +13,7 @@ from core.db import flush_or_conflict
 from core.errors import NotFound, ValidationError
 from core.i18n import N_
 from core.models import Institution, Qualification, Role, User
+from core.seals import service as seals
 from core.uow import unit_of_work
 
 from .commands import CreateInstitution, CreateQualification, UpdateInstitution, UpdateQualification
@@ -109,6 +110,7 @@ def create_institution(session: Session, actor: User | None, command: CreateInst
                                   details=[{"field": "country", "message": "Required for this time zone."}])
         inst = Institution(**values)
         _save(session, actor, "institution", inst)
+        seals.generate_for(session, inst, actor.id if actor else None)  # its documents are sealed from the first
     return inst
 
 

@@ -63,6 +63,8 @@ class RegisterDocument(Timestamped, Base):
     data_version: Mapped[str | None] = mapped_column(String(64))
     storage_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    # PDFs: SHA-256 of the seal certificate that sealed the file (core.seals); NULL for spreadsheets.
+    seal_fingerprint: Mapped[str | None] = mapped_column(String(64))
     size_bytes: Mapped[int | None]
     page_count: Mapped[int | None]
     error_message: Mapped[str | None] = mapped_column(Text)

@@ -26,6 +26,7 @@ from core.errors import Conflict, NotFound, ValidationError
 from core.i18n import N_, direction
 from core.models import Cohort, DocumentFormat, DocumentKind, DocumentStatus, RegisterDocument, User
 from core.models.documents import new_code, new_reference
+from core.seals import service as seals
 from core.storage import PrivateStorage
 from core.uow import unit_of_work
 
@@ -220,17 +221,29 @@ def build_document(session: Session, storage: PrivateStorage, document_id: int, 
 
 def store_build(session: Session, storage: PrivateStorage, document_id: int, content: bytes, *, folder: str,
                 fmt: DocumentFormat, pages: int | None, version: str | None) -> RegisterDocument | None:
-    """Store a claimed document's file and make it READY with its sha256 (what verification matches)."""
+    """Store a claimed document's file and make it READY with its sha256 (what verification matches). Every PDF
+    is sealed here, last (after the tagged join), by its institution's seal: one place for every kind."""
+    fingerprint = None
+    if fmt == DocumentFormat.PDF:
+        content, fingerprint = _sealed(session, document_id, content)
     stored = storage.save_bytes(content, folder, "." + fmt.value)
     with unit_of_work(session):
         moved = session.execute(update(RegisterDocument).where(
             RegisterDocument.id == document_id, RegisterDocument.status == DocumentStatus.BUILDING
         ).values(status=DocumentStatus.READY, storage_key=stored.key, sha256=stored.sha256, size_bytes=stored.size,
-                 page_count=pages, data_version=version, error_message=None, finished_at=clock.now())).rowcount
+                 page_count=pages, data_version=version, error_message=None, finished_at=clock.now(),
+                 seal_fingerprint=fingerprint)).rowcount
     if not moved:  # another delivery finished first: keep its file, drop ours
         storage.delete(stored.key)
     session.expire_all()
     return session.get(RegisterDocument, document_id)
+
+
+def _sealed(session: Session, document_id: int, content: bytes) -> tuple[bytes, str]:
+    institution_id = seals.document_institution(session, document_id)
+    if institution_id is None:
+        raise NotFound(N_("No such document."))
+    return seals.seal_issued_pdf(session, institution_id, content)
 
 
 def render_document(session: Session, doc: RegisterDocument, settings: BuildSettings, keep: Path | None = None
