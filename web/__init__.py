@@ -124,9 +124,10 @@ def _register_blueprints(app: Flask) -> None:
     from .portals import bp as portals
     from .registers import bp as registers
     from .scheduling import bp as scheduling
+    from .signatures import bp as signatures
 
     for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, checkin, registers, portals,
-                      access, institutions, people, me, apologies, finance):
+                      access, institutions, people, me, apologies, finance, signatures):
         app.register_blueprint(blueprint)
 
 

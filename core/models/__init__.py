@@ -52,6 +52,7 @@ from .people import (
 )
 from .portals import CorporateSessionCounts, PublicSessionCounts
 from .sessions import CalendarEventVersion, ClassSession, LockSweep, SessionLockRecord
+from .signatures import LearnerSignature, SignOff
 
 __all__ = [
     "ACTIVE_JOB_STATUSES", "AccessRequest", "AccessRequestNotice", "AccessRequestRead", "AccessRequestStatus",
@@ -61,9 +62,10 @@ __all__ = [
     "CorporateAgreement", "CorporateAttendanceRecord", "CorporateSessionCounts", "CorporateTrainee", "CreditNote",
     "DocumentCounter", "DocumentFormat", "DocumentKind", "DocumentStatus", "Enrolment", "EnrolmentStatus",
     "EvidenceFile", "Holiday", "ImportKind", "ImportStatus", "Institution", "Invoice", "InvoiceLine", "Job",
-    "JobStatus", "Learner", "LockSweep", "LoginAttempt", "LoginSession", "OrgEmployee", "OrgMembership",
+    "JobStatus", "Learner", "LearnerSignature", "LockSweep", "LoginAttempt", "LoginSession", "OrgEmployee",
+    "OrgMembership",
     "Organization", "OrganizationGrant", "Payment", "PublicSessionCounts", "Qualification", "RegisterDocument",
-    "ReminderSent", "ReminderStatus", "Role", "Room", "SessionLockRecord", "SessionStatus", "SessionType",
+    "ReminderSent", "ReminderStatus", "Role", "Room", "SessionLockRecord", "SessionStatus", "SessionType", "SignOff",
     "Submission", "SubmissionResource", "SubmissionStatus", "TraineeImport", "TraineeImportRow", "User",
     "WorkerHeartbeat", "access_request_cohorts", "apology_sessions", "cohort_facilitators", "utcnow",
 ]

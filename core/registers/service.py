@@ -203,7 +203,7 @@ def build_document(session: Session, storage: PrivateStorage, document_id: int, 
     scope, fmt, language = scope_of(doc), doc.format, doc.language
     # The version is read before the data: a change in between makes the next request rebuild, never reuse.
     version = data.data_version(session, scope, language, fmt.value, settings.grace_hours)
-    content, pages = render_document(session, doc, settings)
+    content, pages = render_document(session, doc, settings, storage)
     return store_build(session, storage, document_id, content, folder="registers", fmt=fmt, pages=pages,
                        version=version)
 
@@ -223,13 +223,14 @@ def store_build(session: Session, storage: PrivateStorage, document_id: int, con
     return session.get(RegisterDocument, document_id)
 
 
-def render_document(session: Session, doc: RegisterDocument, settings: BuildSettings) -> tuple[bytes, int | None]:
-    """The document's bytes and, for PDFs, its page count."""
+def render_document(session: Session, doc: RegisterDocument, settings: BuildSettings,
+                    storage: PrivateStorage | None = None) -> tuple[bytes, int | None]:
+    """The document's bytes and, for PDFs, its page count (with `storage`, learners' drawn signatures in it)."""
     language = doc.language
     if doc.kind == DocumentKind.SESSION:
         assert doc.session_id is not None
         content: data.SessionRegister | data.CohortRegister = data.session_register(session, doc.session_id, language,
-                                                                                  settings.grace_hours)
+                                                                                  settings.grace_hours, storage)
         template, pages = "session_register.html", render.session_pages(content)  # type: ignore[arg-type]
     else:
         assert doc.period_start is not None and doc.period_end is not None
