@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.access.scoping import require
@@ -111,3 +111,20 @@ def signature_file(session: Session, user: User, signature_id: int) -> LearnerSi
         raise NotFound(N_("No such signature."))
     open_session(session, user, row.session_id)
     return row
+
+
+def latest_submission_sign_offs(session: Session, submission_ids: list[int], grace_hours: int = 24
+                                ) -> dict[int, SignOffView]:
+    """The latest provider sign-off of each of these submissions (a list screen's page), each void or not."""
+    if not submission_ids:
+        return {}
+    latest = (select(func.max(SignOff.id)).where(SignOff.subject_type == "submission",
+                                                 SignOff.subject_id.in_(submission_ids))
+              .group_by(SignOff.subject_id))
+    rows = session.execute(select(SignOff, User.full_name, RegisterDocument)
+                           .outerjoin(User, User.id == SignOff.signed_by_id)
+                           .join(Submission, Submission.id == SignOff.subject_id)
+                           .join(RegisterDocument, RegisterDocument.id == Submission.document_id)
+                           .where(SignOff.id.in_(latest))).all()
+    return {row.subject_id: view_of(row, name, current=current_document_version(session, doc, grace_hours))
+            for row, name, doc in rows}

@@ -67,7 +67,20 @@ def _sign(action: Any, subject_id: int, command: SignOffCommand) -> Any:
 @requires("attendance.mark")
 def sign_off_screen(session_id: int) -> Any:
     """The register screen's sign-off form: the password re-entered (remembered 5 minutes), the name, sign."""
-    back = redirect(url_for("attendance.register", session_id=session_id) + "#sign-off")
+    return _sign_on_screen(sign_offs.sign_off_session, session_id,
+                           url_for("attendance.register", session_id=session_id) + "#sign-off",
+                           _("Register signed. A later change of a mark voids this sign-off until it is signed again."))
+
+
+@bp.post("/institution/submissions/<int:submission_id>/sign-off")
+@requires("registers.submit")
+def sign_off_submission_screen(submission_id: int) -> Any:
+    """The submissions screen's provider sign-off form (an admin's), the same way."""
+    return _sign_on_screen(sign_offs.sign_off_submission, submission_id, url_for("registers.submissions_screen"),
+                           _("Submission signed for the provider."))
+
+
+def _sign_on_screen(action: Any, subject_id: int, back_url: str, done: str) -> Any:
     password = request.form.get("password") or None
     try:
         if password is not None:
@@ -75,13 +88,17 @@ def sign_off_screen(session_id: int) -> Any:
             session[CONFIRMED_AT] = clock.now().isoformat()
         command = SignOffCommand.model_validate({"full_name": request.form.get("full_name", ""),
                                                  "signature": request.form.get("signature") or None})
-        sign_offs.sign_off_session(db.session, user(), session_id, command, confirmed_at=_confirmed_at(),
-                                   ip_address=request.remote_addr)
+        action(db.session, user(), subject_id, command, confirmed_at=_confirmed_at(), ip_address=request.remote_addr)
     except PasswordConfirmationRequired as exc:
         flash(_(exc.template), "danger")
-        return back
-    flash(_("Register signed. A later change of a mark voids this sign-off until it is signed again."), "success")
-    return back
+        return redirect(back_url)
+    flash(done, "success")
+    return redirect(back_url)
+
+
+def sign_off_form_context() -> dict[str, Any]:
+    """What a sign-off form needs: whether this browser session confirmed its password within 5 minutes."""
+    return {"confirmation_fresh": is_fresh(_confirmed_at())}
 
 
 # --- JSON API --------------------------------------------------------------------------------------------------
@@ -166,4 +183,4 @@ def register_screen_context(reg: Any) -> dict[str, Any]:
     found = reads.for_class_session(db.session, reg.class_session, reg.cohort)
     ended = clock.now() >= reg.class_session.ends_at
     can_sign_off = reg.can_mark and ended and reg.class_session.status.value != "CANCELLED"
-    return {"signatures": found, "can_sign_off": can_sign_off, "confirmation_fresh": is_fresh(_confirmed_at())}
+    return {"signatures": found, "can_sign_off": can_sign_off, **sign_off_form_context()}
