@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from core.fields import Command, Name, ShortText
 
-Password = Annotated[str, Field(max_length=1024, description="Your current password: API tokens send it with the "
+# Kept as typed (commands trim strings; a password's spaces are part of it).
+Password = Annotated[str, StringConstraints(strip_whitespace=False), Field(max_length=1024, description="Your current password: API tokens send it with the "
                                                              "request (screens confirm it beforehand).")]
 
 

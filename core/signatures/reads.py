@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from core.access.scoping import require
@@ -128,3 +128,31 @@ def latest_submission_sign_offs(session: Session, submission_ids: list[int], gra
                            .where(SignOff.id.in_(latest))).all()
     return {row.subject_id: view_of(row, name, current=current_document_version(session, doc, grace_hours))
             for row, name, doc in rows}
+
+
+@dataclass(frozen=True)
+class ProviderSignOff:
+    """The provider's latest sign-off of a cohort's registers, as a client report prints it."""
+
+    full_name: str
+    signed_at: dt.datetime
+    reference: str          # the signed register document's (or submitted document's) public reference
+    void: bool
+
+
+def provider_sign_off(session: Session, cohort_id: int, grace_hours: int = 24) -> ProviderSignOff | None:
+    """The latest provider sign-off of any register document or submission of the cohort (no permission check:
+    the caller's), void or not against the register's data now."""
+    signed_document = case((SignOff.subject_type == "submission", Submission.document_id), else_=SignOff.subject_id)
+    found = session.execute(
+        select(SignOff, RegisterDocument)
+        .outerjoin(Submission, and_(SignOff.subject_type == "submission", Submission.id == SignOff.subject_id))
+        .join(RegisterDocument, RegisterDocument.id == signed_document)
+        .where(SignOff.role == "provider", SignOff.subject_type.in_(("register_document", "submission")),
+               RegisterDocument.cohort_id == cohort_id)
+        .order_by(SignOff.id.desc()).limit(1)).first()
+    if found is None:
+        return None
+    row, doc = found
+    return ProviderSignOff(row.full_name, row.signed_at, doc.reference,
+                           row.data_version != current_document_version(session, doc, grace_hours))
