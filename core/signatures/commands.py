@@ -9,8 +9,9 @@ from pydantic import Field, StringConstraints
 from core.fields import Command, Name, ShortText
 
 # Kept as typed (commands trim strings; a password's spaces are part of it).
-Password = Annotated[str, StringConstraints(strip_whitespace=False), Field(max_length=1024, description="Your current password: API tokens send it with the "
-                                                             "request (screens confirm it beforehand).")]
+Password = Annotated[str, StringConstraints(strip_whitespace=False), Field(
+    max_length=1024, description="Your current password: API tokens send it with the request (screens confirm it "
+                                 "beforehand).")]
 
 
 class SignOffCommand(Command):
