@@ -127,9 +127,10 @@ def _register_blueprints(app: Flask) -> None:
     from .registers import bp as registers
     from .scheduling import bp as scheduling
     from .seals import bp as seals
+    from .signatures import bp as signatures
 
     for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, checkin, registers, portals,
-                      access, institutions, people, me, apologies, finance, seals):
+                      access, institutions, people, me, apologies, finance, seals, signatures):
         app.register_blueprint(blueprint)
 
 

@@ -53,6 +53,7 @@ from .people import (
 from .portals import CorporateSessionCounts, PublicSessionCounts
 from .seals import InstitutionSeal
 from .sessions import CalendarEventVersion, ClassSession, LockSweep, SessionLockRecord
+from .signatures import LearnerSignature, SignOff
 
 __all__ = [
     "ACTIVE_JOB_STATUSES",
@@ -102,6 +103,7 @@ __all__ = [
     "Job",
     "JobStatus",
     "Learner",
+    "LearnerSignature",
     "LockSweep",
     "LoginAttempt",
     "LoginSession",
@@ -120,6 +122,7 @@ __all__ = [
     "SessionLockRecord",
     "SessionStatus",
     "SessionType",
+    "SignOff",
     "Submission",
     "SubmissionResource",
     "SubmissionStatus",

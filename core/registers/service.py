@@ -211,7 +211,7 @@ def build_document(session: Session, storage: PrivateStorage, document_id: int, 
     # The version is read before the data: a change in between makes the next request rebuild, never reuse.
     version = data.data_version(session, scope, language, fmt.value, settings.grace_hours)
     keep = Path(settings.runs_root) / f"document-{document_id}" if settings.runs_root else None
-    content, pages = render_document(session, doc, settings, keep)
+    content, pages = render_document(session, doc, settings, keep, storage)
     stored = store_build(session, storage, document_id, content, folder="registers", fmt=fmt, pages=pages,
                          version=version)
     if keep is not None:
@@ -246,14 +246,15 @@ def _sealed(session: Session, document_id: int, content: bytes) -> tuple[bytes, 
     return seals.seal_issued_pdf(session, institution_id, content)
 
 
-def render_document(session: Session, doc: RegisterDocument, settings: BuildSettings, keep: Path | None = None
-                    ) -> tuple[bytes, int | None]:
-    """The document's bytes and, for PDFs, its page count (`keep`: render_processes.render_runs)."""
+def render_document(session: Session, doc: RegisterDocument, settings: BuildSettings, keep: Path | None = None,
+                    storage: PrivateStorage | None = None) -> tuple[bytes, int | None]:
+    """The document's bytes and, for PDFs, its page count (`keep`: render_processes.render_runs; with `storage`,
+    learners' drawn signatures in it)."""
     language = doc.language
     if doc.kind == DocumentKind.SESSION:
         assert doc.session_id is not None
         content: data.SessionRegister | data.CohortRegister = data.session_register(session, doc.session_id, language,
-                                                                                  settings.grace_hours)
+                                                                                  settings.grace_hours, storage)
         template, pages = "session_register.html", render.session_pages(content)  # type: ignore[arg-type]
     else:
         assert doc.period_start is not None and doc.period_end is not None

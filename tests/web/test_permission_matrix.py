@@ -58,6 +58,8 @@ def _sample_values(demo: dict[str, Any]) -> dict[str, Any]:
         "action": "deny",
         "invoice_id": 1,
         "note_id": 1,
+        "signature_id": 1,
+        "submission_id": 1,
     }
 
 

@@ -20,11 +20,13 @@ from core.models import Cohort, RegisterDocument
 from core.pagination import page_count
 from core.registers import service, submissions
 from core.registers.commands import RequestRegister, SubmitRegister
+from core.signatures import reads as signature_reads
 
 from ..auth import requires, user
 from ..contract import ErrorEnvelope, contract, responds
 from ..extensions import db
 from ..i18n import document_language
+from ..signatures import sign_off_form_context
 from .schemas import RegisterDocumentOut, SubmissionOut, SubmissionPage, present_document, present_submission
 
 bp = Blueprint("registers", __name__)
@@ -200,8 +202,10 @@ def submissions_screen() -> Any:
     except ValueError:
         page = 1
     views, total = submissions.list_submissions(db.session, user(), page, 50)
+    sign_offs = signature_reads.latest_submission_sign_offs(db.session, [v.id for v in views], _grace())
     return render_template("registers/submissions.html", submissions=views, page=page,
-                           pages=page_count(total, 50), total=total)
+                           pages=page_count(total, 50), total=total, sign_offs=sign_offs,
+                           can_submit=can(db.session, user(), "registers.submit"), **sign_off_form_context())
 
 
 from . import verify  # noqa: E402,F401  (the public verification views, on this blueprint)
