@@ -1,6 +1,9 @@
-"""The audit chain's SQL, PostgreSQL and SQLite side by side: reading a chain in seq order, a batch at a time,
-each row with the hash its content gives (computed by PostgreSQL's sha256() over the same line the trigger
-hashes, or in Python on SQLite), and the chains' heads."""
+"""The audit chain's SQL, PostgreSQL and SQLite side by side.
+
+PostgreSQL checks a range of the chain inside the database (`check_range`: each row's hash recomputed with
+sha256() over the line the trigger hashed, its link to the row before by lag()) and answers three numbers, so
+no row crosses the wire unless it is broken; SQLite hands the rows over (`links`) and Python hashes them.
+Either way a chain is walked a range at a time, each its own short statement."""
 
 from __future__ import annotations
 
@@ -52,6 +55,68 @@ def links(session: Session, institution_id: int | None, batch: int) -> Iterator[
         after = rows[-1][1]
         if len(rows) < batch:
             return
+
+
+def checks_in_sql(session: Session) -> bool:
+    return is_postgres(session)
+
+
+class RangeCheck(NamedTuple):
+    rows: int
+    last_seq: int | None
+    first_bad_seq: int | None
+
+
+# Each row of the range beside the row before it (seq - 1, looked up, not a window: the query parallelizes and
+# hashes in every worker); the first row of a chain links to 32 zero bytes.
+_A_LINE = ("a.seq, a.institution_id, a.at, a.actor_id, a.action, a.entity_type, a.entity_id, a.before, a.after, "
+           "a.context")
+_CHECK_RANGE_PG = f"""
+SELECT count(*), max(a.seq),
+       min(a.seq) FILTER (WHERE a.row_hash IS DISTINCT FROM
+                                    sha256(a.prev_hash || convert_to(audit_chain_line({_A_LINE}), 'UTF8'))
+                             OR a.prev_hash IS DISTINCT FROM COALESCE(p.row_hash, CASE WHEN a.seq = 1 THEN
+                                                                     decode(repeat('00', 32), 'hex') END))
+  FROM audit_events AS a LEFT JOIN audit_events AS p ON {{p_chain}} AND p.seq = a.seq - 1
+ WHERE {{a_chain}} AND a.seq > :after AND a.seq <= :until
+"""
+
+
+def check_range(session: Session, institution_id: int | None, after: int, until: int) -> RangeCheck:
+    """PostgreSQL: the chain's rows with seq in (after, until], checked in the database, each against its own
+    content and the row before it. The first bad seq, if any, is the first row that does not hold."""
+    chain = _chain_filter(institution_id)
+    sql = _CHECK_RANGE_PG.replace("{a_chain}", "a." + chain).replace("{p_chain}", "p." + chain)
+    rows, last, bad = session.execute(text(sql), {"institution_id": institution_id, "after": after,
+                                                  "until": until}).one()
+    return RangeCheck(int(rows), last, bad)
+
+
+def link_at(session: Session, institution_id: int | None, seq: int) -> Link | None:
+    """The chain's row at `seq`, with the hash its content gives."""
+    postgres = is_postgres(session)
+    extra = _COMPUTED_PG if postgres else _CONTENT_SQLITE
+    row = session.execute(text(f"SELECT {_COLUMNS}, {extra} FROM audit_events WHERE {_chain_filter(institution_id)} "
+                               "AND seq = :seq"), {"institution_id": institution_id, "seq": seq}).first()
+    if row is None:
+        return None
+    return Link(*row) if postgres else _sqlite_link(row)
+
+
+def before(session: Session, institution_id: int | None, seq: int) -> tuple[int, bytes] | None:
+    """(seq, row_hash) of the chain's last row before `seq`."""
+    row = session.execute(text(f"SELECT seq, row_hash FROM audit_events WHERE {_chain_filter(institution_id)} "
+                               "AND seq < :seq ORDER BY seq DESC LIMIT 1"),
+                          {"institution_id": institution_id, "seq": seq}).first()
+    return (int(row[0]), bytes(row[1]) if row[1] is not None else b"") if row else None
+
+
+def next_after(session: Session, institution_id: int | None, seq: int) -> Link | None:
+    """The chain's first row after `seq` (with its computed hash), if any."""
+    row = session.execute(text(f"SELECT seq FROM audit_events WHERE {_chain_filter(institution_id)} "
+                               "AND seq > :seq ORDER BY seq LIMIT 1"),
+                          {"institution_id": institution_id, "seq": seq}).scalar()
+    return link_at(session, institution_id, row) if row is not None else None
 
 
 def _sqlite_link(row: Any) -> Link:

@@ -13,7 +13,7 @@ from core.models import Institution
 
 from . import chain, store
 
-BATCH = 50_000
+BATCH = 200_000  # rows per range checked in one statement (about a second on a loaded 2-core machine)
 
 
 @dataclass(frozen=True)
@@ -42,16 +42,9 @@ def verify_chain(session: Session, institution_id: int | None, *, upto: int | No
     """Check the chain of `institution_id` (None: the platform's) from its first row, up to seq `upto` (the
     whole chain, and that its head agrees, when None); stops at the first break."""
     report = ChainReport(institution_id)
-    for links in store.links(session, institution_id, batch):
-        for link in links:
-            if upto is not None and link.seq is not None and link.seq > upto:
-                return report
-            broken = _check(link, report.last_seq + 1, report.last_hash)
-            if broken is not None:
-                report.broken = broken
-                return report
-            report.rows += 1
-            report.last_seq, report.last_hash = report.last_seq + 1, link.row_hash  # type: ignore[assignment]
+    walk = _walk_in_sql if store.checks_in_sql(session) else _walk_rows
+    if not walk(session, report, upto, batch) or report.broken is not None:
+        return report
     if upto is not None:
         if report.last_seq < upto:
             report.broken = Break(None, upto, "seq_gap", f"the chain ends at seq {report.last_seq}, before {upto}")
@@ -67,6 +60,60 @@ def verify_chain(session: Session, institution_id: int | None, *, upto: int | No
                               f"the chain ends at seq {report.last_seq} but its head is at seq {head[0]}: rows "
                               "were removed from its end, or the head was changed")
     return report
+
+
+def _walk_in_sql(session: Session, report: ChainReport, upto: int | None, batch: int) -> bool:
+    """PostgreSQL: range after range checked in the database; the rows of a broken range read to explain it.
+    False when it stopped early (a break, or `upto` reached)."""
+    chain_id = report.institution_id
+    while True:
+        start = report.last_seq
+        until = start + batch if upto is None else min(start + batch, upto)
+        if until <= start:
+            return False
+        checked = store.check_range(session, chain_id, start, until)
+        if checked.first_bad_seq is not None:
+            _explain(session, report, checked.first_bad_seq)
+            return False
+        if checked.rows:
+            found = store.row_at(session, chain_id, checked.last_seq)  # type: ignore[arg-type]
+            assert found is not None
+            report.rows += checked.rows
+            report.last_seq, report.last_hash = checked.last_seq, found[1]  # type: ignore[assignment]
+        if checked.rows < until - start:
+            # Fewer rows than the range holds: the chain ends here, or rows are missing before the next one.
+            beyond = store.next_after(session, chain_id, until)
+            if beyond is not None and (upto is None or beyond.seq <= upto):  # type: ignore[operator]
+                report.broken = _check(beyond, report.last_seq + 1, report.last_hash)
+                return False
+            return True
+
+
+def _explain(session: Session, report: ChainReport, seq: int) -> None:
+    """The first bad row found by the database: the rows before it hold, so check it against its predecessor."""
+    link = store.link_at(session, report.institution_id, seq)
+    prior = store.before(session, report.institution_id, seq)
+    if prior is not None and prior[0] > report.last_seq:
+        report.rows += prior[0] - report.last_seq
+        report.last_seq, report.last_hash = prior
+    assert link is not None
+    report.broken = _check(link, report.last_seq + 1, report.last_hash) or Break(
+        link.id, link.seq, "content_changed", "the row does not hold")
+
+
+def _walk_rows(session: Session, report: ChainReport, upto: int | None, batch: int) -> bool:
+    """SQLite: the rows read in seq order a batch at a time, each hashed in Python."""
+    for links in store.links(session, report.institution_id, batch):
+        for link in links:
+            if upto is not None and link.seq is not None and link.seq > upto:
+                return False
+            broken = _check(link, report.last_seq + 1, report.last_hash)
+            if broken is not None:
+                report.broken = broken
+                return False
+            report.rows += 1
+            report.last_seq, report.last_hash = report.last_seq + 1, link.row_hash  # type: ignore[assignment]
+    return True
 
 
 def _check(link: store.Link, seq: int, prev: bytes) -> Break | None:

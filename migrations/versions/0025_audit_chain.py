@@ -55,12 +55,13 @@ RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
 $$"""
 
 # Chains the rows `new_ids` (rows without a link yet), chain by chain, in id order: the chain's head is locked
-# FOR UPDATE (created at seq 0 the first time), each row hashed after the one before, the rows written in one
-# UPDATE and the head advanced.
+# FOR UPDATE (created at seq 0 the first time); the rows' lines are built set-based (their seqs follow the
+# head's), so only the hashing itself, each row's after the one before, runs in the loop; the rows are written
+# in one UPDATE and the head advanced.
 _LINK_PG = """CREATE FUNCTION audit_chain_link(new_ids integer[]) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
+  c integer;
   r record;
-  cur integer;
   s bigint;
   h bytea;
   ids integer[] := '{}';
@@ -68,33 +69,29 @@ DECLARE
   prevs bytea[] := '{}';
   hashes bytea[] := '{}';
 BEGIN
-  FOR r IN SELECT a.*, COALESCE(a.institution_id, 0) AS chain FROM audit_events a
-            WHERE a.id = ANY(new_ids) ORDER BY COALESCE(a.institution_id, 0), a.id LOOP
-    IF cur IS DISTINCT FROM r.chain THEN
-      IF cur IS NOT NULL THEN
-        UPDATE audit_chain_heads SET seq = s, row_hash = h WHERE chain_id = cur;
-      END IF;
-      cur := r.chain;
-      SELECT x.seq, x.row_hash INTO s, h FROM audit_chain_heads x WHERE x.chain_id = cur FOR UPDATE;
-      IF NOT FOUND THEN
-        INSERT INTO audit_chain_heads (chain_id, seq, row_hash) VALUES (cur, 0, decode(repeat('00', 32), 'hex'))
-          ON CONFLICT (chain_id) DO NOTHING;
-        SELECT x.seq, x.row_hash INTO s, h FROM audit_chain_heads x WHERE x.chain_id = cur FOR UPDATE;
-      END IF;
+  FOR c IN SELECT DISTINCT COALESCE(a.institution_id, 0) FROM audit_events a WHERE a.id = ANY(new_ids) ORDER BY 1 LOOP
+    SELECT x.seq, x.row_hash INTO s, h FROM audit_chain_heads x WHERE x.chain_id = c FOR UPDATE;
+    IF NOT FOUND THEN
+      INSERT INTO audit_chain_heads (chain_id, seq, row_hash) VALUES (c, 0, decode(repeat('00', 32), 'hex'))
+        ON CONFLICT (chain_id) DO NOTHING;
+      SELECT x.seq, x.row_hash INTO s, h FROM audit_chain_heads x WHERE x.chain_id = c FOR UPDATE;
     END IF;
-    s := s + 1;
-    ids := array_append(ids, r.id);
-    seqs := array_append(seqs, s);
-    prevs := array_append(prevs, h);
-    h := sha256(h || convert_to(audit_chain_line(s, r.institution_id, r.at, r.actor_id, r.action, r.entity_type,
-                                                 r.entity_id, r.before, r.after, r.context), 'UTF8'));
-    hashes := array_append(hashes, h);
+    FOR r IN SELECT t.id, t.next_seq AS seq, convert_to(audit_chain_line(t.next_seq, t.institution_id, t.at, t.actor_id, t.action,
+                    t.entity_type, t.entity_id, t.before, t.after, t.context), 'UTF8') AS line
+               FROM (SELECT a.*, s + row_number() OVER (ORDER BY a.id) AS next_seq FROM audit_events a
+                      WHERE a.id = ANY(new_ids) AND COALESCE(a.institution_id, 0) = c) AS t
+              ORDER BY t.next_seq LOOP
+      ids := array_append(ids, r.id);
+      seqs := array_append(seqs, r.seq);
+      prevs := array_append(prevs, h);
+      h := sha256(h || r.line);
+      hashes := array_append(hashes, h);
+    END LOOP;
+    s := seqs[cardinality(seqs)];
+    UPDATE audit_chain_heads SET seq = s, row_hash = h WHERE chain_id = c;
   END LOOP;
-  IF cur IS NOT NULL THEN
-    UPDATE audit_chain_heads SET seq = s, row_hash = h WHERE chain_id = cur;
-    UPDATE audit_events a SET seq = u.seq, prev_hash = u.prev_hash, row_hash = u.row_hash
-      FROM unnest(ids, seqs, prevs, hashes) AS u(id, seq, prev_hash, row_hash) WHERE a.id = u.id;
-  END IF;
+  UPDATE audit_events a SET seq = u.seq, prev_hash = u.prev_hash, row_hash = u.row_hash
+    FROM unnest(ids, seqs, prevs, hashes) AS u(id, seq, prev_hash, row_hash) WHERE a.id = u.id;
 END $$"""
 
 _TRIGGER_PG = [
@@ -172,7 +169,15 @@ def upgrade():
     if postgres:
         op.execute(_LINE_PG)
         op.execute(_LINK_PG)
-        op.execute("SELECT audit_chain_link(ARRAY(SELECT id FROM audit_events))")
+        # The existing rows in id order, 10,000 at a time (each call's id list stays small).
+        conn, last = op.get_bind(), 0
+        while True:
+            ids = conn.execute(sa.text("SELECT id FROM audit_events WHERE id > :last ORDER BY id LIMIT 10000"),
+                               {"last": last}).scalars().all()
+            if not ids:
+                break
+            conn.execute(sa.text("SELECT audit_chain_link(CAST(:ids AS integer[]))"), {"ids": list(ids)})
+            last = ids[-1]
         for statement in _TRIGGER_PG:
             op.execute(statement)
     else:
