@@ -12,7 +12,7 @@ from .access import (
 )
 from .apologies import Apology, apology_sessions
 from .attendance import AtRiskFlag, AttendanceRecord, CorporateAttendanceRecord, EvidenceFile
-from .audit import AtRiskNotice, AuditChainHead, AuditEvent, ReminderSent
+from .audit import AtRiskNotice, AuditChainAlert, AuditChainHead, AuditEvent, ReminderSent
 from .base import Base, utcnow
 from .checkin import CheckInAttempt, CheckInSettings, CheckInWindow
 from .cohorts import Cohort, CorporateAgreement, CorporateTrainee, Enrolment, cohort_facilitators
@@ -57,7 +57,7 @@ from .sessions import CalendarEventVersion, ClassSession, LockSweep, SessionLock
 __all__ = [
     "ACTIVE_JOB_STATUSES", "AccessRequest", "AccessRequestNotice", "AccessRequestRead", "AccessRequestStatus",
     "AccessScope", "AgreementStatus", "AgreementTermsChange", "ApiToken", "Apology", "ApologyStatus", "AtRiskFlag",
-    "AtRiskNotice", "AttendanceRecord", "AttendanceStatus", "AuditChainHead", "AuditEvent", "Base",
+    "AtRiskNotice", "AttendanceRecord", "AttendanceStatus", "AuditChainAlert", "AuditChainHead", "AuditEvent", "Base",
     "CalendarEventVersion", "CheckInAttempt", "CheckInSettings", "CheckInWindow", "ClassSession", "Cohort",
     "CohortStatus", "CohortType",
     "CorporateAgreement", "CorporateAttendanceRecord", "CorporateSessionCounts", "CorporateTrainee", "CreditNote",

@@ -82,3 +82,25 @@ class AtRiskNotice(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditChainAlert(Base):
+    """One break of an audit chain told to one admin: inserted before the mail goes out (unique per break and
+    recipient), so the nightly check mails each admin once per break however often it runs."""
+
+    __tablename__ = "audit_chain_alerts"
+    __table_args__ = (UniqueConstraint("chain_id", "break_key", "recipient_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain_id: Mapped[int]  # the institution's id; 0 for the platform's chain
+    break_key: Mapped[str] = mapped_column(String(80))  # reason:seq:row id
+    row_id: Mapped[int | None]
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[ReminderStatus] = mapped_column(enum_column(ReminderStatus), default=ReminderStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -155,6 +155,30 @@ def upgrade():
                     sa.Column('seq', sa.BigInteger(), nullable=False),
                     sa.Column('row_hash', sa.LargeBinary(length=32), nullable=False),
                     sa.PrimaryKeyConstraint('chain_id', name=op.f('pk_audit_chain_heads')))
+    op.create_table(
+        'audit_chain_alerts',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('chain_id', sa.Integer(), nullable=False),
+        sa.Column('break_key', sa.String(length=80), nullable=False),
+        sa.Column('row_id', sa.Integer(), nullable=True),
+        sa.Column('seq', sa.BigInteger(), nullable=True),
+        sa.Column('reason', sa.String(length=40), nullable=False),
+        sa.Column('detail', sa.Text(), nullable=False),
+        sa.Column('recipient_id', sa.Integer(), nullable=False),
+        sa.Column('status', sa.Enum('PENDING', 'SENT', 'FAILED', name='reminderstatus', native_enum=False, length=20),
+                  nullable=False),
+        sa.Column('attempts', sa.Integer(), server_default=sa.text('0'), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('last_error', sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(['recipient_id'], ['users.id'], name=op.f('fk_audit_chain_alerts_recipient_id_users'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_chain_alerts')),
+        sa.UniqueConstraint('chain_id', 'break_key', 'recipient_id',
+                            name=op.f('uq_audit_chain_alerts_chain_id_break_key_recipient_id')),
+    )
+    with op.batch_alter_table('audit_chain_alerts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_chain_alerts_recipient_id'), ['recipient_id'], unique=False)
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('institution_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('seq', sa.BigInteger(), nullable=True))
@@ -204,3 +228,4 @@ def downgrade():
         batch_op.drop_column('seq')
         batch_op.drop_column('institution_id')
     op.drop_table('audit_chain_heads')
+    op.drop_table('audit_chain_alerts')
