@@ -225,3 +225,33 @@ def test_a_submission_is_frozen_after_a_later_mark_and_flags_an_unlock(sql, demo
     assert total == 1 and listed[0].sha256 == doc.sha256 and listed[0].amended_since is not None
     assert listed[0].amended_since > submitted.submitted_at - dt.timedelta(seconds=1)
     assert sql.scalar(select(RegisterDocument.id).where(RegisterDocument.id == doc.id)) == doc.id
+
+
+def test_a_submission_records_the_audit_chain_head_and_shows_when_the_trail_changed(sql, demo, storage,
+                                                                                    session_with_marks, tmp_path):
+    from sqlalchemy import text
+
+    from core.audit_trail import nightly
+    from core.mail import MailSettings
+    from core.models import AuditChainHead, AuditEvent
+
+    session_id, _day, _ids = session_with_marks
+    admin = sql.get(User, demo["users"]["admin"])
+    attendance.lock_session(sql, admin, session_id, LockSession(reason="end of day"))
+    doc = build(sql, storage, admin.id, kind="session", session_id=session_id, format="pdf")
+    sql.rollback()
+    head = sql.get(AuditChainHead, demo["institution_id"])
+    before = (head.seq, head.row_hash.hex())
+    submitted = submissions.submit(sql, admin, SubmitRegister(register_document_id=doc.id))
+    assert (submitted.trail_seq, submitted.trail_hash) == before and before[0] > 0
+    assert submitted.trail_holds is True and submitted.trail_changed is False
+    # Someone rewrites an audit row from before the submission behind the application (the lock's); the nightly
+    # check finds it and the submission shows its trail changed.
+    first = sql.scalar(select(AuditEvent.id).where(AuditEvent.institution_id == demo["institution_id"],
+                                                   AuditEvent.action == "session.lock"))
+    sql.execute(text("UPDATE audit_events SET entity_id = entity_id + 1000 WHERE id = :id"), {"id": first})
+    sql.commit()
+    report = nightly.check_trail(sql, MailSettings(backend="file", file_dir=str(tmp_path / "mail")))
+    assert report.broken == [demo["institution_id"]] and report.mailed
+    listed, _ = submissions.list_submissions(sql, admin, 1, 50)
+    assert listed[0].trail_seq == before[0] and listed[0].trail_holds is False and listed[0].trail_changed
