@@ -115,7 +115,7 @@ def alert_mail(reader: Words, alert: AuditChainAlert, institution: str | None) -
              reader.gettext("Position %(seq)s in the chain.", seq=alert.seq))
     body = "\n\n".join((
         reader.gettext("The nightly check of the attendance audit trail of %(institution)s found a record that "
-                       "no longer matches its seal: it was changed, removed or added outside the application.",
+                       "no longer matches its hash: it was changed, removed or added outside the application.",
                        institution=whose),
         where,
         f"{alert.reason}: {alert.detail}",
