@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.models import Institution
+from core.models import Institution, Submission
 
 from . import chain, store
 
@@ -134,6 +134,20 @@ def verify(session: Session, institution_id: int | None = None) -> list[ChainRep
     """Every chain (or only `institution_id`'s), each checked from its first row."""
     ids = [institution_id] if institution_id is not None else store.chains(session)
     return [verify_chain(session, chain_id) for chain_id in ids]
+
+
+def verify_submission(session: Session, submission_id: int) -> ChainReport | None:
+    """The chain of a submission's institution checked up to the head the submission recorded, and that head
+    still there with the recorded hash. None: no such submission, or one made before the trail was chained."""
+    sub = session.get(Submission, submission_id)
+    if sub is None or sub.trail_seq is None:
+        return None
+    report = verify_chain(session, sub.institution_id, upto=sub.trail_seq)
+    if report.broken is None and sub.trail_seq and report.last_hash != sub.trail_hash:
+        report.broken = Break(None, sub.trail_seq, "head_mismatch",
+                              f"the row at seq {sub.trail_seq} no longer has the hash the submission recorded: the "
+                              "chain was rewritten after it was submitted")
+    return report
 
 
 def institution_by_slug(session: Session, slug: str) -> Institution | None:

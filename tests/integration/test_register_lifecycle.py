@@ -227,11 +227,11 @@ def test_a_submission_is_frozen_after_a_later_mark_and_flags_an_unlock(sql, demo
     assert sql.scalar(select(RegisterDocument.id).where(RegisterDocument.id == doc.id)) == doc.id
 
 
-def test_a_submission_records_the_audit_chain_head_and_shows_when_the_trail_changed(sql, demo, storage,
+def test_a_submission_records_the_audit_chain_head_and_shows_when_the_trail_changed(app, sql, demo, storage,
                                                                                     session_with_marks, tmp_path):
     from sqlalchemy import text
 
-    from core.audit_trail import nightly
+    from core.audit_trail import nightly, verify
     from core.mail import MailSettings
     from core.models import AuditChainHead, AuditEvent
 
@@ -245,12 +245,17 @@ def test_a_submission_records_the_audit_chain_head_and_shows_when_the_trail_chan
     submitted = submissions.submit(sql, admin, SubmitRegister(register_document_id=doc.id))
     assert (submitted.trail_seq, submitted.trail_hash) == before and before[0] > 0
     assert submitted.trail_holds is True and submitted.trail_changed is False
+    assert verify.verify_submission(sql, submitted.id).ok
     # Someone rewrites an audit row from before the submission behind the application (the lock's); the nightly
     # check finds it and the submission shows its trail changed.
     first = sql.scalar(select(AuditEvent.id).where(AuditEvent.institution_id == demo["institution_id"],
                                                    AuditEvent.action == "session.lock"))
     sql.execute(text("UPDATE audit_events SET entity_id = entity_id + 1000 WHERE id = :id"), {"id": first})
     sql.commit()
+    named = verify.verify_submission(sql, submitted.id)  # the chain up to the head the submission recorded
+    assert named is not None and named.broken is not None and named.broken.row_id == first
+    cli = app.test_cli_runner().invoke(args=["audit", "verify", "--submission", str(submitted.id)])
+    assert cli.exit_code == 1 and f"BROKEN at row id {first} " in cli.output
     report = nightly.check_trail(sql, MailSettings(backend="file", file_dir=str(tmp_path / "mail")))
     assert report.broken == [demo["institution_id"]] and report.mailed
     listed, _ = submissions.list_submissions(sql, admin, 1, 50)

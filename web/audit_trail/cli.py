@@ -1,5 +1,6 @@
-"""`flask --app web audit verify [--institution SLUG]`: walk the audit chains and name the first row that does
-not hold in each; exit code 1 on a break (2 for an unknown institution)."""
+"""`flask --app web audit verify [--institution SLUG | --submission ID]`: walk the audit chains (or one
+submission's, up to the head it recorded) and name the first row that does not hold in each; exit code 1 on a
+break."""
 
 from __future__ import annotations
 
@@ -18,16 +19,24 @@ audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
 
 @audit_cli.command("verify")
 @click.option("--institution", "slug", default=None, help="Only this institution's chain (its slug).")
-def verify(slug: str | None) -> None:
+@click.option("--submission", "submission_id", type=int, default=None,
+              help="Only the chain of this submission, up to the head it recorded.")
+def verify(slug: str | None, submission_id: int | None) -> None:
     """Check every audit chain (or one institution's) from its first row; report the first break."""
-    institution_id = None
-    if slug is not None:
-        inst = trail.institution_by_slug(db.session, slug)
-        if inst is None:
-            raise click.ClickException(f"No institution with slug {slug!r}.")
-        institution_id = inst.id
     started = time.perf_counter()
-    reports = trail.verify(db.session, institution_id)
+    if submission_id is not None:
+        found = trail.verify_submission(db.session, submission_id)
+        if found is None:
+            raise click.ClickException(f"No submission {submission_id} with a recorded chain head.")
+        reports = [found]
+    else:
+        institution_id = None
+        if slug is not None:
+            inst = trail.institution_by_slug(db.session, slug)
+            if inst is None:
+                raise click.ClickException(f"No institution with slug {slug!r}.")
+            institution_id = inst.id
+        reports = trail.verify(db.session, institution_id)
     seconds = time.perf_counter() - started
     for report in reports:
         name = f"institution {report.institution_id}" if report.institution_id else "platform (no institution)"
