@@ -22,6 +22,7 @@ from tasks import mail_settings, setting
 from tasks.people import welcome_words
 
 from .attendance.cli import add_commands as add_attendance_commands
+from .audit_trail.cli import add_commands as add_audit_commands
 from .extensions import db
 from .seals.cli import seal_command
 
@@ -131,6 +132,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(institutions_cli)
     add_attendance_commands(app)
+    add_audit_commands(app)
 
     @app.cli.command("demo-data")
     def demo_data() -> None:

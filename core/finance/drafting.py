@@ -228,9 +228,9 @@ def create_drafts(session: Session, user: User, command: CreateDrafts, *, grace_
         if rows:
             session.execute(insert(InvoiceLine), rows)
         audit.record_many(session, [{"actor_id": user.id, "action": "invoice.draft", "entity_type": "invoice",
-                                     "entity_id": invoice_id, "after": {"cohort_id": v["cohort_id"],
-                                                                        "period": [str(start), str(end)],
-                                                                        "total": v["total"]}}
+                                     "institution_id": v["institution_id"], "entity_id": invoice_id,
+                                     "after": {"cohort_id": v["cohort_id"], "period": [str(start), str(end)],
+                                               "total": v["total"]}}
                                     for invoice_id, v in zip(invoice_ids, values, strict=True)])
     return invoice_ids
 

@@ -1,6 +1,7 @@
 """All models, importable from one place: `from core.models import Cohort`."""
 
 from core import collation as _collation  # noqa: F401  (SQLite: names_fold and name collations on every connection)
+from core.audit_trail import chain as _chain  # noqa: F401  (SQLite: the audit chain's hash on every connection)
 
 from .access import (
     AccessRequest,
@@ -11,7 +12,7 @@ from .access import (
 )
 from .apologies import Apology, apology_sessions
 from .attendance import AtRiskFlag, AttendanceRecord, CorporateAttendanceRecord, EvidenceFile
-from .audit import AtRiskNotice, AuditEvent, ReminderSent
+from .audit import AtRiskNotice, AuditChainAlert, AuditChainHead, AuditEvent, ReminderSent
 from .base import Base, utcnow
 from .checkin import CheckInAttempt, CheckInSettings, CheckInWindow
 from .cohorts import Cohort, CorporateAgreement, CorporateTrainee, Enrolment, cohort_facilitators
@@ -71,6 +72,8 @@ __all__ = [
     "AtRiskNotice",
     "AttendanceRecord",
     "AttendanceStatus",
+    "AuditChainAlert",
+    "AuditChainHead",
     "AuditEvent",
     "Base",
     "CalendarEventVersion",

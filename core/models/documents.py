@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, Timestamped
@@ -93,3 +93,7 @@ class Submission(Timestamped, Base):
     status: Mapped[SubmissionStatus] = mapped_column(enum_column(SubmissionStatus), default=SubmissionStatus.DRAFT)
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     submitted_at: Mapped[dt.datetime | None]
+    # The institution's audit chain head when it was submitted (core/audit_trail): a later change of the trail
+    # shows against it.
+    trail_seq: Mapped[int | None] = mapped_column(BigInteger)
+    trail_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))

@@ -285,3 +285,36 @@ def test_a_redelivered_build_prints_the_time_its_build_began_and_leaves_no_runs_
     built = service.build_document(sql, storage, doc.id, settings)
     assert built.status.value == "READY" and built.started_at == began
     assert not (tmp_path / "runs" / f"document-{doc.id}").exists()
+def test_a_submission_records_the_audit_chain_head_and_shows_when_the_trail_changed(app, sql, demo, storage,
+                                                                                    session_with_marks, tmp_path):
+    from sqlalchemy import text
+
+    from core.audit_trail import nightly, verify
+    from core.mail import MailSettings
+    from core.models import AuditChainHead, AuditEvent
+
+    session_id, _day, _ids = session_with_marks
+    admin = sql.get(User, demo["users"]["admin"])
+    attendance.lock_session(sql, admin, session_id, LockSession(reason="end of day"))
+    doc = build(sql, storage, admin.id, kind="session", session_id=session_id, format="pdf")
+    sql.rollback()
+    head = sql.get(AuditChainHead, demo["institution_id"])
+    before = (head.seq, head.row_hash.hex())
+    submitted = submissions.submit(sql, admin, SubmitRegister(register_document_id=doc.id))
+    assert (submitted.trail_seq, submitted.trail_hash) == before and before[0] > 0
+    assert submitted.trail_holds is True and submitted.trail_changed is False
+    assert verify.verify_submission(sql, submitted.id).ok
+    # Someone rewrites an audit row from before the submission behind the application (the lock's); the nightly
+    # check finds it and the submission shows its trail changed.
+    first = sql.scalar(select(AuditEvent.id).where(AuditEvent.institution_id == demo["institution_id"],
+                                                   AuditEvent.action == "session.lock"))
+    sql.execute(text("UPDATE audit_events SET entity_id = entity_id + 1000 WHERE id = :id"), {"id": first})
+    sql.commit()
+    named = verify.verify_submission(sql, submitted.id)  # the chain up to the head the submission recorded
+    assert named is not None and named.broken is not None and named.broken.row_id == first
+    cli = app.test_cli_runner().invoke(args=["audit", "verify", "--submission", str(submitted.id)])
+    assert cli.exit_code == 1 and f"BROKEN at row id {first} " in cli.output
+    report = nightly.check_trail(sql, MailSettings(backend="file", file_dir=str(tmp_path / "mail")))
+    assert report.broken == [demo["institution_id"]] and report.mailed
+    listed, _ = submissions.list_submissions(sql, admin, 1, 50)
+    assert listed[0].trail_seq == before[0] and listed[0].trail_holds is False and listed[0].trail_changed

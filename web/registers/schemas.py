@@ -54,6 +54,14 @@ class SubmissionOut(BaseModel):
     kind: str | None
     cohort: str | None
     download_url: str | None = Field(description="The submitted file itself (its sha256 is the submission's).")
+    trail_seq: int | None = Field(
+        description="The institution's audit chain head when it was submitted: its position (0: an empty chain).")
+    trail_hash: str | None = Field(description="The chain head's hash when it was submitted (hex SHA-256).")
+    trail_holds: bool | None = Field(
+        description="The chain still passes through that head with that hash, and no nightly check found a break "
+                    "at or before it; null for a submission made before the trail was chained.")
+    trail_changed: bool = Field(
+        description="Trail changed since submission: the register was amended, or trail_holds is false.")
 
 
 class SubmissionPage(BaseModel):
@@ -82,7 +90,8 @@ def present_document(doc: RegisterDocument) -> dict[str, object]:
 def present_submission(view: SubmissionView) -> dict[str, object]:
     download = (url_for("registers.api_download", document_id=view.register_document_id)
                 if view.register_document_id is not None else None)
-    return SubmissionOut(**view.__dict__, download_url=download).model_dump(mode="json")
+    return SubmissionOut(**view.__dict__, trail_changed=view.trail_changed,
+                         download_url=download).model_dump(mode="json")
 
 
 class PdfUpload(BaseModel):
