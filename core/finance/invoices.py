@@ -38,7 +38,7 @@ from core.models import (
 from core.registers.service import new_document
 from core.uow import unit_of_work
 
-from . import drafting, money, pricing, store
+from . import drafting, money, pricing, store, terms
 from .commands import EditDraft
 from .jobs import BUILD_INVOICE
 from .pricing import DraftLine, RegisterCount
@@ -101,7 +101,8 @@ def edit_draft(session: Session, user: User, invoice_id: int, command: EditDraft
             raise Conflict(N_("An issued invoice cannot change; issue a credit note instead."), code="invoice_issued")
         existing = {line.id: line for line in lines_of(session, invoice.id)}
         agreement = session.get(CorporateAgreement, invoice.agreement_id)
-        default_rate = agreement.tax_rate if agreement and agreement.tax_rate is not None else 0
+        assert agreement is not None
+        default_rate = terms.effective_tax_rate(session, agreement)
         new_lines = []
         for i, sent in enumerate(command.lines):
             where = f"lines[{i}]"
@@ -109,7 +110,9 @@ def edit_draft(session: Session, user: User, invoice_id: int, command: EditDraft
             if sent.id and old is None:
                 raise ValidationError(N_("%(field)s names a line that is not on this invoice."), code="unknown_line",
                                       params={"field": where})
-            price = money.parse_amount(sent.unit_price, invoice.currency, field=f"{where}.unit_price")
+            # A kept deduction of an advance stays negative; every other price is zero or more.
+            price = money.parse_amount(sent.unit_price, invoice.currency, field=f"{where}.unit_price",
+                                       allow_negative=old is not None and old.counts == pricing.ADVANCE_DEDUCTION)
             rate = money.parse_rate(sent.tax_rate, field=f"{where}.tax_rate") if sent.tax_rate else default_rate
             if abs(sent.quantity * price) > money.MAX_MINOR:
                 raise ValidationError(N_("%(field)s is too large."), code="amount_too_large", params={"field": where})

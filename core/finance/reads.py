@@ -34,7 +34,7 @@ from core.models import (
 from . import money, pricing
 from .commands import InvoiceQuery
 from .invoices import BILLED, invoice_filter, lines_of
-from .terms import terms_of
+from .terms import agreement_defaults, terms_of
 
 
 def invoices_query(session: Session, user: User, query: InvoiceQuery, *, organization_id: int | None = None
@@ -159,7 +159,7 @@ def billing_schedule(session: Session, user: User, cohort_id: int) -> BillingSch
     if not cohort.is_corporate or cohort.agreement_id is None:
         raise NotFound(N_("No such corporate cohort."))
     agreement = session.get(CorporateAgreement, cohort.agreement_id)
-    terms = terms_of(agreement) if agreement else None
+    terms = terms_of(agreement, agreement_defaults(session, agreement)) if agreement else None
     invoiced, credited = session.execute(
         select(func.coalesce(func.sum(Invoice.subtotal), 0), func.coalesce(func.sum(Invoice.credited), 0))
         .where(Invoice.cohort_id == cohort.id, Invoice.status.in_(BILLED))).one()

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from core.finance import invoices, reads, settlement, terms
+from core.finance import billing, invoices, reads, settlement, terms
 from core.finance.commands import (
     CreateCreditNote,
     CreateDrafts,
@@ -21,7 +21,7 @@ from core.finance.commands import (
     UpdateBilling,
     UpdateTerms,
 )
-from core.models import Invoice, RegisterDocument
+from core.models import CorporateAgreement, Invoice, RegisterDocument
 from core.registers.service import ready_key
 
 from ..auth import requires, user
@@ -59,6 +59,10 @@ def _invoice_json(invoice: Invoice) -> dict[str, Any]:
     return present_invoice(reads.invoice_view(db.session, invoice))
 
 
+def _terms_json(agreement: CorporateAgreement) -> dict[str, Any]:
+    return present_terms(agreement, terms.agreement_defaults(db.session, agreement))
+
+
 def _pdf(doc: RegisterDocument | None, name: str) -> Response:
     from core.errors import NotFound
 
@@ -78,7 +82,7 @@ def _pdf(doc: RegisterDocument | None, name: str) -> Response:
 @contract(resp=responds(HTTP_200=TermsOut))
 def api_agreement_terms(agreement_id: int, json: UpdateTerms) -> Any:
     """Change an agreement's commercial terms (an ACTIVE agreement's need a reason, kept in its history)."""
-    return present_terms(terms.update_terms(db.session, user(), agreement_id, json))
+    return _terms_json(terms.update_terms(db.session, user(), agreement_id, json))
 
 
 @bp.get("/api/corporate-agreements/<int:agreement_id>/terms")
@@ -86,7 +90,7 @@ def api_agreement_terms(agreement_id: int, json: UpdateTerms) -> Any:
 @contract(resp=responds(HTTP_200=TermsOut))
 def api_agreement_terms_read(agreement_id: int) -> Any:
     """An agreement's commercial terms."""
-    return present_terms(terms.managed_agreement(db.session, user(), agreement_id))
+    return _terms_json(terms.managed_agreement(db.session, user(), agreement_id))
 
 
 @bp.get("/api/institutions/<int:institution_id>/billing")
@@ -94,7 +98,7 @@ def api_agreement_terms_read(agreement_id: int) -> Any:
 @contract(resp=responds(HTTP_200=BillingOut))
 def api_billing(institution_id: int) -> Any:
     """An institution's billing details (printed on its invoices)."""
-    return present_billing(terms.managed_institution(db.session, user(), institution_id))
+    return present_billing(billing.managed_institution(db.session, user(), institution_id))
 
 
 @bp.patch("/api/institutions/<int:institution_id>/billing")
@@ -102,7 +106,7 @@ def api_billing(institution_id: int) -> Any:
 @contract(resp=responds(HTTP_200=BillingOut))
 def api_billing_update(institution_id: int, json: UpdateBilling) -> Any:
     """Change an institution's billing details (fields left out keep their value)."""
-    return present_billing(terms.update_billing(db.session, user(), institution_id, json))
+    return present_billing(billing.update_billing(db.session, user(), institution_id, json))
 
 
 @bp.get("/api/corporate-cohorts/<int:cohort_id>/billing-schedule")
@@ -264,7 +268,7 @@ def api_org_invoices(query: InvoiceQuery) -> Any:
 @requires("corporate_finance.view")
 def agreement_terms(agreement_id: int) -> Any:
     agreement = terms.managed_agreement(db.session, user(), agreement_id)
-    return render_template("finance/terms.html", agreement=agreement, t=present_terms(agreement),
+    return render_template("finance/terms.html", agreement=agreement, t=_terms_json(agreement),
                            history=terms.terms_history(db.session, agreement.id))
 
 
@@ -281,7 +285,8 @@ def agreement_terms_save(agreement_id: int) -> Any:
 @requires("corporate_finance.view")
 def billing_details() -> Any:
     wanted = request.args.get("institution_id", "")
-    inst = terms.billing_institution(db.session, user(), int(wanted) if wanted.isdigit() and len(wanted) < 10 else None)
+    inst = billing.billing_institution(db.session, user(),
+                                       int(wanted) if wanted.isdigit() and len(wanted) < 10 else None)
     return render_template("finance/billing.html", b=present_billing(inst))
 
 
@@ -291,9 +296,9 @@ def billing_details_save() -> Any:
     sent = {k: v.strip() for k, v in request.form.items() if k not in ("csrf_token", "institution_id")}
     sent = {k: (v or None) for k, v in sent.items() if v or k not in ("invoice_prefix", "payment_terms_days")}
     wanted = request.form.get("institution_id", "")
-    institution_id = terms.billing_institution(
+    institution_id = billing.billing_institution(
         db.session, user(), int(wanted) if wanted.isdigit() and len(wanted) < 10 else None).id
-    terms.update_billing(db.session, user(), institution_id, UpdateBilling.model_validate(sent))
+    billing.update_billing(db.session, user(), institution_id, UpdateBilling.model_validate(sent))
     flash(_("The billing details are saved."), "success")
     return redirect(url_for("finance.billing_details", institution_id=institution_id))
 
