@@ -14,9 +14,10 @@ parsed here with no float anywhere.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from functools import cache
 
-from babel.numbers import get_currency_precision, list_currencies
+from babel.numbers import format_currency, get_currency_precision, list_currencies
 
 from core.errors import ValidationError
 from core.i18n import N_
@@ -95,6 +96,12 @@ def format_amount(minor: int, currency: str) -> str:
     sign = "-" if minor < 0 else ""
     whole, fraction = divmod(abs(minor), 10**digits)
     return f"{sign}{whole}.{fraction:0{digits}d}" if digits else f"{sign}{whole}"
+
+
+def display(minor: int, currency: str, locale: str) -> str:
+    """86250 ZAR in fr → "862,50 ZAR": the amount as the reader's language writes money (documents, mails)."""
+    value = Decimal(minor).scaleb(-exponent(currency))
+    return format_currency(value, currency, locale=locale.replace("-", "_"))
 
 
 def parse_rate(text: str, *, field: str = "tax_rate") -> int:

@@ -194,8 +194,8 @@ def test_a_billing_run_counts_each_cohort_by_its_own_statuses(client, api, sql, 
                 .values(billable_statuses="PRESENT,LATE,EXCUSED,ABSENT"))
     sql.commit()
     admin = api("admin")
-    ids = client.post("/api/invoices/batch", headers=admin,
-                      json={"cohort_ids": [first["cohort_id"], second["cohort_id"]], **PERIOD}).get_json()["invoice_ids"]
+    run = {"cohort_ids": [first["cohort_id"], second["cohort_id"]], **PERIOD}
+    ids = client.post("/api/invoices/batch", headers=admin, json=run).get_json()["invoice_ids"]
     quantities = [client.get(f"/api/invoices/{i}", headers=admin).get_json()["lines"][0]["quantity"] for i in ids]
     assert quantities == [8, 16]
 
@@ -265,3 +265,25 @@ def test_an_upfront_share_does_not_apply_to_per_enrolled_trainee(client, api, sq
     answer = client.patch(f"/api/corporate-agreements/{cohort['agreement_id']}", headers=api("admin"),
                           json={"upfront_percent": "10.00", "reason": "deposit"})
     assert answer.status_code == 422 and answer.get_json()["error"]["code"] == "upfront_not_applicable"
+
+
+def test_the_terms_screen_ticks_the_billed_marks_and_shows_the_defaults(login, sql, demo):
+    cohort = priced_cohort(sql, demo, currency=None, rate=None)
+    admin = login("admin")
+    url = f"/admin/corporate-agreements/{cohort['agreement_id']}/terms"
+    page = admin.get(url)
+    assert b'placeholder="DZD"' in page.data and b'placeholder="19.00"' in page.data
+    assert b'id="billable-PRESENT" name="billable_statuses" value="PRESENT" checked' in page.data
+    token = page.data.split(b'name="csrf_token" value="')[1].split(b'"')[0].decode()
+    form = {"csrf_token": token, "statuses_shown": "1", "billable_statuses": ["PRESENT", "LATE", "EXCUSED"],
+            "reason": "excused days billed"}
+    assert admin.post(url, data=form).status_code == 302
+    sql.expire_all()
+    agreement = sql.get(CorporateAgreement, cohort["agreement_id"])
+    # the defaults shown as placeholders are not written: they still follow the institution
+    assert (agreement.billable_statuses, agreement.currency, agreement.tax_rate) == ("PRESENT,LATE,EXCUSED", None,
+                                                                                     None)
+    refused = admin.post(url, data={**form, "billable_statuses": []})
+    assert refused.status_code in (302, 422)
+    sql.expire_all()
+    assert sql.get(CorporateAgreement, cohort["agreement_id"]).billable_statuses == "PRESENT,LATE,EXCUSED"

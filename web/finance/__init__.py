@@ -275,7 +275,10 @@ def agreement_terms(agreement_id: int) -> Any:
 @bp.post("/admin/corporate-agreements/<int:agreement_id>/terms")
 @requires("corporate_finance.manage")
 def agreement_terms_save(agreement_id: int) -> Any:
-    sent = {k: v.strip() for k, v in request.form.items() if k != "csrf_token" and v.strip()}
+    sent: dict[str, Any] = {k: v.strip() for k, v in request.form.items()
+                            if k not in ("csrf_token", "billable_statuses", "statuses_shown") and v.strip()}
+    if request.form.get("statuses_shown"):  # the form's tick boxes: none ticked is refused (422), not "bill nothing"
+        sent["billable_statuses"] = request.form.getlist("billable_statuses")
     terms.update_terms(db.session, user(), agreement_id, UpdateTerms.model_validate(sent))
     flash(_("The terms are saved."), "success")
     return redirect(url_for("finance.agreement_terms", agreement_id=agreement_id))
