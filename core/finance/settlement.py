@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core import audit, clock, jobs, mail
-from core.errors import Conflict, ValidationError
+from core.errors import Conflict
 from core.i18n import N_, Words, reader_language, words
 from core.models import (
     Cohort,
@@ -58,10 +58,8 @@ def credit(session: Session, user: User, invoice_id: int, command: CreateCreditN
         if amount <= 0:
             raise Conflict(N_("Nothing is left to credit on this invoice."), code="nothing_to_credit")
         if amount > balance:
-            raise ValidationError(N_("A credit note cannot exceed the invoice's balance (%(balance)s)."),
-                                  code="over_credit",
-                                  params={"balance": money.format_amount(balance, invoice.currency)},
-                                  details=[{"field": "amount", "message": "over the balance"}])
+            raise money.refuse("amount", N_("A credit note cannot exceed the invoice's balance (%(balance)s)."),
+                               "over_credit", balance=money.format_amount(balance, invoice.currency))
         tax = money.half_up(amount * invoice.tax, invoice.total) if invoice.total else 0
         inst = session.get(Institution, invoice.institution_id)
         assert inst is not None
@@ -89,16 +87,13 @@ def pay(session: Session, user: User, invoice_id: int, command: RecordPayment) -
         _not_draft(invoice)
         amount = money.parse_amount(command.amount, invoice.currency, allow_zero=False)
         if amount > invoice.balance:
-            raise ValidationError(N_("A payment cannot exceed the invoice's balance (%(balance)s)."),
-                                  code="overpayment",
-                                  params={"balance": money.format_amount(invoice.balance, invoice.currency)},
-                                  details=[{"field": "amount", "message": "over the balance"}])
+            raise money.refuse("amount", N_("A payment cannot exceed the invoice's balance (%(balance)s)."),
+                               "overpayment", balance=money.format_amount(invoice.balance, invoice.currency))
         inst = session.get(Institution, invoice.institution_id)
         assert inst is not None
         today = clock.today_in(inst.time_zone)
         if command.paid_on > today:
-            raise ValidationError(N_("A payment cannot be dated in the future."), code="paid_in_future",
-                                  details=[{"field": "paid_on", "message": "in the future"}])
+            raise money.refuse("paid_on", N_("A payment cannot be dated in the future."), "paid_in_future")
         payment = Payment(invoice_id=invoice.id, amount=amount, paid_on=command.paid_on, reference=command.reference,
                           recorded_by_id=user.id)
         session.add(payment)

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, Response, current_app
 
 from core.finance import billing, invoices, reads, settlement, terms
 from core.finance.commands import (
@@ -28,7 +27,6 @@ from ..auth import requires, user
 from ..contract import ErrorEnvelope, Page, contract, responds
 from ..downloads import attachment, stream_csv
 from ..extensions import db
-from ..i18n import current_language
 from ..pagination import query_page
 from .schemas import (
     BillingOut,
@@ -262,61 +260,4 @@ def api_org_invoices(query: InvoiceQuery) -> Any:
     return query_page(reads.invoices_query(db.session, user(), query), query, _invoice_json)
 
 
-# --- screens ----------------------------------------------------------------------------------------------------
-
-@bp.get("/admin/corporate-agreements/<int:agreement_id>/terms")
-@requires("corporate_finance.view")
-def agreement_terms(agreement_id: int) -> Any:
-    agreement = terms.managed_agreement(db.session, user(), agreement_id)
-    return render_template("finance/terms.html", agreement=agreement, t=_terms_json(agreement),
-                           history=terms.terms_history(db.session, agreement.id))
-
-
-@bp.post("/admin/corporate-agreements/<int:agreement_id>/terms")
-@requires("corporate_finance.manage")
-def agreement_terms_save(agreement_id: int) -> Any:
-    sent: dict[str, Any] = {k: v.strip() for k, v in request.form.items()
-                            if k not in ("csrf_token", "billable_statuses", "statuses_shown") and v.strip()}
-    if request.form.get("statuses_shown"):  # the form's tick boxes: none ticked is refused (422), not "bill nothing"
-        sent["billable_statuses"] = request.form.getlist("billable_statuses")
-    terms.update_terms(db.session, user(), agreement_id, UpdateTerms.model_validate(sent))
-    flash(_("The terms are saved."), "success")
-    return redirect(url_for("finance.agreement_terms", agreement_id=agreement_id))
-
-
-@bp.get("/admin/billing")
-@requires("corporate_finance.view")
-def billing_details() -> Any:
-    wanted = request.args.get("institution_id", "")
-    inst = billing.billing_institution(db.session, user(),
-                                       int(wanted) if wanted.isdigit() and len(wanted) < 10 else None)
-    return render_template("finance/billing.html", b=present_billing(inst))
-
-
-@bp.post("/admin/billing")
-@requires("corporate_finance.manage")
-def billing_details_save() -> Any:
-    sent = {k: v.strip() for k, v in request.form.items() if k not in ("csrf_token", "institution_id")}
-    sent = {k: (v or None) for k, v in sent.items() if v or k not in ("invoice_prefix", "payment_terms_days")}
-    wanted = request.form.get("institution_id", "")
-    institution_id = billing.billing_institution(
-        db.session, user(), int(wanted) if wanted.isdigit() and len(wanted) < 10 else None).id
-    billing.update_billing(db.session, user(), institution_id, UpdateBilling.model_validate(sent))
-    flash(_("The billing details are saved."), "success")
-    return redirect(url_for("finance.billing_details", institution_id=institution_id))
-
-
-@bp.get("/admin/invoices")
-@requires("corporate_finance.view")
-def invoice_list() -> Any:
-    query = InvoiceQuery.model_validate({k: v for k, v in request.args.items() if v})
-    page = query_page(reads.invoices_query(db.session, user(), query), query, _invoice_json)
-    return render_template("finance/invoices.html", page=page, query=query, language=current_language())
-
-
-@bp.get("/org/invoices")
-@requires("corporate_finance.view")
-def org_invoice_list() -> Any:
-    query = InvoiceQuery.model_validate({k: v for k, v in request.args.items() if v})
-    page = query_page(reads.invoices_query(db.session, user(), query), query, _invoice_json)
-    return render_template("finance/invoices.html", page=page, query=query, language=current_language())
+from . import screens  # noqa: E402,F401  (the finance screens register their routes on this blueprint)
