@@ -16,8 +16,8 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, false, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, delete, false, select, true, update
+from sqlalchemy.orm import Session, lazyload
 
 from core import audit, clock, jobs
 from core.access.scoping import require
@@ -149,7 +149,11 @@ def number_text(prefix: str, year: int, number: int) -> str:
 
 def issue(session: Session, user: User, invoice_id: int, *, language: str | None = None) -> Invoice:
     """Number, date and freeze the draft, and queue its PDF, in one transaction: a failure anywhere rolls the
-    number back with everything else."""
+    number back with everything else.
+
+    Concurrent issues in an institution queue on its counter row from the moment the number is taken to the
+    commit, so everything else is written first (the document row, the job, the audit row: flushed before the
+    number), and after it come one UPDATE of the invoice and the COMMIT."""
     with unit_of_work(session):
         invoice = managed_invoice(session, user, invoice_id)
         if invoice.status != DRAFT:
@@ -160,19 +164,21 @@ def issue(session: Session, user: User, invoice_id: int, *, language: str | None
         inst = session.get(Institution, invoice.institution_id)
         assert inst is not None
         today = clock.today_in(inst.time_zone)
-        invoice.language = language or invoice.language
-        cohort = session.get(Cohort, invoice.cohort_id)
-        doc = new_document(session, cohort, user, DocumentKind.INVOICE_PDF, DocumentFormat.PDF, invoice.language)
+        due_on = today + dt.timedelta(days=inst.payment_terms_days or 0)
+        pdf_language = language or invoice.language
+        # The cohort only scopes the document row: no need for its facilitators and the rest.
+        cohort = session.get(Cohort, invoice.cohort_id, options=[lazyload("*")])
+        doc = new_document(session, cohort, user, DocumentKind.INVOICE_PDF, DocumentFormat.PDF, pdf_language)
         jobs.enqueue(session, BUILD_INVOICE, doc.id)
-        # The number last: the counter row stays locked from here to the commit, so the wait of a concurrent
-        # issue in the institution is this short tail, not the whole transaction.
-        number = store.next_number(session, inst.id, "invoice", today.year)
-        invoice.number = number_text(inst.invoice_prefix or "INV", today.year, number)
-        invoice.status, invoice.issued_on, invoice.issued_at = ISSUED, today, clock.now()
-        invoice.due_on = today + dt.timedelta(days=inst.payment_terms_days or 0)
-        invoice.document_id = doc.id
         audit.record(session, actor_id=user.id, action="invoice.issue", entity_type="invoice", entity_id=invoice.id,
-                     after={"number": invoice.number, "total": invoice.total, "due_on": str(invoice.due_on)})
+                     after={"total": invoice.total, "due_on": str(due_on), "document_id": doc.id})
+        session.flush()
+        number = store.next_number(session, inst.id, "invoice", today.year)   # the counter is locked from here
+        session.execute(update(Invoice).where(Invoice.id == invoice.id).values(
+            number=number_text(inst.invoice_prefix or "INV", today.year, number), status=ISSUED, issued_on=today,
+            issued_at=clock.now(), due_on=due_on, document_id=doc.id, language=pdf_language,
+            updated_at=clock.now()).execution_options(synchronize_session=False))
+    session.expire(invoice)
     return invoice
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from core import audit, clock, jobs, mail
 from core.errors import Conflict
@@ -64,18 +64,20 @@ def credit(session: Session, user: User, invoice_id: int, command: CreateCreditN
         inst = session.get(Institution, invoice.institution_id)
         assert inst is not None
         today = clock.today_in(inst.time_zone)
-        number = store.next_number(session, inst.id, "credit_note", today.year)
-        cohort = session.get(Cohort, invoice.cohort_id)
+        cohort = session.get(Cohort, invoice.cohort_id, options=[lazyload("*")])
         doc = new_document(session, cohort, user, DocumentKind.CREDIT_NOTE_PDF, DocumentFormat.PDF, invoice.language)
+        jobs.enqueue(session, BUILD_INVOICE, doc.id)
+        invoice.credited += amount
+        invoice.status = status_after(invoice, today)
+        session.flush()
+        # The number last: the credit-note counter stays locked from here to the commit (see invoices.issue).
+        number = store.next_number(session, inst.id, "credit_note", today.year)
         note = CreditNote(institution_id=inst.id, invoice_id=invoice.id,
                           number=number_text(f"{CREDIT_PREFIX}{inst.invoice_prefix or ''}", today.year, number),
                           issued_on=today, currency=invoice.currency, subtotal=amount - tax, tax=tax, total=amount,
                           reason=command.reason, document_id=doc.id, created_by_id=user.id)
         session.add(note)
-        invoice.credited += amount
-        invoice.status = status_after(invoice, today)
         session.flush()
-        jobs.enqueue(session, BUILD_INVOICE, doc.id)
         audit.record(session, actor_id=user.id, action="invoice.credit", entity_type="invoice", entity_id=invoice.id,
                      after={"credit_note": note.number, "amount": amount}, context={"reason": command.reason})
     return note

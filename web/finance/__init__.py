@@ -28,6 +28,7 @@ from ..contract import ErrorEnvelope, Page, contract, responds
 from ..downloads import attachment, stream_csv
 from ..extensions import db
 from ..pagination import query_page
+from ..timing import time_answers
 from .schemas import (
     BillingOut,
     BillingScheduleOut,
@@ -46,6 +47,7 @@ from .schemas import (
 )
 
 bp = Blueprint("finance", __name__)
+time_answers(bp)  # Server-Timing: the app's own time (bench_invoices reads it)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
