@@ -16,7 +16,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, false, select, true, update
+from sqlalchemy import ColumnElement, and_, delete, false, select, true
 from sqlalchemy.orm import Session, lazyload
 
 from core import audit, clock, jobs
@@ -173,11 +173,9 @@ def issue(session: Session, user: User, invoice_id: int, *, language: str | None
         audit.record(session, actor_id=user.id, action="invoice.issue", entity_type="invoice", entity_id=invoice.id,
                      after={"total": invoice.total, "due_on": str(due_on), "document_id": doc.id})
         session.flush()
-        number = store.next_number(session, inst.id, "invoice", today.year)   # the counter is locked from here
-        session.execute(update(Invoice).where(Invoice.id == invoice.id).values(
-            number=number_text(inst.invoice_prefix or "INV", today.year, number), status=ISSUED, issued_on=today,
-            issued_at=clock.now(), due_on=due_on, document_id=doc.id, language=pdf_language,
-            updated_at=clock.now()).execution_options(synchronize_session=False))
+        store.number_invoice(session, invoice.id, inst.id, today.year, inst.invoice_prefix or "INV", {
+            "status": ISSUED, "issued_on": today, "issued_at": clock.now(), "due_on": due_on, "document_id": doc.id,
+            "language": pdf_language, "updated_at": clock.now()})   # the counter is locked from here to the commit
     session.expire(invoice)
     return invoice
 
