@@ -137,7 +137,7 @@ def _hold_times(app: Any) -> list[float]:
     holds: list[float] = []
 
     def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.startswith("INSERT INTO finance_counters"):
+        if "INSERT INTO finance_counters" in statement:
             taken[threading.get_ident()] = time.perf_counter()
 
     def committed(_session: Any) -> None:

@@ -107,6 +107,12 @@ class IssueInvoice(Command):
     language: Language | None = Field(None, description="The PDF's language; absent: the institution's default.")
 
 
+class StatementRequest(Command):
+    language: Language | None = Field(None, description="The PDF's language; absent: the institution's default.")
+    organization_id: Id | None = Field(None, description="/api/org/statement/document: which of your organizations "
+                                                         "(absent: your first).")
+
+
 class CreateCreditNote(Command):
     amount: DecimalText | None = Field(None, description="Total to credit, tax included; absent: the whole balance.")
     reason: Reason

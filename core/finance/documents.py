@@ -31,11 +31,13 @@ from core.registers.service import BuildSettings, claim_build, document_meta, st
 from core.storage import PrivateStorage
 
 from . import money
+from .statements import PrintedStatement, printed_statement
 from .terms import statuses_of
 
 TEMPLATES = (str(Path(__file__).parent / "templates"),)
-KINDS = (DocumentKind.INVOICE_PDF, DocumentKind.CREDIT_NOTE_PDF)
-TITLES = {DocumentKind.INVOICE_PDF: N_("Invoice"), DocumentKind.CREDIT_NOTE_PDF: N_("Credit note")}
+KINDS = (DocumentKind.INVOICE_PDF, DocumentKind.CREDIT_NOTE_PDF, DocumentKind.STATEMENT_PDF)
+TITLES = {DocumentKind.INVOICE_PDF: N_("Invoice"), DocumentKind.CREDIT_NOTE_PDF: N_("Credit note"),
+          DocumentKind.STATEMENT_PDF: N_("Statement of account")}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,18 +114,20 @@ def _printed(session: Session, doc: RegisterDocument) -> Printed:
         billed_statuses=() if note else statuses_of(invoice.billed_statuses) if invoice.billed_statuses else ())
 
 
-def render_pdf(doc: RegisterDocument, printed: Printed, meta: render.DocumentMeta, translations_dir: str | None
-               ) -> bytes:
+def render_pdf(doc: RegisterDocument, printed: Printed | PrintedStatement, meta: render.DocumentMeta,
+               translations_dir: str | None) -> bytes:
     words = render.translations(translations_dir, doc.language)
-    html = render.render_document_html("finance_document.html", {"f": printed,
-                                                                 "title": words.gettext(TITLES[doc.kind])},
+    statement = isinstance(printed, PrintedStatement)
+    context = {"f": printed, "title": words.gettext(TITLES[doc.kind]),
+               "number": printed.buyer_name if statement else printed.number}  # type: ignore[union-attr]
+    html = render.render_document_html("finance_statement.html" if statement else "finance_document.html", context,
                                        meta, translations_dir, TEMPLATES)
     return pdf.html_to_pdf(html)
 
 
 def build(session: Session, storage: PrivateStorage, document_id: int, settings: BuildSettings
           ) -> RegisterDocument | None:
-    """Render and store an invoice's or credit note's PDF. Idempotent: a READY one is left as it is."""
+    """Render and store an invoice's, credit note's or statement's PDF. Idempotent: a READY one is left as it is."""
     doc = session.get(RegisterDocument, document_id)
     if doc is None or doc.kind not in KINDS:
         raise NotFound(N_("No such document."))
@@ -131,7 +135,7 @@ def build(session: Session, storage: PrivateStorage, document_id: int, settings:
         return session.get(RegisterDocument, document_id)
     doc = session.get(RegisterDocument, document_id)
     assert doc is not None
-    printed = _printed(session, doc)
+    printed = printed_statement(session, doc) if doc.kind == DocumentKind.STATEMENT_PDF else _printed(session, doc)
     meta = document_meta(doc, settings, printed.time_zone)
     session.rollback()  # the data is read: release the snapshot before the slow part
     content = render_pdf(doc, printed, meta, settings.translations_dir)

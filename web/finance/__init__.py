@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app
 
-from core.finance import billing, invoices, reads, settlement, terms
+from core.finance import billing, invoices, reads, settlement, statements, terms
 from core.finance.commands import (
     CreateCreditNote,
     CreateDrafts,
@@ -17,6 +17,7 @@ from core.finance.commands import (
     InvoiceQuery,
     IssueInvoice,
     RecordPayment,
+    StatementRequest,
     UpdateBilling,
     UpdateTerms,
 )
@@ -36,6 +37,7 @@ from .schemas import (
     DraftsOut,
     InvoiceOut,
     PaymentOut,
+    StatementDocumentOut,
     StatementOut,
     TermsOut,
     present_billing,
@@ -43,6 +45,7 @@ from .schemas import (
     present_invoice,
     present_payment,
     present_schedule,
+    present_statement_document,
     present_terms,
 )
 
@@ -252,6 +255,44 @@ def _statement(organization_id: int) -> dict[str, Any]:
 def api_statement(organization_id: int) -> Any:
     """An organization's statement: its issued invoices, credit notes, payments and balance."""
     return _statement(organization_id)
+
+
+@bp.post("/api/organizations/<int:organization_id>/statement/document")
+@requires("corporate_finance.manage")
+@contract(resp=responds(HTTP_202=StatementDocumentOut))
+def api_statement_pdf(organization_id: int, json: StatementRequest) -> Any:
+    """Build the organization's statement as a PDF (the language asked, else the institution's); poll
+    `status_url`. Staff who manage finance; the organization's members use /api/org/statement/document."""
+    doc = statements.request_statement(db.session, user(), organization_id, json.language)
+    return present_statement_document(doc), 202
+
+
+@bp.post("/api/org/statement/document")
+@requires("org_programs.view")  # an organization's members; the service also wants corporate_finance.view
+@contract(resp=responds(HTTP_202=StatementDocumentOut))
+def api_org_statement_pdf(json: StatementRequest) -> Any:
+    """Your organization's statement as a PDF (members of an organization granted corporate_finance.view)."""
+    member = user()
+    wanted = json.organization_id or next(iter(member.organization_ids or []), 0)
+    doc = statements.request_statement(db.session, member, wanted, json.language)
+    return present_statement_document(doc), 202
+
+
+@bp.get("/api/statement-documents/<int:document_id>")
+@requires("corporate_finance.view")
+@contract(resp=responds(HTTP_200=StatementDocumentOut))
+def api_statement_document(document_id: int) -> Any:
+    """A statement PDF's status, and its `download_url` once READY."""
+    return present_statement_document(statements.visible_statement(db.session, user(), document_id))
+
+
+@bp.get("/api/statement-documents/<int:document_id>/file")
+@requires("corporate_finance.view")
+@contract(resp=responds(HTTP_200=None, HTTP_409=ErrorEnvelope))
+def api_statement_document_file(document_id: int) -> Any:
+    """Download a statement PDF (409 while it is being built)."""
+    doc = statements.visible_statement(db.session, user(), document_id)
+    return _pdf(doc, f"statement-{doc.reference}")
 
 
 @bp.get("/api/org/invoices")

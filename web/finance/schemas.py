@@ -137,6 +137,17 @@ class BillingScheduleOut(BaseModel):
     credited: str | None
 
 
+class StatementDocumentOut(BaseModel):
+    """A statement PDF: 202 while it is built (poll `status_url`), then READY with its `download_url`."""
+
+    id: int
+    status: str = Field(description="PENDING, BUILDING, READY or FAILED.")
+    status_url: str
+    download_url: str | None
+    language: str
+    reference: str = Field(description="Printed on the PDF; /verify/<reference> confirms it.")
+
+
 class StatementOut(BaseModel):
     organization_id: int
     organization: str
@@ -208,3 +219,10 @@ def present_schedule(s: BillingSchedule) -> dict[str, Any]:
             "expected": [{"due_on": _day(e.due_on), "counts": e.counts, "quantity": e.quantity, "amount": fmt(e.amount)}
                          for e in s.expected],
             "expected_total": fmt(s.expected_total), "invoiced": fmt(s.invoiced), "credited": fmt(s.credited)}
+
+
+def present_statement_document(doc: RegisterDocument) -> dict[str, Any]:
+    ready = doc.status.value == "READY"
+    return {"id": doc.id, "status": doc.status.value, "language": doc.language, "reference": doc.reference,
+            "status_url": url_for("finance.api_statement_document", document_id=doc.id),
+            "download_url": url_for("finance.api_statement_document_file", document_id=doc.id) if ready else None}
