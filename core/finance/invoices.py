@@ -169,7 +169,7 @@ def issue(session: Session, user: User, invoice_id: int, *, language: str | None
         # The cohort only scopes the document row: no need for its facilitators and the rest.
         cohort = session.get(Cohort, invoice.cohort_id, options=[lazyload("*")])
         doc = new_document(session, cohort, user, DocumentKind.INVOICE_PDF, DocumentFormat.PDF, pdf_language)
-        jobs.enqueue(session, BUILD_INVOICE, doc.id)
+        jobs.enqueue(session, BUILD_INVOICE, doc.id, wait=False)  # the answer does not wait for the broker
         audit.record(session, actor_id=user.id, action="invoice.issue", entity_type="invoice", entity_id=invoice.id,
                      after={"total": invoice.total, "due_on": str(due_on), "document_id": doc.id})
         session.flush()

@@ -98,9 +98,10 @@ def by_content(session: Session, stream: BinaryIO, max_bytes: int) -> tuple[str,
 
 
 def _verified(session: Session, doc: RegisterDocument) -> Verified:
-    issuer = session.execute(select(Institution.name, Institution.time_zone)
-                             .join(Cohort, Cohort.institution_id == Institution.id)
-                             .where(Cohort.id == doc.cohort_id)).first()
+    issuer = session.execute(select(Institution.name, Institution.time_zone).where(
+        Institution.id == doc.institution_id) if doc.institution_id is not None else  # (a statement has no cohort)
+        select(Institution.name, Institution.time_zone).join(Cohort, Cohort.institution_id == Institution.id)
+        .where(Cohort.id == doc.cohort_id)).first()
     institution, zone = (issuer.name, issuer.time_zone or "UTC") if issuer else ("", "UTC")
     cohort = session.scalar(select(Cohort.name).where(Cohort.id == doc.cohort_id)) or ""
     day = start = end = None

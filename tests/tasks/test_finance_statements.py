@@ -70,3 +70,13 @@ def test_the_organizations_member_gets_their_statement_and_nobody_else_does(app,
     assert client.post(f"/api/organizations/{demo['organization_id']}/statement/document", headers=api("support"),
                        json={}).status_code == 403
     assert client.get(f"/api/statement-documents/{doc['id']}", headers=api("support")).status_code == 200
+
+
+def test_the_statement_is_verified_by_its_reference_as_the_institutions(client, api, sql, demo, live_worker):
+    admin = api("admin")
+    answer = client.post(f"/api/organizations/{demo['organization_id']}/statement/document", headers=admin,
+                         json={"language": "en"})
+    doc, _text = _ready_text(client, admin, answer)
+    page = client.get(f"/verify/{doc['reference']}")
+    assert page.status_code == 200 and doc["reference"].encode() in page.data
+    assert b"Demo Training Institute" in page.data  # the issuing institution, found without a cohort

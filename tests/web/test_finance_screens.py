@@ -8,6 +8,7 @@ import re
 import pytest
 
 from core.models import Invoice
+from tests.conftest import wait_for
 from tests.finance_factories import grant_finance, mark_all, other_organization_member, priced_cohort
 
 PERIOD = {"period_from": "2026-11-01", "period_to": "2026-11-15"}
@@ -41,7 +42,7 @@ def test_an_admin_issues_then_records_a_payment_then_credits_from_the_invoice_pa
     issued = _post(admin, f"{url}/issue", page, language="fr")
     assert issued.status_code == 200 and b"INV-2026-000001 is issued" in issued.data
     assert b"Record a payment" in issued.data and b'name="paid_on"' in issued.data
-    assert [name for name, _ids in published] == ["finance.build_document"]
+    assert wait_for(lambda: [name for name, _ids in published]) == ["finance.build_document"]
     paid = _post(admin, f"{url}/payments", issued, amount="5870.00", paid_on="2026-11-16", reference="EFT 991")
     assert b"The payment is recorded." in paid.data and b"EFT 991" in paid.data
     credited = _post(admin, f"{url}/credit-notes", paid, amount="", reason="Course fee waived")
