@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from core.fields import Command, Id, Language, Name, PageQuery, SearchText
+from core.finance.commands import UpdateBilling
 from core.i18n import LANGUAGES as LANGUAGES  # web/institutions reads it from here
 from core.input_fields import OptionalEmail, blank_to_none, bounded, kept
 from core.institutions.countries import normalize_country
@@ -64,8 +65,10 @@ class CreateInstitution(InstitutionFields):
     default_language: Language = "en"
 
 
-class UpdateInstitution(InstitutionFields):
-    """Only the keys sent are changed."""
+class UpdateInstitution(InstitutionFields, UpdateBilling):
+    """Only the keys sent are changed. The billing fields (UpdateBilling: legal name, tax number, address, invoice
+    prefix, payment terms, bank details, default tax rate) are the institution's own admin's to change too; the
+    others are super admins'."""
 
     name: kept(Name) = Field(None, max_length=200)
     slug: kept(Slug) = None

@@ -48,6 +48,9 @@ class CorporateAgreement(Timestamped, Base):
     tax_rate: Mapped[int | None]
     upfront_percent: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     billing_plan: Mapped[str] = mapped_column(String(16), default="monthly", server_default=text("'monthly'"))
+    # The attendance statuses that make a billed trainee-day (comma-separated; default: attended days only).
+    billable_statuses: Mapped[str] = mapped_column(String(40), default="PRESENT,LATE",
+                                                   server_default=text("'PRESENT,LATE'"))
 
 
 class Cohort(Timestamped, Base):

@@ -47,7 +47,10 @@ class RegisterDocument(Timestamped, Base):
     # issued like registers (verification then reads it from the cohort).
     institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"),
                                                        index=True)
-    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    # NULL only on an organization's statement (corporate finance), which is the organization's, not a cohort's.
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"),
+                                                        index=True)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("class_sessions.id", ondelete="CASCADE"), index=True)
     kind: Mapped[DocumentKind] = mapped_column(enum_column(DocumentKind))
     format: Mapped[DocumentFormat] = mapped_column(enum_column(DocumentFormat, 8), server_default=text("'pdf'"))

@@ -156,9 +156,11 @@ def by_content(session: Session, stream: BinaryIO, max_bytes: int) -> tuple[str,
 
 
 def _verified(session: Session, doc: RegisterDocument) -> Verified:
-    issuer = session.execute(select(Institution.id, Institution.name, Institution.time_zone)
-                             .join(Cohort, Cohort.institution_id == Institution.id)
-                             .where(Cohort.id == doc.cohort_id)).first()
+    columns = (Institution.id, Institution.name, Institution.time_zone)
+    issuer = session.execute(select(*columns).where(
+        Institution.id == doc.institution_id) if doc.institution_id is not None else  # (a statement has no cohort)
+        select(*columns).join(Cohort, Cohort.institution_id == Institution.id)
+        .where(Cohort.id == doc.cohort_id)).first()
     institution, zone = (issuer.name, issuer.time_zone or "UTC") if issuer else ("", "UTC")
     seal = seals.in_force(session, issuer.id) if issuer else None
     cohort = session.scalar(select(Cohort.name).where(Cohort.id == doc.cohort_id)) or ""

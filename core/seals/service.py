@@ -97,7 +97,7 @@ def seal_issued_pdf(session: Session, institution_id: int, content: bytes) -> tu
 def document_institution(session: Session, document_id: int) -> int | None:
     """The issuing institution of a document (older client reports name none: their cohort's)."""
     row = session.execute(select(RegisterDocument.institution_id, Cohort.institution_id)
-                          .join(Cohort, Cohort.id == RegisterDocument.cohort_id)
+                          .outerjoin(Cohort, Cohort.id == RegisterDocument.cohort_id)  # a statement has none
                           .where(RegisterDocument.id == document_id)).first()
     return None if row is None else (row[0] or row[1])
 
