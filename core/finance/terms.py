@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, clock
 from core.access.scoping import require
+from core.at_risk.fields import AT_RISK_FIELDS
 from core.errors import NotFound, ValidationError
 from core.i18n import N_
 from core.models import AgreementStatus, AgreementTermsChange, CorporateAgreement, Institution, Role, User
@@ -44,6 +45,8 @@ def terms_json(agreement: CorporateAgreement) -> dict[str, Any]:
         "tax_rate": money.format_rate(agreement.tax_rate) if agreement.tax_rate is not None else None,
         "upfront_percent": money.format_rate(agreement.upfront_percent or 0),
         "billing_plan": agreement.billing_plan,
+        "required_rate": agreement.required_rate,
+        "absence_limit": agreement.absence_limit,
     }
 
 
@@ -62,12 +65,14 @@ def managed_agreement(session: Session, user: User, agreement_id: int, *, lock: 
 
 def _parsed(agreement: CorporateAgreement, command: UpdateTerms) -> dict[str, Any]:
     sent = command.model_dump(exclude_unset=True, exclude={"reason"})
+    # The at-risk settings may be emptied (null: inherit the qualification's); the money terms may not.
+    standing = {key: sent.pop(key) for key in AT_RISK_FIELDS if key in sent}
     if any(value is None for value in sent.values()):
         raise ValidationError(N_("Terms cannot be emptied: leave a field out to keep its value."),
                               code="terms_emptied")
     currency = money.normalize_currency(sent.get("currency") or agreement.currency or "") \
         if (sent.get("currency") or agreement.currency) else None
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = dict(standing)
     if "currency" in sent:
         values["currency"] = currency
     if "pricing_model" in sent:

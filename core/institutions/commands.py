@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from core.at_risk.fields import AbsenceLimit, ExcusedCountsAs, RequiredRate
 from core.fields import Command, Id, Language, Name, PageQuery, SearchText
 from core.i18n import LANGUAGES as LANGUAGES  # web/institutions reads it from here
 from core.input_fields import OptionalEmail, blank_to_none, bounded, kept
@@ -72,6 +73,8 @@ class UpdateInstitution(InstitutionFields):
     time_zone: kept(TimeZoneName) = None
     country: kept(CountryCode) = None
     default_language: kept(Language) = None
+    excused_counts_as: kept(ExcusedCountsAs) = Field(None, description="How EXCUSED counts in attendance rates: "
+                                                     "attended, not_counted (the default) or absent.")
 
 
 class InstitutionQuery(PageQuery):
@@ -91,6 +94,8 @@ class UpdateQualification(Command):
     title: kept(Name) = Field(None, max_length=200)
     level: Level = None
     active: kept(bool) = None
+    required_rate: RequiredRate | None = None
+    absence_limit: AbsenceLimit | None = None
 
 
 class QualificationQuery(PageQuery):

@@ -10,7 +10,7 @@ from .access import (
     access_request_cohorts,
 )
 from .apologies import Apology, apology_sessions
-from .at_risk import LEVELS, AtRiskLevel, AtRiskLevelChange, AtRiskLevelNotice
+from .at_risk import AtRiskLevel, AtRiskLevelChange, AtRiskLevelNotice
 from .attendance import AtRiskFlag, AttendanceRecord, CorporateAttendanceRecord, EvidenceFile
 from .audit import AtRiskNotice, AuditEvent, ReminderSent
 from .base import Base, utcnow
@@ -57,7 +57,7 @@ from .sessions import CalendarEventVersion, ClassSession, LockSweep, SessionLock
 __all__ = [
     "ACTIVE_JOB_STATUSES", "AccessRequest", "AccessRequestNotice", "AccessRequestRead", "AccessRequestStatus",
     "AccessScope", "AgreementStatus", "AgreementTermsChange", "ApiToken", "Apology", "ApologyStatus", "AtRiskFlag",
-    "AtRiskLevel", "AtRiskLevelChange", "AtRiskLevelNotice", "LEVELS",
+    "AtRiskLevel", "AtRiskLevelChange", "AtRiskLevelNotice",
     "AtRiskNotice", "AttendanceRecord", "AttendanceStatus", "AuditEvent", "Base", "CalendarEventVersion",
     "CheckInAttempt", "CheckInSettings", "CheckInWindow", "ClassSession", "Cohort", "CohortStatus", "CohortType",
     "CorporateAgreement", "CorporateAttendanceRecord", "CorporateSessionCounts", "CorporateTrainee", "CreditNote",

@@ -47,6 +47,8 @@ class Institution(Timestamped, Base):
     # How EXCUSED counts in attendance rates (issue 24): "attended", "not_counted" or "absent".
     excused_counts_as: Mapped[str] = mapped_column(String(12), default="not_counted",
                                                    server_default=text("'not_counted'"))
+    # Who hears of each at-risk level ({"watch": ["learner"], …}); NULL: core.at_risk.rules.DEFAULT_RULES.
+    at_risk_rules: Mapped[dict[str, Any] | None]
 
 
 class Qualification(Timestamped, Base):

@@ -7,6 +7,7 @@ Revises: 0022
 """
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = '0027'
 down_revision = '0022'
@@ -14,6 +15,7 @@ branch_labels = None
 depends_on = None
 
 _STATUS = sa.Enum('PENDING', 'SENT', 'FAILED', name='reminderstatus', native_enum=False, length=20)
+_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql')
 _OVERRIDDEN = ('qualifications', 'cohorts', 'corporate_agreements')
 
 
@@ -25,6 +27,7 @@ def upgrade():
     with op.batch_alter_table('institutions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('excused_counts_as', sa.String(length=12),
                                       server_default=sa.text("'not_counted'"), nullable=False))
+        batch_op.add_column(sa.Column('at_risk_rules', _JSON, nullable=True))
 
     op.create_table(
         'at_risk_levels',
@@ -108,6 +111,7 @@ def downgrade():
         batch_op.drop_index('ix_at_risk_levels_cohort_level')
     op.drop_table('at_risk_levels')
     with op.batch_alter_table('institutions', schema=None) as batch_op:
+        batch_op.drop_column('at_risk_rules')
         batch_op.drop_column('excused_counts_as')
     for table in reversed(_OVERRIDDEN):
         with op.batch_alter_table(table, schema=None) as batch_op:

@@ -94,6 +94,8 @@ class TermsOut(BaseModel):
     tax_rate: str | None
     upfront_percent: str
     billing_plan: str
+    required_rate: float | None = None
+    absence_limit: int | None = None
 
 
 class BillingOut(BaseModel):

@@ -21,6 +21,7 @@ class InstitutionOut(BaseModel):
     contact_name: str | None
     contact_email: str | None
     contact_phone: str | None
+    excused_counts_as: str = "not_counted"
 
 
 class QualificationOut(BaseModel):
@@ -32,6 +33,8 @@ class QualificationOut(BaseModel):
     title: str
     level: str | None
     active: bool
+    required_rate: float | None = None
+    absence_limit: int | None = None
 
 
 def present_institution(inst: Institution) -> dict[str, object]:
