@@ -118,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     from .attendance import bp as attendance
     from .checkin import bp as checkin
     from .cohorts import bp as cohorts
+    from .at_risk import bp as at_risk_views
     from .finance import bp as finance
     from .home import bp as home
     from .imports import bp as imports
@@ -129,7 +130,7 @@ def _register_blueprints(app: Flask) -> None:
     from .scheduling import bp as scheduling
 
     for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, checkin, registers, portals,
-                      access, institutions, people, me, apologies, finance):
+                      access, institutions, people, me, apologies, finance, at_risk_views):
         app.register_blueprint(blueprint)
 
 
