@@ -115,10 +115,10 @@ def _register_blueprints(app: Flask) -> None:
     from .account import bp as account
     from .api import bp as api
     from .apologies import bp as apologies
+    from .at_risk import bp as at_risk_views
     from .attendance import bp as attendance
     from .checkin import bp as checkin
     from .cohorts import bp as cohorts
-    from .at_risk import bp as at_risk_views
     from .finance import bp as finance
     from .home import bp as home
     from .imports import bp as imports

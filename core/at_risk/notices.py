@@ -117,7 +117,7 @@ def _staff(session: Session, cohort_ids: set[int]) -> dict[int, dict[str, list[R
 
 
 def plan(session: Session, limit: int = BATCH) -> int:
-    """Notice rows for the changes not yet planned (one unit of work); how many rows went in."""
+    """Notice rows for the changes not yet planned (one unit of work); how many changes were planned."""
     with unit_of_work(session):
         changes = list(session.scalars(select(AtRiskLevelChange).where(AtRiskLevelChange.notified_at.is_(None))
                                        .order_by(AtRiskLevelChange.id).limit(limit)
@@ -133,17 +133,15 @@ def plan(session: Session, limit: int = BATCH) -> int:
         rows: list[dict[str, Any]] = []
         for change in changes:
             change.notified_at = now
-            # A first "ok" (a trainee seen for the first time) owes nobody anything.
-            if change.to_level == "ok" and change.from_level == "ok":
-                continue
-            for audience in rules.audiences(rules_of.get(change.cohort_id), change.to_level):
+            for audience in rules.audiences(rules_of.get(change.cohort_id), change.to_level, change.from_level):
                 found = [learners[(change.member_type, change.member_id)]] \
                     if audience == "learner" and (change.member_type, change.member_id) in learners \
                     else staff[change.cohort_id][audience] if audience != "learner" else []
                 rows += [{"change_id": change.id, "audience": r.audience, "email": r.email, "name": r.name,
                           "language": r.language, "status": ReminderStatus.PENDING, "attempts": 0,
                           "created_at": now} for r in found]
-        return insert_ignore(session, AtRiskLevelNotice, rows)
+        insert_ignore(session, AtRiskLevelNotice, rows)
+        return len(changes)
 
 
 def _warnings(session: Session, change_ids: list[int]) -> dict[int, tuple[rules.Warning, str]]:

@@ -18,11 +18,21 @@ DEFAULT_RULES: dict[str, tuple[str, ...]] = {
 STAFF = ("facilitator", "cohort_admin")
 
 
-def audiences(rules: Mapping[str, Any] | None, level: str) -> tuple[str, ...]:
-    """Who hears that a trainee moved to `level`. Back to "ok": the learner alone ("back on track")."""
-    if level == "ok":
-        return ("learner",)
-    chosen = (rules or {}).get(level, DEFAULT_RULES.get(level, ()))
+RANK = {"ok": 0, "watch": 1, "at_risk": 2, "cannot_reach": 3}
+
+
+def recovered(from_level: str, to_level: str) -> bool:
+    return RANK.get(to_level, 0) < RANK.get(from_level, 0)
+
+
+def audiences(rules: Mapping[str, Any] | None, to_level: str, from_level: str = "ok") -> tuple[str, ...]:
+    """Who hears that a trainee moved from `from_level` to `to_level`. A better level: the learner alone
+    ("back on track"), and only if they were told of the level they leave."""
+    if recovered(from_level, to_level):
+        return ("learner",) if "learner" in audiences(rules, from_level) else ()
+    if to_level == "ok":
+        return ()
+    chosen = (rules or {}).get(to_level, DEFAULT_RULES.get(to_level, ()))
     return tuple(a for a in AUDIENCES if a in chosen)
 
 
@@ -78,7 +88,7 @@ def _percent(value: float | None) -> str:
 
 def compose(words: Words, recipient_name: str | None, audience: str, warnings: Sequence[Warning]) -> tuple[str, str]:
     """(subject, text) of one mail: a learner's own change, or a staff digest listing each change."""
-    back = all(w.to_level == "ok" for w in warnings)
+    back = all(recovered(w.from_level, w.to_level) for w in warnings)
     if audience == "learner" and back:
         subject = words.gettext("Back on track: %(cohort)s", cohort=warnings[0].cohort_name)
     elif audience == "learner":

@@ -59,5 +59,5 @@ def warn(session: Session, settings: mail.MailSettings, *, translations: str | N
     while batch := notices.plan(session):
         planned += batch
     report = notices.deliver(session, settings, translations=translations, send=send)
-    log.info("at-risk warnings: %d planned, %s", planned, report.as_dict())
+    log.info("at-risk warnings: %d change(s) planned, %s", planned, report.as_dict())
     return report
