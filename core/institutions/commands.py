@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from core.at_risk.fields import AbsenceLimit, ExcusedCountsAs, RequiredRate
+from core.at_risk.fields import AbsenceLimit, ExcusedCountsAs, RequiredRate, WarningRules
 from core.fields import Command, Id, Language, Name, PageQuery, SearchText
 from core.i18n import LANGUAGES as LANGUAGES  # web/institutions reads it from here
 from core.input_fields import OptionalEmail, blank_to_none, bounded, kept
@@ -75,6 +75,7 @@ class UpdateInstitution(InstitutionFields):
     default_language: kept(Language) = None
     excused_counts_as: kept(ExcusedCountsAs) = Field(None, description="How EXCUSED counts in attendance rates: "
                                                      "attended, not_counted (the default) or absent.")
+    at_risk_rules: WarningRules | None = Field(None, description="null: the default rules.")
 
 
 class InstitutionQuery(PageQuery):

@@ -148,3 +148,14 @@ def test_a_second_run_changes_nothing(sql: Any) -> None:
     first = store.recompute(sql, DEFAULTS, NOW)
     second = store.recompute(sql, DEFAULTS, NOW)
     assert (first.trainees, first.changes, second.changes) == (1, 1, 0)
+
+
+def test_the_chart_data_is_the_rate_by_week_so_far(sql: Any) -> None:
+    from core.at_risk import forecast
+
+    cohort, sessions = _cohort(sql, 10)           # Monday 2 November onwards, one session a day
+    _learner(sql, cohort, sessions, "PPPAAPPA")   # week of 2 Nov: 5 of 7; week of 9 Nov: 0 of 1
+    weeks = forecast.weekly(sql, cohort)
+    assert [(w.starts_on.isoformat(), w.attended, w.counted, round(w.cumulative_rate, 3)) for w in weeks] == [
+        ("2026-11-02", 5, 7, 0.714), ("2026-11-09", 0, 1, 0.625)]
+    assert forecast.required_rate(sql, cohort) == 80.0

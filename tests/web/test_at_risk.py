@@ -163,3 +163,10 @@ def test_excused_counts_as_on_the_institution(client: Any, api: Any, demo: dict[
     ok = client.patch(url, headers=api("super"), json={"excused_counts_as": "absent"})
     bad = client.patch(url, headers=api("super"), json={"excused_counts_as": "sometimes"})
     assert (ok.status_code, ok.get_json()["excused_counts_as"], bad.status_code) == (200, "absent", 422)
+
+
+def test_warning_rules_on_the_institution(client: Any, api: Any, demo: dict[str, Any]) -> None:
+    url = f"/api/institutions/{demo['institution_id']}"
+    ok = client.patch(url, headers=api("super"), json={"at_risk_rules": {"watch": ["learner"]}})
+    bad = client.patch(url, headers=api("super"), json={"at_risk_rules": {"watch": ["the_press"]}})
+    assert (ok.status_code, ok.get_json()["at_risk_rules"], bad.status_code) == (200, {"watch": ["learner"]}, 422)

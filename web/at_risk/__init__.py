@@ -6,13 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from core.access.scoping import cohort_filter
-from core.at_risk import reads
+from core.access.scoping import cohort_filter, visible_cohort
+from core.at_risk import forecast, reads
 from core.at_risk.commands import AtRiskQuery
 from core.finance.reads import to_xlsx
 from core.models import Cohort, Organization, Qualification, Role, User
+from core.portals.chart import RatePoint, rate_chart
 
 from ..auth import requires, user
 from ..contract import Page, contract, responds
@@ -83,3 +85,21 @@ def at_risk_screen() -> Any:
     query = AtRiskQuery.model_validate({k: v for k, v in request.args.items() if v})
     return render_template("at_risk/list.html", page=_page(query), query=query, choices=_choices(),
                            args={k: v for k, v in request.args.items() if v and k != "page"})
+
+
+@bp.get("/institution/cohorts/<int:cohort_id>/forecast.svg")
+@requires("cohorts.view")
+def cohort_forecast_svg(cohort_id: int) -> Any:
+    """The cohort's attendance rate by week (cumulative), with its required rate as a dashed line: an SVG drawn
+    on the server, so the same picture goes into PDFs."""
+    cohort = visible_cohort(db.session, user(), cohort_id, "cohorts.view")
+    required = forecast.required_rate(db.session, cohort)
+    points = [RatePoint(w.starts_on, w.cumulative_rate,
+                        _("Week of %(day)s: %(rate)s%% this week, %(total)s%% so far", day=w.starts_on.isoformat(),
+                          rate=round(100 * w.attended / w.counted) if w.counted else "—",
+                          total=round(100 * w.cumulative_rate)))
+              for w in forecast.weekly(db.session, cohort)]
+    svg = rate_chart(points, _("Attendance rate by week in %(cohort)s", cohort=cohort.name),
+                     _("No attendance marked yet."), target=required / 100,
+                     target_label=_("Required %(rate)s%%", rate=f"{required:g}"))
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "private, no-store"})

@@ -22,6 +22,7 @@ class InstitutionOut(BaseModel):
     contact_email: str | None
     contact_phone: str | None
     excused_counts_as: str = "not_counted"
+    at_risk_rules: dict[str, list[str]] | None = None
 
 
 class QualificationOut(BaseModel):
