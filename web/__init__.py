@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 import core.db  # noqa: F401  (registers the after-commit hooks)
 from core import clock
 from core.access.scoping import can
-from core.at_risk import service as at_risk
+from core.at_risk import service as at_risk_service
 from core.storage import PrivateStorage
 
 from .config import bound_database_waits, engine_options, load_settings
@@ -54,7 +54,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_errors(app)
     init_celery(app, celery_settings(app.config))
     # The global at-risk settings: the default of every qualification, cohort and agreement without its own.
-    at_risk.configure(float(app.config["AT_RISK_THRESHOLD"]) * 100, int(app.config["AT_RISK_CONSECUTIVE_MISSES"]))
+    at_risk_service.configure(float(app.config["AT_RISK_THRESHOLD"]) * 100,
+                              int(app.config["AT_RISK_CONSECUTIVE_MISSES"]))
     _register_blueprints(app)
     _register_cli(app)
 
