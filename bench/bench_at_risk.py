@@ -55,7 +55,7 @@ def seed(session: Any, cohorts: int) -> dict[str, Any]:
         "SELECT :inst, :qual, 'Cohort ' || lpad(g::text, 5, '0'), 'ACTIVE', 'public', now(), now() "
         "FROM generate_series(1, :cohorts) g",
         "INSERT INTO learners (institution_id, full_name, created_at) "
-        "SELECT :inst, 'Learner ' || g, now() FROM generate_series(1, :cohorts * :learners) g",
+        "SELECT :inst, 'Learner ' || g, now() FROM generate_series(1, CAST(:cohorts AS integer) * :learners) g",
         "INSERT INTO enrolments (learner_id, qualification_id, cohort_id, status, created_at) "
         "SELECT l.id, :qual, c.id, 'ACTIVE', now() FROM learners l "
         "JOIN cohorts c ON c.id = (SELECT min(id) FROM cohorts) + (l.id - (SELECT min(id) FROM learners)) / :learners",

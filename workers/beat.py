@@ -31,9 +31,10 @@ def beat_schedule(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     # Check-ins that closed since the last minute: their unmarked learners absent (when the institution asks).
     schedule["checkin.mark_unmarked_at_close"] = {"task": "checkin.mark_unmarked_at_close",
                                                   "schedule": crontab(minute="*"), "options": {"expires": 60}}
-    # Warnings of level changes that marks made during the day, sent within AT_RISK_WARN_SECONDS.
-    warn = float(config["AT_RISK_WARN_SECONDS"])
-    schedule["at_risk.warn"] = {"task": "at_risk.warn", "schedule": warn, "options": {"expires": warn}}
+    # Warnings of level changes that marks made during the day, sent within AT_RISK_WARN_MINUTES.
+    warn = max(1, int(config["AT_RISK_WARN_MINUTES"]))
+    schedule["at_risk.warn"] = {"task": "at_risk.warn", "schedule": crontab(minute=f"*/{warn}"),
+                                "options": {"expires": warn * 60}}
     every = float(config["JOB_SWEEP_SECONDS"])
     # A sweep not started within one period is dropped: the next one does the same work.
     schedule["jobs.sweep"] = {"task": "jobs.sweep", "schedule": every, "options": {"expires": every}}
