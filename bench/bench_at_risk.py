@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from common import bench_parser, build_app, fmt, start  # bench/common.py
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -154,19 +155,19 @@ def main() -> None:
     from web.extensions import db
 
     t0 = time.perf_counter()
-    with app.app_context():
-        seeded = seed(db.session, args.cohorts)
-        registers = open_registers(db.session, seeded["institution_id"], 20)
-        db.session.remove()
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE"))
+    # Seeded on an engine of its own: the app's bounds every statement client-side (DB_STATEMENT_TIMEOUT_MS).
+    plain = create_engine(run.db_url)
+    with app.app_context(), Session(plain) as session:
+        seeded = seed(session, args.cohorts)
+        registers = open_registers(session, seeded["institution_id"], 20)
+    with plain.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+    plain.dispose()
     print(f"seeded {seeded['enrolments']:,} enrolments, {seeded['records']:,} records in "
           f"{time.perf_counter() - t0:.0f} s", flush=True)
     rows = run.rows
     with app.app_context():
-        db.session.execute(text("SET statement_timeout = 0"))
         first, statements = counted(db.engine, lambda: service.recompute(db.session))
-        db.session.execute(text("SET statement_timeout = 0"))
         second, statements2 = counted(db.engine, lambda: service.recompute(db.session))
         levels = dict(db.session.execute(text("SELECT level, count(*) FROM at_risk_levels GROUP BY level")).all())
         db.session.remove()

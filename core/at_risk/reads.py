@@ -160,3 +160,15 @@ def at_risk_all(session: Session, user: User, query: AtRiskQuery, limit: int = 1
     """Every row of the list (the exports), bounded."""
     _check_filters(session, user, query)
     return _standings(session.execute(at_risk_statement(user, query).limit(limit)).all())
+
+
+def my_levels(session: Session, memberships: Iterable[Any]) -> dict[tuple[str, int], AtRiskLevel]:
+    """{(cohort type, member id): level row} for a learner's own memberships (/me), in one query."""
+    wanted = {(PUBLIC if m.cohort_type == CohortType.PUBLIC.value else CORPORATE, m.member_id): m.cohort_type
+              for m in memberships}
+    if not wanted:
+        return {}
+    rows = session.scalars(select(AtRiskLevel).where(
+        AtRiskLevel.member_id.in_([mid for _t, mid in wanted]))).all()
+    return {(wanted[(r.member_type, r.member_id)], r.member_id): r for r in rows
+            if (r.member_type, r.member_id) in wanted}
