@@ -100,18 +100,24 @@ def _check_filters(session: Session, user: User, query: AtRiskQuery) -> None:
                                   details=[{"field": name, "message": "unknown id"}])
 
 
-def at_risk_statement(user: User, query: AtRiskQuery) -> Select[Any]:
-    stmt = (
-        select(AtRiskLevel, Cohort.name, Institution.excused_counts_as, Enrolment.learner_id, Learner.full_name,
-               CorporateTrainee.id, CorporateTrainee.full_name)
-        .join(Cohort, Cohort.id == AtRiskLevel.cohort_id)
-        .join(Institution, Institution.id == Cohort.institution_id)
-        .outerjoin(Enrolment, and_(AtRiskLevel.member_type == PUBLIC, Enrolment.id == AtRiskLevel.member_id))
-        .outerjoin(Learner, Learner.id == Enrolment.learner_id)
-        .outerjoin(CorporateTrainee, and_(AtRiskLevel.member_type == CORPORATE,
-                                          CorporateTrainee.id == AtRiskLevel.member_id))
-        .where(cohort_filter(user))
-    )
+def _with_names(stmt: Select[Any]) -> Select[Any]:
+    """The level rows of `stmt` with their cohort's name, the institution's EXCUSED rule and the trainee's name."""
+    return (stmt.join(Institution, Institution.id == Cohort.institution_id)
+            .outerjoin(Enrolment, and_(AtRiskLevel.member_type == PUBLIC, Enrolment.id == AtRiskLevel.member_id))
+            .outerjoin(Learner, Learner.id == Enrolment.learner_id)
+            .outerjoin(CorporateTrainee, and_(AtRiskLevel.member_type == CORPORATE,
+                                              CorporateTrainee.id == AtRiskLevel.member_id)))
+
+
+_COLUMNS = (AtRiskLevel, Cohort.name, Institution.excused_counts_as, Enrolment.learner_id, Learner.full_name,
+            CorporateTrainee.id, CorporateTrainee.full_name)
+
+
+def at_risk_statement(user: User, query: AtRiskQuery, *columns: Any) -> Select[Any]:
+    """The list's rows (only `columns`, else every column a row shows), filtered and in margin order."""
+    stmt = select(*(columns or _COLUMNS)).join(Cohort, Cohort.id == AtRiskLevel.cohort_id).where(cohort_filter(user))
+    if not columns:
+        stmt = _with_names(stmt)
     stmt = stmt.where(AtRiskLevel.level == query.level) if query.level else \
         stmt.where(AtRiskLevel.level.in_(WARNING_LEVELS))
     if query.cohort:
@@ -148,9 +154,13 @@ def _latest_registers(session: Session, cohort_ids: set[int], now: dt.datetime) 
 
 
 def at_risk_page(session: Session, user: User, query: AtRiskQuery) -> tuple[list[Standing], int]:
-    """One page of the at-risk list and its total."""
+    """One page of the at-risk list and its total: the page's ids first (levels and cohorts only, in the
+    (level, margin) index's order), then names for those rows alone."""
     _check_filters(session, user, query)
-    rows, total = fetch_page(session, at_risk_statement(user, query), query.page, query.per_page, scalars=False)
+    ids, total = fetch_page(session, at_risk_statement(user, query, AtRiskLevel.id), query.page, query.per_page)
+    order = {level_id: n for n, level_id in enumerate(ids)}
+    rows = sorted(session.execute(_with_names(select(*_COLUMNS).join(Cohort, Cohort.id == AtRiskLevel.cohort_id))
+                                  .where(AtRiskLevel.id.in_(ids))).all(), key=lambda r: order[r[0].id]) if ids else []
     items = _standings(rows)
     registers = _latest_registers(session, {s.cohort_id for s in items}, clock.now())
     return [Standing(**{**s.__dict__, "register_session_id": registers.get(s.cohort_id)}) for s in items], total
