@@ -73,6 +73,7 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "AT_RISK_RUN_AT": _env("AT_RISK_RUN_AT", "18:00"),
         "AT_RISK_THRESHOLD": float(_env("AT_RISK_THRESHOLD", "0.8")),
         "AT_RISK_CONSECUTIVE_MISSES": int(_env("AT_RISK_CONSECUTIVE_MISSES", "3")),
+        "AT_RISK_WARN_MINUTES": int(_env("AT_RISK_WARN_MINUTES", "5")),
         # First retry delay for reminder mails after an SMTP failure (doubles each retry).
         "REMINDER_RETRY_SECONDS": int(_env("REMINDER_RETRY_SECONDS", "60")),
         # A schedule plan of more sessions than this is applied by a worker (202 + status URL).

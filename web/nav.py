@@ -45,6 +45,7 @@ MENU: list[tuple[Any, list[tuple[Any, str, str | tuple[str, ...]]]]] = [
     ]),
     (_l("Attendance"), [
         (_l("Attendance by day"), "attendance.daily_view", "attendance.view"),
+        (_l("Trainees at risk"), "at_risk.at_risk_screen", "at_risk.view"),
         (_l("Access requests"), "access.admin_list", "access_requests.manage"),
         (_l("Submissions"), "registers.submissions_screen", "registers.submit"),
         (_l("Check in"), "checkin.code_form", "own_record.view"),

@@ -11,7 +11,9 @@ from celery.schedules import crontab
 NIGHTLY: list[tuple[str, str]] = [
     ("LOCK_RUN_AT", "attendance.lock_past_sessions"),
     ("REMINDER_RUN_AT", "reminders.send_unmarked_reminders"),
-    ("AT_RISK_RUN_AT", "reminders.send_at_risk_digests"),
+    # Levels and their warnings (issue 24) replace the old flag digest (reminders.send_at_risk_digests, kept
+    # for `flask --app web attendance send-at-risk`): the staff digest is in at_risk.nightly's warnings.
+    ("AT_RISK_RUN_AT", "at_risk.nightly"),
     ("OVERDUE_RUN_AT", "finance.mark_overdue"),
     ("AUDIT_VERIFY_RUN_AT", "audit.verify_trail"),
 ]
@@ -30,6 +32,10 @@ def beat_schedule(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     # Check-ins that closed since the last minute: their unmarked learners absent (when the institution asks).
     schedule["checkin.mark_unmarked_at_close"] = {"task": "checkin.mark_unmarked_at_close",
                                                   "schedule": crontab(minute="*"), "options": {"expires": 60}}
+    # Warnings of level changes that marks made during the day, sent within AT_RISK_WARN_MINUTES.
+    warn = max(1, int(config["AT_RISK_WARN_MINUTES"]))
+    schedule["at_risk.warn"] = {"task": "at_risk.warn", "schedule": crontab(minute=f"*/{warn}"),
+                                "options": {"expires": warn * 60}}
     every = float(config["JOB_SWEEP_SECONDS"])
     # A sweep not started within one period is dropped: the next one does the same work.
     schedule["jobs.sweep"] = {"task": "jobs.sweep", "schedule": every, "options": {"expires": every}}

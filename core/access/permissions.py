@@ -34,6 +34,7 @@ OPERATIONS = [
     "apologies.decide",                           # learners' apologies: see and decide them
     "corporate_finance.view",                     # terms, billing schedules, invoices, credit notes, statements
     "corporate_finance.manage",                   # set terms and billing details; draft, issue, credit, pay
+    "at_risk.view",                               # trainees at watch or worse, their exports (issue 24)
 ]
 # A learner's own record (/me): held by learners only, scoped to themselves (core.me).
 LEARNER_OWN = ["own_record.view", "own_apologies.send"]
@@ -43,7 +44,7 @@ ALL_PERMISSIONS: frozenset[str] = frozenset(CORPORATE + PUBLIC + OPERATIONS + LE
 VIEW_COHORTS_AND_TRAINEES = frozenset({
     "cohorts.view", "learners.view", "corporate_cohorts.view", "corporate_trainees.view",
 })
-SUPPORT_VIEWS = VIEW_COHORTS_AND_TRAINEES | {"corporate_finance.view"}
+SUPPORT_VIEWS = VIEW_COHORTS_AND_TRAINEES | {"corporate_finance.view", "at_risk.view"}
 _CLIENT_AND_REGULATOR_ONLY = {"org_programs.view", "corporate_reports.view", "access_requests.create",
                               *LEARNER_OWN}
 
@@ -55,7 +56,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.TEACHER: frozenset(
         VIEW_COHORTS_AND_TRAINEES
         | {"sessions.view", "attendance.view", "attendance.mark", "corporate_attendance.view",
-           "corporate_attendance.mark", "registers.view", "registers.generate", "apologies.decide"}
+           "corporate_attendance.mark", "registers.view", "registers.generate", "apologies.decide",
+           "at_risk.view"}
     ),
     # Scoped to their organization: its programmes without names; reports naming its employees only
     # once an admin granted the organization corporate_reports.view (core.access.scoping).

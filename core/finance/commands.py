@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from core.at_risk.fields import AbsenceLimit, RequiredRate
 from core.fields import Command, Day, Id, Language, PageQuery, clean_text
 from core.input_fields import bounded
 
@@ -50,6 +51,8 @@ class UpdateTerms(Command):
     upfront_percent: RateText | None = None
     billing_plan: BillingPlanName | None = None
     billable_statuses: BillableStatuses | None = None
+    required_rate: RequiredRate | None = None
+    absence_limit: AbsenceLimit | None = None
     reason: Reason | None = None
 
 

@@ -205,12 +205,13 @@ def export_rows(session: Session, stmt: Select[Any]) -> list[list[str]]:
     return out
 
 
-def to_xlsx(rows: list[list[str]]) -> bytes:
+def to_xlsx(rows: list[list[str]], title: str = "Invoices") -> bytes:
+    """`rows` (cells already neutralized) as a one-sheet workbook; the at-risk export uses it too."""
     from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
-    sheet.title = "Invoices"
+    sheet.title = title
     for row in rows:
         sheet.append(row)
     buffer = io.BytesIO()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, clock
 from core.access.scoping import require
+from core.at_risk.fields import AT_RISK_FIELDS
 from core.errors import NotFound, ValidationError
 from core.i18n import N_
 from core.models import AgreementStatus, AgreementTermsChange, CorporateAgreement, Institution, Organization, Role, User
@@ -68,6 +69,8 @@ def terms_json(agreement: CorporateAgreement, defaults: TermDefaults) -> dict[st
         "billing_plan": agreement.billing_plan,
         "billable_statuses": list(statuses_of(agreement.billable_statuses)),
         "inherited": inherited,
+        "required_rate": agreement.required_rate,
+        "absence_limit": agreement.absence_limit,
     }
 
 
@@ -97,12 +100,14 @@ def effective_tax_rate(session: Session, agreement: CorporateAgreement) -> int:
 
 def _parsed(agreement: CorporateAgreement, command: UpdateTerms, defaults: TermDefaults) -> dict[str, Any]:
     sent = command.model_dump(exclude_unset=True, exclude={"reason"})
+    # The at-risk settings may be emptied (null: inherit the qualification's); the money terms may not.
+    standing = {key: sent.pop(key) for key in AT_RISK_FIELDS if key in sent}
     if any(value is None for value in sent.values()):
         raise ValidationError(N_("Terms cannot be emptied: leave a field out to keep its value."),
                               code="terms_emptied")
     named = sent.get("currency") or agreement.currency
     currency = money.normalize_currency(named) if named else defaults.currency
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = dict(standing)
     if "currency" in sent:
         values["currency"] = currency
     for key in ("pricing_model", "billing_plan"):

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from core.at_risk.fields import AbsenceLimit, ExcusedCountsAs, RequiredRate, WarningRules
 from core.fields import Command, Id, Language, Name, PageQuery, SearchText
 from core.finance.commands import UpdateBilling
 from core.i18n import LANGUAGES as LANGUAGES  # web/institutions reads it from here
@@ -75,6 +76,9 @@ class UpdateInstitution(InstitutionFields, UpdateBilling):
     time_zone: kept(TimeZoneName) = None
     country: kept(CountryCode) = None
     default_language: kept(Language) = None
+    excused_counts_as: kept(ExcusedCountsAs) = Field(None, description="How EXCUSED counts in attendance rates: "
+                                                     "attended, not_counted (the default) or absent.")
+    at_risk_rules: WarningRules | None = Field(None, description="null: the default rules.")
 
 
 class InstitutionQuery(PageQuery):
@@ -94,6 +98,8 @@ class UpdateQualification(Command):
     title: kept(Name) = Field(None, max_length=200)
     level: Level = None
     active: kept(bool) = None
+    required_rate: RequiredRate | None = None
+    absence_limit: AbsenceLimit | None = None
 
 
 class QualificationQuery(PageQuery):

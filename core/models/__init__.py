@@ -11,6 +11,7 @@ from .access import (
     access_request_cohorts,
 )
 from .apologies import Apology, apology_sessions
+from .at_risk import AtRiskLevel, AtRiskLevelChange, AtRiskLevelNotice
 from .attendance import AtRiskFlag, AttendanceRecord, CorporateAttendanceRecord, EvidenceFile
 from .audit import AtRiskNotice, AuditChainAlert, AuditChainHead, AuditEvent, ReminderSent
 from .base import Base, utcnow
@@ -69,6 +70,9 @@ __all__ = [
     "Apology",
     "ApologyStatus",
     "AtRiskFlag",
+    "AtRiskLevel",
+    "AtRiskLevelChange",
+    "AtRiskLevelNotice",
     "AtRiskNotice",
     "AttendanceRecord",
     "AttendanceStatus",

@@ -101,6 +101,8 @@ class TermsOut(BaseModel):
     billable_statuses: list[str] = Field(description="Statuses billed as trainee-days; default PRESENT, LATE.")
     inherited: list[str] = Field(description="Fields left out of the agreement, shown with the default they take "
                                              "(currency: the country's; tax_rate: the institution's or country's).")
+    required_rate: float | None = None
+    absence_limit: int | None = None
 
 
 class BillingOut(BaseModel):

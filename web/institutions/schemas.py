@@ -24,6 +24,8 @@ class InstitutionOut(BillingOut):
     contact_name: str | None
     contact_email: str | None
     contact_phone: str | None
+    excused_counts_as: str = "not_counted"
+    at_risk_rules: dict[str, list[str]] | None = None
 
 
 class QualificationOut(BaseModel):
@@ -35,6 +37,8 @@ class QualificationOut(BaseModel):
     title: str
     level: str | None
     active: bool
+    required_rate: float | None = None
+    absence_limit: int | None = None
 
 
 def present_institution(inst: Institution) -> dict[str, object]:
