@@ -33,6 +33,10 @@ OPERATIONS = [
     "apologies.decide",                           # learners' apologies: see and decide them
     "corporate_finance.view",                     # terms, billing schedules, invoices, credit notes, statements
     "corporate_finance.manage",                   # set terms and billing details; draft, issue, credit, pay
+    # Personal data (issue 25): admins only; erasure also needs a fresh password confirmation.
+    "personal_data.export",                       # a person's data export, corrections history, access log
+    "personal_data.erase",                        # erase a person (legal holds kept)
+    "personal_data.records",                      # retention, processing register, breach log, officer
 ]
 # A learner's own record (/me): held by learners only, scoped to themselves (core.me).
 LEARNER_OWN = ["own_record.view", "own_apologies.send"]

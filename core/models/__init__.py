@@ -50,6 +50,14 @@ from .people import (
     OrgMembership,
     User,
 )
+from .personal_data import (
+    DataExport,
+    PersonalDataAccess,
+    PersonalDataCorrection,
+    PersonalDataErasure,
+    RetentionPolicy,
+    RetentionRun,
+)
 from .portals import CorporateSessionCounts, PublicSessionCounts
 from .sessions import CalendarEventVersion, ClassSession, LockSweep, SessionLockRecord
 
@@ -59,11 +67,12 @@ __all__ = [
     "AtRiskNotice", "AttendanceRecord", "AttendanceStatus", "AuditEvent", "Base", "CalendarEventVersion",
     "CheckInAttempt", "CheckInSettings", "CheckInWindow", "ClassSession", "Cohort", "CohortStatus", "CohortType",
     "CorporateAgreement", "CorporateAttendanceRecord", "CorporateSessionCounts", "CorporateTrainee", "CreditNote",
-    "DocumentCounter", "DocumentFormat", "DocumentKind", "DocumentStatus", "Enrolment", "EnrolmentStatus",
-    "EvidenceFile", "Holiday", "ImportKind", "ImportStatus", "Institution", "Invoice", "InvoiceLine", "Job",
-    "JobStatus", "Learner", "LockSweep", "LoginAttempt", "LoginSession", "OrgEmployee", "OrgMembership",
-    "Organization", "OrganizationGrant", "Payment", "PublicSessionCounts", "Qualification", "RegisterDocument",
-    "ReminderSent", "ReminderStatus", "Role", "Room", "SessionLockRecord", "SessionStatus", "SessionType",
-    "Submission", "SubmissionResource", "SubmissionStatus", "TraineeImport", "TraineeImportRow", "User",
-    "WorkerHeartbeat", "access_request_cohorts", "apology_sessions", "cohort_facilitators", "utcnow",
+    "DataExport", "DocumentCounter", "DocumentFormat", "DocumentKind", "DocumentStatus", "Enrolment",
+    "EnrolmentStatus", "EvidenceFile", "Holiday", "ImportKind", "ImportStatus", "Institution", "Invoice",
+    "InvoiceLine", "Job", "JobStatus", "Learner", "LockSweep", "LoginAttempt", "LoginSession", "OrgEmployee",
+    "OrgMembership", "Organization", "OrganizationGrant", "Payment", "PersonalDataAccess", "PersonalDataCorrection",
+    "PersonalDataErasure", "PublicSessionCounts", "Qualification", "RegisterDocument", "ReminderSent",
+    "ReminderStatus", "RetentionPolicy", "RetentionRun", "Role", "Room", "SessionLockRecord", "SessionStatus",
+    "SessionType", "Submission", "SubmissionResource", "SubmissionStatus", "TraineeImport", "TraineeImportRow",
+    "User", "WorkerHeartbeat", "access_request_cohorts", "apology_sessions", "cohort_facilitators", "utcnow",
 ]
