@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, union, update
 from sqlalchemy.orm import Session
 
 from core.i18n import N_
@@ -66,11 +66,11 @@ def evidence(session: Session, subjects: Subjects, pending: list[str]) -> int:
     """Sick notes on the person's marks and apologies: rows deleted now (the marks keep their status), files after
     commit."""
     user_ids = subjects.ids("users")
-    ids = select(AttendanceRecord.evidence_file_id).where(AttendanceRecord.enrolment_id.in_(subjects.enrolment_ids))
-    ids = ids.union(select(CorporateAttendanceRecord.evidence_file_id).where(
-        CorporateAttendanceRecord.trainee_id.in_(subjects.ids("trainees"))))
-    if user_ids:
-        ids = ids.union(select(Apology.evidence_file_id).where(Apology.user_id.in_(user_ids)))
+    ids = union(select(AttendanceRecord.evidence_file_id).where(
+        AttendanceRecord.enrolment_id.in_(subjects.enrolment_ids)),
+        select(CorporateAttendanceRecord.evidence_file_id).where(
+            CorporateAttendanceRecord.trainee_id.in_(subjects.ids("trainees"))),
+        select(Apology.evidence_file_id).where(Apology.user_id.in_(user_ids)))
     found = session.execute(select(EvidenceFile.id, EvidenceFile.storage_key)
                             .where(EvidenceFile.id.in_(ids.scalar_subquery()))).all()
     if found:
