@@ -57,6 +57,9 @@ def _sample_values(demo: dict[str, Any]) -> dict[str, Any]:
         "permission": "corporate_reports.view",
         "action": "deny",
         "invoice_id": 1,
+        "kind": "learners",
+        "person_id": 1,
+        "export_id": 1,
         "note_id": 1,
     }
 

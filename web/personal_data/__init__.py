@@ -40,7 +40,7 @@ def _export_out(export: Any) -> dict[str, Any]:
                            url_for("personal_data.api_export_download", export_id=export.id))
 
 
-def _start_export(person: Person) -> Any:
+def start_export(person: Person) -> Any:
     export = exports.request_export(db.session, user(), person, current_language())
     return _export_out(export), 202
 
@@ -50,16 +50,7 @@ def _start_export(person: Person) -> Any:
 @contract(resp=responds(HTTP_202=DataExportOut))
 def api_export(kind: str, person_id: int) -> Any:
     """Export everything held on a person (a worker builds a ZIP: data.json, summary.pdf, their files)."""
-    return _start_export(visible_person(db.session, user(), kind, person_id))
-
-
-@bp.post("/api/me/data-export")
-@requires("own_record.view")
-@contract(resp=responds(HTTP_202=DataExportOut))
-def api_my_export() -> Any:
-    """Export everything the provider holds on me (my account and my learner and trainee records)."""
-    me = user()
-    return _start_export(Person(kind="users", row=me, institution_id=me.institution_id))
+    return start_export(visible_person(db.session, user(), kind, person_id))
 
 
 @bp.get("/api/data-exports/<int:export_id>")
