@@ -22,6 +22,7 @@ from tasks import mail_settings, setting
 from tasks.people import welcome_words
 
 from .attendance.cli import add_commands as add_attendance_commands
+from .personal_data.cli import add_commands as add_personal_data_commands
 from .extensions import db
 
 users_cli = AppGroup("users", help="Create users and API tokens.")
@@ -127,6 +128,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(institutions_cli)
     add_attendance_commands(app)
+    add_personal_data_commands(app)
 
     @app.cli.command("demo-data")
     def demo_data() -> None:

@@ -13,6 +13,7 @@ NIGHTLY: list[tuple[str, str]] = [
     ("REMINDER_RUN_AT", "reminders.send_unmarked_reminders"),
     ("AT_RISK_RUN_AT", "reminders.send_at_risk_digests"),
     ("OVERDUE_RUN_AT", "finance.mark_overdue"),
+    ("RETENTION_RUN_AT", "personal_data.apply_retention"),
 ]
 
 
