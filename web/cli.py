@@ -22,8 +22,8 @@ from tasks import mail_settings, setting
 from tasks.people import welcome_words
 
 from .attendance.cli import add_commands as add_attendance_commands
-from .personal_data.cli import add_commands as add_personal_data_commands
 from .extensions import db
+from .personal_data.cli import add_commands as add_personal_data_commands
 
 users_cli = AppGroup("users", help="Create users and API tokens.")
 institutions_cli = AppGroup("institutions", help="Create and list institutions (training providers).")
