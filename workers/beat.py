@@ -30,6 +30,9 @@ def beat_schedule(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     # Check-ins that closed since the last minute: their unmarked learners absent (when the institution asks).
     schedule["checkin.mark_unmarked_at_close"] = {"task": "checkin.mark_unmarked_at_close",
                                                   "schedule": crontab(minute="*"), "options": {"expires": 60}}
+    # Personal-data incidents past a reminder deadline (72 hours; 5 days in Algeria) and not yet notified.
+    schedule["personal_data.breach_reminders"] = {"task": "personal_data.breach_reminders",
+                                                  "schedule": crontab(minute=7), "options": {"expires": 3600}}
     every = float(config["JOB_SWEEP_SECONDS"])
     # A sweep not started within one period is dropped: the next one does the same work.
     schedule["jobs.sweep"] = {"task": "jobs.sweep", "schedule": every, "options": {"expires": every}}

@@ -59,3 +59,13 @@ def normalize_country(value: str) -> str:
 
 def is_known_country(code: str) -> bool:
     return code in phonenumbers.SUPPORTED_REGIONS
+
+
+# Personal-data breaches: hours after discovery at which the institution is reminded until it records who it
+# notified. POPIA s.22 (ZA): "as soon as reasonably possible" (72 hours, the regulator's expectation); Algeria's law
+# 18-07 as amended in 2025: five days. Elsewhere the 72-hour reminder alone.
+BREACH_REMINDER_HOURS: dict[str, tuple[int, ...]] = {"ZA": (72,), "DZ": (72, 120)}
+
+
+def breach_reminder_hours(country: str | None) -> tuple[int, ...]:
+    return BREACH_REMINDER_HOURS.get((country or "").upper(), (72,))

@@ -51,10 +51,12 @@ from .people import (
     User,
 )
 from .personal_data import (
+    Breach,
     DataExport,
     PersonalDataAccess,
     PersonalDataCorrection,
     PersonalDataErasure,
+    ProcessingRegister,
     RetentionPolicy,
     RetentionRun,
 )
@@ -64,14 +66,15 @@ from .sessions import CalendarEventVersion, ClassSession, LockSweep, SessionLock
 __all__ = [
     "ACTIVE_JOB_STATUSES", "AccessRequest", "AccessRequestNotice", "AccessRequestRead", "AccessRequestStatus",
     "AccessScope", "AgreementStatus", "AgreementTermsChange", "ApiToken", "Apology", "ApologyStatus", "AtRiskFlag",
-    "AtRiskNotice", "AttendanceRecord", "AttendanceStatus", "AuditEvent", "Base", "CalendarEventVersion",
+    "AtRiskNotice", "AttendanceRecord", "AttendanceStatus", "AuditEvent", "Base", "Breach", "CalendarEventVersion",
     "CheckInAttempt", "CheckInSettings", "CheckInWindow", "ClassSession", "Cohort", "CohortStatus", "CohortType",
     "CorporateAgreement", "CorporateAttendanceRecord", "CorporateSessionCounts", "CorporateTrainee", "CreditNote",
     "DataExport", "DocumentCounter", "DocumentFormat", "DocumentKind", "DocumentStatus", "Enrolment",
     "EnrolmentStatus", "EvidenceFile", "Holiday", "ImportKind", "ImportStatus", "Institution", "Invoice",
     "InvoiceLine", "Job", "JobStatus", "Learner", "LockSweep", "LoginAttempt", "LoginSession", "OrgEmployee",
     "OrgMembership", "Organization", "OrganizationGrant", "Payment", "PersonalDataAccess", "PersonalDataCorrection",
-    "PersonalDataErasure", "PublicSessionCounts", "Qualification", "RegisterDocument", "ReminderSent",
+    "PersonalDataErasure", "ProcessingRegister", "PublicSessionCounts", "Qualification", "RegisterDocument",
+    "ReminderSent",
     "ReminderStatus", "RetentionPolicy", "RetentionRun", "Role", "Room", "SessionLockRecord", "SessionStatus",
     "SessionType", "Submission", "SubmissionResource", "SubmissionStatus", "TraineeImport", "TraineeImportRow",
     "User", "WorkerHeartbeat", "access_request_cohorts", "apology_sessions", "cohort_facilitators", "utcnow",

@@ -123,3 +123,38 @@ class RetentionRun(Base):
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None]
     counts: Mapped[dict[str, Any]]
+
+
+class ProcessingRegister(Base):
+    """An institution's register of processing (law 18-07; POPIA s.17 documentation), prefilled from what the
+    product does (core.personal_data.records.DEFAULT_ENTRIES) until an admin saves their own."""
+
+    __tablename__ = "processing_registers"
+
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"), primary_key=True)
+    entries: Mapped[dict[str, Any]]
+    updated_by_id: Mapped[int | None]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Breach(Base):
+    """A personal-data incident: when found, what, whose data (the people derived from what it names), the
+    measures taken, who was notified and when; reminders at the country's deadlines until notified."""
+
+    __tablename__ = "breaches"
+    __table_args__ = (Index("ix_breaches_institution_found", "institution_id", "found_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"))
+    found_at: Mapped[dt.datetime]
+    description: Mapped[str] = mapped_column(Text)
+    data_categories: Mapped[dict[str, Any]]   # {"items": ["names", "phones", …]}
+    named: Mapped[dict[str, Any]]             # what the incident names: {"cohort_ids": [...], "people": [...]}
+    affected: Mapped[dict[str, Any]]          # derived: {"learners": [...], "trainees": [...], "users": [...]}
+    affected_count: Mapped[int] = mapped_column(default=0)
+    measures: Mapped[str | None] = mapped_column(Text)
+    notified_whom: Mapped[str | None] = mapped_column(Text)
+    notified_at: Mapped[dt.datetime | None]
+    reminders_sent: Mapped[dict[str, Any]]    # {"hours": [72, 120]}: each reminder once
+    created_by_id: Mapped[int | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -27,3 +27,5 @@ DELETE_ERASED_FILES = jobs.register(jobs.JobKind(
     institution_of=jobs.institution_column(PersonalDataErasure)))
 APPLY_RETENTION = jobs.register(jobs.JobKind(
     "personal_data.apply_retention", max_attempts=4, backoff=jobs.Backoff(base=60), per_row=False))
+BREACH_REMINDERS = jobs.register(jobs.JobKind(
+    "personal_data.breach_reminders", max_attempts=4, backoff=jobs.Backoff(base=60), per_row=False))

@@ -45,6 +45,9 @@ class Verified:
     superseded_at: dt.datetime | None   # when a newer build of the same register was issued
     superseded_by: str | None
     time_zone: str = "UTC"              # the issuing institution's: times are shown in it
+    # The issuer's information / data-protection officer (issue 25): whom to ask about the data in it.
+    officer_name: str | None = None
+    officer_email: str | None = None
 
 
 def by_reference(session: Session, reference: str) -> Verified | None:
@@ -98,7 +101,8 @@ def by_content(session: Session, stream: BinaryIO, max_bytes: int) -> tuple[str,
 
 
 def _verified(session: Session, doc: RegisterDocument) -> Verified:
-    issuer = session.execute(select(Institution.name, Institution.time_zone)
+    issuer = session.execute(select(Institution.name, Institution.time_zone, Institution.information_officer_name,
+                                    Institution.information_officer_email)
                              .join(Cohort, Cohort.institution_id == Institution.id)
                              .where(Cohort.id == doc.cohort_id)).first()
     institution, zone = (issuer.name, issuer.time_zone or "UTC") if issuer else ("", "UTC")
@@ -113,7 +117,9 @@ def _verified(session: Session, doc: RegisterDocument) -> Verified:
     kind = REPORT_KINDS.get(doc.kind, doc.kind.value)
     return Verified(doc.reference, doc.verification_code, institution, kind, doc.format.value, cohort,
                     day, start, end, doc.period_start, doc.period_end, doc.finished_at, doc.sha256,
-                    newer.finished_at if newer else None, newer.reference if newer else None, zone)
+                    newer.finished_at if newer else None, newer.reference if newer else None, zone,
+                    issuer.information_officer_name if issuer else None,
+                    issuer.information_officer_email if issuer else None)
 
 
 def superseding(session: Session, doc: RegisterDocument) -> RegisterDocument | None:

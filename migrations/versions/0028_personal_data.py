@@ -117,10 +117,39 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_retention_runs')),
     )
     op.create_index('ix_retention_runs_institution_started', 'retention_runs', ['institution_id', 'started_at'])
+    op.create_table(
+        'processing_registers',
+        sa.Column('institution_id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('entries', _JSON, nullable=False),
+        sa.Column('updated_by_id', sa.Integer(), nullable=True),
+        sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['institution_id'], ['institutions.id'],
+                                name=op.f('fk_processing_registers_institution_id_institutions'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('institution_id', name=op.f('pk_processing_registers')),
+    )
+    op.create_table(
+        'breaches',
+        sa.Column('id', sa.Integer(), nullable=False),
+        *_institution('breaches', nullable=False),
+        sa.Column('found_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('description', sa.Text(), nullable=False),
+        sa.Column('data_categories', _JSON, nullable=False),
+        sa.Column('named', _JSON, nullable=False),
+        sa.Column('affected', _JSON, nullable=False),
+        sa.Column('affected_count', sa.Integer(), nullable=False),
+        sa.Column('measures', sa.Text(), nullable=True),
+        sa.Column('notified_whom', sa.Text(), nullable=True),
+        sa.Column('notified_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('reminders_sent', _JSON, nullable=False),
+        sa.Column('created_by_id', sa.Integer(), nullable=True),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_breaches')),
+    )
+    op.create_index('ix_breaches_institution_found', 'breaches', ['institution_id', 'found_at'])
 
 
 def downgrade():
-    for table in ('retention_runs', 'retention_policies', 'personal_data_access_log', 'data_exports',
+    for table in ('breaches', 'processing_registers', 'retention_runs', 'retention_policies', 'personal_data_access_log', 'data_exports',
                   'personal_data_erasures', 'personal_data_corrections'):
         op.drop_table(table)
     with op.batch_alter_table('institutions', schema=None) as batch_op:

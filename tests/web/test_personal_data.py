@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select, text
 
 from core.models import Enrolment, Learner, PersonalDataErasure, User
@@ -177,3 +178,40 @@ def test_retention_settings_are_admins_and_validated(client, api, demo):
     assert client.put("/api/institution/retention", headers=api("admin"), json={"evidence_years": 0}).status_code == 422
     assert client.get("/api/institution/retention", headers=api("support")).status_code == 403
     assert client.get("/api/institution/retention", headers=api("teacher")).status_code == 403
+
+
+def test_the_processing_register_is_prefilled_editable_and_exported_as_pdf(client, api, demo):
+    admin = api("admin")
+    first = client.get("/api/institution/processing-register", headers=admin).get_json()
+    assert first["prefilled"] and any("attendance" in e["purpose"] for e in first["entries"])
+    saved = client.put("/api/institution/processing-register", headers=admin, json={
+        "entries": [{"purpose": "Training records", "data_categories": ["names"], "data_subjects": ["learners"]}],
+        "information_officer_name": "Amina Officer", "information_officer_email": "dpo@demo.example"})
+    assert saved.status_code == 200, saved.get_json()
+    assert saved.get_json()["prefilled"] is False and saved.get_json()["information_officer_name"] == "Amina Officer"
+    pdf = client.get("/api/institution/processing-register.pdf", headers=admin)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Training records" in text and "Amina Officer" in text
+    assert client.get("/api/institution/processing-register", headers=api("support")).status_code == 403
+    assert client.get("/api/institution/breaches", headers=api("teacher")).status_code == 403
+
+
+def test_the_officer_is_named_on_the_public_verify_page(app, client, api, sql, demo):
+    client.put("/api/institution/processing-register", headers=api("admin"),
+               json={"information_officer_name": "Amina Officer", "information_officer_email": "dpo@demo.example"})
+    session_id, _day = past_session(sql, demo["public_cohort_id"], days_ago=3)
+    admin = sql.get(User, demo["users"]["admin"])
+    doc, _ = service.request_document(sql, admin, RequestRegister(kind="session", session_id=session_id))
+    doc = service.build_document(sql, app.extensions["storage"], doc.id, SETTINGS)
+    page = app.test_client().get(f"/verify/{doc.reference}")
+    assert page.status_code == 200 and b"Amina Officer" in page.data and b"dpo@demo.example" in page.data
+
+
+def test_a_breach_naming_another_tenants_cohort_is_refused(client, api, demo, johannesburg):
+    answer = client.post("/api/institution/breaches", headers=johannesburg["headers"], json={
+        "found_at": "2026-11-17T08:00:00+00:00", "description": "x", "cohort_ids": [demo["public_cohort_id"]]})
+    assert answer.status_code == 422 and answer.get_json()["error"]["code"] == "unknown_cohort"
+    naive = client.post("/api/institution/breaches", headers=api("admin"),
+                        json={"found_at": "2026-11-17T08:00:00", "description": "x"})
+    assert naive.status_code == 422

@@ -21,6 +21,8 @@ class InstitutionOut(BaseModel):
     contact_name: str | None
     contact_email: str | None
     contact_phone: str | None
+    information_officer_name: str | None = None
+    information_officer_email: str | None = None
 
 
 class QualificationOut(BaseModel):

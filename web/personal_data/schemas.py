@@ -76,3 +76,32 @@ class RetentionOut(BaseModel):
     registers_years: int
     invoices_years: int
     last_runs: list[dict[str, Any]] = Field(description="The latest nightly runs: when, and counts removed.")
+
+
+class ProcessingRegisterOut(BaseModel):
+    entries: list[dict[str, Any]]
+    prefilled: bool = Field(description="True while the register is the platform's own description, not saved.")
+    information_officer_name: str | None
+    information_officer_email: str | None
+    updated_at: str | None
+
+
+class DeadlineOut(BaseModel):
+    hours: int
+    due_at: str
+    reminded: bool
+
+
+class BreachOut(BaseModel):
+    id: int
+    found_at: str
+    description: str
+    data_categories: list[str]
+    named: dict[str, Any]
+    affected: dict[str, list[int]] = Field(description="People concerned, by kind (learners, trainees, users).")
+    affected_count: int
+    measures: str | None
+    notified_whom: str | None
+    notified_at: str | None
+    deadlines: list[DeadlineOut]
+    created_at: str
