@@ -215,3 +215,51 @@ def test_a_breach_naming_another_tenants_cohort_is_refused(client, api, demo, jo
     naive = client.post("/api/institution/breaches", headers=api("admin"),
                         json={"found_at": "2026-11-17T08:00:00", "description": "x"})
     assert naive.status_code == 422
+
+
+def test_files_go_after_commit_through_the_outbox_and_a_rerun_is_harmless(app, client, api, sql, demo, published):
+    from core.models import AttendanceRecord, EvidenceFile
+    from core.personal_data import erasure
+
+    learner_id = _person(client, api, demo)
+    session_id, day = past_session(sql, demo["public_cohort_id"], days_ago=3)
+    enrolment_id = sql.scalar(select(Enrolment.id).where(Enrolment.learner_id == learner_id))
+    mark(sql, session_id, day, {enrolment_id: ("EXCUSED", None, None)})
+    storage = app.extensions["storage"]
+    stored = storage.save_bytes(f"Sick note of {NEW_NAME}".encode(), "evidence", ".pdf")
+    evidence = EvidenceFile(storage_key=stored.key, original_filename=f"{NEW_NAME}.pdf",
+                            content_type="application/pdf", size_bytes=stored.size, sha256=stored.sha256)
+    sql.add(evidence)
+    sql.flush()
+    sql.scalar(select(AttendanceRecord).where(AttendanceRecord.enrolment_id == enrolment_id)).evidence_file_id = \
+        evidence.id
+    sql.commit()
+    answer = client.post(f"/api/people/learners/{learner_id}/erasure", headers=api("admin"),
+                         json={"reason": "asked", "password": "demo-password"}).get_json()
+    assert answer["summary"]["evidence_files"] == 1 and answer["files_pending"] == 1
+    assert ("personal_data.delete_files", (answer["id"],)) in published
+    assert storage.path(stored.key).exists(), "the file waits for the commit and the job"
+    assert erasure.delete_files(sql, storage, answer["id"]) == 1
+    assert not storage.path(stored.key).exists()
+    assert erasure.delete_files(sql, storage, answer["id"]) == 0
+    record = sql.scalar(select(AttendanceRecord).where(AttendanceRecord.enrolment_id == enrolment_id))
+    sql.refresh(record)
+    assert record.status.value == "EXCUSED" and record.evidence_file_id is None  # the mark stays
+
+
+@pytest.mark.parametrize("kind", ["trainees", "users"])
+def test_trainees_and_users_are_erased_too(client, api, sql, demo, kind):
+    from core.models import CorporateTrainee
+
+    if kind == "trainees":
+        row = sql.scalar(select(CorporateTrainee).where(CorporateTrainee.cohort_id == demo["corporate_cohort_id"]))
+    else:
+        row = sql.get(User, demo["users"]["teacher"])
+    former = row.full_name
+    answer = client.post(f"/api/people/{kind}/{row.id}/erasure", headers=api("admin"),
+                         json={"reason": "asked", "password": "demo-password"})
+    assert answer.status_code == 200, answer.get_json()
+    sql.expire_all()
+    assert sql.get(type(row), row.id).full_name == answer.get_json()["pseudonym"] != former
+    if sql.get_bind().dialect.name == "postgresql":
+        assert _traces(sql, [former]) == []
