@@ -128,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
     from .institutions import bp as institutions
     from .me import bp as me
     from .people import bp as people
+    from .personal_data import bp as personal_data
     from .portals import bp as portals
     from .registers import bp as registers
     from .scheduling import bp as scheduling
@@ -136,7 +137,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, checkin, registers, portals,
                       access, institutions, people, me, apologies, finance, seals, signatures,
-                      at_risk_views):
+                      at_risk_views, personal_data):
         app.register_blueprint(blueprint)
 
 

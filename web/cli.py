@@ -24,6 +24,7 @@ from tasks.people import welcome_words
 from .attendance.cli import add_commands as add_attendance_commands
 from .audit_trail.cli import add_commands as add_audit_commands
 from .extensions import db
+from .personal_data.cli import add_commands as add_personal_data_commands
 from .seals.cli import seal_command
 
 users_cli = AppGroup("users", help="Create users and API tokens.")
@@ -133,6 +134,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(institutions_cli)
     add_attendance_commands(app)
     add_audit_commands(app)
+    add_personal_data_commands(app)
 
     @app.cli.command("demo-data")
     def demo_data() -> None:

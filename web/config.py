@@ -70,6 +70,8 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REMINDER_RUN_AT": _env("REMINDER_RUN_AT", "17:00"),
         "OVERDUE_RUN_AT": _env("OVERDUE_RUN_AT", "06:00"),
         "AUDIT_VERIFY_RUN_AT": _env("AUDIT_VERIFY_RUN_AT", "03:00"),
+        # The nightly retention run (issue 25): each institution's policy applied in short batches.
+        "RETENTION_RUN_AT": _env("RETENTION_RUN_AT", "02:30"),
         "AT_RISK_RUN_AT": _env("AT_RISK_RUN_AT", "18:00"),
         "AT_RISK_THRESHOLD": float(_env("AT_RISK_THRESHOLD", "0.8")),
         "AT_RISK_CONSECUTIVE_MISSES": int(_env("AT_RISK_CONSECUTIVE_MISSES", "3")),

@@ -16,6 +16,7 @@ NIGHTLY: list[tuple[str, str]] = [
     ("AT_RISK_RUN_AT", "at_risk.nightly"),
     ("OVERDUE_RUN_AT", "finance.mark_overdue"),
     ("AUDIT_VERIFY_RUN_AT", "audit.verify_trail"),
+    ("RETENTION_RUN_AT", "personal_data.apply_retention"),
 ]
 
 
@@ -36,6 +37,9 @@ def beat_schedule(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     warn = max(1, int(config["AT_RISK_WARN_MINUTES"]))
     schedule["at_risk.warn"] = {"task": "at_risk.warn", "schedule": crontab(minute=f"*/{warn}"),
                                 "options": {"expires": warn * 60}}
+    # Personal-data incidents past a reminder deadline (72 hours; 5 days in Algeria) and not yet notified.
+    schedule["personal_data.breach_reminders"] = {"task": "personal_data.breach_reminders",
+                                                  "schedule": crontab(minute=7), "options": {"expires": 3600}}
     every = float(config["JOB_SWEEP_SECONDS"])
     # A sweep not started within one period is dropped: the next one does the same work.
     schedule["jobs.sweep"] = {"task": "jobs.sweep", "schedule": every, "options": {"expires": every}}

@@ -35,6 +35,10 @@ OPERATIONS = [
     "corporate_finance.view",                     # terms, billing schedules, invoices, credit notes, statements
     "corporate_finance.manage",                   # set terms and billing details; draft, issue, credit, pay
     "at_risk.view",                               # trainees at watch or worse, their exports (issue 24)
+    # Personal data (issue 25): admins only; erasure also needs a fresh password confirmation.
+    "personal_data.export",                       # a person's data export, corrections history, access log
+    "personal_data.erase",                        # erase a person (legal holds kept)
+    "personal_data.records",                      # retention, processing register, breach log, officer
 ]
 # A learner's own record (/me): held by learners only, scoped to themselves (core.me).
 LEARNER_OWN = ["own_record.view", "own_apologies.send"]

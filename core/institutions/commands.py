@@ -55,6 +55,9 @@ class InstitutionFields(Command):
     contact_name: PersonName = None
     contact_email: OptionalEmail = None
     contact_phone: PhoneText = None
+    information_officer_name: PersonName = Field(None, description="The information officer (POPIA) or "
+                                                 "data-protection officer (law 18-07): on verify pages and exports.")
+    information_officer_email: OptionalEmail = None
 
 
 class CreateInstitution(InstitutionFields):

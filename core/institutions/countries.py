@@ -82,3 +82,11 @@ def currency_for_country(code: str) -> str | None:
 def standard_tax(code: str) -> tuple[str, int] | None:
     """(name, rate in hundredths of a percent) of the country's standard sales tax, or None where not known."""
     return STANDARD_TAX.get(code.upper())
+# Personal-data breaches: hours after discovery at which the institution is reminded until it records who it
+# notified. POPIA s.22 (ZA): "as soon as reasonably possible" (72 hours, the regulator's expectation); Algeria's law
+# 18-07 as amended in 2025: five days. Elsewhere the 72-hour reminder alone.
+BREACH_REMINDER_HOURS: dict[str, tuple[int, ...]] = {"ZA": (72,), "DZ": (72, 120)}
+
+
+def breach_reminder_hours(country: str | None) -> tuple[int, ...]:
+    return BREACH_REMINDER_HOURS.get((country or "").upper(), (72,))

@@ -22,7 +22,8 @@ from .commands import CreateInstitution, CreateQualification, UpdateInstitution,
 from .countries import country_for_zone
 
 INSTITUTION_FIELDS = ("name", "slug", "time_zone", "country", "default_language", "accreditation_number", "address",
-                      "contact_name", "contact_email", "contact_phone", "excused_counts_as", "at_risk_rules")
+                      "contact_name", "contact_email", "contact_phone", "excused_counts_as", "at_risk_rules",
+                      "information_officer_name", "information_officer_email")
 QUALIFICATION_FIELDS = ("code", "title", "level", "active", "required_rate", "absence_limit")
 
 

@@ -52,6 +52,16 @@ from .people import (
     OrgMembership,
     User,
 )
+from .personal_data import (
+    Breach,
+    DataExport,
+    PersonalDataAccess,
+    PersonalDataCorrection,
+    PersonalDataErasure,
+    ProcessingRegister,
+    RetentionPolicy,
+    RetentionRun,
+)
 from .portals import CorporateSessionCounts, PublicSessionCounts
 from .seals import InstitutionSeal
 from .sessions import CalendarEventVersion, ClassSession, LockSweep, SessionLockRecord
@@ -80,6 +90,7 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Base",
+    "Breach",
     "CalendarEventVersion",
     "CheckInAttempt",
     "CheckInSettings",
@@ -93,6 +104,7 @@ __all__ = [
     "CorporateSessionCounts",
     "CorporateTrainee",
     "CreditNote",
+    "DataExport",
     "DocumentCounter",
     "DocumentFormat",
     "DocumentKind",
@@ -119,11 +131,17 @@ __all__ = [
     "Organization",
     "OrganizationGrant",
     "Payment",
+    "PersonalDataAccess",
+    "PersonalDataCorrection",
+    "PersonalDataErasure",
+    "ProcessingRegister",
     "PublicSessionCounts",
     "Qualification",
     "RegisterDocument",
     "ReminderSent",
     "ReminderStatus",
+    "RetentionPolicy",
+    "RetentionRun",
     "Role",
     "Room",
     "SessionLockRecord",

@@ -36,6 +36,9 @@ class Institution(Timestamped, Base):
     contact_name: Mapped[str | None] = mapped_column(String(200))
     contact_email: Mapped[str | None] = mapped_column(String(254))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
+    # The information officer (POPIA) or data-protection officer (Algeria, law 18-07): on verify pages and exports.
+    information_officer_name: Mapped[str | None] = mapped_column(String(200))
+    information_officer_email: Mapped[str | None] = mapped_column(String(254))
     # Billing details (issue 23): printed on invoices and credit notes.
     legal_name: Mapped[str | None] = mapped_column(String(200))
     tax_number: Mapped[str | None] = mapped_column(String(60))

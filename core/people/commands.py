@@ -52,6 +52,7 @@ class UpdateUser(Command):
     active: kept(bool) = None
     phone: OptionalMobile = None
     cohort_ids: list[Id] | None = Field(None, max_length=MAX_IDS, description="Cohorts a teacher facilitates.")
+    reason: Reason = Field(None, description="Why a personal field changes (kept in the corrections history).")
 
 
 class UserQuery(PageQuery):
@@ -88,6 +89,7 @@ class CreateLearner(LearnerFields):
 
 class UpdateLearner(LearnerFields):
     full_name: kept(Name) = Field(None, max_length=200)
+    reason: Reason = Field(None, description="Why a personal field changes (kept in the corrections history).")
 
 
 class LearnerQuery(PageQuery):

@@ -19,6 +19,7 @@ from core.imports.contacts import normalize_mobile
 from core.institutions.phones import institution_mobile
 from core.institutions.service import acting_institution
 from core.models import Enrolment, Learner, User
+from core.personal_data import corrections
 from core.uow import unit_of_work
 
 from .commands import CreateLearner, LearnerQuery, UpdateLearner
@@ -73,7 +74,7 @@ def visible_learner(session: Session, user: User, learner_id: int) -> Learner:
 
 def _values(session: Session, institution_id: int, command: CreateLearner | UpdateLearner) -> dict[str, Any]:
     """The command's values as columns; the phone read as a mobile of the institution's country."""
-    values = command.model_dump(exclude_unset=True, exclude={"institution_id"})
+    values = command.model_dump(exclude_unset=True, exclude={"institution_id", "reason"})
     if "phone" in values:
         values["phone_e164"] = institution_mobile(session, institution_id, values.pop("phone"))
     return values
@@ -99,6 +100,9 @@ def update_learner(session: Session, user: User, learner_id: int, command: Updat
         for name, value in values.items():
             setattr(learner, name, value)
         flush_or_conflict(session, N_("A learner with this ID number already exists here."), "duplicate_id_number")
+        after = _snapshot(learner)
         audit.record(session, actor_id=user.id, action="learner.update", entity_type="learner", entity_id=learner.id,
-                     before=before, after=_snapshot(learner))
+                     before=before, after=after)
+        corrections.record(session, kind="learners", person_id=learner.id, institution_id=learner.institution_id,
+                           actor_id=user.id, before=before, after=after, reason=command.reason)
     return learner

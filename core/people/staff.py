@@ -19,6 +19,7 @@ from core.i18n import N_
 from core.institutions.phones import institution_mobile
 from core.institutions.service import acting_institution
 from core.models import ApiToken, Cohort, LoginSession, Organization, OrgMembership, Role, User, cohort_facilitators
+from core.personal_data import corrections
 from core.uow import unit_of_work
 
 from .commands import ROLES_AN_ADMIN_GIVES, CreateUser, UpdateUser, UserQuery
@@ -143,6 +144,8 @@ def update_staff(session: Session, actor: User, user_id: int, command: UpdateUse
         if user.id == actor.id and (changes.get("active") is False or changes.get("role", user.role) != user.role):
             raise ValidationError(N_("You cannot deactivate yourself or change your own role."), code="self_change")
         before = {"full_name": user.full_name, "role": user.role.value, "active": user.active}
+        personal_before = {"full_name": user.full_name, "phone_e164": user.phone_e164}
+        reason = changes.pop("reason", None)
         cohort_ids = changes.pop("cohort_ids", None)
         if "phone" in changes:
             changes["phone_e164"] = institution_mobile(session, user.institution_id, changes.pop("phone"))
@@ -155,6 +158,9 @@ def update_staff(session: Session, actor: User, user_id: int, command: UpdateUse
             _set_cohorts(session, user, cohort_ids or [])
         if before["active"] and not user.active:
             end_access(session, user.id)
+        corrections.record(session, kind="users", person_id=user.id, institution_id=user.institution_id,
+                           actor_id=actor.id, before=personal_before,
+                           after={"full_name": user.full_name, "phone_e164": user.phone_e164}, reason=reason)
         audit.record(session, actor_id=actor.id, action="user.update", entity_type="user", entity_id=user.id,
                      before=before, after={"full_name": user.full_name, "role": user.role.value,
                                            "active": user.active, "cohort_ids": cohort_ids})

@@ -59,6 +59,9 @@ class Verified:
     time_zone: str = "UTC"              # the issuing institution's: times are shown in it
     seal_fingerprint: str | None = None  # SHA-256 of the issuing institution's seal in force (to compare)
     storage_key: str | None = None      # the issued file (its seal is validated on the verification page)
+    # The issuer's information / data-protection officer (issue 25): whom to ask about the data in it.
+    officer_name: str | None = None
+    officer_email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,8 @@ def by_content(session: Session, stream: BinaryIO, max_bytes: int) -> tuple[str,
 
 
 def _verified(session: Session, doc: RegisterDocument) -> Verified:
-    columns = (Institution.id, Institution.name, Institution.time_zone)
+    columns = (Institution.id, Institution.name, Institution.time_zone, Institution.information_officer_name,
+               Institution.information_officer_email)
     issuer = session.execute(select(*columns).where(
         Institution.id == doc.institution_id) if doc.institution_id is not None else  # (a statement has no cohort)
         select(*columns).join(Cohort, Cohort.institution_id == Institution.id)
@@ -175,7 +179,9 @@ def _verified(session: Session, doc: RegisterDocument) -> Verified:
     return Verified(doc.reference, doc.verification_code, institution, kind, doc.format.value, cohort,
                     day, start, end, doc.period_start, doc.period_end, doc.finished_at, doc.sha256,
                     newer.finished_at if newer else None, newer.reference if newer else None, zone,
-                    seal.fingerprint if seal else None, doc.storage_key)
+                    seal.fingerprint if seal else None, doc.storage_key,
+                    issuer.information_officer_name if issuer else None,
+                    issuer.information_officer_email if issuer else None)
 
 
 def superseding(session: Session, doc: RegisterDocument) -> RegisterDocument | None:

@@ -26,6 +26,8 @@ class InstitutionOut(BillingOut):
     contact_phone: str | None
     excused_counts_as: str = "not_counted"
     at_risk_rules: dict[str, list[str]] | None = None
+    information_officer_name: str | None = None
+    information_officer_email: str | None = None
 
 
 class QualificationOut(BaseModel):

@@ -17,6 +17,7 @@ from core.errors import NotFound
 from core.i18n import N_
 from core.me import reads
 from core.me.commands import MySessionsQuery
+from core.personal_data.people import Person
 from core.scheduling.reads import institution_zone
 
 from ..auth import requires, user
@@ -24,6 +25,8 @@ from ..contract import ErrorEnvelope, Page, contract, responds
 from ..downloads import attachment
 from ..extensions import db
 from ..forms import form_command
+from ..personal_data import start_export
+from ..personal_data.schemas import DataExportOut
 from .schemas import ApologyOut, ApologyUpload, CohortAttendanceOut, MyAttendanceOut, MySessionOut
 
 bp = Blueprint("me", __name__)
@@ -50,6 +53,16 @@ def _page(items: list[Any]) -> dict[str, Any]:
     """Everything in one page (the lists here are bounded: a date range, one person's apologies)."""
     return {"items": items, "page": 1, "per_page": max(len(items), 1), "total": len(items),
             "pages": 1 if items else 0}
+
+
+@bp.post("/api/me/data-export")
+@requires("own_record.view")
+@contract(resp=responds(HTTP_202=DataExportOut))
+def api_my_export() -> Any:
+    """Export everything the provider holds on me (my account, my learner and trainee records): a ZIP built in
+    the background; follow `status_url`."""
+    me = user()
+    return start_export(Person(kind="users", row=me, institution_id=me.institution_id))
 
 
 @bp.get("/api/me/attendance")

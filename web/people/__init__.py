@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from core import jobs
 from core.access.auth import login_session_key
+from core.access.scoping import can
 from core.cohorts import reads as cohort_reads
 from core.cohorts.service import organizations_query
 from core.errors import ValidationError
@@ -34,6 +35,7 @@ from core.people.commands import (
     UpdateUser,
     UserQuery,
 )
+from core.personal_data import access_log, corrections
 
 from ..auth import public, requires, signed_in, user
 from ..contract import Accepted, ErrorEnvelope, Page, contract, responds
@@ -138,8 +140,10 @@ def api_learner_create(json: CreateLearner) -> Any:
 @requires("learners.view")
 @contract(resp=responds(HTTP_200=LearnerOut))
 def api_learner_detail(learner_id: int) -> Any:
-    """One learner."""
-    return present_learner(learners.visible_learner(db.session, user(), learner_id))
+    """One learner (the read is in the learner's access log)."""
+    learner = learners.visible_learner(db.session, user(), learner_id)
+    access_log.record_view(db.session, user(), "learners", learner.id, learner.institution_id)
+    return present_learner(learner)
 
 
 @bp.patch("/api/learners/<int:learner_id>")
@@ -368,7 +372,11 @@ def learner_create() -> Any:
 def learner_edit(learner_id: int) -> Any:
     """The learner's page: details, enrolments across cohorts with each rate, attendance history, documents."""
     learner = learners.visible_learner(db.session, user(), learner_id)
+    access_log.record_view(db.session, user(), "learners", learner.id, learner.institution_id)
+    may_export = can(db.session, user(), "personal_data.export")
     return render_template("people/learner_edit.html", learner=learner,
+                           corrections=corrections.history(db.session, "learners", learner.id) if may_export else [],
+                           may_export=may_export, may_erase=can(db.session, user(), "personal_data.erase"),
                            enrolments=learner_reads.learner_enrolments(db.session, user(), learner),
                            history=learner_reads.attendance_history(db.session, user(), learner),
                            documents=learner_reads.learner_documents(db.session, user(), learner),
