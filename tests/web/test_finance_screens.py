@@ -122,3 +122,17 @@ def test_each_role_sees_only_its_invoice_links(login, sql, demo):  # the demo gr
     assert b'href="/org/invoices"' in org_home and b'href="/admin/invoices"' not in org_home
     teacher_home = login("teacher").get("/teacher").data
     assert b"/invoices" not in teacher_home
+
+
+def test_an_organizations_member_asks_for_their_statement_on_the_portal(login, sql, demo, published):
+    from core.models import DocumentKind, RegisterDocument
+
+    org = login("org")
+    listing = org.get("/org/invoices")
+    assert b"Build my statement (PDF)" in listing.data
+    built = _post(org, "/org/invoices/statement", listing)
+    assert b"Your statement is being built" in built.data and b"waiting" in built.data
+    doc = sql.scalars(sql.query(RegisterDocument).filter_by(kind=DocumentKind.STATEMENT_PDF).statement).one()
+    assert (doc.organization_id, doc.cohort_id) == (demo["organization_id"], None)
+    assert wait_for(lambda: [name for name, _ids in published]) == ["finance.build_document"]
+    assert login("admin").post("/org/invoices/statement", data={}).status_code == 403

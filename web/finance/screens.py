@@ -11,7 +11,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from pydantic import BaseModel
 
-from core.finance import billing, invoices, reads, settlement, terms
+from core.finance import billing, invoices, reads, settlement, statements, terms
 from core.finance.commands import (
     CreateCreditNote,
     InvoiceQuery,
@@ -29,7 +29,7 @@ from ..forms import form_data
 from ..i18n import current_language
 from ..pagination import query_page
 from . import _invoice_json, _terms_json, bp
-from .schemas import present_billing, present_credit_note, present_payment
+from .schemas import present_billing, present_credit_note, present_payment, present_statement_document
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -84,11 +84,11 @@ def billing_details_save() -> Any:
 
 # --- invoices ---------------------------------------------------------------------------------------------------
 
-def _list(detail: str) -> Any:
+def _list(detail: str, **extra: Any) -> Any:
     query = InvoiceQuery.model_validate({k: v for k, v in request.args.items() if v})
     page = query_page(reads.invoices_query(db.session, user(), query), query, _invoice_json)
     return render_template("finance/invoices.html", page=page, query=query, language=current_language(),
-                           detail=detail)
+                           detail=detail, **extra)
 
 
 @bp.get("/admin/invoices")
@@ -100,7 +100,18 @@ def invoice_list() -> Any:
 @bp.get("/org/invoices")
 @requires("corporate_finance.view")
 def org_invoice_list() -> Any:
-    return _list("finance.org_invoice_page")
+    own = next(iter(user().organization_ids or []), None)
+    documents = statements.statement_documents(db.session, own) if own else []
+    return _list("finance.org_invoice_page", statements=[present_statement_document(d) for d in documents])
+
+
+@bp.post("/org/invoices/statement")
+@requires("org_programs.view")  # an organization's members; the service also wants corporate_finance.view
+def org_statement_request() -> Any:
+    own = next(iter(user().organization_ids or []), 0)
+    statements.request_statement(db.session, user(), own, current_language())
+    flash(_("Your statement is being built; its PDF appears below."), "success")
+    return redirect(url_for("finance.org_invoice_list"))
 
 
 def _page(invoice_id: int, back: str) -> Any:
