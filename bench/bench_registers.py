@@ -169,6 +169,9 @@ def measure(db_url: str, storage: str, what: str, size: int, seeded: dict[str, A
         from core.registers import render
 
         render.warm_up(None, ("en",))
+        from core.seals import sealing
+
+        sealing.warm_up()  # as the worker does before it forks (tasks/registers.py)
         cohort = seeded["cohorts"][str(size)]
         seals.ensure_seal(db.session, 1)  # made once, before the clock (an institution gets it when created)
         seal_ms = 0.0
