@@ -14,6 +14,7 @@ from flask import current_app
 
 from core.registers import render, service
 from core.registers.jobs import BUILD
+from core.seals import sealing
 from tasks import db_session, setting, storage
 from tasks.policy import job_task
 
@@ -24,6 +25,7 @@ def warm_up() -> None:
     """Templates, locale data, fonts and PDF code loaded before the first build (the worker's main process calls
     it before it forks its pool, so every pool process starts warm: workers/signals.py)."""
     render.warm_up(build_settings().translations_dir)
+    sealing.warm_up()  # pyHanko imported and run once: every PDF is sealed last
 
 
 def build_settings() -> service.BuildSettings:

@@ -14,6 +14,24 @@ from cryptography.utils import CryptographyDeprecationWarning
 SEAL_FIELD = "InstitutionSeal"
 
 
+def warm_up() -> None:
+    """Import pyHanko and run one seal (an ephemeral key on a one-page PDF) before the clock: a process's first
+    seal otherwise pays for importing pyHanko, its certificate validator and asyncio (about a second)."""
+    import datetime as dt
+
+    import pikepdf
+
+    from .certificates import generate
+
+    material = generate("Warm-up", None, dt.datetime.now(dt.UTC))
+    out = io.BytesIO()
+    with pikepdf.new() as pdf:
+        pdf.add_blank_page()
+        pdf.save(out)
+    seal_pdf(out.getvalue(), material.certificate_der, material.private_key_der, "Warm-up")
+    _signer.cache_clear()  # the ephemeral key goes
+
+
 @functools.lru_cache(maxsize=16)
 def _signer(certificate_der: bytes, private_key_der: bytes) -> object:
     from asn1crypto import keys, x509

@@ -174,3 +174,14 @@ def test_the_register_document_api_says_it_is_sealed(app, client, api, issued, s
     body = client.get(f"/api/registers/{doc.id}", headers=api("admin")).get_json()
     assert body["sealed"] is True
     assert body["seal_fingerprint"] == seals.in_force(sql, demo["institution_id"]).fingerprint
+
+
+def test_a_register_sealed_before_the_seal_was_replaced_still_verifies(app, client, api, sql, demo, issued):
+    _, content = issued
+    old = seals.in_force(sql, demo["institution_id"]).fingerprint
+    replaced = client.post(f"/api/institutions/{demo['institution_id']}/seal/regenerate", headers=api("admin"))
+    assert replaced.status_code == 201
+    new = replaced.get_json()["in_force"]["fingerprint"]
+    body = _post(app.test_client(), content, "/api/verify").get_json()
+    assert body["seal"]["status"] == "sealed_unchanged" and body["seal"]["fingerprint"] == old
+    assert body["document"]["institution_seal_fingerprint"] == new != old
