@@ -57,6 +57,7 @@ def test_a_bulk_mark_joins_its_institutions_chain_one_link_per_row(sql, app, dem
     assert (head.seq, head.row_hash) == (last.seq, last.row_hash)
 
 
+@pytest.mark.postgres
 def test_the_documented_hash_recomputes_from_the_row_alone(sql, app, demo):
     """An outside reader with only the row and the README's definition gets the stored hash."""
     row_id = _mark(sql, demo)[3]
