@@ -11,6 +11,10 @@ transaction, so no writer escapes the chain: on PostgreSQL a statement-level tri
 head per statement and chain, the new rows chained in id order, one UPDATE of them), on SQLite a row trigger
 calling the Python function the app registers on every connection (`audit_chain_hash`).
 
+0015's trigger that set a deleted user's id to NULL in audit_events goes: rewriting past rows would break the
+chain (and a trail that forgets who did what on a deletion is not one). The id stays, dangling, as it may (no
+foreign key); readers join users with an outer join.
+
 Existing rows: `institution_id` is backfilled from the entity each names (a session, a cohort, an attendance
 record's enrolment or trainee…; a user or an import of no institution, the nightly lock sweep: none), then
 every chain is built in id order.
@@ -170,8 +174,24 @@ def _chain_sqlite(conn):
                      {"c": chain, "s": seq, "h": digest})
 
 
+_FORGET_ACTOR_PG = [
+    """CREATE FUNCTION audit_events_forget_actor() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE audit_events a SET actor_id = NULL FROM gone_users g WHERE a.actor_id = g.id;
+  RETURN NULL;
+END $$""",
+    "CREATE TRIGGER audit_events_forget_actor AFTER DELETE ON users "
+    "REFERENCING OLD TABLE AS gone_users FOR EACH STATEMENT EXECUTE FUNCTION audit_events_forget_actor()",
+]
+_FORGET_ACTOR_SQLITE = ("CREATE TRIGGER audit_events_forget_actor AFTER DELETE ON users "
+                        "BEGIN UPDATE audit_events SET actor_id = NULL WHERE actor_id = OLD.id; END")
+
+
 def upgrade():
     postgres = op.get_bind().dialect.name == "postgresql"
+    op.execute("DROP TRIGGER IF EXISTS audit_events_forget_actor" + (" ON users" if postgres else ""))
+    if postgres:
+        op.execute("DROP FUNCTION IF EXISTS audit_events_forget_actor()")
     op.create_table('audit_chain_heads',
                     sa.Column('chain_id', sa.Integer(), autoincrement=False, nullable=False),
                     sa.Column('seq', sa.BigInteger(), nullable=False),
@@ -260,3 +280,5 @@ def downgrade():
         op.execute(sql)
     op.drop_table('audit_chain_heads')
     op.drop_table('audit_chain_alerts')
+    for statement in (_FORGET_ACTOR_PG if postgres else [_FORGET_ACTOR_SQLITE]):
+        op.execute(statement)
