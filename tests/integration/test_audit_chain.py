@@ -192,3 +192,21 @@ def test_on_sqlite_the_trigger_chains_every_writer_and_verify_names_a_changed_ro
         broken = verify.verify_chain(s, inst.id).broken
         assert broken is not None and (broken.row_id, broken.reason) == (victim, "content_changed")
     engine.dispose()
+
+
+def test_a_redaction_recorded_in_the_trail_is_accepted_and_an_unrecorded_one_is_not(sql, app, demo):
+    """Erasure scrubs names out of audit rows: recorded as an audit.redact row in the same transaction, the
+    chain still verifies; the same change without it is a break."""
+    from core.audit_trail import redaction
+
+    ids = _mark(sql, demo)
+    scrub = text("UPDATE audit_events SET context = NULL WHERE id = :id")
+    sql.execute(scrub, {"id": ids[1]})
+    assert redaction.record(sql, [ids[1]], actor_id=None, reason="erasure request 7") == 1
+    sql.commit()
+    report = verify.verify_chain(sql, demo["institution_id"])
+    assert report.ok and report.rows == report.last_seq
+    sql.execute(scrub, {"id": ids[2]})
+    sql.commit()
+    broken = verify.verify_chain(sql, demo["institution_id"]).broken
+    assert broken is not None and (broken.row_id, broken.reason) == (ids[2], "content_changed")
