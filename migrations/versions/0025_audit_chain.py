@@ -11,6 +11,10 @@ transaction, so no writer escapes the chain: on PostgreSQL a statement-level tri
 head per statement and chain, the new rows chained in id order, one UPDATE of them), on SQLite a row trigger
 calling the Python function the app registers on every connection (`audit_chain_hash`).
 
+0015's trigger that set a deleted user's id to NULL in audit_events goes: rewriting past rows would break the
+chain (and a trail that forgets who did what on a deletion is not one). The id stays, dangling, as it may (no
+foreign key); readers join users with an outer join.
+
 Existing rows: `institution_id` is backfilled from the entity each names (a session, a cohort, an attendance
 record's enrolment or trainee…; a user or an import of no institution, the nightly lock sweep: none), then
 every chain is built in id order.
@@ -54,42 +58,64 @@ RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
       || COALESCE(context::text, '')
 $$"""
 
-# Chains the rows `new_ids` (rows without a link yet), chain by chain, in id order: the chain's head is locked
-# FOR UPDATE (created at seq 0 the first time); the rows' lines are built set-based (their seqs follow the
-# head's), so only the hashing itself, each row's after the one before, runs in the loop; the rows are written
-# in one UPDATE and the head advanced.
-_LINK_PG = """CREATE FUNCTION audit_chain_link(new_ids integer[]) RETURNS void LANGUAGE plpgsql AS $$
+# Chains `new_rows` (rows just inserted, without a link yet): each chain's head is locked FOR UPDATE in chain
+# order (created at seq 0 the first time); the rows' seqs (following their head's) and lines are computed
+# set-based, so only the hashing itself, each row's after the one before, runs in the loop; then one UPDATE of
+# the rows and one of the heads. The rows come as an array (the trigger's transition table, or the migration's
+# batch), so none is looked up again.
+_LINK_PG = """CREATE FUNCTION audit_chain_link(new_rows audit_events[]) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   c integer;
   r record;
-  s bigint;
+  cur integer;
   h bytea;
   ids integer[] := '{}';
   seqs bigint[] := '{}';
   prevs bytea[] := '{}';
   hashes bytea[] := '{}';
+  chains integer[] := '{}';
+  tops bigint[] := '{}';
+  top_hashes bytea[] := '{}';
 BEGIN
-  FOR c IN SELECT DISTINCT COALESCE(a.institution_id, 0) FROM audit_events a WHERE a.id = ANY(new_ids) ORDER BY 1 LOOP
-    SELECT x.seq, x.row_hash INTO s, h FROM audit_chain_heads x WHERE x.chain_id = c FOR UPDATE;
+  FOR c IN SELECT DISTINCT COALESCE(n.institution_id, 0) FROM unnest(new_rows) AS n ORDER BY 1 LOOP
+    PERFORM 1 FROM audit_chain_heads WHERE chain_id = c FOR UPDATE;
     IF NOT FOUND THEN
       INSERT INTO audit_chain_heads (chain_id, seq, row_hash) VALUES (c, 0, decode(repeat('00', 32), 'hex'))
         ON CONFLICT (chain_id) DO NOTHING;
-      SELECT x.seq, x.row_hash INTO s, h FROM audit_chain_heads x WHERE x.chain_id = c FOR UPDATE;
+      PERFORM 1 FROM audit_chain_heads WHERE chain_id = c FOR UPDATE;
     END IF;
-    FOR r IN SELECT t.id, t.next_seq AS seq, convert_to(audit_chain_line(t.next_seq, t.institution_id, t.at, t.actor_id, t.action,
-                    t.entity_type, t.entity_id, t.before, t.after, t.context), 'UTF8') AS line
-               FROM (SELECT a.*, s + row_number() OVER (ORDER BY a.id) AS next_seq FROM audit_events a
-                      WHERE a.id = ANY(new_ids) AND COALESCE(a.institution_id, 0) = c) AS t
-              ORDER BY t.next_seq LOOP
-      ids := array_append(ids, r.id);
-      seqs := array_append(seqs, r.seq);
-      prevs := array_append(prevs, h);
-      h := sha256(h || r.line);
-      hashes := array_append(hashes, h);
-    END LOOP;
-    s := seqs[cardinality(seqs)];
-    UPDATE audit_chain_heads SET seq = s, row_hash = h WHERE chain_id = c;
   END LOOP;
+  FOR r IN SELECT t.id, t.chain, t.head_hash, t.next_seq,
+                  convert_to(audit_chain_line(t.next_seq, t.institution_id, t.at, t.actor_id, t.action, t.entity_type,
+                                              t.entity_id, t.before, t.after, t.context), 'UTF8') AS line
+             FROM (SELECT n.*, x.chain_id AS chain, x.row_hash AS head_hash,
+                          x.seq + row_number() OVER (PARTITION BY x.chain_id ORDER BY n.id) AS next_seq
+                     FROM unnest(new_rows) AS n JOIN audit_chain_heads AS x
+                       ON x.chain_id = COALESCE(n.institution_id, 0)) AS t
+            ORDER BY t.chain, t.next_seq LOOP
+    IF cur IS DISTINCT FROM r.chain THEN
+      IF cur IS NOT NULL THEN
+        chains := array_append(chains, cur);
+        tops := array_append(tops, seqs[cardinality(seqs)]);
+        top_hashes := array_append(top_hashes, h);
+      END IF;
+      cur := r.chain;
+      h := r.head_hash;
+    END IF;
+    ids := array_append(ids, r.id);
+    seqs := array_append(seqs, r.next_seq);
+    prevs := array_append(prevs, h);
+    h := sha256(h || r.line);
+    hashes := array_append(hashes, h);
+  END LOOP;
+  IF cur IS NULL THEN
+    RETURN;
+  END IF;
+  chains := array_append(chains, cur);
+  tops := array_append(tops, seqs[cardinality(seqs)]);
+  top_hashes := array_append(top_hashes, h);
+  UPDATE audit_chain_heads x SET seq = u.seq, row_hash = u.row_hash
+    FROM unnest(chains, tops, top_hashes) AS u(chain_id, seq, row_hash) WHERE x.chain_id = u.chain_id;
   UPDATE audit_events a SET seq = u.seq, prev_hash = u.prev_hash, row_hash = u.row_hash
     FROM unnest(ids, seqs, prevs, hashes) AS u(id, seq, prev_hash, row_hash) WHERE a.id = u.id;
 END $$"""
@@ -97,7 +123,7 @@ END $$"""
 _TRIGGER_PG = [
     """CREATE FUNCTION audit_events_chain() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM audit_chain_link(ARRAY(SELECT id FROM new_audit_rows));
+  PERFORM audit_chain_link(ARRAY(SELECT CAST(ROW(n.*) AS audit_events) FROM new_audit_rows AS n));
   RETURN NULL;
 END $$""",
     "CREATE TRIGGER audit_events_chain AFTER INSERT ON audit_events REFERENCING NEW TABLE AS new_audit_rows "
@@ -148,8 +174,24 @@ def _chain_sqlite(conn):
                      {"c": chain, "s": seq, "h": digest})
 
 
+_FORGET_ACTOR_PG = [
+    """CREATE FUNCTION audit_events_forget_actor() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE audit_events a SET actor_id = NULL FROM gone_users g WHERE a.actor_id = g.id;
+  RETURN NULL;
+END $$""",
+    "CREATE TRIGGER audit_events_forget_actor AFTER DELETE ON users "
+    "REFERENCING OLD TABLE AS gone_users FOR EACH STATEMENT EXECUTE FUNCTION audit_events_forget_actor()",
+]
+_FORGET_ACTOR_SQLITE = ("CREATE TRIGGER audit_events_forget_actor AFTER DELETE ON users "
+                        "BEGIN UPDATE audit_events SET actor_id = NULL WHERE actor_id = OLD.id; END")
+
+
 def upgrade():
     postgres = op.get_bind().dialect.name == "postgresql"
+    op.execute("DROP TRIGGER IF EXISTS audit_events_forget_actor" + (" ON users" if postgres else ""))
+    if postgres:
+        op.execute("DROP FUNCTION IF EXISTS audit_events_forget_actor()")
     op.create_table('audit_chain_heads',
                     sa.Column('chain_id', sa.Integer(), autoincrement=False, nullable=False),
                     sa.Column('seq', sa.BigInteger(), nullable=False),
@@ -196,12 +238,13 @@ def upgrade():
         # The existing rows in id order, 10,000 at a time (each call's id list stays small).
         conn, last = op.get_bind(), 0
         while True:
-            ids = conn.execute(sa.text("SELECT id FROM audit_events WHERE id > :last ORDER BY id LIMIT 10000"),
-                               {"last": last}).scalars().all()
-            if not ids:
+            top = conn.execute(sa.text("SELECT max(id) FROM (SELECT id FROM audit_events WHERE id > :last "
+                                       "ORDER BY id LIMIT 10000) AS batch"), {"last": last}).scalar()
+            if top is None:
                 break
-            conn.execute(sa.text("SELECT audit_chain_link(CAST(:ids AS integer[]))"), {"ids": list(ids)})
-            last = ids[-1]
+            conn.execute(sa.text("SELECT audit_chain_link(ARRAY(SELECT a FROM audit_events AS a "
+                                 "WHERE a.id > :last AND a.id <= :top))"), {"last": last, "top": top})
+            last = top
         for statement in _TRIGGER_PG:
             op.execute(statement)
     else:
@@ -214,7 +257,7 @@ def downgrade():
     op.execute("DROP TRIGGER IF EXISTS audit_events_chain" + (" ON audit_events" if postgres else ""))
     if postgres:
         op.execute("DROP FUNCTION IF EXISTS audit_events_chain()")
-        op.execute("DROP FUNCTION IF EXISTS audit_chain_link(integer[])")
+        op.execute("DROP FUNCTION IF EXISTS audit_chain_link(audit_events[])")
         op.execute("DROP FUNCTION IF EXISTS audit_chain_line(bigint, integer, timestamptz, integer, text, text, "
                    "integer, jsonb, jsonb, jsonb)")
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
@@ -222,10 +265,20 @@ def downgrade():
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.drop_column('trail_hash')
         batch_op.drop_column('trail_seq')
+    # SQLite rebuilds the table to drop columns: a trigger elsewhere that names it (0015's, on users) would
+    # refuse the rename, so it steps aside meanwhile.
+    others = [] if postgres else op.get_bind().execute(sa.text(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%audit_events%'")).all()
+    for name, _sql in others:
+        op.execute(f"DROP TRIGGER {name}")
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_column('row_hash')
         batch_op.drop_column('prev_hash')
         batch_op.drop_column('seq')
         batch_op.drop_column('institution_id')
+    for _name, sql in others:
+        op.execute(sql)
     op.drop_table('audit_chain_heads')
     op.drop_table('audit_chain_alerts')
+    for statement in (_FORGET_ACTOR_PG if postgres else [_FORGET_ACTOR_SQLITE]):
+        op.execute(statement)

@@ -57,6 +57,7 @@ def test_a_bulk_mark_joins_its_institutions_chain_one_link_per_row(sql, app, dem
     assert (head.seq, head.row_hash) == (last.seq, last.row_hash)
 
 
+@pytest.mark.postgres
 def test_the_documented_hash_recomputes_from_the_row_alone(sql, app, demo):
     """An outside reader with only the row and the README's definition gets the stored hash."""
     row_id = _mark(sql, demo)[3]
@@ -191,3 +192,21 @@ def test_on_sqlite_the_trigger_chains_every_writer_and_verify_names_a_changed_ro
         broken = verify.verify_chain(s, inst.id).broken
         assert broken is not None and (broken.row_id, broken.reason) == (victim, "content_changed")
     engine.dispose()
+
+
+def test_a_redaction_recorded_in_the_trail_is_accepted_and_an_unrecorded_one_is_not(sql, app, demo):
+    """Erasure scrubs names out of audit rows: recorded as an audit.redact row in the same transaction, the
+    chain still verifies; the same change without it is a break."""
+    from core.audit_trail import redaction
+
+    ids = _mark(sql, demo)
+    scrub = text("UPDATE audit_events SET context = NULL WHERE id = :id")
+    sql.execute(scrub, {"id": ids[1]})
+    assert redaction.record(sql, [ids[1]], actor_id=None, reason="erasure request 7") == 1
+    sql.commit()
+    report = verify.verify_chain(sql, demo["institution_id"])
+    assert report.ok and report.rows == report.last_seq
+    sql.execute(scrub, {"id": ids[2]})
+    sql.commit()
+    broken = verify.verify_chain(sql, demo["institution_id"]).broken
+    assert broken is not None and (broken.row_id, broken.reason) == (ids[2], "content_changed")

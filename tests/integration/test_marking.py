@@ -157,21 +157,28 @@ def test_a_mark_racing_a_lock_is_either_saved_before_or_refused(sql, app, demo):
     assert sql.get(ClassSession, session_id).is_locked
 
 
-def test_deleting_a_user_keeps_their_audit_events_without_an_actor(sql, app, demo):
-    """No foreign key (migration 0015): a trigger on users does what ON DELETE SET NULL did."""
+def test_deleting_a_user_keeps_their_audit_events_and_the_trail_unbroken(sql, app, demo):
+    """No foreign key (migration 0015), and since the audit chain (0025) nothing rewrites a past row: the
+    deleted actor's id stays, and the institution's chain still verifies."""
+    from core.audit_trail import verify
+
     leaving = User(email="leaving@demo.example", full_name="Leaving", role=Role.ADMIN,
                    institution_id=demo["institution_id"])
     sql.add(leaving)
     sql.flush()
-    sql.add_all([AuditEvent(actor_id=leaving.id, action="test.leaving", entity_type="x", entity_id=1),
-                 AuditEvent(actor_id=demo["users"]["admin"], action="test.staying", entity_type="x", entity_id=1)])
+    leaving_id = leaving.id
+    sql.add_all([AuditEvent(actor_id=leaving.id, action="test.leaving", entity_type="institution",
+                            entity_id=demo["institution_id"], institution_id=demo["institution_id"]),
+                 AuditEvent(actor_id=demo["users"]["admin"], action="test.staying", entity_type="institution",
+                            entity_id=demo["institution_id"], institution_id=demo["institution_id"])])
     sql.commit()
     sql.delete(leaving)
     sql.commit()
     sql.expire_all()
     actors = dict(sql.execute(select(AuditEvent.action, AuditEvent.actor_id)
                               .where(AuditEvent.action.like("test.%"))).all())
-    assert actors == {"test.leaving": None, "test.staying": demo["users"]["admin"]}
+    assert actors == {"test.leaving": leaving_id, "test.staying": demo["users"]["admin"]}
+    assert verify.verify_chain(sql, demo["institution_id"]).ok
 
 
 # --- the embedded default: SQLite ------------------------------------------------------------------------------

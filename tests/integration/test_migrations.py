@@ -127,3 +127,32 @@ def test_legacy_daily_records_and_session_records_have_separate_unique_rules(scr
         conn.execute(legacy, {"e": enrolment})
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(legacy, {"e": enrolment})
+
+
+def test_0025_backfills_each_audit_rows_institution_and_chains_the_rows_already_there(scratch_app):
+    downgrade(revision="base")  # SQLite's scratch file may hold an earlier test's schema
+    upgrade(revision="0022")
+    from web.extensions import db
+
+    engine = db.engine
+    with engine.begin() as conn:
+        inst = conn.execute(text("INSERT INTO institutions (name, slug, time_zone) VALUES ('I', 'i', 'UTC') "
+                                 "RETURNING id")).scalar()
+        cohort = conn.execute(text("INSERT INTO cohorts (institution_id, name, status, cohort_type) "
+                                   "VALUES (:i, 'C', 'ACTIVE', 'public') RETURNING id"), {"i": inst}).scalar()
+        events = text("INSERT INTO audit_events (at, action, entity_type, entity_id, after) "
+                      "VALUES (:at, :action, :type, :id, :after)")
+        at = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+        for action, kind, entity in (("cohort.create", "cohort", cohort), ("check_in.settings", "institution", inst),
+                                     ("session.auto_lock", "lock_sweep", 1), ("cohort.update", "cohort", cohort)):
+            conn.execute(events, {"at": at, "action": action, "type": kind, "id": entity, "after": '{"n": 1}'})
+    upgrade()
+    from core.audit_trail import verify
+
+    with engine.connect() as conn:
+        owners = dict(conn.execute(text("SELECT action, institution_id FROM audit_events")).all())
+    assert owners == {"cohort.create": inst, "check_in.settings": inst, "session.auto_lock": None,
+                      "cohort.update": inst}
+    reports = {r.institution_id: (r.ok, r.rows) for r in verify.verify(db.session)}
+    db.session.remove()
+    assert reports == {None: (True, 1), inst: (True, 3)}
