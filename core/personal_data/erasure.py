@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, clock, jobs
 from core.access.confirmation import confirm_password
+from core.audit_trail import redaction
 from core.models import (
     AccessRequestNotice,
     Apology,
@@ -83,7 +84,7 @@ def _erase(session: Session, actor: User, person: Person, reason: str) -> Person
             "full_name": name, "phone_e164": None, "email": None, "job_title": None, "employee_code": None,
             "department": None, "id_number": None, "date_of_birth": None}, policy, pending)
     held.extend(held_imports)
-    summary["audit_events"] = _scrub_audit(session, subjects, values, name)
+    summary["audit_events"] = _scrub_audit(session, subjects, values, name, actor.id)
     summary["free_text"] = _scrub_free_text(session, subjects, values, name)
     summary["corrections"] = _forget_corrections(session, subjects)
     _close_accounts(session, subjects, name)
@@ -122,8 +123,9 @@ def _import_match(subjects: Subjects, values: list[str]) -> Any:
     return or_(*cond)
 
 
-def _scrub_audit(session: Session, subjects: Subjects, values: list[str], name: str) -> int:
-    """Before/after/context of the audit events about the person, their marks and enrolments."""
+def _scrub_audit(session: Session, subjects: Subjects, values: list[str], name: str, actor_id: int) -> int:
+    """Before/after/context of the audit events about the person, their marks and enrolments; the rewrite is
+    recorded in the hash-chained trail (core.audit_trail.redaction), so it is a lawful redaction, not a break."""
     about = [and_(AuditEvent.entity_type == ENTITY_TYPES[kind], AuditEvent.entity_id.in_(subjects.ids(kind)))
              for kind in ("learners", "trainees", "users") if subjects.ids(kind)]
     if subjects.enrolment_ids:
@@ -136,6 +138,8 @@ def _scrub_audit(session: Session, subjects: Subjects, values: list[str], name: 
     if not about:
         return 0
     where = or_(*about)
+    redaction.record(session, session.scalars(select(AuditEvent.id).where(where)), actor_id=actor_id,
+                     reason="personal_data.erase")
     return sum(scrub_json(session, column, where, values, name)
                for column in (AuditEvent.before, AuditEvent.after, AuditEvent.context))
 
