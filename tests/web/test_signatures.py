@@ -223,3 +223,16 @@ def test_the_database_lets_the_signers_account_go_and_keeps_what_was_signed(clie
     with pytest.raises(Exception, match="signatures are never changed"):
         sql.execute(text("UPDATE sign_offs SET data_version = 'x'"))
     sql.rollback()
+
+
+@pytest.mark.parametrize("body", [{"full_name": "Amel\x00", "password": PASSWORD},
+                                  {"full_name": "A" * 10_000, "password": PASSWORD},
+                                  {"full_name": "   ", "password": PASSWORD},
+                                  {"full_name": "Amel", "password": "p" * 5000},
+                                  {"full_name": ["Amel"], "password": PASSWORD}])
+def test_bad_sign_off_input_is_a_clear_4xx_and_signs_nothing(client, api, ended, body):
+    response = client.post(_sign_off_url(ended[0]), headers=api("teacher"), json=body)
+    assert 400 <= response.status_code < 500 and response.get_json()["error"]["message"], response.data
+    assert _signatures(client, api("admin"), ended[0])["sign_offs"] == []
+    assert client.post(_sign_off_url(999_999), headers=api("teacher"),
+                       json={"full_name": "Amel", "password": PASSWORD}).status_code == 404
