@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
@@ -116,15 +117,26 @@ def signature_file(session: Session, user: User, signature_id: int) -> LearnerSi
 def latest_submission_sign_offs(session: Session, submission_ids: list[int], grace_hours: int = 24
                                 ) -> dict[int, SignOffView]:
     """The latest provider sign-off of each of these submissions (a list screen's page), each void or not."""
-    if not submission_ids:
+    return _latest_sign_offs(session, "submission", submission_ids, Submission.document_id, grace_hours)
+
+
+def latest_document_sign_offs(session: Session, document_ids: list[int], grace_hours: int = 24
+                              ) -> dict[int, SignOffView]:
+    """The latest provider sign-off of each of these register documents, each void or not."""
+    return _latest_sign_offs(session, "register_document", document_ids, SignOff.subject_id, grace_hours)
+
+
+def _latest_sign_offs(session: Session, subject_type: str, ids: list[int], document_of: Any, grace_hours: int
+                      ) -> dict[int, SignOffView]:
+    if not ids:
         return {}
-    latest = (select(func.max(SignOff.id)).where(SignOff.subject_type == "submission",
-                                                 SignOff.subject_id.in_(submission_ids))
+    latest = (select(func.max(SignOff.id)).where(SignOff.subject_type == subject_type, SignOff.subject_id.in_(ids))
               .group_by(SignOff.subject_id))
     rows = session.execute(select(SignOff, User.full_name, RegisterDocument)
                            .outerjoin(User, User.id == SignOff.signed_by_id)
-                           .join(Submission, Submission.id == SignOff.subject_id)
-                           .join(RegisterDocument, RegisterDocument.id == Submission.document_id)
+                           .outerjoin(Submission, and_(SignOff.subject_type == "submission",
+                                                       Submission.id == SignOff.subject_id))
+                           .join(RegisterDocument, RegisterDocument.id == document_of)
                            .where(SignOff.id.in_(latest))).all()
     return {row.subject_id: view_of(row, name, current=current_document_version(session, doc, grace_hours))
             for row, name, doc in rows}

@@ -3,8 +3,9 @@
 Revision ID: 0024
 Revises: 0023
 
-A trigger refuses any UPDATE of a sign-off or a learner's signature, on PostgreSQL and SQLite alike: a later
-sign-off is a new row, and a void one stays as it was signed (rows go only with their institution or session).
+A trigger refuses any UPDATE of what was signed (a sign-off's or a learner's signature's), on PostgreSQL and SQLite
+alike: a later sign-off is a new row, and a void one stays as it was signed. Only the link to the signer's account
+may go (ON DELETE SET NULL); rows go only with their institution or session.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -15,18 +16,32 @@ down_revision = '0023'
 branch_labels = None
 depends_on = None
 
-_TABLES = ("sign_offs", "learner_signatures")
+# What was signed, per table: never changed. Only the signer's account link may go (ON DELETE SET NULL).
+_SIGNED = {
+    "sign_offs": ("institution_id", "subject_type", "subject_id", "role", "full_name", "signature", "signed_at",
+                  "ip_address", "data_version"),
+    "learner_signatures": ("institution_id", "session_id", "member_type", "member_id", "storage_key",
+                           "content_type", "size_bytes", "sha256", "signed_at", "ip_address"),
+}
+_TABLES = tuple(_SIGNED)
 _MESSAGE = "signatures are never changed"
 
 
 def _triggers(postgres: bool) -> list[str]:
     if not postgres:
-        return [f"CREATE TRIGGER {t}_frozen BEFORE UPDATE ON {t} BEGIN SELECT RAISE(ABORT, '{_MESSAGE}'); END"
-                for t in _TABLES]
-    return [f"""CREATE FUNCTION signatures_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN RAISE EXCEPTION '{_MESSAGE}' USING ERRCODE = 'check_violation'; END $$""",
-            *(f"CREATE TRIGGER {t}_frozen BEFORE UPDATE ON {t} FOR EACH ROW EXECUTE FUNCTION signatures_frozen()"
-              for t in _TABLES)]
+        return [f"""CREATE TRIGGER {t}_frozen BEFORE UPDATE ON {t}
+        WHEN {' OR '.join(f'NEW.{c} IS NOT OLD.{c}' for c in columns)}
+        BEGIN SELECT RAISE(ABORT, '{_MESSAGE}'); END""" for t, columns in _SIGNED.items()]
+    statements = []
+    for t, columns in _SIGNED.items():
+        statements += [f"""CREATE FUNCTION {t}_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF {' OR '.join(f'NEW.{c} IS DISTINCT FROM OLD.{c}' for c in columns)}
+          THEN RAISE EXCEPTION '{_MESSAGE}' USING ERRCODE = 'check_violation';
+          END IF;
+          RETURN NEW;
+        END $$""", f"CREATE TRIGGER {t}_frozen BEFORE UPDATE ON {t} FOR EACH ROW EXECUTE FUNCTION {t}_frozen()"]
+    return statements
 
 
 def upgrade():
@@ -86,6 +101,7 @@ def downgrade():
     for table in _TABLES:
         op.execute(f"DROP TRIGGER IF EXISTS {table}_frozen" + (f" ON {table}" if postgres else ""))
     if postgres:
-        op.execute("DROP FUNCTION IF EXISTS signatures_frozen()")
+        for table in _TABLES:
+            op.execute(f"DROP FUNCTION IF EXISTS {table}_frozen()")
     op.drop_table('learner_signatures')
     op.drop_table('sign_offs')

@@ -105,3 +105,15 @@ def test_another_tenant_finds_no_register_or_submission_to_sign(client, johannes
     assert client.post(f"/api/submissions/{submission}/sign-off", headers=headers, json=body).status_code == 404
     assert client.get(f"/api/submissions/{submission}/sign-offs", headers=headers).status_code == 404
     assert client.post("/api/submissions/999999/sign-off", headers=headers, json=body).status_code == 404
+
+
+def test_the_cohort_registers_screen_signs_a_register_for_the_provider(login, demo, cohort_register):
+    admin = login("admin")
+    page_url = f"/institution/cohorts/{demo['public_cohort_id']}/registers"
+    assert "Not signed yet." in admin.get(page_url).get_data(as_text=True)
+    done = admin.post(f"/institution/registers/{cohort_register[0]}/sign-off", follow_redirects=True, data={
+        "full_name": "Dalia Admin", "password": PASSWORD, "cohort_id": demo["public_cohort_id"]})
+    html = done.get_data(as_text=True)
+    assert done.request.path == page_url and "Signed by Dalia Admin" in html
+    assert 'id="doc-so-password' not in html   # nothing left to sign here
+    assert "Sign for the provider" not in login("teacher").get(page_url).get_data(as_text=True)

@@ -213,3 +213,26 @@ def test_the_database_refuses_to_change_a_sign_off(client, api, sql, ended):
         sql.execute(text("UPDATE sign_offs SET full_name = 'Someone else'"))
     sql.rollback()
     assert sql.scalar(text("SELECT full_name FROM sign_offs")) == "Amel"
+
+
+def test_the_database_lets_the_signers_account_go_and_keeps_what_was_signed(client, api, sql, ended):
+    client.post(_sign_off_url(ended[0]), headers=api("teacher"), json={"full_name": "Amel", "password": PASSWORD})
+    sql.execute(text("UPDATE sign_offs SET signed_by_id = NULL"))  # what ON DELETE SET NULL does
+    sql.commit()
+    assert sql.execute(text("SELECT full_name, signed_by_id FROM sign_offs")).one() == ("Amel", None)
+    with pytest.raises(Exception, match="signatures are never changed"):
+        sql.execute(text("UPDATE sign_offs SET data_version = 'x'"))
+    sql.rollback()
+
+
+@pytest.mark.parametrize("body", [{"full_name": "Amel\x00", "password": PASSWORD},
+                                  {"full_name": "A" * 10_000, "password": PASSWORD},
+                                  {"full_name": "   ", "password": PASSWORD},
+                                  {"full_name": "Amel", "password": "p" * 5000},
+                                  {"full_name": ["Amel"], "password": PASSWORD}])
+def test_bad_sign_off_input_is_a_clear_4xx_and_signs_nothing(client, api, ended, body):
+    response = client.post(_sign_off_url(ended[0]), headers=api("teacher"), json=body)
+    assert 400 <= response.status_code < 500 and response.get_json()["error"]["message"], response.data
+    assert _signatures(client, api("admin"), ended[0])["sign_offs"] == []
+    assert client.post(_sign_off_url(999_999), headers=api("teacher"),
+                       json={"full_name": "Amel", "password": PASSWORD}).status_code == 404

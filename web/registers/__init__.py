@@ -174,8 +174,11 @@ def cohort_registers(cohort_id: int) -> Any:
     documents = service.documents_for_cohort(db.session, user(), cohort_id)
     cohort = db.session.get(Cohort, cohort_id)
     can_submit = can(db.session, user(), "registers.submit")
+    ready = [d.id for d in documents if d.status.value == "READY"]
     return render_template("registers/cohort.html", cohort=cohort, documents=documents,
                            documents_json=[present_document(d) for d in documents],
+                           sign_offs=signature_reads.latest_document_sign_offs(db.session, ready, _grace()),
+                           **sign_off_form_context(),
                            can_generate=can(db.session, user(), "registers.generate"), can_submit=can_submit,
                            submit_blocked=submissions.why_not_submittable(db.session, documents, _grace())
                            if can_submit else {},

@@ -80,6 +80,16 @@ def sign_off_submission_screen(submission_id: int) -> Any:
                            _("Submission signed for the provider."))
 
 
+@bp.post("/institution/registers/<int:document_id>/sign-off")
+@requires("registers.submit")
+def sign_off_document_screen(document_id: int) -> Any:
+    """The cohort registers screen's provider sign-off form (an admin's), the same way."""
+    cohort_id = request.form.get("cohort_id", type=int)
+    back = url_for("registers.cohort_registers", cohort_id=cohort_id) if cohort_id else url_for(
+        "registers.submissions_screen")
+    return _sign_on_screen(sign_offs.sign_off_document, document_id, back, _("Register signed for the provider."))
+
+
 def _sign_on_screen(action: Any, subject_id: int, back_url: str, done: str) -> Any:
     password = request.form.get("password") or None
     try:
