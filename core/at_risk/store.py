@@ -216,13 +216,14 @@ def refresh(session: Session, defaults: Defaults, now: dt.datetime, cohort_ids: 
               **{f: r[f] for f in _FIELDS}}
              for r in rows if r["level_id"] is None or any(r[f] != r[f"stored_{f}"] for f in _FIELDS)]
     if moved:
+        # executemany of one statement (its compiled form cached), not a fresh 50-row VALUES each mark.
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(AtRiskLevel).values(moved)
+        stmt = dialect.insert(AtRiskLevel)
         session.execute(stmt.on_conflict_do_update(
             index_elements=["member_type", "member_id"],
             set_={**{c: stmt.excluded[c] for c in (*_FIELDS, "computed_at")},
                   "changed_at": case((AtRiskLevel.level != stmt.excluded.level, stmt.excluded.changed_at),
-                                     else_=AtRiskLevel.changed_at)}))
+                                     else_=AtRiskLevel.changed_at)}), moved)
     # A cohort's trainees are all of one kind: its active members' ids say who stays.
     staying = [r["member_id"] for r in rows]
     session.execute(delete(AtRiskLevel).where(AtRiskLevel.cohort_id.in_(ids), AtRiskLevel.member_id.not_in(staying)))
