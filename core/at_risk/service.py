@@ -43,7 +43,7 @@ def recompute(session: Session, now: dt.datetime | None = None) -> store.RunCoun
 def refresh_cohorts(session: Session, cohort_ids: Iterable[int]) -> store.RunCounts:
     """The levels of these cohorts' trainees, in the caller's transaction (a mark just changed them)."""
     with unit_of_work(session):
-        return store.recompute(session, _defaults, clock.now(), cohort_ids=cohort_ids)
+        return store.refresh(session, _defaults, clock.now(), cohort_ids)
 
 
 def nightly(session: Session, settings: mail.MailSettings, *, translations: str | None = None,

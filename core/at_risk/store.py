@@ -4,6 +4,8 @@
    function for the run of absences at the end, the planned sessions still without a mark);
 2. one INSERT … SELECT records each change of level (date and reason) against the stored level;
 3. one upsert stores the new standing; 4. one DELETE drops trainees who left (full runs or their cohort).
+A mark refreshes its cohort with `refresh`: the same SELECT beside the stored rows, no temporary table, and
+only the rows that moved written.
 
 The same SQL runs on PostgreSQL and SQLite (3.25+: window functions, upserts); the only dialect difference,
 rounding a margin down, sits in `_floor`. Rates are percents; "remaining" counts every planned
@@ -16,13 +18,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Date, bindparam, text
+from sqlalchemy import Date, bindparam, case, delete, insert, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from core.models import AtRiskLevel, AtRiskLevelChange
 from core.models.base import UTCDateTime
 
 CALC = "at_risk_calc"
+_FIELDS = ("cohort_id", "level", "rate", "required_rate", "best_reachable_rate", "margin", "consecutive_absences",
+           "absence_limit", "attended", "counted", "remaining", "reason")
 WATCH_MARGIN = 2  # "watch" once a trainee may miss this many sessions or fewer
 
 
@@ -53,13 +60,16 @@ def _scope(cohort_ids: list[int] | None, column: str) -> str:
 
 
 def _calc_sql(session: Session, cohort_ids: list[int] | None) -> str:
+    return f"CREATE TEMPORARY TABLE {CALC} AS {_calc_select(session, cohort_ids)}"
+
+
+def _calc_select(session: Session, cohort_ids: list[int] | None) -> str:
     total = "(COALESCE(a.counted, 0) + r.remaining)"
     reach = "(COALESCE(a.attended, 0) + r.remaining)"
     margin = _floor(session, f"(100.0 * {reach} - st.required_rate * {total}) / 100.0 + 0.000001")
     below_now = "(COALESCE(a.counted, 0) > 0 AND 100.0 * COALESCE(a.attended, 0) < st.required_rate * a.counted)"
     in_a_row = "(COALESCE(a.consecutive, 0) >= st.absence_limit)"
     return f"""
-CREATE TEMPORARY TABLE {CALC} AS
 WITH members AS (
   SELECT 'enrolment' AS member_type, e.id AS member_id, e.cohort_id AS cohort_id, e.enrolled_on AS since
   FROM enrolments e JOIN cohorts c ON c.id = e.cohort_id
@@ -71,7 +81,8 @@ WITH members AS (
 ),
 settings AS (
   SELECT c.id AS cohort_id, i.excused_counts_as AS excused,
-         COALESCE(c.required_rate, a.required_rate, q.required_rate, :default_rate) AS required_rate,
+         CAST(COALESCE(c.required_rate, a.required_rate, q.required_rate, :default_rate) AS DOUBLE PRECISION)
+           AS required_rate,
          COALESCE(c.absence_limit, a.absence_limit, q.absence_limit, :default_limit) AS absence_limit
   FROM cohorts c JOIN institutions i ON i.id = c.institution_id
   LEFT JOIN qualifications q ON q.id = c.qualification_id
@@ -128,8 +139,9 @@ remaining AS (
 SELECT m.cohort_id, m.member_type, m.member_id, st.required_rate, st.absence_limit,
        COALESCE(a.attended, 0) AS attended, COALESCE(a.counted, 0) AS counted, r.remaining,
        COALESCE(a.consecutive, 0) AS consecutive_absences,
-       CASE WHEN COALESCE(a.counted, 0) > 0 THEN 100.0 * a.attended / a.counted END AS rate,
-       CASE WHEN {total} > 0 THEN 100.0 * {reach} / {total} END AS best_reachable_rate,
+       CAST(CASE WHEN COALESCE(a.counted, 0) > 0 THEN 100.0 * a.attended / a.counted END AS DOUBLE PRECISION)
+         AS rate,
+       CAST(CASE WHEN {total} > 0 THEN 100.0 * {reach} / {total} END AS DOUBLE PRECISION) AS best_reachable_rate,
        {margin} AS margin,
        CASE WHEN {total} > 0 AND 100.0 * {reach} < st.required_rate * {total} THEN 'cannot_reach'
             WHEN {below_now} OR {in_a_row} THEN 'at_risk'
@@ -176,14 +188,55 @@ ON CONFLICT (member_type, member_id) DO UPDATE SET
 """
 
 
+def _params(defaults: Defaults, now: dt.datetime) -> dict[str, Any]:
+    return {"default_rate": float(defaults.required_rate), "default_limit": int(defaults.absence_limit),
+            "yes": True, "now": now, "today": now.date()}
+
+
+def refresh(session: Session, defaults: Defaults, now: dt.datetime, cohort_ids: Iterable[int]) -> RunCounts:
+    """A few cohorts (a register just marked): one SELECT of the computed standing beside the stored one, then
+    only what moved is written (changes inserted, rows upserted, leavers deleted). No temporary table: this runs
+    inside every mark, and its SELECT is the same text each time (the driver prepares it once)."""
+    ids = sorted(set(cohort_ids))
+    if not ids:
+        return RunCounts(0, 0)
+    stored = ", ".join(f"l.{f} AS stored_{f}" for f in _FIELDS)
+    rows = session.execute(text(
+        f"SELECT c.*, l.id AS level_id, {stored} FROM ({_calc_select(session, ids)}) c LEFT JOIN "
+        "at_risk_levels l ON l.member_type = c.member_type AND l.member_id = c.member_id")
+        .bindparams(bindparam("cohort_ids", expanding=True)), {**_params(defaults, now), "cohort_ids": ids}
+    ).mappings().all()
+    changes = [{"cohort_id": r["cohort_id"], "member_type": r["member_type"], "member_id": r["member_id"],
+                "from_level": r["stored_level"] or "ok", "to_level": r["level"], "reason": r["reason"],
+                "rate": r["rate"], "margin": r["margin"], "changed_on": now.date(), "changed_at": now}
+               for r in rows if (r["stored_level"] or "ok") != r["level"]]
+    if changes:
+        session.execute(insert(AtRiskLevelChange), changes)
+    moved = [{"member_type": r["member_type"], "member_id": r["member_id"], "computed_at": now, "changed_at": now,
+              **{f: r[f] for f in _FIELDS}}
+             for r in rows if r["level_id"] is None or any(r[f] != r[f"stored_{f}"] for f in _FIELDS)]
+    if moved:
+        # executemany of one statement (its compiled form cached), not a fresh 50-row VALUES each mark.
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(AtRiskLevel)
+        session.execute(stmt.on_conflict_do_update(
+            index_elements=["member_type", "member_id"],
+            set_={**{c: stmt.excluded[c] for c in (*_FIELDS, "computed_at")},
+                  "changed_at": case((AtRiskLevel.level != stmt.excluded.level, stmt.excluded.changed_at),
+                                     else_=AtRiskLevel.changed_at)}), moved)
+    # A cohort's trainees are all of one kind: its active members' ids say who stays.
+    staying = [r["member_id"] for r in rows]
+    session.execute(delete(AtRiskLevel).where(AtRiskLevel.cohort_id.in_(ids), AtRiskLevel.member_id.not_in(staying)))
+    return RunCounts(len(rows), len(changes))
+
+
 def recompute(session: Session, defaults: Defaults, now: dt.datetime, *,
               cohort_ids: Iterable[int] | None = None) -> RunCounts:
     """Recompute the standing of every active trainee (or those of `cohort_ids`) in the caller's transaction."""
     ids = sorted(set(cohort_ids)) if cohort_ids is not None else None
     if ids == []:
         return RunCounts(0, 0)
-    params = {"default_rate": float(defaults.required_rate), "default_limit": int(defaults.absence_limit),
-              "yes": True, "now": now, "today": now.date()}
+    params = _params(defaults, now)
     expanding = [bindparam("cohort_ids", expanding=True)] if ids is not None else []
     if ids is not None:
         params["cohort_ids"] = ids

@@ -159,3 +159,25 @@ def test_the_chart_data_is_the_rate_by_week_so_far(sql: Any) -> None:
     assert [(w.starts_on.isoformat(), w.attended, w.counted, round(w.cumulative_rate, 3)) for w in weeks] == [
         ("2026-11-02", 5, 7, 0.714), ("2026-11-09", 0, 1, 0.625)]
     assert forecast.required_rate(sql, cohort) == 80.0
+
+
+def test_a_cohort_refresh_agrees_with_the_full_run(sql: Any) -> None:
+    cohort, sessions = _cohort(sql, 10)
+    enrolment = _learner(sql, cohort, sessions, "PAPAA")
+    counts = store.refresh(sql, DEFAULTS, NOW, [cohort.id])
+    first = _stored(sql, enrolment)
+    again = store.refresh(sql, DEFAULTS, NOW, [cohort.id])
+    assert (counts.trainees, counts.changes, again.changes) == (1, 1, 0)
+    store.recompute(sql, DEFAULTS, NOW)
+    assert _stored(sql, enrolment) == first == ("cannot_reach", 40.0, 70.0, -1, 2)
+    enrolment.status = "WITHDRAWN"
+    sql.flush()
+    store.refresh(sql, DEFAULTS, NOW, [cohort.id])
+    assert sql.scalar(select(AtRiskLevel.id).where(AtRiskLevel.member_id == enrolment.id)) is None
+
+
+def _stored(sql: Any, enrolment: Enrolment) -> tuple:
+    sql.expire_all()
+    level = sql.scalars(select(AtRiskLevel).where(AtRiskLevel.member_type == "enrolment",
+                                                  AtRiskLevel.member_id == enrolment.id)).one()
+    return level.level, level.rate, level.best_reachable_rate, level.margin, level.consecutive_absences

@@ -94,6 +94,7 @@ def cohort_forecast_svg(cohort_id: int) -> Any:
     on the server, so the same picture goes into PDFs."""
     cohort = visible_cohort(db.session, user(), cohort_id, "cohorts.view")
     required = forecast.required_rate(db.session, cohort)
+    shown = f"{required:g}"
     points = [RatePoint(w.starts_on, w.cumulative_rate,
                         _("Week of %(day)s: %(rate)s%% this week, %(total)s%% so far", day=w.starts_on.isoformat(),
                           rate=round(100 * w.attended / w.counted) if w.counted else "—",
@@ -101,5 +102,5 @@ def cohort_forecast_svg(cohort_id: int) -> Any:
               for w in forecast.weekly(db.session, cohort)]
     svg = rate_chart(points, _("Attendance rate by week in %(cohort)s", cohort=cohort.name),
                      _("No attendance marked yet."), target=required / 100,
-                     target_label=_("Required %(rate)s%%", rate=f"{required:g}"))
+                     target_label=_("Required %(rate)s%%", rate=shown))
     return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "private, no-store"})
