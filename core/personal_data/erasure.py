@@ -84,7 +84,6 @@ def _erase(session: Session, actor: User, person: Person, reason: str) -> Person
             "full_name": name, "phone_e164": None, "email": None, "job_title": None, "employee_code": None,
             "department": None, "id_number": None, "date_of_birth": None}, policy, pending)
     held.extend(held_imports)
-    held.extend(holds.signatures(session, subjects, policy))
     summary["audit_events"] = _scrub_audit(session, subjects, values, name, actor.id)
     summary["free_text"] = _scrub_free_text(session, subjects, values, name)
     summary["corrections"] = _forget_corrections(session, subjects)

@@ -18,9 +18,7 @@ from core.models import (
     DataExport,
     DocumentStatus,
     EvidenceFile,
-    LearnerSignature,
     RegisterDocument,
-    SignOff,
     Submission,
     TraineeImport,
     TraineeImportRow,
@@ -122,18 +120,3 @@ def import_files(session: Session, institution_id: int | None, match: Any, subst
             held.append({"type": "import_file", "import_id": imp.id, "storage_key": imp.storage_key,
                          "kept_until": (start + dt.timedelta(days=policy.import_files_days)).isoformat()})
     return len(theirs), held
-
-
-def signatures(session: Session, subjects: Subjects, policy: Policy) -> list[dict[str, Any]]:
-    """The person's signatures on registers (a drawing on their row, a sign-off they gave): part of the attendance
-    record funders and the law require, never editable (migration 0024), so held like a submitted register,
-    each until the register retention after it was signed."""
-    drawn = session.execute(select(LearnerSignature.id, LearnerSignature.signed_at).where(or_(
-        and_(LearnerSignature.member_type == "enrolment", LearnerSignature.member_id.in_(subjects.enrolment_ids)),
-        and_(LearnerSignature.member_type == "corporate_trainee",
-             LearnerSignature.member_id.in_(subjects.ids("trainees")))))).all()
-    given = session.execute(select(SignOff.id, SignOff.signed_at).where(
-        SignOff.signed_by_id.in_(subjects.ids("users")))).all() if subjects.ids("users") else []
-    return [{"type": kind, "id": row.id,
-             "kept_until": years_after(_day(row.signed_at), policy.registers_years).isoformat()}
-            for kind, rows in (("learner_signature", drawn), ("sign_off", given)) for row in rows]

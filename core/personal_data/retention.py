@@ -18,11 +18,9 @@ from core.models import (
     EvidenceFile,
     ImportStatus,
     Institution,
-    LearnerSignature,
     PersonalDataErasure,
     RegisterDocument,
     RetentionRun,
-    SignOff,
     TraineeImport,
     TraineeImportRow,
 )
@@ -164,8 +162,6 @@ def _finish_erasures(session: Session, storage: PrivateStorage, institution_id: 
                     if doc is not None and doc.storage_key:
                         keys.append(doc.storage_key)
                         doc.storage_key = None
-                elif item["type"] in ("learner_signature", "sign_off"):
-                    keys.extend(_signature_ended(session, item))
                 elif item.get("storage_key"):
                     keys.append(item["storage_key"])
             left = [i for i in items if i["kept_until"] > today]
@@ -176,13 +172,3 @@ def _finish_erasures(session: Session, storage: PrivateStorage, institution_id: 
             storage.delete(key)
         done += len(keys)
     return done
-
-
-def _signature_ended(session: Session, item: dict[str, Any]) -> list[str]:
-    """A held signature whose register retention has ended: the row goes (its drawing's file after commit)."""
-    model = LearnerSignature if item["type"] == "learner_signature" else SignOff
-    row = session.get(model, item["id"])
-    if row is None:
-        return []
-    session.delete(row)
-    return [row.storage_key] if isinstance(row, LearnerSignature) else []

@@ -267,38 +267,3 @@ def test_trainees_and_users_are_erased_too(client, api, sql, demo, kind):
     assert sql.get(type(row), row.id).full_name == answer.get_json()["pseudonym"] != former
     if sql.get_bind().dialect.name == "postgresql":
         assert _traces(sql, [former]) == []
-
-
-def test_a_learners_drawn_signature_is_held_with_the_register_and_goes_when_its_retention_ends(app, client, api,
-                                                                                              sql, demo):
-    import datetime as dt
-
-    from core import clock
-    from core.models import LearnerSignature
-    from core.personal_data import retention
-
-    learner_id = _person(client, api, demo)
-    session_id, _day = past_session(sql, demo["public_cohort_id"], days_ago=3)
-    enrolment_id = sql.scalar(select(Enrolment.id).where(Enrolment.learner_id == learner_id))
-    storage = app.extensions["storage"]
-    stored = storage.save_bytes(b"\x89PNG\r\n\x1a\n drawn", "signatures", ".png")
-    signed_at = clock.now() - dt.timedelta(days=3)
-    sql.add(LearnerSignature(institution_id=demo["institution_id"], session_id=session_id, member_type="enrolment",
-                             member_id=enrolment_id, storage_key=stored.key, content_type="image/png",
-                             size_bytes=stored.size, sha256=stored.sha256, signed_at=signed_at))
-    sql.commit()
-    answer = client.post(f"/api/people/learners/{learner_id}/erasure", headers=api("admin"),
-                         json={"reason": "asked in writing", "password": "demo-password"})
-    assert answer.status_code == 200, answer.get_json()
-    held = [h for h in answer.get_json()["held"] if h["type"] == "learner_signature"]
-    assert len(held) == 1 and held[0]["kept_until"] == "2036-11-14"  # ten years after it was signed
-    assert storage.path(stored.key).exists()  # a signature on the register: kept, like the register itself
-
-    retention.apply_institution(sql, storage, demo["institution_id"])  # the hold still runs: nothing goes
-    assert sql.scalar(select(LearnerSignature.id)) is not None
-    with clock.pinned_at(dt.datetime(2036, 11, 15, 3, 0, tzinfo=dt.UTC)):
-        retention.apply_institution(sql, storage, demo["institution_id"])
-    sql.expire_all()
-    assert sql.scalar(select(LearnerSignature.id)) is None and not storage.path(stored.key).exists()
-    erasure = sql.scalar(select(PersonalDataErasure).where(PersonalDataErasure.person_id == learner_id))
-    assert erasure.completed_at is not None
