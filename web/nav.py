@@ -50,6 +50,7 @@ MENU: list[tuple[Any, list[tuple[Any, str, str]]]] = [
         (_l("Institutions"), "institutions.institution_list", "institutions.manage"),
         (_l("Check-in settings"), "checkin.settings_screen", "check_in.settings"),
         (_l("Billing details"), "finance.billing_details", "corporate_finance.manage"),
+        (_l("Personal data"), "personal_data.retention_screen", "personal_data.records"),
     ]),
 ]
 
