@@ -64,8 +64,8 @@ def person_export(kind: str, person_id: int) -> Any:
 @bp.post("/admin/people/<any(learners, trainees, users):kind>/<int:person_id>/erasure")
 @requires("personal_data.erase")
 def person_erase(kind: str, person_id: int) -> Any:
-    done, _now = erasure.erase(db.session, user(), kind, person_id, form_command(Erase).reason,
-                               form_command(Erase).password)
+    command = form_command(Erase)
+    done, _now = erasure.erase(db.session, user(), kind, person_id, command.reason, command.password)
     held = len((done.held or {}).get("items", []))
     flash(_("Erased: now %(pseudonym)s. Documents kept under a legal hold: %(held)s.", pseudonym=done.pseudonym,
             held=held), "success")
