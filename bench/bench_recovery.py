@@ -191,9 +191,17 @@ class Bench:
             killed = time.monotonic()
             wait_for(lambda: self.job(import_id).attempts >= 2, every=0.02)
             resumed = time.monotonic() - killed
-            wait_for(lambda: self.imp(import_id).status.value == "VALIDATED", every=0.2)
-            # Validation starts again from its first row: every row checked before the kill is checked twice.
-            return resumed, done_at_kill, done_at_kill
+            lowest = [done_at_kill]
+
+            def validated() -> bool:  # watching the progress: a restart from row 0 would show it falling
+                imp = self.imp(import_id)
+                lowest[0] = min(lowest[0], imp.rows_done)
+                return imp.status.value == "VALIDATED"
+
+            wait_for(validated, every=0.02)
+            # The resumed attempt starts after the last committed batch: the committed rows are not checked
+            # again (only the batch in flight at the kill, at most PROGRESS_EVERY rows, was lost).
+            return resumed, done_at_kill, done_at_kill - lowest[0]
         finally:
             self.stop(worker)
 
@@ -248,7 +256,8 @@ def main() -> None:
         ("take-over after the pool child is killed", f"{resumed:.2f} s", "≤ 15 s"),
         ("validated after the database's return (8 s cut)", f"{after_outage:.2f} s", "≤ 30 s"),
         (f"rows re-validated after a kill half-way ({args.rows:,} rows)",
-         f"{revalidated:,} (rows done at the kill: {done_at_kill:,})", "0 (resume: not done)"),
+         f"{revalidated:,} of the {done_at_kill:,} committed at the kill (+ the batch in flight, ≤ 5,000)",
+         "0 of the committed rows"),
     ])
     print(f"\nload average (1, 5, 15 min) before: {before[0]:.2f} {before[1]:.2f} {before[2]:.2f}; after: "
           f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} · {os.cpu_count()} cores")

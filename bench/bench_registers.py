@@ -15,6 +15,10 @@ BENCH_REDIS_URL is the workers' broker in part 4 (its database is emptied first:
    of its largest child; flat means it does not grow with the trainees.
 4. 20 builds queued at once on two Celery worker processes (Redis): total time and errors (a repeated
    request is served the document already built: the 20 requests make 18 documents).
+5. Seals (issue 22): every product build above includes the seal (PAdES, pyHanko), applied last as in
+   store_build; its own cost is printed beside (target ≤ 150 ms a document). Verification of an uploaded
+   sealed register (the 1,000-trainee cohort register, about 2 MB): inspection (no scripts, no external
+   references) and pyHanko's validation of the seal, as POST /verify does it (target ≤ 500 ms).
 
 Each measurement runs in a fresh process (so peak RSS is its own), warmed up as a worker process is (templates,
 fonts, PDF code) before the clock starts. Time is wall-clock on this machine; read the figures with the
@@ -155,6 +159,7 @@ def measure(db_url: str, storage: str, what: str, size: int, seeded: dict[str, A
 
     from core.models import DocumentKind, RegisterDocument
     from core.registers import data, service
+    from core.seals import service as seals
     from web.extensions import db
 
     app = _app(db_url, storage)
@@ -165,6 +170,8 @@ def measure(db_url: str, storage: str, what: str, size: int, seeded: dict[str, A
 
         render.warm_up(None, ("en",))
         cohort = seeded["cohorts"][str(size)]
+        seals.ensure_seal(db.session, 1)  # made once, before the clock (an institution gets it when created)
+        seal_ms = 0.0
         started = time.perf_counter()
         if what == "naive-cohort":
             import datetime as dt
@@ -178,7 +185,7 @@ def measure(db_url: str, storage: str, what: str, size: int, seeded: dict[str, A
         else:
             import datetime as dt
 
-            kind = DocumentKind.COHORT if what == "cohort" else DocumentKind.SESSION
+            kind = DocumentKind.COHORT if what in ("cohort", "verify") else DocumentKind.SESSION
             row = RegisterDocument(
                 institution_id=1, cohort_id=cohort, kind=kind, format="pdf", language="en",
                 session_id=seeded["first_session"][str(size)] if kind == DocumentKind.SESSION else None,
@@ -189,13 +196,35 @@ def measure(db_url: str, storage: str, what: str, size: int, seeded: dict[str, A
             if pages_per_run:
                 settings = dataclasses.replace(settings, pages_per_run=pages_per_run)
             pdf, _ = service.render_document(db.session, row, settings)
+            sealing_started = time.perf_counter()
+            pdf, _ = seals.seal_issued_pdf(db.session, 1, pdf)  # what store_build does last
+            seal_ms = (time.perf_counter() - sealing_started) * 1000
         elapsed = time.perf_counter() - started
+        if what.startswith("verify"):
+            return _verify(db.session, pdf, elapsed)
     from core.registers import render_processes
 
     own, _ = _peak_rss_mb()
     children = render_processes.CHILD_PEAK_RSS_KB[0] / 1024  # the render children's own peaks
     return {"what": what, "size": size, "seconds": round(elapsed, 2), "pages": len(PdfReader(io.BytesIO(pdf)).pages),
-            "bytes": len(pdf), "rss_mb": round(own), "child_rss_mb": round(children)}
+            "bytes": len(pdf), "rss_mb": round(own), "child_rss_mb": round(children), "seal_ms": round(seal_ms)}
+
+
+def _verify(session: Any, content: bytes, built_seconds: float) -> dict:
+    """An uploaded sealed register checked as POST /verify checks it: its bytes matched, inspected, its seal
+    validated by pyHanko. Best and median of five."""
+    from core.registers import verification
+
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        result = verification.check_upload(session, content)
+        times.append((time.perf_counter() - started) * 1000)
+        session.rollback()
+    assert result.seal is not None and result.seal.outcome == "sealed_unchanged", result
+    times.sort()
+    return {"what": "verify", "bytes": len(content), "best_ms": round(times[0]), "median_ms": round(times[2]),
+            "built_seconds": round(built_seconds, 2)}
 
 
 def run_measure(args: argparse.Namespace, what: str, size: int, seeded: dict[str, Any], processes: int) -> dict:
@@ -279,6 +308,8 @@ def table_rows(rows: list[dict[str, Any]], procs: list[int]) -> list[tuple[str, 
     naive, fast = rows[0]["seconds"], rows[1]["seconds"]
     out += [("cohort 500×20: naive / product (same run)", f"{naive / fast:.1f}×", "target ≤ 11 s and ≥ 2×"),
             ("session register of 50", f"{rows[4]['seconds']} s", f"target ≤ 1.5 s; naive {rows[3]['seconds']} s")]
+    out += [(f"  of which the seal: {row['what']} register, {row['size']} trainees", f"{row['seal_ms']} ms",
+             "target ≤ 150 ms a document") for row in rows if row.get("seal_ms")]
     return out
 
 
@@ -313,6 +344,9 @@ def main() -> None:
     if not args.quick:
         rows.append(run_measure(args, "cohort", 5000, seeded, 2))
     run.rows += table_rows(rows, [1, 2, 1, 1, 2, 2, 2])
+    checked = run_measure(args, "verify", 1000, seeded, 2)
+    run.rows.append((f"verify an uploaded sealed register ({checked['bytes'] / 1e6:.1f} MB)",
+                     f"{checked['median_ms']} ms", f"best {checked['best_ms']} ms of 5; target ≤ 500 ms"))
     if not args.skip_workers:
         result = twenty_builds(db_url, storage, seeded)
         run.rows.append(("20 builds queued at once, 2 worker processes", f"{result['seconds']} s",

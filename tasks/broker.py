@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 
 TASK_MODULES = ["tasks.system", "tasks.jobs", "tasks.imports", "tasks.scheduling", "tasks.attendance",
                 "tasks.checkin", "tasks.people", "tasks.reminders", "tasks.registers", "tasks.portals", "tasks.access",
-                "tasks.apologies", "tasks.finance", "tasks.personal_data"]
+                "tasks.apologies", "tasks.finance", "tasks.audit_trail", "tasks.at_risk",
+                "tasks.personal_data"]
 
 
 def queue_for(task_name: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from core import jobs
 from core.finance import documents, settlement
 from core.finance.jobs import BUILD_INVOICE, MARK_OVERDUE
-from tasks import db_session, mail_settings, storage
+from tasks import db_session, mail_settings, storage, translations_dir
 from tasks.policy import job_task
 from tasks.registers import build_settings
 
@@ -22,7 +22,7 @@ def build_finance_document(document_id: int) -> str:
 
 @job_task(MARK_OVERDUE)
 def mark_overdue() -> dict[str, Any]:
-    report = settlement.mark_overdue(db_session(), mail_settings())
+    report = settlement.mark_overdue(db_session(), mail_settings(), translations=translations_dir())
     if report.failed:
         raise jobs.TryAgain(f"overdue mail to {len(report.failed)} organization(s) failed", answer=report.as_dict())
     return report.as_dict()

@@ -30,7 +30,7 @@ def build_settings() -> service.BuildSettings:
     return service.BuildSettings(
         base_url=setting("BASE_URL"), translations_dir=str(Path(current_app.root_path) / "translations"),
         processes=setting("REGISTER_RENDER_PROCESSES"), pages_per_run=setting("REGISTER_PAGES_PER_RUN"),
-        grace_hours=int(setting("LOCK_GRACE_HOURS")))
+        grace_hours=int(setting("LOCK_GRACE_HOURS")), runs_root=str(storage().root / "register-runs"))
 
 
 @job_task(BUILD)

@@ -17,12 +17,14 @@ NOV = [dt.date(2026, 11, d) for d in (10, 11, 12, 13)]
 
 
 def priced_cohort(sql: Any, demo: dict[str, Any], *, model: str = "per_attended_trainee_day",
-                  price: int = 86250, currency: str = "ZAR", rate: int = 1500, name: str = "Billed",
-                  people: int = 4, days: list[dt.date] = NOV, organization_id: int | None = None) -> dict[str, Any]:
-    """A cohort with `people` trainees and one session on each of `days` (08:00–09:00), no marks yet."""
+                  price: int = 86250, currency: str | None = "ZAR", rate: int | None = 1500, name: str = "Billed",
+                  people: int = 4, days: list[dt.date] = NOV, organization_id: int | None = None,
+                  institution_id: int | None = None) -> dict[str, Any]:
+    """A cohort with `people` trainees and one session on each of `days` (08:00–09:00), no marks yet. A
+    currency or rate of None leaves it to the institution's defaults."""
     org = organization_id or demo["organization_id"]
-    cohort_id = corporate_cohort(sql, demo["institution_id"], org, name, [f"Person {i}" for i in range(people)],
-                                 sessions=0)
+    cohort_id = corporate_cohort(sql, institution_id or demo["institution_id"], org, name,
+                                 [f"Person {i}" for i in range(people)], sessions=0)
     agreement = sql.scalar(select(CorporateAgreement).where(CorporateAgreement.reference == f"REF-{name}"))
     agreement.pricing_model, agreement.unit_price, agreement.currency = model, price, currency
     agreement.tax_rate = rate

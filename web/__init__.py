@@ -14,6 +14,8 @@ from sqlalchemy.engine import Engine
 import core.db  # noqa: F401  (registers the after-commit hooks)
 from core import clock
 from core.access.scoping import can
+from core.at_risk import service as at_risk_service
+from core.seals import keys as seal_keys
 from core.storage import PrivateStorage
 
 from .config import bound_database_waits, engine_options, load_settings
@@ -31,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
     app.extensions["storage"] = PrivateStorage(app.config["STORAGE_DIR"])
+    seal_keys.configure(app.config["SEAL_KEY_SECRET"])  # the seals' private keys are decrypted with it
 
     db.init_app(app)
     with app.app_context():
@@ -52,6 +55,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_auth(app)
     init_errors(app)
     init_celery(app, celery_settings(app.config))
+    # The global at-risk settings: the default of every qualification, cohort and agreement without its own.
+    at_risk_service.configure(float(app.config["AT_RISK_THRESHOLD"]) * 100,
+                              int(app.config["AT_RISK_CONSECUTIVE_MISSES"]))
     _register_blueprints(app)
     _register_cli(app)
 
@@ -112,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     from .account import bp as account
     from .api import bp as api
     from .apologies import bp as apologies
+    from .at_risk import bp as at_risk_views
     from .attendance import bp as attendance
     from .checkin import bp as checkin
     from .cohorts import bp as cohorts
@@ -125,9 +132,12 @@ def _register_blueprints(app: Flask) -> None:
     from .portals import bp as portals
     from .registers import bp as registers
     from .scheduling import bp as scheduling
+    from .seals import bp as seals
+    from .signatures import bp as signatures
 
     for blueprint in (account, home, api, cohorts, imports, scheduling, attendance, checkin, registers, portals,
-                      access, institutions, people, me, apologies, finance, personal_data):
+                      access, institutions, people, me, apologies, finance, seals, signatures,
+                      at_risk_views, personal_data):
         app.register_blueprint(blueprint)
 
 

@@ -22,8 +22,10 @@ from tasks import mail_settings, setting
 from tasks.people import welcome_words
 
 from .attendance.cli import add_commands as add_attendance_commands
+from .audit_trail.cli import add_commands as add_audit_commands
 from .extensions import db
 from .personal_data.cli import add_commands as add_personal_data_commands
+from .seals.cli import seal_command
 
 users_cli = AppGroup("users", help="Create users and API tokens.")
 institutions_cli = AppGroup("institutions", help="Create and list institutions (training providers).")
@@ -124,10 +126,14 @@ def _lookup(model: type, value: str, field: str) -> int:
     return row.id
 
 
+institutions_cli.add_command(seal_command)
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(institutions_cli)
     add_attendance_commands(app)
+    add_audit_commands(app)
     add_personal_data_commands(app)
 
     @app.cli.command("demo-data")

@@ -29,11 +29,18 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     secret = os.environ.get("SECRET_KEY")
     if production and not secret:
         raise RuntimeError("SECRET_KEY must be set when APP_ENV=production.")
+    # Seal private keys are encrypted with a key derived from this (core/seals/keys.py). Production: required,
+    # and kept apart from SECRET_KEY (rotating the session secret must not lose the seals); elsewhere derived
+    # from SECRET_KEY so a fresh machine seals its documents at once.
+    seal_secret = os.environ.get("SEAL_KEY_SECRET")
+    if production and not seal_secret:
+        raise RuntimeError("SEAL_KEY_SECRET must be set when APP_ENV=production.")
     database_url = _env("DATABASE_URL", f"sqlite:///{instance / 'attendance.sqlite'}")
     settings: dict[str, Any] = {
         "APP_ENV": env,
         "INSTANCE_DIR": str(instance),
         "SECRET_KEY": secret or "dev-only-secret-change-me",
+        "SEAL_KEY_SECRET": seal_secret or None,  # None: derived from SECRET_KEY (below, after the overrides)
         "SQLALCHEMY_DATABASE_URI": database_url,
         "DB_STATEMENT_TIMEOUT_MS": int(_env("DB_STATEMENT_TIMEOUT_MS", "30000")),
         "CELERY_BROKER_URL": _env("CELERY_BROKER_URL", f"sqla+sqlite:///{instance / 'celery-broker.sqlite'}"),
@@ -62,11 +69,13 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "LATE_AFTER_MINUTES": int(_env("LATE_AFTER_MINUTES", "10")),
         "REMINDER_RUN_AT": _env("REMINDER_RUN_AT", "17:00"),
         "OVERDUE_RUN_AT": _env("OVERDUE_RUN_AT", "06:00"),
+        "AUDIT_VERIFY_RUN_AT": _env("AUDIT_VERIFY_RUN_AT", "03:00"),
         # The nightly retention run (issue 25): each institution's policy applied in short batches.
         "RETENTION_RUN_AT": _env("RETENTION_RUN_AT", "02:30"),
         "AT_RISK_RUN_AT": _env("AT_RISK_RUN_AT", "18:00"),
         "AT_RISK_THRESHOLD": float(_env("AT_RISK_THRESHOLD", "0.8")),
         "AT_RISK_CONSECUTIVE_MISSES": int(_env("AT_RISK_CONSECUTIVE_MISSES", "3")),
+        "AT_RISK_WARN_MINUTES": int(_env("AT_RISK_WARN_MINUTES", "5")),
         # First retry delay for reminder mails after an SMTP failure (doubles each retry).
         "REMINDER_RETRY_SECONDS": int(_env("REMINDER_RETRY_SECONDS", "60")),
         # A schedule plan of more sessions than this is applied by a worker (202 + status URL).
@@ -130,6 +139,8 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
                         REMEMBER_COOKIE_PATH="/")
     settings["MAX_CONTENT_LENGTH"] = settings["MAX_UPLOAD_MB"] * 1024 * 1024 + 64 * 1024
     settings.update(overrides or {})
+    if not settings["SEAL_KEY_SECRET"]:
+        settings["SEAL_KEY_SECRET"] = "seal-key-from-secret-key:" + settings["SECRET_KEY"]
     return settings
 
 

@@ -159,7 +159,7 @@ def init_errors(app: Flask) -> None:
         response = None
         if not is_api_request() and request.method == "POST" and exc.http_status in (409, 422, 423):
             # Screens: say what is wrong on the page the user came from; nothing was written.
-            flash(_with_field_messages(translated_message(exc), exc.details), "danger")
+            flash(_with_field_messages(translated_message(exc), exc.details, exc.message), "danger")
             keep_typed_form()
             response = redirect(request.referrer or request.path)
         else:
@@ -224,12 +224,14 @@ def init_errors(app: Flask) -> None:
         return error_response(500, "server_error", _("Something went wrong on our side. It has been logged."))
 
 
-def _with_field_messages(message: str, details: Any) -> str:
+def _with_field_messages(message: str, details: Any, untranslated: str | None = None) -> str:
     """A screen's flash says what is wrong with each refused field; a validation error's sentences already
-    name the field as the form labels it ("Reason needs at least 10 characters.")."""
+    name the field as the form labels it ("Reason needs at least 10 characters."). A field's message that is
+    the error's own sentence is shown translated, like the error."""
     if not isinstance(details, list):
         return message
-    fields = [str(d.get("message", "")) for d in details if isinstance(d, dict) and d.get("message")]
+    fields = [message if d.get("message") == untranslated else str(d.get("message", ""))
+              for d in details if isinstance(d, dict) and d.get("message")]
     return " ".join(fields) if fields else message
 
 

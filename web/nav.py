@@ -17,13 +17,16 @@ from core.access.scoping import can
 from .auth import HOME_BY_ROLE
 from .extensions import db
 
-MENU: list[tuple[Any, list[tuple[Any, str, str]]]] = [
+# An entry's permission may be a tuple: the user needs every one of them.
+MENU: list[tuple[Any, list[tuple[Any, str, str | tuple[str, ...]]]]] = [
     (_l("Home"), [
         (_l("Dashboard"), "home.admin_home", "cohorts.view"),
         (_l("My sessions"), "home.teacher_home", "attendance.mark"),
         (_l("Programmes"), "portals.org_programs", "org_programs.view"),
         (_l("My access"), "access.regulator_home", "access_requests.create"),
         (_l("My attendance"), "me.home", "own_record.view"),
+        # A client organization's own invoices (its members, once granted; staff use Cohorts → Invoices).
+        (_l("Our invoices"), "finance.org_invoice_list", ("org_programs.view", "corporate_finance.view")),
     ]),
     (_l("People"), [
         (_l("Learners"), "people.learner_list", "learners.view"),
@@ -34,7 +37,7 @@ MENU: list[tuple[Any, list[tuple[Any, str, str]]]] = [
         (_l("All cohorts"), "cohorts.cohort_list", "cohorts.view"),
         (_l("Corporate cohorts"), "cohorts.corporate_cohort_list", "corporate_cohorts.view"),
         (_l("Qualifications"), "institutions.qualification_list", "qualifications.manage"),
-        (_l("Invoices"), "finance.invoice_list", "corporate_finance.view"),
+        (_l("Invoices"), "finance.invoice_list", ("corporate_finance.view", "cohorts.view")),
     ]),
     (_l("Schedule"), [
         (_l("Calendar"), "scheduling.calendar", "sessions.view"),
@@ -42,6 +45,7 @@ MENU: list[tuple[Any, list[tuple[Any, str, str]]]] = [
     ]),
     (_l("Attendance"), [
         (_l("Attendance by day"), "attendance.daily_view", "attendance.view"),
+        (_l("Trainees at risk"), "at_risk.at_risk_screen", "at_risk.view"),
         (_l("Access requests"), "access.admin_list", "access_requests.manage"),
         (_l("Submissions"), "registers.submissions_screen", "registers.submit"),
         (_l("Check in"), "checkin.code_form", "own_record.view"),
@@ -50,6 +54,7 @@ MENU: list[tuple[Any, list[tuple[Any, str, str]]]] = [
         (_l("Institutions"), "institutions.institution_list", "institutions.manage"),
         (_l("Check-in settings"), "checkin.settings_screen", "check_in.settings"),
         (_l("Billing details"), "finance.billing_details", "corporate_finance.manage"),
+        (_l("Document seal"), "seals.seal_screen", "seals.manage"),
         (_l("Personal data"), "personal_data.retention_screen", "personal_data.records"),
     ]),
 ]
@@ -67,11 +72,16 @@ def nav_groups() -> list[dict[str, Any]]:
     groups = []
     for label, entries in MENU:
         items = [{"label": text, "url": url_for(endpoint)} for text, endpoint, permission in entries
-                 if endpoint in current_app.view_functions and can(db.session, current_user, permission)
+                 if endpoint in current_app.view_functions and _holds(permission)
                  and (endpoint not in HOME_PAGES or endpoint == home)]
         if items:
             groups.append({"label": label, "items": items})
     return groups
+
+
+def _holds(permission: str | tuple[str, ...]) -> bool:
+    wanted = (permission,) if isinstance(permission, str) else permission
+    return all(can(db.session, current_user, p) for p in wanted)
 
 
 def nav_items() -> list[dict[str, Any]]:

@@ -11,8 +11,11 @@ from celery.schedules import crontab
 NIGHTLY: list[tuple[str, str]] = [
     ("LOCK_RUN_AT", "attendance.lock_past_sessions"),
     ("REMINDER_RUN_AT", "reminders.send_unmarked_reminders"),
-    ("AT_RISK_RUN_AT", "reminders.send_at_risk_digests"),
+    # Levels and their warnings (issue 24) replace the old flag digest (reminders.send_at_risk_digests, kept
+    # for `flask --app web attendance send-at-risk`): the staff digest is in at_risk.nightly's warnings.
+    ("AT_RISK_RUN_AT", "at_risk.nightly"),
     ("OVERDUE_RUN_AT", "finance.mark_overdue"),
+    ("AUDIT_VERIFY_RUN_AT", "audit.verify_trail"),
     ("RETENTION_RUN_AT", "personal_data.apply_retention"),
 ]
 
@@ -30,6 +33,10 @@ def beat_schedule(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     # Check-ins that closed since the last minute: their unmarked learners absent (when the institution asks).
     schedule["checkin.mark_unmarked_at_close"] = {"task": "checkin.mark_unmarked_at_close",
                                                   "schedule": crontab(minute="*"), "options": {"expires": 60}}
+    # Warnings of level changes that marks made during the day, sent within AT_RISK_WARN_MINUTES.
+    warn = max(1, int(config["AT_RISK_WARN_MINUTES"]))
+    schedule["at_risk.warn"] = {"task": "at_risk.warn", "schedule": crontab(minute=f"*/{warn}"),
+                                "options": {"expires": warn * 60}}
     # Personal-data incidents past a reminder deadline (72 hours; 5 days in Algeria) and not yet notified.
     schedule["personal_data.breach_reminders"] = {"task": "personal_data.breach_reminders",
                                                   "schedule": crontab(minute=7), "options": {"expires": 3600}}

@@ -25,6 +25,7 @@ OPERATIONS = [
     "users.manage", "access_requests.manage", "audit.view",
     "qualifications.manage",                      # an institution's courses
     "institutions.manage",                        # tenants: super_admin only
+    "seals.manage",                               # the institution's document seal: see, replace, upload (issue 22)
     "access_requests.view",                       # a regulator's own requests; an admin's institution's
     "org_programs.view",                          # a client organization's own programmes (no names)
     "corporate_reports.view",                     # reports naming its own employees: only once granted
@@ -33,6 +34,7 @@ OPERATIONS = [
     "apologies.decide",                           # learners' apologies: see and decide them
     "corporate_finance.view",                     # terms, billing schedules, invoices, credit notes, statements
     "corporate_finance.manage",                   # set terms and billing details; draft, issue, credit, pay
+    "at_risk.view",                               # trainees at watch or worse, their exports (issue 24)
     # Personal data (issue 25): admins only; erasure also needs a fresh password confirmation.
     "personal_data.export",                       # a person's data export, corrections history, access log
     "personal_data.erase",                        # erase a person (legal holds kept)
@@ -46,7 +48,7 @@ ALL_PERMISSIONS: frozenset[str] = frozenset(CORPORATE + PUBLIC + OPERATIONS + LE
 VIEW_COHORTS_AND_TRAINEES = frozenset({
     "cohorts.view", "learners.view", "corporate_cohorts.view", "corporate_trainees.view",
 })
-SUPPORT_VIEWS = VIEW_COHORTS_AND_TRAINEES | {"corporate_finance.view"}
+SUPPORT_VIEWS = VIEW_COHORTS_AND_TRAINEES | {"corporate_finance.view", "at_risk.view"}
 _CLIENT_AND_REGULATOR_ONLY = {"org_programs.view", "corporate_reports.view", "access_requests.create",
                               *LEARNER_OWN}
 
@@ -58,7 +60,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.TEACHER: frozenset(
         VIEW_COHORTS_AND_TRAINEES
         | {"sessions.view", "attendance.view", "attendance.mark", "corporate_attendance.view",
-           "corporate_attendance.mark", "registers.view", "registers.generate", "apologies.decide"}
+           "corporate_attendance.mark", "registers.view", "registers.generate", "apologies.decide",
+           "at_risk.view"}
     ),
     # Scoped to their organization: its programmes without names; reports naming its employees only
     # once an admin granted the organization corporate_reports.view (core.access.scoping).

@@ -87,7 +87,8 @@ def link_evidence(session: Session, user: User, class_session: ClassSession, coh
     audit.record(session, actor_id=user.id, action="attendance.evidence", entity_type=spec.entity_type,
                  entity_id=current.record_id, before={"evidence_file_id": current.evidence_file_id},
                  after={"evidence_file_id": evidence.id, "filename": evidence.original_filename},
-                 context={"session_id": class_session.id, spec.key: member_id})
+                 context={"session_id": class_session.id, spec.key: member_id},
+                 institution_id=class_session.institution_id)
 
 
 def attach_evidence(session: Session, user: User, storage: PrivateStorage, session_id: int, member_id: int,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from core import clock
 from core.access.scoping import require
+from core.at_risk import service as at_risk
 from core.errors import ValidationError
 from core.i18n import N_
 from core.models import ClassSession, User
@@ -91,6 +92,8 @@ def _mark(session: Session, user: User, command: MarkRegister, grace_hours: int,
     for m in to_write:
         if m.member_id not in written:  # changed by someone else between our read and our write
             conflicts.append(_conflict(spec, m, current.get(m.member_id), concurrent=True))
+    if written:  # that register's trainees' at-risk levels, in this transaction (one cohort: cheap)
+        at_risk.refresh_cohorts(session, [cohort.id])
     # The register as it now stands: what we read, with what we wrote (no second read). Built before the
     # unit of work commits, which expires every loaded object.
     by_member = {m.member_id: m for m in to_write if m.member_id in written}

@@ -125,8 +125,9 @@ def _upsert_sql(spec: RecordSpec, postgres: bool, audited: bool = False) -> str:
     # The audit rows go in with the marks, in the same statement: one round trip for the whole register.
     return inputs + (
         f"u AS ({upsert} RETURNING {spec.key}, id, version, status, minutes_late, notes), "
-        "a AS (INSERT INTO audit_events (at, actor_id, action, entity_type, entity_id, before, after, context) "
-        f"SELECT :now, CAST(:actor AS integer), 'attendance.mark', '{spec.entity_type}', u.id, i.before, "
+        "a AS (INSERT INTO audit_events (institution_id, at, actor_id, action, entity_type, entity_id, before, after, "
+        "context) SELECT CAST(:institution_id AS integer), :now, CAST(:actor AS integer), 'attendance.mark', "
+        f"'{spec.entity_type}', u.id, i.before, "
         "jsonb_build_object('status', u.status, 'minutes_late', u.minutes_late, 'notes', u.notes), "
         f"jsonb_build_object('session_id', CAST(:session_id AS integer), '{spec.key}', u.{spec.key}, "
         f"'version', u.version, 'source', CAST(:source AS text)) FROM u JOIN i ON i.member_id = u.{spec.key}) "
@@ -147,12 +148,14 @@ def upsert_marks(session: Session, spec: RecordSpec, class_session: ClassSession
     unmarked-at-close job never overrides a mark already made.
 
     With `befores` (member id → values before) every row changed gets an audit event (from → to): on PostgreSQL
-    in the same statement (one round trip for the whole register), on SQLite right after it."""
+    in the same statement (one round trip for the whole register), on SQLite right after it. The database links
+    them into the institution's audit chain as they are inserted (core/audit_trail/chain.py)."""
     if not marks:
         return {}
     sql = text(_upsert_sql(spec, is_postgres(session), audited=befores is not None)).bindparams(
         NOW_PARAM, bindparam("checked_in_at", type_=UTCDateTime()))
     common: dict[str, Any] = {**open_params, "session_id": class_session.id, "actor": actor_id, "now": now,
+                              "institution_id": class_session.institution_id,
                               "record_date": class_session.session_date, "source": source,
                               "checked_in_at": checked_in_at}
     if is_postgres(session):
@@ -171,7 +174,8 @@ def upsert_marks(session: Session, spec: RecordSpec, class_session: ClassSession
     if befores is not None:
         audit.record_many(session, [
             {"actor_id": actor_id, "action": "attendance.mark", "entity_type": spec.entity_type,
-             "entity_id": record_id, "before": befores.get(m.member_id), "after": marking.mark_values(m.values()),
+             "institution_id": class_session.institution_id, "entity_id": record_id,
+             "before": befores.get(m.member_id), "after": marking.mark_values(m.values()),
              "context": {"session_id": class_session.id, spec.key: m.member_id, "version": version,
                          "source": source}}
             for m in marks if m.member_id in written

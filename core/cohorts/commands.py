@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from core.at_risk.fields import AbsenceLimit, RequiredRate
 from core.fields import Command, Id, Name, PageQuery, SearchText, never_null
 from core.input_fields import OptionalCount, OptionalDate, OptionalEmail, OptionalId, OptionalMobile, bounded
 
@@ -41,6 +42,8 @@ class UpdateCohort(Command):
     start_date: OptionalDate = None
     end_date: OptionalDate = None
     status: CohortStatusName | None = None
+    required_rate: RequiredRate | None = None
+    absence_limit: AbsenceLimit | None = None
 
 
 class SetFacilitators(Command):

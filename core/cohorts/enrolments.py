@@ -66,8 +66,9 @@ def enrol(session: Session, user: User, cohort_id: int, command: Enrol) -> Enrol
         session.add_all(new)
         session.flush()
         audit.record_many(session, ({"actor_id": user.id, "action": "enrolment.create", "entity_type": "enrolment",
-                                     "entity_id": e.id, "after": {"learner_id": e.learner_id, "cohort_id": cohort.id,
-                                                                  "enrolled_on": enrolled_on.isoformat()}}
+                                     "institution_id": cohort.institution_id, "entity_id": e.id,
+                                     "after": {"learner_id": e.learner_id, "cohort_id": cohort.id,
+                                               "enrolled_on": enrolled_on.isoformat()}}
                                     for e in new))
         return EnrolOutcome(new, [existing[i] for i in ids if i in existing], unknown)
 

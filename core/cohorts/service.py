@@ -56,7 +56,7 @@ AGREEMENT_TRANSITIONS: dict[AgreementStatus, frozenset[AgreementStatus]] = {
     AgreementStatus.TERMINATED: frozenset(),
 }
 COHORT_EDITABLE = ("name", "qualification_id", "start_date", "end_date", "proposal_reference", "request_reference",
-                   "contact_name", "contact_phone", "notes", "expected_trainee_count")
+                   "contact_name", "contact_phone", "notes", "expected_trainee_count", "required_rate", "absence_limit")
 
 
 def field_problem(field: str, message: str, code: str = "validation_error") -> ValidationError:

@@ -17,6 +17,7 @@ from sqlalchemy import Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from core.access.scoping import cohort_filter
+from core.at_risk.reads import levels_of
 from core.attendance.roster import roster_sizes
 from core.collation import collated, like_pattern, name_matches
 from core.models import (
@@ -72,6 +73,8 @@ class MemberRate:
     reference: str | None
     active: bool
     rate: Rate
+    level: str | None = None    # at-risk standing (issue 24); None until first computed
+    margin: int | None = None
 
 
 def cohorts_query(user: User, query: CohortListQuery, language: str = "en") -> Select[Any]:
@@ -181,7 +184,9 @@ def member_rates(session: Session, cohort: Cohort, language: str = "en") -> list
             .order_by(collated(Learner.full_name, language), Enrolment.id)).all()
         stmt = _public_rates(Enrolment.id, Enrolment.cohort_id == cohort.id)
     rates = {mid: Rate(int(a or 0), int(c or 0)) for mid, a, c in session.execute(stmt)}
-    return [MemberRate(mid, name, ref, bool(active), rates.get(mid, Rate())) for mid, name, ref, active in members]
+    standing = levels_of(session, cohort)
+    return [MemberRate(mid, name, ref, bool(active), rates.get(mid, Rate()), *standing.get(mid, (None, None)))
+            for mid, name, ref, active in members]
 
 
 def enrolment_rates(session: Session, enrolment_ids: list[int]) -> dict[int, Rate]:

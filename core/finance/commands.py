@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from core.at_risk.fields import AbsenceLimit, RequiredRate
 from core.fields import Command, Day, Id, Language, PageQuery, clean_text
 from core.input_fields import bounded
 
@@ -24,6 +25,20 @@ PricingModelName = Literal["per_attended_trainee_day", "per_enrolled_trainee", "
 BillingPlanName = Literal["monthly", "on_completion"]
 InvoiceStatusName = Literal["draft", "issued", "partly_paid", "paid", "credited", "overdue"]
 Quantity = Annotated[int, Field(ge=0, le=1_000_000)]
+# The attendance statuses, in the order they are stored and printed.
+STATUS_ORDER = ("PRESENT", "LATE", "EXCUSED", "ABSENT")
+StatusName = Literal["PRESENT", "LATE", "EXCUSED", "ABSENT"]
+
+
+def _distinct(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError("name each status once")
+    return values
+
+
+BillableStatuses = Annotated[list[StatusName], Field(min_length=1, max_length=4, description=(
+    "The attendance statuses that make a billed trainee-day (per_attended_trainee_day). Default: PRESENT and "
+    "LATE (attended days only); add EXCUSED and/or ABSENT to bill those too.")), AfterValidator(_distinct)]
 
 
 class UpdateTerms(Command):
@@ -35,6 +50,9 @@ class UpdateTerms(Command):
     tax_rate: RateText | None = None
     upfront_percent: RateText | None = None
     billing_plan: BillingPlanName | None = None
+    billable_statuses: BillableStatuses | None = None
+    required_rate: RequiredRate | None = None
+    absence_limit: AbsenceLimit | None = None
     reason: Reason | None = None
 
 
@@ -90,6 +108,12 @@ class EditDraft(Command):
 
 class IssueInvoice(Command):
     language: Language | None = Field(None, description="The PDF's language; absent: the institution's default.")
+
+
+class StatementRequest(Command):
+    language: Language | None = Field(None, description="The PDF's language; absent: the institution's default.")
+    organization_id: Id | None = Field(None, description="/api/org/statement/document: which of your organizations "
+                                                         "(absent: your first).")
 
 
 class CreateCreditNote(Command):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from decimal import Decimal
 from pathlib import Path
 
 from babel import dates, numbers
@@ -32,10 +31,13 @@ from core.registers.service import BuildSettings, claim_build, document_meta, st
 from core.storage import PrivateStorage
 
 from . import money
+from .statements import PrintedStatement, printed_statement
+from .terms import statuses_of
 
 TEMPLATES = (str(Path(__file__).parent / "templates"),)
-KINDS = (DocumentKind.INVOICE_PDF, DocumentKind.CREDIT_NOTE_PDF)
-TITLES = {DocumentKind.INVOICE_PDF: N_("Invoice"), DocumentKind.CREDIT_NOTE_PDF: N_("Credit note")}
+KINDS = (DocumentKind.INVOICE_PDF, DocumentKind.CREDIT_NOTE_PDF, DocumentKind.STATEMENT_PDF)
+TITLES = {DocumentKind.INVOICE_PDF: N_("Invoice"), DocumentKind.CREDIT_NOTE_PDF: N_("Credit note"),
+          DocumentKind.STATEMENT_PDF: N_("Statement of account")}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,11 +70,7 @@ class Printed:
     total: str
     reason: str | None
     time_zone: str
-
-
-def _money(minor: int, currency: str, locale: str) -> str:
-    value = Decimal(minor).scaleb(-money.exponent(currency))
-    return numbers.format_currency(value, currency, locale=locale)
+    billed_statuses: tuple[str, ...] = ()   # attended-days invoices: the marks counted (stated on the invoice)
 
 
 def _printed(session: Session, doc: RegisterDocument) -> Printed:
@@ -94,14 +92,14 @@ def _printed(session: Session, doc: RegisterDocument) -> Printed:
 
     if note is None:
         lines = [PrintedLine(line.description, numbers.format_decimal(line.quantity, locale=locale),
-                             _money(line.unit_price, cur, locale), f"{money.format_rate(line.tax_rate)} %",
-                             _money(line.amount, cur, locale), _money(line.tax, cur, locale))
+                             money.display(line.unit_price, cur, locale), f"{money.format_rate(line.tax_rate)} %",
+                             money.display(line.amount, cur, locale), money.display(line.tax, cur, locale))
                  for line in session.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)
                                              .order_by(InvoiceLine.position, InvoiceLine.id))]
         figures = (invoice.subtotal, invoice.tax, invoice.total)
     else:
-        lines = [PrintedLine(note.reason, "1", _money(note.subtotal, cur, locale), "",
-                             _money(note.subtotal, cur, locale), _money(note.tax, cur, locale))]
+        lines = [PrintedLine(note.reason, "1", money.display(note.subtotal, cur, locale), "",
+                             money.display(note.subtotal, cur, locale), money.display(note.tax, cur, locale))]
         figures = (note.subtotal, note.tax, note.total)
     return Printed(
         number=note.number if note else (invoice.number or ""),
@@ -111,22 +109,25 @@ def _printed(session: Session, doc: RegisterDocument) -> Printed:
         bank_details=None if note else inst.bank_details, buyer_name=org.name,
         buyer_registration=org.registration_number, cohort_name=cohort.name,
         period=f"{day(invoice.period_from)} – {day(invoice.period_to)}", lines=lines,
-        subtotal=_money(figures[0], cur, locale), tax=_money(figures[1], cur, locale),
-        total=_money(figures[2], cur, locale), reason=note.reason if note else None, time_zone=inst.time_zone)
+        subtotal=money.display(figures[0], cur, locale), tax=money.display(figures[1], cur, locale),
+        total=money.display(figures[2], cur, locale), reason=note.reason if note else None, time_zone=inst.time_zone,
+        billed_statuses=() if note else statuses_of(invoice.billed_statuses) if invoice.billed_statuses else ())
 
 
-def render_pdf(doc: RegisterDocument, printed: Printed, meta: render.DocumentMeta, translations_dir: str | None
-               ) -> bytes:
+def render_pdf(doc: RegisterDocument, printed: Printed | PrintedStatement, meta: render.DocumentMeta,
+               translations_dir: str | None) -> bytes:
     words = render.translations(translations_dir, doc.language)
-    html = render.render_document_html("finance_document.html", {"f": printed,
-                                                                 "title": words.gettext(TITLES[doc.kind])},
+    statement = isinstance(printed, PrintedStatement)
+    context = {"f": printed, "title": words.gettext(TITLES[doc.kind]),
+               "number": printed.buyer_name if statement else printed.number}  # type: ignore[union-attr]
+    html = render.render_document_html("finance_statement.html" if statement else "finance_document.html", context,
                                        meta, translations_dir, TEMPLATES)
     return pdf.html_to_pdf(html)
 
 
 def build(session: Session, storage: PrivateStorage, document_id: int, settings: BuildSettings
           ) -> RegisterDocument | None:
-    """Render and store an invoice's or credit note's PDF. Idempotent: a READY one is left as it is."""
+    """Render and store an invoice's, credit note's or statement's PDF. Idempotent: a READY one is left as it is."""
     doc = session.get(RegisterDocument, document_id)
     if doc is None or doc.kind not in KINDS:
         raise NotFound(N_("No such document."))
@@ -134,7 +135,7 @@ def build(session: Session, storage: PrivateStorage, document_id: int, settings:
         return session.get(RegisterDocument, document_id)
     doc = session.get(RegisterDocument, document_id)
     assert doc is not None
-    printed = _printed(session, doc)
+    printed = printed_statement(session, doc) if doc.kind == DocumentKind.STATEMENT_PDF else _printed(session, doc)
     meta = document_meta(doc, settings, printed.time_zone)
     session.rollback()  # the data is read: release the snapshot before the slow part
     content = render_pdf(doc, printed, meta, settings.translations_dir)

@@ -17,7 +17,7 @@ import json
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, false, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from core import audit, clock, jobs
 from core.access.scoping import require
@@ -38,7 +38,7 @@ from core.models import (
 from core.registers.service import new_document
 from core.uow import unit_of_work
 
-from . import drafting, money, pricing, store
+from . import drafting, money, pricing, store, terms
 from .commands import EditDraft
 from .jobs import BUILD_INVOICE
 from .pricing import DraftLine, RegisterCount
@@ -101,7 +101,8 @@ def edit_draft(session: Session, user: User, invoice_id: int, command: EditDraft
             raise Conflict(N_("An issued invoice cannot change; issue a credit note instead."), code="invoice_issued")
         existing = {line.id: line for line in lines_of(session, invoice.id)}
         agreement = session.get(CorporateAgreement, invoice.agreement_id)
-        default_rate = agreement.tax_rate if agreement and agreement.tax_rate is not None else 0
+        assert agreement is not None
+        default_rate = terms.effective_tax_rate(session, agreement)
         new_lines = []
         for i, sent in enumerate(command.lines):
             where = f"lines[{i}]"
@@ -109,7 +110,9 @@ def edit_draft(session: Session, user: User, invoice_id: int, command: EditDraft
             if sent.id and old is None:
                 raise ValidationError(N_("%(field)s names a line that is not on this invoice."), code="unknown_line",
                                       params={"field": where})
-            price = money.parse_amount(sent.unit_price, invoice.currency, field=f"{where}.unit_price")
+            # A kept deduction of an advance stays negative; every other price is zero or more.
+            price = money.parse_amount(sent.unit_price, invoice.currency, field=f"{where}.unit_price",
+                                       allow_negative=old is not None and old.counts == pricing.ADVANCE_DEDUCTION)
             rate = money.parse_rate(sent.tax_rate, field=f"{where}.tax_rate") if sent.tax_rate else default_rate
             if abs(sent.quantity * price) > money.MAX_MINOR:
                 raise ValidationError(N_("%(field)s is too large."), code="amount_too_large", params={"field": where})
@@ -146,7 +149,11 @@ def number_text(prefix: str, year: int, number: int) -> str:
 
 def issue(session: Session, user: User, invoice_id: int, *, language: str | None = None) -> Invoice:
     """Number, date and freeze the draft, and queue its PDF, in one transaction: a failure anywhere rolls the
-    number back with everything else."""
+    number back with everything else.
+
+    Concurrent issues in an institution queue on its counter row from the moment the number is taken to the
+    commit, so everything else is written first (the document row, the job, the audit row: flushed before the
+    number), and after it come one UPDATE of the invoice and the COMMIT."""
     with unit_of_work(session):
         invoice = managed_invoice(session, user, invoice_id)
         if invoice.status != DRAFT:
@@ -157,19 +164,19 @@ def issue(session: Session, user: User, invoice_id: int, *, language: str | None
         inst = session.get(Institution, invoice.institution_id)
         assert inst is not None
         today = clock.today_in(inst.time_zone)
-        invoice.language = language or invoice.language
-        cohort = session.get(Cohort, invoice.cohort_id)
-        doc = new_document(session, cohort, user, DocumentKind.INVOICE_PDF, DocumentFormat.PDF, invoice.language)
-        jobs.enqueue(session, BUILD_INVOICE, doc.id)
-        # The number last: the counter row stays locked from here to the commit, so the wait of a concurrent
-        # issue in the institution is this short tail, not the whole transaction.
-        number = store.next_number(session, inst.id, "invoice", today.year)
-        invoice.number = number_text(inst.invoice_prefix or "INV", today.year, number)
-        invoice.status, invoice.issued_on, invoice.issued_at = ISSUED, today, clock.now()
-        invoice.due_on = today + dt.timedelta(days=inst.payment_terms_days or 0)
-        invoice.document_id = doc.id
+        due_on = today + dt.timedelta(days=inst.payment_terms_days or 0)
+        pdf_language = language or invoice.language
+        # The cohort only scopes the document row: no need for its facilitators and the rest.
+        cohort = session.get(Cohort, invoice.cohort_id, options=[lazyload("*")])
+        doc = new_document(session, cohort, user, DocumentKind.INVOICE_PDF, DocumentFormat.PDF, pdf_language)
+        jobs.enqueue(session, BUILD_INVOICE, doc.id, wait=False)  # the answer does not wait for the broker
         audit.record(session, actor_id=user.id, action="invoice.issue", entity_type="invoice", entity_id=invoice.id,
-                     after={"number": invoice.number, "total": invoice.total, "due_on": str(invoice.due_on)})
+                     after={"total": invoice.total, "due_on": str(due_on), "document_id": doc.id})
+        session.flush()
+        store.number_invoice(session, invoice.id, inst.id, today.year, inst.invoice_prefix or "INV", {
+            "status": ISSUED, "issued_on": today, "issued_at": clock.now(), "due_on": due_on, "document_id": doc.id,
+            "language": pdf_language, "updated_at": clock.now()})   # the counter is locked from here to the commit
+    session.expire(invoice)
     return invoice
 
 

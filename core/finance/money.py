@@ -14,9 +14,10 @@ parsed here with no float anywhere.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from functools import cache
 
-from babel.numbers import get_currency_precision, list_currencies
+from babel.numbers import format_currency, get_currency_precision, list_currencies
 
 from core.errors import ValidationError
 from core.i18n import N_
@@ -59,7 +60,8 @@ def half_up(numerator: int, denominator: int) -> int:
     return sign * ((2 * abs(numerator) + denominator) // (2 * denominator))
 
 
-def _refuse(where: str, message: str, code: str, **params: object) -> ValidationError:
+def refuse(where: str, message: str, code: str, **params: object) -> ValidationError:
+    """A 422 naming the field `where`, its details saying the error's own sentence."""
     error = ValidationError(message, code=code, params={"field": where, **params})
     error.details = [{"field": where, "message": error.message}]
     return error
@@ -72,20 +74,20 @@ def parse_amount(text: str, currency: str, *, field: str = "amount", allow_zero:
     digits = exponent(currency)
     match = _DECIMAL.match(str(text).strip()) if isinstance(text, str | int) else None
     if match is None:
-        raise _refuse(field, N_("%(field)s must be a decimal number such as 862.50."), "invalid_amount", field=field)
+        raise refuse(field, N_("%(field)s must be a decimal number such as 862.50."), "invalid_amount", field=field)
     fraction = match["fraction"] or ""
     if len(fraction) > digits:
-        raise _refuse(field, N_("%(field)s has more decimals than %(currency)s allows (%(digits)s)."),
+        raise refuse(field, N_("%(field)s has more decimals than %(currency)s allows (%(digits)s)."),
                       "too_many_decimals", field=field, currency=currency, digits=digits)
     minor = int(match["whole"]) * 10**digits + int((fraction or "0").ljust(digits, "0")[:digits] or "0")
     if match["sign"]:
         minor = -minor
     if minor < 0 and not allow_negative:
-        raise _refuse(field, N_("%(field)s must not be negative."), "negative_amount", field=field)
+        raise refuse(field, N_("%(field)s must not be negative."), "negative_amount", field=field)
     if minor == 0 and not allow_zero:
-        raise _refuse(field, N_("%(field)s must be more than zero."), "zero_amount", field=field)
+        raise refuse(field, N_("%(field)s must be more than zero."), "zero_amount", field=field)
     if abs(minor) > MAX_MINOR:
-        raise _refuse(field, N_("%(field)s is too large."), "amount_too_large", field=field)
+        raise refuse(field, N_("%(field)s is too large."), "amount_too_large", field=field)
     return minor
 
 
@@ -97,15 +99,21 @@ def format_amount(minor: int, currency: str) -> str:
     return f"{sign}{whole}.{fraction:0{digits}d}" if digits else f"{sign}{whole}"
 
 
+def display(minor: int, currency: str, locale: str) -> str:
+    """86250 ZAR in fr → "862,50 ZAR": the amount as the reader's language writes money (documents, mails)."""
+    value = Decimal(minor).scaleb(-exponent(currency))
+    return format_currency(value, currency, locale=locale.replace("-", "_"))
+
+
 def parse_rate(text: str, *, field: str = "tax_rate") -> int:
     """A percentage with at most two decimals, 0 … 100: "15" → 1500, "15.5" → 1550 (hundredths of a percent)."""
     match = _DECIMAL.match(str(text).strip()) if isinstance(text, str | int) else None
     if match is None or match["sign"] or len(match["fraction"] or "") > 2:
-        raise _refuse(field, N_("%(field)s must be a percentage with at most two decimals, such as 15.00."),
+        raise refuse(field, N_("%(field)s must be a percentage with at most two decimals, such as 15.00."),
                       "invalid_rate", field=field)
     rate = int(match["whole"]) * 100 + int((match["fraction"] or "0").ljust(2, "0"))
     if rate > MAX_RATE:
-        raise _refuse(field, N_("%(field)s must be between 0 and 100."), "rate_out_of_range", field=field)
+        raise refuse(field, N_("%(field)s must be between 0 and 100."), "rate_out_of_range", field=field)
     return rate
 
 

@@ -11,6 +11,12 @@ Models (`pricing_model` on the agreement):
 * `fixed`: `unit_price` is the agreement's price for the cohort: `upfront_percent` of it at the start, the rest
   in equal monthly instalments over the cohort's months (`monthly`) or at once when the period reaches the
   cohort's end (`on_completion`). Instalments are split exactly: they add up to the price to the minor unit.
+
+An upfront share applies to the usage models that bill over time too (attended trainee-days, delivered
+sessions): `upfront_percent` of the expected total (the planned sessions × the expected trainees, as the billing
+schedule computes it when the upfront is drafted) is billed once from the start, and later usage invoices deduct
+it (an `advance_deduction` line, at most the usage billed) until it is used up. Per enrolled trainee has no
+upfront share: the roster is billed at the start anyway.
 """
 
 from __future__ import annotations
@@ -41,6 +47,9 @@ COUNTS = {
     PricingModel.PER_DELIVERED_SESSION: "delivered_sessions",
 }
 UPFRONT, INSTALMENT, COMPLETION, MANUAL = "upfront", "instalment", "completion", "manual"
+ADVANCE_DEDUCTION = "advance_deduction"
+# The models an upfront share applies to (see the module's docstring).
+UPFRONT_MODELS = (PricingModel.FIXED, PricingModel.PER_ATTENDED_TRAINEE_DAY, PricingModel.PER_DELIVERED_SESSION)
 DESCRIPTIONS = {
     "attended_trainee_days": "Attended trainee-days",
     "enrolled_trainees": "Enrolled trainees",
@@ -49,6 +58,7 @@ DESCRIPTIONS = {
     INSTALMENT: "Monthly instalment",
     COMPLETION: "Balance on completion",
     MANUAL: "Adjustment",
+    ADVANCE_DEDUCTION: "Upfront payment deducted",
 }
 
 
@@ -60,6 +70,14 @@ class Terms:
     tax_rate: int              # hundredths of a percent
     upfront_percent: int = 0   # hundredths of a percent
     billing_plan: BillingPlan = BillingPlan.MONTHLY
+    billable_statuses: tuple[str, ...] = ("PRESENT", "LATE")   # what makes a billed trainee-day
+    tax_name: str | None = None                                  # VAT, TVA: the country's name for the tax
+
+    @property
+    def takes_advance(self) -> bool:
+        """A usage model with an upfront share: billed from the expected total, deducted from later usage."""
+        return bool(self.upfront_percent) and self.pricing_model in UPFRONT_MODELS \
+            and self.pricing_model != PricingModel.FIXED
 
 
 @dataclass(frozen=True)
@@ -161,14 +179,12 @@ class ScheduleLine:
     amount: int
 
 
-def schedule(terms: Terms, start: dt.date, end: dt.date, planned: list[tuple[dt.date, int]],
-             expected_trainees: int) -> list[ScheduleLine]:
-    """Expected billing by date. `planned`: each planned (not cancelled) session's date and id.
+def usage_schedule(terms: Terms, start: dt.date, end: dt.date, planned: list[tuple[dt.date, int]],
+                   expected_trainees: int) -> list[ScheduleLine]:
+    """Expected usage by date. `planned`: each planned (not cancelled) session's date and id.
 
     Usage models expect every expected trainee at every planned session day; by month (`monthly`: at each
     month's end) or all at the end (`on_completion`); enrolled trainees at the start."""
-    if terms.pricing_model == PricingModel.FIXED:
-        return [ScheduleLine(p.due, p.counts, 1, p.amount) for p in fixed_parts(terms, start, end)]
     counts = COUNTS[terms.pricing_model]
     if terms.pricing_model == PricingModel.PER_ENROLLED_TRAINEE:
         return [ScheduleLine(start, counts, expected_trainees, expected_trainees * terms.unit_price)] \
@@ -186,3 +202,45 @@ def schedule(terms: Terms, start: dt.date, end: dt.date, planned: list[tuple[dt.
         return [ScheduleLine(end, counts, quantity, quantity * terms.unit_price)] if quantity else []
     return [ScheduleLine(min(month_end(key), end), counts, q, q * terms.unit_price)
             for key, q in per_month.items() if q]
+
+
+def advance_of(terms: Terms, expected_total: int) -> int:
+    """The upfront share of a usage model's expected total (0 where no share applies)."""
+    return money.share(expected_total, terms.upfront_percent) if terms.takes_advance else 0
+
+
+def schedule(terms: Terms, start: dt.date, end: dt.date, planned: list[tuple[dt.date, int]],
+             expected_trainees: int) -> list[ScheduleLine]:
+    """Expected billing by date: the fixed plan's parts, or the usage expected (usage_schedule) with, where an
+    upfront share applies, the advance at the start and its deduction from the usage lines that follow."""
+    if terms.pricing_model == PricingModel.FIXED:
+        return [ScheduleLine(p.due, p.counts, 1, p.amount) for p in fixed_parts(terms, start, end)]
+    usage = usage_schedule(terms, start, end, planned, expected_trainees)
+    left = advance_of(terms, sum(line.amount for line in usage))
+    if not left:
+        return usage
+    lines = [ScheduleLine(start, UPFRONT, 1, left)]
+    for line in usage:
+        lines.append(line)
+        deducted = min(left, line.amount)
+        if deducted:
+            lines.append(ScheduleLine(line.due_on, ADVANCE_DEDUCTION, 1, -deducted))
+            left -= deducted
+    return lines
+
+
+def advance_lines(terms: Terms, start: dt.date, period_to: dt.date, expected_total: int, usage: DraftLine | None,
+                  upfront_billed: bool, advance_left: int) -> list[DraftLine]:
+    """A usage draft's advance lines: the upfront share once the period reaches the start (billed once), or
+    else the deduction of what is left of an advance already issued from this draft's usage (never more)."""
+    if not terms.takes_advance:
+        return []
+    if not upfront_billed:
+        amount = advance_of(terms, expected_total)
+        if not amount or start > period_to:
+            return []
+        return [DraftLine(UPFRONT, DESCRIPTIONS[UPFRONT], 1, amount, terms.tax_rate, (), UPFRONT)]
+    deducted = min(advance_left, usage.amount) if usage is not None else 0
+    if deducted <= 0:
+        return []
+    return [DraftLine(ADVANCE_DEDUCTION, DESCRIPTIONS[ADVANCE_DEDUCTION], 1, -deducted, terms.tax_rate)]

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.access.scoping import require, visible_cohort
@@ -34,7 +34,7 @@ from core.models import (
 from . import money, pricing
 from .commands import InvoiceQuery
 from .invoices import BILLED, invoice_filter, lines_of
-from .terms import terms_of
+from .terms import agreement_defaults, terms_of
 
 
 def invoices_query(session: Session, user: User, query: InvoiceQuery, *, organization_id: int | None = None
@@ -119,8 +119,14 @@ class Statement:
 
 def statement(session: Session, user: User, organization_id: int) -> Statement:
     org = visible_organization(session, user, organization_id)
+    return statement_of(session, org, invoice_filter(user))
+
+
+def statement_of(session: Session, org: Organization, scope: ColumnElement[bool]) -> Statement:
+    """The organization's issued invoices (within `scope`), their credit notes and payments, and the balance by
+    currency (the worker building a statement PDF passes no scope: the document's organization is the scope)."""
     invoices = list(session.scalars(select(Invoice).where(Invoice.organization_id == org.id,
-                                                          Invoice.status.in_(BILLED), invoice_filter(user))
+                                                          Invoice.status.in_(BILLED), scope)
                                     .order_by(Invoice.issued_on, Invoice.id)))
     ids = [i.id for i in invoices]
     result = Statement(org, invoices, credit_notes_of(session, ids), payments_of(session, ids))
@@ -159,7 +165,7 @@ def billing_schedule(session: Session, user: User, cohort_id: int) -> BillingSch
     if not cohort.is_corporate or cohort.agreement_id is None:
         raise NotFound(N_("No such corporate cohort."))
     agreement = session.get(CorporateAgreement, cohort.agreement_id)
-    terms = terms_of(agreement) if agreement else None
+    terms = terms_of(agreement, agreement_defaults(session, agreement)) if agreement else None
     invoiced, credited = session.execute(
         select(func.coalesce(func.sum(Invoice.subtotal), 0), func.coalesce(func.sum(Invoice.credited), 0))
         .where(Invoice.cohort_id == cohort.id, Invoice.status.in_(BILLED))).one()
@@ -199,12 +205,13 @@ def export_rows(session: Session, stmt: Select[Any]) -> list[list[str]]:
     return out
 
 
-def to_xlsx(rows: list[list[str]]) -> bytes:
+def to_xlsx(rows: list[list[str]], title: str = "Invoices") -> bytes:
+    """`rows` (cells already neutralized) as a one-sheet workbook; the at-risk export uses it too."""
     from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
-    sheet.title = "Invoices"
+    sheet.title = title
     for row in rows:
         sheet.append(row)
     buffer = io.BytesIO()

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, lazyload
 
 from core import audit, clock, jobs, mail
-from core.errors import Conflict, ValidationError
-from core.i18n import N_
+from core.errors import Conflict
+from core.i18n import N_, Words, reader_language, words
 from core.models import (
     Cohort,
     CreditNote,
@@ -58,26 +58,26 @@ def credit(session: Session, user: User, invoice_id: int, command: CreateCreditN
         if amount <= 0:
             raise Conflict(N_("Nothing is left to credit on this invoice."), code="nothing_to_credit")
         if amount > balance:
-            raise ValidationError(N_("A credit note cannot exceed the invoice's balance (%(balance)s)."),
-                                  code="over_credit",
-                                  params={"balance": money.format_amount(balance, invoice.currency)},
-                                  details=[{"field": "amount", "message": "over the balance"}])
+            raise money.refuse("amount", N_("A credit note cannot exceed the invoice's balance (%(balance)s)."),
+                               "over_credit", balance=money.format_amount(balance, invoice.currency))
         tax = money.half_up(amount * invoice.tax, invoice.total) if invoice.total else 0
         inst = session.get(Institution, invoice.institution_id)
         assert inst is not None
         today = clock.today_in(inst.time_zone)
-        number = store.next_number(session, inst.id, "credit_note", today.year)
-        cohort = session.get(Cohort, invoice.cohort_id)
+        cohort = session.get(Cohort, invoice.cohort_id, options=[lazyload("*")])
         doc = new_document(session, cohort, user, DocumentKind.CREDIT_NOTE_PDF, DocumentFormat.PDF, invoice.language)
+        jobs.enqueue(session, BUILD_INVOICE, doc.id)
+        invoice.credited += amount
+        invoice.status = status_after(invoice, today)
+        session.flush()
+        # The number last: the credit-note counter stays locked from here to the commit (see invoices.issue).
+        number = store.next_number(session, inst.id, "credit_note", today.year)
         note = CreditNote(institution_id=inst.id, invoice_id=invoice.id,
                           number=number_text(f"{CREDIT_PREFIX}{inst.invoice_prefix or ''}", today.year, number),
                           issued_on=today, currency=invoice.currency, subtotal=amount - tax, tax=tax, total=amount,
                           reason=command.reason, document_id=doc.id, created_by_id=user.id)
         session.add(note)
-        invoice.credited += amount
-        invoice.status = status_after(invoice, today)
         session.flush()
-        jobs.enqueue(session, BUILD_INVOICE, doc.id)
         audit.record(session, actor_id=user.id, action="invoice.credit", entity_type="invoice", entity_id=invoice.id,
                      after={"credit_note": note.number, "amount": amount}, context={"reason": command.reason})
     return note
@@ -89,16 +89,13 @@ def pay(session: Session, user: User, invoice_id: int, command: RecordPayment) -
         _not_draft(invoice)
         amount = money.parse_amount(command.amount, invoice.currency, allow_zero=False)
         if amount > invoice.balance:
-            raise ValidationError(N_("A payment cannot exceed the invoice's balance (%(balance)s)."),
-                                  code="overpayment",
-                                  params={"balance": money.format_amount(invoice.balance, invoice.currency)},
-                                  details=[{"field": "amount", "message": "over the balance"}])
+            raise money.refuse("amount", N_("A payment cannot exceed the invoice's balance (%(balance)s)."),
+                               "overpayment", balance=money.format_amount(invoice.balance, invoice.currency))
         inst = session.get(Institution, invoice.institution_id)
         assert inst is not None
         today = clock.today_in(inst.time_zone)
         if command.paid_on > today:
-            raise ValidationError(N_("A payment cannot be dated in the future."), code="paid_in_future",
-                                  details=[{"field": "paid_on", "message": "in the future"}])
+            raise money.refuse("paid_on", N_("A payment cannot be dated in the future."), "paid_in_future")
         payment = Payment(invoice_id=invoice.id, amount=amount, paid_on=command.paid_on, reference=command.reference,
                           recorded_by_id=user.id)
         session.add(payment)
@@ -125,10 +122,12 @@ class OverdueReport:
         return {"marked": len(self.marked), "mailed": len(self.mailed), "failed": len(self.failed)}
 
 
-def mark_overdue(session: Session, settings: mail.MailSettings, *, send: Sender = mail.send) -> OverdueReport:
+def mark_overdue(session: Session, settings: mail.MailSettings, *, send: Sender = mail.send,
+                 translations: str | None = None) -> OverdueReport:
     """Issued or partly paid invoices past their due date (the institution's today) become overdue, in one
     UPDATE per institution; then each overdue invoice whose organization was not told yet is claimed
-    (overdue_notified_at set where it is NULL) and its contact mailed. Run twice, it changes nothing."""
+    (overdue_notified_at set where it is NULL) and its contact mailed in their language (`translations`: the
+    catalogues' folder). Run twice, it changes nothing."""
     report = OverdueReport()
     with unit_of_work(session):
         zones = session.execute(select(Institution.id, Institution.time_zone)).all()
@@ -137,9 +136,12 @@ def mark_overdue(session: Session, settings: mail.MailSettings, *, send: Sender 
             report.marked += list(session.scalars(update(Invoice).where(
                 Invoice.institution_id == institution_id, Invoice.status.in_(("issued", "partly_paid")),
                 Invoice.due_on < today).values(status=OVERDUE).returning(Invoice.id)))
-    due = session.execute(select(Invoice, Organization).join(Organization, Organization.id == Invoice.organization_id)
+    due = session.execute(select(Invoice, Organization, Institution.default_language)
+                          .join(Organization, Organization.id == Invoice.organization_id)
+                          .join(Institution, Institution.id == Invoice.institution_id)
                           .where(Invoice.status == OVERDUE, Invoice.overdue_notified_at.is_(None))).all()
-    for invoice, org in due:
+    languages = _contact_languages(session, {org.contact_email for _i, org, _l in due if org.contact_email})
+    for invoice, org, institution_language in due:
         with unit_of_work(session):
             claimed = session.execute(update(Invoice).where(Invoice.id == invoice.id,
                                                             Invoice.overdue_notified_at.is_(None))
@@ -147,7 +149,9 @@ def mark_overdue(session: Session, settings: mail.MailSettings, *, send: Sender 
         if not claimed or not org.contact_email:
             continue
         try:
-            send(settings, overdue_message(settings, org.contact_email, invoice))
+            reader = words(translations, recipient_language(languages.get(org.contact_email.lower()),
+                                                            invoice.language, institution_language))
+            send(settings, overdue_message(settings, org.contact_email, invoice, reader))
             report.mailed.append(invoice.id)
         except Exception as exc:
             log.warning("overdue mail for invoice %s failed: %s", invoice.id, exc)
@@ -157,11 +161,29 @@ def mark_overdue(session: Session, settings: mail.MailSettings, *, send: Sender 
     return report
 
 
-def overdue_message(settings: mail.MailSettings, to: str, invoice: Invoice) -> EmailMessage:
-    balance = money.format_amount(invoice.balance, invoice.currency)
-    text = (f"Invoice {invoice.number} of {invoice.issued_on} was due on {invoice.due_on}.\n"
-            f"Balance: {balance} {invoice.currency}.\n")
-    return mail.build_message(settings, to, f"Invoice {invoice.number} is overdue", text)
+def _contact_languages(session: Session, emails: set[str]) -> dict[str, str | None]:
+    """The language each contact address chose, where it is also a user's sign-in (one query)."""
+    if not emails:
+        return {}
+    rows = session.execute(select(User.email, User.language).where(
+        func.lower(User.email).in_([e.lower() for e in emails]))).all()
+    return {email.lower(): language for email, language in rows}
+
+
+def recipient_language(own: str | None, invoice_language: str | None, institution_language: str | None) -> str:
+    """The contact's own language (when they have an account), else the language their invoice was issued in,
+    else the institution's default, else English."""
+    return reader_language(own, reader_language(invoice_language, institution_language))
+
+
+def overdue_message(settings: mail.MailSettings, to: str, invoice: Invoice, reader: Words) -> EmailMessage:
+    balance = money.display(invoice.balance, invoice.currency, reader.language)
+    subject = reader.gettext(N_("Invoice %(number)s is overdue"), number=invoice.number or "")
+    text = reader.gettext(N_("Invoice %(number)s of %(issued_on)s was due on %(due_on)s.\nBalance: %(balance)s.\n"),
+                          number=invoice.number or "", issued_on=reader.date(invoice.issued_on, "long")
+                          if invoice.issued_on else "", due_on=reader.date(invoice.due_on, "long")
+                          if invoice.due_on else "", balance=balance)
+    return mail.build_message(settings, to, subject, text)
 
 
 def billed_statuses() -> tuple[str, ...]:

@@ -1,7 +1,10 @@
-"""An agreement's commercial terms and an institution's billing details.
+"""An agreement's commercial terms (the institution's billing details and defaults: core.finance.billing).
 
 Terms change freely while the agreement is DRAFT; once it is ACTIVE (or later), a change needs a reason and
-is kept as a row of its history (agreement_terms_changes) and audited.
+is kept as a row of its history (agreement_terms_changes) and audited. A currency or tax rate left out takes
+the institution's default (its country's currency; its default tax rate, else its country's standard rate).
+Which attendance statuses make a billed trainee-day is a term too (`billable_statuses`, default PRESENT and
+LATE: only attended days).
 """
 
 from __future__ import annotations
@@ -14,42 +17,64 @@ from sqlalchemy.orm import Session
 
 from core import audit, clock
 from core.access.scoping import require
+from core.at_risk.fields import AT_RISK_FIELDS
 from core.errors import NotFound, ValidationError
 from core.i18n import N_
-from core.models import AgreementStatus, AgreementTermsChange, CorporateAgreement, Institution, Role, User
+from core.models import AgreementStatus, AgreementTermsChange, CorporateAgreement, Institution, Organization, Role, User
 from core.uow import unit_of_work
 
 from . import money
-from .commands import UpdateBilling, UpdateTerms
-from .pricing import BillingPlan, PricingModel, Terms
+from .billing import TermDefaults, institution_defaults
+from .commands import STATUS_ORDER, UpdateTerms
+from .pricing import UPFRONT_MODELS, BillingPlan, PricingModel, Terms
 
-_TERM_FIELDS = ("pricing_model", "unit_price", "currency", "tax_rate", "upfront_percent", "billing_plan")
+_TERM_FIELDS = ("pricing_model", "unit_price", "currency", "tax_rate", "upfront_percent", "billing_plan",
+                "billable_statuses")
+ATTENDED = "PRESENT,LATE"
 
 
-def terms_of(agreement: CorporateAgreement) -> Terms | None:
-    """The agreement's terms, or None while any of them is missing."""
-    if None in (agreement.pricing_model, agreement.unit_price, agreement.currency, agreement.tax_rate):
+def statuses_of(text: str | None) -> tuple[str, ...]:
+    """"PRESENT,LATE" → ("PRESENT", "LATE"); nothing stored: attended days only."""
+    return tuple(s for s in (text or ATTENDED).split(",") if s)
+
+
+def terms_of(agreement: CorporateAgreement, defaults: TermDefaults) -> Terms | None:
+    """The agreement's terms, its institution's defaults filling a missing currency or tax rate; None while the
+    pricing model or the price is missing (or no default exists for what is missing)."""
+    currency = agreement.currency or defaults.currency
+    rate = agreement.tax_rate if agreement.tax_rate is not None else defaults.tax_rate
+    if None in (agreement.pricing_model, agreement.unit_price, currency, rate):
         return None
-    return Terms(PricingModel(agreement.pricing_model), int(agreement.unit_price), str(agreement.currency),
-                 int(agreement.tax_rate), int(agreement.upfront_percent or 0), BillingPlan(agreement.billing_plan))
+    return Terms(PricingModel(agreement.pricing_model), int(agreement.unit_price), str(currency),
+                 int(rate), int(agreement.upfront_percent or 0), BillingPlan(agreement.billing_plan),
+                 statuses_of(agreement.billable_statuses), defaults.tax_name)
 
 
-def terms_json(agreement: CorporateAgreement) -> dict[str, Any]:
-    currency = agreement.currency
+def terms_json(agreement: CorporateAgreement, defaults: TermDefaults) -> dict[str, Any]:
+    """The terms as the API shows them: a currency or tax rate the agreement leaves out shows the default it
+    takes, and `inherited` names those fields."""
+    currency = agreement.currency or defaults.currency
+    rate = agreement.tax_rate if agreement.tax_rate is not None else defaults.tax_rate
+    inherited = [name for name, own, default in (("currency", agreement.currency, defaults.currency),
+                                                 ("tax_rate", agreement.tax_rate, defaults.tax_rate))
+                 if own is None and default is not None]
     return {
         "pricing_model": agreement.pricing_model,
         "unit_price": money.format_amount(agreement.unit_price, currency)
         if currency and agreement.unit_price is not None else None,
         "currency": currency,
-        "tax_rate": money.format_rate(agreement.tax_rate) if agreement.tax_rate is not None else None,
+        "tax_rate": money.format_rate(rate) if rate is not None else None,
+        "tax_name": defaults.tax_name,
         "upfront_percent": money.format_rate(agreement.upfront_percent or 0),
         "billing_plan": agreement.billing_plan,
+        "billable_statuses": list(statuses_of(agreement.billable_statuses)),
+        "inherited": inherited,
+        "required_rate": agreement.required_rate,
+        "absence_limit": agreement.absence_limit,
     }
 
 
 def managed_agreement(session: Session, user: User, agreement_id: int, *, lock: bool = False) -> CorporateAgreement:
-    from core.models import Organization
-
     stmt = select(CorporateAgreement).join(Organization, Organization.id == CorporateAgreement.organization_id) \
         .where(CorporateAgreement.id == agreement_id)
     if user.role != Role.SUPER_ADMIN:
@@ -60,20 +85,37 @@ def managed_agreement(session: Session, user: User, agreement_id: int, *, lock: 
     return agreement
 
 
-def _parsed(agreement: CorporateAgreement, command: UpdateTerms) -> dict[str, Any]:
+def agreement_defaults(session: Session, agreement: CorporateAgreement) -> TermDefaults:
+    return institution_defaults(session.scalar(select(Institution).join(
+        Organization, Organization.institution_id == Institution.id).where(
+        Organization.id == agreement.organization_id)))
+
+
+def effective_tax_rate(session: Session, agreement: CorporateAgreement) -> int:
+    """The rate a hand-made draft line takes: the agreement's, else its institution's default (0 if none)."""
+    if agreement.tax_rate is not None:
+        return agreement.tax_rate
+    return agreement_defaults(session, agreement).tax_rate or 0
+
+
+def _parsed(agreement: CorporateAgreement, command: UpdateTerms, defaults: TermDefaults) -> dict[str, Any]:
     sent = command.model_dump(exclude_unset=True, exclude={"reason"})
+    # The at-risk settings may be emptied (null: inherit the qualification's); the money terms may not.
+    standing = {key: sent.pop(key) for key in AT_RISK_FIELDS if key in sent}
     if any(value is None for value in sent.values()):
         raise ValidationError(N_("Terms cannot be emptied: leave a field out to keep its value."),
                               code="terms_emptied")
-    currency = money.normalize_currency(sent.get("currency") or agreement.currency or "") \
-        if (sent.get("currency") or agreement.currency) else None
-    values: dict[str, Any] = {}
+    named = sent.get("currency") or agreement.currency
+    currency = money.normalize_currency(named) if named else defaults.currency
+    values: dict[str, Any] = dict(standing)
     if "currency" in sent:
         values["currency"] = currency
-    if "pricing_model" in sent:
-        values["pricing_model"] = sent["pricing_model"]
-    if "billing_plan" in sent:
-        values["billing_plan"] = sent["billing_plan"]
+    for key in ("pricing_model", "billing_plan"):
+        if key in sent:
+            values[key] = sent[key]
+    if "billable_statuses" in sent:
+        chosen = set(sent["billable_statuses"])
+        values["billable_statuses"] = ",".join(s for s in STATUS_ORDER if s in chosen)
     if "tax_rate" in sent:
         values["tax_rate"] = money.parse_rate(sent["tax_rate"])
     if "upfront_percent" in sent:
@@ -83,9 +125,17 @@ def _parsed(agreement: CorporateAgreement, command: UpdateTerms) -> dict[str, An
             raise ValidationError(N_("Set the currency with the price."), code="currency_missing",
                                   details=[{"field": "currency", "message": "required with unit_price"}])
         values["unit_price"] = money.parse_amount(sent["unit_price"], currency, field="unit_price")
+        if agreement.currency is None:  # a price is in one currency: the default it was set in stays with it
+            values["currency"] = currency
     elif "currency" in sent and agreement.unit_price is not None and agreement.currency != currency:
         raise ValidationError(N_("Send the price again with a new currency."), code="price_missing",
                               details=[{"field": "unit_price", "message": "required with a new currency"}])
+    model = values.get("pricing_model", agreement.pricing_model)
+    upfront = values.get("upfront_percent", agreement.upfront_percent or 0)
+    if upfront and model and PricingModel(model) not in UPFRONT_MODELS:
+        raise ValidationError(N_("An upfront share does not apply to per-enrolled-trainee pricing: the roster is "
+                                 "billed at the start already."), code="upfront_not_applicable",
+                              details=[{"field": "upfront_percent", "message": "not with per_enrolled_trainee"}])
     return values
 
 
@@ -93,8 +143,9 @@ def update_terms(session: Session, user: User, agreement_id: int, command: Updat
     with unit_of_work(session):
         require(session, user, "corporate_finance.manage")
         agreement = managed_agreement(session, user, agreement_id, lock=True)
-        values = _parsed(agreement, command)
-        before = terms_json(agreement)
+        defaults = agreement_defaults(session, agreement)
+        values = _parsed(agreement, command, defaults)
+        before = terms_json(agreement, defaults)
         changed = {k: v for k, v in values.items() if getattr(agreement, k) != v}
         if changed and agreement.status != AgreementStatus.DRAFT and not command.reason:
             raise ValidationError(N_("This agreement is no longer a draft: say why its terms change (reason)."),
@@ -102,7 +153,7 @@ def update_terms(session: Session, user: User, agreement_id: int, command: Updat
         for key, value in changed.items():
             setattr(agreement, key, value)
         if changed:
-            after = terms_json(agreement)
+            after = terms_json(agreement, defaults)
             session.flush()
             if agreement.status != AgreementStatus.DRAFT:
                 session.add(AgreementTermsChange(agreement_id=agreement.id, changed_by_id=user.id,
@@ -117,51 +168,3 @@ def update_terms(session: Session, user: User, agreement_id: int, command: Updat
 def terms_history(session: Session, agreement_id: int) -> list[AgreementTermsChange]:
     return list(session.scalars(select(AgreementTermsChange).where(AgreementTermsChange.agreement_id == agreement_id)
                                 .order_by(AgreementTermsChange.id)))
-
-
-def billing_json(inst: Institution) -> dict[str, Any]:
-    return {"id": inst.id, "name": inst.name, "legal_name": inst.legal_name, "tax_number": inst.tax_number,
-            "billing_address": inst.billing_address, "invoice_prefix": inst.invoice_prefix,
-            "payment_terms_days": inst.payment_terms_days, "bank_details": inst.bank_details,
-            "default_tax_rate": money.format_rate(inst.default_tax_rate) if inst.default_tax_rate is not None
-            else None}
-
-
-def billing_institution(session: Session, user: User, institution_id: int | None) -> Institution:
-    """The institution whose billing details a screen shows: the one asked for, else the user's own (a super
-    admin without one: the first)."""
-    if institution_id:
-        return managed_institution(session, user, institution_id)
-    if user.institution_id:
-        return managed_institution(session, user, user.institution_id)
-    first = session.scalar(select(Institution).order_by(Institution.id).limit(1))
-    if first is None or user.role != Role.SUPER_ADMIN:
-        raise NotFound(N_("No such institution."))
-    return first
-
-
-def managed_institution(session: Session, user: User, institution_id: int) -> Institution:
-    inst = session.get(Institution, institution_id)
-    if inst is None or (user.role != Role.SUPER_ADMIN and inst.id != user.institution_id):
-        raise NotFound(N_("No such institution."))
-    return inst
-
-
-def update_billing(session: Session, user: User, institution_id: int, command: UpdateBilling) -> Institution:
-    with unit_of_work(session):
-        require(session, user, "corporate_finance.manage")
-        inst = managed_institution(session, user, institution_id)
-        sent = command.model_dump(exclude_unset=True)
-        before = billing_json(inst)
-        for key, value in sent.items():
-            if key == "default_tax_rate":
-                value = money.parse_rate(value, field=key) if value is not None else None
-            elif key in ("invoice_prefix", "payment_terms_days") and value is None:
-                raise ValidationError(N_("%(field)s cannot be emptied."), code="field_emptied", params={"field": key})
-            elif key == "invoice_prefix":
-                value = value.upper()
-            setattr(inst, key, value)
-        session.flush()
-        audit.record(session, actor_id=user.id, action="institution.billing", entity_type="institution",
-                     entity_id=inst.id, before=before, after=billing_json(inst))
-    return inst

@@ -119,6 +119,11 @@ class LearnerRowValidator:
     def possible_duplicates(self) -> int:
         return 0  # learners are told apart by ID number, not by name
 
+    def restore(self, point: Any) -> None:
+        """rules.RowValidator.restore, and the ID numbers seen."""
+        self.shared.restore(point)
+        self.seen_ids = dict(point.ids)
+
     def check_batch(self, rows: Iterable[tuple[int, list[str]]]) -> rules.CheckedRows:
         """`check` for many rows, the common case decided inline, as rules.RowValidator.check_batch does for
         trainee rows: a row with every column, a name within its limit, an ID number within its limit and not

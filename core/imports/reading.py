@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
-from itertools import chain, islice
+from itertools import chain, dropwhile, islice
 from typing import IO
 
 from core.i18n import N_
@@ -185,8 +185,11 @@ class TraineeReader:
             raise FileRejected("not_csv", f"The file could not be read as CSV near data row {number + 1}: {exc}.") \
                 from None
 
-    def batches(self, size: int) -> Iterator[list[tuple[int, list[str]]]]:
-        """`rows()` in lists of at most `size` (what a validator checks, and a sink writes, at once)."""
+    def batches(self, size: int, after: int = 0) -> Iterator[list[tuple[int, list[str]]]]:
+        """`rows()` in lists of at most `size` (what a validator checks, and a sink writes, at once), from the
+        row after `after` (a resumed validation: the rows before it are read, not checked again)."""
         rows = self.rows()
+        if after:
+            rows = dropwhile(lambda numbered: numbered[0] <= after, rows)
         while batch := list(islice(rows, size)):
             yield batch

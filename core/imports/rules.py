@@ -228,6 +228,14 @@ class RowValidator:
         self.invalid = 0
         self.by_reason: dict[str, int] = {}
 
+    def restore(self, point: Any) -> None:
+        """Carry on after an interrupted run's committed rows (a store.Checkpoint): its tallies and the values
+        it had seen, so that the rows after it are judged as one uninterrupted run would judge them."""
+        self.valid, self.invalid, self.possible_duplicates = point.valid, point.invalid, point.possible_duplicates
+        self.by_reason.clear()
+        self.by_reason.update(point.by_reason)  # in place: a learner validator shares this dict
+        self.seen_phones, self.seen_emails, self.seen_codes = dict(point.phones), dict(point.emails), dict(point.codes)
+
     def check(self, row: int, fields: list[str]) -> RowResult:
         count = len(fields)
         if count == self.width and self._all is not None:

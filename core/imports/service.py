@@ -1,9 +1,9 @@
 """Imports of any target (core.imports.targets): upload (create), validate (task), commit (task), cancel.
 
-Each call is one transaction, except `validate_import`, which commits its progress every batch so
-that the status page sees it move, and writes the row results beside (store.row_sink); a redelivered
-validation deletes what an earlier attempt wrote and starts again, so the end result is the same
-however often it runs.
+Each call is one transaction, except `validate_import`, which commits every batch's row results with its
+progress (store.row_sink), so that the status page sees it move; a redelivered validation resumes after the
+last batch an earlier attempt committed, its validator restored from those rows (store.checkpoint), so the end
+result is the same however often it runs and wherever it was stopped.
 """
 
 from __future__ import annotations
@@ -77,14 +77,16 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
         imp = session.get(TraineeImport, import_id, with_for_update=True)
         if imp is None or imp.status not in (ImportStatus.UPLOADED, ImportStatus.VALIDATING):
             return imp  # gone, done, cancelled or committed already: a redelivery changes nothing
-        session.execute(delete(TraineeImportRow).where(TraineeImportRow.import_id == import_id))
-        imp.status = ImportStatus.VALIDATING
-        imp.started_at, imp.finished_at = clock.now(), None
-        imp.rows_done, imp.rows_total, imp.valid_count, imp.invalid_count = 0, None, 0, 0
-        imp.errors_by_reason, imp.error_message, imp.possible_duplicate_count = {}, None, 0
+        if imp.status == ImportStatus.UPLOADED:  # a first attempt: nothing of an earlier one to keep
+            session.execute(delete(TraineeImportRow).where(TraineeImportRow.import_id == import_id))
+            imp.status, imp.started_at, imp.rows_total = ImportStatus.VALIDATING, clock.now(), None
+            imp.rows_done, imp.valid_count, imp.invalid_count = 0, 0, 0
+        imp.finished_at, imp.errors_by_reason, imp.error_message, imp.possible_duplicate_count = None, {}, None, 0
         key = imp.storage_key
         target = targets.target_for(imp.kind)
         make_validator, expected = target.validator(session, imp), target.columns
+        resume = store.checkpoint(session.connection(), import_id)  # what an earlier attempt committed
+        store.clear_rows_after(session.connection(), import_id, resume.last_row)
 
     try:
         profile = reading.sniff_file(storage.iter_chunks(key))
@@ -92,7 +94,8 @@ def _validate(session: Session, storage: PrivateStorage, import_id: int, progres
             still_validating = _update_progress(session, import_id, rows_total=max(profile.line_count - 1, 0))
         if not still_validating:
             return session.get(TraineeImport, import_id)
-        if not _run_rows(session, storage, key, import_id, profile, make_validator, progress_every, expected):
+        if not _run_rows(session, storage, key, import_id, profile, make_validator, progress_every, expected,
+                         resume):
             log.info("import %s changed status while validating; leaving it", import_id)
     except reading.FileRejected as rejected:
         with unit_of_work(session):
@@ -106,8 +109,9 @@ def expected_columns(kind: ImportKind | str | None) -> tuple[str, ...]:
 
 
 def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: int, profile: reading.FileProfile,
-              make_validator: MakeValidator, progress_every: int, expected: tuple[str, ...] = rules.COLUMNS) -> bool:
-    """Check every row, writing results and progress as it goes, and end VALIDATED with the rows
+              make_validator: MakeValidator, progress_every: int, expected: tuple[str, ...] = rules.COLUMNS,
+              resume: store.Checkpoint | None = None) -> bool:
+    """Check every row after `resume`'s last one, writing results and progress as it goes, and end VALIDATED
     (store.row_sink). False: the import left VALIDATING meanwhile (cancelled)."""
     def progress(connection: Connection, rows_done: int, valid: int, invalid: int) -> bool:
         return _commit_progress(connection, import_id, rows_done, valid, invalid)
@@ -118,7 +122,9 @@ def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: in
         try:
             reader = reading.TraineeReader(text_stream, expected)
             validator = make_validator(reader.columns)
-            for batch in reader.batches(progress_every):
+            if resume is not None and resume.last_row:
+                validator.restore(resume)
+            for batch in reader.batches(progress_every, after=resume.last_row if resume else 0):
                 checked = validator.check_batch(batch)
                 if not sink.add(checked, validator.valid + validator.invalid, validator.valid, validator.invalid):
                     return False
@@ -130,13 +136,13 @@ def _run_rows(session: Session, storage: PrivateStorage, key: str, import_id: in
 
 
 def _commit_progress(connection: Connection, import_id: int, rows_done: int, valid: int, invalid: int) -> bool:
-    """A batch's progress, committed at once so that the status page sees it move. False: cancelled."""
-    with connection.begin():
-        return bool(connection.execute(
-            update(TraineeImport.__table__)
-            .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
-            .values(rows_done=rows_done, valid_count=valid, invalid_count=invalid)
-        ).rowcount)
+    """A batch's progress, in the transaction that writes its rows (committed with them, so that the status
+    page sees it move). False: cancelled."""
+    return bool(connection.execute(
+        update(TraineeImport.__table__)
+        .where(TraineeImport.id == import_id, TraineeImport.status == ImportStatus.VALIDATING)
+        .values(rows_done=rows_done, valid_count=valid, invalid_count=invalid)
+    ).rowcount)
 
 
 def _mark_validated(connection: Connection, *, import_id: int, validator: rules.RowValidator) -> bool:

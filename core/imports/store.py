@@ -1,7 +1,8 @@
 """What imports write differently on PostgreSQL and SQLite, side by side; the use cases never branch.
 
-- Row results: PostgreSQL streams the whole file through one COPY, in one transaction with the final
-  status; SQLite takes a multi-row INSERT per batch (`row_sink`).
+- Row results: a batch at a time, each in one transaction with its progress (so an interrupted validation
+  resumes after its last committed batch, `checkpoint`): PostgreSQL by COPY, SQLite by a multi-row INSERT
+  (`row_sink`).
 - One validation at a time per import: a PostgreSQL advisory lock held on its own connection (it goes
   with the connection if the worker dies); SQLite serializes every writer already.
 - Committing trainees: one INSERT … SELECT from the valid rows, optionally ON CONFLICT DO NOTHING, in
@@ -11,11 +12,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
-from typing import Any, Protocol
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, func, insert, literal, select, true
+from sqlalchemy import ColumnElement, delete, func, insert, literal, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
@@ -30,117 +32,115 @@ _ROW_COLUMNS = ("import_id", "row_number", "ok", "full_name", "phone_e164", "ema
                 "employee_code", "department", "id_number", "date_of_birth", "errors")
 
 
-# Commits a batch's progress (rows done, valid, invalid) on the connection it is given; False: cancelled.
+# Records a batch's progress (rows done, valid, invalid) in the connection's open transaction, the one that
+# writes the batch's rows; False: the import left VALIDATING (cancelled), and the batch is rolled back.
 Progress = Callable[[Connection, int, int, int], bool]
 # Sets the final status in the connection's open transaction; False: the import left VALIDATING.
 Finish = Callable[[Connection], bool]
 
 
-class RowSink(Protocol):
-    def add(self, batch: rules.CheckedRows, rows_done: int, valid: int, invalid: int) -> bool:
-        """Progress committed, then the batch written; False (nothing written): the import was cancelled."""
+@dataclass
+class Checkpoint:
+    """What an interrupted validation had committed: its last row, its tallies and the values it had seen
+    (the state a row validator needs to judge the rows after it exactly as one uninterrupted run would)."""
 
-    def finish(self, final: Finish) -> bool:
-        """Every row written and the final status set; False: the import left VALIDATING meanwhile."""
+    last_row: int = 0
+    valid: int = 0
+    invalid: int = 0
+    possible_duplicates: int = 0
+    by_reason: dict[str, int] = field(default_factory=dict)
+    phones: dict[str, int] = field(default_factory=dict)
+    emails: dict[str, int] = field(default_factory=dict)
+    codes: dict[str, int] = field(default_factory=dict)
+    ids: dict[str, int] = field(default_factory=dict)
+
+
+def checkpoint(connection: Connection, import_id: int, batch: int = 5000) -> Checkpoint:
+    """The committed row results of an import read back into a Checkpoint, in row order (the first row that
+    held a value is the one a repeat names). Same on both databases."""
+    rows = TraineeImportRow
+    point = Checkpoint()
+    stmt = (select(rows.row_number, rows.ok, rows.phone_e164, rows.email, rows.employee_code, rows.id_number,
+                   rows.errors)
+            .where(rows.import_id == import_id).order_by(rows.row_number).execution_options(yield_per=batch))
+    for number, ok, phone, email, code, id_number, problems in connection.execute(stmt):
+        point.last_row = number
+        codes = [e.get("code") for e in (problems or {}).get("errors", [])]
+        if ok:
+            point.valid += 1
+            point.possible_duplicates += bool((problems or {}).get("warnings"))
+        else:
+            point.invalid += 1
+            for code_ in codes:
+                point.by_reason[code_] = point.by_reason.get(code_, 0) + 1
+        for seen, value in ((point.phones, phone), (point.emails, email), (point.codes, code)):
+            if value:
+                seen.setdefault(value, number)
+        if id_number and "id_number_too_long" not in codes:  # a cut ID number was never remembered
+            point.ids.setdefault(id_number, number)
+    return point
+
+
+def clear_rows_after(connection: Connection, import_id: int, last_row: int) -> None:
+    """Row results past a checkpoint (none when batches commit with their progress; kept as a guard)."""
+    connection.execute(delete(TraineeImportRow.__table__).where(
+        TraineeImportRow.import_id == import_id, TraineeImportRow.row_number > last_row))
 
 
 @contextmanager
 def row_sink(engine: Engine, import_id: int, progress: Progress) -> Iterator[RowSink]:
-    """Where a validation's row results go, on connections of its own. Left without `finish`, nothing
-    of the rows is kept on PostgreSQL (on SQLite the next attempt's claim deletes them)."""
-    with ExitStack() as stack:
-        connection = stack.enter_context(engine.connect())
-        if engine.dialect.name != "postgresql":
-            yield _InsertSink(connection, import_id, progress)
-            return
-        progress_connection = stack.enter_context(engine.connect().execution_options(isolation_level="AUTOCOMMIT"))
-        _set(progress_connection, "SET synchronous_commit TO OFF")  # each update: one round trip, no WAL flush
-        stack.callback(_set, progress_connection, "RESET synchronous_commit")
-        sink = _CopySink(connection, progress_connection, import_id, progress)
-        stack.callback(sink.abandon)  # before the connections go back to the pool
-        yield sink
+    """Where a validation's row results go, on a connection of its own: each batch is written in one short
+    transaction with its progress, so a validation that stops keeps what it committed and the next attempt
+    resumes after it (`checkpoint`)."""
+    with engine.connect() as connection:
+        postgres = engine.dialect.name == "postgresql"
+        yield RowSink(connection, import_id, progress, _copy_batch if postgres else _insert_batch, postgres)
 
 
-def _set(connection: Connection, statement: str) -> None:
-    with connection.begin():
-        connection.exec_driver_sql(statement)
+class RowSink:
+    """Each batch: progress and rows in one transaction. On PostgreSQL the rows go by COPY and the commit does
+    not wait for the WAL flush (a batch lost with the server is simply checked again: the progress is lost with
+    it)."""
 
-
-class _Abandoned(Exception):
-    """Ends a COPY that must not be kept (the validation stopped before `finish`)."""
-
-
-class _CopySink:
-    """PostgreSQL: one COPY streams the whole file's rows while they are checked (the server stores a
-    batch while the next one is checked), in one transaction that also sets the final status: the rows
-    appear together with VALIDATED or not at all, so a killed worker leaves nothing behind. Progress is
-    committed on a second connection (autocommit) as it goes. Neither waits for the WAL flush: a lost
-    validation is simply run again."""
-
-    def __init__(self, connection: Connection, progress_connection: Connection, import_id: int,
-                 progress: Progress) -> None:
-        self.connection, self.progress_connection = connection, progress_connection
-        self.import_id, self.progress = import_id, progress
-        connection.begin()
-        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        self._cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        self._copying: Any = self._cursor.copy(
-            f"COPY trainee_import_rows ({', '.join(_ROW_COLUMNS)}) FROM STDIN (NULL '')")
-        self.copy = self._copying.__enter__()
-
-    def add(self, batch: rules.CheckedRows, rows_done: int, valid: int, invalid: int) -> bool:
-        if not self.progress(self.progress_connection, rows_done, valid, invalid):
-            return False
-        self.copy.write(_copy_payload(self.import_id, batch))
-        return True
-
-    def finish(self, final: Finish) -> bool:
-        self._end_copy(None)
-        if final(self.connection):
-            self.connection.commit()
-            return True
-        self.connection.rollback()
-        return False
-
-    def abandon(self) -> None:
-        """Whatever `finish` did not commit is rolled back (a finished sink has nothing left)."""
-        if self._copying is not None:
-            self._end_copy(_Abandoned("the validation stopped"))
-        self._cursor.close()
-        if self.connection.in_transaction():
-            self.connection.rollback()
-
-    def _end_copy(self, abandoned: _Abandoned | None) -> None:
-        copying, self._copying = self._copying, None
-        if abandoned is None:
-            copying.__exit__(None, None, None)
-        else:  # psycopg ends the COPY with an error: the server keeps none of it
-            copying.__exit__(_Abandoned, abandoned, None)
-
-
-class _InsertSink:
-    """SQLite: each batch is a multi-row INSERT committed after its progress (SQLite has one writer at a
-    time, so one long transaction would hold back the progress)."""
-
-    def __init__(self, connection: Connection, import_id: int, progress: Progress) -> None:
+    def __init__(self, connection: Connection, import_id: int, progress: Progress,
+                 write: Callable[[Connection, int, rules.CheckedRows], None], postgres: bool) -> None:
         self.connection, self.import_id, self.progress = connection, import_id, progress
+        self.write, self.postgres = write, postgres
 
     def add(self, batch: rules.CheckedRows, rows_done: int, valid: int, invalid: int) -> bool:
-        if not self.progress(self.connection, rows_done, valid, invalid):
-            return False
-        with self.connection.begin():
-            self.connection.execute(insert(TraineeImportRow.__table__), [
-                {"import_id": self.import_id, "row_number": r.row, "ok": r.ok, "full_name": r.full_name,
-                 "phone_e164": r.phone_e164, "email": r.email, "job_title": r.job_title,
-                 "employee_code": r.employee_code, "department": r.department, "id_number": r.id_number,
-                 "date_of_birth": r.date_of_birth, "errors": r.stored_problems()}
-                for r in batch.results()
-            ])
+        """The batch and its progress committed together; False (nothing written): the import was cancelled."""
+        with self.connection.begin() as transaction:
+            if self.postgres:
+                self.connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+            if not self.progress(self.connection, rows_done, valid, invalid):
+                transaction.rollback()
+                return False
+            self.write(self.connection, self.import_id, batch)
         return True
 
     def finish(self, final: Finish) -> bool:
+        """The final status; False: the import left VALIDATING meanwhile."""
         with self.connection.begin():
             return final(self.connection)
+
+
+def _copy_batch(connection: Connection, import_id: int, batch: rules.CheckedRows) -> None:
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(f"COPY trainee_import_rows ({', '.join(_ROW_COLUMNS)}) FROM STDIN (NULL '')") as copy:
+            copy.write(_copy_payload(import_id, batch))
+    finally:
+        cursor.close()
+
+
+def _insert_batch(connection: Connection, import_id: int, batch: rules.CheckedRows) -> None:
+    connection.execute(insert(TraineeImportRow.__table__), [
+        {"import_id": import_id, "row_number": r.row, "ok": r.ok, "full_name": r.full_name,
+         "phone_e164": r.phone_e164, "email": r.email, "job_title": r.job_title,
+         "employee_code": r.employee_code, "department": r.department, "id_number": r.id_number,
+         "date_of_birth": r.date_of_birth, "errors": r.stored_problems()}
+        for r in batch.results()
+    ])
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from core.at_risk.fields import AbsenceLimit, ExcusedCountsAs, RequiredRate, WarningRules
 from core.fields import Command, Id, Language, Name, PageQuery, SearchText
+from core.finance.commands import UpdateBilling
 from core.i18n import LANGUAGES as LANGUAGES  # web/institutions reads it from here
 from core.input_fields import OptionalEmail, blank_to_none, bounded, kept
 from core.institutions.countries import normalize_country
@@ -67,14 +69,19 @@ class CreateInstitution(InstitutionFields):
     default_language: Language = "en"
 
 
-class UpdateInstitution(InstitutionFields):
-    """Only the keys sent are changed."""
+class UpdateInstitution(InstitutionFields, UpdateBilling):
+    """Only the keys sent are changed. The billing fields (UpdateBilling: legal name, tax number, address, invoice
+    prefix, payment terms, bank details, default tax rate) are the institution's own admin's to change too; the
+    others are super admins'."""
 
     name: kept(Name) = Field(None, max_length=200)
     slug: kept(Slug) = None
     time_zone: kept(TimeZoneName) = None
     country: kept(CountryCode) = None
     default_language: kept(Language) = None
+    excused_counts_as: kept(ExcusedCountsAs) = Field(None, description="How EXCUSED counts in attendance rates: "
+                                                     "attended, not_counted (the default) or absent.")
+    at_risk_rules: WarningRules | None = Field(None, description="null: the default rules.")
 
 
 class InstitutionQuery(PageQuery):
@@ -94,6 +101,8 @@ class UpdateQualification(Command):
     title: kept(Name) = Field(None, max_length=200)
     level: Level = None
     active: kept(bool) = None
+    required_rate: RequiredRate | None = None
+    absence_limit: AbsenceLimit | None = None
 
 
 class QualificationQuery(PageQuery):

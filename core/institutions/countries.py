@@ -61,6 +61,27 @@ def is_known_country(code: str) -> bool:
     return code in phonenumbers.SUPPORTED_REGIONS
 
 
+# --- money: what a country's invoices default to (core.finance reads these, never its own table) -------------
+
+# The standard rate of the country's value-added tax, in hundredths of a percent, and its name as printed on
+# invoices: South Africa's VAT (15 %, VAT Act 89 of 1991, s. 7), Algeria's TVA (19 %, taux normal).
+STANDARD_TAX = {"ZA": ("VAT", 1500), "DZ": ("TVA", 1900)}
+
+
+def currency_for_country(code: str) -> str | None:
+    """The country's legal tender today (ISO 4217, from Babel's CLDR data): ZA → ZAR, DZ → DZD; None if unknown."""
+    from babel.numbers import get_territory_currencies
+
+    try:
+        found = get_territory_currencies(code.upper(), tender=True)
+    except Exception:  # an unknown territory: Babel raises rather than answering nothing
+        return None
+    return found[0] if found else None
+
+
+def standard_tax(code: str) -> tuple[str, int] | None:
+    """(name, rate in hundredths of a percent) of the country's standard sales tax, or None where not known."""
+    return STANDARD_TAX.get(code.upper())
 # Personal-data breaches: hours after discovery at which the institution is reminded until it records who it
 # notified. POPIA s.22 (ZA): "as soon as reasonably possible" (72 hours, the regulator's expectation); Algeria's law
 # 18-07 as amended in 2025: five days. Elsewhere the 72-hour reminder alone.

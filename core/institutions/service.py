@@ -8,20 +8,23 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from core import audit
+from core.access.scoping import require
 from core.collation import collated, like_pattern, name_matches
 from core.db import flush_or_conflict
 from core.errors import NotFound, ValidationError
+from core.finance import billing
 from core.i18n import N_
 from core.models import Institution, Qualification, Role, User
+from core.seals import service as seals
 from core.uow import unit_of_work
 
 from .commands import CreateInstitution, CreateQualification, UpdateInstitution, UpdateQualification
 from .countries import country_for_zone
 
 INSTITUTION_FIELDS = ("name", "slug", "time_zone", "country", "default_language", "accreditation_number", "address",
-                      "contact_name", "contact_email", "contact_phone", "information_officer_name",
-                      "information_officer_email")
-QUALIFICATION_FIELDS = ("code", "title", "level", "active")
+                      "contact_name", "contact_email", "contact_phone", "excused_counts_as", "at_risk_rules",
+                      "information_officer_name", "information_officer_email")
+QUALIFICATION_FIELDS = ("code", "title", "level", "active", "required_rate", "absence_limit")
 
 
 def own_institution(user: User) -> int:
@@ -110,14 +113,24 @@ def create_institution(session: Session, actor: User | None, command: CreateInst
                                   details=[{"field": "country", "message": "Required for this time zone."}])
         inst = Institution(**values)
         _save(session, actor, "institution", inst)
+        seals.generate_for(session, inst, actor.id if actor else None)  # its documents are sealed from the first
     return inst
 
 
 def update_institution(session: Session, actor: User, institution_id: int, command: UpdateInstitution
                        ) -> Institution:
+    """Change the fields sent, in one transaction: the billing ones need corporate_finance.manage (the
+    institution's own admin, or a super admin), the others institutions.manage (super admins). Another
+    institution's id answers 404 to an admin, as if it did not exist."""
     with unit_of_work(session):
-        inst = get_institution(session, institution_id)
-        _save(session, actor, "institution", inst, command.model_dump(exclude_unset=True))
+        settings = command.model_dump(exclude_unset=True)
+        billing_sent = {key: settings.pop(key) for key in billing.BILLING_FIELDS if key in settings}
+        inst = billing.managed_institution(session, actor, institution_id)
+        if settings:
+            require(session, actor, "institutions.manage")
+            _save(session, actor, "institution", inst, settings)
+        if billing_sent:
+            billing.apply_billing(session, actor, inst, billing_sent)
     return inst
 
 

@@ -67,7 +67,7 @@ class Relay:
         broker takes nothing more (False at once): the outbox keeps the job for the sweeper."""
         self._ensure_running()
         busy = self._busy_since
-        if busy is not None and time.monotonic() - busy > wait:
+        if busy is not None and time.monotonic() - busy > max(wait, PUBLISH_WAIT_SECONDS):
             return False
         done = threading.Event()
         try:
@@ -105,18 +105,21 @@ def send_bounded(work: Callable[[], object], wait: float = PUBLISH_WAIT_SECONDS)
     return RELAY.send(functools.partial(contextvars.copy_context().run, work), wait)
 
 
-def _publish_soon(engine: Engine, job_id: int, name: str, entity_id: int, queue_name: str) -> None:
-    """After commit: hand the job to the relay thread and wait for it at most PUBLISH_WAIT_SECONDS. The relay
-    runs it in the caller's context (contextvars): the publisher sees the caller's application and broker."""
+def _publish_soon(engine: Engine, job_id: int, name: str, entity_id: int, queue_name: str,
+                  wait: float = PUBLISH_WAIT_SECONDS) -> None:
+    """After commit: hand the job to the relay thread and wait for it at most `wait` seconds. The relay runs it
+    in the caller's context (contextvars): the publisher sees the caller's application and broker."""
     context = contextvars.copy_context()
-    RELAY.send(functools.partial(context.run, publish, engine, job_id, name, entity_id, queue_name),
-               PUBLISH_WAIT_SECONDS)
+    RELAY.send(functools.partial(context.run, publish, engine, job_id, name, entity_id, queue_name), wait)
 
 
-def enqueue(session: Session, kind: JobKind, entity_id: int) -> Job:
+def enqueue(session: Session, kind: JobKind, entity_id: int, *, wait: bool = True) -> Job:
     """Record a job for `entity_id` in the current transaction; it is sent after commit.
 
-    Idempotent: while a job of this kind for this row is queued or running, that job is returned."""
+    `wait=False`: the request hands the job to the relay and answers without waiting for the broker (the row is
+    in the outbox either way; where many requests publish at once, e.g. invoices issued together, they no longer
+    queue behind each other's publish). Idempotent: while a job of this kind for this row is queued or running,
+    that job is returned."""
     active = session.scalar(select(Job).where(Job.kind == kind.name, Job.entity_id == entity_id,
                                               Job.status.in_(ACTIVE_JOB_STATUSES)))
     if active is not None:
@@ -126,7 +129,7 @@ def enqueue(session: Session, kind: JobKind, entity_id: int) -> Job:
     session.add(job)
     session.flush()
     after_commit(session, functools.partial(_publish_soon, session.get_bind(), job.id, kind.name, entity_id,
-                                            kind.queue))
+                                            kind.queue, PUBLISH_WAIT_SECONDS if wait else 0.0))
     return job
 
 

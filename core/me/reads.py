@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from core import clock
 from core.apologies.reads import my_apology_evidence_ids
+from core.at_risk.reads import my_levels
 from core.errors import ValidationError
 from core.i18n import N_
 from core.models import (
@@ -76,6 +77,8 @@ class CohortAttendance:
     at_risk: bool = False
     counts: dict[str, int] = field(default_factory=dict)
     sessions: list[MySession] = field(default_factory=list)
+    level: str | None = None     # at-risk standing (issue 24), as staff see it
+    margin: int | None = None    # sessions I may still miss and stay at the required rate
 
 
 def _public_sessions(user_id: int) -> Any:
@@ -162,8 +165,14 @@ def my_attendance(session: Session, user: User, *, required_rate: float, consecu
     by_cohort = {c: list(group) for c, group in groupby(
         sorted(my_sessions(session, user), key=lambda s: (s.cohort_id, s.starts_at)), key=lambda s: s.cohort_id)}
     now = clock.now()
-    return [_attendance(m, by_cohort.get(m.cohort_id, []), required_rate, consecutive, now)
-            for m in memberships(session, user.id)]
+    mine = memberships(session, user.id)
+    standing = my_levels(session, mine)
+    out = [_attendance(m, by_cohort.get(m.cohort_id, []), required_rate, consecutive, now) for m in mine]
+    for m, c in zip(mine, out, strict=True):
+        if (found := standing.get((m.cohort_type, m.member_id))) is not None:
+            c.level, c.margin, c.required_rate = found.level, found.margin, found.required_rate / 100
+            c.at_risk = found.level in ("at_risk", "cannot_reach")
+    return out
 
 
 def my_evidence(session: Session, user: User, evidence_id: int) -> EvidenceFile | None:

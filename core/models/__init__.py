@@ -1,6 +1,7 @@
 """All models, importable from one place: `from core.models import Cohort`."""
 
 from core import collation as _collation  # noqa: F401  (SQLite: names_fold and name collations on every connection)
+from core.audit_trail import chain as _chain  # noqa: F401  (SQLite: the audit chain's hash on every connection)
 
 from .access import (
     AccessRequest,
@@ -10,8 +11,9 @@ from .access import (
     access_request_cohorts,
 )
 from .apologies import Apology, apology_sessions
+from .at_risk import AtRiskLevel, AtRiskLevelChange, AtRiskLevelNotice
 from .attendance import AtRiskFlag, AttendanceRecord, CorporateAttendanceRecord, EvidenceFile
-from .audit import AtRiskNotice, AuditEvent, ReminderSent
+from .audit import AtRiskNotice, AuditChainAlert, AuditChainHead, AuditEvent, ReminderSent
 from .base import Base, utcnow
 from .checkin import CheckInAttempt, CheckInSettings, CheckInWindow
 from .cohorts import Cohort, CorporateAgreement, CorporateTrainee, Enrolment, cohort_facilitators
@@ -61,21 +63,100 @@ from .personal_data import (
     RetentionRun,
 )
 from .portals import CorporateSessionCounts, PublicSessionCounts
+from .seals import InstitutionSeal
 from .sessions import CalendarEventVersion, ClassSession, LockSweep, SessionLockRecord
+from .signatures import LearnerSignature, SignOff
 
 __all__ = [
-    "ACTIVE_JOB_STATUSES", "AccessRequest", "AccessRequestNotice", "AccessRequestRead", "AccessRequestStatus",
-    "AccessScope", "AgreementStatus", "AgreementTermsChange", "ApiToken", "Apology", "ApologyStatus", "AtRiskFlag",
-    "AtRiskNotice", "AttendanceRecord", "AttendanceStatus", "AuditEvent", "Base", "Breach", "CalendarEventVersion",
-    "CheckInAttempt", "CheckInSettings", "CheckInWindow", "ClassSession", "Cohort", "CohortStatus", "CohortType",
-    "CorporateAgreement", "CorporateAttendanceRecord", "CorporateSessionCounts", "CorporateTrainee", "CreditNote",
-    "DataExport", "DocumentCounter", "DocumentFormat", "DocumentKind", "DocumentStatus", "Enrolment",
-    "EnrolmentStatus", "EvidenceFile", "Holiday", "ImportKind", "ImportStatus", "Institution", "Invoice",
-    "InvoiceLine", "Job", "JobStatus", "Learner", "LockSweep", "LoginAttempt", "LoginSession", "OrgEmployee",
-    "OrgMembership", "Organization", "OrganizationGrant", "Payment", "PersonalDataAccess", "PersonalDataCorrection",
-    "PersonalDataErasure", "ProcessingRegister", "PublicSessionCounts", "Qualification", "RegisterDocument",
+    "ACTIVE_JOB_STATUSES",
+    "AccessRequest",
+    "AccessRequestNotice",
+    "AccessRequestRead",
+    "AccessRequestStatus",
+    "AccessScope",
+    "AgreementStatus",
+    "AgreementTermsChange",
+    "ApiToken",
+    "Apology",
+    "ApologyStatus",
+    "AtRiskFlag",
+    "AtRiskLevel",
+    "AtRiskLevelChange",
+    "AtRiskLevelNotice",
+    "AtRiskNotice",
+    "AttendanceRecord",
+    "AttendanceStatus",
+    "AuditChainAlert",
+    "AuditChainHead",
+    "AuditEvent",
+    "Base",
+    "Breach",
+    "CalendarEventVersion",
+    "CheckInAttempt",
+    "CheckInSettings",
+    "CheckInWindow",
+    "ClassSession",
+    "Cohort",
+    "CohortStatus",
+    "CohortType",
+    "CorporateAgreement",
+    "CorporateAttendanceRecord",
+    "CorporateSessionCounts",
+    "CorporateTrainee",
+    "CreditNote",
+    "DataExport",
+    "DocumentCounter",
+    "DocumentFormat",
+    "DocumentKind",
+    "DocumentStatus",
+    "Enrolment",
+    "EnrolmentStatus",
+    "EvidenceFile",
+    "Holiday",
+    "ImportKind",
+    "ImportStatus",
+    "Institution",
+    "InstitutionSeal",
+    "Invoice",
+    "InvoiceLine",
+    "Job",
+    "JobStatus",
+    "Learner",
+    "LearnerSignature",
+    "LockSweep",
+    "LoginAttempt",
+    "LoginSession",
+    "OrgEmployee",
+    "OrgMembership",
+    "Organization",
+    "OrganizationGrant",
+    "Payment",
+    "PersonalDataAccess",
+    "PersonalDataCorrection",
+    "PersonalDataErasure",
+    "ProcessingRegister",
+    "PublicSessionCounts",
+    "Qualification",
+    "RegisterDocument",
     "ReminderSent",
-    "ReminderStatus", "RetentionPolicy", "RetentionRun", "Role", "Room", "SessionLockRecord", "SessionStatus",
-    "SessionType", "Submission", "SubmissionResource", "SubmissionStatus", "TraineeImport", "TraineeImportRow",
-    "User", "WorkerHeartbeat", "access_request_cohorts", "apology_sessions", "cohort_facilitators", "utcnow",
+    "ReminderStatus",
+    "RetentionPolicy",
+    "RetentionRun",
+    "Role",
+    "Room",
+    "SessionLockRecord",
+    "SessionStatus",
+    "SessionType",
+    "SignOff",
+    "Submission",
+    "SubmissionResource",
+    "SubmissionStatus",
+    "TraineeImport",
+    "TraineeImportRow",
+    "User",
+    "WorkerHeartbeat",
+    "access_request_cohorts",
+    "apology_sessions",
+    "cohort_facilitators",
+    "utcnow",
 ]

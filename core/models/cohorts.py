@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -48,6 +49,12 @@ class CorporateAgreement(Timestamped, Base):
     tax_rate: Mapped[int | None]
     upfront_percent: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     billing_plan: Mapped[str] = mapped_column(String(16), default="monthly", server_default=text("'monthly'"))
+    # The attendance statuses that make a billed trainee-day (comma-separated; default: attended days only).
+    billable_statuses: Mapped[str] = mapped_column(String(40), default="PRESENT,LATE",
+                                                   server_default=text("'PRESENT,LATE'"))
+    # At-risk (issue 24): the contract's required attendance (percent) and consecutive-absence limit; NULL: inherit.
+    required_rate: Mapped[float | None] = mapped_column(Float)
+    absence_limit: Mapped[int | None]
 
 
 class Cohort(Timestamped, Base):
@@ -78,6 +85,9 @@ class Cohort(Timestamped, Base):
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     notes: Mapped[str | None] = mapped_column(Text)
     expected_trainee_count: Mapped[int | None]
+    # At-risk (issue 24): overrides of the qualification's / agreement's required rate and absence limit.
+    required_rate: Mapped[float | None] = mapped_column(Float)
+    absence_limit: Mapped[int | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow, server_default=func.now())
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, Timestamped
@@ -47,7 +47,10 @@ class RegisterDocument(Timestamped, Base):
     # issued like registers (verification then reads it from the cohort).
     institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"),
                                                        index=True)
-    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    # NULL only on an organization's statement (corporate finance), which is the organization's, not a cohort's.
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"),
+                                                        index=True)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("class_sessions.id", ondelete="CASCADE"), index=True)
     kind: Mapped[DocumentKind] = mapped_column(enum_column(DocumentKind))
     format: Mapped[DocumentFormat] = mapped_column(enum_column(DocumentFormat, 8), server_default=text("'pdf'"))
@@ -63,6 +66,8 @@ class RegisterDocument(Timestamped, Base):
     data_version: Mapped[str | None] = mapped_column(String(64))
     storage_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    # PDFs: SHA-256 of the seal certificate that sealed the file (core.seals); NULL for spreadsheets.
+    seal_fingerprint: Mapped[str | None] = mapped_column(String(64))
     size_bytes: Mapped[int | None]
     page_count: Mapped[int | None]
     error_message: Mapped[str | None] = mapped_column(Text)
@@ -91,3 +96,7 @@ class Submission(Timestamped, Base):
     status: Mapped[SubmissionStatus] = mapped_column(enum_column(SubmissionStatus), default=SubmissionStatus.DRAFT)
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     submitted_at: Mapped[dt.datetime | None]
+    # The institution's audit chain head when it was submitted (core/audit_trail): a later change of the trail
+    # shows against it.
+    trail_seq: Mapped[int | None] = mapped_column(BigInteger)
+    trail_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))

@@ -108,6 +108,7 @@ class DocumentKind(StrEnum):
     # Corporate finance (core.finance.documents).
     INVOICE_PDF = "INVOICE_PDF"
     CREDIT_NOTE_PDF = "CREDIT_NOTE_PDF"
+    STATEMENT_PDF = "STATEMENT_PDF"   # an organization's statement (its cohort_id is NULL)
 
 
 class DocumentFormat(StrEnum):

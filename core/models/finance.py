@@ -61,6 +61,8 @@ class Invoice(Timestamped, Base):
     language: Mapped[str] = mapped_column(String(8), default="en")
     document_id: Mapped[int | None] = mapped_column(ForeignKey("register_documents.id", ondelete="SET NULL"))
     overdue_notified_at: Mapped[dt.datetime | None]
+    # The statuses an attended-days draft counted (frozen with the invoice and printed on it; migration 0026).
+    billed_statuses: Mapped[str | None] = mapped_column(String(40))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

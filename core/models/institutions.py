@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, text
+from sqlalchemy import Float, ForeignKey, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, Timestamped
@@ -47,6 +47,11 @@ class Institution(Timestamped, Base):
     payment_terms_days: Mapped[int] = mapped_column(default=30, server_default=text("30"))
     bank_details: Mapped[str | None] = mapped_column(Text)
     default_tax_rate: Mapped[int | None]
+    # How EXCUSED counts in attendance rates (issue 24): "attended", "not_counted" or "absent".
+    excused_counts_as: Mapped[str] = mapped_column(String(12), default="not_counted",
+                                                   server_default=text("'not_counted'"))
+    # Who hears of each at-risk level ({"watch": ["learner"], …}); NULL: core.at_risk.rules.DEFAULT_RULES.
+    at_risk_rules: Mapped[dict[str, Any] | None]
 
 
 class Qualification(Timestamped, Base):
@@ -59,6 +64,9 @@ class Qualification(Timestamped, Base):
     title: Mapped[str] = mapped_column(String(200))
     level: Mapped[str | None] = mapped_column(String(40))  # NQF level or the provider's own
     active: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    # At-risk (issue 24): required attendance (percent) and consecutive-absence limit; NULL: the global setting.
+    required_rate: Mapped[float | None] = mapped_column(Float)
+    absence_limit: Mapped[int | None]
 
 
 class Room(Timestamped, Base):

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.access.scoping import cohort_filter
+from core.at_risk.reads import enrolment_levels
 from core.cohorts.stats import Rate, enrolment_rates
 from core.models import (
     AttendanceRecord,
@@ -41,6 +42,8 @@ class LearnerEnrolment:
     enrolled_on: dt.date | None
     withdrawn_on: dt.date | None
     rate: Rate
+    level: str | None = None    # at-risk standing (issue 24)
+    margin: int | None = None
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,9 @@ def learner_enrolments(session: Session, user: User, learner: Learner) -> list[L
         .where(Enrolment.learner_id == learner.id, cohort_filter(user))
         .order_by(Enrolment.enrolled_on.desc().nulls_last(), Enrolment.id.desc())).all()
     rates = enrolment_rates(session, [r[0] for r in rows])
-    return [LearnerEnrolment(eid, cid, name, status.value, enrolled_on, withdrawn_on, rates.get(eid, Rate()))
+    standing = enrolment_levels(session, [r[0] for r in rows])
+    return [LearnerEnrolment(eid, cid, name, status.value, enrolled_on, withdrawn_on, rates.get(eid, Rate()),
+                             *standing.get(eid, (None, None)))
             for eid, cid, name, status, enrolled_on, withdrawn_on in rows]
 
 

@@ -15,6 +15,7 @@ LEFT, RIGHT, TOP, BOTTOM = 44, 16, 14, 30
 LINE = "#0a58ca"      # 6.3:1 on white
 GRID = "#d0d5da"
 TEXT = "#3d4349"      # 10:1 on white
+TARGET = "#b02a37"    # 6.4:1 on white: a required rate (dashed, so it does not rest on colour alone)
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,10 @@ def _y(rate: float) -> float:
     return TOP + (HEIGHT - TOP - BOTTOM) * (1 - max(0.0, min(1.0, rate)))
 
 
-def rate_chart(points: Sequence[RatePoint], title: str, empty_text: str) -> str:
-    """An accessible SVG line chart of attendance rates by date (y: 0–100 %)."""
+def rate_chart(points: Sequence[RatePoint], title: str, empty_text: str, target: float | None = None,
+               target_label: str = "") -> str:
+    """An accessible SVG line chart of attendance rates by date (y: 0–100 %), with `target` (0..1, e.g. the
+    required rate) as a dashed line when given."""
     title_id = "chart-title"
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
              f'aria-labelledby="{title_id}" class="rate-chart" font-family="sans-serif" font-size="11">',
@@ -45,6 +48,12 @@ def rate_chart(points: Sequence[RatePoint], title: str, empty_text: str) -> str:
         y = _y(pct / 100)
         parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="{GRID}"/>')
         parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{TEXT}">{pct}%</text>')
+    if target is not None:
+        y = _y(target)
+        parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="{TARGET}" '
+                     f'stroke-width="1.5" stroke-dasharray="6 4"><title>{escape(target_label)}</title></line>')
+        parts.append(f'<text x="{WIDTH - RIGHT}" y="{y - 4:.1f}" text-anchor="end" fill="{TARGET}">'
+                     f'{escape(target_label)}</text>')
     if not points:
         parts.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" fill="{TEXT}">'
                      f'{escape(empty_text)}</text></svg>')

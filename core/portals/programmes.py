@@ -20,6 +20,7 @@ from core.collation import collated
 from core.errors import NotFound
 from core.i18n import N_
 from core.models import (
+    AtRiskLevel,
     ClassSession,
     Cohort,
     CohortType,
@@ -88,6 +89,8 @@ class TraineeProgress:
     employee_code: str | None
     attendance: dict[str, int]
     sessions_missed: int
+    level: str | None = None    # at-risk standing (issue 24): shown with the grant, like the names
+    margin: int | None = None
 
     @property
     def attendance_rate(self) -> float | None:
@@ -255,11 +258,16 @@ def trainee_progress(session: Session, cohort_id: int, language: str = "en") -> 
     rows = session.execute(select(CorporateTrainee.id, CorporateTrainee.full_name, CorporateTrainee.employee_code)
                            .where(CorporateTrainee.cohort_id == cohort_id, CorporateTrainee.active.is_(True))
                            .order_by(collated(CorporateTrainee.full_name, language), CorporateTrainee.id)).all()
+    standing = dict(((mid, (level, margin)) for mid, level, margin in session.execute(
+        select(AtRiskLevel.member_id, AtRiskLevel.level, AtRiskLevel.margin).where(
+            AtRiskLevel.cohort_id == cohort_id, AtRiskLevel.member_type == "corporate_trainee"))))
     out = []
     for r in rows:
         counts = attendance.get(r.id, rules.empty_counts())
         out.append(TraineeProgress(trainee_id=r.id, name=r.full_name, employee_code=r.employee_code,
-                                   attendance=counts, sessions_missed=counts["ABSENT"]))
+                                   attendance=counts, sessions_missed=counts["ABSENT"],
+                                   level=standing.get(r.id, (None, None))[0],
+                                   margin=standing.get(r.id, (None, None))[1]))
     return out
 
 

@@ -34,6 +34,7 @@ from core.i18n import N_, direction
 from core.models import Cohort, DocumentFormat, DocumentKind, RegisterDocument, User
 from core.registers import data, pdf, render
 from core.registers.service import BuildSettings, claim_build, document_meta, new_document, store_build
+from core.signatures.reads import ProviderSignOff, provider_sign_off
 from core.storage import PrivateStorage
 from core.uow import unit_of_work
 
@@ -150,16 +151,16 @@ def words_for(meta: render.DocumentMeta, translations_dir: str | None) -> Words:
     return Words(meta.language, render.translations(translations_dir, meta.language))
 
 
-def render_pdf(kind: str, detail: ProgrammeDetail, meta: render.DocumentMeta, translations_dir: str | None
-               ) -> bytes:
+def render_pdf(kind: str, detail: ProgrammeDetail, meta: render.DocumentMeta, translations_dir: str | None,
+               signed: ProviderSignOff | None = None) -> bytes:
     """A tagged PDF with the registers' verification footer (reference, code, URL) and QR code, in the
-    document's language (right to left in Arabic)."""
+    document's language (right to left in Arabic); a delivery report carries the provider's sign-off."""
     w = words_for(meta, translations_dir)
     chart = rate_chart(session_points(detail.sessions), w.gettext("Attendance rate per delivered session"),
                        w.gettext("No attendance recorded yet.")) if kind == "delivery" else None
     html = render.render_document_html(
         f"{kind}_report.html", {"title": w.gettext(TITLES[kind]), "d": detail, "p": detail.programme, "w": w,
-                                "chart": chart}, meta, translations_dir, TEMPLATES)
+                                "chart": chart, "signed": signed}, meta, translations_dir, TEMPLATES)
     return pdf.html_to_pdf(html)
 
 
@@ -217,9 +218,11 @@ def render_xlsx(kind: str, detail: ProgrammeDetail, meta: render.DocumentMeta, t
     return buffer.getvalue()
 
 
-def data_version(kind: str, fmt: str, language: str, detail: ProgrammeDetail) -> str:
+def data_version(kind: str, fmt: str, language: str, detail: ProgrammeDetail, signed: ProviderSignOff | None = None
+                 ) -> str:
     """A digest of everything the report shows: a newer build from other data supersedes this one."""
-    shown = json.dumps([kind, fmt, language, dataclasses.asdict(detail)], sort_keys=True, default=str)
+    shown = json.dumps([kind, fmt, language, dataclasses.asdict(detail), signed and dataclasses.asdict(signed)],
+                       sort_keys=True, default=str)
     return hashlib.sha256(shown.encode()).hexdigest()
 
 
@@ -239,9 +242,12 @@ def build_report(session: Session, storage: PrivateStorage, document_id: int, se
         raise ValidationError(N_("The organization no longer holds the grant for reports naming its employees."),
                               code="reports_not_granted")
     meta = document_meta(doc, settings, detail.time_zone)
-    version = data_version(kind, fmt, doc.language, detail)
+    signed = provider_sign_off(session, cohort.id, settings.grace_hours) if kind == "delivery" else None
+    version = data_version(kind, fmt, doc.language, detail, signed)
     session.rollback()  # the data is read: release the snapshot before the slow part
-    render_file = render_pdf if fmt == "pdf" else render_xlsx
-    content = render_file(kind, detail, meta, settings.translations_dir)
+    if fmt == "pdf":
+        content = render_pdf(kind, detail, meta, settings.translations_dir, signed)
+    else:
+        content = render_xlsx(kind, detail, meta, settings.translations_dir)
     return store_build(session, storage, document_id, content, folder="reports", fmt=DocumentFormat(fmt),
                        pages=len(PdfReader(io.BytesIO(content)).pages) if fmt == "pdf" else None, version=version)

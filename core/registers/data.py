@@ -31,15 +31,20 @@ from core.models import (
     EnrolmentStatus,
     Institution,
     Learner,
+    LearnerSignature,
     Qualification,
     Room,
     SessionStatus,
+    SignOff,
     User,
 )
 from core.reminders.rules import ATTENDED
+from core.storage import PrivateStorage
+
+from .pdf import signature_image_url
 
 # Bump when a template or the data below changes what a document shows: old builds are then rebuilt.
-LAYOUT_VERSION = "registers-4"
+LAYOUT_VERSION = "registers-5"
 STATUS_LETTERS = {"PRESENT": "P", "ABSENT": "A", "LATE": "L", "EXCUSED": "E"}
 
 
@@ -76,6 +81,16 @@ class SessionRow:
     notes: str | None
     source: str | None = None              # staff, self_check_in or auto: how the mark was made
     checked_in: dt.time | None = None      # the local time the learner checked in (self check-in)
+    signature: str | None = None           # a drawn signature: its image URL for the PDF fetcher (pdf.py)
+
+
+@dataclass(frozen=True)
+class SignOffFacts:
+    """The register's latest sign-off: who, when (local time), and whether a later mark voided it."""
+
+    full_name: str
+    signed_at: dt.datetime
+    void: bool
 
 
 @dataclass(frozen=True)
@@ -84,6 +99,7 @@ class SessionRegister:
     session: SessionFacts
     rows: list[SessionRow]
     counts: dict[str, int]
+    sign_off: SignOffFacts | None = None
 
 
 @dataclass(frozen=True)
@@ -164,7 +180,11 @@ def institution_language(session: Session, institution_id: int) -> str:
 
 # --- session register ------------------------------------------------------------------------------------------
 
-def session_register(session: Session, session_id: int, language: str, grace_hours: int) -> SessionRegister:
+def session_register(session: Session, session_id: int, language: str, grace_hours: int,
+                     storage: PrivateStorage | None = None) -> SessionRegister:
+    """The session's register; with `storage`, the learners' drawn signatures and the latest sign-off too."""
+    from core.signatures.reads import for_class_session  # the signatures read registers' data: import when used
+
     class_session = session.get(ClassSession, session_id)
     if class_session is None:
         raise LookupError(f"class session {session_id} is gone")
@@ -181,11 +201,30 @@ def session_register(session: Session, session_id: int, language: str, grace_hou
         room=class_session.room.name if class_session.room else None,
         facilitator=class_session.instructor.full_name if class_session.instructor else None,
         is_locked=lock.locked, locked_at=lock.locked_at)
+    signed = for_class_session(session, class_session, cohort)
+    drawn = {m: v.signature_id for m, v in signed.learners.items() if v.signature_id is not None}
+    images = _signature_images(session, storage, drawn)
+    last = signed.sign_off
     return SessionRegister(
         header=header, session=facts,
         rows=[SessionRow(r.name, r.detail, r.status, r.minutes_late, r.notes, r.source,
-                         r.checked_in_at.astimezone(zone).time() if r.checked_in_at else None) for r in shown],
-        counts=marking.status_counts(r.status for r in shown))
+                         r.checked_in_at.astimezone(zone).time() if r.checked_in_at else None,
+                         images.get(r.member_id)) for r in shown],
+        counts=marking.status_counts(r.status for r in shown),
+        sign_off=SignOffFacts(last.full_name, last.signed_at.astimezone(zone), last.void) if last else None)
+
+
+def _signature_images(session: Session, storage: PrivateStorage | None, drawn: dict[int, int]) -> dict[int, str]:
+    """Member id → the PNG of their drawn signature as a URL the PDF fetcher serves (pdf.signature_image_url)."""
+    if storage is None or not drawn:
+        return {}
+    keys = dict(session.execute(select(LearnerSignature.id, LearnerSignature.storage_key)
+                                .where(LearnerSignature.id.in_(drawn.values()))).all())
+    images = {}
+    for member, signature_id in drawn.items():
+        with storage.open(keys[signature_id]) as f:
+            images[member] = signature_image_url(f.read())
+    return images
 
 
 # --- cohort register -------------------------------------------------------------------------------------------
@@ -321,6 +360,14 @@ def _record_aggregates(session: Session, model: Any, where: Any) -> tuple[Any, .
     ).one())
 
 
+def marks_version(session: Session, cohort: Cohort, session_ids: list[int]) -> str:
+    """A digest of the marks of these sessions alone (every mark change bumps its row's version, a new mark
+    its count): what a sign-off signs; any later mark change makes another digest and voids it."""
+    spec = roster.spec_for(cohort)
+    aggregates = _record_aggregates(session, spec.model, spec.model.session_id.in_(session_ids or [-1]))
+    return hashlib.sha256(repr(aggregates).encode("utf-8")).hexdigest()
+
+
 def data_version(session: Session, scope: Scope, language: str, fmt: str, grace_hours: int) -> str:
     """A digest of everything the document shows; equal digests mean an identical document (bar its reference
     and printed-at time). Cheap: roster and session rows, plus aggregates of the marks."""
@@ -358,4 +405,9 @@ def data_version(session: Session, scope: Scope, language: str, fmt: str, grace_
                 AttendanceRecord.record_date.between(scope.period_start, scope.period_end),
                 AttendanceRecord.enrolment_id.in_(select(Enrolment.id).where(Enrolment.cohort_id == cohort.id)))))
     parts.append([tuple(r) for r in session.execute(members.order_by(members.selected_columns[0])).all()])
+    if scope.session_id is not None:  # a session register prints its sign-offs and learners' signatures
+        parts.append(session.execute(select(func.max(SignOff.id), func.count()).where(
+            SignOff.subject_type == "class_session", SignOff.subject_id == scope.session_id)).one())
+        parts.append(session.execute(select(func.max(LearnerSignature.id), func.count()).where(
+            LearnerSignature.session_id == scope.session_id)).one())
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import io
 import logging
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 QR_SCHEME = "qr:"  # <img src="qr:…">: the QR code of the (percent-encoded) text after it, made by the fetcher
+SIGNATURE_SCHEME = "signature:"  # <img src="signature:…">: a learner's drawn signature, the PNG's base64 after it
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 class RenderError(Exception):
@@ -36,6 +39,19 @@ def qr_image_url(text: str) -> str:
     """The URL of an image of `text` as a QR code. WeasyPrint fetches an image once per document and every page
     that shows it draws that one image (where an inline SVG is parsed, laid out and drawn again on each page)."""
     return QR_SCHEME + quote(text, safe="")
+
+
+def signature_image_url(png: bytes) -> str:
+    """The URL of a stored signature's PNG for the fetcher: the bytes travel with the document's data (rendering
+    may run in another process, without the storage), and only a PNG by its content is ever served."""
+    return SIGNATURE_SCHEME + base64.b64encode(png).decode("ascii")
+
+
+def _signature_png(url: str) -> bytes:
+    png = base64.b64decode(url.removeprefix(SIGNATURE_SCHEME), validate=True)
+    if not png.startswith(PNG_MAGIC):
+        raise ValueError("not a PNG signature")
+    return png
 
 
 @functools.lru_cache(maxsize=32)
@@ -61,6 +77,8 @@ def allow_list_fetcher(roots: Sequence[Path] = (PACKAGE_ROOT,)) -> Any:
             if url.startswith(QR_SCHEME):
                 return URLFetcherResponse(url, _qr_png(unquote(url.removeprefix(QR_SCHEME))),
                                           {"Content-Type": "image/png"})
+            if url.startswith(SIGNATURE_SCHEME):
+                return URLFetcherResponse(url, _signature_png(url), {"Content-Type": "image/png"})
             if url.startswith("file:"):
                 from urllib.request import url2pathname
 

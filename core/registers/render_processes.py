@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -114,7 +115,8 @@ def _child(busy: set[RenderProcess]) -> RenderProcess:
 
 
 def run_jobs(jobs: Sequence[Callable[[], dict[str, Any]]], processes: int) -> list[dict[str, Any]]:
-    """Run jobs (each made when a child is free for it) on up to `processes` children; answers in job order."""
+    """Run jobs (each made when a child is free for it) on up to `processes` children; answers in job order.
+    A job made as {"done": answer} needs no child (its result is already there)."""
     answers: list[dict[str, Any]] = [{}] * len(jobs)
     with _lock:
         busy: dict[RenderProcess, int] = {}
@@ -123,9 +125,15 @@ def run_jobs(jobs: Sequence[Callable[[], dict[str, Any]]], processes: int) -> li
             while queue or busy:
                 while queue and len(busy) < processes:
                     index, make = queue.pop(0)
+                    job = make()
+                    if "done" in job:
+                        answers[index] = job["done"]
+                        continue
                     child = _child(set(busy))
-                    child.send(make())
+                    child.send(job)
                     busy[child] = index
+                if not busy:
+                    continue
                 by_pipe = {child.replies: child for child in busy}
                 ready, _, _ = select.select(list(by_pipe), [], [], JOB_SECONDS)
                 if not ready:
@@ -143,26 +151,57 @@ def run_jobs(jobs: Sequence[Callable[[], dict[str, Any]]], processes: int) -> li
     return answers
 
 
-def render_runs(runs: Sequence[tuple[Callable[[], str], int]], processes: int) -> bytes:
+def render_runs(runs: Sequence[tuple[Callable[[], str], int]], processes: int, keep: Path | None = None) -> bytes:
     """Render runs of pages (an HTML builder and its page count each) and join them into one tagged PDF.
 
     One run renders in this process in one pass; more run on `processes` child processes, at most one run per
-    child at a time, so memory stays bounded by the run size; with `processes` 1 they render here in turn."""
+    child at a time, so memory stays bounded by the run size; with `processes` 1 they render here in turn.
+    `keep`: a folder of this document's rendered runs, each named by its HTML's digest, so a build that was
+    stopped (a killed worker, a retry) renders again only the runs it had not finished, and only while their
+    HTML is the same (the caller removes the folder once the document is stored)."""
     if len(runs) == 1 or processes <= 1:
-        parts = [pdf.html_to_pdf(build(), expected_pages=pages) for build, pages in runs]
-        return parts[0] if len(parts) == 1 else pdf.join_tagged([io.BytesIO(p) for p in parts])
-    return render_and_join(runs, processes)
+        if keep is None:
+            parts = [pdf.html_to_pdf(build(), expected_pages=pages) for build, pages in runs]
+            return parts[0] if len(parts) == 1 else pdf.join_tagged([io.BytesIO(p) for p in parts])
+        paths = [_kept_or_rendered(keep, i, build(), pages) for i, (build, pages) in enumerate(runs)]
+        return paths[0].read_bytes() if len(paths) == 1 else pdf.join_tagged(paths)
+    return render_and_join(runs, processes, keep)
 
 
-def render_and_join(runs: Sequence[tuple[Callable[[], str], int]], processes: int) -> bytes:
+def _run_file(folder: Path, index: int, html: str) -> Path:
+    digest = hashlib.sha256(html.encode("utf-8")).hexdigest()[:24]
+    return folder / f"run-{index:04d}-{digest}.pdf"
+
+
+def _kept_or_rendered(folder: Path, index: int, html: str, pages: int) -> Path:
+    """A run's PDF in `folder`: the one an earlier attempt rendered from the same HTML, or rendered now."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = _run_file(folder, index, html)
+    if not target.exists():  # written whole or not at all (a .part renamed), so an existing file is complete
+        partial = target.with_suffix(".part")
+        partial.write_bytes(pdf.html_to_pdf(html, expected_pages=pages))
+        os.replace(partial, target)
+    return target
+
+
+def render_and_join(runs: Sequence[tuple[Callable[[], str], int]], processes: int, keep: Path | None = None
+                    ) -> bytes:
     """Render runs of pages (an HTML builder and its page count each) on child processes, then join them in
-    another (the join holds every page's objects: the worker's memory stays flat)."""
+    another (the join holds every page's objects: the worker's memory stays flat). Runs already in `keep`
+    (render_runs) are not rendered again."""
     with tempfile.TemporaryDirectory(prefix="register-runs-") as directory:
+        folder = keep or Path(directory)
+        folder.mkdir(parents=True, exist_ok=True)
+
         def run_job(index: int, build: Callable[[], str], pages: int) -> Callable[[], dict[str, Any]]:
             def make() -> dict[str, Any]:
+                text = build()
+                target = _run_file(folder, index, text)
+                if target.exists():
+                    return {"done": {"pdf": str(target)}}
                 html = Path(directory) / f"run-{index:04d}.html"
-                html.write_text(build(), encoding="utf-8")
-                return {"html": str(html), "pdf": str(html.with_suffix(".pdf")), "pages": pages}
+                html.write_text(text, encoding="utf-8")
+                return {"html": str(html), "pdf": str(target), "pages": pages}
             return make
 
         jobs = [run_job(i, build, pages) for i, (build, pages) in enumerate(runs)]

@@ -8,9 +8,12 @@ other tenants' documents answer 404.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -23,6 +26,7 @@ from core.errors import Conflict, NotFound, ValidationError
 from core.i18n import N_, direction
 from core.models import Cohort, DocumentFormat, DocumentKind, DocumentStatus, RegisterDocument, User
 from core.models.documents import new_code, new_reference
+from core.seals import service as seals
 from core.storage import PrivateStorage
 from core.uow import unit_of_work
 
@@ -47,6 +51,7 @@ class BuildSettings:
     processes: int = 2              # child processes rendering runs of pages in parallel
     pages_per_run: int = 20         # the unit of memory (~100 MB): a run renders in one pass, in one process
     grace_hours: int = 24           # the lock rule's grace after a session's local day (LOCK_GRACE_HOURS)
+    runs_root: str | None = None    # where a build keeps its rendered page runs until stored (a retry reuses them)
 
 
 def scope_of(doc: RegisterDocument) -> data.Scope:
@@ -190,7 +195,9 @@ def claim_build(session: Session, document_id: int) -> RegisterDocument | None:
             raise NotFound(N_("No such document."))
         if doc.status in (DocumentStatus.READY, DocumentStatus.FAILED):
             return None  # idempotent: a redelivered task finds the work done (or given up: Retry first)
-        doc.status, doc.started_at = DocumentStatus.BUILDING, clock.now()
+        redelivered = doc.status == DocumentStatus.BUILDING and doc.started_at is not None
+        # A redelivered build keeps its start, which its pages print: the runs it rendered stay reusable.
+        doc.status, doc.started_at = DocumentStatus.BUILDING, doc.started_at if redelivered else clock.now()
         return doc
 
 
@@ -203,33 +210,51 @@ def build_document(session: Session, storage: PrivateStorage, document_id: int, 
     scope, fmt, language = scope_of(doc), doc.format, doc.language
     # The version is read before the data: a change in between makes the next request rebuild, never reuse.
     version = data.data_version(session, scope, language, fmt.value, settings.grace_hours)
-    content, pages = render_document(session, doc, settings)
-    return store_build(session, storage, document_id, content, folder="registers", fmt=fmt, pages=pages,
-                       version=version)
+    keep = Path(settings.runs_root) / f"document-{document_id}" if settings.runs_root else None
+    content, pages = render_document(session, doc, settings, keep, storage)
+    stored = store_build(session, storage, document_id, content, folder="registers", fmt=fmt, pages=pages,
+                         version=version)
+    if keep is not None:
+        shutil.rmtree(keep, ignore_errors=True)
+    return stored
 
 
 def store_build(session: Session, storage: PrivateStorage, document_id: int, content: bytes, *, folder: str,
                 fmt: DocumentFormat, pages: int | None, version: str | None) -> RegisterDocument | None:
-    """Store a claimed document's file and make it READY with its sha256 (what verification matches)."""
+    """Store a claimed document's file and make it READY with its sha256 (what verification matches). Every PDF
+    is sealed here, last (after the tagged join), by its institution's seal: one place for every kind."""
+    fingerprint = None
+    if fmt == DocumentFormat.PDF:
+        content, fingerprint = _sealed(session, document_id, content)
     stored = storage.save_bytes(content, folder, "." + fmt.value)
     with unit_of_work(session):
         moved = session.execute(update(RegisterDocument).where(
             RegisterDocument.id == document_id, RegisterDocument.status == DocumentStatus.BUILDING
         ).values(status=DocumentStatus.READY, storage_key=stored.key, sha256=stored.sha256, size_bytes=stored.size,
-                 page_count=pages, data_version=version, error_message=None, finished_at=clock.now())).rowcount
+                 page_count=pages, data_version=version, error_message=None, finished_at=clock.now(),
+                 seal_fingerprint=fingerprint)).rowcount
     if not moved:  # another delivery finished first: keep its file, drop ours
         storage.delete(stored.key)
     session.expire_all()
     return session.get(RegisterDocument, document_id)
 
 
-def render_document(session: Session, doc: RegisterDocument, settings: BuildSettings) -> tuple[bytes, int | None]:
-    """The document's bytes and, for PDFs, its page count."""
+def _sealed(session: Session, document_id: int, content: bytes) -> tuple[bytes, str]:
+    institution_id = seals.document_institution(session, document_id)
+    if institution_id is None:
+        raise NotFound(N_("No such document."))
+    return seals.seal_issued_pdf(session, institution_id, content)
+
+
+def render_document(session: Session, doc: RegisterDocument, settings: BuildSettings, keep: Path | None = None,
+                    storage: PrivateStorage | None = None) -> tuple[bytes, int | None]:
+    """The document's bytes and, for PDFs, its page count (`keep`: render_processes.render_runs; with `storage`,
+    learners' drawn signatures in it)."""
     language = doc.language
     if doc.kind == DocumentKind.SESSION:
         assert doc.session_id is not None
         content: data.SessionRegister | data.CohortRegister = data.session_register(session, doc.session_id, language,
-                                                                                  settings.grace_hours)
+                                                                                  settings.grace_hours, storage)
         template, pages = "session_register.html", render.session_pages(content)  # type: ignore[arg-type]
     else:
         assert doc.period_start is not None and doc.period_end is not None
@@ -247,7 +272,7 @@ def render_document(session: Session, doc: RegisterDocument, settings: BuildSett
     meta = document_meta(doc, settings, content.header.time_zone)
     runs = [(_html_builder(template, content, run, len(pages), meta, settings.translations_dir), len(run))
             for run in chunks(pages, settings.processes, settings.pages_per_run)]
-    return render_processes.render_runs(runs, settings.processes), len(pages)
+    return render_processes.render_runs(runs, settings.processes, keep), len(pages)
 
 
 def _html_builder(template: str, content: data.SessionRegister | data.CohortRegister, run: list, total: int,
@@ -258,8 +283,14 @@ def _html_builder(template: str, content: data.SessionRegister | data.CohortRegi
 def document_meta(doc: RegisterDocument, settings: BuildSettings, time_zone: str) -> render.DocumentMeta:
     """What an issued document prints besides its data: its reference, verification code and URL (the QR code)."""
     return render.DocumentMeta(reference=doc.reference, verification_code=doc.verification_code,
-                               verify_url=verify_url(settings.base_url, doc.reference), printed_at=clock.now(),
+                               verify_url=verify_url(settings.base_url, doc.reference), printed_at=_build_start(doc),
                                language=doc.language, time_zone=time_zone)
+
+
+def _build_start(doc: RegisterDocument) -> dt.datetime:
+    """When the document's build began (what it prints as printed): the same for every attempt of one build."""
+    started = doc.started_at or clock.now()
+    return started if started.tzinfo else started.replace(tzinfo=dt.UTC)  # SQLite hands back naive UTC
 
 
 def verify_url(base_url: str, reference: str) -> str:

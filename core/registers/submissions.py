@@ -3,6 +3,10 @@
 Only a register whose sessions are all locked can be submitted. A later change never alters the submitted
 document (documents are immutable once READY; new data makes a new document). An unlock of one of its
 sessions after the submission is audited (session.unlock) and shows as `amended_since`.
+
+A submission also records its institution's audit chain head (core/audit_trail) when it was made: `trail_holds`
+says whether the chain still passes through that head with the same hash and no break was found at or before it
+(the nightly check's alerts); `trail_changed` whether the register was amended or the trail no longer holds.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from core.attendance.locking import lock_states
 from core.errors import Conflict
 from core.i18n import N_
 from core.models import (
+    AuditChainAlert,
+    AuditChainHead,
     AuditEvent,
     ClassSession,
     Cohort,
@@ -46,6 +52,13 @@ class SubmissionView:
     reference: str | None
     kind: str | None
     cohort: str | None
+    trail_seq: int | None = None
+    trail_hash: str | None = None  # hex
+    trail_holds: bool | None = None  # None: submitted before the trail was chained
+
+    @property
+    def trail_changed(self) -> bool:
+        return self.amended_since is not None or self.trail_holds is False
 
 
 def _covered_by(doc: RegisterDocument) -> ColumnElement[bool]:
@@ -103,9 +116,11 @@ def submit(session: Session, user: User, command: SubmitRegister, *, grace_hours
                            params={"unlocked": unlocked, "total": total})
         if session.scalar(select(exists().where(Submission.document_id == doc.id))):
             raise Conflict(N_("This document has already been submitted."), code="already_submitted")
+        head = session.get(AuditChainHead, doc.institution_id or 0)  # the trail as it stands when submitted
         row = Submission(institution_id=doc.institution_id, resource_type=SubmissionResource.ATTENDANCE_REGISTER,
                          resource_id=doc.id, document_id=doc.id, sha256=doc.sha256, status=SubmissionStatus.SUBMITTED,
-                         submitted_by_id=user.id, submitted_at=clock.now())
+                         submitted_by_id=user.id, submitted_at=clock.now(), trail_seq=head.seq if head else 0,
+                         trail_hash=head.row_hash if head else bytes(32))
         session.add(row)
         session.flush()
         audit.record(session, actor_id=user.id, action="register.submit", entity_type="submission", entity_id=row.id,
@@ -136,10 +151,24 @@ def _views(session: Session, ids) -> list[SubmissionView]:  # type: ignore[no-un
                .correlate(Submission, RegisterDocument).scalar_subquery())
     rows = session.execute(
         select(Submission.id, Submission.document_id, Submission.sha256, Submission.submitted_at, amended,
-               RegisterDocument.reference, RegisterDocument.kind, Cohort.name)
+               RegisterDocument.reference, RegisterDocument.kind, Cohort.name, Submission.trail_seq,
+               Submission.trail_hash, _trail_holds())
         .join(RegisterDocument, RegisterDocument.id == Submission.document_id)
         .join(Cohort, Cohort.id == RegisterDocument.cohort_id)
         .where(Submission.id.in_(ids)).order_by(Submission.id.desc())
     ).all()
-    return [SubmissionView(r[0], r[1], r[2], r[3], r[4], r[5], r[6].value if r[6] else None, r[7]) for r in rows]
+    return [SubmissionView(r[0], r[1], r[2], r[3], r[4], r[5], r[6].value if r[6] else None, r[7], r[8],
+                           r[9].hex() if r[9] is not None else None, None if r[8] is None else bool(r[10]))
+            for r in rows]
+
+
+def _trail_holds() -> ColumnElement[bool]:
+    """The chain still passes through the recorded head (the row at that seq has that hash; the empty chain,
+    seq 0, always does) and no nightly check found a break at or before it."""
+    anchored = or_(Submission.trail_seq == 0, exists().where(
+        AuditEvent.institution_id == Submission.institution_id, AuditEvent.seq == Submission.trail_seq,
+        AuditEvent.row_hash == Submission.trail_hash))
+    broken = exists().where(AuditChainAlert.chain_id == func.coalesce(Submission.institution_id, 0),
+                            or_(AuditChainAlert.seq.is_(None), AuditChainAlert.seq <= Submission.trail_seq))
+    return and_(anchored, ~broken)
 

@@ -15,8 +15,20 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.models import ClassSession, Cohort, DocumentKind, DocumentStatus, Institution, RegisterDocument
-from core.storage import CHUNK
+from core.errors import TooLarge
+from core.i18n import N_
+from core.models import (
+    ClassSession,
+    Cohort,
+    DocumentFormat,
+    DocumentKind,
+    DocumentStatus,
+    Institution,
+    RegisterDocument,
+)
+from core.seals import checking
+from core.seals import service as seals
+from core.storage import CHUNK, PrivateStorage
 
 from .data import Scope
 
@@ -45,9 +57,58 @@ class Verified:
     superseded_at: dt.datetime | None   # when a newer build of the same register was issued
     superseded_by: str | None
     time_zone: str = "UTC"              # the issuing institution's: times are shown in it
+    seal_fingerprint: str | None = None  # SHA-256 of the issuing institution's seal in force (to compare)
+    storage_key: str | None = None      # the issued file (its seal is validated on the verification page)
     # The issuer's information / data-protection officer (issue 25): whom to ask about the data in it.
     officer_name: str | None = None
     officer_email: str | None = None
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What /verify answers: the issued document (if any) and the file's seal in words."""
+
+    found: Verified | None
+    seal: checking.SealCheck | None   # None: not a PDF (spreadsheets are matched by their bytes alone)
+    sha256: str | None
+
+
+def check_reference(session: Session, storage: PrivateStorage, text: str) -> Verification:
+    """A typed reference or code: the issued document, and the seal of its stored file validated."""
+    found = by_reference_or_code(session, text)
+    if found is None or found.storage_key is None or found.format != DocumentFormat.PDF.value:
+        return Verification(found, None, found.sha256 if found else None)
+    content = storage.path(found.storage_key).read_bytes()
+    return Verification(found, checking.check_seal(session, content), found.sha256)
+
+
+def read_upload(stream: BinaryIO, max_bytes: int) -> bytes:
+    content = stream.read(max_bytes + 1)
+    if len(content) > max_bytes:
+        raise TooLarge(N_("The file is larger than any register we issue."), code="too_large")
+    return content
+
+
+def check_upload(session: Session, content: bytes) -> Verification:
+    """An uploaded file: refused in words when it is no PDF we could have issued (not a PDF, encrypted,
+    scripts, external references, a broken signature); otherwise matched to an issued document by its bytes
+    and its seal validated. A file changed after sealing is still named: the bytes it was sealed as are an
+    issued document's."""
+    sha = hashlib.sha256(content).hexdigest()
+    doc = _ready_by_sha(session, sha)
+    if not checking.is_pdf(content) and doc is not None:
+        return Verification(_verified(session, doc), None, sha)  # an issued spreadsheet, byte for byte
+    checking.inspect(content)
+    seal = checking.check_seal(session, content)
+    if doc is None and seal.sealed_sha256:
+        doc = _ready_by_sha(session, seal.sealed_sha256)
+    return Verification(_verified(session, doc) if doc is not None else None, seal, sha)
+
+
+def _ready_by_sha(session: Session, sha: str) -> RegisterDocument | None:
+    return session.scalar(select(RegisterDocument).where(RegisterDocument.sha256 == sha,
+                                                         RegisterDocument.status == DocumentStatus.READY)
+                          .order_by(RegisterDocument.id).limit(1))
 
 
 def by_reference(session: Session, reference: str) -> Verified | None:
@@ -88,9 +149,6 @@ def by_content(session: Session, stream: BinaryIO, max_bytes: int) -> tuple[str,
     while chunk := stream.read(CHUNK):
         size += len(chunk)
         if size > max_bytes:
-            from core.errors import TooLarge
-            from core.i18n import N_
-
             raise TooLarge(N_("The file is larger than any register we issue."), code="too_large")
         digest.update(chunk)
     sha = digest.hexdigest()
@@ -101,11 +159,14 @@ def by_content(session: Session, stream: BinaryIO, max_bytes: int) -> tuple[str,
 
 
 def _verified(session: Session, doc: RegisterDocument) -> Verified:
-    issuer = session.execute(select(Institution.name, Institution.time_zone, Institution.information_officer_name,
-                                    Institution.information_officer_email)
-                             .join(Cohort, Cohort.institution_id == Institution.id)
-                             .where(Cohort.id == doc.cohort_id)).first()
+    columns = (Institution.id, Institution.name, Institution.time_zone, Institution.information_officer_name,
+               Institution.information_officer_email)
+    issuer = session.execute(select(*columns).where(
+        Institution.id == doc.institution_id) if doc.institution_id is not None else  # (a statement has no cohort)
+        select(*columns).join(Cohort, Cohort.institution_id == Institution.id)
+        .where(Cohort.id == doc.cohort_id)).first()
     institution, zone = (issuer.name, issuer.time_zone or "UTC") if issuer else ("", "UTC")
+    seal = seals.in_force(session, issuer.id) if issuer else None
     cohort = session.scalar(select(Cohort.name).where(Cohort.id == doc.cohort_id)) or ""
     day = start = end = None
     if doc.session_id is not None:
@@ -118,6 +179,7 @@ def _verified(session: Session, doc: RegisterDocument) -> Verified:
     return Verified(doc.reference, doc.verification_code, institution, kind, doc.format.value, cohort,
                     day, start, end, doc.period_start, doc.period_end, doc.finished_at, doc.sha256,
                     newer.finished_at if newer else None, newer.reference if newer else None, zone,
+                    seal.fingerprint if seal else None, doc.storage_key,
                     issuer.information_officer_name if issuer else None,
                     issuer.information_officer_email if issuer else None)
 

@@ -2,14 +2,14 @@
 retention policies and runs, the institution's information officer
 
 Revision ID: 0028
-Revises: 0022
+Revises: 0027
 """
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = '0028'
-down_revision = '0022'
+down_revision = '0027'
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,6 @@ from sqlalchemy import func, select, text, update
 from core.errors import Conflict
 from core.imports import commit, service
 from core.models import Cohort, CorporateTrainee, ImportStatus, TraineeImport, TraineeImportRow, User
-from tests.conftest import ON_POSTGRES
 
 GOOD = (
     "full_name,phone,email,job_title,employee_code,department\n"
@@ -85,14 +84,14 @@ def test_progress_is_committed_while_validation_runs(ctx, monkeypatch):
 
     def watching(connection, import_id, *args):
         ok = original(connection, import_id, *args)
-        with engine.connect() as other:  # another connection sees only committed progress
+        with engine.connect() as other:  # another connection sees the batches committed before this one
             seen.append(other.scalar(text("SELECT rows_done FROM trainee_imports WHERE id = :i"), {"i": import_id}))
         return ok
 
     monkeypatch.setattr(service, "_commit_progress", watching)
     data = "full_name,phone\n" + "".join(f"Trainee {i},05{i:08d}\n" for i in range(10))
-    validated(ctx, data, progress_every=3)
-    assert seen == [3, 6, 9, 10]
+    assert validated(ctx, data, progress_every=3).rows_done == 10
+    assert seen == [0, 3, 6, 9]
 
 
 def test_validation_stops_when_the_import_is_cancelled_meanwhile(ctx, monkeypatch):
@@ -100,42 +99,84 @@ def test_validation_stops_when_the_import_is_cancelled_meanwhile(ctx, monkeypatc
     engine = ctx["s"].get_bind()
     imp = upload(ctx, "full_name\n" + "".join(f"T{i}\n" for i in range(10)))
 
-    def cancel_after_first(connection, import_id, *args):
-        ok = original(connection, import_id, *args)
-        with engine.begin() as other:
-            other.execute(text("UPDATE trainee_imports SET status = 'CANCELLED' WHERE id = :i"), {"i": import_id})
-        return ok
+    calls: list[int] = []
 
-    monkeypatch.setattr(service, "_commit_progress", cancel_after_first)
+    def cancelled_after_first(connection, import_id, *args):
+        calls.append(1)
+        if len(calls) == 2:  # cancelled while the second batch was being checked
+            with engine.begin() as other:
+                other.execute(text("UPDATE trainee_imports SET status = 'CANCELLED' WHERE id = :i"),
+                              {"i": import_id})
+        return original(connection, import_id, *args)
+
+    monkeypatch.setattr(service, "_commit_progress", cancelled_after_first)
     done = service.validate_import(ctx["s"], ctx["storage"], imp.id, progress_every=3)
     assert done.status == ImportStatus.CANCELLED and done.rows_done == 3
 
 
-def test_a_validation_that_stops_half_way_keeps_no_rows_and_runs_again_cleanly(ctx, monkeypatch):
-    # As a worker killed after its second batch: on PostgreSQL the rows are written in one transaction
-    # with VALIDATED, so none are kept; on SQLite the next attempt's claim deletes them.
+def _dies_on_batch(monkeypatch, n: int) -> list[int]:
+    """As a worker killed while writing its n-th batch (that batch rolls back); returns the rows_done seen."""
     original = service._commit_progress
-    calls: list[int] = []
+    seen: list[int] = []
+    calls = iter(range(1, 1_000_000))
 
-    def dies_on_the_second_batch(connection, import_id, *args):
-        calls.append(1)
-        if len(calls) == 2:
+    def progress(connection, import_id, rows_done, *args):
+        seen.append(rows_done)
+        if next(calls) == n:
             raise RuntimeError("worker killed")
-        return original(connection, import_id, *args)
+        return original(connection, import_id, rows_done, *args)
 
-    monkeypatch.setattr(service, "_commit_progress", dies_on_the_second_batch)
+    monkeypatch.setattr(service, "_commit_progress", progress)
+    return seen
+
+
+def _row_results(ctx, import_id: int) -> list[tuple]:
+    return ctx["s"].execute(select(TraineeImportRow.row_number, TraineeImportRow.ok, TraineeImportRow.phone_e164,
+                                   TraineeImportRow.errors).where(TraineeImportRow.import_id == import_id)
+                            .order_by(TraineeImportRow.row_number)).all()
+
+
+def test_a_validation_stopped_half_way_resumes_after_its_last_committed_batch(ctx, monkeypatch):
+    seen = _dies_on_batch(monkeypatch, 2)
     imp = upload(ctx, "full_name,employee_code\n" + "".join(f"Trainee {i},E{i}\n" for i in range(10)))
     with pytest.raises(RuntimeError):
         service.validate_import(ctx["s"], ctx["storage"], imp.id, progress_every=3)
     ctx["s"].expire_all()
-    assert ctx["s"].get(TraineeImport, imp.id).status == ImportStatus.VALIDATING
-    if ON_POSTGRES:
-        assert ctx["s"].scalar(select(func.count()).where(TraineeImportRow.import_id == imp.id)) == 0
-    monkeypatch.setattr(service, "_commit_progress", original)
+    stopped = ctx["s"].get(TraineeImport, imp.id)
+    assert (stopped.status, stopped.rows_done) == (ImportStatus.VALIDATING, 3)  # the first batch, committed
+    assert [r[0] for r in _row_results(ctx, imp.id)] == [1, 2, 3]
+    seen.clear()
     again = service.validate_import(ctx["s"], ctx["storage"], imp.id, progress_every=3)
     assert (again.status, again.valid_count, again.invalid_count) == (ImportStatus.VALIDATED, 10, 0)
-    assert ctx["s"].scalars(select(TraineeImportRow.row_number).where(TraineeImportRow.import_id == imp.id)
-                            .order_by(TraineeImportRow.row_number)).all() == list(range(1, 11))
+    assert seen == [6, 9, 10]  # rows 4 to 10 checked; rows 1 to 3 were not checked again
+    assert [r[0] for r in _row_results(ctx, imp.id)] == list(range(1, 11))
+
+
+def test_a_resumed_validation_judges_every_row_as_one_uninterrupted_run(ctx, monkeypatch):
+    # Repeats across the stop (a phone, an email, an employee code first seen before it), a blank line, a bad
+    # row before it: the resumed run ends with the same rows, messages and tallies as a run never stopped.
+    data = ("full_name,phone,email,job_title,employee_code,department\n"
+            "Amel Bouzid,0555 12 34 56,amel@example.com,,E1,\n"
+            ",0661000001,,,,\n"
+            "\n"
+            "Karim Mansouri,0770123456,k@example.com,,E2,\n"
+            "Walid Rahmani,+213555123456,,,,\n"
+            "Lina Haddad,0661000002,AMEL@example.com,,,\n"
+            "Nadia Cherif,0661000003,,,E2,\n"
+            "Sara Amrani,0661000001,,,,\n")
+    whole = validated(ctx, data, progress_every=2)
+    expected = (whole.valid_count, whole.invalid_count, dict(whole.errors_by_reason), _row_results(ctx, whole.id))
+    _dies_on_batch(monkeypatch, 3)
+    imp = upload(ctx, data)
+    with pytest.raises(RuntimeError):
+        service.validate_import(ctx["s"], ctx["storage"], imp.id, progress_every=2)
+    monkeypatch.undo()
+    ctx["s"].expire_all()
+    assert ctx["s"].get(TraineeImport, imp.id).rows_done == 4
+    again = service.validate_import(ctx["s"], ctx["storage"], imp.id, progress_every=2)
+    assert (again.valid_count, again.invalid_count, dict(again.errors_by_reason), _row_results(ctx, imp.id)) \
+        == expected
+    assert expected[1] == 5 and expected[2]["duplicate_phone_in_file"] == 2  # rows 2, 5, 6, 7 and 8
 
 
 def test_deleting_an_import_deletes_its_row_results(ctx):

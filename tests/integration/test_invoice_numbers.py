@@ -1,5 +1,5 @@
 """Invoice numbers: gap-free per institution and year under concurrent issues, and a rolled-back issue gives its
-number back (core.finance.store: the counter row locked FOR UPDATE in the issuing transaction)."""
+number back (core.finance.store: the counter row locked by the upsert that takes the number, until the commit)."""
 
 from __future__ import annotations
 

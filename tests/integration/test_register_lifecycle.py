@@ -225,3 +225,96 @@ def test_a_submission_is_frozen_after_a_later_mark_and_flags_an_unlock(sql, demo
     assert total == 1 and listed[0].sha256 == doc.sha256 and listed[0].amended_since is not None
     assert listed[0].amended_since > submitted.submitted_at - dt.timedelta(seconds=1)
     assert sql.scalar(select(RegisterDocument.id).where(RegisterDocument.id == doc.id)) == doc.id
+
+
+def _runs(texts: list[str], built: list[int], fail_at: int | None = None) -> list:
+    page = '<section style="break-after: page">{}</section>'
+
+    def run(index: int, text: str):
+        def html() -> str:
+            built.append(index)
+            if index == fail_at:
+                raise RuntimeError("worker killed")  # the build stops here, as a killed worker's would
+            return page.format(text)
+        return html, 1
+    return [run(i, text) for i, text in enumerate(texts)]
+
+
+def _kept(folder) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in folder.glob("run-*.pdf")}
+
+
+def test_a_stopped_build_renders_again_only_the_runs_it_had_not_finished(tmp_path):
+    from core.registers import render_processes
+
+    keep, built = tmp_path / "document-1", []
+    with pytest.raises(RuntimeError):
+        render_processes.render_runs(_runs(["Run A", "Run B", "Run C"], built, fail_at=2), processes=1, keep=keep)
+    before = _kept(keep)
+    assert len(before) == 2  # runs A and B were rendered and kept
+
+    joined = render_processes.render_runs(_runs(["Run A", "Run B", "Run C"], built), processes=1, keep=keep)
+    after = _kept(keep)
+    assert {name: after[name] for name in before} == before  # A and B reused as they were, not rendered again
+    assert len(after) == 3
+    assert [page.extract_text().strip() for page in PdfReader(io.BytesIO(joined)).pages] == ["Run A", "Run B",
+                                                                                             "Run C"]
+
+
+def test_kept_runs_are_reused_by_the_child_processes_only_while_their_html_is_the_same(tmp_path):
+    from core.registers import render_processes
+
+    keep, built = tmp_path / "document-2", []
+    render_processes.render_runs(_runs(["One", "Two", "Three"], built), processes=2, keep=keep)
+    first = _kept(keep)
+    joined = render_processes.render_runs(_runs(["One", "Two (changed)", "Three"], built), processes=2, keep=keep)
+    second = _kept(keep)
+    assert set(first) <= set(second) and len(second) == 4  # the changed run rendered anew, beside the old one
+    assert all(second[name] == first[name] for name in first)
+    assert [page.extract_text().strip() for page in PdfReader(io.BytesIO(joined)).pages] == [
+        "One", "Two (changed)", "Three"]
+
+
+def test_a_redelivered_build_prints_the_time_its_build_began_and_leaves_no_runs_behind(sql, demo, storage,
+                                                                                      session_with_marks, tmp_path):
+    doc, _ = _request(sql, demo, session_with_marks[0])
+    claimed = service.claim_build(sql, doc.id)
+    began = claimed.started_at
+    assert service.claim_build(sql, doc.id).started_at == began  # redelivered: still BUILDING, same start
+    settings = service.BuildSettings(base_url="http://testserver", processes=1, runs_root=str(tmp_path / "runs"))
+    built = service.build_document(sql, storage, doc.id, settings)
+    assert built.status.value == "READY" and built.started_at == began
+    assert not (tmp_path / "runs" / f"document-{doc.id}").exists()
+def test_a_submission_records_the_audit_chain_head_and_shows_when_the_trail_changed(app, sql, demo, storage,
+                                                                                    session_with_marks, tmp_path):
+    from sqlalchemy import text
+
+    from core.audit_trail import nightly, verify
+    from core.mail import MailSettings
+    from core.models import AuditChainHead, AuditEvent
+
+    session_id, _day, _ids = session_with_marks
+    admin = sql.get(User, demo["users"]["admin"])
+    attendance.lock_session(sql, admin, session_id, LockSession(reason="end of day"))
+    doc = build(sql, storage, admin.id, kind="session", session_id=session_id, format="pdf")
+    sql.rollback()
+    head = sql.get(AuditChainHead, demo["institution_id"])
+    before = (head.seq, head.row_hash.hex())
+    submitted = submissions.submit(sql, admin, SubmitRegister(register_document_id=doc.id))
+    assert (submitted.trail_seq, submitted.trail_hash) == before and before[0] > 0
+    assert submitted.trail_holds is True and submitted.trail_changed is False
+    assert verify.verify_submission(sql, submitted.id).ok
+    # Someone rewrites an audit row from before the submission behind the application (the lock's); the nightly
+    # check finds it and the submission shows its trail changed.
+    first = sql.scalar(select(AuditEvent.id).where(AuditEvent.institution_id == demo["institution_id"],
+                                                   AuditEvent.action == "session.lock"))
+    sql.execute(text("UPDATE audit_events SET entity_id = entity_id + 1000 WHERE id = :id"), {"id": first})
+    sql.commit()
+    named = verify.verify_submission(sql, submitted.id)  # the chain up to the head the submission recorded
+    assert named is not None and named.broken is not None and named.broken.row_id == first
+    cli = app.test_cli_runner().invoke(args=["audit", "verify", "--submission", str(submitted.id)])
+    assert cli.exit_code == 1 and f"BROKEN at row id {first} " in cli.output
+    report = nightly.check_trail(sql, MailSettings(backend="file", file_dir=str(tmp_path / "mail")))
+    assert report.broken == [demo["institution_id"]] and report.mailed
+    listed, _ = submissions.list_submissions(sql, admin, 1, 50)
+    assert listed[0].trail_seq == before[0] and listed[0].trail_holds is False and listed[0].trail_changed

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import update
 
-from core.models import CorporateTrainee, User
+from core.models import ClassSession, CorporateTrainee, User
 from core.portals import reports
 from core.portals.commands import RequestReport
 from core.registers.service import BuildSettings
@@ -158,3 +158,29 @@ def test_reports_are_not_served_as_registers(client, api, app, sql, demo, marked
     assert client.get(f"/api/registers/{doc.id}/download", headers=admin).status_code == 404
     status = client.get(f"/api/org/reports/{doc.id}", headers=api("org")).get_json()
     assert status["reference"] == doc.reference and status["verify_url"] == f"/verify/{doc.reference}"
+
+
+def test_a_delivery_report_carries_the_providers_sign_off(app, sql, demo, marked):
+    """Issue 22: once an admin signed a register of the cohort for the provider, the client's delivery report says
+    who signed, when, and which register; before that it says it is not signed yet."""
+    from core.registers import service
+    from core.registers.commands import RequestRegister
+    from core.signatures import sign_offs
+    from core.signatures.commands import SignOffCommand
+
+    unsigned = _squash_pages(_pages(_file(app, _built(app, sql, demo, "delivery", "pdf"))))
+    assert "ProvidersignoffNotsignedyet." in unsigned.replace("-", "")
+    admin = sql.get(User, demo["users"]["admin"])
+    day = sql.get(ClassSession, marked["sessions"][0]).session_date
+    register, _ = service.request_document(sql, admin, RequestRegister(
+        kind="cohort", cohort_id=marked["cohort_id"], period_start=day, period_end=day))
+    register = service.build_document(sql, app.extensions["storage"], register.id, SETTINGS)
+    sign_offs.sign_off_document(sql, admin, register.id, SignOffCommand(full_name="Dalia Admin",
+                                                                        password="demo-password"),
+                                confirmed_at=None, ip_address="192.0.2.1")
+    signed = _squash_pages(_pages(_file(app, _built(app, sql, demo, "delivery", "pdf"))))
+    assert "SignedfortheproviderbyDaliaAdmin" in signed and f"(register{register.reference})." in signed
+
+
+def _squash_pages(pages: list[str]) -> str:
+    return "".join("".join(pages).split())

@@ -53,3 +53,11 @@ def test_a_credit_note_has_its_own_pdf(client, api, sql, demo, live_worker):
     download = client.get(note["document"]["download_url"], headers=headers)
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(download.data)).pages)
     assert "Credit note" in text and note["number"] in text and invoice["number"] in text and "One day disputed" in text
+
+
+def test_an_invoice_states_which_marks_it_bills(client, api, sql, demo, live_worker):
+    cohort = priced_cohort(sql, demo)
+    mark_all(sql, cohort)
+    _invoice, text = _issued_pdf(client, api("admin"), cohort["cohort_id"], "fr")
+    flat = " ".join(text.split())
+    assert "Journées-stagiaires facturées pour ces statuts : Présent, En retard." in flat

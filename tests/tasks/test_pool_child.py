@@ -77,6 +77,7 @@ def test_a_job_whose_pool_child_is_killed_resumes_within_15_seconds_and_runs_onc
     wait_for(lambda: (i := read(prefork["app"], TraineeImport, import_id)).status == ImportStatus.VALIDATING
              and i.rows_done > 0, timeout=60, every=0.02)
     first = job_of(prefork["app"], "imports.validate", import_id)
+    at_kill = read(prefork["app"], TraineeImport, import_id).rows_done  # committed with their row results
     os.kill(holder_pid(first), signal.SIGKILL)
     killed = time.monotonic()
 
@@ -86,9 +87,16 @@ def test_a_job_whose_pool_child_is_killed_resumes_within_15_seconds_and_runs_onc
     assert took < 15, (took, prefork["log"].read_text()[-3000:])
     assert holder_pid(resumed) != holder_pid(first)
 
-    done = wait_for(lambda: (i := read(prefork["app"], TraineeImport, import_id)).status == ImportStatus.VALIDATED
-                    and i, timeout=120, every=0.2)
+    progress: list[int] = []
+
+    def validated() -> TraineeImport | None:
+        imp = read(prefork["app"], TraineeImport, import_id)
+        progress.append(imp.rows_done)
+        return imp if imp.status == ImportStatus.VALIDATED else None
+
+    done = wait_for(validated, timeout=120, every=0.05)
     assert (done.valid_count, done.invalid_count) == (expected_valid, 100_000 - expected_valid)
+    assert min(progress) >= at_kill > 0  # resumed after its last committed batch, never from row 0
     job = wait_for(lambda: (j := job_of(prefork["app"], "imports.validate", import_id)).status != JobStatus.RUNNING
                    and j)
     assert (job.status, job.attempts) == (JobStatus.SUCCEEDED, 2)  # one take-over, no second run beside it

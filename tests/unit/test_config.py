@@ -6,7 +6,8 @@ import pytest
 
 from web.config import celery_settings, engine_options, load_settings
 
-ENV_VARS = ["DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "SECRET_KEY", "APP_ENV", "STORAGE_DIR"]
+ENV_VARS = ["DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "SECRET_KEY", "APP_ENV", "STORAGE_DIR",
+            "SEAL_KEY_SECRET"]
 
 
 @pytest.fixture
@@ -28,6 +29,20 @@ def test_production_refuses_to_start_without_a_secret_key(clean_env):
     clean_env.setenv("APP_ENV", "production")
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         load_settings()
+
+
+def test_production_refuses_to_start_without_a_seal_key_secret(clean_env):
+    clean_env.setenv("APP_ENV", "production")
+    clean_env.setenv("SECRET_KEY", "x" * 32)
+    with pytest.raises(RuntimeError, match="SEAL_KEY_SECRET"):
+        load_settings()
+
+
+def test_the_seal_key_secret_is_derived_from_the_secret_key_outside_production(clean_env):
+    clean_env.setenv("SECRET_KEY", "x" * 32)
+    assert load_settings()["SEAL_KEY_SECRET"] != load_settings({"SECRET_KEY": "other"})["SEAL_KEY_SECRET"]
+    clean_env.setenv("SEAL_KEY_SECRET", "s" * 32)
+    assert load_settings()["SEAL_KEY_SECRET"] == "s" * 32
 
 
 def test_environment_overrides_defaults(clean_env):

@@ -28,7 +28,7 @@ def test_admin_holds_every_operational_permission_but_managing_institutions():
 
 def test_support_only_views_cohorts_trainees_and_finance():
     assert ROLE_PERMISSIONS[Role.SUPPORT] == {"cohorts.view", "learners.view", "corporate_cohorts.view",
-                                              "corporate_trainees.view", "corporate_finance.view"}
+                                              "corporate_trainees.view", "corporate_finance.view", "at_risk.view"}
 
 
 def test_teacher_marks_but_cannot_unlock_or_import():

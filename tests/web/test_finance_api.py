@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from core.models import AuditEvent, ClassSession, CorporateAgreement, Invoice, InvoiceLine, OrganizationGrant
+from tests.conftest import wait_for
 from tests.finance_factories import grant_finance, mark_all, other_organization_member, priced_cohort, token_headers
 
 PERIOD = {"period_from": "2026-11-01", "period_to": "2026-11-15"}
@@ -75,7 +76,7 @@ def test_issue_numbers_dates_and_freezes(client, api, sql, billed, published):
     assert body["number"] == "INV-2026-000001" and body["status"] == "issued"
     assert body["issued_on"] == "2026-11-17" and body["due_on"] == "2026-12-17"
     assert body["document"]["status"] == "PENDING"
-    assert [name for name, _ in published] == ["finance.build_document"]
+    assert wait_for(lambda: [name for name, _ in published]) == ["finance.build_document"]  # sent after the answer
     again = client.post(f"/api/invoices/{first['id']}/issue", headers=headers, json={})
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_issued"
     edit = client.patch(f"/api/invoices/{first['id']}", headers=headers,

@@ -61,6 +61,8 @@ def _sample_values(demo: dict[str, Any]) -> dict[str, Any]:
         "person_id": 1,
         "export_id": 1,
         "note_id": 1,
+        "signature_id": 1,
+        "submission_id": 1,
     }
 
 

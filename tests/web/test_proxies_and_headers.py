@@ -69,6 +69,7 @@ def test_security_headers_are_set(client, path):
 def test_production_sends_hsts_on_https(monkeypatch):
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("SEAL_KEY_SECRET", "y" * 32)
     app = _app()
     response = app.test_client().get("/login", base_url="https://att.example")
     assert int(response.headers["Strict-Transport-Security"].split("=")[1]) >= 365 * 24 * 3600

@@ -121,7 +121,7 @@ def test_who_may_request_and_download(app, client, api, sql, demo, yesterday):
     assert client.get("/api/registers/999999", headers=api("admin")).status_code == 404
 
 
-def test_submissions_api(app, client, api, sql, demo, yesterday):
+def test_submissions_api(app, client, api, login, sql, demo, yesterday):
     from core.registers import service
     from core.registers.commands import RequestRegister
 
@@ -138,11 +138,17 @@ def test_submissions_api(app, client, api, sql, demo, yesterday):
     assert created.status_code == 201, created.json
     assert set(created.json) >= {"id", "register_document_id", "sha256", "submitted_at", "amended_since"}
     assert created.json["sha256"] == doc.sha256 and created.json["amended_since"] is None
+    # The audit chain head when it was submitted, and the trail still holding through it.
+    assert created.json["trail_seq"] > 0 and len(created.json["trail_hash"]) == 64
+    assert created.json["trail_holds"] is True and created.json["trail_changed"] is False
     assert client.post("/api/submissions", headers=admin,
                        json={"register_document_id": doc.id}).json["error"]["code"] == "already_submitted"
     client.post(f"/api/institution/class-sessions/{yesterday}/unlock", headers=admin, json={"reason": "fix"})
     listed = client.get("/api/submissions", headers=admin).json
     assert listed["total"] == 1 and listed["items"][0]["amended_since"] is not None
+    assert listed["items"][0]["trail_changed"] is True  # amended: the trail moved on past the submission
+    screen = login("admin").get("/institution/submissions").get_data(as_text=True)
+    assert "Trail changed since submission" in screen and f"Head at submission: {created.json['trail_seq']}" in screen
     assert client.get("/api/submissions", headers=api("teacher2")).json["total"] == 0
 
 

@@ -50,6 +50,7 @@ def test_an_anonymous_page_may_be_stored(client):
 def test_production_cookies_carry_the_host_prefix(monkeypatch, demo):
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("SEAL_KEY_SECRET", "y" * 32)
     client = _app(SQLALCHEMY_DATABASE_URI=test_settings()["SQLALCHEMY_DATABASE_URI"]).test_client()
     response = client.post("/login", data={"email": "admin@demo.example", "password": "demo-password"},
                            base_url="https://att.example")

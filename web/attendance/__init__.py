@@ -26,6 +26,7 @@ from ..downloads import attachment
 from ..extensions import db
 from ..i18n import current_language, institution_zone
 from ..registers import session_panel
+from ..signatures import register_screen_context
 from ..timing import time_answers
 from .schemas import (
     EVIDENCE_OUT,
@@ -92,7 +93,8 @@ def _grace() -> int:
 def register(session_id: int) -> Any:
     reg = _register(session_id)
     locks_at = max(reg.auto_lock_at, reg.info.relock_after or reg.auto_lock_at)  # an unlock may run past the cut-off
-    return render_template("attendance/register.html", reg=reg, **session_panel(session_id), grace_hours=_grace(),
+    return render_template("attendance/register.html", reg=reg, **session_panel(session_id),
+                           **register_screen_context(reg), grace_hours=_grace(),
                            auto_lock_local=locks_at.astimezone(ZoneInfo(reg.time_zone)),
                            pending_apologies=apology_reads.pending_for_session(db.session, session_id)
                            if can(db.session, user(), "apologies.decide") else [])

@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from core.at_risk import service as at_risk
 from core.attendance.locking import lock_past_sessions
 from core.checkin.service import mark_unmarked_at_close
 from core.mail import MailSettings
@@ -62,6 +63,20 @@ def send_at_risk() -> None:
                                             consecutive=int(c["AT_RISK_CONSECUTIVE_MISSES"]),
                                             translations=translations_dir())
     click.echo(f"At-risk digests: {len(report.sent)} mail(s) sent, {len(report.failed)} failed.")
+    if report.failed:
+        raise SystemExit(1)
+
+
+@reminders_cli.command("at-risk-levels")
+@click.option("--no-mail", is_flag=True, help="Recompute the levels only; send no warning.")
+def at_risk_levels(no_mail: bool) -> None:
+    """Recompute every active trainee's at-risk level (the nightly job), then send the warnings owed."""
+    counts = at_risk.recompute(db.session)
+    click.echo(f"At-risk levels: {counts.trainees} trainee(s), {counts.changes} change(s).")
+    if no_mail:
+        return
+    report = at_risk.warn(db.session, _mail(), translations=translations_dir())
+    click.echo(f"At-risk warnings: {len(report.sent)} mail(s) sent, {len(report.failed)} failed.")
     if report.failed:
         raise SystemExit(1)
 

@@ -62,7 +62,8 @@ def cohort_detail(cohort: Cohort) -> dict[str, Any]:
     progress = stats.cohort_stats(db.session, [cohort.id], clock.now())[cohort.id]
     language = current_language()
     return {**present_cohort_item(cohort, qualification, progress), "attended": progress.rate.attended,
-            "counted": progress.rate.counted,
+            "counted": progress.rate.counted, "required_rate": cohort.required_rate,
+            "absence_limit": cohort.absence_limit,
             "facilitators": [present_facilitator(u) for u in public.facilitators(db.session, cohort, language)],
             "members": [present_member(m) for m in stats.member_rates(db.session, cohort, language)],
             "sessions_url": url_for("scheduling.cohort_sessions", cohort_id=cohort.id)}

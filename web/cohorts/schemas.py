@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import url_for
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.cohorts.stats import CohortStats, MemberRate
 from core.models import AgreementStatus, Cohort, CorporateAgreement, Organization, Qualification, User
@@ -42,6 +42,8 @@ class MemberRateOut(BaseModel):
     attended: int
     counted: int
     attendance_rate: float | None
+    level: str | None = Field(None, description="At-risk level: ok, watch, at_risk or cannot_reach.")
+    margin: int | None = Field(None, description="Sessions that may still be missed (negative: out of reach).")
 
 
 class FacilitatorOut(BaseModel):
@@ -55,6 +57,8 @@ class FacilitatorOut(BaseModel):
 class CohortDetail(CohortItem):
     attended: int
     counted: int
+    required_rate: float | None = Field(None, description="The cohort's own required rate (null: inherited).")
+    absence_limit: int | None = Field(None, description="The cohort's own consecutive-absence limit.")
     facilitators: list[FacilitatorOut]
     members: list[MemberRateOut]
     sessions_url: str
@@ -126,7 +130,8 @@ def present_cohort_item(c: Cohort, q: Qualification | None, s: CohortStats) -> d
 
 def present_member(m: MemberRate) -> dict[str, Any]:
     return {"id": m.member_id, "name": m.name, "reference": m.reference, "active": m.active,
-            "attended": m.rate.attended, "counted": m.rate.counted, "attendance_rate": m.rate.value}
+            "attended": m.rate.attended, "counted": m.rate.counted, "attendance_rate": m.rate.value,
+            "level": m.level, "margin": m.margin}
 
 
 def present_facilitator(u: User) -> dict[str, Any]:

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, Response, current_app
 
-from core.finance import invoices, reads, settlement, terms
+from core.finance import billing, invoices, reads, settlement, statements, terms
 from core.finance.commands import (
     CreateCreditNote,
     CreateDrafts,
@@ -18,18 +17,19 @@ from core.finance.commands import (
     InvoiceQuery,
     IssueInvoice,
     RecordPayment,
+    StatementRequest,
     UpdateBilling,
     UpdateTerms,
 )
-from core.models import Invoice, RegisterDocument
+from core.models import CorporateAgreement, Invoice, RegisterDocument
 from core.registers.service import ready_key
 
 from ..auth import requires, user
 from ..contract import ErrorEnvelope, Page, contract, responds
 from ..downloads import attachment, stream_csv
 from ..extensions import db
-from ..i18n import current_language
 from ..pagination import query_page
+from ..timing import time_answers
 from .schemas import (
     BillingOut,
     BillingScheduleOut,
@@ -37,6 +37,7 @@ from .schemas import (
     DraftsOut,
     InvoiceOut,
     PaymentOut,
+    StatementDocumentOut,
     StatementOut,
     TermsOut,
     present_billing,
@@ -44,10 +45,12 @@ from .schemas import (
     present_invoice,
     present_payment,
     present_schedule,
+    present_statement_document,
     present_terms,
 )
 
 bp = Blueprint("finance", __name__)
+time_answers(bp)  # Server-Timing: the app's own time (bench_invoices reads it)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -57,6 +60,10 @@ def _grace() -> int:
 
 def _invoice_json(invoice: Invoice) -> dict[str, Any]:
     return present_invoice(reads.invoice_view(db.session, invoice))
+
+
+def _terms_json(agreement: CorporateAgreement) -> dict[str, Any]:
+    return present_terms(agreement, terms.agreement_defaults(db.session, agreement))
 
 
 def _pdf(doc: RegisterDocument | None, name: str) -> Response:
@@ -78,7 +85,7 @@ def _pdf(doc: RegisterDocument | None, name: str) -> Response:
 @contract(resp=responds(HTTP_200=TermsOut))
 def api_agreement_terms(agreement_id: int, json: UpdateTerms) -> Any:
     """Change an agreement's commercial terms (an ACTIVE agreement's need a reason, kept in its history)."""
-    return present_terms(terms.update_terms(db.session, user(), agreement_id, json))
+    return _terms_json(terms.update_terms(db.session, user(), agreement_id, json))
 
 
 @bp.get("/api/corporate-agreements/<int:agreement_id>/terms")
@@ -86,7 +93,7 @@ def api_agreement_terms(agreement_id: int, json: UpdateTerms) -> Any:
 @contract(resp=responds(HTTP_200=TermsOut))
 def api_agreement_terms_read(agreement_id: int) -> Any:
     """An agreement's commercial terms."""
-    return present_terms(terms.managed_agreement(db.session, user(), agreement_id))
+    return _terms_json(terms.managed_agreement(db.session, user(), agreement_id))
 
 
 @bp.get("/api/institutions/<int:institution_id>/billing")
@@ -94,7 +101,7 @@ def api_agreement_terms_read(agreement_id: int) -> Any:
 @contract(resp=responds(HTTP_200=BillingOut))
 def api_billing(institution_id: int) -> Any:
     """An institution's billing details (printed on its invoices)."""
-    return present_billing(terms.managed_institution(db.session, user(), institution_id))
+    return present_billing(billing.managed_institution(db.session, user(), institution_id))
 
 
 @bp.patch("/api/institutions/<int:institution_id>/billing")
@@ -102,7 +109,7 @@ def api_billing(institution_id: int) -> Any:
 @contract(resp=responds(HTTP_200=BillingOut))
 def api_billing_update(institution_id: int, json: UpdateBilling) -> Any:
     """Change an institution's billing details (fields left out keep their value)."""
-    return present_billing(terms.update_billing(db.session, user(), institution_id, json))
+    return present_billing(billing.update_billing(db.session, user(), institution_id, json))
 
 
 @bp.get("/api/corporate-cohorts/<int:cohort_id>/billing-schedule")
@@ -250,6 +257,44 @@ def api_statement(organization_id: int) -> Any:
     return _statement(organization_id)
 
 
+@bp.post("/api/organizations/<int:organization_id>/statement/document")
+@requires("corporate_finance.manage")
+@contract(resp=responds(HTTP_202=StatementDocumentOut))
+def api_statement_pdf(organization_id: int, json: StatementRequest) -> Any:
+    """Build the organization's statement as a PDF (the language asked, else the institution's); poll
+    `status_url`. Staff who manage finance; the organization's members use /api/org/statement/document."""
+    doc = statements.request_statement(db.session, user(), organization_id, json.language)
+    return present_statement_document(doc), 202
+
+
+@bp.post("/api/org/statement/document")
+@requires("org_programs.view")  # an organization's members; the service also wants corporate_finance.view
+@contract(resp=responds(HTTP_202=StatementDocumentOut))
+def api_org_statement_pdf(json: StatementRequest) -> Any:
+    """Your organization's statement as a PDF (members of an organization granted corporate_finance.view)."""
+    member = user()
+    wanted = json.organization_id or next(iter(member.organization_ids or []), 0)
+    doc = statements.request_statement(db.session, member, wanted, json.language)
+    return present_statement_document(doc), 202
+
+
+@bp.get("/api/statement-documents/<int:document_id>")
+@requires("corporate_finance.view")
+@contract(resp=responds(HTTP_200=StatementDocumentOut))
+def api_statement_document(document_id: int) -> Any:
+    """A statement PDF's status, and its `download_url` once READY."""
+    return present_statement_document(statements.visible_statement(db.session, user(), document_id))
+
+
+@bp.get("/api/statement-documents/<int:document_id>/file")
+@requires("corporate_finance.view")
+@contract(resp=responds(HTTP_200=None, HTTP_409=ErrorEnvelope))
+def api_statement_document_file(document_id: int) -> Any:
+    """Download a statement PDF (409 while it is being built)."""
+    doc = statements.visible_statement(db.session, user(), document_id)
+    return _pdf(doc, f"statement-{doc.reference}")
+
+
 @bp.get("/api/org/invoices")
 @requires("corporate_finance.view")
 @contract(resp=responds(HTTP_200=Page[InvoiceOut]))
@@ -258,57 +303,4 @@ def api_org_invoices(query: InvoiceQuery) -> Any:
     return query_page(reads.invoices_query(db.session, user(), query), query, _invoice_json)
 
 
-# --- screens ----------------------------------------------------------------------------------------------------
-
-@bp.get("/admin/corporate-agreements/<int:agreement_id>/terms")
-@requires("corporate_finance.view")
-def agreement_terms(agreement_id: int) -> Any:
-    agreement = terms.managed_agreement(db.session, user(), agreement_id)
-    return render_template("finance/terms.html", agreement=agreement, t=present_terms(agreement),
-                           history=terms.terms_history(db.session, agreement.id))
-
-
-@bp.post("/admin/corporate-agreements/<int:agreement_id>/terms")
-@requires("corporate_finance.manage")
-def agreement_terms_save(agreement_id: int) -> Any:
-    sent = {k: v.strip() for k, v in request.form.items() if k != "csrf_token" and v.strip()}
-    terms.update_terms(db.session, user(), agreement_id, UpdateTerms.model_validate(sent))
-    flash(_("The terms are saved."), "success")
-    return redirect(url_for("finance.agreement_terms", agreement_id=agreement_id))
-
-
-@bp.get("/admin/billing")
-@requires("corporate_finance.view")
-def billing_details() -> Any:
-    wanted = request.args.get("institution_id", "")
-    inst = terms.billing_institution(db.session, user(), int(wanted) if wanted.isdigit() and len(wanted) < 10 else None)
-    return render_template("finance/billing.html", b=present_billing(inst))
-
-
-@bp.post("/admin/billing")
-@requires("corporate_finance.manage")
-def billing_details_save() -> Any:
-    sent = {k: v.strip() for k, v in request.form.items() if k not in ("csrf_token", "institution_id")}
-    sent = {k: (v or None) for k, v in sent.items() if v or k not in ("invoice_prefix", "payment_terms_days")}
-    wanted = request.form.get("institution_id", "")
-    institution_id = terms.billing_institution(
-        db.session, user(), int(wanted) if wanted.isdigit() and len(wanted) < 10 else None).id
-    terms.update_billing(db.session, user(), institution_id, UpdateBilling.model_validate(sent))
-    flash(_("The billing details are saved."), "success")
-    return redirect(url_for("finance.billing_details", institution_id=institution_id))
-
-
-@bp.get("/admin/invoices")
-@requires("corporate_finance.view")
-def invoice_list() -> Any:
-    query = InvoiceQuery.model_validate({k: v for k, v in request.args.items() if v})
-    page = query_page(reads.invoices_query(db.session, user(), query), query, _invoice_json)
-    return render_template("finance/invoices.html", page=page, query=query, language=current_language())
-
-
-@bp.get("/org/invoices")
-@requires("corporate_finance.view")
-def org_invoice_list() -> Any:
-    query = InvoiceQuery.model_validate({k: v for k, v in request.args.items() if v})
-    page = query_page(reads.invoices_query(db.session, user(), query), query, _invoice_json)
-    return render_template("finance/invoices.html", page=page, query=query, language=current_language())
+from . import screens  # noqa: E402,F401  (the finance screens register their routes on this blueprint)

@@ -10,8 +10,9 @@ from flask import url_for
 from pydantic import BaseModel, Field
 
 from core.finance import money
+from core.finance.billing import TermDefaults, billing_json
 from core.finance.reads import BillingSchedule, InvoiceView, line_registers
-from core.finance.terms import billing_json, terms_json
+from core.finance.terms import statuses_of, terms_json
 from core.models import CorporateAgreement, CreditNote, Institution, Payment, RegisterDocument
 
 AMOUNT = Field(description='A decimal string in the currency\'s major unit, e.g. "862.50".')
@@ -57,6 +58,8 @@ class InvoiceOut(BaseModel):
     balance: str = AMOUNT
     issued_on: dt.date | None
     due_on: dt.date | None
+    billed_statuses: list[str] | None = Field(description="The attendance statuses counted as billed trainee-days "
+                                                          "(attended-days pricing; null otherwise).")
     document: DocumentRef
 
 
@@ -92,8 +95,14 @@ class TermsOut(BaseModel):
     unit_price: str | None
     currency: str | None
     tax_rate: str | None
+    tax_name: str | None = Field(description="The country's name for the tax (VAT, TVA), where known.")
     upfront_percent: str
     billing_plan: str
+    billable_statuses: list[str] = Field(description="Statuses billed as trainee-days; default PRESENT, LATE.")
+    inherited: list[str] = Field(description="Fields left out of the agreement, shown with the default they take "
+                                             "(currency: the country's; tax_rate: the institution's or country's).")
+    required_rate: float | None = None
+    absence_limit: int | None = None
 
 
 class BillingOut(BaseModel):
@@ -106,6 +115,10 @@ class BillingOut(BaseModel):
     payment_terms_days: int
     bank_details: str | None
     default_tax_rate: str | None
+    default_currency: str | None = Field(description="What agreements without a currency bill in: the country's.")
+    effective_tax_rate: str | None = Field(description="What agreements without a tax rate take: the default tax "
+                                                       "rate, else the country's standard rate.")
+    tax_name: str | None
 
 
 class ScheduleLineOut(BaseModel):
@@ -124,6 +137,17 @@ class BillingScheduleOut(BaseModel):
     expected_total: str | None
     invoiced: str | None = Field(description="Issued invoices' subtotal so far.")
     credited: str | None
+
+
+class StatementDocumentOut(BaseModel):
+    """A statement PDF: 202 while it is built (poll `status_url`), then READY with its `download_url`."""
+
+    id: int
+    status: str = Field(description="PENDING, BUILDING, READY or FAILED.")
+    status_url: str
+    download_url: str | None
+    language: str
+    reference: str = Field(description="Printed on the PDF; /verify/<reference> confirms it.")
 
 
 class StatementOut(BaseModel):
@@ -162,6 +186,7 @@ def present_invoice(view: InvoiceView) -> dict[str, Any]:
                    "reason": line.reason} for line in view.lines],
         "subtotal": fmt(inv.subtotal), "tax": fmt(inv.tax), "total": fmt(inv.total), "balance": fmt(inv.balance),
         "issued_on": _day(inv.issued_on), "due_on": _day(inv.due_on),
+        "billed_statuses": list(statuses_of(inv.billed_statuses)) if inv.billed_statuses else None,
         "document": _document(view.document, "finance.api_invoice_document", invoice_id=inv.id),
     }
 
@@ -179,8 +204,8 @@ def present_payment(payment: Payment, currency: str) -> dict[str, Any]:
             "paid_on": _day(payment.paid_on), "reference": payment.reference}
 
 
-def present_terms(agreement: CorporateAgreement) -> dict[str, Any]:
-    return {"id": agreement.id, "status": agreement.status.value, **terms_json(agreement)}
+def present_terms(agreement: CorporateAgreement, defaults: TermDefaults) -> dict[str, Any]:
+    return {"id": agreement.id, "status": agreement.status.value, **terms_json(agreement, defaults)}
 
 
 def present_billing(inst: Institution) -> dict[str, Any]:
@@ -196,3 +221,10 @@ def present_schedule(s: BillingSchedule) -> dict[str, Any]:
             "expected": [{"due_on": _day(e.due_on), "counts": e.counts, "quantity": e.quantity, "amount": fmt(e.amount)}
                          for e in s.expected],
             "expected_total": fmt(s.expected_total), "invoiced": fmt(s.invoiced), "credited": fmt(s.credited)}
+
+
+def present_statement_document(doc: RegisterDocument) -> dict[str, Any]:
+    ready = doc.status.value == "READY"
+    return {"id": doc.id, "status": doc.status.value, "language": doc.language, "reference": doc.reference,
+            "status_url": url_for("finance.api_statement_document", document_id=doc.id),
+            "download_url": url_for("finance.api_statement_document_file", document_id=doc.id) if ready else None}

@@ -70,10 +70,11 @@ def api_institution_detail(institution_id: int) -> Any:
 
 
 @bp.patch("/api/institutions/<int:institution_id>")
-@requires("institutions.manage")
+@requires("corporate_finance.manage")  # the billing fields: the institution's own admin; the rest: institutions.manage
 @contract(resp=responds(HTTP_200=InstitutionOut, HTTP_409=ErrorEnvelope))
 def api_institution_update(institution_id: int, json: UpdateInstitution) -> Any:
-    """Change an institution's settings (fields left out keep their value)."""
+    """Change an institution's settings and billing details (fields left out keep their value). Its own admin may
+    change the billing details; the other settings are super admins'."""
     return present_institution(service.update_institution(db.session, user(), institution_id, json))
 
 

@@ -62,6 +62,8 @@ class CohortAttendanceOut(BaseModel):
     rate: float | None = Field(description="Attended (present or late) of marked sessions; excused not counted.")
     required_rate: float
     at_risk: bool
+    level: str | None = Field(None, description="At-risk level: ok, watch, at_risk or cannot_reach.")
+    margin: int | None = Field(None, description="Sessions I may still miss and stay at the required rate.")
     counts: dict[str, int]
     sessions: list[MySessionOut]
 

@@ -79,6 +79,8 @@ class TraineeProgressOut(BaseModel):
     attendance: AttendanceCounts
     sessions_missed: int
     attendance_rate: float | None = RATE
+    level: str | None = Field(None, description="At-risk level: ok, watch, at_risk or cannot_reach.")
+    margin: int | None = Field(None, description="Sessions that may still be missed (negative: out of reach).")
 
 
 class ProgrammeDetailOut(BaseModel):
@@ -133,7 +135,7 @@ def _session(s: SessionLine) -> SessionOut:
 def _trainee(t: TraineeProgress) -> TraineeProgressOut:
     return TraineeProgressOut(trainee_id=t.trainee_id, name=t.name, employee_code=t.employee_code,
                               attendance=AttendanceCounts(**t.attendance), sessions_missed=t.sessions_missed,
-                              attendance_rate=t.attendance_rate)
+                              attendance_rate=t.attendance_rate, level=t.level, margin=t.margin)
 
 
 def present_detail(d: ProgrammeDetail) -> ProgrammeDetailOut:

@@ -18,17 +18,18 @@ from core.errors import ValidationError
 from core.fields import PageQuery
 from core.models import Cohort, RegisterDocument
 from core.pagination import page_count
-from core.registers import service, submissions, verification
+from core.registers import service, submissions
 from core.registers.commands import RequestRegister, SubmitRegister
+from core.signatures import reads as signature_reads
 
-from ..auth import public, requires, user
+from ..auth import requires, user
 from ..contract import ErrorEnvelope, contract, responds
 from ..extensions import db
 from ..i18n import document_language
+from ..signatures import sign_off_form_context
 from .schemas import RegisterDocumentOut, SubmissionOut, SubmissionPage, present_document, present_submission
 
 bp = Blueprint("registers", __name__)
-VERIFY_MAX_BYTES = 50 * 1024 * 1024
 
 
 def _grace() -> int:
@@ -201,33 +202,10 @@ def submissions_screen() -> Any:
     except ValueError:
         page = 1
     views, total = submissions.list_submissions(db.session, user(), page, 50)
+    sign_offs = signature_reads.latest_submission_sign_offs(db.session, [v.id for v in views], _grace())
     return render_template("registers/submissions.html", submissions=views, page=page,
-                           pages=page_count(total, 50), total=total)
+                           pages=page_count(total, 50), total=total, sign_offs=sign_offs,
+                           can_submit=can(db.session, user(), "registers.submit"), **sign_off_form_context())
 
 
-# --- public verification ---------------------------------------------------------------------------------------
-
-@bp.get("/verify/<reference>")
-@public
-def verify_reference(reference: str) -> Any:
-    """A reference (the footer, the QR code) or the verification code printed on the document."""
-    found = verification.by_reference_or_code(db.session, reference[:40])
-    return render_template("registers/verify.html", reference=reference[:40], found=found, checked="reference"), (
-        200 if found else 404)
-
-
-@bp.route("/verify", methods=["GET", "POST"])
-@public
-def verify_upload() -> Any:
-    if request.method == "GET":
-        typed = request.args.get("reference", "").strip()[:40]
-        if typed:
-            return verify_reference(typed)
-        return render_template("registers/verify.html", found=None, checked=None)
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return render_template("registers/verify.html", found=None, checked=None,
-                               error=_("Choose the PDF file to check.")), 422
-    sha, found = verification.by_content(db.session, upload.stream, VERIFY_MAX_BYTES)
-    return render_template("registers/verify.html", found=found, checked="file", uploaded_sha256=sha,
-                           filename=upload.filename[:200])
+from . import verify  # noqa: E402,F401  (the public verification views, on this blueprint)

@@ -1,0 +1,1 @@
+"""The audit trail's operator command (`flask --app web audit verify`)."""
