@@ -77,6 +77,7 @@ def _erase(session: Session, actor: User, person: Person, reason: str) -> Person
     summary: dict[str, Any] = {}
     held = holds.documents(session, subjects, policy, pending)
     summary["evidence_files"] = holds.evidence(session, subjects, pending)
+    summary["signatures"] = holds.signatures(session, subjects, pending)
     summary["earlier_exports"] = holds.earlier_exports(session, subjects, pending)
     summary["import_rows"], held_imports = holds.import_files(
         session, person.institution_id, _import_match(subjects, values), {

@@ -88,6 +88,10 @@ def build(session: Session, storage: PrivateStorage, export_id: int, translation
     subjects = gather(session, person, lock=False)
     data = holdings.collect(session, person, subjects)
     evidence = holdings.evidence_files(session, subjects)
+    data["signatures"] = []
+    for sig in holdings.signature_files(session, subjects):
+        data["signatures"].append({"id": sig.id, "session_id": sig.session_id, "signed_at": sig.signed_at.isoformat(),
+                                   "file": f"signatures/{sig.id}.png", "storage_key": sig.storage_key})
     # On disk, not in memory: a person with large files makes a large archive.
     with tempfile.TemporaryFile() as spool:
         _write_zip(spool, storage, data, evidence, export.language, translations_dir)
@@ -111,6 +115,8 @@ def _write_zip(out: Any, storage: PrivateStorage, data: dict[str, Any], evidence
             name = f"documents/{doc['reference']}.{doc['format']}"
             _add_file(archive, storage, doc.pop("storage_key"), name)
             doc["file"] = name
+        for sig in data["signatures"]:
+            _add_file(archive, storage, sig.pop("storage_key"), sig["file"])
         data["evidence"] = []
         for ev in evidence:
             name = f"evidence/{ev.id}{Path(ev.storage_key).suffix}"
