@@ -29,9 +29,13 @@ class Link(NamedTuple):
 
 _COLUMNS = "id, seq, prev_hash, row_hash"
 # audit_chain_line: migration 0025, the line of core/audit_trail/chain.py.
-_COMPUTED_PG = ("sha256(prev_hash || convert_to(audit_chain_line(seq, institution_id, at, actor_id, action, "
-                "entity_type, entity_id, before, after, context), 'UTF8'))")
-_CONTENT_SQLITE = "institution_id, at, actor_id, action, entity_type, entity_id, before, after, context"
+# A row an erasure rewrote (audit_redactions, issue 25) is taken as its recorded hash: its links still hold.
+_REDACTED = "EXISTS (SELECT 1 FROM audit_redactions r WHERE r.audit_event_id = audit_events.id)"
+_COMPUTED_PG = (f"CASE WHEN {_REDACTED} THEN row_hash ELSE "
+                "sha256(prev_hash || convert_to(audit_chain_line(seq, institution_id, at, actor_id, action, "
+                "entity_type, entity_id, before, after, context), 'UTF8')) END")
+_CONTENT_SQLITE = (f"{_REDACTED}, institution_id, at, actor_id, action, entity_type, entity_id, before, after, "
+                   "context")
 
 
 def _chain_filter(institution_id: int | None) -> str:
@@ -73,8 +77,9 @@ _A_LINE = ("a.seq, a.institution_id, a.at, a.actor_id, a.action, a.entity_type, 
            "a.context")
 _CHECK_RANGE_PG = f"""
 SELECT count(*), max(a.seq),
-       min(a.seq) FILTER (WHERE a.row_hash IS DISTINCT FROM
+       min(a.seq) FILTER (WHERE (a.row_hash IS DISTINCT FROM
                                     sha256(a.prev_hash || convert_to(audit_chain_line({_A_LINE}), 'UTF8'))
+                                 AND NOT EXISTS (SELECT 1 FROM audit_redactions r WHERE r.audit_event_id = a.id))
                              OR a.prev_hash IS DISTINCT FROM COALESCE(p.row_hash, CASE WHEN a.seq = 1 THEN
                                                                      decode(repeat('00', 32), 'hex') END))
   FROM audit_events AS a LEFT JOIN audit_events AS p ON {{p_chain}} AND p.seq = a.seq - 1
@@ -120,9 +125,11 @@ def next_after(session: Session, institution_id: int | None, seq: int) -> Link |
 
 
 def _sqlite_link(row: Any) -> Link:
-    id_, seq, prev, stored, institution_id, at, actor_id, action, entity_type, entity_id, *json = row
+    id_, seq, prev, stored, redacted, institution_id, at, actor_id, action, entity_type, entity_id, *json = row
     computed = None
-    if prev is not None and seq is not None:
+    if redacted:
+        computed = stored
+    elif prev is not None and seq is not None:
         moment = dt.datetime.fromisoformat(at) if isinstance(at, str) else at
         computed = chain.row_hash(prev, chain.line(seq, institution_id, moment, actor_id, action, entity_type,
                                                    entity_id, *json))

@@ -53,6 +53,7 @@ from .people import (
     User,
 )
 from .personal_data import (
+    AuditRedaction,
     Breach,
     DataExport,
     PersonalDataAccess,
@@ -88,7 +89,7 @@ __all__ = [
     "AttendanceStatus",
     "AuditChainAlert",
     "AuditChainHead",
-    "AuditEvent",
+    "AuditEvent", "AuditRedaction",
     "Base",
     "Breach",
     "CalendarEventVersion",

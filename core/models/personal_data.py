@@ -158,3 +158,14 @@ class Breach(Base):
     reminders_sent: Mapped[dict[str, Any]]    # {"hours": [72, 120]}: each reminder once
     created_by_id: Mapped[int | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AuditRedaction(Base):
+    """An audit row whose before/after/context an erasure rewrote (former values out). Its chain links are kept
+    as they were; the chain check (core.audit_trail) accepts its content as changed by this recorded act."""
+
+    __tablename__ = "audit_redactions"
+
+    audit_event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id", ondelete="CASCADE"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(40))  # personal_data.erase
+    redacted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

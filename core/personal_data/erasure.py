@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import Text, and_, cast, delete, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from core import audit, clock, jobs
@@ -22,6 +22,7 @@ from core.models import (
     AtRiskNotice,
     AttendanceRecord,
     AuditEvent,
+    AuditRedaction,
     CheckInAttempt,
     CorporateAttendanceRecord,
     Enrolment,
@@ -33,6 +34,7 @@ from core.models import (
     TraineeImportRow,
     User,
 )
+from core.models.base import UTCDateTime
 from core.models.documents import _ALPHABET
 from core.people.staff import end_access
 from core.uow import unit_of_work
@@ -41,7 +43,7 @@ from . import holds
 from .jobs import DELETE_ERASED_FILES
 from .people import ENTITY_TYPES, Person, visible_person
 from .policy import policy_of
-from .scrub import scrub_json, scrub_text
+from .scrub import json_forms, scrub_json, scrub_text
 from .subjects import Subjects, gather, identifying_values
 
 ERASED_MAIL_DOMAIN = "erased.invalid"  # RFC 2606: never delivered
@@ -137,6 +139,13 @@ def _scrub_audit(session: Session, subjects: Subjects, values: list[str], name: 
     if not about:
         return 0
     where = or_(*about)
+    # Recorded first, so the chain check knows these rows' content was changed by this erasure (links stay).
+    touched = select(AuditEvent.id).where(where, or_(*(cast(c, Text).contains(n, autoescape=True)
+                                                        for c in (AuditEvent.before, AuditEvent.after,
+                                                                  AuditEvent.context) for n in json_forms(values))))
+    session.execute(insert(AuditRedaction).from_select(
+        ["audit_event_id", "reason", "redacted_at"],
+        select(touched.subquery().c.id, literal("personal_data.erase"), literal(clock.now(), UTCDateTime()))))
     return sum(scrub_json(session, column, where, values, name)
                for column in (AuditEvent.before, AuditEvent.after, AuditEvent.context))
 
