@@ -146,19 +146,10 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_breaches')),
     )
     op.create_index('ix_breaches_institution_found', 'breaches', ['institution_id', 'found_at'])
-    op.create_table(
-        'audit_redactions',
-        sa.Column('audit_event_id', sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column('reason', sa.String(length=40), nullable=False),
-        sa.Column('redacted_at', sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(['audit_event_id'], ['audit_events.id'],
-                                name=op.f('fk_audit_redactions_audit_event_id_audit_events'), ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('audit_event_id', name=op.f('pk_audit_redactions')),
-    )
 
 
 def downgrade():
-    for table in ('audit_redactions', 'breaches', 'processing_registers', 'retention_runs', 'retention_policies', 'personal_data_access_log', 'data_exports',
+    for table in ('breaches', 'processing_registers', 'retention_runs', 'retention_policies', 'personal_data_access_log', 'data_exports',
                   'personal_data_erasures', 'personal_data_corrections'):
         op.drop_table(table)
     with op.batch_alter_table('institutions', schema=None) as batch_op:
