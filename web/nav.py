@@ -55,6 +55,7 @@ MENU: list[tuple[Any, list[tuple[Any, str, str | tuple[str, ...]]]]] = [
         (_l("Check-in settings"), "checkin.settings_screen", "check_in.settings"),
         (_l("Billing details"), "finance.billing_details", "corporate_finance.manage"),
         (_l("Document seal"), "seals.seal_screen", "seals.manage"),
+        (_l("Personal data"), "personal_data.retention_screen", "personal_data.records"),
     ]),
 ]
 

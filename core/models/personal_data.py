@@ -158,3 +158,4 @@ class Breach(Base):
     reminders_sent: Mapped[dict[str, Any]]    # {"hours": [72, 120]}: each reminder once
     created_by_id: Mapped[int | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+

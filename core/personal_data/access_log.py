@@ -25,7 +25,10 @@ def record(session: Session, viewer: User, person: Person, action: str) -> None:
 
 
 def record_view(session: Session, viewer: User, kind: str, person_id: int, institution_id: int | None) -> None:
-    """A page view as its own short transaction (screens and API reads that show a person)."""
+    """A page view as its own short transaction (screens and API reads that show a person); one's own page is
+    not logged."""
+    if kind == "users" and person_id == viewer.id:
+        return
     with unit_of_work(session):
         session.add(PersonalDataAccess(institution_id=institution_id, person_kind=kind, person_id=person_id,
                                        viewer_id=viewer.id, viewer_role=str(viewer.role.value), action="view",

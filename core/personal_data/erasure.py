@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import Text, and_, cast, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from core import audit, clock, jobs
@@ -42,7 +42,7 @@ from . import holds
 from .jobs import DELETE_ERASED_FILES
 from .people import ENTITY_TYPES, Person, visible_person
 from .policy import policy_of
-from .scrub import scrub_json, scrub_text
+from .scrub import json_forms, scrub_json, scrub_text
 from .subjects import Subjects, gather, identifying_values
 
 ERASED_MAIL_DOMAIN = "erased.invalid"  # RFC 2606: never delivered
@@ -78,6 +78,7 @@ def _erase(session: Session, actor: User, person: Person, reason: str) -> Person
     summary: dict[str, Any] = {}
     held = holds.documents(session, subjects, policy, pending)
     summary["evidence_files"] = holds.evidence(session, subjects, pending)
+    summary["signatures"] = holds.signatures(session, subjects, pending)
     summary["earlier_exports"] = holds.earlier_exports(session, subjects, pending)
     summary["import_rows"], held_imports = holds.import_files(
         session, person.institution_id, _import_match(subjects, values), {
@@ -138,8 +139,11 @@ def _scrub_audit(session: Session, subjects: Subjects, values: list[str], name: 
     if not about:
         return 0
     where = or_(*about)
-    redaction.record(session, session.scalars(select(AuditEvent.id).where(where)), actor_id=actor_id,
-                     reason="personal_data.erase")
+    # Only the rows that hold a former value are rewritten: the redaction, recorded in the chain itself, names them.
+    touched = select(AuditEvent.id).where(where, or_(*(cast(c, Text).contains(n, autoescape=True)
+                                                        for c in (AuditEvent.before, AuditEvent.after,
+                                                                  AuditEvent.context) for n in json_forms(values))))
+    redaction.record(session, session.scalars(touched), actor_id=actor_id, reason="personal_data.erase")
     return sum(scrub_json(session, column, where, values, name)
                for column in (AuditEvent.before, AuditEvent.after, AuditEvent.context))
 

@@ -5,8 +5,8 @@ evidence and the documents naming them as files), downloadable by the requester 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
+import tempfile
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -88,22 +88,15 @@ def build(session: Session, storage: PrivateStorage, export_id: int, translation
     subjects = gather(session, person, lock=False)
     data = holdings.collect(session, person, subjects)
     evidence = holdings.evidence_files(session, subjects)
-    zipped = io.BytesIO()
-    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
-        for doc in data["documents"]:
-            name = f"documents/{doc['reference']}.{doc['format']}"
-            _add_file(archive, storage, doc.pop("storage_key"), name)
-            doc["file"] = name
-        data["evidence"] = []
-        for ev in evidence:
-            name = f"evidence/{ev.id}{Path(ev.storage_key).suffix}"
-            _add_file(archive, storage, ev.storage_key, name)
-            data["evidence"].append({"id": ev.id, "file": name, "original_filename": ev.original_filename,
-                                     "content_type": ev.content_type, "size_bytes": ev.size_bytes,
-                                     "uploaded_at": ev.created_at.isoformat()})
-        archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=1, default=str))
-        archive.writestr("summary.pdf", summary_pdf(data, export.language, translations_dir))
-    stored = storage.save_bytes(zipped.getvalue(), "exports", ".zip")
+    data["signatures"] = []
+    for sig in holdings.signature_files(session, subjects):
+        data["signatures"].append({"id": sig.id, "session_id": sig.session_id, "signed_at": sig.signed_at.isoformat(),
+                                   "file": f"signatures/{sig.id}.png", "storage_key": sig.storage_key})
+    # On disk, not in memory: a person with large files makes a large archive.
+    with tempfile.TemporaryFile() as spool:
+        _write_zip(spool, storage, data, evidence, export.language, translations_dir)
+        spool.seek(0)
+        stored = storage.save_stream(spool, "exports", ".zip")
     with unit_of_work(session):
         now = clock.now()
         moved = session.execute(update(DataExport).where(DataExport.id == export_id, DataExport.status == "BUILDING")
@@ -112,6 +105,27 @@ def build(session: Session, storage: PrivateStorage, export_id: int, translation
     if not moved.rowcount:  # type: ignore[attr-defined]
         storage.delete(stored.key)  # erased or settled meanwhile: keep nothing
     return "READY"
+
+
+def _write_zip(out: Any, storage: PrivateStorage, data: dict[str, Any], evidence: list[Any], language: str,
+               translations_dir: str | None) -> None:
+    """data.json, summary.pdf, and the files: documents naming the person and their evidence."""
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for doc in data["documents"]:
+            name = f"documents/{doc['reference']}.{doc['format']}"
+            _add_file(archive, storage, doc.pop("storage_key"), name)
+            doc["file"] = name
+        for sig in data["signatures"]:
+            _add_file(archive, storage, sig.pop("storage_key"), sig["file"])
+        data["evidence"] = []
+        for ev in evidence:
+            name = f"evidence/{ev.id}{Path(ev.storage_key).suffix}"
+            _add_file(archive, storage, ev.storage_key, name)
+            data["evidence"].append({"id": ev.id, "file": name, "original_filename": ev.original_filename,
+                                     "content_type": ev.content_type, "size_bytes": ev.size_bytes,
+                                     "uploaded_at": ev.created_at.isoformat()})
+        archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=1, default=str))
+        archive.writestr("summary.pdf", summary_pdf(data, language, translations_dir))
 
 
 def _add_file(archive: zipfile.ZipFile, storage: PrivateStorage, key: str | None, name: str) -> None:

@@ -25,6 +25,7 @@ from core.models import (
     Enrolment,
     EvidenceFile,
     Institution,
+    LearnerSignature,
     Organization,
     PersonalDataAccess,
     RegisterDocument,
@@ -129,6 +130,19 @@ def evidence_files(session: Session, subjects: Subjects) -> list[EvidenceFile]:
         select(Apology.evidence_file_id).where(Apology.user_id.in_(subjects.ids("users"))))
     return list(session.scalars(select(EvidenceFile).where(EvidenceFile.id.in_(ids.scalar_subquery()))
                                 .order_by(EvidenceFile.id)))
+
+
+def signature_files(session: Session, subjects: Subjects) -> list[LearnerSignature]:
+    cond = []
+    if subjects.enrolment_ids:
+        cond.append(and_(LearnerSignature.member_type == "enrolment",
+                         LearnerSignature.member_id.in_(subjects.enrolment_ids)))
+    if subjects.trainees:
+        cond.append(and_(LearnerSignature.member_type == "corporate_trainee",
+                         LearnerSignature.member_id.in_(subjects.ids("trainees"))))
+    if not cond:
+        return []
+    return list(session.scalars(select(LearnerSignature).where(or_(*cond)).order_by(LearnerSignature.id)))
 
 
 def documents_naming(session: Session, subjects: Subjects) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, union, update
+from sqlalchemy import and_, case, delete, func, or_, select, union, update
 from sqlalchemy.orm import Session
 
 from core.i18n import N_
@@ -18,6 +18,7 @@ from core.models import (
     DataExport,
     DocumentStatus,
     EvidenceFile,
+    LearnerSignature,
     RegisterDocument,
     Submission,
     TraineeImport,
@@ -42,8 +43,12 @@ def documents(session: Session, subjects: Subjects, policy: Policy, pending: lis
     submitted = (select(Submission.document_id, func.min(Submission.submitted_at).label("at"))
                  .where(Submission.document_id.is_not(None), Submission.submitted_at.is_not(None))
                  .group_by(Submission.document_id).subquery())
+    # Submitted or sealed: kept as issued (a sealed PDF's retention runs from when it was built).
     rows = session.execute(select(RegisterDocument.id, RegisterDocument.reference, RegisterDocument.kind,
-                                  RegisterDocument.storage_key, submitted.c.at)
+                                  RegisterDocument.storage_key, func.coalesce(submitted.c.at, case(
+                                      (RegisterDocument.seal_fingerprint.is_not(None),
+                                       func.coalesce(RegisterDocument.finished_at, RegisterDocument.created_at)),
+                                      else_=None)).label("at"))
                            .outerjoin(submitted, submitted.c.document_id == RegisterDocument.id)
                            .where(RegisterDocument.cohort_id.in_(subjects.cohort_ids),
                                   RegisterDocument.storage_key.is_not(None))).all()
@@ -77,6 +82,25 @@ def evidence(session: Session, subjects: Subjects, pending: list[str]) -> int:
         pending.extend(row.storage_key for row in found)
         session.execute(delete(EvidenceFile).where(EvidenceFile.id.in_([row.id for row in found])))
     return len(found)
+
+
+def signatures(session: Session, subjects: Subjects, pending: list[str]) -> int:
+    """The person's drawn signatures on register rows: rows deleted now, images after commit (a sealed or
+    submitted register that shows one is held as a whole)."""
+    cond = []
+    if subjects.enrolment_ids:
+        cond.append(and_(LearnerSignature.member_type == "enrolment",
+                         LearnerSignature.member_id.in_(subjects.enrolment_ids)))
+    if subjects.trainees:
+        cond.append(and_(LearnerSignature.member_type == "corporate_trainee",
+                         LearnerSignature.member_id.in_(subjects.ids("trainees"))))
+    if not cond:
+        return 0
+    rows = session.execute(select(LearnerSignature.id, LearnerSignature.storage_key).where(or_(*cond))).all()
+    if rows:
+        pending.extend(r.storage_key for r in rows)
+        session.execute(delete(LearnerSignature).where(LearnerSignature.id.in_([r.id for r in rows])))
+    return len(rows)
 
 
 def earlier_exports(session: Session, subjects: Subjects, pending: list[str]) -> int:

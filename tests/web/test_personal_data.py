@@ -267,3 +267,31 @@ def test_trainees_and_users_are_erased_too(client, api, sql, demo, kind):
     assert sql.get(type(row), row.id).full_name == answer.get_json()["pseudonym"] != former
     if sql.get_bind().dialect.name == "postgresql":
         assert _traces(sql, [former]) == []
+
+
+def test_a_sealed_register_is_held_and_signatures_go_after_commit(app, client, api, sql, demo, published):
+    from core.models import LearnerSignature, RegisterDocument
+    from core.personal_data import erasure
+
+    learner_id = _person(client, api, demo)
+    session_id, day = past_session(sql, demo["public_cohort_id"], days_ago=3)
+    enrolment_id = sql.scalar(select(Enrolment.id).where(Enrolment.learner_id == learner_id))
+    mark(sql, session_id, day, {enrolment_id: ("PRESENT", None, None)})
+    storage = app.extensions["storage"]
+    png = storage.save_bytes(b"\x89PNG signature of " + NEW_NAME.encode(), "signatures", ".png")
+    sql.add(LearnerSignature(institution_id=demo["institution_id"], session_id=session_id, member_type="enrolment",
+                             member_id=enrolment_id, storage_key=png.key, content_type="image/png",
+                             size_bytes=png.size, sha256=png.sha256))
+    admin = sql.get(User, demo["users"]["admin"])
+    doc, _ = service.request_document(sql, admin, RequestRegister(kind="session", session_id=session_id))
+    doc = service.build_document(sql, app.extensions["storage"], doc.id, SETTINGS)
+    sql.get(RegisterDocument, doc.id).seal_fingerprint = "f" * 64  # sealed (core.seals), never submitted
+    sql.commit()
+    answer = client.post(f"/api/people/learners/{learner_id}/erasure", headers=api("admin"),
+                         json={"reason": "asked", "password": "demo-password"}).get_json()
+    assert [h["reference"] for h in answer["held"]] == [doc.reference]
+    assert answer["summary"]["signatures"] == 1
+    sql.expire_all()
+    assert sql.get(RegisterDocument, doc.id).storage_key == doc.storage_key  # kept as issued
+    erasure.delete_files(sql, storage, answer["id"])
+    assert not storage.path(png.key).exists() and storage.path(doc.storage_key).exists()

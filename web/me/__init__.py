@@ -27,6 +27,7 @@ from ..extensions import db
 from ..forms import form_command
 from ..personal_data import start_export
 from ..personal_data.schemas import DataExportOut
+from ..personal_data.screens import export_started
 from .schemas import ApologyOut, ApologyUpload, CohortAttendanceOut, MyAttendanceOut, MySessionOut
 
 bp = Blueprint("me", __name__)
@@ -63,6 +64,15 @@ def api_my_export() -> Any:
     the background; follow `status_url`."""
     me = user()
     return start_export(Person(kind="users", row=me, institution_id=me.institution_id))
+
+
+@bp.post("/me/data-export")
+@requires("own_record.view")
+def my_export() -> Any:
+    """The /me button: my export is prepared; the flash says where to download it."""
+    me = user()
+    export_started(Person(kind="users", row=me, institution_id=me.institution_id))
+    return redirect(url_for("me.home"))
 
 
 @bp.get("/api/me/attendance")

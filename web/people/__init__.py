@@ -94,8 +94,10 @@ def api_user_create(json: CreateUser) -> Any:
 @requires("users.manage")
 @contract(resp=responds(HTTP_200=UserOut))
 def api_user_detail(user_id: int) -> Any:
-    """One staff account."""
-    return _present(staff.visible_user(db.session, user(), user_id))
+    """One staff account (the read is in that person's access log)."""
+    found = staff.visible_user(db.session, user(), user_id)
+    access_log.record_view(db.session, user(), "users", found.id, found.institution_id)
+    return _present(found)
 
 
 @bp.patch("/api/users/<int:user_id>")
@@ -292,6 +294,7 @@ def user_edit(user_id: int) -> Any:
         flash(_("Saved."), "success")
         return redirect(url_for("people.user_edit", user_id=user_id))
     found = staff.visible_user(db.session, user(), user_id)
+    access_log.record_view(db.session, user(), "users", found.id, found.institution_id)
     cohorts = cohort_reads.active_cohorts(db.session, found.institution_id, current_language())
     return render_template("people/user_edit.html", person=found, cohorts=cohorts, roles=_roles(),
                            assigned=set(staff.assigned_cohorts(db.session, [found.id])[found.id]))

@@ -121,3 +121,4 @@ def api_retention_update(json: RetentionSettings) -> Any:
     policy.set_policy(db.session, user(), institution_id, json.model_dump(exclude_none=True))
     return _retention(institution_id)
 from . import records as _records  # noqa: E402,F401  (the records' routes on this blueprint)
+from . import screens as _screens  # noqa: E402,F401  (the screens on this blueprint)
