@@ -25,6 +25,7 @@ from core.models import (
     TraineeImportRow,
 )
 
+from .holdings import signature_files
 from .policy import Policy, years_after
 from .subjects import Subjects
 
@@ -87,16 +88,7 @@ def evidence(session: Session, subjects: Subjects, pending: list[str]) -> int:
 def signatures(session: Session, subjects: Subjects, pending: list[str]) -> int:
     """The person's drawn signatures on register rows: rows deleted now, images after commit (a sealed or
     submitted register that shows one is held as a whole)."""
-    cond = []
-    if subjects.enrolment_ids:
-        cond.append(and_(LearnerSignature.member_type == "enrolment",
-                         LearnerSignature.member_id.in_(subjects.enrolment_ids)))
-    if subjects.trainees:
-        cond.append(and_(LearnerSignature.member_type == "corporate_trainee",
-                         LearnerSignature.member_id.in_(subjects.ids("trainees"))))
-    if not cond:
-        return 0
-    rows = session.execute(select(LearnerSignature.id, LearnerSignature.storage_key).where(or_(*cond))).all()
+    rows = signature_files(session, subjects)
     if rows:
         pending.extend(r.storage_key for r in rows)
         session.execute(delete(LearnerSignature).where(LearnerSignature.id.in_([r.id for r in rows])))
