@@ -175,6 +175,17 @@ def app() -> Iterator[Flask]:
 
 
 @pytest.fixture(autouse=True)
+def _seal_keys() -> Iterator[None]:
+    """A test that builds an app of its own (another SECRET_KEY or SEAL_KEY_SECRET) makes its seal key this
+    process's current one (core.seals.keys); the next tests get the suite's back, the one its workers use."""
+    from core.seals import keys
+
+    saved = list(keys._keys)
+    yield
+    keys._keys[:] = saved
+
+
+@pytest.fixture(autouse=True)
 def _clock_at(request: pytest.FixtureRequest) -> Iterator[None]:
     """`@pytest.mark.clock_at("YYYY-MM-DDTHH:MM", zone=…)`: the test runs with the clock reading that local
     instant (and running on), in this process and in whatever it starts; otherwise the suite's instant."""

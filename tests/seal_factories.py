@@ -16,6 +16,7 @@ from cryptography.x509.oid import NameOID
 
 from core import clock
 from core.seals import certificates
+from core.seals.loop import outside_event_loop
 
 
 def pyhanko_status(content: bytes, certificate_pem: str) -> Any:
@@ -31,7 +32,7 @@ def pyhanko_status(content: bytes, certificate_pem: str) -> Any:
     _, _, der = pem.unarmor(certificate_pem.encode())
     reader = PdfFileReader(io.BytesIO(content), strict=False)
     context = ValidationContext(trust_roots=[asn1_x509.Certificate.load(der)], allow_fetching=False)
-    return validate_pdf_signature(reader.embedded_signatures[0], context)
+    return outside_event_loop(validate_pdf_signature, reader.embedded_signatures[0], context)
 
 
 def p12(password: str | None, *, days: int = 365, not_before_days: int = -1, other_key: bool = False,

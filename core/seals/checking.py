@@ -25,6 +25,7 @@ from core.i18n import N_
 from core.models import Institution
 
 from . import service
+from .loop import outside_event_loop
 
 SEALED_UNCHANGED = "sealed_unchanged"
 CHANGED_AFTER_SEALING = "changed_after_sealing"
@@ -197,7 +198,7 @@ def _validates(validation: Any, sig: Any, certificate_pem: str, sealed_at: dt.da
     context = ValidationContext(trust_roots=[x509.Certificate.load(der)], allow_fetching=False,
                                 moment=sealed_at, revocation_mode="soft-fail")
     try:
-        status = validation.validate_pdf_signature(sig, context, skip_diff=True)
+        status = outside_event_loop(validation.validate_pdf_signature, sig, context, skip_diff=True)
     except Exception:  # a signature that cannot be evaluated vouches for nothing
         return False
     return bool(status.intact and status.valid and status.trusted

@@ -14,7 +14,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 NONCE_BYTES = 12
-_key: list[bytes] = []  # the derived key-encryption key of this process (set by configure)
+# The derived key-encryption keys this process was configured with, the current one first: a key stored under
+# an earlier secret still decrypts (SEAL_KEY_SECRET rotated, or two apps with their own secrets in one process,
+# as the tests have), and new keys are encrypted under the current one.
+_keys: list[bytes] = []
 
 
 class SealKeyError(Exception):
@@ -29,13 +32,14 @@ def configure(secret: str) -> None:
     """Set this process's key-encryption key from SEAL_KEY_SECRET (web/config.py)."""
     if not secret:
         raise SealKeyError("SEAL_KEY_SECRET is empty")
-    _key[:] = [derive(secret)]
+    key = derive(secret)
+    _keys[:] = [key, *(k for k in _keys if k != key)]
 
 
 def _kek() -> bytes:
-    if not _key:
+    if not _keys:
         raise SealKeyError("no seal secret configured (SEAL_KEY_SECRET)")
-    return _key[0]
+    return _keys[0]
 
 
 def encrypt(private_key_der: bytes, fingerprint: str) -> bytes:
@@ -44,7 +48,10 @@ def encrypt(private_key_der: bytes, fingerprint: str) -> bytes:
 
 
 def decrypt(sealed: bytes, fingerprint: str) -> bytes:
-    try:
-        return AESGCM(_kek()).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], fingerprint.encode())
-    except InvalidTag as exc:
-        raise SealKeyError("the seal's private key does not decrypt with this SEAL_KEY_SECRET") from exc
+    _kek()  # configured at all
+    for key in _keys:
+        try:
+            return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], fingerprint.encode())
+        except InvalidTag:
+            continue
+    raise SealKeyError("the seal's private key does not decrypt with this SEAL_KEY_SECRET")

@@ -11,6 +11,8 @@ import warnings
 
 from cryptography.utils import CryptographyDeprecationWarning
 
+from .loop import outside_event_loop
+
 SEAL_FIELD = "InstitutionSeal"
 
 
@@ -57,6 +59,6 @@ def seal_pdf(content: bytes, certificate_der: bytes, private_key_der: bytes, ins
                                         docmdp_permissions=fields.MDPPerm.NO_CHANGES,
                                         subfilter=fields.SigSeedSubFilter.PADES, name=institution[:200],
                                         reason="Issued and sealed by the institution")
-    out = signers.PdfSigner(meta, signer=_signer(certificate_der, private_key_der), new_field_spec=spec
-                            ).sign_pdf(writer, in_place=False)
+    signer = signers.PdfSigner(meta, signer=_signer(certificate_der, private_key_der), new_field_spec=spec)
+    out = outside_event_loop(signer.sign_pdf, writer, in_place=False)
     return out.getvalue()  # type: ignore[no-any-return]
