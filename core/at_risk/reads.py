@@ -27,6 +27,7 @@ from core.models import (
     Learner,
     Organization,
     Qualification,
+    Role,
     SessionStatus,
     User,
     cohort_facilitators,
@@ -182,3 +183,21 @@ def my_levels(session: Session, memberships: Iterable[Any]) -> dict[tuple[str, i
         AtRiskLevel.member_id.in_([mid for _t, mid in wanted]))).all()
     return {(wanted[(r.member_type, r.member_id)], r.member_id): r for r in rows
             if (r.member_type, r.member_id) in wanted}
+
+
+def filter_choices(session: Session, me: User) -> dict[str, list[Any]]:
+    """The filters' options: what the caller's cohorts use (bounded)."""
+    cohorts = session.execute(select(Cohort.id, Cohort.name, Cohort.qualification_id, Cohort.organization_id)
+                                 .where(cohort_filter(me)).order_by(Cohort.name).limit(500)).all()
+    institution = me.institution_id
+    scoped = (lambda col: col == institution) if institution else (lambda col: col.is_not(None))
+    return {
+        "cohorts": [(c.id, c.name) for c in cohorts],
+        "qualifications": session.execute(select(Qualification.id, Qualification.title).where(
+            scoped(Qualification.institution_id)).order_by(Qualification.title).limit(500)).all(),
+        "organizations": session.execute(select(Organization.id, Organization.name).where(
+            scoped(Organization.institution_id)).order_by(Organization.name).limit(500)).all(),
+        "facilitators": session.execute(select(User.id, User.full_name).where(
+            scoped(User.institution_id), User.role == Role.TEACHER, User.active.is_(True))
+            .order_by(User.full_name).limit(500)).all(),
+    }

@@ -7,13 +7,11 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from core.access.scoping import cohort_filter, visible_cohort
+from core.access.scoping import visible_cohort
 from core.at_risk import forecast, reads
 from core.at_risk.commands import AtRiskQuery
 from core.finance.reads import to_xlsx
-from core.models import Cohort, Organization, Qualification, Role, User
 from core.portals.chart import RatePoint, rate_chart
 
 from ..auth import requires, user
@@ -62,21 +60,7 @@ def api_at_risk_xlsx(query: AtRiskQuery) -> Any:
 
 def _choices() -> dict[str, list[Any]]:
     """The filters' options: what the caller's cohorts use (bounded)."""
-    me = user()
-    cohorts = db.session.execute(select(Cohort.id, Cohort.name, Cohort.qualification_id, Cohort.organization_id)
-                                 .where(cohort_filter(me)).order_by(Cohort.name).limit(500)).all()
-    institution = me.institution_id
-    scoped = (lambda col: col == institution) if institution else (lambda col: col.is_not(None))
-    return {
-        "cohorts": [(c.id, c.name) for c in cohorts],
-        "qualifications": db.session.execute(select(Qualification.id, Qualification.title).where(
-            scoped(Qualification.institution_id)).order_by(Qualification.title).limit(500)).all(),
-        "organizations": db.session.execute(select(Organization.id, Organization.name).where(
-            scoped(Organization.institution_id)).order_by(Organization.name).limit(500)).all(),
-        "facilitators": db.session.execute(select(User.id, User.full_name).where(
-            scoped(User.institution_id), User.role == Role.TEACHER, User.active.is_(True))
-            .order_by(User.full_name).limit(500)).all(),
-    }
+    return reads.filter_choices(db.session, user())
 
 
 @bp.get("/institution/at-risk")

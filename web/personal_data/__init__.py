@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, url_for
-from sqlalchemy import select
 
 from core.institutions.service import own_institution
-from core.models import RetentionRun
 from core.personal_data import access_log, corrections, erasure, exports, policy
 from core.personal_data.commands import Erase, RetentionSettings
 from core.personal_data.people import Person, visible_person
+from core.personal_data.reads import recent_retention_runs
 
 from ..auth import requires, signed_in, user
 from ..contract import ErrorEnvelope, contract, responds
@@ -92,8 +91,7 @@ def api_access_log(kind: str, person_id: int) -> Any:
 
 
 def _retention(institution_id: int) -> dict[str, Any]:
-    runs = db.session.scalars(select(RetentionRun).where(RetentionRun.institution_id == institution_id)
-                              .order_by(RetentionRun.started_at.desc()).limit(10))
+    runs = recent_retention_runs(db.session, institution_id)
     return {**policy.policy_of(db.session, institution_id).as_dict(),
             "last_runs": [{"started_at": r.started_at.isoformat(),
                            "finished_at": r.finished_at.isoformat() if r.finished_at else None, "counts": r.counts}

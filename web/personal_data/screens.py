@@ -8,13 +8,12 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from core.institutions.service import own_institution
-from core.models import RetentionRun
 from core.personal_data import erasure, exports, policy
 from core.personal_data.commands import Erase, RetentionSettings
 from core.personal_data.people import Person, visible_person
+from core.personal_data.reads import recent_retention_runs
 
 from ..auth import requires, user
 from ..extensions import db
@@ -33,8 +32,7 @@ FIELDS = [("import_files_days", _l("Import files: days after commit")),
 @requires("personal_data.records")
 def retention_screen() -> Any:
     institution_id = own_institution(user())
-    runs = db.session.scalars(select(RetentionRun).where(RetentionRun.institution_id == institution_id)
-                              .order_by(RetentionRun.started_at.desc()).limit(10))
+    runs = recent_retention_runs(db.session, institution_id)
     return render_template("personal_data/retention.html", fields=FIELDS, runs=list(runs),
                            policy=policy.policy_of(db.session, institution_id).as_dict())
 
